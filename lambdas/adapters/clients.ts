@@ -1,0 +1,38 @@
+import type { AwsCredentialIdentity, Pluggable } from '@smithy/types';
+
+/**
+ * How every SDK client is built. Drills pass `plugins` (the simulated platform, plugged into
+ * each client's middleware stack in place of the network) and `endpoints` (dynalite/s3rver);
+ * Lambda passes only the region.
+ */
+export interface AwsClientOptions {
+  region: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  plugins?: Pluggable<any, any>[];
+  endpoints?: Partial<Record<'dynamodb' | 's3', string>>;
+  credentials?: AwsCredentialIdentity;
+  /** SDK retry attempts (default 3, the SDK's standard mode). */
+  maxAttempts?: number;
+  /** S3 path-style addressing (s3rver). */
+  forcePathStyle?: boolean;
+}
+
+interface ClientLike {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  middlewareStack: { use(p: Pluggable<any, any>): void };
+}
+
+export function clientConfig(opts: AwsClientOptions, service?: 'dynamodb' | 's3') {
+  return {
+    region: opts.region,
+    maxAttempts: opts.maxAttempts ?? 3,
+    ...(opts.credentials ? { credentials: opts.credentials } : {}),
+    ...(service && opts.endpoints?.[service] ? { endpoint: opts.endpoints[service] } : {}),
+    ...(service === 's3' && opts.forcePathStyle ? { forcePathStyle: true } : {}),
+  };
+}
+
+export function withPlugins<C extends ClientLike>(client: C, opts: AwsClientOptions): C {
+  for (const p of opts.plugins ?? []) client.middlewareStack.use(p);
+  return client;
+}

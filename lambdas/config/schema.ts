@@ -1,0 +1,122 @@
+import { z } from 'zod';
+import { playbookSettingsSchemas } from '../playbooks/settings';
+
+/**
+ * The streamfix configuration: what the platform looks like (pipelines and their resources)
+ * and how far streamfix may go on each (mode, bounds, cooldown, budget per playbook).
+ *
+ * Every field has a default where a safe one exists; resources never do.
+ */
+
+const name = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be lowercase letters, digits and dashes, starting with a letter (max 40)');
+
+const arn = (service: string) =>
+  z.string().regex(new RegExp(`^arn:aws[a-zA-Z-]*:${service}:`), `must be an ${service} ARN`);
+
+export const s3UriSchema = z
+  .string()
+  .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/(.+\/)?$/, 'must be s3://bucket/prefix/ ending with a slash');
+
+export { modeSchema, type Mode } from './mode';
+
+const mskSource = z
+  .object({
+    kind: z.literal('msk'),
+    clusterArn: arn('kafka'),
+    clusterName: z.string().min(1),
+    topic: z.string().min(1),
+    consumerGroup: z.string().min(1),
+    /** How long the topic keeps data: bounds what a late restart can still re-read. */
+    retentionHours: z.number().positive().default(168),
+  })
+  .strict();
+
+const kinesisSource = z
+  .object({
+    kind: z.literal('kinesis'),
+    streamName: z.string().min(1),
+    retentionHours: z.number().positive().default(24),
+  })
+  .strict();
+
+const emrServerlessJob = z
+  .object({
+    kind: z.literal('emr-serverless'),
+    applicationId: z.string().regex(/^[0-9a-z]{1,64}$/, 'must be an EMR Serverless application id'),
+    /** The job run name streamfix looks for and restarts; runs with other names are not touched. */
+    jobName: z.string().min(1),
+    executionRoleArn: arn('iam'),
+    checkpoint: s3UriSchema,
+    /** Custom metric the job publishes for records processed (throughput out). */
+    processedRecordsMetric: z
+      .object({ namespace: z.string().min(1), metricName: z.string().min(1), dimensions: z.record(z.string(), z.string()).default({}) })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+const firehoseSink = z.object({ kind: z.literal('firehose'), deliveryStreamName: z.string().min(1) }).strict();
+
+const dlq = z.object({ s3: s3UriSchema }).strict();
+
+export const playbooksSchema = z.object(playbookSettingsSchemas).strict().prefault({});
+
+export const pipelineSchema = z
+  .object({
+    description: z.string().optional(),
+    source: z.discriminatedUnion('kind', [mskSource, kinesisSource]),
+    job: emrServerlessJob,
+    sink: firehoseSink.optional(),
+    dlq: dlq.optional(),
+    /** Pause every playbook of this pipeline (the SSM pause parameter can do the same at run time). */
+    paused: z.boolean().default(false),
+    playbooks: playbooksSchema,
+  })
+  .strict();
+
+export const escalationSchema = z
+  .object({
+    /** E-mail addresses subscribed to the SNS topic. */
+    emails: z.array(z.email()).default([]),
+    pagerDuty: z
+      .object({
+        /** Secrets Manager secret holding the Events v2 routing key (plain string or {"routingKey": "..."}). */
+        secretName: z.string().min(1),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export const routeSchema = z
+  .object({ alarmName: z.string().min(1), pipeline: name, playbook: z.string().min(1) })
+  .strict();
+
+export const configSchema = z
+  .object({
+    /** Prefix of every resource and alarm name streamfix creates. */
+    name: name.default('streamfix'),
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1').optional(),
+    account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id').optional(),
+    escalation: escalationSchema.prefault({}),
+    pipelines: z.record(name, pipelineSchema).refine((p) => Object.keys(p).length > 0, 'at least one pipeline is required'),
+    /** Alarms you created yourself (composite, metric math) that should trigger a playbook. */
+    routes: z.array(routeSchema).default([]),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    cfg.routes.forEach((r, i) => {
+      if (!(r.pipeline in cfg.pipelines)) {
+        ctx.addIssue({ code: 'custom', path: ['routes', i, 'pipeline'], message: `unknown pipeline "${r.pipeline}"` });
+      }
+      if (!(r.playbook in playbookSettingsSchemas)) {
+        ctx.addIssue({ code: 'custom', path: ['routes', i, 'playbook'], message: `unknown playbook "${r.playbook}"` });
+      }
+    });
+  });
+
+export type StreamfixConfigInput = z.input<typeof configSchema>;
+export type StreamfixConfig = z.output<typeof configSchema>;
+export type PipelineConfig = z.output<typeof pipelineSchema>;

@@ -1,0 +1,59 @@
+/**
+ * What started an invocation, after parsing and validation (see events.ts).
+ * Every trigger carries a `dedupeKey`: the same delivery seen twice has the same key.
+ */
+export type AlarmStateValue = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+
+export interface AlarmMetricRef {
+  id: string;
+  namespace?: string;
+  metricName?: string;
+  dimensions?: Record<string, string>;
+  stat?: string;
+  periodSeconds?: number;
+  expression?: string;
+}
+
+export interface AlarmTrigger {
+  kind: 'alarm';
+  eventId: string;
+  dedupeKey: string;
+  alarmName: string;
+  alarmArn?: string;
+  state: AlarmStateValue;
+  previousState?: AlarmStateValue;
+  /** When the alarm entered `state` (ms since epoch). */
+  stateAtMs: number;
+  reason: string;
+  /** Parsed `reasonData` when it was present and valid JSON. */
+  reasonData?: unknown;
+  composite: boolean;
+  triggeringAlarms: string[];
+  metrics: AlarmMetricRef[];
+}
+
+export interface JobRunTrigger {
+  kind: 'job-run';
+  eventId: string;
+  dedupeKey: string;
+  applicationId: string;
+  jobRunId: string;
+  jobRunName?: string;
+  state: string;
+  previousState?: string;
+  stateDetails?: string;
+  atMs: number;
+}
+
+/** A follow-up the engine scheduled for itself (EventBridge Scheduler one-time schedule). */
+export interface FollowUpTrigger {
+  kind: 'follow-up';
+  dedupeKey: string;
+  purpose: 'verify' | 'recheck';
+  incidentId: string;
+  pipeline: string;
+  playbook: string;
+  attempt: number;
+}
+
+export type Trigger = AlarmTrigger | JobRunTrigger | FollowUpTrigger;

@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import { modeSchema, type Mode } from '../config/mode';
+
+export interface CommonSettingsDefaults {
+  mode: Mode;
+  cooldownSeconds: number;
+  maxActionsPerHour: number;
+  verifyAfterSeconds: number;
+  verifyDeadlineSeconds: number;
+  /** The same alarm firing again within this many seconds after a fix opens the breaker. */
+  breakerWindowSeconds: number;
+  /** Failed verifications in a row that open the breaker. */
+  breakerMaxVerifyFailures: number;
+  /** How long an open breaker stays open unless an operator resets it. */
+  breakerOpenSeconds: number;
+  maxRechecks: number;
+}
+
+/**
+ * Settings every playbook has (mode, cooldown, budget, verification, breaker) plus the
+ * playbook's own bounds. Each field defaults to the playbook's manifest value.
+ */
+export function playbookSettings<B extends z.ZodObject>(bounds: B, d: CommonSettingsDefaults) {
+  return z
+    .object({
+      mode: modeSchema.default(d.mode),
+      cooldownSeconds: z.number().int().min(0).max(86_400).default(d.cooldownSeconds),
+      maxActionsPerHour: z.number().int().min(0).max(100).default(d.maxActionsPerHour),
+      verifyAfterSeconds: z.number().int().min(10).max(3_600).default(d.verifyAfterSeconds),
+      verifyDeadlineSeconds: z.number().int().min(10).max(86_400).default(d.verifyDeadlineSeconds),
+      breakerWindowSeconds: z.number().int().min(0).max(86_400).default(d.breakerWindowSeconds),
+      breakerMaxVerifyFailures: z.number().int().min(1).max(20).default(d.breakerMaxVerifyFailures),
+      breakerOpenSeconds: z.number().int().min(60).max(7 * 86_400).default(d.breakerOpenSeconds),
+      maxRechecks: z.number().int().min(0).max(20).default(d.maxRechecks),
+      bounds: bounds.prefault({}),
+    })
+    .strict()
+    .refine((s) => s.verifyDeadlineSeconds >= s.verifyAfterSeconds, {
+      message: 'verifyDeadlineSeconds must be at least verifyAfterSeconds',
+      path: ['verifyDeadlineSeconds'],
+    })
+    .prefault({});
+}
+
+export type CommonSettings = Omit<CommonSettingsDefaults, never>;

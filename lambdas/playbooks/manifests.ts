@@ -1,0 +1,6 @@
+import { jobFailedManifest } from './job-failed/manifest';
+import type { PlaybookManifest } from './types';
+
+/** Every playbook's manifest (data only): what lib/ builds alarms, rules and roles from. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const manifests: readonly PlaybookManifest<any>[] = [jobFailedManifest];

@@ -1,0 +1,139 @@
+import type { z } from 'zod';
+import type { PipelineConfig, StreamfixConfig } from '../config/schema';
+import type { Clock } from '../core/clock';
+import type { Decision, Evidence } from '../core/decision';
+import type { JobRunTrigger, Trigger } from '../core/trigger';
+import type { AwsAdapters } from '../adapters';
+import type { CommonSettings } from './common-settings';
+
+/** Where a manifest's names and ARNs are built: CDK passes tokens, tests pass strings. */
+export interface PipelineContext<S = PlaybookSettings> {
+  name: string;
+  pipeline: PipelineConfig;
+  settings: S;
+  account: string;
+  region: string;
+  partition: string;
+  /** Prefix of every resource streamfix creates (config.name). */
+  prefix: string;
+}
+
+export type Statistic = 'Sum' | 'Maximum' | 'Minimum' | 'Average' | 'SampleCount';
+
+export interface AlarmSpec {
+  /** Short id, unique within the playbook; part of the alarm name. */
+  signal: string;
+  description: string;
+  metric: {
+    namespace: string;
+    metricName: string;
+    dimensions: Record<string, string>;
+    statistic: Statistic;
+    periodSeconds: number;
+  };
+  comparison:
+    | 'GreaterThanThreshold'
+    | 'GreaterThanOrEqualToThreshold'
+    | 'LessThanThreshold'
+    | 'LessThanOrEqualToThreshold';
+  threshold: number;
+  evaluationPeriods: number;
+  datapointsToAlarm: number;
+  treatMissingData: 'missing' | 'notBreaching' | 'breaching' | 'ignore';
+}
+
+export interface EventRuleSpec {
+  /** Short id, unique within the playbook. */
+  id: string;
+  description: string;
+  pattern: { source: string[]; 'detail-type': string[]; detail?: Record<string, unknown> };
+}
+
+/** IAM a playbook step needs. The CDK role holds exactly the union of these. */
+export interface PermissionSpec {
+  step: 'diagnose' | 'act' | 'verify';
+  actions: string[];
+  resources: string[];
+  why: string;
+}
+
+export interface PlaybookManifest<S extends PlaybookSettings = PlaybookSettings> {
+  id: string;
+  title: string;
+  summary: string;
+  /** Schema of `pipelines.<name>.playbooks.<id>`, with every default. */
+  settings: z.ZodType<S, unknown>;
+  appliesTo(pipeline: PipelineConfig): boolean;
+  alarms(p: PipelineContext<S>): AlarmSpec[];
+  eventRules(p: PipelineContext<S>): EventRuleSpec[];
+  permissions(p: PipelineContext<S>): PermissionSpec[];
+}
+
+export interface PlaybookSettings extends CommonSettings {
+  mode: 'auto' | 'recommend' | 'off';
+  bounds: Record<string, unknown>;
+}
+
+export interface PlaybookContext<S = PlaybookSettings> {
+  pipelineName: string;
+  pipeline: PipelineConfig;
+  settings: S;
+  config: StreamfixConfig;
+  clock: Clock;
+  aws: AwsAdapters;
+  incidentId: string;
+  signal: AbortSignal;
+}
+
+export interface PlanInput<S, E> {
+  pipelineName: string;
+  pipeline: PipelineConfig;
+  settings: S;
+  trigger: Trigger;
+  evidence: E;
+  nowMs: number;
+  incidentId: string;
+}
+
+export interface VerifyOutcome {
+  /** recovered: fixed; pending: not yet, look again; failed: will not recover by waiting. */
+  status: 'recovered' | 'pending' | 'failed';
+  summary: string;
+  evidence: Evidence;
+}
+
+export interface ActionOutcome {
+  summary: string;
+  before: Evidence;
+  after: Evidence;
+}
+
+export interface ActionContext<S = PlaybookSettings> extends PlaybookContext<S> {
+  /** Ledger id of this action: stable across a resume. */
+  actionId: string;
+}
+
+export interface ActionDefinition<P = Record<string, unknown>, S = PlaybookSettings> {
+  type: string;
+  /** IAM actions `execute` calls. A registry test checks the manifest's `act` permissions cover them. */
+  iamActions: string[];
+  params: z.ZodType<P, unknown>;
+  /** Pure: every bound the actual parameters break, as sentences naming the parameter. */
+  checkBounds(params: P, p: { pipeline: PipelineConfig; settings: S }): string[];
+  /** Must be idempotent: executing the same params twice has one effect (e.g. a clientToken). */
+  execute(params: P, ctx: ActionContext<S>): Promise<ActionOutcome>;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export interface Playbook<S extends PlaybookSettings = any, E extends Evidence = Evidence> {
+  manifest: PlaybookManifest<S>;
+  /** Pipelines a native job-run event belongs to (alarms route by name). */
+  routeJobRun?(t: JobRunTrigger, config: StreamfixConfig): string[];
+  /** Read-only; calls run in parallel. */
+  diagnose(ctx: PlaybookContext<S>, trigger: Trigger): Promise<E>;
+  /** Pure: evidence + settings + now → Decision. */
+  plan(input: PlanInput<S, E>): Decision;
+  verify(ctx: PlaybookContext<S>, incident: { startedAtMs: number; fixedAtMs?: number; evidence: Evidence }): Promise<VerifyOutcome>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  actions: readonly ActionDefinition<any, S>[];
+}

@@ -1,0 +1,40 @@
+import { defineConfig } from './lambdas/config';
+
+/**
+ * Example configuration: one pipeline, `orders`.
+ * MSK topic orders.raw (group order-processor) → Spark streaming job on EMR Serverless
+ * (checkpoint in S3) → Firehose order-firehose → S3, with a dead-letter prefix.
+ * Replace the ids and ARNs with yours, then `npx cdk deploy`.
+ */
+export default defineConfig({
+  name: 'streamfix',
+  escalation: {
+    emails: ['streaming-oncall@example.com'],
+    pagerDuty: { secretName: 'streamfix/pagerduty-routing-key' },
+  },
+  pipelines: {
+    orders: {
+      description: 'Orders: Kafka → Spark on EMR Serverless → Firehose → S3',
+      source: {
+        kind: 'msk',
+        clusterArn: 'arn:aws:kafka:eu-west-1:123456789012:cluster/order-processing/7b3c1f0e-2a4d-4e8f-9b1a-0c2d3e4f5a6b-3',
+        clusterName: 'order-processing',
+        topic: 'orders.raw',
+        consumerGroup: 'order-processor',
+        retentionHours: 168,
+      },
+      job: {
+        kind: 'emr-serverless',
+        applicationId: '00fabcd1234efg5h',
+        jobName: 'orders-stream',
+        executionRoleArn: 'arn:aws:iam::123456789012:role/EmrServerlessJobExecutionRole',
+        checkpoint: 's3://orders-data-lake/_checkpoints/streaming/orders/',
+      },
+      sink: { kind: 'firehose', deliveryStreamName: 'order-firehose' },
+      dlq: { s3: 's3://orders-data-lake/dlq/orders/' },
+      playbooks: {
+        'job-failed': { mode: 'auto', maxActionsPerHour: 3, cooldownSeconds: 300 },
+      },
+    },
+  },
+});
