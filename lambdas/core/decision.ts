@@ -62,16 +62,20 @@ export type Decision =
   | (Base & { kind: 'ignore' });
 
 export type DecisionKind = Decision['kind'];
+export type FixDecision = Extract<Decision, { kind: 'fix' }>;
+export type RecheckDecision = Extract<Decision, { kind: 'recheck' }>;
+export type EscalateDecision = Extract<Decision, { kind: 'escalate' }>;
+export type IgnoreDecision = Extract<Decision, { kind: 'ignore' }>;
 
-export const fix = (reason: string, summary: string, evidence: Evidence, actions: PlannedAction[]): Decision => ({
+export const fix = (reason: string, summary: string, evidence: Evidence, actions: PlannedAction[]): FixDecision => ({
   kind: 'fix', reason, summary, evidence, actions,
 });
-export const recheck = (reason: string, summary: string, evidence: Evidence, afterSeconds: number): Decision => ({
+export const recheck = (reason: string, summary: string, evidence: Evidence, afterSeconds: number): RecheckDecision => ({
   kind: 'recheck', reason, summary, evidence, afterSeconds,
 });
 export const escalate = (
   reason: string, summary: string, evidence: Evidence, severity: Severity, recommendation: Recommendation,
-): Decision => ({ kind: 'escalate', reason, summary, evidence, severity, recommendation });
-export const ignore = (reason: string, summary: string, evidence: Evidence = {}): Decision => ({
+): EscalateDecision => ({ kind: 'escalate', reason, summary, evidence, severity, recommendation });
+export const ignore = (reason: string, summary: string, evidence: Evidence = {}): IgnoreDecision => ({
   kind: 'ignore', reason, summary, evidence,
 });

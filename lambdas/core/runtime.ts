@@ -32,4 +32,4 @@ export interface InvocationResult {
   error?: { name: string; field?: string; message: string };
 }
 
-export type PlaybookHandler = (event: unknown, context?: InvocationContext) => Promise<InvocationResult>;
+export type PlaybookHandler = (event: unknown, context?: InvocationContext, signal?: AbortSignal) => Promise<InvocationResult>;

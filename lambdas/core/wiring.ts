@@ -81,9 +81,18 @@ export const alarmRulePattern = (alarmNames: string[]) => ({
 });
 
 /** alarm name → pipeline + playbook, for the router. */
-export function alarmRoutes(config: StreamfixConfig, env: Env): Map<string, { pipeline: string; playbook: string }> {
-  const m = new Map<string, { pipeline: string; playbook: string }>();
-  for (const w of buildWiring(config, env)) for (const a of w.alarms) m.set(a.name, { pipeline: a.pipeline, playbook: a.playbook });
-  for (const r of config.routes) m.set(r.alarmName, { pipeline: r.pipeline, playbook: r.playbook });
+export interface AlarmRoute {
+  pipeline: string;
+  playbook: string;
+  /** The alarm returning to OK counts as recovery. */
+  okMeansRecovered: boolean;
+}
+
+export function alarmRoutes(config: StreamfixConfig, env: Env): Map<string, AlarmRoute> {
+  const m = new Map<string, AlarmRoute>();
+  for (const w of buildWiring(config, env)) {
+    for (const a of w.alarms) m.set(a.name, { pipeline: a.pipeline, playbook: a.playbook, okMeansRecovered: a.spec.okMeansRecovered ?? true });
+  }
+  for (const r of config.routes) m.set(r.alarmName, { pipeline: r.pipeline, playbook: r.playbook, okMeansRecovered: true });
   return m;
 }

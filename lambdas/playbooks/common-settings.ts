@@ -32,7 +32,7 @@ export function playbookSettings<B extends z.ZodObject>(bounds: B, d: CommonSett
       breakerMaxVerifyFailures: z.number().int().min(1).max(20).default(d.breakerMaxVerifyFailures),
       breakerOpenSeconds: z.number().int().min(60).max(7 * 86_400).default(d.breakerOpenSeconds),
       maxRechecks: z.number().int().min(0).max(20).default(d.maxRechecks),
-      bounds: bounds.prefault({}),
+      bounds: bounds.prefault({} as z.input<B>),
     })
     .strict()
     .refine((s) => s.verifyDeadlineSeconds >= s.verifyAfterSeconds, {

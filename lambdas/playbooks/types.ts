@@ -40,6 +40,11 @@ export interface AlarmSpec {
   evaluationPeriods: number;
   datapointsToAlarm: number;
   treatMissingData: 'missing' | 'notBreaching' | 'breaching' | 'ignore';
+  /**
+   * Whether this alarm returning to OK means the problem is gone (default true). A "failures
+   * in the last minute" alarm goes OK a minute later whatever happened: false.
+   */
+  okMeansRecovered?: boolean;
 }
 
 export interface EventRuleSpec {
@@ -83,6 +88,8 @@ export interface PlaybookContext<S = PlaybookSettings> {
   aws: AwsAdapters;
   incidentId: string;
   signal: AbortSignal;
+  /** Read-only view of the guardrails' history (e.g. restarts already made this hour). */
+  history: { actionsInLastHour(resource: string): Promise<number> };
 }
 
 export interface PlanInput<S, E> {
@@ -125,7 +132,7 @@ export interface ActionDefinition<P = Record<string, unknown>, S = PlaybookSetti
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export interface Playbook<S extends PlaybookSettings = any, E extends Evidence = Evidence> {
+export interface Playbook<S extends PlaybookSettings = any, E = any> {
   manifest: PlaybookManifest<S>;
   /** Pipelines a native job-run event belongs to (alarms route by name). */
   routeJobRun?(t: JobRunTrigger, config: StreamfixConfig): string[];

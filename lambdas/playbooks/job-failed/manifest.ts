@@ -91,6 +91,7 @@ export const jobFailedManifest: PlaybookManifest<JobFailedSettings> = {
       evaluationPeriods: 1,
       datapointsToAlarm: 1,
       treatMissingData: 'notBreaching',
+      okMeansRecovered: false,
     },
     {
       signal: 'not-running',

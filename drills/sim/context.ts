@@ -1,0 +1,46 @@
+import type { SimClock } from './clock';
+import type { SdkErrorFactory } from './errors';
+import type { IdSource } from './ids';
+import type { SimRecord } from './record';
+
+/** What every simulated service shares: time, identifiers, the record, and where it runs. */
+export interface SimContext {
+  clock: SimClock;
+  ids: IdSource;
+  record: SimRecord;
+  err: SdkErrorFactory;
+  account: string;
+  region: string;
+}
+
+/** A simulated AWS service: answers the SDK commands of one client by operation name. */
+export interface SimService {
+  /** The SDK's `context.clientName`, e.g. `EMRServerlessClient`. */
+  readonly clientName: string;
+  /** Short service name used in the record and in scenario faults, e.g. `emr-serverless`. */
+  readonly service: string;
+  /** The client package's base exception: injected faults are built from it. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly baseException: new (opts: any) => Error;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly operations: Record<string, (input: any) => unknown>;
+}
+
+/** A pipeline's job as the config describes it: the referee and the checkpoint writer need it. */
+export interface KnownJob {
+  pipeline: string;
+  applicationId: string;
+  jobName: string;
+  executionRoleArn: string;
+  /** `s3://bucket/prefix/` */
+  checkpoint: string;
+  /** Kafka topic (or stream name) the job reads: offsets in its checkpoint are keyed by it. */
+  topic: string;
+  partitions: number;
+}
+
+/** `2026-01-01T00:03:00.000+0000`: CloudWatch's timestamp format in alarm events. */
+export const cwTimestamp = (ms: number): string => new Date(ms).toISOString().replace('Z', '+0000');
+
+/** `2026-01-01T00:03:00Z`: EventBridge's `time` (second precision). */
+export const eventTime = (ms: number): string => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');

@@ -1,0 +1,184 @@
+import {
+  CopyObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { AwsRequestError, InvalidInputError } from '../core/errors';
+import { clientConfig, withPlugins, type AwsClientOptions } from './clients';
+import { mapAwsError } from './errors';
+
+const SERVICE = 's3';
+/** DeleteObjects takes at most 1000 keys per request; ListObjectsV2 returns at most 1000 per page. */
+const MAX_KEYS_PER_REQUEST = 1000;
+/** How many failed keys an error message names before it only counts the rest. */
+const FAILED_KEYS_IN_MESSAGE = 20;
+
+export interface S3ObjectView {
+  key: string;
+  size: number;
+  lastModifiedMs: number;
+  etag?: string;
+}
+
+export interface ListPrefixOptions {
+  /** Total number of objects to yield; listing stops after that many. */
+  maxKeys?: number;
+  /** Start listing after this key (lexicographic order). */
+  startAfter?: string;
+}
+
+/** `s3://bucket/some/prefix/` → `{ bucket: 'bucket', prefix: 'some/prefix/' }`; `s3://bucket` → prefix ''. */
+export function parseS3Uri(uri: string): { bucket: string; prefix: string } {
+  const m = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(uri);
+  if (!m || !m[1]) throw new InvalidInputError('uri', `not an s3://bucket/prefix URI: ${JSON.stringify(uri)}`);
+  return { bucket: m[1], prefix: m[2] ?? '' };
+}
+
+/** CopySource is `bucket/key` with the key URL-encoded; its slashes stay as they are. */
+function copySource(bucket: string, key: string): string {
+  return `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
+}
+
+/**
+ * A missing object: GetObject says NoSuchKey, HeadObject (which has no body to say more) says
+ * NotFound. A missing bucket (NoSuchBucket) is not a missing object and is not hidden.
+ */
+function isMissingObject(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'NoSuchKey' || err.name === 'NotFound');
+}
+
+export class S3Adapter {
+  constructor(private readonly client: S3Client) {}
+
+  static fromOptions(opts: AwsClientOptions): S3Adapter {
+    return new S3Adapter(withPlugins(new S3Client(clientConfig(opts, 's3')), opts));
+  }
+
+  /**
+   * Objects under `prefix` in key order. Pages are fetched only as the consumer asks for more:
+   * breaking out of a `for await` after the first object costs one request, not the whole listing.
+   */
+  async *listPrefix(bucket: string, prefix: string, opts: ListPrefixOptions = {}): AsyncGenerator<S3ObjectView> {
+    const maxKeys = opts.maxKeys ?? Number.POSITIVE_INFINITY;
+    let yielded = 0;
+    let continuationToken: string | undefined;
+    while (yielded < maxKeys) {
+      let reply;
+      try {
+        reply = await this.client.send(
+          new ListObjectsV2Command({
+            Bucket: bucket,
+            Prefix: prefix,
+            MaxKeys: Math.min(MAX_KEYS_PER_REQUEST, maxKeys - yielded),
+            ...(continuationToken
+              ? { ContinuationToken: continuationToken }
+              : opts.startAfter !== undefined
+                ? { StartAfter: opts.startAfter }
+                : {}),
+          }),
+        );
+      } catch (e) {
+        mapAwsError(SERVICE, 'ListObjectsV2', e);
+      }
+      for (const o of reply.Contents ?? []) {
+        if (yielded >= maxKeys) return;
+        if (o.Key === undefined) continue;
+        yielded++;
+        yield {
+          key: o.Key,
+          size: o.Size ?? 0,
+          lastModifiedMs: o.LastModified?.getTime() ?? 0,
+          ...(o.ETag !== undefined ? { etag: o.ETag } : {}),
+        };
+      }
+      if (!reply.IsTruncated || !reply.NextContinuationToken) return;
+      continuationToken = reply.NextContinuationToken;
+    }
+  }
+
+  async headObject(bucket: string, key: string): Promise<{ size: number; lastModifiedMs: number } | undefined> {
+    let reply;
+    try {
+      reply = await this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    } catch (e) {
+      if (isMissingObject(e)) return undefined;
+      mapAwsError(SERVICE, 'HeadObject', e);
+    }
+    return { size: reply.ContentLength ?? 0, lastModifiedMs: reply.LastModified?.getTime() ?? 0 };
+  }
+
+  async getObjectText(bucket: string, key: string): Promise<string | undefined> {
+    try {
+      const reply = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return reply.Body ? await reply.Body.transformToString('utf-8') : '';
+    } catch (e) {
+      if (isMissingObject(e)) return undefined;
+      mapAwsError(SERVICE, 'GetObject', e);
+    }
+  }
+
+  async putObject(bucket: string, key: string, body: string | Uint8Array, contentType?: string): Promise<void> {
+    try {
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: body,
+          ...(contentType !== undefined ? { ContentType: contentType } : {}),
+        }),
+      );
+    } catch (e) {
+      mapAwsError(SERVICE, 'PutObject', e);
+    }
+  }
+
+  async copyObject(srcBucket: string, srcKey: string, dstBucket: string, dstKey: string): Promise<void> {
+    try {
+      await this.client.send(
+        new CopyObjectCommand({ CopySource: copySource(srcBucket, srcKey), Bucket: dstBucket, Key: dstKey }),
+      );
+    } catch (e) {
+      mapAwsError(SERVICE, 'CopyObject', e);
+    }
+  }
+
+  /**
+   * Deletes in requests of at most 1000 keys. DeleteObjects answers 200 even when some keys were
+   * refused, listing them under `Errors`: that is turned into an AwsRequestError naming the keys,
+   * and no further chunk is sent.
+   */
+  async deleteObjects(bucket: string, keys: string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += MAX_KEYS_PER_REQUEST) {
+      const chunk = keys.slice(i, i + MAX_KEYS_PER_REQUEST);
+      let reply;
+      try {
+        reply = await this.client.send(
+          new DeleteObjectsCommand({
+            Bucket: bucket,
+            Delete: { Objects: chunk.map((Key) => ({ Key })), Quiet: true },
+          }),
+        );
+      } catch (e) {
+        mapAwsError(SERVICE, 'DeleteObjects', e);
+      }
+      const errors = reply.Errors ?? [];
+      if (errors.length > 0) {
+        const failedKeys = errors.map((x) => x.Key ?? '?');
+        const named = errors
+          .slice(0, FAILED_KEYS_IN_MESSAGE)
+          .map((x) => `${x.Key ?? '?'} (${x.Code ?? 'unknown'})`)
+          .join(', ');
+        const more = errors.length > FAILED_KEYS_IN_MESSAGE ? ` and ${errors.length - FAILED_KEYS_IN_MESSAGE} more` : '';
+        const cause = Object.assign(
+          new Error(`${errors.length} of ${chunk.length} keys not deleted from ${bucket}: ${named}${more}`),
+          { failedKeys, errors },
+        );
+        throw new AwsRequestError(SERVICE, 'DeleteObjects', errors[0]?.Code ?? 'PartialFailure', { cause });
+      }
+    }
+  }
+}

@@ -1,0 +1,472 @@
+import { z } from 'zod';
+import { InvalidInputError } from './errors';
+import type {
+  AlarmMetricRef,
+  AlarmStateValue,
+  AlarmTrigger,
+  FollowUpTrigger,
+  JobRunTrigger,
+  Trigger,
+} from './trigger';
+
+/**
+ * Every way an invocation can start, parsed into a `Trigger`:
+ *  - EventBridge "CloudWatch Alarm State Change" (metric, metric-math and composite alarms);
+ *  - EventBridge "EMR Serverless Job Run State Change";
+ *  - a follow-up payload the engine scheduled for itself (`followUpPayload`).
+ *
+ * Anything else is rejected with an `InvalidInputError` whose `field` is the path of the first
+ * problem and whose `issues` list every problem found. AWS adds fields to its events over time,
+ * so the schemas accept unknown fields and validate only what streamfix reads.
+ */
+
+export const ALARM_STATE_CHANGE = 'CloudWatch Alarm State Change';
+export const ALARM_CONFIGURATION_CHANGE = 'CloudWatch Alarm Configuration Change';
+export const JOB_RUN_STATE_CHANGE = 'EMR Serverless Job Run State Change';
+export const CLOUDWATCH_SOURCE = 'aws.cloudwatch';
+export const EMR_SERVERLESS_SOURCE = 'aws.emr-serverless';
+export const FOLLOW_UP_MARKER = 'follow-up';
+
+/** The payload a scheduled follow-up delivers back to the engine. */
+export interface FollowUpPayload {
+  streamfix: typeof FOLLOW_UP_MARKER;
+  purpose: FollowUpTrigger['purpose'];
+  incidentId: string;
+  pipeline: string;
+  playbook: string;
+  attempt: number;
+}
+
+type Issue = { field: string; message: string };
+
+// ---------------------------------------------------------------------------------------------
+// Timestamps
+
+const TIMESTAMP_RE =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})$/;
+
+const daysInMonth = (year: number, month: number): number => new Date(Date.UTC(year, month, 0)).getUTCDate();
+
+/**
+ * Milliseconds since the epoch for an ISO-8601 date-time as AWS writes them:
+ * `2019-10-02T17:04:40.985+0000` (CloudWatch: offset without a colon), `2022-05-31T21:07:42Z`
+ * (EventBridge `time`), `2022-05-31T21:07:42.299487Z` (EMR Serverless: microseconds) or an
+ * offset with a colon. Fractions beyond milliseconds are truncated. `undefined` when `s` is not
+ * such a timestamp or names an impossible date.
+ */
+export function parseAwsTimestamp(s: string): number | undefined {
+  const m = TIMESTAMP_RE.exec(s);
+  if (!m) return undefined;
+  const [, ys, mos, ds, hs, mis, ss, frac, zone] = m;
+  const year = Number(ys);
+  const month = Number(mos);
+  const day = Number(ds);
+  const hour = Number(hs);
+  const minute = Number(mis);
+  const second = Number(ss);
+  if (month < 1 || month > 12) return undefined;
+  if (day < 1 || day > daysInMonth(year, month)) return undefined;
+  if (hour > 23 || minute > 59 || second > 59) return undefined;
+  const ms = frac === undefined ? 0 : Number(frac.slice(0, 3).padEnd(3, '0'));
+  let offsetMinutes = 0;
+  if (zone !== undefined && zone !== 'Z') {
+    const digits = zone.slice(1).replace(':', '');
+    const oh = Number(digits.slice(0, 2));
+    const om = Number(digits.slice(2, 4));
+    if (oh > 23 || om > 59) return undefined;
+    offsetMinutes = (zone.startsWith('-') ? -1 : 1) * (oh * 60 + om);
+  }
+  const d = new Date(0);
+  d.setUTCFullYear(year, month - 1, day);
+  d.setUTCHours(hour, minute, second, ms);
+  const t = d.getTime() - offsetMinutes * 60_000;
+  return Number.isFinite(t) ? t : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages
+
+/** A short, one-line rendering of an input value for error messages. */
+function show(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') {
+    const s = v.length > 60 ? `${v.slice(0, 60)}…` : v;
+    return JSON.stringify(s);
+  }
+  if (typeof v === 'object') return 'an object';
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return `${typeof v} ${String(v)}`;
+  return `a ${typeof v}`;
+}
+
+/** A zod error function: "missing: expected X" or "expected X, got Y". */
+const expected =
+  (what: string) =>
+  (iss: { input?: unknown }): string =>
+    iss.input === undefined ? `missing: expected ${what}` : `expected ${what}, got ${show(iss.input)}`;
+
+const nonEmptyString = (what = 'a non-empty string') =>
+  z.string({ error: expected(what) }).min(1, { error: expected(what) });
+
+const optionalText = z.string({ error: expected('a string') }).nullish();
+
+const timestamp = (what = 'an ISO-8601 timestamp such as 2019-10-02T17:04:40.985+0000') =>
+  z
+    .string({ error: expected(what) })
+    .refine((s) => parseAwsTimestamp(s) !== undefined, { error: expected(what) });
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const seg of path) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else out += out === '' ? String(seg) : `.${String(seg)}`;
+  }
+  return out === '' ? '(root)' : out;
+}
+
+function reject(issues: Issue[]): never {
+  const first = issues[0] ?? { field: '(root)', message: 'invalid input' };
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more: ${issues.slice(1).map((i) => i.field).join(', ')})` : '';
+  throw new InvalidInputError(first.field, `${first.message}${more}`, issues);
+}
+
+function parseWith<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
+  const r = schema.safeParse(raw);
+  if (r.success) return r.data;
+  reject(r.error.issues.map((i) => ({ field: formatPath(i.path), message: i.message })));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schemas
+
+const ALARM_STATES = ['OK', 'ALARM', 'INSUFFICIENT_DATA'] as const;
+const alarmStateValue = z.enum(ALARM_STATES, { error: expected('OK, ALARM or INSUFFICIENT_DATA') });
+
+const metricStatSchema = z.looseObject(
+  {
+    metric: z.looseObject(
+      {
+        namespace: nonEmptyString(),
+        name: nonEmptyString(),
+        dimensions: z
+          .record(z.string(), z.string({ error: expected('a string dimension value') }), {
+            error: expected('an object of dimension name → value'),
+          })
+          .nullish(),
+      },
+      { error: expected('an object {namespace, name, dimensions}') },
+    ),
+    period: z
+      .number({ error: expected('a period in seconds') })
+      .int({ error: expected('a whole number of seconds') })
+      .positive({ error: expected('a positive number of seconds') }),
+    stat: nonEmptyString('a statistic such as Average or p99'),
+  },
+  { error: expected('an object {metric, period, stat}') },
+);
+
+const metricEntrySchema = z
+  .looseObject(
+    {
+      id: nonEmptyString('a metric id'),
+      metricStat: metricStatSchema.optional(),
+      expression: nonEmptyString('a metric-math expression').optional(),
+    },
+    { error: expected('an object {id, metricStat} or {id, expression}') },
+  )
+  .superRefine((entry, ctx) => {
+    if (entry.metricStat === undefined && entry.expression === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'expected metricStat or expression, got neither', path: [] });
+    }
+  });
+
+const alarmStateSchema = z.looseObject(
+  {
+    value: alarmStateValue,
+    reason: optionalText,
+    /** A JSON string, read defensively below: never a reason to reject the event. */
+    reasonData: z.unknown().optional(),
+    timestamp: timestamp(),
+  },
+  { error: expected('an object {value, reason, reasonData, timestamp}') },
+);
+
+const alarmEventSchema = z.looseObject({
+  id: nonEmptyString('the event id (a non-empty string)'),
+  resources: z.array(z.string({ error: expected('an ARN string') }), { error: expected('an array of ARNs') }).nullish(),
+  detail: z.looseObject(
+    {
+      alarmName: nonEmptyString('the alarm name (a non-empty string)'),
+      state: alarmStateSchema,
+      previousState: z
+        .looseObject({ value: alarmStateValue }, { error: expected('an object {value, ...}') })
+        .nullish(),
+      configuration: z
+        .looseObject(
+          {
+            alarmRule: nonEmptyString('a composite alarm rule').nullish(),
+            metrics: z.array(metricEntrySchema, { error: expected('an array of metrics') }).nullish(),
+          },
+          { error: expected('an object') },
+        )
+        .nullish(),
+    },
+    { error: expected('an object (the alarm state change)') },
+  ),
+});
+
+const jobRunEventSchema = z
+  .looseObject({
+    id: nonEmptyString('the event id (a non-empty string)'),
+    time: timestamp('an ISO-8601 timestamp such as 2022-05-31T21:07:42Z').nullish(),
+    detail: z.looseObject(
+      {
+        jobRunId: nonEmptyString('the job run id (a non-empty string)'),
+        applicationId: nonEmptyString('the application id (a non-empty string)'),
+        state: nonEmptyString('a job run state such as FAILED'),
+        previousState: optionalText,
+        stateDetails: optionalText,
+        jobRunName: optionalText,
+        name: optionalText,
+        updatedAt: timestamp('an ISO-8601 timestamp such as 2022-05-31T21:07:42.299487Z').nullish(),
+      },
+      { error: expected('an object (the job run state change)') },
+    ),
+  })
+  .superRefine((e, ctx) => {
+    if (e.detail.updatedAt == null && e.time == null) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'missing: expected an ISO-8601 timestamp (neither detail.updatedAt nor time is present)',
+        path: ['time'],
+      });
+    }
+  });
+
+const followUpSchema = z.looseObject({
+  streamfix: z.literal(FOLLOW_UP_MARKER, { error: expected(`"${FOLLOW_UP_MARKER}"`) }),
+  purpose: z.enum(['verify', 'recheck'], { error: expected('verify or recheck') }),
+  incidentId: nonEmptyString('the incident id (a non-empty string)'),
+  pipeline: nonEmptyString('the pipeline name (a non-empty string)'),
+  playbook: nonEmptyString('the playbook id (a non-empty string)'),
+  attempt: z
+    .number({ error: expected('an attempt number (a whole number ≥ 1)') })
+    .int({ error: expected('an attempt number (a whole number ≥ 1)') })
+    .min(1, { error: expected('an attempt number (a whole number ≥ 1)') }),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Parsing
+
+const HANDLED: Record<string, string> = {
+  [ALARM_STATE_CHANGE]: CLOUDWATCH_SOURCE,
+  [JOB_RUN_STATE_CHANGE]: EMR_SERVERLESS_SOURCE,
+};
+const SOURCES = new Set(Object.values(HANDLED));
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Parses `state.reasonData`: a JSON string; anything else, or invalid JSON, gives undefined. */
+function readReasonData(raw: unknown): unknown {
+  if (typeof raw !== 'string') return undefined;
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The alarm's name from its ARN, `arn:<partition>:cloudwatch:<region>:<account>:alarm:<name>`.
+ * The name may itself hold colons, so everything after the resource type is the name.
+ */
+function alarmNameFromArn(arn: string): string {
+  const parts = arn.split(':');
+  if (parts.length >= 7 && parts[0] === 'arn' && parts[5] === 'alarm') return parts.slice(6).join(':');
+  const at = arn.lastIndexOf(':alarm:');
+  return at >= 0 ? arn.slice(at + ':alarm:'.length) : arn;
+}
+
+function triggeringAlarmsOf(reasonData: unknown): string[] {
+  if (!isRecord(reasonData)) return [];
+  const list = reasonData.triggeringAlarms;
+  if (!Array.isArray(list)) return [];
+  const names: string[] = [];
+  for (const entry of list) {
+    if (isRecord(entry) && typeof entry.arn === 'string' && entry.arn !== '') names.push(alarmNameFromArn(entry.arn));
+  }
+  return names;
+}
+
+function metricRef(entry: z.output<typeof metricEntrySchema>): AlarmMetricRef {
+  const ref: AlarmMetricRef = { id: entry.id };
+  if (entry.metricStat) {
+    ref.namespace = entry.metricStat.metric.namespace;
+    ref.metricName = entry.metricStat.metric.name;
+    ref.dimensions = { ...(entry.metricStat.metric.dimensions ?? {}) };
+    ref.stat = entry.metricStat.stat;
+    ref.periodSeconds = entry.metricStat.period;
+  }
+  if (entry.expression !== undefined) ref.expression = entry.expression;
+  return ref;
+}
+
+export const alarmDedupeKey = (alarmName: string, state: AlarmStateValue, stateTimestamp: string): string =>
+  `alarm:${alarmName}:${state}:${stateTimestamp}`;
+
+export const jobRunDedupeKey = (applicationId: string, jobRunId: string, state: string): string =>
+  `job-run:${applicationId}:${jobRunId}:${state}`;
+
+export const followUpDedupeKey = (incidentId: string, purpose: FollowUpTrigger['purpose'], attempt: number): string =>
+  `follow-up:${incidentId}:${purpose}:${attempt}`;
+
+function parseAlarm(raw: unknown): AlarmTrigger {
+  const e = parseWith(alarmEventSchema, raw);
+  const { alarmName, state, previousState, configuration } = e.detail;
+  const reasonData = readReasonData(state.reasonData);
+  const trigger: AlarmTrigger = {
+    kind: 'alarm',
+    eventId: e.id,
+    dedupeKey: alarmDedupeKey(alarmName, state.value, state.timestamp),
+    alarmName,
+    state: state.value,
+    // Validated by the schema: the timestamp parses.
+    stateAtMs: parseAwsTimestamp(state.timestamp) as number,
+    reason: state.reason ?? '',
+    composite: configuration?.alarmRule != null,
+    triggeringAlarms: triggeringAlarmsOf(reasonData),
+    metrics: (configuration?.metrics ?? []).map(metricRef),
+  };
+  const arn = e.resources?.[0];
+  if (arn !== undefined && arn !== '') trigger.alarmArn = arn;
+  if (previousState) trigger.previousState = previousState.value;
+  if (reasonData !== undefined) trigger.reasonData = reasonData;
+  return trigger;
+}
+
+function parseJobRun(raw: unknown): JobRunTrigger {
+  const e = parseWith(jobRunEventSchema, raw);
+  const d = e.detail;
+  // The schema guarantees one of them is present and parses.
+  const atMs = parseAwsTimestamp((d.updatedAt ?? e.time) as string) as number;
+  const trigger: JobRunTrigger = {
+    kind: 'job-run',
+    eventId: e.id,
+    dedupeKey: jobRunDedupeKey(d.applicationId, d.jobRunId, d.state),
+    applicationId: d.applicationId,
+    jobRunId: d.jobRunId,
+    state: d.state,
+    atMs,
+  };
+  const name = d.jobRunName ?? d.name;
+  if (name != null) trigger.jobRunName = name;
+  if (d.previousState != null) trigger.previousState = d.previousState;
+  if (d.stateDetails != null) trigger.stateDetails = d.stateDetails;
+  return trigger;
+}
+
+function parseFollowUp(raw: unknown): FollowUpTrigger {
+  const p = parseWith(followUpSchema, raw);
+  return {
+    kind: 'follow-up',
+    dedupeKey: followUpDedupeKey(p.incidentId, p.purpose, p.attempt),
+    purpose: p.purpose,
+    incidentId: p.incidentId,
+    pipeline: p.pipeline,
+    playbook: p.playbook,
+    attempt: p.attempt,
+  };
+}
+
+/** Checks `source` and `detail-type` together; every problem with them is reported. */
+function envelopeIssues(source: unknown, detailType: unknown): Issue[] {
+  const issues: Issue[] = [];
+  const sourceKnown = typeof source === 'string' && SOURCES.has(source);
+  if (!sourceKnown) {
+    issues.push({
+      field: 'source',
+      message: `expected "${CLOUDWATCH_SOURCE}" or "${EMR_SERVERLESS_SOURCE}" (or a follow-up payload with streamfix: "${FOLLOW_UP_MARKER}"), got ${show(source)}`,
+    });
+  }
+  if (detailType === ALARM_CONFIGURATION_CHANGE) {
+    issues.push({
+      field: 'detail-type',
+      message: `configuration-change events are not handled: expected "${ALARM_STATE_CHANGE}", got "${ALARM_CONFIGURATION_CHANGE}"`,
+    });
+  } else if (typeof detailType !== 'string' || HANDLED[detailType] === undefined) {
+    issues.push({
+      field: 'detail-type',
+      message: `expected "${ALARM_STATE_CHANGE}" or "${JOB_RUN_STATE_CHANGE}", got ${show(detailType)}`,
+    });
+  } else if (sourceKnown && HANDLED[detailType] !== source) {
+    issues.push({
+      field: 'detail-type',
+      message: `"${detailType}" does not come from source "${String(source)}": expected "${
+        Object.keys(HANDLED).find((k) => HANDLED[k] === source) ?? ''
+      }"`,
+    });
+  }
+  return issues;
+}
+
+/**
+ * Parses any intake into a `Trigger`. Throws `InvalidInputError` (and nothing else) on any
+ * input it does not accept; its `field` names the path of the first problem.
+ */
+export function parseTrigger(raw: unknown): Trigger {
+  if (!isRecord(raw)) {
+    reject([
+      {
+        field: '(root)',
+        message: `expected an object (an EventBridge event or a streamfix follow-up payload), got ${show(raw)}`,
+      },
+    ]);
+  }
+  if (Object.hasOwn(raw, 'streamfix')) return parseFollowUp(raw);
+  const source = raw.source;
+  const detailType = raw['detail-type'];
+  const issues = envelopeIssues(source, detailType);
+  if (issues.length > 0) reject(issues);
+  return detailType === ALARM_STATE_CHANGE ? parseAlarm(raw) : parseJobRun(raw);
+}
+
+/** The payload to schedule for a follow-up; `parseTrigger` turns it back into the trigger. */
+export function followUpPayload(t: Omit<FollowUpTrigger, 'kind' | 'dedupeKey'>): FollowUpPayload {
+  return {
+    streamfix: FOLLOW_UP_MARKER,
+    purpose: t.purpose,
+    incidentId: t.incidentId,
+    pipeline: t.pipeline,
+    playbook: t.playbook,
+    attempt: t.attempt,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Describing
+
+const oneLine = (s: string, max = 200): string => {
+  const flat = s.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+};
+
+/** One human line for logs and timelines. */
+export function describeTrigger(t: Trigger): string {
+  switch (t.kind) {
+    case 'alarm': {
+      const base = `alarm ${oneLine(t.alarmName)} → ${t.state}`;
+      if (!t.composite) return base;
+      const by = t.triggeringAlarms.length > 0 ? `; triggered by ${oneLine(t.triggeringAlarms.join(', '))}` : '';
+      return `${base} (composite${by})`;
+    }
+    case 'job-run': {
+      const name = t.jobRunName !== undefined ? ` ${JSON.stringify(oneLine(t.jobRunName, 80))}` : '';
+      const details = t.stateDetails !== undefined && t.stateDetails.trim() !== '' ? ` (${oneLine(t.stateDetails)})` : '';
+      return `job run ${oneLine(t.jobRunId)}${name} of app ${oneLine(t.applicationId)} → ${oneLine(t.state, 40)}${details}`;
+    }
+    case 'follow-up':
+      return `follow-up ${t.purpose} #${t.attempt} of incident ${oneLine(t.incidentId)} (${oneLine(t.pipeline)}/${oneLine(t.playbook)})`;
+  }
+}

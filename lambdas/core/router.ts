@@ -1,0 +1,52 @@
+import type { StreamfixConfig } from '../config/schema';
+import type { Playbook } from '../playbooks/types';
+import { UnroutableEventError } from './errors';
+import type { Trigger } from './trigger';
+import { alarmRoutes, type AlarmRoute, type Env } from './wiring';
+
+/**
+ * Which pipelines of this playbook a trigger concerns. Alarms route by the names the stack
+ * gave them (or `routes` in the config); job-run events by the playbook's own rule; follow-ups
+ * name their incident's pipeline.
+ */
+export class Router {
+  private readonly alarms: Map<string, AlarmRoute>;
+
+  constructor(
+    private readonly config: StreamfixConfig,
+    private readonly playbook: Playbook,
+    env: Env,
+  ) {
+    this.alarms = alarmRoutes(config, env);
+  }
+
+  alarmRoute(alarmName: string): AlarmRoute | undefined {
+    return this.alarms.get(alarmName);
+  }
+
+  route(t: Trigger): string[] {
+    const id = this.playbook.manifest.id;
+    switch (t.kind) {
+      case 'alarm': {
+        const r = this.alarms.get(t.alarmName);
+        if (!r) throw new UnroutableEventError('detail.alarmName', `no pipeline/playbook is configured for alarm "${t.alarmName}"`);
+        if (r.playbook !== id) {
+          throw new UnroutableEventError('detail.alarmName', `alarm "${t.alarmName}" belongs to playbook ${r.playbook}, not ${id}`);
+        }
+        return [r.pipeline];
+      }
+      case 'job-run': {
+        const pipelines = this.playbook.routeJobRun?.(t, this.config) ?? [];
+        if (pipelines.length === 0) {
+          throw new UnroutableEventError('detail.applicationId', `no pipeline of playbook ${id} runs on application ${t.applicationId}`);
+        }
+        return pipelines;
+      }
+      case 'follow-up': {
+        if (t.playbook !== id) throw new UnroutableEventError('playbook', `follow-up for ${t.playbook} sent to ${id}`);
+        if (!(t.pipeline in this.config.pipelines)) throw new UnroutableEventError('pipeline', `unknown pipeline "${t.pipeline}"`);
+        return [t.pipeline];
+      }
+    }
+  }
+}

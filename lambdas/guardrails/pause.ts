@@ -1,0 +1,44 @@
+import type { SsmAdapter } from '../adapters/ssm';
+import type { Clock } from '../core/clock';
+
+/**
+ * The kill switch: an SSM parameter for everything and one per pipeline. A missing parameter,
+ * an empty value or `off` means "not paused"; any other value pauses and is the reason.
+ * Read once per invocation with a short cache, so a pause takes effect within seconds.
+ */
+export interface PauseState {
+  paused: boolean;
+  scope?: 'global' | 'pipeline' | 'config';
+  reason?: string;
+}
+
+const isPaused = (v: string | undefined) => v !== undefined && v.trim() !== '' && v.trim().toLowerCase() !== 'off';
+
+export class PauseReader {
+  private readonly cache = new Map<string, { atMs: number; state: PauseState }>();
+
+  constructor(
+    private readonly ssm: Pick<SsmAdapter, 'getParameters'>,
+    private readonly clock: Clock,
+    private readonly names: { global: string; pipelinePrefix: string },
+    private readonly ttlMs = 15_000,
+  ) {}
+
+  async check(pipeline: string, pausedInConfig: boolean): Promise<PauseState> {
+    if (pausedInConfig) return { paused: true, scope: 'config', reason: 'paused in streamfix.config.ts' };
+    const now = this.clock.now();
+    const hit = this.cache.get(pipeline);
+    if (hit && now - hit.atMs <= this.ttlMs) return hit.state;
+    const nameP = `${this.names.pipelinePrefix}${pipeline}`;
+    const values = await this.ssm.getParameters([this.names.global, nameP]);
+    const g = values[this.names.global];
+    const p = values[nameP];
+    const state: PauseState = isPaused(g)
+      ? { paused: true, scope: 'global', reason: g!.trim() }
+      : isPaused(p)
+        ? { paused: true, scope: 'pipeline', reason: p!.trim() }
+        : { paused: false };
+    this.cache.set(pipeline, { atMs: now, state });
+    return state;
+  }
+}

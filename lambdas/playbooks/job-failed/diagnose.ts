@@ -1,0 +1,81 @@
+import type { JobRunSummaryView, JobRunView } from '../../adapters/emr-serverless';
+import { parseS3Uri } from '../../adapters/s3';
+import type { Trigger } from '../../core/trigger';
+import type { PlaybookContext } from '../types';
+import type { JobFailedSettings } from './manifest';
+
+export const ACTIVE_STATES = ['SUBMITTED', 'PENDING', 'SCHEDULED', 'RUNNING', 'QUEUED', 'CANCELLING'];
+
+export interface CheckpointSummary {
+  exists: boolean;
+  /** Newest write among `metadata` and `commits/*` (ms). */
+  lastWriteMs?: number;
+  commitFiles: number;
+  /** False when the listing stopped at its cap: `lastWriteMs` may be older than the truth. */
+  complete: boolean;
+}
+
+export interface JobFailedEvidence {
+  /** The run the trigger is about: the event's run, or the job's newest run for an alarm. */
+  run?: JobRunView;
+  runSource: 'event' | 'newest-run' | 'none';
+  /** Other runs of the same job that are active now. */
+  activeRuns: JobRunSummaryView[];
+  checkpoint: CheckpointSummary;
+  restartsLastHour: number;
+}
+
+/** The lock, cooldown and budget key of a job: one streaming job = one checkpoint. */
+export const jobResource = (applicationId: string, jobName: string) => `emr-serverless:${applicationId}:${jobName}`;
+
+const MAX_CHECKPOINT_KEYS = 10_000;
+
+export async function readCheckpoint(ctx: PlaybookContext, uri: string): Promise<CheckpointSummary> {
+  const { bucket, prefix } = parseS3Uri(uri);
+  const [meta, commits] = await Promise.all([
+    ctx.aws.s3.headObject(bucket, `${prefix}metadata`),
+    (async () => {
+      let newest: number | undefined;
+      let n = 0;
+      for await (const o of ctx.aws.s3.listPrefix(bucket, `${prefix}commits/`, { maxKeys: MAX_CHECKPOINT_KEYS })) {
+        n++;
+        if (newest === undefined || o.lastModifiedMs > newest) newest = o.lastModifiedMs;
+      }
+      return { newest, n };
+    })(),
+  ]);
+  const times = [meta?.lastModifiedMs, commits.newest].filter((t): t is number => t !== undefined);
+  return {
+    exists: meta !== undefined,
+    ...(times.length ? { lastWriteMs: Math.max(...times) } : {}),
+    commitFiles: commits.n,
+    complete: commits.n < MAX_CHECKPOINT_KEYS,
+  };
+}
+
+/**
+ * Read-only. Calls in parallel: the run (GetJobRun for an event; the newest ended run for an
+ * alarm), the job's active runs (no time filter: a streaming run may be days old), the
+ * checkpoint, and the restart history. An alarm costs one more round trip (GetJobRun of the
+ * newest ended run): two sequential round trips at most before the plan.
+ */
+export async function diagnoseJobFailed(ctx: PlaybookContext<JobFailedSettings>, trigger: Trigger): Promise<JobFailedEvidence> {
+  const job = ctx.pipeline.job;
+  const emr = ctx.aws.emr;
+  const [ended, active, checkpoint, restartsLastHour, fromEvent] = await Promise.all([
+    trigger.kind === 'job-run' ? Promise.resolve([]) : emr.listJobRuns(job.applicationId, { states: ['FAILED', 'CANCELLED', 'SUCCESS'], maxItems: 100 }),
+    emr.listJobRuns(job.applicationId, { states: ACTIVE_STATES, maxItems: 100 }),
+    readCheckpoint(ctx, job.checkpoint),
+    ctx.history.actionsInLastHour(jobResource(job.applicationId, job.jobName)),
+    trigger.kind === 'job-run' ? emr.getJobRun(job.applicationId, trigger.jobRunId) : Promise.resolve(undefined),
+  ]);
+  let run = fromEvent;
+  let runSource: JobFailedEvidence['runSource'] = run ? 'event' : 'none';
+  const newestEnded = ended.filter((r) => r.name === job.jobName).sort((a, b) => b.updatedAtMs - a.updatedAtMs)[0];
+  if (!run && newestEnded) {
+    run = await emr.getJobRun(job.applicationId, newestEnded.jobRunId);
+    runSource = 'newest-run';
+  }
+  const activeRuns = active.filter((r) => r.name === job.jobName && r.jobRunId !== run?.jobRunId);
+  return { ...(run ? { run } : {}), runSource, activeRuns, checkpoint, restartsLastHour };
+}

@@ -1,0 +1,74 @@
+import { Duration } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { alarmRulePattern, type PlaybookWiring } from '../lambdas/core/wiring';
+import type { EventRuleSpec } from '../lambdas/playbooks/types';
+
+/** EventBridge rule names are at most 64 characters. */
+const MAX_RULE_NAME = 64;
+
+/** How many times EventBridge retries delivering an event to a playbook, and for how long. */
+export const RULE_TARGET_RETRY_ATTEMPTS = 4;
+export const RULE_TARGET_MAX_EVENT_AGE = Duration.hours(2);
+
+/** The wired name when EventBridge accepts it; otherwise CloudFormation generates one. */
+export const ruleNameOrGenerated = (name: string): string | undefined =>
+  name.length <= MAX_RULE_NAME && /^[.\-_A-Za-z0-9]+$/.test(name) ? name : undefined;
+
+/** A manifest pattern (EventBridge's own JSON keys) as the CDK's EventPattern. */
+export function toEventPattern(pattern: EventRuleSpec['pattern']): events.EventPattern {
+  return {
+    source: pattern.source,
+    detailType: pattern['detail-type'],
+    ...(pattern.detail !== undefined ? { detail: pattern.detail } : {}),
+  };
+}
+
+export interface PlaybookRulesProps {
+  readonly prefix: string;
+  readonly wiring: PlaybookWiring;
+  readonly function: lambda.IFunction;
+  /** Keeps events EventBridge could not deliver after every retry. */
+  readonly deadLetterQueue: sqs.IQueue;
+}
+
+/**
+ * The rules that start a playbook: one for its alarms' state changes (stack alarms and
+ * config `routes`), one per event rule of its manifest and pipeline. The Lambda target adds
+ * the permission for each rule to invoke the function.
+ */
+export function playbookRules(scope: Construct, props: PlaybookRulesProps): events.Rule[] {
+  const target = () =>
+    new targets.LambdaFunction(props.function, {
+      retryAttempts: RULE_TARGET_RETRY_ATTEMPTS,
+      maxEventAge: RULE_TARGET_MAX_EVENT_AGE,
+      deadLetterQueue: props.deadLetterQueue,
+    });
+  const { wiring } = props;
+  const rules: events.Rule[] = [];
+  if (wiring.alarmNames.length > 0) {
+    const name = `${props.prefix}-${wiring.playbook}-alarms`;
+    rules.push(
+      new events.Rule(scope, 'AlarmRule', {
+        ruleName: ruleNameOrGenerated(name),
+        description: `${name}: state changes of the alarms that start ${wiring.playbook}`,
+        eventPattern: toEventPattern(alarmRulePattern(wiring.alarmNames)),
+        targets: [target()],
+      }),
+    );
+  }
+  for (const wired of wiring.rules) {
+    rules.push(
+      new events.Rule(scope, `Rule-${wired.pipeline}-${wired.spec.id}`, {
+        ruleName: ruleNameOrGenerated(wired.name),
+        description: `${wired.name}: ${wired.spec.description}`.slice(0, 512),
+        eventPattern: toEventPattern(wired.spec.pattern),
+        targets: [target()],
+      }),
+    );
+  }
+  return rules;
+}

@@ -1,0 +1,202 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import type { Construct } from 'constructs';
+import type { StreamfixConfig } from '../lambdas/config/schema';
+import type { RuntimeEnv } from '../lambdas/core/env';
+import { functionName, pauseParameterName, pipelinePauseParameterPrefix } from '../lambdas/core/names';
+import { buildWiring, type Env, type PlaybookWiring } from '../lambdas/core/wiring';
+import { LEDGER_TABLE } from '../lambdas/ledger/table';
+import { deadLetterAlarm, playbookAlarm } from './alarms';
+import { Escalation } from './escalation';
+import { acknowledge } from './nag';
+import { PlaybookFunction, type LogLevel } from './playbook-function';
+import { playbookRules } from './rules';
+
+/** The directory holding package.json: NodejsFunction bundles from here. */
+export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** CloudWatch namespace of streamfix's own metrics (Powertools). */
+export const METRICS_NAMESPACE = 'streamfix';
+
+/** Where a playbook's Lambda entry lives: one small middy handler per playbook. */
+export const defaultEntry = (playbookId: string): string => join(PROJECT_ROOT, 'lambdas', 'handlers', `${playbookId}.ts`);
+
+export interface StreamfixStackProps extends StackProps {
+  /** The validated config (parseConfig / defineConfig). */
+  readonly config: StreamfixConfig;
+  /** @default defaultEntry: lambdas/handlers/<playbook id>.ts */
+  readonly entryFor?: (playbookId: string) => string;
+  /** @default logs.RetentionDays.THREE_MONTHS */
+  readonly logRetention?: logs.RetentionDays;
+  /** @default 'INFO' */
+  readonly logLevel?: LogLevel;
+}
+
+const pascal = (s: string) => s.replace(/(^|[^A-Za-z0-9]+)([A-Za-z0-9])/g, (_m, _sep, c: string) => c.toUpperCase());
+
+/**
+ * The whole of streamfix in one stack, generated from the config and the playbook manifests
+ * through `buildWiring` (the same wiring the router and the drills read).
+ */
+export class StreamfixStack extends Stack {
+  readonly wiring: PlaybookWiring[];
+  readonly table: dynamodb.Table;
+  readonly escalation: Escalation;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly schedulerRole: iam.Role;
+  readonly pauseParameters: { global: ssm.StringParameter; pipelines: Record<string, ssm.StringParameter> };
+  /** By playbook id. */
+  readonly functions: Record<string, PlaybookFunction> = {};
+  /** By alarm name. */
+  readonly alarms: Record<string, cloudwatch.Alarm> = {};
+
+  constructor(scope: Construct, id: string, props: StreamfixStackProps) {
+    super(scope, id, { description: 'streamfix: alert-driven auto-remediation for streaming data platforms', ...props });
+    const { config } = props;
+    const prefix = config.name;
+    const env: Env = { account: Aws.ACCOUNT_ID, region: Aws.REGION, partition: Aws.PARTITION };
+    this.wiring = buildWiring(config, env);
+
+    this.table = new dynamodb.Table(this, 'Ledger', {
+      tableName: `${prefix}-ledger`,
+      partitionKey: { name: LEDGER_TABLE.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: LEDGER_TABLE.sortKey, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: LEDGER_TABLE.ttlAttribute,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      // The ledger is the audit trail of every decision: it outlives the stack.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.table.addGlobalSecondaryIndex({
+      indexName: LEDGER_TABLE.gsi1.name,
+      partitionKey: { name: LEDGER_TABLE.gsi1.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: LEDGER_TABLE.gsi1.sortKey, type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
+      queueName: `${prefix}-dead-letters`,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    acknowledge(
+      this.deadLetterQueue,
+      'AwsSolutions-SQS3',
+      'This queue is itself the dead-letter queue of the playbook functions (on-failure destination) and of their ' +
+        'EventBridge targets; a message here is kept for 14 days and raises the dead-letter alarm, so a further ' +
+        'dead-letter queue would only move the same messages.',
+    );
+
+    const deadLetterAlarmName = `${prefix}-dead-letters`;
+    this.escalation = new Escalation(this, 'Escalation', {
+      prefix,
+      emails: config.escalation.emails,
+      ...(config.escalation.pagerDuty ? { pagerDutySecretName: config.escalation.pagerDuty.secretName } : {}),
+      alarmNames: [deadLetterAlarmName],
+    });
+    this.alarms[deadLetterAlarmName] = deadLetterAlarm(this, 'DeadLetterAlarm', {
+      alarmName: deadLetterAlarmName,
+      queue: this.deadLetterQueue,
+      topic: this.escalation.topic,
+    });
+
+    const scheduleGroup = new scheduler.CfnScheduleGroup(this, 'ScheduleGroup', { name: prefix });
+    const functionArns = this.wiring.map(
+      (w) => `arn:${env.partition}:lambda:${env.region}:${env.account}:function:${functionName(prefix, w.playbook)}`,
+    );
+    this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
+      description: 'Assumed by EventBridge Scheduler to run the follow-up invocations of streamfix playbooks',
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+      }),
+      inlinePolicies: {
+        invoke: new iam.PolicyDocument({
+          statements: [new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: functionArns })],
+        }),
+      },
+    });
+
+    const pauseDescription = 'streamfix pause switch: "off", or the reason the playbooks are paused';
+    this.pauseParameters = {
+      global: new ssm.StringParameter(this, 'Pause', {
+        parameterName: pauseParameterName(prefix),
+        stringValue: 'off',
+        description: `${pauseDescription} (every pipeline)`,
+      }),
+      pipelines: {},
+    };
+    for (const pipeline of Object.keys(config.pipelines)) {
+      this.pauseParameters.pipelines[pipeline] = new ssm.StringParameter(this, `Pause-${pipeline}`, {
+        parameterName: `${pipelinePauseParameterPrefix(prefix)}${pipeline}`,
+        stringValue: 'off',
+        description: `${pauseDescription} (pipeline ${pipeline})`,
+      });
+    }
+
+    const runtimeEnv: RuntimeEnv = {
+      tableName: this.table.tableName,
+      topicArn: this.escalation.topic.topicArn,
+      ...(config.escalation.pagerDuty ? { pagerDutySecretId: config.escalation.pagerDuty.secretName } : {}),
+      schedulerGroup: prefix,
+      schedulerRoleArn: this.schedulerRole.roleArn,
+      pauseParameter: pauseParameterName(prefix),
+      pipelinePauseParameterPrefix: pipelinePauseParameterPrefix(prefix),
+      metricsNamespace: METRICS_NAMESPACE,
+    };
+    const pipelinePauseParameterArns = Object.fromEntries(
+      Object.entries(this.pauseParameters.pipelines).map(([p, param]) => [p, param.parameterArn]),
+    );
+    const entryFor = props.entryFor ?? defaultEntry;
+
+    for (const w of this.wiring) {
+      const pf = new PlaybookFunction(this, `Playbook-${w.playbook}`, {
+        config,
+        wiring: w,
+        env,
+        entry: entryFor(w.playbook),
+        projectRoot: PROJECT_ROOT,
+        runtimeEnv,
+        permissionContext: {
+          prefix,
+          ...env,
+          tableArn: this.table.tableArn,
+          topicArn: this.escalation.topic.topicArn,
+          topicKeyArn: this.escalation.key.keyArn,
+          ...(this.escalation.pagerDutySecret ? { pagerDutySecretArn: this.escalation.pagerDutySecret.secretArn } : {}),
+          schedulerGroup: prefix,
+          schedulerRoleArn: this.schedulerRole.roleArn,
+          pauseParameterArn: this.pauseParameters.global.parameterArn,
+          pipelinePauseParameterArns,
+        },
+        deadLetterQueue: this.deadLetterQueue,
+        ...(props.logRetention !== undefined ? { logRetention: props.logRetention } : {}),
+        ...(props.logLevel !== undefined ? { logLevel: props.logLevel } : {}),
+      });
+      // The function creates schedules in the group from its first invocation on.
+      pf.function.node.addDependency(scheduleGroup);
+      this.functions[w.playbook] = pf;
+
+      for (const a of w.alarms) this.alarms[a.name] = playbookAlarm(pf, `Alarm-${a.pipeline}-${a.spec.signal}`, a);
+      playbookRules(pf, { prefix, wiring: w, function: pf.function, deadLetterQueue: this.deadLetterQueue });
+
+      new CfnOutput(this, `FunctionName${pascal(w.playbook)}`, {
+        value: pf.function.functionName,
+        description: `Lambda function of the ${w.playbook} playbook (manual invocations: aws lambda invoke)`,
+      });
+    }
+
+    new CfnOutput(this, 'LedgerTableName', { value: this.table.tableName, description: 'DynamoDB ledger of incidents, decisions and actions' });
+    new CfnOutput(this, 'EscalationTopicArn', { value: this.escalation.topic.topicArn, description: 'SNS topic streamfix escalates to' });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl, description: 'Events and invocations that failed every retry' });
+  }
+}
