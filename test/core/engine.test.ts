@@ -1,0 +1,113 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mockClient } from 'aws-sdk-client-mock';
+import { EMRServerlessClient, GetJobRunCommand, ListJobRunsCommand, StartJobRunCommand } from '@aws-sdk/client-emr-serverless';
+import { S3Client, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { SchedulerClient, CreateScheduleCommand } from '@aws-sdk/client-scheduler';
+import { SSMClient, GetParametersCommand } from '@aws-sdk/client-ssm';
+import { SNSClient, PublishCommand } from '@aws-sdk/client-sns';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { parseConfig } from '../../lambdas/config';
+import { ManualClock } from '../../lambdas/core/clock';
+import { createPlaybookHandler } from '../../lambdas/handlers/factory';
+import { Ledger } from '../../lambdas/ledger/ledger';
+import exampleConfig from '../../streamfix.config';
+import { startDynalite } from '../helpers/dynalite';
+import failedEvent from '../fixtures/events/emr-job-run-failed.json';
+
+const T0 = Date.parse('2026-11-22T10:00:00Z');
+const config = parseConfig({ ...exampleConfig, escalation: { emails: [] } });
+const job = config.pipelines.orders!.job;
+const emr = mockClient(EMRServerlessClient);
+const s3 = mockClient(S3Client);
+const scheduler = mockClient(SchedulerClient);
+const ssm = mockClient(SSMClient);
+const sns = mockClient(SNSClient);
+
+const failedRun = {
+  applicationId: job.applicationId, jobRunId: (failedEvent as { detail: { jobRunId: string } }).detail.jobRunId,
+  arn: 'arn', name: job.jobName, state: 'FAILED', stateDetails: 'ExecutorLostFailure: exit code 137', mode: 'STREAMING',
+  createdAt: new Date(T0 - 3_600_000), updatedAt: new Date(T0 - 60_000), createdBy: 'arn:aws:iam::123456789012:role/deployer',
+  executionRole: job.executionRoleArn, releaseLabel: 'emr-7.1.0',
+  jobDriver: { sparkSubmit: { entryPoint: 's3://orders-data-lake/jobs/orders_stream.py' } },
+};
+
+describe('Class: Engine (job-failed, ledger on dynalite)', () => {
+  let db: Awaited<ReturnType<typeof startDynalite>>;
+  let clock: ManualClock;
+  const pagerDuty: unknown[] = [];
+  const handler = () =>
+    createPlaybookHandler('job-failed', {
+      config, clock,
+      env: { tableName: db.tableName, topicArn: 'arn:aws:sns:eu-west-1:123456789012:streamfix', schedulerGroup: 'streamfix', schedulerRoleArn: 'arn:aws:iam::123456789012:role/sched', pauseParameter: '/streamfix/pause', pipelinePauseParameterPrefix: '/streamfix/pause/', metricsNamespace: 'streamfix' },
+      aws: db.aws,
+      fetch: (async (_u: unknown, init?: { body?: string }) => { pagerDuty.push(JSON.parse(init?.body ?? '{}')); return new Response('{"status":"success"}', { status: 202 }); }) as typeof fetch,
+      logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
+      metrics: new Metrics({ namespace: 'streamfix', serviceName: 'test' }),
+    });
+
+  // A fresh ledger per test: incidents of one test must not join another's.
+  beforeEach(async () => { db = await startDynalite(); });
+  afterEach(async () => db.close());
+  beforeEach(() => {
+    clock = new ManualClock(T0);
+    for (const m of [emr, s3, scheduler, ssm, sns]) m.reset();
+    emr.on(GetJobRunCommand).resolves({ jobRun: failedRun as never });
+    emr.on(ListJobRunsCommand).resolves({ jobRuns: [] });
+    emr.on(StartJobRunCommand).resolves({ applicationId: job.applicationId, jobRunId: 'newrun0001', arn: 'arn' });
+    s3.on(HeadObjectCommand).resolves({ ContentLength: 45, LastModified: new Date(T0 - 120_000) });
+    s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'x/commits/7', LastModified: new Date(T0 - 60_000), Size: 29 }], IsTruncated: false });
+    scheduler.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn' });
+    ssm.on(GetParametersCommand).resolves({ Parameters: [{ Name: '/streamfix/pause', Value: 'off' }], InvalidParameters: ['/streamfix/pause/orders'] });
+    sns.on(PublishCommand).resolves({ MessageId: 'm' });
+  });
+  afterEach(() => { pagerDuty.length = 0; });
+
+  it('10 concurrent deliveries of one failed-run event start exactly one run', async () => {
+    // Prepare
+    const h = handler();
+    const ctx = { invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:streamfix-job-failed' };
+    // Act
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => h(failedEvent, { ...ctx, awsRequestId: `req-${i}` })));
+    // Assess
+    expect(emr.commandCalls(StartJobRunCommand)).toHaveLength(1);
+    expect(results.filter((r) => r.outcome === 'processed')).toHaveLength(1);
+    expect(results.filter((r) => r.outcome === 'duplicate')).toHaveLength(9);
+    const start = emr.commandCalls(StartJobRunCommand)[0]!.args[0].input;
+    expect(start).toMatchObject({ applicationId: job.applicationId, executionRoleArn: job.executionRoleArn, name: job.jobName, mode: 'STREAMING', jobDriver: failedRun.jobDriver });
+    expect(start.clientToken).toMatch(/^[0-9a-f]{40}$/);
+    expect(scheduler.commandCalls(CreateScheduleCommand)).toHaveLength(1);
+    const incidents = await Ledger.fromOptions(db.aws, db.tableName).listIncidents();
+    const inc = incidents.find((i) => i.incidentId === results.find((r) => r.outcome === 'processed')!.incidentId)!;
+    expect(inc).toMatchObject({ status: 'verifying', decision: { kind: 'fix', reason: 'JOB_FAILED_RESTARTABLE' } });
+  });
+
+  it('verifies through the scheduled follow-up and resolves the incident', async () => {
+    const h = handler();
+    const ctx = { invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:streamfix-job-failed', awsRequestId: 'r1' };
+    const first = await h({ ...failedEvent, id: 'other-id', detail: { ...failedEvent.detail, jobRunId: 'run2' } }, ctx);
+    const input = JSON.parse(scheduler.commandCalls(CreateScheduleCommand)[0]!.args[0].input.Target!.Input!);
+    emr.on(ListJobRunsCommand).resolves({ jobRuns: [{ ...failedRun, id: 'newrun0001', state: 'RUNNING', createdAt: new Date(T0), updatedAt: new Date(T0) } as never] });
+    clock.advance(120_000);
+    const verified = await h(input, { ...ctx, awsRequestId: 'r2' });
+    expect(first.decision?.kind).toBe('fix');
+    expect(verified.decision).toMatchObject({ reason: 'VERIFIED' });
+    const inc = await Ledger.fromOptions(db.aws, db.tableName).getIncident(first.incidentId!);
+    expect(inc).toMatchObject({ status: 'resolved', recoveredAtMs: T0 + 120_000 });
+  });
+
+  it('rejects a malformed event naming the field, and does not throw', async () => {
+    const r = await handler()({ ...failedEvent, detail: { ...failedEvent.detail, jobRunId: 42 } });
+    expect(r).toMatchObject({ outcome: 'rejected', error: { field: 'detail.jobRunId' } });
+    expect(emr.commandCalls(StartJobRunCommand)).toHaveLength(0);
+  });
+
+  it('in recommend mode tells a person and changes nothing', async () => {
+    const recommend = parseConfig({ ...exampleConfig, escalation: { emails: [] }, pipelines: { orders: { ...exampleConfig.pipelines.orders, playbooks: { 'job-failed': { mode: 'recommend' } } } } });
+    const h = createPlaybookHandler('job-failed', { ...(handler as unknown as { deps?: never }), config: recommend, clock, env: { tableName: db.tableName, topicArn: 'arn:aws:sns:eu-west-1:123456789012:streamfix', schedulerGroup: 'streamfix', schedulerRoleArn: 'r', pauseParameter: '/streamfix/pause', pipelinePauseParameterPrefix: '/streamfix/pause/', metricsNamespace: 'streamfix' }, aws: db.aws, fetch: globalThis.fetch, logger: new Logger({ logLevel: 'SILENT' }), metrics: new Metrics({ namespace: 'streamfix' }) });
+    const r = await h({ ...failedEvent, id: 'rec', detail: { ...failedEvent.detail, jobRunId: 'run3' } }, { awsRequestId: 'x', invokedFunctionArn: 'arn' });
+    expect(r.decision).toMatchObject({ kind: 'escalate', reason: 'MODE_RECOMMEND' });
+    expect(emr.commandCalls(StartJobRunCommand)).toHaveLength(0);
+    expect(sns.commandCalls(PublishCommand).length).toBeGreaterThanOrEqual(1);
+  });
+});
