@@ -19,6 +19,7 @@ const THROTTLING_NAMES = new Set([
   'EC2ThrottledException',
   'PriorRequestNotComplete',
   'TransactionInProgressException',
+  'KMSThrottlingException',
 ]);
 
 /** Names the SDK and Node give to a request that never got an answer in time or lost its socket. */
@@ -40,13 +41,19 @@ const NETWORK_CODES = new Set([
   'UND_ERR_BODY_TIMEOUT',
 ]);
 
-const NOT_FOUND_NAMES = new Set(['ResourceNotFoundException', 'NoSuchKey', 'NotFound', 'ParameterNotFound']);
+const NOT_FOUND_NAMES = new Set(['ResourceNotFoundException', 'NoSuchKey', 'NotFound', 'NotFoundException', 'ParameterNotFound']);
 
 /**
  * `ParameterAlreadyExists` is SSM's answer to a create-only PutParameter that lost to an existing
  * value: the same "someone else got there first" as a failed conditional write.
  */
-const CONFLICT_NAMES = new Set(['ConditionalCheckFailedException', 'ConflictException', 'ParameterAlreadyExists']);
+const CONFLICT_NAMES = new Set([
+  'ConditionalCheckFailedException',
+  'ConflictException',
+  'ParameterAlreadyExists',
+  // Firehose UpdateDestination: the VersionId changed under us (someone else updated the stream).
+  'ConcurrentModificationException',
+]);
 
 interface SdkServiceError extends Error {
   $fault: 'client' | 'server';
@@ -61,7 +68,8 @@ interface SdkServiceError extends Error {
 function isSdkServiceError(err: unknown): err is SdkServiceError {
   if (!(err instanceof Error)) return false;
   const e = err as Partial<SdkServiceError>;
-  return (e.$fault === 'client' || e.$fault === 'server') && typeof e.$metadata === 'object' && e.$metadata !== null;
+  // An error some older or unmodelled path built without `$fault` still carries `$metadata`.
+  return typeof e.$metadata === 'object' && e.$metadata !== null && (e.$fault === undefined || e.$fault === 'client' || e.$fault === 'server');
 }
 
 function isNetworkError(err: unknown): boolean {

@@ -1,6 +1,6 @@
 import { PublishCommand, SNSClient, type MessageAttributeValue } from '@aws-sdk/client-sns';
-import { AwsRequestError, TransientAwsError } from '../core/errors';
 import { clientConfig, withPlugins, type AwsClientOptions } from './clients';
+import { mapAwsError } from './errors';
 
 /** SNS documents subjects as ASCII text "less than 100 characters long", without line breaks. */
 export const SNS_SUBJECT_MAX_CHARS = 99;
@@ -53,39 +53,7 @@ export class SnsAdapter {
       );
       return out.MessageId ?? '';
     } catch (err) {
-      throw toSnsError('Publish', err);
+      mapAwsError('sns', 'Publish', err);
     }
   }
-}
-
-const THROTTLING = new Set([
-  'Throttling', 'ThrottlingException', 'ThrottledException', 'TooManyRequestsException',
-  'RequestLimitExceeded', 'KMSThrottlingException',
-]);
-const NETWORK = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ECONNREFUSED']);
-
-interface SdkErrorShape {
-  name?: string;
-  code?: string;
-  $fault?: 'client' | 'server';
-  $metadata?: { httpStatusCode?: number };
-  $retryable?: { throttling?: boolean };
-}
-
-/**
- * Throttling, server faults and dropped connections that outlived the SDK's own retries are
- * transient; any other service error is a refusal that retrying will not change. Anything that
- * is not an SDK or network error (a bug) is passed on untouched.
- */
-function toSnsError(operation: string, err: unknown): unknown {
-  const e = (typeof err === 'object' && err !== null ? err : {}) as SdkErrorShape;
-  const name = e.name ?? '';
-  const status = e.$metadata?.httpStatusCode;
-  const transient =
-    THROTTLING.has(name) || e.$retryable?.throttling === true || e.$fault === 'server' ||
-    status === 429 || (status !== undefined && status >= 500) ||
-    NETWORK.has(name) || NETWORK.has(e.code ?? '');
-  if (transient) return new TransientAwsError('sns', operation, { cause: err });
-  if (e.$metadata !== undefined || e.$fault !== undefined) return new AwsRequestError('sns', operation, name || 'Unknown', { cause: err });
-  return err;
 }

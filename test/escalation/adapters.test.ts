@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { SecretsAdapter } from '../../lambdas/adapters/secrets';
 import { SNS_SUBJECT_MAX_CHARS, SnsAdapter, toSnsSubject } from '../../lambdas/adapters/sns';
-import { AwsRequestError, StreamfixError, TransientAwsError } from '../../lambdas/core/errors';
+import { AwsRequestError, NotFoundError, StreamfixError, TransientAwsError } from '../../lambdas/core/errors';
 
 const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:streamfix-escalations';
 const meta = (httpStatusCode: number) => ({ $metadata: { httpStatusCode } });
@@ -99,7 +99,6 @@ describe('Class: SnsAdapter', () => {
 
     it.each([
       ['AuthorizationErrorException', () => new AuthorizationErrorException({ message: 'not authorized', ...meta(403) })],
-      ['NotFoundException', () => new NotFoundException({ message: 'Topic does not exist', ...meta(404) })],
     ])('maps %s to an AwsRequestError carrying its code', async (code, make) => {
       // Prepare
       sns.on(PublishCommand).rejects(make());
@@ -112,6 +111,12 @@ describe('Class: SnsAdapter', () => {
       expect((err as AwsRequestError).code).toBe(code);
       expect((err as AwsRequestError).service).toBe('sns');
       expect((err as AwsRequestError).retryable).toBe(false);
+    });
+
+    it('maps NotFoundException (no such topic) to a NotFoundError', async () => {
+      sns.on(PublishCommand).rejects(new NotFoundException({ message: 'Topic does not exist', ...meta(404) }));
+      const err = await adapter.publish(TOPIC, 's', 'm').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(NotFoundError);
     });
 
     it('passes on an error that is neither an AWS nor a network error', async () => {
@@ -221,7 +226,6 @@ describe('Class: SecretsAdapter', () => {
     });
 
     it.each([
-      ['ResourceNotFoundException', () => new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", ...meta(400) })],
       ['DecryptionFailure', () => new DecryptionFailure({ message: 'cannot decrypt', ...meta(400) })],
       ['AccessDeniedException', () => Object.assign(new Error('not authorized'), { name: 'AccessDeniedException', ...meta(400) })],
     ])('maps %s to an AwsRequestError carrying its code', async (code, make) => {
@@ -234,6 +238,12 @@ describe('Class: SecretsAdapter', () => {
       // Assess
       expect(err).toBeInstanceOf(AwsRequestError);
       expect((err as AwsRequestError).code).toBe(code);
+    });
+
+    it('maps ResourceNotFoundException (no such secret) to a NotFoundError', async () => {
+      secrets.on(GetSecretValueCommand).rejects(new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", ...meta(400) }));
+      const err = await adapter.getSecretString('s').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(NotFoundError);
     });
   });
 });

@@ -1,0 +1,121 @@
+import {
+  DescribeDeliveryStreamCommand,
+  FirehoseClient,
+  PutRecordBatchCommand,
+  UpdateDestinationCommand,
+} from '@aws-sdk/client-firehose';
+import { clientConfig, withPlugins, type AwsClientOptions } from './clients';
+import { mapAwsError } from './errors';
+
+const SERVICE = 'firehose';
+
+export interface BufferingHints {
+  sizeInMBs: number;
+  intervalInSeconds: number;
+}
+
+export interface S3DestinationView {
+  destinationId: string;
+  roleArn?: string;
+  bucketArn?: string;
+  prefix?: string;
+  errorOutputPrefix?: string;
+  bufferingHints?: BufferingHints;
+  /** KMS key of the destination's encryption, when SSE-KMS is configured. */
+  kmsKeyArn?: string;
+  logGroupName?: string;
+  logStreamName?: string;
+}
+
+export interface DeliveryStreamView {
+  name: string;
+  status: string;
+  failure?: { type: string; details: string };
+  versionId: string;
+  destinations: S3DestinationView[];
+}
+
+export interface PutRecordBatchResult {
+  failedPutCount: number;
+  /** One entry per record, in order: a recordId when accepted, an error code when not. */
+  results: { recordId?: string; errorCode?: string; errorMessage?: string }[];
+}
+
+export class FirehoseAdapter {
+  constructor(private readonly client: FirehoseClient) {}
+
+  static fromOptions(opts: AwsClientOptions): FirehoseAdapter {
+    return new FirehoseAdapter(withPlugins(new FirehoseClient(clientConfig(opts)), opts));
+  }
+
+  async describeDeliveryStream(name: string): Promise<DeliveryStreamView> {
+    let reply;
+    try {
+      reply = await this.client.send(new DescribeDeliveryStreamCommand({ DeliveryStreamName: name }));
+    } catch (e) {
+      mapAwsError(SERVICE, 'DescribeDeliveryStream', e);
+    }
+    const d = reply.DeliveryStreamDescription;
+    return {
+      name: d?.DeliveryStreamName ?? name,
+      status: d?.DeliveryStreamStatus ?? 'UNKNOWN',
+      ...(d?.FailureDescription ? { failure: { type: d.FailureDescription.Type ?? 'UNKNOWN', details: d.FailureDescription.Details ?? '' } } : {}),
+      versionId: d?.VersionId ?? '',
+      destinations: (d?.Destinations ?? []).map((dest) => {
+        const s3 = dest.ExtendedS3DestinationDescription ?? dest.S3DestinationDescription;
+        const hints = s3?.BufferingHints;
+        const kms = s3?.EncryptionConfiguration?.KMSEncryptionConfig?.AWSKMSKeyARN;
+        const logs = s3?.CloudWatchLoggingOptions;
+        return {
+          destinationId: dest.DestinationId ?? '',
+          ...(s3?.RoleARN ? { roleArn: s3.RoleARN } : {}),
+          ...(s3?.BucketARN ? { bucketArn: s3.BucketARN } : {}),
+          ...(s3?.Prefix ? { prefix: s3.Prefix } : {}),
+          ...(s3?.ErrorOutputPrefix ? { errorOutputPrefix: s3.ErrorOutputPrefix } : {}),
+          ...(hints?.SizeInMBs !== undefined && hints.IntervalInSeconds !== undefined
+            ? { bufferingHints: { sizeInMBs: hints.SizeInMBs, intervalInSeconds: hints.IntervalInSeconds } }
+            : {}),
+          ...(kms ? { kmsKeyArn: kms } : {}),
+          ...(logs?.Enabled && logs.LogGroupName ? { logGroupName: logs.LogGroupName, ...(logs.LogStreamName ? { logStreamName: logs.LogStreamName } : {}) } : {}),
+        };
+      }),
+    };
+  }
+
+  /**
+   * Sets both buffering hints (Firehose wants them together) on one S3 destination.
+   * `versionId` must be the one just read: a concurrent change fails with ConflictError.
+   */
+  async updateBufferingHints(name: string, versionId: string, destinationId: string, hints: BufferingHints): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateDestinationCommand({
+          DeliveryStreamName: name,
+          CurrentDeliveryStreamVersionId: versionId,
+          DestinationId: destinationId,
+          ExtendedS3DestinationUpdate: { BufferingHints: { SizeInMBs: hints.sizeInMBs, IntervalInSeconds: hints.intervalInSeconds } },
+        }),
+      );
+    } catch (e) {
+      mapAwsError(SERVICE, 'UpdateDestination', e);
+    }
+  }
+
+  /** One PutRecordBatch call (≤ 500 records, ≤ 4 MiB: the caller batches). HTTP 200 may still hold failures. */
+  async putRecordBatch(name: string, records: Uint8Array[]): Promise<PutRecordBatchResult> {
+    let reply;
+    try {
+      reply = await this.client.send(new PutRecordBatchCommand({ DeliveryStreamName: name, Records: records.map((Data) => ({ Data })) }));
+    } catch (e) {
+      mapAwsError(SERVICE, 'PutRecordBatch', e);
+    }
+    return {
+      failedPutCount: reply.FailedPutCount ?? 0,
+      results: (reply.RequestResponses ?? []).map((r) => ({
+        ...(r.RecordId ? { recordId: r.RecordId } : {}),
+        ...(r.ErrorCode ? { errorCode: r.ErrorCode } : {}),
+        ...(r.ErrorMessage ? { errorMessage: r.ErrorMessage } : {}),
+      })),
+    };
+  }
+}

@@ -1,0 +1,52 @@
+import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { clientConfig, withPlugins, type AwsClientOptions } from './clients';
+import { mapAwsError } from './errors';
+
+const SERVICE = 'logs';
+
+export interface LogEventView {
+  timestampMs: number;
+  message: string;
+  logStreamName?: string;
+}
+
+export class LogsAdapter {
+  constructor(private readonly client: CloudWatchLogsClient) {}
+
+  static fromOptions(opts: AwsClientOptions): LogsAdapter {
+    return new LogsAdapter(withPlugins(new CloudWatchLogsClient(clientConfig(opts)), opts));
+  }
+
+  /** Events of a time range, newest pages last, at most `limit` in all (bounded paging). */
+  async filterLogEvents(
+    logGroupName: string,
+    opts: { logStreamNames?: string[]; startMs: number; endMs: number; filterPattern?: string; limit?: number },
+  ): Promise<LogEventView[]> {
+    const limit = opts.limit ?? 1_000;
+    const out: LogEventView[] = [];
+    let token: string | undefined;
+    do {
+      let reply;
+      try {
+        reply = await this.client.send(
+          new FilterLogEventsCommand({
+            logGroupName,
+            ...(opts.logStreamNames ? { logStreamNames: opts.logStreamNames } : {}),
+            startTime: opts.startMs,
+            endTime: opts.endMs,
+            ...(opts.filterPattern ? { filterPattern: opts.filterPattern } : {}),
+            limit: Math.min(10_000, limit - out.length),
+            nextToken: token,
+          }),
+        );
+      } catch (e) {
+        mapAwsError(SERVICE, 'FilterLogEvents', e);
+      }
+      for (const ev of reply.events ?? []) {
+        out.push({ timestampMs: ev.timestamp ?? 0, message: ev.message ?? '', ...(ev.logStreamName ? { logStreamName: ev.logStreamName } : {}) });
+      }
+      token = reply.nextToken;
+    } while (token && out.length < limit);
+    return out;
+  }
+}
