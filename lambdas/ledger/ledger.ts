@@ -13,6 +13,7 @@ import {
   type BreakerState,
   type DeliveryClaim,
   type IncidentRecord,
+  type OperationRecord,
   type TimelineEntry,
   type TimelineKind,
 } from './types';
@@ -231,6 +232,62 @@ export class Ledger {
     return {
       pk: `INCIDENT#${a.incidentId}`, sk: `ACTION#${pad(a.index, 4)}`, status: a.status,
       doc: JSON.stringify(a), expiresAt: expires(a.startedAtMs, RETAIN_INCIDENTS_S),
+    };
+  }
+
+  // ---------------------------------------------------------------- manual operations
+
+  /** Creates the operation record, or returns the existing one (a re-invocation continues it). */
+  async startOperation(op: OperationRecord): Promise<{ record: OperationRecord; created: boolean }> {
+    try {
+      await this.store.put(this.operationItem(op), { expression: 'attribute_not_exists(pk)' });
+      return { record: op, created: true };
+    } catch (e) {
+      if (!(e instanceof ConflictError)) throw e;
+    }
+    return { record: (await this.getOperation(op.operationId))!, created: false };
+  }
+
+  async getOperation(operationId: string): Promise<OperationRecord | undefined> {
+    const it = await this.store.get(`OP#${operationId}`, 'META');
+    return it ? (JSON.parse(String(it.doc)) as OperationRecord) : undefined;
+  }
+
+  /** Optimistic write of the operation record (status, counters). */
+  async saveOperation(op: OperationRecord, nowMs: number): Promise<OperationRecord> {
+    const next = { ...op, version: op.version + 1, updatedAtMs: nowMs };
+    await this.store.put(this.operationItem(next), { expression: 'version = :v', values: { ':v': op.version } });
+    return next;
+  }
+
+  /** Progress of one unit of an operation (e.g. one DLQ object): what was acknowledged so far. */
+  async getProgress(operationId: string, unit: string): Promise<Record<string, unknown> | undefined> {
+    const it = await this.store.get(`OP#${operationId}`, `PROGRESS#${unit}`);
+    return it ? (JSON.parse(String(it.doc)) as Record<string, unknown>) : undefined;
+  }
+
+  async listProgress(operationId: string): Promise<{ unit: string; progress: Record<string, unknown> }[]> {
+    const items = await this.store.query(`OP#${operationId}`, 'PROGRESS#');
+    return items.map((i) => ({ unit: String(i.sk).slice('PROGRESS#'.length), progress: JSON.parse(String(i.doc)) as Record<string, unknown> }));
+  }
+
+  async putProgress(operationId: string, unit: string, progress: Record<string, unknown>, nowMs: number): Promise<void> {
+    await this.store.put({
+      pk: `OP#${operationId}`, sk: `PROGRESS#${unit}`, doc: JSON.stringify(progress), updatedAt: nowMs,
+      expiresAt: expires(nowMs, RETAIN_INCIDENTS_S),
+    });
+  }
+
+  async listOperations(): Promise<OperationRecord[]> {
+    const items = await this.store.query('OPERATIONS', undefined, { name: LEDGER_TABLE.gsi1.name, pkAttr: 'gsi1pk' });
+    return items.map((i) => JSON.parse(String(i.doc)) as OperationRecord).sort((a, b) => a.startedAtMs - b.startedAtMs);
+  }
+
+  private operationItem(o: OperationRecord): Item & { pk: string; sk: string } {
+    return {
+      pk: `OP#${o.operationId}`, sk: 'META', version: o.version, status: o.status,
+      gsi1pk: 'OPERATIONS', gsi1sk: `${pad(o.startedAtMs)}#${o.operationId}`,
+      doc: JSON.stringify(o), expiresAt: expires(o.startedAtMs, RETAIN_INCIDENTS_S),
     };
   }
 

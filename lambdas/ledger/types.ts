@@ -97,3 +97,23 @@ export interface BreakerState {
 }
 
 export type { VerifyOutcome };
+
+/** A manual operation (checkpoint backup/rollback/reset/restore, DLQ replay) and its outcome. */
+export interface OperationRecord {
+  operationId: string;
+  /** Operation function id, e.g. `checkpoint-ops`, `dlq-replay`. */
+  kind: string;
+  /** The sub-command, e.g. `backup`, `replay`. */
+  command: string;
+  pipeline?: string;
+  /** The validated payload (never secrets). */
+  params: Record<string, unknown>;
+  status: 'running' | 'done' | 'partial' | 'refused' | 'failed';
+  startedAtMs: number;
+  updatedAtMs: number;
+  endedAtMs?: number;
+  summary?: string;
+  /** Counters and results (numbers with units in their names). */
+  result?: Record<string, unknown>;
+  version: number;
+}

@@ -1,0 +1,4 @@
+import type { OperationManifest } from './types';
+
+/** Every manual operation's manifest (data only): lib/ builds a function and role for each. */
+export const operationManifests: readonly OperationManifest[] = [];

@@ -1,0 +1,5 @@
+import type { Operation } from './types';
+
+/** Every manual operation by id (CLI and drills; a Lambda entry imports only its own). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const operations: Readonly<Record<string, Operation<any>>> = {};

@@ -1,0 +1,68 @@
+import type { z } from 'zod';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { AwsAdapters } from '../adapters';
+import type { StreamfixConfig, PipelineConfig } from '../config/schema';
+import type { Clock } from '../core/clock';
+import type { Ledger } from '../ledger/ledger';
+import type { OperationRecord } from '../ledger/types';
+import type { PermissionSpec } from '../playbooks/types';
+
+/**
+ * A manual operation an on-call engineer invokes (through `streamfix …` or `aws lambda invoke`):
+ * checkpoint backup/rollback/reset/restore, DLQ replay. Like a playbook it has a manifest
+ * (data: what the CDK stack builds its function and least-privilege role from) and code.
+ */
+export interface OperationPipelineContext {
+  name: string;
+  pipeline: PipelineConfig;
+  account: string;
+  region: string;
+  partition: string;
+  prefix: string;
+}
+
+export interface OperationManifest {
+  id: string;
+  title: string;
+  summary: string;
+  timeoutSeconds: number;
+  memoryMb: number;
+  appliesTo(pipeline: PipelineConfig): boolean;
+  permissions(p: OperationPipelineContext): PermissionSpec[];
+}
+
+export interface OperationContext {
+  operationId: string;
+  config: StreamfixConfig;
+  clock: Clock;
+  aws: AwsAdapters;
+  ledger: Ledger;
+  logger: Logger;
+  signal: AbortSignal;
+  /** Milliseconds left before the function must stop (Infinity outside Lambda). */
+  remainingMs(): number;
+  /** The record as started (a re-invocation gets the earlier record: continue it). */
+  record: OperationRecord;
+}
+
+export interface OperationResult {
+  status: 'done' | 'partial' | 'failed';
+  summary: string;
+  result: Record<string, unknown>;
+  /** When `partial`: the payload that continues the operation (same operationId). */
+  continueWith?: Record<string, unknown>;
+}
+
+export interface Operation<P extends { command: string; pipeline?: string } = { command: string; pipeline?: string }> {
+  manifest: OperationManifest;
+  /** Schema of the manual payload; every rejection names the field. */
+  payload: z.ZodType<P, unknown>;
+  /**
+   * Refusals, each naming the field: anything (bucket, prefix, stream, job, topic) that is not in
+   * the config, a mutating command without `confirm: true`, … Pure.
+   */
+  authorize(p: P, config: StreamfixConfig): { field: string; message: string }[];
+  /** A stable id for the operation: the same request resumes the same operation. */
+  operationId(p: P): string;
+  run(p: P, ctx: OperationContext): Promise<OperationResult>;
+}
