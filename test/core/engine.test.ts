@@ -16,6 +16,12 @@ import { startDynalite } from '../helpers/dynalite';
 import failedEvent from '../fixtures/events/emr-job-run-failed.json';
 
 const T0 = Date.parse('2026-11-22T10:00:00Z');
+
+/** Waits (bounded) until the condition holds: lets a worker run up to the point where it "dies". */
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 25));
+  expect(cond()).toBe(true);
+}
 const config = parseConfig({ ...exampleConfig, escalation: { emails: [] } });
 const job = config.pipelines.orders!.job;
 const emr = mockClient(EMRServerlessClient);
@@ -109,5 +115,47 @@ describe('Class: Engine (job-failed, ledger on dynalite)', () => {
     expect(r.decision).toMatchObject({ kind: 'escalate', reason: 'MODE_RECOMMEND' });
     expect(emr.commandCalls(StartJobRunCommand)).toHaveLength(0);
     expect(sns.commandCalls(PublishCommand).length).toBeGreaterThanOrEqual(1);
+  });
+
+  describe('a worker killed mid-action', () => {
+    const ctx = { invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:streamfix-job-failed' };
+
+    it('is resumed by the redelivery with the same clientToken, never a different run', async () => {
+      // Prepare: the first StartJobRun never answers (the worker dies waiting)
+      const h = handler();
+      emr.on(StartJobRunCommand).callsFakeOnce(() => new Promise(() => undefined)).resolves({ applicationId: job.applicationId, jobRunId: 'newrun0001', arn: 'arn' });
+      void h(failedEvent, { ...ctx, awsRequestId: 'dies' });
+      await until(() => emr.commandCalls(StartJobRunCommand).length === 1);
+      // Act: EventBridge/Lambda redelivers after the dead worker's lease ran out
+      clock.advance(7 * 60_000);
+      const resumed = await h(failedEvent, { ...ctx, awsRequestId: 'retry' });
+      // Assess
+      const calls = emr.commandCalls(StartJobRunCommand).map((c) => c.args[0].input.clientToken);
+      expect(resumed.outcome).toBe('processed');
+      expect(calls).toHaveLength(2);
+      expect(calls[1]).toBe(calls[0]);
+      const ledger = Ledger.fromOptions(db.aws, db.tableName);
+      const actions = await ledger.listActions(resumed.incidentId!);
+      expect(actions).toHaveLength(1);
+      expect(actions[0]).toMatchObject({ status: 'done' });
+      expect(await ledger.getIncident(resumed.incidentId!)).toMatchObject({ status: 'verifying' });
+    });
+
+    it('does not start again when the run it started before dying is already there', async () => {
+      const h = handler();
+      let started = false;
+      emr.on(StartJobRunCommand).callsFake(() => { started = true; return new Promise(() => undefined); });
+      void h(failedEvent, { ...ctx, awsRequestId: 'dies' });
+      await until(() => started);
+      // The run did start on the service side, tagged with the incident.
+      const incidentId = (await Ledger.fromOptions(db.aws, db.tableName).listIncidents())[0]!.incidentId;
+      emr.on(ListJobRunsCommand).resolves({ jobRuns: [{ ...failedRun, id: 'newrun0001', state: 'SCHEDULED', createdAt: new Date(T0), updatedAt: new Date(T0) } as never] });
+      emr.on(GetJobRunCommand, { jobRunId: 'newrun0001' }).resolves({ jobRun: { ...failedRun, jobRunId: 'newrun0001', state: 'SCHEDULED', tags: { 'streamfix:incident': incidentId } } as never });
+      clock.advance(7 * 60_000);
+      const resumed = await h(failedEvent, { ...ctx, awsRequestId: 'retry' });
+      expect(emr.commandCalls(StartJobRunCommand)).toHaveLength(1);
+      const actions = await Ledger.fromOptions(db.aws, db.tableName).listActions(resumed.incidentId!);
+      expect(actions[0]).toMatchObject({ status: 'done', outcome: { after: { jobRunId: 'newrun0001' } } });
+    });
   });
 });

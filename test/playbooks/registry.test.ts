@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../lambdas/config';
+import { manifests } from '../../lambdas/playbooks/manifests';
+import { playbooks } from '../../lambdas/playbooks/registry';
+import { playbookSettingsSchemas } from '../../lambdas/playbooks/settings';
+import { pipelineContext } from '../../lambdas/core/wiring';
+import exampleConfig from '../../streamfix.config';
+
+const config = parseConfig(exampleConfig);
+const env = { account: '123456789012', region: 'eu-west-1', partition: 'aws' };
+/** Real IAM actions look like `service:Action`: catches typos such as `emr-serverless:startJobRun`. */
+const IAM_ACTION = /^[a-z0-9-]+:[A-Z][A-Za-z0-9]*$/;
+
+describe('Playbook registry', () => {
+  it('registers every manifest, settings schema and playbook under one id', () => {
+    const ids = manifests.map((m) => m.id).sort();
+    expect(Object.keys(playbooks).sort()).toEqual(ids);
+    expect(Object.keys(playbookSettingsSchemas).sort()).toEqual(ids);
+    for (const id of ids) expect(playbooks[id]!.manifest).toBe(manifests.find((m) => m.id === id));
+  });
+
+  describe.each(manifests.map((m) => [m.id, m] as const))('%s', (id, manifest) => {
+    const applicable = Object.entries(config.pipelines).filter(([, p]) => manifest.appliesTo(p));
+
+    it('declares act permissions covering every IAM action its actions call', () => {
+      for (const [name, pipeline] of applicable) {
+        const perms = manifest.permissions(pipelineContext(config, name, pipeline, manifest, env));
+        const act = new Set(perms.filter((p) => p.step === 'act').flatMap((p) => p.actions));
+        const all = new Set(perms.flatMap((p) => p.actions));
+        for (const action of playbooks[id]!.actions) {
+          for (const iam of action.iamActions) {
+            // Reads an action makes may be declared under any step; writes must be under `act`.
+            expect(all.has(iam) || act.has(iam), `${action.type} calls ${iam}, not declared by ${id}`).toBe(true);
+          }
+        }
+      }
+    });
+
+    it('declares only well-formed IAM actions, each with a reason and at least one resource', () => {
+      for (const [name, pipeline] of applicable) {
+        for (const p of manifest.permissions(pipelineContext(config, name, pipeline, manifest, env))) {
+          expect(p.why.length).toBeGreaterThan(5);
+          expect(p.resources.length).toBeGreaterThan(0);
+          expect(p.resources).not.toContain('*');
+          for (const a of p.actions) expect(a).toMatch(IAM_ACTION);
+        }
+      }
+    });
+
+    it('gives every alarm a unique signal and a positive period', () => {
+      for (const [name, pipeline] of applicable) {
+        const alarms = manifest.alarms(pipelineContext(config, name, pipeline, manifest, env));
+        expect(new Set(alarms.map((a) => a.signal)).size).toBe(alarms.length);
+        for (const a of alarms) {
+          expect(a.metric.periodSeconds).toBeGreaterThanOrEqual(10);
+          expect(a.datapointsToAlarm).toBeLessThanOrEqual(a.evaluationPeriods);
+        }
+      }
+    });
+  });
+});
