@@ -2,7 +2,11 @@
 /**
  * The CDK app: `npx cdk synth | diff | deploy` (cdk.json runs this file with tsx).
  * Reads the config from `streamfix.config.ts`, or from `-c config=path/to/file.ts`, validates it,
- * and builds the stack. cdk-nag's AwsSolutions checks run on every synth.
+ * and builds the stack. cdk-nag's AwsSolutions checks run on every synth (cdk-nag 3 is a CDK
+ * policy-validation plugin: findings fail the synth; acknowledgements sit on the resources).
+ *
+ * `npm run synth` / `npm run cdk -- deploy` set CDK_DISABLE_VERSION_CHECK=1 so the CLI does not
+ * wait on the network for a version check; cdk.json turns notices and telemetry off.
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';

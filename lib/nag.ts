@@ -77,6 +77,10 @@ export function wildcardAcknowledgements(scope: IConstruct, resources: readonly 
   return [...out.values()];
 }
 
-export function acknowledge(construct: IConstruct, id: string, reason: string): void {
-  Validations.of(construct).acknowledge({ id, reason });
+/** cdk-nag's plugin name: acknowledgements name it so they cannot match another plugin's rule. */
+export const NAG_NAMESPACE = 'AwsSolutions';
+
+/** Acknowledges one AwsSolutions finding (`AwsSolutions-L1`, `AwsSolutions-IAM5[Resource::…]`) on `construct`. */
+export function acknowledge(construct: IConstruct, ruleId: string, reason: string): void {
+  Validations.of(construct).acknowledge({ id: `${NAG_NAMESPACE}::${ruleId}`, reason });
 }

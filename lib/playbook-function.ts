@@ -127,6 +127,8 @@ export class PlaybookFunction extends Construct {
         target: PLAYBOOK_NODE_TARGET,
         minify: true,
         sourceMap: true,
+        // Stack traces need the mappings, not a copy of every source file: a smaller map to load.
+        sourcesContent: false,
         mainFields: ['module', 'main'],
         banner: ESM_REQUIRE_BANNER,
         // Bundle the AWS SDK too: the versions the tests ran against are the ones deployed.

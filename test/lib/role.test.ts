@@ -42,7 +42,9 @@ describe('Stack: playbook function role', () => {
     const pf = stack.functions['job-failed']!;
     const expected = [
       ...['orders', 'payments'].flatMap((p) =>
-        jobFailedManifest.permissions(pipelineContext(config, p, config.pipelines[p]!, jobFailedManifest, env) as never),
+        jobFailedManifest.permissions(
+          pipelineContext(config, p, config.pipelines[p]!, jobFailedManifest, env) as Parameters<typeof jobFailedManifest.permissions>[0],
+        ),
       ),
       ...enginePermissions({
         prefix: 'sfx',
