@@ -5,9 +5,11 @@ import type { Clock } from '../../lambdas/core/clock';
  * Simulated time for the drills: a discrete-event scheduler.
  *
  * Time only moves inside `runUntil`. Before each step it waits until every function invocation
- * in flight is either finished or asleep on this clock (its real I/O, such as DynamoDB calls,
- * has settled), then jumps to the next due task. An engine that sleeps while a job run is
- * cancelling therefore sees the world evolve exactly as far as it slept.
+ * in flight is either finished or idle, then jumps to the next due task. An invocation is idle
+ * when it sleeps on this clock and has no I/O in flight (DynamoDB requests and simulated calls
+ * are marked with `beginIo`); one that neither sleeps nor has ended is busy, whatever it awaits.
+ * An engine that sleeps while a job run is cancelling therefore sees the world evolve exactly
+ * as far as it slept.
  */
 
 /** One function invocation in flight: what the simulated services attribute their calls to. */
@@ -21,6 +23,8 @@ export interface InvocationFrame {
 
 interface Task {
   atMs: number;
+  /** Lower runs first among tasks due at the same time (the world's minute tick is 0). */
+  priority: number;
   seq: number;
   label: string;
   run: () => void | Promise<void>;
@@ -65,11 +69,15 @@ export class SimClock implements Clock {
     return this.frames.getStore()?.frame;
   }
 
-  /** Runs `run` at `atMs` (never earlier than now). Tasks at the same time run in the order they were added. */
-  at(atMs: number, label: string, run: () => void | Promise<void>): void {
-    const task: Task = { atMs: Math.max(atMs, this.t), seq: this.seq++, label, run };
+  /**
+   * Runs `run` at `atMs` (never earlier than now). Tasks due at the same time run by
+   * `priority` (lower first, default 1), then in the order they were added.
+   */
+  at(atMs: number, label: string, run: () => void | Promise<void>, priority = 1): void {
+    const task: Task = { atMs: Math.max(atMs, this.t), priority, seq: this.seq++, label, run };
+    const after = (a: Task) => a.atMs > task.atMs || (a.atMs === task.atMs && a.priority > task.priority);
     let i = this.queue.length;
-    while (i > 0 && this.queue[i - 1]!.atMs > task.atMs) i--;
+    while (i > 0 && after(this.queue[i - 1]!)) i--;
     this.queue.splice(i, 0, task);
   }
 

@@ -11,7 +11,8 @@ import {
 } from '@aws-sdk/client-emr-serverless';
 import { validateStartJobRun } from './emr-validation';
 import { listJobRuns, type ListJobRunsInput } from './emr-list';
-import { eventTime, type SimContext, type SimService } from './context';
+import type { SimContext, SimService } from './context';
+import { jobRunStateChangeEvent } from './emr-events';
 
 /**
  * EMR Serverless: applications and job runs, with the run state machine
@@ -187,10 +188,10 @@ export class SimEmrServerless implements SimService {
     const frame = this.ctx.clock.currentFrame();
     const mode = input.mode ?? 'BATCH';
     const run: SimJobRun = {
-      applicationId: app.applicationId,
+      applicationId: app.id,
       jobRunId,
       ...(input.name !== undefined ? { name: input.name } : {}),
-      arn: this.runArn(app.applicationId, jobRunId),
+      arn: this.runArn(app.id, jobRunId),
       createdBy: frame
         ? `arn:aws:sts::${this.ctx.account}:assumed-role/${frame.functionName}/${frame.functionName}`
         : DEPLOYER(this.ctx.account),
@@ -288,28 +289,6 @@ export class SimEmrServerless implements SimService {
       this.ctx.record.event(at, 'event-dropped', `EMR Serverless Job Run State Change (${label}) was not delivered`);
       return;
     }
-    this.publish({
-      version: '0',
-      id: this.ctx.ids.uuid(),
-      'detail-type': 'EMR Serverless Job Run State Change',
-      source: 'aws.emr-serverless',
-      account: this.ctx.account,
-      time: eventTime(at),
-      region: this.ctx.region,
-      resources: [],
-      detail: {
-        jobRunId: run.jobRunId,
-        ...(run.name !== undefined ? { jobRunName: run.name } : {}),
-        applicationId: run.applicationId,
-        arn: run.arn,
-        releaseLabel: run.releaseLabel,
-        state: run.state,
-        ...(previous !== undefined ? { previousState: previous } : {}),
-        ...(run.stateDetails ? { stateDetails: run.stateDetails } : {}),
-        createdBy: run.createdBy,
-        updatedAt: run.updatedAt.toISOString(),
-        createdAt: run.createdAt.toISOString(),
-      },
-    });
+    this.publish(jobRunStateChangeEvent(run, previous, this.ctx));
   }
 }

@@ -83,9 +83,13 @@ export class Engine {
     let inc: IncidentRecord;
     if (trigger.kind === 'follow-up') {
       const found = await ledger.getIncident(trigger.incidentId);
-      const stale = !found || TERMINAL.has(found.status) || found.status !== (trigger.purpose === 'verify' ? 'verifying' : 'rechecking');
+      const expected = found?.pendingFollowUp;
+      const stale =
+        !found || TERMINAL.has(found.status) ||
+        found.status !== (trigger.purpose === 'verify' ? 'verifying' : 'rechecking') ||
+        (expected !== undefined && (expected.purpose !== trigger.purpose || expected.attempt !== trigger.attempt));
       if (stale) {
-        const d = ignore(EngineReason.INCIDENT_CLOSED, `follow-up ${trigger.purpose} #${trigger.attempt} found the incident ${found?.status ?? 'gone'}; nothing to do`);
+        const d = ignore(EngineReason.INCIDENT_CLOSED, `follow-up ${trigger.purpose} #${trigger.attempt} is stale (incident ${found?.status ?? 'gone'}${expected ? `, waiting for ${expected.purpose} #${expected.attempt}` : ''}); nothing to do`);
         if (found) await ledger.appendTimeline(found.incidentId, now, 'note', d.summary);
         return { incidentId: trigger.incidentId, decision: d };
       }

@@ -58,14 +58,16 @@ export class IncidentRunner {
     await this.record(run, decision);
     switch (decision.kind) {
       case 'ignore': {
-        // A late trigger on an incident already being verified or escalated changes nothing.
+        // A late trigger on an incident already being verified or escalated changes nothing:
+        // the timeline has the decision, the incident keeps its own.
         const keep = ['verifying', 'escalated', 'rechecking'].includes(prevStatus);
+        if (keep && previous) run.inc.decision = previous;
         return this.save(run, keep ? prevStatus : 'ignored', decision);
       }
       case 'recheck':
         return this.scheduleRecheck(run, decision);
       case 'escalate':
-        return this.escalate(run, decision, previous);
+        return this.escalate(run, decision);
       case 'fix': {
         const mode = run.settings.mode;
         const pause = await this.d.guardrails.checkPause(inc.pipeline, run.ctx.pipeline);
@@ -74,7 +76,7 @@ export class IncidentRunner {
           const why = pause.paused ? `pipeline paused (${pause.scope}: ${pause.reason})` : 'mode is recommend';
           const d = escalate(reason, `${why}; would have: ${decision.summary}`, decision.evidence, 'warning', this.asRecommendation(decision));
           await this.record(run, d);
-          return this.escalate(run, d, previous, pause.paused ? 'escalated' : 'recommended');
+          return this.escalate(run, d, pause.paused ? 'escalated' : 'recommended');
         }
         const admit = await this.d.guardrails.admitFix(inc.pipeline, inc.playbook, run.settings, this.d.clock.now());
         if (!admit.ok) return this.blocked(run, decision, admit);
@@ -91,6 +93,11 @@ export class IncidentRunner {
   private async act(run: Run, decision: Decision & { kind: 'fix' }): Outcome {
     const { ledger, guardrails, clock } = this.d;
     const { inc } = run;
+    // A fresh fix gets indexes after every earlier action of the incident; a resume keeps its base.
+    if (inc.status !== 'acting' || inc.actionBase === undefined) {
+      inc.actionBase = (await ledger.listActions(inc.incidentId)).length;
+    }
+    const base = inc.actionBase;
     await this.save(run, 'acting', decision);
     const owner = inc.incidentId;
     const resources = [...new Set(decision.actions.map((a) => a.resource))];
@@ -101,7 +108,8 @@ export class IncidentRunner {
         if (!v.ok) return await this.blocked(run, decision, v);
         held.push(r);
       }
-      for (const [i, action] of decision.actions.entries()) {
+      for (const [n, action] of decision.actions.entries()) {
+        const i = base + n;
         let rec: ActionRecord | undefined = await ledger.getAction(inc.incidentId, i);
         if (rec?.status === 'done') continue;
         const def = this.actions.get(action.type);
@@ -122,7 +130,7 @@ export class IncidentRunner {
           rec = await ledger.recordActionIntent(inc.incidentId, i, action, clock.now());
           if (!rec) throw new Error(`action ${i} of ${inc.incidentId} was claimed concurrently`);
         } else if (rec.status !== 'intent') {
-          return await this.escalate(run, escalate(EngineReason.ACTION_FAILED, `action ${action.type} already ${rec.status}: ${rec.error ?? ''}`, decision.evidence, 'error', this.asRecommendation(decision)), decision);
+          return await this.escalate(run, escalate(EngineReason.ACTION_FAILED, `action ${action.type} already ${rec.status}: ${rec.error ?? ''}`, decision.evidence, 'error', this.asRecommendation(decision)));
         }
         await ledger.appendTimeline(inc.incidentId, clock.now(), 'action', `${rec.startedAtMs === clock.now() ? 'start' : 'resume'}: ${action.description}`, { type: action.type, params: action.params });
         try {
@@ -137,14 +145,15 @@ export class IncidentRunner {
           this.d.metrics.addMetric('ActionFailures', MetricUnit.Count, 1);
           const d = escalate(EngineReason.ACTION_FAILED, `${action.type} failed: ${msg}`, { ...decision.evidence, error: (e as Error).name }, 'error', this.asRecommendation(decision));
           await this.record(run, d);
-          return await this.escalate(run, d, decision);
+          return await this.escalate(run, d);
         }
       }
       const now = clock.now();
       await guardrails.recordFix(inc.pipeline, inc.playbook, resources, run.settings, now);
       run.inc.fixedAtMs = now;
-      run.inc.verifyAttempts = 0;
-      await this.followUp(run, 'verify', 1, now + run.settings.verifyAfterSeconds * 1000);
+      // Numbered after any earlier follow-up of the incident: a superseded one then reads as stale.
+      const attempt = Math.max(run.inc.verifyAttempts, run.inc.pendingFollowUp?.purpose === 'verify' ? run.inc.pendingFollowUp.attempt : 0) + 1;
+      await this.followUp(run, 'verify', attempt, now + run.settings.verifyAfterSeconds * 1000);
       await this.d.escalator
         .change({ incidentId: inc.incidentId, pipeline: inc.pipeline, playbook: inc.playbook, summary: decision.summary, details: { actions: decision.actions.map((a) => a.description) } })
         .catch((e) => this.d.logger.warn('change notice failed', { error: e as Error }));
@@ -180,7 +189,7 @@ export class IncidentRunner {
       { summary: 'investigate by hand: the automatic fix was applied and did not recover the pipeline' },
     );
     await this.record(run, d);
-    return this.escalate(run, d, run.inc.decision);
+    return this.escalate(run, d);
   }
 
   async resolve(inc: IncidentRecord, reason: string, summary: string): Outcome {
@@ -198,12 +207,12 @@ export class IncidentRunner {
     return { incidentId: inc.incidentId, decision: d };
   }
 
-  private async escalate(run: Run, decision: Decision & { kind: 'escalate' }, previous: Decision | undefined, status: IncidentStatus = 'escalated'): Outcome {
+  private async escalate(run: Run, decision: Decision & { kind: 'escalate' }, status: IncidentStatus = 'escalated'): Outcome {
     const { inc } = run;
     const { clock, ledger, escalator, config, metrics } = this.d;
     const now = clock.now();
     const dedupKey = inc.dedupKey ?? `${config.name}/${inc.pipeline}/${inc.playbook}/${inc.incidentId}`;
-    const alreadyPaged = inc.status === 'escalated' && previous?.reason === decision.reason && inc.escalatedSeverity === decision.severity;
+    const alreadyPaged = inc.status === 'escalated' && inc.lastEscalation?.reason === decision.reason && inc.lastEscalation.severity === decision.severity;
     if (alreadyPaged) {
       await ledger.appendTimeline(inc.incidentId, now, 'escalation', `already paged for ${decision.reason}; not paging again`);
     } else {
@@ -221,6 +230,7 @@ export class IncidentRunner {
     }
     inc.dedupKey = dedupKey;
     inc.escalatedSeverity = decision.severity;
+    inc.lastEscalation = { reason: decision.reason, severity: decision.severity };
     return this.save(run, status, decision);
   }
 
@@ -231,7 +241,7 @@ export class IncidentRunner {
         summary: 'the situation did not settle on its own; look at it by hand',
       });
       await this.record(run, d);
-      return this.escalate(run, d, decision);
+      return this.escalate(run, d);
     }
     inc.recheckCount += 1;
     await this.followUp(run, 'recheck', inc.recheckCount, this.d.clock.now() + decision.afterSeconds * 1000);
@@ -245,7 +255,7 @@ export class IncidentRunner {
         ? recheck(v.reason, v.summary, planned.evidence, v.retryAfterSeconds)
         : escalate(v.reason, `${v.summary}; wanted: ${planned.summary}`, planned.evidence, v.reason === EngineReason.BOUND_VIOLATION ? 'error' : 'error', this.asRecommendation(planned));
     await this.record(run, d);
-    return d.kind === 'recheck' ? this.scheduleRecheck(run, d) : this.escalate(run, d as Decision & { kind: 'escalate' }, planned);
+    return d.kind === 'recheck' ? this.scheduleRecheck(run, d) : this.escalate(run, d as Decision & { kind: 'escalate' });
   }
 
   private asRecommendation(d: Decision): Recommendation {
@@ -266,6 +276,7 @@ export class IncidentRunner {
     const name = scheduleName([config.name, inc.incidentId, purpose, String(attempt)]);
     const input = JSON.stringify(followUpPayload({ purpose, incidentId: inc.incidentId, pipeline: inc.pipeline, playbook: inc.playbook, attempt }));
     const r = await scheduler.createOneTimeSchedule({ name, groupName: env.schedulerGroup, atMs, targetArn: this.d.functionArn, roleArn: env.schedulerRoleArn, input, clientToken: name });
+    inc.pendingFollowUp = { purpose, attempt };
     await ledger.appendTimeline(inc.incidentId, clock.now(), 'schedule', `${purpose} #${attempt} at ${new Date(atMs).toISOString()} (${r})`, { name, atMs });
   }
 

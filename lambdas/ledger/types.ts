@@ -40,6 +40,12 @@ export interface IncidentRecord {
   dedupKey?: string;
   verifyAttempts: number;
   recheckCount: number;
+  /** Ledger index of the current fix's first action: each fix of an incident gets its own indexes. */
+  actionBase?: number;
+  /** The one follow-up the incident waits for; any other (stale) follow-up is ignored. */
+  pendingFollowUp?: { purpose: 'verify' | 'recheck'; attempt: number };
+  /** The last page sent: the same reason and severity again does not page again. */
+  lastEscalation?: { reason: string; severity: Severity };
   /** Optimistic-concurrency version. */
   version: number;
 }

@@ -1,0 +1,172 @@
+import type { PipelineConfig, StreamfixConfig } from '../lambdas/config';
+import { parseS3Uri, seedCheckpoint } from './sim/checkpoint';
+import type { KnownJob } from './sim/context';
+import { DEPLOYER } from './sim/emr';
+import { SimWorld } from './sim/world';
+import type { Scenario, WorldSpec } from './scenario/schema';
+
+type JobRunSeed = NonNullable<WorldSpec['emr']['jobRuns']>[number];
+type CheckpointSpec = NonNullable<WorldSpec['s3']['checkpoints']>[number];
+
+/**
+ * Builds the simulated platform a scenario starts from: the config's EMR Serverless
+ * applications, the job runs (by default one RUNNING run per pipeline), checkpoints (by default
+ * a healthy one per pipeline), S3 objects, SSM parameters, secrets and PagerDuty routing keys.
+ */
+
+export const DEFAULT_ACCOUNT = '123456789012';
+export const DEFAULT_PARTITIONS = 3;
+
+export interface WorldNames {
+  account: string;
+  region: string;
+  topicArn: string;
+  schedulerGroup: string;
+}
+
+export const topicOf = (p: PipelineConfig): string => (p.source.kind === 'msk' ? p.source.topic : p.source.streamName);
+
+export function knownJobs(config: StreamfixConfig, scenario: Scenario): KnownJob[] {
+  return Object.entries(config.pipelines).map(([pipeline, p]) => {
+    const seed = scenario.world.s3.checkpoints?.find((c) => c.pipeline === pipeline || c.uri === p.job.checkpoint);
+    return {
+      pipeline,
+      applicationId: p.job.applicationId,
+      jobName: p.job.jobName,
+      executionRoleArn: p.job.executionRoleArn,
+      checkpoint: p.job.checkpoint,
+      topic: seed?.topic ?? topicOf(p),
+      partitions: seed?.partitions ?? DEFAULT_PARTITIONS,
+    };
+  });
+}
+
+/** The driver a pipeline's job runs with when the scenario does not say. */
+export function defaultDriver(job: KnownJob) {
+  const { bucket } = parseS3Uri(job.checkpoint);
+  return {
+    entryPoint: `s3://${bucket}/code/${job.jobName}/main.py`,
+    entryPointArguments: ['--topic', job.topic, '--checkpoint', job.checkpoint],
+    sparkSubmitParameters:
+      `--conf spark.executor.instances=4 --conf spark.executor.cores=4 --conf spark.executor.memory=16g ` +
+      `--conf spark.sql.streaming.checkpointLocation=${job.checkpoint}`,
+  };
+}
+
+/** A routing key as the secret stores it: a plain string or JSON {"routingKey": ...}. */
+export function routingKeyOf(secret: string): string | undefined {
+  const s = secret.trim();
+  if (!s.startsWith('{')) return s;
+  try {
+    const o = JSON.parse(s) as { routingKey?: unknown; routing_key?: unknown };
+    const k = o.routingKey ?? o.routing_key;
+    return typeof k === 'string' ? k : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function buildWorld(scenario: Scenario, config: StreamfixConfig, names: WorldNames, opts: { stuckAfterRealMs?: number } = {}): SimWorld {
+  const jobs = knownJobs(config, scenario);
+  const startMs = Date.parse(scenario.start);
+  const w = scenario.world;
+  const applicationIds = [...new Set([...jobs.map((j) => j.applicationId), ...w.emr.applications.map((a) => a.applicationId)])];
+  const t = w.emr.timings;
+  const world = new SimWorld({
+    startMs,
+    seed: scenario.seed,
+    account: names.account,
+    region: names.region,
+    jobs,
+    applicationIds,
+    emrTimings: {
+      ...(t.scheduled !== undefined ? { scheduledAfterMs: t.scheduled } : {}),
+      ...(t.running !== undefined ? { runningAfterMs: t.running } : {}),
+      ...(t.cancel !== undefined ? { cancelAfterMs: t.cancel } : {}),
+    },
+    ...(w.eventBridge.deliveryDelay !== undefined ? { deliveryDelayMs: w.eventBridge.deliveryDelay } : {}),
+    ...(opts.stuckAfterRealMs !== undefined ? { stuckAfterRealMs: opts.stuckAfterRealMs } : {}),
+  });
+  for (const a of w.emr.applications) world.emr.addApplication(a);
+  for (const b of w.emr.brokenEntryPoints) world.emr.markBroken(b.entryPoint, b.stateDetails);
+
+  const runs: JobRunSeed[] =
+    w.emr.jobRuns ?? jobs.map((j) => ({ pipeline: j.pipeline, state: 'RUNNING' as const, stateDetails: '', createdAgo: 7_200_000, mode: 'STREAMING' as const }));
+  for (const r of runs) {
+    const job = r.pipeline !== undefined ? jobs.find((j) => j.pipeline === r.pipeline) : undefined;
+    const applicationId = r.applicationId ?? job!.applicationId;
+    const name = r.name ?? job!.jobName;
+    const createdAt = new Date(startMs - r.createdAgo);
+    const driver = job ? defaultDriver(job) : { entryPoint: `s3://code/${name}/main.py` };
+    const started = ['RUNNING', 'SUCCESS', 'FAILED', 'CANCELLING', 'CANCELLED'].includes(r.state);
+    const ended = ['SUCCESS', 'FAILED', 'CANCELLED'].includes(r.state);
+    const entryPointArguments = r.entryPointArguments ?? ('entryPointArguments' in driver ? driver.entryPointArguments : undefined);
+    const sparkSubmitParameters = r.sparkSubmitParameters ?? ('sparkSubmitParameters' in driver ? driver.sparkSubmitParameters : undefined);
+    world.emr.seedRun({
+      applicationId,
+      name,
+      createdBy: DEPLOYER(names.account),
+      createdAt,
+      updatedAt: ended ? new Date(startMs - 60_000) : new Date(createdAt.getTime() + 40_000),
+      executionRole: r.executionRole ?? job?.executionRoleArn ?? `arn:aws:iam::${names.account}:role/${name}-job`,
+      state: r.state,
+      stateDetails: r.stateDetails,
+      releaseLabel: r.releaseLabel ?? 'emr-7.2.0',
+      jobDriver: {
+        sparkSubmit: {
+          entryPoint: r.entryPoint ?? driver.entryPoint,
+          ...(entryPointArguments ? { entryPointArguments } : {}),
+          ...(sparkSubmitParameters ? { sparkSubmitParameters } : {}),
+        },
+      },
+      configurationOverrides: (r.configurationOverrides as never) ?? {
+        monitoringConfiguration: { s3MonitoringConfiguration: { logUri: `s3://${job ? parseS3Uri(job.checkpoint).bucket : 'logs'}/emr-logs/${name}/` } },
+      },
+      tags: r.tags ?? (job ? { pipeline: job.pipeline } : {}),
+      mode: r.mode,
+      ...(r.mode === 'STREAMING' ? { retryPolicy: { maxFailedAttemptsPerHour: 5, ...(r.retryPolicy ?? {}) } } : r.retryPolicy ? { retryPolicy: r.retryPolicy } : {}),
+      executionTimeoutMinutes: r.mode === 'STREAMING' ? 0 : 720,
+      attempt: 1,
+      attemptCreatedAt: createdAt,
+      attemptUpdatedAt: createdAt,
+      ...(started ? { startedAt: new Date(createdAt.getTime() + 40_000) } : {}),
+      ...(ended ? { endedAt: new Date(startMs - 60_000) } : {}),
+    });
+  }
+
+  for (const b of w.s3.buckets) world.s3.createBucket(b);
+  for (const o of w.s3.objects) {
+    const { bucket, prefix: key } = parseS3Uri(o.uri);
+    world.s3.createBucket(bucket);
+    world.s3.put(bucket, key, o.body);
+  }
+  const checkpoints: CheckpointSpec[] =
+    w.s3.checkpoints ??
+    jobs.map((j) => ({ pipeline: j.pipeline, batches: 120, lastBatchAge: 30_000, batchInterval: 60_000, lastBatchCommitted: true, recordsPerBatch: 6_000 }));
+  for (const c of checkpoints) {
+    const job = c.pipeline !== undefined ? jobs.find((j) => j.pipeline === c.pipeline) : undefined;
+    seedCheckpoint(world.s3, world.ctx, {
+      uri: c.uri ?? job!.checkpoint,
+      topic: c.topic ?? job?.topic ?? 'topic',
+      partitions: c.partitions ?? job?.partitions ?? DEFAULT_PARTITIONS,
+      batches: c.batches,
+      lastBatchAgeSeconds: c.lastBatchAge / 1000,
+      batchIntervalSeconds: c.batchInterval / 1000,
+      lastBatchCommitted: c.lastBatchCommitted,
+      recordsPerBatch: c.recordsPerBatch,
+    });
+  }
+
+  for (const [name, value] of Object.entries(w.ssm)) world.ssm.set(name, value);
+  const secrets = { ...w.secrets };
+  const pd = config.escalation.pagerDuty?.secretName;
+  if (pd !== undefined && secrets[pd] === undefined) secrets[pd] = world.ids.hex(32);
+  for (const [name, value] of Object.entries(secrets)) {
+    world.secrets.set(name, value);
+    const key = routingKeyOf(value);
+    if (key) world.pagerDuty.addRoutingKey(key);
+  }
+  world.sns.addTopic(names.topicArn);
+  world.scheduler.addGroup(names.schedulerGroup);
+  return world;
+}

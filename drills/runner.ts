@@ -1,0 +1,168 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { AwsClientOptions } from '../lambdas/adapters/clients';
+import type { RuntimeEnv } from '../lambdas/core/env';
+import { functionName, pauseParameterName, pipelinePauseParameterPrefix } from '../lambdas/core/names';
+import type { PlaybookHandler, RuntimeDeps } from '../lambdas/core/runtime';
+import { alarmRulePattern, buildWiring } from '../lambdas/core/wiring';
+import { createPlaybookHandler } from '../lambdas/handlers/factory';
+import { Ledger } from '../lambdas/ledger/ledger';
+import { buildWorld, DEFAULT_ACCOUNT } from './build-world';
+import { checkExpectations, describeFailure } from './expect';
+import { FaultInjector } from './faults';
+import { buildIncidents, buildTimeline, isNotice, jobSummary, type DrillResult, type LedgerSnapshot } from './result';
+import type { LoadedScenario } from './scenario/load';
+import { FAKE_CREDENTIALS, startLocalDynamo } from './sim/dynamodb';
+import { DrillLogger, DrillMetrics } from './sim/powertools';
+import type { SimWorld } from './sim/world';
+
+/**
+ * Runs one scenario: builds the simulated platform, starts the ledger's DynamoDB (dynalite),
+ * creates one handler per wired playbook exactly as Lambda does (only `deps` differ), wires
+ * alarms and rules from the same `buildWiring` as the stack, plays the timeline in simulated
+ * time, then reads the ledger and the platform's record into a result checked against the
+ * scenario's expectations.
+ */
+
+export const DRILL_REGION = 'eu-west-1';
+const FUNCTION_TIMEOUT_MS = 300_000;
+const MAX_LOGS = 5_000;
+
+export interface DrillOptions {
+  /** Real milliseconds an invocation may make no progress before the drill stops (default 30 s). */
+  stuckAfterRealMs?: number;
+  /** Builds a playbook's handler; the engine's own factory by default. */
+  createHandler?: (playbookId: string, deps: RuntimeDeps) => PlaybookHandler;
+}
+
+export function drillEnv(prefix: string, account: string, region: string, pagerDutySecretId: string | undefined): RuntimeEnv {
+  return {
+    tableName: `${prefix}-ledger`,
+    topicArn: `arn:aws:sns:${region}:${account}:${prefix}-escalations`,
+    ...(pagerDutySecretId !== undefined ? { pagerDutySecretId } : {}),
+    schedulerGroup: `${prefix}-follow-ups`,
+    schedulerRoleArn: `arn:aws:iam::${account}:role/${prefix}-scheduler`,
+    pauseParameter: pauseParameterName(prefix),
+    pipelinePauseParameterPrefix: pipelinePauseParameterPrefix(prefix),
+    metricsNamespace: 'streamfix',
+  };
+}
+
+/** EMF blobs from the engine's Metrics become datapoints in the simulated CloudWatch. */
+function emfToCloudWatch(world: SimWorld) {
+  return (emf: Record<string, unknown>) => {
+    const aws = emf._aws as { CloudWatchMetrics?: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit?: string }[] }[] } | undefined;
+    for (const d of aws?.CloudWatchMetrics ?? []) {
+      const dims = Object.fromEntries((d.Dimensions[0] ?? []).map((k) => [k, String(emf[k] ?? '')]));
+      for (const m of d.Metrics) {
+        const v = emf[m.Name];
+        for (const value of Array.isArray(v) ? v : [v]) {
+          if (typeof value === 'number') world.cloudwatch.store.putValue({ namespace: d.Namespace, metricName: m.Name, dimensions: dims }, world.clock.now(), value, m.Unit ?? MetricUnit.Count);
+        }
+      }
+    }
+  };
+}
+
+export async function runScenario(loaded: LoadedScenario, opts: DrillOptions = {}): Promise<DrillResult> {
+  const { scenario, config } = loaded;
+  const account = config.account ?? DEFAULT_ACCOUNT;
+  const region = DRILL_REGION;
+  const env = drillEnv(config.name, account, region, config.escalation.pagerDuty?.secretName);
+  const startMs = Date.parse(scenario.start);
+  const world = buildWorld(scenario, config, { account, region, topicArn: env.topicArn, schedulerGroup: env.schedulerGroup }, opts);
+  const logs: DrillResult['logs'] = [];
+  const dynamo = await startLocalDynamo(env.tableName, region);
+  try {
+    const aws: AwsClientOptions = { region, plugins: [world.plugin], endpoints: { dynamodb: dynamo.endpoint }, credentials: FAKE_CREDENTIALS };
+    const arnOf = (playbook: string) => `arn:aws:lambda:${region}:${account}:function:${functionName(config.name, playbook)}`;
+    const create = opts.createHandler ?? createPlaybookHandler;
+    for (const w of buildWiring(config, { account, region, partition: 'aws' })) {
+      const name = functionName(config.name, w.playbook);
+      const logger = new DrillLogger(
+        (a) => {
+          if (logs.length >= MAX_LOGS) return;
+          logs.push({ atSeconds: (world.clock.now() - startMs) / 1000, ...(world.clock.currentFrame() ? { functionName: name } : {}), level: String(a.level ?? ''), message: String(a.message ?? '') });
+        },
+        { serviceName: w.playbook, logLevel: 'INFO' },
+      );
+      const metrics = new DrillMetrics(emfToCloudWatch(world), { namespace: env.metricsNamespace, serviceName: w.playbook });
+      const handler = create(w.playbook, { config, env, aws, clock: world.clock, fetch: world.fetch, logger, metrics });
+      world.lambda.register({
+        name,
+        arn: arnOf(w.playbook),
+        timeoutMs: FUNCTION_TIMEOUT_MS,
+        handler: async (event, context) => {
+          try {
+            return await handler(event, context);
+          } finally {
+            metrics.publishStoredMetrics();
+          }
+        },
+      });
+      for (const a of w.alarms) world.cloudwatch.addAlarm(a);
+      for (const r of w.rules) world.eventBridge.addRule({ name: r.name, pattern: r.spec.pattern, targetArn: arnOf(w.playbook) });
+      if (w.alarmNames.length > 0) {
+        world.eventBridge.addRule({ name: `${config.name}-${w.playbook}-alarms`, pattern: alarmRulePattern(w.alarmNames), targetArn: arnOf(w.playbook) });
+      }
+    }
+    new FaultInjector(world, config, arnOf).schedule(startMs, scenario.timeline);
+    await world.runUntil(startMs + scenario.runFor);
+
+    const ledger = Ledger.fromOptions(aws, env.tableName);
+    const incidents = await ledger.listIncidents();
+    const snapshot: LedgerSnapshot = { incidents, actions: new Map(), timelines: new Map() };
+    for (const i of incidents) {
+      snapshot.actions.set(i.incidentId, await ledger.listActions(i.incidentId));
+      snapshot.timelines.set(i.incidentId, await ledger.listTimeline(i.incidentId));
+    }
+    return assemble(loaded, world, snapshot, startMs, logs);
+  } finally {
+    await dynamo.close();
+  }
+}
+
+function assemble(loaded: LoadedScenario, world: SimWorld, ledger: LedgerSnapshot, startMs: number, logs: DrillResult['logs']): DrillResult {
+  const { scenario, config } = loaded;
+  const sec = (ms: number) => Math.round((ms - startMs) / 100) / 10;
+  const faultTimes = world.record.events.filter((e) => e.kind === 'fault' && !e.text.startsWith('deliver ')).map((e) => e.atMs);
+  const byOutcome: Record<string, number> = {};
+  for (const inv of world.record.invocations) {
+    const k = inv.error ? 'error' : inv.endedAtMs === undefined ? 'unfinished' : String((inv.result as { outcome?: unknown } | undefined)?.outcome ?? 'returned');
+    byOutcome[k] = (byOutcome[k] ?? 0) + 1;
+  }
+  const base: Omit<DrillResult, 'expectations' | 'failures' | 'verdict'> = {
+    scenario: scenario.name,
+    file: loaded.file,
+    description: scenario.description,
+    startedAt: new Date(startMs).toISOString(),
+    simulatedSeconds: scenario.runFor / 1000,
+    incidents: buildIncidents(world, ledger, startMs, faultTimes),
+    notices: ledger.incidents.filter(isNotice).map((i) => ({
+      incidentId: i.incidentId,
+      pipeline: i.pipeline,
+      playbook: i.playbook,
+      atSeconds: sec(i.openedAtMs),
+      reason: i.decision?.reason ?? '',
+      summary: i.decision?.summary ?? '',
+    })),
+    calls: world.record.countCalls(),
+    guardrailViolations: world.record.violations.map((v) => ({ ...v, atSeconds: sec(v.atMs) })),
+    pagerduty: {
+      triggered: world.pagerDuty.incidents.size,
+      resolved: [...world.pagerDuty.incidents.values()].filter((i) => i.status === 'resolved').length,
+      incidents: [...world.pagerDuty.incidents.values()].map((i) => ({ dedupKey: i.dedupKey, status: i.status, severity: i.severity, triggers: i.triggers })),
+    },
+    invocations: {
+      total: world.record.invocations.length,
+      errors: world.record.invocations.filter((i) => i.error).length,
+      byOutcome,
+      unfinished: world.clock.invocationsInFlight().map((f) => `${f.functionName} (${f.invocationId}, asleep)`),
+    },
+    jobs: jobSummary(world, config),
+    timeline: buildTimeline(world, ledger, startMs),
+    logs,
+  };
+  const expectations = checkExpectations(scenario.expect, base);
+  const failures = expectations.filter((c) => !c.ok).map(describeFailure);
+  return { ...base, verdict: failures.length === 0 ? 'PASS' : 'FAIL', expectations, failures };
+}

@@ -1,0 +1,198 @@
+import { z } from 'zod';
+import { durationSchema } from './duration';
+
+/**
+ * The scenario file format, version 1 (docs/scenarios.md). Every object is strict: an unknown
+ * field is an error naming its path, so a typo never silently changes a drill. The format only
+ * grows in backward-compatible ways; a change that would break files bumps `version`.
+ */
+
+const name = z.string().min(1);
+const text = z.string().min(1);
+const pipelineRef = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be a pipeline name from the config');
+const stringMap = z.record(z.string(), z.string());
+
+const jobRunState = z.enum(['SUBMITTED', 'PENDING', 'SCHEDULED', 'RUNNING', 'SUCCESS', 'FAILED', 'CANCELLING', 'CANCELLED', 'QUEUED']);
+
+const jobRunSeed = z
+  .object({
+    /** Fill name, application, role and checkpoint from this pipeline's job. */
+    pipeline: pipelineRef.optional(),
+    applicationId: z.string().regex(/^[0-9a-z]{1,64}$/).optional(),
+    name: name.optional(),
+    state: jobRunState.default('RUNNING'),
+    stateDetails: z.string().default(''),
+    /** How long before the drill starts the run was created. */
+    createdAgo: durationSchema.default(7_200),
+    executionRole: z.string().regex(/^arn:aws[a-zA-Z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN').optional(),
+    entryPoint: z.string().min(1).optional(),
+    entryPointArguments: z.array(z.string()).optional(),
+    sparkSubmitParameters: z.string().optional(),
+    configurationOverrides: z.record(z.string(), z.unknown()).optional(),
+    mode: z.enum(['STREAMING', 'BATCH']).default('STREAMING'),
+    retryPolicy: z.object({ maxFailedAttemptsPerHour: z.number().int().min(1).max(10).optional(), maxAttempts: z.number().int().min(1).optional() }).strict().optional(),
+    tags: stringMap.optional(),
+    releaseLabel: z.string().optional(),
+  })
+  .strict()
+  .refine((r) => r.pipeline !== undefined || (r.applicationId !== undefined && r.name !== undefined), {
+    message: 'give either `pipeline`, or both `applicationId` and `name`',
+  });
+
+const checkpointSeed = z
+  .object({
+    pipeline: pipelineRef.optional(),
+    uri: z.string().regex(/^s3:\/\/[^/]+\/(.+\/)?$/, 'must be s3://bucket/prefix/ ending with a slash').optional(),
+    batches: z.number().int().min(1).max(100_000).default(120),
+    lastBatchAge: durationSchema.default(30),
+    batchInterval: durationSchema.default(60),
+    lastBatchCommitted: z.boolean().default(true),
+    partitions: z.number().int().min(1).max(1_000).optional(),
+    topic: z.string().min(1).optional(),
+    recordsPerBatch: z.number().int().min(0).default(6_000),
+  })
+  .strict()
+  .refine((c) => (c.pipeline === undefined) !== (c.uri === undefined), { message: 'give exactly one of `pipeline` or `uri`' });
+
+export const worldSchema = z
+  .object({
+    emr: z
+      .object({
+        applications: z.array(z.object({ applicationId: z.string().regex(/^[0-9a-z]{1,64}$/), name: z.string().optional(), releaseLabel: z.string().optional() }).strict()).default([]),
+        /** Absent: one RUNNING run per pipeline. An empty list: no runs at all. */
+        jobRuns: z.array(jobRunSeed).optional(),
+        brokenEntryPoints: z.array(z.object({ entryPoint: text, stateDetails: text }).strict()).default([]),
+        timings: z.object({ scheduled: durationSchema.optional(), running: durationSchema.optional(), cancel: durationSchema.optional() }).strict().default({}),
+      })
+      .strict()
+      .prefault({}),
+    s3: z
+      .object({
+        buckets: z.array(z.string().min(3)).default([]),
+        objects: z.array(z.object({ uri: z.string().regex(/^s3:\/\/[^/]+\/.+$/, 'must be s3://bucket/key'), body: z.string() }).strict()).default([]),
+        /** Absent: a healthy checkpoint per pipeline. An empty list: no checkpoints. */
+        checkpoints: z.array(checkpointSeed).optional(),
+      })
+      .strict()
+      .prefault({}),
+    /** SSM parameters by name. */
+    ssm: stringMap.default({}),
+    /** Secrets Manager secrets by name (string values; JSON strings are fine). */
+    secrets: stringMap.default({}),
+    eventBridge: z.object({ deliveryDelay: durationSchema.optional() }).strict().default({}),
+  })
+  .strict()
+  .prefault({});
+
+const faults = {
+  'fail-job-run': z.object({ pipeline: pipelineRef, stateDetails: text }).strict(),
+  'cancel-job-run': z.object({ pipeline: pipelineRef, by: z.enum(['person', 'system']), stateDetails: text.optional() }).strict(),
+  'crash-new-runs': z.object({ pipeline: pipelineRef, after: durationSchema, stateDetails: text }).strict(),
+  'break-entry-point': z
+    .object({ pipeline: pipelineRef.optional(), entryPoint: text.optional(), stateDetails: text })
+    .strict()
+    .refine((b) => (b.pipeline === undefined) !== (b.entryPoint === undefined), { message: 'give exactly one of `pipeline` or `entryPoint`' }),
+  'drop-native-events': z.object({ count: z.number().int().min(1), states: z.array(jobRunState).optional() }).strict(),
+  'duplicate-deliveries': z
+    .object({ times: z.number().int().min(2).max(20), concurrent: z.boolean().default(false), count: z.number().int().min(1).default(1), source: z.string().min(1).optional() })
+    .strict(),
+  'pagerduty-errors': z.object({ status: z.union([z.literal(429), z.number().int().min(500).max(599)]), count: z.number().int().min(1) }).strict(),
+  'aws-errors': z
+    .object({
+      service: z.enum(['emr-serverless', 's3', 'cloudwatch', 'scheduler', 'sns', 'ssm', 'secrets-manager']),
+      operation: z.string().min(1),
+      error: z.string().regex(/^[A-Za-z]+$/, 'must be an error name such as ThrottlingException'),
+      status: z.number().int().min(400).max(599).optional(),
+      message: z.string().optional(),
+      count: z.number().int().min(1),
+    })
+    .strict(),
+  pause: z.object({ pipeline: pipelineRef.optional(), reason: text }).strict(),
+  resume: z.object({ pipeline: pipelineRef.optional() }).strict(),
+  'put-metric': z
+    .object({ namespace: text, metricName: text, dimensions: stringMap.default({}), value: z.number(), unit: z.string().optional() })
+    .strict(),
+  deliver: z
+    .object({ playbook: text, event: z.record(z.string(), z.unknown()), times: z.number().int().min(1).max(20).default(1), concurrent: z.boolean().default(false) })
+    .strict(),
+} as const;
+
+export type FaultName = keyof typeof faults;
+export const FAULT_NAMES = Object.keys(faults) as FaultName[];
+
+const optionalFaults = Object.fromEntries(FAULT_NAMES.map((k) => [k, faults[k].optional()])) as {
+  [K in FaultName]: z.ZodOptional<(typeof faults)[K]>;
+};
+
+export const timelineEntrySchema = z
+  .object({ at: durationSchema, note: z.string().optional(), ...optionalFaults })
+  .strict()
+  .superRefine((e, ctx) => {
+    const given = FAULT_NAMES.filter((k) => e[k] !== undefined);
+    if (given.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        message: given.length === 0 ? `needs one of: ${FAULT_NAMES.join(', ')}` : `has ${given.join(' and ')}: one entry holds exactly one fault or delivery`,
+      });
+    }
+  });
+
+const decisionKind = z.enum(['fix', 'recheck', 'escalate', 'ignore']);
+const countMap = z.record(z.string().regex(/^[A-Z][A-Za-z0-9]+$/, 'must be an operation name such as StartJobRun'), z.number().int().min(0));
+
+export const incidentExpectationSchema = z
+  .object({
+    pipeline: pipelineRef,
+    playbook: text,
+    /** Which incidents of this pipeline and playbook the checks below apply to. */
+    which: z.enum(['first', 'last', 'any', 'all']).default('first'),
+    /** How many incidents this pipeline and playbook must have. */
+    count: z.number().int().min(0).optional(),
+    decision: decisionKind.optional(),
+    reason: z.union([text, z.array(text).min(1)]).optional(),
+    status: z.enum(['open', 'acting', 'verifying', 'rechecking', 'resolved', 'escalated', 'ignored', 'recommended']).optional(),
+    actions: countMap.optional(),
+    verified: z.boolean().optional(),
+    escalations: z.array(z.object({ channel: z.enum(['pagerduty', 'sns']), severity: z.enum(['critical', 'error', 'warning', 'info']).optional() }).strict()).optional(),
+    timeToRecoverSeconds: z.number().positive().optional(),
+  })
+  .strict();
+
+export const expectSchema = z
+  .object({
+    incidents: z.array(incidentExpectationSchema).default([]),
+    incidentCount: z.number().int().min(0).optional(),
+    guardrailViolations: z.number().int().min(0).optional(),
+    maxCallsPerOperation: countMap.optional(),
+    calls: countMap.optional(),
+    pagerduty: z.object({ triggered: z.number().int().min(0).optional(), resolved: z.number().int().min(0).optional() }).strict().optional(),
+    invocationErrors: z.number().int().min(0).optional(),
+    jobs: z
+      .record(pipelineRef, z.object({ state: jobRunState.optional(), runs: z.number().int().min(0).optional() }).strict())
+      .optional(),
+  })
+  .strict()
+  .prefault({});
+
+export const scenarioSchema = z
+  .object({
+    version: z.literal(1, { error: 'must be 1 (the only scenario format version so far)' }),
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be lowercase letters, digits and dashes'),
+    description: text,
+    config: z.record(z.string(), z.unknown()).optional(),
+    configFile: text.optional(),
+    seed: z.number().int().min(0).default(1),
+    start: z.iso.datetime({ message: 'must be an ISO 8601 UTC time such as 2026-01-01T00:00:00Z' }).default('2026-01-01T00:00:00Z'),
+    world: worldSchema,
+    timeline: z.array(timelineEntrySchema).default([]),
+    runFor: durationSchema,
+    expect: expectSchema,
+  })
+  .strict()
+  .refine((s) => (s.config === undefined) !== (s.configFile === undefined), { message: 'give exactly one of `config` or `configFile`', path: ['config'] });
+
+export type Scenario = z.output<typeof scenarioSchema>;
+export type TimelineEntry = z.output<typeof timelineEntrySchema>;
+export type IncidentExpectation = z.output<typeof incidentExpectationSchema>;
+export type Expectations = z.output<typeof expectSchema>;
+export type WorldSpec = z.output<typeof worldSchema>;

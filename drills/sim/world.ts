@@ -1,0 +1,124 @@
+import type { Pluggable } from '@smithy/types';
+import { CheckpointWriter } from './checkpoint';
+import { SimClock } from './clock';
+import { SimCloudWatch } from './cloudwatch';
+import type { KnownJob, SimContext } from './context';
+import { DEFAULT_EMR_TIMINGS, SimEmrServerless, type EmrTimings } from './emr';
+import { EmrMetrics } from './emr-metrics';
+import { sdkErrorFactory } from './errors';
+import { SimEventBridge } from './eventbridge';
+import { IdSource } from './ids';
+import { SimLambda } from './lambda';
+import { SimPagerDuty } from './pagerduty';
+import { simPlugin, type CallFault } from './plugin';
+import { SimRecord } from './record';
+import { Referee } from './referee';
+import { SimS3 } from './s3';
+import { SimScheduler } from './scheduler';
+import { SimSecretsManager } from './secrets';
+import { SimSns } from './sns';
+import { SimSsm } from './ssm';
+
+/**
+ * The simulated platform: every service, wired to each other (EMR → EventBridge, EMR →
+ * CloudWatch metrics, alarms → EventBridge, Scheduler → functions), a referee, and one SDK
+ * plugin and one `fetch` through which the code under drill reaches all of it.
+ */
+
+export interface WorldOptions {
+  startMs: number;
+  seed?: number;
+  account: string;
+  region: string;
+  /** The pipelines' jobs (from the config): referee, checkpoint writer and metrics use them. */
+  jobs: KnownJob[];
+  /** Every EMR Serverless application in the world. */
+  applicationIds: string[];
+  emrTimings?: Partial<EmrTimings>;
+  deliveryDelayMs?: number;
+  checkpoint?: Partial<{ batchIntervalMs: number; commitDelayMs: number; firstBatchAfterMs: number; recordsPerBatch: number }>;
+  /** Real milliseconds an invocation may stay busy without progress before the drill stops. */
+  stuckAfterRealMs?: number;
+}
+
+const MINUTE = 60_000;
+
+export class SimWorld {
+  readonly clock: SimClock;
+  readonly ids: IdSource;
+  readonly record = new SimRecord();
+  readonly ctx: SimContext;
+  readonly emr: SimEmrServerless;
+  readonly cloudwatch: SimCloudWatch;
+  readonly s3: SimS3;
+  readonly scheduler: SimScheduler;
+  readonly sns: SimSns;
+  readonly ssm: SimSsm;
+  readonly secrets: SimSecretsManager;
+  readonly pagerDuty: SimPagerDuty;
+  readonly lambda: SimLambda;
+  readonly eventBridge: SimEventBridge;
+  readonly emrMetrics: EmrMetrics;
+  readonly referee: Referee;
+  readonly checkpoints: CheckpointWriter;
+  readonly callFaults: CallFault[] = [];
+  readonly plugin: Pluggable<object, object>;
+  readonly fetch: typeof fetch;
+  private started = false;
+
+  constructor(readonly opts: WorldOptions) {
+    this.clock = new SimClock(opts.startMs, opts.stuckAfterRealMs !== undefined ? { stuckAfterRealMs: opts.stuckAfterRealMs } : {});
+    this.ids = new IdSource(opts.seed ?? 1);
+    this.ctx = { clock: this.clock, ids: this.ids, record: this.record, err: sdkErrorFactory(this.ids), account: opts.account, region: opts.region };
+    this.emr = new SimEmrServerless(this.ctx, { ...DEFAULT_EMR_TIMINGS, ...(opts.emrTimings ?? {}) });
+    this.cloudwatch = new SimCloudWatch(this.ctx);
+    this.s3 = new SimS3(this.ctx);
+    this.lambda = new SimLambda(this.ctx);
+    this.scheduler = new SimScheduler(this.ctx, this.lambda);
+    this.sns = new SimSns(this.ctx);
+    this.ssm = new SimSsm(this.ctx);
+    this.secrets = new SimSecretsManager(this.ctx);
+    this.pagerDuty = new SimPagerDuty(this.ctx);
+    this.eventBridge = new SimEventBridge(this.ctx, this.lambda, opts.deliveryDelayMs ?? 1_000);
+    this.emr.publish = (e) => this.eventBridge.put(e);
+    this.cloudwatch.publish = (e) => this.eventBridge.put(e);
+    this.emrMetrics = new EmrMetrics(this.emr, this.cloudwatch, opts.applicationIds);
+    this.referee = new Referee(this.ctx, this.emr, opts.jobs);
+    this.checkpoints = new CheckpointWriter(this.ctx, this.s3, this.emr, opts.jobs, {
+      batchIntervalMs: 60_000,
+      commitDelayMs: 5_000,
+      firstBatchAfterMs: 5_000,
+      recordsPerBatch: 6_000,
+      ...(opts.checkpoint ?? {}),
+    });
+    for (const id of opts.applicationIds) this.emr.addApplication({ applicationId: id });
+    this.plugin = simPlugin(this.ctx, [this.emr, this.cloudwatch, this.s3, this.scheduler, this.sns, this.ssm, this.secrets], this.callFaults);
+    this.fetch = this.pagerDuty.fetch;
+  }
+
+  /**
+   * Starts the world's own clockwork once the scenario has seeded it: metric history for the
+   * last 15 minutes, alarms settled to what that history says (no events), then a tick at every
+   * minute boundary that publishes the minute's metrics and evaluates the alarms.
+   */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    const now = this.clock.now();
+    this.emrMetrics.backfill(now - (now % MINUTE), 15);
+    this.cloudwatch.settleAlarms();
+    const tick = () => {
+      this.emrMetrics.publishMinute(this.clock.now());
+      this.cloudwatch.evaluateAlarms();
+      this.clock.at(this.clock.now() + MINUTE, 'minute', tick, 0);
+    };
+    // Priority 0: what happens at 00:01:00 belongs to the minute that starts then, not the one that ends.
+    this.clock.at(now - (now % MINUTE) + MINUTE, 'minute', tick, 0);
+  }
+
+  /** Runs the world (and every invocation it causes) until `endMs` of simulated time. */
+  async runUntil(endMs: number): Promise<void> {
+    this.start();
+    await this.clock.runUntil(endMs);
+  }
+}
