@@ -23,6 +23,12 @@ export const WILDCARD_REASONS: readonly { pattern: RegExp; reason: string }[] = 
       'index names are the table\'s and nothing outside the ledger table is covered.',
   },
   {
+    pattern: /:s3:::[a-z0-9][a-z0-9.-]+\/[^*]+\*$/,
+    reason:
+      'Objects under a prefix the config names (a checkpoint, its backups, a dead-letter prefix or its quarantine): ' +
+      'their keys are written by the streaming job at run time (batch ids, timestamps), so only the prefix can be fixed at deploy time.',
+  },
+  {
     pattern: /:scheduler:.*:schedule\/[^/*]+\/\*$/,
     reason:
       'Follow-up schedules are created per incident, so their names are not known at deploy time; ' +
@@ -64,9 +70,28 @@ export interface WildcardAcknowledgement {
  * The IAM5 acknowledgements for the wildcard resources among `resources` that have a known
  * reason. Wildcards without one are left out on purpose: cdk-nag then reports them.
  */
-export function wildcardAcknowledgements(scope: IConstruct, resources: readonly string[]): WildcardAcknowledgement[] {
+/** Actions IAM cannot scope to a resource: the only ones acknowledged on `*`. */
+export const NO_RESOURCE_LEVEL_ACTIONS: ReadonlySet<string> = new Set([
+  'cloudwatch:GetMetricData',
+  'cloudwatch:ListMetrics',
+  'cloudwatch:GetMetricStatistics',
+  'cloudwatch:DescribeAlarms',
+]);
+
+export function wildcardAcknowledgements(
+  scope: IConstruct,
+  statements: readonly { actions: readonly string[]; resources: readonly string[] }[],
+): WildcardAcknowledgement[] {
   const out = new Map<string, WildcardAcknowledgement>();
-  for (const resource of resources) {
+  const onStar = statements.filter((s) => s.resources.includes('*')).flatMap((s) => s.actions);
+  if (onStar.length > 0 && onStar.every((a) => NO_RESOURCE_LEVEL_ACTIONS.has(a))) {
+    const id = 'AwsSolutions-IAM5[Resource::*]';
+    out.set(id, {
+      id,
+      reason: `Only ${[...new Set(onStar)].sort().join(', ')} use "*": CloudWatch has no resource-level permissions for reading metrics.`,
+    });
+  }
+  for (const resource of statements.flatMap((s) => s.resources)) {
     const flat = nagResourceName(scope, resource);
     if (!flat.includes('*')) continue;
     const known = WILDCARD_REASONS.find((w) => w.pattern.test(flat));

@@ -1,7 +1,7 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { StreamfixConfig } from '../lambdas/config/schema';
 import { enginePermissions, type EnginePermissionContext, type EnginePermissionSpec } from '../lambdas/core/permissions';
-import { pipelineContext, type Env, type PlaybookWiring } from '../lambdas/core/wiring';
+import { operationPipelineContext, pipelineContext, type Env, type OperationWiring, type PlaybookWiring } from '../lambdas/core/wiring';
 import type { PermissionSpec } from '../lambdas/playbooks/types';
 
 /**
@@ -69,6 +69,32 @@ export function functionPermissions(
     ...playbookPermissions(config, wiring, env),
     ...enginePermissions({ ...engine, pauseParameterArns: [pauseParameterArn, ...pipelinePauses] }),
     ...runtimePermissions({ logGroupArn, deadLetterQueueArn }),
+  ];
+}
+
+/**
+ * A manual operation's role: its manifest's permissions for each pipeline it applies to, the
+ * ledger (operation records and progress) and its own logs. No escalation, schedules or pause
+ * switches: an operation is run by a person, who sees its result.
+ */
+export function operationPermissions(
+  config: StreamfixConfig,
+  wiring: OperationWiring,
+  env: Env,
+  ctx: { tableArn: string; logGroupArn: string },
+): RoleStatementSpec[] {
+  return [
+    ...wiring.pipelines.flatMap((name) => wiring.manifest.permissions(operationPipelineContext(config, name, env))),
+    {
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+      resources: [ctx.tableArn, `${ctx.tableArn}/index/*`],
+      why: 'record the operation and its progress in the ledger (a re-invocation continues where it stopped)',
+    },
+    {
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      resources: [ctx.logGroupArn],
+      why: "write the function's logs to its own log group (created by the stack, with a retention)",
+    },
   ];
 }
 

@@ -47,21 +47,24 @@ export function functionEnvironment(runtime: RuntimeEnv, playbook: string, logLe
   return out;
 }
 
-export interface PlaybookFunctionProps {
+export interface StreamfixFunctionProps {
   readonly config: StreamfixConfig;
-  readonly wiring: PlaybookWiring;
-  /** Account / region / partition the manifests build their ARNs from. */
-  readonly env: Env;
+  /** Function name suffix and Powertools service name: the playbook or operation id. */
+  readonly id: string;
+  readonly description: string;
   /** The handler file (exports `handler`). */
   readonly entry: string;
   /** Directory holding package.json and package-lock.json. */
   readonly projectRoot: string;
-  /** What the engine reads from its environment (see lambdas/core/env.ts). */
+  /** What the function reads from its environment (see lambdas/core/env.ts). */
   readonly runtimeEnv: RuntimeEnv;
-  /** The engine's resources, for its permissions. */
-  readonly permissionContext: Omit<FunctionPermissionContext, 'logGroupArn' | 'deadLetterQueueArn'>;
-  /** Keeps asynchronous invocations that failed every retry. */
-  readonly deadLetterQueue: sqs.IQueue;
+  /** The role's exact permissions, given the function's own log group. */
+  readonly permissions: (own: { logGroupArn: string }) => RoleStatementSpec[];
+  readonly roleDescription: string;
+  readonly timeout: Duration;
+  readonly memorySize: number;
+  /** Asynchronous invocations (EventBridge): retries and the on-failure queue. Absent for manual-only functions. */
+  readonly deadLetterQueue?: sqs.IQueue;
   /** @default logs.RetentionDays.THREE_MONTHS */
   readonly logRetention?: logs.RetentionDays;
   /** @default 'INFO' */
@@ -69,20 +72,20 @@ export interface PlaybookFunctionProps {
 }
 
 /**
- * One playbook's Lambda function, its log group and its role. The role holds exactly the
- * permissions listed in `permissions` (manifest + engine + runtime): it is built from that
- * list and handed to the function as immutable, so no grant can widen it behind the list.
+ * A streamfix Lambda function, its log group and its role. The role holds exactly the
+ * permissions listed in `permissions`: it is built from that list and handed to the function
+ * as immutable, so no grant can widen it behind the list.
  */
-export class PlaybookFunction extends Construct {
+export class StreamfixFunction extends Construct {
   readonly function: nodejs.NodejsFunction;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
   readonly permissions: RoleStatementSpec[];
 
-  constructor(scope: Construct, id: string, props: PlaybookFunctionProps) {
+  constructor(scope: Construct, id: string, props: StreamfixFunctionProps) {
     super(scope, id);
-    const { config, wiring } = props;
-    const name = functionName(config.name, wiring.playbook);
+    const { config } = props;
+    const name = functionName(config.name, props.id);
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       logGroupName: `/aws/lambda/${name}`,
@@ -91,37 +94,33 @@ export class PlaybookFunction extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
-    this.permissions = functionPermissions(config, wiring, props.env, {
-      ...props.permissionContext,
-      logGroupArn: this.logGroup.logGroupArn,
-      deadLetterQueueArn: props.deadLetterQueue.queueArn,
-    });
+    this.permissions = props.permissions({ logGroupArn: this.logGroup.logGroupArn });
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `streamfix ${wiring.playbook}: manifest, engine and runtime permissions for ${wiring.pipelines.join(', ')}`,
+      description: props.roleDescription.slice(0, 1000),
       inlinePolicies: { permissions: policyDocument(this.permissions) },
     });
-    for (const ack of wildcardAcknowledgements(this.role, this.permissions.flatMap((p) => p.resources))) {
+    for (const ack of wildcardAcknowledgements(this.role, this.permissions)) {
       acknowledge(this.role, ack.id, ack.reason);
     }
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       functionName: name,
-      description: `streamfix playbook ${wiring.playbook}: ${wiring.manifest.title}`.slice(0, 256),
+      description: props.description.slice(0, 256),
       entry: props.entry,
       handler: 'handler',
       projectRoot: props.projectRoot,
       depsLockFilePath: join(props.projectRoot, 'package-lock.json'),
       runtime: PLAYBOOK_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
-      memorySize: 512,
-      timeout: Duration.minutes(5),
+      memorySize: props.memorySize,
+      timeout: props.timeout,
       role: this.role.withoutPolicyUpdates(),
       logGroup: this.logGroup,
-      environment: functionEnvironment(props.runtimeEnv, wiring.playbook, props.logLevel ?? 'INFO'),
-      retryAttempts: 2,
-      maxEventAge: Duration.hours(1),
-      onFailure: new destinations.SqsDestination(props.deadLetterQueue),
+      environment: functionEnvironment(props.runtimeEnv, props.id, props.logLevel ?? 'INFO'),
+      ...(props.deadLetterQueue
+        ? { retryAttempts: 2, maxEventAge: Duration.hours(1), onFailure: new destinations.SqsDestination(props.deadLetterQueue) }
+        : { retryAttempts: 0 }),
       bundling: {
         format: nodejs.OutputFormat.ESM,
         target: PLAYBOOK_NODE_TARGET,
@@ -145,5 +144,49 @@ export class PlaybookFunction extends Construct {
         'and the runtime moves together with that target once the handlers are tested on the newer Node.js, ' +
         'not whenever the CDK library lists a newer runtime.',
     );
+  }
+}
+
+export interface PlaybookFunctionProps {
+  readonly config: StreamfixConfig;
+  readonly wiring: PlaybookWiring;
+  /** Account / region / partition the manifests build their ARNs from. */
+  readonly env: Env;
+  /** The handler file (exports `handler`). */
+  readonly entry: string;
+  /** Directory holding package.json and package-lock.json. */
+  readonly projectRoot: string;
+  /** What the engine reads from its environment (see lambdas/core/env.ts). */
+  readonly runtimeEnv: RuntimeEnv;
+  /** The engine's resources, for its permissions. */
+  readonly permissionContext: Omit<FunctionPermissionContext, 'logGroupArn' | 'deadLetterQueueArn'>;
+  /** Keeps asynchronous invocations that failed every retry. */
+  readonly deadLetterQueue: sqs.IQueue;
+  /** @default logs.RetentionDays.THREE_MONTHS */
+  readonly logRetention?: logs.RetentionDays;
+  /** @default 'INFO' */
+  readonly logLevel?: LogLevel;
+}
+
+/** One playbook's function: manifest + engine + runtime permissions, invoked by EventBridge and its own schedules. */
+export class PlaybookFunction extends StreamfixFunction {
+  constructor(scope: Construct, id: string, props: PlaybookFunctionProps) {
+    const { config, wiring } = props;
+    super(scope, id, {
+      config,
+      id: wiring.playbook,
+      description: `streamfix playbook ${wiring.playbook}: ${wiring.manifest.title}`,
+      entry: props.entry,
+      projectRoot: props.projectRoot,
+      runtimeEnv: props.runtimeEnv,
+      permissions: ({ logGroupArn }) =>
+        functionPermissions(config, wiring, props.env, { ...props.permissionContext, logGroupArn, deadLetterQueueArn: props.deadLetterQueue.queueArn }),
+      roleDescription: `streamfix ${wiring.playbook}: manifest, engine and runtime permissions for ${wiring.pipelines.join(', ')}`,
+      timeout: Duration.minutes(5),
+      memorySize: 512,
+      deadLetterQueue: props.deadLetterQueue,
+      ...(props.logRetention !== undefined ? { logRetention: props.logRetention } : {}),
+      ...(props.logLevel !== undefined ? { logLevel: props.logLevel } : {}),
+    });
   }
 }

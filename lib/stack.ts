@@ -12,12 +12,13 @@ import type { Construct } from 'constructs';
 import type { StreamfixConfig } from '../lambdas/config/schema';
 import type { RuntimeEnv } from '../lambdas/core/env';
 import { functionName, pauseParameterName, pipelinePauseParameterPrefix } from '../lambdas/core/names';
-import { buildWiring, type Env, type PlaybookWiring } from '../lambdas/core/wiring';
+import { buildOperationWiring, buildWiring, type Env, type OperationWiring, type PlaybookWiring } from '../lambdas/core/wiring';
 import { LEDGER_TABLE } from '../lambdas/ledger/table';
 import { deadLetterAlarm, playbookAlarm } from './alarms';
 import { Escalation } from './escalation';
 import { acknowledge } from './nag';
-import { PlaybookFunction, type LogLevel } from './playbook-function';
+import { PlaybookFunction, StreamfixFunction, type LogLevel } from './playbook-function';
+import { operationPermissions } from './permissions';
 import { playbookRules } from './rules';
 
 /** The directory holding package.json: NodejsFunction bundles from here. */
@@ -55,6 +56,9 @@ export class StreamfixStack extends Stack {
   readonly pauseParameters: { global: ssm.StringParameter; pipelines: Record<string, ssm.StringParameter> };
   /** By playbook id. */
   readonly functions: Record<string, PlaybookFunction> = {};
+  readonly operationWiring: OperationWiring[];
+  /** Manual operations (checkpoint-ops, dlq-replay), by id. */
+  readonly operationFunctions: Record<string, StreamfixFunction> = {};
   /** By alarm name. */
   readonly alarms: Record<string, cloudwatch.Alarm> = {};
 
@@ -64,6 +68,7 @@ export class StreamfixStack extends Stack {
     const prefix = config.name;
     const env: Env = { account: Aws.ACCOUNT_ID, region: Aws.REGION, partition: Aws.PARTITION };
     this.wiring = buildWiring(config, env);
+    this.operationWiring = buildOperationWiring(config);
 
     this.table = new dynamodb.Table(this, 'Ledger', {
       tableName: `${prefix}-ledger`,
@@ -192,6 +197,28 @@ export class StreamfixStack extends Stack {
       new CfnOutput(this, `FunctionName${pascal(w.playbook)}`, {
         value: pf.function.functionName,
         description: `Lambda function of the ${w.playbook} playbook (manual invocations: aws lambda invoke)`,
+      });
+    }
+
+    for (const w of this.operationWiring) {
+      const of = new StreamfixFunction(this, `Operation-${w.operation}`, {
+        config,
+        id: w.operation,
+        description: `streamfix operation ${w.operation}: ${w.manifest.title}`,
+        entry: entryFor(w.operation),
+        projectRoot: PROJECT_ROOT,
+        runtimeEnv,
+        permissions: ({ logGroupArn }) => operationPermissions(config, w, env, { tableArn: this.table.tableArn, logGroupArn }),
+        roleDescription: `streamfix ${w.operation}: manifest and ledger permissions for ${w.pipelines.join(', ')}`,
+        timeout: Duration.seconds(w.manifest.timeoutSeconds),
+        memorySize: w.manifest.memoryMb,
+        ...(props.logRetention !== undefined ? { logRetention: props.logRetention } : {}),
+        ...(props.logLevel !== undefined ? { logLevel: props.logLevel } : {}),
+      });
+      this.operationFunctions[w.operation] = of;
+      new CfnOutput(this, `OperationFunctionName${pascal(w.operation)}`, {
+        value: of.function.functionName,
+        description: `Lambda function of the ${w.operation} operation (invoke by hand: streamfix CLI or aws lambda invoke)`,
       });
     }
 

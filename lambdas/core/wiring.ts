@@ -1,5 +1,7 @@
 import type { PipelineConfig, StreamfixConfig } from '../config/schema';
 import { manifests } from '../playbooks/manifests';
+import { operationManifests } from '../operations/manifests';
+import type { OperationManifest, OperationPipelineContext } from '../operations/types';
 import type { AlarmSpec, EventRuleSpec, PipelineContext, PlaybookManifest } from '../playbooks/types';
 import { alarmName } from './names';
 
@@ -95,4 +97,27 @@ export function alarmRoutes(config: StreamfixConfig, env: Env): Map<string, Alar
   }
   for (const r of config.routes) m.set(r.alarmName, { pipeline: r.pipeline, playbook: r.playbook, okMeansRecovered: true });
   return m;
+}
+
+/** A manual operation's function: the pipelines it may act on. */
+export interface OperationWiring {
+  operation: string;
+  manifest: OperationManifest;
+  pipelines: string[];
+}
+
+export function buildOperationWiring(config: StreamfixConfig): OperationWiring[] {
+  return operationManifests
+    .map((manifest) => ({
+      operation: manifest.id,
+      manifest,
+      pipelines: Object.entries(config.pipelines).filter(([, p]) => manifest.appliesTo(p)).map(([name]) => name),
+    }))
+    .filter((w) => w.pipelines.length > 0);
+}
+
+export function operationPipelineContext(config: StreamfixConfig, name: string, env: Env): OperationPipelineContext {
+  const pipeline = config.pipelines[name];
+  if (pipeline === undefined) throw new Error(`unknown pipeline "${name}"`);
+  return { name, pipeline, prefix: config.name, ...env };
 }

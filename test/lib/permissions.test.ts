@@ -101,7 +101,7 @@ describe('Function: wildcardAcknowledgements', () => {
 
   it('acknowledges known wildcard shapes once each, and ignores resources without a wildcard', () => {
     const jobRuns = `arn:${Aws.PARTITION}:emr-serverless:${Aws.REGION}:${Aws.ACCOUNT_ID}:/applications/00app/jobruns/*`;
-    const acks = wildcardAcknowledgements(stack, [jobRuns, jobRuns, 'arn:aws:iam::111122223333:role/x']);
+    const acks = wildcardAcknowledgements(stack, [{ actions: ['emr-serverless:GetJobRun'], resources: [jobRuns, jobRuns, 'arn:aws:iam::111122223333:role/x'] }]);
     expect(acks.map((a) => a.id)).toEqual([
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:emr-serverless:<AWS::Region>:<AWS::AccountId>:/applications/00app/jobruns/*]',
     ]);
@@ -109,7 +109,17 @@ describe('Function: wildcardAcknowledgements', () => {
   });
 
   it('leaves an unexplained wildcard unacknowledged, so cdk-nag still reports it', () => {
-    expect(wildcardAcknowledgements(stack, ['arn:aws:s3:::bucket/*', '*', 'arn:aws:emr-serverless:eu-west-1:1:/applications/*'])).toEqual([]);
+    expect(wildcardAcknowledgements(stack, [{ actions: ['s3:GetObject', 'emr-serverless:GetJobRun'], resources: ['arn:aws:s3:::bucket/*', 'arn:aws:emr-serverless:eu-west-1:1:/applications/*'] }])).toEqual([]);
+  });
+
+  it('acknowledges "*" only when every action on it has no resource-level permissions', () => {
+    expect(wildcardAcknowledgements(stack, [{ actions: ['cloudwatch:GetMetricData', 'cloudwatch:ListMetrics'], resources: ['*'] }]).map((a) => a.id)).toEqual(['AwsSolutions-IAM5[Resource::*]']);
+    expect(wildcardAcknowledgements(stack, [{ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }, { actions: ['s3:DeleteObject'], resources: ['*'] }])).toEqual([]);
+  });
+
+  it('acknowledges objects under a configured prefix, not a whole bucket', () => {
+    const acks = wildcardAcknowledgements(stack, [{ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::lake/_checkpoints/streaming/orders/*', 'arn:aws:s3:::lake/*'] }]);
+    expect(acks.map((a) => a.id)).toEqual(['AwsSolutions-IAM5[Resource::arn:aws:s3:::lake/_checkpoints/streaming/orders/*]']);
   });
 });
 
