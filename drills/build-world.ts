@@ -1,4 +1,7 @@
 import type { PipelineConfig, StreamfixConfig } from '../lambdas/config';
+import { seedFirehose } from './firehose';
+import { seedMsk } from './msk';
+import { seedCheckpointing } from './checkpoint';
 import { parseS3Uri, seedCheckpoint } from './sim/checkpoint';
 import type { KnownJob } from './sim/context';
 import { DEPLOYER } from './sim/emr';
@@ -166,6 +169,9 @@ export function buildWorld(scenario: Scenario, config: StreamfixConfig, names: W
     const key = routingKeyOf(value);
     if (key) world.pagerDuty.addRoutingKey(key);
   }
+  seedFirehose(world, w, config, names.account, names.region);
+  seedMsk(world, w, config);
+  seedCheckpointing(world, w);
   world.sns.addTopic(names.topicArn);
   world.scheduler.addGroup(names.schedulerGroup);
   return world;

@@ -1,3 +1,6 @@
+import { firehoseChecks } from './firehose';
+import { mskChecks } from './msk';
+import { dlqChecks, operationsChecks } from './dlq';
 import type { DrillResult, ExpectationCheck, IncidentResult } from './result';
 import type { Expectations, IncidentExpectation } from './scenario/schema';
 
@@ -8,7 +11,7 @@ import type { Expectations, IncidentExpectation } from './scenario/schema';
 
 type Check = Omit<ExpectationCheck, 'path'> & { field: string };
 
-const CHECKED_FIELDS = ['decision', 'reason', 'status', 'actions', 'verified', 'escalations', 'timeToRecoverSeconds'] as const;
+const CHECKED_FIELDS = ['decision', 'reason', 'status', 'actions', 'verified', 'escalations', 'timeToRecoverSeconds', 'summaryIncludes'] as const;
 
 function checkIncident(x: IncidentExpectation, inc: IncidentResult): Check[] {
   const out: Check[] = [];
@@ -40,6 +43,9 @@ function checkIncident(x: IncidentExpectation, inc: IncidentResult): Check[] {
       });
     }
     add('escalations', x.escalations, actual, ok);
+  }
+  if (x.summaryIncludes !== undefined) {
+    add('summaryIncludes', x.summaryIncludes, inc.decision?.summary, inc.decision?.summary.includes(x.summaryIncludes) ?? false);
   }
   if (x.timeToRecoverSeconds !== undefined) {
     const t = inc.timeToRecoverSeconds;
@@ -109,6 +115,10 @@ export function checkExpectations(x: Expectations, r: Omit<DrillResult, 'expecta
     if (want.state !== undefined) out.push({ path: `expect.jobs.${pipeline}.state`, expected: want.state, actual: job?.state, ok: job?.state === want.state });
     if (want.runs !== undefined) out.push({ path: `expect.jobs.${pipeline}.runs`, expected: want.runs, actual: job?.runs ?? 0, ok: (job?.runs ?? 0) === want.runs });
   }
+  if (x.firehose !== undefined) out.push(...firehoseChecks(x.firehose, r.firehose));
+  if (x.msk !== undefined) out.push(...mskChecks(x.msk, r.msk));
+  if (x.dlqReplay !== undefined) out.push(...dlqChecks(x.dlqReplay, r.dlqReplay));
+  if (x.operations !== undefined) out.push(...operationsChecks(x.operations, r.operations));
   return out;
 }
 

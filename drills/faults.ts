@@ -1,5 +1,9 @@
 import type { StreamfixConfig } from '../lambdas/config';
 import { functionName, pauseParameterName, pipelinePauseParameterPrefix } from '../lambdas/core/names';
+import { applyFirehoseFault, isFirehoseFault } from './firehose';
+import { applyMskFault, isMskFault } from './msk';
+import { applyDlqFault, isDlqFault } from './dlq';
+import { applyCheckpointFault, isCheckpointFault } from './checkpoint';
 import type { TimelineEntry } from './scenario/schema';
 import type { SimJobRun } from './sim/emr';
 import type { SimWorld } from './sim/world';
@@ -116,6 +120,14 @@ export class FaultInjector {
       const f = e['put-metric'];
       w.cloudwatch.store.putValue({ namespace: f.namespace, metricName: f.metricName, dimensions: f.dimensions }, w.clock.now(), f.value, f.unit);
       this.fault(`put-metric ${f.namespace} ${f.metricName} = ${f.value}${note}`);
+    } else if (isCheckpointFault(e)) {
+      applyCheckpointFault(w, this.config, e, note, (text) => this.fault(text));
+    } else if (isDlqFault(e)) {
+      applyDlqFault(w, this.config, e, note, (text) => this.fault(text), this.functionArn);
+    } else if (isMskFault(e)) {
+      applyMskFault(w, e, note, (text) => this.fault(text));
+    } else if (isFirehoseFault(e)) {
+      applyFirehoseFault(w, this.config, e, note, (text) => this.fault(text));
     } else if (e.deliver) {
       const f = e.deliver;
       const arn = this.functionArn(f.playbook);

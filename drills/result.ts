@@ -1,4 +1,7 @@
 import type { StreamfixConfig } from '../lambdas/config';
+import type { FirehoseStreamSummary } from './firehose';
+import type { MskTopicSummary } from './msk';
+import type { DlqReplaySummary, OperationSummary } from './dlq';
 import type { ActionRecord, IncidentRecord, TimelineEntry } from '../lambdas/ledger/types';
 import { formatOffset } from './scenario/duration';
 import type { GuardrailViolation } from './sim/record';
@@ -83,6 +86,13 @@ export interface DrillResult {
   pagerduty: { triggered: number; resolved: number; incidents: { dedupKey: string; status: string; severity: string; triggers: number }[] };
   invocations: { total: number; errors: number; byOutcome: Record<string, number>; unfinished: string[] };
   jobs: Record<string, { state?: string; runs: number; newestRunId?: string }>;
+  /** Each simulated Firehose stream at the end (absent when the scenario simulates none). */
+  firehose?: Record<string, FirehoseStreamSummary>;
+  msk?: Record<string, MskTopicSummary>;
+  /** What the DLQ writer wrote and replays delivered, by pipeline (absent when no DLQ was written). */
+  dlqReplay?: Record<string, DlqReplaySummary>;
+  /** Manual operations' invocations (absent when none was invoked). */
+  operations?: Record<string, OperationSummary>;
   timeline: TimelineLine[];
   expectations: ExpectationCheck[];
   failures: string[];

@@ -9,6 +9,9 @@ import { Ledger } from '../lambdas/ledger/ledger';
 import { buildWorld, DEFAULT_ACCOUNT } from './build-world';
 import { checkExpectations, describeFailure } from './expect';
 import { FaultInjector } from './faults';
+import { firehoseSummary } from './firehose';
+import { mskSummary } from './msk';
+import { dlqReplaySummary, drillOperations, operationsSummary, registerOperations } from './dlq';
 import { buildIncidents, buildTimeline, isNotice, jobSummary, type DrillResult, type LedgerSnapshot } from './result';
 import type { LoadedScenario } from './scenario/load';
 import { FAKE_CREDENTIALS, startLocalDynamo } from './sim/dynamodb';
@@ -105,6 +108,13 @@ export async function runScenario(loaded: LoadedScenario, opts: DrillOptions = {
         world.eventBridge.addRule({ name: `${config.name}-${w.playbook}-alarms`, pattern: alarmRulePattern(w.alarmNames), targetArn: arnOf(w.playbook) });
       }
     }
+    registerOperations(world, config, {
+      env, aws, clock: world.clock,
+      logger: (name) => new DrillLogger((a) => {
+        if (logs.length < MAX_LOGS) logs.push({ atSeconds: (world.clock.now() - startMs) / 1000, functionName: name, level: String(a.level ?? ''), message: String(a.message ?? '') });
+      }, { serviceName: name, logLevel: 'INFO' }),
+      metrics: new DrillMetrics(emfToCloudWatch(world), { namespace: env.metricsNamespace, serviceName: 'operations' }),
+    }, (name) => `arn:aws:lambda:${region}:${account}:function:${name}`);
     new FaultInjector(world, config, arnOf).schedule(startMs, scenario.timeline);
     await world.runUntil(startMs + scenario.runFor);
 
@@ -159,6 +169,10 @@ function assemble(loaded: LoadedScenario, world: SimWorld, ledger: LedgerSnapsho
       unfinished: world.clock.invocationsInFlight().map((f) => `${f.functionName} (${f.invocationId}, asleep)`),
     },
     jobs: jobSummary(world, config),
+    ...(world.firehose.streams.size > 0 ? { firehose: firehoseSummary(world) } : {}),
+    ...(world.msk.topics.size > 0 ? { msk: mskSummary(world) } : {}),
+    ...(world.dlq.written.size > 0 ? { dlqReplay: dlqReplaySummary(world, config) } : {}),
+    ...(world.record.invocations.some((i) => i.source === 'operator') ? { operations: operationsSummary(world, config, drillOperations(world, config).map((o) => o.manifest.id)) } : {}),
     timeline: buildTimeline(world, ledger, startMs),
     logs,
   };

@@ -1,5 +1,9 @@
 import { z } from 'zod';
 import { durationSchema } from './duration';
+import { firehoseExpectSchema, firehoseFaults, firehoseWorldSchema } from './firehose';
+import { mskExpectSchema, mskFaults, mskWorldSchema } from './msk';
+import { dlqExpectSchema, dlqFaults, operationsExpectSchema } from './dlq';
+import { checkpointFaults, checkpointWorldSchema } from './checkpoint';
 
 /**
  * The scenario file format, version 1 (docs/scenarios.md). Every object is strict: an unknown
@@ -80,6 +84,9 @@ export const worldSchema = z
     /** Secrets Manager secrets by name (string values; JSON strings are fine). */
     secrets: stringMap.default({}),
     eventBridge: z.object({ deliveryDelay: durationSchema.optional() }).strict().default({}),
+    ...firehoseWorldSchema,
+    ...mskWorldSchema,
+    ...checkpointWorldSchema,
   })
   .strict()
   .prefault({});
@@ -99,7 +106,7 @@ const faults = {
   'pagerduty-errors': z.object({ status: z.union([z.literal(429), z.number().int().min(500).max(599)]), count: z.number().int().min(1) }).strict(),
   'aws-errors': z
     .object({
-      service: z.enum(['emr-serverless', 's3', 'cloudwatch', 'scheduler', 'sns', 'ssm', 'secrets-manager']),
+      service: z.enum(['emr-serverless', 's3', 'cloudwatch', 'scheduler', 'sns', 'ssm', 'secrets-manager', 'firehose', 'logs', 'iam']),
       operation: z.string().min(1),
       error: z.string().regex(/^[A-Za-z]+$/, 'must be an error name such as ThrottlingException'),
       status: z.number().int().min(400).max(599).optional(),
@@ -115,6 +122,10 @@ const faults = {
   deliver: z
     .object({ playbook: text, event: z.record(z.string(), z.unknown()), times: z.number().int().min(1).max(20).default(1), concurrent: z.boolean().default(false) })
     .strict(),
+  ...firehoseFaults,
+  ...mskFaults,
+  ...checkpointFaults,
+  ...dlqFaults,
 } as const;
 
 export type FaultName = keyof typeof faults;
@@ -155,6 +166,8 @@ export const incidentExpectationSchema = z
     verified: z.boolean().optional(),
     escalations: z.array(z.object({ channel: z.enum(['pagerduty', 'sns']), severity: z.enum(['critical', 'error', 'warning', 'info']).optional() }).strict()).optional(),
     timeToRecoverSeconds: z.number().positive().optional(),
+    /** The final decision's summary contains this text. */
+    summaryIncludes: text.optional(),
   })
   .strict();
 
@@ -170,6 +183,14 @@ export const expectSchema = z
     jobs: z
       .record(pipelineRef, z.object({ state: jobRunState.optional(), runs: z.number().int().min(0).optional() }).strict())
       .optional(),
+    /** Each simulated Firehose stream at the end, by stream name. */
+    firehose: firehoseExpectSchema,
+    /** Each simulated MSK topic at the end, by pipeline. */
+    msk: mskExpectSchema,
+    /** What replays delivered to each pipeline's source topic, by pipeline. */
+    dlqReplay: dlqExpectSchema,
+    /** Invocations of each manual operation's function, by operation id. */
+    operations: operationsExpectSchema,
   })
   .strict()
   .prefault({});

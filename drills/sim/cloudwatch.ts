@@ -5,11 +5,13 @@ import {
   type DescribeAlarmsInput,
   type GetMetricDataInput,
   type GetMetricStatisticsInput,
+  type ListMetricsInput,
   type MetricAlarm,
   type PutMetricDataInput,
 } from '@aws-sdk/client-cloudwatch';
 import type { WiredAlarm } from '../../lambdas/core/wiring';
 import { evaluateAlarm, type AlarmState } from './alarms';
+import { listMetrics } from './cloudwatch-list';
 import { cwTimestamp, eventTime, type SimContext, type SimService } from './context';
 import { NotSimulatedError } from './errors';
 import { MetricStore, STATS, type MetricId, type Stat } from './metrics';
@@ -41,6 +43,7 @@ export class SimCloudWatch implements SimService {
     GetMetricData: (i: GetMetricDataInput) => this.getMetricData(i),
     GetMetricStatistics: (i: GetMetricStatisticsInput) => this.getMetricStatistics(i),
     DescribeAlarms: (i: DescribeAlarmsInput) => this.describeAlarms(i),
+    ListMetrics: (i: ListMetricsInput) => listMetrics(this.store, this.ctx, i),
   };
   private readonly alarms = new Map<string, SimAlarm>();
   /** Where alarm state change events go (the simulated EventBridge). */

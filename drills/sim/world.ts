@@ -1,5 +1,6 @@
 import type { Pluggable } from '@smithy/types';
 import { CheckpointWriter } from './checkpoint';
+import { CheckpointGuard } from './checkpoint-guard';
 import { SimClock } from './clock';
 import { SimCloudWatch } from './cloudwatch';
 import type { KnownJob, SimContext } from './context';
@@ -7,8 +8,14 @@ import { DEFAULT_EMR_TIMINGS, SimEmrServerless, type EmrTimings } from './emr';
 import { EmrMetrics } from './emr-metrics';
 import { sdkErrorFactory } from './errors';
 import { SimEventBridge } from './eventbridge';
+import { SimFirehose } from './firehose';
+import { SimIam } from './iam';
 import { IdSource } from './ids';
+import { SimKms } from './kms';
 import { SimLambda } from './lambda';
+import { SimLogs } from './logs';
+import { SimMsk } from './msk';
+import { SimDlq } from './dlq';
 import { SimPagerDuty } from './pagerduty';
 import { simPlugin, type CallFault } from './plugin';
 import { SimRecord } from './record';
@@ -61,6 +68,13 @@ export class SimWorld {
   readonly emrMetrics: EmrMetrics;
   readonly referee: Referee;
   readonly checkpoints: CheckpointWriter;
+  readonly checkpointGuard: CheckpointGuard;
+  readonly iam: SimIam;
+  readonly kms = new SimKms();
+  readonly logs: SimLogs;
+  readonly firehose: SimFirehose;
+  readonly msk: SimMsk;
+  readonly dlq: SimDlq;
   readonly callFaults: CallFault[] = [];
   readonly plugin: Pluggable<object, object>;
   readonly fetch: typeof fetch;
@@ -80,6 +94,11 @@ export class SimWorld {
     this.secrets = new SimSecretsManager(this.ctx);
     this.pagerDuty = new SimPagerDuty(this.ctx);
     this.eventBridge = new SimEventBridge(this.ctx, this.lambda, opts.deliveryDelayMs ?? 1_000);
+    this.iam = new SimIam(this.ctx);
+    this.logs = new SimLogs(this.ctx);
+    this.firehose = new SimFirehose(this.ctx, { iam: this.iam, kms: this.kms, s3: this.s3, logs: this.logs, store: this.cloudwatch.store });
+    this.msk = new SimMsk(this.ctx, this.emr, this.cloudwatch.store, this.firehose);
+    this.dlq = new SimDlq(this.ctx, { s3: this.s3, store: this.cloudwatch.store, emr: this.emr });
     this.emr.publish = (e) => this.eventBridge.put(e);
     this.cloudwatch.publish = (e) => this.eventBridge.put(e);
     this.emrMetrics = new EmrMetrics(this.emr, this.cloudwatch, opts.applicationIds);
@@ -91,8 +110,9 @@ export class SimWorld {
       recordsPerBatch: 6_000,
       ...(opts.checkpoint ?? {}),
     });
+    this.checkpointGuard = new CheckpointGuard(this.ctx, this.s3, this.emr, { iam: this.iam, kms: this.kms, cloudwatch: this.cloudwatch }, opts.jobs);
     for (const id of opts.applicationIds) this.emr.addApplication({ applicationId: id });
-    this.plugin = simPlugin(this.ctx, [this.emr, this.cloudwatch, this.s3, this.scheduler, this.sns, this.ssm, this.secrets], this.callFaults);
+    this.plugin = simPlugin(this.ctx, [this.emr, this.cloudwatch, this.s3, this.scheduler, this.sns, this.ssm, this.secrets, this.firehose, this.logs, this.iam], this.callFaults);
     this.fetch = this.pagerDuty.fetch;
   }
 
@@ -106,9 +126,14 @@ export class SimWorld {
     this.started = true;
     const now = this.clock.now();
     this.emrMetrics.backfill(now - (now % MINUTE), 15);
+    this.msk.backfill(now - (now % MINUTE));
+    this.firehose.backfill(now - (now % MINUTE));
     this.cloudwatch.settleAlarms();
     const tick = () => {
       this.emrMetrics.publishMinute(this.clock.now());
+      // MSK first: the job's reads of the minute are what it wrote to Firehose.
+      this.msk.publishMinute(this.clock.now());
+      this.firehose.publishMinute(this.clock.now());
       this.cloudwatch.evaluateAlarms();
       this.clock.at(this.clock.now() + MINUTE, 'minute', tick, 0);
     };

@@ -1,4 +1,5 @@
 import { CloudWatchClient, GetMetricDataCommand, ListMetricsCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import { AwsRequestError, TransientAwsError } from '../core/errors';
 import { clientConfig, withPlugins, type AwsClientOptions } from './clients';
 import { mapAwsError } from './errors';
 
@@ -72,6 +73,8 @@ export class CloudWatchAdapter {
         for (const r of reply.MetricDataResults ?? []) {
           const series = r.Id ? out[r.Id] : undefined;
           if (!series) continue;
+          // A query CloudWatch could not answer is not "no data": say so instead of an empty series.
+          failIfUnanswered(r.Id!, r.StatusCode, r.Messages);
           const ts = r.Timestamps ?? [];
           const vs = r.Values ?? [];
           for (let k = 0; k < Math.min(ts.length, vs.length); k++) {
@@ -113,8 +116,15 @@ export class CloudWatchAdapter {
       }
       token = reply.NextToken;
     } while (token && out.length < max);
-    return out;
+    return out.slice(0, max);
   }
+}
+
+function failIfUnanswered(id: string, status: string | undefined, messages: { Code?: string; Value?: string }[] | undefined): void {
+  if (status !== 'Forbidden' && status !== 'InternalError') return;
+  const cause = new Error(`query ${id}: ${status}${messages?.length ? `: ${messages.map((m) => `${m.Code ?? ''} ${m.Value ?? ''}`.trim()).join('; ')}` : ''}`);
+  if (status === 'InternalError') throw new TransientAwsError(SERVICE, 'GetMetricData', { cause });
+  throw new AwsRequestError(SERVICE, 'GetMetricData', 'Forbidden', { cause });
 }
 
 function sortSeries(s: MetricSeries): void {

@@ -4,6 +4,7 @@ import {
   PutRecordBatchCommand,
   UpdateDestinationCommand,
 } from '@aws-sdk/client-firehose';
+import { AwsRequestError } from '../core/errors';
 import { clientConfig, withPlugins, type AwsClientOptions } from './clients';
 import { mapAwsError } from './errors';
 
@@ -23,15 +24,29 @@ export interface S3DestinationView {
   bufferingHints?: BufferingHints;
   /** KMS key of the destination's encryption, when SSE-KMS is configured. */
   kmsKeyArn?: string;
+  /** Whether Firehose writes its delivery errors to CloudWatch Logs for this destination. */
+  errorLoggingEnabled: boolean;
   logGroupName?: string;
   logStreamName?: string;
 }
 
+/** Server-side encryption of the stream itself (records at rest inside Firehose). */
+export interface StreamEncryptionView {
+  status: string;
+  keyType?: string;
+  keyArn?: string;
+  failure?: { type: string; details: string };
+}
+
 export interface DeliveryStreamView {
   name: string;
+  arn?: string;
   status: string;
   failure?: { type: string; details: string };
   versionId: string;
+  /** `DirectPut`, `KinesisStreamAsSource` or `MSKAsSource`. */
+  type?: string;
+  encryption?: StreamEncryptionView;
   destinations: S3DestinationView[];
 }
 
@@ -56,12 +71,31 @@ export class FirehoseAdapter {
       mapAwsError(SERVICE, 'DescribeDeliveryStream', e);
     }
     const d = reply.DeliveryStreamDescription;
+    // A description without a version cannot be updated safely: nothing sensible is built on it.
+    if (!d?.VersionId || !d.DeliveryStreamStatus) {
+      throw new AwsRequestError(SERVICE, 'DescribeDeliveryStream', 'MalformedResponse', {
+        cause: new Error(`reply for ${name} has no ${!d ? 'DeliveryStreamDescription' : !d.VersionId ? 'VersionId' : 'DeliveryStreamStatus'}`),
+      });
+    }
+    const sse = d.DeliveryStreamEncryptionConfiguration;
     return {
-      name: d?.DeliveryStreamName ?? name,
-      status: d?.DeliveryStreamStatus ?? 'UNKNOWN',
-      ...(d?.FailureDescription ? { failure: { type: d.FailureDescription.Type ?? 'UNKNOWN', details: d.FailureDescription.Details ?? '' } } : {}),
-      versionId: d?.VersionId ?? '',
-      destinations: (d?.Destinations ?? []).map((dest) => {
+      name: d.DeliveryStreamName ?? name,
+      ...(d.DeliveryStreamARN ? { arn: d.DeliveryStreamARN } : {}),
+      status: d.DeliveryStreamStatus,
+      ...(d.FailureDescription ? { failure: failureView(d.FailureDescription) } : {}),
+      versionId: d.VersionId,
+      ...(d.DeliveryStreamType ? { type: d.DeliveryStreamType } : {}),
+      ...(sse?.Status
+        ? {
+            encryption: {
+              status: sse.Status,
+              ...(sse.KeyType ? { keyType: sse.KeyType } : {}),
+              ...(sse.KeyARN ? { keyArn: sse.KeyARN } : {}),
+              ...(sse.FailureDescription ? { failure: failureView(sse.FailureDescription) } : {}),
+            },
+          }
+        : {}),
+      destinations: (d.Destinations ?? []).map((dest) => {
         const s3 = dest.ExtendedS3DestinationDescription ?? dest.S3DestinationDescription;
         const hints = s3?.BufferingHints;
         const kms = s3?.EncryptionConfiguration?.KMSEncryptionConfig?.AWSKMSKeyARN;
@@ -76,6 +110,7 @@ export class FirehoseAdapter {
             ? { bufferingHints: { sizeInMBs: hints.SizeInMBs, intervalInSeconds: hints.IntervalInSeconds } }
             : {}),
           ...(kms ? { kmsKeyArn: kms } : {}),
+          errorLoggingEnabled: logs?.Enabled === true,
           ...(logs?.Enabled && logs.LogGroupName ? { logGroupName: logs.LogGroupName, ...(logs.LogStreamName ? { logStreamName: logs.LogStreamName } : {}) } : {}),
         };
       }),
@@ -119,3 +154,5 @@ export class FirehoseAdapter {
     };
   }
 }
+
+const failureView = (f: { Type?: string; Details?: string }) => ({ type: f.Type ?? 'UNKNOWN_ERROR', details: f.Details ?? '' });

@@ -1,6 +1,7 @@
 import {
   CopyObjectCommand,
   DeleteObjectsCommand,
+  GetBucketEncryptionCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -22,6 +23,15 @@ export interface S3ObjectView {
   size: number;
   lastModifiedMs: number;
   etag?: string;
+}
+
+/** A bucket's default encryption (GetBucketEncryption), reduced to what access diagnosis needs. */
+export interface BucketEncryptionView {
+  /** `AES256`, `aws:kms` or `aws:kms:dsse`. */
+  sseAlgorithm: string;
+  /** The KMS key as configured: a key id, key ARN, alias name or alias ARN; absent = the AWS managed key. */
+  kmsKeyId?: string;
+  bucketKeyEnabled: boolean;
 }
 
 export interface ListPrefixOptions {
@@ -111,6 +121,28 @@ export class S3Adapter {
     return { size: reply.ContentLength ?? 0, lastModifiedMs: reply.LastModified?.getTime() ?? 0 };
   }
 
+  /**
+   * The bucket's default encryption rule, or undefined when the bucket has none (S3 answers
+   * ServerSideEncryptionConfigurationNotFoundError; buckets created since 2023 always have one).
+   */
+  async getBucketEncryption(bucket: string): Promise<BucketEncryptionView | undefined> {
+    let reply;
+    try {
+      reply = await this.client.send(new GetBucketEncryptionCommand({ Bucket: bucket }));
+    } catch (e) {
+      if (e instanceof Error && e.name === 'ServerSideEncryptionConfigurationNotFoundError') return undefined;
+      mapAwsError(SERVICE, 'GetBucketEncryption', e);
+    }
+    const rule = reply.ServerSideEncryptionConfiguration?.Rules?.find((r) => r.ApplyServerSideEncryptionByDefault?.SSEAlgorithm);
+    const d = rule?.ApplyServerSideEncryptionByDefault;
+    if (!d?.SSEAlgorithm) return undefined;
+    return {
+      sseAlgorithm: d.SSEAlgorithm,
+      ...(d.KMSMasterKeyID ? { kmsKeyId: d.KMSMasterKeyID } : {}),
+      bucketKeyEnabled: rule?.BucketKeyEnabled === true,
+    };
+  }
+
   async getObjectText(bucket: string, key: string): Promise<string | undefined> {
     try {
       const reply = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
@@ -119,6 +151,49 @@ export class S3Adapter {
       if (isMissingObject(e)) return undefined;
       mapAwsError(SERVICE, 'GetObject', e);
     }
+  }
+
+  /**
+   * The object's body as a byte stream, pulled as the consumer reads it: memory stays flat
+   * whatever the object's size, and leaving the loop early releases the connection. `startByte`
+   * reads from that offset on (a ranged GET). Undefined when the object does not exist; a
+   * failure in the middle of the body is mapped like any other (a reset socket is transient).
+   */
+  async getObjectStream(bucket: string, key: string, opts: { startByte?: number } = {}): Promise<AsyncIterable<Uint8Array> | undefined> {
+    let reply;
+    try {
+      reply = await this.client.send(
+        new GetObjectCommand({ Bucket: bucket, Key: key, ...(opts.startByte ? { Range: `bytes=${opts.startByte}-` } : {}) }),
+      );
+    } catch (e) {
+      if (isMissingObject(e)) return undefined;
+      mapAwsError(SERVICE, 'GetObject', e);
+    }
+    const body = reply.Body as unknown;
+    // A store that ignores Range (some S3 stand-ins do) answers the whole object without
+    // Content-Range: skip to the asked offset here, so callers always get what they asked for.
+    let skip = opts.startByte && !reply.ContentRange?.startsWith(`bytes ${opts.startByte}-`) ? opts.startByte : 0;
+    return (async function* objectBody(): AsyncGenerator<Uint8Array> {
+      if (!body) return;
+      const chunks: AsyncIterable<Uint8Array> =
+        typeof (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] === 'function'
+          ? (body as AsyncIterable<Uint8Array>)
+          : (async function* whole() {
+              yield await (body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray();
+            })();
+      try {
+        for await (const chunk of chunks) {
+          if (skip >= chunk.byteLength) {
+            skip -= chunk.byteLength;
+            continue;
+          }
+          yield skip > 0 ? chunk.subarray(skip) : chunk;
+          skip = 0;
+        }
+      } catch (e) {
+        mapAwsError(SERVICE, 'GetObject', e);
+      }
+    })();
   }
 
   async putObject(bucket: string, key: string, body: string | Uint8Array, contentType?: string): Promise<void> {

@@ -57,9 +57,22 @@ const emrServerlessJob = z
   })
   .strict();
 
-const firehoseSink = z.object({ kind: z.literal('firehose'), deliveryStreamName: z.string().min(1) }).strict();
+const firehoseSink = z
+  .object({
+    kind: z.literal('firehose'),
+    deliveryStreamName: z.string().min(1),
+    /** Where the stream delivers (its S3 destination, up to the first `!{...}` expression): good records, read as the schema reference. */
+    s3: s3UriSchema.optional(),
+  })
+  .strict();
 
-const dlq = z.object({ s3: s3UriSchema }).strict();
+const dlq = z
+  .object({
+    s3: s3UriSchema,
+    /** The Firehose stream's ErrorOutputPrefix as an S3 URI: its failed records can be replayed (docs/dlq-format.md). */
+    firehoseErrorOutput: s3UriSchema.optional(),
+  })
+  .strict();
 
 export const playbooksSchema = z.object(playbookSettingsSchemas).strict().prefault({});
 

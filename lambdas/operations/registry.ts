@@ -1,5 +1,10 @@
+import { dlqReplayOperation } from './dlq-replay';
+import { checkpointOpsOperation } from './checkpoint-ops';
 import type { Operation } from './types';
 
 /** Every manual operation by id (CLI and drills; a Lambda entry imports only its own). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const operations: Readonly<Record<string, Operation<any>>> = {};
+export const operations: Readonly<Record<string, Operation<any>>> = {
+  [dlqReplayOperation.manifest.id]: dlqReplayOperation,
+  [checkpointOpsOperation.manifest.id]: checkpointOpsOperation,
+};

@@ -1,6 +1,10 @@
 import { jobFailedManifest } from './job-failed/manifest';
+import { dlqSpikeManifest } from './dlq-spike/manifest';
+import { firehoseDeliveryManifest } from './firehose-delivery/manifest';
+import { consumerLagManifest } from './consumer-lag/manifest';
+import { checkpointFailureManifest } from './checkpoint-failure/manifest';
 import type { PlaybookManifest } from './types';
 
 /** Every playbook's manifest (data only): what lib/ builds alarms, rules and roles from. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const manifests: readonly PlaybookManifest<any>[] = [jobFailedManifest];
+export const manifests: readonly PlaybookManifest<any>[] = [jobFailedManifest, dlqSpikeManifest, firehoseDeliveryManifest, consumerLagManifest, checkpointFailureManifest];

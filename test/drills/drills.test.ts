@@ -24,7 +24,7 @@ describe('Built-in drills', () => {
     // Act
     const results = await byName();
     // Assess
-    expect([...results.keys()].sort()).toEqual(['bad-entry-point', 'budget-exhausted', 'cancelled-by-person', 'duplicate-deliveries', 'job-crashed']);
+    expect([...results.keys()]).toEqual(expect.arrayContaining(['bad-entry-point', 'budget-exhausted', 'cancelled-by-person', 'duplicate-deliveries', 'job-crashed']));
     for (const r of results.values()) {
       expect({ scenario: r.scenario, verdict: r.verdict, failures: r.failures }).toEqual({ scenario: r.scenario, verdict: 'PASS', failures: [] });
       expect(r.guardrailViolations).toEqual([]);

@@ -1,11 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Validations } from 'aws-cdk-lib';
+import { App, Aws, CfnResource, Validations, type Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import type { CfnResource } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
 import { parseConfig, type StreamfixConfig, type StreamfixConfigInput } from '../../lambdas/config';
+import type { Env, OperationWiring, PlaybookWiring } from '../../lambdas/core/wiring';
+import { functionPermissions, operationPermissions, type RoleStatementSpec } from '../../lib/permissions';
+import type { StreamfixFunction } from '../../lib/playbook-function';
 import { StreamfixStack } from '../../lib/stack';
 import { twoPipelines } from '../fixtures/cdk/two-pipelines';
 
@@ -18,6 +21,17 @@ export interface CfnJson {
   UpdateReplacePolicy?: string;
 }
 
+/** The account, region and partition the stack builds its ARNs from (CloudFormation pseudo parameters). */
+export const STACK_ENV: Env = { account: Aws.ACCOUNT_ID, region: Aws.REGION, partition: Aws.PARTITION };
+
+/** One Lambda function of the stack: a playbook's or a manual operation's. */
+export interface BuiltFunction {
+  kind: 'playbook' | 'operation';
+  /** Playbook or operation id. */
+  id: string;
+  fn: StreamfixFunction;
+}
+
 export interface BuiltStack {
   config: StreamfixConfig;
   app: App;
@@ -27,9 +41,13 @@ export interface BuiltStack {
   /** The cloud assembly directory (templates, assets, validation report). */
   outdir: string;
   logicalId(resource: CfnResource): string;
+  /** Logical id of a construct's CloudFormation resource (the construct itself or its default child). */
+  id(construct: IConstruct): string;
   ofType(type: string): [string, CfnJson][];
   /** The one resource of `type`; throws when there is none or more than one. */
   single(type: string): CfnJson;
+  /** Every playbook function, then every operation function, in the order the stack built them. */
+  functions(): BuiltFunction[];
   cleanup(): void;
 }
 
@@ -57,6 +75,11 @@ export function buildStack(input: StreamfixConfigInput = twoPipelines, options: 
   app.synth();
   const template = Template.fromStack(stack);
   const resources = template.toJSON().Resources as Record<string, CfnJson>;
+  const cfnOf = (construct: IConstruct): CfnResource => {
+    const resource = construct instanceof CfnResource ? construct : construct.node.defaultChild;
+    if (!(resource instanceof CfnResource)) throw new Error(`${construct.node.path} has no CloudFormation resource`);
+    return resource;
+  };
   return {
     config,
     app,
@@ -65,12 +88,17 @@ export function buildStack(input: StreamfixConfigInput = twoPipelines, options: 
     resources,
     outdir,
     logicalId: (resource) => stack.getLogicalId(resource),
+    id: (construct) => stack.getLogicalId(cfnOf(construct)),
     ofType: (type) => Object.entries(resources).filter(([, r]) => r.Type === type),
     single: (type) => {
       const found = Object.values(resources).filter((r) => r.Type === type);
       if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`);
       return found[0]!;
     },
+    functions: () => [
+      ...Object.entries(stack.functions).map(([id, fn]): BuiltFunction => ({ kind: 'playbook', id, fn })),
+      ...Object.entries(stack.operationFunctions).map(([id, fn]): BuiltFunction => ({ kind: 'operation', id, fn })),
+    ],
     cleanup: () => rmSync(outdir, { recursive: true, force: true }),
   };
 }
@@ -91,4 +119,130 @@ export function flat(value: unknown): string {
   if (o && Array.isArray(o['Fn::GetAtt'])) return `<${(o['Fn::GetAtt'] as string[]).join('.')}>`;
   if (o && typeof o.Ref === 'string') return `<${o.Ref}>`;
   throw new Error(`cannot flatten ${JSON.stringify(value)}`);
+}
+
+/* ---------------------------------------------------------------- IAM statements */
+
+export interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: unknown;
+}
+
+/** action → the resources (flattened) allowed for it, each with the condition it is allowed under. */
+export type Grants = Map<string, Set<string>>;
+
+export function grants(statements: readonly Statement[]): Grants {
+  const out: Grants = new Map();
+  for (const s of statements) {
+    if (s.Effect !== 'Allow') throw new Error(`unexpected ${s.Effect} statement: ${JSON.stringify(s)}`);
+    for (const action of asArray(s.Action)) {
+      const set = out.get(action) ?? new Set<string>();
+      for (const r of asArray(s.Resource)) set.add(`${flat(r)}${s.Condition ? ` if ${JSON.stringify(s.Condition)}` : ''}`);
+      out.set(action, set);
+    }
+  }
+  return out;
+}
+
+/** Permission specs (as lib/permissions.ts lists them) in the shape of template statements, tokens resolved. */
+export function specStatements(stack: Stack, specs: readonly Pick<RoleStatementSpec, 'actions' | 'resources' | 'conditions'>[]): Statement[] {
+  return specs.map((s) => ({
+    Effect: 'Allow',
+    Action: s.actions,
+    Resource: s.resources.map((r) => stack.resolve(r) as unknown),
+    ...(s.conditions ? { Condition: s.conditions } : {}),
+  }));
+}
+
+/** Every statement of a role's inline policies, as synthesized. */
+export function roleStatements(b: BuiltStack, fn: StreamfixFunction): Statement[] {
+  const role = b.resources[b.id(fn.role)]!;
+  const policies = (role.Properties.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[];
+  return policies.flatMap((p) => p.PolicyDocument.Statement);
+}
+
+/** What a playbook function's role must hold: `functionPermissions` over the stack's own resources. */
+export function expectedPlaybookPermissions(b: BuiltStack, w: PlaybookWiring): RoleStatementSpec[] {
+  const { stack, config } = b;
+  const pf = stack.functions[w.playbook];
+  if (!pf) throw new Error(`no function for playbook ${w.playbook}`);
+  const pagerDuty = config.escalation.pagerDuty;
+  return functionPermissions(config, w, STACK_ENV, {
+    prefix: config.name,
+    ...STACK_ENV,
+    tableArn: stack.table.tableArn,
+    topicArn: stack.escalation.topic.topicArn,
+    topicKeyArn: stack.escalation.key.keyArn,
+    // The secret's partial ARN, built from the config (the stack only references the secret by name).
+    ...(pagerDuty ? { pagerDutySecretArn: `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:${pagerDuty.secretName}` } : {}),
+    schedulerGroup: config.name,
+    schedulerRoleArn: stack.schedulerRole.roleArn,
+    pauseParameterArn: stack.pauseParameters.global.parameterArn,
+    pipelinePauseParameterArns: Object.fromEntries(Object.entries(stack.pauseParameters.pipelines).map(([p, param]) => [p, param.parameterArn])),
+    logGroupArn: pf.logGroup.logGroupArn,
+    deadLetterQueueArn: stack.deadLetterQueue.queueArn,
+  });
+}
+
+/** What an operation function's role must hold: `operationPermissions` over the stack's own resources. */
+export function expectedOperationPermissions(b: BuiltStack, w: OperationWiring): RoleStatementSpec[] {
+  const of = b.stack.operationFunctions[w.operation];
+  if (!of) throw new Error(`no function for operation ${w.operation}`);
+  return operationPermissions(b.config, w, STACK_ENV, { tableArn: b.stack.table.tableArn, logGroupArn: of.logGroup.logGroupArn });
+}
+
+/* ---------------------------------------------------------------- cdk-nag */
+
+/** An AwsSolutions finding: its rule (with the `[Resource::…]` part of a granular rule) and the resource it is about. */
+export interface NagFinding {
+  ruleName: string;
+  logicalId: string;
+}
+
+export const nagKey = (f: NagFinding): string => `${f.logicalId} ${f.ruleName}`;
+
+/**
+ * The AwsSolutions findings a template must produce, worked out from the template alone:
+ * - L1 for every Lambda function (each is pinned to the runtime its bundle is compiled for);
+ * - SQS3 for every queue that neither has a dead-letter queue nor is one of another queue;
+ * - IAM5, once per role and wildcard, for every action or resource of a role's policies that holds `*`.
+ */
+export function expectedNagFindings(resources: Record<string, CfnJson>): NagFinding[] {
+  const out: NagFinding[] = [];
+  const entries = Object.entries(resources);
+  const redriveTargets = JSON.stringify(entries.map(([, r]) => r.Properties?.RedrivePolicy ?? null));
+  for (const [logicalId, r] of entries) {
+    if (r.Type === 'AWS::Lambda::Function') out.push({ ruleName: 'AwsSolutions-L1', logicalId });
+    if (r.Type === 'AWS::SQS::Queue' && r.Properties.RedrivePolicy === undefined && !redriveTargets.includes(`"${logicalId}"`)) {
+      out.push({ ruleName: 'AwsSolutions-SQS3', logicalId });
+    }
+    if (r.Type === 'AWS::IAM::Role' || r.Type === 'AWS::IAM::Policy') {
+      const documents = r.Type === 'AWS::IAM::Role' ? ((r.Properties.Policies ?? []) as { PolicyDocument: unknown }[]).map((p) => p.PolicyDocument) : [r.Properties.PolicyDocument];
+      const wildcards = new Set<string>();
+      for (const s of documents.flatMap((d) => (d as { Statement: Statement[] }).Statement)) {
+        for (const a of asArray(s.Action)) if (a.includes('*')) wildcards.add(`Action::${a}`);
+        for (const res of asArray(s.Resource)) if (flat(res).includes('*')) wildcards.add(`Resource::${flat(res)}`);
+      }
+      for (const w of wildcards) out.push({ ruleName: `AwsSolutions-IAM5[${w}]`, logicalId });
+    }
+  }
+  return out;
+}
+
+export interface NagViolation {
+  ruleName: string;
+  severity?: string;
+  reason?: string;
+  acknowledgedId?: string;
+  acknowledgedAt?: string;
+  violatingConstructs?: { constructPath: string }[];
+}
+
+export interface NagPluginReport {
+  pluginName: string;
+  conclusion: string;
+  violations: NagViolation[];
+  suppressedViolations?: NagViolation[];
 }

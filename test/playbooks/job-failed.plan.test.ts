@@ -87,6 +87,20 @@ describe('Function: planJobFailed', () => {
     if (d.kind === 'escalate') expect(d.recommendation.command).toContain('aws emr-serverless start-job-run');
   });
 
+  it('leaves a corrupt checkpoint to checkpoint-failure unless that playbook is off', () => {
+    // Prepare
+    const stateDetails = 'java.lang.IllegalStateException: Log file was malformed: failed to read correct log version from  in s3://orders-data-lake/_checkpoints/streaming/orders/offsets/42';
+    const off = parseConfig({ ...exampleConfig, pipelines: { orders: { ...exampleConfig.pipelines.orders, playbooks: { ...exampleConfig.pipelines.orders!.playbooks, 'checkpoint-failure': { mode: 'off' } } } } }).pipelines.orders!;
+    const input = { pipelineName: 'orders', settings, evidence: evidence({ run: run({ stateDetails }) }), nowMs: NOW, incidentId: 'i', trigger: { kind: 'job-run' as const, eventId: 'e', dedupeKey: 'k', applicationId: pipeline.job.applicationId, jobRunId: 'r', state: 'FAILED', atMs: NOW } };
+    // Act
+    const handedOver = planJobFailed({ ...input, pipeline });
+    const whenOff = planJobFailed({ ...input, pipeline: off });
+    // Assess
+    expect(handedOver).toMatchObject({ kind: 'ignore', reason: JobFailedReason.HANDLED_BY_CHECKPOINT_FAILURE });
+    expect(whenOff).toMatchObject({ kind: 'escalate', reason: JobFailedReason.NOT_RESTARTABLE });
+    expect(plan(evidence({ run: run({ stateDetails: 'AccessDenied: s3://orders-data-lake/jobs/orders_stream.py' }) })).reason).toBe(JobFailedReason.NOT_RESTARTABLE);
+  });
+
   it('does not restart a run a person cancelled, and restarts one the system cancelled', () => {
     expect(plan(evidence({ run: run({ state: 'CANCELLED', stateDetails: 'Job run cancelled by user' }) })).reason).toBe(JobFailedReason.CANCELLED_BY_PERSON);
     expect(plan(evidence({ run: run({ state: 'CANCELLED', stateDetails: undefined }) })).reason).toBe(JobFailedReason.CANCELLED_BY_PERSON);

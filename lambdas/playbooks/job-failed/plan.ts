@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { escalate, fix, ignore, recheck, type Decision, type Evidence } from '../../core/decision';
+import { isCheckpointFailure } from '../checkpoint-failure/classify';
 import type { PlanInput } from '../types';
 import { ACTIVE_STATES, jobResource, type JobFailedEvidence } from './diagnose';
 import type { JobFailedSettings } from './manifest';
@@ -20,6 +21,7 @@ export const JobFailedReason = {
   CHECKPOINT_TOO_OLD: 'CHECKPOINT_TOO_OLD',
   BEYOND_RETENTION: 'CHECKPOINT_BEYOND_SOURCE_RETENTION',
   BUDGET_EXHAUSTED: 'BUDGET_EXHAUSTED',
+  HANDLED_BY_CHECKPOINT_FAILURE: 'HANDLED_BY_CHECKPOINT_FAILURE',
 } as const;
 
 export const START_JOB_RUN = 'emr-serverless:StartJobRun';
@@ -94,6 +96,12 @@ export function planJobFailed(input: PlanInput<JobFailedSettings, JobFailedEvide
   }
   if (r.state === 'CANCELLED' && !matches(b.systemCancelPatterns, r.stateDetails)) {
     return ignore(JobFailedReason.CANCELLED_BY_PERSON, `run ${r.jobRunId} was cancelled by a person${r.stateDetails ? ` (${r.stateDetails})` : ''}: not restarted`, ev);
+  }
+  // A checkpoint failure (corrupt log, state store, or a failure naming the checkpoint) is the
+  // checkpoint-failure playbook's while it is not off: it backs up and repairs before restarting.
+  const checkpointPlaybook = pipeline.playbooks['checkpoint-failure'];
+  if (r.state === 'FAILED' && checkpointPlaybook.mode !== 'off' && isCheckpointFailure(r.stateDetails, job.checkpoint, checkpointPlaybook.bounds)) {
+    return ignore(JobFailedReason.HANDLED_BY_CHECKPOINT_FAILURE, `run ${r.jobRunId} failed on its checkpoint: left to the checkpoint-failure playbook (${r.stateDetails})`, ev);
   }
   const fatal = r.state === 'FAILED' ? matches(b.nonRestartablePatterns, r.stateDetails) : undefined;
   if (fatal) {

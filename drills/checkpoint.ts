@@ -1,0 +1,46 @@
+import type { StreamfixConfig } from '../lambdas/config';
+import type { TimelineEntry, WorldSpec } from './scenario/schema';
+import type { SimWorld } from './sim/world';
+
+/**
+ * The drills' checkpoint side: seeds the checkpoint storage a scenario describes (bucket
+ * keys, the failure metric the jobs publish) and carries out `corrupt-checkpoint`.
+ */
+
+export function seedCheckpointing(world: SimWorld, w: WorldSpec): void {
+  for (const e of w.checkpointing.bucketEncryption) {
+    world.s3.createBucket(e.bucket);
+    world.checkpointGuard.bucketKeys.set(e.bucket, e.kmsKeyArn);
+    if (!world.kms.exists(e.kmsKeyArn)) world.kms.addKey(e.kmsKeyArn, true);
+  }
+  if (w.checkpointing.failureMetric) world.checkpointGuard.failureMetric = w.checkpointing.failureMetric;
+}
+
+export const isCheckpointFault = (e: TimelineEntry): boolean => e['corrupt-checkpoint'] !== undefined;
+
+const damage = (body: string, how: 'empty' | 'truncate' | 'version'): string => {
+  if (how === 'empty') return '';
+  if (how === 'version') return body.replace(/^v\d+/, 'v9');
+  return body.slice(0, Math.max(3, Math.floor(body.length * 0.6)));
+};
+
+export function applyCheckpointFault(world: SimWorld, config: StreamfixConfig, e: TimelineEntry, note: string, fault: (text: string) => void): void {
+  const f = e['corrupt-checkpoint'];
+  if (!f) return;
+  const job = config.pipelines[f.pipeline]?.job;
+  if (!job) throw new Error(`unknown pipeline ${f.pipeline}`);
+  const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(job.checkpoint)!;
+  const [bucket, prefix] = [m[1]!, m[2]!];
+  const dir = `${prefix}${f.file}/`;
+  const ids = world.s3.keys(bucket, dir).map((k) => k.slice(dir.length)).filter((n) => /^\d+$/.test(n)).map(Number).sort((a, b) => a - b);
+  const hit = ids.slice(-f.batches);
+  for (const id of hit) {
+    const o = world.s3.object(bucket, `${dir}${id}`)!;
+    world.s3.put(bucket, `${dir}${id}`, damage(o.body.toString('utf8'), f.how), { atMs: o.lastModified.getTime() });
+  }
+  fault(`corrupt-checkpoint ${f.pipeline}: ${f.file}/${hit.join(',')} ${f.how}${note}`);
+  if (!f.failRun) return;
+  const run = world.emr.activeRuns(job.applicationId, job.jobName).sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0];
+  const problem = world.checkpointGuard.unreadable(job.checkpoint);
+  if (run && problem) world.checkpointGuard.fail(run, problem);
+}

@@ -1,0 +1,84 @@
+import type { S3Adapter, S3ObjectView } from '../../adapters/s3';
+
+/** What checkpoint reading needs from S3 (the S3 adapter, or an in-memory stand-in). */
+export type S3Reader = Pick<S3Adapter, 'listPrefix' | 'getObjectText' | 'headObject'>;
+/** What checkpoint backups, rollbacks and restores need. */
+export type S3Store = S3Reader & Pick<S3Adapter, 'copyObject' | 'deleteObjects' | 'putObject'>;
+
+export interface BatchFile {
+  batchId: number;
+  key: string;
+  sizeBytes: number;
+  writtenAtMs: number;
+}
+
+export interface BatchListing {
+  /** By batch id. */
+  files: Map<number, BatchFile>;
+  /** Sorted ascending. */
+  ids: number[];
+  /** False when a shard hit `maxKeysPerShard`: the newest ids may be missing. */
+  complete: boolean;
+  /** ListObjectsV2 pages requested. */
+  pages: number;
+}
+
+const DIGITS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
+
+/**
+ * Every `<dir><batchId>` file of a metadata log directory (offsets/ or commits/).
+ *
+ * Batch files are named by their decimal id, so keys sort as text (`10` before `9`): the
+ * listing is split by first digit into ten prefixes listed in parallel, each paged by the
+ * adapter. A log of 10,000 batches then costs two pages per shard in two sequential round
+ * trips instead of ten. Other files in the directory (`.N.crc`, `N.tmp`) are skipped.
+ */
+export async function listBatchFiles(s3: Pick<S3Reader, 'listPrefix'>, bucket: string, dir: string, maxKeysPerShard = 200_000): Promise<BatchListing> {
+  let pages = 0;
+  let complete = true;
+  const shards = await Promise.all(
+    DIGITS.map(async (d) => {
+      const out: BatchFile[] = [];
+      let n = 0;
+      for await (const o of s3.listPrefix(bucket, `${dir}${d}`, { maxKeys: maxKeysPerShard })) {
+        if (n % 1000 === 0) pages++;
+        n++;
+        const name = o.key.slice(dir.length);
+        if (/^\d+$/.test(name)) out.push({ batchId: Number(name), key: o.key, sizeBytes: o.size, writtenAtMs: o.lastModifiedMs });
+      }
+      if (n === 0) pages++;
+      if (n >= maxKeysPerShard) complete = false;
+      return out;
+    }),
+  );
+  const files = new Map<number, BatchFile>();
+  for (const f of shards.flat()) files.set(f.batchId, f);
+  return { files, ids: [...files.keys()].sort((a, b) => a - b), complete, pages };
+}
+
+/** Every object under a prefix (paged), with totals. */
+export async function listAll(s3: Pick<S3Reader, 'listPrefix'>, bucket: string, prefix: string, maxKeys = Number.POSITIVE_INFINITY): Promise<{ objects: S3ObjectView[]; bytes: number; complete: boolean }> {
+  const objects: S3ObjectView[] = [];
+  let bytes = 0;
+  for await (const o of s3.listPrefix(bucket, prefix, { maxKeys: maxKeys + 1 })) {
+    if (objects.length >= maxKeys) return { objects, bytes, complete: false };
+    objects.push(o);
+    bytes += o.size;
+  }
+  return { objects, bytes, complete: true };
+}
+
+/** Runs `fn` over `items` with at most `limit` calls in flight; results keep the input order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>, signal?: AbortSignal): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('aborted');
+      const i = next++;
+      out[i] = await fn(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}

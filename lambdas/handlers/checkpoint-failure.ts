@@ -1,0 +1,4 @@
+import { checkpointFailurePlaybook } from '../playbooks/checkpoint-failure';
+import { lambdaHandler } from './lambda';
+
+export const handler = lambdaHandler(checkpointFailurePlaybook);

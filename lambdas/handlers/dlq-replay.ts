@@ -1,0 +1,4 @@
+import { dlqReplayOperation } from '../operations/dlq-replay';
+import { operationLambdaHandler } from './operation-lambda';
+
+export const handler = operationLambdaHandler(dlqReplayOperation);

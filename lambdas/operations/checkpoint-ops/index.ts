@@ -1,0 +1,44 @@
+import type { Operation, OperationContext, OperationResult } from '../types';
+import { inspectCheckpoint } from './inspect';
+import { checkpointOpsManifest } from './manifest';
+import { backupCommand, resetCommand, restoreCommand, rollbackCommand, type MutateHooks } from './mutate';
+import { authorizeCheckpointOps, checkpointOperationId, checkpointOpsPayload, type CheckpointOpsPayload } from './payload';
+
+export { checkpointOpsManifest } from './manifest';
+export { checkpointOpsPayload, checkpointOperationId, type CheckpointOpsPayload, type CheckpointOpsPayloadInput } from './payload';
+export type { BackupProgress } from './safety';
+
+/**
+ * The `checkpoint-ops` operation: `inspect` (read-only), `backup` (a verified copy, with
+ * progress), and `rollback`, `reset`, `restore` — each of these only with the job stopped, a
+ * verified backup of what it changes, and `confirm: true`. The same `requestId` continues an
+ * operation stopped early and returns the result of one already done.
+ */
+export function createCheckpointOpsOperation(hooks: MutateHooks = {}): Operation<CheckpointOpsPayload> {
+  return {
+    manifest: checkpointOpsManifest,
+    payload: checkpointOpsPayload,
+    authorize: authorizeCheckpointOps,
+    operationId: checkpointOperationId,
+    async run(p: CheckpointOpsPayload, ctx: OperationContext): Promise<OperationResult> {
+      const pipeline = ctx.config.pipelines[p.pipeline]!;
+      if (p.command !== 'inspect' && ctx.record.status === 'done') {
+        return { status: 'done', summary: `${ctx.record.summary ?? 'done'} (already done: operation ${ctx.operationId})`, result: ctx.record.result ?? {} };
+      }
+      switch (p.command) {
+        case 'inspect':
+          return inspectCheckpoint(p, pipeline, ctx);
+        case 'backup':
+          return backupCommand(p, pipeline, ctx, hooks);
+        case 'rollback':
+          return rollbackCommand(p, pipeline, ctx, hooks);
+        case 'reset':
+          return resetCommand(p, pipeline, ctx, hooks);
+        case 'restore':
+          return restoreCommand(p, pipeline, ctx, hooks);
+      }
+    },
+  };
+}
+
+export const checkpointOpsOperation = createCheckpointOpsOperation();

@@ -1,0 +1,43 @@
+import type { PermissionSpec } from '../../playbooks/types';
+import type { OperationManifest, OperationPipelineContext } from '../types';
+
+/**
+ * checkpoint-ops: inspect, back up, roll back, reset and restore a pipeline's Spark checkpoint
+ * by hand (the checkpoint reset procedure), with the same safety net as the playbook: the job
+ * stopped, a verified backup before anything is deleted, `confirm`, and a ledger record.
+ */
+
+const location = (uri: string) => {
+  const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(uri);
+  if (!m) throw new Error(`not an s3 uri: ${uri}`);
+  return { bucket: m[1]!, prefix: m[2]! };
+};
+
+export const checkpointOpsManifest: OperationManifest = {
+  id: 'checkpoint-ops',
+  title: 'Inspect, back up, roll back, reset or restore a streaming checkpoint',
+  summary:
+    'Reads a Spark (or Flink) checkpoint and reports its batches, offsets and problems; copies it to a verified backup with ' +
+    'progress; rolls it back to a batch, resets it (latest, earliest, a timestamp, the last good offsets) or restores a backup — ' +
+    'each only with the job stopped, a verified backup and confirm: true.',
+  timeoutSeconds: 900,
+  memoryMb: 1024,
+  appliesTo: (pipeline) => pipeline.job.kind === 'emr-serverless',
+  permissions: (p: OperationPipelineContext): PermissionSpec[] => {
+    const { bucket, prefix } = location(p.pipeline.job.checkpoint);
+    const s3 = `arn:${p.partition}:s3:::${bucket}`;
+    const objects = `${s3}/${prefix}*`;
+    const backups = `${s3}/${prefix.replace(/\/+$/, '')}_backup_*`;
+    const app = `arn:${p.partition}:emr-serverless:${p.region}:${p.account}:/applications/${p.pipeline.job.applicationId}`;
+    const out: PermissionSpec[] = [
+      { step: 'diagnose', actions: ['s3:ListBucket'], resources: [s3], why: 'list the checkpoint and its backups (listing limited to their prefixes)' },
+      { step: 'diagnose', actions: ['s3:GetObject'], resources: [objects, backups], why: 'read checkpoint log files and backup manifests, and copy from either' },
+      { step: 'diagnose', actions: ['emr-serverless:ListJobRuns'], resources: [app], why: 'refuse to change a checkpoint while a run of the job is active' },
+      { step: 'act', actions: ['s3:PutObject'], resources: [objects, backups], why: 'write backups (and their manifest) and restore a backup into the checkpoint' },
+      { step: 'act', actions: ['s3:DeleteObject'], resources: [objects], why: 'roll back, reset or restore the checkpoint, only after a verified backup' },
+    ];
+    const key = (p.pipeline.playbooks as Record<string, { bounds?: { bucketKmsKeyArn?: string } }>)['checkpoint-failure']?.bounds?.bucketKmsKeyArn;
+    if (key) out.push({ step: 'act', actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [key], why: 'read and copy objects of a bucket encrypted with this customer-managed key' });
+    return out;
+  },
+};

@@ -1,0 +1,165 @@
+import { z } from 'zod';
+import { playbookSettings } from '../common-settings';
+import type { PermissionSpec, PipelineContext, PlaybookManifest } from '../types';
+import {
+  DEFAULT_ACCESS_PATTERNS,
+  DEFAULT_CORRUPTION_PATTERNS,
+  DEFAULT_DISK_FULL_PATTERNS,
+  DEFAULT_KMS_PATTERNS,
+  DEFAULT_STATE_STORE_PATTERNS,
+  DEFAULT_TIMEOUT_PATTERNS,
+} from './classify';
+
+/**
+ * checkpoint-failure: the streaming job cannot write or read its checkpoint. Classify why
+ * (access denied, KMS, corruption, timeout / slow storage, disk full), say what data is at
+ * risk, and — only when the latest batch alone is corrupt — back up, stop, roll back past it
+ * and restart. Seeds: 004 "Checkpoint Failure", 000 "Checkpoint Corruption", 001 "Checkpoint
+ * Reset Procedure".
+ */
+
+const metric = (statistic: 'Sum' | 'Maximum', periodSeconds: number) =>
+  z.object({
+    namespace: z.string().min(1),
+    metricName: z.string().min(1),
+    dimensions: z.record(z.string(), z.string()).default({}),
+    statistic: z.enum(['Sum', 'Maximum', 'Average', 'Minimum', 'SampleCount']).default(statistic),
+    periodSeconds: z.number().int().min(10).max(86_400).default(periodSeconds),
+  });
+
+const patterns = (defaults: string[]) => z.array(z.string().min(1)).default(defaults);
+
+export const checkpointFailureBounds = z
+  .object({
+    /**
+     * The pipeline's checkpoint-failure count: a custom metric the job publishes, or Flink's
+     * `numberOfFailedCheckpoints`. Absent = no alarm; job-run failures still trigger.
+     */
+    failureMetric: metric('Sum', 300).extend({ threshold: z.number().min(0).default(1) }).strict().optional(),
+    /** Checkpoint (or micro-batch) duration, read to tell slow storage from other failures. */
+    durationMetric: metric('Maximum', 60).extend({ unit: z.enum(['Milliseconds', 'Seconds']).default('Milliseconds') }).strict().optional(),
+    /** A checkpoint slower than this counts as slow storage (seed 004: 30 s). */
+    slowCheckpointMs: z.number().int().min(1_000).max(3_600_000).default(30_000),
+    /** Log group where the job writes its driver log: searched for the failure text when no run says it. */
+    logGroupName: z.string().min(1).max(512).optional(),
+    /** The checkpoint bucket's customer-managed KMS key: backup and rollback need it to copy and read. */
+    bucketKmsKeyArn: z.string().regex(/^arn:aws[a-zA-Z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/, 'must be a KMS key ARN').optional(),
+    corruptionPatterns: patterns(DEFAULT_CORRUPTION_PATTERNS),
+    stateStorePatterns: patterns(DEFAULT_STATE_STORE_PATTERNS),
+    accessDeniedPatterns: patterns(DEFAULT_ACCESS_PATTERNS),
+    kmsPatterns: patterns(DEFAULT_KMS_PATTERNS),
+    timeoutPatterns: patterns(DEFAULT_TIMEOUT_PATTERNS),
+    diskFullPatterns: patterns(DEFAULT_DISK_FULL_PATTERNS),
+    /** Batches an automatic rollback may remove (1: only the latest). */
+    maxRollbackBatches: z.number().int().min(1).max(10).default(1),
+    /** A checkpoint larger than this is not backed up automatically (and so never rolled back). */
+    maxBackupObjects: z.number().int().min(10).max(1_000_000).default(100_000),
+    maxBackupGiB: z.number().positive().max(1_024).default(50),
+    /** CancelJobRun grace period for a run still active when the fix starts. */
+    stopGracePeriodSeconds: z.number().int().min(0).max(3_600).default(60),
+    /** How long the stop waits for CANCELLED before it fails (within the function's time). */
+    stopWaitSeconds: z.number().int().min(10).max(240).default(180),
+    /** A failed run older than this is history: its stateDetails are not this failure's text. */
+    maxFailureAgeMinutes: z.number().int().positive().max(24 * 60).default(120),
+  })
+  .strict();
+
+export const checkpointFailureSettings = playbookSettings(checkpointFailureBounds, {
+  mode: 'auto',
+  cooldownSeconds: 600,
+  // One fix is two actions on the job (stop, start) and two on the checkpoint (backup, rollback).
+  maxActionsPerHour: 4,
+  verifyAfterSeconds: 180,
+  verifyDeadlineSeconds: 900,
+  breakerWindowSeconds: 1_800,
+  breakerMaxVerifyFailures: 1,
+  breakerOpenSeconds: 6 * 3_600,
+  maxRechecks: 3,
+});
+
+export type CheckpointFailureSettings = z.output<typeof checkpointFailureSettings>;
+export type CheckpointFailureBounds = CheckpointFailureSettings['bounds'];
+
+const appArn = (p: PipelineContext) => `arn:${p.partition}:emr-serverless:${p.region}:${p.account}:/applications/${p.pipeline.job.applicationId}`;
+
+/** ARNs of the checkpoint: the bucket, its objects, and its backups' objects (`<prefix>_backup_*`). */
+export function checkpointArns(partition: string, checkpointUri: string) {
+  // Parsed here rather than with the S3 adapter: manifests are data, read by lib/ without runtime code.
+  const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(checkpointUri);
+  if (!m) throw new Error(`not an s3 uri: ${checkpointUri}`);
+  const [, bucket, prefix] = m as unknown as [string, string, string];
+  return {
+    bucket: `arn:${partition}:s3:::${bucket}`,
+    objects: `arn:${partition}:s3:::${bucket}/${prefix}*`,
+    backups: `arn:${partition}:s3:::${bucket}/${prefix.replace(/\/+$/, '')}_backup_*`,
+  };
+}
+
+export const checkpointFailureManifest: PlaybookManifest<CheckpointFailureSettings> = {
+  id: 'checkpoint-failure',
+  title: 'Checkpoint failure → classify; roll back a corrupt last batch after a verified backup',
+  summary:
+    'Reads the checkpoint (every batch listed, the newest files parsed), simulates the job role on the checkpoint prefix and ' +
+    'its KMS key, and classifies the failure. Only a corrupt latest batch is fixed: back up (verified), stop the job, roll ' +
+    'back past the batch, restart; everything else escalates with the missing permission, the reset options and what each ' +
+    'loses, or the configuration change to make.',
+  settings: checkpointFailureSettings,
+  appliesTo: (pipeline) => pipeline.job.kind === 'emr-serverless',
+  alarms: (p) => {
+    const m = p.settings.bounds.failureMetric;
+    if (!m) return [];
+    return [
+      {
+        signal: 'checkpoint-failures',
+        description: `Checkpoint failures of ${p.pipeline.job.jobName} (${m.namespace} ${m.metricName} ${m.statistic} ≥ ${m.threshold} in ${m.periodSeconds} s)`,
+        metric: { namespace: m.namespace, metricName: m.metricName, dimensions: m.dimensions, statistic: m.statistic, periodSeconds: m.periodSeconds },
+        comparison: 'GreaterThanOrEqualToThreshold',
+        threshold: m.threshold,
+        evaluationPeriods: 1,
+        datapointsToAlarm: 1,
+        treatMissingData: 'notBreaching',
+        // A count in the last period: OK only means "none in the last period".
+        okMeansRecovered: false,
+      },
+    ];
+  },
+  eventRules: (p) => [
+    {
+      id: 'job-run-failed',
+      description: `EMR Serverless job runs of ${p.pipeline.job.applicationId} that FAILED (the plan keeps those about the checkpoint)`,
+      pattern: {
+        source: ['aws.emr-serverless'],
+        'detail-type': ['EMR Serverless Job Run State Change'],
+        detail: { applicationId: [p.pipeline.job.applicationId], state: ['FAILED'] },
+      },
+    },
+  ],
+  permissions: (p) => {
+    const cp = checkpointArns(p.partition, p.pipeline.job.checkpoint);
+    const b = p.settings.bounds;
+    const out: PermissionSpec[] = [
+      { step: 'diagnose', actions: ['emr-serverless:GetJobRun', 'emr-serverless:ListJobRuns'], resources: [appArn(p), `${appArn(p)}/jobruns/*`], why: 'read the failed run (its stateDetails and configuration) and the job\'s active runs' },
+      { step: 'diagnose', actions: ['s3:ListBucket', 's3:GetEncryptionConfiguration'], resources: [cp.bucket], why: 'list the checkpoint\'s batches (listing limited to its prefix) and read the bucket\'s default encryption key' },
+      { step: 'diagnose', actions: ['s3:GetObject'], resources: [cp.objects], why: 'read the checkpoint metadata and the newest offsets and commit files' },
+      { step: 'diagnose', actions: ['iam:SimulatePrincipalPolicy'], resources: [p.pipeline.job.executionRoleArn], why: 'simulate the job role for the S3 actions on the checkpoint prefix and the KMS actions on its key' },
+      { step: 'act', actions: ['s3:GetObject', 's3:PutObject'], resources: [cp.objects, cp.backups], why: 'copy the checkpoint to its backup prefix (CopyObject reads the source, writes the copy) and write the backup manifest' },
+      { step: 'act', actions: ['s3:DeleteObject'], resources: [cp.objects], why: 'roll back: delete the offsets, commit and state files of the corrupt batch, after the backup is verified' },
+      { step: 'act', actions: ['emr-serverless:CancelJobRun'], resources: [`${appArn(p)}/jobruns/*`], why: 'stop a run still active before the rollback: never two runs on one checkpoint' },
+      { step: 'act', actions: ['emr-serverless:StartJobRun', 'emr-serverless:TagResource'], resources: [appArn(p), `${appArn(p)}/jobruns/*`], why: 'restart the job from the rolled-back checkpoint (tags are set at creation)' },
+      { step: 'act', actions: ['iam:PassRole'], resources: [p.pipeline.job.executionRoleArn], why: 'StartJobRun passes the job execution role' },
+      { step: 'verify', actions: ['emr-serverless:GetJobRun', 'emr-serverless:ListJobRuns'], resources: [appArn(p), `${appArn(p)}/jobruns/*`], why: 'check the restarted run is RUNNING' },
+      { step: 'verify', actions: ['s3:GetObject'], resources: [cp.objects], why: 'check the restarted run committed the batch it resumed at (HeadObject of commits/N)' },
+    ];
+    if (b.bucketKmsKeyArn) {
+      out.push({ step: 'act', actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [b.bucketKmsKeyArn], why: 'read and copy objects of a bucket encrypted with this customer-managed key' });
+    }
+    if (b.durationMetric) {
+      // GetMetricData has no resource-level permissions: IAM only accepts "*" for it.
+      out.push({ step: 'diagnose', actions: ['cloudwatch:GetMetricData'], resources: ['*'], why: 'read the checkpoint duration metric to tell slow storage from other failures' });
+    }
+    if (b.logGroupName) {
+      out.push({ step: 'diagnose', actions: ['logs:FilterLogEvents'], resources: [`arn:${p.partition}:logs:${p.region}:${p.account}:log-group:${b.logGroupName}:*`], why: 'find the checkpoint error in the job\'s driver log when no failed run states it' });
+    }
+    return out;
+  },
+};

@@ -1,0 +1,113 @@
+import { z } from 'zod';
+import type { ConfigurationOverrides, JobRunView } from '../../adapters/emr-serverless';
+import { startJobRunAction, type StartJobRunActionParams } from '../job-failed/act';
+import { ACTIVE_STATES } from '../job-failed/diagnose';
+import type { ActionContext, ActionDefinition, ActionOutcome } from '../types';
+import type { ConsumerLagSettings } from './manifest';
+import { EXECUTOR_INSTANCES, MAX_EXECUTORS, readExecutorSettings, withSubmitConf } from './spark-conf';
+
+export const RESTART_WITH_PARAMETERS = 'emr-serverless:RestartJobRunWithParameters';
+
+const POLL_MS = 10_000;
+const ENDED = new Set(['CANCELLED', 'FAILED', 'SUCCESS']);
+
+const restartParams = z
+  .object({
+    applicationId: z.string().min(1),
+    /** The run to replace. */
+    jobRunId: z.string().min(1),
+    /** Its sparkSubmitParameters as diagnosed: the new run differs from it only in `executors`. */
+    previousSparkSubmitParameters: z.string(),
+    shutdownGracePeriodSeconds: z.number().int().min(0).max(600),
+    cancelWaitSeconds: z.number().int().min(10).max(270),
+    /** Present when the restart rescales: the capping setting, its value now, its new value. */
+    executors: z.object({ setting: z.enum([EXECUTOR_INSTANCES, MAX_EXECUTORS]), from: z.number().int().positive(), to: z.number().int().positive() }).strict().optional(),
+    /** Exactly what StartJobRun is called with (job-failed's restart parameters). */
+    start: startJobRunAction.params,
+  })
+  .strict();
+
+export type RestartWithParametersParams = z.infer<typeof restartParams>;
+
+/**
+ * Every bound the actual parameters break. The start half is job-failed's (configured
+ * application, job, role and checkpoint only); on top: the old run is the one the new run
+ * replaces, and the new Spark parameters equal the old ones except the executor setting,
+ * whose new value lies in [current, min(maxExecutors, current × maxScaleFactor)].
+ */
+function checkRestartBounds(p: RestartWithParametersParams, ctx: { pipeline: ActionContext['pipeline']; settings: ConsumerLagSettings }): string[] {
+  const v = startJobRunAction.checkBounds(p.start, ctx);
+  const b = ctx.settings.bounds;
+  const next = p.start.jobDriver.sparkSubmit.sparkSubmitParameters ?? '';
+  if (p.applicationId !== p.start.applicationId) v.push(`applicationId ${p.applicationId} is not the application the new run starts on (${p.start.applicationId})`);
+  if (p.start.tags?.['streamfix:restart-of'] !== p.jobRunId) v.push(`start.tags["streamfix:restart-of"] must name the replaced run ${p.jobRunId}`);
+  if (p.cancelWaitSeconds < p.shutdownGracePeriodSeconds) v.push(`cancelWaitSeconds ${p.cancelWaitSeconds} is shorter than the grace period ${p.shutdownGracePeriodSeconds}`);
+  if (!p.executors) {
+    if (next !== p.previousSparkSubmitParameters) v.push('sparkSubmitParameters differ from the replaced run\'s without an executors change');
+    return v;
+  }
+  const { setting, from, to } = p.executors;
+  const now = readExecutorSettings({ sparkSubmit: { entryPoint: '', sparkSubmitParameters: p.previousSparkSubmitParameters } }, p.start.configurationOverrides as ConfigurationOverrides | undefined);
+  if (now.setting !== setting) v.push(`executors.setting ${setting} is not the setting that caps this job (${now.setting})`);
+  if (now.executors !== from) v.push(`executors.from ${from} is not the replaced run's ${setting} (${now.executors ?? 'unset'})`);
+  const cap = Math.min(b.maxExecutors, Math.floor(from * b.maxScaleFactor));
+  if (to < from || to > cap) v.push(`executors.to ${to} is outside [${from}, ${cap}] (maxExecutors ${b.maxExecutors}, maxScaleFactor ${b.maxScaleFactor})`);
+  if (next !== withSubmitConf(p.previousSparkSubmitParameters, setting, String(to))) v.push(`sparkSubmitParameters must be the replaced run's with only ${setting}=${to} changed`);
+  return v;
+}
+
+async function waitUntilEnded(ctx: ActionContext, p: RestartWithParametersParams, run: JobRunView): Promise<JobRunView> {
+  const deadline = ctx.clock.now() + p.cancelWaitSeconds * 1000;
+  let r = run;
+  while (!ENDED.has(r.state)) {
+    if (ctx.clock.now() >= deadline) {
+      throw new Error(`run ${p.jobRunId} is still ${r.state} ${p.cancelWaitSeconds} s after CancelJobRun: not starting a second run on its checkpoint`);
+    }
+    await ctx.clock.sleep(POLL_MS, ctx.signal);
+    r = await ctx.aws.emr.getJobRun(p.applicationId, p.jobRunId);
+  }
+  return r;
+}
+
+/**
+ * Replace one run of the streaming job by exactly one new run on the same checkpoint:
+ * CancelJobRun (with a grace period) → wait until the old run has ended (bounded polling) →
+ * StartJobRun with the new parameters and an incident-derived clientToken.
+ * Idempotent on resume: an old run already ended is not cancelled again, and a run of the job
+ * tagged with this incident means the start already happened.
+ */
+export const restartWithParametersAction: ActionDefinition<RestartWithParametersParams, ConsumerLagSettings> = {
+  type: RESTART_WITH_PARAMETERS,
+  iamActions: ['emr-serverless:GetJobRun', 'emr-serverless:CancelJobRun', 'emr-serverless:ListJobRuns', 'emr-serverless:StartJobRun', 'emr-serverless:TagResource', 'iam:PassRole'],
+  params: restartParams,
+  checkBounds: checkRestartBounds,
+  async execute(p, ctx): Promise<ActionOutcome> {
+    const emr = ctx.aws.emr;
+    const incident = p.start.tags?.['streamfix:incident'];
+    const old = await emr.getJobRun(p.applicationId, p.jobRunId);
+    const before = { jobRunId: p.jobRunId, jobRunState: old.state, ...(p.executors ? { [p.executors.setting]: p.executors.from } : {}) };
+    if (!ENDED.has(old.state) && old.state !== 'CANCELLING') {
+      const live = old.jobDriver.sparkSubmit?.sparkSubmitParameters ?? '';
+      if (live !== p.previousSparkSubmitParameters) {
+        throw new Error(`run ${p.jobRunId}'s sparkSubmitParameters changed since the diagnosis: not replacing it`);
+      }
+      await emr.cancelJobRun(p.applicationId, p.jobRunId, p.shutdownGracePeriodSeconds);
+    }
+    const ended = await waitUntilEnded(ctx, p, old);
+    const active = (await emr.listJobRuns(p.applicationId, { states: ACTIVE_STATES, maxItems: 100 })).filter((r) => r.name === p.start.name);
+    for (const a of active) {
+      const r = await emr.getJobRun(p.applicationId, a.jobRunId);
+      if (incident !== undefined && r.tags?.['streamfix:incident'] === incident) {
+        return { summary: `run ${a.jobRunId} already started by this incident (${a.state}); ${p.jobRunId} is ${ended.state}`, before, after: { jobRunId: a.jobRunId, jobRunState: a.state } };
+      }
+      throw new Error(`run ${a.jobRunId} of ${p.start.name} is ${a.state}: refusing to start a second run on the same checkpoint`);
+    }
+    const { jobRunId } = await emr.startJobRun(p.start as StartJobRunActionParams);
+    const what = p.executors ? `with ${p.executors.setting}=${p.executors.to} (was ${p.executors.from})` : 'with the same parameters';
+    return {
+      summary: `replaced run ${p.jobRunId} (${ended.state}) by run ${jobRunId} ${what}`,
+      before,
+      after: { jobRunId, jobRunState: 'SUBMITTED', ...(p.executors ? { [p.executors.setting]: p.executors.to } : {}) },
+    };
+  },
+};

@@ -1,0 +1,141 @@
+import { z } from 'zod';
+import type { PipelineConfig } from '../../config/schema';
+import { playbookSettings } from '../common-settings';
+import type { PlaybookManifest, PipelineContext, PermissionSpec } from '../types';
+
+/**
+ * dlq-spike: records pour into the pipeline's dead-letter store. Classify what is failing and
+ * why now, and hand a person the breakdown, samples, suspected cause and the replay command.
+ * There is no safe automatic fix for bad data: this playbook always escalates.
+ * Seeds: 004 "DLQ Spike", 000 "Replay from Offset".
+ */
+
+/** The config's S3 URI rule, restated: importing config/schema here would be an import cycle. */
+const s3Uri = z
+  .string()
+  .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/(.+\/)?$/, 'must be s3://bucket/prefix/ ending with a slash');
+
+export const dlqSpikeBounds = z
+  .object({
+    /** The pipeline's DLQ record-count metric (records written to the DLQ), summed per minute. */
+    metric: z
+      .object({
+        namespace: z.string().min(1).default('ecommerce-streaming'),
+        metricName: z.string().min(1).default('DLQRecordCount'),
+        dimensions: z.record(z.string(), z.string()).default({}),
+      })
+      .strict()
+      .prefault({}),
+    /** The alarm fires when a minute holds more DLQ records than this. */
+    thresholdRecordsPerMinute: z.number().positive().default(100),
+    /** At or above this rate the escalation is critical. */
+    criticalRecordsPerMinute: z.number().positive().default(1_000),
+    /** The alarm returns to OK only after this many minutes in a row at or under the threshold. */
+    quietMinutesToRecover: z.number().int().min(1).max(60).default(5),
+    /** Bounded sample of the newest DLQ objects. */
+    maxObjects: z.number().int().min(1).max(200).default(20),
+    maxRecords: z.number().int().min(1).max(100_000).default(2_000),
+    maxBytesMiB: z.number().positive().max(512).default(64),
+    /** Hours walked back (hourly layout) looking for the newest objects. */
+    lookbackHours: z.number().int().min(0).max(72).default(6),
+    samplesPerType: z.number().int().min(0).max(10).default(2),
+    sampleChars: z.number().int().min(40).max(2_000).default(200),
+    /** A job run of the configured job started this recently, with a changed driver, is a suspect. */
+    changeWindowMinutes: z.number().int().min(1).max(24 * 60).default(30),
+    /** A type (or the enrichment pair timeout + external_api_error) with this share dominates. */
+    dominantShare: z.number().min(0.3).max(1).default(0.5),
+    /** A new field must be in at least this share of the failing payloads. */
+    driftMinShare: z.number().min(0.01).max(1).default(0.2),
+    /** Good records to compare with; default: the sink's destination (`sink.s3`). */
+    referenceS3: s3Uri.optional(),
+    referenceMaxRecords: z.number().int().min(1).max(10_000).default(500),
+  })
+  .strict()
+  .refine((b) => b.criticalRecordsPerMinute >= b.thresholdRecordsPerMinute, {
+    message: 'criticalRecordsPerMinute must be at least thresholdRecordsPerMinute',
+    path: ['criticalRecordsPerMinute'],
+  });
+
+export const dlqSpikeSettings = playbookSettings(dlqSpikeBounds, {
+  mode: 'auto',
+  cooldownSeconds: 0,
+  maxActionsPerHour: 0,
+  verifyAfterSeconds: 300,
+  verifyDeadlineSeconds: 1_800,
+  breakerWindowSeconds: 0,
+  breakerMaxVerifyFailures: 1,
+  breakerOpenSeconds: 3_600,
+  maxRechecks: 0,
+});
+
+export type DlqSpikeSettings = z.output<typeof dlqSpikeSettings>;
+
+const s3Location = (uri: string) => {
+  const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(uri);
+  if (!m) throw new Error(`not an s3 uri: ${uri}`);
+  return { bucket: m[1]!, prefix: m[2]! };
+};
+
+/** The good records the failing payloads are compared with (docs/dlq-format.md). */
+export function referenceLocation(pipeline: PipelineConfig, settings: DlqSpikeSettings): { uri: string; source: 'configured' | 'sink' } | undefined {
+  if (settings.bounds.referenceS3) return { uri: settings.bounds.referenceS3, source: 'configured' };
+  if (pipeline.sink?.s3) return { uri: pipeline.sink.s3, source: 'sink' };
+  return undefined;
+}
+
+const appArn = (p: PipelineContext) =>
+  `arn:${p.partition}:emr-serverless:${p.region}:${p.account}:/applications/${p.pipeline.job.applicationId}`;
+
+function readS3(p: PipelineContext, uri: string, step: PermissionSpec['step'], why: string): PermissionSpec[] {
+  const { bucket, prefix } = s3Location(uri);
+  return [
+    { step, actions: ['s3:ListBucket'], resources: [`arn:${p.partition}:s3:::${bucket}`], why: `list ${why}` },
+    ...(step === 'verify' ? [] : [{ step, actions: ['s3:GetObject'], resources: [`arn:${p.partition}:s3:::${bucket}/${prefix}*`], why: `read ${why}` }]),
+  ];
+}
+
+export const dlqSpikeManifest: PlaybookManifest<DlqSpikeSettings> = {
+  id: 'dlq-spike',
+  title: 'DLQ spike → classify, find what changed, escalate with the replay command',
+  summary:
+    'Reads the newest dead-letter records (bounded, streamed), counts them by error type, keeps masked samples, ' +
+    'detects schema drift against good records and correlates with a recent change of the streaming job; ' +
+    'always escalates with the suspected cause and the exact replay command to run once it is fixed.',
+  settings: dlqSpikeSettings,
+  appliesTo: (pipeline) => pipeline.dlq !== undefined,
+  alarms: (p) => {
+    const b = p.settings.bounds;
+    return [
+      {
+        signal: 'records',
+        description:
+          `More than ${b.thresholdRecordsPerMinute} records/min into the DLQ of ${p.name}; ` +
+          `OK again after ${b.quietMinutesToRecover} quiet minutes in a row`,
+        metric: { namespace: b.metric.namespace, metricName: b.metric.metricName, dimensions: b.metric.dimensions, statistic: 'Sum', periodSeconds: 60 },
+        comparison: 'GreaterThanThreshold',
+        threshold: b.thresholdRecordsPerMinute,
+        // Any breaching minute of the last M alarms; OK needs all M quiet: OK means recovered.
+        evaluationPeriods: b.quietMinutesToRecover,
+        datapointsToAlarm: 1,
+        treatMissingData: 'notBreaching',
+        okMeansRecovered: true,
+      },
+    ];
+  },
+  eventRules: () => [],
+  permissions: (p) => {
+    const dlq = p.pipeline.dlq!.s3;
+    const ref = referenceLocation(p.pipeline, p.settings);
+    return [
+      ...readS3(p, dlq, 'diagnose', 'the newest DLQ objects (streamed, bounded sample)'),
+      ...(ref ? readS3(p, ref.uri, 'diagnose', `the newest good records (${ref.source} reference) for schema drift`) : []),
+      {
+        step: 'diagnose',
+        actions: ['emr-serverless:ListJobRuns', 'emr-serverless:GetJobRun'],
+        resources: [appArn(p), `${appArn(p)}/jobruns/*`],
+        why: 'find a recent run of the job whose driver or parameters changed',
+      },
+      ...readS3(p, dlq, 'verify', 'the DLQ to see whether new objects are still being written'),
+    ];
+  },
+};

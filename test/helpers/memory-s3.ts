@@ -1,0 +1,102 @@
+import type { S3ObjectView } from '../../lambdas/adapters/s3';
+import type { S3Store } from '../../lambdas/analysis/checkpoint/listing';
+
+/**
+ * An in-memory stand-in for the S3 adapter's checkpoint calls, with S3's listing semantics
+ * (lexicographic keys, pages of at most 1000, StartAfter) and request counters. An optional
+ * delay per request models a round trip.
+ */
+export class MemoryS3 implements S3Store {
+  readonly objects = new Map<string, { body: string; lastModifiedMs: number }>();
+  readonly requests = { list: 0, get: 0, head: 0, copy: 0, delete: 0, put: 0 };
+  private sorted: string[] | undefined;
+
+  constructor(private readonly opts: { latencyMs?: number; now?: () => number } = {}) {}
+
+  private k = (bucket: string, key: string) => `${bucket}/${key}`;
+  private async wait(): Promise<void> {
+    if (this.opts.latencyMs) await new Promise((r) => setTimeout(r, this.opts.latencyMs));
+  }
+
+  /** Writes directly (no request counted): for laying out fixtures. */
+  seed(bucket: string, key: string, body: string, lastModifiedMs: number): void {
+    this.objects.set(this.k(bucket, key), { body, lastModifiedMs });
+    this.sorted = undefined;
+  }
+
+  keys(bucket: string, prefix = ''): string[] {
+    return this.sortedKeys().filter((k) => k.startsWith(`${bucket}/${prefix}`)).map((k) => k.slice(bucket.length + 1));
+  }
+
+  private sortedKeys(): string[] {
+    return (this.sorted ??= [...this.objects.keys()].sort());
+  }
+
+  async *listPrefix(bucket: string, prefix: string, opts: { maxKeys?: number; startAfter?: string } = {}): AsyncGenerator<S3ObjectView> {
+    const all = this.sortedKeys();
+    const full = this.k(bucket, prefix);
+    let lo = 0;
+    let hi = all.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (all[mid]! < full) lo = mid + 1;
+      else hi = mid;
+    }
+    const after = opts.startAfter !== undefined ? this.k(bucket, opts.startAfter) : undefined;
+    const max = opts.maxKeys ?? Infinity;
+    let yielded = 0;
+    let i = lo;
+    let inPage = 1000;
+    while (i < all.length && all[i]!.startsWith(full) && yielded < max) {
+      const key = all[i]!;
+      i++;
+      if (after !== undefined && key <= after) continue;
+      if (inPage === 1000) {
+        this.requests.list++;
+        inPage = 0;
+        await this.wait();
+      }
+      inPage++;
+      const o = this.objects.get(key)!;
+      yielded++;
+      yield { key: key.slice(bucket.length + 1), size: Buffer.byteLength(o.body), lastModifiedMs: o.lastModifiedMs };
+    }
+    if (yielded === 0) this.requests.list++;
+  }
+
+  async getObjectText(bucket: string, key: string): Promise<string | undefined> {
+    this.requests.get++;
+    await this.wait();
+    return this.objects.get(this.k(bucket, key))?.body;
+  }
+
+  async headObject(bucket: string, key: string): Promise<{ size: number; lastModifiedMs: number } | undefined> {
+    this.requests.head++;
+    await this.wait();
+    const o = this.objects.get(this.k(bucket, key));
+    return o ? { size: Buffer.byteLength(o.body), lastModifiedMs: o.lastModifiedMs } : undefined;
+  }
+
+  async copyObject(srcBucket: string, srcKey: string, dstBucket: string, dstKey: string): Promise<void> {
+    this.requests.copy++;
+    await this.wait();
+    const o = this.objects.get(this.k(srcBucket, srcKey));
+    if (!o) throw Object.assign(new Error(`NoSuchKey ${srcKey}`), { name: 'NoSuchKey' });
+    this.seed(dstBucket, dstKey, o.body, this.opts.now?.() ?? o.lastModifiedMs);
+  }
+
+  async deleteObjects(bucket: string, keys: string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += 1000) {
+      this.requests.delete++;
+      await this.wait();
+      for (const k of keys.slice(i, i + 1000)) this.objects.delete(this.k(bucket, k));
+    }
+    this.sorted = undefined;
+  }
+
+  async putObject(bucket: string, key: string, body: string | Uint8Array): Promise<void> {
+    this.requests.put++;
+    await this.wait();
+    this.seed(bucket, key, typeof body === 'string' ? body : Buffer.from(body).toString('utf8'), this.opts.now?.() ?? 0);
+  }
+}

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../lambdas/config';
+import { replayOperationId, replayPayloadSchema, resolveReplay } from '../../../lambdas/operations/dlq-replay';
+import exampleConfig from '../../../streamfix.config';
+import { config } from './helpers';
+
+const parse = (p: Record<string, unknown>) => replayPayloadSchema.parse({ command: 'replay', pipeline: 'orders', ...p });
+const refusals = (p: Record<string, unknown>, c = config) => {
+  const r = resolveReplay(parse(p), c);
+  return r.ok ? [] : r.refusals.map((x) => x.field);
+};
+
+describe('Function: resolveReplay', () => {
+  it('defaults to a dry run of the pipeline DLQ to its source topic', () => {
+    const r = resolveReplay(parse({}), config);
+    expect(r).toMatchObject({ ok: true, value: { root: 's3://orders-data-lake/dlq/orders/', uri: 's3://orders-data-lake/dlq/orders/', format: 'pipeline', target: { kind: 'kafka', topic: 'orders.raw' } } });
+    expect(parse({}).dryRun).toBe(true);
+  });
+
+  it('replays Firehose error output to the stream by default, and never to the source topic', () => {
+    expect(resolveReplay(parse({ source: { kind: 'firehose-errors' } }), config)).toMatchObject({ ok: true, value: { format: 'firehose', target: { kind: 'firehose', deliveryStreamName: 'order-firehose' } } });
+    expect(refusals({ source: { kind: 'firehose-errors' }, target: { kind: 'kafka' } })).toEqual(['target.kind']);
+  });
+
+  it.each([
+    ['an unknown pipeline', { pipeline: 'payments' }, 'pipeline'],
+    ['a prefix outside the configured DLQ', { source: { s3: 's3://orders-data-lake/other/' } }, 'source.s3'],
+    ['a look-alike prefix', { source: { s3: 's3://orders-data-lake/dlq/orders-old/' } }, 'source.s3'],
+    ['another topic', { target: { kind: 'kafka', topic: 'orders.enriched' } }, 'target.topic'],
+    ['another delivery stream', { target: { kind: 'firehose', deliveryStreamName: 'x' } }, 'target.deliveryStreamName'],
+    ['a topic on a Firehose target', { target: { kind: 'firehose', topic: 'orders.raw' } }, 'target.topic'],
+    ['a write without confirm', { dryRun: false }, 'confirm'],
+  ])('refuses %s, naming the field', (_n, p, field) => {
+    expect(refusals(p)).toContain(field);
+  });
+
+  it('refuses Firehose error output when the config does not name it', () => {
+    expect(refusals({ source: { kind: 'firehose-errors' } }, parseConfig(exampleConfig))).toEqual(['source.kind']);
+  });
+
+  it('accepts a narrower prefix under the configured one', () => {
+    expect(refusals({ source: { s3: 's3://orders-data-lake/dlq/orders/2026/11/22/' } })).toEqual([]);
+  });
+});
+
+describe('Schema: replay payload', () => {
+  it.each([
+    [{ errorTypes: ['oops'] }, 'errorTypes'],
+    [{ from: 'yesterday' }, 'from'],
+    [{ from: '2026-11-22T12:00:00Z', to: '2026-11-22T11:00:00Z' }, 'to'],
+    [{ ratePerSecond: 0 }, 'ratePerSecond'],
+    [{ where: ['no operator here'] }, 'where'],
+    [{ where: ['$nope=1'] }, 'where'],
+    [{ unknown: true }, ''],
+  ])('rejects %j naming %s', (p, field) => {
+    const r = replayPayloadSchema.safeParse({ command: 'replay', pipeline: 'orders', ...p });
+    expect(r.success).toBe(false);
+    if (!r.success) expect(r.error.issues[0]!.path.join('.')).toContain(field);
+  });
+});
+
+describe('Function: replayOperationId', () => {
+  it('is the same for the same selection whatever the pace, and differs for another selection, replay id or a dry run', () => {
+    const base = parse({ dryRun: false, confirm: true, errorTypes: ['timeout'] });
+    const id = replayOperationId(base);
+    expect(id).toMatch(/^dlq-replay\.orders\.[0-9a-f]{16}$/);
+    expect(replayOperationId({ ...base, ratePerSecond: 50, maxRecords: 10 })).toBe(id);
+    expect(replayOperationId({ ...base, errorTypes: ['parse_error'] })).not.toBe(id);
+    expect(replayOperationId({ ...base, replayId: '2' })).not.toBe(id);
+    expect(replayOperationId({ ...base, dryRun: true })).toBe(`${id}.dry-run`);
+  });
+});
