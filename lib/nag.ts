@@ -29,6 +29,12 @@ export const WILDCARD_REASONS: readonly { pattern: RegExp; reason: string }[] = 
       'their keys are written by the streaming job at run time (batch ids, timestamps), so only the prefix can be fixed at deploy time.',
   },
   {
+    pattern: /:logs:.*:log-group:[^*:]+:\*$/,
+    reason:
+      "The streaming job's driver log group the config names: IAM matches a log group by its ARN ending in `:*` " +
+      '(the group and its log streams, which the job creates per run); no other log group is covered.',
+  },
+  {
     pattern: /:scheduler:.*:schedule\/[^/*]+\/\*$/,
     reason:
       'Follow-up schedules are created per incident, so their names are not known at deploy time; ' +

@@ -44,7 +44,9 @@ export class Engine {
     }
 
     const owner = ctx.awsRequestId ?? randomUUID();
-    const claim = await ledger.claimDelivery(trigger.dedupeKey, owner, clock.now(), LEASE_MS);
+    // Several playbooks may receive the same event (one rule each): each claims its own copy.
+    const deliveryKey = `${this.deps.playbook.manifest.id}#${trigger.dedupeKey}`;
+    const claim = await ledger.claimDelivery(deliveryKey, owner, clock.now(), LEASE_MS);
     if (claim.kind === 'duplicate') {
       logger.info('duplicate delivery ignored', { dedupeKey: trigger.dedupeKey, status: claim.status });
       metrics.addMetric('DuplicateDeliveries', MetricUnit.Count, 1);
@@ -60,10 +62,10 @@ export class Engine {
     for (const pipelineName of pipelines) {
       const pipeline = this.deps.config.pipelines[pipelineName]!;
       const settings = (pipeline.playbooks as Record<string, PlaybookSettings>)[this.deps.playbook.manifest.id]!;
-      const r = await this.incident(pipelineName, pipeline, settings, trigger, claim.kind === 'resume', abort);
+      const r = await this.incident(pipelineName, pipeline, settings, trigger, deliveryKey, claim.kind === 'resume', abort, ctx);
       result = { outcome: 'processed', incidentId: r.incidentId, decision: { kind: r.decision.kind, reason: r.decision.reason, summary: r.decision.summary } };
     }
-    await ledger.finishDelivery(trigger.dedupeKey, owner, clock.now(), result.decision?.reason ?? 'processed');
+    await ledger.finishDelivery(deliveryKey, owner, clock.now(), result.decision?.reason ?? 'processed');
     return result;
   }
 
@@ -72,13 +74,15 @@ export class Engine {
     pipeline: PipelineConfig,
     settings: PlaybookSettings,
     trigger: Trigger,
+    deliveryKey: string,
     resume: boolean,
     signal: AbortSignal,
+    invocation: InvocationContext,
   ): Promise<{ incidentId: string; decision: Decision }> {
     const { ledger, clock, logger, playbook } = this.deps;
     const now = clock.now();
 
-    if (trigger.kind === 'alarm' && trigger.state !== 'ALARM') return this.alarmNotInAlarm(pipelineName, trigger);
+    if (trigger.kind === 'alarm' && trigger.state !== 'ALARM') return this.alarmNotInAlarm(pipelineName, trigger, deliveryKey);
 
     let inc: IncidentRecord;
     if (trigger.kind === 'follow-up') {
@@ -102,12 +106,20 @@ export class Engine {
         await ledger.appendTimeline(inc.incidentId, now, 'trigger', d.summary);
         return { incidentId: inc.incidentId, decision: d };
       }
+      // A fix is applied and its verification is scheduled: that verification decides (resolve,
+      // or escalate with the evidence). Re-planning now would act on a half-settled system.
+      if (!created && !resume && inc.status === 'verifying') {
+        const d = ignore(EngineReason.VERIFY_PENDING, `${describeTrigger(trigger)} joined incident ${inc.incidentId}; its pending verification decides`);
+        await ledger.attachDelivery(deliveryKey, inc.incidentId);
+        await ledger.appendTimeline(inc.incidentId, now, 'trigger', d.summary, { dedupeKey: trigger.dedupeKey });
+        return { incidentId: inc.incidentId, decision: d };
+      }
     }
-    await ledger.attachDelivery(trigger.dedupeKey, inc.incidentId);
+    await ledger.attachDelivery(deliveryKey, inc.incidentId);
     logger.appendKeys({ incidentId: inc.incidentId, pipeline: pipelineName, playbook: playbook.manifest.id });
     await ledger.appendTimeline(inc.incidentId, now, 'trigger', describeTrigger(trigger), { dedupeKey: trigger.dedupeKey, resume });
 
-    const ctx = this.playbookContext(pipelineName, pipeline, settings, inc.incidentId, signal);
+    const ctx = this.playbookContext(pipelineName, pipeline, settings, inc.incidentId, signal, invocation);
     const run = { inc, ctx, settings, trigger };
 
     // A worker died while acting on this incident: finish its actions, do not plan again.
@@ -142,13 +154,13 @@ export class Engine {
   }
 
   /** OK or INSUFFICIENT_DATA: resolve the open incident when OK means recovered; else record and ignore. */
-  private async alarmNotInAlarm(pipelineName: string, t: AlarmTrigger): Promise<{ incidentId: string; decision: Decision }> {
+  private async alarmNotInAlarm(pipelineName: string, t: AlarmTrigger, deliveryKey: string): Promise<{ incidentId: string; decision: Decision }> {
     const { ledger, clock, playbook } = this.deps;
     const now = clock.now();
     const open = await ledger.getOpenIncident(pipelineName, playbook.manifest.id);
     const route = this.router.alarmRoute(t.alarmName);
     if (open && t.state === 'OK' && route?.okMeansRecovered && ['verifying', 'escalated', 'rechecking'].includes(open.status)) {
-      await ledger.attachDelivery(t.dedupeKey, open.incidentId);
+      await ledger.attachDelivery(deliveryKey, open.incidentId);
       await ledger.appendTimeline(open.incidentId, now, 'trigger', describeTrigger(t));
       return this.runner.resolve(open, EngineReason.ALARM_OK, `alarm ${t.alarmName} returned to OK`);
     }
@@ -170,10 +182,12 @@ export class Engine {
 
   private playbookContext(
     pipelineName: string, pipeline: PipelineConfig, settings: PlaybookSettings, incidentId: string, signal: AbortSignal,
+    invocation: InvocationContext,
   ): PlaybookContext {
     const { config, clock, aws, guardrails } = this.deps;
     return {
       pipelineName, pipeline, settings, config, clock, aws, incidentId, signal,
+      remainingMs: () => invocation.getRemainingTimeInMillis?.() ?? Number.POSITIVE_INFINITY,
       history: { actionsInLastHour: (resource) => guardrails.actionsInLastHour(resource, clock.now()) },
     };
   }

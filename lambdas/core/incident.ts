@@ -65,6 +65,11 @@ export class IncidentRunner {
         return this.save(run, keep ? prevStatus : 'ignored', decision);
       }
       case 'recheck':
+        // While a fix is being verified, "look again later" is what the verification does already.
+        if (prevStatus === 'verifying') {
+          if (previous) run.inc.decision = previous;
+          return this.save(run, prevStatus, decision);
+        }
         return this.scheduleRecheck(run, decision);
       case 'escalate':
         return this.escalate(run, decision);

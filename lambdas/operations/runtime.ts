@@ -61,6 +61,8 @@ export function createOperationHandler<P extends { command: string; pipeline?: s
       return { outcome: r.status, operationId, summary: r.summary, result: r.result, ...(r.continueWith ? { continueWith: r.continueWith } : {}) };
     } catch (e) {
       if (e instanceof InvalidInputError) {
+        const latest = (await ledger.getOperation(operationId)) ?? record;
+        await ledger.saveOperation({ ...latest, status: 'refused', summary: e.message, endedAtMs: deps.clock.now() }, deps.clock.now());
         return { outcome: 'refused', operationId, summary: e.message, errors: e.issues };
       }
       const latest = (await ledger.getOperation(operationId)) ?? record;

@@ -88,6 +88,8 @@ export interface PlaybookContext<S = PlaybookSettings> {
   aws: AwsAdapters;
   incidentId: string;
   signal: AbortSignal;
+  /** Milliseconds left before the function must stop (Infinity outside Lambda). */
+  remainingMs?(): number;
   /** Read-only view of the guardrails' history (e.g. restarts already made this hour). */
   history: { actionsInLastHour(resource: string): Promise<number> };
 }

@@ -159,33 +159,25 @@ describe('Class: Engine (job-failed, ledger on dynalite)', () => {
     });
   });
 
-  it('a second failure in the same incident restarts again, with its own action and follow-up', async () => {
-    // Prepare: no cooldown and no breaker window, so the second fix is allowed
-    const loose = parseConfig({ ...exampleConfig, escalation: { emails: [] }, pipelines: { orders: { ...exampleConfig.pipelines.orders, playbooks: { 'job-failed': { cooldownSeconds: 0, breakerWindowSeconds: 0 } } } } });
-    const h = createPlaybookHandler('job-failed', {
-      config: loose, clock,
-      env: { tableName: db.tableName, topicArn: 'arn:aws:sns:eu-west-1:123456789012:streamfix', schedulerGroup: 'streamfix', schedulerRoleArn: 'arn:aws:iam::123456789012:role/sched', pauseParameter: '/streamfix/pause', pipelinePauseParameterPrefix: '/streamfix/pause/', metricsNamespace: 'streamfix' },
-      aws: db.aws, fetch: globalThis.fetch, logger: new Logger({ logLevel: 'SILENT' }), metrics: new Metrics({ namespace: 'streamfix' }),
-    });
+  it('a failure during the verification joins the incident; the verification then escalates, no second restart', async () => {
+    // Prepare
+    const h = handler();
     const ctx = { invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:streamfix-job-failed' };
-    const tokens: string[] = [];
-    emr.on(StartJobRunCommand).callsFake((input: { clientToken: string }) => {
-      tokens.push(input.clientToken);
-      return { applicationId: job.applicationId, jobRunId: `newrun000${tokens.length}`, arn: 'arn' };
-    });
     const first = await h(failedEvent, { ...ctx, awsRequestId: 'a' });
-    // Act: the restarted run fails too
+    const verifyInput = JSON.parse(scheduler.commandCalls(CreateScheduleCommand)[0]!.args[0].input.Target!.Input!);
+    // Act: the restarted run fails before its verification
     clock.advance(90_000);
-    emr.on(GetJobRunCommand, { jobRunId: 'newrun0001' }).resolves({ jobRun: { ...failedRun, jobRunId: 'newrun0001', updatedAt: new Date(T0 + 80_000) } as never });
+    const failedAgain = { ...failedRun, jobRunId: 'newrun0001', updatedAt: new Date(T0 + 80_000) };
+    emr.on(GetJobRunCommand, { jobRunId: 'newrun0001' }).resolves({ jobRun: failedAgain as never });
     const second = await h({ ...failedEvent, id: 'e2', detail: { ...failedEvent.detail, jobRunId: 'newrun0001' } }, { ...ctx, awsRequestId: 'b' });
+    emr.on(ListJobRunsCommand).resolves({ jobRuns: [{ ...failedAgain, id: 'newrun0001', createdAt: new Date(T0) } as never] });
+    clock.advance(30_000);
+    const verified = await h(verifyInput, { ...ctx, awsRequestId: 'c' });
     // Assess
-    expect(second.incidentId).toBe(first.incidentId);
-    expect(tokens).toHaveLength(2);
-    expect(tokens[1]).not.toBe(tokens[0]);
-    const ledger = Ledger.fromOptions(db.aws, db.tableName);
-    expect((await ledger.listActions(first.incidentId!)).map((a) => [a.index, a.status])).toEqual([[0, 'done'], [1, 'done']]);
-    const names = scheduler.commandCalls(CreateScheduleCommand).map((c) => c.args[0].input.Name);
-    expect(new Set(names).size).toBe(2);
-    expect(await ledger.getIncident(first.incidentId!)).toMatchObject({ status: 'verifying', pendingFollowUp: { purpose: 'verify', attempt: 2 } });
+    expect(second).toMatchObject({ incidentId: first.incidentId, decision: { kind: 'ignore', reason: 'VERIFY_PENDING' } });
+    expect(emr.commandCalls(StartJobRunCommand)).toHaveLength(1);
+    expect(verified.decision).toMatchObject({ kind: 'escalate', reason: 'VERIFY_FAILED' });
+    const inc = await Ledger.fromOptions(db.aws, db.tableName).getIncident(first.incidentId!);
+    expect(inc).toMatchObject({ status: 'escalated', decision: { reason: 'VERIFY_FAILED' } });
   });
 });

@@ -4,8 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../lambdas/core/errors';
+import { functionName } from '../../lambdas/core/names';
+import { buildOperationWiring, buildWiring } from '../../lambdas/core/wiring';
 import { ConfigFileError, loadConfigFile } from '../../lib/config-file';
 import { PROJECT_ROOT } from '../../lib/stack';
+import { STACK_ENV, expectedNagFindings, type CfnJson, type NagPluginReport } from './fixture';
 
 const fixture = (name: string) => `test/fixtures/cdk/${name}`;
 
@@ -15,7 +18,7 @@ function runApp(context: Record<string, string>, outdir: string) {
     cwd: PROJECT_ROOT,
     env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify(context), CDK_OUTDIR: outdir },
     encoding: 'utf8',
-    timeout: 180_000,
+    timeout: 230_000,
   });
 }
 
@@ -63,20 +66,26 @@ describe('Entry: bin/app.ts', () => {
     expect(r.stderr).not.toMatch(/^\s+at /m);
   }, 60_000);
 
-  it('synthesizes the example config, with the AwsSolutions checks run and passed', () => {
+  it('synthesizes the example config, with the AwsSolutions checks run and passed', async () => {
+    // Prepare: what the example config wires
+    const config = await loadConfigFile();
+    const ids = [...buildWiring(config, STACK_ENV).map((w) => w.playbook), ...buildOperationWiring(config).map((w) => w.operation)];
     const outdir = tempOutdir();
+    // Act
     const r = runApp({}, outdir);
+    // Assess
     expect(r.status, r.stderr).toBe(0);
-    const template = JSON.parse(readFileSync(join(outdir, 'streamfix.template.json'), 'utf8')) as {
-      Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
-    };
+    const template = JSON.parse(readFileSync(join(outdir, `${config.name}.template.json`), 'utf8')) as { Resources: Record<string, CfnJson> };
     const functions = Object.values(template.Resources).filter((res) => res.Type === 'AWS::Lambda::Function');
-    expect(functions.map((f) => f.Properties.FunctionName)).toEqual(['streamfix-job-failed']);
-    const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as {
-      pluginReports: { pluginName: string; violations: unknown[]; suppressedViolations?: unknown[] }[];
-    };
+    expect(functions.map((f) => f.Properties.FunctionName).sort()).toEqual(ids.map((id) => functionName(config.name, id)).sort());
+    expect(ids).toContain('job-failed');
+    const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as { pluginReports: NagPluginReport[] };
     const nag = report.pluginReports.find((p) => p.pluginName === 'AwsSolutions');
+    expect(nag?.conclusion).toBe('success');
     expect(nag?.violations).toEqual([]);
-    expect(nag?.suppressedViolations?.length).toBeGreaterThan(0);
-  }, 180_000);
+    // every finding of the template is acknowledged, and nothing else is
+    const expected = expectedNagFindings(template.Resources).map((f) => f.ruleName).sort();
+    expect(expected.length).toBeGreaterThan(0);
+    expect((nag?.suppressedViolations ?? []).map((v) => v.ruleName).sort()).toEqual(expected);
+  }, 240_000);
 });

@@ -108,6 +108,7 @@ describe('Stack: cdk-nag AwsSolutions', () => {
       if (rule.includes('/jobruns/*')) expect(reason, rule).toMatch(/job run id/);
       if (rule.includes(':s3:::')) expect(reason, rule).toMatch(/prefix/);
       if (rule.includes(':schedule/')) expect(reason, rule).toMatch(/schedule group/);
+      if (rule.includes(':log-group:')) expect(reason, rule).toMatch(/log group the config names/);
     }
   });
 });

@@ -117,6 +117,17 @@ describe('Function: wildcardAcknowledgements', () => {
     expect(wildcardAcknowledgements(stack, [{ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }, { actions: ['s3:DeleteObject'], resources: ['*'] }])).toEqual([]);
   });
 
+  it('acknowledges the log streams of one named log group, not every log group', () => {
+    const named = `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:/aws/emr-serverless/orders-stream:*`;
+    const acks = wildcardAcknowledgements(stack, [
+      { actions: ['logs:FilterLogEvents'], resources: [named, 'arn:aws:logs:eu-west-1:111122223333:log-group:*', 'arn:aws:logs:eu-west-1:111122223333:log-group:/aws/*:*'] },
+    ]);
+    expect(acks.map((a) => a.id)).toEqual([
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/emr-serverless/orders-stream:*]',
+    ]);
+    expect(acks[0]!.reason).toMatch(/log group/);
+  });
+
   it('acknowledges objects under a configured prefix, not a whole bucket', () => {
     const acks = wildcardAcknowledgements(stack, [{ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::lake/_checkpoints/streaming/orders/*', 'arn:aws:s3:::lake/*'] }]);
     expect(acks.map((a) => a.id)).toEqual(['AwsSolutions-IAM5[Resource::arn:aws:s3:::lake/_checkpoints/streaming/orders/*]']);

@@ -1,84 +1,131 @@
-import { Aws, type CfnResource } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig, type StreamfixConfigInput } from '../../lambdas/config';
 import { enginePermissions } from '../../lambdas/core/permissions';
-import { pipelineContext } from '../../lambdas/core/wiring';
-import { jobFailedManifest } from '../../lambdas/playbooks/job-failed/manifest';
+import { alarmRulePattern, buildOperationWiring, buildWiring, operationPipelineContext, pipelineContext } from '../../lambdas/core/wiring';
+import { operationManifests } from '../../lambdas/operations/manifests';
+import { manifests } from '../../lambdas/playbooks/manifests';
+import { NO_RESOURCE_LEVEL_ACTIONS } from '../../lib/nag';
 import { twoPipelines } from '../fixtures/cdk/two-pipelines';
-import { asArray, buildStack, flat, type BuiltStack } from './fixture';
+import {
+  STACK_ENV,
+  buildStack,
+  expectedOperationPermissions,
+  expectedPlaybookPermissions,
+  grants,
+  roleStatements,
+  specStatements,
+  type BuiltStack,
+  type Grants,
+} from './fixture';
 
-type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
+const config = parseConfig(twoPipelines);
+const playbookIds = buildWiring(config, STACK_ENV).map((w) => w.playbook);
+const operationIds = buildOperationWiring(config).map((w) => w.operation);
 
-/** action → the resources (flattened) the role allows it on, and the conditions seen with it. */
-function grants(statements: Statement[]): Map<string, Set<string>> {
-  const out = new Map<string, Set<string>>();
-  for (const s of statements) {
-    expect(s.Effect).toBe('Allow');
-    for (const action of asArray(s.Action)) {
-      const set = out.get(action) ?? new Set<string>();
-      for (const r of asArray(s.Resource)) set.add(`${flat(r)}${s.Condition ? ` if ${JSON.stringify(s.Condition)}` : ''}`);
-      out.set(action, set);
-    }
-  }
-  return out;
-}
+const LEDGER_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'];
+const LOG_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
 
-function roleStatements(b: BuiltStack, playbook: string): Statement[] {
-  const role = b.resources[b.logicalId(b.stack.functions[playbook]!.role.node.defaultChild as CfnResource)]!;
-  const policies = role.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[];
-  return policies.flatMap((p) => p.PolicyDocument.Statement);
-}
+/** Every resource of every grant, one per line. */
+const allResources = (g: Grants) => [...g.values()].flatMap((s) => [...s]);
 
-describe('Stack: playbook function role', () => {
+describe('Stack: function roles', () => {
   let b: BuiltStack;
   beforeAll(() => {
     b = buildStack(twoPipelines, { bundle: false });
   });
   afterAll(() => b.cleanup());
 
-  it('holds exactly the manifest permissions of both pipelines, the engine permissions and the runtime ones', () => {
-    // Prepare: the same data, built here from the manifest and the engine list directly
-    const { stack, config } = b;
-    const env = { account: Aws.ACCOUNT_ID, region: Aws.REGION, partition: Aws.PARTITION };
-    const pf = stack.functions['job-failed']!;
-    const expected = [
-      ...['orders', 'payments'].flatMap((p) =>
-        jobFailedManifest.permissions(
-          pipelineContext(config, p, config.pipelines[p]!, jobFailedManifest, env) as Parameters<typeof jobFailedManifest.permissions>[0],
-        ),
-      ),
-      ...enginePermissions({
-        prefix: 'sfx',
-        ...env,
-        tableArn: stack.table.tableArn,
-        topicArn: stack.escalation.topic.topicArn,
-        topicKeyArn: stack.escalation.key.keyArn,
-        pagerDutySecretArn: `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:sfx/pagerduty`,
-        schedulerGroup: 'sfx',
-        schedulerRoleArn: stack.schedulerRole.roleArn,
-        pauseParameterArns: [
-          stack.pauseParameters.global.parameterArn,
-          stack.pauseParameters.pipelines.orders!.parameterArn,
-          stack.pauseParameters.pipelines.payments!.parameterArn,
-        ],
-      }),
-      { actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [pf.logGroup.logGroupArn] },
-      { actions: ['sqs:SendMessage'], resources: [stack.deadLetterQueue.queueArn] },
-    ].map((s) => ({
-      Effect: 'Allow',
-      Action: s.actions,
-      Resource: s.resources.map((r) => stack.resolve(r)),
-      ...('conditions' in s && s.conditions ? { Condition: s.conditions } : {}),
-    }));
+  const playbook = (id: string) => {
+    const w = b.stack.wiring.find((x) => x.playbook === id);
+    const fn = b.stack.functions[id];
+    if (!w || !fn) throw new Error(`playbook ${id} is not wired`);
+    return { w, fn, actual: grants(roleStatements(b, fn)) };
+  };
+  const operation = (id: string) => {
+    const w = b.stack.operationWiring.find((x) => x.operation === id);
+    const fn = b.stack.operationFunctions[id];
+    if (!w || !fn) throw new Error(`operation ${id} is not wired`);
+    return { w, fn, actual: grants(roleStatements(b, fn)) };
+  };
 
-    // Act
-    const actual = grants(roleStatements(b, 'job-failed'));
-
-    // Assess: same actions, and each on the same resources — nothing missing, nothing extra
-    expect(actual).toEqual(grants(expected));
+  it('builds one function per wired playbook and per operation, and the fixture wires every one of them', () => {
+    expect(Object.keys(b.stack.functions)).toEqual(playbookIds);
+    expect(Object.keys(b.stack.operationFunctions)).toEqual(operationIds);
+    expect([...playbookIds].sort()).toEqual(manifests.map((m) => m.id).sort());
+    expect([...operationIds].sort()).toEqual(operationManifests.map((m) => m.id).sort());
   });
 
-  it('allows these actions and no others', () => {
-    expect([...grants(roleStatements(b, 'job-failed')).keys()].sort()).toEqual([
+  describe.each(playbookIds)('playbook %s', (id) => {
+    it('holds exactly functionPermissions: the same actions both ways, each on the same resources', () => {
+      // Prepare: the list the role is meant to be built from
+      const { w, actual } = playbook(id);
+      const expected = grants(specStatements(b.stack, expectedPlaybookPermissions(b, w)));
+      // Assess: nothing missing, nothing extra
+      expect([...actual.keys()].sort()).toEqual([...expected.keys()].sort());
+      expect(actual).toEqual(expected);
+    });
+
+    it('holds its manifest permissions for each wired pipeline, the engine permissions and the runtime ones', () => {
+      // Prepare: the same data composed here, from the manifest and the engine list directly
+      const { w, fn, actual } = playbook(id);
+      const { stack } = b;
+      const expected = grants(
+        specStatements(stack, [
+          ...w.pipelines.flatMap((p) => w.manifest.permissions(pipelineContext(config, p, config.pipelines[p]!, w.manifest, STACK_ENV))),
+          ...enginePermissions({
+            prefix: config.name,
+            ...STACK_ENV,
+            tableArn: stack.table.tableArn,
+            topicArn: stack.escalation.topic.topicArn,
+            topicKeyArn: stack.escalation.key.keyArn,
+            pagerDutySecretArn: `arn:${STACK_ENV.partition}:secretsmanager:${STACK_ENV.region}:${STACK_ENV.account}:secret:sfx/pagerduty`,
+            schedulerGroup: config.name,
+            schedulerRoleArn: stack.schedulerRole.roleArn,
+            pauseParameterArns: [stack.pauseParameters.global.parameterArn, ...w.pipelines.map((p) => stack.pauseParameters.pipelines[p]!.parameterArn)],
+          }),
+          { actions: LOG_ACTIONS, resources: [fn.logGroup.logGroupArn] },
+          { actions: ['sqs:SendMessage'], resources: [stack.deadLetterQueue.queueArn] },
+        ]),
+      );
+      expect(actual).toEqual(expected);
+    });
+
+    it('uses "*" only for actions without resource-level permissions', () => {
+      const { actual } = playbook(id);
+      for (const [action, resources] of actual) {
+        if (resources.has('*')) expect(NO_RESOURCE_LEVEL_ACTIONS.has(action), action).toBe(true);
+      }
+    });
+  });
+
+  describe.each(operationIds)('operation %s', (id) => {
+    it('holds exactly operationPermissions: the same actions both ways, each on the same resources', () => {
+      const { w, actual } = operation(id);
+      const expected = grants(specStatements(b.stack, expectedOperationPermissions(b, w)));
+      expect([...actual.keys()].sort()).toEqual([...expected.keys()].sort());
+      expect(actual).toEqual(expected);
+    });
+
+    it('holds the ledger, its own logs and its manifest permissions, nothing of the engine', () => {
+      // Prepare
+      const { w, fn, actual } = operation(id);
+      const manifestActions = w.pipelines.flatMap((p) => w.manifest.permissions(operationPipelineContext(config, p, STACK_ENV))).flatMap((s) => s.actions);
+      const ledger = `<${b.id(b.stack.table)}.Arn>`;
+      // Assess
+      expect([...actual.keys()].sort()).toEqual([...new Set([...manifestActions, ...LEDGER_ACTIONS, ...LOG_ACTIONS])].sort());
+      for (const a of LEDGER_ACTIONS) expect(actual.get(a), a).toEqual(new Set([ledger, `${ledger}/index/*`]));
+      for (const a of LOG_ACTIONS) expect(actual.get(a), a).toEqual(new Set([`<${b.id(fn.logGroup)}.Arn>`]));
+      for (const action of actual.keys()) {
+        expect(action, 'no escalation, schedules, pause switches or on-failure queue').not.toMatch(/^(sns|scheduler|secretsmanager|ssm|sqs):/);
+      }
+      expect(actual.has('dynamodb:DeleteItem')).toBe(false);
+      expect(actual.get('iam:PassRole')).toBeUndefined();
+      expect(allResources(actual)).not.toContain('*');
+    });
+  });
+
+  it('job-failed: allows these actions and no others', () => {
+    expect([...playbook('job-failed').actual.keys()].sort()).toEqual([
       'dynamodb:DeleteItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
@@ -103,8 +150,8 @@ describe('Stack: playbook function role', () => {
     ]);
   });
 
-  it('scopes each action to the configured resources, never to "*"', () => {
-    const g = grants(roleStatements(b, 'job-failed'));
+  it('job-failed: scopes each action to the configured resources, never to "*"', () => {
+    const g = playbook('job-failed').actual;
     const arn = (service: string, rest: string) => `arn:<AWS::Partition>:${service}:<AWS::Region>:<AWS::AccountId>:${rest}`;
     const apps = ['00ordersapp0001', '00paymentsapp02'].flatMap((id) => [
       arn('emr-serverless', `/applications/${id}`),
@@ -113,7 +160,7 @@ describe('Stack: playbook function role', () => {
     expect(g.get('emr-serverless:StartJobRun')).toEqual(new Set(apps));
     expect(g.get('emr-serverless:ListJobRuns')).toEqual(new Set(apps));
     expect(g.get('s3:ListBucket')).toEqual(new Set(['arn:<AWS::Partition>:s3:::orders-lake', 'arn:<AWS::Partition>:s3:::payments-lake']));
-    const schedulerRole = b.logicalId(b.stack.schedulerRole.node.defaultChild as CfnResource);
+    const schedulerRole = b.id(b.stack.schedulerRole);
     expect(g.get('iam:PassRole')).toEqual(
       new Set([
         'arn:aws:iam::111122223333:role/OrdersJobRole',
@@ -123,59 +170,130 @@ describe('Stack: playbook function role', () => {
     );
     expect(g.get('scheduler:CreateSchedule')).toEqual(new Set([arn('scheduler', 'schedule/sfx/*')]));
     expect(g.get('secretsmanager:GetSecretValue')).toEqual(new Set([arn('secretsmanager', 'secret:sfx/pagerduty-??????')]));
-    const ledger = b.logicalId(b.stack.table.node.defaultChild as CfnResource);
+    const ledger = b.id(b.stack.table);
     expect(g.get('dynamodb:Query')).toEqual(new Set([`<${ledger}.Arn>`, `<${ledger}.Arn>/index/*`]));
-    const pauses = [...g.get('ssm:GetParameters')!];
-    expect(pauses).toHaveLength(3);
-    for (const r of [...g.values()].flatMap((s) => [...s])) expect(r).not.toBe('*');
+    expect([...g.get('ssm:GetParameters')!]).toHaveLength(3);
+    expect(allResources(g)).not.toContain('*');
   });
 
-  it('has no managed policy and no policy attached beside its own inline one', () => {
-    const role = b.resources[b.logicalId(b.stack.functions['job-failed']!.role.node.defaultChild as CfnResource)]!;
-    expect(role.Properties.ManagedPolicyArns).toBeUndefined();
-    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
-      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
-    ]);
+  it('checkpoint-failure: reads the metric with "*", the named log group, and the bucket key of the pipeline that has one', () => {
+    const g = playbook('checkpoint-failure').actual;
+    expect(g.get('cloudwatch:GetMetricData')).toEqual(new Set(['*']));
+    expect(g.get('logs:FilterLogEvents')).toEqual(
+      new Set(['arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/emr-serverless/payments-stream:*']),
+    );
+    expect(g.get('kms:Decrypt')).toContain('arn:aws:kms:eu-west-1:111122223333:key/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9');
+    expect(g.get('s3:DeleteObject')).toEqual(
+      new Set(['arn:<AWS::Partition>:s3:::orders-lake/_checkpoints/orders/*', 'arn:<AWS::Partition>:s3:::payments-lake/state/payments/*']),
+    );
+  });
+
+  it('checkpoint-ops: changes the two checkpoints and their backups, and uses the bucket key configured for orders', () => {
+    const g = operation('checkpoint-ops').actual;
+    const s3 = (rest: string) => `arn:<AWS::Partition>:s3:::${rest}`;
+    expect(g.get('s3:DeleteObject')).toEqual(new Set([s3('orders-lake/_checkpoints/orders/*'), s3('payments-lake/state/payments/*')]));
+    expect(g.get('s3:PutObject')).toEqual(
+      new Set([
+        s3('orders-lake/_checkpoints/orders/*'),
+        s3('orders-lake/_checkpoints/orders_backup_*'),
+        s3('payments-lake/state/payments/*'),
+        s3('payments-lake/state/payments_backup_*'),
+      ]),
+    );
+    expect(g.get('kms:Decrypt')).toEqual(new Set(['arn:aws:kms:eu-west-1:111122223333:key/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9']));
+  });
+
+  it('dlq-replay: writes only to the orders delivery stream and source topic, and quarantines under each dead-letter prefix', () => {
+    const g = operation('dlq-replay').actual;
+    const s3 = (rest: string) => `arn:<AWS::Partition>:s3:::${rest}`;
+    expect(g.get('firehose:PutRecordBatch')).toEqual(new Set(['arn:<AWS::Partition>:firehose:<AWS::Region>:<AWS::AccountId>:deliverystream/orders-delivery']));
+    expect(g.get('kafka-cluster:WriteData')).toEqual(
+      new Set(['arn:aws:kafka:eu-west-1:111122223333:topic/orders/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0-1/orders.raw']),
+    );
+    expect(g.get('s3:PutObject')).toEqual(
+      new Set([s3('orders-lake/dlq/orders/_quarantine/*'), s3('orders-lake/delivery-errors/orders/_quarantine/*'), s3('payments-lake/dlq/payments/_quarantine/*')]),
+    );
+    expect(g.has('s3:DeleteObject')).toBe(false);
+  });
+
+  it('gives every role only its own inline policy: no managed policy, no attached policy, assumed by Lambda alone', () => {
+    for (const { fn } of b.functions()) {
+      const role = b.resources[b.id(fn.role)]!;
+      expect(role.Properties.ManagedPolicyArns, fn.node.path).toBeUndefined();
+      expect(role.Properties.AssumeRolePolicyDocument.Statement, fn.node.path).toEqual([
+        { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
+      ]);
+    }
     expect(b.ofType('AWS::IAM::Policy')).toEqual([]);
     expect(b.ofType('AWS::IAM::ManagedPolicy')).toEqual([]);
   });
 });
 
-describe('Stack: a pipeline whose playbook is off, without PagerDuty', () => {
+/** twoPipelines without PagerDuty, with job-failed off for payments and dlq-spike off everywhere. */
+function withPlaybooksOff(): StreamfixConfigInput {
+  const { pagerDuty: _omitted, ...escalation } = twoPipelines.escalation!;
+  const { orders, payments } = twoPipelines.pipelines as Record<'orders' | 'payments', NonNullable<StreamfixConfigInput['pipelines'][string]>>;
+  return {
+    ...twoPipelines,
+    escalation,
+    pipelines: {
+      orders: { ...orders, playbooks: { ...orders.playbooks, 'dlq-spike': { mode: 'off' } } },
+      payments: { ...payments, playbooks: { ...payments.playbooks, 'job-failed': { mode: 'off' }, 'dlq-spike': { mode: 'off' } } },
+    },
+  };
+}
+
+describe('Stack: playbooks turned off, without PagerDuty', () => {
   let b: BuiltStack;
   beforeAll(() => {
-    const { pagerDuty: _omitted, ...escalation } = twoPipelines.escalation!;
-    b = buildStack(
-      {
-        ...twoPipelines,
-        escalation,
-        routes: [],
-        pipelines: { ...twoPipelines.pipelines, payments: { ...twoPipelines.pipelines.payments!, playbooks: { 'job-failed': { mode: 'off' } } } },
-      },
-      { bundle: false },
-    );
+    b = buildStack(withPlaybooksOff(), { bundle: false });
   });
   afterAll(() => b.cleanup());
 
-  it('grants nothing on the resources of the pipeline that is off', () => {
-    const all = [...grants(roleStatements(b, 'job-failed')).values()].flatMap((s) => [...s]).join('\n');
+  const alarmNames = () => b.ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties.AlarmName as string);
+  const ruleNames = () => b.ofType('AWS::Events::Rule').map(([, r]) => r.Properties.Name as string);
+
+  it('grants job-failed nothing on the resources of the pipeline it is off for', () => {
+    const all = allResources(grants(roleStatements(b, b.stack.functions['job-failed']!))).join('\n');
     expect(all).toContain('00ordersapp0001');
     expect(all).not.toContain('00paymentsapp02');
     expect(all).not.toContain('payments-lake');
     expect(all).not.toContain('PaymentsJobRole');
-    const pausePayments = b.logicalId(b.stack.pauseParameters.pipelines.payments!.node.defaultChild as CfnResource);
-    expect(all).not.toContain(pausePayments);
+    expect(all).not.toContain(b.id(b.stack.pauseParameters.pipelines.payments!));
   });
 
-  it('neither reads a PagerDuty secret nor tells the function about one', () => {
-    expect(grants(roleStatements(b, 'job-failed')).has('secretsmanager:GetSecretValue')).toBe(false);
-    const [, fn] = b.ofType('AWS::Lambda::Function')[0]!;
-    expect(fn.Properties.Environment.Variables).not.toHaveProperty('STREAMFIX_PAGERDUTY_SECRET');
+  it('neither reads a PagerDuty secret nor tells any function about one', () => {
+    for (const { fn } of b.functions()) {
+      expect(grants(roleStatements(b, fn)).has('secretsmanager:GetSecretValue'), fn.node.path).toBe(false);
+      const variables = b.resources[b.id(fn.function)]!.Properties.Environment.Variables as Record<string, unknown>;
+      expect(variables, fn.node.path).not.toHaveProperty('STREAMFIX_PAGERDUTY_SECRET');
+    }
   });
 
-  it('builds neither alarms nor event rules for the pipeline that is off', () => {
-    const names = b.ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties.AlarmName as string);
-    expect(names.filter((n) => n.includes('payments'))).toEqual([]);
-    expect(b.ofType('AWS::Events::Rule')).toHaveLength(2);
+  it('builds neither alarms nor event rules of a playbook for the pipeline it is off for, and keeps the others', () => {
+    const wiring = b.stack.wiring;
+    expect(alarmNames().sort()).toEqual([...wiring.flatMap((w) => w.alarms.map((a) => a.name)), 'sfx-dead-letters'].sort());
+    expect(alarmNames().filter((n) => n.startsWith('sfx-payments-job-failed-'))).toEqual([]);
+    expect(ruleNames().filter((n) => n.startsWith('sfx-payments-job-failed-'))).toEqual([]);
+    // the pipeline's other playbooks still have theirs
+    expect(alarmNames().filter((n) => n.startsWith('sfx-payments-consumer-lag-')).length).toBeGreaterThan(0);
+    expect(ruleNames()).toContain('sfx-payments-checkpoint-failure-job-run-failed');
+    // and its alarms, or the config route to it, do not start job-failed
+    const jobFailed = wiring.find((w) => w.playbook === 'job-failed')!;
+    expect(jobFailed.pipelines).toEqual(['orders']);
+    const [, alarmRule] = b.ofType('AWS::Events::Rule').find(([, r]) => r.Properties.Name === 'sfx-job-failed-alarms')!;
+    expect(alarmRule.Properties.EventPattern).toEqual(alarmRulePattern(jobFailed.alarmNames));
+    expect(JSON.stringify(alarmRule.Properties.EventPattern)).not.toMatch(/payments/);
+  });
+
+  it('builds nothing for a playbook that is off for every pipeline, not even a function', () => {
+    expect(b.stack.wiring.map((w) => w.playbook)).not.toContain('dlq-spike');
+    expect(Object.keys(b.stack.functions)).toEqual(b.stack.wiring.map((w) => w.playbook));
+    expect(b.ofType('AWS::Lambda::Function').map(([, f]) => f.Properties.FunctionName)).not.toContain('sfx-dlq-spike');
+    expect(alarmNames().filter((n) => n.includes('-dlq-spike-'))).toEqual([]);
+    expect(ruleNames().filter((n) => n.includes('dlq-spike'))).toEqual([]);
+    expect(JSON.stringify(b.resources[b.id(b.stack.schedulerRole)]!.Properties.Policies)).not.toContain('dlq-spike');
+    // a manual operation does not depend on a playbook's mode
+    expect(Object.keys(b.stack.operationFunctions)).toContain('dlq-replay');
   });
 });

@@ -1,27 +1,56 @@
-import type { CfnResource } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alarmRulePattern } from '../../lambdas/core/wiring';
+import { parseConfig } from '../../lambdas/config';
+import { alarmName } from '../../lambdas/core/names';
+import { alarmRulePattern, buildWiring, type PlaybookWiring } from '../../lambdas/core/wiring';
+import { ruleNameOrGenerated } from '../../lib/rules';
 import { twoPipelines } from '../fixtures/cdk/two-pipelines';
-import { buildStack, getAttArn, type BuiltStack } from './fixture';
+import { STACK_ENV, buildStack, getAttArn, type BuiltStack, type CfnJson } from './fixture';
+
+const playbookIds = buildWiring(parseConfig(twoPipelines), STACK_ENV).map((w) => w.playbook);
+
+/** The names of the rules that start a playbook: its alarm rule (when it has alarms) and one per manifest event rule. */
+const ruleNamesOf = (prefix: string, w: PlaybookWiring): string[] => [
+  ...(w.alarmNames.length > 0 ? [`${prefix}-${w.playbook}-alarms`] : []),
+  ...w.rules.map((r) => r.name),
+];
+
+let b: BuiltStack;
+let dlqId: string;
+beforeAll(() => {
+  b = buildStack(twoPipelines, { bundle: false });
+  dlqId = b.id(b.stack.deadLetterQueue);
+});
+afterAll(() => b.cleanup());
+
+const wiringOf = (playbook: string) => {
+  const w = b.stack.wiring.find((x) => x.playbook === playbook);
+  if (!w) throw new Error(`playbook ${playbook} is not wired`);
+  return w;
+};
+const fnIdOf = (playbook: string) => b.id(b.stack.functions[playbook]!.function);
 
 describe('Stack: EventBridge rules', () => {
-  let b: BuiltStack;
-  let fnId: string;
-  let dlqId: string;
-  beforeAll(() => {
-    b = buildStack(twoPipelines, { bundle: false });
-    fnId = b.logicalId(b.stack.functions['job-failed']!.function.node.defaultChild as CfnResource);
-    dlqId = b.logicalId(b.stack.deadLetterQueue.node.defaultChild as CfnResource);
-  });
-  afterAll(() => b.cleanup());
-
-  const rule = (name: string) => {
+  const rule = (name: string): [string, CfnJson] => {
     const found = b.ofType('AWS::Events::Rule').find(([, r]) => r.Properties.Name === name);
     if (!found) throw new Error(`no rule named ${name}`);
     return found;
   };
 
-  it('sends the state changes of every alarm of the playbook, including config routes, to its function', () => {
+  it('builds exactly the rules of the wiring: one per playbook with alarms, one per manifest event rule and pipeline', () => {
+    const expected = b.stack.wiring.flatMap((w) => ruleNamesOf(b.config.name, w));
+    for (const name of expected) expect(ruleNameOrGenerated(name), `${name} is short enough to be named`).toBe(name);
+    expect(b.ofType('AWS::Events::Rule').map(([, r]) => r.Properties.Name as string).sort()).toEqual([...expected].sort());
+  });
+
+  it.each(playbookIds)('sends %s the state changes of every alarm of its wiring, config routes included', (playbook) => {
+    const w = wiringOf(playbook);
+    expect(w.alarmNames.length, 'the fixture gives every playbook alarms').toBeGreaterThan(0);
+    const [, r] = rule(`sfx-${playbook}-alarms`);
+    expect(r.Properties.EventPattern).toEqual(alarmRulePattern(w.alarmNames));
+    expect(r.Properties.State).toBe('ENABLED');
+  });
+
+  it('job-failed: includes the config route with the stack alarms of both pipelines', () => {
     const [, r] = rule('sfx-job-failed-alarms');
     const names = [
       'sfx-orders-job-failed-failed-runs',
@@ -30,7 +59,6 @@ describe('Stack: EventBridge rules', () => {
       'sfx-payments-job-failed-not-running',
       'payments-composite-job-health',
     ];
-    expect(r.Properties.EventPattern).toEqual(alarmRulePattern(names));
     expect(r.Properties.EventPattern).toEqual({
       source: ['aws.cloudwatch'],
       'detail-type': ['CloudWatch Alarm State Change'],
@@ -38,10 +66,20 @@ describe('Stack: EventBridge rules', () => {
     });
   });
 
+  it('builds each manifest event rule of each pipeline from its spec', () => {
+    const wired = b.stack.wiring.flatMap((w) => w.rules);
+    expect(wired.length).toBeGreaterThan(0);
+    for (const w of wired) {
+      const [, r] = rule(w.name);
+      expect(r.Properties.EventPattern, w.name).toEqual(w.spec.pattern);
+      expect(r.Properties.Description, w.name).toContain(w.spec.description.slice(0, 100));
+    }
+  });
+
   it.each([
     ['sfx-orders-job-failed-job-run-ended', '00ordersapp0001'],
     ['sfx-payments-job-failed-job-run-ended', '00paymentsapp02'],
-  ])('builds %s from the manifest event rule of the pipeline', (name, applicationId) => {
+  ])('job-failed: builds %s from the manifest event rule of the pipeline', (name, applicationId) => {
     const [, r] = rule(name);
     expect(r.Properties.EventPattern).toEqual({
       source: ['aws.emr-serverless'],
@@ -50,14 +88,13 @@ describe('Stack: EventBridge rules', () => {
     });
   });
 
-  it('targets the function from every rule, with retries and the dead-letter queue', () => {
-    const rules = b.ofType('AWS::Events::Rule');
-    expect(rules).toHaveLength(3);
-    for (const [, r] of rules) {
-      expect(r.Properties.Targets).toEqual([
+  it.each(playbookIds)('targets the %s function from each of its rules, with retries and the dead-letter queue', (playbook) => {
+    for (const name of ruleNamesOf(b.config.name, wiringOf(playbook))) {
+      const [, r] = rule(name);
+      expect(r.Properties.Targets, name).toEqual([
         {
           Id: 'Target0',
-          Arn: getAttArn(fnId),
+          Arn: getAttArn(fnIdOf(playbook)),
           RetryPolicy: { MaximumRetryAttempts: 4, MaximumEventAgeInSeconds: 7200 },
           DeadLetterConfig: { Arn: getAttArn(dlqId) },
         },
@@ -65,15 +102,33 @@ describe('Stack: EventBridge rules', () => {
     }
   });
 
-  it('lets each rule, and only its rules, invoke the function', () => {
+  it.each(playbookIds)('lets each rule of %s, and only its rules, invoke its function', (playbook) => {
+    // Prepare
+    const fnArn = JSON.stringify(getAttArn(fnIdOf(playbook)));
+    const ruleIds = ruleNamesOf(b.config.name, wiringOf(playbook)).map((name) => rule(name)[0]);
+    // Act
+    const permissions = b.ofType('AWS::Lambda::Permission').map(([, p]) => p.Properties).filter((p) => JSON.stringify(p.FunctionName) === fnArn);
+    // Assess: one permission per rule, scoped to that rule
+    expect(permissions.map((p) => JSON.stringify(p.SourceArn)).sort()).toEqual(ruleIds.map((id) => JSON.stringify(getAttArn(id))).sort());
+    for (const p of permissions) {
+      expect(p).toEqual({ Action: 'lambda:InvokeFunction', FunctionName: getAttArn(fnIdOf(playbook)), Principal: 'events.amazonaws.com', SourceArn: p.SourceArn });
+    }
+  });
+
+  it('lets no rule and nothing else invoke a function: one permission per rule in all', () => {
     const permissions = b.ofType('AWS::Lambda::Permission').map(([, p]) => p.Properties);
-    const rules = b.ofType('AWS::Events::Rule');
-    expect(permissions).toHaveLength(rules.length);
-    for (const [ruleId] of rules) {
-      const matching = permissions.filter((p) => JSON.stringify(p.SourceArn) === JSON.stringify(getAttArn(ruleId)));
-      expect(matching).toEqual([
-        { Action: 'lambda:InvokeFunction', FunctionName: getAttArn(fnId), Principal: 'events.amazonaws.com', SourceArn: getAttArn(ruleId) },
-      ]);
+    expect(permissions).toHaveLength(b.ofType('AWS::Events::Rule').length);
+    const playbookFns = new Set(Object.keys(b.stack.functions).map((p) => JSON.stringify(getAttArn(fnIdOf(p)))));
+    for (const p of permissions) expect(playbookFns.has(JSON.stringify(p.FunctionName)), JSON.stringify(p.FunctionName)).toBe(true);
+  });
+
+  it('gives the operation functions no rule and no EventBridge permission', () => {
+    expect(Object.keys(b.stack.operationFunctions).length).toBeGreaterThan(0);
+    for (const [operation, of] of Object.entries(b.stack.operationFunctions)) {
+      const id = b.id(of.function);
+      const mentions = (r: CfnJson) => JSON.stringify(r.Properties).includes(`"${id}"`);
+      expect(b.ofType('AWS::Events::Rule').filter(([, r]) => mentions(r)), operation).toEqual([]);
+      expect(b.ofType('AWS::Lambda::Permission').filter(([, p]) => mentions(p)), operation).toEqual([]);
     }
   });
 
@@ -89,32 +144,46 @@ describe('Stack: EventBridge rules', () => {
 });
 
 describe('Stack: alarms', () => {
-  let b: BuiltStack;
-  beforeAll(() => {
-    b = buildStack(twoPipelines, { bundle: false });
-  });
-  afterAll(() => b.cleanup());
-
   const alarm = (name: string) => {
     const found = b.ofType('AWS::CloudWatch::Alarm').find(([, a]) => a.Properties.AlarmName === name);
     if (!found) throw new Error(`no alarm named ${name}`);
     return found[1].Properties;
   };
 
-  it('creates every manifest alarm of every wired pipeline, and the dead-letter alarm', () => {
-    expect(b.ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties.AlarmName).sort()).toEqual([
-      'sfx-dead-letters',
-      'sfx-orders-job-failed-failed-runs',
-      'sfx-orders-job-failed-not-running',
-      'sfx-payments-job-failed-failed-runs',
-      'sfx-payments-job-failed-not-running',
-    ]);
+  it('creates exactly the alarms of the wiring, named by alarmName, and the dead-letter alarm', () => {
+    const wired = b.stack.wiring.flatMap((w) => w.alarms);
+    for (const a of wired) expect(a.name).toBe(alarmName(b.config.name, a.pipeline, a.playbook, a.spec.signal));
+    expect(b.ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties.AlarmName).sort()).toEqual(
+      [...wired.map((a) => a.name), 'sfx-dead-letters'].sort(),
+    );
+  });
+
+  it.each(playbookIds)('%s: matches each alarm to its manifest spec field by field, without alarm actions', (playbook) => {
+    const w = wiringOf(playbook);
+    expect(w.alarms.length).toBeGreaterThan(0);
+    for (const spec of w.alarms) {
+      const a = alarm(spec.name);
+      const m = spec.spec.metric;
+      expect([a.Namespace, a.MetricName, a.Statistic, a.Period], spec.name).toEqual([m.namespace, m.metricName, m.statistic, m.periodSeconds]);
+      expect(a.Dimensions ?? [], spec.name).toEqual(Object.entries(m.dimensions).map(([Name, Value]) => ({ Name, Value })));
+      expect([a.ComparisonOperator, a.Threshold, a.EvaluationPeriods, a.DatapointsToAlarm, a.TreatMissingData], spec.name).toEqual([
+        spec.spec.comparison,
+        spec.spec.threshold,
+        spec.spec.evaluationPeriods,
+        spec.spec.datapointsToAlarm,
+        spec.spec.treatMissingData,
+      ]);
+      expect(a.AlarmDescription, spec.name).toBe(spec.spec.description);
+      expect(a.ActionsEnabled, spec.name).toBe(false);
+      expect(a.AlarmActions, spec.name).toBeUndefined();
+      expect(a.OKActions, spec.name).toBeUndefined();
+    }
   });
 
   it.each([
     ['orders', '00ordersapp0001'],
     ['payments', '00paymentsapp02'],
-  ])('watches the %s application with the manifest thresholds, without alarm actions', (pipeline, applicationId) => {
+  ])('job-failed: watches the %s application with the manifest thresholds', (pipeline, applicationId) => {
     expect(alarm(`sfx-${pipeline}-job-failed-failed-runs`)).toMatchObject({
       Namespace: 'AWS/EMRServerless',
       MetricName: 'FailedJobs',
@@ -128,8 +197,7 @@ describe('Stack: alarms', () => {
       TreatMissingData: 'notBreaching',
       ActionsEnabled: false,
     });
-    const notRunning = alarm(`sfx-${pipeline}-job-failed-not-running`);
-    expect(notRunning).toMatchObject({
+    expect(alarm(`sfx-${pipeline}-job-failed-not-running`)).toMatchObject({
       Namespace: 'AWS/EMRServerless',
       MetricName: 'RunningJobs',
       Dimensions: [{ Name: 'ApplicationId', Value: applicationId }],
@@ -142,41 +210,18 @@ describe('Stack: alarms', () => {
       TreatMissingData: 'breaching',
       ActionsEnabled: false,
     });
-    expect(notRunning.AlarmActions).toBeUndefined();
-  });
-
-  it('matches each alarm to its wired spec field by field', () => {
-    for (const w of b.stack.wiring[0]!.alarms) {
-      const a = alarm(w.name);
-      expect(a.Namespace).toBe(w.spec.metric.namespace);
-      expect(a.MetricName).toBe(w.spec.metric.metricName);
-      expect(a.Dimensions).toEqual(Object.entries(w.spec.metric.dimensions).map(([Name, Value]) => ({ Name, Value })));
-      expect([a.Statistic, a.Period, a.ComparisonOperator, a.Threshold]).toEqual([
-        w.spec.metric.statistic,
-        w.spec.metric.periodSeconds,
-        w.spec.comparison,
-        w.spec.threshold,
-      ]);
-      expect([a.EvaluationPeriods, a.DatapointsToAlarm, a.TreatMissingData]).toEqual([
-        w.spec.evaluationPeriods,
-        w.spec.datapointsToAlarm,
-        w.spec.treatMissingData,
-      ]);
-    }
   });
 
   it('notifies the escalation topic as soon as one message waits in the dead-letter queue', () => {
-    const topicId = b.logicalId(b.stack.escalation.topic.node.defaultChild as CfnResource);
-    const queueId = b.logicalId(b.stack.deadLetterQueue.node.defaultChild as CfnResource);
     expect(alarm('sfx-dead-letters')).toMatchObject({
       Namespace: 'AWS/SQS',
       MetricName: 'ApproximateNumberOfMessagesVisible',
-      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId, 'QueueName'] } }],
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlqId, 'QueueName'] } }],
       ComparisonOperator: 'GreaterThanThreshold',
       Threshold: 0,
       EvaluationPeriods: 1,
       TreatMissingData: 'notBreaching',
-      AlarmActions: [{ Ref: topicId }],
+      AlarmActions: [{ Ref: b.id(b.stack.escalation.topic) }],
     });
   });
 });

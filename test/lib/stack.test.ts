@@ -1,12 +1,13 @@
-import type { CfnResource } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { functionName } from '../../lambdas/core/names';
 import { twoPipelines } from '../fixtures/cdk/two-pipelines';
-import { buildStack, getAttArn, type BuiltStack } from './fixture';
+import { asArray, buildStack, flat, getAttArn, type BuiltStack, type Statement } from './fixture';
 
 describe('Stack: shared resources', () => {
   let b: BuiltStack;
-  const id = (r: { node: { defaultChild?: unknown } }) => b.logicalId(r.node.defaultChild as CfnResource);
+  const id = (r: IConstruct) => b.id(r);
   beforeAll(() => {
     b = buildStack(twoPipelines, { bundle: false });
   });
@@ -95,7 +96,7 @@ describe('Stack: shared resources', () => {
     });
   });
 
-  it('creates the schedule group and a scheduler role that can only invoke the playbook functions', () => {
+  it('creates the schedule group and a scheduler role that can invoke exactly the playbook functions', () => {
     b.template.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: 'sfx' });
     const role = b.resources[id(b.stack.schedulerRole)]!;
     expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
@@ -106,16 +107,22 @@ describe('Stack: shared resources', () => {
         Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
       },
     ]);
-    const statements = role.Properties.Policies.flatMap((p: { PolicyDocument: { Statement: unknown[] } }) => p.PolicyDocument.Statement);
-    expect(statements).toEqual([
-      {
-        Effect: 'Allow',
-        Action: 'lambda:InvokeFunction',
-        Resource: {
-          'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':lambda:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':function:sfx-job-failed']],
-        },
-      },
-    ]);
+    const statements = role.Properties.Policies.flatMap((p: { PolicyDocument: { Statement: unknown[] } }) => p.PolicyDocument.Statement) as Statement[];
+    expect(statements).toHaveLength(1);
+    expect(statements[0]).toMatchObject({ Effect: 'Allow', Action: 'lambda:InvokeFunction' });
+    expect(statements[0]!.Condition).toBeUndefined();
+    // Prepare: the functions of the wired playbooks, by the name the stack gives them
+    const functionArn = (fn: string) => `arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:${fn}`;
+    const playbooks = b.stack.wiring.map((w) => functionArn(functionName('sfx', w.playbook)));
+    const deployedName = (fn: IConstruct) => b.resources[id(fn)]!.Properties.FunctionName as string;
+    expect(Object.values(b.stack.functions).map((pf) => functionArn(deployedName(pf.function)))).toEqual(playbooks);
+    // Assess: every playbook function, and none of the operation functions
+    expect(asArray(statements[0]!.Resource).map(flat).sort()).toEqual([...playbooks].sort());
+    expect(playbooks).toContain(functionArn('sfx-job-failed'));
+    expect(Object.keys(b.stack.operationFunctions).length).toBeGreaterThan(0);
+    for (const of of Object.values(b.stack.operationFunctions)) {
+      expect(playbooks).not.toContain(functionArn(deployedName(of.function)));
+    }
     expect(role.Properties.ManagedPolicyArns).toBeUndefined();
   });
 
@@ -128,10 +135,20 @@ describe('Stack: shared resources', () => {
     ]);
   });
 
-  it('outputs the table name, the topic ARN and the function names', () => {
+  it('outputs the table name, the topic ARN and the name of every function', () => {
     const outputs = b.template.toJSON().Outputs as Record<string, { Value: unknown }>;
     expect(outputs.LedgerTableName!.Value).toEqual({ Ref: id(b.stack.table) });
     expect(outputs.EscalationTopicArn!.Value).toEqual({ Ref: id(b.stack.escalation.topic) });
     expect(outputs.FunctionNameJobFailed!.Value).toEqual({ Ref: id(b.stack.functions['job-failed']!.function) });
+    const outputOf = (fn: { function: IConstruct }) =>
+      Object.entries(outputs)
+        .filter(([, o]) => JSON.stringify(o.Value) === JSON.stringify({ Ref: id(fn.function) }))
+        .map(([key]) => key);
+    for (const w of b.stack.wiring) {
+      expect(outputOf(b.stack.functions[w.playbook]!), w.playbook).toEqual([expect.stringMatching(/^FunctionName[A-Z][A-Za-z]+$/)]);
+    }
+    for (const w of b.stack.operationWiring) {
+      expect(outputOf(b.stack.operationFunctions[w.operation]!), w.operation).toEqual([expect.stringMatching(/^OperationFunctionName[A-Z][A-Za-z]+$/)]);
+    }
   });
 });

@@ -137,6 +137,12 @@ export const jobFailedManifest: PlaybookManifest<JobFailedSettings> = {
         why: 'find when the checkpoint was last written (listing limited to the checkpoint prefix)',
       },
       {
+        step: 'diagnose',
+        actions: ['s3:GetObject'],
+        resources: [`arn:${p.partition}:s3:::${cp.bucket}/${cp.prefix}metadata`],
+        why: "check the checkpoint's metadata file exists (HeadObject needs s3:GetObject on that one key)",
+      },
+      {
         step: 'act',
         actions: ['emr-serverless:StartJobRun', 'emr-serverless:TagResource'],
         resources: [appArn(p), `${appArn(p)}/jobruns/*`],
