@@ -1,3 +1,4 @@
+import type { Trigger } from '../lambdas/core/trigger';
 /**
  * Consumer-lag figures: Burrow classification speed (10,000 partitions × 15-sample windows) and
  * the sequential AWS round trips from a lag alarm to the first corrective call.
@@ -193,7 +194,7 @@ async function roundTrips(jobRunning: boolean): Promise<{ depth: number; path: s
     pipelineName: 'orders', pipeline, settings, config, clock: new ManualClock(T0), aws: w.aws, incidentId: 'orders.consumer-lag.bench',
     signal: new AbortController().signal, history: { actionsInLastHour: w.history },
   };
-  const trigger = { kind: 'alarm', eventId: 'e', dedupeKey: 'd', alarmName: 'a', state: 'ALARM', stateAtMs: T0, reason: '', composite: false, triggeringAlarms: [], metrics: [] } as const;
+  const trigger: Trigger = { kind: 'alarm', eventId: 'e', dedupeKey: 'd', alarmName: 'a', state: 'ALARM', stateAtMs: T0, reason: '', composite: false, triggeringAlarms: [], metrics: [] };
   const evidence = await consumerLagPlaybook.diagnose(ctx, trigger);
   const d = consumerLagPlaybook.plan({ pipelineName: 'orders', pipeline, settings, trigger, evidence, nowMs: T0, incidentId: ctx.incidentId });
   if (d.kind !== 'fix') throw new Error(`bench world did not lead to a fix: ${d.kind} ${d.reason}`);

@@ -14,6 +14,10 @@ const commands: Record<string, Command> = {
     summary: 'replay dead-letter records to the pipeline\'s source topic or Firehose stream (dry run unless --execute)',
     run: async (args) => (await import('../cli/replay')).replayCommand(args),
   },
+  schema: {
+    summary: 'print the JSON Schema of streamfix.config.ts (for editors)',
+    run: async (args) => (await import('../cli/schema')).schemaCommand(args),
+  },
   checkpoint: {
     summary: 'inspect, back up, roll back, reset or restore a pipeline\'s checkpoint (mutations need --confirm)',
     run: async (args) => (await import('../cli/checkpoint')).checkpointCommand(args),
