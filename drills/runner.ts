@@ -35,6 +35,8 @@ export interface DrillOptions {
   stuckAfterRealMs?: number;
   /** Builds a playbook's handler; the engine's own factory by default. */
   createHandler?: (playbookId: string, deps: RuntimeDeps) => PlaybookHandler;
+  /** Called once the simulated world is built, before any function is registered (fault-injection proof). */
+  onWorld?: (world: SimWorld) => void;
 }
 
 export function drillEnv(prefix: string, account: string, region: string, pagerDutySecretId: string | undefined): RuntimeEnv {
@@ -73,6 +75,7 @@ export async function runScenario(loaded: LoadedScenario, opts: DrillOptions = {
   const env = drillEnv(config.name, account, region, config.escalation.pagerDuty?.secretName);
   const startMs = Date.parse(scenario.start);
   const world = buildWorld(scenario, config, { account, region, topicArn: env.topicArn, schedulerGroup: env.schedulerGroup }, opts);
+  opts.onWorld?.(world);
   const logs: DrillResult['logs'] = [];
   const dynamo = await startLocalDynamo(env.tableName, region);
   try {

@@ -82,6 +82,7 @@ export const NO_RESOURCE_LEVEL_ACTIONS: ReadonlySet<string> = new Set([
   'cloudwatch:ListMetrics',
   'cloudwatch:GetMetricStatistics',
   'cloudwatch:DescribeAlarms',
+  'kafka:GetBootstrapBrokers',
 ]);
 
 export function wildcardAcknowledgements(

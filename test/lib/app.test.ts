@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Validations } from 'aws-cdk-lib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../lambdas/core/errors';
 import { functionName } from '../../lambdas/core/names';
@@ -87,5 +88,16 @@ describe('Entry: bin/app.ts', () => {
     const expected = expectedNagFindings(template.Resources).map((f) => f.ruleName).sort();
     expect(expected.length).toBeGreaterThan(0);
     expect((nag?.suppressedViolations ?? []).map((v) => v.ruleName).sort()).toEqual(expected);
+    // and every acknowledgement the assembly records (by construct path) is one of those findings
+    const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')) as { artifacts: Record<string, { additionalMetadataFile?: string }> };
+    const metadataFile = manifest.artifacts[config.name]?.additionalMetadataFile;
+    expect(metadataFile).toBeDefined();
+    const metadata = JSON.parse(readFileSync(join(outdir, metadataFile!), 'utf8')) as Record<string, { type: string; data: unknown }[]>;
+    const acknowledged = Object.entries(metadata).flatMap(([path, entries]) =>
+      entries
+        .filter((e) => e.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+        .flatMap((e) => Object.keys(e.data as Record<string, string>).map((id) => `${path.replace(/^\//, '')} ${id}`)),
+    );
+    expect(acknowledged.sort()).toEqual((nag?.suppressedViolations ?? []).map((v) => `${v.acknowledgedAt} ${v.acknowledgedId}`).sort());
   }, 240_000);
 });

@@ -31,7 +31,7 @@ let b: BuiltStack;
 beforeAll(() => {
   b = buildStack(twoPipelines); // bundles every function with esbuild, locally
 }, 180_000);
-afterAll(() => b.cleanup());
+afterAll(() => b?.cleanup());
 
 const functionOf = (id: string): StreamfixFunction => {
   const fn = b.stack.functions[id] ?? b.stack.operationFunctions[id];

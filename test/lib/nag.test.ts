@@ -22,7 +22,7 @@ describe('Stack: cdk-nag AwsSolutions', () => {
         .map((c) => [c.node.path, b.logicalId(c)]),
     );
   }, 120_000);
-  afterAll(() => b.cleanup());
+  afterAll(() => b?.cleanup());
 
   const nag = () => {
     const report = reports.find((r) => r.pluginName === 'AwsSolutions');

@@ -33,7 +33,7 @@ describe('Stack: function roles', () => {
   beforeAll(() => {
     b = buildStack(twoPipelines, { bundle: false });
   });
-  afterAll(() => b.cleanup());
+  afterAll(() => b?.cleanup());
 
   const playbook = (id: string) => {
     const w = b.stack.wiring.find((x) => x.playbook === id);
@@ -140,6 +140,7 @@ describe('Stack: function roles', () => {
       'kms:GenerateDataKey',
       'logs:CreateLogStream',
       'logs:PutLogEvents',
+      's3:GetObject',
       's3:ListBucket',
       'scheduler:CreateSchedule',
       'scheduler:DeleteSchedule',
@@ -160,6 +161,9 @@ describe('Stack: function roles', () => {
     expect(g.get('emr-serverless:StartJobRun')).toEqual(new Set(apps));
     expect(g.get('emr-serverless:ListJobRuns')).toEqual(new Set(apps));
     expect(g.get('s3:ListBucket')).toEqual(new Set(['arn:<AWS::Partition>:s3:::orders-lake', 'arn:<AWS::Partition>:s3:::payments-lake']));
+    expect(g.get('s3:GetObject')).toEqual(
+      new Set(['arn:<AWS::Partition>:s3:::orders-lake/_checkpoints/orders/metadata', 'arn:<AWS::Partition>:s3:::payments-lake/state/payments/metadata']),
+    );
     const schedulerRole = b.id(b.stack.schedulerRole);
     expect(g.get('iam:PassRole')).toEqual(
       new Set([
@@ -248,7 +252,7 @@ describe('Stack: playbooks turned off, without PagerDuty', () => {
   beforeAll(() => {
     b = buildStack(withPlaybooksOff(), { bundle: false });
   });
-  afterAll(() => b.cleanup());
+  afterAll(() => b?.cleanup());
 
   const alarmNames = () => b.ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties.AlarmName as string);
   const ruleNames = () => b.ofType('AWS::Events::Rule').map(([, r]) => r.Properties.Name as string);

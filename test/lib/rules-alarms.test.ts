@@ -20,7 +20,7 @@ beforeAll(() => {
   b = buildStack(twoPipelines, { bundle: false });
   dlqId = b.id(b.stack.deadLetterQueue);
 });
-afterAll(() => b.cleanup());
+afterAll(() => b?.cleanup());
 
 const wiringOf = (playbook: string) => {
   const w = b.stack.wiring.find((x) => x.playbook === playbook);

@@ -11,7 +11,7 @@ describe('Stack: shared resources', () => {
   beforeAll(() => {
     b = buildStack(twoPipelines, { bundle: false });
   });
-  afterAll(() => b.cleanup());
+  afterAll(() => b?.cleanup());
 
   it('creates the ledger table as lambdas/ledger/table.ts describes it, kept when the stack goes', () => {
     const table = b.single('AWS::DynamoDB::Table');

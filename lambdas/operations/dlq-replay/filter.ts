@@ -21,6 +21,12 @@ const PREDICATE = /^([A-Za-z_$][A-Za-z0-9_$.-]*)\s*(!=|!~|=|~)(.*)$/s;
 const META = new Set(['$key', '$topic', '$partition', '$offset', '$errorCode', '$errorMessage']);
 /** Values longer than this are not matched against a regex (bounds the cost of one test). */
 const MAX_TESTED_CHARS = 10_000;
+const MAX_PATTERN_CHARS = 200;
+/**
+ * A quantified group that itself contains a quantifier (`(a+)+`, `(x*)*`, `(a|b+){2,}`): the
+ * shape of patterns whose matching time explodes on some inputs. A filter never needs one.
+ */
+const NESTED_QUANTIFIER = /\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)\s*(?:[+*]|\{\d)/;
 
 export function parsePredicate(s: string): { ok: true; predicate: Predicate } | { ok: false; error: string } {
   const m = PREDICATE.exec(s);
@@ -28,6 +34,8 @@ export function parsePredicate(s: string): { ok: true; predicate: Predicate } | 
   const [, field, op, value] = m as unknown as [string, string, Operator, string];
   if (field.startsWith('$') && !META.has(field)) return { ok: false, error: `unknown field ${field} (known: ${[...META].join(', ')})` };
   if (op === '~' || op === '!~') {
+    if (value.length > MAX_PATTERN_CHARS) return { ok: false, error: `regular expression longer than ${MAX_PATTERN_CHARS} characters` };
+    if (NESTED_QUANTIFIER.test(value)) return { ok: false, error: `regular expression /${value}/ nests quantifiers (e.g. (a+)+): too slow on some inputs; simplify it` };
     try {
       return { ok: true, predicate: { field, op, value, regex: new RegExp(value, 'u') } };
     } catch (e) {

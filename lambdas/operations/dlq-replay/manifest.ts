@@ -49,7 +49,7 @@ export const dlqReplayManifest: OperationManifest = {
     }
     if (pipeline.source.kind === 'msk') {
       out.push(
-        { step: 'diagnose', actions: ['kafka:GetBootstrapBrokers'], resources: [pipeline.source.clusterArn], why: 'find the SASL/IAM bootstrap brokers of the source cluster' },
+        { step: 'diagnose', actions: ['kafka:GetBootstrapBrokers'], resources: ['*'], why: 'find the SASL/IAM bootstrap brokers of the source cluster (IAM has no resource-level permission for this read)' },
         { step: 'act', actions: ['kafka-cluster:Connect'], resources: [pipeline.source.clusterArn], why: 'connect to the source cluster with IAM auth to replay records' },
         {
           step: 'act',

@@ -13,6 +13,16 @@ const preds = (...s: string[]): Predicate[] => s.map((x) => {
 });
 
 describe('Function: parsePredicate', () => {
+  it('refuses regular expressions that nest quantifiers or are too long, keeps ordinary ones', () => {
+    for (const bad of ['(x+)+y', '(a|b+){2,}', '(.*)*', 'x'.repeat(201)]) {
+      const r = parsePredicate(`payload.id~${bad}`);
+      expect(r.ok, bad).toBe(false);
+    }
+    for (const good of ['^ord-[0-9]+$', '(ab)+', '(\\w+)@example\\.com', 'cust_id']) {
+      expect(parsePredicate(`payload.id~${good}`).ok, good).toBe(true);
+    }
+  });
+
   it.each([
     ['customer.id=c-1', { field: 'customer.id', op: '=', value: 'c-1' }],
     ['status!=paid', { field: 'status', op: '!=', value: 'paid' }],

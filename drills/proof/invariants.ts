@@ -1,0 +1,156 @@
+import type { StreamfixConfig } from '../../lambdas/config';
+import { playbooks } from '../../lambdas/playbooks/registry';
+import type { PlaybookSettings } from '../../lambdas/playbooks/types';
+import type { DrillResult } from '../result';
+import type { CallRecord } from '../sim/record';
+import { parseAtExpression } from '../sim/scheduler';
+import type { SimWorld } from '../sim/world';
+import { isCorrective, type KillRecord } from './chaos';
+
+/**
+ * The proof's invariants for one drill, computed from what the simulated platform recorded
+ * (every call that reached it, the referee's findings) and from the ledger (the result's
+ * incidents), never from what the engine says about itself:
+ *
+ * - duplicateActions: per incident, a corrective call with the same target (same operation and
+ *   input, idempotency tokens and version preconditions aside) that took effect more often than
+ *   the incident has fix decisions; a StartJobRun takes effect when it creates a run (a
+ *   clientToken replay returns the existing one). A corrective call that no incident owns counts too.
+ * - boundViolations: the referee's guardrail violations, plus every recorded action whose
+ *   parameters break its playbook's bounds for the pipeline's settings.
+ * - unended: incidents left `open`/`acting`, incidents `verifying`/`rechecking` with no
+ *   follow-up still scheduled, incidents without any recorded decision, and events dropped
+ *   after Lambda's last retry.
+ * - resumedActedTwice: killed invocations whose incident (as resumed by the redelivery) has a
+ *   duplicate action.
+ */
+
+export interface RunFigures {
+  duplicateActions: number;
+  boundViolations: number;
+  unended: number;
+  resumedActedTwice: number;
+  /** What each non-zero figure counted, for the report. */
+  details: string[];
+}
+
+const TOKEN_FIELDS = new Set(['clientToken', 'ClientToken', 'CurrentDeliveryStreamVersionId', 'idempotencyToken']);
+
+function targetOf(c: CallRecord): string {
+  const input = { ...((c.input ?? {}) as Record<string, unknown>) };
+  for (const k of TOKEN_FIELDS) delete input[k];
+  return `${c.service}:${c.operation} ${JSON.stringify(input)}`;
+}
+
+export function checkRun(world: SimWorld, result: DrillResult, config: StreamfixConfig, kills: KillRecord[], endMs: number): RunFigures {
+  const details: string[] = [];
+  const incidentOf = new Map<string, string>();
+  for (const inv of world.record.invocations) {
+    const id = (inv.result as { incidentId?: unknown } | undefined)?.incidentId;
+    if (typeof id === 'string') incidentOf.set(inv.invocationId, id);
+  }
+  // A killed invocation belongs to the incident its redelivery worked on.
+  for (const k of kills) {
+    const redelivery = world.record.invocations.find((i) => i.source === `proof:redelivery-of:${k.invocationId}`);
+    const id = redelivery ? incidentOf.get(redelivery.invocationId) : undefined;
+    if (id) incidentOf.set(k.invocationId, id);
+  }
+
+  // Effective corrective calls, by incident and target.
+  const seenRuns = new Set<string>();
+  const effective = new Map<string, Map<string, number>>();
+  let unowned = 0;
+  for (const c of world.record.calls) {
+    if (c.error || c.invocationId === undefined || !isCorrective(c.service, c.operation)) continue;
+    if (c.operation === 'StartJobRun') {
+      const id = (c.output as { jobRunId?: string } | undefined)?.jobRunId;
+      if (!id || seenRuns.has(id)) continue;
+      seenRuns.add(id);
+    }
+    const fn = c.functionName ?? '';
+    const incident = incidentOf.get(c.invocationId);
+    if (!incident) {
+      // Manual operations (an operator's invocation) are not incidents' actions.
+      const inv = world.record.invocations.find((i) => i.invocationId === c.invocationId);
+      if (inv?.source === 'operator') continue;
+      unowned++;
+      details.push(`duplicate: ${fn} ${c.service}:${c.operation} at +${(c.atMs - Date.parse(result.startedAt)) / 1000}s took effect with no incident owning it`);
+      continue;
+    }
+    const m = effective.get(incident) ?? new Map<string, number>();
+    effective.set(incident, m);
+    const t = targetOf(c);
+    m.set(t, (m.get(t) ?? 0) + 1);
+  }
+  const dupByIncident = new Map<string, number>();
+  let duplicateActions = unowned;
+  for (const inc of result.incidents) {
+    const fixes = Math.max(1, inc.decisions.filter((d) => d.kind === 'fix').length);
+    let n = 0;
+    for (const [target, count] of effective.get(inc.incidentId) ?? []) {
+      if (count > fixes) {
+        n += count - fixes;
+        details.push(`duplicate: ${inc.incidentId} ${target.slice(0, 160)} took effect ${count}× for ${fixes} fix decision(s)`);
+      }
+    }
+    dupByIncident.set(inc.incidentId, n);
+    duplicateActions += n;
+  }
+
+  // Bounds: the referee, and every recorded action against its playbook's bounds.
+  let boundViolations = result.guardrailViolations.length;
+  for (const v of result.guardrailViolations) details.push(`bound: referee ${v.kind}: ${v.detail}`);
+  for (const inc of result.incidents) {
+    const pb = playbooks[inc.playbook];
+    const pipeline = config.pipelines[inc.pipeline];
+    if (!pb || !pipeline) continue;
+    const settings = (pipeline.playbooks as Record<string, PlaybookSettings>)[inc.playbook];
+    for (const a of inc.actions) {
+      if (a.status === 'blocked') continue;
+      const def = pb.actions.find((d) => d.type === a.type);
+      const parsed = def?.params.safeParse(a.params);
+      const broken = !def ? [`unknown action type ${a.type}`] : !parsed?.success ? ['parameters do not parse'] : settings ? def.checkBounds(parsed.data, { pipeline, settings }) : [];
+      if (broken.length > 0) {
+        boundViolations++;
+        details.push(`bound: ${inc.incidentId} ${a.type}: ${broken.join('; ')}`);
+      }
+    }
+  }
+
+  // Every alarm ends as a recorded decision.
+  const pendingFollowUps = new Set<string>();
+  for (const c of world.record.calls) {
+    if (c.error || c.operation !== 'CreateSchedule') continue;
+    const i = c.input as { ScheduleExpression?: string; Target?: { Input?: string } };
+    const due = parseAtExpression(i.ScheduleExpression ?? '');
+    if (due !== undefined && due > endMs) for (const inc of result.incidents) if (i.Target?.Input?.includes(inc.incidentId)) pendingFollowUps.add(inc.incidentId);
+  }
+  let unended = 0;
+  for (const inc of result.incidents) {
+    const stuck =
+      inc.decisions.length === 0 ||
+      inc.status === 'open' ||
+      inc.status === 'acting' ||
+      ((inc.status === 'verifying' || inc.status === 'rechecking') && !pendingFollowUps.has(inc.incidentId));
+    if (stuck) {
+      unended++;
+      details.push(`unended: ${inc.incidentId} is ${inc.status} with ${inc.decisions.length} decision(s) (${inc.trigger})`);
+    }
+  }
+  for (const inv of world.record.invocations) {
+    if (inv.error && inv.attempt >= 3) {
+      unended++;
+      details.push(`unended: ${inv.functionName} ← ${inv.source} dropped after Lambda's retries: ${inv.error.name}: ${inv.error.message}`);
+    }
+  }
+
+  let resumedActedTwice = 0;
+  for (const k of kills) {
+    const id = incidentOf.get(k.invocationId);
+    if (id && (dupByIncident.get(id) ?? 0) > 0) {
+      resumedActedTwice++;
+      details.push(`resumed-acted-twice: ${id} (killed ${k.invocationId} at ${k.service}:${k.operation}, ${k.plan.phase})`);
+    }
+  }
+  return { duplicateActions, boundViolations, unended, resumedActedTwice, details };
+}

@@ -1,0 +1,199 @@
+import { readdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { createPlaybookHandler } from '../../lambdas/handlers/factory';
+import { runScenario } from '../runner';
+import { loadScenario, type LoadedScenario } from '../scenario/load';
+import type { SimWorld } from '../sim/world';
+import { Chaos, DEFAULT_CHAOS, type ChaosOptions, type ChaosStats, type DeliveryKind, type FaultKind } from './chaos';
+import { checkRun, type RunFigures } from './invariants';
+import { KeyedRandom, runSeed } from './rng';
+
+/**
+ * The fault-injection proof: every scenario file of a directory (the built-in drills by
+ * default, so a new playbook's drills are proven with no new proof code), run `runs` times
+ * each under seeded faults, each run checked against the invariants. A scenario's own
+ * expectations are not checked: under faults only the invariants must hold.
+ */
+
+export const DEFAULT_SCENARIO_DIR = resolve(import.meta.dirname, '..', 'scenarios');
+/** Simulated time added after a scenario's `runFor`, so pending verifications and redeliveries finish. */
+export const DRAIN_MS = 30 * 60_000;
+
+export const GOALS = ['duplicateActions', 'boundViolations', 'unended', 'resumedActedTwice', 'errors'] as const;
+export type Goal = (typeof GOALS)[number];
+
+export interface ProofOptions {
+  runs: number;
+  seed: number;
+  /** Scenario names to run (all when empty). */
+  scenarios?: string[];
+  dir?: string;
+  chaos?: Partial<ChaosOptions>;
+  /** Called after each run (progress). */
+  onRun?: (r: RunOutcome) => void;
+}
+
+export interface RunOutcome {
+  scenario: string;
+  playbook: string;
+  run: number;
+  seed: number;
+  figures: Omit<RunFigures, 'details'> & { errors: number };
+  details: string[];
+  faults: Record<FaultKind, number>;
+  deliveries: Record<DeliveryKind, number>;
+  attempts: number;
+  retries: number;
+  kills: { invocationId: string; at: string; mode: string; phase: string; resumed: boolean }[];
+  incidents: number;
+  decisions: Record<string, number>;
+}
+
+export interface ProofTotals {
+  drills: number;
+  figures: Record<Goal, number>;
+  faults: Record<FaultKind, number>;
+  deliveries: Record<DeliveryKind, number>;
+  attempts: number;
+  retries: number;
+  kills: number;
+  resumed: number;
+  incidents: number;
+  decisions: Record<string, number>;
+}
+
+export interface ProofReport {
+  seed: number;
+  runsPerScenario: number;
+  chaos: ChaosOptions;
+  scenarios: string[];
+  byPlaybook: Record<string, ProofTotals>;
+  overall: ProofTotals;
+  runs: RunOutcome[];
+  passed: boolean;
+}
+
+export async function listScenarioFiles(dir = DEFAULT_SCENARIO_DIR): Promise<string[]> {
+  return (await readdir(dir)).filter((f) => /\.(ya?ml|json)$/.test(f)).sort().map((f) => join(dir, f));
+}
+
+/** The playbook a scenario drills: the first its expectations name, else the first that opened an incident. */
+function playbookOf(loaded: LoadedScenario): string | undefined {
+  return loaded.scenario.expect.incidents[0]?.playbook;
+}
+
+export async function proveRun(loaded: LoadedScenario, run: number, baseSeed: number, chaosOpts: ChaosOptions): Promise<RunOutcome> {
+  const seed = runSeed(baseSeed, loaded.scenario.name, run);
+  const scenario = { ...loaded.scenario, runFor: loaded.scenario.runFor + DRAIN_MS };
+  let world: SimWorld | undefined;
+  let chaos: Chaos | undefined;
+  const empty = (): RunOutcome => ({
+    scenario: loaded.scenario.name, playbook: playbookOf(loaded) ?? 'other', run, seed,
+    figures: { duplicateActions: 0, boundViolations: 0, unended: 0, resumedActedTwice: 0, errors: 0 },
+    details: [], faults: { ThrottlingException: 0, InternalServerError: 0, ServiceUnavailable: 0, TimeoutError: 0, TimeoutAfterEffect: 0, slow: 0, partial: 0 },
+    deliveries: { duplicate: 0, 'concurrent-duplicate': 0, 'alarm-delayed': 0, 'ok-before-alarm': 0, flapping: 0 },
+    attempts: 0, retries: 0, kills: [], incidents: 0, decisions: {},
+  });
+  try {
+    const result = await runScenario({ ...loaded, scenario }, {
+      onWorld: (w) => {
+        world = w;
+        chaos = new Chaos(w, new KeyedRandom(seed), chaosOpts);
+      },
+      createHandler: (id, deps) => createPlaybookHandler(id, { ...deps, aws: { ...deps.aws, plugins: [...(deps.aws.plugins ?? []), chaos!.plugin] } }),
+    });
+    const startMs = Date.parse(result.startedAt);
+    const stats: ChaosStats = chaos!.stats;
+    const { details, ...figures } = checkRun(world!, result, loaded.config, stats.kills, startMs + scenario.runFor);
+    const decisions: Record<string, number> = {};
+    for (const i of result.incidents) {
+      const k = i.decision ? `${i.decision.kind}` : 'none';
+      decisions[k] = (decisions[k] ?? 0) + 1;
+    }
+    const out = empty();
+    return {
+      ...out,
+      playbook: playbookOf(loaded) ?? result.incidents[0]?.playbook ?? 'other',
+      figures: { ...figures, errors: 0 },
+      details,
+      faults: { ...stats.faults },
+      deliveries: { ...stats.deliveries },
+      attempts: stats.attempts,
+      retries: stats.retries,
+      kills: stats.kills.map((k) => ({
+        invocationId: k.invocationId,
+        at: `${k.service}:${k.operation}`,
+        mode: k.plan.mode,
+        phase: k.plan.phase,
+        resumed: world!.record.invocations.some((i) => i.source === `proof:redelivery-of:${k.invocationId}` && i.endedAtMs !== undefined && !i.error),
+      })),
+      incidents: result.incidents.length,
+      decisions,
+    };
+  } catch (e) {
+    const out = empty();
+    out.figures.errors = 1;
+    out.details.push(`error: the drill broke: ${(e as Error).name}: ${(e as Error).message}`);
+    if (chaos) Object.assign(out, { faults: { ...chaos.stats.faults }, deliveries: { ...chaos.stats.deliveries }, attempts: chaos.stats.attempts });
+    return out;
+  }
+}
+
+function emptyTotals(): ProofTotals {
+  return {
+    drills: 0,
+    figures: { duplicateActions: 0, boundViolations: 0, unended: 0, resumedActedTwice: 0, errors: 0 },
+    faults: { ThrottlingException: 0, InternalServerError: 0, ServiceUnavailable: 0, TimeoutError: 0, TimeoutAfterEffect: 0, slow: 0, partial: 0 },
+    deliveries: { duplicate: 0, 'concurrent-duplicate': 0, 'alarm-delayed': 0, 'ok-before-alarm': 0, flapping: 0 },
+    attempts: 0, retries: 0, kills: 0, resumed: 0, incidents: 0, decisions: {},
+  };
+}
+
+function add(t: ProofTotals, r: RunOutcome): void {
+  t.drills++;
+  for (const g of GOALS) t.figures[g] += r.figures[g];
+  for (const [k, v] of Object.entries(r.faults)) t.faults[k as FaultKind] += v;
+  for (const [k, v] of Object.entries(r.deliveries)) t.deliveries[k as DeliveryKind] += v;
+  t.attempts += r.attempts;
+  t.retries += r.retries;
+  t.kills += r.kills.length;
+  t.resumed += r.kills.filter((k) => k.resumed).length;
+  t.incidents += r.incidents;
+  for (const [k, v] of Object.entries(r.decisions)) t.decisions[k] = (t.decisions[k] ?? 0) + v;
+}
+
+export async function runProof(opts: ProofOptions): Promise<ProofReport> {
+  const chaos = { ...DEFAULT_CHAOS, ...(opts.chaos ?? {}) };
+  const files = await listScenarioFiles(opts.dir);
+  const loaded: LoadedScenario[] = [];
+  for (const f of files) {
+    const l = await loadScenario(f);
+    if (!opts.scenarios?.length || opts.scenarios.includes(l.scenario.name)) loaded.push(l);
+  }
+  if (opts.scenarios?.length) {
+    const missing = opts.scenarios.filter((s) => !loaded.some((l) => l.scenario.name === s));
+    if (missing.length > 0) throw new Error(`unknown scenario(s): ${missing.join(', ')} (known: ${files.map((f) => f.split('/').pop()).join(', ')})`);
+  }
+  const runs: RunOutcome[] = [];
+  const byPlaybook: Record<string, ProofTotals> = {};
+  const overall = emptyTotals();
+  for (const l of loaded) {
+    for (let i = 0; i < opts.runs; i++) {
+      const r = await proveRun(l, i, opts.seed, chaos);
+      runs.push(r);
+      add((byPlaybook[r.playbook] ??= emptyTotals()), r);
+      add(overall, r);
+      opts.onRun?.(r);
+    }
+  }
+  return {
+    seed: opts.seed,
+    runsPerScenario: opts.runs,
+    chaos,
+    scenarios: loaded.map((l) => l.scenario.name),
+    byPlaybook,
+    overall,
+    runs,
+    passed: GOALS.every((g) => overall.figures[g] === 0),
+  };
+}
