@@ -95,7 +95,7 @@ export function wildcardAcknowledgements(
     const id = 'AwsSolutions-IAM5[Resource::*]';
     out.set(id, {
       id,
-      reason: `Only ${[...new Set(onStar)].sort().join(', ')} use "*": CloudWatch has no resource-level permissions for reading metrics.`,
+      reason: `Only ${[...new Set(onStar)].sort().join(', ')} use "*": IAM has no resource-level permissions for these read actions.`,
     });
   }
   for (const resource of statements.flatMap((s) => s.resources)) {

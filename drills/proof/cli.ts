@@ -4,7 +4,8 @@ import { parseArgs } from 'node:util';
 import { GOALS, runProof, type ProofReport, type ProofTotals } from './proof';
 
 /**
- * `npm run proof [-- --runs 40 --seed 1 --scenario job-crashed --out proof-results/proof.json]`
+ * `npm run proof [-- --runs 40 --seed 1 --scenario job-crashed --run 22 --out proof-results/proof.json]`
+ * (`--run N` replays only run N of each scenario: the run a failure line names.)
  * Prints a table per playbook and overall, writes the JSON report, and exits 1 when any goal
  * figure is not 0 (2 when the proof could not start).
  */
@@ -42,6 +43,8 @@ async function main(): Promise<number> {
       scenario: { type: 'string', multiple: true },
       out: { type: 'string', default: 'proof-results/proof.json' },
       quiet: { type: 'boolean', default: false },
+      run: { type: 'string' },
+      details: { type: 'boolean', default: false },
     },
   });
   const runs = Number(values.runs);
@@ -54,6 +57,7 @@ async function main(): Promise<number> {
     runs,
     seed,
     scenarios: values.scenario ?? [],
+    ...(values.run !== undefined ? { onlyRun: Number(values.run) } : {}),
     onRun: (r) => {
       n++;
       const bad = Object.values(r.figures).some((v) => v > 0);

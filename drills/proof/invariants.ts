@@ -34,6 +34,7 @@ export interface RunFigures {
   details: string[];
 }
 
+const REPEATABLE_S3 = new Set(['CopyObject', 'PutObject', 'DeleteObject', 'DeleteObjects']);
 const TOKEN_FIELDS = new Set(['clientToken', 'ClientToken', 'CurrentDeliveryStreamVersionId', 'idempotencyToken']);
 
 function targetOf(c: CallRecord): string {
@@ -67,6 +68,8 @@ export function checkRun(world: SimWorld, result: DrillResult, config: Streamfix
       if (!id || seenRuns.has(id)) continue;
       seenRuns.add(id);
     }
+    // Writing the same object, copying the same source to the same key or deleting the same key again changes nothing.
+    if (c.service === 's3' && REPEATABLE_S3.has(c.operation)) continue;
     const fn = c.functionName ?? '';
     const incident = incidentOf.get(c.invocationId);
     if (!incident) {

@@ -28,6 +28,8 @@ export interface ProofOptions {
   /** Scenario names to run (all when empty). */
   scenarios?: string[];
   dir?: string;
+  /** Only this run index of each scenario (to reproduce one run of a report). */
+  onlyRun?: number;
   chaos?: Partial<ChaosOptions>;
   /** Called after each run (progress). */
   onRun?: (r: RunOutcome) => void;
@@ -179,6 +181,7 @@ export async function runProof(opts: ProofOptions): Promise<ProofReport> {
   const overall = emptyTotals();
   for (const l of loaded) {
     for (let i = 0; i < opts.runs; i++) {
+      if (opts.onlyRun !== undefined && i !== opts.onlyRun) continue;
       const r = await proveRun(l, i, opts.seed, chaos);
       runs.push(r);
       add((byPlaybook[r.playbook] ??= emptyTotals()), r);

@@ -11,8 +11,9 @@ import { createOperationHandler } from '../operations/runtime';
 import type { Operation } from '../operations/types';
 
 /**
- * An operation function reads only the ledger table from its environment; the escalation and
- * scheduling variables of playbook functions are not set for it.
+ * An operation function reads only the ledger table from its environment (the stack sets the
+ * same variables as for playbooks; an operation never uses the escalation or scheduling ones,
+ * and its role has no permission for them).
  */
 export function operationRuntimeEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv {
   const tableName = env[ENV_VARS.tableName];

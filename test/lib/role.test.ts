@@ -120,7 +120,13 @@ describe('Stack: function roles', () => {
       }
       expect(actual.has('dynamodb:DeleteItem')).toBe(false);
       expect(actual.get('iam:PassRole')).toBeUndefined();
-      expect(allResources(actual)).not.toContain('*');
+    });
+
+    it('uses "*" only for actions without resource-level permissions', () => {
+      const { actual } = operation(id);
+      for (const [action, resources] of actual) {
+        if (resources.has('*')) expect(NO_RESOURCE_LEVEL_ACTIONS.has(action), action).toBe(true);
+      }
     });
   });
 
