@@ -107,6 +107,9 @@ export async function proveRun(loaded: LoadedScenario, run: number, baseSeed: nu
     const startMs = Date.parse(result.startedAt);
     const stats: ChaosStats = chaos!.stats;
     const { details, ...figures } = checkRun(world!, result, loaded.config, stats.kills, startMs + scenario.runFor);
+    if (details.length > 0 && process.env.PROOF_DEBUG === '1') {
+      process.stderr.write(`${loaded.scenario.name}#${run} seed ${seed}\n${result.timeline.map((l) => `  ${l.at} ${l.kind} ${l.text}`).join('\n')}\n`);
+    }
     const decisions: Record<string, number> = {};
     for (const i of result.incidents) {
       const k = i.decision ? `${i.decision.kind}` : 'none';

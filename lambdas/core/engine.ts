@@ -59,11 +59,21 @@ export class Engine {
     const controller = new AbortController();
     const abort = signal ?? controller.signal;
     let result: InvocationResult = { outcome: 'processed' };
-    for (const pipelineName of pipelines) {
-      const pipeline = this.deps.config.pipelines[pipelineName]!;
-      const settings = (pipeline.playbooks as Record<string, PlaybookSettings>)[this.deps.playbook.manifest.id]!;
-      const r = await this.incident(pipelineName, pipeline, settings, trigger, deliveryKey, claim.kind === 'resume', abort, ctx);
-      result = { outcome: 'processed', incidentId: r.incidentId, decision: { kind: r.decision.kind, reason: r.decision.reason, summary: r.decision.summary } };
+    try {
+      for (const pipelineName of pipelines) {
+        const pipeline = this.deps.config.pipelines[pipelineName]!;
+        const settings = (pipeline.playbooks as Record<string, PlaybookSettings>)[this.deps.playbook.manifest.id]!;
+        const r = await this.incident(pipelineName, pipeline, settings, trigger, deliveryKey, claim.kind === 'resume', abort, ctx);
+        result = { outcome: 'processed', incidentId: r.incidentId, decision: { kind: r.decision.kind, reason: r.decision.reason, summary: r.decision.summary } };
+      }
+    } catch (e) {
+      // Lambda retries a failed invocation (and keeps it on the dead-letter queue when every
+      // retry failed): release the claim so that retry resumes the incident instead of being
+      // discarded as a copy of a delivery still in progress.
+      logger.error('invocation failed; its retry will resume it', { error: e as Error, dedupeKey: trigger.dedupeKey });
+      metrics.addMetric('FailedInvocations', MetricUnit.Count, 1);
+      await ledger.releaseDelivery(deliveryKey, owner).catch((err: unknown) => logger.error('could not release the delivery claim', { error: err as Error }));
+      throw e;
     }
     await ledger.finishDelivery(deliveryKey, owner, clock.now(), result.decision?.reason ?? 'processed');
     return result;
@@ -88,16 +98,18 @@ export class Engine {
     if (trigger.kind === 'follow-up') {
       const found = await ledger.getIncident(trigger.incidentId);
       const expected = found?.pendingFollowUp;
+      // A redelivered follow-up whose first worker died while acting resumes those actions.
+      const resumingActions = resume && found?.status === 'acting';
       const stale =
         !found || TERMINAL.has(found.status) ||
         found.status !== (trigger.purpose === 'verify' ? 'verifying' : 'rechecking') ||
         (expected !== undefined && (expected.purpose !== trigger.purpose || expected.attempt !== trigger.attempt));
-      if (stale) {
+      if (stale && !resumingActions) {
         const d = ignore(EngineReason.INCIDENT_CLOSED, `follow-up ${trigger.purpose} #${trigger.attempt} is stale (incident ${found?.status ?? 'gone'}${expected ? `, waiting for ${expected.purpose} #${expected.attempt}` : ''}); nothing to do`);
         if (found) await ledger.appendTimeline(found.incidentId, now, 'note', d.summary);
         return { incidentId: trigger.incidentId, decision: d };
       }
-      inc = found;
+      inc = found!;
     } else {
       const { incident, created } = await ledger.openOrJoinIncident(pipelineName, playbook.manifest.id, trigger, now);
       inc = incident;

@@ -79,6 +79,22 @@ export class Ledger {
     await this.store.update(`DELIVERY#${key}`, '-', { incidentId });
   }
 
+  /**
+   * The worker failed (an error it could not record as a decision): end its lease now, so the
+   * retry Lambda makes of this invocation resumes at once instead of being taken for a copy.
+   */
+  async releaseDelivery(key: string, owner: string): Promise<void> {
+    try {
+      await this.store.update(`DELIVERY#${key}`, '-', { leaseUntil: 0 }, {
+        expression: '#o = :owner AND #s = :inprog',
+        names: { '#o': 'owner', '#s': 'status' },
+        values: { ':owner': owner, ':inprog': 'in-progress' },
+      });
+    } catch (e) {
+      if (!(e instanceof ConflictError)) throw e;
+    }
+  }
+
   async finishDelivery(key: string, owner: string, nowMs: number, outcome: string): Promise<void> {
     try {
       await this.store.update(`DELIVERY#${key}`, '-', { status: 'done', finishedAt: nowMs, outcome }, {
