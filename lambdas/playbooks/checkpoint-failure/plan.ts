@@ -1,7 +1,7 @@
 import { backupUriFor } from '../../analysis/checkpoint';
 import { escalate, fix, ignore, type Decision, type Evidence } from '../../core/decision';
 import { ACTIVE_STATES, jobResource } from '../job-failed/diagnose';
-import { restartToken, START_JOB_RUN } from '../job-failed/plan';
+import { restartAction } from '../job-failed/plan';
 import type { PlanInput } from '../types';
 import { missing } from './access';
 import { classifyText, isCheckpointFailure, type TextClass } from './classify';
@@ -179,7 +179,6 @@ export function planCheckpointFailure(input: PlanInput<CheckpointFailureSettings
   const t = verdict.target;
   const resumeBatch = t.rerun ? t.batchId : t.batchId + 1;
   const runActive = ACTIVE_STATES.includes(r.state) || e.activeRuns.length > 0;
-  const tags = { ...(r.tags ?? {}), 'streamfix:incident': incidentId.slice(0, 256), 'streamfix:restart-of': r.jobRunId };
   return fix(
     CheckpointReason.LAST_BATCH_CORRUPT,
     `batch ${verdict.badBatch} of ${job.checkpoint} is corrupt (${describeProblems(verdict.problems)}); back up, ${runActive ? 'stop the job, ' : ''}roll back to ${t.rerun ? `batch ${t.batchId}` : `after batch ${t.batchId}`}, restart`,
@@ -203,23 +202,7 @@ export function planCheckpointFailure(input: PlanInput<CheckpointFailureSettings
         description: `roll ${job.checkpoint} back ${t.rerun ? `to batch ${t.batchId} (re-run it)` : `to after batch ${t.batchId}`}: remove batch ${verdict.badBatch}'s files, each checked against the backup`,
         params: { checkpoint: job.checkpoint, backup, batchId: t.batchId, rerun: t.rerun, expectLatestBatch: verdict.badBatch },
       },
-      {
-        type: START_JOB_RUN,
-        resource: jobResource(job.applicationId, job.jobName),
-        description: `StartJobRun ${job.jobName} from the rolled-back checkpoint with the configuration of ${r.jobRunId}`,
-        params: {
-          applicationId: job.applicationId,
-          clientToken: restartToken(incidentId, r.jobRunId),
-          executionRoleArn: r.executionRoleArn,
-          name: r.name,
-          mode: 'STREAMING',
-          jobDriver: r.jobDriver,
-          ...(r.configurationOverrides ? { configurationOverrides: r.configurationOverrides } : {}),
-          ...(r.retryPolicy ? { retryPolicy: r.retryPolicy } : {}),
-          ...(r.executionTimeoutMinutes !== undefined ? { executionTimeoutMinutes: r.executionTimeoutMinutes } : {}),
-          tags,
-        },
-      },
+      restartAction(job, r, incidentId, `StartJobRun ${job.jobName} from the rolled-back checkpoint with the configuration of ${r.jobRunId}`),
     ],
   );
 }

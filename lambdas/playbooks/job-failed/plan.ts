@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { escalate, fix, ignore, recheck, type Decision, type Evidence } from '../../core/decision';
+import { escalate, fix, ignore, recheck, type Decision, type Evidence, type PlannedAction } from '../../core/decision';
+import type { JobRunView } from '../../adapters/emr-serverless';
+import type { PipelineConfig } from '../../config/schema';
 import { isCheckpointFailure } from '../checkpoint-failure/classify';
 import type { PlanInput } from '../types';
 import { ACTIVE_STATES, jobResource, type JobFailedEvidence } from './diagnose';
@@ -142,24 +144,33 @@ export function planJobFailed(input: PlanInput<JobFailedSettings, JobFailedEvide
       command,
     });
   }
-  const tags = { ...(r.tags ?? {}), 'streamfix:incident': incidentId.slice(0, 256), 'streamfix:restart-of': r.jobRunId };
   return fix(JobFailedReason.RESTARTABLE, `restart ${job.jobName} from its checkpoint (run ${r.jobRunId} ${r.state}${r.stateDetails ? `: ${r.stateDetails}` : ''})`, ev, [
-    {
-      type: START_JOB_RUN,
-      resource: jobResource(job.applicationId, job.jobName),
-      description: `StartJobRun ${job.jobName} on ${job.applicationId} with the driver and configuration of ${r.jobRunId}`,
-      params: {
-        applicationId: job.applicationId,
-        clientToken: restartToken(incidentId, r.jobRunId),
-        executionRoleArn: r.executionRoleArn,
-        name: r.name,
-        mode: 'STREAMING',
-        jobDriver: r.jobDriver,
-        ...(r.configurationOverrides ? { configurationOverrides: r.configurationOverrides } : {}),
-        ...(r.retryPolicy ? { retryPolicy: r.retryPolicy } : {}),
-        ...(r.executionTimeoutMinutes !== undefined ? { executionTimeoutMinutes: r.executionTimeoutMinutes } : {}),
-        tags,
-      },
-    },
+    restartAction(job, r, incidentId, `StartJobRun ${job.jobName} on ${job.applicationId} with the driver and configuration of ${r.jobRunId}`),
   ]);
+}
+
+/**
+ * The restart every playbook uses: one StartJobRun of the configured job with the old run's
+ * driver, configuration and role, tagged with the incident, and a clientToken derived from the
+ * incident and the old run (a retry cannot start a second run).
+ */
+export function restartAction(job: PipelineConfig['job'], r: JobRunView, incidentId: string, description: string): PlannedAction {
+  const tags = { ...(r.tags ?? {}), 'streamfix:incident': incidentId.slice(0, 256), 'streamfix:restart-of': r.jobRunId };
+  return {
+    type: START_JOB_RUN,
+    resource: jobResource(job.applicationId, job.jobName),
+    description,
+    params: {
+      applicationId: job.applicationId,
+      clientToken: restartToken(incidentId, r.jobRunId),
+      executionRoleArn: r.executionRoleArn,
+      name: r.name,
+      mode: 'STREAMING',
+      jobDriver: r.jobDriver,
+      ...(r.configurationOverrides ? { configurationOverrides: r.configurationOverrides } : {}),
+      ...(r.retryPolicy ? { retryPolicy: r.retryPolicy } : {}),
+      ...(r.executionTimeoutMinutes !== undefined ? { executionTimeoutMinutes: r.executionTimeoutMinutes } : {}),
+      tags,
+    },
+  };
 }
