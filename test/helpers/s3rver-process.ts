@@ -8,10 +8,16 @@ import type { AwsClientOptions } from '../../lambdas/adapters/clients';
 /**
  * s3rver (a real S3 protocol peer on loopback) in a child process started and stopped by the
  * test, with the legacy OpenSSL provider its paging needs. Returns client options for it.
+ * `serialDeletes`: DeleteObjects removes a request's keys one after the other (see
+ * s3rver-child.mjs), which checkpoint resets and restores need since they empty directories.
  */
-export async function startS3rver(buckets: string[]): Promise<{ endpoint: string; aws: AwsClientOptions; close(): Promise<void> }> {
+export async function startS3rver(
+  buckets: string[],
+  opts: { serialDeletes?: boolean } = {},
+): Promise<{ endpoint: string; aws: AwsClientOptions; close(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 's3rver-'));
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./s3rver-child.mjs', import.meta.url)), dir, JSON.stringify(buckets)], {
+  const args = [fileURLToPath(new URL('./s3rver-child.mjs', import.meta.url)), dir, JSON.stringify(buckets), ...(opts.serialDeletes ? ['serial'] : [])];
+  const child = spawn(process.execPath, args, {
     env: { ...process.env, NODE_OPTIONS: '--openssl-legacy-provider' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
