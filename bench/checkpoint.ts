@@ -13,10 +13,7 @@
  * keys, GetObject and HeadObject from memory and counts requests; its optional delay per request
  * models S3's round trip (requests of one shard are sequential, shards run in parallel).
  */
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { startS3rver } from '../test/helpers/s3rver-process';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { S3Adapter } from '../lambdas/adapters/s3';
@@ -78,24 +75,13 @@ async function memoryFigures(latencyMs: number, runs: number): Promise<Checkpoin
   return out;
 }
 
-/** s3rver in a child process (legacy OpenSSL provider for its continuation tokens). */
+/** s3rver in a child process (the tests' launcher: legacy OpenSSL provider, serial deletes). */
 async function withS3rver<T>(fn: (s3: S3Adapter) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(join(tmpdir(), 's3rver-bench-'));
-  const child = spawn(process.execPath, [fileURLToPath(new URL('../test/helpers/s3rver-serial-child.mjs', import.meta.url)), dir, JSON.stringify([BUCKET])], {
-    env: { ...process.env, NODE_OPTIONS: '--openssl-legacy-provider' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const server = await startS3rver([BUCKET], { serialDeletes: true });
   try {
-    const port = await new Promise<number>((resolve, reject) => {
-      child.stdout!.once('data', (d: Buffer) => resolve((JSON.parse(d.toString().split('\n')[0]!) as { port: number }).port));
-      child.once('exit', (code) => reject(new Error(`s3rver exited with ${code}`)));
-    });
-    return await fn(S3Adapter.fromOptions({ region: 'eu-west-1', endpoints: { s3: `http://127.0.0.1:${port}` }, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } }));
+    return await fn(S3Adapter.fromOptions({ ...server.aws, maxAttempts: 3 }));
   } finally {
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
-    await rm(dir, { recursive: true, force: true });
+    await server.close();
   }
 }
 
