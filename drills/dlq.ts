@@ -51,16 +51,19 @@ export function registerOperations(
   const arns = new Map<string, string>();
   for (const op of drillOperations(world, config)) {
     const name = operationFunctionName(config.name, op.manifest.id);
-    const handle = createOperationHandler(op, { config, env: deps.env, aws: deps.aws, clock: deps.clock, logger: deps.logger(name), metrics: deps.metrics });
+    const logger = deps.logger(name);
     world.lambda.register({
       name,
       arn: arnOf(name),
       timeoutMs: op.manifest.timeoutSeconds * 1_000,
-      handler: async (event, context) => {
-        const r = await handle(event, context);
-        // What the operator sees: the outcome line, in the drill's timeline.
-        world.record.event(world.clock.now(), 'note', `${name} → ${r.outcome}: ${r.summary}`);
-        return r;
+      container: () => {
+        const handle = createOperationHandler(op, { config, env: deps.env, aws: deps.aws, clock: deps.clock, logger, metrics: deps.metrics });
+        return async (event, context) => {
+          const r = await handle(event, context);
+          // What the operator sees: the outcome line, in the drill's timeline.
+          world.record.event(world.clock.now(), 'note', `${name} → ${r.outcome}: ${r.summary}`);
+          return r;
+        };
       },
     });
     arns.set(op.manifest.id, arnOf(name));

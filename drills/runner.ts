@@ -91,18 +91,20 @@ export async function runScenario(loaded: LoadedScenario, opts: DrillOptions = {
         },
         { serviceName: w.playbook, logLevel: 'INFO' },
       );
-      const metrics = new DrillMetrics(emfToCloudWatch(world), { namespace: env.metricsNamespace, serviceName: w.playbook });
-      const handler = create(w.playbook, { config, env, aws, clock: world.clock, fetch: world.fetch, logger, metrics });
       world.lambda.register({
         name,
         arn: arnOf(w.playbook),
         timeoutMs: FUNCTION_TIMEOUT_MS,
-        handler: async (event, context) => {
-          try {
-            return await handler(event, context);
-          } finally {
-            metrics.publishStoredMetrics();
-          }
+        container: () => {
+          const metrics = new DrillMetrics(emfToCloudWatch(world), { namespace: env.metricsNamespace, serviceName: w.playbook });
+          const handler = create(w.playbook, { config, env, aws, clock: world.clock, fetch: world.fetch, logger, metrics });
+          return async (event, context) => {
+            try {
+              return await handler(event, context);
+            } finally {
+              metrics.publishStoredMetrics();
+            }
+          };
         },
       });
       for (const a of w.alarms) world.cloudwatch.addAlarm(a);

@@ -15,7 +15,8 @@ import { isCorrective, type KillRecord } from './chaos';
  * - duplicateActions: per incident, a corrective call with the same target (same operation and
  *   input, idempotency tokens and version preconditions aside) that took effect more often than
  *   the incident has fix decisions; a StartJobRun takes effect when it creates a run (a
- *   clientToken replay returns the existing one). A corrective call that no incident owns counts too.
+ *   clientToken replay returns the existing one), a CancelJobRun once per run (the run is already
+ *   CANCELLING after it). A corrective call that no incident owns counts too.
  * - boundViolations: the referee's guardrail violations, plus every recorded action whose
  *   parameters break its playbook's bounds for the pipeline's settings.
  * - unended: incidents left `open`/`acting`, incidents `verifying`/`rechecking` with no
@@ -50,6 +51,19 @@ export function checkRun(world: SimWorld, result: DrillResult, config: Streamfix
     const id = (inv.result as { incidentId?: unknown } | undefined)?.incidentId;
     if (typeof id === 'string') incidentOf.set(inv.invocationId, id);
   }
+  // A failed invocation belongs to the incident its Lambda retry (same event, next attempt) worked on.
+  const invocations = world.record.invocations;
+  const viaRetry = (inv: (typeof invocations)[number], depth = 0): string | undefined => {
+    const own = incidentOf.get(inv.invocationId);
+    if (own || depth > 3) return own;
+    const next = invocations.find((i) => i.functionName === inv.functionName && i.source === inv.source && i.payload === inv.payload && i.attempt === inv.attempt + 1);
+    return next ? viaRetry(next, depth + 1) : undefined;
+  };
+  for (const inv of invocations) {
+    const id = viaRetry(inv);
+    if (id) incidentOf.set(inv.invocationId, id);
+  }
+
   // A killed invocation belongs to the incident its redelivery worked on.
   for (const k of kills) {
     const redelivery = world.record.invocations.find((i) => i.source === `proof:redelivery-of:${k.invocationId}`);
@@ -59,6 +73,7 @@ export function checkRun(world: SimWorld, result: DrillResult, config: Streamfix
 
   // Effective corrective calls, by incident and target.
   const seenRuns = new Set<string>();
+  const seenCancels = new Set<string>();
   const effective = new Map<string, Map<string, number>>();
   let unowned = 0;
   for (const c of world.record.calls) {
@@ -67,6 +82,12 @@ export function checkRun(world: SimWorld, result: DrillResult, config: Streamfix
       const id = (c.output as { jobRunId?: string } | undefined)?.jobRunId;
       if (!id || seenRuns.has(id)) continue;
       seenRuns.add(id);
+    }
+    // A run is cancelled once: cancelling it again while CANCELLING changes nothing (and after, is refused).
+    if (c.operation === 'CancelJobRun') {
+      const id = (c.input as { jobRunId?: string } | undefined)?.jobRunId;
+      if (!id || seenCancels.has(id)) continue;
+      seenCancels.add(id);
     }
     // Writing the same object, copying the same source to the same key or deleting the same key again changes nothing.
     if (c.service === 's3' && REPEATABLE_S3.has(c.operation)) continue;

@@ -139,6 +139,10 @@ export async function proveRun(loaded: LoadedScenario, run: number, baseSeed: nu
     const out = empty();
     out.figures.errors = 1;
     out.details.push(`error: the drill broke: ${(e as Error).name}: ${(e as Error).message}`);
+    if (world && process.env.PROOF_DEBUG === '1') {
+      const rec = world.record;
+      process.stderr.write(`${loaded.scenario.name}#${run} seed ${seed} broke; last calls:\n${rec.calls.slice(-20).map((c) => `  ${new Date(c.atMs).toISOString()} ${c.invocationId ?? '-'} ${c.service}:${c.operation}${c.error ? ` ✗ ${c.error.name}` : ''}`).join('\n')}\n`);
+    }
     if (chaos) Object.assign(out, { faults: { ...chaos.stats.faults }, deliveries: { ...chaos.stats.deliveries }, attempts: chaos.stats.attempts });
     return out;
   }

@@ -6,6 +6,11 @@ import type { SimContext } from './context';
  * and Scheduler targets): an invocation that throws is retried twice, after one and then two
  * minutes. Each invocation runs in its own frame of the simulated clock, so every AWS call it
  * makes is attributed to it.
+ *
+ * Like Lambda, a container serves one invocation at a time: concurrent invocations run in
+ * separate containers (each built by `container()`, with its own module state such as cached
+ * secrets), and a container is reused once its invocation has ended. A killed invocation never
+ * gives its container back.
  */
 
 export type FunctionHandler = (event: unknown, context: InvocationContext) => Promise<unknown>;
@@ -13,7 +18,8 @@ export type FunctionHandler = (event: unknown, context: InvocationContext) => Pr
 export interface SimFunction {
   name: string;
   arn: string;
-  handler: FunctionHandler;
+  /** Builds one container's handler (a cold start). */
+  container: () => FunctionHandler;
   /** The function's timeout, reported through getRemainingTimeInMillis. */
   timeoutMs: number;
 }
@@ -22,7 +28,10 @@ export const ASYNC_RETRY_DELAYS_MS = [60_000, 120_000] as const;
 
 export class SimLambda {
   private readonly functions = new Map<string, SimFunction>();
+  private readonly idle = new Map<string, FunctionHandler[]>();
   private count = 0;
+  /** Containers built, by function name. */
+  readonly coldStarts = new Map<string, number>();
 
   constructor(private readonly ctx: SimContext) {}
 
@@ -57,8 +66,17 @@ export class SimLambda {
       getRemainingTimeInMillis: () => Math.max(0, fn.timeoutMs - (clock.now() - startedAtMs)),
     };
     const frame = { invocationId, functionName: fn.name, functionArn: fn.arn, startedAtMs, calls: 0 };
+    const pool = this.idle.get(fn.arn) ?? [];
+    this.idle.set(fn.arn, pool);
+    let handler = pool.pop();
+    if (!handler) {
+      handler = fn.container();
+      this.coldStarts.set(fn.name, (this.coldStarts.get(fn.name) ?? 0) + 1);
+    }
+    const release = () => pool.push(handler);
     clock
-      .track(frame, () => fn.handler(structuredClone(payload), context))
+      .track(frame, () => handler(structuredClone(payload), context))
+      .finally(release)
       .then(
         (result) => {
           rec.endedAtMs = clock.now();

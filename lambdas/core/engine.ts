@@ -63,7 +63,7 @@ export class Engine {
       for (const pipelineName of pipelines) {
         const pipeline = this.deps.config.pipelines[pipelineName]!;
         const settings = (pipeline.playbooks as Record<string, PlaybookSettings>)[this.deps.playbook.manifest.id]!;
-        const r = await this.incident(pipelineName, pipeline, settings, trigger, deliveryKey, claim.kind === 'resume', abort, ctx);
+        const r = await this.incident(pipelineName, pipeline, settings, trigger, deliveryKey, claim.kind === 'resume', abort, ctx, owner);
         result = { outcome: 'processed', incidentId: r.incidentId, decision: { kind: r.decision.kind, reason: r.decision.reason, summary: r.decision.summary } };
       }
     } catch (e) {
@@ -88,6 +88,7 @@ export class Engine {
     resume: boolean,
     signal: AbortSignal,
     invocation: InvocationContext,
+    owner: string,
   ): Promise<{ incidentId: string; decision: Decision }> {
     const { ledger, clock, logger, playbook } = this.deps;
     const now = clock.now();
@@ -103,7 +104,8 @@ export class Engine {
       const stale =
         !found || TERMINAL.has(found.status) ||
         found.status !== (trigger.purpose === 'verify' ? 'verifying' : 'rechecking') ||
-        (expected !== undefined && (expected.purpose !== trigger.purpose || expected.attempt !== trigger.attempt));
+        (expected !== undefined &&
+          (expected.purpose !== trigger.purpose || expected.attempt !== trigger.attempt || (expected.token !== undefined && expected.token !== trigger.token)));
       if (stale && !resumingActions) {
         const d = ignore(EngineReason.INCIDENT_CLOSED, `follow-up ${trigger.purpose} #${trigger.attempt} is stale (incident ${found?.status ?? 'gone'}${expected ? `, waiting for ${expected.purpose} #${expected.attempt}` : ''}); nothing to do`);
         if (found) await ledger.appendTimeline(found.incidentId, now, 'note', d.summary);
@@ -132,7 +134,7 @@ export class Engine {
     await ledger.appendTimeline(inc.incidentId, now, 'trigger', describeTrigger(trigger), { dedupeKey: trigger.dedupeKey, resume });
 
     const ctx = this.playbookContext(pipelineName, pipeline, settings, inc.incidentId, signal, invocation);
-    const run = { inc, ctx, settings, trigger };
+    const run = { inc, ctx, settings, trigger, token: owner };
 
     // A worker died while acting on this incident: finish its actions, do not plan again.
     if (resume && inc.status === 'acting' && inc.decision?.kind === 'fix') {

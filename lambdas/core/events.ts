@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidInputError } from './errors';
 import type {
   AlarmMetricRef,
@@ -35,6 +35,7 @@ export interface FollowUpPayload {
   pipeline: string;
   playbook: string;
   attempt: number;
+  token?: string;
 }
 
 type Issue = { field: string; message: string };
@@ -254,6 +255,7 @@ const followUpSchema = z.looseObject({
     .number({ error: expected('an attempt number (a whole number ≥ 1)') })
     .int({ error: expected('an attempt number (a whole number ≥ 1)') })
     .min(1, { error: expected('an attempt number (a whole number ≥ 1)') }),
+  token: z.string({ error: expected('a scheduling token (a string)') }).regex(/^[A-Za-z0-9-]{1,64}$/, { error: expected('a scheduling token (1–64 letters, digits or dashes)') }).optional(),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -319,8 +321,8 @@ export const alarmDedupeKey = (alarmName: string, state: AlarmStateValue, stateT
 export const jobRunDedupeKey = (applicationId: string, jobRunId: string, state: string): string =>
   `job-run:${applicationId}:${jobRunId}:${state}`;
 
-export const followUpDedupeKey = (incidentId: string, purpose: FollowUpTrigger['purpose'], attempt: number): string =>
-  `follow-up:${incidentId}:${purpose}:${attempt}`;
+export const followUpDedupeKey = (incidentId: string, purpose: FollowUpTrigger['purpose'], attempt: number, token?: string): string =>
+  `follow-up:${incidentId}:${purpose}:${attempt}${token ? `:${token}` : ''}`;
 
 function parseAlarm(raw: unknown): AlarmTrigger {
   const e = parseWith(alarmEventSchema, raw);
@@ -371,12 +373,13 @@ function parseFollowUp(raw: unknown): FollowUpTrigger {
   const p = parseWith(followUpSchema, raw);
   return {
     kind: 'follow-up',
-    dedupeKey: followUpDedupeKey(p.incidentId, p.purpose, p.attempt),
+    dedupeKey: followUpDedupeKey(p.incidentId, p.purpose, p.attempt, p.token),
     purpose: p.purpose,
     incidentId: p.incidentId,
     pipeline: p.pipeline,
     playbook: p.playbook,
     attempt: p.attempt,
+    ...(p.token !== undefined ? { token: p.token } : {}),
   };
 }
 
@@ -441,6 +444,7 @@ export function followUpPayload(t: Omit<FollowUpTrigger, 'kind' | 'dedupeKey'>):
     pipeline: t.pipeline,
     playbook: t.playbook,
     attempt: t.attempt,
+    ...(t.token !== undefined ? { token: t.token } : {}),
   };
 }
 

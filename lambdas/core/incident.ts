@@ -39,6 +39,8 @@ export interface Run {
   ctx: PlaybookContext;
   settings: PlaybookSettings;
   trigger: Trigger;
+  /** The invocation's request id: tells this worker's follow-ups from those of one that died. */
+  token: string;
 }
 
 type Outcome = Promise<{ incidentId: string; decision: Decision }>;
@@ -58,6 +60,9 @@ export class IncidentRunner {
     await this.record(run, decision);
     switch (decision.kind) {
       case 'ignore': {
+        // A recheck found nothing left to do: the situation settled on its own, so the incident
+        // ends here (its OK alarm may have been lost, or have come while a worker still held it).
+        if (run.trigger.kind === 'follow-up' && prevStatus === 'rechecking') return this.resolve(run.inc, decision.reason, decision.summary);
         // A late trigger on an incident already being verified or escalated changes nothing:
         // the timeline has the decision, the incident keeps its own.
         const keep = ['verifying', 'escalated', 'rechecking'].includes(prevStatus);
@@ -107,6 +112,8 @@ export class IncidentRunner {
     const owner = inc.incidentId;
     const resources = [...new Set(decision.actions.map((a) => a.resource))];
     const held: string[] = [];
+    // When the fix began: its first action's intent, also when a resumed worker finishes it later.
+    let startedAtMs: number | undefined;
     try {
       for (const r of resources) {
         const v = await guardrails.acquireLock(r, owner, clock.now(), LEASE_MS);
@@ -116,6 +123,7 @@ export class IncidentRunner {
       for (const [n, action] of decision.actions.entries()) {
         const i = base + n;
         let rec: ActionRecord | undefined = await ledger.getAction(inc.incidentId, i);
+        startedAtMs ??= rec?.startedAtMs;
         if (rec?.status === 'done') continue;
         const def = this.actions.get(action.type);
         if (!rec) {
@@ -134,6 +142,7 @@ export class IncidentRunner {
           }
           rec = await ledger.recordActionIntent(inc.incidentId, i, action, clock.now());
           if (!rec) throw new Error(`action ${i} of ${inc.incidentId} was claimed concurrently`);
+          startedAtMs ??= rec.startedAtMs;
         } else if (rec.status !== 'intent') {
           return await this.escalate(run, escalate(EngineReason.ACTION_FAILED, `action ${action.type} already ${rec.status}: ${rec.error ?? ''}`, decision.evidence, 'error', this.asRecommendation(decision)));
         }
@@ -155,7 +164,7 @@ export class IncidentRunner {
       }
       const now = clock.now();
       await guardrails.recordFix(inc.pipeline, inc.playbook, resources, run.settings, now);
-      run.inc.fixedAtMs = now;
+      run.inc.fixedAtMs = startedAtMs ?? now;
       // Numbered after any earlier follow-up of the incident: a superseded one then reads as stale.
       const attempt = Math.max(run.inc.verifyAttempts, run.inc.pendingFollowUp?.purpose === 'verify' ? run.inc.pendingFollowUp.attempt : 0) + 1;
       await this.followUp(run, 'verify', attempt, now + run.settings.verifyAfterSeconds * 1000);
@@ -278,10 +287,11 @@ export class IncidentRunner {
     const { inc } = run;
     const { env, config, scheduler, ledger, clock } = this.d;
     if (!this.d.functionArn) throw new Error('the function ARN is unknown: cannot schedule a follow-up');
-    const name = scheduleName([config.name, inc.incidentId, purpose, String(attempt)]);
-    const input = JSON.stringify(followUpPayload({ purpose, incidentId: inc.incidentId, pipeline: inc.pipeline, playbook: inc.playbook, attempt }));
+    const { token } = run;
+    const name = scheduleName([config.name, inc.incidentId, purpose, String(attempt), token]);
+    const input = JSON.stringify(followUpPayload({ purpose, incidentId: inc.incidentId, pipeline: inc.pipeline, playbook: inc.playbook, attempt, token }));
     const r = await scheduler.createOneTimeSchedule({ name, groupName: env.schedulerGroup, atMs, targetArn: this.d.functionArn, roleArn: env.schedulerRoleArn, input, clientToken: name });
-    inc.pendingFollowUp = { purpose, attempt };
+    inc.pendingFollowUp = { purpose, attempt, token };
     await ledger.appendTimeline(inc.incidentId, clock.now(), 'schedule', `${purpose} #${attempt} at ${new Date(atMs).toISOString()} (${r})`, { name, atMs });
   }
 

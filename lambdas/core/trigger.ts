@@ -54,6 +54,11 @@ export interface FollowUpTrigger {
   pipeline: string;
   playbook: string;
   attempt: number;
+  /**
+   * Which scheduling of this follow-up it is (the scheduling invocation's request id). A worker
+   * that died after scheduling is resumed by one that schedules again: only the newest counts.
+   */
+  token?: string;
 }
 
 export type Trigger = AlarmTrigger | JobRunTrigger | FollowUpTrigger;

@@ -43,7 +43,7 @@ export interface IncidentRecord {
   /** Ledger index of the current fix's first action: each fix of an incident gets its own indexes. */
   actionBase?: number;
   /** The one follow-up the incident waits for; any other (stale) follow-up is ignored. */
-  pendingFollowUp?: { purpose: 'verify' | 'recheck'; attempt: number };
+  pendingFollowUp?: { purpose: 'verify' | 'recheck'; attempt: number; token?: string };
   /** The last page sent: the same reason and severity again does not page again. */
   lastEscalation?: { reason: string; severity: Severity };
   /** Optimistic-concurrency version. */

@@ -159,6 +159,69 @@ describe('Class: Engine (job-failed, ledger on dynalite)', () => {
     });
   });
 
+  it('a recheck that finds nothing left to do ends the incident (its OK alarm may never come)', async () => {
+    // Prepare: the failed run is still CANCELLING, so the first look only schedules a recheck
+    const h = handler();
+    const ctx = { invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:streamfix-job-failed' };
+    emr.on(GetJobRunCommand).resolves({ jobRun: { ...failedRun, state: 'CANCELLING', stateDetails: 'Job run cancelled by user.' } as never });
+    const first = await h(failedEvent, { ...ctx, awsRequestId: 'a' });
+    const recheckInput = JSON.parse(scheduler.commandCalls(CreateScheduleCommand)[0]!.args[0].input.Target!.Input!);
+    // Act: a person's cancellation has completed when the recheck looks again
+    emr.on(GetJobRunCommand).resolves({ jobRun: { ...failedRun, state: 'CANCELLED', stateDetails: 'Job run cancelled by user.' } as never });
+    clock.advance(60_000);
+    const again = await h(recheckInput, { ...ctx, awsRequestId: 'b' });
+    // Assess
+    expect(first.decision).toMatchObject({ kind: 'recheck', reason: 'JOB_CANCELLING' });
+    expect(again.decision).toMatchObject({ kind: 'ignore', reason: 'JOB_CANCELLED_BY_PERSON' });
+    expect(emr.commandCalls(StartJobRunCommand)).toHaveLength(0);
+    const inc = await Ledger.fromOptions(db.aws, db.tableName).getIncident(first.incidentId!);
+    expect(inc).toMatchObject({ status: 'resolved', closedAtMs: T0 + 60_000 });
+  });
+
+  it('a fix finished by the retry of a failed invocation is dated from its action, not from the retry', async () => {
+    // Prepare: the restart succeeds, then scheduling its verification fails for good
+    const h = handler();
+    const ctx = { invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:streamfix-job-failed' };
+    scheduler.on(CreateScheduleCommand).rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ValidationException', $fault: 'client', $metadata: { httpStatusCode: 400 } })).resolves({ ScheduleArn: 'arn' });
+    await expect(h(failedEvent, { ...ctx, awsRequestId: 'a' })).rejects.toThrow();
+    // Act: Lambda retries the event a minute later
+    clock.advance(60_000);
+    const retried = await h(failedEvent, { ...ctx, awsRequestId: 'b' });
+    // Assess: one run, and the verification looks for runs created since the restart
+    expect(retried).toMatchObject({ outcome: 'processed', decision: { kind: 'fix' } });
+    expect(emr.commandCalls(StartJobRunCommand)).toHaveLength(1);
+    const inc = await Ledger.fromOptions(db.aws, db.tableName).getIncident(retried.incidentId!);
+    expect(inc).toMatchObject({ status: 'verifying', fixedAtMs: T0 });
+  });
+
+  it('a worker that died after scheduling its verification is resumed by one whose own verification counts', async () => {
+    // Prepare: the change notice after scheduling never answers (the worker dies there)
+    const h = handler();
+    const ctx = { invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:streamfix-job-failed' };
+    sns.on(PublishCommand).callsFakeOnce(() => new Promise(() => undefined)).resolves({ MessageId: 'm' });
+    void h(failedEvent, { ...ctx, awsRequestId: 'dies' });
+    await until(() => scheduler.commandCalls(CreateScheduleCommand).length === 1);
+    const orphan = JSON.parse(scheduler.commandCalls(CreateScheduleCommand)[0]!.args[0].input.Target!.Input!);
+    // Act: the dead worker's verification fires while the incident is still acting; then the
+    // event is redelivered after the lease, and the resumed worker's verification fires
+    clock.advance(121_000);
+    const early = await h(orphan, { ...ctx, awsRequestId: 'early' });
+    clock.advance(6 * 60_000);
+    const resumed = await h(failedEvent, { ...ctx, awsRequestId: 'retry' });
+    const fresh = JSON.parse(scheduler.commandCalls(CreateScheduleCommand)[1]!.args[0].input.Target!.Input!);
+    emr.on(ListJobRunsCommand).resolves({ jobRuns: [{ ...failedRun, id: 'newrun0001', state: 'RUNNING', createdAt: new Date(T0), updatedAt: new Date(T0) } as never] });
+    clock.advance(121_000);
+    const verified = await h(fresh, { ...ctx, awsRequestId: 'verify' });
+    // Assess
+    expect(early.decision).toMatchObject({ kind: 'ignore', reason: 'INCIDENT_CLOSED' });
+    expect(resumed.decision).toMatchObject({ kind: 'fix' });
+    expect(emr.commandCalls(StartJobRunCommand)).toHaveLength(1);
+    expect(fresh).toMatchObject({ purpose: 'verify', attempt: orphan.attempt, token: 'retry' });
+    expect(orphan.token).toBe('dies');
+    expect(verified.decision).toMatchObject({ reason: 'VERIFIED' });
+    expect(await Ledger.fromOptions(db.aws, db.tableName).getIncident(resumed.incidentId!)).toMatchObject({ status: 'resolved' });
+  });
+
   it('a failure during the verification joins the incident; the verification then escalates, no second restart', async () => {
     // Prepare
     const h = handler();

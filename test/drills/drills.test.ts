@@ -80,10 +80,11 @@ describe('Function: runScenario', () => {
       ...(doc.timeline as unknown[]),
     ];
     const loaded = await validateScenario(join(process.cwd(), 'drills/scenarios/x.yaml'), doc);
+    // One counter for every container: each call gets its own token, so none is an idempotent replay.
+    let n = 0;
     const r = await runScenario(loaded, {
       createHandler: (_id, deps) => {
         const emr = withPlugins(new EMRServerlessClient({ region: deps.aws.region, ...(deps.aws.credentials ? { credentials: deps.aws.credentials } : {}) }), deps.aws);
-        let n = 0;
         return async (event) => {
           const d = (event as { detail?: { state?: string } }).detail;
           if (d?.state !== 'FAILED') return { outcome: 'rejected' };

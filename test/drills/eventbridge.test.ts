@@ -56,7 +56,7 @@ describe('Class: SimEventBridge', () => {
     let running = 0;
     world.lambda.register({
       name: 'f', arn, timeoutMs: 300_000,
-      handler: async (event) => {
+      container: () => async (event) => {
         running++;
         starts.push({ atMs: world.clock.now(), overlapping: running });
         try {

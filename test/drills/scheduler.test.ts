@@ -9,7 +9,7 @@ function setup() {
   const world = newWorld();
   world.scheduler.addGroup('streamfix-follow-ups');
   const received: { event: unknown; atMs: number }[] = [];
-  world.lambda.register({ name: 'streamfix-job-failed', arn: FN, timeoutMs: 300_000, handler: async (event) => void received.push({ event, atMs: world.clock.now() }) });
+  world.lambda.register({ name: 'streamfix-job-failed', arn: FN, timeoutMs: 300_000, container: () => async (event) => void received.push({ event, atMs: world.clock.now() }) });
   return { world, received, scheduler: simClient(world, SchedulerClient) };
 }
 
