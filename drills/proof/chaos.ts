@@ -129,6 +129,8 @@ export class Chaos {
     private readonly world: SimWorld,
     private readonly rnd: KeyedRandom,
     private readonly opts: ChaosOptions = DEFAULT_CHAOS,
+    /** No kill after this time: the drain that follows the scenario only lets work finish. */
+    private readonly killUntilMs = Number.POSITIVE_INFINITY,
   ) {
     this.simulator = capture(world.plugin);
     const services: SimService[] = [world.emr, world.cloudwatch, world.s3, world.scheduler, world.sns, world.ssm, world.secrets, world.firehose, world.logs, world.iam];
@@ -188,7 +190,7 @@ export class Chaos {
   /** Whether this call is the kill point (counted for playbook invocations only, never for redeliveries). */
   private isKillPoint(invocationId: string, corrective: boolean): boolean {
     const plan = this.killPlan;
-    if (!plan || this.stats.kills.length > 0) return false;
+    if (!plan || this.stats.kills.length > 0 || this.world.clock.now() > this.killUntilMs) return false;
     const source = this.world.record.invocations.find((i) => i.invocationId === invocationId)?.source ?? '';
     if (source.startsWith('proof:')) return false;
     if (plan.mode === 'any-call') return ++this.playbookCalls === plan.n;

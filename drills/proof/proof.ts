@@ -100,7 +100,7 @@ export async function proveRun(loaded: LoadedScenario, run: number, baseSeed: nu
     const result = await runScenario({ ...loaded, scenario }, {
       onWorld: (w) => {
         world = w;
-        chaos = new Chaos(w, new KeyedRandom(seed), chaosOpts);
+        chaos = new Chaos(w, new KeyedRandom(seed), chaosOpts, w.clock.now() + loaded.scenario.runFor);
       },
       createHandler: (id, deps) => createPlaybookHandler(id, { ...deps, aws: { ...deps.aws, plugins: [...(deps.aws.plugins ?? []), chaos!.plugin] } }),
     });
