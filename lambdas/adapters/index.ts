@@ -1,4 +1,5 @@
 import type { AwsClientOptions } from './clients';
+import { selectAwsAdapters, type AdapterClasses, type AwsAdapters } from './select';
 import { EmrServerlessAdapter } from './emr-serverless';
 import { S3Adapter } from './s3';
 import { SchedulerAdapter } from './scheduler';
@@ -30,40 +31,37 @@ export { IamAdapter, type EvalDecision, type SimulationResult } from './iam';
 export { FirehoseAdapter, type BufferingHints, type DeliveryStreamView, type PutRecordBatchResult, type S3DestinationView } from './firehose';
 export { LogsAdapter, type LogEventView } from './logs';
 
-export interface AwsAdapters {
-  emr: EmrServerlessAdapter;
-  s3: S3Adapter;
-  scheduler: SchedulerAdapter;
-  ssm: SsmAdapter;
-  cloudwatch: CloudWatchAdapter;
-  iam: IamAdapter;
-  firehose: FirehoseAdapter;
-  logs: LogsAdapter;
-}
-
-const FACTORIES: { [K in keyof AwsAdapters]: (opts: AwsClientOptions) => AwsAdapters[K] } = {
-  emr: (o) => EmrServerlessAdapter.fromOptions(o),
-  s3: (o) => S3Adapter.fromOptions(o),
-  scheduler: (o) => SchedulerAdapter.fromOptions(o),
-  ssm: (o) => SsmAdapter.fromOptions(o),
-  cloudwatch: (o) => CloudWatchAdapter.fromOptions(o),
-  iam: (o) => IamAdapter.fromOptions(o),
-  firehose: (o) => FirehoseAdapter.fromOptions(o),
-  logs: (o) => LogsAdapter.fromOptions(o),
-};
+export {
+  ADAPTER_NAMES,
+  ADAPTER_SERVICES,
+  AdapterNotBundledError,
+  selectAwsAdapters,
+  type AdapterClass,
+  type AdapterClasses,
+  type AdapterName,
+  type AwsAdapters,
+} from './select';
 
 /**
- * The adapters of one invocation. Each SDK client is built on first use and then reused, so a
- * function that only reads SSM never builds an S3 client (nor resolves its config and endpoints).
+ * Every adapter class. Only for code that may use any service (the CLI, tests): a Lambda
+ * function builds its adapters from its playbook's or operation's own `adapters` instead, and
+ * so never imports this barrel's list (nor every SDK client with it).
  */
-export function createAwsAdapters(opts: AwsClientOptions): AwsAdapters {
-  const built: Partial<AwsAdapters> = {};
-  const out = {} as AwsAdapters;
-  for (const key of Object.keys(FACTORIES) as (keyof AwsAdapters)[]) {
-    Object.defineProperty(out, key, {
-      enumerable: true,
-      get: () => (built[key] ??= FACTORIES[key](opts) as never),
-    });
-  }
-  return out;
+export const ALL_ADAPTERS = {
+  emr: EmrServerlessAdapter,
+  s3: S3Adapter,
+  scheduler: SchedulerAdapter,
+  ssm: SsmAdapter,
+  cloudwatch: CloudWatchAdapter,
+  iam: IamAdapter,
+  firehose: FirehoseAdapter,
+  logs: LogsAdapter,
+} as const satisfies Required<AdapterClasses>;
+
+/**
+ * The adapters of one invocation, built on first use (see selectAwsAdapters): those of
+ * `classes`, every adapter when none are given.
+ */
+export function createAwsAdapters(opts: AwsClientOptions, classes: AdapterClasses = ALL_ADAPTERS, owner = 'current'): AwsAdapters {
+  return selectAwsAdapters(opts, classes, owner);
 }

@@ -1,13 +1,11 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError } from '../core/errors';
+import { formatPath } from './path';
 import { configSchema, type StreamfixConfig, type StreamfixConfigInput } from './schema';
 
-export { configSchema };
+export { configSchema, formatPath };
+export { bakedConfig } from './baked';
 export type { StreamfixConfig, StreamfixConfigInput, PipelineConfig } from './schema';
-
-/** `pipelines.orders.job.applicationId` */
-export const formatPath = (path: readonly PropertyKey[]): string =>
-  path.length === 0 ? '(root)' : path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[');
 
 /** Validates and fills defaults; throws ConfigError listing every issue with its path. */
 export function parseConfig(input: unknown): StreamfixConfig {

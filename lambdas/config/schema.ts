@@ -1,5 +1,6 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { playbookSettingsSchemas } from '../playbooks/settings';
+import { s3UriSchema } from './s3-uri';
 
 /**
  * The streamfix configuration: what the platform looks like (pipelines and their resources)
@@ -15,9 +16,7 @@ const name = z
 const arn = (service: string) =>
   z.string().regex(new RegExp(`^arn:aws[a-zA-Z-]*:${service}:`), `must be an ${service} ARN`);
 
-export const s3UriSchema = z
-  .string()
-  .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/(.+\/)?$/, 'must be s3://bucket/prefix/ ending with a slash');
+export { s3UriSchema };
 
 export { modeSchema, type Mode } from './mode';
 

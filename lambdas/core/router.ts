@@ -2,12 +2,13 @@ import type { StreamfixConfig } from '../config/schema';
 import type { Playbook } from '../playbooks/types';
 import { UnroutableEventError } from './errors';
 import type { Trigger } from './trigger';
-import { alarmRoutes, type AlarmRoute, type Env } from './wiring';
+import { alarmRoutesOf, type AlarmRoute, type Env } from './wire';
 
 /**
  * Which pipelines of this playbook a trigger concerns. Alarms route by the names the stack
  * gave them (or `routes` in the config); job-run events by the playbook's own rule; follow-ups
- * name their incident's pipeline.
+ * name their incident's pipeline. Only this playbook's alarms are known (its function's rule
+ * sends it no other), so its function does not bundle the other playbooks' manifests.
  */
 export class Router {
   private readonly alarms: Map<string, AlarmRoute>;
@@ -17,7 +18,7 @@ export class Router {
     private readonly playbook: Playbook,
     env: Env,
   ) {
-    this.alarms = alarmRoutes(config, env);
+    this.alarms = alarmRoutesOf(config, env, [playbook.manifest]);
   }
 
   alarmRoute(alarmName: string): AlarmRoute | undefined {
@@ -29,7 +30,7 @@ export class Router {
     switch (t.kind) {
       case 'alarm': {
         const r = this.alarms.get(t.alarmName);
-        if (!r) throw new UnroutableEventError('detail.alarmName', `no pipeline/playbook is configured for alarm "${t.alarmName}"`);
+        if (!r) throw new UnroutableEventError('detail.alarmName', `no pipeline of playbook ${id} is configured for alarm "${t.alarmName}"`);
         if (r.playbook !== id) {
           throw new UnroutableEventError('detail.alarmName', `alarm "${t.alarmName}" belongs to playbook ${r.playbook}, not ${id}`);
         }

@@ -122,7 +122,11 @@ export function createEscalator(deps: EscalatorDeps): Escalator {
   };
 }
 
-/** The escalator of a Lambda (or a drill): SNS and Secrets Manager through the adapters. */
+/**
+ * The escalator of a Lambda (or a drill): SNS and Secrets Manager through the adapters. Each
+ * client is built on its first use: most invocations escalate nothing, and Secrets Manager is
+ * read only when PagerDuty is configured.
+ */
 export function createEscalatorFromOptions(
   opts: AwsClientOptions,
   env: { topicArn: string; pagerDutySecretId?: string; source?: string },
@@ -130,11 +134,13 @@ export function createEscalatorFromOptions(
   logger?: EscalatorLogger,
   retry?: { sleep?: (ms: number) => Promise<void>; random?: () => number },
 ): Escalator {
+  let sns: SnsAdapter | undefined;
+  let secrets: SecretsAdapter | undefined;
   return createEscalator({
     topicArn: env.topicArn,
     ...(env.pagerDutySecretId !== undefined ? { pagerDutySecretId: env.pagerDutySecretId } : {}),
-    sns: SnsAdapter.fromOptions(opts),
-    secrets: SecretsAdapter.fromOptions(opts),
+    sns: { publish: (...args) => (sns ??= SnsAdapter.fromOptions(opts)).publish(...args) },
+    secrets: { getSecretString: (secretId) => (secrets ??= SecretsAdapter.fromOptions(opts)).getSecretString(secretId) },
     fetchImpl,
     ...(logger ? { logger } : {}),
     ...retry,

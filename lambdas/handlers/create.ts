@@ -1,4 +1,6 @@
-import { createAwsAdapters } from '../adapters';
+import { SchedulerAdapter } from '../adapters/scheduler';
+import { selectAwsAdapters, type AdapterClasses } from '../adapters/select';
+import { SsmAdapter } from '../adapters/ssm';
 import { Engine } from '../core/engine';
 import type { InvocationContext, PlaybookHandler, RuntimeDeps } from '../core/runtime';
 import { createEscalatorFromOptions } from '../escalation';
@@ -6,13 +8,19 @@ import { Guardrails, PauseReader } from '../guardrails';
 import { Ledger } from '../ledger/ledger';
 import type { Playbook } from '../playbooks/types';
 
+/** The adapters the engine itself uses in every playbook function: pause switches, follow-up schedules. */
+export const ENGINE_ADAPTERS = { ssm: SsmAdapter, scheduler: SchedulerAdapter } as const satisfies AdapterClasses;
+
 /**
  * Builds a playbook's handler from its runtime. Lambda entries (handlers/<id>.ts) and the
  * drills both call this: they differ only in `deps` (real AWS vs the simulated platform).
+ * Both get the same adapters: the engine's and those the playbook names, no other.
  */
 export function createHandler(playbook: Playbook, deps: RuntimeDeps): PlaybookHandler {
-  const aws = createAwsAdapters(deps.aws);
+  const aws = selectAwsAdapters(deps.aws, { ...ENGINE_ADAPTERS, ...playbook.adapters }, playbook.manifest.id);
   const ledger = Ledger.fromOptions(deps.aws, deps.env.tableName);
+  // Built now, like the ledger's client: every invocation reads the pause switches. The other
+  // adapters (and the escalator's clients) are built on first use.
   const pause = new PauseReader(aws.ssm, deps.clock, { global: deps.env.pauseParameter, pipelinePrefix: deps.env.pipelinePauseParameterPrefix });
   const escalator = createEscalatorFromOptions(
     deps.aws,
@@ -23,7 +31,8 @@ export function createHandler(playbook: Playbook, deps: RuntimeDeps): PlaybookHa
   );
   const engine = new Engine({
     playbook, config: deps.config, env: deps.env, region: deps.aws.region, clock: deps.clock, logger: deps.logger, metrics: deps.metrics,
-    ledger, guardrails: new Guardrails(ledger, pause), escalator, scheduler: aws.scheduler, aws,
+    ledger, guardrails: new Guardrails(ledger, pause), escalator,
+    scheduler: { createOneTimeSchedule: (p) => aws.scheduler.createOneTimeSchedule(p) }, aws,
   });
   return (event: unknown, context?: InvocationContext, signal?: AbortSignal) => engine.handle(event, context, signal);
 }

@@ -4,24 +4,22 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context } from 'aws-lambda';
-import { parseConfig } from '../config';
+import { bakedConfig } from '../config/baked';
 import { systemClock } from '../core/clock';
 import { readRuntimeEnv } from '../core/env';
 import type { Playbook } from '../playbooks/types';
 import { createHandler } from './create';
 
 /**
- * The Lambda wiring shared by every playbook entry: config baked into the bundle at synth
- * (`process.env.STREAMFIX_CONFIG_JSON` is replaced by esbuild's define), Powertools logger and
+ * The Lambda wiring shared by every playbook entry: config validated and baked into the bundle
+ * at synth (`process.env.STREAMFIX_CONFIG_JSON` is replaced by esbuild's define), Powertools logger and
  * metrics through middy, and an abort signal 10 s before the Lambda timeout so a fix in
  * progress stops cleanly (its ledger entries let the retry resume it).
  */
 export function lambdaHandler(playbook: Playbook) {
   const logger = new Logger({ serviceName: playbook.manifest.id });
   const metrics = new Metrics({ serviceName: playbook.manifest.id });
-  const json = process.env.STREAMFIX_CONFIG_JSON;
-  if (!json) throw new Error('STREAMFIX_CONFIG_JSON is not set: deploy with the streamfix stack');
-  const config = parseConfig(JSON.parse(json));
+  const config = bakedConfig(process.env.STREAMFIX_CONFIG_JSON);
   const handle = createHandler(playbook, {
     config,
     env: readRuntimeEnv(),

@@ -3,7 +3,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { parseConfig } from '../config';
+import { bakedConfig } from '../config/baked';
 import { systemClock } from '../core/clock';
 import { ENV_VARS, type RuntimeEnv } from '../core/env';
 import { InvalidInputError } from '../core/errors';
@@ -23,17 +23,15 @@ export function operationRuntimeEnv(env: NodeJS.ProcessEnv = process.env): Runti
 }
 
 /**
- * The Lambda wiring of a manual operation, like `lambdaHandler` for playbooks: config baked in
- * at synth, Powertools logger through middy, and an abort signal 10 s before the timeout, so a
+ * The Lambda wiring of a manual operation, like `lambdaHandler` for playbooks: config validated
+ * and baked in at synth, Powertools logger through middy, and an abort signal 10 s before the timeout, so a
  * long operation (a replay) stops cleanly and returns `partial` with the payload that continues it.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function operationLambdaHandler(op: Operation<any>) {
   const logger = new Logger({ serviceName: op.manifest.id });
-  const json = process.env.STREAMFIX_CONFIG_JSON;
-  if (!json) throw new Error('STREAMFIX_CONFIG_JSON is not set: deploy with the streamfix stack');
   const handle = createOperationHandler(op, {
-    config: parseConfig(JSON.parse(json)),
+    config: bakedConfig(process.env.STREAMFIX_CONFIG_JSON),
     env: operationRuntimeEnv(),
     aws: { region: process.env.AWS_REGION ?? 'us-east-1' },
     clock: systemClock,

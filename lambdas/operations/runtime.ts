@@ -1,7 +1,7 @@
-import { createAwsAdapters } from '../adapters';
+import { selectAwsAdapters } from '../adapters/select';
 import { InvalidInputError } from '../core/errors';
 import type { RuntimeDeps } from '../core/runtime';
-import { formatPath } from '../config';
+import { formatPath } from '../config/path';
 import { Ledger } from '../ledger/ledger';
 import type { Operation } from './types';
 
@@ -17,10 +17,11 @@ export interface OperationInvocationResult {
 /**
  * The handler of a manual operation: validate the payload (errors name the field), refuse what
  * the config does not allow, record the operation in the ledger before and after it runs, and
- * stop cleanly near the Lambda timeout with the payload that continues it.
+ * stop cleanly near the Lambda timeout with the payload that continues it. Its adapters are
+ * those the operation names, no other.
  */
 export function createOperationHandler<P extends { command: string; pipeline?: string }>(op: Operation<P>, deps: Omit<RuntimeDeps, 'fetch'>) {
-  const aws = createAwsAdapters(deps.aws);
+  const aws = selectAwsAdapters(deps.aws, op.adapters, op.manifest.id);
   const ledger = Ledger.fromOptions(deps.aws, deps.env.tableName);
   return async function handleOperation(
     event: unknown,

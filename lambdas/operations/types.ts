@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { AwsAdapters } from '../adapters';
+import type { AdapterClasses, AwsAdapters } from '../adapters/select';
 import type { StreamfixConfig, PipelineConfig } from '../config/schema';
 import type { Clock } from '../core/clock';
 import type { Ledger } from '../ledger/ledger';
@@ -55,6 +55,11 @@ export interface OperationResult {
 
 export interface Operation<P extends { command: string; pipeline?: string } = { command: string; pipeline?: string }> {
   manifest: OperationManifest;
+  /**
+   * The service adapters `run` uses through `ctx.aws`: its function bundles these and no other;
+   * any other one throws AdapterNotBundledError. A test checks them against the manifest's permissions.
+   */
+  adapters: AdapterClasses;
   /** Schema of the manual payload; every rejection names the field. */
   payload: z.ZodType<P, unknown>;
   /**

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { modeSchema, type Mode } from '../config/mode';
 
 export interface CommonSettingsDefaults {

@@ -3,7 +3,7 @@ import type { PipelineConfig, StreamfixConfig } from '../config/schema';
 import type { Clock } from '../core/clock';
 import type { Decision, Evidence } from '../core/decision';
 import type { JobRunTrigger, Trigger } from '../core/trigger';
-import type { AwsAdapters } from '../adapters';
+import type { AdapterClasses, AwsAdapters } from '../adapters/select';
 import type { CommonSettings } from './common-settings';
 
 /** Where a manifest's names and ARNs are built: CDK passes tokens, tests pass strings. */
@@ -136,6 +136,12 @@ export interface ActionDefinition<P = Record<string, unknown>, S = PlaybookSetti
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export interface Playbook<S extends PlaybookSettings = any, E = any> {
   manifest: PlaybookManifest<S>;
+  /**
+   * The service adapters its code uses through `ctx.aws`: its function bundles these and no
+   * other (the engine adds SSM and Scheduler); any other one throws AdapterNotBundledError.
+   * A test checks them against the services the manifest's permissions name.
+   */
+  adapters: AdapterClasses;
   /** Pipelines a native job-run event belongs to (alarms route by name). */
   routeJobRun?(t: JobRunTrigger, config: StreamfixConfig): string[];
   /** Read-only; calls run in parallel. */

@@ -1,9 +1,14 @@
 import type { HttpRequest, Pluggable } from '@smithy/types';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
+  AdapterNotBundledError,
+  ALL_ADAPTERS,
+  ADAPTER_NAMES,
   createAwsAdapters,
   EmrServerlessAdapter,
+  IamAdapter,
   S3Adapter,
+  selectAwsAdapters,
   SchedulerAdapter,
   SsmAdapter,
   type AwsClientOptions,
@@ -82,6 +87,49 @@ describe('Function: createAwsAdapters', () => {
     expect(adapters.map((a) => a.constructor)).toEqual([EmrServerlessAdapter, S3Adapter, SchedulerAdapter, SsmAdapter]);
     expect([aws.emr, aws.s3, aws.scheduler, aws.ssm]).toEqual(adapters);
     expect(aws.emr).toBe(adapters[0]);
+  });
+});
+
+describe('Function: selectAwsAdapters', () => {
+  it('builds only the adapters it is given, on first use', () => {
+    // Prepare
+    const s3 = vi.spyOn(S3Adapter, 'fromOptions');
+    const opts: AwsClientOptions = { region: 'eu-west-1' };
+
+    // Act
+    const aws = selectAwsAdapters(opts, { s3: S3Adapter }, 'job-failed');
+    const builtBeforeUse = s3.mock.calls.length;
+    const first = aws.s3;
+
+    // Assess
+    expect(builtBeforeUse).toBe(0);
+    expect(first).toBeInstanceOf(S3Adapter);
+    expect(aws.s3).toBe(first);
+    expect(s3).toHaveBeenCalledTimes(1);
+    expect(Object.keys(aws)).toEqual(['s3']);
+  });
+
+  it('refuses an adapter the function does not bundle, naming the adapter and the function', () => {
+    // Prepare
+    const aws = selectAwsAdapters({ region: 'eu-west-1' }, { s3: S3Adapter }, 'job-failed');
+
+    // Act
+    const use = () => aws.iam;
+
+    // Assess
+    expect(use).toThrow(AdapterNotBundledError);
+    expect(use).toThrow('the iam adapter (iam) is not bundled in the job-failed function');
+    expect(() => aws.emr).toThrow(/emr adapter \(emr-serverless\).*job-failed/);
+  });
+
+  it('gives every adapter when createAwsAdapters is given none', () => {
+    // Act
+    const aws = createAwsAdapters({ region: 'eu-west-1' });
+
+    // Assess
+    expect(Object.keys(aws).sort()).toEqual([...ADAPTER_NAMES].sort());
+    expect(Object.keys(ALL_ADAPTERS).sort()).toEqual([...ADAPTER_NAMES].sort());
+    expect(aws.iam).toBeInstanceOf(IamAdapter);
   });
 });
 

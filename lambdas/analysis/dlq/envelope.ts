@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The two dead-letter formats streamfix reads (docs/dlq-format.md), parsed into one record

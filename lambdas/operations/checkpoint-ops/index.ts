@@ -1,3 +1,5 @@
+import { EmrServerlessAdapter } from '../../adapters/emr-serverless';
+import { S3Adapter } from '../../adapters/s3';
 import type { Operation, OperationContext, OperationResult } from '../types';
 import { inspectCheckpoint } from './inspect';
 import { checkpointOpsManifest } from './manifest';
@@ -17,6 +19,8 @@ export type { BackupProgress } from './safety';
 export function createCheckpointOpsOperation(hooks: MutateHooks = {}): Operation<CheckpointOpsPayload> {
   return {
     manifest: checkpointOpsManifest,
+    // The checkpoint and its backups; the job's runs (never change a checkpoint in use).
+    adapters: { emr: EmrServerlessAdapter, s3: S3Adapter },
     payload: checkpointOpsPayload,
     authorize: authorizeCheckpointOps,
     operationId: checkpointOperationId,

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isBackupOf } from '../../analysis/checkpoint/backup';
 import type { StreamfixConfig } from '../../config/schema';
-import { s3UriSchema } from '../../config/schema';
+import { s3UriSchema } from '../../config/s3-uri';
 
 /**
  * The manual payload of `checkpoint-ops`, one shape per command. Every mutating command

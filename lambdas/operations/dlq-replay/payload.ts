@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ERROR_TYPES } from '../../analysis/dlq';
 import type { PipelineConfig, StreamfixConfig } from '../../config/schema';
 import { parsePredicate } from './filter';

@@ -1,6 +1,6 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { backupCheckpoint, compareCopy, isBackupOf, readBackupManifest, rollbackCheckpoint } from '../../analysis/checkpoint';
-import { s3UriSchema } from '../../config/schema';
+import { s3UriSchema } from '../../config/s3-uri';
 import { AwsRequestError } from '../../core/errors';
 import { ACTIVE_STATES } from '../job-failed/diagnose';
 import type { ActionDefinition, ActionOutcome } from '../types';

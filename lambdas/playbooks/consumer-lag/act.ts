@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ConfigurationOverrides, JobRunView } from '../../adapters/emr-serverless';
 import { startJobRunAction, type StartJobRunActionParams } from '../job-failed/act';
 import { ACTIVE_STATES } from '../job-failed/diagnose';

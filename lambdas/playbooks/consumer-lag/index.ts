@@ -1,3 +1,6 @@
+import { CloudWatchAdapter } from '../../adapters/cloudwatch';
+import { EmrServerlessAdapter } from '../../adapters/emr-serverless';
+import { S3Adapter } from '../../adapters/s3';
 import { startJobRunAction } from '../job-failed/act';
 import type { Playbook } from '../types';
 import { restartWithParametersAction } from './act';
@@ -8,6 +11,8 @@ import { verifyConsumerLag } from './verify';
 
 export const consumerLagPlaybook: Playbook<ConsumerLagSettings, ConsumerLagEvidence> = {
   manifest: consumerLagManifest,
+  // Lag metrics, the job's runs, and its checkpoint before a restart.
+  adapters: { cloudwatch: CloudWatchAdapter, emr: EmrServerlessAdapter, s3: S3Adapter },
   diagnose: diagnoseConsumerLag,
   plan: planConsumerLag,
   verify: verifyConsumerLag,

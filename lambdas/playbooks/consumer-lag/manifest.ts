@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { playbookSettings } from '../common-settings';
 import { checkpointLocation } from '../job-failed/manifest';
 import type { AlarmSpec, PipelineContext, PlaybookManifest } from '../types';

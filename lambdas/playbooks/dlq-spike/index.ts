@@ -1,3 +1,5 @@
+import { EmrServerlessAdapter } from '../../adapters/emr-serverless';
+import { S3Adapter } from '../../adapters/s3';
 import type { Playbook } from '../types';
 import { dlqSpikeActions } from './act';
 import { diagnoseDlqSpike, type DlqSpikeEvidence } from './diagnose';
@@ -7,6 +9,8 @@ import { verifyDlqSpike } from './verify';
 
 export const dlqSpikePlaybook: Playbook<DlqSpikeSettings, DlqSpikeEvidence> = {
   manifest: dlqSpikeManifest,
+  // Samples the DLQ (and a reference prefix) in S3, reads recent job runs.
+  adapters: { emr: EmrServerlessAdapter, s3: S3Adapter },
   diagnose: diagnoseDlqSpike,
   plan: planDlqSpike,
   verify: verifyDlqSpike,

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { PipelineConfig } from '../../config/schema';
 import { playbookSettings } from '../common-settings';
 import type { PlaybookManifest, PipelineContext, PermissionSpec } from '../types';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { FirehoseAdapter } from '../../adapters/firehose';
 import { hintViolations, type HintBounds, type Hints } from '../../analysis/firehose';
 import { ConflictError, StreamfixError } from '../../core/errors';

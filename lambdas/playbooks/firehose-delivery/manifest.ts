@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { HINT_LIMITS } from '../../analysis/firehose';
 import { playbookSettings } from '../common-settings';
 import type { PermissionSpec, PipelineContext, PlaybookManifest } from '../types';

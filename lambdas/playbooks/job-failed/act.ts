@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ActionDefinition, ActionOutcome } from '../types';
 import { ACTIVE_STATES } from './diagnose';
 import { START_JOB_RUN } from './plan';

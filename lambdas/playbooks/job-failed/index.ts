@@ -1,3 +1,5 @@
+import { EmrServerlessAdapter } from '../../adapters/emr-serverless';
+import { S3Adapter } from '../../adapters/s3';
 import type { Playbook } from '../types';
 import { startJobRunAction } from './act';
 import { diagnoseJobFailed, type JobFailedEvidence } from './diagnose';
@@ -7,6 +9,8 @@ import { verifyJobFailed } from './verify';
 
 export const jobFailedPlaybook: Playbook<JobFailedSettings, JobFailedEvidence> = {
   manifest: jobFailedManifest,
+  // Reads the failed run and its checkpoint, restarts the job.
+  adapters: { emr: EmrServerlessAdapter, s3: S3Adapter },
   routeJobRun: (t, config) =>
     Object.entries(config.pipelines)
       .filter(([, p]) => p.job.applicationId === t.applicationId && (t.jobRunName === undefined || t.jobRunName === p.job.jobName))

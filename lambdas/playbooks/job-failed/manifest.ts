@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { playbookSettings } from '../common-settings';
 import type { PlaybookManifest, PipelineContext } from '../types';
 
