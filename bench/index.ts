@@ -5,7 +5,9 @@ import { loadScenario } from '../drills/scenario/load';
 import { benchCheckpoint } from './checkpoint';
 import { benchColdStart } from './cold-start';
 import { benchLag } from './lag';
+import { benchOverhead } from './overhead';
 import { benchReplay } from './replay';
+import { benchStorm } from './storm';
 
 /**
  * `npm run bench`: speed and memory figures, as JSON (bench-results/bench.json) and a table.
@@ -46,6 +48,14 @@ async function main(): Promise<void> {
   process.stderr.write(`replay (${full ? 1024 : 64} MiB DLQ)…\n`);
   out.replay = await benchReplay({ dlqMiB: full ? 1024 : 64 });
 
+  process.stderr.write('alarm storm (10,000 events × 3 deliveries, 100 pipelines; ledger on dynalite, then in memory)…\n');
+  const storm = await benchStorm();
+  out.storm = storm;
+
+  process.stderr.write('engine overhead per alarm (every I/O answered in memory)…\n');
+  const overhead = await benchOverhead();
+  out.overhead = overhead;
+
   process.stderr.write('drills (time to recover, simulated)…\n');
   const recover: { scenario: string; verdict: string; timeToRecoverSeconds: number | null; outcome: string; manualMinutes: string }[] = [];
   for (const file of await builtinScenarios()) {
@@ -77,6 +87,22 @@ async function main(): Promise<void> {
       const r = out.replay as Awaited<ReturnType<typeof benchReplay>>;
       return `  ${r.dlqMiB} MiB: raw ${Math.round(r.raw.recordsPerSecond)} rec/s, replay ${Math.round(r.replay.recordsPerSecond)} rec/s (ratio ${r.ratio}, goal ≥ 0.5), with the ledger on dynalite ${r.ratioWithDynaliteLedger}; peak RSS ${Math.max(r.raw.peakRssMiB, r.replay.peakRssMiB, r.replayWithDynaliteLedger.peakRssMiB)} MiB`;
     })(),
+    '',
+    `## Alarm storm: ${storm.events} alarm events × ${storm.copies} deliveries, ${storm.pipelines} pipelines, ${storm.concurrency} invocations in flight (bench/storm.ts; load ${storm.loadAverage.join('→')} on ${storm.cores} cores)`,
+    line(['ledger', 'wall s', 'CPU s', 'events/s', 'invocations', 'failed', 'actions', 'duplicates', 'ledger ops', 'peak RSS MiB'], [10, 8, 8, 9, 12, 8, 9, 11, 11, 12]),
+    ...(['dynalite', 'memory'] as const).flatMap((k) => {
+      const r = storm[k];
+      return r
+        ? [line([k, r.wallSeconds, r.cpuSeconds, r.eventsPerSecond, r.invocations, `${r.invocationErrors}/${r.deliveriesFailed}`, `${r.correctiveActions}/${r.expectedCorrectiveActions}`, r.duplicateActions, r.ledgerOps, r.peakRssMiB], [10, 8, 8, 9, 12, 8, 9, 11, 11, 12])]
+        : [];
+    }),
+    `  goals: wall ≤ ${storm.goalWallSeconds} s, duplicate actions 0; failed = invocations that threw / deliveries whose 3 attempts all failed; actions = corrective calls made / expected`,
+    '',
+    `## Engine overhead per alarm, every I/O answered in memory (bench/overhead.ts; ${overhead.rounds} × ${overhead.pipelinesPerRound} invocations per playbook; load ${overhead.loadAverage.join('→')} on ${overhead.cores} cores)`,
+    line(['playbook', 'p50 ms', 'p99 ms', 'max ms', 'CPU p99', 'p99 no GC', 'RT all', 'RT platform', 'first corrective call'], [20, 8, 8, 8, 8, 10, 7, 12, 28]),
+    ...overhead.playbooks.map((p) =>
+      line([p.playbook, p.engineMs.p50, p.engineMs.p99, p.engineMs.max, p.engineCpuMs.p99, p.engineMsWithoutGc.p99, p.roundTrips?.all ?? '—', p.roundTrips?.platform ?? '—', p.roundTrips?.to ?? '—'], [20, 8, 8, 8, 8, 10, 7, 12, 28])),
+    `  goals: p99 ≤ ${overhead.goalP99Ms} ms, round trips to the first corrective call (or the escalation) ≤ ${overhead.goalRoundTrips}; RT all counts the ledger's DynamoDB calls, RT platform does not`,
     '',
     '## Time to recover in drills (simulated seconds) vs the seeds\' manual times',
     line(['scenario', 'verdict', 'outcome', 'recover s', 'manual (min)'], [32, 8, 18, 10, 40]),

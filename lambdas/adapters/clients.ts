@@ -26,6 +26,9 @@ export function clientConfig(opts: AwsClientOptions, service?: 'dynamodb' | 's3'
   return {
     region: opts.region,
     maxAttempts: opts.maxAttempts ?? 3,
+    // Resolve each command's middleware chain once, not on every call: plugins are added before
+    // the first request and never changed after, and calls with per-call options skip the cache.
+    cacheMiddleware: true,
     ...(opts.credentials ? { credentials: opts.credentials } : {}),
     ...(service && opts.endpoints?.[service] ? { endpoint: opts.endpoints[service] } : {}),
     ...(service === 's3' && opts.forcePathStyle ? { forcePathStyle: true } : {}),

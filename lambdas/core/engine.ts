@@ -6,7 +6,7 @@ import type { PlaybookContext, PlaybookSettings } from '../playbooks/types';
 import { EngineReason, escalate, ignore, type Decision } from './decision';
 import { InvalidInputError } from './errors';
 import { describeTrigger, parseTrigger } from './events';
-import { IncidentRunner, LEASE_MS, type EngineDeps } from './incident';
+import { IncidentRunner, LEASE_MS, type EngineDeps, type Run } from './incident';
 import type { InvocationContext, InvocationResult } from './runtime';
 import { Router } from './router';
 import type { AlarmTrigger, FollowUpTrigger, Trigger } from './trigger';
@@ -134,7 +134,7 @@ export class Engine {
     await ledger.appendTimeline(inc.incidentId, now, 'trigger', describeTrigger(trigger), { dedupeKey: trigger.dedupeKey, resume });
 
     const ctx = this.playbookContext(pipelineName, pipeline, settings, inc.incidentId, signal, invocation);
-    const run = { inc, ctx, settings, trigger, token: owner };
+    const run: Run = { inc, ctx, settings, trigger, token: owner };
 
     // A worker died while acting on this incident: finish its actions, do not plan again.
     if (resume && inc.status === 'acting' && inc.decision?.kind === 'fix') {
@@ -144,6 +144,10 @@ export class Engine {
     if (settings.mode === 'off') {
       return this.runner.carryOut(run, ignore(EngineReason.MODE_OFF, `playbook ${playbook.manifest.id} is off for pipeline ${pipelineName}`));
     }
+
+    // The pause switches are read while the playbook diagnoses, so a fix does not wait one more
+    // round trip for them; a failed read here is read again before acting.
+    run.pause = { atMs: clock.now(), state: this.deps.guardrails.checkPause(pipelineName, pipeline).catch(() => undefined) };
 
     // A recheck looks at the same situation again: diagnose and plan on the original trigger.
     const subject = trigger.kind === 'follow-up' ? inc.trigger : trigger;

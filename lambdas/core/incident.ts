@@ -5,6 +5,7 @@ import { scheduleName, type SchedulerAdapter } from '../adapters/scheduler';
 import type { StreamfixConfig } from '../config/schema';
 import type { Escalator } from '../escalation/types';
 import type { Guardrails, GuardVerdict } from '../guardrails';
+import type { PauseState } from '../guardrails/pause';
 import type { Ledger } from '../ledger/ledger';
 import type { ActionRecord, IncidentRecord, IncidentStatus } from '../ledger/types';
 import type { ActionDefinition, Playbook, PlaybookContext, PlaybookSettings } from '../playbooks/types';
@@ -41,7 +42,12 @@ export interface Run {
   trigger: Trigger;
   /** The invocation's request id: tells this worker's follow-ups from those of one that died. */
   token: string;
+  /** The pause switches, read while the playbook diagnosed (undefined when that read failed). */
+  pause?: { atMs: number; state: Promise<PauseState | undefined> };
 }
+
+/** How old a pause reading may be when a fix is decided: the pause reader's own cache time. */
+const PAUSE_FRESH_MS = 15_000;
 
 type Outcome = Promise<{ incidentId: string; decision: Decision }>;
 
@@ -80,7 +86,8 @@ export class IncidentRunner {
         return this.escalate(run, decision);
       case 'fix': {
         const mode = run.settings.mode;
-        const pause = await this.d.guardrails.checkPause(inc.pipeline, run.ctx.pipeline);
+        const early = run.pause && this.d.clock.now() - run.pause.atMs <= PAUSE_FRESH_MS ? await run.pause.state : undefined;
+        const pause = early ?? (await this.d.guardrails.checkPause(inc.pipeline, run.ctx.pipeline));
         if (mode === 'recommend' || pause.paused) {
           const reason = pause.paused ? EngineReason.PAUSED : EngineReason.MODE_RECOMMEND;
           const why = pause.paused ? `pipeline paused (${pause.scope}: ${pause.reason})` : 'mode is recommend';
