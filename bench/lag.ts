@@ -1,3 +1,4 @@
+import { mulberry32 } from '../drills/proof/rng';
 import type { Trigger } from '../lambdas/core/trigger';
 /**
  * Consumer-lag figures: Burrow classification speed (10,000 partitions × 15-sample windows) and
@@ -29,23 +30,12 @@ const MIN = 60_000;
 const T0 = Date.parse('2026-11-22T10:00:30Z');
 const RULES: LagRules = { intervals: WIDTH, minCompleteness: 0.6, allowedLag: 0, offsetTolerance: 0 };
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /**
  * A group of `width` one-minute slots where partitions catch up (60%), fall behind (20%),
  * stall (10%), stop (5%: no samples in the newest third) and rewind (5%).
  */
 function group(width: number): { ts: Float64Array; lags: Float64Array; offsets: Float64Array; ids: string[]; startMs: number } {
-  const r = rng(42);
+  const r = mulberry32(42);
   const startMs = Math.floor(T0 / MIN) * MIN - width * MIN;
   const ts = Float64Array.from({ length: width }, (_, i) => startMs + i * MIN);
   const lags = new Float64Array(PARTITIONS * width);

@@ -34,6 +34,7 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import type { StreamfixConfig } from '../lambdas/config';
 import { buildWiring, type WiredAlarm } from '../lambdas/core/wiring';
+import { mulberry32 } from '../drills/proof/rng';
 import { scenarioSchema, type Scenario } from '../drills/scenario/schema';
 import exampleConfig from '../streamfix.config';
 import {
@@ -56,17 +57,6 @@ type State = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
 export function groupOf(k: number): Group {
   const d = k % 10;
   return d < 3 ? 'crashed' : d < 5 ? 'hung' : d < 7 ? 'catching-up' : 'healthy';
-}
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 export interface StormOptions {
@@ -267,7 +257,7 @@ export async function prepareStorm(o: Required<StormOptions>): Promise<{ config:
   await bench.world.runUntil(bench.startMs + STORM_AT_MS);
   bench.stopCapture();
   bench.captured.length = 0;
-  const random = rng(o.seed);
+  const random = mulberry32(o.seed);
   const events = stormEvents(config, bench, o.eventsPerPipeline, random);
   return { config, bench, events, requests: deliveries(events, o.copies, 3 * o.concurrency, random) };
 }

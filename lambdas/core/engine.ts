@@ -145,9 +145,9 @@ export class Engine {
       return this.runner.carryOut(run, ignore(EngineReason.MODE_OFF, `playbook ${playbook.manifest.id} is off for pipeline ${pipelineName}`));
     }
 
-    // The pause switches are read while the playbook diagnoses, so a fix does not wait one more
-    // round trip for them; a failed read here is read again before acting.
-    run.pause = { atMs: clock.now(), state: this.deps.guardrails.checkPause(pipelineName, pipeline).catch(() => undefined) };
+    // The pause switches are read while the playbook diagnoses, so a fix finds them in the pause
+    // reader's cache instead of waiting one more round trip; a failed read is read again there.
+    run.pauseRead = this.deps.guardrails.checkPause(pipelineName, pipeline).catch(() => undefined);
 
     // A recheck looks at the same situation again: diagnose and plan on the original trigger.
     const subject = trigger.kind === 'follow-up' ? inc.trigger : trigger;

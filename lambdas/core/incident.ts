@@ -5,7 +5,6 @@ import { scheduleName, type SchedulerAdapter } from '../adapters/scheduler';
 import type { StreamfixConfig } from '../config/schema';
 import type { Escalator } from '../escalation/types';
 import type { Guardrails, GuardVerdict } from '../guardrails';
-import type { PauseState } from '../guardrails/pause';
 import type { Ledger } from '../ledger/ledger';
 import type { ActionRecord, IncidentRecord, IncidentStatus } from '../ledger/types';
 import type { ActionDefinition, Playbook, PlaybookContext, PlaybookSettings } from '../playbooks/types';
@@ -42,12 +41,9 @@ export interface Run {
   trigger: Trigger;
   /** The invocation's request id: tells this worker's follow-ups from those of one that died. */
   token: string;
-  /** The pause switches, read while the playbook diagnosed (undefined when that read failed). */
-  pause?: { atMs: number; state: Promise<PauseState | undefined> };
+  /** The pause switches' read started while the playbook diagnosed: it fills the pause reader's cache. */
+  pauseRead?: Promise<unknown>;
 }
-
-/** How old a pause reading may be when a fix is decided: the pause reader's own cache time. */
-const PAUSE_FRESH_MS = 15_000;
 
 type Outcome = Promise<{ incidentId: string; decision: Decision }>;
 
@@ -86,8 +82,8 @@ export class IncidentRunner {
         return this.escalate(run, decision);
       case 'fix': {
         const mode = run.settings.mode;
-        const early = run.pause && this.d.clock.now() - run.pause.atMs <= PAUSE_FRESH_MS ? await run.pause.state : undefined;
-        const pause = early ?? (await this.d.guardrails.checkPause(inc.pipeline, run.ctx.pipeline));
+        await run.pauseRead;
+        const pause = await this.d.guardrails.checkPause(inc.pipeline, run.ctx.pipeline);
         if (mode === 'recommend' || pause.paused) {
           const reason = pause.paused ? EngineReason.PAUSED : EngineReason.MODE_RECOMMEND;
           const why = pause.paused ? `pipeline paused (${pause.scope}: ${pause.reason})` : 'mode is recommend';

@@ -1,6 +1,6 @@
 import { FirehoseAdapter } from '../../adapters/firehose';
 import { S3Adapter } from '../../adapters/s3';
-import type { KafkaProducerPort } from '../../adapters/kafka';
+import { mskIamProducer, type KafkaProducerPort } from '../../adapters/kafka';
 import { isTransient } from '../../adapters/errors';
 import type { TypeCounts } from '../../analysis/dlq';
 import { InvalidInputError } from '../../core/errors';
@@ -42,38 +42,15 @@ const resultOf = (p: ReplayPayload, o: ReplayOutcome, target: string, operationI
 });
 
 /**
- * The MSK producer with IAM auth, its module loaded on first send: kafkajs, the MSK IAM signer
- * and the Kafka client are most of the function's code, and only a replay to an MSK topic (not
- * a dry run, not a Firehose replay) runs them, so the function does not evaluate them at start.
- */
-function lazyMskProducer(clusterArn: string, region: string): KafkaProducerPort {
-  let port: Promise<KafkaProducerPort> | undefined;
-  const get = () =>
-    (port ??= import('../../adapters/kafka').then(
-      (m) => m.mskIamProducer(clusterArn, { region }),
-      (e: unknown) => {
-        port = undefined;
-        throw e;
-      },
-    ));
-  return {
-    send: async (topic, messages) => (await get()).send(topic, messages),
-    disconnect: async () => {
-      if (port) await (await port).disconnect();
-    },
-  };
-}
-
-/**
  * The `dlq-replay` operation. Dry run by default (counts by error type and target, writes
  * nothing); with `dryRun: false, confirm: true` it sends, saving progress per object and line in
  * the ledger so that a repeated or re-invoked replay continues where it stopped.
  */
 export function createDlqReplayOperation(opts: DlqReplayOptions = {}): Operation<ReplayPayload> {
-  const producerFor = opts.kafkaProducer ?? ((clusterArn: string) => lazyMskProducer(clusterArn, process.env.AWS_REGION ?? 'us-east-1'));
+  const producerFor = opts.kafkaProducer ?? ((clusterArn: string) => mskIamProducer(clusterArn, { region: process.env.AWS_REGION ?? 'us-east-1' }));
   return {
     manifest: dlqReplayManifest,
-    // DLQ objects in S3, the Firehose target (the Kafka producer is loaded only for an MSK replay).
+    // DLQ objects in S3, the Firehose target (the Kafka producer has its own clients).
     adapters: { s3: S3Adapter, firehose: FirehoseAdapter },
     payload: replayPayloadSchema,
     authorize: authorizeReplay,
