@@ -31,6 +31,20 @@ export function backupUriFor(checkpointUri: string, atMs: number): string {
   return `${checkpointUri.replace(/\/+$/, '')}_backup_${compactUtc(atMs)}/`;
 }
 
+/**
+ * The backup prefix for a new backup made at `atMs`: `backupUriFor`, moved on a second at a time
+ * while that prefix already holds objects (two backups within one second must not share one).
+ */
+export async function freshBackupUri(s3: S3Store, checkpointUri: string, atMs: number, tries = 60): Promise<string> {
+  for (let i = 0; i < tries; i++) {
+    const uri = backupUriFor(checkpointUri, atMs + i * 1000);
+    const { bucket, prefix } = parseS3Uri(uri);
+    const taken = await s3.listPrefix(bucket, prefix, { maxKeys: 1 }).next();
+    if (taken.done) return uri;
+  }
+  throw new Error(`every backup prefix of ${checkpointUri} for the ${tries} s from ${new Date(atMs).toISOString()} is taken`);
+}
+
 /** True when `backupUri` is a backup of `checkpointUri` (same bucket, sibling `<prefix>_backup_<ts>/`). */
 export function isBackupOf(backupUri: string, checkpointUri: string): boolean {
   const base = checkpointUri.replace(/\/+$/, '');

@@ -1,4 +1,4 @@
-import { backupUriFor, copyPrefix, readBackupManifest, sealBackup } from '../../analysis/checkpoint/backup';
+import { copyPrefix, freshBackupUri, readBackupManifest, sealBackup } from '../../analysis/checkpoint/backup';
 import type { PipelineConfig } from '../../config/schema';
 import { InvalidInputError } from '../../core/errors';
 import { ACTIVE_STATES } from '../../playbooks/job-failed/diagnose';
@@ -62,7 +62,7 @@ export async function ensureBackup(
     return { kind: 'done', backupUri: opts.given, objects: m!.objects, bytes: m!.bytes, reused: true };
   }
   const saved = (await ctx.ledger.getProgress(ctx.operationId, UNIT)) as BackupProgress | undefined;
-  const progress: BackupProgress = saved ?? { backupUri: backupUriFor(checkpointUri, ctx.clock.now()), objects: 0, bytes: 0 };
+  const progress: BackupProgress = saved ?? { backupUri: await freshBackupUri(ctx.aws.s3, checkpointUri, ctx.clock.now()), objects: 0, bytes: 0 };
   if (progress.sealed) return { kind: 'done', backupUri: progress.backupUri, objects: progress.objects, bytes: progress.bytes, reused: true };
   if (!saved) await ctx.ledger.putProgress(ctx.operationId, UNIT, { ...progress }, ctx.clock.now());
   const before = { objects: progress.objects, bytes: progress.bytes };

@@ -5,6 +5,7 @@ import {
   backupCheckpoint,
   backupUriFor,
   BackupDoesNotCoverError,
+  freshBackupUri,
   compareCopy,
   copyPrefix,
   deleteCheckpoint,
@@ -79,6 +80,12 @@ describe('Checkpoint reading and backup on s3rver (1,242 objects: more than one 
     expect(first).toMatchObject({ complete: false, objects: 1000 });
     expect(first.objects + rest.objects).toBe(src.objects.length);
     expect((await compareCopy(s3, cp.uri, backup)).ok).toBe(true);
+  });
+
+  it('gives a new backup a prefix of its own when backups of the same seconds exist', async () => {
+    // The two tests above left backups at T0 and T0 + 1 s.
+    expect(await freshBackupUri(s3, cp.uri, T0)).toBe(backupUriFor(cp.uri, T0 + 2_000));
+    expect(await freshBackupUri(s3, cp.uri, T0 + 2_000)).toBe(backupUriFor(cp.uri, T0 + 2_000));
   });
 });
 
