@@ -179,6 +179,8 @@ function describeTrigger(inc: IncidentRecord): string {
       return `job run ${t.jobRunId}${t.jobRunName ? ` (${t.jobRunName})` : ''} ${t.state}`;
     case 'follow-up':
       return `follow-up ${t.purpose} #${t.attempt}`;
+    case 'sweep':
+      return 'sweep';
   }
 }
 

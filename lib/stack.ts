@@ -126,7 +126,13 @@ export class StreamfixStack extends Stack {
       }),
       inlinePolicies: {
         invoke: new iam.PolicyDocument({
-          statements: [new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: functionArns })],
+          statements: [
+            new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: functionArns }),
+            // A follow-up the Scheduler could not deliver goes to the dead-letter queue (EventBridge
+            // Scheduler guide, "Configuring a schedule's dead-letter queue": the execution role needs
+            // sqs:SendMessage on it).
+            new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }),
+          ],
         }),
       },
     });
@@ -157,6 +163,7 @@ export class StreamfixStack extends Stack {
       pauseParameter: pauseParameterName(prefix),
       pipelinePauseParameterPrefix: pipelinePauseParameterPrefix(prefix),
       metricsNamespace: METRICS_NAMESPACE,
+      deadLetterQueueArn: this.deadLetterQueue.queueArn,
     };
     const pipelinePauseParameterArns = Object.fromEntries(
       Object.entries(this.pauseParameters.pipelines).map(([p, param]) => [p, param.parameterArn]),

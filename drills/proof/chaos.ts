@@ -1,7 +1,6 @@
 import { ConfiguredRetryStrategy, retryMiddleware, retryMiddlewareOptions } from '@smithy/core/retry';
 import type { FinalizeHandler, FinalizeHandlerArguments, HandlerExecutionContext, MiddlewareStack, Pluggable } from '@smithy/types';
-import { LEASE_MS } from '../../lambdas/core/incident';
-import { cwTimestamp, eventTime, type SimService } from '../sim/context';
+import { cwTimestamp, eventTime, hang, type SimService } from '../sim/context';
 import type { SimWorld } from '../sim/world';
 import { hash32, type KeyedRandom } from './rng';
 
@@ -21,8 +20,10 @@ import { hash32, type KeyedRandom } from './rng';
  * - **Deliveries**: duplicates (later, or concurrent), ALARM delayed, OK before ALARM,
  *   flapping alarms (ALARM → OK → ALARM within a minute or two).
  * - **A killed Lambda**: at a chosen call of a playbook invocation the invocation stops for
- *   good (before the call reaches the service, or after it acted); the event is delivered
- *   again once the engine's lease has run out, as Lambda's retry of a timed-out invocation does.
+ *   good (before the call reaches the service, or after it acted), by a crash (it ends at once,
+ *   as out of memory does) or a timeout (it hangs until the function's timeout); Lambda then
+ *   retries the event on its own schedule (1 and 2 minutes after the attempt ended, same request
+ *   id: sim/lambda.ts), exactly as for any function error.
  *
  * DynamoDB (the ledger, on dynalite) is never faulted: only counted, for kill points.
  */
@@ -60,6 +61,7 @@ export interface KillPlan {
   mode: 'any-call' | 'at-action';
   n: number;
   phase: 'before' | 'after';
+  how: 'timeout' | 'crash';
 }
 
 export interface KillRecord {
@@ -69,8 +71,6 @@ export interface KillRecord {
   atMs: number;
   service: string;
   operation: string;
-  /** The redelivery's invocation, once started. */
-  redeliveredAtMs: number;
 }
 
 export interface ChaosStats {
@@ -91,7 +91,6 @@ export function isCorrective(service: string, operation: string): boolean {
 const PASS = new Set(['DynamoDBClient']);
 const PARTIAL_OPS = new Set(['DeleteObjects', 'PutRecordBatch']);
 const ALARM_EVENT = 'CloudWatch Alarm State Change';
-const NEVER_MS = 10 * 365 * 24 * 3600_000;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyMiddleware = (next: FinalizeHandler<any, any>, context: HandlerExecutionContext) => FinalizeHandler<any, any>;
@@ -141,6 +140,7 @@ export class Chaos {
         mode: atAction ? 'at-action' : 'any-call',
         n: atAction ? rnd.int('kill.n', 0, 6) : rnd.int('kill.n', 1, 40),
         phase: rnd.draw('kill.phase') < 0.5 ? 'before' : 'after',
+        how: rnd.draw('kill.how') < 0.5 ? 'timeout' : 'crash',
       };
     }
     // Deliveries: every asynchronous invocation (EventBridge, Scheduler, raw deliveries) passes here.
@@ -171,19 +171,15 @@ export class Chaos {
   };
 
   private hang(): Promise<never> {
-    return this.world.clock.sleep(NEVER_MS).then(() => {
-      throw new Error('a killed invocation woke up');
-    });
+    return hang(this.world.ctx);
   }
 
   private kill(service: string, operation: string): Promise<never> {
-    const { clock, record } = this.world;
+    const { clock } = this.world;
     const frame = clock.currentFrame()!;
     this.killed.add(frame.invocationId);
-    const payload = record.invocations.find((i) => i.invocationId === frame.invocationId)?.payload;
-    const redeliveredAtMs = clock.now() + LEASE_MS + 60_000;
-    this.stats.kills.push({ plan: this.killPlan!, invocationId: frame.invocationId, functionName: frame.functionName, atMs: clock.now(), service, operation, redeliveredAtMs });
-    clock.at(redeliveredAtMs, 'proof redelivery', () => void this.deliver(frame.functionArn, payload, `proof:redelivery-of:${frame.invocationId}`));
+    this.stats.kills.push({ plan: this.killPlan!, invocationId: frame.invocationId, functionName: frame.functionName, atMs: clock.now(), service, operation });
+    this.world.lambda.kill(frame.invocationId, this.killPlan!.how);
     return this.hang();
   }
 

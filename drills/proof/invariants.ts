@@ -22,7 +22,7 @@ import { isCorrective, type KillRecord } from './chaos';
  * - unended: incidents left `open`/`acting`, incidents `verifying`/`rechecking` with no
  *   follow-up still scheduled, incidents without any recorded decision, and events dropped
  *   after Lambda's last retry.
- * - resumedActedTwice: killed invocations whose incident (as resumed by the redelivery) has a
+ * - resumedActedTwice: killed invocations whose incident (as resumed by Lambda's retry) has a
  *   duplicate action.
  */
 
@@ -51,24 +51,17 @@ export function checkRun(world: SimWorld, result: DrillResult, config: Streamfix
     const id = (inv.result as { incidentId?: unknown } | undefined)?.incidentId;
     if (typeof id === 'string') incidentOf.set(inv.invocationId, id);
   }
-  // A failed invocation belongs to the incident its Lambda retry (same event, next attempt) worked on.
+  // A failed (or killed) invocation belongs to the incident its Lambda retry (same request id, next attempt) worked on.
   const invocations = world.record.invocations;
   const viaRetry = (inv: (typeof invocations)[number], depth = 0): string | undefined => {
     const own = incidentOf.get(inv.invocationId);
     if (own || depth > 3) return own;
-    const next = invocations.find((i) => i.functionName === inv.functionName && i.source === inv.source && i.payload === inv.payload && i.attempt === inv.attempt + 1);
+    const next = invocations.find((i) => i.functionName === inv.functionName && i.requestId === inv.requestId && i.attempt === inv.attempt + 1);
     return next ? viaRetry(next, depth + 1) : undefined;
   };
   for (const inv of invocations) {
     const id = viaRetry(inv);
     if (id) incidentOf.set(inv.invocationId, id);
-  }
-
-  // A killed invocation belongs to the incident its redelivery worked on.
-  for (const k of kills) {
-    const redelivery = world.record.invocations.find((i) => i.source === `proof:redelivery-of:${k.invocationId}`);
-    const id = redelivery ? incidentOf.get(redelivery.invocationId) : undefined;
-    if (id) incidentOf.set(k.invocationId, id);
   }
 
   // Effective corrective calls, by incident and target.

@@ -16,7 +16,14 @@ import { KeyedRandom, runSeed } from './rng';
  */
 
 export const DEFAULT_SCENARIO_DIR = resolve(import.meta.dirname, '..', 'scenarios');
-/** Simulated time added after a scenario's `runFor`, so pending verifications and redeliveries finish. */
+/** Whether Lambda's retries of a killed invocation (same request id, later attempts) got through. */
+function retriedOk(world: SimWorld, invocationId: string): boolean {
+  const killed = world.record.invocations.find((i) => i.invocationId === invocationId);
+  if (!killed) return false;
+  return world.record.invocations.some((i) => i.requestId === killed.requestId && i.attempt > killed.attempt && i.endedAtMs !== undefined && !i.error);
+}
+
+/** Simulated time added after a scenario's `runFor`, so pending verifications and Lambda's retries finish. */
 export const DRAIN_MS = 30 * 60_000;
 
 export const GOALS = ['duplicateActions', 'boundViolations', 'unended', 'resumedActedTwice', 'errors'] as const;
@@ -130,7 +137,7 @@ export async function proveRun(loaded: LoadedScenario, run: number, baseSeed: nu
         at: `${k.service}:${k.operation}`,
         mode: k.plan.mode,
         phase: k.plan.phase,
-        resumed: world!.record.invocations.some((i) => i.source === `proof:redelivery-of:${k.invocationId}` && i.endedAtMs !== undefined && !i.error),
+        resumed: retriedOk(world!, k.invocationId),
       })),
       incidents: result.incidents.length,
       decisions,

@@ -107,6 +107,27 @@ export class SimClock implements Clock {
   }
 
   /**
+   * Calls `fn` every `ms` of simulated time in the background, in the caller's invocation (its
+   * calls are attributed to it, and stop with it when it is killed), until stopped.
+   */
+  every(ms: number, fn: () => Promise<void>): () => void {
+    const controller = new AbortController();
+    const loop = async () => {
+      for (;;) {
+        try {
+          await this.sleep(ms, controller.signal);
+        } catch {
+          return;
+        }
+        if (controller.signal.aborted) return;
+        await fn().catch(() => undefined);
+      }
+    };
+    void loop();
+    return () => controller.abort();
+  }
+
+  /**
    * Runs one invocation, visible to the simulated services through `currentFrame()`. It counts
    * as busy until it ends, or until all it waits for is this clock (asleep, no I/O in flight).
    */

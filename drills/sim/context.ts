@@ -1,4 +1,4 @@
-import type { SimClock } from './clock';
+import type { InvocationFrame, SimClock } from './clock';
 import type { SdkErrorFactory } from './errors';
 import type { IdSource } from './ids';
 import type { SimRecord } from './record';
@@ -11,6 +11,22 @@ export interface SimContext {
   err: SdkErrorFactory;
   account: string;
   region: string;
+  /** Invocations Lambda ended (timeout, crash): nothing they do any more reaches a service. */
+  killed: Set<string>;
+  /** Consulted at every call of an invocation, before and after the service acts: true kills it there. */
+  killPoint?: (frame: InvocationFrame, call: { service: string; operation: string }, phase: 'before' | 'after') => boolean;
+}
+
+const NEVER_MS = 10 * 365 * 24 * 3600_000;
+
+/**
+ * What a call from an invocation that Lambda ended gets: no answer, ever. It waits on the
+ * simulated clock, so the drill goes on around it.
+ */
+export function hang(ctx: Pick<SimContext, 'clock'>): Promise<never> {
+  return ctx.clock.sleep(NEVER_MS).then(() => {
+    throw new Error('a killed invocation woke up');
+  });
 }
 
 /** A simulated AWS service: answers the SDK commands of one client by operation name. */

@@ -1,5 +1,5 @@
 import type { Pluggable } from '@smithy/types';
-import type { SimContext, SimService } from './context';
+import { hang, type SimContext, type SimService } from './context';
 import { namedSdkError, NotSimulatedError } from './errors';
 
 /**
@@ -42,11 +42,27 @@ export function simPlugin(ctx: SimContext, services: readonly SimService[], faul
         (next, context) => async (args) => {
           const clientName = String(context.clientName ?? '');
           const commandName = String(context.commandName ?? '');
+          const operation = commandName.replace(/Command$/, '');
+          const svc = byClient.get(clientName);
+          const current = ctx.clock.currentFrame();
+          if (current && ctx.killed.has(current.invocationId)) return hang(ctx);
+          const call = { service: svc?.service ?? clientName.replace(/Client$/, '').toLowerCase(), operation };
+          if (current && ctx.killPoint?.(current, call, 'before')) return hang(ctx);
           const endIo = ctx.clock.beginIo();
+          let answer: Awaited<ReturnType<typeof next>>;
           try {
+            answer = await simulate();
+          } catch (e) {
+            if (current && ctx.killed.has(current.invocationId)) return hang(ctx);
+            throw e;
+          } finally {
+            endIo();
+          }
+          if (current && (ctx.killed.has(current.invocationId) || ctx.killPoint?.(current, call, 'after'))) return hang(ctx);
+          return answer;
+
+          async function simulate() {
             if (PASS_THROUGH.has(clientName)) return await next(args);
-            const svc = byClient.get(clientName);
-            const operation = commandName.replace(/Command$/, '');
             const handle = svc?.operations[operation];
             if (!svc || !handle) {
               throw new NotSimulatedError(`the simulated platform does not implement ${clientName} ${commandName}`);
@@ -78,8 +94,6 @@ export function simPlugin(ctx: SimContext, services: readonly SimService[], faul
               ctx.record.call({ ...base, error: { name: e.name, message: e.message } });
               throw err;
             }
-          } finally {
-            endIo();
           }
         },
         { step: 'initialize', priority: 'high', name: 'streamfixDrillSimulator', override: true },

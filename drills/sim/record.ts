@@ -57,6 +57,8 @@ export interface InvocationRecord {
   /** What sent it: `eventbridge:<rule>`, `scheduler:<schedule>`, `drill`. */
   source: string;
   attempt: number;
+  /** Lambda's request id: the same for an event's first attempt and its retries. */
+  requestId: string;
   startedAtMs: number;
   endedAtMs?: number;
   /** The handler's answer (InvocationResult) when it returned. */

@@ -3,7 +3,7 @@ import { CheckpointWriter } from './checkpoint';
 import { CheckpointGuard } from './checkpoint-guard';
 import { SimClock } from './clock';
 import { SimCloudWatch } from './cloudwatch';
-import type { KnownJob, SimContext } from './context';
+import { hang, type KnownJob, type SimContext } from './context';
 import { DEFAULT_EMR_TIMINGS, SimEmrServerless, type EmrTimings } from './emr';
 import { EmrMetrics } from './emr-metrics';
 import { sdkErrorFactory } from './errors';
@@ -83,7 +83,7 @@ export class SimWorld {
   constructor(readonly opts: WorldOptions) {
     this.clock = new SimClock(opts.startMs, opts.stuckAfterRealMs !== undefined ? { stuckAfterRealMs: opts.stuckAfterRealMs } : {});
     this.ids = new IdSource(opts.seed ?? 1);
-    this.ctx = { clock: this.clock, ids: this.ids, record: this.record, err: sdkErrorFactory(this.ids), account: opts.account, region: opts.region };
+    this.ctx = { clock: this.clock, ids: this.ids, record: this.record, err: sdkErrorFactory(this.ids), account: opts.account, region: opts.region, killed: new Set() };
     this.emr = new SimEmrServerless(this.ctx, { ...DEFAULT_EMR_TIMINGS, ...(opts.emrTimings ?? {}) });
     this.cloudwatch = new SimCloudWatch(this.ctx);
     this.s3 = new SimS3(this.ctx);
@@ -113,7 +113,11 @@ export class SimWorld {
     this.checkpointGuard = new CheckpointGuard(this.ctx, this.s3, this.emr, { iam: this.iam, kms: this.kms, cloudwatch: this.cloudwatch }, opts.jobs);
     for (const id of opts.applicationIds) this.emr.addApplication({ applicationId: id });
     this.plugin = simPlugin(this.ctx, [this.emr, this.cloudwatch, this.s3, this.scheduler, this.sns, this.ssm, this.secrets, this.firehose, this.logs, this.iam], this.callFaults);
-    this.fetch = this.pagerDuty.fetch;
+    // PagerDuty is reached with fetch: an invocation Lambda ended gets no answer there either.
+    this.fetch = (input, init) => {
+      const frame = this.clock.currentFrame();
+      return frame && this.ctx.killed.has(frame.invocationId) ? hang(this.ctx) : this.pagerDuty.fetch(input, init);
+    };
   }
 
   /**

@@ -9,15 +9,16 @@ import {
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import { ConflictError, TransientAwsError, AwsRequestError } from '../core/errors';
+import type { Cond, IndexRef, Item, ItemStore, KeyedItem, Scalar } from '../ledger/item-store';
 import { clientConfig, withPlugins, type AwsClientOptions } from './clients';
 
 /**
- * The ledger's storage: a thin layer over DynamoDB items whose attributes are strings and
- * numbers only (documents are stored as JSON strings). Conditional writes that lose map to
+ * The ledger's storage on DynamoDB: a thin layer over items whose attributes are strings,
+ * numbers and booleans (documents are stored as JSON strings). Conditions (values, see
+ * ledger/item-store.ts) become condition expressions; conditional writes that lose map to
  * ConflictError; the algorithm lives in lambdas/ledger.
  */
-export type Scalar = string | number | boolean;
-export type Item = Record<string, Scalar>;
+export type { Item, Scalar } from '../ledger/item-store';
 
 const toAttr = (v: Scalar): AttributeValue =>
   typeof v === 'number' ? { N: String(v) } : typeof v === 'boolean' ? { BOOL: v } : { S: v };
@@ -40,10 +41,44 @@ const unmarshal = (item: Record<string, AttributeValue>): Item => {
   return out;
 };
 
-export interface Condition {
+interface Expression {
   expression: string;
-  names?: Record<string, string>;
-  values?: Record<string, Scalar>;
+  names: Record<string, string>;
+  values: Record<string, Scalar>;
+}
+
+/** Compiles a condition value to a DynamoDB condition expression with its names and values. */
+export function compileCondition(cond: Cond, prefix = 'c'): Expression {
+  const names: Record<string, string> = {};
+  const values: Record<string, Scalar> = {};
+  let n = 0;
+  const name = (attr: string) => {
+    const k = `#${prefix}${n++}`;
+    names[k] = attr;
+    return k;
+  };
+  const value = (v: Scalar) => {
+    const k = `:${prefix}${n++}`;
+    values[k] = v;
+    return k;
+  };
+  const walk = (c: Cond): string => {
+    switch (c.op) {
+      case 'absent':
+        return `attribute_not_exists(${name('pk')})`;
+      case 'has':
+        return `attribute_exists(${name(c.attr)})`;
+      case 'lacks':
+        return `attribute_not_exists(${name(c.attr)})`;
+      case 'and':
+      case 'or':
+        if (c.of.length === 0) throw new Error(`an empty ${c.op} condition`);
+        return `(${c.of.map(walk).join(c.op === 'and' ? ' AND ' : ' OR ')})`;
+      default:
+        return `${name(c.attr)} ${c.op} ${value(c.value)}`;
+    }
+  };
+  return { expression: walk(cond), names, values };
 }
 
 const THROTTLE = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded', 'InternalServerError']);
@@ -60,7 +95,7 @@ function mapError(operation: string, err: unknown): never {
   throw err;
 }
 
-export class DynamoStore {
+export class DynamoStore implements ItemStore {
   constructor(
     private readonly client: DynamoDBClient,
     readonly tableName: string,
@@ -82,7 +117,7 @@ export class DynamoStore {
   }
 
   /** Throws ConflictError when `condition` does not hold. */
-  async put(item: Item & { pk: string; sk: string }, condition?: Condition): Promise<void> {
+  async put(item: KeyedItem, condition?: Cond): Promise<void> {
     try {
       await this.client.send(
         new PutItemCommand({
@@ -101,11 +136,12 @@ export class DynamoStore {
     pk: string,
     sk: string,
     set: Record<string, Scalar | undefined>,
-    condition?: Condition,
+    condition?: Cond,
     add?: Record<string, number>,
   ): Promise<Item> {
-    const names: Record<string, string> = { ...(condition?.names ?? {}) };
-    const values: Record<string, AttributeValue> = marshal(condition?.values ?? {});
+    const compiled = condition ? compileCondition(condition) : undefined;
+    const names: Record<string, string> = { ...(compiled?.names ?? {}) };
+    const values: Record<string, AttributeValue> = marshal(compiled?.values ?? {});
     const sets: string[] = [];
     const removes: string[] = [];
     let i = 0;
@@ -141,7 +177,7 @@ export class DynamoStore {
           UpdateExpression: expr,
           ExpressionAttributeNames: names,
           ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
-          ...(condition ? { ConditionExpression: condition.expression } : {}),
+          ...(compiled ? { ConditionExpression: compiled.expression } : {}),
           ReturnValues: 'ALL_NEW',
         }),
       );
@@ -151,7 +187,7 @@ export class DynamoStore {
     }
   }
 
-  async delete(pk: string, sk: string, condition?: Condition): Promise<void> {
+  async delete(pk: string, sk: string, condition?: Cond): Promise<void> {
     try {
       await this.client.send(
         new DeleteItemCommand({ TableName: this.tableName, Key: marshal({ pk, sk }), ...(condition ? this.cond(condition) : {}) }),
@@ -162,7 +198,7 @@ export class DynamoStore {
   }
 
   /** All items of a partition (optionally whose sk begins with a prefix), following pages. */
-  async query(pk: string, skPrefix?: string, index?: { name: string; pkAttr: string }): Promise<Item[]> {
+  async query(pk: string, skPrefix?: string, index?: IndexRef): Promise<Item[]> {
     const out: Item[] = [];
     let start: Record<string, AttributeValue> | undefined;
     const pkAttr = index?.pkAttr ?? 'pk';
@@ -187,11 +223,12 @@ export class DynamoStore {
     return out;
   }
 
-  private cond(c: Condition) {
+  private cond(c: Cond) {
+    const { expression, names, values } = compileCondition(c);
     return {
-      ConditionExpression: c.expression,
-      ...(c.names ? { ExpressionAttributeNames: c.names } : {}),
-      ...(c.values && Object.keys(c.values).length ? { ExpressionAttributeValues: marshal(c.values) } : {}),
+      ConditionExpression: expression,
+      ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
+      ...(Object.keys(values).length ? { ExpressionAttributeValues: marshal(values) } : {}),
     };
   }
 }

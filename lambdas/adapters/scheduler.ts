@@ -18,6 +18,8 @@ export interface OneTimeScheduleParams {
   /** The target's input (for a Lambda target: the event, as JSON). */
   input: string;
   clientToken?: string;
+  /** SQS queue ARN that receives the event when the schedule cannot invoke its target. */
+  deadLetterArn?: string;
 }
 
 /**
@@ -72,6 +74,9 @@ export class SchedulerAdapter {
             RoleArn: p.roleArn,
             Input: p.input,
             RetryPolicy: { MaximumRetryAttempts: 3 },
+            // After its retries, the follow-up goes to this queue instead of being lost (EventBridge
+            // Scheduler guide, "Configuring a schedule's dead-letter queue").
+            ...(p.deadLetterArn !== undefined ? { DeadLetterConfig: { Arn: p.deadLetterArn } } : {}),
           },
           ...(p.clientToken !== undefined ? { ClientToken: p.clientToken } : {}),
         }),

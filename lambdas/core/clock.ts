@@ -4,6 +4,11 @@ export interface Clock {
   now(): number;
   /** Waits `ms` of this clock's time (simulated clocks advance instead of sleeping). */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Calls `fn` every `ms` of this clock's time, in the background, until the returned function
+   * is called. Clocks that only move when told to (tests) have none.
+   */
+  every?(ms: number, fn: () => Promise<void>): () => void;
 }
 
 export const systemClock: Clock = {
@@ -17,6 +22,16 @@ export const systemClock: Clock = {
         reject(signal.reason);
       }, { once: true });
     }),
+  every: (ms, fn) => {
+    let running = false;
+    const t = setInterval(() => {
+      if (running) return;
+      running = true;
+      void fn().finally(() => (running = false));
+    }, ms);
+    t.unref?.();
+    return () => clearInterval(t);
+  },
 };
 
 /** A clock that only moves when told to: for tests. */

@@ -28,6 +28,14 @@ export const EngineReason = {
   RECHECK_EXHAUSTED: 'RECHECK_EXHAUSTED',
   DIAGNOSIS_FAILED: 'DIAGNOSIS_FAILED',
   INCIDENT_CLOSED: 'INCIDENT_CLOSED',
+  /** An alarm event older than the newest state already seen for that alarm. */
+  STALE_EVENT: 'STALE_EVENT',
+  /** This worker lost the incident to another (its lease ran out): it stopped, the other decides. */
+  OWNERSHIP_LOST: 'OWNERSHIP_LOST',
+  /** The sweeper found the incident stuck a second time in the same state. */
+  STUCK: 'STUCK',
+  /** An event used up Lambda's retries, or a follow-up could not be delivered. */
+  DEAD_LETTER: 'DEAD_LETTER',
 } as const;
 
 export interface PlannedAction {

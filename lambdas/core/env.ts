@@ -19,6 +19,8 @@ export interface RuntimeEnv {
   pipelinePauseParameterPrefix: string;
   /** CloudWatch namespace of streamfix's own metrics. */
   metricsNamespace: string;
+  /** SQS queue the follow-up schedules deliver to when they cannot invoke the function; absent = none. */
+  deadLetterQueueArn?: string;
 }
 
 export const ENV_VARS = {
@@ -30,9 +32,10 @@ export const ENV_VARS = {
   pauseParameter: 'STREAMFIX_PAUSE_PARAMETER',
   pipelinePauseParameterPrefix: 'STREAMFIX_PIPELINE_PAUSE_PREFIX',
   metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
+  deadLetterQueueArn: 'STREAMFIX_DEAD_LETTER_QUEUE_ARN',
 } as const satisfies Record<keyof RuntimeEnv, string>;
 
-const OPTIONAL: ReadonlySet<keyof RuntimeEnv> = new Set(['pagerDutySecretId']);
+const OPTIONAL: ReadonlySet<keyof RuntimeEnv> = new Set(['pagerDutySecretId', 'deadLetterQueueArn']);
 
 export function readRuntimeEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv {
   const out: Partial<RuntimeEnv> = {};

@@ -38,7 +38,7 @@ export class ConfigError extends StreamfixError {
 
 /** A conditional write lost a race: someone else holds the lock / claimed the event. */
 export class ConflictError extends StreamfixError {
-  override readonly name = 'ConflictError';
+  override readonly name: string = 'ConflictError';
 }
 
 /** A transient AWS failure (throttling, 5xx, timeout) that survived the SDK's own retries. */

@@ -26,6 +26,8 @@ export const JOB_RUN_STATE_CHANGE = 'EMR Serverless Job Run State Change';
 export const CLOUDWATCH_SOURCE = 'aws.cloudwatch';
 export const EMR_SERVERLESS_SOURCE = 'aws.emr-serverless';
 export const FOLLOW_UP_MARKER = 'follow-up';
+/** The scheduled sweep's payload is `{"streamfix": "sweep"}`. */
+export const SWEEP_MARKER = 'sweep';
 
 /** The payload a scheduled follow-up delivers back to the engine. */
 export interface FollowUpPayload {
@@ -427,6 +429,7 @@ export function parseTrigger(raw: unknown): Trigger {
       },
     ]);
   }
+  if (raw.streamfix === SWEEP_MARKER) return { kind: 'sweep', dedupeKey: 'sweep' };
   if (Object.hasOwn(raw, 'streamfix')) return parseFollowUp(raw);
   const source = raw.source;
   const detailType = raw['detail-type'];
@@ -472,5 +475,7 @@ export function describeTrigger(t: Trigger): string {
     }
     case 'follow-up':
       return `follow-up ${t.purpose} #${t.attempt} of incident ${oneLine(t.incidentId)} (${oneLine(t.pipeline)}/${oneLine(t.playbook)})`;
+    case 'sweep':
+      return 'sweep for stuck incidents';
   }
 }

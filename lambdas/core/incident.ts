@@ -4,18 +4,17 @@ import type { AwsAdapters } from '../adapters';
 import { scheduleName, type SchedulerAdapter } from '../adapters/scheduler';
 import type { StreamfixConfig } from '../config/schema';
 import type { Escalator } from '../escalation/types';
-import type { Guardrails, GuardVerdict } from '../guardrails';
+import type { GateVerdict, Guardrails } from '../guardrails';
+import type { Ownership } from '../ledger/incidents';
 import type { Ledger } from '../ledger/ledger';
 import type { ActionRecord, IncidentRecord, IncidentStatus } from '../ledger/types';
-import type { ActionDefinition, Playbook, PlaybookContext, PlaybookSettings } from '../playbooks/types';
 import type { Clock } from './clock';
 import { EngineReason, escalate, recheck, type Decision, type Recommendation } from './decision';
 import type { RuntimeEnv } from './env';
 import { followUpPayload } from './events';
-import type { FollowUpTrigger, Trigger } from './trigger';
-
-/** Longer than the function's 5-minute timeout: a live worker never loses its claim or lock. */
-export const LEASE_MS = 6 * 60_000;
+import type { WorkerLease } from './lease';
+import type { ActionDefinition, Playbook, PlaybookContext, PlaybookSettings } from './playbook';
+import type { Trigger } from './trigger';
 
 export interface EngineDeps {
   playbook: Playbook;
@@ -36,18 +35,26 @@ export interface EngineDeps {
 
 export interface Run {
   inc: IncidentRecord;
+  /** This worker's ownership of the incident: every write below is fenced with it. */
+  own: Ownership;
+  lease: WorkerLease;
   ctx: PlaybookContext;
   settings: PlaybookSettings;
   trigger: Trigger;
   /** The invocation's request id: tells this worker's follow-ups from those of one that died. */
   token: string;
-  /** The pause switches' read started while the playbook diagnosed: it fills the pause reader's cache. */
-  pauseRead?: Promise<unknown>;
+  /** Timeline writes in flight: they decide nothing, so they overlap the next step; the last write waits for them. */
+  notes: Promise<void>[];
 }
 
 type Outcome = Promise<{ incidentId: string; decision: Decision }>;
+type FixDecision = Decision & { kind: 'fix' };
 
-/** Carries a decision out: guardrails, write-ahead actions, follow-ups, escalation, resolution. */
+/**
+ * Carries a decision out for the incident's owner: the gate, write-ahead actions, follow-ups,
+ * escalation, resolution. Each path ends with one fenced write of the incident that also gives
+ * ownership up; the writes before it (an action's intent and result) keep it.
+ */
 export class IncidentRunner {
   private readonly actions: Map<string, ActionDefinition>;
 
@@ -56,23 +63,17 @@ export class IncidentRunner {
   }
 
   async carryOut(run: Run, decision: Decision): Outcome {
-    const { inc } = run;
-    const previous = inc.decision;
-    const prevStatus = inc.status;
+    const prevStatus = run.inc.status;
+    const previous = run.inc.decision;
     await this.record(run, decision);
     switch (decision.kind) {
-      case 'ignore': {
+      case 'ignore':
         // A recheck found nothing left to do: the situation settled on its own, so the incident
         // ends here (its OK alarm may have been lost, or have come while a worker still held it).
-        if (run.trigger.kind === 'follow-up' && prevStatus === 'rechecking') return this.resolve(run.inc, decision.reason, decision.summary);
-        // A late trigger on an incident already being verified or escalated changes nothing:
-        // the timeline has the decision, the incident keeps its own.
-        const keep = ['verifying', 'escalated', 'rechecking'].includes(prevStatus);
-        if (keep && previous) run.inc.decision = previous;
-        return this.save(run, keep ? prevStatus : 'ignored', decision);
-      }
+        if (run.trigger.kind === 'follow-up' && prevStatus === 'rechecking') return this.resolveRun(run, decision.reason, decision.summary);
+        return this.save(run, 'ignored', decision);
       case 'recheck':
-        // While a fix is being verified, "look again later" is what the verification does already.
+        // A verification is already scheduled: it looks again, as a recheck would.
         if (prevStatus === 'verifying') {
           if (previous) run.inc.decision = previous;
           return this.save(run, prevStatus, decision);
@@ -80,128 +81,138 @@ export class IncidentRunner {
         return this.scheduleRecheck(run, decision);
       case 'escalate':
         return this.escalate(run, decision);
-      case 'fix': {
-        const mode = run.settings.mode;
-        await run.pauseRead;
-        const pause = await this.d.guardrails.checkPause(inc.pipeline, run.ctx.pipeline);
-        if (mode === 'recommend' || pause.paused) {
-          const reason = pause.paused ? EngineReason.PAUSED : EngineReason.MODE_RECOMMEND;
-          const why = pause.paused ? `pipeline paused (${pause.scope}: ${pause.reason})` : 'mode is recommend';
-          const d = escalate(reason, `${why}; would have: ${decision.summary}`, decision.evidence, 'warning', this.asRecommendation(decision));
-          await this.record(run, d);
-          return this.escalate(run, d, pause.paused ? 'escalated' : 'recommended');
-        }
-        const admit = await this.d.guardrails.admitFix(inc.pipeline, inc.playbook, run.settings, this.d.clock.now());
-        if (!admit.ok) return this.blocked(run, decision, admit);
+      case 'fix':
         return this.act(run, decision);
-      }
     }
   }
 
-  /** A worker died mid-action: the ledger says which actions ran; finish the rest. */
-  resumeActions(run: Run, decision: Decision & { kind: 'fix' }): Outcome {
+  /** A worker died mid-fix: the ledger says which actions ran; finish the rest. */
+  resumeActions(run: Run, decision: FixDecision): Outcome {
     return this.act(run, decision);
   }
 
-  private async act(run: Run, decision: Decision & { kind: 'fix' }): Outcome {
-    const { ledger, guardrails, clock } = this.d;
+  private async act(run: Run, decision: FixDecision): Outcome {
+    const { ledger, guardrails, clock, metrics } = this.d;
     const { inc } = run;
+    const resuming = inc.status === 'acting';
+    const records = inc.actions ?? [];
     // A fresh fix gets indexes after every earlier action of the incident; a resume keeps its base.
-    if (inc.status !== 'acting' || inc.actionBase === undefined) {
-      inc.actionBase = (await ledger.listActions(inc.incidentId)).length;
+    const base = resuming && inc.actionBase !== undefined ? inc.actionBase : records.length;
+    const defs = decision.actions.map((a) => this.actions.get(a.type));
+    const allDone = resuming && decision.actions.every((_, n) => records[base + n]?.status === 'done');
+
+    let params: unknown[] = [];
+    let locks: string[] = [];
+    if (!allDone) {
+      const verdict = await guardrails.gate({
+        pipelineName: inc.pipeline, pipeline: run.ctx.pipeline, playbook: inc.playbook, settings: run.settings, owner: inc.incidentId,
+        actions: decision.actions.map((action, n) => ({ action, def: defs[n], started: records[base + n] !== undefined })),
+        nowMs: clock.now(), lockUntilMs: run.lease.untilMs(), continuing: resuming && inc.fixAdmitted === true,
+      });
+      if (!verdict.ok) return this.refused(run, decision, verdict);
+      ({ params, locks } = verdict);
+      for (const r of locks) run.lease.hold(`lock:${r}`, (until) => guardrails.renewLock(r, inc.incidentId, until), run.lease.untilMs());
     }
-    const base = inc.actionBase;
-    await this.save(run, 'acting', decision);
-    const owner = inc.incidentId;
-    const resources = [...new Set(decision.actions.map((a) => a.resource))];
-    const held: string[] = [];
     // When the fix began: its first action's intent, also when a resumed worker finishes it later.
-    let startedAtMs: number | undefined;
+    let startedAtMs = records[base]?.startedAtMs;
     try {
-      for (const r of resources) {
-        const v = await guardrails.acquireLock(r, owner, clock.now(), LEASE_MS);
-        if (!v.ok) return await this.blocked(run, decision, v);
-        held.push(r);
-      }
       for (const [n, action] of decision.actions.entries()) {
         const i = base + n;
-        let rec: ActionRecord | undefined = await ledger.getAction(inc.incidentId, i);
-        startedAtMs ??= rec?.startedAtMs;
+        let rec = records[i];
         if (rec?.status === 'done') continue;
-        const def = this.actions.get(action.type);
-        if (!rec) {
-          const checks: (() => Promise<GuardVerdict> | GuardVerdict)[] = [
-            () => guardrails.checkBounds(def, action, run.ctx.pipeline, run.settings),
-            () => guardrails.checkCooldown(action.resource, clock.now()),
-            () => guardrails.reserveBudget(action.resource, run.settings, clock.now()),
-          ];
-          for (const check of checks) {
-            const v = await check();
-            if (!v.ok) {
-              await ledger.appendTimeline(inc.incidentId, clock.now(), 'guardrail', v.summary, { reason: v.reason, action: action.type });
-              this.d.metrics.addMetric('GuardrailBlocks', MetricUnit.Count, 1);
-              return await this.blocked(run, decision, v);
-            }
-          }
-          rec = await ledger.recordActionIntent(inc.incidentId, i, action, clock.now());
-          if (!rec) throw new Error(`action ${i} of ${inc.incidentId} was claimed concurrently`);
-          startedAtMs ??= rec.startedAtMs;
-        } else if (rec.status !== 'intent') {
+        if (rec && rec.status !== 'intent') {
           return await this.escalate(run, escalate(EngineReason.ACTION_FAILED, `action ${action.type} already ${rec.status}: ${rec.error ?? ''}`, decision.evidence, 'error', this.asRecommendation(decision)));
         }
-        await ledger.appendTimeline(inc.incidentId, clock.now(), 'action', `${rec.startedAtMs === clock.now() ? 'start' : 'resume'}: ${action.description}`, { type: action.type, params: action.params });
+        await run.lease.ensure();
+        const now = clock.now();
+        if (!rec) {
+          // Write-ahead: the intent, fenced, in the same write that moves the incident to acting.
+          rec = { incidentId: inc.incidentId, index: i, actionId: `${inc.incidentId}#${i}`, action, status: 'intent', startedAtMs: now, fence: run.own.fence };
+          records[i] = rec;
+          Object.assign(inc, { actions: records, actionBase: base, fixAdmitted: true, decision });
+          await this.save(run, 'acting', decision, { keep: true });
+        } else {
+          rec.fence = run.own.fence;
+        }
+        startedAtMs ??= rec.startedAtMs;
+        void this.note(run, 'action', `${rec.startedAtMs === now ? 'start' : 'resume'}: ${action.description}`, { type: action.type, params: action.params });
+        const def = defs[n]!;
         try {
-          const outcome = await def!.execute(def!.params.parse(action.params), { ...run.ctx, actionId: rec.actionId });
-          await ledger.recordActionResult(rec, 'done', clock.now(), { outcome });
-          await ledger.appendTimeline(inc.incidentId, clock.now(), 'action', `done: ${outcome.summary}`, { type: action.type, before: outcome.before, after: outcome.after });
-          this.d.metrics.addMetric('Actions', MetricUnit.Count, 1);
+          const outcome = await def.execute(params[n] as Record<string, unknown>, { ...run.ctx, actionId: rec.actionId });
+          records[i] = { ...rec, status: 'done', endedAtMs: clock.now(), outcome };
+          await this.save(run, 'acting', decision, { keep: true });
+          void this.note(run, 'action', `done: ${outcome.summary}`, { type: action.type, before: outcome.before, after: outcome.after });
+          metrics.addMetric('Actions', MetricUnit.Count, 1);
         } catch (e) {
+          if (run.lease.lost) throw e;
           const msg = (e as Error).message;
-          await ledger.recordActionResult(rec, 'failed', clock.now(), { error: msg });
+          records[i] = { ...rec, status: 'failed', endedAtMs: clock.now(), error: msg };
+          await this.save(run, 'acting', decision, { keep: true });
           await ledger.appendTimeline(inc.incidentId, clock.now(), 'action', `failed: ${action.description}: ${msg}`, { type: action.type });
-          this.d.metrics.addMetric('ActionFailures', MetricUnit.Count, 1);
+          metrics.addMetric('ActionFailures', MetricUnit.Count, 1);
           const d = escalate(EngineReason.ACTION_FAILED, `${action.type} failed: ${msg}`, { ...decision.evidence, error: (e as Error).name }, 'error', this.asRecommendation(decision));
           await this.record(run, d);
           return await this.escalate(run, d);
         }
       }
       const now = clock.now();
-      await guardrails.recordFix(inc.pipeline, inc.playbook, resources, run.settings, now);
-      run.inc.fixedAtMs = startedAtMs ?? now;
+      const resources = [...new Set(decision.actions.map((a) => a.resource))];
+      await guardrails.recordFix(inc.pipeline, inc.playbook, inc.incidentId, resources, run.settings, now);
+      inc.fixedAtMs = startedAtMs ?? now;
       // Numbered after any earlier follow-up of the incident: a superseded one then reads as stale.
-      const attempt = Math.max(run.inc.verifyAttempts, run.inc.pendingFollowUp?.purpose === 'verify' ? run.inc.pendingFollowUp.attempt : 0) + 1;
+      const attempt = Math.max(inc.verifyAttempts, inc.pendingFollowUp?.purpose === 'verify' ? inc.pendingFollowUp.attempt : 0) + 1;
       await this.followUp(run, 'verify', attempt, now + run.settings.verifyAfterSeconds * 1000);
       await this.d.escalator
         .change({ incidentId: inc.incidentId, pipeline: inc.pipeline, playbook: inc.playbook, summary: decision.summary, details: { actions: decision.actions.map((a) => a.description) } })
         .catch((e) => this.d.logger.warn('change notice failed', { error: e as Error }));
       return await this.save(run, 'verifying', decision);
     } finally {
-      for (const r of held) await guardrails.releaseLock(r, owner);
+      for (const r of locks) {
+        run.lease.drop(`lock:${r}`);
+        await guardrails.releaseLock(r, inc.incidentId).catch((e: unknown) => this.d.logger.warn('could not release a lock', { error: e as Error, resource: r }));
+      }
     }
   }
 
-  async verify(run: Run, t: FollowUpTrigger): Outcome {
+  /** The gate said no: tell a person (mode, pause), look again later (lock, cooldown), or escalate with the plan. */
+  private async refused(run: Run, planned: FixDecision, v: Extract<GateVerdict, { ok: false }>): Outcome {
+    if (v.stage === 'mode' || v.stage === 'pause') {
+      const d = escalate(v.reason, `${v.summary}; would have: ${planned.summary}`, planned.evidence, 'warning', this.asRecommendation(planned));
+      await this.record(run, d);
+      return this.escalate(run, d, v.stage === 'pause' ? 'escalated' : 'recommended');
+    }
+    await this.note(run, 'guardrail', v.summary, { reason: v.reason, stage: v.stage, actions: planned.actions.map((a) => a.type) });
+    this.d.metrics.addMetric('GuardrailBlocks', MetricUnit.Count, 1);
+    const d =
+      v.retryAfterSeconds !== undefined
+        ? recheck(v.reason, v.summary, planned.evidence, v.retryAfterSeconds)
+        : escalate(v.reason, `${v.summary}; wanted: ${planned.summary}`, planned.evidence, 'error', this.asRecommendation(planned));
+    await this.record(run, d);
+    return d.kind === 'recheck' ? this.scheduleRecheck(run, d) : this.escalate(run, d as Decision & { kind: 'escalate' });
+  }
+
+  async verify(run: Run, attempt: number): Outcome {
     const { inc, settings } = run;
     const { clock, guardrails, ledger, playbook } = this.d;
-    inc.verifyAttempts = t.attempt;
+    inc.verifyAttempts = attempt;
     const out = await playbook.verify(run.ctx, { startedAtMs: inc.openedAtMs, ...(inc.fixedAtMs !== undefined ? { fixedAtMs: inc.fixedAtMs } : {}), evidence: inc.evidence ?? {} });
     const now = clock.now();
-    await ledger.appendTimeline(inc.incidentId, now, 'verify', `verification #${t.attempt}: ${out.status}: ${out.summary}`, { evidence: out.evidence });
+    await ledger.appendTimeline(inc.incidentId, now, 'verify', `verification #${attempt}: ${out.status}: ${out.summary}`, { evidence: out.evidence });
     if (out.status === 'recovered') {
       await guardrails.recordVerify(inc.pipeline, inc.playbook, true, settings, now);
-      return this.resolve(inc, EngineReason.VERIFIED, out.summary);
+      return this.resolveRun(run, EngineReason.VERIFIED, out.summary);
     }
     const deadline = (inc.fixedAtMs ?? inc.openedAtMs) + settings.verifyDeadlineSeconds * 1000;
     const nextAt = now + settings.verifyAfterSeconds * 1000;
     if (out.status === 'pending' && nextAt <= deadline) {
-      await this.followUp(run, 'verify', t.attempt + 1, nextAt);
+      await this.followUp(run, 'verify', attempt + 1, nextAt);
       return this.save(run, 'verifying', inc.decision!);
     }
     const opened = await guardrails.recordVerify(inc.pipeline, inc.playbook, false, settings, now);
     const d = escalate(
       EngineReason.VERIFY_FAILED,
       `the fix did not work: ${out.summary}${opened ? ' (circuit breaker opened: no more automatic fixes for this pipeline and playbook)' : ''}`,
-      { ...(inc.evidence ?? {}), ...out.evidence, verifyAttempts: t.attempt },
+      { ...(inc.evidence ?? {}), ...out.evidence, verifyAttempts: attempt },
       'error',
       { summary: 'investigate by hand: the automatic fix was applied and did not recover the pipeline' },
     );
@@ -209,7 +220,13 @@ export class IncidentRunner {
     return this.escalate(run, d);
   }
 
-  async resolve(inc: IncidentRecord, reason: string, summary: string): Outcome {
+  private async resolveRun(run: Run, reason: string, summary: string): Outcome {
+    await Promise.all(run.notes.splice(0));
+    return this.resolve(run.inc, run.own, reason, summary);
+  }
+
+  /** Resolves the incident (the caller owns it): PagerDuty resolve, the timeline, the final write. */
+  async resolve(inc: IncidentRecord, own: Ownership, reason: string, summary: string): Outcome {
     const { clock, ledger, escalator, metrics } = this.d;
     const now = clock.now();
     if (inc.dedupKey) {
@@ -220,11 +237,11 @@ export class IncidentRunner {
     metrics.addMetric('TimeToRecover', MetricUnit.Seconds, (now - inc.openedAtMs) / 1000);
     metrics.addMetric('Resolved', MetricUnit.Count, 1);
     const d: Decision = { kind: 'ignore', reason, summary, evidence: {} };
-    await ledger.saveIncident({ ...inc, status: 'resolved', recoveredAtMs: now, closedAtMs: now }, now);
+    await ledger.incidents.save({ ...inc, status: 'resolved', recoveredAtMs: now, closedAtMs: now }, own, now, { release: true });
     return { incidentId: inc.incidentId, decision: d };
   }
 
-  private async escalate(run: Run, decision: Decision & { kind: 'escalate' }, status: IncidentStatus = 'escalated'): Outcome {
+  async escalate(run: Run, decision: Decision & { kind: 'escalate' }, status: IncidentStatus = 'escalated'): Outcome {
     const { inc } = run;
     const { clock, ledger, escalator, config, metrics } = this.d;
     const now = clock.now();
@@ -233,7 +250,7 @@ export class IncidentRunner {
     if (alreadyPaged) {
       await ledger.appendTimeline(inc.incidentId, now, 'escalation', `already paged for ${decision.reason}; not paging again`);
     } else {
-      const actions = await ledger.listActions(inc.incidentId);
+      const actions: ActionRecord[] = inc.actions ?? [];
       const results = await escalator.trigger({
         incidentId: inc.incidentId, dedupKey, pipeline: inc.pipeline, playbook: inc.playbook, severity: decision.severity,
         decision: decision.kind, reason: decision.reason, summary: decision.summary, evidence: decision.evidence,
@@ -265,17 +282,7 @@ export class IncidentRunner {
     return this.save(run, 'rechecking', decision);
   }
 
-  /** A guardrail said no: look again later (lock, cooldown) or escalate with the plan as the recommendation. */
-  private async blocked(run: Run, planned: Decision & { kind: 'fix' }, v: GuardVerdict & { ok: false }): Outcome {
-    const d =
-      v.retryAfterSeconds !== undefined
-        ? recheck(v.reason, v.summary, planned.evidence, v.retryAfterSeconds)
-        : escalate(v.reason, `${v.summary}; wanted: ${planned.summary}`, planned.evidence, v.reason === EngineReason.BOUND_VIOLATION ? 'error' : 'error', this.asRecommendation(planned));
-    await this.record(run, d);
-    return d.kind === 'recheck' ? this.scheduleRecheck(run, d) : this.escalate(run, d as Decision & { kind: 'escalate' });
-  }
-
-  private asRecommendation(d: Decision): Recommendation {
+  asRecommendation(d: Decision): Recommendation {
     if (d.kind === 'escalate') return d.recommendation;
     if (d.kind === 'fix') {
       return d.recommendation ?? {
@@ -288,21 +295,31 @@ export class IncidentRunner {
 
   private async followUp(run: Run, purpose: 'verify' | 'recheck', attempt: number, atMs: number): Promise<void> {
     const { inc } = run;
-    const { env, config, scheduler, ledger, clock } = this.d;
+    const { env, config, scheduler } = this.d;
     if (!this.d.functionArn) throw new Error('the function ARN is unknown: cannot schedule a follow-up');
     const { token } = run;
     const name = scheduleName([config.name, inc.incidentId, purpose, String(attempt), token]);
     const input = JSON.stringify(followUpPayload({ purpose, incidentId: inc.incidentId, pipeline: inc.pipeline, playbook: inc.playbook, attempt, token }));
-    const r = await scheduler.createOneTimeSchedule({ name, groupName: env.schedulerGroup, atMs, targetArn: this.d.functionArn, roleArn: env.schedulerRoleArn, input, clientToken: name });
-    inc.pendingFollowUp = { purpose, attempt, token };
-    await ledger.appendTimeline(inc.incidentId, clock.now(), 'schedule', `${purpose} #${attempt} at ${new Date(atMs).toISOString()} (${r})`, { name, atMs });
+    const r = await scheduler.createOneTimeSchedule({
+      name, groupName: env.schedulerGroup, atMs, targetArn: this.d.functionArn, roleArn: env.schedulerRoleArn, input, clientToken: name,
+      ...(env.deadLetterQueueArn ? { deadLetterArn: env.deadLetterQueueArn } : {}),
+    });
+    inc.pendingFollowUp = { purpose, attempt, token, dueAtMs: atMs };
+    void this.note(run, 'schedule', `${purpose} #${attempt} at ${new Date(atMs).toISOString()} (${r})`, { name, atMs });
+  }
+
+  /** A timeline entry written alongside the next step instead of before it (it decides nothing). */
+  note(run: Run, kind: Parameters<Ledger['appendTimeline']>[2], summary: string, data?: Record<string, unknown>): Promise<void> {
+    const p = this.d.ledger.appendTimeline(run.inc.incidentId, this.d.clock.now(), kind, summary, data).catch((e: unknown) => this.d.logger.warn('timeline write failed', { error: e as Error }));
+    run.notes.push(p);
+    return p;
   }
 
   private async record(run: Run, d: Decision): Promise<void> {
     const inc = run.inc;
     inc.decision = d;
     if (Object.keys(d.evidence).length > 0) inc.evidence = d.evidence;
-    await this.d.ledger.appendTimeline(inc.incidentId, this.d.clock.now(), 'decision', `${d.kind} ${d.reason}: ${d.summary}`, {
+    void this.note(run, 'decision', `${d.kind} ${d.reason}: ${d.summary}`, {
       kind: d.kind, reason: d.reason, evidence: d.evidence,
       ...(d.kind === 'fix' ? { actions: d.actions } : {}), ...(d.kind === 'escalate' ? { severity: d.severity, recommendation: d.recommendation } : {}),
       ...(d.kind === 'recheck' ? { afterSeconds: d.afterSeconds } : {}),
@@ -311,10 +328,16 @@ export class IncidentRunner {
     this.d.logger.info('decision', { kind: d.kind, reason: d.reason, summary: d.summary });
   }
 
-  private async save(run: Run, status: IncidentStatus, decision: Decision): Outcome {
+  /** The owner's fenced write. The last one of an invocation also gives ownership up (`keep` does not). */
+  private async save(run: Run, status: IncidentStatus, decision: Decision, opts: { keep?: boolean } = {}): Outcome {
+    if (!opts.keep) await Promise.all(run.notes.splice(0));
     const now = this.d.clock.now();
-    const next = await this.d.ledger.saveIncident({ ...run.inc, status, ...(status === 'ignored' || status === 'recommended' ? { closedAtMs: now } : {}) }, now);
-    run.inc = next;
+    const next = await this.d.ledger.incidents.save(
+      { ...run.inc, status, ...(status === 'ignored' || status === 'recommended' ? { closedAtMs: now } : {}) },
+      run.own, now, { release: !opts.keep },
+    );
+    // In place: the caller's references to the record (and its action list) stay current.
+    Object.assign(run.inc, next);
     return { incidentId: next.incidentId, decision };
   }
 }

@@ -1,4 +1,4 @@
-import type { PermissionSpec } from '../playbooks/types';
+import type { PermissionSpec } from './playbook';
 
 /**
  * The IAM the engine itself needs in every playbook function, next to the playbook's own

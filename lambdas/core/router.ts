@@ -1,5 +1,5 @@
 import type { StreamfixConfig } from '../config/schema';
-import type { Playbook } from '../playbooks/types';
+import type { Playbook } from './playbook';
 import { UnroutableEventError } from './errors';
 import type { Trigger } from './trigger';
 import { alarmRoutesOf, type AlarmRoute, type Env } from './wire';
@@ -48,6 +48,8 @@ export class Router {
         if (!(t.pipeline in this.config.pipelines)) throw new UnroutableEventError('pipeline', `unknown pipeline "${t.pipeline}"`);
         return [t.pipeline];
       }
+      case 'sweep':
+        return [];
     }
   }
 }

@@ -49,7 +49,8 @@ export interface JobRunTrigger {
 export interface FollowUpTrigger {
   kind: 'follow-up';
   dedupeKey: string;
-  purpose: 'verify' | 'recheck';
+  /** `sweep`: made by the sweeper (never scheduled) for an incident it found stuck. */
+  purpose: 'verify' | 'recheck' | 'sweep';
   incidentId: string;
   pipeline: string;
   playbook: string;
@@ -61,4 +62,10 @@ export interface FollowUpTrigger {
   token?: string;
 }
 
-export type Trigger = AlarmTrigger | JobRunTrigger | FollowUpTrigger;
+/** The scheduled sweep (every 5 minutes): look for incidents stuck past their deadline. */
+export interface SweepTrigger {
+  kind: 'sweep';
+  dedupeKey: string;
+}
+
+export type Trigger = AlarmTrigger | JobRunTrigger | FollowUpTrigger | SweepTrigger;

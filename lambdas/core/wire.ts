@@ -1,5 +1,5 @@
 import type { PipelineConfig, StreamfixConfig } from '../config/schema';
-import type { AlarmSpec, EventRuleSpec, PipelineContext, PlaybookManifest } from '../playbooks/types';
+import type { AlarmSpec, EventRuleSpec, PipelineContext, PlaybookManifest } from './playbook';
 import { alarmName } from './names';
 
 /**

@@ -1,6 +1,6 @@
 import { EngineReason } from '../core/decision';
-import type { BreakerState } from '../ledger/types';
-import type { PlaybookSettings } from '../playbooks/types';
+import type { BreakerState } from './store';
+import type { PlaybookSettings } from '../core/playbook';
 
 /**
  * The guardrails' judgment, pure: state + settings + now → verdict. The Guardrails class

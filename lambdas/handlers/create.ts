@@ -4,7 +4,7 @@ import { SsmAdapter } from '../adapters/ssm';
 import { Engine } from '../core/engine';
 import type { InvocationContext, PlaybookHandler, RuntimeDeps } from '../core/runtime';
 import { createEscalatorFromOptions } from '../escalation';
-import { Guardrails, PauseReader } from '../guardrails';
+import { Guardrails, ItemGuardrailStore, PauseReader } from '../guardrails';
 import { Ledger } from '../ledger/ledger';
 import type { Playbook } from '../playbooks/types';
 
@@ -31,7 +31,7 @@ export function createHandler(playbook: Playbook, deps: RuntimeDeps): PlaybookHa
   );
   const engine = new Engine({
     playbook, config: deps.config, env: deps.env, region: deps.aws.region, clock: deps.clock, logger: deps.logger, metrics: deps.metrics,
-    ledger, guardrails: new Guardrails(ledger, pause), escalator,
+    ledger, guardrails: new Guardrails(new ItemGuardrailStore(ledger.store), pause), escalator,
     scheduler: { createOneTimeSchedule: (p) => aws.scheduler.createOneTimeSchedule(p) }, aws,
   });
   return (event: unknown, context?: InvocationContext, signal?: AbortSignal) => engine.handle(event, context, signal);

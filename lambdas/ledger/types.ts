@@ -1,10 +1,9 @@
-import type { ActionOutcome, VerifyOutcome } from '../playbooks/types';
+import type { ActionOutcome, VerifyOutcome } from '../core/playbook';
 import type { Decision, Evidence, PlannedAction, Severity } from '../core/decision';
 import type { Trigger } from '../core/trigger';
 
 /**
  * The ledger: every incident, decision and action, written before and after it runs.
- * It is also where the guardrails keep their state (locks, cooldowns, budgets, breakers).
  */
 
 export type IncidentStatus =
@@ -40,10 +39,22 @@ export interface IncidentRecord {
   dedupKey?: string;
   verifyAttempts: number;
   recheckCount: number;
-  /** Ledger index of the current fix's first action: each fix of an incident gets its own indexes. */
+  /** Index (in `actions`) of the current fix's first action: each fix of an incident gets its own indexes. */
   actionBase?: number;
+  /** Whether the current fix passed the gate (its budget is reserved): a resume does not pay again. */
+  fixAdmitted?: boolean;
+  /**
+   * Every action of the incident, written before it runs (intent) and after (done/failed), in
+   * the same fenced write as the incident: a worker that lost ownership can neither start nor
+   * record one.
+   */
+  actions?: ActionRecord[];
   /** The one follow-up the incident waits for; any other (stale) follow-up is ignored. */
-  pendingFollowUp?: { purpose: 'verify' | 'recheck'; attempt: number; token?: string };
+  pendingFollowUp?: { purpose: 'verify' | 'recheck'; attempt: number; token?: string; dueAtMs?: number };
+  /** When the sweeper last took this incident up (it does so once per stuck state). */
+  sweptAtMs?: number;
+  /** The stuck state the sweeper took up (core/sweep.ts `sweepKey`): the same state again escalates. */
+  sweptKey?: string;
   /** The last page sent: the same reason and severity again does not page again. */
   lastEscalation?: { reason: string; severity: Severity };
   /** Optimistic-concurrency version. */
@@ -54,6 +65,8 @@ export type ActionStatus = 'intent' | 'done' | 'failed' | 'blocked';
 
 export interface ActionRecord {
   incidentId: string;
+  /** The owner's fence when the intent was written (or taken over). */
+  fence?: number;
   index: number;
   actionId: string;
   action: PlannedAction;
@@ -89,18 +102,14 @@ export interface TimelineEntry {
 export type DeliveryClaim =
   /** First delivery: process it. */
   | { kind: 'new' }
-  /** An earlier delivery's worker died mid-way (lease expired): resume its incident. */
-  | { kind: 'resume'; incidentId?: string }
+  /**
+   * An earlier attempt at this delivery died mid-way: resume its incident. `retry`: Lambda's
+   * retry of that very attempt (same request id), taken over at once; `expired`: another copy,
+   * after the dead holder's lease ran out.
+   */
+  | { kind: 'resume'; by: 'retry' | 'expired'; incidentId?: string }
   /** Finished before, or being processed right now by another worker: do nothing. */
   | { kind: 'duplicate'; status: 'done' | 'in-progress'; incidentId?: string };
-
-export interface BreakerState {
-  /** Open until this time (ms); undefined/past = closed. */
-  openUntilMs?: number;
-  openedReason?: string;
-  consecutiveVerifyFailures: number;
-  lastFixAtMs?: number;
-}
 
 export type { VerifyOutcome };
 
@@ -122,4 +131,24 @@ export interface OperationRecord {
   /** Counters and results (numbers with units in their names). */
   result?: Record<string, unknown>;
   version: number;
+}
+
+/** An event that never got through (see ledger/dead-letters.ts). */
+export interface DeadLetterRecord {
+  id: string;
+  atMs: number;
+  /** `lambda-on-failure`: Lambda's retries were used up; `scheduler-dlq`: the Scheduler could not deliver. */
+  source: 'lambda-on-failure' | 'scheduler-dlq';
+  /** The function the event was for. */
+  functionArn?: string;
+  /** The event as first delivered (what a redrive sends again). */
+  event: unknown;
+  error: { type: string; message: string };
+  attempts?: number;
+  /** The incident the event belongs to, when known. */
+  incidentId?: string;
+  status: 'pending' | 'redriven';
+  redrivenAtMs?: number;
+  redrivenBy?: string;
+  redriveOutcome?: string;
 }

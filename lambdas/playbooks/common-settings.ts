@@ -1,20 +1,8 @@
 import * as z from 'zod';
-import { modeSchema, type Mode } from '../config/mode';
+import { modeSchema } from '../config/mode';
+import type { CommonSettingsDefaults } from '../core/playbook';
 
-export interface CommonSettingsDefaults {
-  mode: Mode;
-  cooldownSeconds: number;
-  maxActionsPerHour: number;
-  verifyAfterSeconds: number;
-  verifyDeadlineSeconds: number;
-  /** The same alarm firing again within this many seconds after a fix opens the breaker. */
-  breakerWindowSeconds: number;
-  /** Failed verifications in a row that open the breaker. */
-  breakerMaxVerifyFailures: number;
-  /** How long an open breaker stays open unless an operator resets it. */
-  breakerOpenSeconds: number;
-  maxRechecks: number;
-}
+export type { CommonSettings, CommonSettingsDefaults } from '../core/playbook';
 
 /**
  * Settings every playbook has (mode, cooldown, budget, verification, breaker) plus the
@@ -41,5 +29,3 @@ export function playbookSettings<B extends z.ZodObject>(bounds: B, d: CommonSett
     })
     .prefault({});
 }
-
-export type CommonSettings = Omit<CommonSettingsDefaults, never>;

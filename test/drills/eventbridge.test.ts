@@ -99,6 +99,8 @@ describe('Class: SimEventBridge', () => {
     await world.clock.runUntil(T0 + 3_600_000);
     expect(starts.map((s) => s.atMs - T0)).toEqual([1_000, 61_000, 181_000]);
     expect(world.record.invocations.map((i) => [i.attempt, i.error?.message])).toEqual([[1, 'boom'], [2, 'boom'], [3, 'boom']]);
-    expect(world.record.events.filter((e) => e.kind === 'invocation-error').pop()?.text).toContain('retries exhausted');
+    // Lambda's retries keep the attempt's request id.
+    expect(new Set(world.record.invocations.map((i) => i.requestId)).size).toBe(1);
+    expect(world.record.events.filter((e) => e.kind === 'invocation-error').pop()?.text).toContain('retries used up, event dropped');
   });
 });

@@ -54,7 +54,7 @@ describe('proof invariants', () => {
 
   it('counts two effective StartJobRun for one fix decision as a duplicate, and a clientToken replay as none', () => {
     const w = world();
-    w.record.invocations.push({ invocationId: 'f-1', functionName: 'f', source: 'eventbridge:r', attempt: 1, startedAtMs: 0, endedAtMs: 1, result: { incidentId: 'i-1' }, payload: {} });
+    w.record.invocations.push({ invocationId: 'f-1', functionName: 'f', source: 'eventbridge:r', attempt: 1, requestId: 'req-1', startedAtMs: 0, endedAtMs: 1, result: { incidentId: 'i-1' }, payload: {} });
     const start = (id: string, token: string) => w.record.call({ atMs: 1, service: 'emr-serverless', operation: 'StartJobRun', input: { applicationId: 'a', name: 'orders', clientToken: token }, output: { jobRunId: id }, invocationId: 'f-1', functionName: 'f' });
     start('run-1', 't1');
     start('run-1', 't1');

@@ -1,0 +1,178 @@
+import type { z } from 'zod';
+import type { PipelineConfig, StreamfixConfig } from '../config/schema';
+import type { Mode } from '../config/mode';
+import type { Clock } from './clock';
+import type { Decision, Evidence } from './decision';
+import type { JobRunTrigger, Trigger } from './trigger';
+import type { AdapterClasses, AwsAdapters } from '../adapters/select';
+
+/**
+ * The playbook contract: what a playbook folder provides (manifest, diagnose, plan, verify,
+ * actions) and what the engine gives it (PlaybookContext). The engine, the guardrails and the
+ * ledger depend on this file, never on a playbook.
+ */
+
+/** Settings every playbook has; each defaults to the playbook's manifest value. */
+export interface CommonSettingsDefaults {
+  mode: Mode;
+  cooldownSeconds: number;
+  maxActionsPerHour: number;
+  verifyAfterSeconds: number;
+  verifyDeadlineSeconds: number;
+  /** The same alarm firing again within this many seconds after a fix opens the breaker. */
+  breakerWindowSeconds: number;
+  /** Failed verifications in a row that open the breaker. */
+  breakerMaxVerifyFailures: number;
+  /** How long an open breaker stays open unless an operator resets it. */
+  breakerOpenSeconds: number;
+  maxRechecks: number;
+}
+
+export type CommonSettings = CommonSettingsDefaults;
+
+/** Where a manifest's names and ARNs are built: CDK passes tokens, tests pass strings. */
+export interface PipelineContext<S = PlaybookSettings> {
+  name: string;
+  pipeline: PipelineConfig;
+  settings: S;
+  account: string;
+  region: string;
+  partition: string;
+  /** Prefix of every resource streamfix creates (config.name). */
+  prefix: string;
+}
+
+export type Statistic = 'Sum' | 'Maximum' | 'Minimum' | 'Average' | 'SampleCount';
+
+export interface AlarmSpec {
+  /** Short id, unique within the playbook; part of the alarm name. */
+  signal: string;
+  description: string;
+  metric: {
+    namespace: string;
+    metricName: string;
+    dimensions: Record<string, string>;
+    statistic: Statistic;
+    periodSeconds: number;
+  };
+  comparison:
+    | 'GreaterThanThreshold'
+    | 'GreaterThanOrEqualToThreshold'
+    | 'LessThanThreshold'
+    | 'LessThanOrEqualToThreshold';
+  threshold: number;
+  evaluationPeriods: number;
+  datapointsToAlarm: number;
+  treatMissingData: 'missing' | 'notBreaching' | 'breaching' | 'ignore';
+  /**
+   * Whether this alarm returning to OK means the problem is gone (default true). A "failures
+   * in the last minute" alarm goes OK a minute later whatever happened: false.
+   */
+  okMeansRecovered?: boolean;
+}
+
+export interface EventRuleSpec {
+  /** Short id, unique within the playbook. */
+  id: string;
+  description: string;
+  pattern: { source: string[]; 'detail-type': string[]; detail?: Record<string, unknown> };
+}
+
+/** IAM a playbook step needs. The CDK role holds exactly the union of these. */
+export interface PermissionSpec {
+  step: 'diagnose' | 'act' | 'verify';
+  actions: string[];
+  resources: string[];
+  why: string;
+}
+
+export interface PlaybookManifest<S extends PlaybookSettings = PlaybookSettings> {
+  id: string;
+  title: string;
+  summary: string;
+  /** Schema of `pipelines.<name>.playbooks.<id>`, with every default. */
+  settings: z.ZodType<S, unknown>;
+  appliesTo(pipeline: PipelineConfig): boolean;
+  alarms(p: PipelineContext<S>): AlarmSpec[];
+  eventRules(p: PipelineContext<S>): EventRuleSpec[];
+  permissions(p: PipelineContext<S>): PermissionSpec[];
+}
+
+export interface PlaybookSettings extends CommonSettings {
+  mode: Mode;
+  bounds: Record<string, unknown>;
+}
+
+export interface PlaybookContext<S = PlaybookSettings> {
+  pipelineName: string;
+  pipeline: PipelineConfig;
+  settings: S;
+  config: StreamfixConfig;
+  clock: Clock;
+  aws: AwsAdapters;
+  incidentId: string;
+  signal: AbortSignal;
+  /** Milliseconds left before the function must stop (Infinity outside Lambda). */
+  remainingMs?(): number;
+  /** Read-only view of the guardrails' history (e.g. restarts already made this hour). */
+  history: { actionsInLastHour(resource: string): Promise<number> };
+}
+
+export interface PlanInput<S, E> {
+  pipelineName: string;
+  pipeline: PipelineConfig;
+  settings: S;
+  trigger: Trigger;
+  evidence: E;
+  nowMs: number;
+  incidentId: string;
+}
+
+export interface VerifyOutcome {
+  /** recovered: fixed; pending: not yet, look again; failed: will not recover by waiting. */
+  status: 'recovered' | 'pending' | 'failed';
+  summary: string;
+  evidence: Evidence;
+}
+
+export interface ActionOutcome {
+  summary: string;
+  before: Evidence;
+  after: Evidence;
+}
+
+export interface ActionContext<S = PlaybookSettings> extends PlaybookContext<S> {
+  /** Ledger id of this action: stable across a resume. */
+  actionId: string;
+}
+
+export interface ActionDefinition<P = Record<string, unknown>, S = PlaybookSettings> {
+  type: string;
+  /** IAM actions `execute` calls. A registry test checks the manifest's `act` permissions cover them. */
+  iamActions: string[];
+  params: z.ZodType<P, unknown>;
+  /** Pure: every bound the actual parameters break, as sentences naming the parameter. */
+  checkBounds(params: P, p: { pipeline: PipelineConfig; settings: S }): string[];
+  /** Must be idempotent: executing the same params twice has one effect (e.g. a clientToken). */
+  execute(params: P, ctx: ActionContext<S>): Promise<ActionOutcome>;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export interface Playbook<S extends PlaybookSettings = any, E = any> {
+  manifest: PlaybookManifest<S>;
+  /**
+   * The service adapters its code uses through `ctx.aws`: its function bundles these and no
+   * other (the engine adds SSM and Scheduler); any other one throws AdapterNotBundledError.
+   * A test checks them against the services the manifest's permissions name.
+   */
+  adapters: AdapterClasses;
+  /** Pipelines a native job-run event belongs to (alarms route by name). */
+  routeJobRun?(t: JobRunTrigger, config: StreamfixConfig): string[];
+  /** Read-only; calls run in parallel. */
+  diagnose(ctx: PlaybookContext<S>, trigger: Trigger): Promise<E>;
+  /** Pure: evidence + settings + now → Decision. */
+  plan(input: PlanInput<S, E>): Decision;
+  verify(ctx: PlaybookContext<S>, incident: { startedAtMs: number; fixedAtMs?: number; evidence: Evidence }): Promise<VerifyOutcome>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  actions: readonly ActionDefinition<any, S>[];
+}
