@@ -115,6 +115,7 @@ export class Chaos {
   /** Invocations stopped for good: any further call of theirs hangs too. */
   private readonly killed = new Set<string>();
   private readonly perInvocation = new Map<string, number>();
+  private readonly ledgerCalls = new Map<string, number>();
   private playbookCalls = 0;
   private actionInvocation: { id: string; calls: number } | undefined;
   private outsideCalls = 0;
@@ -215,17 +216,21 @@ export class Chaos {
       const service = clientName.replace(/Client$/, '').toLowerCase();
       const frame = clock.currentFrame();
       if (frame && this.killed.has(frame.invocationId)) return this.hang();
-      const idx = frame ? (this.perInvocation.get(frame.invocationId) ?? 0) + 1 : ++this.outsideCalls;
-      if (frame) this.perInvocation.set(frame.invocationId, idx);
-      const key = `${frame?.invocationId ?? 'drill'}|${idx}`;
+      // Draws are keyed by the invocation's platform calls only: the ledger's requests (never
+      // faulted) overlap with them in an order real time decides (a heartbeat, a timeline write),
+      // and must not shift which fault a platform call draws.
+      const ledgerCall = PASS.has(clientName);
+      const counter = ledgerCall ? this.ledgerCalls : this.perInvocation;
+      const idx = frame ? (counter.get(frame.invocationId) ?? 0) + 1 : ++this.outsideCalls;
+      if (frame) counter.set(frame.invocationId, idx);
+      const key = `${frame?.invocationId ?? 'drill'}|${ledgerCall ? 'ledger|' : ''}${idx}`;
       const corrective = !PASS.has(clientName) && isCorrective(this.serviceOf(clientName, service), operation);
-      const killHere = frame !== undefined && this.isKillPoint(frame.invocationId, corrective);
+      // Kill points are counted on platform calls only, for the same reason as the draws; a kill
+      // before or after one falls between the ledger writes around it.
+      const killHere = frame !== undefined && !ledgerCall && this.isKillPoint(frame.invocationId, corrective);
       if (killHere && this.killPlan!.phase === 'before') return this.kill(service, operation);
-      if (PASS.has(clientName)) {
-        const out = await simulated(args);
-        if (killHere) return this.kill(service, operation);
-        return out;
-      }
+      // The ledger's own requests: straight on to the simulator below (which sends them to dynalite).
+      if (ledgerCall) return next(args);
 
       this.stats.attempts++;
       const request = args.request as object | undefined;

@@ -106,7 +106,8 @@ export class Engine {
 
     let result: InvocationResult = { outcome: 'processed' };
     try {
-      if (staleness?.stale) {
+      // A resumed delivery was judged fresh when it first arrived: Lambda's retry of it is not stale.
+      if (staleness?.stale && claim.kind === 'new') {
         const r = await this.staleAlarm(pipelines[0]!, trigger as AlarmTrigger, staleness, w);
         result = processed(r);
       } else {

@@ -1,71 +1,27 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mockClient } from 'aws-sdk-client-mock';
-import { EMRServerlessClient, GetJobRunCommand, ListJobRunsCommand, StartJobRunCommand } from '@aws-sdk/client-emr-serverless';
-import { S3Client, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { SchedulerClient, CreateScheduleCommand } from '@aws-sdk/client-scheduler';
-import { SSMClient, GetParametersCommand } from '@aws-sdk/client-ssm';
-import { SNSClient, PublishCommand } from '@aws-sdk/client-sns';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import { ListJobRunsCommand, GetJobRunCommand, StartJobRunCommand } from '@aws-sdk/client-emr-serverless';
+import { CreateScheduleCommand } from '@aws-sdk/client-scheduler';
+import { PublishCommand } from '@aws-sdk/client-sns';
 import { parseConfig } from '../../lambdas/config';
-import { ManualClock } from '../../lambdas/core/clock';
-import { createPlaybookHandler } from '../../lambdas/handlers/factory';
 import { Ledger } from '../../lambdas/ledger/ledger';
 import exampleConfig from '../../streamfix.config';
 import { startDynalite } from '../helpers/dynalite';
-import failedEvent from '../fixtures/events/emr-job-run-failed.json';
+import { failedEvent, failedRun, job, jobFailedHandler, ManualClock, mocks, resetMocks, T0, until } from '../helpers/engine';
 
-const T0 = Date.parse('2026-11-22T10:00:00Z');
-
-/** Waits (bounded) until the condition holds: lets a worker run up to the point where it "dies". */
-async function until(cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 25));
-  expect(cond()).toBe(true);
-}
-const config = parseConfig({ ...exampleConfig, escalation: { emails: [] } });
-const job = config.pipelines.orders!.job;
-const emr = mockClient(EMRServerlessClient);
-const s3 = mockClient(S3Client);
-const scheduler = mockClient(SchedulerClient);
-const ssm = mockClient(SSMClient);
-const sns = mockClient(SNSClient);
-
-const failedRun = {
-  applicationId: job.applicationId, jobRunId: (failedEvent as { detail: { jobRunId: string } }).detail.jobRunId,
-  arn: 'arn', name: job.jobName, state: 'FAILED', stateDetails: 'ExecutorLostFailure: exit code 137', mode: 'STREAMING',
-  createdAt: new Date(T0 - 3_600_000), updatedAt: new Date(T0 - 60_000), createdBy: 'arn:aws:iam::123456789012:role/deployer',
-  executionRole: job.executionRoleArn, releaseLabel: 'emr-7.1.0',
-  jobDriver: { sparkSubmit: { entryPoint: 's3://orders-data-lake/jobs/orders_stream.py' } },
-};
+const { emr, scheduler, sns } = mocks;
 
 describe('Class: Engine (job-failed, ledger on dynalite)', () => {
   let db: Awaited<ReturnType<typeof startDynalite>>;
   let clock: ManualClock;
   const pagerDuty: unknown[] = [];
-  const handler = () =>
-    createPlaybookHandler('job-failed', {
-      config, clock,
-      env: { tableName: db.tableName, topicArn: 'arn:aws:sns:eu-west-1:123456789012:streamfix', schedulerGroup: 'streamfix', schedulerRoleArn: 'arn:aws:iam::123456789012:role/sched', pauseParameter: '/streamfix/pause', pipelinePauseParameterPrefix: '/streamfix/pause/', metricsNamespace: 'streamfix' },
-      aws: db.aws,
-      fetch: (async (_u: unknown, init?: { body?: string }) => { pagerDuty.push(JSON.parse(init?.body ?? '{}')); return new Response('{"status":"success"}', { status: 202 }); }) as typeof fetch,
-      logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
-      metrics: new Metrics({ namespace: 'streamfix', serviceName: 'test' }),
-    });
+  const handler = () => jobFailedHandler(db, clock, undefined, pagerDuty);
 
   // A fresh ledger per test: incidents of one test must not join another's.
   beforeEach(async () => { db = await startDynalite(); });
   afterEach(async () => db.close());
   beforeEach(() => {
     clock = new ManualClock(T0);
-    for (const m of [emr, s3, scheduler, ssm, sns]) m.reset();
-    emr.on(GetJobRunCommand).resolves({ jobRun: failedRun as never });
-    emr.on(ListJobRunsCommand).resolves({ jobRuns: [] });
-    emr.on(StartJobRunCommand).resolves({ applicationId: job.applicationId, jobRunId: 'newrun0001', arn: 'arn' });
-    s3.on(HeadObjectCommand).resolves({ ContentLength: 45, LastModified: new Date(T0 - 120_000) });
-    s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'x/commits/7', LastModified: new Date(T0 - 60_000), Size: 29 }], IsTruncated: false });
-    scheduler.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn' });
-    ssm.on(GetParametersCommand).resolves({ Parameters: [{ Name: '/streamfix/pause', Value: 'off' }], InvalidParameters: ['/streamfix/pause/orders'] });
-    sns.on(PublishCommand).resolves({ MessageId: 'm' });
+    resetMocks();
   });
   afterEach(() => { pagerDuty.length = 0; });
 
@@ -110,7 +66,7 @@ describe('Class: Engine (job-failed, ledger on dynalite)', () => {
 
   it('in recommend mode tells a person and changes nothing', async () => {
     const recommend = parseConfig({ ...exampleConfig, escalation: { emails: [] }, pipelines: { orders: { ...exampleConfig.pipelines.orders, playbooks: { 'job-failed': { mode: 'recommend' } } } } });
-    const h = createPlaybookHandler('job-failed', { ...(handler as unknown as { deps?: never }), config: recommend, clock, env: { tableName: db.tableName, topicArn: 'arn:aws:sns:eu-west-1:123456789012:streamfix', schedulerGroup: 'streamfix', schedulerRoleArn: 'r', pauseParameter: '/streamfix/pause', pipelinePauseParameterPrefix: '/streamfix/pause/', metricsNamespace: 'streamfix' }, aws: db.aws, fetch: globalThis.fetch, logger: new Logger({ logLevel: 'SILENT' }), metrics: new Metrics({ namespace: 'streamfix' }) });
+    const h = jobFailedHandler(db, clock, recommend);
     const r = await h({ ...failedEvent, id: 'rec', detail: { ...failedEvent.detail, jobRunId: 'run3' } }, { awsRequestId: 'x', invokedFunctionArn: 'arn' });
     expect(r.decision).toMatchObject({ kind: 'escalate', reason: 'MODE_RECOMMEND' });
     expect(emr.commandCalls(StartJobRunCommand)).toHaveLength(0);
@@ -194,32 +150,35 @@ describe('Class: Engine (job-failed, ledger on dynalite)', () => {
     expect(inc).toMatchObject({ status: 'verifying', fixedAtMs: T0 });
   });
 
-  it('a worker that died after scheduling its verification is resumed by one whose own verification counts', async () => {
-    // Prepare: the change notice after scheduling never answers (the worker dies there)
+  it('a worker that died after scheduling its verification is finished by the next trigger to own the incident, whose own verification counts', async () => {
+    // Prepare: the change notice after scheduling never answers (the worker dies there, still owning the incident)
     const h = handler();
     const ctx = { invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:streamfix-job-failed' };
     sns.on(PublishCommand).callsFakeOnce(() => new Promise(() => undefined)).resolves({ MessageId: 'm' });
     void h(failedEvent, { ...ctx, awsRequestId: 'dies' });
     await until(() => scheduler.commandCalls(CreateScheduleCommand).length === 1);
     const orphan = JSON.parse(scheduler.commandCalls(CreateScheduleCommand)[0]!.args[0].input.Target!.Input!);
-    // Act: the dead worker's verification fires while the incident is still acting; then the
-    // event is redelivered after the lease, and the resumed worker's verification fires
+    // Act: the dead worker's own verification fires after its lease ran out: it takes the incident
+    // over, finishes the fix (no second restart) and schedules a verification of its own
     clock.advance(121_000);
     const early = await h(orphan, { ...ctx, awsRequestId: 'early' });
-    clock.advance(6 * 60_000);
-    const resumed = await h(failedEvent, { ...ctx, awsRequestId: 'retry' });
     const fresh = JSON.parse(scheduler.commandCalls(CreateScheduleCommand)[1]!.args[0].input.Target!.Input!);
+    // Lambda's retry of the dead invocation (same request id) then only joins: the verification decides
+    clock.advance(60_000);
+    const retried = await h(failedEvent, { ...ctx, awsRequestId: 'dies' });
     emr.on(ListJobRunsCommand).resolves({ jobRuns: [{ ...failedRun, id: 'newrun0001', state: 'RUNNING', createdAt: new Date(T0), updatedAt: new Date(T0) } as never] });
     clock.advance(121_000);
+    const stale = await h(orphan, { ...ctx, awsRequestId: 'orphan-again' });
     const verified = await h(fresh, { ...ctx, awsRequestId: 'verify' });
     // Assess
-    expect(early.decision).toMatchObject({ kind: 'ignore', reason: 'INCIDENT_CLOSED' });
-    expect(resumed.decision).toMatchObject({ kind: 'fix' });
+    expect(early.decision).toMatchObject({ kind: 'fix' });
+    expect(retried.decision).toMatchObject({ kind: 'ignore', reason: 'VERIFY_PENDING' });
     expect(emr.commandCalls(StartJobRunCommand)).toHaveLength(1);
-    expect(fresh).toMatchObject({ purpose: 'verify', attempt: orphan.attempt, token: 'retry' });
+    expect(fresh).toMatchObject({ purpose: 'verify', token: 'early' });
     expect(orphan.token).toBe('dies');
+    expect(stale).toMatchObject({ outcome: 'duplicate' });
     expect(verified.decision).toMatchObject({ reason: 'VERIFIED' });
-    expect(await Ledger.fromOptions(db.aws, db.tableName).getIncident(resumed.incidentId!)).toMatchObject({ status: 'resolved' });
+    expect(await Ledger.fromOptions(db.aws, db.tableName).getIncident(early.incidentId!)).toMatchObject({ status: 'resolved', fixedAtMs: T0 });
   });
 
   it('a failure during the verification joins the incident; the verification then escalates, no second restart', async () => {

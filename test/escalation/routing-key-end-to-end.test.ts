@@ -91,7 +91,7 @@ async function scanAllTables(endpoint: string, region: string): Promise<{ table:
   }
 }
 
-/** `incident`, `timeline`, `action`, `claim` (delivery), `lock`, `budget`… from the item's keys. */
+/** `incident` (which holds its actions), `timeline`, `claim` (delivery), `guard`, `breaker`… from the item's keys. */
 function itemKind(item: DynamoItem): string {
   const pk = item.pk?.S ?? '';
   const sk = item.sk?.S ?? '';
@@ -428,7 +428,7 @@ describe('Routing key secrecy, end to end over the built-in drills', () => {
     expect(total(runs, (c) => c.ledgerItems)).toBeGreaterThan(0);
     expect(total(runs, (c) => c.sns)).toBeGreaterThan(0);
     const kinds = new Set(runs.flatMap((r) => Object.keys(r.counts.ledgerByKind)));
-    for (const k of ['incident', 'timeline', 'action', 'claim']) expect(kinds, k).toContain(k);
+    for (const k of ['incident', 'timeline', 'claim', 'guard', 'alarmstate']) expect(kinds, k).toContain(k);
     // …and the key is nowhere
     expect(runs.flatMap((r) => r.findings)).toEqual([]);
   });

@@ -108,8 +108,10 @@ describe('Stack: shared resources', () => {
       },
     ]);
     const statements = role.Properties.Policies.flatMap((p: { PolicyDocument: { Statement: unknown[] } }) => p.PolicyDocument.Statement) as Statement[];
-    expect(statements).toHaveLength(1);
+    expect(statements).toHaveLength(2);
     expect(statements[0]).toMatchObject({ Effect: 'Allow', Action: 'lambda:InvokeFunction' });
+    // A follow-up it cannot deliver goes to the dead-letter queue, and nowhere else.
+    expect(statements[1]).toMatchObject({ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [id(b.stack.deadLetterQueue), 'Arn'] } });
     expect(statements[0]!.Condition).toBeUndefined();
     // Prepare: the functions of the wired playbooks, by the name the stack gives them
     const functionArn = (fn: string) => `arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:${fn}`;
