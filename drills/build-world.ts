@@ -77,6 +77,7 @@ export function buildWorld(scenario: Scenario, config: StreamfixConfig, names: W
   const t = w.emr.timings;
   const world = new SimWorld({
     startMs,
+    prefix: config.name,
     seed: scenario.seed,
     account: names.account,
     region: names.region,

@@ -107,6 +107,9 @@ export function checkExpectations(x: Expectations, r: Omit<DrillResult, 'expecta
   if (x.pagerduty?.resolved !== undefined) {
     out.push({ path: 'expect.pagerduty.resolved', expected: x.pagerduty.resolved, actual: r.pagerduty.resolved, ok: r.pagerduty.resolved === x.pagerduty.resolved });
   }
+  if (x.deadLetters !== undefined) {
+    out.push({ path: 'expect.deadLetters', expected: x.deadLetters, actual: r.deadLetters, ok: r.deadLetters === x.deadLetters });
+  }
   if (x.invocationErrors !== undefined) {
     out.push({ path: 'expect.invocationErrors', expected: x.invocationErrors, actual: r.invocations.errors, ok: r.invocations.errors === x.invocationErrors });
   }

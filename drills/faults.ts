@@ -4,6 +4,7 @@ import { applyFirehoseFault, isFirehoseFault } from './firehose';
 import { applyMskFault, isMskFault } from './msk';
 import { applyDlqFault, isDlqFault } from './dlq';
 import { applyCheckpointFault, isCheckpointFault } from './checkpoint';
+import { TimelineKills } from './kills';
 import type { TimelineEntry } from './scenario/schema';
 import type { SimJobRun } from './sim/emr';
 import type { SimWorld } from './sim/world';
@@ -36,11 +37,15 @@ export const SYSTEM_CANCEL_DETAILS = 'Job run was cancelled because the executio
 const newest = (runs: SimJobRun[]) => [...runs].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0];
 
 export class FaultInjector {
+  private readonly kills: TimelineKills;
+
   constructor(
     private readonly world: SimWorld,
     private readonly config: StreamfixConfig,
     private readonly functionArn: (playbook: string) => string,
-  ) {}
+  ) {
+    this.kills = new TimelineKills(world, config);
+  }
 
   /** Schedules every entry at `start + at`. */
   schedule(startMs: number, entries: TimelineEntry[]): void {
@@ -128,6 +133,8 @@ export class FaultInjector {
       applyMskFault(w, e, note, (text) => this.fault(text));
     } else if (isFirehoseFault(e)) {
       applyFirehoseFault(w, this.config, e, note, (text) => this.fault(text));
+    } else if (e['kill-invocation']) {
+      this.kills.arm(e['kill-invocation'], note, (text) => this.fault(text));
     } else if (e.deliver) {
       const f = e.deliver;
       const arn = this.functionArn(f.playbook);

@@ -85,6 +85,8 @@ export interface DrillResult {
   guardrailViolations: (GuardrailViolation & { atSeconds: number })[];
   pagerduty: { triggered: number; resolved: number; incidents: { dedupKey: string; status: string; severity: string; triggers: number }[] };
   invocations: { total: number; errors: number; byOutcome: Record<string, number>; unfinished: string[] };
+  /** Events that reached an on-failure destination or a Scheduler dead-letter queue. */
+  deadLetters: number;
   jobs: Record<string, { state?: string; runs: number; newestRunId?: string }>;
   /** Each simulated Firehose stream at the end (absent when the scenario simulates none). */
   firehose?: Record<string, FirehoseStreamSummary>;

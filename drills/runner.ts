@@ -4,6 +4,7 @@ import type { RuntimeEnv } from '../lambdas/core/env';
 import { functionName, pauseParameterName, pipelinePauseParameterPrefix } from '../lambdas/core/names';
 import type { PlaybookHandler, RuntimeDeps } from '../lambdas/core/runtime';
 import { alarmRulePattern, buildWiring } from '../lambdas/core/wiring';
+import { createDeadLetterHandler } from '../lambdas/handlers/create';
 import { createPlaybookHandler } from '../lambdas/handlers/factory';
 import { Ledger } from '../lambdas/ledger/ledger';
 import { buildWorld, DEFAULT_ACCOUNT } from './build-world';
@@ -49,7 +50,21 @@ export function drillEnv(prefix: string, account: string, region: string, pagerD
     pauseParameter: pauseParameterName(prefix),
     pipelinePauseParameterPrefix: pipelinePauseParameterPrefix(prefix),
     metricsNamespace: 'streamfix',
+    deadLetterQueueArn: `arn:aws:sqs:${region}:${account}:${prefix}-dead-letters`,
   };
+}
+
+/** The stack's scheduled sweep: every playbook function, every 5 minutes (EventBridge rule `rate(5 minutes)`). */
+export const SWEEP_EVERY_MS = 5 * 60_000;
+export const SWEEP_EVENT = { streamfix: 'sweep' } as const;
+
+function scheduleSweeps(world: SimWorld, arns: string[], prefix: string): void {
+  const tick = () => {
+    for (const arn of arns) world.lambda.invokeAsync(arn, SWEEP_EVENT, `eventbridge:${prefix}-sweep`);
+    world.clock.after(SWEEP_EVERY_MS, 'sweep', tick);
+  };
+  const now = world.clock.now();
+  world.clock.at(now - (now % SWEEP_EVERY_MS) + SWEEP_EVERY_MS, 'sweep', tick);
 }
 
 /** EMF blobs from the engine's Metrics become datapoints in the simulated CloudWatch. */
@@ -95,6 +110,7 @@ export async function runScenario(loaded: LoadedScenario, opts: DrillOptions = {
         name,
         arn: arnOf(w.playbook),
         timeoutMs: FUNCTION_TIMEOUT_MS,
+        onFailure: (record) => world.deadLetterQueue.send(JSON.stringify(record)),
         container: () => {
           const metrics = new DrillMetrics(emfToCloudWatch(world), { namespace: env.metricsNamespace, serviceName: w.playbook });
           const handler = create(w.playbook, { config, env, aws, clock: world.clock, fetch: world.fetch, logger, metrics });
@@ -113,6 +129,20 @@ export async function runScenario(loaded: LoadedScenario, opts: DrillOptions = {
         world.eventBridge.addRule({ name: `${config.name}-${w.playbook}-alarms`, pattern: alarmRulePattern(w.alarmNames), targetArn: arnOf(w.playbook) });
       }
     }
+    const deadLetters = `arn:aws:lambda:${region}:${account}:function:${functionName(config.name, 'dead-letters')}`;
+    world.lambda.register({
+      name: functionName(config.name, 'dead-letters'),
+      arn: deadLetters,
+      timeoutMs: 60_000,
+      container: () => {
+        const logger = new DrillLogger((a) => {
+          if (logs.length < MAX_LOGS) logs.push({ atSeconds: (world.clock.now() - startMs) / 1000, functionName: 'dead-letters', level: String(a.level ?? ''), message: String(a.message ?? '') });
+        }, { serviceName: 'dead-letters', logLevel: 'INFO' });
+        return createDeadLetterHandler({ config, env, aws, clock: world.clock, fetch: world.fetch, logger });
+      },
+    });
+    world.deadLetterQueue.consumeWith(deadLetters);
+    scheduleSweeps(world, buildWiring(config, { account, region, partition: 'aws' }).map((w) => arnOf(w.playbook)), config.name);
     registerOperations(world, config, {
       env, aws, clock: world.clock,
       logger: (name) => new DrillLogger((a) => {
@@ -173,6 +203,7 @@ function assemble(loaded: LoadedScenario, world: SimWorld, ledger: LedgerSnapsho
       byOutcome,
       unfinished: world.clock.invocationsInFlight().map((f) => `${f.functionName} (${f.invocationId}, asleep)`),
     },
+    deadLetters: world.deadLetterQueue.received.length,
     jobs: jobSummary(world, config),
     ...(world.firehose.streams.size > 0 ? { firehose: firehoseSummary(world) } : {}),
     ...(world.msk.topics.size > 0 ? { msk: mskSummary(world) } : {}),

@@ -2,6 +2,7 @@ import { ConfiguredRetryStrategy, retryMiddleware, retryMiddlewareOptions } from
 import type { FinalizeHandler, FinalizeHandlerArguments, HandlerExecutionContext, MiddlewareStack, Pluggable } from '@smithy/types';
 import { cwTimestamp, eventTime, hang, type SimService } from '../sim/context';
 import type { SimWorld } from '../sim/world';
+import { isCorrective } from '../sim/calls';
 import { hash32, type KeyedRandom } from './rng';
 
 /**
@@ -81,12 +82,7 @@ export interface ChaosStats {
   kills: KillRecord[];
 }
 
-/** Operations that change the platform (a corrective action), as opposed to reads and bookkeeping. */
-export function isCorrective(service: string, operation: string): boolean {
-  if (['scheduler', 'ssm', 'sns', 'cloudwatch', 'secrets-manager', 'pagerduty', 'dynamodb'].includes(service)) return false;
-  if (service === 's3' && (operation === 'PutObject' || operation === 'DeleteObjects')) return true;
-  return /^(Start|Cancel|Stop|Update|Copy|Delete|Reboot|Modify|Restore|Create)/.test(operation);
-}
+export { isCorrective } from '../sim/calls';
 
 const PASS = new Set(['DynamoDBClient']);
 const PARTIAL_OPS = new Set(['DeleteObjects', 'PutRecordBatch']);

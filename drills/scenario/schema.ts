@@ -122,6 +122,16 @@ const faults = {
   deliver: z
     .object({ playbook: text, event: z.record(z.string(), z.unknown()), times: z.number().int().min(1).max(20).default(1), concurrent: z.boolean().default(false) })
     .strict(),
+  'kill-invocation': z
+    .object({
+      playbook: text.optional(),
+      operation: text.optional(),
+      pipeline: pipelineRef.optional(),
+      point: z.enum(['before-action', 'after-action', 'mid-diagnosis']),
+      how: z.enum(['timeout', 'crash']),
+    })
+    .strict()
+    .refine((k) => (k.playbook === undefined) !== (k.operation === undefined), { message: 'give exactly one of `playbook` or `operation`' }),
   ...firehoseFaults,
   ...mskFaults,
   ...checkpointFaults,
@@ -180,6 +190,8 @@ export const expectSchema = z
     calls: countMap.optional(),
     pagerduty: z.object({ triggered: z.number().int().min(0).optional(), resolved: z.number().int().min(0).optional() }).strict().optional(),
     invocationErrors: z.number().int().min(0).optional(),
+    /** Events that reached an on-failure destination or a Scheduler dead-letter queue. */
+    deadLetters: z.number().int().min(0).optional(),
     jobs: z
       .record(pipelineRef, z.object({ state: jobRunState.optional(), runs: z.number().int().min(0).optional() }).strict())
       .optional(),

@@ -1,6 +1,6 @@
 import { hourPrefix, type ErrorType } from '../../lambdas/analysis/dlq';
 import type { KafkaMessage, KafkaProducerPort, SendOutcome } from '../../lambdas/adapters/kafka';
-import type { SimContext } from './context';
+import { hang, type SimContext } from './context';
 import type { SimEmrServerless } from './emr';
 import type { MetricId, MetricStore } from './metrics';
 import type { SimS3 } from './s3';
@@ -119,11 +119,16 @@ export class SimDlq {
   producer(): KafkaProducerPort {
     return {
       send: async (topic: string, messages: KafkaMessage[]): Promise<SendOutcome[]> => {
+        // As for an AWS call: an invocation Lambda ended gets no answer, and a kill point may end one here.
+        const frame = this.ctx.clock.currentFrame();
+        const call = { service: 'kafka', operation: 'Send' };
+        if (frame && (this.ctx.killed.has(frame.invocationId) || this.ctx.killPoint?.(frame, call, 'before'))) return hang(this.ctx);
         const atMs = this.ctx.clock.now();
         for (const m of messages) {
           const replayOf = m.headers?.['streamfix-replay-of'];
           this.produced.push({ topic, atMs, ...(replayOf !== undefined ? { replayOf } : {}), ...(m.key !== undefined ? { key: m.key } : {}) });
         }
+        if (frame && this.ctx.killPoint?.(frame, call, 'after')) return hang(this.ctx);
         return messages.map(() => ({ ok: true }));
       },
       disconnect: async () => undefined,

@@ -29,6 +29,7 @@ export type WorldEventKind =
   | 'invocation'
   | 'invocation-error'
   | 'schedule'
+  | 'dead-letter'
   | 'violation'
   | 'note';
 

@@ -12,6 +12,7 @@ import {
 import type { SimContext, SimService } from './context';
 import { NotSimulatedError } from './errors';
 import type { SimLambda } from './lambda';
+import type { SimQueue } from './sqs';
 
 /**
  * EventBridge Scheduler, one-time schedules: `at(yyyy-mm-ddThh:mm:ss)` in UTC. At the due
@@ -82,6 +83,8 @@ export class SimScheduler implements SimService {
   constructor(
     private readonly ctx: SimContext,
     private readonly lambda: SimLambda,
+    /** Queues a schedule may name as its dead-letter queue. */
+    private readonly queues: SimQueue[] = [],
   ) {}
 
   addGroup(name: string): void {
@@ -153,7 +156,17 @@ export class SimScheduler implements SimService {
       }
     }
     record.event(clock.now(), 'schedule', `${name} fired → ${s.input.Target?.Arn}`);
-    this.lambda.invokeAsync(s.input.Target!.Arn!, payload, `scheduler:${name}`);
+    if (!this.lambda.invokeAsync(s.input.Target!.Arn!, payload, `scheduler:${name}`)) {
+      // The target could not be invoked: after its retry policy, the schedule's dead-letter queue
+      // receives the target input with the error in message attributes (EventBridge Scheduler
+      // guide, "Configuring a schedule's dead-letter queue").
+      const dlq = this.queues.find((q) => q.arn === s.input.Target?.DeadLetterConfig?.Arn);
+      dlq?.send(raw ?? '{}', {
+        ERROR_CODE: 'ResourceNotFoundException', ERROR_MESSAGE: `Function not found: ${s.input.Target!.Arn}`,
+        EXHAUSTED_RETRY_CONDITION: 'MaximumRetryAttemptsExhausted', RETRY_ATTEMPTS: String(s.input.Target?.RetryPolicy?.MaximumRetryAttempts ?? 185),
+        SCHEDULE_ARN: s.arn, TARGET_ARN: s.input.Target!.Arn!,
+      });
+    }
     if (s.input.ActionAfterCompletion === 'DELETE') this.schedules.delete(this.key(s.input.GroupName, name));
   }
 }

@@ -24,6 +24,7 @@ import { SimS3 } from './s3';
 import { SimScheduler } from './scheduler';
 import { SimSecretsManager } from './secrets';
 import { SimSns } from './sns';
+import { SimQueue } from './sqs';
 import { SimSsm } from './ssm';
 
 /**
@@ -34,6 +35,8 @@ import { SimSsm } from './ssm';
 
 export interface WorldOptions {
   startMs: number;
+  /** The stack's name prefix (config.name): names the dead-letter queue. Default `streamfix`. */
+  prefix?: string;
   seed?: number;
   account: string;
   region: string;
@@ -75,6 +78,8 @@ export class SimWorld {
   readonly firehose: SimFirehose;
   readonly msk: SimMsk;
   readonly dlq: SimDlq;
+  /** The stack's dead-letter queue: on-failure destination of every function, and of the follow-up schedules. */
+  readonly deadLetterQueue: SimQueue;
   readonly callFaults: CallFault[] = [];
   readonly plugin: Pluggable<object, object>;
   readonly fetch: typeof fetch;
@@ -88,7 +93,8 @@ export class SimWorld {
     this.cloudwatch = new SimCloudWatch(this.ctx);
     this.s3 = new SimS3(this.ctx);
     this.lambda = new SimLambda(this.ctx);
-    this.scheduler = new SimScheduler(this.ctx, this.lambda);
+    this.deadLetterQueue = new SimQueue(this.ctx, this.lambda, `arn:aws:sqs:${opts.region}:${opts.account}:${opts.prefix ?? 'streamfix'}-dead-letters`);
+    this.scheduler = new SimScheduler(this.ctx, this.lambda, [this.deadLetterQueue]);
     this.sns = new SimSns(this.ctx);
     this.ssm = new SimSsm(this.ctx);
     this.secrets = new SimSecretsManager(this.ctx);

@@ -100,7 +100,19 @@ export class Engine {
       }
       return { outcome: 'duplicate', ...(claim.incidentId ? { incidentId: claim.incidentId } : {}) };
     }
-    if (claim.kind === 'resume') logger.info('resuming a delivery whose earlier attempt died', { dedupeKey: trigger.dedupeKey, by: claim.by });
+    if (claim.kind === 'resume') {
+      logger.info('resuming a delivery whose earlier attempt died', { dedupeKey: trigger.dedupeKey, by: claim.by });
+      // The incident this delivery fed has ended meanwhile (another trigger finished it): the
+      // delivery's work is done; acting on it again would open a second incident for one event.
+      const ended = claim.incidentId ? await ledger.getIncident(claim.incidentId) : undefined;
+      if (ended && TERMINAL.has(ended.status)) {
+        await Promise.all([
+          ledger.appendTimeline(ended.incidentId, clock.now(), 'duplicate', `${describeTrigger(trigger)}: retried after its incident ended (${ended.status}); nothing left to do`),
+          ledger.deliveries.finish(deliveryKey, requestId, clock.now(), 'incident-ended'),
+        ]);
+        return { outcome: 'duplicate', incidentId: ended.incidentId };
+      }
+    }
     lease.hold('delivery', (until) => ledger.deliveries.renew(deliveryKey, requestId, until), untilMs);
     const w: Worker = { requestId, lease, signal: anySignal([signal, lease.signal]), invocation: ctx, deliveryKey };
 

@@ -328,6 +328,11 @@ export class IncidentRunner {
     this.d.logger.info('decision', { kind: d.kind, reason: d.reason, summary: d.summary });
   }
 
+  /** A fenced write of the record as it is, keeping ownership. */
+  async keep(run: Run): Promise<void> {
+    await this.save(run, run.inc.status, run.inc.decision ?? { kind: 'ignore', reason: 'NOTE', summary: '', evidence: {} }, { keep: true });
+  }
+
   /** The owner's fenced write. The last one of an invocation also gives ownership up (`keep` does not). */
   private async save(run: Run, status: IncidentStatus, decision: Decision, opts: { keep?: boolean } = {}): Outcome {
     if (!opts.keep) await Promise.all(run.notes.splice(0));

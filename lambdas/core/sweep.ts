@@ -1,10 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { LeaseView } from '../ledger/lease';
 import type { IncidentRecord } from '../ledger/types';
 import { EngineReason, escalate, type Decision } from './decision';
 import { followUpDedupeKey } from './events';
 import type { EngineDeps, IncidentRunner, Run } from './incident';
-import { LEASE_MS } from './lease';
 import type { InvocationContext, InvocationResult } from './runtime';
 import type { FollowUpTrigger } from './trigger';
 
@@ -25,7 +25,8 @@ export function stuckReason(inc: IncidentRecord, lease: LeaseView, nowMs: number
   const idleMs = nowMs - Math.max(inc.updatedAtMs, lease.untilMs);
   switch (inc.status) {
     case 'acting':
-      return idleMs >= LEASE_MS ? `acting with no live owner for ${Math.round(idleMs / 1000)} s` : undefined;
+      // Lambda's retries (1 and 2 minutes after a failed attempt) resume a dead fix well within this.
+      return idleMs >= STUCK_AFTER_MS ? `acting with no live owner for ${Math.round(idleMs / 1000)} s` : undefined;
     case 'open':
       return idleMs >= STUCK_AFTER_MS ? `opened ${Math.round(idleMs / 1000)} s ago and never decided` : undefined;
     case 'verifying':
@@ -77,8 +78,9 @@ export class Sweeper {
         attempt: inc.version, token: 'sweeper', dedupeKey: followUpDedupeKey(inc.incidentId, 'sweep', inc.version, 'sweeper'),
       };
       await ledger.appendTimeline(inc.incidentId, clock.now(), 'note', `sweeper: ${why}`);
-      // Each incident is its own delivery (a fresh request id each, as a separate invocation would have).
-      await this.dispatch(t, { ...ctx, awsRequestId: `${ctx.awsRequestId ?? 'sweep'}:${inc.incidentId}` }, signal).catch((e: unknown) =>
+      // Each incident is its own delivery, with a request id of its own (letters, digits and
+      // dashes: it also tokens the follow-ups this worker schedules).
+      await this.dispatch(t, { ...ctx, awsRequestId: `${ctx.awsRequestId ?? randomUUID()}-s${taken}` }, signal).catch((e: unknown) =>
         logger.error('sweep of an incident failed', { incidentId: inc.incidentId, error: e as Error }),
       );
       taken++;
@@ -103,6 +105,8 @@ export class Sweeper {
     }
     inc.sweptKey = key;
     inc.sweptAtMs = this.d.clock.now();
+    // Written now: if this take-up fails too, the next sweep sees it was tried and escalates.
+    await runner.keep(run);
     return undefined;
   }
 }

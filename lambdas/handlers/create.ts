@@ -4,6 +4,7 @@ import { SsmAdapter } from '../adapters/ssm';
 import { Engine } from '../core/engine';
 import type { InvocationContext, PlaybookHandler, RuntimeDeps } from '../core/runtime';
 import { createEscalatorFromOptions } from '../escalation';
+import { handleDeadLetters, type SqsEvent } from '../escalation/dead-letters';
 import { Guardrails, ItemGuardrailStore, PauseReader } from '../guardrails';
 import { Ledger } from '../ledger/ledger';
 import type { Playbook } from '../playbooks/types';
@@ -35,4 +36,17 @@ export function createHandler(playbook: Playbook, deps: RuntimeDeps): PlaybookHa
     scheduler: { createOneTimeSchedule: (p) => aws.scheduler.createOneTimeSchedule(p) }, aws,
   });
   return (event: unknown, context?: InvocationContext, signal?: AbortSignal) => engine.handle(event, context, signal);
+}
+
+/** The dead-letter function's handler: records and pages every event that never got through. */
+export function createDeadLetterHandler(deps: Omit<RuntimeDeps, 'metrics'>): (event: unknown) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }> {
+  const ledger = Ledger.fromOptions(deps.aws, deps.env.tableName);
+  const escalator = createEscalatorFromOptions(
+    deps.aws,
+    { topicArn: deps.env.topicArn, ...(deps.env.pagerDutySecretId ? { pagerDutySecretId: deps.env.pagerDutySecretId } : {}), source: 'streamfix/dead-letters' },
+    deps.fetch,
+    deps.logger,
+    { sleep: (ms) => deps.clock.sleep(ms) },
+  );
+  return (event) => handleDeadLetters(event as SqsEvent, { config: deps.config, ledger, escalator, clock: deps.clock });
 }

@@ -56,6 +56,12 @@ export class Deliveries {
     }
   }
 
+  /** The incident a delivery was attached to, if any. */
+  async incidentOf(key: string): Promise<string | undefined> {
+    const it = await this.store.get(pk(key), SK);
+    return typeof it?.incidentId === 'string' ? it.incidentId : undefined;
+  }
+
   async attach(key: string, incidentId: string): Promise<void> {
     await this.store.update(pk(key), SK, { incidentId });
   }

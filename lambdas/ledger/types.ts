@@ -137,8 +137,11 @@ export interface OperationRecord {
 export interface DeadLetterRecord {
   id: string;
   atMs: number;
-  /** `lambda-on-failure`: Lambda's retries were used up; `scheduler-dlq`: the Scheduler could not deliver. */
-  source: 'lambda-on-failure' | 'scheduler-dlq';
+  /**
+   * `lambda-on-failure`: Lambda's retries were used up; `scheduler-dlq`: the Scheduler could not
+   * deliver a follow-up; `eventbridge-dlq`: a rule could not deliver an event to the function.
+   */
+  source: 'lambda-on-failure' | 'scheduler-dlq' | 'eventbridge-dlq';
   /** The function the event was for. */
   functionArn?: string;
   /** The event as first delivered (what a redrive sends again). */
@@ -147,6 +150,8 @@ export interface DeadLetterRecord {
   attempts?: number;
   /** The incident the event belongs to, when known. */
   incidentId?: string;
+  /** The playbook (or operation) whose function the event was for, when known. */
+  playbook?: string;
   status: 'pending' | 'redriven';
   redrivenAtMs?: number;
   redrivenBy?: string;
