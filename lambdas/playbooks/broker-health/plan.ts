@@ -146,7 +146,7 @@ function dataAtRisk(e: BrokerHealthEvidence, f: BrokerFacts): { reason: string; 
 }
 
 function planOneBrokerDown(input: PlanInput<BrokerHealthSettings, BrokerHealthEvidence>, f: BrokerFacts): Decision {
-  const { evidence: e, settings, nowMs, incidentId } = input;
+  const { evidence: e, settings, nowMs } = input;
   const b = settings.bounds;
   const d = f.down[0]!;
   const ev = f.evidence;
@@ -172,7 +172,7 @@ function planOneBrokerDown(input: PlanInput<BrokerHealthSettings, BrokerHealthEv
   const decision = fix(R.REBOOT_BROKER, summary, { ...ev, targetBrokerId: d.brokerId }, [{
     type: REBOOT_BROKER,
     resource: clusterResource(e.clusterArn),
-    description: `RebootBroker ${e.clusterName} broker ${d.brokerId} (incident ${incidentId.slice(-8)})`,
+    description: `RebootBroker ${e.clusterName} broker ${d.brokerId} (down ${minutes(d.downForMs)}): one broker, cluster ACTIVE`,
     params: params as unknown as Record<string, unknown>,
   }]);
   return { ...decision, recommendation: { summary: `reboot broker ${d.brokerId} of ${e.clusterName} (one broker at a time, cluster ACTIVE)`, command: rebootCommand(e.clusterArn, d.brokerId) } };
