@@ -89,7 +89,8 @@ export const PERIOD_SECONDS = 60;
 export const clusterResource = (clusterArn: string) => `kafka:${clusterArn}`;
 
 export const clusterDims = (clusterName: string) => ({ 'Cluster Name': clusterName });
-export const brokerDims = (clusterName: string, brokerId: number) => ({ 'Cluster Name': clusterName, 'Broker ID': String(brokerId) });
+/** In CloudWatch's (and the stack's) order: sorted by name. */
+export const brokerDims = (clusterName: string, brokerId: number) => ({ 'Broker ID': String(brokerId), 'Cluster Name': clusterName });
 
 /** The topic-level lag metric's dimensions for the pipeline's group and topic. */
 export const lagDims = (source: MskSource, b: Pick<BrokerHealthBounds, 'clusterNameDimension'>): Record<string, string> => ({

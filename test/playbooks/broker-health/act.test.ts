@@ -71,7 +71,7 @@ describe('Action: kafka:RebootBroker', () => {
       expect(kafka.commandCalls(ListClusterOperationsV2Command)[0]?.args[0].input.ClusterArn).toBe(CLUSTER);
       const q = cw.commandCalls(GetMetricDataCommand)[0]?.args[0].input;
       expect(q?.MetricDataQueries?.[0]?.MetricStat?.Metric).toEqual({
-        Namespace: 'AWS/Kafka', MetricName: 'CpuUser', Dimensions: [{ Name: 'Cluster Name', Value: 'order-processing' }, { Name: 'Broker ID', Value: '2' }],
+        Namespace: 'AWS/Kafka', MetricName: 'CpuUser', Dimensions: [{ Name: 'Broker ID', Value: '2' }, { Name: 'Cluster Name', Value: 'order-processing' }],
       });
       expect(q?.StartTime).toEqual(new Date(params.downSinceMs));
       expect(out.before).toEqual({ clusterState: 'ACTIVE', brokerId: '2', downForSeconds: 720 });

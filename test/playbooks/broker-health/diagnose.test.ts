@@ -49,7 +49,7 @@ describe('Function: diagnoseBrokerHealth', () => {
     expect(input.StartTime).toEqual(new Date(NOW - 90 * MIN));
     const q = Object.fromEntries((input.MetricDataQueries ?? []).map((x) => [x.Id, x.MetricStat]));
     expect(q.cpu_2).toEqual({
-      Metric: { Namespace: 'AWS/Kafka', MetricName: 'CpuUser', Dimensions: [{ Name: 'Cluster Name', Value: 'order-processing' }, { Name: 'Broker ID', Value: '2' }] },
+      Metric: { Namespace: 'AWS/Kafka', MetricName: 'CpuUser', Dimensions: [{ Name: 'Broker ID', Value: '2' }, { Name: 'Cluster Name', Value: 'order-processing' }] },
       Period: 60, Stat: 'SampleCount',
     });
     expect(q.ctrl).toMatchObject({ Metric: { MetricName: 'ActiveControllerCount', Dimensions: [{ Name: 'Cluster Name', Value: 'order-processing' }] }, Stat: 'Sum' });
