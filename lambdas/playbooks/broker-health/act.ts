@@ -6,6 +6,7 @@ import { isRunning, minutes, REBOOT_NODE } from './facts';
 import { mskSourceOf, type BrokerHealthSettings } from './manifest';
 import { publishedSince } from './metrics';
 import { REBOOT_BROKER, type RebootBrokerParams } from './plan';
+import { retryTransient } from './retry';
 
 const rebootParams = z
   .object({
@@ -55,41 +56,45 @@ export const rebootBrokerAction: ActionDefinition<RebootBrokerParams, BrokerHeal
     if (p.downSinceMs > p.notBeforeMs) v.push(`downSinceMs ${p.downSinceMs} is after the plan (${p.notBeforeMs})`);
     return v;
   },
-  async execute(p, ctx: ActionContext<BrokerHealthSettings>): Promise<ActionOutcome> {
-    const msk = ctx.aws.msk;
-    const source = mskSourceOf(ctx.pipeline);
-    if (p.clusterArn !== source.clusterArn) throw new Error(`refusing to reboot a broker of ${p.clusterArn}: the pipeline's cluster is ${source.clusterArn}`);
-    const nowMs = ctx.clock.now();
-    const [cluster, ops] = await Promise.all([msk.describeCluster(p.clusterArn), msk.listOperations(p.clusterArn, p.notBeforeMs - RUNNING_LOOKBACK_MS)]);
-    const before = { clusterState: cluster.state, brokerId: p.brokerId, downForSeconds: Math.round((nowMs - p.downSinceMs) / 1000) };
-    const mine = rebootSincePlan(ops, p);
-    if (mine) return alreadyStarted(mine, p, before);
-    if (cluster.state !== 'ACTIVE') throw new Error(`cluster ${cluster.name || p.clusterArn} is ${cluster.state}: MSK reboots a broker only while the cluster is ACTIVE`);
-    const running = ops.filter(isRunning).map((o) => `${o.type} ${o.state}`);
-    if (cluster.activeOperationArn && !ops.some((o) => o.arn === cluster.activeOperationArn && isRunning(o))) running.push(cluster.activeOperationArn);
-    if (running.length > 0) throw new Error(`operation ${running.join(', ')} is running on the cluster: not rebooting`);
-    if (await publishedSince(ctx.aws.cloudwatch, source, Number(p.brokerId), p.downSinceMs, nowMs)) {
-      return {
-        summary: `broker ${p.brokerId} publishes again (it was silent for ${minutes(nowMs - p.downSinceMs)} at most): not rebooted`,
-        before,
-        after: { brokerId: p.brokerId, rebooted: false },
-      };
-    }
-    let operationArn: string;
-    try {
-      ({ operationArn } = await msk.rebootBroker(p.clusterArn, p.brokerId));
-    } catch (e) {
-      // The first attempt may have started the reboot and lost its answer: MSK then refuses the
-      // retry (the cluster is REBOOTING_BROKER). That reboot is this action's.
-      if (!(e instanceof AwsRequestError) || e.code !== 'BadRequestException') throw e;
-      const started = rebootSincePlan(await msk.listOperations(p.clusterArn, p.notBeforeMs - SKEW_MS), p);
-      if (started) return alreadyStarted(started, p, before);
-      throw e;
-    }
-    return {
-      summary: `rebooting broker ${p.brokerId} of ${cluster.name || p.clusterArn} (${operationArn}); it was silent for ${minutes(nowMs - p.downSinceMs)}`,
-      before,
-      after: { operationArn, operationState: 'REBOOT_IN_PROGRESS', brokerId: p.brokerId },
-    };
-  },
+  // Each attempt first looks for this action's reboot, so trying again after a transient failure
+  // (MSK may or may not have acted) never reboots twice.
+  execute: (p, ctx) => retryTransient(() => rebootOnce(p, ctx), ctx.clock, ctx.signal),
 };
+
+async function rebootOnce(p: RebootBrokerParams, ctx: ActionContext<BrokerHealthSettings>): Promise<ActionOutcome> {
+  const msk = ctx.aws.msk;
+  const source = mskSourceOf(ctx.pipeline);
+  if (p.clusterArn !== source.clusterArn) throw new Error(`refusing to reboot a broker of ${p.clusterArn}: the pipeline's cluster is ${source.clusterArn}`);
+  const nowMs = ctx.clock.now();
+  const [cluster, ops] = await Promise.all([msk.describeCluster(p.clusterArn), msk.listOperations(p.clusterArn, p.notBeforeMs - RUNNING_LOOKBACK_MS)]);
+  const before = { clusterState: cluster.state, brokerId: p.brokerId, downForSeconds: Math.round((nowMs - p.downSinceMs) / 1000) };
+  const mine = rebootSincePlan(ops, p);
+  if (mine) return alreadyStarted(mine, p, before);
+  if (cluster.state !== 'ACTIVE') throw new Error(`cluster ${cluster.name || p.clusterArn} is ${cluster.state}: MSK reboots a broker only while the cluster is ACTIVE`);
+  const running = ops.filter(isRunning).map((o) => `${o.type} ${o.state}`);
+  if (cluster.activeOperationArn && !ops.some((o) => o.arn === cluster.activeOperationArn && isRunning(o))) running.push(cluster.activeOperationArn);
+  if (running.length > 0) throw new Error(`operation ${running.join(', ')} is running on the cluster: not rebooting`);
+  if (await publishedSince(ctx.aws.cloudwatch, source, Number(p.brokerId), p.downSinceMs, nowMs)) {
+    return {
+      summary: `broker ${p.brokerId} publishes again (it was silent for ${minutes(nowMs - p.downSinceMs)} at most): not rebooted`,
+      before,
+      after: { brokerId: p.brokerId, rebooted: false },
+    };
+  }
+  let operationArn: string;
+  try {
+    ({ operationArn } = await msk.rebootBroker(p.clusterArn, p.brokerId));
+  } catch (e) {
+    // The first attempt may have started the reboot and lost its answer: MSK then refuses the
+    // retry (the cluster is REBOOTING_BROKER). That reboot is this action's.
+    if (!(e instanceof AwsRequestError) || e.code !== 'BadRequestException') throw e;
+    const started = rebootSincePlan(await msk.listOperations(p.clusterArn, p.notBeforeMs - SKEW_MS), p);
+    if (started) return alreadyStarted(started, p, before);
+    throw e;
+  }
+  return {
+    summary: `rebooting broker ${p.brokerId} of ${cluster.name || p.clusterArn} (${operationArn}); it was silent for ${minutes(nowMs - p.downSinceMs)}`,
+    before,
+    after: { operationArn, operationState: 'REBOOT_IN_PROGRESS', brokerId: p.brokerId },
+  };
+}

@@ -4,6 +4,7 @@ import type { Trigger } from '../../core/trigger';
 import type { PlaybookContext } from '../types';
 import { clusterResource, configuredBrokerIds, mskSourceOf, type BrokerHealthSettings } from './manifest';
 import { readClusterMetrics, type BrokerMetrics, type ClusterMetrics } from './metrics';
+import { retryTransient } from './retry';
 
 export interface BrokerReading extends BrokerMetrics {
   /** The broker's first endpoint (ListNodes), for the escalation text. */
@@ -44,7 +45,7 @@ async function orMissing<T>(p: Promise<T>, fallback: T): Promise<T> {
  * Read-only. One round of parallel calls: DescribeClusterV2, ListNodes, ListClusterOperationsV2
  * (the lookback), one GetMetricData for every configured broker and the cluster, and the
  * ledger's reboot count; a second GetMetricData only when the cluster has brokers the config
- * does not name.
+ * does not name. A read that failed transiently is tried again (retry.ts).
  */
 export async function readBrokerHealth(ctx: PlaybookContext<BrokerHealthSettings>, nowMs: number): Promise<Omit<BrokerHealthEvidence, 'rebootsLastHour'>> {
   const source = mskSourceOf(ctx.pipeline);
@@ -52,15 +53,16 @@ export async function readBrokerHealth(ctx: PlaybookContext<BrokerHealthSettings
   const lookbackStartMs = nowMs - b.lookbackMinutes * 60_000;
   const configured = configuredBrokerIds(source);
   const msk = ctx.aws.msk;
+  const retry = <T>(fn: () => Promise<T>) => retryTransient(fn, ctx.clock, ctx.signal);
   const [cluster, nodes, operations, configuredMetrics] = await Promise.all([
-    orMissing<MskClusterView | undefined>(msk.describeCluster(source.clusterArn), undefined),
-    orMissing<MskBrokerNodeView[]>(msk.listBrokerNodes(source.clusterArn), []),
-    orMissing<MskOperationView[]>(msk.listOperations(source.clusterArn, lookbackStartMs), []),
-    readClusterMetrics(ctx.aws.cloudwatch, source, configured, nowMs, b),
+    retry(() => orMissing<MskClusterView | undefined>(msk.describeCluster(source.clusterArn), undefined)),
+    retry(() => orMissing<MskBrokerNodeView[]>(msk.listBrokerNodes(source.clusterArn), [])),
+    retry(() => orMissing<MskOperationView[]>(msk.listOperations(source.clusterArn, lookbackStartMs), [])),
+    retry(() => readClusterMetrics(ctx.aws.cloudwatch, source, configured, nowMs, b)),
   ]);
   const nodeIds = nodes.map((n) => n.brokerId);
   const ids = nodeIds.length > 0 ? nodeIds : configured;
-  const metrics = ids.every((id) => configured.includes(id)) ? configuredMetrics : await readClusterMetrics(ctx.aws.cloudwatch, source, ids, nowMs, b);
+  const metrics = ids.every((id) => configured.includes(id)) ? configuredMetrics : await retry(() => readClusterMetrics(ctx.aws.cloudwatch, source, ids, nowMs, b));
   const byId = new Map(metrics.brokers.map((m) => [m.brokerId, m]));
   const brokers = ids.map((id): BrokerReading => {
     const endpoint = nodes.find((n) => n.brokerId === id)?.endpoints[0];

@@ -105,6 +105,29 @@ describe('Action: kafka:RebootBroker', () => {
       expect(out.after).toMatchObject({ operationState: 'REBOOT_IN_PROGRESS' });
     });
 
+    it('tries again after a transient failure and, when MSK acted on the lost call, does not reboot twice', async () => {
+      // Prepare: RebootBroker fails with a 503 after MSK started the reboot.
+      kafka.on(RebootBrokerCommand).rejects(recordedError(KafkaServiceException, 'kafka', 'TooManyRequestsException'));
+      kafka.on(ListClusterOperationsV2Command).resolvesOnce(operations()).resolves(operations({ type: 'REBOOT_NODE', state: 'REBOOT_IN_PROGRESS', startMs: NOW }));
+      const ctx = actionContext();
+
+      // Act
+      const out = await rebootBrokerAction.execute(params, ctx);
+
+      // Assess: one RebootBroker, the second attempt found its reboot after a 2 s pause.
+      expect(kafka.commandCalls(RebootBrokerCommand)).toHaveLength(1);
+      expect(out.summary).toContain('the same action');
+      expect(ctx.clock.now()).toBe(NOW + 2_000);
+    });
+
+    it('gives up after its retries when the failure lasts', async () => {
+      kafka.on(RebootBrokerCommand).rejects(recordedError(KafkaServiceException, 'kafka', 'TooManyRequestsException'));
+      const ctx = actionContext();
+      await expect(rebootBrokerAction.execute(params, ctx)).rejects.toMatchObject({ name: 'TransientAwsError' });
+      expect(kafka.commandCalls(RebootBrokerCommand)).toHaveLength(3);
+      expect(ctx.clock.now()).toBe(NOW + 7_000);
+    });
+
     it('fails on a refused RebootBroker when no reboot started', async () => {
       kafka.on(RebootBrokerCommand).rejects(recordedError(KafkaServiceException, 'kafka', 'BadRequestException'));
       await expect(rebootBrokerAction.execute(params, actionContext())).rejects.toMatchObject({ name: 'AwsRequestError', code: 'BadRequestException' });

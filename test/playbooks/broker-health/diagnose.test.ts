@@ -104,6 +104,14 @@ describe('Function: diagnoseBrokerHealth', () => {
     expect(e.brokers[3]).toMatchObject({ brokerId: 4, lastDatapointMs: null, endpoint: 'b-4.x' });
   });
 
+  it('reads again after a transient failure that outlived the SDK retries', async () => {
+    fakeCluster(kafka, cw, {});
+    const [n1] = pages<ListNodesCommandOutput>('kafka', 'ListNodes');
+    kafka.on(ListNodesCommand, { NextToken: undefined }).rejectsOnce(recordedError(KafkaServiceException, 'kafka', 'TooManyRequestsException')).resolves(n1!);
+    const e = await diagnoseBrokerHealth(actionContext(), alarm());
+    expect(e.brokers.map((b) => b.brokerId)).toEqual([1, 2, 3]);
+  });
+
   it('fails when the control plane cannot be read (the engine escalates DIAGNOSIS_FAILED)', async () => {
     fakeCluster(kafka, cw, {});
     kafka.on(ListNodesCommand).rejects(recordedError(KafkaServiceException, 'kafka', 'ForbiddenException'));
