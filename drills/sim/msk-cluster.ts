@@ -11,8 +11,6 @@ import {
   type RebootBrokerRequest,
 } from '@aws-sdk/client-kafka';
 import type { SimContext, SimService } from './context';
-import type { MetricStore } from './metrics';
-import { partitionHealth, type TopicReplication } from './msk-partitions';
 
 /**
  * Amazon MSK's control plane and broker health: provisioned clusters with numbered brokers,
@@ -30,17 +28,13 @@ import { partitionHealth, type TopicReplication } from './msk-partitions';
  * - "Amazon MSK metrics for monitoring Standard brokers with CloudWatch" (metrics-details),
  *   DEFAULT level: ActiveControllerCount and OfflinePartitionsCount per `Cluster Name`;
  *   CpuUser, UnderReplicatedPartitions, UnderMinIsrPartitionCount per `Cluster Name`,
- *   `Broker ID`. A broker that is down publishes nothing. Apache Kafka's monitoring guide:
- *   ActiveControllerCount is 1 on the controller and 0 on the others; OfflinePartitionsCount is
- *   counted by the controller (the others report 0); UnderReplicatedPartitions and
- *   UnderMinIsrPartitionCount by the partition's leader.
+ *   `Broker ID`: published by msk-cluster-metrics.ts.
  *
  * Not documented, chosen here: list pages of 10 unless MaxResults says otherwise, operations
- * newest first, a reboot taking REBOOT_MS, the controller being the live broker with the lowest id.
+ * newest first, a reboot taking REBOOT_MS.
  */
 
 export const REBOOT_MS = 5 * 60_000;
-const MINUTE = 60_000;
 const PAGE = 10;
 
 export type ClusterStateName = 'ACTIVE' | 'CREATING' | 'DELETING' | 'FAILED' | 'HEALING' | 'MAINTENANCE' | 'REBOOTING_BROKER' | 'UPDATING';
@@ -106,12 +100,7 @@ export class SimKafka implements SimService {
   };
   private seq = 0;
 
-  constructor(
-    private readonly ctx: SimContext,
-    private readonly store: MetricStore,
-    /** The replication of every simulated topic on a cluster, by cluster name. */
-    private readonly topicsOf: (clusterName: string) => TopicReplication[],
-  ) {}
+  constructor(private readonly ctx: SimContext) {}
 
   addCluster(seed: SimClusterSeed): SimCluster {
     const c: SimCluster = {
@@ -297,32 +286,5 @@ export class SimKafka implements SimService {
       this.note(`${c.name} REBOOT_COMPLETE for broker ${b.id}: it is ${b.up ? 'up' : 'still down'}`);
     });
     return { ClusterArn: c.arn, ClusterOperationArn: op.arn };
-  }
-
-  /** Publishes the minute that ends at `endMs`: what every live broker reports. */
-  publishMinute(endMs: number): void {
-    for (const c of this.clusters.values()) this.publish(c, endMs - MINUTE);
-  }
-
-  /** Metric history before the start: the seeded cluster held steady. */
-  backfill(startMs: number, minutes: number): void {
-    for (const c of this.clusters.values()) for (let k = minutes; k >= 1; k--) this.publish(c, startMs - k * MINUTE);
-  }
-
-  private publish(c: SimCluster, atMs: number): void {
-    const up = new Set(c.brokers.filter((b) => b.up).map((b) => b.id));
-    if (up.size === 0) return;
-    const health = partitionHealth(c.brokers.length, up, this.topicsOf(c.name));
-    const controller = Math.min(...up);
-    const put = (metricName: string, dimensions: Record<string, string>, value: number, unit: string) =>
-      this.store.putValue({ namespace: 'AWS/Kafka', metricName, dimensions: { 'Cluster Name': c.name, ...dimensions } }, atMs, value, unit);
-    for (const id of up) {
-      const broker = { 'Broker ID': String(id) };
-      put('CpuUser', broker, 18 + ((id * 7 + Math.floor(atMs / MINUTE)) % 9), 'Percent');
-      put('UnderReplicatedPartitions', broker, health.underReplicatedByLeader.get(id) ?? 0, 'Count');
-      put('UnderMinIsrPartitionCount', broker, health.underMinIsrByLeader.get(id) ?? 0, 'Count');
-      put('ActiveControllerCount', {}, id === controller ? 1 : 0, 'Count');
-      put('OfflinePartitionsCount', {}, id === controller ? health.offline : 0, 'Count');
-    }
   }
 }

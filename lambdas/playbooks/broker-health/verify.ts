@@ -1,7 +1,7 @@
 import type { Evidence } from '../../core/decision';
 import type { PlaybookContext, VerifyOutcome } from '../types';
 import { readBrokerHealth } from './diagnose';
-import { brokerFacts, describeDown, hasFailed, isRunning, minutes, REBOOT_NODE } from './facts';
+import { brokerFacts, describeDown, describePartitions, hasFailed, isRunning, minutes, REBOOT_NODE } from './facts';
 import type { BrokerHealthSettings } from './manifest';
 
 /** A reboot this long before the recorded fix time still belongs to it (the fix time is the action's intent). */
@@ -24,7 +24,8 @@ export async function verifyBrokerHealth(
   const fixedAtMs = incident.fixedAtMs ?? incident.startedAtMs;
   // Operations come newest first.
   const reading = await readBrokerHealth(ctx, nowMs);
-  const f = brokerFacts({ ...reading, rebootsLastHour: 0 }, b, nowMs);
+  const e = { ...reading, rebootsLastHour: 0 };
+  const f = brokerFacts(e, b, nowMs);
   const target = incident.evidence.targetBrokerId ?? null;
   const reboot = reading.operations.filter((o) => o.type === REBOOT_NODE && o.startMs !== undefined && o.startMs >= fixedAtMs - SLACK_MS)[0];
   const evidence: Evidence = {
@@ -34,23 +35,24 @@ export async function verifyBrokerHealth(
     rebootOperationState: reboot?.state ?? null,
   };
   const downText = describeDown(f.down);
+  const atRisk = describePartitions(e, f);
 
   if (!reboot) {
     // The action found the broker publishing again and did not reboot it.
     if (f.down.length === 0) return { status: 'recovered', summary: `every broker publishes (no reboot was needed): cluster ${reading.cluster?.state ?? 'UNKNOWN'}`, evidence };
-    return { status: 'failed', summary: `no ${REBOOT_NODE} operation on the cluster since the fix and ${downText}`, evidence };
+    return { status: 'failed', summary: `no ${REBOOT_NODE} operation on the cluster since the fix and ${downText}; ${atRisk}`, evidence };
   }
   const op = await ctx.aws.msk.describeOperation(reboot.arn);
   const opEvidence: Evidence = { ...evidence, rebootOperationState: op.state, rebootError: op.error ? `${op.error.code ?? ''} ${op.error.message ?? ''}`.trim() : null };
   if (hasFailed(op) || op.error) {
-    return { status: 'failed', summary: `the reboot failed (${op.state}${op.error?.message ? `: ${op.error.message}` : ''})${downText ? `; ${downText}` : ''}`, evidence: opEvidence };
+    return { status: 'failed', summary: `the reboot failed (${op.state}${op.error?.message ? `: ${op.error.message}` : ''})${downText ? `; ${downText}` : ''}; ${atRisk}`, evidence: opEvidence };
   }
   if (isRunning(op) || op.endMs === undefined) return { status: 'pending', summary: `the reboot is ${op.state} (since ${minutes(nowMs - (op.startMs ?? fixedAtMs))})`, evidence: opEvidence };
 
   const since = nowMs - op.endMs;
   const after = `${minutes(since)} after ${op.state}`;
   if (f.down.length > 0) {
-    if (since >= b.rebootGraceMinutes * 60_000) return { status: 'failed', summary: `${downText}: still down ${after}`, evidence: opEvidence };
+    if (since >= b.rebootGraceMinutes * 60_000) return { status: 'failed', summary: `${downText}: still down ${after}; ${atRisk}; a second reboot will not help: open an AWS Support case`, evidence: opEvidence };
     return { status: 'pending', summary: `${downText}, ${after}: the broker may still be starting`, evidence: opEvidence };
   }
   const state = reading.cluster?.state ?? 'UNKNOWN';

@@ -64,7 +64,7 @@ describe('Function: verifyBrokerHealth', () => {
     const out = await verifyBrokerHealth(actionContext(), incident);
     expect(out.status).toBe('failed');
     expect(out.summary).toContain('broker 2 (b-2.orderprocessing.k1q2w3.c3.kafka.eu-west-1.amazonaws.com) down 25m');
-    expect(out.summary).toContain('still down 3m after REBOOT_COMPLETE');
+    expect(out.summary).toContain('still down 3m after REBOOT_COMPLETE; 0 offline, 0 under min ISR, 0 under-replicated partition(s); a second reboot will not help');
   });
 
   it('stays pending while the cluster is not ACTIVE again', async () => {
