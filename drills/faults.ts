@@ -130,7 +130,7 @@ export class FaultInjector {
     } else if (isDlqFault(e)) {
       applyDlqFault(w, this.config, e, note, (text) => this.fault(text), this.functionArn);
     } else if (isMskFault(e)) {
-      applyMskFault(w, e, note, (text) => this.fault(text));
+      applyMskFault(w, this.config, e, note, (text) => this.fault(text));
     } else if (isFirehoseFault(e)) {
       applyFirehoseFault(w, this.config, e, note, (text) => this.fault(text));
     } else if (e['kill-invocation']) {

@@ -208,7 +208,7 @@ export function buildTimeline(world: SimWorld, ledger: LedgerSnapshot, startMs: 
     add(e.atMs, e.kind, e.text, 0, e.seq);
   }
   for (const c of world.record.calls) {
-    const mutating = /^(Start|Cancel|Put|Copy|Delete|Publish|CreateSchedule)/.test(c.operation) || c.service === 'pagerduty';
+    const mutating = /^(Start|Cancel|Put|Copy|Delete|Publish|CreateSchedule|Reboot)/.test(c.operation) || c.service === 'pagerduty';
     if (!mutating || c.operation === 'PutMetricData') continue;
     const outcome = c.error ? `✗ ${c.error.name}${c.service === 'pagerduty' ? '' : `: ${c.error.message}`}` : summarizeCall(c);
     add(c.atMs, 'call', `${c.functionName ?? 'drill'} → ${c.service} ${c.operation}${outcome ? ` ${outcome}` : ''}`, 2, c.seq);

@@ -206,7 +206,7 @@ function assemble(loaded: LoadedScenario, world: SimWorld, ledger: LedgerSnapsho
     deadLetters: world.deadLetterQueue.received.length,
     jobs: jobSummary(world, config),
     ...(world.firehose.streams.size > 0 ? { firehose: firehoseSummary(world) } : {}),
-    ...(world.msk.topics.size > 0 ? { msk: mskSummary(world) } : {}),
+    ...(world.msk.topics.size > 0 || world.kafka.clusters.size > 0 ? { msk: mskSummary(world, config) } : {}),
     ...(world.dlq.written.size > 0 ? { dlqReplay: dlqReplaySummary(world, config) } : {}),
     ...(world.record.invocations.some((i) => i.source === 'operator') ? { operations: operationsSummary(world, config, drillOperations(world, config).map((o) => o.manifest.id)) } : {}),
     timeline: buildTimeline(world, ledger, startMs),

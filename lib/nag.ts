@@ -83,6 +83,7 @@ export const NO_RESOURCE_LEVEL_ACTIONS: ReadonlySet<string> = new Set([
   'cloudwatch:GetMetricStatistics',
   'cloudwatch:DescribeAlarms',
   'kafka:GetBootstrapBrokers',
+  'kafka:DescribeClusterOperationV2',
 ]);
 
 export function wildcardAcknowledgements(

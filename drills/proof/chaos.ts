@@ -129,7 +129,7 @@ export class Chaos {
     private readonly killUntilMs = Number.POSITIVE_INFINITY,
   ) {
     this.simulator = capture(world.plugin);
-    const services: SimService[] = [world.emr, world.cloudwatch, world.s3, world.scheduler, world.sns, world.ssm, world.secrets, world.firehose, world.logs, world.iam];
+    const services: SimService[] = [world.emr, world.cloudwatch, world.s3, world.scheduler, world.sns, world.ssm, world.secrets, world.firehose, world.logs, world.iam, world.kafka];
     this.exceptions = new Map(services.map((s) => [s.clientName, s.baseException]));
     if (rnd.draw('kill') < opts.killRate) {
       const atAction = rnd.draw('kill.mode') < 0.6;
@@ -284,7 +284,7 @@ export class Chaos {
   }
 
   private serviceOf(clientName: string, fallback: string): string {
-    const svc = [this.world.emr, this.world.cloudwatch, this.world.s3, this.world.scheduler, this.world.sns, this.world.ssm, this.world.secrets, this.world.firehose, this.world.logs, this.world.iam].find((s) => s.clientName === clientName);
+    const svc = [this.world.emr, this.world.cloudwatch, this.world.s3, this.world.scheduler, this.world.sns, this.world.ssm, this.world.secrets, this.world.firehose, this.world.logs, this.world.iam, this.world.kafka].find((s) => s.clientName === clientName);
     return svc?.service ?? fallback;
   }
 

@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { formatPath, parseConfig, type StreamfixConfig } from '../../lambdas/config';
 import { ConfigError } from '../../lambdas/core/errors';
 import { manifests } from '../../lambdas/playbooks/manifests';
+import { mskTimelineIssues } from '../msk';
 import { scenarioSchema, type Scenario } from './schema';
 
 /** A scenario file that cannot be run; every issue names its path in the file. */
@@ -119,6 +120,7 @@ function crossReferences(s: Scenario, config: StreamfixConfig): { path: string; 
     playbook(`expect.incidents[${i}].playbook`, x.playbook);
   });
   Object.keys(s.expect.jobs ?? {}).forEach((p) => pipeline(`expect.jobs.${p}`, p));
+  issues.push(...mskTimelineIssues(s, config));
   const end = s.runFor;
   s.timeline.forEach((e, i) => {
     if (e.at > end) issues.push({ path: `timeline[${i}].at`, message: `is after runFor (${end / 1000} s): it would never happen` });

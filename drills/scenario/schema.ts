@@ -106,7 +106,7 @@ const faults = {
   'pagerduty-errors': z.object({ status: z.union([z.literal(429), z.number().int().min(500).max(599)]), count: z.number().int().min(1) }).strict(),
   'aws-errors': z
     .object({
-      service: z.enum(['emr-serverless', 's3', 'cloudwatch', 'scheduler', 'sns', 'ssm', 'secrets-manager', 'firehose', 'logs', 'iam']),
+      service: z.enum(['emr-serverless', 's3', 'cloudwatch', 'scheduler', 'sns', 'ssm', 'secrets-manager', 'firehose', 'logs', 'iam', 'kafka']),
       operation: z.string().min(1),
       error: z.string().regex(/^[A-Za-z]+$/, 'must be an error name such as ThrottlingException'),
       status: z.number().int().min(400).max(599).optional(),

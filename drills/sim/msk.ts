@@ -17,7 +17,9 @@ import type { MetricId, MetricStore } from './metrics';
  * Every minute it publishes what MSK publishes in `AWS/Kafka` (dimension names with spaces):
  * `OffsetLag` per partition (PER_TOPIC_PER_PARTITION), `SumOffsetLag`, `MaxOffsetLag`,
  * `EstimatedMaxTimeLag` per group and topic, `MessagesInPerSec` per broker and topic
- * (PER_TOPIC_PER_BROKER), and the job's own processed-records metric when configured.
+ * (PER_TOPIC_PER_BROKER), and the job's own processed-records metric when configured. A topic's
+ * replication (replicas per partition, min.insync.replicas) is what the simulated cluster's
+ * partition health is computed from (msk-cluster.ts); a broker that is down publishes nothing.
  */
 
 export interface SimTopicSeed {
@@ -29,6 +31,10 @@ export interface SimTopicSeed {
   jobName: string;
   partitions: number;
   brokers: number;
+  /** Replicas per partition (default 3, or the broker count when smaller). */
+  replicationFactor?: number;
+  /** The topic's min.insync.replicas (default 2, or the replication factor when smaller). */
+  minInSyncReplicas?: number;
   recordsPerSecond: number;
   /** Share of the traffic per partition (normalized); absent: even. */
   weights?: number[];
@@ -46,6 +52,8 @@ export interface SimTopicSeed {
 }
 
 export interface SimTopic extends SimTopicSeed {
+  replicationFactor: number;
+  minInSyncReplicas: number;
   weights: number[];
   lags: number[];
   /** Records a second each partition is read at most, now. */
@@ -62,6 +70,8 @@ const EXECUTORS_WITHOUT_A_SETTING = 2;
 
 export class SimMsk {
   readonly topics = new Map<string, SimTopic>();
+  /** Whether a broker is up (the simulated cluster's answer): a broker that is down publishes nothing. */
+  brokerUp: (clusterName: string, brokerId: number) => boolean = () => true;
 
   constructor(
     private readonly ctx: SimContext,
@@ -77,8 +87,11 @@ export class SimMsk {
     const n = seed.partitions;
     const w = seed.weights && seed.weights.length === n ? seed.weights : Array<number>(n).fill(1);
     const total = w.reduce((a, b) => a + b, 0);
+    const replicationFactor = seed.replicationFactor ?? Math.min(3, seed.brokers);
     const t: SimTopic = {
       ...seed,
+      replicationFactor,
+      minInSyncReplicas: seed.minInSyncReplicas ?? Math.min(2, replicationFactor),
       weights: w.map((x) => x / total),
       lags: Array<number>(n).fill(seed.lagRecords),
       capacity: Array<number>(n).fill(0),
@@ -206,6 +219,7 @@ export class SimMsk {
     this.put(t, atMs, 'EstimatedMaxTimeLag', group, Math.round(timeLag), 'Seconds');
     if (t.perBrokerMetrics) {
       for (let b = 0; b < t.brokers; b++) {
+        if (!this.brokerUp(t.clusterName, b + 1)) continue;
         const records = produced.reduce((a, r, p) => (p % t.brokers === b ? a + r : a), 0);
         this.put(t, atMs, 'MessagesInPerSec', { 'Broker ID': String(b + 1), Topic: t.topic }, records / 60, 'Count/Second');
       }

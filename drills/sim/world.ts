@@ -15,6 +15,8 @@ import { SimKms } from './kms';
 import { SimLambda } from './lambda';
 import { SimLogs } from './logs';
 import { SimMsk } from './msk';
+import { SimKafka } from './msk-cluster';
+import { MskBrokerMetrics } from './msk-cluster-metrics';
 import { SimDlq } from './dlq';
 import { SimPagerDuty } from './pagerduty';
 import { simPlugin, type CallFault } from './plugin';
@@ -77,6 +79,9 @@ export class SimWorld {
   readonly logs: SimLogs;
   readonly firehose: SimFirehose;
   readonly msk: SimMsk;
+  /** MSK clusters, brokers and operations (the Kafka control plane). */
+  readonly kafka: SimKafka;
+  readonly kafkaMetrics: MskBrokerMetrics;
   readonly dlq: SimDlq;
   /** The stack's dead-letter queue: on-failure destination of every function, and of the follow-up schedules. */
   readonly deadLetterQueue: SimQueue;
@@ -104,6 +109,9 @@ export class SimWorld {
     this.logs = new SimLogs(this.ctx);
     this.firehose = new SimFirehose(this.ctx, { iam: this.iam, kms: this.kms, s3: this.s3, logs: this.logs, store: this.cloudwatch.store });
     this.msk = new SimMsk(this.ctx, this.emr, this.cloudwatch.store, this.firehose);
+    this.kafka = new SimKafka(this.ctx);
+    this.kafkaMetrics = new MskBrokerMetrics(this.kafka, this.cloudwatch.store, (clusterName) => [...this.msk.topics.values()].filter((t) => t.clusterName === clusterName));
+    this.msk.brokerUp = (clusterName, brokerId) => this.kafka.isUp(clusterName, brokerId);
     this.dlq = new SimDlq(this.ctx, { s3: this.s3, store: this.cloudwatch.store, emr: this.emr });
     this.emr.publish = (e) => this.eventBridge.put(e);
     this.cloudwatch.publish = (e) => this.eventBridge.put(e);
@@ -118,7 +126,7 @@ export class SimWorld {
     });
     this.checkpointGuard = new CheckpointGuard(this.ctx, this.s3, this.emr, { iam: this.iam, kms: this.kms, cloudwatch: this.cloudwatch }, opts.jobs);
     for (const id of opts.applicationIds) this.emr.addApplication({ applicationId: id });
-    this.plugin = simPlugin(this.ctx, [this.emr, this.cloudwatch, this.s3, this.scheduler, this.sns, this.ssm, this.secrets, this.firehose, this.logs, this.iam], this.callFaults);
+    this.plugin = simPlugin(this.ctx, [this.emr, this.cloudwatch, this.s3, this.scheduler, this.sns, this.ssm, this.secrets, this.firehose, this.logs, this.iam, this.kafka], this.callFaults);
     // PagerDuty is reached with fetch: an invocation Lambda ended gets no answer there either.
     this.fetch = (input, init) => {
       const frame = this.clock.currentFrame();
@@ -137,12 +145,15 @@ export class SimWorld {
     const now = this.clock.now();
     this.emrMetrics.backfill(now - (now % MINUTE), 15);
     this.msk.backfill(now - (now % MINUTE));
+    // 90 minutes: what broker-health reads back by default to date a broker's first missing datapoint.
+    this.kafkaMetrics.backfill(now - (now % MINUTE), 90);
     this.firehose.backfill(now - (now % MINUTE));
     this.cloudwatch.settleAlarms();
     const tick = () => {
       this.emrMetrics.publishMinute(this.clock.now());
       // MSK first: the job's reads of the minute are what it wrote to Firehose.
       this.msk.publishMinute(this.clock.now());
+      this.kafkaMetrics.publishMinute(this.clock.now());
       this.firehose.publishMinute(this.clock.now());
       this.cloudwatch.evaluateAlarms();
       this.clock.at(this.clock.now() + MINUTE, 'minute', tick, 0);

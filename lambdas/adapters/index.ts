@@ -8,6 +8,7 @@ import { CloudWatchAdapter } from './cloudwatch';
 import { IamAdapter } from './iam';
 import { FirehoseAdapter } from './firehose';
 import { LogsAdapter } from './logs';
+import { MskAdapter } from './msk';
 
 export type { AwsClientOptions } from './clients';
 export { clientConfig, withPlugins } from './clients';
@@ -30,6 +31,7 @@ export { CloudWatchAdapter, type MetricQuery, type MetricSeries, type MetricRef 
 export { IamAdapter, type EvalDecision, type SimulationResult } from './iam';
 export { FirehoseAdapter, type BufferingHints, type DeliveryStreamView, type PutRecordBatchResult, type S3DestinationView } from './firehose';
 export { LogsAdapter, type LogEventView } from './logs';
+export { MskAdapter, type MskBrokerNodeView, type MskClusterView, type MskOperationDetail, type MskOperationView } from './msk';
 
 export {
   ADAPTER_NAMES,
@@ -56,6 +58,7 @@ export const ALL_ADAPTERS = {
   iam: IamAdapter,
   firehose: FirehoseAdapter,
   logs: LogsAdapter,
+  msk: MskAdapter,
 } as const satisfies Required<AdapterClasses>;
 
 /**

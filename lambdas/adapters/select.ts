@@ -5,6 +5,7 @@ import type { EmrServerlessAdapter } from './emr-serverless';
 import type { FirehoseAdapter } from './firehose';
 import type { IamAdapter } from './iam';
 import type { LogsAdapter } from './logs';
+import type { MskAdapter } from './msk';
 import type { S3Adapter } from './s3';
 import type { SchedulerAdapter } from './scheduler';
 import type { SsmAdapter } from './ssm';
@@ -25,6 +26,7 @@ export interface AwsAdapters {
   iam: IamAdapter;
   firehose: FirehoseAdapter;
   logs: LogsAdapter;
+  msk: MskAdapter;
 }
 
 export type AdapterName = keyof AwsAdapters;
@@ -50,6 +52,7 @@ export const ADAPTER_SERVICES: Readonly<Record<AdapterName, string>> = {
   iam: 'iam',
   firehose: 'firehose',
   logs: 'logs',
+  msk: 'kafka',
 };
 
 export const ADAPTER_NAMES = Object.keys(ADAPTER_SERVICES) as readonly AdapterName[];

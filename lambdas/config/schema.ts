@@ -29,6 +29,11 @@ const mskSource = z
     consumerGroup: z.string().min(1),
     /** How long the topic keeps data: bounds what a late restart can still re-read. */
     retentionHours: z.number().positive().default(168),
+    /**
+     * The cluster's broker nodes (MSK numbers them 1..brokers): broker-health alarms on the
+     * per-broker metrics of exactly these, so a broker that stops publishing is seen as down.
+     */
+    brokers: z.number().int().min(1).max(1_000).default(3),
   })
   .strict();
 

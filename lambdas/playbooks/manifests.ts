@@ -3,8 +3,9 @@ import { dlqSpikeManifest } from './dlq-spike/manifest';
 import { firehoseDeliveryManifest } from './firehose-delivery/manifest';
 import { consumerLagManifest } from './consumer-lag/manifest';
 import { checkpointFailureManifest } from './checkpoint-failure/manifest';
+import { brokerHealthManifest } from './broker-health/manifest';
 import type { PlaybookManifest } from './types';
 
 /** Every playbook's manifest (data only): what lib/ builds alarms, rules and roles from. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const manifests: readonly PlaybookManifest<any>[] = [jobFailedManifest, dlqSpikeManifest, firehoseDeliveryManifest, consumerLagManifest, checkpointFailureManifest];
+export const manifests: readonly PlaybookManifest<any>[] = [jobFailedManifest, dlqSpikeManifest, firehoseDeliveryManifest, consumerLagManifest, checkpointFailureManifest, brokerHealthManifest];

@@ -36,6 +36,7 @@ const CLIENT_OF_ADAPTER: Record<AdapterName, string> = {
   iam: '@aws-sdk/client-iam',
   firehose: '@aws-sdk/client-firehose',
   logs: '@aws-sdk/client-cloudwatch-logs',
+  msk: '@aws-sdk/client-kafka',
 };
 
 /** Services a function calls through something other than an adapter, by the SDK client it uses. */
@@ -43,8 +44,15 @@ const CLIENT_OF_SERVICE: Record<string, string> = {
   dynamodb: '@aws-sdk/client-dynamodb', // the ledger
   sns: '@aws-sdk/client-sns', // the escalator
   secretsmanager: '@aws-sdk/client-secrets-manager', // the escalator's PagerDuty routing key
-  kafka: '@aws-sdk/client-kafka', // the MSK producer's bootstrap brokers
   'kafka-cluster': '@aws-sdk/client-sts', // the MSK producer's IAM token signer (its credential chain)
+};
+
+/**
+ * Calls made through something other than their service's adapter, by IAM action: the MSK
+ * producer (adapters/kafka.ts, kafkajs) looks up its bootstrap brokers itself.
+ */
+const CLIENT_OF_ACTION: Record<string, string> = {
+  'kafka:GetBootstrapBrokers': '@aws-sdk/client-kafka',
 };
 
 /**
@@ -65,6 +73,10 @@ function needsOf(permissions: PermissionSpec[]): Needs {
   const out: Needs = { adapters: new Set(), otherClients: new Set() };
   for (const action of permissions.flatMap((p) => p.actions)) {
     if (NOT_CALLED(action)) continue;
+    if (CLIENT_OF_ACTION[action]) {
+      out.otherClients.add(CLIENT_OF_ACTION[action]);
+      continue;
+    }
     const service = action.slice(0, action.indexOf(':'));
     const adapter = ADAPTER_OF_SERVICE.get(service);
     const client = CLIENT_OF_SERVICE[service];

@@ -335,6 +335,25 @@ describe('least privilege: every function role, evaluated on the synthesized tem
     expect(checked).toBeGreaterThan(300);
   }, 240_000);
 
+  it('lets only broker-health reboot a broker, and only of the configured cluster', async () => {
+    const orders = b.config.pipelines.orders!;
+    if (orders.source.kind !== 'msk') throw new Error('the example pipeline reads from MSK');
+    const cluster = orders.source.clusterArn;
+    const others = [
+      cluster.replace(`/${orders.source.clusterName}/`, '/other-cluster/'),
+      cluster.replace(/-\d+$/, '-9'),
+      cluster.replace(`:${ACCOUNT}:`, `:${OTHER_ACCOUNT}:`),
+    ];
+    const rebooting: string[] = [];
+    for (const f of b.functions()) {
+      const policy = policyOf(f);
+      const principal = resolve({ 'Fn::GetAtt': [b.id(f.fn.role), 'Arn'] });
+      if ((await decide(policy, principal, 'kafka:RebootBroker', cluster)) === 'Allowed') rebooting.push(f.id);
+      for (const other of others) expect(await decide(policy, principal, 'kafka:RebootBroker', other), `${f.id} on ${other}`).not.toBe('Allowed');
+    }
+    expect(rebooting).toEqual(['broker-health']);
+  });
+
   it('grants only actions a manifest, the engine or the runtime declares (no wildcard actions)', () => {
     for (const f of b.functions()) {
       const declared = new Set(declaredOf(f).flatMap((s) => s.Action));

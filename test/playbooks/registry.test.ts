@@ -11,7 +11,7 @@ const env = { account: '123456789012', region: 'eu-west-1', partition: 'aws' };
 /** Real IAM actions look like `service:Action`: catches typos such as `emr-serverless:startJobRun`. */
 const IAM_ACTION = /^[a-z0-9-]+:[A-Z][A-Za-z0-9]*$/;
 /** Actions IAM cannot scope to a resource: the only ones allowed on `*`. */
-const NO_RESOURCE_LEVEL = new Set(['cloudwatch:GetMetricData', 'cloudwatch:ListMetrics', 'cloudwatch:GetMetricStatistics', 'cloudwatch:DescribeAlarms', 'kafka:GetBootstrapBrokers']);
+const NO_RESOURCE_LEVEL = new Set(['cloudwatch:GetMetricData', 'cloudwatch:ListMetrics', 'cloudwatch:GetMetricStatistics', 'cloudwatch:DescribeAlarms', 'kafka:GetBootstrapBrokers', 'kafka:DescribeClusterOperationV2']);
 
 describe('Playbook registry', () => {
   it('registers every manifest, settings schema and playbook under one id', () => {

@@ -1,0 +1,4 @@
+import { brokerHealthPlaybook } from '../playbooks/broker-health';
+import { lambdaHandler } from './lambda';
+
+export const handler = lambdaHandler(brokerHealthPlaybook);
