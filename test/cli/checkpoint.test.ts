@@ -92,7 +92,7 @@ describe('Command: streamfix checkpoint', () => {
     expect(r.code).toBe(0);
     const res = JSON.parse(r.out) as { result: { backupUri: string; objects: number; verified: boolean } };
     backupUri = res.result.backupUri;
-    expect(backupUri).toMatch(/^s3:\/\/orders-data-lake\/_checkpoints\/streaming\/orders_backup_\d{8}T\d{6}Z\/$/);
+    expect(backupUri).toMatch(/^s3:\/\/orders-data-lake\/_checkpoints\/streaming\/orders_backup_\d{8}T\d{6}Z-[0-9a-f]{8}\/$/);
     expect(res.result).toMatchObject({ objects: (await listAll(s3, BUCKET, PREFIX)).objects.length, verified: true });
     expect(r.err).toContain('backup: ');
     const again = await run('backup', '--request-id', 'b1');
