@@ -13,7 +13,8 @@ import { s3UriSchema } from '../../config/s3-uri';
 
 const requestId = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, dash and underscore (max 64)');
 const base = {
-  pipeline: z.string().min(1),
+  /** A configured pipeline name (at most 40 characters, as the config allows). */
+  pipeline: z.string().min(1).max(40, 'at most 40 characters (a configured pipeline name)'),
   /** Names the operation: the same id continues (or returns) the same operation. */
   requestId: requestId.optional(),
 };
