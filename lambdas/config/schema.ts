@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { playbookSettingsSchemas } from '../playbooks/settings';
+import { maskingSchema } from './masking';
 import { s3UriSchema } from './s3-uri';
 
 /**
@@ -84,6 +85,8 @@ export const pipelineSchema = z
     dlq: dlq.optional(),
     /** Pause every playbook of this pipeline (the SSM pause parameter can do the same at run time). */
     paused: z.boolean().default(false),
+    /** Masking of personal data and secrets in the samples pages, SNS and the ledger show (docs/configuration.md). */
+    masking: maskingSchema.prefault({}),
     playbooks: playbooksSchema,
   })
   .strict();
