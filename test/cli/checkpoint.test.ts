@@ -22,6 +22,7 @@ const CP = `s3://${BUCKET}/${PREFIX}`;
 const T0 = Date.parse('2026-11-22T08:00:00Z');
 const config = parseConfig({ ...exampleConfig, escalation: { emails: [] } });
 const emr = mockClient(EMRServerlessClient);
+const ONCALL = { arn: 'arn:aws:iam::123456789012:user/jane', account: '123456789012', userId: 'AIDAEXAMPLEUSERID1234' };
 
 describe('Command: streamfix checkpoint', () => {
   let s3rver: Awaited<ReturnType<typeof startSerialS3rver>>;
@@ -52,7 +53,7 @@ describe('Command: streamfix checkpoint', () => {
     const err: string[] = [];
     const code = await checkpointCommand(
       [...args, '--pipeline', 'orders', '--region', 'eu-west-1', '--s3-endpoint', s3rver.endpoint, '--dynamodb-endpoint', db.aws.endpoints!.dynamodb!, '--table', db.tableName],
-      { out: (t) => out.push(t), err: (t) => err.push(t), loadConfig: async () => config },
+      { out: (t) => out.push(t), err: (t) => err.push(t), loadConfig: async () => config, callerIdentity: async () => ONCALL },
     );
     return { code, out: out.join('\n'), err: err.join('\n') };
   };
@@ -83,7 +84,7 @@ describe('Command: streamfix checkpoint', () => {
     expect(r.code).toBe(1);
     expect(r.out).toContain('pipeline: run live01 of orders-stream is RUNNING: stop the job first');
     const rec = await Ledger.fromOptions(db.aws, db.tableName).getOperation('checkpoint-ops.orders.rollback.r1');
-    expect(rec).toMatchObject({ status: 'refused', summary: expect.stringContaining('run live01') });
+    expect(rec).toMatchObject({ status: 'refused', summary: expect.stringContaining('run live01'), requestedBy: ONCALL });
     expect(await s3.headObject(BUCKET, `${PREFIX}offsets/29`)).toBeDefined();
   });
 

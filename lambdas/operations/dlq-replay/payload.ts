@@ -4,6 +4,7 @@ import { ERROR_TYPES } from '../../analysis/dlq';
 import type { PipelineConfig, StreamfixConfig } from '../../config/schema';
 import { parsePredicate } from './filter';
 import { MIN_RATE_PER_SECOND } from './pace';
+import { callerIdentitySchema } from '../caller';
 import { MAX_S3_URI_CHARS } from '../../config/s3-uri';
 
 /**
@@ -71,6 +72,8 @@ export const replayPayloadSchema = z
     maxAttempts: z.number().int().min(1).max(10).default(5),
     /** A new id replays the same selection again; the same id continues (never re-sends). */
     replayId: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/).default('1'),
+    /** Who asks (the CLI: STS GetCallerIdentity of its credentials); kept in the operation record. */
+    requestedBy: callerIdentitySchema.optional(),
   })
   .strict()
   .refine((p) => p.from === undefined || p.to === undefined || Date.parse(p.from) <= Date.parse(p.to), { message: 'must not be before from', path: ['to'] });
