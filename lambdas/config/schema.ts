@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { playbookSettingsSchemas } from '../playbooks/settings';
+import { ledgerSchema, operationsAccessSchema, vpcSchema } from './access';
 import { maskingSchema } from './masking';
 import { s3UriSchema } from './s3-uri';
 
@@ -30,6 +31,8 @@ const mskSource = z
     consumerGroup: z.string().min(1),
     /** How long the topic keeps data: bounds what a late restart can still re-read. */
     retentionHours: z.number().positive().default(168),
+    /** The cluster's subnets and security groups: dlq-replay runs in them to reach the brokers (required with a DLQ). */
+    vpc: vpcSchema.optional(),
   })
   .strict();
 
@@ -119,6 +122,10 @@ export const configSchema = z
     pipelines: z.record(name, pipelineSchema).refine((p) => Object.keys(p).length > 0, 'at least one pipeline is required'),
     /** Alarms you created yourself (composite, metric math) that should trigger a playbook. */
     routes: z.array(routeSchema).default([]),
+    /** Who may invoke the manual operations (docs/operations/access.md). */
+    operations: operationsAccessSchema.prefault({}),
+    /** The ledger's audit trail: how long it is kept (default: for good). */
+    ledger: ledgerSchema.prefault({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {

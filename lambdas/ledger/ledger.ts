@@ -19,7 +19,6 @@ import {
 } from './types';
 
 const DAY_S = 86_400;
-const RETAIN_INCIDENTS_S = 90 * DAY_S;
 const RETAIN_DELIVERIES_S = 7 * DAY_S;
 const pad = (n: number, w = 15) => String(Math.max(0, Math.floor(n))).padStart(w, '0');
 const expires = (nowMs: number, seconds: number) => Math.floor(nowMs / 1000) + seconds;
@@ -31,11 +30,22 @@ const nextSeq = () => `${(seq++ % 1_000_000).toString().padStart(6, '0')}-${rand
  * The ledger: incidents, their timelines and actions, delivery claims, and the guardrails'
  * state, in one DynamoDB table. Every write that decides who acts is conditional.
  */
-export class Ledger {
-  constructor(private readonly store: DynamoStore) {}
+/** `auditRetentionDays` (config `ledger.auditRetentionDays`): absent = audit items are kept for good. */
+export interface LedgerOptions {
+  auditRetentionDays?: number;
+}
 
-  static fromOptions(opts: AwsClientOptions, tableName: string): Ledger {
-    return new Ledger(DynamoStore.fromOptions(opts, tableName));
+export class Ledger {
+  constructor(private readonly store: DynamoStore, private readonly options: LedgerOptions = {}) {}
+
+  static fromOptions(opts: AwsClientOptions, tableName: string, options: LedgerOptions = {}): Ledger {
+    return new Ledger(DynamoStore.fromOptions(opts, tableName), options);
+  }
+
+  /** The TTL of an audit item (incident, timeline, action, operation, progress): none unless a retention is configured. */
+  private audit(atMs: number): { expiresAt?: number } {
+    const days = this.options.auditRetentionDays;
+    return days === undefined ? {} : { expiresAt: expires(atMs, days * DAY_S) };
   }
 
   // ---------------------------------------------------------------- deliveries
@@ -187,7 +197,7 @@ export class Ledger {
     return {
       pk: `INCIDENT#${i.incidentId}`, sk: 'META', version: i.version, status: i.status,
       gsi1pk: 'INCIDENTS', gsi1sk: `${pad(i.openedAtMs)}#${i.incidentId}`,
-      doc: JSON.stringify(i), expiresAt: expires(i.openedAtMs, RETAIN_INCIDENTS_S),
+      doc: JSON.stringify(i), ...this.audit(i.openedAtMs),
     };
   }
 
@@ -197,7 +207,7 @@ export class Ledger {
     const s = nextSeq();
     const entry: TimelineEntry = { incidentId, atMs, seq: s, kind, summary, ...(data ? { data } : {}) };
     await this.store.put({
-      pk: `INCIDENT#${incidentId}`, sk: `T#${pad(atMs)}#${s}`, doc: JSON.stringify(entry), expiresAt: expires(atMs, RETAIN_INCIDENTS_S),
+      pk: `INCIDENT#${incidentId}`, sk: `T#${pad(atMs)}#${s}`, doc: JSON.stringify(entry), ...this.audit(atMs),
     });
   }
 
@@ -247,7 +257,7 @@ export class Ledger {
   private actionItem(a: ActionRecord): Item & { pk: string; sk: string } {
     return {
       pk: `INCIDENT#${a.incidentId}`, sk: `ACTION#${pad(a.index, 4)}`, status: a.status,
-      doc: JSON.stringify(a), expiresAt: expires(a.startedAtMs, RETAIN_INCIDENTS_S),
+      doc: JSON.stringify(a), ...this.audit(a.startedAtMs),
     };
   }
 
@@ -290,7 +300,7 @@ export class Ledger {
   async putProgress(operationId: string, unit: string, progress: Record<string, unknown>, nowMs: number): Promise<void> {
     await this.store.put({
       pk: `OP#${operationId}`, sk: `PROGRESS#${unit}`, doc: JSON.stringify(progress), updatedAt: nowMs,
-      expiresAt: expires(nowMs, RETAIN_INCIDENTS_S),
+      ...this.audit(nowMs),
     });
   }
 
@@ -303,7 +313,7 @@ export class Ledger {
     return {
       pk: `OP#${o.operationId}`, sk: 'META', version: o.version, status: o.status,
       gsi1pk: 'OPERATIONS', gsi1sk: `${pad(o.startedAtMs)}#${o.operationId}`,
-      doc: JSON.stringify(o), expiresAt: expires(o.startedAtMs, RETAIN_INCIDENTS_S),
+      doc: JSON.stringify(o), ...this.audit(o.startedAtMs),
     };
   }
 

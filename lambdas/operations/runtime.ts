@@ -29,7 +29,8 @@ export interface OperationInvocationResult {
  */
 export function createOperationHandler<P extends { command: string; pipeline?: string }>(op: Operation<P>, deps: Omit<RuntimeDeps, 'fetch'>) {
   const aws = selectAwsAdapters(deps.aws, op.adapters, op.manifest.id);
-  const ledger = Ledger.fromOptions(deps.aws, deps.env.tableName);
+  const retention = deps.config.ledger.auditRetentionDays;
+  const ledger = Ledger.fromOptions(deps.aws, deps.env.tableName, retention !== undefined ? { auditRetentionDays: retention } : {});
   return async function handleOperation(
     event: unknown,
     context?: { getRemainingTimeInMillis?(): number },
