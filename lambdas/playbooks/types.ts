@@ -55,11 +55,16 @@ export interface EventRuleSpec {
 }
 
 /** IAM a playbook step needs. The CDK role holds exactly the union of these. */
+/** An IAM condition block: `{ StringLike: { 's3:prefix': ['a/*', 'b/*'] } }`. */
+export type IamConditions = Record<string, Record<string, string | string[]>>;
+
 export interface PermissionSpec {
   step: 'diagnose' | 'act' | 'verify';
   actions: string[];
   resources: string[];
   why: string;
+  /** Narrows the grant (s3:ListBucket to prefixes, iam:PassRole to one service). */
+  conditions?: IamConditions;
 }
 
 export interface PlaybookManifest<S extends PlaybookSettings = PlaybookSettings> {
