@@ -68,39 +68,39 @@ export interface PolicyLayout {
 }
 
 /**
- * Lays a role's statements out within IAM's limits: inline as long as they fit, the rest in
- * managed policies filled in order. Throws, naming the function and the numbers, when even ten
- * managed policies are not enough.
+ * Lays a role's statements out within IAM's limits: as many as fit inline, the rest in managed
+ * policies, both filled first-fit from the largest statement down (then kept in their original
+ * order within each policy). Throws, naming the function and the numbers, when even ten managed
+ * policies are not enough.
  */
 export function layoutPolicies(scope: IConstruct, owner: string, statements: readonly MergedStatement[]): PolicyLayout {
-  const inline: MergedStatement[] = [];
-  const managed: MergedStatement[][] = [];
+  const pieces = statements.flatMap((x) => fitStatement(scope, x, IAM_LIMITS.managedPolicy)).map((s, index) => ({ s, index, chars: statementChars(scope, s) + 1 }));
+  const largestFirst = [...pieces].sort((a, b) => b.chars - a.chars || a.index - b.index);
+  const inline: typeof pieces = [];
   let inlineChars = DOCUMENT_OVERHEAD;
-  let current: MergedStatement[] = [];
-  let currentChars = DOCUMENT_OVERHEAD;
-  for (const s of statements.flatMap((x) => fitStatement(scope, x, IAM_LIMITS.managedPolicy))) {
-    const n = statementChars(scope, s) + 1;
-    if (managed.length === 0 && current.length === 0 && inlineChars + n <= IAM_LIMITS.inlinePerRole) {
-      inline.push(s);
-      inlineChars += n;
-      continue;
-    }
-    if (currentChars + n > IAM_LIMITS.managedPolicy) {
-      managed.push(current);
-      current = [];
-      currentChars = DOCUMENT_OVERHEAD;
-    }
-    current.push(s);
-    currentChars += n;
+  const rest: typeof pieces = [];
+  for (const p of largestFirst) {
+    if (inlineChars + p.chars <= IAM_LIMITS.inlinePerRole) {
+      inline.push(p);
+      inlineChars += p.chars;
+    } else rest.push(p);
   }
-  if (current.length > 0) managed.push(current);
-  if (managed.length > IAM_LIMITS.managedPerRole) {
+  const bins: { items: typeof pieces; chars: number }[] = [];
+  for (const p of rest) {
+    const bin = bins.find((b) => b.chars + p.chars <= IAM_LIMITS.managedPolicy);
+    if (bin) {
+      bin.items.push(p);
+      bin.chars += p.chars;
+    } else bins.push({ items: [p], chars: DOCUMENT_OVERHEAD + p.chars });
+  }
+  if (bins.length > IAM_LIMITS.managedPerRole) {
     const total = documentChars(scope, statements);
     throw new Error(
       `${owner}: its role needs about ${total.toLocaleString('en-US')} characters of policy: ${IAM_LIMITS.inlinePerRole.toLocaleString('en-US')} inline and ` +
-        `${managed.length} managed policies of ${IAM_LIMITS.managedPolicy.toLocaleString('en-US')}, over the ${IAM_LIMITS.managedPerRole} managed policies IAM attaches to a role ` +
+        `${bins.length} managed policies of ${IAM_LIMITS.managedPolicy.toLocaleString('en-US')}, over the ${IAM_LIMITS.managedPerRole} managed policies IAM attaches to a role ` +
         '(IAM and AWS STS quotas). Deploy the pipelines in more than one stack (one config each, with its own name), or turn this playbook off for some of them.',
     );
   }
-  return { inline, managed };
+  const inOrder = (xs: typeof pieces) => [...xs].sort((a, b) => a.index - b.index).map((x) => x.s);
+  return { inline: inOrder(inline), managed: bins.map((b) => inOrder(b.items)) };
 }
