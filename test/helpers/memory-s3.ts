@@ -104,12 +104,16 @@ export class MemoryS3 implements S3Store {
     for (let i = 0; i < keys.length; i += 1000) {
       this.requests.delete++;
       await this.wait();
+      const refused: string[] = [];
       for (const t of keys.slice(i, i + 1000)) {
         const k = typeof t === 'string' ? t : t.key;
         const o = this.objects.get(this.k(bucket, k));
-        if (typeof t !== 'string' && o && md5Etag(o.body) !== t.etag) throw Object.assign(new Error(`1 of 1 keys not deleted from ${bucket}: ${k} (PreconditionFailed)`), { name: 'AwsRequestError', code: 'PreconditionFailed' });
-        this.objects.delete(this.k(bucket, k));
+        if (typeof t !== 'string' && o && md5Etag(o.body) !== t.etag) refused.push(k);
+        else this.objects.delete(this.k(bucket, k));
       }
+      this.sorted = undefined;
+      // As the adapter does with DeleteObjects' `Errors`: the rest of the chunk is deleted, the call fails naming the refused keys.
+      if (refused.length > 0) throw Object.assign(new Error(`${refused.length} keys not deleted from ${bucket}: ${refused.map((k) => `${k} (PreconditionFailed)`).join(', ')}`), { code: 'PreconditionFailed' });
     }
     this.sorted = undefined;
   }
