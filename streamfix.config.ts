@@ -22,6 +22,8 @@ export default defineConfig({
         topic: 'orders.raw',
         consumerGroup: 'order-processor',
         retentionHours: 168,
+        // The cluster's client subnets and a security group its brokers accept: dlq-replay runs in them.
+        vpc: { subnetIds: ['subnet-0a1b2c3d4e5f60718', 'subnet-0f1e2d3c4b5a69788'], securityGroupIds: ['sg-0123456789abcdef0'] },
       },
       job: {
         kind: 'emr-serverless',

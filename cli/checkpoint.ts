@@ -9,6 +9,8 @@ import { ENV_VARS, type RuntimeEnv } from '../lambdas/core/env';
 import { createCheckpointOpsOperation, type CheckpointOpsPayloadInput } from '../lambdas/operations/checkpoint-ops';
 import { createOperationHandler, type OperationInvocationResult } from '../lambdas/operations/runtime';
 import { isUserConfigError, loadConfigFile } from '../lib/config-file';
+import type { CallerIdentity } from '../lambdas/adapters/sts';
+import { whoIsCalling } from './identity';
 import { formatBytes, formatCount } from './progress-bar';
 
 /**
@@ -47,6 +49,8 @@ export interface CheckpointCliIo {
   loadConfig?(path: string): Promise<StreamfixConfig>;
   env?: NodeJS.ProcessEnv;
   clock?: Clock;
+  /** Who runs it (default: STS GetCallerIdentity of the default credential chain). */
+  callerIdentity?(): Promise<CallerIdentity>;
 }
 
 const defaultIo: CheckpointCliIo = {
@@ -150,6 +154,12 @@ export async function checkpointCommand(args: string[], io: CheckpointCliIo = de
     io.err('no region: pass --region, set region in the config, or set AWS_REGION');
     return 2;
   }
+  const who = await whoIsCalling(region, io.callerIdentity);
+  if (!who.ok) {
+    io.err(who.error);
+    return 2;
+  }
+  payload = { ...payload, requestedBy: who.identity };
   const s3Endpoint = v['s3-endpoint'] as string | undefined;
   const dynamoEndpoint = v['dynamodb-endpoint'] as string | undefined;
   const aws: AwsClientOptions = {

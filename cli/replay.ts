@@ -9,6 +9,8 @@ import { ENV_VARS, type RuntimeEnv } from '../lambdas/core/env';
 import { createDlqReplayOperation, type ReplayPayloadInput, type ReplayProgressView } from '../lambdas/operations/dlq-replay';
 import { createOperationHandler } from '../lambdas/operations/runtime';
 import { loadConfigFile, isUserConfigError } from '../lib/config-file';
+import type { CallerIdentity } from '../lambdas/adapters/sts';
+import { whoIsCalling } from './identity';
 import { formatBytes, formatCount, ProgressBar, type BarStream } from './progress-bar';
 
 /**
@@ -45,6 +47,8 @@ export interface ReplayCliIo {
   progress: BarStream;
   loadConfig?(path: string): Promise<StreamfixConfig>;
   env?: NodeJS.ProcessEnv;
+  /** Who runs it (default: STS GetCallerIdentity of the default credential chain). */
+  callerIdentity?(): Promise<CallerIdentity>;
 }
 
 const defaultIo: ReplayCliIo = {
@@ -124,6 +128,12 @@ export async function replayCommand(args: string[], io: ReplayCliIo = defaultIo)
     io.err('no region: pass --region, set region in the config, or set AWS_REGION');
     return 2;
   }
+  const who = await whoIsCalling(region, io.callerIdentity);
+  if (!who.ok) {
+    io.err(who.error);
+    return 2;
+  }
+  payload = { ...payload, requestedBy: who.identity };
   const aws: AwsClientOptions = {
     region,
     ...(v['s3-endpoint'] || v['dynamodb-endpoint']

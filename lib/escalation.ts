@@ -1,4 +1,4 @@
-import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aws, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -32,15 +32,27 @@ export class Escalation extends Construct {
 
   constructor(scope: Construct, id: string, props: EscalationProps) {
     super(scope, id);
-    const stack = Stack.of(this);
     const topicName = `${props.prefix}-escalations`;
     // Built from the name, not `topic.topicArn`: the topic refers to the key, so the key
-    // policy referring back to the topic would be a cycle.
-    const topicArn = stack.formatArn({ service: 'sns', resource: topicName });
+    // policy referring back to the topic would be a cycle. With the stack's pseudo parameters,
+    // never the synth machine's region or account.
+    const topicArn = `arn:${Aws.PARTITION}:sns:${Aws.REGION}:${Aws.ACCOUNT_ID}:${topicName}`;
 
     this.key = new kms.Key(this, 'Key', {
       description: `Encrypts the ${topicName} SNS topic`,
       enableKeyRotation: true,
+      // The key policy KMS needs (the account may grant the key through IAM: "Default key
+      // policy", KMS Developer Guide), naming the account by AWS::AccountId rather than the
+      // account the stack happens to be synthesized for.
+      policy: new iam.PolicyDocument({
+        statements: [
+          new iam.PolicyStatement({
+            principals: [new iam.ArnPrincipal(`arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:root`)],
+            actions: ['kms:*'],
+            resources: ['*'],
+          }),
+        ],
+      }),
       // SNS keeps no messages once delivered: with the topic gone nothing is left to decrypt.
       removalPolicy: RemovalPolicy.DESTROY,
     });
@@ -60,9 +72,7 @@ export class Escalation extends Construct {
       masterKey: this.key,
       enforceSSL: true,
     });
-    const alarmArns = (props.alarmNames ?? []).map((name) =>
-      stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
-    );
+    const alarmArns = (props.alarmNames ?? []).map((name) => `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:${name}`);
     if (alarmArns.length > 0) {
       // The topic policy CDK writes (for enforceSSL) replaces SNS's default one, which is what
       // lets CloudWatch publish; say explicitly which alarms may.
@@ -72,7 +82,7 @@ export class Escalation extends Construct {
           principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
           actions: ['sns:Publish'],
           resources: [this.topic.topicArn],
-          conditions: { ArnLike: { 'aws:SourceArn': alarmArns }, StringEquals: { 'aws:SourceAccount': stack.account } },
+          conditions: { ArnLike: { 'aws:SourceArn': alarmArns }, StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
         }),
       );
     }

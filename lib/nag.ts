@@ -35,6 +35,12 @@ export const WILDCARD_REASONS: readonly { pattern: RegExp; reason: string }[] = 
       '(the group and its log streams, which the job creates per run); no other log group is covered.',
   },
   {
+    pattern: /:ec2:.*:network-interface\/\*$/,
+    reason:
+      'Lambda creates the network interfaces of a function in a VPC when it deploys it, so their ids are not known at deploy time; ' +
+      'creating them is limited to the configured subnets and security groups.',
+  },
+  {
     pattern: /:scheduler:.*:schedule\/[^/*]+\/\*$/,
     reason:
       'Follow-up schedules are created per incident, so their names are not known at deploy time; ' +
@@ -84,13 +90,17 @@ export const NO_RESOURCE_LEVEL_ACTIONS: ReadonlySet<string> = new Set([
   'cloudwatch:DescribeAlarms',
   'kafka:GetBootstrapBrokers',
   'kafka:DescribeClusterOperationV2',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets',
 ]);
 
 export function wildcardAcknowledgements(
   scope: IConstruct,
-  statements: readonly { actions: readonly string[]; resources: readonly string[] }[],
+  all: readonly { actions: readonly string[]; resources: readonly string[]; effect?: 'Allow' | 'Deny' }[],
 ): WildcardAcknowledgement[] {
   const out = new Map<string, WildcardAcknowledgement>();
+  // cdk-nag reports wildcards of Allow statements only: a Deny can only take permissions away.
+  const statements = all.filter((s) => s.effect !== 'Deny');
   const onStar = statements.filter((s) => s.resources.includes('*')).flatMap((s) => s.actions);
   if (onStar.length > 0 && onStar.every((a) => NO_RESOURCE_LEVEL_ACTIONS.has(a))) {
     const id = 'AwsSolutions-IAM5[Resource::*]';

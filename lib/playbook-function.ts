@@ -12,7 +12,8 @@ import { ENV_VARS, type RuntimeEnv } from '../lambdas/core/env';
 import { functionName } from '../lambdas/core/names';
 import type { Env, PlaybookWiring } from '../lambdas/core/wiring';
 import { acknowledge, wildcardAcknowledgements } from './nag';
-import { functionPermissions, policyDocument, type FunctionPermissionContext, type RoleStatementSpec } from './permissions';
+import { documentOf, functionPermissions, mergeStatements, type FunctionPermissionContext, type RoleStatementSpec } from './permissions';
+import { layoutPolicies } from './policy-size';
 
 /**
  * The runtime every playbook function runs on, and the esbuild target that goes with it:
@@ -81,6 +82,8 @@ export class StreamfixFunction extends Construct {
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
   readonly permissions: RoleStatementSpec[];
+  /** What did not fit in the role's inline policy (IAM's 10,240 characters): managed policies of at most 6,144 each. */
+  readonly managedPolicies: iam.ManagedPolicy[] = [];
 
   constructor(scope: Construct, id: string, props: StreamfixFunctionProps) {
     super(scope, id);
@@ -95,14 +98,25 @@ export class StreamfixFunction extends Construct {
     });
 
     this.permissions = props.permissions({ logGroupArn: this.logGroup.logGroupArn });
+    // Within IAM's size limits: inline while it fits, then managed policies (synth fails past ten).
+    const layout = layoutPolicies(this, `function ${name}`, mergeStatements(this.permissions));
+    this.managedPolicies = layout.managed.map(
+      (statements, i) =>
+        new iam.ManagedPolicy(this, `Permissions${i + 1}`, {
+          description: `streamfix ${props.id}: permissions part ${i + 2} of ${layout.managed.length + 1} (the role's inline policy is part 1)`,
+          document: documentOf(statements),
+        }),
+    );
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: props.roleDescription.slice(0, 1000),
-      inlinePolicies: { permissions: policyDocument(this.permissions) },
+      inlinePolicies: { permissions: documentOf(layout.inline) },
+      managedPolicies: this.managedPolicies,
     });
-    for (const ack of wildcardAcknowledgements(this.role, this.permissions)) {
-      acknowledge(this.role, ack.id, ack.reason);
-    }
+    for (const ack of wildcardAcknowledgements(this.role, layout.inline)) acknowledge(this.role, ack.id, ack.reason);
+    layout.managed.forEach((statements, i) => {
+      for (const ack of wildcardAcknowledgements(this.managedPolicies[i]!, statements)) acknowledge(this.managedPolicies[i]!, ack.id, ack.reason);
+    });
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       functionName: name,

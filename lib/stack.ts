@@ -14,6 +14,7 @@ import type { RuntimeEnv } from '../lambdas/core/env';
 import { functionName, pauseParameterName, pipelinePauseParameterPrefix } from '../lambdas/core/names';
 import { buildOperationWiring, buildWiring, type Env, type OperationWiring, type PlaybookWiring } from '../lambdas/core/wiring';
 import { LEDGER_TABLE } from '../lambdas/ledger/table';
+import { addInvokePolicy, placeInVpc, replayVpc } from './access';
 import { deadLetterAlarm, playbookAlarm } from './alarms';
 import { Escalation } from './escalation';
 import { acknowledge } from './nag';
@@ -78,8 +79,10 @@ export class StreamfixStack extends Stack {
       timeToLiveAttribute: LEDGER_TABLE.ttlAttribute,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      // The ledger is the audit trail of every decision: it outlives the stack.
+      // The ledger is the audit trail of every decision: it outlives the stack, and cannot be
+      // deleted while protection is on (DeleteTable is refused; DynamoDB Developer Guide).
       removalPolicy: RemovalPolicy.RETAIN,
+      deletionProtection: true,
     });
     this.table.addGlobalSecondaryIndex({
       indexName: LEDGER_TABLE.gsi1.name,
@@ -165,8 +168,11 @@ export class StreamfixStack extends Stack {
       metricsNamespace: METRICS_NAMESPACE,
       deadLetterQueueArn: this.deadLetterQueue.queueArn,
     };
+    // ARNs from names and the stack's pseudo parameters, never the synth machine's region or
+    // account (the constructs' own `parameterArn` / `secretArn` format them with the stack's env).
+    const parameterArn = (name: string) => `arn:${env.partition}:ssm:${env.region}:${env.account}:parameter${name}`;
     const pipelinePauseParameterArns = Object.fromEntries(
-      Object.entries(this.pauseParameters.pipelines).map(([p, param]) => [p, param.parameterArn]),
+      Object.keys(this.pauseParameters.pipelines).map((p) => [p, parameterArn(`${pipelinePauseParameterPrefix(prefix)}${p}`)]),
     );
     const entryFor = props.entryFor ?? defaultEntry;
 
@@ -184,10 +190,10 @@ export class StreamfixStack extends Stack {
           tableArn: this.table.tableArn,
           topicArn: this.escalation.topic.topicArn,
           topicKeyArn: this.escalation.key.keyArn,
-          ...(this.escalation.pagerDutySecret ? { pagerDutySecretArn: this.escalation.pagerDutySecret.secretArn } : {}),
+          ...(config.escalation.pagerDuty ? { pagerDutySecretArn: `arn:${env.partition}:secretsmanager:${env.region}:${env.account}:secret:${config.escalation.pagerDuty.secretName}` } : {}),
           schedulerGroup: prefix,
           schedulerRoleArn: this.schedulerRole.roleArn,
-          pauseParameterArn: this.pauseParameters.global.parameterArn,
+          pauseParameterArn: parameterArn(pauseParameterName(prefix)),
           pipelinePauseParameterArns,
         },
         deadLetterQueue: this.deadLetterQueue,
@@ -208,6 +214,8 @@ export class StreamfixStack extends Stack {
     }
 
     for (const w of this.operationWiring) {
+      // dlq-replay reaches MSK brokers from inside the clusters' VPC (synth fails without it).
+      const vpc = w.operation === 'dlq-replay' ? replayVpc(config, w) : undefined;
       const of = new StreamfixFunction(this, `Operation-${w.operation}`, {
         config,
         id: w.operation,
@@ -215,7 +223,7 @@ export class StreamfixStack extends Stack {
         entry: entryFor(w.operation),
         projectRoot: PROJECT_ROOT,
         runtimeEnv,
-        permissions: ({ logGroupArn }) => operationPermissions(config, w, env, { tableArn: this.table.tableArn, logGroupArn }),
+        permissions: ({ logGroupArn }) => operationPermissions(config, w, env, { tableArn: this.table.tableArn, logGroupArn, ...(vpc ? { vpc } : {}) }),
         roleDescription: `streamfix ${w.operation}: manifest and ledger permissions for ${w.pipelines.join(', ')}`,
         timeout: Duration.seconds(w.manifest.timeoutSeconds),
         memorySize: w.manifest.memoryMb,
@@ -223,6 +231,9 @@ export class StreamfixStack extends Stack {
         ...(props.logLevel !== undefined ? { logLevel: props.logLevel } : {}),
       });
       this.operationFunctions[w.operation] = of;
+      if (vpc) placeInVpc(of.function, vpc);
+      // Only the configured invokers and the account's administrators may run it.
+      addInvokePolicy(of, 'InvokePolicy', of.function, config.operations, env);
       new CfnOutput(this, `OperationFunctionName${pascal(w.operation)}`, {
         value: of.function.functionName,
         description: `Lambda function of the ${w.operation} operation (invoke by hand: streamfix CLI or aws lambda invoke)`,

@@ -20,7 +20,17 @@ import { NotSimulatedError } from './errors';
 /**
  * S3 in memory: buckets and objects with LastModified at simulated time, and the listing,
  * read, write, copy and delete operations with S3's answers (NoSuchBucket, NoSuchKey, NotFound
- * on HEAD, lexicographic listing with delimiters and continuation tokens).
+ * on HEAD, lexicographic listing with delimiters and continuation tokens), additional checksums
+ * (SHA-256) and conditional requests:
+ * - PutObject/CopyObject with `ChecksumAlgorithm: SHA256` store a full-object SHA-256 with the
+ *   object; CopyObjectResult returns it, HeadObject/GetObject with `ChecksumMode: ENABLED` too
+ *   (CopyObject and HeadObject, Amazon S3 API Reference; "Checking object integrity", S3 User Guide).
+ *   Without the header a copy keeps the source's checksum algorithm, as S3 does.
+ * - PutObject `If-None-Match: *` on an existing key fails 412 PreconditionFailed ("Conditional
+ *   writes", S3 User Guide); CopyObject `x-amz-copy-source-if-match` with another ETag fails 412.
+ * - DeleteObjects with an ETag per object deletes it only while it has that ETag; otherwise the
+ *   object is reported under `Errors` with code PreconditionFailed ("How to perform conditional
+ *   deletes", S3 User Guide).
  */
 
 export interface SimObject {
@@ -29,7 +39,11 @@ export interface SimObject {
   etag: string;
   contentType: string;
   metadata: Record<string, string>;
+  /** Base64 SHA-256 when written or copied with ChecksumAlgorithm SHA256. */
+  sha256?: string;
 }
+
+const sha256Of = (b: Buffer) => createHash('sha256').update(b).digest('base64');
 
 /** A GetObject Body: a Node stream with the SDK's transform helpers, each usable once. */
 export function sdkStreamOf(bytes: Buffer): Readable & SdkStreamMixin {
@@ -87,8 +101,12 @@ export class SimS3 implements SimService {
     HeadObject: (i: HeadObjectRequest) => this.head(i),
     GetObject: (i: GetObjectRequest) => this.get(i),
     PutObject: async (i: PutObjectRequest) => {
-      const o = this.put(i.Bucket, i.Key, await bodyBytes(i.Body), { contentType: i.ContentType, metadata: i.Metadata });
-      return { ETag: o.etag, ServerSideEncryption: 'AES256' };
+      if (i.IfNoneMatch === '*' && this.bucket(i.Bucket).has(i.Key ?? '')) {
+        throw this.ctx.err(S3ServiceException, 412, 'At least one of the pre-conditions you specified did not hold', { name: 'PreconditionFailed', $fault: 'client' });
+      }
+      const bytes = await bodyBytes(i.Body);
+      const o = this.put(i.Bucket, i.Key, bytes, { contentType: i.ContentType, metadata: i.Metadata, ...(i.ChecksumAlgorithm === 'SHA256' ? { sha256: sha256Of(bytes) } : {}) });
+      return { ETag: o.etag, ServerSideEncryption: 'AES256', ...(o.sha256 ? { ChecksumSHA256: o.sha256, ChecksumType: 'FULL_OBJECT' } : {}) };
     },
     CopyObject: (i: CopyObjectRequest) => this.copy(i),
     DeleteObject: (i: DeleteObjectRequest) => {
@@ -97,11 +115,18 @@ export class SimS3 implements SimService {
     },
     DeleteObjects: (i: DeleteObjectsRequest) => {
       const b = this.bucket(i.Bucket);
-      const deleted = (i.Delete?.Objects ?? []).map((o) => {
+      const deleted: { Key?: string }[] = [];
+      const errors: { Key?: string; Code: string; Message: string }[] = [];
+      for (const o of i.Delete?.Objects ?? []) {
+        const current = b.get(o.Key ?? '');
+        if (o.ETag !== undefined && current && current.etag !== o.ETag) {
+          errors.push({ Key: o.Key, Code: 'PreconditionFailed', Message: 'At least one of the pre-conditions you specified did not hold' });
+          continue;
+        }
         b.delete(o.Key ?? '');
-        return { Key: o.Key };
-      });
-      return { ...(i.Delete?.Quiet ? {} : { Deleted: deleted }), Errors: [] };
+        deleted.push({ Key: o.Key });
+      }
+      return { ...(i.Delete?.Quiet ? {} : { Deleted: deleted }), Errors: errors };
     },
     HeadBucket: (i: { Bucket?: string }) => {
       if (!this.buckets.has(i.Bucket ?? '')) throw this.ctx.err(NotFound, 404, 'NotFound');
@@ -121,7 +146,7 @@ export class SimS3 implements SimService {
     bucket: string | undefined,
     key: string | undefined,
     body: Buffer | string,
-    opts: { contentType?: string | undefined; metadata?: Record<string, string> | undefined; atMs?: number } = {},
+    opts: { contentType?: string | undefined; metadata?: Record<string, string> | undefined; atMs?: number; sha256?: string } = {},
   ): SimObject {
     const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
     const o: SimObject = {
@@ -130,6 +155,7 @@ export class SimS3 implements SimService {
       etag: `"${createHash('md5').update(bytes).digest('hex')}"`,
       contentType: opts.contentType ?? 'application/octet-stream',
       metadata: { ...(opts.metadata ?? {}) },
+      ...(opts.sha256 ? { sha256: opts.sha256 } : {}),
     };
     this.bucket(bucket).set(key ?? '', o);
     return o;
@@ -198,10 +224,11 @@ export class SimS3 implements SimService {
     };
   }
 
-  private head(i: HeadObjectRequest) {
+  private head(i: HeadObjectRequest | GetObjectRequest) {
     const o = this.buckets.get(i.Bucket ?? '')?.get(i.Key ?? '');
     if (!o) throw this.ctx.err(NotFound, 404, 'NotFound');
-    return { AcceptRanges: 'bytes', LastModified: new Date(o.lastModified), ContentLength: o.body.length, ETag: o.etag, ContentType: o.contentType, Metadata: { ...o.metadata }, ServerSideEncryption: 'AES256' as const };
+    const checksum = i.ChecksumMode === 'ENABLED' && o.sha256 ? { ChecksumSHA256: o.sha256, ChecksumType: 'FULL_OBJECT' as const } : {};
+    return { AcceptRanges: 'bytes', LastModified: new Date(o.lastModified), ContentLength: o.body.length, ETag: o.etag, ContentType: o.contentType, Metadata: { ...o.metadata }, ServerSideEncryption: 'AES256' as const, ...checksum };
   }
 
   private get(i: GetObjectRequest) {
@@ -216,11 +243,17 @@ export class SimS3 implements SimService {
     const [srcBucket, srcKey] = slash > 0 ? [source.slice(0, slash), source.slice(slash + 1)] : [source, ''];
     const src = this.bucket(srcBucket).get(srcKey);
     if (!src) throw this.ctx.err(NoSuchKey, 404, 'The specified key does not exist.');
+    if (i.CopySourceIfMatch !== undefined && i.CopySourceIfMatch !== src.etag) {
+      throw this.ctx.err(S3ServiceException, 412, 'At least one of the pre-conditions you specified did not hold', { name: 'PreconditionFailed', $fault: 'client' });
+    }
     const replace = i.MetadataDirective === 'REPLACE';
+    // The copy gets the algorithm asked for, else the source's checksum (CopyObject: x-amz-checksum-algorithm).
+    const sha256 = i.ChecksumAlgorithm === 'SHA256' || (i.ChecksumAlgorithm === undefined && src.sha256) ? sha256Of(src.body) : undefined;
     const o = this.put(i.Bucket, i.Key, Buffer.from(src.body), {
       contentType: replace ? i.ContentType : src.contentType,
       metadata: replace ? i.Metadata : src.metadata,
+      ...(sha256 ? { sha256 } : {}),
     });
-    return { CopyObjectResult: { ETag: o.etag, LastModified: new Date(o.lastModified) } };
+    return { CopyObjectResult: { ETag: o.etag, LastModified: new Date(o.lastModified), ...(o.sha256 ? { ChecksumSHA256: o.sha256, ChecksumType: 'FULL_OBJECT' as const } : {}) } };
   }
 }

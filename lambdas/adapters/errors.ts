@@ -53,6 +53,10 @@ const CONFLICT_NAMES = new Set([
   'ParameterAlreadyExists',
   // Firehose UpdateDestination: the VersionId changed under us (someone else updated the stream).
   'ConcurrentModificationException',
+  // S3 conditional writes: `If-None-Match: *` on a key that exists (412), or a concurrent write to
+  // the same key that won (409) (Conditional writes, Amazon S3 User Guide).
+  'PreconditionFailed',
+  'ConditionalRequestConflict',
 ]);
 
 interface SdkServiceError extends Error {

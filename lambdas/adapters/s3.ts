@@ -8,6 +8,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
 import { AwsRequestError, InvalidInputError } from '../core/errors';
 import { clientConfig, withPlugins, type AwsClientOptions } from './clients';
 import { mapAwsError } from './errors';
@@ -23,6 +24,41 @@ export interface S3ObjectView {
   size: number;
   lastModifiedMs: number;
   etag?: string;
+}
+
+/** HeadObject, reduced: with `checksum`, the object's full-object SHA-256 when S3 stores one. */
+export interface S3HeadView {
+  size: number;
+  lastModifiedMs: number;
+  etag?: string;
+  /** Base64 SHA-256 of the whole object (absent when S3 keeps none, or only a composite one). */
+  sha256?: string;
+}
+
+/** The bytes of one object as read: their SHA-256 (base64), the ETag of what was read, the size. */
+export interface ObjectDigest {
+  sha256: string;
+  etag?: string;
+  size: number;
+}
+
+/** What a copy made: the new object's ETag and, when asked and S3 computed it, its SHA-256 (base64). */
+export interface CopyResult {
+  etag?: string;
+  sha256?: string;
+}
+
+/** A key to delete, optionally only while its ETag is this one (a conditional delete). */
+export type DeleteTarget = string | { key: string; etag: string };
+
+/**
+ * A SHA-256 S3 reports is one over the whole object only when its type is FULL_OBJECT: a
+ * COMPOSITE one (multipart uploads) is a checksum of the parts' checksums, written `<b64>-<parts>`.
+ * Checking object integrity, Amazon S3 User Guide; CopyObjectResult, Amazon S3 API Reference.
+ */
+function fullObjectSha256(value: string | undefined, type: string | undefined): string | undefined {
+  if (value === undefined || value.includes('-')) return undefined;
+  return type === undefined || type === 'FULL_OBJECT' ? value : undefined;
 }
 
 /** A bucket's default encryption (GetBucketEncryption), reduced to what access diagnosis needs. */
@@ -110,15 +146,59 @@ export class S3Adapter {
     }
   }
 
-  async headObject(bucket: string, key: string): Promise<{ size: number; lastModifiedMs: number } | undefined> {
+  /**
+   * The object's size and time; with `checksum`, HeadObject asks for `ChecksumMode: ENABLED` and
+   * the result carries the stored full-object SHA-256, if any (a copy made with `checksumSha256`).
+   */
+  async headObject(bucket: string, key: string, opts: { checksum?: boolean } = {}): Promise<S3HeadView | undefined> {
     let reply;
     try {
-      reply = await this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      reply = await this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ...(opts.checksum ? { ChecksumMode: 'ENABLED' as const } : {}) }));
     } catch (e) {
       if (isMissingObject(e)) return undefined;
       mapAwsError(SERVICE, 'HeadObject', e);
     }
-    return { size: reply.ContentLength ?? 0, lastModifiedMs: reply.LastModified?.getTime() ?? 0 };
+    const sha256 = opts.checksum ? fullObjectSha256(reply.ChecksumSHA256, reply.ChecksumType) : undefined;
+    return {
+      size: reply.ContentLength ?? 0,
+      lastModifiedMs: reply.LastModified?.getTime() ?? 0,
+      ...(reply.ETag !== undefined ? { etag: reply.ETag } : {}),
+      ...(sha256 !== undefined ? { sha256 } : {}),
+    };
+  }
+
+  /**
+   * Reads the whole object through SHA-256 (streamed: memory stays flat) and returns the digest
+   * (base64, as S3 writes checksums), the ETag GetObject answered with (the ETag of exactly the
+   * bytes read) and the size. Undefined when the object does not exist. This works on any store
+   * that speaks GetObject, whether or not it keeps additional checksums.
+   */
+  async digestObject(bucket: string, key: string): Promise<ObjectDigest | undefined> {
+    let reply;
+    try {
+      reply = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    } catch (e) {
+      if (isMissingObject(e)) return undefined;
+      mapAwsError(SERVICE, 'GetObject', e);
+    }
+    const hash = createHash('sha256');
+    let size = 0;
+    const body = reply.Body as unknown;
+    try {
+      if (body && typeof (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] === 'function') {
+        for await (const chunk of body as AsyncIterable<Uint8Array>) {
+          hash.update(chunk);
+          size += chunk.byteLength;
+        }
+      } else if (body) {
+        const bytes = await (body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray();
+        hash.update(bytes);
+        size = bytes.byteLength;
+      }
+    } catch (e) {
+      mapAwsError(SERVICE, 'GetObject', e);
+    }
+    return { sha256: hash.digest('base64'), size, ...(reply.ETag !== undefined ? { etag: reply.ETag } : {}) };
   }
 
   /**
@@ -196,7 +276,13 @@ export class S3Adapter {
     })();
   }
 
-  async putObject(bucket: string, key: string, body: string | Uint8Array, contentType?: string): Promise<void> {
+  /**
+   * Writes the object. With `ifNoneMatch`, a conditional write (`If-None-Match: *`): S3 answers
+   * 412 PreconditionFailed when the key exists, or 409 ConditionalRequestConflict when a
+   * concurrent write to the key won; both become a ConflictError (Conditional writes, Amazon S3
+   * User Guide: "Prevent object overwrites based on key names").
+   */
+  async putObject(bucket: string, key: string, body: string | Uint8Array, contentType?: string, opts: { ifNoneMatch?: boolean } = {}): Promise<void> {
     try {
       await this.client.send(
         new PutObjectCommand({
@@ -204,6 +290,7 @@ export class S3Adapter {
           Key: key,
           Body: body,
           ...(contentType !== undefined ? { ContentType: contentType } : {}),
+          ...(opts.ifNoneMatch ? { IfNoneMatch: '*' } : {}),
         }),
       );
     } catch (e) {
@@ -211,22 +298,49 @@ export class S3Adapter {
     }
   }
 
-  async copyObject(srcBucket: string, srcKey: string, dstBucket: string, dstKey: string): Promise<void> {
+  /**
+   * Copies one object (at most 5 GiB). With `checksumSha256`, S3 computes a SHA-256 of the copy
+   * (`x-amz-checksum-algorithm: SHA256`), stores it with the object and returns it in
+   * CopyObjectResult (CopyObject, Amazon S3 API Reference): the copy's content hash without
+   * reading it back. A store that keeps no additional checksums returns none. With
+   * `ifSourceEtag`, the copy is made only of the source version with that ETag
+   * (`x-amz-copy-source-if-match`).
+   */
+  async copyObject(
+    srcBucket: string,
+    srcKey: string,
+    dstBucket: string,
+    dstKey: string,
+    opts: { checksumSha256?: boolean; ifSourceEtag?: string } = {},
+  ): Promise<CopyResult> {
+    let reply;
     try {
-      await this.client.send(
-        new CopyObjectCommand({ CopySource: copySource(srcBucket, srcKey), Bucket: dstBucket, Key: dstKey }),
+      reply = await this.client.send(
+        new CopyObjectCommand({
+          CopySource: copySource(srcBucket, srcKey),
+          Bucket: dstBucket,
+          Key: dstKey,
+          ...(opts.checksumSha256 ? { ChecksumAlgorithm: 'SHA256' as const } : {}),
+          // Copy only the version listed: another ETag by now is 412 PreconditionFailed (a ConflictError).
+          ...(opts.ifSourceEtag !== undefined ? { CopySourceIfMatch: opts.ifSourceEtag } : {}),
+        }),
       );
     } catch (e) {
       mapAwsError(SERVICE, 'CopyObject', e);
     }
+    const r = reply.CopyObjectResult;
+    const sha256 = opts.checksumSha256 ? fullObjectSha256(r?.ChecksumSHA256, r?.ChecksumType) : undefined;
+    return { ...(r?.ETag !== undefined ? { etag: r.ETag } : {}), ...(sha256 !== undefined ? { sha256 } : {}) };
   }
 
   /**
    * Deletes in requests of at most 1000 keys. DeleteObjects answers 200 even when some keys were
    * refused, listing them under `Errors`: that is turned into an AwsRequestError naming the keys,
-   * and no further chunk is sent.
+   * and no further chunk is sent. A target with an `etag` is deleted only while the object still
+   * has that ETag (the ETag element of the object in the request: conditional deletes, Amazon S3
+   * User Guide); one that changed comes back under `Errors` as PreconditionFailed.
    */
-  async deleteObjects(bucket: string, keys: string[]): Promise<void> {
+  async deleteObjects(bucket: string, keys: readonly DeleteTarget[]): Promise<void> {
     for (let i = 0; i < keys.length; i += MAX_KEYS_PER_REQUEST) {
       const chunk = keys.slice(i, i + MAX_KEYS_PER_REQUEST);
       let reply;
@@ -234,7 +348,7 @@ export class S3Adapter {
         reply = await this.client.send(
           new DeleteObjectsCommand({
             Bucket: bucket,
-            Delete: { Objects: chunk.map((Key) => ({ Key })), Quiet: true },
+            Delete: { Objects: chunk.map((k) => (typeof k === 'string' ? { Key: k } : { Key: k.key, ETag: k.etag })), Quiet: true },
           }),
         );
       } catch (e) {

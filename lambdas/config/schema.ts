@@ -1,5 +1,7 @@
 import * as z from 'zod';
 import { playbookSettingsSchemas } from '../playbooks/settings';
+import { ledgerSchema, operationsAccessSchema, vpcSchema } from './access';
+import { maskingSchema } from './masking';
 import { s3UriSchema } from './s3-uri';
 
 /**
@@ -34,6 +36,8 @@ const mskSource = z
      * per-broker metrics of exactly these, so a broker that stops publishing is seen as down.
      */
     brokers: z.number().int().min(1).max(1_000).default(3),
+    /** The cluster's subnets and security groups: dlq-replay runs in them to reach the brokers (required with a DLQ). */
+    vpc: vpcSchema.optional(),
   })
   .strict();
 
@@ -89,6 +93,8 @@ export const pipelineSchema = z
     dlq: dlq.optional(),
     /** Pause every playbook of this pipeline (the SSM pause parameter can do the same at run time). */
     paused: z.boolean().default(false),
+    /** Masking of personal data and secrets in the samples pages, SNS and the ledger show (docs/configuration.md). */
+    masking: maskingSchema.prefault({}),
     playbooks: playbooksSchema,
   })
   .strict();
@@ -121,6 +127,10 @@ export const configSchema = z
     pipelines: z.record(name, pipelineSchema).refine((p) => Object.keys(p).length > 0, 'at least one pipeline is required'),
     /** Alarms you created yourself (composite, metric math) that should trigger a playbook. */
     routes: z.array(routeSchema).default([]),
+    /** Who may invoke the manual operations (docs/operations/access.md). */
+    operations: operationsAccessSchema.prefault({}),
+    /** The ledger's audit trail: how long it is kept (default: for good). */
+    ledger: ledgerSchema.prefault({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {

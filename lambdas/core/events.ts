@@ -112,7 +112,17 @@ const expected =
 const nonEmptyString = (what = 'a non-empty string') =>
   z.string({ error: expected(what) }).min(1, { error: expected(what) });
 
-const optionalText = z.string({ error: expected('a string') }).nullish();
+
+/**
+ * Every string below is kept: in a DynamoDB key (at most 2,048 bytes) or in a ledger item (at
+ * most 400 KB). Each has a bound, AWS's own where it documents one (alarm names 255, state
+ * reasons 1,023 and reason data 4,000 characters: PutMetricAlarm / SetAlarmState; EMR Serverless
+ * ids 64: JobRun), and a longer value is rejected naming the field.
+ */
+const atMost = (max: number) => (iss: { input?: unknown }) =>
+  `at most ${max} characters, got ${typeof iss.input === 'string' ? iss.input.length : 'more'}`;
+const boundedString = (what: string, max: number) => nonEmptyString(what).max(max, { error: atMost(max) });
+const boundedText = (max: number) => z.string({ error: expected('a string') }).max(max, { error: atMost(max) }).nullish();
 
 const timestamp = (what = 'an ISO-8601 timestamp such as 2019-10-02T17:04:40.985+0000') =>
   z
@@ -150,10 +160,10 @@ const metricStatSchema = z.looseObject(
   {
     metric: z.looseObject(
       {
-        namespace: nonEmptyString(),
-        name: nonEmptyString(),
+        namespace: boundedString('a non-empty string', 255),
+        name: boundedString('a non-empty string', 255),
         dimensions: z
-          .record(z.string(), z.string({ error: expected('a string dimension value') }), {
+          .record(z.string().max(255, { error: atMost(255) }), z.string({ error: expected('a string dimension value') }).max(1_024, { error: atMost(1_024) }), {
             error: expected('an object of dimension name → value'),
           })
           .nullish(),
@@ -164,7 +174,7 @@ const metricStatSchema = z.looseObject(
       .number({ error: expected('a period in seconds') })
       .int({ error: expected('a whole number of seconds') })
       .positive({ error: expected('a positive number of seconds') }),
-    stat: nonEmptyString('a statistic such as Average or p99'),
+    stat: boundedString('a statistic such as Average or p99', 64),
   },
   { error: expected('an object {metric, period, stat}') },
 );
@@ -172,9 +182,9 @@ const metricStatSchema = z.looseObject(
 const metricEntrySchema = z
   .looseObject(
     {
-      id: nonEmptyString('a metric id'),
+      id: boundedString('a metric id', 255),
       metricStat: metricStatSchema.optional(),
-      expression: nonEmptyString('a metric-math expression').optional(),
+      expression: boundedString('a metric-math expression', 2_048).optional(),
     },
     { error: expected('an object {id, metricStat} or {id, expression}') },
   )
@@ -187,20 +197,20 @@ const metricEntrySchema = z
 const alarmStateSchema = z.looseObject(
   {
     value: alarmStateValue,
-    reason: optionalText,
-    /** A JSON string, read defensively below: never a reason to reject the event. */
-    reasonData: z.unknown().optional(),
+    reason: boundedText(1_023),
+    /** A JSON string, read defensively below: never a reason to reject the event, unless over CloudWatch's 4,000 characters. */
+    reasonData: z.unknown().refine((v) => typeof v !== 'string' || v.length <= 4_000, { error: atMost(4_000) }).optional(),
     timestamp: timestamp(),
   },
   { error: expected('an object {value, reason, reasonData, timestamp}') },
 );
 
 const alarmEventSchema = z.looseObject({
-  id: nonEmptyString('the event id (a non-empty string)'),
-  resources: z.array(z.string({ error: expected('an ARN string') }), { error: expected('an array of ARNs') }).nullish(),
+  id: boundedString('the event id (a non-empty string)', 128),
+  resources: z.array(z.string({ error: expected('an ARN string') }).max(2_048, { error: atMost(2_048) }), { error: expected('an array of ARNs') }).max(20, { error: expected('at most 20 ARNs') }).nullish(),
   detail: z.looseObject(
     {
-      alarmName: nonEmptyString('the alarm name (a non-empty string)'),
+      alarmName: boundedString('the alarm name (a non-empty string)', 255),
       state: alarmStateSchema,
       previousState: z
         .looseObject({ value: alarmStateValue }, { error: expected('an object {value, ...}') })
@@ -208,7 +218,7 @@ const alarmEventSchema = z.looseObject({
       configuration: z
         .looseObject(
           {
-            alarmRule: nonEmptyString('a composite alarm rule').nullish(),
+            alarmRule: boundedString('a composite alarm rule', 10_240).nullish(),
             metrics: z.array(metricEntrySchema, { error: expected('an array of metrics') }).nullish(),
           },
           { error: expected('an object') },
@@ -221,17 +231,17 @@ const alarmEventSchema = z.looseObject({
 
 const jobRunEventSchema = z
   .looseObject({
-    id: nonEmptyString('the event id (a non-empty string)'),
+    id: boundedString('the event id (a non-empty string)', 128),
     time: timestamp('an ISO-8601 timestamp such as 2022-05-31T21:07:42Z').nullish(),
     detail: z.looseObject(
       {
-        jobRunId: nonEmptyString('the job run id (a non-empty string)'),
-        applicationId: nonEmptyString('the application id (a non-empty string)'),
-        state: nonEmptyString('a job run state such as FAILED'),
-        previousState: optionalText,
-        stateDetails: optionalText,
-        jobRunName: optionalText,
-        name: optionalText,
+        jobRunId: boundedString('the job run id (a non-empty string)', 64),
+        applicationId: boundedString('the application id (a non-empty string)', 64),
+        state: boundedString('a job run state such as FAILED', 32),
+        previousState: boundedText(32),
+        stateDetails: boundedText(16_384),
+        jobRunName: boundedText(256),
+        name: boundedText(256),
         updatedAt: timestamp('an ISO-8601 timestamp such as 2022-05-31T21:07:42.299487Z').nullish(),
       },
       { error: expected('an object (the job run state change)') },
@@ -250,9 +260,9 @@ const jobRunEventSchema = z
 const followUpSchema = z.looseObject({
   streamfix: z.literal(FOLLOW_UP_MARKER, { error: expected(`"${FOLLOW_UP_MARKER}"`) }),
   purpose: z.enum(['verify', 'recheck'], { error: expected('verify or recheck') }),
-  incidentId: nonEmptyString('the incident id (a non-empty string)'),
-  pipeline: nonEmptyString('the pipeline name (a non-empty string)'),
-  playbook: nonEmptyString('the playbook id (a non-empty string)'),
+  incidentId: boundedString('the incident id (a non-empty string)', 200),
+  pipeline: boundedString('the pipeline name (a non-empty string)', 40),
+  playbook: boundedString('the playbook id (a non-empty string)', 64),
   attempt: z
     .number({ error: expected('an attempt number (a whole number ≥ 1)') })
     .int({ error: expected('an attempt number (a whole number ≥ 1)') })

@@ -1,4 +1,4 @@
-import type { PermissionSpec } from './playbook';
+import type { IamConditions, PermissionSpec } from './playbook';
 
 /**
  * The IAM the engine itself needs in every playbook function, next to the playbook's own
@@ -8,7 +8,7 @@ import type { PermissionSpec } from './playbook';
 
 /** A permission that may carry an IAM condition block (`{ StringEquals: { key: value } }`). */
 export interface EnginePermissionSpec extends PermissionSpec {
-  conditions?: Record<string, Record<string, string>>;
+  conditions?: IamConditions;
 }
 
 export interface EnginePermissionContext {
@@ -37,6 +37,29 @@ export interface EnginePermissionContext {
   schedulerRoleArn: string;
   /** The global pause parameter and the per-pipeline ones this function reads. */
   pauseParameterArns: string[];
+}
+
+/**
+ * `s3:ListBucket` on a bucket, only for listings under the given prefixes: the `s3:prefix`
+ * condition key is the Prefix of the ListObjectsV2 request (Amazon S3 condition key examples,
+ * S3 User Guide), so listing the bucket's root or another prefix is denied.
+ */
+export function listBucketUnder(partition: string, bucket: string, prefixes: readonly string[], step: PermissionSpec['step'], why: string): PermissionSpec {
+  return {
+    step,
+    actions: ['s3:ListBucket'],
+    resources: [`arn:${partition}:s3:::${bucket}`],
+    why,
+    conditions: { StringLike: { 's3:prefix': [...new Set(prefixes.map((p) => `${p}*`))] } },
+  };
+}
+
+/** The service a job's execution role may be passed to: EMR Serverless, on StartJobRun, and nothing else. */
+export const EMR_SERVERLESS_SERVICE = 'emr-serverless.amazonaws.com';
+
+/** `iam:PassRole` for the job's execution role, only to EMR Serverless (`iam:PassedToService`). */
+export function passJobRole(roleArn: string, why = 'StartJobRun passes the job execution role (to EMR Serverless only)'): PermissionSpec {
+  return { step: 'act', actions: ['iam:PassRole'], resources: [roleArn], why, conditions: { StringEquals: { 'iam:PassedToService': EMR_SERVERLESS_SERVICE } } };
 }
 
 /** The 6 characters Secrets Manager appends to a secret's name in its ARN. */

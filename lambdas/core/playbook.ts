@@ -78,12 +78,17 @@ export interface EventRuleSpec {
   pattern: { source: string[]; 'detail-type': string[]; detail?: Record<string, unknown> };
 }
 
+/** An IAM condition block: `{ StringLike: { 's3:prefix': ['a/*', 'b/*'] } }`. */
+export type IamConditions = Record<string, Record<string, string | string[]>>;
+
 /** IAM a playbook step needs. The CDK role holds exactly the union of these. */
 export interface PermissionSpec {
   step: 'diagnose' | 'act' | 'verify';
   actions: string[];
   resources: string[];
   why: string;
+  /** Narrows the grant (s3:ListBucket to prefixes, iam:PassRole to one service). */
+  conditions?: IamConditions;
 }
 
 export interface PlaybookManifest<S extends PlaybookSettings = PlaybookSettings> {

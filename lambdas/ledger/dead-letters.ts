@@ -1,10 +1,9 @@
 import { ConflictError } from '../core/errors';
 import { LEDGER_TABLE } from './table';
 import { absent, eq, type ItemStore } from './item-store';
-import { DAY_S, expires, pad } from './keys';
+import { auditTtl, pad } from './keys';
 import type { DeadLetterRecord } from './types';
 
-const RETAIN_S = 90 * DAY_S;
 const INDEX = { name: LEDGER_TABLE.gsi1.name, pkAttr: LEDGER_TABLE.gsi1.partitionKey, skAttr: LEDGER_TABLE.gsi1.sortKey };
 
 /**
@@ -13,13 +12,16 @@ const INDEX = { name: LEDGER_TABLE.gsi1.name, pkAttr: LEDGER_TABLE.gsi1.partitio
  * Each is paged once and kept until `streamfix redrive` sends it through the engine again.
  */
 export class DeadLetters {
-  constructor(private readonly store: ItemStore) {}
+  constructor(
+    private readonly store: ItemStore,
+    private readonly retentionDays?: number,
+  ) {}
 
   /** False when this dead letter (same id) was recorded before. */
   async record(d: DeadLetterRecord): Promise<boolean> {
     try {
       await this.store.put(
-        { pk: `DEADLETTER#${d.id}`, sk: 'META', status: d.status, doc: JSON.stringify(d), [INDEX.pkAttr]: 'DEADLETTERS', [INDEX.skAttr]: `${pad(d.atMs)}#${d.id}`, expiresAt: expires(d.atMs, RETAIN_S) },
+        { pk: `DEADLETTER#${d.id}`, sk: 'META', status: d.status, doc: JSON.stringify(d), [INDEX.pkAttr]: 'DEADLETTERS', [INDEX.skAttr]: `${pad(d.atMs)}#${d.id}`, ...auditTtl(d.atMs, this.retentionDays) },
         absent(),
       );
       return true;

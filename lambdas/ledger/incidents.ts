@@ -3,11 +3,10 @@ import { ConflictError } from '../core/errors';
 import type { Trigger } from '../core/trigger';
 import { LEDGER_TABLE } from './table';
 import { absent, and, eq, has, type Item, type ItemStore, type KeyedItem } from './item-store';
-import { DAY_S, expires, pad } from './keys';
+import { auditTtl, pad } from './keys';
 import { heldBy, LEASE_ATTRS, leaseOf, takeable, type LeaseView } from './lease';
 import { TERMINAL, type ActionRecord, type IncidentRecord } from './types';
 
-const RETAIN_INCIDENTS_S = 90 * DAY_S;
 const META = 'META';
 const itemPk = (incidentId: string) => `INCIDENT#${incidentId}`;
 const pointerPk = (pipeline: string, playbook: string) => `OPEN#${pipeline}#${playbook}`;
@@ -40,7 +39,11 @@ const docOf = (it: Item): IncidentRecord => JSON.parse(String(it.doc)) as Incide
  * nor start or record an action.
  */
 export class Incidents {
-  constructor(private readonly store: ItemStore) {}
+  constructor(
+    private readonly store: ItemStore,
+    /** Days audit items are kept (absent: for good). */
+    private readonly retentionDays?: number,
+  ) {}
 
   /**
    * The first trigger opens the incident and owns it from the start; later triggers join it
@@ -205,7 +208,7 @@ export class Incidents {
     return {
       pk: itemPk(i.incidentId), sk: META, version: i.version, status: i.status,
       [LEDGER_TABLE.gsi1.partitionKey]: 'INCIDENTS', [LEDGER_TABLE.gsi1.sortKey]: `${pad(i.openedAtMs)}#${i.incidentId}`,
-      doc: JSON.stringify(i), expiresAt: expires(i.openedAtMs, RETAIN_INCIDENTS_S),
+      doc: JSON.stringify(i), ...auditTtl(i.openedAtMs, this.retentionDays),
     };
   }
 }

@@ -15,6 +15,11 @@ import type { ActionRecord, IncidentRecord, OperationRecord, TimelineEntry, Time
  * DynamoDB table (single-table design, table.ts), or memory for the benches and fast tests;
  * each record type has its own module over the same ItemStore.
  */
+/** `auditRetentionDays` (config `ledger.auditRetentionDays`): absent = audit items are kept for good. */
+export interface LedgerOptions {
+  auditRetentionDays?: number;
+}
+
 export class Ledger {
   readonly deliveries: Deliveries;
   readonly incidents: Incidents;
@@ -23,21 +28,22 @@ export class Ledger {
   readonly alarms: AlarmStates;
   readonly deadLetters: DeadLetters;
 
-  constructor(readonly store: ItemStore) {
+  constructor(readonly store: ItemStore, options: LedgerOptions = {}) {
+    const keep = options.auditRetentionDays;
     this.deliveries = new Deliveries(store);
-    this.incidents = new Incidents(store);
-    this.timeline = new Timeline(store);
-    this.operations = new Operations(store);
+    this.incidents = new Incidents(store, keep);
+    this.timeline = new Timeline(store, keep);
+    this.operations = new Operations(store, keep);
     this.alarms = new AlarmStates(store);
-    this.deadLetters = new DeadLetters(store);
+    this.deadLetters = new DeadLetters(store, keep);
   }
 
-  static fromOptions(opts: AwsClientOptions, tableName: string): Ledger {
-    return new Ledger(DynamoStore.fromOptions(opts, tableName));
+  static fromOptions(opts: AwsClientOptions, tableName: string, options: LedgerOptions = {}): Ledger {
+    return new Ledger(DynamoStore.fromOptions(opts, tableName), options);
   }
 
-  static inMemory(): Ledger {
-    return new Ledger(new MemoryItemStore());
+  static inMemory(options: LedgerOptions = {}): Ledger {
+    return new Ledger(new MemoryItemStore(), options);
   }
 
   // Reads and appends used across the code base, by their long-standing names.

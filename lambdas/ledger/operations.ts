@@ -1,15 +1,17 @@
 import { ConflictError } from '../core/errors';
 import { LEDGER_TABLE } from './table';
 import { absent, eq, type ItemStore, type KeyedItem } from './item-store';
-import { DAY_S, expires, pad } from './keys';
+import { auditTtl, pad } from './keys';
 import type { OperationRecord } from './types';
 
-const RETAIN_S = 90 * DAY_S;
 const INDEX = { name: LEDGER_TABLE.gsi1.name, pkAttr: LEDGER_TABLE.gsi1.partitionKey, skAttr: LEDGER_TABLE.gsi1.sortKey };
 
 /** Manual operations (checkpoint ops, DLQ replay, breaker resets): the record and per-unit progress. */
 export class Operations {
-  constructor(private readonly store: ItemStore) {}
+  constructor(
+    private readonly store: ItemStore,
+    private readonly retentionDays?: number,
+  ) {}
 
   /** Creates the operation record, or returns the existing one (a re-invocation continues it). */
   async start(op: OperationRecord): Promise<{ record: OperationRecord; created: boolean }> {
@@ -47,7 +49,7 @@ export class Operations {
 
   async putProgress(operationId: string, unit: string, progress: Record<string, unknown>, nowMs: number): Promise<void> {
     await this.store.put({
-      pk: `OP#${operationId}`, sk: `PROGRESS#${unit}`, doc: JSON.stringify(progress), updatedAt: nowMs, expiresAt: expires(nowMs, RETAIN_S),
+      pk: `OP#${operationId}`, sk: `PROGRESS#${unit}`, doc: JSON.stringify(progress), updatedAt: nowMs, ...auditTtl(nowMs, this.retentionDays),
     });
   }
 
@@ -60,7 +62,7 @@ export class Operations {
     return {
       pk: `OP#${o.operationId}`, sk: 'META', version: o.version, status: o.status,
       [INDEX.pkAttr]: 'OPERATIONS', [INDEX.skAttr]: `${pad(o.startedAtMs)}#${o.operationId}`,
-      doc: JSON.stringify(o), expiresAt: expires(o.startedAtMs, RETAIN_S),
+      doc: JSON.stringify(o), ...auditTtl(o.startedAtMs, this.retentionDays),
     };
   }
 }

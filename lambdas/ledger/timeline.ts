@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { ItemStore } from './item-store';
-import { DAY_S, expires, pad } from './keys';
+import { auditTtl, pad } from './keys';
 import type { TimelineEntry, TimelineKind } from './types';
 
-const RETAIN_S = 90 * DAY_S;
 
 let seq = 0;
 const nextSeq = () => `${(seq++ % 1_000_000).toString().padStart(6, '0')}-${randomUUID().slice(0, 8)}`;
@@ -13,13 +12,16 @@ const nextSeq = () => `${(seq++ % 1_000_000).toString().padStart(6, '0')}-${rand
  * Entries tell a person what happened; they decide nothing, so they are not fenced.
  */
 export class Timeline {
-  constructor(private readonly store: ItemStore) {}
+  constructor(
+    private readonly store: ItemStore,
+    private readonly retentionDays?: number,
+  ) {}
 
   async append(incidentId: string, atMs: number, kind: TimelineKind, summary: string, data?: Record<string, unknown>): Promise<void> {
     const s = nextSeq();
     const entry: TimelineEntry = { incidentId, atMs, seq: s, kind, summary, ...(data ? { data } : {}) };
     await this.store.put({
-      pk: `INCIDENT#${incidentId}`, sk: `T#${pad(atMs)}#${s}`, doc: JSON.stringify(entry), expiresAt: expires(atMs, RETAIN_S),
+      pk: `INCIDENT#${incidentId}`, sk: `T#${pad(atMs)}#${s}`, doc: JSON.stringify(entry), ...auditTtl(atMs, this.retentionDays),
     });
   }
 

@@ -3,11 +3,18 @@ import { InvalidInputError } from '../core/errors';
 import type { RuntimeDeps } from '../core/runtime';
 import { formatPath } from '../config/path';
 import { Ledger } from '../ledger/ledger';
+import type { OperationRecord } from '../ledger/types';
+import type { RequestedBy } from './caller';
 import type { Operation } from './types';
+
+/** The operation record with who asked for it (kept as a field of the record's document). */
+export type AttributedOperationRecord = OperationRecord & { requestedBy?: RequestedBy };
 
 export interface OperationInvocationResult {
   outcome: 'done' | 'partial' | 'failed' | 'refused' | 'rejected';
   operationId?: string;
+  /** Who asked for this invocation, as the payload says (absent: not stated). */
+  requestedBy?: RequestedBy;
   summary: string;
   result?: Record<string, unknown>;
   continueWith?: Record<string, unknown>;
@@ -22,7 +29,8 @@ export interface OperationInvocationResult {
  */
 export function createOperationHandler<P extends { command: string; pipeline?: string }>(op: Operation<P>, deps: Omit<RuntimeDeps, 'fetch'>) {
   const aws = selectAwsAdapters(deps.aws, op.adapters, op.manifest.id);
-  const ledger = Ledger.fromOptions(deps.aws, deps.env.tableName);
+  const retention = deps.config.ledger.auditRetentionDays;
+  const ledger = Ledger.fromOptions(deps.aws, deps.env.tableName, retention !== undefined ? { auditRetentionDays: retention } : {});
   return async function handleOperation(
     event: unknown,
     context?: { getRemainingTimeInMillis?(): number },
@@ -38,20 +46,24 @@ export function createOperationHandler<P extends { command: string; pipeline?: s
     const refusals = op.authorize(p, deps.config);
     const now = deps.clock.now();
     const operationId = op.operationId(p);
+    const requestedBy = (p as { requestedBy?: RequestedBy }).requestedBy;
+    const who = requestedBy ? { requestedBy } : {};
     if (refusals.length > 0) {
-      deps.logger.warn('operation refused', { operationId, refusals });
-      await ledger.startOperation({
+      deps.logger.warn('operation refused', { operationId, refusals, ...who });
+      const refused: AttributedOperationRecord = {
         operationId: `${operationId}.refused.${now}`, kind: op.manifest.id, command: p.command, ...(p.pipeline ? { pipeline: p.pipeline } : {}),
         params: p as Record<string, unknown>, status: 'refused', startedAtMs: now, updatedAtMs: now, endedAtMs: now,
-        summary: refusals.map((r) => `${r.field}: ${r.message}`).join('; '), version: 0,
-      });
-      return { outcome: 'refused', operationId, summary: `refused: ${refusals.map((r) => `${r.field}: ${r.message}`).join('; ')}`, errors: refusals };
+        summary: refusals.map((r) => `${r.field}: ${r.message}`).join('; '), version: 0, ...who,
+      };
+      await ledger.startOperation(refused);
+      return { outcome: 'refused', operationId, ...who, summary: `refused: ${refusals.map((r) => `${r.field}: ${r.message}`).join('; ')}`, errors: refusals };
     }
-    const { record } = await ledger.startOperation({
+    const started: AttributedOperationRecord = {
       operationId, kind: op.manifest.id, command: p.command, ...(p.pipeline ? { pipeline: p.pipeline } : {}),
-      params: p as Record<string, unknown>, status: 'running', startedAtMs: now, updatedAtMs: now, version: 0,
-    });
-    deps.logger.appendKeys({ operationId });
+      params: p as Record<string, unknown>, status: 'running', startedAtMs: now, updatedAtMs: now, version: 0, ...who,
+    };
+    const { record } = await ledger.startOperation(started);
+    deps.logger.appendKeys({ operationId, ...(requestedBy ? { requestedBy: requestedBy.arn } : {}) });
     try {
       const r = await op.run(p, {
         operationId, config: deps.config, clock: deps.clock, aws, ledger, logger: deps.logger, signal, record,
@@ -59,7 +71,7 @@ export function createOperationHandler<P extends { command: string; pipeline?: s
       });
       const latest = (await ledger.getOperation(operationId)) ?? record;
       await ledger.saveOperation({ ...latest, status: r.status, summary: r.summary, result: r.result, ...(r.status === 'partial' ? {} : { endedAtMs: deps.clock.now() }) }, deps.clock.now());
-      return { outcome: r.status, operationId, summary: r.summary, result: r.result, ...(r.continueWith ? { continueWith: r.continueWith } : {}) };
+      return { outcome: r.status, operationId, ...who, summary: r.summary, result: r.result, ...(r.continueWith ? { continueWith: r.continueWith } : {}) };
     } catch (e) {
       if (e instanceof InvalidInputError) {
         const latest = (await ledger.getOperation(operationId)) ?? record;

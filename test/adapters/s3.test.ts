@@ -201,7 +201,7 @@ describe('Class: S3Adapter', () => {
       const head = await adapter.headObject(BUCKET, 'orders-enrichment/offsets/42');
 
       // Assess
-      expect(head).toEqual({ size: 618, lastModifiedMs: Date.UTC(2025, 2, 14, 9, 47, 49) });
+      expect(head).toEqual({ size: 618, lastModifiedMs: Date.UTC(2025, 2, 14, 9, 47, 49), etag: '"e4da3b7fbbce2345d7772b0674a318d5"' });
       expect(s3.commandCalls(HeadObjectCommand)[0]?.args[0].input).toEqual({
         Bucket: BUCKET,
         Key: 'orders-enrichment/offsets/42',

@@ -22,6 +22,7 @@ const CP = `s3://${BUCKET}/${PREFIX}`;
 const T0 = Date.parse('2026-11-22T08:00:00Z');
 const config = parseConfig({ ...exampleConfig, escalation: { emails: [] } });
 const emr = mockClient(EMRServerlessClient);
+const ONCALL = { arn: 'arn:aws:iam::123456789012:user/jane', account: '123456789012', userId: 'AIDAEXAMPLEUSERID1234' };
 
 describe('Command: streamfix checkpoint', () => {
   let s3rver: Awaited<ReturnType<typeof startSerialS3rver>>;
@@ -52,7 +53,7 @@ describe('Command: streamfix checkpoint', () => {
     const err: string[] = [];
     const code = await checkpointCommand(
       [...args, '--pipeline', 'orders', '--region', 'eu-west-1', '--s3-endpoint', s3rver.endpoint, '--dynamodb-endpoint', db.aws.endpoints!.dynamodb!, '--table', db.tableName],
-      { out: (t) => out.push(t), err: (t) => err.push(t), loadConfig: async () => config },
+      { out: (t) => out.push(t), err: (t) => err.push(t), loadConfig: async () => config, callerIdentity: async () => ONCALL },
     );
     return { code, out: out.join('\n'), err: err.join('\n') };
   };
@@ -83,7 +84,7 @@ describe('Command: streamfix checkpoint', () => {
     expect(r.code).toBe(1);
     expect(r.out).toContain('pipeline: run live01 of orders-stream is RUNNING: stop the job first');
     const rec = await Ledger.fromOptions(db.aws, db.tableName).getOperation('checkpoint-ops.orders.rollback.r1');
-    expect(rec).toMatchObject({ status: 'refused', summary: expect.stringContaining('run live01') });
+    expect(rec).toMatchObject({ status: 'refused', summary: expect.stringContaining('run live01'), requestedBy: ONCALL });
     expect(await s3.headObject(BUCKET, `${PREFIX}offsets/29`)).toBeDefined();
   });
 
@@ -92,7 +93,7 @@ describe('Command: streamfix checkpoint', () => {
     expect(r.code).toBe(0);
     const res = JSON.parse(r.out) as { result: { backupUri: string; objects: number; verified: boolean } };
     backupUri = res.result.backupUri;
-    expect(backupUri).toMatch(/^s3:\/\/orders-data-lake\/_checkpoints\/streaming\/orders_backup_\d{8}T\d{6}Z\/$/);
+    expect(backupUri).toMatch(/^s3:\/\/orders-data-lake\/_checkpoints\/streaming\/orders_backup_\d{8}T\d{6}Z-[0-9a-f]{8}\/$/);
     expect(res.result).toMatchObject({ objects: (await listAll(s3, BUCKET, PREFIX)).objects.length, verified: true });
     expect(r.err).toContain('backup: ');
     const again = await run('backup', '--request-id', 'b1');

@@ -3,9 +3,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProgressBar, formatBytes } from '../../cli/progress-bar';
 import { replayCommand, replayPayloadFromArgs } from '../../cli/replay';
+import { Ledger } from '../../lambdas/ledger/ledger';
 import { config, envelope, idOf, startEnv, type Env } from '../operations/dlq-replay/helpers';
 
 const firehose = mockClient(FirehoseClient);
+const ONCALL = { arn: 'arn:aws:sts::123456789012:assumed-role/StreamingOncall/jane', account: '123456789012', userId: 'AROAEXAMPLEROLEID1234:jane' };
 
 describe('Command: streamfix replay', () => {
   let env: Env;
@@ -28,7 +30,7 @@ describe('Command: streamfix replay', () => {
     const code = await replayCommand(
       ['--pipeline', 'orders', '--error-types', 'timeout,parse_error', '--target', 'firehose', '--region', 'eu-west-1',
         '--s3-endpoint', env.aws.endpoints!.s3!, '--dynamodb-endpoint', env.aws.endpoints!.dynamodb!, '--table', env.tableName, ...extra],
-      { out: (t) => out.push(t), err: (t) => err.push(t), progress: { write: (s) => bar.push(s), isTTY: false }, loadConfig: async () => config },
+      { out: (t) => out.push(t), err: (t) => err.push(t), progress: { write: (s) => bar.push(s), isTTY: false }, loadConfig: async () => config, callerIdentity: async () => ONCALL },
     );
     return { code, out: out.join('\n'), err: err.join('\n'), bar: bar.join('') };
   };
@@ -50,7 +52,10 @@ describe('Command: streamfix replay', () => {
     expect(first.out).toContain('16 record(s) delivered to firehose:order-firehose');
     expect(first.bar).toMatch(/16 sent/);
     const again = await run('--execute', '--json');
-    expect(JSON.parse(again.out)).toMatchObject({ outcome: 'done', result: { recordsDelivered: 0, recordsDeliveredTotal: 16 } });
+    const parsed = JSON.parse(again.out) as { operationId: string };
+    expect(parsed).toMatchObject({ outcome: 'done', requestedBy: ONCALL, result: { recordsDelivered: 0, recordsDeliveredTotal: 16 } });
+    // The operation record keeps who asked (STS GetCallerIdentity of the CLI's credentials).
+    expect(await Ledger.fromOptions(env.aws, env.tableName).getOperation(parsed.operationId)).toMatchObject({ requestedBy: ONCALL, params: { requestedBy: ONCALL } });
     const ids = firehose.commandCalls(PutRecordBatchCommand).flatMap((c) => c.args[0].input.Records!.map((x) => idOf(x.Data!)));
     expect(ids.sort((a, b) => a - b)).toEqual([0, 2, 5, 7, 10, 12, 15, 17, 20, 22, 25, 27, 30, 32, 35, 37]);
   });
@@ -59,6 +64,18 @@ describe('Command: streamfix replay', () => {
     const r = await run('--prefix', 's3://elsewhere/dlq/');
     expect(r.code).toBe(1);
     expect(r.out).toContain('refused: source.s3');
+  });
+
+  it('does not run when it cannot tell who is running it (exit 2)', async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await replayCommand(['--pipeline', 'orders', '--region', 'eu-west-1', '--table', env.tableName], {
+      out: (t) => out.push(t), err: (t) => err.push(t), progress: { write: () => true, isTTY: false }, loadConfig: async () => config,
+      callerIdentity: async () => { throw new Error('The security token included in the request is expired'); },
+    });
+    expect(code).toBe(2);
+    expect(err.join('\n')).toContain('cannot tell who is running this (STS GetCallerIdentity: The security token included in the request is expired)');
+    expect(out).toEqual([]);
   });
 
   it('exits 2 on an unknown option, with the usage', async () => {

@@ -440,6 +440,37 @@ describe('parseTrigger: rejections name the field', () => {
     expect(err.message).toContain('expected an object');
   });
 
+  // Issue 13, point 10: a value that becomes part of a DynamoDB key (2,048 bytes at most) or a
+  // ledger item is bounded, and a longer one is rejected naming the field, not thrown later.
+  it.each([
+    ['a 3 KB jobRunId', 'emr-job-run-failed.json', (e: any) => (e.detail.jobRunId = 'a'.repeat(3_000)), 'detail.jobRunId'],
+    ['a 65-character applicationId', 'emr-job-run-failed.json', (e: any) => (e.detail.applicationId = 'a'.repeat(65)), 'detail.applicationId'],
+    ['a 1 MB stateDetails', 'emr-job-run-failed.json', (e: any) => (e.detail.stateDetails = 'x'.repeat(1_000_000)), 'detail.stateDetails'],
+    ['a 256-character alarm name', 'alarm-ok.json', (e: any) => (e.detail.alarmName = 'a'.repeat(256)), 'detail.alarmName'],
+    ['a 1,024-character alarm reason', 'alarm-ok.json', (e: any) => (e.detail.state.reason = 'r'.repeat(1_024)), 'detail.state.reason'],
+    ['reason data over 4,000 characters', 'alarm-ok.json', (e: any) => (e.detail.state.reasonData = JSON.stringify({ x: 'd'.repeat(4_000) })), 'detail.state.reasonData'],
+    ['a 129-character event id', 'alarm-ok.json', (e: any) => (e.id = 'i'.repeat(129)), 'id'],
+  ])('rejects %s, naming the field and the bound', (_what, name, edit, field) => {
+    const err = rejection(edited(name, edit));
+    expect(err.field).toBe(field);
+    expect(err.message).toMatch(/at most [\d,_]+ characters/);
+  });
+
+  it('accepts the bounds themselves (64-character ids, a 255-character alarm name)', () => {
+    expect(parseTrigger(edited('emr-job-run-failed.json', (e) => {
+      e.detail.jobRunId = 'a'.repeat(64);
+      e.detail.applicationId = 'b'.repeat(64);
+    }))).toMatchObject({ kind: 'job-run', jobRunId: 'a'.repeat(64) });
+    expect(parseTrigger(edited('alarm-ok.json', (e) => (e.detail.alarmName = 'a'.repeat(255))))).toMatchObject({ kind: 'alarm', alarmName: 'a'.repeat(255) });
+  });
+
+  it('rejects a follow-up whose incidentId (3 KB), pipeline or playbook is over its bound', () => {
+    const base = { streamfix: 'follow-up', purpose: 'verify', incidentId: 'i', pipeline: 'orders', playbook: 'job-failed', attempt: 1 };
+    expect(rejection({ ...base, incidentId: 'i'.repeat(3_000) }).field).toBe('incidentId');
+    expect(rejection({ ...base, pipeline: 'p'.repeat(41) }).field).toBe('pipeline');
+    expect(rejection({ ...base, playbook: 'p'.repeat(65) }).field).toBe('playbook');
+  });
+
   it('rejects a follow-up with attempt 0 at attempt', () => {
     const err = rejection({ streamfix: 'follow-up', purpose: 'verify', incidentId: 'i', pipeline: 'orders', playbook: 'job-failed', attempt: 0 });
     expect(err.field).toBe('attempt');

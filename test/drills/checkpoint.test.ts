@@ -4,6 +4,7 @@ import type { DrillResult } from '../../drills/result';
 import { runScenario } from '../../drills/runner';
 import { loadScenario, validateScenario } from '../../drills/scenario/load';
 import { seedCheckpoint } from '../../drills/sim/checkpoint';
+import { backupTag } from '../../lambdas/analysis/checkpoint';
 import { SimWorld } from '../../drills/sim/world';
 
 const SCENARIOS = join(process.cwd(), 'drills/scenarios');
@@ -19,7 +20,7 @@ describe('Drills: checkpoint scenarios', () => {
     expect(r.failures).toEqual([]);
     const inc = r.incidents.find((i) => i.playbook === 'checkpoint-failure')!;
     expect(inc.actions.map((a) => [a.operation, a.status])).toEqual([['Backup', 'done'], ['EnsureJobStopped', 'done'], ['Rollback', 'done'], ['StartJobRun', 'done']]);
-    expect(inc.actions[0]!.params).toMatchObject({ checkpoint: CP, backup: 's3://orders-data-lake/_checkpoints/streaming/orders_backup_20260101T000111Z/' });
+    expect(inc.actions[0]!.params).toMatchObject({ checkpoint: CP, backup: `s3://orders-data-lake/_checkpoints/streaming/orders_backup_20260101T000111Z-${backupTag(inc.incidentId)}/` });
     expect(inc.actions[2]!.params).toMatchObject({ rerun: false, expectLatestBatch: (inc.actions[2]!.params.batchId as number) + 1 });
     expect(r.calls.CopyObject).toBeGreaterThan(200);
     expect(r.guardrailViolations).toEqual([]);

@@ -10,6 +10,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { EMRServerlessClient, StartJobRunCommand } from '@aws-sdk/client-emr-serverless';
 import { seedCheckpoint } from '../../drills/sim/checkpoint';
@@ -128,5 +129,41 @@ describe('Spark checkpoints', () => {
     await world.clock.advance(20_000);
     expect(world.s3.object('orders-data-lake', `${prefix}commits/4`)).toBeDefined();
     expect(world.s3.object('orders-data-lake', `${prefix}offsets/5`)).toBeUndefined();
+  });
+
+  describe('Checksums and conditional requests', () => {
+    it('stores a SHA-256 for a copy that asks for one and returns it (CopyObjectResult, HeadObject with ChecksumMode)', async () => {
+      const { s3 } = setup(['cp/offsets/1']);
+      const r = await s3.send(new CopyObjectCommand({ Bucket: 'b', Key: 'bk/offsets/1', CopySource: 'b/cp/offsets/1', ChecksumAlgorithm: 'SHA256' }));
+      const expected = createHash('sha256').update('body of cp/offsets/1').digest('base64');
+      expect(r.CopyObjectResult).toMatchObject({ ChecksumSHA256: expected, ChecksumType: 'FULL_OBJECT' });
+      expect(await s3.send(new HeadObjectCommand({ Bucket: 'b', Key: 'bk/offsets/1', ChecksumMode: 'ENABLED' }))).toMatchObject({ ChecksumSHA256: expected });
+      expect(await s3.send(new HeadObjectCommand({ Bucket: 'b', Key: 'bk/offsets/1' }))).not.toHaveProperty('ChecksumSHA256');
+      const plain = await s3.send(new CopyObjectCommand({ Bucket: 'b', Key: 'bk/offsets/2', CopySource: 'b/cp/offsets/1' }));
+      expect(plain.CopyObjectResult).not.toHaveProperty('ChecksumSHA256');
+    });
+
+    it('copies only the source version named by CopySourceIfMatch (412 PreconditionFailed otherwise)', async () => {
+      const { s3 } = setup(['cp/offsets/1']);
+      const e = await s3.send(new CopyObjectCommand({ Bucket: 'b', Key: 'bk/x', CopySource: 'b/cp/offsets/1', CopySourceIfMatch: '"0"' })).catch((x: unknown) => x);
+      expect(e).toMatchObject({ name: 'PreconditionFailed', $metadata: { httpStatusCode: 412 } });
+    });
+
+    it('refuses PutObject If-None-Match: * on an existing key, and accepts it on a new one', async () => {
+      const { s3, world } = setup(['m.json']);
+      const e = await s3.send(new PutObjectCommand({ Bucket: 'b', Key: 'm.json', Body: 'x', IfNoneMatch: '*' })).catch((x: unknown) => x);
+      expect(e).toMatchObject({ name: 'PreconditionFailed', $metadata: { httpStatusCode: 412 } });
+      expect(world.s3.object('b', 'm.json')!.body.toString()).toBe('body of m.json');
+      await s3.send(new PutObjectCommand({ Bucket: 'b', Key: 'n.json', Body: 'x', IfNoneMatch: '*' }));
+      expect(world.s3.object('b', 'n.json')!.body.toString()).toBe('x');
+    });
+
+    it('deletes an object named with an ETag only while it has that ETag', async () => {
+      const { s3, world } = setup(['a', 'c']);
+      const etag = world.s3.object('b', 'a')!.etag;
+      const r = await s3.send(new DeleteObjectsCommand({ Bucket: 'b', Delete: { Objects: [{ Key: 'a', ETag: etag }, { Key: 'c', ETag: '"stale"' }] } }));
+      expect(r.Errors).toEqual([{ Key: 'c', Code: 'PreconditionFailed', Message: 'At least one of the pre-conditions you specified did not hold' }]);
+      expect(world.s3.keys('b')).toEqual(['c']);
+    });
   });
 });

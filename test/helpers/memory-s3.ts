@@ -1,14 +1,20 @@
-import type { S3ObjectView } from '../../lambdas/adapters/s3';
+import { createHash } from 'node:crypto';
+import type { CopyResult, DeleteTarget, ObjectDigest, S3ObjectView } from '../../lambdas/adapters/s3';
 import type { S3Store } from '../../lambdas/analysis/checkpoint/listing';
+import { ConflictError } from '../../lambdas/core/errors';
+
+const md5Etag = (body: string) => `"${createHash('md5').update(body).digest('hex')}"`;
 
 /**
  * An in-memory stand-in for the S3 adapter's checkpoint calls, with S3's listing semantics
- * (lexicographic keys, pages of at most 1000, StartAfter) and request counters. An optional
- * delay per request models a round trip.
+ * (lexicographic keys, pages of at most 1000, StartAfter), ETags (the MD5 of the body, as S3
+ * gives a single-part unencrypted object), conditional writes and deletes, and request counters.
+ * It keeps no additional checksums (like s3rver): a copy returns no SHA-256. An optional delay
+ * per request models a round trip.
  */
 export class MemoryS3 implements S3Store {
   readonly objects = new Map<string, { body: string; lastModifiedMs: number }>();
-  readonly requests = { list: 0, get: 0, head: 0, copy: 0, delete: 0, put: 0 };
+  readonly requests = { list: 0, get: 0, head: 0, copy: 0, delete: 0, put: 0, digest: 0 };
   private sorted: string[] | undefined;
 
   constructor(private readonly opts: { latencyMs?: number; now?: () => number } = {}) {}
@@ -59,7 +65,7 @@ export class MemoryS3 implements S3Store {
       inPage++;
       const o = this.objects.get(key)!;
       yielded++;
-      yield { key: key.slice(bucket.length + 1), size: Buffer.byteLength(o.body), lastModifiedMs: o.lastModifiedMs };
+      yield { key: key.slice(bucket.length + 1), size: Buffer.byteLength(o.body), lastModifiedMs: o.lastModifiedMs, etag: md5Etag(o.body) };
     }
     if (yielded === 0) this.requests.list++;
   }
@@ -70,33 +76,52 @@ export class MemoryS3 implements S3Store {
     return this.objects.get(this.k(bucket, key))?.body;
   }
 
-  async headObject(bucket: string, key: string): Promise<{ size: number; lastModifiedMs: number } | undefined> {
+  async headObject(bucket: string, key: string): Promise<{ size: number; lastModifiedMs: number; etag: string } | undefined> {
     this.requests.head++;
     await this.wait();
     const o = this.objects.get(this.k(bucket, key));
-    return o ? { size: Buffer.byteLength(o.body), lastModifiedMs: o.lastModifiedMs } : undefined;
+    return o ? { size: Buffer.byteLength(o.body), lastModifiedMs: o.lastModifiedMs, etag: md5Etag(o.body) } : undefined;
   }
 
-  async copyObject(srcBucket: string, srcKey: string, dstBucket: string, dstKey: string): Promise<void> {
+  async digestObject(bucket: string, key: string): Promise<ObjectDigest | undefined> {
+    this.requests.digest++;
+    await this.wait();
+    const o = this.objects.get(this.k(bucket, key));
+    return o ? { sha256: createHash('sha256').update(o.body).digest('base64'), etag: md5Etag(o.body), size: Buffer.byteLength(o.body) } : undefined;
+  }
+
+  async copyObject(srcBucket: string, srcKey: string, dstBucket: string, dstKey: string): Promise<CopyResult> {
     this.requests.copy++;
     await this.wait();
     const o = this.objects.get(this.k(srcBucket, srcKey));
     if (!o) throw Object.assign(new Error(`NoSuchKey ${srcKey}`), { name: 'NoSuchKey' });
     this.seed(dstBucket, dstKey, o.body, this.opts.now?.() ?? o.lastModifiedMs);
+    return { etag: md5Etag(o.body) };
   }
 
-  async deleteObjects(bucket: string, keys: string[]): Promise<void> {
+  /** A target with an ETag is deleted only while the object has it; otherwise the call fails naming it (DeleteObjects `Errors`). */
+  async deleteObjects(bucket: string, keys: readonly DeleteTarget[]): Promise<void> {
     for (let i = 0; i < keys.length; i += 1000) {
       this.requests.delete++;
       await this.wait();
-      for (const k of keys.slice(i, i + 1000)) this.objects.delete(this.k(bucket, k));
+      const refused: string[] = [];
+      for (const t of keys.slice(i, i + 1000)) {
+        const k = typeof t === 'string' ? t : t.key;
+        const o = this.objects.get(this.k(bucket, k));
+        if (typeof t !== 'string' && o && md5Etag(o.body) !== t.etag) refused.push(k);
+        else this.objects.delete(this.k(bucket, k));
+      }
+      this.sorted = undefined;
+      // As the adapter does with DeleteObjects' `Errors`: the rest of the chunk is deleted, the call fails naming the refused keys.
+      if (refused.length > 0) throw Object.assign(new Error(`${refused.length} keys not deleted from ${bucket}: ${refused.map((k) => `${k} (PreconditionFailed)`).join(', ')}`), { code: 'PreconditionFailed' });
     }
     this.sorted = undefined;
   }
 
-  async putObject(bucket: string, key: string, body: string | Uint8Array): Promise<void> {
+  async putObject(bucket: string, key: string, body: string | Uint8Array, _contentType?: string, opts: { ifNoneMatch?: boolean } = {}): Promise<void> {
     this.requests.put++;
     await this.wait();
+    if (opts.ifNoneMatch && this.objects.has(this.k(bucket, key))) throw new ConflictError(`s3.PutObject: PreconditionFailed: ${key} exists`);
     this.seed(bucket, key, typeof body === 'string' ? body : Buffer.from(body).toString('utf8'), this.opts.now?.() ?? 0);
   }
 }

@@ -79,19 +79,22 @@ function resolverFor(built: BuiltStack): (v: unknown) => string {
 }
 
 interface ConcreteStatement {
-  Effect: 'Allow';
+  Effect: 'Allow' | 'Deny';
   Action: string[];
   Resource: string[];
-  Condition?: Record<string, Record<string, string>>;
+  Condition?: Record<string, Record<string, string | string[]>>;
 }
 
 const concrete = (statements: readonly Statement[]): ConcreteStatement[] =>
   statements.map((s) => ({
-    Effect: 'Allow',
+    Effect: s.Effect as 'Allow' | 'Deny',
     Action: asArray(s.Action),
     Resource: asArray(s.Resource as unknown).map((r) => resolve(r)),
-    ...(s.Condition ? { Condition: s.Condition as Record<string, Record<string, string>> } : {}),
+    ...(s.Condition ? { Condition: s.Condition as Record<string, Record<string, string | string[]>> } : {}),
   }));
+
+/** Only the grants (the explicit denies are checked on their own below). */
+const allows = (statements: ConcreteStatement[]) => statements.filter((s) => s.Effect === 'Allow');
 
 /** The role's synthesized inline policy, resolved. */
 const policyOf = (f: BuiltFunction): ConcreteStatement[] => concrete(roleStatements(b, f.fn));
@@ -113,7 +116,7 @@ type Decision = 'Allowed' | 'ExplicitlyDenied' | 'ImplicitlyDenied' | 'NotApplic
 /** KMS honours an identity policy only when the key policy delegates to the account (the CDK default key policy). */
 const keyPolicy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' }] };
 
-async function decide(policy: ConcreteStatement[], principal: string, action: string, resource: string, context: Record<string, string> = {}): Promise<Decision> {
+async function decide(policy: ConcreteStatement[], principal: string, action: string, resource: string, context: Record<string, string | string[]> = {}): Promise<Decision> {
   const simulation: Simulation = {
     identityPolicies: [{ name: 'inline', policy: { Version: '2012-10-17', Statement: policy } }],
     serviceControlPolicies: [],
@@ -139,9 +142,13 @@ const sample = (pattern: string): string =>
 
 const glob = (pattern: string) => new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
 
-/** The context a conditioned statement needs to apply (iam:PassedToService…). */
+/** The context a conditioned statement needs to apply (iam:PassedToService, an s3:prefix it allows…). */
 const contextFor = (s: ConcreteStatement): Record<string, string> =>
-  Object.fromEntries(Object.values(s.Condition ?? {}).flatMap((kv) => Object.entries(kv)));
+  Object.fromEntries(
+    Object.entries(s.Condition ?? {})
+      .filter(([op]) => op !== 'Null')
+      .flatMap(([, kv]) => Object.entries(kv).map(([k, v]) => [k, sample(Array.isArray(v) ? v[0]! : v)])),
+  );
 
 /** The names the config and the stack give things, each with a look-alike that is not in the config. */
 function substitutions(): [string, string][] {
@@ -187,7 +194,7 @@ describe('least privilege: every function role, evaluated on the synthesized tem
     for (const f of b.functions()) {
       const policy = policyOf(f);
       const principal = resolve({ 'Fn::GetAtt': [b.id(f.fn.role), 'Arn'] });
-      for (const s of declaredOf(f)) {
+      for (const s of allows(declaredOf(f))) {
         for (const action of s.Action) {
           let applicable = 0;
           for (const pattern of s.Resource) {
@@ -218,7 +225,7 @@ describe('least privilege: every function role, evaluated on the synthesized tem
     for (const f of b.functions()) {
       const policy = policyOf(f);
       const principal = resolve({ 'Fn::GetAtt': [b.id(f.fn.role), 'Arn'] });
-      const declared = declaredOf(f);
+      const declared = allows(declaredOf(f));
       for (const s of declared) {
         for (const action of s.Action) {
           // Everything the function may do this action on, across all its statements.
@@ -303,7 +310,7 @@ describe('least privilege: every function role, evaluated on the synthesized tem
       ['lambda:UpdateFunctionCode', [`arn:aws:lambda:${REGION}:${ACCOUNT}:function:streamfix-job-failed`]],
     ];
     const declaredPassRoles = (f: BuiltFunction) =>
-      declaredOf(f).filter((s) => s.Action.includes('iam:PassRole')).flatMap((s) => s.Resource.map((r) => ({ r, ctx: contextFor(s) })));
+      allows(declaredOf(f)).filter((s) => s.Action.includes('iam:PassRole')).flatMap((s) => s.Resource.map((r) => ({ r, ctx: contextFor(s) })));
     let checked = 0;
     for (const f of b.functions()) {
       const policy = policyOf(f);
@@ -329,7 +336,7 @@ describe('least privilege: every function role, evaluated on the synthesized tem
         if (Object.keys(ctx).length > 0) expect(await decide(policy, principal, 'iam:PassRole', r, { 'iam:PassedToService': 'lambda.amazonaws.com' })).not.toBe('Allowed');
       }
       // s3:DeleteObject only inside the configured checkpoint, and only for what declares it.
-      const deletes = declaredOf(f).some((s) => s.Action.includes('s3:DeleteObject'));
+      const deletes = allows(declaredOf(f)).some((s) => s.Action.includes('s3:DeleteObject'));
       expect(await decide(policy, principal, 's3:DeleteObject', checkpointObject)).toBe(deletes ? 'Allowed' : 'ImplicitlyDenied');
     }
     expect(checked).toBeGreaterThan(300);
@@ -353,6 +360,40 @@ describe('least privilege: every function role, evaluated on the synthesized tem
     }
     expect(rebooting).toEqual(['broker-health']);
   });
+
+  it('denies every function what no grant may give: backups deleted or their seal overwritten, audit items deleted, listings outside the prefixes', async () => {
+    const table = resolve({ 'Fn::GetAtt': [b.ofType('AWS::DynamoDB::Table')[0]![0], 'Arn'] });
+    const backupObject = 'arn:aws:s3:::orders-data-lake/_checkpoints/streaming/orders_backup_20261122T100000Z-0a1b2c3d/offsets/12';
+    const manifest = 'arn:aws:s3:::orders-data-lake/_checkpoints/streaming/orders_backup_20261122T100000Z-0a1b2c3d/_streamfix_backup.json';
+    let checked = 0;
+    for (const f of b.functions()) {
+      const policy = policyOf(f);
+      const principal = resolve({ 'Fn::GetAtt': [b.id(f.fn.role), 'Arn'] });
+      const name = `${f.kind} ${f.id}`;
+      expect(await decide(policy, principal, 's3:DeleteObject', backupObject), name).toBe('ExplicitlyDenied');
+      expect(await decide(policy, principal, 's3:PutObject', manifest), name).not.toBe('Allowed');
+      for (const key of ['INCIDENT#orders.job-failed.20261122T100000.abc123', 'OP#dlq-replay.orders.0123456789abcdef']) {
+        expect(await decide(policy, principal, 'dynamodb:DeleteItem', table, { 'dynamodb:LeadingKeys': [key] }), `${name}: ${key}`).toBe('ExplicitlyDenied');
+      }
+      const engineDeletes = allows(declaredOf(f)).some((s) => s.Action.includes('dynamodb:DeleteItem'));
+      expect(await decide(policy, principal, 'dynamodb:DeleteItem', table, { 'dynamodb:LeadingKeys': ['LOCK#emr-serverless:00fabcd1234efg5h:orders-stream'] }), name).toBe(engineDeletes ? 'Allowed' : 'ImplicitlyDenied');
+      const lists = allows(declaredOf(f)).find((s) => s.Action.includes('s3:ListBucket'));
+      if (lists) {
+        const prefix = (lists.Condition!.StringLike!['s3:prefix'] as string[])[0]!.replace(/\*$/, '');
+        expect(await decide(policy, principal, 's3:ListBucket', lists.Resource[0]!, { 's3:prefix': `${prefix}2026/` }), name).toBe('Allowed');
+        expect(await decide(policy, principal, 's3:ListBucket', lists.Resource[0]!, { 's3:prefix': '' }), name).not.toBe('Allowed');
+        expect(await decide(policy, principal, 's3:ListBucket', lists.Resource[0]!, { 's3:prefix': 'data/' }), name).not.toBe('Allowed');
+      }
+      checked++;
+    }
+    // The two that seal backups can still write a manifest, with If-None-Match.
+    for (const id of ['checkpoint-failure', 'checkpoint-ops']) {
+      const f = b.functions().find((x) => x.id === id)!;
+      const principal = resolve({ 'Fn::GetAtt': [b.id(f.fn.role), 'Arn'] });
+      expect(await decide(policyOf(f), principal, 's3:PutObject', manifest, { 's3:if-none-match': '*' }), id).toBe('Allowed');
+    }
+    expect(checked).toBe(b.functions().length);
+  }, 120_000);
 
   it('grants only actions a manifest, the engine or the runtime declares (no wildcard actions)', () => {
     for (const f of b.functions()) {

@@ -7,6 +7,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { parseConfig, type StreamfixConfig, type StreamfixConfigInput } from '../../lambdas/config';
 import type { Env, OperationWiring, PlaybookWiring } from '../../lambdas/core/wiring';
+import { replayVpc } from '../../lib/access';
 import { functionPermissions, operationPermissions, type RoleStatementSpec } from '../../lib/permissions';
 import type { StreamfixFunction } from '../../lib/playbook-function';
 import { StreamfixStack } from '../../lib/stack';
@@ -59,6 +60,8 @@ export interface BuildOptions {
    * and the CDK's built-in CloudFormation schema validation (slow, so off otherwise). @default false
    */
   validate?: boolean;
+  /** The stack's environment, as `cdk synth` gives it from the machine's profile. @default none (environment-agnostic) */
+  env?: { account: string; region: string };
 }
 
 /** Builds the stack in-process from a parsed config and synthesizes it into a temporary directory. */
@@ -70,7 +73,7 @@ export function buildStack(input: StreamfixConfigInput = twoPipelines, options: 
     builtinCloudFormationValidation: options.validate === true,
     context: options.bundle === false ? { 'aws:cdk:bundling-stacks': [] } : {},
   });
-  const stack = new StreamfixStack(app, 'StreamfixTest', { config });
+  const stack = new StreamfixStack(app, 'StreamfixTest', { config, ...(options.env ? { env: options.env } : {}) });
   if (options.validate) Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   app.synth();
   const template = Template.fromStack(stack);
@@ -134,9 +137,19 @@ export interface Statement {
 export type Grants = Map<string, Set<string>>;
 
 export function grants(statements: readonly Statement[]): Grants {
+  return byAction(statements, 'Allow');
+}
+
+/** The same for the explicit denies of the statements. */
+export function denials(statements: readonly Statement[]): Grants {
+  return byAction(statements, 'Deny');
+}
+
+function byAction(statements: readonly Statement[], effect: 'Allow' | 'Deny'): Grants {
   const out: Grants = new Map();
   for (const s of statements) {
-    if (s.Effect !== 'Allow') throw new Error(`unexpected ${s.Effect} statement: ${JSON.stringify(s)}`);
+    if (s.Effect !== 'Allow' && s.Effect !== 'Deny') throw new Error(`unexpected ${s.Effect} statement: ${JSON.stringify(s)}`);
+    if (s.Effect !== effect) continue;
     for (const action of asArray(s.Action)) {
       const set = out.get(action) ?? new Set<string>();
       for (const r of asArray(s.Resource)) set.add(`${flat(r)}${s.Condition ? ` if ${JSON.stringify(s.Condition)}` : ''}`);
@@ -147,20 +160,25 @@ export function grants(statements: readonly Statement[]): Grants {
 }
 
 /** Permission specs (as lib/permissions.ts lists them) in the shape of template statements, tokens resolved. */
-export function specStatements(stack: Stack, specs: readonly Pick<RoleStatementSpec, 'actions' | 'resources' | 'conditions'>[]): Statement[] {
+export function specStatements(stack: Stack, specs: readonly Pick<RoleStatementSpec, 'actions' | 'resources' | 'conditions' | 'effect'>[]): Statement[] {
   return specs.map((s) => ({
-    Effect: 'Allow',
+    Effect: s.effect ?? 'Allow',
     Action: s.actions,
     Resource: s.resources.map((r) => stack.resolve(r) as unknown),
     ...(s.conditions ? { Condition: s.conditions } : {}),
   }));
 }
 
-/** Every statement of a role's inline policies, as synthesized. */
+/** Every statement of a role's inline policies and of the customer managed policies attached to it, as synthesized. */
 export function roleStatements(b: BuiltStack, fn: StreamfixFunction): Statement[] {
   const role = b.resources[b.id(fn.role)]!;
   const policies = (role.Properties.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[];
-  return policies.flatMap((p) => p.PolicyDocument.Statement);
+  const managed = ((role.Properties.ManagedPolicyArns ?? []) as { Ref?: string }[]).map((ref) => {
+    const policy = ref.Ref !== undefined ? b.resources[ref.Ref] : undefined;
+    if (policy?.Type !== 'AWS::IAM::ManagedPolicy') throw new Error(`role ${b.id(fn.role)} has a managed policy that is not the stack's own: ${JSON.stringify(ref)}`);
+    return policy.Properties.PolicyDocument as { Statement: Statement[] };
+  });
+  return [...policies.map((p) => p.PolicyDocument), ...managed].flatMap((d) => d.Statement);
 }
 
 /** What a playbook function's role must hold: `functionPermissions` over the stack's own resources. */
@@ -179,8 +197,9 @@ export function expectedPlaybookPermissions(b: BuiltStack, w: PlaybookWiring): R
     ...(pagerDuty ? { pagerDutySecretArn: `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:${pagerDuty.secretName}` } : {}),
     schedulerGroup: config.name,
     schedulerRoleArn: stack.schedulerRole.roleArn,
-    pauseParameterArn: stack.pauseParameters.global.parameterArn,
-    pipelinePauseParameterArns: Object.fromEntries(Object.entries(stack.pauseParameters.pipelines).map(([p, param]) => [p, param.parameterArn])),
+    // From the parameters' names and the stack's pseudo parameters (never the synth machine's region).
+    pauseParameterArn: `arn:${Aws.PARTITION}:ssm:${Aws.REGION}:${Aws.ACCOUNT_ID}:parameter/${config.name}/pause`,
+    pipelinePauseParameterArns: Object.fromEntries(Object.keys(stack.pauseParameters.pipelines).map((p) => [p, `arn:${Aws.PARTITION}:ssm:${Aws.REGION}:${Aws.ACCOUNT_ID}:parameter/${config.name}/pause/${p}`])),
     logGroupArn: pf.logGroup.logGroupArn,
     deadLetterQueueArn: stack.deadLetterQueue.queueArn,
   });
@@ -190,7 +209,8 @@ export function expectedPlaybookPermissions(b: BuiltStack, w: PlaybookWiring): R
 export function expectedOperationPermissions(b: BuiltStack, w: OperationWiring): RoleStatementSpec[] {
   const of = b.stack.operationFunctions[w.operation];
   if (!of) throw new Error(`no function for operation ${w.operation}`);
-  return operationPermissions(b.config, w, STACK_ENV, { tableArn: b.stack.table.tableArn, logGroupArn: of.logGroup.logGroupArn });
+  const vpc = w.operation === 'dlq-replay' ? replayVpc(b.config, w) : undefined;
+  return operationPermissions(b.config, w, STACK_ENV, { tableArn: b.stack.table.tableArn, logGroupArn: of.logGroup.logGroupArn, ...(vpc ? { vpc } : {}) });
 }
 
 /* ---------------------------------------------------------------- cdk-nag */
@@ -218,10 +238,11 @@ export function expectedNagFindings(resources: Record<string, CfnJson>): NagFind
     if (r.Type === 'AWS::SQS::Queue' && r.Properties.RedrivePolicy === undefined && !redriveTargets.includes(`"${logicalId}"`)) {
       out.push({ ruleName: 'AwsSolutions-SQS3', logicalId });
     }
-    if (r.Type === 'AWS::IAM::Role' || r.Type === 'AWS::IAM::Policy') {
+    if (r.Type === 'AWS::IAM::Role' || r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy') {
       const documents = r.Type === 'AWS::IAM::Role' ? ((r.Properties.Policies ?? []) as { PolicyDocument: unknown }[]).map((p) => p.PolicyDocument) : [r.Properties.PolicyDocument];
       const wildcards = new Set<string>();
-      for (const s of documents.flatMap((d) => (d as { Statement: Statement[] }).Statement)) {
+      // cdk-nag does not report the wildcards of a Deny: it can only take permissions away.
+      for (const s of documents.flatMap((d) => (d as { Statement: Statement[] }).Statement).filter((x) => x.Effect === 'Allow')) {
         for (const a of asArray(s.Action)) if (a.includes('*')) wildcards.add(`Action::${a}`);
         for (const res of asArray(s.Resource)) if (flat(res).includes('*')) wildcards.add(`Resource::${flat(res)}`);
       }

@@ -71,8 +71,8 @@ describe('Function: mergeStatements', () => {
       { actions: ['a:List'], resources: ['r4'], why: 'three' },
     ]);
     expect(merged).toEqual([
-      { actions: ['a:List', 'b:Get'], resources: ['r1', 'r2', 'r3'] },
-      { actions: ['a:List'], resources: ['r4'] },
+      { effect: 'Allow', actions: ['a:List', 'b:Get'], resources: ['r1', 'r2', 'r3'] },
+      { effect: 'Allow', actions: ['a:List'], resources: ['r4'] },
     ]);
   });
 
@@ -83,10 +83,21 @@ describe('Function: mergeStatements', () => {
     ]);
     expect(merged).toHaveLength(2);
     expect(merged[1]).toEqual({
+      effect: 'Allow',
       actions: ['iam:PassRole'],
       resources: ['scheduler-role'],
       conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
     });
+  });
+});
+
+describe('Function: mergeStatements (denies)', () => {
+  it('keeps a Deny apart from an Allow of the same actions and resources', () => {
+    const merged = mergeStatements([
+      { actions: ['s3:DeleteObject'], resources: ['a'], why: 'allow' },
+      { effect: 'Deny', actions: ['s3:DeleteObject'], resources: ['a'], why: 'deny' },
+    ]);
+    expect(merged.map((m) => m.effect)).toEqual(['Allow', 'Deny']);
   });
 });
 

@@ -9,6 +9,7 @@ import { twoPipelines } from '../fixtures/cdk/two-pipelines';
 import {
   STACK_ENV,
   buildStack,
+  denials,
   expectedOperationPermissions,
   expectedPlaybookPermissions,
   grants,
@@ -39,13 +40,13 @@ describe('Stack: function roles', () => {
     const w = b.stack.wiring.find((x) => x.playbook === id);
     const fn = b.stack.functions[id];
     if (!w || !fn) throw new Error(`playbook ${id} is not wired`);
-    return { w, fn, actual: grants(roleStatements(b, fn)) };
+    return { w, fn, actual: grants(roleStatements(b, fn)), denied: denials(roleStatements(b, fn)) };
   };
   const operation = (id: string) => {
     const w = b.stack.operationWiring.find((x) => x.operation === id);
     const fn = b.stack.operationFunctions[id];
     if (!w || !fn) throw new Error(`operation ${id} is not wired`);
-    return { w, fn, actual: grants(roleStatements(b, fn)) };
+    return { w, fn, actual: grants(roleStatements(b, fn)), denied: denials(roleStatements(b, fn)) };
   };
 
   it('builds one function per wired playbook and per operation, and the fixture wires every one of them', () => {
@@ -58,11 +59,13 @@ describe('Stack: function roles', () => {
   describe.each(playbookIds)('playbook %s', (id) => {
     it('holds exactly functionPermissions: the same actions both ways, each on the same resources', () => {
       // Prepare: the list the role is meant to be built from
-      const { w, actual } = playbook(id);
-      const expected = grants(specStatements(b.stack, expectedPlaybookPermissions(b, w)));
-      // Assess: nothing missing, nothing extra
+      const { w, actual, denied } = playbook(id);
+      const specs = specStatements(b.stack, expectedPlaybookPermissions(b, w));
+      const expected = grants(specs);
+      // Assess: nothing missing, nothing extra, the same explicit denies
       expect([...actual.keys()].sort()).toEqual([...expected.keys()].sort());
       expect(actual).toEqual(expected);
+      expect(denied).toEqual(denials(specs));
     });
 
     it('holds its manifest permissions for each wired pipeline, the engine permissions and the runtime ones', () => {
@@ -81,7 +84,10 @@ describe('Stack: function roles', () => {
             pagerDutySecretArn: `arn:${STACK_ENV.partition}:secretsmanager:${STACK_ENV.region}:${STACK_ENV.account}:secret:sfx/pagerduty`,
             schedulerGroup: config.name,
             schedulerRoleArn: stack.schedulerRole.roleArn,
-            pauseParameterArns: [stack.pauseParameters.global.parameterArn, ...w.pipelines.map((p) => stack.pauseParameters.pipelines[p]!.parameterArn)],
+            pauseParameterArns: [
+              `arn:${STACK_ENV.partition}:ssm:${STACK_ENV.region}:${STACK_ENV.account}:parameter/sfx/pause`,
+              ...w.pipelines.map((p) => `arn:${STACK_ENV.partition}:ssm:${STACK_ENV.region}:${STACK_ENV.account}:parameter/sfx/pause/${p}`),
+            ],
           }),
           { actions: LOG_ACTIONS, resources: [fn.logGroup.logGroupArn] },
           { actions: ['sqs:SendMessage'], resources: [stack.deadLetterQueue.queueArn] },
@@ -100,10 +106,12 @@ describe('Stack: function roles', () => {
 
   describe.each(operationIds)('operation %s', (id) => {
     it('holds exactly operationPermissions: the same actions both ways, each on the same resources', () => {
-      const { w, actual } = operation(id);
-      const expected = grants(specStatements(b.stack, expectedOperationPermissions(b, w)));
+      const { w, actual, denied } = operation(id);
+      const specs = specStatements(b.stack, expectedOperationPermissions(b, w));
+      const expected = grants(specs);
       expect([...actual.keys()].sort()).toEqual([...expected.keys()].sort());
       expect(actual).toEqual(expected);
+      expect(denied).toEqual(denials(specs));
     });
 
     it('holds the ledger, its own logs and its manifest permissions, nothing of the engine', () => {
@@ -111,8 +119,10 @@ describe('Stack: function roles', () => {
       const { w, fn, actual } = operation(id);
       const manifestActions = w.pipelines.flatMap((p) => w.manifest.permissions(operationPipelineContext(config, p, STACK_ENV))).flatMap((s) => s.actions);
       const ledger = `<${b.id(b.stack.table)}.Arn>`;
+      // dlq-replay runs in the orders cluster's VPC: Lambda manages its network interfaces with its role.
+      const vpc = id === 'dlq-replay' ? ['ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets'] : [];
       // Assess
-      expect([...actual.keys()].sort()).toEqual([...new Set([...manifestActions, ...LEDGER_ACTIONS, ...LOG_ACTIONS])].sort());
+      expect([...actual.keys()].sort()).toEqual([...new Set([...manifestActions, ...LEDGER_ACTIONS, ...LOG_ACTIONS, ...vpc])].sort());
       for (const a of LEDGER_ACTIONS) expect(actual.get(a), a).toEqual(new Set([ledger, `${ledger}/index/*`]));
       for (const a of LOG_ACTIONS) expect(actual.get(a), a).toEqual(new Set([`<${b.id(fn.logGroup)}.Arn>`]));
       for (const action of actual.keys()) {
@@ -166,15 +176,18 @@ describe('Stack: function roles', () => {
     ]);
     expect(g.get('emr-serverless:StartJobRun')).toEqual(new Set(apps));
     expect(g.get('emr-serverless:ListJobRuns')).toEqual(new Set(apps));
-    expect(g.get('s3:ListBucket')).toEqual(new Set(['arn:<AWS::Partition>:s3:::orders-lake', 'arn:<AWS::Partition>:s3:::payments-lake']));
+    expect(g.get('s3:ListBucket')).toEqual(new Set([
+      'arn:<AWS::Partition>:s3:::orders-lake if {"StringLike":{"s3:prefix":["_checkpoints/orders/*"]}}',
+      'arn:<AWS::Partition>:s3:::payments-lake if {"StringLike":{"s3:prefix":["state/payments/*"]}}',
+    ]));
     expect(g.get('s3:GetObject')).toEqual(
       new Set(['arn:<AWS::Partition>:s3:::orders-lake/_checkpoints/orders/metadata', 'arn:<AWS::Partition>:s3:::payments-lake/state/payments/metadata']),
     );
     const schedulerRole = b.id(b.stack.schedulerRole);
     expect(g.get('iam:PassRole')).toEqual(
       new Set([
-        'arn:aws:iam::111122223333:role/OrdersJobRole',
-        'arn:aws:iam::111122223333:role/PaymentsJobRole',
+        'arn:aws:iam::111122223333:role/OrdersJobRole if {"StringEquals":{"iam:PassedToService":"emr-serverless.amazonaws.com"}}',
+        'arn:aws:iam::111122223333:role/PaymentsJobRole if {"StringEquals":{"iam:PassedToService":"emr-serverless.amazonaws.com"}}',
         `<${schedulerRole}.Arn> if {"StringEquals":{"iam:PassedToService":"scheduler.amazonaws.com"}}`,
       ]),
     );
@@ -226,7 +239,7 @@ describe('Stack: function roles', () => {
     expect(g.has('s3:DeleteObject')).toBe(false);
   });
 
-  it('gives every role only its own inline policy: no managed policy, no attached policy, assumed by Lambda alone', () => {
+  it('gives every role only its own inline policy when it fits: no managed policy, no attached policy, assumed by Lambda alone', () => {
     for (const { fn } of b.functions()) {
       const role = b.resources[b.id(fn.role)]!;
       expect(role.Properties.ManagedPolicyArns, fn.node.path).toBeUndefined();

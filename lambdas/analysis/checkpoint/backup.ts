@@ -1,19 +1,36 @@
-import type { S3ObjectView } from '../../adapters/s3';
+import { createHash } from 'node:crypto';
 import { parseS3Uri } from '../../adapters/s3';
-import { listAll, mapLimit, type S3Store } from './listing';
+import { ConflictError } from '../../core/errors';
+import { compareListings, copyPrefix, type CopiedEntry, type CopyCheck, type CopyOptions } from './copy';
+import { listAll, type S3Store } from './listing';
+
+export { compareListings, copyPrefix, copyVerified, CopyMismatchError, MAX_COPY_OBJECT_BYTES, type CopiedEntry, type CopyCheck, type CopyOptions, type CopyProgress, type PageDone } from './copy';
 
 /**
- * Checkpoint backups: a copy of every object under the checkpoint prefix to the sibling
- * prefix `<prefix>_backup_<UTC timestamp>/` in the same bucket, verified by object count,
- * bytes and per-object size, then sealed with a manifest. A backup without a manifest was
- * never verified and is never relied on.
+ * Checkpoint backups: a copy of every object under the checkpoint prefix to a sibling prefix of
+ * its own, `<prefix>_backup_<UTC timestamp>-<tag>/`, each object verified by content (SHA-256 of
+ * the source and of the copy), then sealed with a manifest listing every object's key, size,
+ * SHA-256 and the copy's ETag. The manifest is written with `If-None-Match: *`: a second writer
+ * fails instead of replacing it. A backup without a manifest was never verified and is never
+ * relied on; a manifest of the first format (version 1: count and sizes only) is never relied on
+ * for a deletion.
  */
 
 export const BACKUP_MANIFEST = '_streamfix_backup.json';
-/** CopyObject copies at most 5 GiB in one request. */
-export const MAX_COPY_OBJECT_BYTES = 5 * 1024 ** 3;
+
+export interface ManifestEntry {
+  /** Key relative to the checkpoint (and to the backup). */
+  key: string;
+  size: number;
+  /** SHA-256 of the bytes, base64. */
+  sha256: string;
+  /** ETag of the copy when the backup was sealed: a copy with another ETag was changed since. */
+  etag: string;
+}
 
 export interface BackupManifest {
+  /** 2: every object's SHA-256 is listed in `entries`; 1: count and bytes only (older streamfix). */
+  version: 1 | 2;
   source: string;
   backup: string;
   objects: number;
@@ -21,23 +38,30 @@ export interface BackupManifest {
   createdAtMs: number;
   /** Who made it: an incident or an operation id. */
   by: string;
+  entries?: ManifestEntry[];
 }
 
 /** `20261122T100000Z` */
 export const compactUtc = (ms: number): string => new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
 
-/** `s3://b/_checkpoints/orders/` at t → `s3://b/_checkpoints/orders_backup_20261122T100000Z/`. */
-export function backupUriFor(checkpointUri: string, atMs: number): string {
-  return `${checkpointUri.replace(/\/+$/, '')}_backup_${compactUtc(atMs)}/`;
+/** A short tag naming the maker (an incident or operation id): two makers never share a prefix. */
+export const backupTag = (by: string): string => createHash('sha256').update(by).digest('hex').slice(0, 8);
+
+/**
+ * `s3://b/_checkpoints/orders/` at t by X → `s3://b/_checkpoints/orders_backup_20261122T100000Z-<tag of X>/`
+ * (without `by`: the older form with the timestamp only, which is still read).
+ */
+export function backupUriFor(checkpointUri: string, atMs: number, by?: string): string {
+  return `${checkpointUri.replace(/\/+$/, '')}_backup_${compactUtc(atMs)}${by !== undefined ? `-${backupTag(by)}` : ''}/`;
 }
 
 /**
- * The backup prefix for a new backup made at `atMs`: `backupUriFor`, moved on a second at a time
- * while that prefix already holds objects (two backups within one second must not share one).
+ * The prefix for a new backup made at `atMs` by `by`: `backupUriFor`, moved on a second at a time
+ * while that prefix already holds objects. A backup never shares its prefix with another one.
  */
-export async function freshBackupUri(s3: S3Store, checkpointUri: string, atMs: number, tries = 60): Promise<string> {
+export async function freshBackupUri(s3: Pick<S3Store, 'listPrefix'>, checkpointUri: string, atMs: number, by: string, tries = 60): Promise<string> {
   for (let i = 0; i < tries; i++) {
-    const uri = backupUriFor(checkpointUri, atMs + i * 1000);
+    const uri = backupUriFor(checkpointUri, atMs + i * 1000, by);
     const { bucket, prefix } = parseS3Uri(uri);
     const taken = await s3.listPrefix(bucket, prefix, { maxKeys: 1 }).next();
     if (taken.done) return uri;
@@ -45,118 +69,30 @@ export async function freshBackupUri(s3: S3Store, checkpointUri: string, atMs: n
   throw new Error(`every backup prefix of ${checkpointUri} for the ${tries} s from ${new Date(atMs).toISOString()} is taken`);
 }
 
-/** True when `backupUri` is a backup of `checkpointUri` (same bucket, sibling `<prefix>_backup_<ts>/`). */
+const BACKUP_SUFFIX = /^\d{8}T\d{6}Z(?:-[0-9a-z]{4,16})?\/$/;
+
+/** True when `backupUri` is a backup of `checkpointUri` (same bucket, sibling `<prefix>_backup_<ts>[-<tag>]/`). */
 export function isBackupOf(backupUri: string, checkpointUri: string): boolean {
   const base = checkpointUri.replace(/\/+$/, '');
   if (!backupUri.startsWith(`${base}_backup_`)) return false;
-  return /^\d{8}T\d{6}Z\/$/.test(backupUri.slice(base.length + '_backup_'.length));
+  return BACKUP_SUFFIX.test(backupUri.slice(base.length + '_backup_'.length));
 }
 
-export interface CopyProgress {
-  objects: number;
-  bytes: number;
-  lastKey?: string;
-}
-
-export interface CopyOptions {
-  /** Continue after this source key (a resumed copy). */
-  startAfter?: string;
-  concurrency?: number;
-  maxObjects?: number;
-  maxBytes?: number;
-  signal?: AbortSignal;
-  /** Asked between pages: true = stop now and report where (a Lambda near its timeout). */
-  shouldStop?(): boolean;
-  /** After every page of up to 1000 objects. */
-  onPage?(p: CopyProgress): Promise<void>;
-  /** Keys (relative to the source prefix) not to copy. */
-  skip?(relativeKey: string): boolean;
-}
-
-/**
- * Copies every object under `from` to the same relative key under `to`, a page at a time.
- * Copying again is harmless (same keys, same bytes), which makes a resumed copy idempotent.
- */
-export async function copyPrefix(s3: S3Store, from: string, to: string, opts: CopyOptions = {}): Promise<CopyProgress & { complete: boolean }> {
-  const src = parseS3Uri(from);
-  const dst = parseS3Uri(to);
-  const total: CopyProgress = { objects: 0, bytes: 0, ...(opts.startAfter ? { lastKey: opts.startAfter } : {}) };
-  let page: S3ObjectView[] = [];
-  const flush = async () => {
-    await mapLimit(page, opts.concurrency ?? 16, (o) => s3.copyObject(src.bucket, o.key, dst.bucket, `${dst.prefix}${o.key.slice(src.prefix.length)}`), opts.signal);
-    total.objects += page.length;
-    total.bytes += page.reduce((n, o) => n + o.size, 0);
-    total.lastKey = page[page.length - 1]?.key ?? total.lastKey;
-    page = [];
-    await opts.onPage?.({ ...total });
-  };
-  for await (const o of s3.listPrefix(src.bucket, src.prefix, opts.startAfter ? { startAfter: opts.startAfter } : {})) {
-    if (opts.skip?.(o.key.slice(src.prefix.length))) continue;
-    if (o.size > MAX_COPY_OBJECT_BYTES) throw new Error(`${o.key} is ${o.size} bytes, over the 5 GiB a single CopyObject can copy`);
-    if (opts.maxObjects !== undefined && total.objects + page.length + 1 > opts.maxObjects) throw new Error(`more than ${opts.maxObjects} objects under ${from}: over the backup bound`);
-    if (opts.maxBytes !== undefined && total.bytes + page.reduce((n, x) => n + x.size, 0) + o.size > opts.maxBytes) throw new Error(`more than ${opts.maxBytes} bytes under ${from}: over the backup bound`);
-    page.push(o);
-    if (page.length === 1000) {
-      await flush();
-      if (opts.shouldStop?.()) return { ...total, complete: false };
-    }
-  }
-  if (page.length > 0) await flush();
-  return { ...total, complete: true };
-}
-
-export interface CopyCheck {
-  ok: boolean;
-  sourceObjects: number;
-  sourceBytes: number;
-  copyObjects: number;
-  copyBytes: number;
-  /** Source keys (relative) absent from the copy. */
-  missing: string[];
-  /** Source keys (relative) whose copy has another size. */
-  sizeMismatch: string[];
-  /** Keys (relative) only in the copy. */
-  extra: string[];
-}
-
-const byRelativeKey = (objects: S3ObjectView[], prefix: string, skip?: (k: string) => boolean) => {
-  const m = new Map<string, number>();
-  for (const o of objects) {
-    const rel = o.key.slice(prefix.length);
-    if (!skip?.(rel)) m.set(rel, o.size);
-  }
-  return m;
+const isEntry = (e: unknown): e is ManifestEntry => {
+  const x = e as ManifestEntry;
+  return typeof x === 'object' && x !== null && typeof x.key === 'string' && typeof x.size === 'number' && typeof x.sha256 === 'string' && typeof x.etag === 'string';
 };
 
-/** Compares two prefixes object by object (relative key and size) and in total. */
-export async function compareCopy(s3: S3Store, from: string, to: string, skip: (rel: string) => boolean = (k) => k === BACKUP_MANIFEST): Promise<CopyCheck> {
-  const src = parseS3Uri(from);
-  const dst = parseS3Uri(to);
-  const [a, b] = await Promise.all([listAll(s3, src.bucket, src.prefix), listAll(s3, dst.bucket, dst.prefix)]);
-  const sm = byRelativeKey(a.objects, src.prefix, skip);
-  const dm = byRelativeKey(b.objects, dst.prefix, skip);
-  const missing: string[] = [];
-  const sizeMismatch: string[] = [];
-  for (const [k, size] of sm) {
-    const d = dm.get(k);
-    if (d === undefined) missing.push(k);
-    else if (d !== size) sizeMismatch.push(k);
-  }
-  const extra = [...dm.keys()].filter((k) => !sm.has(k));
-  const sum = (m: Map<string, number>) => [...m.values()].reduce((n, x) => n + x, 0);
-  return {
-    ok: missing.length === 0 && sizeMismatch.length === 0 && extra.length === 0,
-    sourceObjects: sm.size, sourceBytes: sum(sm), copyObjects: dm.size, copyBytes: sum(dm), missing, sizeMismatch, extra,
-  };
-}
-
-export async function readBackupManifest(s3: S3Store, backupUri: string): Promise<BackupManifest | undefined> {
+export async function readBackupManifest(s3: Pick<S3Store, 'getObjectText'>, backupUri: string): Promise<BackupManifest | undefined> {
   const { bucket, prefix } = parseS3Uri(backupUri);
   const text = await s3.getObjectText(bucket, `${prefix}${BACKUP_MANIFEST}`);
   if (text === undefined) return undefined;
   try {
-    const m = JSON.parse(text) as BackupManifest;
-    return typeof m.objects === 'number' && typeof m.bytes === 'number' && m.backup === backupUri ? m : undefined;
+    const m = JSON.parse(text) as Partial<BackupManifest>;
+    if (typeof m.objects !== 'number' || typeof m.bytes !== 'number' || m.backup !== backupUri || typeof m.source !== 'string') return undefined;
+    const version = m.version === 2 ? 2 : 1;
+    if (version === 2 && (!Array.isArray(m.entries) || !m.entries.every(isEntry) || m.entries.length !== m.objects)) return undefined;
+    return { ...(m as BackupManifest), version };
   } catch {
     return undefined;
   }
@@ -170,12 +106,31 @@ export interface BackupResult {
   manifest: BackupManifest;
 }
 
+const isManifestKey = (rel: string) => rel === BACKUP_MANIFEST;
+
+/** Compares a checkpoint with a copy of it by listing (key and size), the manifest left out. */
+export const compareCopy = (s3: S3Store, from: string, to: string, skip: (rel: string) => boolean = isManifestKey): Promise<CopyCheck> => compareListings(s3, from, to, skip);
+
 /**
- * Finishes a backup whose objects are copied: compares it with the checkpoint (count, bytes,
- * each object's size) and writes the manifest. Throws, naming what differs, when they differ.
+ * Finishes a backup whose objects are copied and verified (`entries`, one per object): the
+ * listings of checkpoint and backup must match key for key and size for size, each entry must
+ * be for an object still as it was hashed (its ETag) and a copy still as it was made (its ETag);
+ * then the manifest is written once (`If-None-Match: *`). The same maker sealing again (a retry)
+ * gets the manifest it wrote; anything else already sealed there is an error, never replaced.
  */
-export async function sealBackup(s3: S3Store, checkpointUri: string, backupUri: string, by: string, nowMs: number): Promise<BackupResult> {
-  const check = await compareCopy(s3, checkpointUri, backupUri);
+export async function sealBackup(s3: S3Store, checkpointUri: string, backupUri: string, by: string, nowMs: number, entries: readonly CopiedEntry[]): Promise<BackupResult> {
+  const dst = parseS3Uri(backupUri);
+  // Read first (a store without conditional writes still refuses), then write only if absent:
+  // of two writers racing past the read, S3 lets one win and answers the other 412 or 409.
+  const already = async (): Promise<BackupResult> => {
+    const existing = await readBackupManifest(s3, backupUri);
+    if (existing?.version === 2 && existing.by === by && existing.source === checkpointUri) {
+      return { backup: backupUri, objects: existing.objects, bytes: existing.bytes, verified: true, manifest: existing };
+    }
+    throw new Error(`${backupUri} is already sealed${existing ? ` by ${existing.by}` : ''}: a sealed backup is never replaced`);
+  };
+  if ((await s3.getObjectText(dst.bucket, `${dst.prefix}${BACKUP_MANIFEST}`)) !== undefined) return already();
+  const check = await compareCopy(s3, checkpointUri, backupUri, isManifestKey);
   if (!check.ok) {
     const what = [
       check.missing.length ? `${check.missing.length} missing (${check.missing.slice(0, 5).join(', ')})` : '',
@@ -184,28 +139,50 @@ export async function sealBackup(s3: S3Store, checkpointUri: string, backupUri: 
     ].filter(Boolean).join('; ');
     throw new Error(`backup ${backupUri} does not match ${checkpointUri}: ${what} (checkpoint ${check.sourceObjects} objects / ${check.sourceBytes} bytes, backup ${check.copyObjects} / ${check.copyBytes})`);
   }
-  const manifest: BackupManifest = { source: checkpointUri, backup: backupUri, objects: check.sourceObjects, bytes: check.sourceBytes, createdAtMs: nowMs, by };
-  const { bucket, prefix } = parseS3Uri(backupUri);
-  await s3.putObject(bucket, `${prefix}${BACKUP_MANIFEST}`, JSON.stringify(manifest, null, 2), 'application/json');
+  const src = parseS3Uri(checkpointUri);
+  const [sources, copies] = await Promise.all([listAll(s3, src.bucket, src.prefix), listAll(s3, dst.bucket, dst.prefix)]);
+  const byKey = new Map(entries.map((e) => [e.key, e]));
+  const changed: string[] = [];
+  for (const o of sources.objects) {
+    const rel = o.key.slice(src.prefix.length);
+    const e = byKey.get(rel);
+    if (!e) throw new Error(`backup ${backupUri}: ${rel} was copied without a content check: not sealed`);
+    if (o.etag !== undefined && o.etag !== e.sourceEtag) changed.push(rel);
+  }
+  for (const o of copies.objects) {
+    const rel = o.key.slice(dst.prefix.length);
+    const e = byKey.get(rel);
+    if (e && o.etag !== undefined && o.etag !== e.etag) changed.push(`${rel} (the copy)`);
+  }
+  if (changed.length > 0) {
+    throw new Error(`backup ${backupUri}: ${changed.length} object(s) changed after they were copied and hashed (${changed.slice(0, 5).join(', ')}): not sealed; is the job stopped?`);
+  }
+  const manifest: BackupManifest = {
+    version: 2, source: checkpointUri, backup: backupUri, objects: check.sourceObjects, bytes: check.sourceBytes, createdAtMs: nowMs, by,
+    entries: [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : 1)).map((e) => ({ key: e.key, size: e.size, sha256: e.sha256, etag: e.etag })),
+  };
+  try {
+    await s3.putObject(dst.bucket, `${dst.prefix}${BACKUP_MANIFEST}`, JSON.stringify(manifest), 'application/json', { ifNoneMatch: true });
+  } catch (e) {
+    if (!(e instanceof ConflictError)) throw e;
+    return already();
+  }
   return { backup: backupUri, objects: check.sourceObjects, bytes: check.sourceBytes, verified: true, manifest };
 }
 
 /** Copy + seal in one go (the playbook's backup action; the operation pages with progress instead). */
 export async function backupCheckpoint(s3: S3Store, checkpointUri: string, backupUri: string, by: string, nowMs: number, opts: CopyOptions = {}): Promise<BackupResult> {
-  const copy = await copyPrefix(s3, checkpointUri, backupUri, opts);
+  const sealed = await readBackupManifest(s3, backupUri);
+  if (sealed) throw new Error(`${backupUri} is already sealed by ${sealed.by}: a sealed backup is never copied over`);
+  const entries: CopiedEntry[] = [];
+  const copy = await copyPrefix(s3, checkpointUri, backupUri, {
+    ...opts,
+    verify: true,
+    onPage: async (p) => {
+      entries.push(...p.entries);
+      await opts.onPage?.(p);
+    },
+  });
   if (!copy.complete) throw new Error(`backup of ${checkpointUri} stopped after ${copy.objects} objects`);
-  return sealBackup(s3, checkpointUri, backupUri, by, nowMs);
-}
-
-/**
- * Before deleting `keys` (full keys under the checkpoint): each must be in the sealed backup
- * with the same size. Returns the keys the backup does not cover (empty = safe to delete).
- */
-export async function uncoveredByBackup(s3: S3Store, checkpointUri: string, backupUri: string, objects: readonly S3ObjectView[]): Promise<string[] | 'no-manifest'> {
-  const manifest = await readBackupManifest(s3, backupUri);
-  if (!manifest || manifest.source !== checkpointUri) return 'no-manifest';
-  const src = parseS3Uri(checkpointUri);
-  const dst = parseS3Uri(backupUri);
-  const copy = byRelativeKey((await listAll(s3, dst.bucket, dst.prefix)).objects, dst.prefix);
-  return objects.filter((o) => copy.get(o.key.slice(src.prefix.length)) !== o.size).map((o) => o.key);
+  return sealBackup(s3, checkpointUri, backupUri, by, nowMs, entries);
 }

@@ -6,5 +6,6 @@ export { assessSpark, keysToRead, type SparkAssessment, type AssessInput } from 
 export * from './state';
 export * from './flink';
 export * from './backup';
+export * from './coverage';
 export * from './rollback';
 export * from './restore';

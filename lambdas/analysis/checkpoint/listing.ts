@@ -3,7 +3,7 @@ import type { S3Adapter, S3ObjectView } from '../../adapters/s3';
 /** What checkpoint reading needs from S3 (the S3 adapter, or an in-memory stand-in). */
 export type S3Reader = Pick<S3Adapter, 'listPrefix' | 'getObjectText' | 'headObject'>;
 /** What checkpoint backups, rollbacks and restores need. */
-export type S3Store = S3Reader & Pick<S3Adapter, 'copyObject' | 'deleteObjects' | 'putObject'>;
+export type S3Store = S3Reader & Pick<S3Adapter, 'copyObject' | 'deleteObjects' | 'putObject' | 'digestObject'>;
 
 export interface BatchFile {
   batchId: number;

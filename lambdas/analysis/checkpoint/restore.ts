@@ -1,12 +1,16 @@
 import { parseS3Uri } from '../../adapters/s3';
-import { BACKUP_MANIFEST, compareCopy, copyPrefix, readBackupManifest, uncoveredByBackup, type CopyCheck } from './backup';
+import { BACKUP_MANIFEST, readBackupManifest } from './backup';
+import { byRelativeKey, compareListings, copyPrefix, type CopyCheck } from './copy';
+import { checkCoverage } from './coverage';
 import { listAll, type S3Store } from './listing';
 import { BackupDoesNotCoverError } from './rollback';
 
 /**
- * Puts a sealed backup back in place of the checkpoint. The checkpoint as it is now must
- * itself be covered by a sealed backup (`safetyBackupUri`) before anything is overwritten or
- * deleted: a restore can be undone by restoring that one.
+ * Puts a sealed backup back in place of the checkpoint. The checkpoint as it is now must itself
+ * be held byte for byte by a sealed backup (`safetyBackupUri`) before anything is overwritten or
+ * deleted: a restore can be undone by restoring that one. Each restored object is verified by
+ * content against its source in the backup, and, for a backup sealed with content hashes,
+ * against the hash its manifest lists.
  */
 export async function restoreCheckpoint(
   s3: S3Store,
@@ -14,28 +18,47 @@ export async function restoreCheckpoint(
   fromBackupUri: string,
   safetyBackupUri: string | undefined,
   opts: { signal?: AbortSignal } = {},
-): Promise<{ copied: number; copiedBytes: number; deleted: number; check: CopyCheck }> {
+): Promise<{ copied: number; copiedBytes: number; deleted: number; check: CopyCheck; verifiedByContent: boolean }> {
   const manifest = await readBackupManifest(s3, fromBackupUri);
-  if (!manifest || manifest.source !== checkpointUri) throw new BackupDoesNotCoverError('no-manifest', fromBackupUri);
+  if (!manifest || manifest.source !== checkpointUri) throw new BackupDoesNotCoverError({ kind: 'no-manifest' }, fromBackupUri);
   const b = parseS3Uri(fromBackupUri);
   const held = (await listAll(s3, b.bucket, b.prefix)).objects.filter((o) => o.key.slice(b.prefix.length) !== BACKUP_MANIFEST);
   const heldBytes = held.reduce((n, o) => n + o.size, 0);
   if (held.length !== manifest.objects || heldBytes !== manifest.bytes) {
     throw new Error(`${fromBackupUri} holds ${held.length} objects / ${heldBytes} bytes, its manifest says ${manifest.objects} / ${manifest.bytes}: not restored`);
   }
+  const sealed = new Map((manifest.entries ?? []).map((e) => [e.key, e]));
+  if (manifest.version === 2) {
+    const changed = [...byRelativeKey(held, b.prefix)].filter(([rel, o]) => {
+      const e = sealed.get(rel);
+      return !e || e.size !== o.size || (o.etag !== undefined && o.etag !== e.etag);
+    });
+    if (changed.length > 0) throw new Error(`${fromBackupUri} changed since it was sealed (${changed.slice(0, 5).map(([k]) => k).join(', ')}): not restored`);
+  }
   const inBackup = new Set(held.map((o) => o.key.slice(b.prefix.length)));
   const { bucket, prefix } = parseS3Uri(checkpointUri);
   const current = await listAll(s3, bucket, prefix);
-  const overwrittenOrDeleted = current.objects;
-  if (overwrittenOrDeleted.length > 0) {
+  let conditional = new Map<string, string>();
+  if (current.objects.length > 0) {
     if (!safetyBackupUri) throw new Error(`${checkpointUri} is not empty and no backup of it was given: not restored`);
-    const uncovered = await uncoveredByBackup(s3, checkpointUri, safetyBackupUri, overwrittenOrDeleted);
-    if (uncovered === 'no-manifest' || uncovered.length > 0) throw new BackupDoesNotCoverError(uncovered, safetyBackupUri);
+    const c = await checkCoverage(s3, checkpointUri, safetyBackupUri, current.objects, opts.signal ? { signal: opts.signal } : {});
+    if (c.kind !== 'covered') throw new BackupDoesNotCoverError(c, safetyBackupUri);
+    conditional = new Map(c.targets.map((t) => [t.key, t.etag]));
   }
-  const copy = await copyPrefix(s3, fromBackupUri, checkpointUri, { skip: (k) => k === BACKUP_MANIFEST, ...(opts.signal ? { signal: opts.signal } : {}) });
-  const extra = current.objects.filter((o) => !inBackup.has(o.key.slice(prefix.length)));
-  if (extra.length > 0) await s3.deleteObjects(bucket, extra.map((o) => o.key));
-  const check = await compareCopy(s3, fromBackupUri, checkpointUri);
+  const mismatched: string[] = [];
+  const copy = await copyPrefix(s3, fromBackupUri, checkpointUri, {
+    skip: (k) => k === BACKUP_MANIFEST,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    onPage: async (p) => {
+      if (manifest.version !== 2) return;
+      for (const e of p.entries) if (sealed.get(e.key)?.sha256 !== e.sha256) mismatched.push(e.key);
+    },
+  });
+  if (mismatched.length > 0) throw new Error(`restored objects hold other bytes than ${fromBackupUri} sealed (${mismatched.slice(0, 5).join(', ')}): the checkpoint is not whole; restore again`);
+  // Objects the backup lacks go, each only while it is still the one hashed (one already gone is skipped).
+  const extra = current.objects.filter((o) => !inBackup.has(o.key.slice(prefix.length)) && conditional.has(o.key));
+  if (extra.length > 0) await s3.deleteObjects(bucket, extra.map((o) => ({ key: o.key, etag: conditional.get(o.key)! })));
+  const check = await compareListings(s3, fromBackupUri, checkpointUri, (k) => k === BACKUP_MANIFEST);
   if (!check.ok) throw new Error(`after the restore ${checkpointUri} still differs from ${fromBackupUri}: ${check.missing.length} missing, ${check.sizeMismatch.length} with another size, ${check.extra.length} extra`);
-  return { copied: copy.objects, copiedBytes: copy.bytes, deleted: extra.length, check };
+  return { copied: copy.objects, copiedBytes: copy.bytes, deleted: extra.length, check, verifiedByContent: manifest.version === 2 };
 }

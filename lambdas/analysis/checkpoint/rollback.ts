@@ -1,6 +1,6 @@
 import type { S3ObjectView } from '../../adapters/s3';
 import { parseS3Uri } from '../../adapters/s3';
-import { uncoveredByBackup } from './backup';
+import { checkCoverage, type Coverage, type CoveredTarget } from './coverage';
 import { listAll, listBatchFiles, type BatchListing, type S3Store } from './listing';
 import { listStateFiles, type StateFile } from './state';
 
@@ -59,13 +59,25 @@ export function planRollback(offsets: BatchListing, commits: BatchListing, state
 
 export class BackupDoesNotCoverError extends Error {
   override readonly name = 'BackupDoesNotCoverError';
-  constructor(readonly keys: string[] | 'no-manifest', backupUri: string) {
+  /** The keys whose bytes the backup does not hold, or why the backup cannot be relied on at all. */
+  readonly keys: string[] | 'no-manifest' | 'sizes-only';
+  constructor(coverage: Exclude<Coverage, { kind: 'covered' }>, backupUri: string) {
     super(
-      keys === 'no-manifest'
+      coverage.kind === 'no-manifest'
         ? `${backupUri} is not a verified backup of this checkpoint (no matching manifest): nothing deleted`
-        : `${keys.length} object(s) to delete are not in ${backupUri} with the same size (${keys.slice(0, 5).join(', ')}): nothing deleted`,
+        : coverage.kind === 'sizes-only'
+          ? `${backupUri} was sealed by an older streamfix with sizes only, no content hashes: it cannot prove it holds the bytes; take a new backup. Nothing deleted`
+          : `${coverage.keys.length} object(s) to delete are not in ${backupUri} byte for byte (${coverage.reasons.slice(0, 5).join('; ')}): nothing deleted`,
     );
+    this.keys = coverage.kind === 'uncovered' ? coverage.keys : coverage.kind;
   }
+}
+
+/** The conditional deletion of what the backup was shown to hold: each object only while it has the ETag it was hashed with. */
+export async function coveredTargets(s3: S3Store, checkpointUri: string, backupUri: string, objects: readonly S3ObjectView[]): Promise<{ targets: CoveredTarget[]; bytes: number }> {
+  const c = await checkCoverage(s3, checkpointUri, backupUri, objects);
+  if (c.kind !== 'covered') throw new BackupDoesNotCoverError(c, backupUri);
+  return { targets: c.targets, bytes: c.bytes };
 }
 
 export interface RollbackResult extends RollbackPlan {
@@ -103,21 +115,19 @@ export async function rollbackCheckpoint(
     throw new Error(`offsets/${target.batchId - 1} is missing: Spark could not restart at batch ${target.batchId}; nothing deleted`);
   }
   if (!offsets.files.has(target.batchId)) throw new Error(`offsets/${target.batchId} is missing: cannot roll back to batch ${target.batchId}; nothing deleted`);
-  const uncovered = await uncoveredByBackup(s3, checkpointUri, backupUri, plan.deletions);
-  if (uncovered === 'no-manifest' || uncovered.length > 0) throw new BackupDoesNotCoverError(uncovered, backupUri);
-  await s3.deleteObjects(bucket, plan.deletions.map((o) => o.key));
+  const { targets } = await coveredTargets(s3, checkpointUri, backupUri, plan.deletions);
+  await s3.deleteObjects(bucket, targets);
   const [o2, c2] = await Promise.all([listBatchFiles(s3, bucket, `${prefix}offsets/`), listBatchFiles(s3, bucket, `${prefix}commits/`)]);
   const n2 = o2.ids[o2.ids.length - 1];
   const c2max = c2.ids[c2.ids.length - 1];
-  return { ...plan, deleted: plan.deletions.length, ...(n2 !== undefined ? { latestPlannedAfter: n2 } : {}), ...(c2max !== undefined ? { latestCommittedAfter: c2max } : {}) };
+  return { ...plan, deleted: targets.length, ...(n2 !== undefined ? { latestPlannedAfter: n2 } : {}), ...(c2max !== undefined ? { latestCommittedAfter: c2max } : {}) };
 }
 
 /** Every object under the checkpoint prefix, after the backup check (a reset: options A/B/C of the reset procedure). */
 export async function deleteCheckpoint(s3: S3Store, checkpointUri: string, backupUri: string): Promise<{ deleted: number; bytes: number }> {
   const { bucket, prefix } = parseS3Uri(checkpointUri);
   const all = await listAll(s3, bucket, prefix);
-  const uncovered = await uncoveredByBackup(s3, checkpointUri, backupUri, all.objects);
-  if (uncovered === 'no-manifest' || uncovered.length > 0) throw new BackupDoesNotCoverError(uncovered, backupUri);
-  await s3.deleteObjects(bucket, all.objects.map((o) => o.key));
-  return { deleted: all.objects.length, bytes: all.bytes };
+  const { targets, bytes } = await coveredTargets(s3, checkpointUri, backupUri, all.objects);
+  await s3.deleteObjects(bucket, targets);
+  return { deleted: targets.length, bytes };
 }

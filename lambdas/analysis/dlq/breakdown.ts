@@ -2,7 +2,7 @@ import type { Severity } from '../../core/decision';
 import { FieldCounter } from './drift';
 import { ERROR_TYPES, type DlqRecord, type ErrorType } from './envelope';
 import { fieldPaths, payloadObject } from './fields';
-import { maskSecrets, samplePayload, truncate } from './mask';
+import { defaultMasker, samplePayload, truncate, type Masker } from './mask';
 
 /** Counts by error type, a few masked samples, the fields of failing payloads, their job runs. */
 
@@ -23,6 +23,8 @@ export interface DlqSample {
 export interface BreakdownOptions {
   samplesPerType?: number;
   sampleChars?: number;
+  /** How samples and messages are masked (the pipeline's `masking`; default: every rule on). */
+  masker?: Masker;
 }
 
 export interface DlqBreakdown {
@@ -68,7 +70,8 @@ export class BreakdownBuilder {
     const text = r.payload.toString('utf8');
     const obj = payloadObject(text);
     if (obj) this.failingFields.add(fieldPaths(obj));
-    const message = truncate(maskSecrets(r.errorMessage).replace(/\d+/g, '#'), 160);
+    const masker = this.opts.masker ?? defaultMasker;
+    const message = truncate(masker.mask(r.errorMessage).replace(/\d+/g, '#'), 160);
     const mk = `${r.errorType}\u0000${message}`;
     const m = this.messages.get(mk);
     if (m) m.records++;
@@ -79,11 +82,11 @@ export class BreakdownBuilder {
       this.samples.push({
         errorType: r.errorType,
         errorCode: r.errorCode,
-        errorMessage: truncate(maskSecrets(r.errorMessage), chars),
+        errorMessage: truncate(masker.mask(r.errorMessage), chars),
         failedAt: Number.isFinite(r.atMs) ? new Date(r.atMs).toISOString() : 'unknown',
         ...(r.position ? { position: `${r.position.topic}/${r.position.partition}/${r.position.offset}` } : {}),
         ...(r.jobRunId !== undefined ? { jobRunId: r.jobRunId } : {}),
-        payload: samplePayload(text, chars),
+        payload: samplePayload(text, chars, masker),
       });
     }
   }

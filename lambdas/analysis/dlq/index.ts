@@ -4,7 +4,7 @@ export {
   ERROR_TYPES, firehoseErrorType, isErrorType, parseDlqLine, readEnvelope, readEnvelopeFast, recordId,
   type DlqFormat, type DlqRecord, type ErrorType, type ParsedLine, type SourcePosition,
 } from './envelope';
-export { SECRET_FIELD, luhnValid, maskSecrets, samplePayload, truncate } from './mask';
+export { defaultMasker, ibanValid, luhnValid, Masker, maskSecrets, samplePayload, truncate } from './mask';
 export { MAX_FIELD_DEPTH, fieldPaths, payloadObject, splitConcatenatedJson } from './fields';
 export { FieldCounter, alikeNames, detectDrift, type DriftOptions, type DriftReport } from './drift';
 export {

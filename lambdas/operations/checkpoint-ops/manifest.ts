@@ -1,3 +1,4 @@
+import { listBucketUnder } from '../../core/permissions';
 import type { PermissionSpec } from '../../playbooks/types';
 import type { OperationManifest, OperationPipelineContext } from '../types';
 
@@ -27,10 +28,11 @@ export const checkpointOpsManifest: OperationManifest = {
     const { bucket, prefix } = location(p.pipeline.job.checkpoint);
     const s3 = `arn:${p.partition}:s3:::${bucket}`;
     const objects = `${s3}/${prefix}*`;
-    const backups = `${s3}/${prefix.replace(/\/+$/, '')}_backup_*`;
+    const backupPrefix = `${prefix.replace(/\/+$/, '')}_backup_`;
+    const backups = `${s3}/${backupPrefix}*`;
     const app = `arn:${p.partition}:emr-serverless:${p.region}:${p.account}:/applications/${p.pipeline.job.applicationId}`;
     const out: PermissionSpec[] = [
-      { step: 'diagnose', actions: ['s3:ListBucket'], resources: [s3], why: 'list the checkpoint and its backups (listing limited to their prefixes)' },
+      listBucketUnder(p.partition, bucket, [prefix, backupPrefix], 'diagnose', 'list the checkpoint and its backups (listing limited to their prefixes)'),
       { step: 'diagnose', actions: ['s3:GetObject'], resources: [objects, backups], why: 'read checkpoint log files and backup manifests, and copy from either' },
       { step: 'diagnose', actions: ['emr-serverless:ListJobRuns'], resources: [app], why: 'refuse to change a checkpoint while a run of the job is active' },
       { step: 'act', actions: ['s3:PutObject'], resources: [objects, backups], why: 'write backups (and their manifest) and restore a backup into the checkpoint' },

@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { isBackupOf } from '../../analysis/checkpoint/backup';
 import type { StreamfixConfig } from '../../config/schema';
 import { s3UriSchema } from '../../config/s3-uri';
+import { callerIdentitySchema } from '../caller';
 
 /**
  * The manual payload of `checkpoint-ops`, one shape per command. Every mutating command
@@ -13,9 +14,12 @@ import { s3UriSchema } from '../../config/s3-uri';
 
 const requestId = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, dash and underscore (max 64)');
 const base = {
-  pipeline: z.string().min(1),
+  /** A configured pipeline name (at most 40 characters, as the config allows). */
+  pipeline: z.string().min(1).max(40, 'at most 40 characters (a configured pipeline name)'),
   /** Names the operation: the same id continues (or returns) the same operation. */
   requestId: requestId.optional(),
+  /** Who asks (the CLI: STS GetCallerIdentity of its credentials); kept in the operation record. */
+  requestedBy: callerIdentitySchema.optional(),
 };
 const mutating = {
   /** Must be true: the command changes the checkpoint. */
@@ -104,5 +108,6 @@ export function authorizeCheckpointOps(p: CheckpointOpsPayload, config: Streamfi
 export function checkpointOperationId(p: CheckpointOpsPayload): string {
   if (p.requestId !== undefined) return `checkpoint-ops.${p.pipeline}.${p.command}.${p.requestId}`;
   // inspect without an id: one id per distinct request (inspect never resumes anything).
-  return `checkpoint-ops.${p.pipeline}.${p.command}.${createHash('sha256').update(JSON.stringify(p)).digest('hex').slice(0, 16)}`;
+  const { requestedBy: _who, ...request } = p;
+  return `checkpoint-ops.${p.pipeline}.${p.command}.${createHash('sha256').update(JSON.stringify(request)).digest('hex').slice(0, 16)}`;
 }

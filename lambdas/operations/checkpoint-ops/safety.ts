@@ -1,4 +1,4 @@
-import { copyPrefix, freshBackupUri, readBackupManifest, sealBackup } from '../../analysis/checkpoint/backup';
+import { copyPrefix, freshBackupUri, readBackupManifest, sealBackup, type CopiedEntry } from '../../analysis/checkpoint/backup';
 import type { PipelineConfig } from '../../config/schema';
 import { InvalidInputError } from '../../core/errors';
 import { ACTIVE_STATES } from '../../playbooks/job-failed/diagnose';
@@ -37,6 +37,8 @@ export interface BackupProgress {
   objects: number;
   bytes: number;
   lastKey?: string;
+  /** Pages copied and verified so far: their entries are the `backup-entries-<n>` progress units. */
+  pages?: number;
   sealed?: boolean;
 }
 
@@ -45,6 +47,13 @@ export type EnsuredBackup =
   | { kind: 'partial'; progress: BackupProgress };
 
 const UNIT = 'backup';
+/** One ledger item per copied page holds that page's verified entries (≤ 1,000, well under DynamoDB's 400 KB item). */
+const entriesUnit = (page: number) => `backup-entries-${String(page).padStart(6, '0')}`;
+
+async function savedEntries(ctx: OperationContext): Promise<CopiedEntry[]> {
+  const units = (await ctx.ledger.listProgress(ctx.operationId)).filter((u) => u.unit.startsWith('backup-entries-'));
+  return units.flatMap((u) => (Array.isArray(u.progress.entries) ? (u.progress.entries as CopiedEntry[]) : []));
+}
 
 /**
  * A sealed backup of the checkpoint: the one given (its manifest must exist), or a new one
@@ -62,23 +71,28 @@ export async function ensureBackup(
     return { kind: 'done', backupUri: opts.given, objects: m!.objects, bytes: m!.bytes, reused: true };
   }
   const saved = (await ctx.ledger.getProgress(ctx.operationId, UNIT)) as BackupProgress | undefined;
-  const progress: BackupProgress = saved ?? { backupUri: await freshBackupUri(ctx.aws.s3, checkpointUri, ctx.clock.now()), objects: 0, bytes: 0 };
+  // A prefix of its own: the operation's tag in the name, and empty when chosen.
+  const progress: BackupProgress = saved ?? { backupUri: await freshBackupUri(ctx.aws.s3, checkpointUri, ctx.clock.now(), ctx.operationId), objects: 0, bytes: 0, pages: 0 };
   if (progress.sealed) return { kind: 'done', backupUri: progress.backupUri, objects: progress.objects, bytes: progress.bytes, reused: true };
   if (!saved) await ctx.ledger.putProgress(ctx.operationId, UNIT, { ...progress }, ctx.clock.now());
   const before = { objects: progress.objects, bytes: progress.bytes };
+  let pages = progress.pages ?? 0;
   const copy = await copyPrefix(ctx.aws.s3, checkpointUri, progress.backupUri, {
     ...(progress.lastKey ? { startAfter: progress.lastKey } : {}),
     signal: ctx.signal,
     shouldStop: () => ctx.remainingMs() < STOP_MARGIN_MS,
     onPage: async (p) => {
-      const now: BackupProgress = { backupUri: progress.backupUri, objects: before.objects + p.objects, bytes: before.bytes + p.bytes, ...(p.lastKey ? { lastKey: p.lastKey } : {}) };
+      // The page's entries first, then the progress that counts them: a crash in between copies the page again.
+      await ctx.ledger.putProgress(ctx.operationId, entriesUnit(pages), { entries: p.entries }, ctx.clock.now());
+      pages++;
+      const now: BackupProgress = { backupUri: progress.backupUri, objects: before.objects + p.objects, bytes: before.bytes + p.bytes, pages, ...(p.lastKey ? { lastKey: p.lastKey } : {}) };
       await ctx.ledger.putProgress(ctx.operationId, UNIT, { ...now }, ctx.clock.now());
       opts.onProgress?.(now);
     },
   });
-  const copied: BackupProgress = { backupUri: progress.backupUri, objects: before.objects + copy.objects, bytes: before.bytes + copy.bytes, ...(copy.lastKey ? { lastKey: copy.lastKey } : {}) };
+  const copied: BackupProgress = { backupUri: progress.backupUri, objects: before.objects + copy.objects, bytes: before.bytes + copy.bytes, pages, ...(copy.lastKey ? { lastKey: copy.lastKey } : {}) };
   if (!copy.complete) return { kind: 'partial', progress: copied };
-  const sealed = await sealBackup(ctx.aws.s3, checkpointUri, progress.backupUri, ctx.operationId, ctx.clock.now());
+  const sealed = await sealBackup(ctx.aws.s3, checkpointUri, progress.backupUri, ctx.operationId, ctx.clock.now(), await savedEntries(ctx));
   await ctx.ledger.putProgress(ctx.operationId, UNIT, { backupUri: sealed.backup, objects: sealed.objects, bytes: sealed.bytes, sealed: true }, ctx.clock.now());
   return { kind: 'done', backupUri: sealed.backup, objects: sealed.objects, bytes: sealed.bytes, reused: false };
 }

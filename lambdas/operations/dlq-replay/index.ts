@@ -32,8 +32,11 @@ function summarize(p: ReplayPayload, o: ReplayOutcome, target: string): string {
       `${o.recordsFiltered} filtered out, ${o.badLines} bad line(s), ${objects}; nothing was written` +
       (o.stoppedBy ? ` (stopped early: ${o.stoppedBy})` : '');
   }
+  const twice = o.recordsPossiblyDuplicated > 0
+    ? `; ${o.recordsPossiblyDuplicated} record(s) may have been sent twice (an earlier invocation crashed with them in flight: at most one batch per crash; drop copies by their replay id)`
+    : '';
   const head = `${o.recordsDelivered} record(s) delivered to ${target} (${o.recordsDeliveredTotal} in all), ` +
-    `${o.recordsQuarantined} quarantined (${o.recordsQuarantinedTotal} in all), ${o.recordsFiltered} filtered out, ${o.badLines} bad line(s); ${objects}`;
+    `${o.recordsQuarantined} quarantined (${o.recordsQuarantinedTotal} in all), ${o.recordsFiltered} filtered out, ${o.badLines} bad line(s); ${objects}${twice}`;
   return o.stoppedBy ? `${head}; stopped (${o.stoppedBy}): invoke again with continueWith to go on` : head;
 }
 

@@ -1,3 +1,4 @@
+import { listBucketUnder } from '../../core/permissions';
 import type { PermissionSpec } from '../../playbooks/types';
 import type { OperationManifest, OperationPipelineContext } from '../types';
 
@@ -16,7 +17,7 @@ function readAndQuarantine(p: OperationPipelineContext, uri: string, what: strin
   const { bucket, prefix } = location(uri);
   const s3 = `arn:${p.partition}:s3:::${bucket}`;
   return [
-    { step: 'diagnose', actions: ['s3:ListBucket'], resources: [s3], why: `list the objects of ${what}` },
+    listBucketUnder(p.partition, bucket, [prefix], 'diagnose', `list the objects of ${what} (listing limited to that prefix)`),
     { step: 'diagnose', actions: ['s3:GetObject'], resources: [`${s3}/${prefix}*`], why: `stream the records of ${what}` },
     { step: 'act', actions: ['s3:PutObject'], resources: [`${s3}/${prefix}_quarantine/*`], why: `quarantine records of ${what} that fail again` },
   ];

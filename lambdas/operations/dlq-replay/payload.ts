@@ -3,6 +3,9 @@ import * as z from 'zod';
 import { ERROR_TYPES } from '../../analysis/dlq';
 import type { PipelineConfig, StreamfixConfig } from '../../config/schema';
 import { parsePredicate } from './filter';
+import { MIN_RATE_PER_SECOND } from './pace';
+import { callerIdentitySchema } from '../caller';
+import { MAX_S3_URI_CHARS } from '../../config/s3-uri';
 
 /**
  * The manual payload of `dlq-replay` (docs/operations/dlq-replay.md). Dry run unless
@@ -22,15 +25,24 @@ const predicate = z.string().min(3).max(500).superRefine((s, ctx) => {
   if (!r.ok) ctx.addIssue({ code: 'custom', message: r.error });
 });
 
+/**
+ * Bounds of the fields that end up in the operation id or the ledger's operation record (each
+ * refusal names the field): pipeline names as the config allows them, AWS's own limits for
+ * stream (64) and topic (249) names, 200 characters for a writer's error code.
+ */
+export const PAYLOAD_BOUNDS = { pipeline: 40, errorCode: 200, errorCodes: 50, deliveryStreamName: 64, topic: 249 } as const;
+
+const bounded = (max: number, what: string) => z.string().min(1).max(max, `at most ${max} characters (${what})`);
+
 export const replayPayloadSchema = z
   .object({
     command: z.literal('replay'),
-    pipeline: z.string().min(1),
+    pipeline: bounded(PAYLOAD_BOUNDS.pipeline, 'a configured pipeline name'),
     source: z
       .object({
         kind: z.enum(['dlq', 'firehose-errors']).default('dlq'),
         /** Narrows the configured prefix (must lie under it). */
-        s3: z.string().regex(/^s3:\/\/[^/]+\/.*$/, 'must be an s3://bucket/prefix URI').optional(),
+        s3: z.string().max(MAX_S3_URI_CHARS, `at most ${MAX_S3_URI_CHARS} characters`).regex(/^s3:\/\/[^/]+\/.*$/, 'must be an s3://bucket/prefix URI').optional(),
       })
       .strict()
       .prefault({}),
@@ -39,27 +51,29 @@ export const replayPayloadSchema = z
     to: z.iso.datetime({ offset: true }).optional(),
     errorTypes: z.array(z.enum(ERROR_TYPES)).min(1).optional(),
     /** Exact writer codes (`error_type` as written, Firehose `errorCode`). */
-    errorCodes: z.array(z.string().min(1)).min(1).optional(),
+    errorCodes: z.array(bounded(PAYLOAD_BOUNDS.errorCode, 'a writer\'s error code')).min(1).max(PAYLOAD_BOUNDS.errorCodes).optional(),
     /** All must hold: `field=value`, `field!=value`, `field~regex`, `field!~regex` on the payload (or `$key`, `$topic`, …). */
     where: z.array(predicate).max(10).optional(),
     target: z
       .object({
         kind: z.enum(['firehose', 'kafka']).optional(),
-        deliveryStreamName: z.string().min(1).optional(),
-        topic: z.string().min(1).optional(),
+        deliveryStreamName: bounded(PAYLOAD_BOUNDS.deliveryStreamName, 'a Firehose stream name').optional(),
+        topic: bounded(PAYLOAD_BOUNDS.topic, 'a Kafka topic name').optional(),
       })
       .strict()
       .prefault({}),
     dryRun: z.boolean().default(true),
     confirm: z.boolean().default(false),
-    /** Records per second sent to the target. */
-    ratePerSecond: z.number().positive().max(5_000).default(500),
+    /** Records per second sent to the target: at least 1 (no wait of the rate limit is then longer than a second). */
+    ratePerSecond: z.number().min(MIN_RATE_PER_SECOND, `at least ${MIN_RATE_PER_SECOND} record per second`).max(5_000).default(500),
     /** Records sent at most by one invocation (then `partial` with `continueWith`). */
     maxRecords: z.number().int().positive().max(10_000_000).default(100_000),
     /** Sends of a failing record before it goes to quarantine. */
     maxAttempts: z.number().int().min(1).max(10).default(5),
     /** A new id replays the same selection again; the same id continues (never re-sends). */
     replayId: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/).default('1'),
+    /** Who asks (the CLI: STS GetCallerIdentity of its credentials); kept in the operation record. */
+    requestedBy: callerIdentitySchema.optional(),
   })
   .strict()
   .refine((p) => p.from === undefined || p.to === undefined || Date.parse(p.from) <= Date.parse(p.to), { message: 'must not be before from', path: ['to'] });

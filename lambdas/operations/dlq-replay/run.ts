@@ -4,7 +4,7 @@ import type { Clock } from '../../core/clock';
 import type { Ledger } from '../../ledger/ledger';
 import type { ReplayFilter } from './filter';
 import { RateLimiter } from './pace';
-import { loadProgress, progressUnit, readProgress, type ObjectProgress } from './progress';
+import { loadProgress, progressUnit, readProgress, replayIdOf, type ObjectProgress } from './progress';
 import { REPLAY_LIMITS } from './payload';
 import { settleBatch, type Failed, type Pending, type SenderDeps } from './send';
 import { Batch, type ReplayTarget } from './targets';
@@ -68,6 +68,14 @@ export interface ReplayOutcome {
   /** Across every invocation of the operation (from the ledger). */
   recordsDeliveredTotal: number;
   recordsQuarantinedTotal: number;
+  /**
+   * Records this invocation sent again because an earlier one crashed with them in flight (at
+   * most one batch per crash): the target may have them twice. Downstream drops the second copy
+   * by its replay id.
+   */
+  recordsPossiblyDuplicated: number;
+  /** The same across every invocation. */
+  recordsPossiblyDuplicatedTotal: number;
 }
 
 export class ReplayRun {
@@ -89,11 +97,12 @@ export class ReplayRun {
     this.rootPrefix = parseS3Uri(spec.root).prefix;
     this.sender = {
       ...(d.target ? { target: d.target } : {}), limiter: this.limiter, maxAttempts: spec.maxAttempts, ledger: d.ledger, operationId: d.operationId,
-      clock: d.clock, store: d.store, root: spec.root, dryRun: spec.dryRun,
+      clock: d.clock, store: d.store, root: spec.root, dryRun: spec.dryRun, signal: d.signal,
     };
     this.out = {
       objectsTotal: 0, objectsDone: 0, bytesRead: 0, recordsMatched: 0, byErrorType: zeroCounts(), recordsDelivered: 0,
       recordsQuarantined: 0, recordsFiltered: 0, badLines: 0, recordsDeliveredTotal: 0, recordsQuarantinedTotal: 0,
+      recordsPossiblyDuplicated: 0, recordsPossiblyDuplicatedTotal: 0,
     };
   }
 
@@ -128,6 +137,7 @@ export class ReplayRun {
       for (const p of progress) {
         this.out.recordsDeliveredTotal += p.delivered;
         this.out.recordsQuarantinedTotal += p.quarantined;
+        this.out.recordsPossiblyDuplicatedTotal += p.maybeDuplicated;
       }
     }
     return this.out;
@@ -165,6 +175,15 @@ export class ReplayRun {
     if (ranged && committed.nextByte >= o.size) return this.finish(committed);
     const unit = progressUnit(committed.uri);
     const acked = new Set(committed.ackedAhead);
+    // A batch left in flight by a crash: it is read and sent again (less what was acknowledged
+    // ahead); the target may now have those records twice. Counted, and the count saved.
+    if (committed.inFlight && !this.spec.dryRun) {
+      const f = committed.inFlight;
+      const again = Math.max(0, f.records - committed.ackedAhead.filter((l) => l >= f.fromLine && l <= f.toLine).length);
+      committed.maybeDuplicated += again;
+      this.out.recordsPossiblyDuplicated += again;
+      delete committed.inFlight;
+    }
     const batch = new Batch<Pending>(this.batchRecords);
     let failed: Failed[] = [];
     // Counts of lines read since the last commit; they become part of the progress when it moves.
@@ -173,10 +192,19 @@ export class ReplayRun {
     let lastByte = committed.nextByte;
     this.bytesCurrent = ranged ? committed.nextByte : 0;
 
-    const commit = async (done: boolean) => {
+    /** Settles the batch and moves the progress; false = the deadline came first (nothing moved but the acknowledgements). */
+    const commit = async (done: boolean): Promise<boolean> => {
       const settled = await settleBatch(this.sender, unit, committed, batch.items, failed);
       this.out.recordsDelivered += settled.acked;
       this.out.recordsQuarantined += settled.quarantined;
+      if (settled.aborted) {
+        const a = settled.aborted;
+        const kept: ObjectProgress = { ...committed, ackedAhead: a.ackedAhead, delivered: a.delivered, ...(a.inFlight ? { inFlight: a.inFlight } : {}) };
+        await this.d.ledger.putProgress(this.d.operationId, unit, kept as unknown as Record<string, unknown>, this.d.clock.now());
+        Object.assign(committed, kept);
+        this.report();
+        return false;
+      }
       const next: ObjectProgress = {
         ...committed,
         nextLine: lastLine + 1,
@@ -189,11 +217,14 @@ export class ReplayRun {
         badLines: committed.badLines + window.badLines,
       };
       if (!this.spec.dryRun) await this.d.ledger.putProgress(this.d.operationId, unit, next as unknown as Record<string, unknown>, this.d.clock.now());
+      delete next.inFlight;
       Object.assign(committed, next);
+      delete committed.inFlight;
       batch.clear();
       failed = [];
       window = { filtered: 0, badLines: 0 };
       this.report();
+      return true;
     };
 
     const chunks = objectLineChunks(this.d.store, this.bucket, o.key, {
@@ -208,8 +239,7 @@ export class ReplayRun {
       for (const line of lines) {
         const stop = this.stopReason(batch.size);
         if (stop) {
-          await commit(false);
-          return stop;
+          return (await commit(false)) ? stop : 'signal';
         }
         if (acked.has(line.lineNo)) {
           lastLine = line.lineNo;
@@ -226,12 +256,14 @@ export class ReplayRun {
         } else {
           const r = parsed.record;
           if (!this.spec.dryRun) {
-            const item: Pending = { id: recordId(r, committed.uri, line.lineNo), data: r.payload, ...(r.key !== undefined ? { key: r.key } : {}), lineNo: line.lineNo, text: line.text! };
+            const replayId = replayIdOf(this.d.operationId, committed.uri, line.lineNo);
+            const data = this.d.target?.encode ? this.d.target.encode(r.payload, replayId) : r.payload;
+            const item: Pending = { id: recordId(r, committed.uri, line.lineNo), replayId, data, ...(r.key !== undefined ? { key: r.key } : {}), lineNo: line.lineNo, text: line.text! };
             if (!Batch.fitsAlone(item.data.byteLength)) {
               failed.push({ lineNo: line.lineNo, text: line.text!, error: { code: 'RecordTooLarge', message: `${item.data.byteLength} bytes, over the 1,000 KiB a record may have` }, attempts: 0 });
             } else {
               if (!batch.fits(item)) {
-                await commit(false);
+                if (!(await commit(false))) return 'signal';
                 // Sending took time: stop here if it is time, this line is read again next time.
                 const stop = this.stopReason(0);
                 if (stop) return stop;
@@ -246,8 +278,7 @@ export class ReplayRun {
         lastByte = line.nextOffset;
       }
     }
-    await commit(true);
-    return undefined;
+    return (await commit(true)) ? undefined : 'signal';
   }
 
   private async finish(committed: ObjectProgress): Promise<undefined> {

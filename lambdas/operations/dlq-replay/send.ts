@@ -3,12 +3,13 @@ import { parseS3Uri } from '../../adapters/s3';
 import type { Clock } from '../../core/clock';
 import type { Ledger } from '../../ledger/ledger';
 import { backoffMs, type RateLimiter } from './pace';
-import { quarantineKey, type ObjectProgress } from './progress';
+import { quarantineKey, type InFlight, type ObjectProgress } from './progress';
 import type { EntryOutcome, OutgoingRecord, ReplayTarget } from './targets';
 
 /** Sending one batch until it settles, and the quarantine of what keeps failing. */
 
 export interface Pending extends OutgoingRecord {
+  /** 1-based line number in its object. */
   lineNo: number;
   /** The line as read: a record that fails for good is quarantined as it was. */
   text: string;
@@ -38,15 +39,44 @@ export interface SenderDeps {
   /** The configured prefix: quarantine lives under it. */
   root: string;
   dryRun: boolean;
+  /** The invocation's deadline (middy aborts it before the Lambda timeout; Ctrl-C in the CLI). */
+  signal: AbortSignal;
+}
+
+export interface Settled {
+  delivered: number;
+  acked: number;
+  quarantined: number;
+  /**
+   * The deadline came during a wait (rate limit or backoff): the acknowledgements so far are
+   * saved (`ackedAhead`), the rest of the batch was not settled and is read again next time.
+   */
+  aborted?: { ackedAhead: number[]; delivered: number; inFlight?: InFlight };
+}
+
+/** Waits, unless the deadline comes first: false = aborted. */
+async function waitWithin(clock: Clock, ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return false;
+  if (ms <= 0) return true;
+  try {
+    await clock.sleep(ms, signal);
+    return !signal.aborted;
+  } catch (e) {
+    if (signal.aborted) return false;
+    throw e;
+  }
 }
 
 /**
  * Sends the batch until every entry is acknowledged or given up: failed entries alone are
  * resent, with backoff; acknowledgements are saved as they come (`ackedAhead`), so a crash
  * between attempts never re-sends them. Entries failing `maxAttempts` times, and those already
- * in `failed` (too large to send), go to quarantine. Waits are short (one batch at the
- * configured rate, a backoff of at most 5 s): they are not cut by the abort signal, so a batch
- * in flight always settles before the replay stops.
+ * in `failed` (too large to send), go to quarantine.
+ *
+ * Before the first send the batch is written ahead as `inFlight` (its lines and record count):
+ * a crash between the target's acknowledgement and the progress write that follows re-sends
+ * that one batch, no more, and the resumed replay counts it as possibly sent twice. Every wait
+ * (a turn of the rate limit, a backoff) ends at the deadline: then the batch stops unsettled.
  */
 export async function settleBatch(
   d: SenderDeps,
@@ -54,13 +84,24 @@ export async function settleBatch(
   committed: ObjectProgress,
   items: readonly Pending[],
   failed: Failed[],
-): Promise<{ delivered: number; acked: number; quarantined: number }> {
+): Promise<Settled> {
   let delivered = committed.delivered;
   let acked = 0;
   let pending = [...items];
   const ackedNow: number[] = [];
+  const inFlight: InFlight | undefined = items.length > 0 ? { fromLine: items[0]!.lineNo, toLine: items[items.length - 1]!.lineNo, records: items.length } : undefined;
+  let sent = false;
+  // Stopped by the deadline: what was acknowledged stays saved; a batch already sent stays in flight.
+  const stopped = (): Settled => ({
+    delivered, acked, quarantined: 0,
+    aborted: { ackedAhead: [...committed.ackedAhead, ...ackedNow], delivered, ...(sent && inFlight ? { inFlight } : {}) },
+  });
   for (let attempt = 1; d.target && pending.length > 0; attempt++) {
-    await d.limiter.take(pending.length);
+    if (!(await d.limiter.take(pending.length, d.signal))) return stopped();
+    if (!sent) {
+      await d.ledger.putProgress(d.operationId, unit, { ...committed, inFlight } as unknown as Record<string, unknown>, d.clock.now());
+      sent = true;
+    }
     let outcomes: EntryOutcome[];
     try {
       outcomes = await d.target.send(pending);
@@ -69,7 +110,7 @@ export async function settleBatch(
       if (attempt >= d.maxAttempts) {
         throw new TargetUnavailableError(`${d.target.name} failed ${attempt} time(s) in a row: ${(e as Error).message}`, { cause: e });
       }
-      await d.clock.sleep(backoffMs(attempt));
+      if (!(await waitWithin(d.clock, backoffMs(attempt), d.signal))) return stopped();
       continue;
     }
     const retry: Pending[] = [];
@@ -87,9 +128,9 @@ export async function settleBatch(
     }
     pending = retry;
     if (pending.length > 0) {
-      const partial = { ...committed, ackedAhead: [...committed.ackedAhead, ...ackedNow], delivered };
+      const partial = { ...committed, ackedAhead: [...committed.ackedAhead, ...ackedNow], delivered, inFlight };
       await d.ledger.putProgress(d.operationId, unit, partial as unknown as Record<string, unknown>, d.clock.now());
-      await d.clock.sleep(backoffMs(attempt));
+      if (!(await waitWithin(d.clock, backoffMs(attempt), d.signal))) return stopped();
     }
   }
   if (failed.length === 0 || d.dryRun) return { delivered, acked, quarantined: 0 };

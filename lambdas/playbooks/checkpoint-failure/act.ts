@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { backupCheckpoint, compareCopy, isBackupOf, readBackupManifest, rollbackCheckpoint } from '../../analysis/checkpoint';
+import { backupCheckpoint, isBackupOf, readBackupManifest, rollbackCheckpoint } from '../../analysis/checkpoint';
 import { s3UriSchema } from '../../config/s3-uri';
 import { AwsRequestError } from '../../core/errors';
 import { ACTIVE_STATES } from '../job-failed/diagnose';
@@ -48,13 +48,14 @@ const POLL_MS = 5_000;
 function checkpointBounds(p: { checkpoint: string; backup: string }, configured: string): string[] {
   const v: string[] = [];
   if (p.checkpoint !== configured) v.push(`checkpoint ${p.checkpoint} is not the configured ${configured}`);
-  if (!isBackupOf(p.backup, configured)) v.push(`backup ${p.backup} is not a <checkpoint>_backup_<UTC timestamp>/ prefix of ${configured}`);
+  if (!isBackupOf(p.backup, configured)) v.push(`backup ${p.backup} is not a <checkpoint>_backup_<UTC timestamp>[-<tag>]/ prefix of ${configured}`);
   return v;
 }
 
 /**
- * Copy the checkpoint prefix to its backup prefix and seal it (count, bytes and each object's
- * size verified, then a manifest). Idempotent: a sealed backup that still matches is kept.
+ * Copy the checkpoint prefix to its backup prefix and seal it (each object verified by SHA-256,
+ * then a manifest written once). Idempotent: a backup this incident sealed is kept; a prefix
+ * sealed by anyone else is never copied over.
  */
 export const backupCheckpointAction: ActionDefinition<BackupParams, CheckpointFailureSettings> = {
   type: BACKUP_CHECKPOINT,
@@ -70,9 +71,10 @@ export const backupCheckpointAction: ActionDefinition<BackupParams, CheckpointFa
   async execute(p, ctx): Promise<ActionOutcome> {
     const s3 = ctx.aws.s3;
     const sealed = await readBackupManifest(s3, p.backup);
-    if (sealed?.source === p.checkpoint && (await compareCopy(s3, p.checkpoint, p.backup)).ok) {
+    if (sealed?.source === p.checkpoint && sealed.by === p.by && sealed.version === 2) {
       return { summary: `${p.backup} already holds a verified copy (${sealed.objects} objects, ${sealed.bytes} bytes)`, before: {}, after: { backupObjects: sealed.objects, backupBytes: sealed.bytes, verified: true } };
     }
+    if (sealed) throw new Error(`${p.backup} is already sealed by ${sealed.by}: a sealed backup is never copied over`);
     const r = await backupCheckpoint(s3, p.checkpoint, p.backup, p.by, ctx.clock.now(), { maxObjects: p.maxObjects, maxBytes: p.maxBytes, signal: ctx.signal });
     return { summary: `backed up ${r.objects} objects (${r.bytes} bytes) to ${p.backup}, verified`, before: { checkpointObjects: r.objects, checkpointBytes: r.bytes }, after: { backupObjects: r.objects, backupBytes: r.bytes, verified: true } };
   },

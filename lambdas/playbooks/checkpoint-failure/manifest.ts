@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { playbookSettings } from '../common-settings';
+import { listBucketUnder, passJobRole } from '../../core/permissions';
 import type { PermissionSpec, PipelineContext, PlaybookManifest } from '../types';
 import {
   DEFAULT_ACCESS_PATTERNS,
@@ -89,6 +90,10 @@ export function checkpointArns(partition: string, checkpointUri: string) {
   if (!m) throw new Error(`not an s3 uri: ${checkpointUri}`);
   const [, bucket, prefix] = m as unknown as [string, string, string];
   return {
+    bucketName: bucket,
+    prefix,
+    /** The key prefix every backup of this checkpoint starts with. */
+    backupPrefix: `${prefix.replace(/\/+$/, '')}_backup_`,
     bucket: `arn:${partition}:s3:::${bucket}`,
     objects: `arn:${partition}:s3:::${bucket}/${prefix}*`,
     backups: `arn:${partition}:s3:::${bucket}/${prefix.replace(/\/+$/, '')}_backup_*`,
@@ -139,14 +144,15 @@ export const checkpointFailureManifest: PlaybookManifest<CheckpointFailureSettin
     const b = p.settings.bounds;
     const out: PermissionSpec[] = [
       { step: 'diagnose', actions: ['emr-serverless:GetJobRun', 'emr-serverless:ListJobRuns'], resources: [appArn(p), `${appArn(p)}/jobruns/*`], why: 'read the failed run (its stateDetails and configuration) and the job\'s active runs' },
-      { step: 'diagnose', actions: ['s3:ListBucket', 's3:GetEncryptionConfiguration'], resources: [cp.bucket], why: 'list the checkpoint\'s batches (listing limited to its prefix) and read the bucket\'s default encryption key' },
+      listBucketUnder(p.partition, cp.bucketName, [cp.prefix, cp.backupPrefix], 'diagnose', 'list the checkpoint\'s batches and its backups (listing limited to their prefixes)'),
+      { step: 'diagnose', actions: ['s3:GetEncryptionConfiguration'], resources: [cp.bucket], why: 'read the bucket\'s default encryption key' },
       { step: 'diagnose', actions: ['s3:GetObject'], resources: [cp.objects], why: 'read the checkpoint metadata and the newest offsets and commit files' },
       { step: 'diagnose', actions: ['iam:SimulatePrincipalPolicy'], resources: [p.pipeline.job.executionRoleArn], why: 'simulate the job role for the S3 actions on the checkpoint prefix and the KMS actions on its key' },
       { step: 'act', actions: ['s3:GetObject', 's3:PutObject'], resources: [cp.objects, cp.backups], why: 'copy the checkpoint to its backup prefix (CopyObject reads the source, writes the copy) and write the backup manifest' },
       { step: 'act', actions: ['s3:DeleteObject'], resources: [cp.objects], why: 'roll back: delete the offsets, commit and state files of the corrupt batch, after the backup is verified' },
       { step: 'act', actions: ['emr-serverless:CancelJobRun'], resources: [`${appArn(p)}/jobruns/*`], why: 'stop a run still active before the rollback: never two runs on one checkpoint' },
       { step: 'act', actions: ['emr-serverless:StartJobRun', 'emr-serverless:TagResource'], resources: [appArn(p), `${appArn(p)}/jobruns/*`], why: 'restart the job from the rolled-back checkpoint (tags are set at creation)' },
-      { step: 'act', actions: ['iam:PassRole'], resources: [p.pipeline.job.executionRoleArn], why: 'StartJobRun passes the job execution role' },
+      passJobRole(p.pipeline.job.executionRoleArn),
       { step: 'verify', actions: ['emr-serverless:GetJobRun', 'emr-serverless:ListJobRuns'], resources: [appArn(p), `${appArn(p)}/jobruns/*`], why: 'check the restarted run is RUNNING' },
       { step: 'verify', actions: ['s3:GetObject'], resources: [cp.objects], why: 'check the restarted run committed the batch it resumed at (HeadObject of commits/N)' },
     ];

@@ -175,7 +175,7 @@ export function planCheckpointFailure(input: PlanInput<CheckpointFailureSettings
   if (e.jobActionsLastHour + 2 > settings.maxActionsPerHour || e.checkpointActionsLastHour + 2 > settings.maxActionsPerHour) {
     return deep(CheckpointReason.BUDGET_EXHAUSTED, `a fix needs 2 actions on the job and 2 on the checkpoint; ${e.jobActionsLastHour} and ${e.checkpointActionsLastHour} were used in the last hour (budget ${settings.maxActionsPerHour})`);
   }
-  const backup = backupUriFor(job.checkpoint, incidentStartMs(incidentId, nowMs));
+  const backup = backupUriFor(job.checkpoint, incidentStartMs(incidentId, nowMs), incidentId);
   const t = verdict.target;
   const resumeBatch = t.rerun ? t.batchId : t.batchId + 1;
   const runActive = ACTIVE_STATES.includes(r.state) || e.activeRuns.length > 0;
@@ -187,7 +187,7 @@ export function planCheckpointFailure(input: PlanInput<CheckpointFailureSettings
       {
         type: BACKUP_CHECKPOINT,
         resource: checkpointResource(job.checkpoint),
-        description: `copy ${job.checkpoint} to ${backup} and verify object count and bytes`,
+        description: `copy ${job.checkpoint} to ${backup} and verify every object by SHA-256`,
         params: { checkpoint: job.checkpoint, backup, by: incidentId, maxObjects: b.maxBackupObjects, maxBytes: Math.round(b.maxBackupGiB * 1024 ** 3) },
       },
       {

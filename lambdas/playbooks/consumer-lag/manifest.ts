@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { playbookSettings } from '../common-settings';
+import { listBucketUnder, passJobRole } from '../../core/permissions';
 import { checkpointLocation } from '../job-failed/manifest';
 import type { AlarmSpec, PipelineContext, PlaybookManifest } from '../types';
 
@@ -153,12 +154,7 @@ export const consumerLagManifest: PlaybookManifest<ConsumerLagSettings> = {
         resources: runs,
         why: 'find the job\'s active run and its executor settings, or its last ended run to restart from',
       },
-      {
-        step: 'diagnose',
-        actions: ['s3:ListBucket'],
-        resources: [`arn:${p.partition}:s3:::${cp.bucket}`],
-        why: 'when the job is not running: find when the checkpoint was last committed (listing of the checkpoint prefix)',
-      },
+      listBucketUnder(p.partition, cp.bucket, [cp.prefix], 'diagnose', 'when the job is not running: find when the checkpoint was last committed (listing of the checkpoint prefix)'),
       {
         step: 'diagnose',
         actions: ['s3:GetObject'],
@@ -171,12 +167,7 @@ export const consumerLagManifest: PlaybookManifest<ConsumerLagSettings> = {
         resources: runs,
         why: 'cancel a hung or rescaled run, then start exactly one run from the same checkpoint (tags set at creation)',
       },
-      {
-        step: 'act',
-        actions: ['iam:PassRole'],
-        resources: [p.pipeline.job.executionRoleArn],
-        why: 'StartJobRun passes the job execution role',
-      },
+      passJobRole(p.pipeline.job.executionRoleArn),
       {
         step: 'verify',
         actions: ['cloudwatch:ListMetrics', 'cloudwatch:GetMetricData'],

@@ -1,6 +1,6 @@
 import type { JobRunView } from '../../adapters/emr-serverless';
 import { parseS3Uri } from '../../adapters/s3';
-import { detectDrift, FieldCounter, sampleDlq, sampleReference, type DlqBreakdown, type DlqSampleResult, type DriftReport } from '../../analysis/dlq';
+import { detectDrift, FieldCounter, Masker, sampleDlq, sampleReference, type DlqBreakdown, type DlqSampleResult, type DriftReport } from '../../analysis/dlq';
 import type { Trigger } from '../../core/trigger';
 import type { PlaybookContext } from '../types';
 import { referenceLocation, type DlqSpikeSettings } from './manifest';
@@ -118,7 +118,7 @@ export async function diagnoseDlqSpike(ctx: PlaybookContext<DlqSpikeSettings>, t
   const limits = { maxObjects: b.maxObjects, maxRecords: b.maxRecords, maxBytes: b.maxBytesMiB * 1024 * 1024, lookbackHours: b.lookbackHours };
   const partial: DlqSpikeEvidence['partial'] = [];
   const [sample, reference, runs] = await Promise.all([
-    sampleDlq(ctx.aws.s3, parseS3Uri(dlqUri), now, limits, { samplesPerType: b.samplesPerType, sampleChars: b.sampleChars, signal: ctx.signal }),
+    sampleDlq(ctx.aws.s3, parseS3Uri(dlqUri), now, limits, { samplesPerType: b.samplesPerType, sampleChars: b.sampleChars, masker: new Masker(ctx.pipeline.masking), signal: ctx.signal }),
     ref
       ? sampleReference(ctx.aws.s3, parseS3Uri(ref.uri), now, { ...limits, maxObjects: Math.min(5, b.maxObjects), maxRecords: b.referenceMaxRecords }).catch((e: unknown) => {
           partial.push({ part: `reference ${ref.uri}`, error: message(e) });

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import type { PipelineConfig } from '../../config/schema';
 import { playbookSettings } from '../common-settings';
+import { listBucketUnder } from '../../core/permissions';
 import type { PlaybookManifest, PipelineContext, PermissionSpec } from '../types';
 
 /**
@@ -89,7 +90,7 @@ const appArn = (p: PipelineContext) =>
 function readS3(p: PipelineContext, uri: string, step: PermissionSpec['step'], why: string): PermissionSpec[] {
   const { bucket, prefix } = s3Location(uri);
   return [
-    { step, actions: ['s3:ListBucket'], resources: [`arn:${p.partition}:s3:::${bucket}`], why: `list ${why}` },
+    listBucketUnder(p.partition, bucket, [prefix], step, `list ${why} (listing limited to that prefix)`),
     ...(step === 'verify' ? [] : [{ step, actions: ['s3:GetObject'], resources: [`arn:${p.partition}:s3:::${bucket}/${prefix}*`], why: `read ${why}` }]),
   ];
 }

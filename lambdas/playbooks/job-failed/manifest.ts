@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { playbookSettings } from '../common-settings';
+import { listBucketUnder, passJobRole } from '../../core/permissions';
 import type { PlaybookManifest, PipelineContext } from '../types';
 
 /**
@@ -130,12 +131,7 @@ export const jobFailedManifest: PlaybookManifest<JobFailedSettings> = {
         resources: [appArn(p), `${appArn(p)}/jobruns/*`],
         why: 'read the failed run and look for another active run of the job',
       },
-      {
-        step: 'diagnose',
-        actions: ['s3:ListBucket'],
-        resources: [`arn:${p.partition}:s3:::${cp.bucket}`],
-        why: 'find when the checkpoint was last written (listing limited to the checkpoint prefix)',
-      },
+      listBucketUnder(p.partition, cp.bucket, [cp.prefix], 'diagnose', 'find when the checkpoint was last written (listing limited to the checkpoint prefix)'),
       {
         step: 'diagnose',
         actions: ['s3:GetObject'],
@@ -148,12 +144,7 @@ export const jobFailedManifest: PlaybookManifest<JobFailedSettings> = {
         resources: [appArn(p), `${appArn(p)}/jobruns/*`],
         why: 'start the replacement run (tags are set at creation)',
       },
-      {
-        step: 'act',
-        actions: ['iam:PassRole'],
-        resources: [p.pipeline.job.executionRoleArn],
-        why: 'StartJobRun passes the job execution role',
-      },
+      passJobRole(p.pipeline.job.executionRoleArn),
       {
         step: 'verify',
         actions: ['emr-serverless:GetJobRun'],

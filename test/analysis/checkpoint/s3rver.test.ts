@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { S3Adapter } from '../../../lambdas/adapters/s3';
 import {
@@ -14,6 +15,7 @@ import {
   readSparkCheckpoint,
   restoreCheckpoint,
   rollbackCheckpoint,
+  sealBackup,
 } from '../../../lambdas/analysis/checkpoint';
 import { sparkCheckpoint } from '../../helpers/checkpoint-layout';
 import { startSerialS3rver } from '../../helpers/s3rver-serial';
@@ -28,10 +30,10 @@ let server: Awaited<ReturnType<typeof startSerialS3rver>>;
 let s3: S3Adapter;
 let n = 0;
 
-/** A checkpoint under its own prefix, uploaded to s3rver. */
-async function layout(batches: number, statePartitions: number): Promise<{ prefix: string; uri: string }> {
-  const prefix = `_checkpoints/t${++n}/orders/`;
-  const objects = sparkCheckpoint({ prefix, batches, retain: batches, startMs: T0, statePartitions, lastCommitted: false });
+/** A checkpoint under its own prefix (or over an existing one), uploaded to s3rver. */
+async function layout(batches: number, statePartitions: number, opts: { prefix?: string; startMs?: number } = {}): Promise<{ prefix: string; uri: string }> {
+  const prefix = opts.prefix ?? `_checkpoints/t${++n}/orders/`;
+  const objects = sparkCheckpoint({ prefix, batches, retain: batches, startMs: opts.startMs ?? T0, statePartitions, lastCommitted: false });
   await mapLimit(objects, 32, (o) => s3.putObject(BUCKET, o.key, o.body));
   return { prefix, uri: `s3://${BUCKET}/${prefix}` };
 }
@@ -57,7 +59,7 @@ describe('Checkpoint reading and backup on s3rver (1,242 objects: more than one 
     expect((await listAll(s3, BUCKET, cp.prefix)).objects.length).toBe(2 + 400 + 399 + 1 + 400 + 40);
   });
 
-  it('backs up every object (paging past 1000 keys), verifies count and bytes, and seals it with a manifest', async () => {
+  it('backs up every object (paging past 1000 keys), verifies each by SHA-256, and seals it with a manifest', async () => {
     // Prepare
     const backup = backupUriFor(cp.uri, T0);
     const pages: number[] = [];
@@ -68,7 +70,7 @@ describe('Checkpoint reading and backup on s3rver (1,242 objects: more than one 
     expect(backup).toBe(`s3://${BUCKET}/${cp.prefix.replace(/\/$/, '')}_backup_20261122T080000Z/`);
     expect(r).toMatchObject({ objects: src.objects.length, bytes: src.bytes, verified: true });
     expect(pages).toEqual([1000, src.objects.length]);
-    expect(await s3.getObjectText(BUCKET, `${backup.slice(`s3://${BUCKET}/`.length)}${BACKUP_MANIFEST}`)).toContain(`"objects": ${src.objects.length}`);
+    expect(JSON.parse((await s3.getObjectText(BUCKET, `${backup.slice(`s3://${BUCKET}/`.length)}${BACKUP_MANIFEST}`))!)).toMatchObject({ version: 2, objects: src.objects.length });
     expect((await compareCopy(s3, cp.uri, backup)).ok).toBe(true);
   });
 
@@ -82,10 +84,14 @@ describe('Checkpoint reading and backup on s3rver (1,242 objects: more than one 
     expect((await compareCopy(s3, cp.uri, backup)).ok).toBe(true);
   });
 
-  it('gives a new backup a prefix of its own when backups of the same seconds exist', async () => {
-    // The two tests above left backups at T0 and T0 + 1 s.
-    expect(await freshBackupUri(s3, cp.uri, T0)).toBe(backupUriFor(cp.uri, T0 + 2_000));
-    expect(await freshBackupUri(s3, cp.uri, T0 + 2_000)).toBe(backupUriFor(cp.uri, T0 + 2_000));
+  it('gives every backup a prefix of its own: the maker in its name, moved on while taken', async () => {
+    // Prepare: the same maker's prefixes at T0 and T0 + 1 s hold objects.
+    await s3.putObject(BUCKET, `${backupUriFor(cp.uri, T0, 'op-1').slice(`s3://${BUCKET}/`.length)}metadata`, '{}');
+    await s3.putObject(BUCKET, `${backupUriFor(cp.uri, T0 + 1_000, 'op-1').slice(`s3://${BUCKET}/`.length)}metadata`, '{}');
+    // Act & Assess
+    expect(await freshBackupUri(s3, cp.uri, T0, 'op-1')).toBe(backupUriFor(cp.uri, T0 + 2_000, 'op-1'));
+    expect(await freshBackupUri(s3, cp.uri, T0, 'op-2')).toBe(backupUriFor(cp.uri, T0, 'op-2'));
+    expect(backupUriFor(cp.uri, T0, 'op-2')).not.toBe(backupUriFor(cp.uri, T0, 'op-1'));
   });
 });
 
@@ -163,5 +169,58 @@ describe('Checkpoint rollback, reset and restore on s3rver', () => {
     expect((refused as Error).message).toContain('no backup of it was given');
     expect(r).toMatchObject({ deleted: 1, check: { ok: true } });
     expect(await s3.headObject(BUCKET, `${cp.prefix}offsets/30`)).toBeUndefined();
+  });
+});
+
+describe('Backups verified by content, not size (s3rver keeps no additional checksums: the bytes are hashed)', () => {
+  it('refuses a rollback whose files have the size but not the bytes of a sealed backup from before a reset', async () => {
+    // Prepare: a sealed backup of checkpoint A; then the checkpoint is reset and the job writes
+    // checkpoint B at the same keys: its offsets files have other timestamps of the same length.
+    const a = await layout(30, 2);
+    const old = backupUriFor(a.uri, T0);
+    await backupCheckpoint(s3, a.uri, old, 'test', T0);
+    await s3.deleteObjects(BUCKET, (await listAll(s3, BUCKET, a.prefix)).objects.map((o) => o.key));
+    await layout(30, 2, { prefix: a.prefix, startMs: T0 + 3_600_000 });
+    const before = await listAll(s3, BUCKET, a.prefix);
+    // Act
+    const refused = await rollbackCheckpoint(s3, a.uri, old, { batchId: 27, rerun: false }).catch((e: unknown) => e);
+    // Assess: offsets/28 and offsets/29 differ byte-wise (same size); nothing at all was deleted.
+    expect(refused).toBeInstanceOf(BackupDoesNotCoverError);
+    expect((refused as BackupDoesNotCoverError).keys).toEqual([`${a.prefix}offsets/28`, `${a.prefix}offsets/29`]);
+    expect((await listAll(s3, BUCKET, a.prefix)).objects.map((o) => o.key)).toEqual(before.objects.map((o) => o.key));
+  });
+
+  it('deletes only bytes the backup holds: the same rollback against a backup of checkpoint B goes through', async () => {
+    const b = await layout(30, 2, { startMs: T0 + 3_600_000 });
+    const backup = backupUriFor(b.uri, T0 + 3_600_000, 'op-b');
+    await backupCheckpoint(s3, b.uri, backup, 'op-b', T0 + 3_600_000);
+    const r = await rollbackCheckpoint(s3, b.uri, backup, { batchId: 27, rerun: false });
+    expect(r).toMatchObject({ offsetsRemoved: [28, 29], commitsRemoved: [28], stateFilesRemoved: 6, deleted: 9 });
+  });
+
+  it('records every object\'s SHA-256 in the manifest, and the manifest is written once', async () => {
+    const c = await layout(5, 0);
+    const backup = backupUriFor(c.uri, T0, 'op-c');
+    const sealed = await backupCheckpoint(s3, c.uri, backup, 'op-c', T0);
+    const body = await s3.getObjectText(BUCKET, `${c.prefix}offsets/4`);
+    const entry = sealed.manifest.entries!.find((e) => e.key === 'offsets/4')!;
+    expect(entry.sha256).toBe(createHash('sha256').update(body!).digest('base64'));
+    expect(sealed.manifest).toMatchObject({ version: 2, objects: 2 + 5 + 4, by: 'op-c' });
+    // A later backup by someone else into the same prefix is refused, not merged in.
+    await expect(backupCheckpoint(s3, c.uri, backup, 'op-other', T0 + 1_000)).rejects.toThrow(/already sealed by op-c/);
+    await expect(sealBackup(s3, c.uri, backup, 'op-other', T0 + 1_000, [])).rejects.toThrow(/already sealed by op-c/);
+  });
+
+  it('refuses a deletion once a copy in the sealed backup was overwritten', async () => {
+    const d = await layout(10, 0);
+    const backup = backupUriFor(d.uri, T0, 'op-d');
+    await backupCheckpoint(s3, d.uri, backup, 'op-d', T0);
+    // The copy of offsets/9 rewritten with other bytes of the same size.
+    const copyKey = `${backup.slice(`s3://${BUCKET}/`.length)}offsets/9`;
+    const original = (await s3.getObjectText(BUCKET, copyKey))!;
+    await s3.putObject(BUCKET, copyKey, original.replace(/\d(?=\D*$)/, (x) => String((Number(x) + 1) % 10)));
+    expect((await s3.headObject(BUCKET, copyKey))!.size).toBe(original.length);
+    const refused = await rollbackCheckpoint(s3, d.uri, backup, { batchId: 8, rerun: false }).catch((e: unknown) => e);
+    expect((refused as Error).message).toContain('changed since the backup was sealed');
   });
 });

@@ -38,6 +38,19 @@ describe('Function: authorizeCheckpointOps', () => {
   });
 });
 
+describe('Schema: checkpoint-ops payload bounds (fields that become part of the operation id or record)', () => {
+  it.each([
+    ['a 3 KB pipeline', { command: 'inspect', pipeline: 'p'.repeat(3_000) }, 'pipeline'],
+    ['a 65-character request id', { command: 'backup', pipeline: 'orders', requestId: 'r'.repeat(65) }, 'requestId'],
+    ['a 2 KB backup URI', { command: 'reset', pipeline: 'orders', requestId: 'r', to: 'latest', backupUri: `s3://orders-data-lake/${'k'.repeat(2_000)}/` }, 'backupUri'],
+    ['a requester that is not a principal ARN', { command: 'backup', pipeline: 'orders', requestId: 'r', requestedBy: { arn: 'jane', account: '123456789012', userId: 'u' } }, 'requestedBy'],
+  ])('rejects %s, naming %s', (_name, input, field) => {
+    const r = checkpointOpsPayload.safeParse(input);
+    expect(r.success).toBe(false);
+    expect(r.error?.issues[0]?.path[0]).toEqual(field);
+  });
+});
+
 describe('Function: checkpointOperationId', () => {
   it('names an operation by pipeline, command and request id, so a repeat continues it', () => {
     const p = checkpointOpsPayload.parse({ command: 'backup', pipeline: 'orders', requestId: '20261122T100000Z' });

@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AwsAdapters } from '../../../lambdas/adapters';
-import { compareCopy } from '../../../lambdas/analysis/checkpoint';
+import { backupTag, compareCopy } from '../../../lambdas/analysis/checkpoint';
 import { parseConfig } from '../../../lambdas/config';
 import { ManualClock } from '../../../lambdas/core/clock';
 import { InvalidInputError } from '../../../lambdas/core/errors';
@@ -54,7 +54,7 @@ describe('Operation: checkpoint-ops (run, ledger on dynalite)', () => {
     const done = await later.run();
     // Assess
     expect(partial).toMatchObject({ status: 'partial', continueWith: { command: 'backup', requestId: 'b1' } });
-    expect(progress).toMatchObject({ objects: 1000, backupUri: `s3://${BUCKET}/_checkpoints/streaming/orders_backup_20261122T100000Z/` });
+    expect(progress).toMatchObject({ objects: 1000, pages: 1, backupUri: `s3://${BUCKET}/_checkpoints/streaming/orders_backup_20261122T100000Z-${backupTag(first.ctx.operationId)}/` });
     expect(done).toMatchObject({ status: 'done', result: { objects: total, verified: true, backupUri: progress!.backupUri } });
     expect((await compareCopy(s3, CP, String(progress!.backupUri))).ok).toBe(true);
   });
@@ -76,5 +76,25 @@ describe('Operation: checkpoint-ops (run, ledger on dynalite)', () => {
     const rely = await start({ command: 'reset', pipeline: 'orders', requestId: 'x9', confirm: true, to: 'latest', backupUri: `s3://${BUCKET}/_checkpoints/streaming/orders_backup_20261121T000000Z/` }, () => Infinity);
     await expect(rely.run()).rejects.toMatchObject({ field: 'backupUri' });
     expect(s3.keys(BUCKET, `${PREFIX}offsets/`).length).toBe(600);
+  });
+
+  it('refuses a rollback against a sealed backup whose files have the sizes but not the bytes (issue point 3)', async () => {
+    // Prepare: a sealed backup; then the newest offsets file is rewritten with other bytes of the same size.
+    const b = await start({ command: 'backup', pipeline: 'orders', requestId: 'p3' }, () => Number.POSITIVE_INFINITY);
+    const sealed = await b.run();
+    const key = `${PREFIX}offsets/599`;
+    const old = (await s3.getObjectText(BUCKET, key))!;
+    const rewritten = old.replace(/"batchTimestampMs":(\d)/, (_m, d: string) => `"batchTimestampMs":${(Number(d) + 1) % 10}`);
+    expect(rewritten).not.toBe(old);
+    expect(rewritten.length).toBe(old.length);
+    s3.seed(BUCKET, key, rewritten, T0 + 1);
+    // Act
+    const r = await start({ command: 'rollback', pipeline: 'orders', requestId: 'p3r', toBatch: 598, keepCommit: true, confirm: true, backupUri: String(sealed.result.backupUri) }, () => Infinity);
+    const e = await r.run().catch((x: unknown) => x);
+    // Assess
+    expect(e).toMatchObject({ field: 'backupUri' });
+    expect((e as Error).message).toContain(`${key}: other bytes than the backup holds`);
+    expect(await s3.getObjectText(BUCKET, key)).toBe(rewritten);
+    expect(await ledger.getOperation(r.ctx.operationId)).toMatchObject({ status: 'refused' });
   });
 });

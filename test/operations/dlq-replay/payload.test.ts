@@ -49,6 +49,8 @@ describe('Schema: replay payload', () => {
     [{ from: 'yesterday' }, 'from'],
     [{ from: '2026-11-22T12:00:00Z', to: '2026-11-22T11:00:00Z' }, 'to'],
     [{ ratePerSecond: 0 }, 'ratePerSecond'],
+    [{ ratePerSecond: 0.0001 }, 'ratePerSecond'],
+    [{ ratePerSecond: 0.999 }, 'ratePerSecond'],
     [{ where: ['no operator here'] }, 'where'],
     [{ where: ['$nope=1'] }, 'where'],
     [{ unknown: true }, ''],
@@ -56,6 +58,31 @@ describe('Schema: replay payload', () => {
     const r = replayPayloadSchema.safeParse({ command: 'replay', pipeline: 'orders', ...p });
     expect(r.success).toBe(false);
     if (!r.success) expect(r.error.issues[0]!.path.join('.')).toContain(field);
+  });
+});
+
+describe('Schema: replay payload bounds', () => {
+  it.each([
+    ['a 1 MB errorCodes entry', { errorCodes: ['x'.repeat(1_000_000)] }, 'errorCodes.0'],
+    ['51 errorCodes', { errorCodes: Array.from({ length: 51 }, (_, i) => `c${i}`) }, 'errorCodes'],
+    ['a 3 KB pipeline', { pipeline: 'p'.repeat(3_000) }, 'pipeline'],
+    ['a 250-character topic', { target: { kind: 'kafka', topic: 't'.repeat(250) } }, 'target.topic'],
+    ['a 65-character stream name', { target: { kind: 'firehose', deliveryStreamName: 's'.repeat(65) } }, 'target.deliveryStreamName'],
+    ['a 1,200-character source prefix', { source: { s3: `s3://b/${'k'.repeat(1_200)}/` } }, 'source.s3'],
+  ])('rejects %s, naming %s', (_name, p, field) => {
+    const r = replayPayloadSchema.safeParse({ command: 'replay', pipeline: 'orders', ...p });
+    expect(r.success).toBe(false);
+    if (!r.success) expect(r.error.issues[0]!.path.join('.')).toBe(field);
+  });
+
+  it('accepts each bounded field at its bound', () => {
+    expect(replayPayloadSchema.safeParse({ command: 'replay', pipeline: 'p'.repeat(40), ratePerSecond: 1, errorCodes: Array.from({ length: 50 }, () => 'e'.repeat(200)), target: { topic: 't'.repeat(249), deliveryStreamName: 's'.repeat(64) } }).success).toBe(true);
+  });
+
+  it('names the bound in the message', () => {
+    const r = replayPayloadSchema.safeParse({ command: 'replay', pipeline: 'orders', errorCodes: ['x'.repeat(201)] });
+    expect(r.success).toBe(false);
+    if (!r.success) expect(r.error.issues[0]!.message).toContain('at most 200 characters');
   });
 });
 

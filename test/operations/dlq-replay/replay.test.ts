@@ -5,7 +5,20 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { clientConfig } from '../../../lambdas/adapters/clients';
 import { ManualClock } from '../../../lambdas/core/clock';
 import { Ledger } from '../../../lambdas/ledger/ledger';
+import type { KafkaMessage, SendOutcome } from '../../../lambdas/adapters/kafka';
 import { BUCKET, deliveries, envelope, FakeProducer, idOf, replayHandler, startEnv, T0, type Env } from './helpers';
+
+/** A producer whose call `dieOn` is acknowledged by the broker, then the worker dies (the call throws). */
+class AckThenDie extends FakeProducer {
+  constructor(public dieOn: number) {
+    super();
+  }
+  override async send(topic: string, messages: KafkaMessage[]): Promise<SendOutcome[]> {
+    const out = await super.send(topic, messages);
+    if (this.calls === this.dieOn) throw new Error(`worker killed after the acknowledgement of call ${this.calls}`);
+    return out;
+  }
+}
 
 const firehose = mockClient(FirehoseClient);
 const range = (n: number, from = 0) => Array.from({ length: n }, (_, i) => from + i);
@@ -44,7 +57,7 @@ describe('Operation: dlq-replay (S3 on s3rver, ledger on dynalite)', () => {
     const d = deliveries(kafkaIds(producer));
     expect(d.size).toBe(480 + 240);
     expect([...d.values()].every((n) => n === 1)).toBe(true);
-    expect(producer.acked[0]).toMatchObject({ key: 'k-0', headers: { 'streamfix-replay-of': 'orders.raw/0/0' } });
+    expect(producer.acked[0]).toMatchObject({ key: 'k-0', headers: { 'streamfix-replay-of': 'orders.raw/0/0', 'streamfix-replay-id': expect.stringMatching(/^[0-9a-f]{32}$/) } });
     expect(producer.disconnected).toBe(1);
     expect(r.result).toMatchObject({ recordsDelivered: 720, recordsFiltered: 180, recordsDeliveredTotal: 720, objectsDone: 2 });
   });
@@ -88,6 +101,49 @@ describe('Operation: dlq-replay (S3 on s3rver, ledger on dynalite)', () => {
       const d = deliveries(kafkaIds(producer));
       expect(d.size).toBe(100);
       expect([...d.values()].every((n) => n === 1)).toBe(true);
+    });
+
+    it('a kill between the target\'s acknowledgement and the progress write re-sends one batch, no more, says so, and every copy has the same replay id', async () => {
+      await env.put('dlq/orders/ackkill/2026/11/22/11/a.jsonl', range(1_400).map((i) => envelope(i)));
+      // Call 2 (records 500–999): the broker acknowledges the whole batch, then the worker dies before saving.
+      const producer = new AckThenDie(2);
+      const h = replayHandler(env, { kafkaProducer: () => producer });
+      expect((await h(payload('ackkill', execute))).outcome).toBe('failed');
+      producer.dieOn = -1;
+      const second = await h(payload('ackkill', execute));
+      // Assess: every record delivered; only the batch in flight (500 records) twice.
+      expect(second.outcome).toBe('done');
+      const d = deliveries(kafkaIds(producer));
+      expect(d.size).toBe(1_400);
+      const twice = [...d].filter(([, n]) => n === 2).map(([id]) => id);
+      expect(twice).toEqual(range(500, 500));
+      expect([...d.values()].every((n) => n <= 2)).toBe(true);
+      expect(second.result).toMatchObject({ recordsPossiblyDuplicated: 500, recordsPossiblyDuplicatedTotal: 500, recordsDeliveredTotal: 1_400 });
+      expect(second.summary).toContain('500 record(s) may have been sent twice');
+      // The two copies of a record carry the same replay id; different records different ones.
+      const idsOf = (id: number) => producer.acked.filter((m) => idOf(m.value) === id).map((m) => m.headers!['streamfix-replay-id']);
+      expect(new Set(idsOf(700)).size).toBe(1);
+      expect(idsOf(700)[0]).toMatch(/^[0-9a-f]{32}$/);
+      expect(idsOf(701)[0]).not.toBe(idsOf(700)[0]);
+    });
+
+    it('the deadline ends a wait of the rate limit: partial, the batch not sent, nothing counted twice', async () => {
+      await env.put('dlq/orders/slow/2026/11/22/11/a.jsonl', range(6).map((i) => envelope(i)));
+      const controller = new AbortController();
+      // At 1 record/s every batch holds one record and the second waits a second: the deadline comes during it.
+      const clock = new ManualClock(T0);
+      clock.sleep = async () => {
+        controller.abort(new Error('deadline'));
+        throw new Error('deadline');
+      };
+      const producer = new FakeProducer();
+      const h = replayHandler(env, { kafkaProducer: () => producer, clock });
+      const first = await h(payload('slow', { ...execute, ratePerSecond: 1 }), undefined, controller.signal);
+      expect(first).toMatchObject({ outcome: 'partial', result: { stoppedBy: 'signal', recordsDelivered: 1 } });
+      const rest = await replayHandler(env, { kafkaProducer: () => producer })(payload('slow', { ...execute, ratePerSecond: 1 }));
+      expect(rest).toMatchObject({ outcome: 'done', result: { recordsDelivered: 5, recordsPossiblyDuplicated: 0, recordsDeliveredTotal: 6 } });
+      expect(deliveries(kafkaIds(producer)).size).toBe(6);
+      expect(producer.acked).toHaveLength(6);
     });
 
     it('an abort signal stops cleanly between records with partial + continueWith; the continuation finishes', async () => {
@@ -183,8 +239,11 @@ describe('Operation: dlq-replay (S3 on s3rver, ledger on dynalite)', () => {
     firehose.on(PutRecordBatchCommand).callsFake((input: { Records: unknown[] }) => ({ FailedPutCount: 0, RequestResponses: input.Records.map(() => ({ RecordId: 'ok' })) }));
     const r = await replayHandler(env)({ command: 'replay', pipeline: 'orders', source: { kind: 'firehose-errors' }, errorCodes: ['Lambda.FunctionError'], where: ['region=eu'], ...execute });
     expect(r).toMatchObject({ outcome: 'done', result: { target: 'firehose:order-firehose', recordsDelivered: 3, recordsFiltered: 7 } });
-    const sent = firehose.commandCalls(PutRecordBatchCommand).flatMap((c) => c.args[0].input.Records!.map((x) => idOf(x.Data!)));
-    expect(sent).toEqual([1, 3, 5]);
+    const records = firehose.commandCalls(PutRecordBatchCommand).flatMap((c) => c.args[0].input.Records!.map((x) => JSON.parse(Buffer.from(x.Data!).toString()) as Record<string, unknown>));
+    expect(records.map((x) => x.id)).toEqual([1, 3, 5]);
+    // Each carries its replay id as the first field of the JSON object, the rest as it was put.
+    expect(records.map((x) => Object.keys(x))).toEqual([['streamfix_replay_id', 'id', 'region'], ['streamfix_replay_id', 'id', 'region'], ['streamfix_replay_id', 'id', 'region']]);
+    expect(new Set(records.map((x) => x.streamfix_replay_id)).size).toBe(3);
   });
 
   it('refuses, naming the field, what the config does not hold, and sends nothing', async () => {

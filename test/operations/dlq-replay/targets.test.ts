@@ -2,12 +2,12 @@ import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose'
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { FirehoseAdapter } from '../../../lambdas/adapters/firehose';
-import { Batch, firehoseTarget, kafkaTarget } from '../../../lambdas/operations/dlq-replay/targets';
+import { Batch, firehoseTarget, kafkaTarget, withReplayId } from '../../../lambdas/operations/dlq-replay/targets';
 import { FakeProducer } from './helpers';
 
 const firehose = mockClient(FirehoseClient);
 const target = firehoseTarget(new FirehoseAdapter(new FirehoseClient({ region: 'eu-west-1' })), 'order-firehose');
-const records = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `r${i}`, data: Buffer.from(`{"i":${i}}`) }));
+const records = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `r${i}`, replayId: `id${i}`, data: Buffer.from(`{"i":${i}}`) }));
 
 describe('Function: firehoseTarget', () => {
   beforeEach(() => firehose.reset());
@@ -35,10 +35,27 @@ describe('Function: kafkaTarget', () => {
   it('sends key, value and the replay headers, and closes the producer', async () => {
     const p = new FakeProducer();
     const t = kafkaTarget(p, 'orders.raw', 'op-1');
-    await t.send([{ id: 'orders.raw/1/2', data: Buffer.from('v'), key: 'k' }]);
+    await t.send([{ id: 'orders.raw/1/2', replayId: '0f1e2d3c4b5a69788796a5b4c3d2e1f0', data: Buffer.from('v'), key: 'k' }]);
     await t.close();
-    expect(p.acked[0]).toEqual({ key: 'k', value: Buffer.from('v'), headers: { 'streamfix-replay-of': 'orders.raw/1/2', 'streamfix-operation': 'op-1' } });
+    expect(p.acked[0]).toEqual({ key: 'k', value: Buffer.from('v'), headers: { 'streamfix-replay-id': '0f1e2d3c4b5a69788796a5b4c3d2e1f0', 'streamfix-replay-of': 'orders.raw/1/2', 'streamfix-operation': 'op-1' } });
     expect(p.disconnected).toBe(1);
+  });
+});
+
+describe('Function: withReplayId', () => {
+  it.each([
+    ['{"id":1}', '{"streamfix_replay_id":"abc","id":1}'],
+    ['  { "id": 1 }\n', '  {"streamfix_replay_id":"abc", "id": 1 }\n'],
+    ['{}', '{"streamfix_replay_id":"abc"}'],
+    ['{ }\n', '{"streamfix_replay_id":"abc" }\n'],
+  ])('puts the replay id first in the JSON object %j, the other bytes unchanged', (input, expected) => {
+    const out = withReplayId(Buffer.from(input), 'abc').toString();
+    expect(out).toBe(expected);
+    expect(JSON.parse(out)).toMatchObject({ streamfix_replay_id: 'abc' });
+  });
+
+  it.each([['[1,2]'], ['plain text'], ['"a string"'], ['{"cut":']])('sends %j unchanged (not a JSON object)', (input) => {
+    expect(withReplayId(Buffer.from(input), 'abc').toString()).toBe(input);
   });
 });
 

@@ -59,8 +59,8 @@ describe('Action: checkpoint:Backup', () => {
 
   it.each([
     [{ checkpoint: 's3://orders-data-lake/_checkpoints/streaming/payments/' }, 'checkpoint s3://orders-data-lake/_checkpoints/streaming/payments/ is not the configured'],
-    [{ backup: 's3://orders-data-lake/_checkpoints/streaming/orders/backup/' }, 'is not a <checkpoint>_backup_<UTC timestamp>/ prefix'],
-    [{ backup: 's3://other-bucket/_checkpoints/streaming/orders_backup_20261122T095900Z/' }, 'is not a <checkpoint>_backup_<UTC timestamp>/ prefix'],
+    [{ backup: 's3://orders-data-lake/_checkpoints/streaming/orders/backup/' }, 'is not a <checkpoint>_backup_<UTC timestamp>[-<tag>]/ prefix'],
+    [{ backup: 's3://other-bucket/_checkpoints/streaming/orders_backup_20261122T095900Z/' }, 'is not a <checkpoint>_backup_<UTC timestamp>[-<tag>]/ prefix'],
     [{ maxObjects: settings.bounds.maxBackupObjects + 1 }, 'maxObjects'],
     [{ maxBytes: settings.bounds.maxBackupGiB * 1024 ** 3 + 1 }, 'maxBytes'],
   ])('refuses %j', (over, message) => {

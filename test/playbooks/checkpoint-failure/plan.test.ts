@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { JobRunView } from '../../../lambdas/adapters/emr-serverless';
-import { readSparkCheckpoint, type SparkCheckpointReport } from '../../../lambdas/analysis/checkpoint';
+import { backupTag, readSparkCheckpoint, type SparkCheckpointReport } from '../../../lambdas/analysis/checkpoint';
 import { parseConfig } from '../../../lambdas/config';
 import type { Trigger } from '../../../lambdas/core/trigger';
 import type { AccessDiagnosis } from '../../../lambdas/playbooks/checkpoint-failure/access';
@@ -87,7 +87,8 @@ describe('Function: planCheckpointFailure', () => {
       // Assess
       expect(d).toMatchObject({ kind: 'fix', reason: CheckpointReason.LAST_BATCH_CORRUPT });
       if (d.kind !== 'fix') return;
-      const backup = `s3://${BUCKET}/_checkpoints/streaming/orders_backup_20261122T095900Z/`;
+      // A prefix of the incident's own: its start time and a tag of its id.
+      const backup = `s3://${BUCKET}/_checkpoints/streaming/orders_backup_20261122T095900Z-${backupTag(INCIDENT)}/`;
       expect(d.actions.map((a) => a.type)).toEqual([BACKUP_CHECKPOINT, ENSURE_JOB_STOPPED, ROLLBACK_CHECKPOINT, START_JOB_RUN]);
       expect(d.actions.map((a) => a.resource)).toEqual([`s3:${pipeline.job.checkpoint}`, 'emr-serverless:00fabcd1234efg5h:orders-stream', `s3:${pipeline.job.checkpoint}`, 'emr-serverless:00fabcd1234efg5h:orders-stream']);
       expect(d.actions[0]!.params).toMatchObject({ checkpoint: pipeline.job.checkpoint, backup, by: INCIDENT });
