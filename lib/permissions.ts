@@ -1,6 +1,6 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { StreamfixConfig } from '../lambdas/config/schema';
-import { enginePermissions, type EnginePermissionContext, type EnginePermissionSpec } from '../lambdas/core/permissions';
+import { deadLetterPermissions, enginePermissions, type EnginePermissionContext, type EnginePermissionSpec } from '../lambdas/core/permissions';
 import { operationPipelineContext, pipelineContext, type Env, type OperationWiring, type PlaybookWiring } from '../lambdas/core/wiring';
 import type { IamConditions, PermissionSpec } from '../lambdas/playbooks/types';
 import type { VpcConfig } from '../lambdas/config/access';
@@ -211,4 +211,24 @@ export function documentOf(statements: readonly MergedStatement[]): iam.PolicyDo
         }),
     ),
   });
+}
+
+export interface DeadLetterFunctionContext {
+  tableArn: string;
+  topicArn: string;
+  topicKeyArn?: string;
+  pagerDutySecretArn?: string;
+  queueArn: string;
+  logGroupArn: string;
+  partition: string;
+}
+
+/** The dead-letter function's role: read the queue, record in the ledger, page; its own logs. */
+export function deadLetterFunctionPermissions(ctx: DeadLetterFunctionContext): RoleStatementSpec[] {
+  const { logGroupArn, partition, ...rest } = ctx;
+  return [
+    ...deadLetterPermissions(rest),
+    { actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroupArn], why: "write the function's logs to its own log group (created by the stack, with a retention)" },
+    ...protectiveDenies({ partition, tableArn: ctx.tableArn }),
+  ];
 }

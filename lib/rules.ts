@@ -5,7 +5,11 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { alarmRulePattern, type PlaybookWiring } from '../lambdas/core/wiring';
+import { SWEEP_MARKER } from '../lambdas/core/events';
 import type { EventRuleSpec } from '../lambdas/playbooks/types';
+
+/** The scheduled sweep's input (lambdas/core/events.ts parses it as a sweep trigger). */
+export const SWEEP_PAYLOAD = { streamfix: SWEEP_MARKER } as const;
 
 /** EventBridge rule names are at most 64 characters. */
 const MAX_RULE_NAME = 64;
@@ -71,4 +75,26 @@ export function playbookRules(scope: Construct, props: PlaybookRulesProps): even
     );
   }
   return rules;
+}
+
+/**
+ * The sweep: every 5 minutes the playbook's function looks for its incidents stuck past their
+ * deadline (a lost follow-up, a worker that died after Lambda's last retry) and takes each up
+ * once (lambdas/core/sweep.ts).
+ */
+export function sweepRule(scope: Construct, props: PlaybookRulesProps): events.Rule {
+  const name = `${props.prefix}-${props.wiring.playbook}-sweep`;
+  return new events.Rule(scope, 'SweepRule', {
+    ruleName: ruleNameOrGenerated(name),
+    description: `${name}: every 5 minutes, ${props.wiring.playbook} looks for its incidents stuck past their deadline`,
+    schedule: events.Schedule.rate(Duration.minutes(5)),
+    targets: [
+      new targets.LambdaFunction(props.function, {
+        event: events.RuleTargetInput.fromObject(SWEEP_PAYLOAD),
+        retryAttempts: RULE_TARGET_RETRY_ATTEMPTS,
+        maxEventAge: Duration.minutes(5),
+        deadLetterQueue: props.deadLetterQueue,
+      }),
+    ],
+  });
 }

@@ -8,6 +8,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Construct } from 'constructs';
 import type { StreamfixConfig } from '../lambdas/config/schema';
 import type { RuntimeEnv } from '../lambdas/core/env';
@@ -19,11 +20,14 @@ import { deadLetterAlarm, playbookAlarm } from './alarms';
 import { Escalation } from './escalation';
 import { acknowledge } from './nag';
 import { PlaybookFunction, StreamfixFunction, type LogLevel } from './playbook-function';
-import { operationPermissions } from './permissions';
-import { playbookRules } from './rules';
+import { deadLetterFunctionPermissions, operationPermissions } from './permissions';
+import { playbookRules, sweepRule } from './rules';
 
 /** The directory holding package.json: NodejsFunction bundles from here. */
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** The dead-letter function's timeout (seconds); the queue's visibility timeout is six times it. */
+export const DEAD_LETTER_TIMEOUT_S = 60;
 
 /** CloudWatch namespace of streamfix's own metrics (Powertools). */
 export const METRICS_NAMESPACE = 'streamfix';
@@ -58,6 +62,8 @@ export class StreamfixStack extends Stack {
   /** By playbook id. */
   readonly functions: Record<string, PlaybookFunction> = {};
   readonly operationWiring: OperationWiring[];
+  /** Records and pages what reaches the dead-letter queue. */
+  readonly deadLetterFunction: StreamfixFunction;
   /** Manual operations (checkpoint-ops, dlq-replay), by id. */
   readonly operationFunctions: Record<string, StreamfixFunction> = {};
   /** By alarm name. */
@@ -96,6 +102,8 @@ export class StreamfixStack extends Stack {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
+      // At least the dead-letter function's timeout, so a message it is handling is not received twice.
+      visibilityTimeout: Duration.seconds(6 * DEAD_LETTER_TIMEOUT_S),
     });
     acknowledge(
       this.deadLetterQueue,
@@ -206,12 +214,37 @@ export class StreamfixStack extends Stack {
 
       for (const a of w.alarms) this.alarms[a.name] = playbookAlarm(pf, `Alarm-${a.pipeline}-${a.spec.signal}`, a);
       playbookRules(pf, { prefix, wiring: w, function: pf.function, deadLetterQueue: this.deadLetterQueue });
+      sweepRule(pf, { prefix, wiring: w, function: pf.function, deadLetterQueue: this.deadLetterQueue });
 
       new CfnOutput(this, `FunctionName${pascal(w.playbook)}`, {
         value: pf.function.functionName,
         description: `Lambda function of the ${w.playbook} playbook (manual invocations: aws lambda invoke)`,
       });
     }
+
+    // Every event that never got through is recorded and paged, with its incident.
+    this.deadLetterFunction = new StreamfixFunction(this, 'DeadLetterFunction', {
+      config,
+      id: 'dead-letters',
+      description: 'streamfix dead letters: records and pages every event that used up its retries or could not be delivered',
+      entry: entryFor('dead-letters'),
+      projectRoot: PROJECT_ROOT,
+      runtimeEnv,
+      permissions: ({ logGroupArn }) =>
+        deadLetterFunctionPermissions({
+          tableArn: this.table.tableArn,
+          topicArn: this.escalation.topic.topicArn,
+          topicKeyArn: this.escalation.key.keyArn,
+          ...(config.escalation.pagerDuty ? { pagerDutySecretArn: `arn:${env.partition}:secretsmanager:${env.region}:${env.account}:secret:${config.escalation.pagerDuty.secretName}` } : {}),
+          queueArn: this.deadLetterQueue.queueArn,
+          logGroupArn,
+          partition: env.partition,
+        }),
+      roleDescription: 'streamfix dead letters: read the dead-letter queue, record in the ledger, page',
+      timeout: Duration.seconds(DEAD_LETTER_TIMEOUT_S),
+      memorySize: 256,
+    });
+    this.deadLetterFunction.function.addEventSource(new SqsEventSource(this.deadLetterQueue, { batchSize: 10, reportBatchItemFailures: true }));
 
     for (const w of this.operationWiring) {
       // dlq-replay reaches MSK brokers from inside the clusters' VPC (synth fails without it).

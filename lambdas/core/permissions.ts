@@ -82,6 +82,29 @@ export function enginePermissions(ctx: EnginePermissionContext): EnginePermissio
       resources: [ctx.tableArn, `${ctx.tableArn}/index/*`],
       why: 'the ledger: dedupe events, hold locks and cooldowns, count the budget, record decisions and actions, list incidents by time (gsi1)',
     },
+  ];
+  out.push(...escalationPermissions(ctx));
+  out.push(
+    {
+      step: 'verify',
+      actions: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule'],
+      resources: [scheduleArnPattern(ctx)],
+      why: 'schedule the follow-up verification or recheck of an incident, and remove it once done',
+    },
+    {
+      step: 'verify',
+      actions: ['iam:PassRole'],
+      resources: [ctx.schedulerRoleArn],
+      why: 'a schedule names the role EventBridge Scheduler assumes to invoke this function',
+      conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+    },
+  );
+  return out;
+}
+
+/** Paging: the escalation topic (and its key), and PagerDuty's routing key when configured. */
+export function escalationPermissions(ctx: Pick<EnginePermissionContext, 'topicArn' | 'topicKeyArn' | 'pagerDutySecretArn'>): EnginePermissionSpec[] {
+  const out: EnginePermissionSpec[] = [
     {
       step: 'act',
       actions: ['sns:Publish'],
@@ -105,20 +128,30 @@ export function enginePermissions(ctx: EnginePermissionContext): EnginePermissio
       why: 'read the PagerDuty Events v2 routing key to trigger and resolve incidents',
     });
   }
-  out.push(
-    {
-      step: 'verify',
-      actions: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule'],
-      resources: [scheduleArnPattern(ctx)],
-      why: 'schedule the follow-up verification or recheck of an incident, and remove it once done',
-    },
-    {
-      step: 'verify',
-      actions: ['iam:PassRole'],
-      resources: [ctx.schedulerRoleArn],
-      why: 'a schedule names the role EventBridge Scheduler assumes to invoke this function',
-      conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
-    },
-  );
   return out;
+}
+
+/**
+ * The dead-letter function: it consumes the dead-letter queue (the event source mapping polls
+ * with the function's role), records each dead letter in the ledger next to its incident, and
+ * pages through the escalation.
+ */
+export function deadLetterPermissions(
+  ctx: Pick<EnginePermissionContext, 'tableArn' | 'topicArn' | 'topicKeyArn' | 'pagerDutySecretArn'> & { queueArn: string },
+): EnginePermissionSpec[] {
+  return [
+    {
+      step: 'diagnose',
+      actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'],
+      resources: [ctx.queueArn],
+      why: 'the event source mapping on the dead-letter queue receives and deletes its messages with this role',
+    },
+    {
+      step: 'act',
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+      resources: [ctx.tableArn, `${ctx.tableArn}/index/*`],
+      why: 'record each dead letter once, find the incident its event fed, and note the page on that incident\'s timeline',
+    },
+    ...escalationPermissions(ctx),
+  ];
 }

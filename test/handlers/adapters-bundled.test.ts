@@ -4,7 +4,7 @@ import { build, type Metafile } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ADAPTER_SERVICES, ALL_ADAPTERS, S3Adapter, type AdapterClasses, type AdapterName } from '../../lambdas/adapters';
 import { parseConfig, type StreamfixConfig } from '../../lambdas/config';
-import { enginePermissions } from '../../lambdas/core/permissions';
+import { deadLetterPermissions, enginePermissions } from '../../lambdas/core/permissions';
 import { operationPipelineContext, pipelineContext } from '../../lambdas/core/wiring';
 import { createHandler, ENGINE_ADAPTERS } from '../../lambdas/handlers/create';
 import { operations } from '../../lambdas/operations/registry';
@@ -47,6 +47,9 @@ const CLIENT_OF_SERVICE: Record<string, string> = {
   'kafka-cluster': '@aws-sdk/client-sts', // the MSK producer's IAM token signer (its credential chain)
 };
 
+/** Services the Lambda service calls with a function's role, not the function's code (an SQS event source mapping). */
+const CALLED_BY_LAMBDA = new Set(['sqs']);
+
 /**
  * Calls made through something other than their service's adapter, by IAM action: the MSK
  * producer (adapters/kafka.ts, kafkajs) looks up its bootstrap brokers itself.
@@ -78,6 +81,7 @@ function needsOf(permissions: PermissionSpec[]): Needs {
       continue;
     }
     const service = action.slice(0, action.indexOf(':'));
+    if (CALLED_BY_LAMBDA.has(service)) continue;
     const adapter = ADAPTER_OF_SERVICE.get(service);
     const client = CLIENT_OF_SERVICE[service];
     if (adapter) out.adapters.add(adapter);
@@ -201,9 +205,18 @@ const NEVER_BUNDLED = [
   'lambdas/core/wiring.ts',
 ];
 
+/** The dead-letter function: its own permissions (no adapter; the ledger and the escalator's clients). */
+const deadLetterNeeds = () =>
+  needsOf(deadLetterPermissions({
+    tableArn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/sfx-ledger',
+    topicArn: 'arn:aws:sns:eu-west-1:123456789012:sfx-escalations',
+    pagerDutySecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:sfx/pagerduty',
+    queueArn: 'arn:aws:sqs:eu-west-1:123456789012:sfx-dead-letters',
+  }));
+
 describe('Lambda bundles', () => {
-  it('has one entry per playbook and operation', () => {
-    expect(entries).toEqual(sorted([...Object.keys(playbooks), ...Object.keys(operations)]));
+  it('has one entry per playbook and operation, and the dead-letter function', () => {
+    expect(entries).toEqual(sorted([...Object.keys(playbooks), ...Object.keys(operations), 'dead-letters']));
   });
 
   describe.each(entries)('%s', (entry) => {
@@ -214,8 +227,9 @@ describe('Lambda bundles', () => {
 
     it('contains the SDK clients of its adapters and of its other calls, and no other', () => {
       const playbook = playbooks[entry];
-      const adapters = playbook ? { ...ENGINE_ADAPTERS, ...playbook.adapters } : operations[entry]!.adapters;
-      const other = playbook ? merge(playbookNeeds(entry), engineNeeds()).otherClients : merge(operationNeeds(entry), operationRuntimeNeeds()).otherClients;
+      const deadLetters = entry === 'dead-letters';
+      const adapters = playbook ? { ...ENGINE_ADAPTERS, ...playbook.adapters } : deadLetters ? {} : operations[entry]!.adapters;
+      const other = playbook ? merge(playbookNeeds(entry), engineNeeds()).otherClients : deadLetters ? deadLetterNeeds().otherClients : merge(operationNeeds(entry), operationRuntimeNeeds()).otherClients;
       const expected = sorted(new Set([...Object.keys(adapters).map((a) => CLIENT_OF_ADAPTER[a as AdapterName]), ...other]));
       expect(sdkClients(inputs)).toEqual(expected);
     });

@@ -5,6 +5,7 @@ import exampleConfig from '../../streamfix.config';
 import {
   asArray,
   buildStack,
+  expectedDeadLetterPermissions,
   expectedOperationPermissions,
   expectedPlaybookPermissions,
   roleStatements,
@@ -105,6 +106,7 @@ function declaredOf(f: BuiltFunction): ConcreteStatement[] {
     const w = buildWiring(b.config, STACK_ENV).find((x) => x.playbook === f.id)!;
     return concrete(specStatements(b.stack, expectedPlaybookPermissions(b, w)));
   }
+  if (f.kind === 'dead-letters') return concrete(specStatements(b.stack, expectedDeadLetterPermissions(b)));
   const w = buildOperationWiring(b.config).find((x) => x.operation === f.id)!;
   return concrete(specStatements(b.stack, expectedOperationPermissions(b, w)));
 }
@@ -179,11 +181,12 @@ beforeAll(() => {
 afterAll(() => b?.cleanup());
 
 describe('least privilege: every function role, evaluated on the synthesized template', () => {
-  it('builds a function for every playbook and operation of the example config', () => {
+  it('builds a function for every playbook and operation of the example config, and the dead-letter function', () => {
     const ids = b.functions().map((f) => `${f.kind}:${f.id}`).sort();
     expect(ids).toEqual([
       ...buildWiring(b.config, STACK_ENV).map((w) => `playbook:${w.playbook}`),
       ...buildOperationWiring(b.config).map((w) => `operation:${w.operation}`),
+      'dead-letters:dead-letters',
     ].sort());
     expect(ids.length).toBeGreaterThanOrEqual(7);
   });

@@ -70,7 +70,7 @@ describe('Entry: bin/app.ts', () => {
   it('synthesizes the example config, with the AwsSolutions checks run and passed', async () => {
     // Prepare: what the example config wires
     const config = await loadConfigFile();
-    const ids = [...buildWiring(config, STACK_ENV).map((w) => w.playbook), ...buildOperationWiring(config).map((w) => w.operation)];
+    const ids = [...buildWiring(config, STACK_ENV).map((w) => w.playbook), ...buildOperationWiring(config).map((w) => w.operation), 'dead-letters'];
     const outdir = tempOutdir();
     // Act
     const r = runApp({}, outdir);

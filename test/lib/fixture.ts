@@ -8,7 +8,7 @@ import type { IConstruct } from 'constructs';
 import { parseConfig, type StreamfixConfig, type StreamfixConfigInput } from '../../lambdas/config';
 import type { Env, OperationWiring, PlaybookWiring } from '../../lambdas/core/wiring';
 import { replayVpc } from '../../lib/access';
-import { functionPermissions, operationPermissions, type RoleStatementSpec } from '../../lib/permissions';
+import { deadLetterFunctionPermissions, functionPermissions, operationPermissions, type RoleStatementSpec } from '../../lib/permissions';
 import type { StreamfixFunction } from '../../lib/playbook-function';
 import { StreamfixStack } from '../../lib/stack';
 import { twoPipelines } from '../fixtures/cdk/two-pipelines';
@@ -27,7 +27,7 @@ export const STACK_ENV: Env = { account: Aws.ACCOUNT_ID, region: Aws.REGION, par
 
 /** One Lambda function of the stack: a playbook's or a manual operation's. */
 export interface BuiltFunction {
-  kind: 'playbook' | 'operation';
+  kind: 'playbook' | 'operation' | 'dead-letters';
   /** Playbook or operation id. */
   id: string;
   fn: StreamfixFunction;
@@ -101,6 +101,7 @@ export function buildStack(input: StreamfixConfigInput = twoPipelines, options: 
     functions: () => [
       ...Object.entries(stack.functions).map(([id, fn]): BuiltFunction => ({ kind: 'playbook', id, fn })),
       ...Object.entries(stack.operationFunctions).map(([id, fn]): BuiltFunction => ({ kind: 'operation', id, fn })),
+      { kind: 'dead-letters', id: 'dead-letters', fn: stack.deadLetterFunction },
     ],
     cleanup: () => rmSync(outdir, { recursive: true, force: true }),
   };
@@ -211,6 +212,21 @@ export function expectedOperationPermissions(b: BuiltStack, w: OperationWiring):
   if (!of) throw new Error(`no function for operation ${w.operation}`);
   const vpc = w.operation === 'dlq-replay' ? replayVpc(b.config, w) : undefined;
   return operationPermissions(b.config, w, STACK_ENV, { tableArn: b.stack.table.tableArn, logGroupArn: of.logGroup.logGroupArn, ...(vpc ? { vpc } : {}) });
+}
+
+/** What the dead-letter function's role must hold: `deadLetterFunctionPermissions` over the stack's own resources. */
+export function expectedDeadLetterPermissions(b: BuiltStack): RoleStatementSpec[] {
+  const { stack, config } = b;
+  const pagerDuty = config.escalation.pagerDuty;
+  return deadLetterFunctionPermissions({
+    tableArn: stack.table.tableArn,
+    topicArn: stack.escalation.topic.topicArn,
+    topicKeyArn: stack.escalation.key.keyArn,
+    ...(pagerDuty ? { pagerDutySecretArn: `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:${pagerDuty.secretName}` } : {}),
+    queueArn: stack.deadLetterQueue.queueArn,
+    logGroupArn: stack.deadLetterFunction.logGroup.logGroupArn,
+    partition: STACK_ENV.partition,
+  });
 }
 
 /* ---------------------------------------------------------------- cdk-nag */

@@ -14,7 +14,8 @@ const config = parseConfig(twoPipelines);
 const playbookIds = buildWiring(config, STACK_ENV).map((w) => w.playbook);
 const operationWiring = buildOperationWiring(config);
 const operationIds = operationWiring.map((w) => w.operation);
-const allIds = [...playbookIds, ...operationIds];
+/** Every function of the stack: the playbooks', the operations' and the dead-letter function. */
+const allIds = [...playbookIds, ...operationIds, 'dead-letters'];
 
 /** The environment a deployed playbook function gets from the stack, as plain strings. */
 const PLAYBOOK_ENV: NodeJS.ProcessEnv = {
@@ -34,7 +35,7 @@ beforeAll(() => {
 afterAll(() => b?.cleanup());
 
 const functionOf = (id: string): StreamfixFunction => {
-  const fn = b.stack.functions[id] ?? b.stack.operationFunctions[id];
+  const fn = id === 'dead-letters' ? b.stack.deadLetterFunction : (b.stack.functions[id] ?? b.stack.operationFunctions[id]);
   if (!fn) throw new Error(`no function for ${id}`);
   return fn;
 };
@@ -49,7 +50,7 @@ const invokeConfigOf = (id: string) => {
 };
 
 describe('Stack: functions', () => {
-  it('builds one function per wired playbook and per operation, named by functionName', () => {
+  it('builds one function per wired playbook and per operation, and the dead-letter function, named by functionName', () => {
     expect(b.ofType('AWS::Lambda::Function').map(([, f]) => f.Properties.FunctionName as string).sort()).toEqual(allIds.map((id) => functionName('sfx', id)).sort());
     expect(playbookIds.length).toBeGreaterThan(1);
     expect(operationIds.length).toBeGreaterThan(1);
@@ -88,7 +89,7 @@ describe('Stack: functions', () => {
 
     it('loads in Node.js with the baked config alone (no STREAMFIX_CONFIG_JSON in the environment)', () => {
       // an operation handler needs only the ledger table from its environment
-      const env = { PATH: process.env.PATH, AWS_REGION: 'eu-west-1', ...(playbookIds.includes(id) ? PLAYBOOK_ENV : { STREAMFIX_TABLE: 'sfx-ledger' }) };
+      const env = { PATH: process.env.PATH, AWS_REGION: 'eu-west-1', ...(playbookIds.includes(id) || id === 'dead-letters' ? PLAYBOOK_ENV : { STREAMFIX_TABLE: 'sfx-ledger' }) };
       const r = spawnSync(
         process.execPath,
         ['--input-type=module', '-e', "const m = await import('./index.mjs'); console.log('handler:' + typeof m.handler);"],

@@ -45,7 +45,7 @@ describe('Stack: cdk-nag AwsSolutions', () => {
   });
 
   it('builds a function for every playbook and operation of the config, so every kind of finding is checked', () => {
-    expect(b.functions().map((f) => f.id).sort()).toEqual([...b.stack.wiring.map((w) => w.playbook), ...b.stack.operationWiring.map((w) => w.operation)].sort());
+    expect(b.functions().map((f) => f.id).sort()).toEqual([...b.stack.wiring.map((w) => w.playbook), ...b.stack.operationWiring.map((w) => w.operation), 'dead-letters'].sort());
     expect(b.ofType('AWS::Lambda::Function')).toHaveLength(b.functions().length);
   });
 

@@ -13,6 +13,8 @@ const ruleNamesOf = (prefix: string, w: PlaybookWiring): string[] => [
   ...(w.alarmNames.length > 0 ? [`${prefix}-${w.playbook}-alarms`] : []),
   ...w.rules.map((r) => r.name),
 ];
+/** The scheduled sweep of each playbook function. */
+const sweepRuleOf = (prefix: string, w: PlaybookWiring): string => `${prefix}-${w.playbook}-sweep`;
 
 let b: BuiltStack;
 let dlqId: string;
@@ -36,8 +38,8 @@ describe('Stack: EventBridge rules', () => {
     return found;
   };
 
-  it('builds exactly the rules of the wiring: one per playbook with alarms, one per manifest event rule and pipeline', () => {
-    const expected = b.stack.wiring.flatMap((w) => ruleNamesOf(b.config.name, w));
+  it('builds exactly the rules of the wiring: one per playbook with alarms, one per manifest event rule and pipeline, one sweep per playbook', () => {
+    const expected = b.stack.wiring.flatMap((w) => [...ruleNamesOf(b.config.name, w), sweepRuleOf(b.config.name, w)]);
     for (const name of expected) expect(ruleNameOrGenerated(name), `${name} is short enough to be named`).toBe(name);
     expect(b.ofType('AWS::Events::Rule').map(([, r]) => r.Properties.Name as string).sort()).toEqual([...expected].sort());
   });
@@ -105,7 +107,7 @@ describe('Stack: EventBridge rules', () => {
   it.each(playbookIds)('lets each rule of %s, and only its rules, invoke its function', (playbook) => {
     // Prepare
     const fnArn = JSON.stringify(getAttArn(fnIdOf(playbook)));
-    const ruleIds = ruleNamesOf(b.config.name, wiringOf(playbook)).map((name) => rule(name)[0]);
+    const ruleIds = [...ruleNamesOf(b.config.name, wiringOf(playbook)), sweepRuleOf(b.config.name, wiringOf(playbook))].map((name) => rule(name)[0]);
     // Act
     const permissions = b.ofType('AWS::Lambda::Permission').map(([, p]) => p.Properties).filter((p) => JSON.stringify(p.FunctionName) === fnArn);
     // Assess: one permission per rule, scoped to that rule
@@ -113,6 +115,20 @@ describe('Stack: EventBridge rules', () => {
     for (const p of permissions) {
       expect(p).toEqual({ Action: 'lambda:InvokeFunction', FunctionName: getAttArn(fnIdOf(playbook)), Principal: 'events.amazonaws.com', SourceArn: p.SourceArn });
     }
+  });
+
+  it.each(playbookIds)('sweeps %s every 5 minutes with the sweep payload, retried and dead-lettered', (playbook) => {
+    const [, r] = rule(sweepRuleOf(b.config.name, wiringOf(playbook)));
+    expect(r.Properties.ScheduleExpression).toBe('rate(5 minutes)');
+    expect(r.Properties.Targets).toEqual([
+      {
+        Id: 'Target0',
+        Arn: getAttArn(fnIdOf(playbook)),
+        Input: JSON.stringify({ streamfix: 'sweep' }),
+        RetryPolicy: { MaximumRetryAttempts: 4, MaximumEventAgeInSeconds: 300 },
+        DeadLetterConfig: { Arn: getAttArn(dlqId) },
+      },
+    ]);
   });
 
   it('lets no rule and nothing else invoke a function: one permission per rule in all', () => {
