@@ -128,6 +128,12 @@ export class FaultInjector {
       applyMskFault(w, e, note, (text) => this.fault(text));
     } else if (isFirehoseFault(e)) {
       applyFirehoseFault(w, this.config, e, note, (text) => this.fault(text));
+    } else if (e['mute-alarm']) {
+      const f = e['mute-alarm'];
+      if (!w.cloudwatch.hasAlarm(f.alarm)) return this.fault(`mute-alarm: no alarm named ${f.alarm} in this drill${note}`);
+      const now = w.clock.now();
+      w.cloudwatch.muteAlarm(f.alarm, f.rule, now, now + f.for);
+      this.fault(`mute-alarm ${f.alarm}: mute rule ${f.rule} mutes its actions for ${f.for / 1000} s${note}`);
     } else if (e.deliver) {
       const f = e.deliver;
       const arn = this.functionArn(f.playbook);

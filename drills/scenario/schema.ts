@@ -156,6 +156,10 @@ const faults = {
   deliver: z
     .object({ playbook: text, event: z.record(z.string(), z.unknown()), times: z.number().int().min(1).max(20).default(1), concurrent: z.boolean().default(false) })
     .strict(),
+  /** A CloudWatch alarm mute rule targets the alarm, from now for `for` (a one-time window). */
+  'mute-alarm': z
+    .object({ alarm: text, for: durationSchema, rule: z.string().regex(/^[\w.-]{1,255}$/, 'must be a mute rule name').default('maintenance-window') })
+    .strict(),
   ...firehoseFaults,
   ...mskFaults,
   ...checkpointFaults,

@@ -7,6 +7,8 @@ import { EngineReason, escalate, ignore, type Decision } from './decision';
 import { InvalidInputError } from './errors';
 import { describeTrigger, parseTrigger } from './events';
 import { IncidentRunner, LEASE_MS, type EngineDeps, type Run } from './incident';
+import { withRunName } from './job-run-name';
+import { alarmHold } from './suppression';
 import type { InvocationContext, InvocationResult } from './runtime';
 import { Router } from './router';
 import type { AlarmTrigger, FollowUpTrigger, Trigger } from './trigger';
@@ -35,6 +37,8 @@ export class Engine {
     let pipelines: string[];
     try {
       trigger = parseTrigger(raw);
+      // --- job-run events without a name: one GetJobRun (job-run-name.ts) ---
+      trigger = await withRunName(trigger, this.deps.config, this.deps.playbook, () => this.deps.aws.emr);
       pipelines = this.router.route(trigger);
     } catch (e) {
       if (!(e instanceof InvalidInputError)) throw e;
@@ -151,6 +155,9 @@ export class Engine {
 
     // A recheck looks at the same situation again: diagnose and plan on the original trigger.
     const subject = trigger.kind === 'follow-up' ? inc.trigger : trigger;
+    // --- CloudWatch holds this alarm's actions (mute rule or suppressor): a pause (suppression.ts) ---
+    const held = await alarmHold(trigger, inc.decision, clock.now(), (name) => this.deps.aws.cloudwatch.describeAlarm(name));
+    if (held) return this.runner.carryOut(run, held);
     let decision: Decision;
     try {
       const evidence = await playbook.diagnose(ctx, subject);
