@@ -20,7 +20,7 @@ export class LogsAdapter {
   /** Events of a time range, newest pages last, at most `limit` in all (bounded paging). */
   async filterLogEvents(
     logGroupName: string,
-    opts: { logStreamNames?: string[]; startMs: number; endMs: number; filterPattern?: string; limit?: number },
+    opts: { logStreamNames?: string[]; logStreamNamePrefix?: string; startMs: number; endMs: number; filterPattern?: string; limit?: number },
   ): Promise<LogEventView[]> {
     const limit = opts.limit ?? 1_000;
     const out: LogEventView[] = [];
@@ -34,6 +34,7 @@ export class LogsAdapter {
           new FilterLogEventsCommand({
             logGroupName,
             ...(opts.logStreamNames ? { logStreamNames: opts.logStreamNames } : {}),
+            ...(opts.logStreamNamePrefix ? { logStreamNamePrefix: opts.logStreamNamePrefix } : {}),
             startTime: opts.startMs,
             endTime: opts.endMs,
             ...(opts.filterPattern ? { filterPattern: opts.filterPattern } : {}),
