@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { playbookSettings } from '../common-settings';
 import type { PermissionSpec, PipelineContext, PlaybookManifest } from '../types';
+import { driverLogPermissions } from '../job-failed/manifest';
 import {
   DEFAULT_ACCESS_PATTERNS,
   DEFAULT_CORRUPTION_PATTERNS,
@@ -138,7 +139,8 @@ export const checkpointFailureManifest: PlaybookManifest<CheckpointFailureSettin
     const cp = checkpointArns(p.partition, p.pipeline.job.checkpoint);
     const b = p.settings.bounds;
     const out: PermissionSpec[] = [
-      { step: 'diagnose', actions: ['emr-serverless:GetJobRun', 'emr-serverless:ListJobRuns'], resources: [appArn(p), `${appArn(p)}/jobruns/*`], why: 'read the failed run (its stateDetails and configuration) and the job\'s active runs' },
+      { step: 'diagnose', actions: ['emr-serverless:GetJobRun', 'emr-serverless:ListJobRuns', 'emr-serverless:ListJobRunAttempts'], resources: [appArn(p), `${appArn(p)}/jobruns/*`], why: 'read the failed run (its attempts, stateDetails and configuration) and the job\'s active runs' },
+      ...driverLogPermissions(p),
       { step: 'diagnose', actions: ['s3:ListBucket', 's3:GetEncryptionConfiguration'], resources: [cp.bucket], why: 'list the checkpoint\'s batches (listing limited to its prefix) and read the bucket\'s default encryption key' },
       { step: 'diagnose', actions: ['s3:GetObject'], resources: [cp.objects], why: 'read the checkpoint metadata and the newest offsets and commit files' },
       { step: 'diagnose', actions: ['iam:SimulatePrincipalPolicy'], resources: [p.pipeline.job.executionRoleArn], why: 'simulate the job role for the S3 actions on the checkpoint prefix and the KMS actions on its key' },

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { playbookSettings } from '../common-settings';
-import { checkpointLocation } from '../job-failed/manifest';
+import { checkpointLocation, driverLogPermissions } from '../job-failed/manifest';
 import type { AlarmSpec, PipelineContext, PlaybookManifest } from '../types';
 
 /**
@@ -149,10 +149,11 @@ export const consumerLagManifest: PlaybookManifest<ConsumerLagSettings> = {
       },
       {
         step: 'diagnose',
-        actions: ['emr-serverless:ListJobRuns', 'emr-serverless:GetJobRun'],
+        actions: ['emr-serverless:ListJobRuns', 'emr-serverless:GetJobRun', 'emr-serverless:ListJobRunAttempts'],
         resources: runs,
-        why: 'find the job\'s active run and its executor settings, or its last ended run to restart from',
+        why: 'find the job\'s active run and its executor settings, or its last ended run (and its attempts) to restart from',
       },
+      ...driverLogPermissions(p),
       {
         step: 'diagnose',
         actions: ['s3:ListBucket'],

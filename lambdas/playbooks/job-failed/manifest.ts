@@ -131,7 +131,7 @@ export function jobAlarms(job: PipelineConfig['job']): AlarmSpec[] {
 }
 
 /** Reading the failed attempt's driver log where the config says the job logs (job.driverLogs). */
-function driverLogPermissions(p: PipelineContext): PermissionSpec[] {
+export function driverLogPermissions(p: PipelineContext): PermissionSpec[] {
   const logs = p.pipeline.job.driverLogs;
   const out: PermissionSpec[] = [];
   if (logs?.s3) {
