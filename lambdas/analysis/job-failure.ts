@@ -10,8 +10,9 @@ import { sparkSetting, withSubmitConf } from './spark-conf';
  *   until the job gets more memory;
  * - persistent: a cause a restart cannot fix (permissions, a missing entry point or object, bad
  *   configuration): the configurable "not restartable" patterns;
- * - unknown: anything else, labelled by its first exception class, so that attempts failing with
- *   the same exception count as the same failure.
+ * - unknown: anything else, labelled by its cause (the last `Caused by:`, else the first exception
+ *   Spark did not merely wrap it in), so that attempts failing with the same cause count as the
+ *   same failure and different causes behind one SparkException do not.
  */
 
 export type FailureCategory = 'transient' | 'memory' | 'persistent' | 'unknown';
@@ -34,7 +35,23 @@ const TRANSIENT: readonly [string, RegExp][] = [
 
 const MEMORY = /OutOfMemoryError|Java heap space|GC overhead limit exceeded|exceeding memory limits|Container killed .{0,80}memory|OOMKilled|Cannot allocate memory|Not enough memory to build and broadcast/i;
 
-const EXCEPTION = /\b((?:[a-z_][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error))\b/;
+const EXCEPTION = /\b((?:[a-z_][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error))\b/g;
+
+/** Exceptions Spark and PySpark wrap the real cause in: naming one says nothing about the failure. */
+const WRAPPERS = new Set([
+  'org.apache.spark.SparkException',
+  'org.apache.spark.sql.streaming.StreamingQueryException',
+  'pyspark.errors.exceptions.captured.StreamingQueryException',
+  'py4j.protocol.Py4JJavaError',
+]);
+
+/** The failure's cause: the last `Caused by:`, else the first exception that is not a wrapper, else the first. */
+function causeOf(text: string): string | undefined {
+  const causes = [...text.matchAll(/Caused by:\s*((?:[a-z_][\w$]*\.)+[A-Z][\w$]*)/g)];
+  if (causes.length > 0) return causes[causes.length - 1]![1];
+  const named = [...text.matchAll(EXCEPTION)].map((m) => m[1]!);
+  return named.find((n) => !WRAPPERS.has(n)) ?? named[0];
+}
 
 export function classifyFailure(text: string | undefined, nonRestartablePatterns: readonly string[]): FailureClass {
   if (!text) return { category: 'unknown', label: 'no failure text' };
@@ -46,7 +63,7 @@ export function classifyFailure(text: string | undefined, nonRestartablePatterns
   }
   const t = TRANSIENT.find(([, re]) => re.test(text));
   if (t) return { category: 'transient', label: t[0] };
-  return { category: 'unknown', label: EXCEPTION.exec(text)?.[1] ?? 'unclassified' };
+  return { category: 'unknown', label: causeOf(text) ?? 'unclassified' };
 }
 
 export const sameFailure = (a: FailureClass, b: FailureClass): boolean => a.category === b.category && a.label === b.label;

@@ -14,7 +14,10 @@ describe('Module: analysis/job-failure', () => {
       ['org.apache.kafka.common.errors.TimeoutException: Timeout of 60000ms expired before the position for partition orders.raw-2 could be determined', 'transient', 'network-timeout'],
       ['java.lang.OutOfMemoryError: Java heap space at org.apache.spark.sql.execution', 'memory', 'out-of-memory'],
       ['Entry point s3://b/code/main.py not found: NoSuchKey: The specified key does not exist.', 'persistent', 'NoSuchKey'],
-      ['org.apache.spark.SparkException: Task failed while writing rows: java.lang.NullPointerException at OrdersParser.parse', 'unknown', 'org.apache.spark.SparkException'],
+      ['org.apache.spark.SparkException: Task failed while writing rows: java.lang.NullPointerException at OrdersParser.parse', 'unknown', 'java.lang.NullPointerException'],
+      ['org.apache.spark.sql.streaming.StreamingQueryException: Query failed\nCaused by: org.apache.spark.SparkException: stage failure\nCaused by: java.lang.IllegalStateException: bad offset', 'unknown', 'java.lang.IllegalStateException'],
+      ['org.apache.spark.SparkException: Job aborted due to stage failure', 'unknown', 'org.apache.spark.SparkException'],
+      ['Query terminated for no stated reason', 'unknown', 'unclassified'],
     ])('classifies %s', (text, category, label) => {
       expect(classify(text)).toMatchObject({ category, label });
     });
@@ -29,6 +32,8 @@ describe('Module: analysis/job-failure', () => {
     it('calls two failures the same only with the same category and label', () => {
       expect(sameFailure(classify('java.lang.OutOfMemoryError'), classify('GC overhead limit exceeded'))).toBe(true);
       expect(sameFailure(classify('java.lang.IllegalStateException: x'), classify('java.lang.NullPointerException: y'))).toBe(false);
+      // Two different causes wrapped in the same SparkException are not the same failure.
+      expect(sameFailure(classify('org.apache.spark.SparkException: a: java.lang.IllegalStateException'), classify('org.apache.spark.SparkException: b: java.lang.NullPointerException'))).toBe(false);
     });
   });
 
