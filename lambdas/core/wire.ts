@@ -62,6 +62,9 @@ export function wirePlaybook(config: StreamfixConfig, manifest: PlaybookManifest
       w.alarms.push({ name: alarmName(config.name, name, manifest.id, spec.signal), pipeline: name, playbook: manifest.id, spec });
     }
     for (const spec of manifest.eventRules(ctx)) {
+      // Pipelines sharing an EMR application get identical job run rules (the events name no
+      // job): one rule delivers the event once, and the playbook routes it to its pipeline.
+      if (w.rules.some((r) => JSON.stringify(r.spec.pattern) === JSON.stringify(spec.pattern))) continue;
       w.rules.push({ name: `${config.name}-${name}-${manifest.id}-${spec.id}`, pipeline: name, playbook: manifest.id, spec });
     }
   }

@@ -75,6 +75,12 @@ export function planJobFailed(input: Input): Decision {
   };
   const command = startCommand(r, job.applicationId);
 
+  if (!r && e.activeRuns.length > 0) {
+    // An alarm on the application's job metrics (they carry no job dimension): a failure of
+    // another job on a shared application, while this job's own run is fine.
+    const a = e.activeRuns[0]!;
+    return ignore(JobFailedReason.RUNNING, `no ended run of job ${job.jobName}; its run ${a.jobRunId} is ${a.state} (the alarm's metric counts every job of application ${job.applicationId})`, ev);
+  }
   if (!r) {
     return escalate(JobFailedReason.NO_RUN_FOUND, `no ended run of job ${job.jobName} found on application ${job.applicationId}`, ev, 'warning', {
       summary: 'find out why the streaming job is not running; start it by hand if it should run',
