@@ -78,8 +78,9 @@ export class FaultInjector {
     } else if (e['crash-new-runs']) {
       const f = e['crash-new-runs'];
       const job = this.job(f.pipeline);
-      w.emr.crashNewRuns(job.applicationId, job.jobName, f.after, f.stateDetails);
-      this.fault(`crash-new-runs ${f.pipeline}: every new run of ${job.jobName} crashes ${f.after / 1000} s after RUNNING: ${f.stateDetails}${note}`);
+      w.emr.crashNewRuns(job.applicationId, job.jobName, f.after, f.stateDetails, { ...(f.for !== undefined ? { forMs: f.for } : {}), ...(f.untilExecutorMemoryGiB !== undefined ? { untilExecutorMemoryGiB: f.untilExecutorMemoryGiB } : {}) });
+      const limits = [f.for !== undefined ? `for ${f.for / 1000} s` : '', f.untilExecutorMemoryGiB !== undefined ? `unless spark.executor.memory ≥ ${f.untilExecutorMemoryGiB} GiB` : ''].filter(Boolean).join(', ');
+      this.fault(`crash-new-runs ${f.pipeline}: every new run and attempt of ${job.jobName} crashes ${f.after / 1000} s after RUNNING${limits ? ` (${limits})` : ''}: ${f.stateDetails}${note}`);
     } else if (e['break-entry-point']) {
       const f = e['break-entry-point'];
       let entryPoint = f.entryPoint;

@@ -128,7 +128,17 @@ export const worldSchema = z
 const faults = {
   'fail-job-run': z.object({ pipeline: pipelineRef, stateDetails: text }).strict(),
   'cancel-job-run': z.object({ pipeline: pipelineRef, by: z.enum(['person', 'system']), stateDetails: text.optional() }).strict(),
-  'crash-new-runs': z.object({ pipeline: pipelineRef, after: durationSchema, stateDetails: text }).strict(),
+  'crash-new-runs': z
+    .object({
+      pipeline: pipelineRef,
+      after: durationSchema,
+      stateDetails: text,
+      /** The crash loop lasts this long: runs and attempts created later are healthy (default: for ever). */
+      for: durationSchema.optional(),
+      /** Runs whose spark.executor.memory is at least this many GiB do not crash: an out-of-memory that more memory cures. */
+      untilExecutorMemoryGiB: z.number().positive().optional(),
+    })
+    .strict(),
   'break-entry-point': z
     .object({ pipeline: pipelineRef.optional(), entryPoint: text.optional(), stateDetails: text })
     .strict()
@@ -206,6 +216,8 @@ export const incidentExpectationSchema = z
     timeToRecoverSeconds: z.number().positive().optional(),
     /** The final decision's summary contains this text. */
     summaryIncludes: text.optional(),
+    /** These reasons are among the incident's recorded decisions, in this order (others may come between). */
+    decisionsInclude: z.array(text).min(1).optional(),
   })
   .strict();
 

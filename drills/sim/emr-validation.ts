@@ -1,4 +1,5 @@
-import type { StartJobRunRequest } from '@aws-sdk/client-emr-serverless';
+import type { JobRunMode, StartJobRunRequest } from '@aws-sdk/client-emr-serverless';
+import { CANCEL_GRACE_PERIOD_RELEASE, releaseAtLeast } from '../../lambdas/config/release';
 
 /**
  * StartJobRun input checks, worded like the service's own ValidationException messages
@@ -71,4 +72,15 @@ export function validateStartJobRun(i: StartJobRunRequest): string | undefined {
 export function validateCancelGrace(seconds: number | undefined): string | undefined {
   if (seconds === undefined || seconds === 0 || (Number.isInteger(seconds) && seconds >= 15 && seconds <= 1800)) return undefined;
   return constraint('shutdownGracePeriodInSeconds', seconds, 'Member must be 0 or have value between 15 and 1800');
+}
+
+/**
+ * How long a cancelled run keeps running (job-cancellation-grace-period.html): releases 7.9.0
+ * and higher; streaming jobs get 120 s by default, batch jobs none. Earlier releases stop at
+ * once. The whole period is waited (a streaming query may stop sooner, at the end of its
+ * micro-batch: the harsher case is kept).
+ */
+export function cancelGraceMs(run: { releaseLabel?: string; mode?: JobRunMode }, requestedSeconds: number | undefined): number {
+  if (!releaseAtLeast(run.releaseLabel, CANCEL_GRACE_PERIOD_RELEASE)) return 0;
+  return (requestedSeconds ?? (run.mode === 'STREAMING' ? 120 : 0)) * 1000;
 }

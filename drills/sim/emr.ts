@@ -2,7 +2,6 @@ import {
   EMRServerlessServiceException,
   ResourceNotFoundException,
   ValidationException,
-  type Application,
   type CancelJobRunRequest,
   type GetJobRunRequest,
   type JobRun,
@@ -10,12 +9,15 @@ import {
   type ListJobRunAttemptsRequest,
   type StartJobRunRequest,
 } from '@aws-sdk/client-emr-serverless';
-import { CANCEL_GRACE_PERIOD_RELEASE, releaseAtLeast } from '../../lambdas/config/release';
-import { validateCancelGrace, validateStartJobRun } from './emr-validation';
+import { cancelGraceMs, validateCancelGrace, validateStartJobRun } from './emr-validation';
 import { listJobRuns, type ListJobRunsInput } from './emr-list';
 import type { SimContext, SimService } from './context';
 import { jobRunRetryEvent, jobRunStateChangeEvent } from './emr-events';
+import { applicationView, newApplication, newJobRun, runArn, type SimApplication } from './emr-run';
+import { CrashLoops, type CrashLoopOptions } from './emr-crash-loops';
 import { cutStateDetails, listAttempts, newAttempt, retriesAfterFailure, runAtAttempt, type SimAttempt } from './emr-attempts';
+
+export { DEPLOYER } from './emr-run';
 
 /**
  * EMR Serverless: applications and job runs, evolving in simulated time as the EMR Serverless
@@ -47,22 +49,18 @@ export type SimJobRun = JobRun & { applicationId: string; jobRunId: string; stat
 /** `seeded`: the run was put into the world by the scenario, not started through the API. */
 export type StateListener = (run: SimJobRun, previous: JobRunState | undefined, seeded: boolean) => void;
 
-type SimApplication = Application & { id: string; maxConcurrentRuns?: number };
-
 interface RunMeta {
   /** Bumped on every state change: transitions scheduled for an older generation are dropped. */
   gen: number;
   attempts: SimAttempt[];
 }
 
-export const DEPLOYER = (account: string) => `arn:aws:sts::${account}:assumed-role/StreamingDeployRole/deploy-session`;
-
 export class SimEmrServerless implements SimService {
   readonly clientName = 'EMRServerlessClient';
   readonly service = 'emr-serverless';
   readonly baseException = EMRServerlessServiceException;
   readonly operations = {
-    GetApplication: (i: { applicationId?: string }) => ({ application: this.appView(this.app(i.applicationId)) }),
+    GetApplication: (i: { applicationId?: string }) => ({ application: applicationView(this.app(i.applicationId)) }),
     ListApplications: () => ({ applications: [...this.apps.values()].map(({ applicationId, id, name, arn, releaseLabel, type, state, createdAt, updatedAt }) => ({ applicationId, id, name, arn, releaseLabel, type, state, createdAt, updatedAt })) }),
     StartJobRun: (i: StartJobRunRequest) => this.startJobRun(i),
     GetJobRun: (i: GetJobRunRequest) => {
@@ -85,7 +83,7 @@ export class SimEmrServerless implements SimService {
   private readonly meta = new Map<string, RunMeta>();
   private readonly tokens = new Map<string, string>();
   private readonly broken = new Map<string, string>();
-  private readonly crashLoops = new Map<string, { afterMs: number; stateDetails: string; sinceMs: number }>();
+  private readonly crashLoops = new CrashLoops();
   private readonly listeners: StateListener[] = [];
   private readonly startListeners: ((run: SimJobRun, input: StartJobRunRequest) => void)[] = [];
   private drop: { remaining: number; states?: ReadonlySet<string> } = { remaining: 0 };
@@ -100,22 +98,7 @@ export class SimEmrServerless implements SimService {
   ) {}
 
   addApplication(a: { applicationId: string; name?: string; releaseLabel?: string; state?: string; maxConcurrentRuns?: number }): void {
-    const now = new Date(this.ctx.clock.now() - 30 * 86_400_000);
-    this.apps.set(a.applicationId, {
-      applicationId: a.applicationId,
-      id: a.applicationId,
-      name: a.name ?? `app-${a.applicationId}`,
-      arn: `arn:aws:emr-serverless:${this.ctx.region}:${this.ctx.account}:/applications/${a.applicationId}`,
-      releaseLabel: a.releaseLabel ?? 'emr-7.2.0',
-      type: 'Spark',
-      state: (a.state ?? 'STARTED') as Application['state'],
-      createdAt: now,
-      updatedAt: now,
-      autoStartConfiguration: { enabled: true },
-      autoStopConfiguration: { enabled: true, idleTimeoutMinutes: 15 },
-      architecture: 'X86_64',
-      ...(a.maxConcurrentRuns !== undefined ? { maxConcurrentRuns: a.maxConcurrentRuns } : {}),
-    });
+    this.apps.set(a.applicationId, newApplication(this.ctx, a));
   }
 
   application(applicationId: string): SimApplication | undefined {
@@ -135,9 +118,9 @@ export class SimEmrServerless implements SimService {
     this.broken.set(entryPoint, stateDetails);
   }
 
-  /** From now on, every new run and every new attempt of the job crashes `afterMs` after it reaches RUNNING. */
-  crashNewRuns(applicationId: string, jobName: string, afterMs: number, stateDetails: string): void {
-    this.crashLoops.set(`${applicationId}|${jobName}`, { afterMs, stateDetails, sinceMs: this.ctx.clock.now() });
+  /** From now on (for `forMs`, when given), every new run and every new attempt of the job crashes `afterMs` after it reaches RUNNING (emr-crash-loops.ts). */
+  crashNewRuns(applicationId: string, jobName: string, afterMs: number, stateDetails: string, opts: CrashLoopOptions = {}): void {
+    this.crashLoops.set(applicationId, jobName, this.ctx.clock.now(), afterMs, stateDetails, opts);
   }
 
   /** The next `count` state change events (of these states, when given) are lost. */
@@ -164,7 +147,7 @@ export class SimEmrServerless implements SimService {
   /** Puts a run into the world as it already is (no events): the scenario's starting point. */
   seedRun(run: Omit<SimJobRun, 'arn' | 'jobRunId'> & { jobRunId?: string }): SimJobRun {
     const jobRunId = run.jobRunId ?? this.ctx.ids.emrId();
-    const full = { ...run, jobRunId, arn: this.runArn(run.applicationId, jobRunId) } as SimJobRun;
+    const full = { ...run, jobRunId, arn: runArn(this.ctx, run.applicationId, jobRunId) } as SimJobRun;
     full.stateDetails = cutStateDetails(full.stateDetails ?? '');
     this.runs.set(jobRunId, full);
     const first = newAttempt(1, full.attemptCreatedAt ?? full.createdAt, full.state, full.stateDetails);
@@ -199,15 +182,6 @@ export class SimEmrServerless implements SimService {
     });
   }
 
-  private appView(a: SimApplication): Application {
-    const { maxConcurrentRuns, ...view } = a;
-    return { ...view, ...(maxConcurrentRuns !== undefined ? { schedulerConfiguration: { maxConcurrentRuns, queueTimeoutMinutes: 360 } } : {}) };
-  }
-
-  private runArn(applicationId: string, jobRunId: string): string {
-    return `arn:aws:emr-serverless:${this.ctx.region}:${this.ctx.account}:/applications/${applicationId}/jobruns/${jobRunId}`;
-  }
-
   private app(applicationId: string | undefined): SimApplication {
     const a = applicationId ? this.apps.get(applicationId) : undefined;
     if (!a) throw this.ctx.err(ResourceNotFoundException, 404, `Application ${applicationId} does not exist.`);
@@ -231,39 +205,11 @@ export class SimEmrServerless implements SimService {
       const r = this.runs.get(existing)!;
       return { applicationId: r.applicationId, jobRunId: r.jobRunId, arn: r.arn };
     }
-    const now = new Date(this.ctx.clock.now());
     const jobRunId = this.ctx.ids.emrId();
-    const frame = this.ctx.clock.currentFrame();
-    const mode = input.mode ?? 'BATCH';
-    const run: SimJobRun = {
-      applicationId: app.id,
-      jobRunId,
-      ...(input.name !== undefined ? { name: input.name } : {}),
-      arn: this.runArn(app.id, jobRunId),
-      createdBy: frame
-        ? `arn:aws:sts::${this.ctx.account}:assumed-role/${frame.functionName}/${frame.functionName}`
-        : DEPLOYER(this.ctx.account),
-      createdAt: now,
-      updatedAt: now,
-      executionRole: input.executionRoleArn!,
-      ...(input.executionIamPolicy ? { executionIamPolicy: structuredClone(input.executionIamPolicy) } : {}),
-      state: 'SUBMITTED',
-      stateDetails: '',
-      releaseLabel: app.releaseLabel!,
-      jobDriver: structuredClone(input.jobDriver!),
-      ...(input.configurationOverrides ? { configurationOverrides: structuredClone(input.configurationOverrides) } : {}),
-      tags: { ...(input.tags ?? {}) },
-      mode,
-      // API_RetryPolicy / "Job resiliency": streaming runs retry 5 failed attempts an hour unless told otherwise.
-      ...(mode === 'STREAMING' ? { retryPolicy: { maxFailedAttemptsPerHour: 5, ...(input.retryPolicy ?? {}) } } : input.retryPolicy ? { retryPolicy: input.retryPolicy } : {}),
-      executionTimeoutMinutes: input.executionTimeoutMinutes ?? (mode === 'STREAMING' ? 0 : 720),
-      attempt: 1,
-      attemptCreatedAt: now,
-      attemptUpdatedAt: now,
-    };
+    const run = newJobRun(this.ctx, app, input, jobRunId);
     this.runs.set(jobRunId, run);
     this.tokens.set(`${app.applicationId}|${token}`, jobRunId);
-    this.meta.set(jobRunId, { gen: 0, attempts: [newAttempt(1, now)] });
+    this.meta.set(jobRunId, { gen: 0, attempts: [newAttempt(1, run.createdAt)] });
     for (const l of this.startListeners) l(run, input);
     this.changed(run, undefined);
     this.scheduleStartup(run);
@@ -306,8 +252,8 @@ export class SimEmrServerless implements SimService {
         const broken = this.broken.get(run.jobDriver?.sparkSubmit?.entryPoint ?? '');
         if (broken !== undefined) return this.failRun(id, broken);
         this.transition(id, 'RUNNING', '');
-        const crash = this.crashLoops.get(`${run.applicationId}|${run.name}`);
-        if (!crash || (run.attemptCreatedAt ?? run.createdAt).getTime() < crash.sinceMs) return;
+        const crash = this.crashLoops.catches(run);
+        if (!crash) return;
         const g3 = gen();
         clock.after(crash.afterMs, `emr ${id} crash`, () => {
           if (gen() === g3) this.failRun(id, crash.stateDetails);
@@ -341,20 +287,9 @@ export class SimEmrServerless implements SimService {
     const problem = validateCancelGrace(input.shutdownGracePeriodInSeconds);
     if (problem) throw this.ctx.err(ValidationException, 400, problem);
     if (run.state !== 'CANCELLING') {
-      this.cancelRun(run.jobRunId, 'Job run cancelled by user.', this.graceMs(run, input.shutdownGracePeriodInSeconds) + this.timings.cancelAfterMs);
+      this.cancelRun(run.jobRunId, 'Job run cancelled by user.', cancelGraceMs(run, input.shutdownGracePeriodInSeconds) + this.timings.cancelAfterMs);
     }
     return { applicationId: run.applicationId, jobRunId: run.jobRunId };
-  }
-
-  /**
-   * The shutdown grace period ("EMR Serverless job run cancellation with grace period",
-   * job-cancellation-grace-period.html): releases 7.9.0 and higher; streaming jobs get 120 s by
-   * default, batch jobs none. Earlier releases stop at once. The whole period is waited (a
-   * streaming query may stop sooner, at the end of its micro-batch: the harsher case is kept).
-   */
-  private graceMs(run: SimJobRun, requested: number | undefined): number {
-    if (!releaseAtLeast(run.releaseLabel, CANCEL_GRACE_PERIOD_RELEASE)) return 0;
-    return (requested ?? (run.mode === 'STREAMING' ? 120 : 0)) * 1000;
   }
 
   private transition(jobRunId: string, state: JobRunState, stateDetails: string): void {

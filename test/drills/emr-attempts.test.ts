@@ -98,6 +98,34 @@ describe('Class: SimEmrServerless (job resiliency)', () => {
       expect(await get(emr, jobRunId!)).toMatchObject({ state: 'FAILED', attempt: 5 });
     });
 
+    it('ends a crash loop after `forMs`: attempts created later run on', async () => {
+      const { world, emr } = setup();
+      const { jobRunId } = await emr.send(new StartJobRunCommand(startInput()));
+      await world.clock.advance(10_000);
+      world.emr.crashNewRuns(APP, 'orders-stream', 20_000, 'ExecutorLostFailure: Container from a bad node', { forMs: 25_000 });
+      world.emr.failRun(jobRunId!, 'first');
+      // Attempt 2 is created inside the window: it crashes 20 s after RUNNING; attempt 3 is created after it.
+      await world.clock.advance(40_000);
+      expect(await get(emr, jobRunId!)).toMatchObject({ attempt: 3 });
+      await world.clock.advance(120_000);
+      expect(await get(emr, jobRunId!)).toMatchObject({ state: 'RUNNING', attempt: 3 });
+    });
+
+    it.each([
+      ['24g', 'RUNNING'],
+      ['24576m', 'RUNNING'],
+      ['23g', 'FAILED'],
+      ['', 'FAILED'],
+    ])('spares a run whose spark.executor.memory is %s when the loop needs 24 GiB: %s', async (memory, state) => {
+      const { world, emr } = setup();
+      world.emr.crashNewRuns(APP, 'orders-stream', 20_000, 'java.lang.OutOfMemoryError: Java heap space', { untilExecutorMemoryGiB: 24 });
+      const params = memory ? { sparkSubmitParameters: `--conf spark.executor.instances=4 --conf spark.executor.memory=${memory}` } : {};
+      const input = startInput({ ...NO_RETRY, jobDriver: { sparkSubmit: { entryPoint: 's3://orders-data-lake/code/orders-stream/main.py', ...params } } });
+      const { jobRunId } = await emr.send(new StartJobRunCommand(input));
+      await world.clock.advance(60_000);
+      expect((await get(emr, jobRunId!)).state).toBe(state);
+    });
+
     it('keeps 256 characters of stateDetails and writes the whole failure to the attempt\'s driver log', async () => {
       const { world, emr } = setup();
       const failure = `Job failed. ${'x'.repeat(300)} KMS.AccessDeniedException: not authorized to perform kms:GenerateDataKey`;
