@@ -81,6 +81,17 @@ describe('Function: planJobFailed (job resiliency)', () => {
       expect(plan(evidence(run(), failures(NPE, NPE)), withBounds({ crashLoopAttempts: 2 }))).toMatchObject({ reason: JobFailedReason.CRASH_LOOP });
     });
 
+    it('leaves attempts failing on the checkpoint to checkpoint-failure, unless that playbook is off', () => {
+      const corrupt = `java.lang.IllegalStateException: Incomplete log file in ${pipeline.job.checkpoint}offsets/120`;
+      expect(plan(evidence(run(), failures(corrupt, corrupt, corrupt)))).toMatchObject({ kind: 'ignore', reason: JobFailedReason.HANDLED_BY_CHECKPOINT_FAILURE });
+      const off = { ...pipeline, playbooks: { ...pipeline.playbooks, 'checkpoint-failure': { ...pipeline.playbooks['checkpoint-failure'], mode: 'off' as const } } };
+      const d = planJobFailed({
+        pipelineName: 'orders', pipeline: off, settings: base, evidence: evidence(run(), failures(corrupt, corrupt, corrupt)), nowMs: NOW, incidentId: 'i',
+        trigger: { kind: 'job-run', eventId: 'e1', dedupeKey: 'k', applicationId: pipeline.job.applicationId, jobRunId: '00frun0000000001', state: 'RETRY', atMs: NOW },
+      });
+      expect(d).toMatchObject({ kind: 'escalate', reason: JobFailedReason.CRASH_LOOP });
+    });
+
     it('escalates an out-of-memory loop with the memory to give and the exact commands, without a memory bound', () => {
       const d = plan(evidence(run(), failures(OOM, OOM, OOM)));
       expect(d).toMatchObject({ kind: 'escalate', reason: JobFailedReason.CRASH_LOOP, evidence: { memorySetting: 'spark.executor.memory', memoryFromGiB: 16, memoryToGiB: 24 } });

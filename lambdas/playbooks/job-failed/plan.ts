@@ -205,6 +205,12 @@ function planRetrying(input: Input, r: JobRunView, j: AttemptJudgment, ev: Evide
   const b = settings.bounds;
   const limit = r.retryPolicy?.maxFailedAttemptsPerHour ?? 5;
   const latest = j.latest;
+  // Attempts failing on the checkpoint: checkpoint-failure backs it up and repairs it once EMR
+  // gives up (its FAILED event); a crash-loop page now would be a second, wrong answer.
+  const checkpointPlaybook = pipeline.playbooks['checkpoint-failure'];
+  if (latest && checkpointPlaybook.mode !== 'off' && isCheckpointFailure(latest.text, job.checkpoint, checkpointPlaybook.bounds)) {
+    return ignore(JobFailedReason.HANDLED_BY_CHECKPOINT_FAILURE, `attempt ${latest.attempt} of run ${r.jobRunId} failed on its checkpoint; EMR retries it, and checkpoint-failure repairs the checkpoint if EMR gives up (${oneLine(latest.text)})`, ev);
+  }
   const watching = `EMR retries run ${r.jobRunId} itself (attempt ${r.attempt ?? 1}; ${j.failures.length} of ${limit} failed attempts allowed per hour${latest ? `, latest: ${latest.class.label}` : ''})`;
   if (!latest || latest.class.category === 'transient' || j.sameAsLatest < b.crashLoopAttempts) {
     return ignore(JobFailedReason.EMR_RETRYING, `${watching}: streamfix watches`, ev);
