@@ -132,12 +132,15 @@ describe('Stack: function roles', () => {
 
   it('job-failed: allows these actions and no others', () => {
     expect([...playbook('job-failed').actual.keys()].sort()).toEqual([
+      'cloudwatch:DescribeAlarms',
       'dynamodb:DeleteItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:Query',
       'dynamodb:UpdateItem',
+      'emr-serverless:CancelJobRun',
       'emr-serverless:GetJobRun',
+      'emr-serverless:ListJobRunAttempts',
       'emr-serverless:ListJobRuns',
       'emr-serverless:StartJobRun',
       'emr-serverless:TagResource',
@@ -145,6 +148,7 @@ describe('Stack: function roles', () => {
       'kms:Decrypt',
       'kms:GenerateDataKey',
       'logs:CreateLogStream',
+      'logs:FilterLogEvents',
       'logs:PutLogEvents',
       's3:GetObject',
       's3:ListBucket',
@@ -157,7 +161,7 @@ describe('Stack: function roles', () => {
     ]);
   });
 
-  it('job-failed: scopes each action to the configured resources, never to "*"', () => {
+  it('job-failed: scopes each action to the configured resources, "*" only to read a held alarm', () => {
     const g = playbook('job-failed').actual;
     const arn = (service: string, rest: string) => `arn:<AWS::Partition>:${service}:<AWS::Region>:<AWS::AccountId>:${rest}`;
     const apps = ['00ordersapp0001', '00paymentsapp02'].flatMap((id) => [
@@ -166,10 +170,18 @@ describe('Stack: function roles', () => {
     ]);
     expect(g.get('emr-serverless:StartJobRun')).toEqual(new Set(apps));
     expect(g.get('emr-serverless:ListJobRuns')).toEqual(new Set(apps));
+    expect(g.get('emr-serverless:ListJobRunAttempts')).toEqual(new Set(apps));
+    expect(g.get('emr-serverless:CancelJobRun')).toEqual(new Set(apps.filter((a) => a.endsWith('/jobruns/*'))));
     expect(g.get('s3:ListBucket')).toEqual(new Set(['arn:<AWS::Partition>:s3:::orders-lake', 'arn:<AWS::Partition>:s3:::payments-lake']));
     expect(g.get('s3:GetObject')).toEqual(
-      new Set(['arn:<AWS::Partition>:s3:::orders-lake/_checkpoints/orders/metadata', 'arn:<AWS::Partition>:s3:::payments-lake/state/payments/metadata']),
+      new Set([
+        'arn:<AWS::Partition>:s3:::orders-lake/_checkpoints/orders/metadata',
+        'arn:<AWS::Partition>:s3:::payments-lake/state/payments/metadata',
+        // orders' driver logs are in S3, payments' in CloudWatch Logs.
+        'arn:<AWS::Partition>:s3:::orders-lake/emr-logs/orders/applications/00ordersapp0001/jobs/*',
+      ]),
     );
+    expect(g.get('logs:FilterLogEvents')).toEqual(new Set([arn('logs', 'log-group:/aws/emr-serverless/payments:*')]));
     const schedulerRole = b.id(b.stack.schedulerRole);
     expect(g.get('iam:PassRole')).toEqual(
       new Set([
@@ -183,14 +195,18 @@ describe('Stack: function roles', () => {
     const ledger = b.id(b.stack.table);
     expect(g.get('dynamodb:Query')).toEqual(new Set([`<${ledger}.Arn>`, `<${ledger}.Arn>/index/*`]));
     expect([...g.get('ssm:GetParameters')!]).toHaveLength(3);
-    expect(allResources(g)).not.toContain('*');
+    for (const [action, resources] of g) if (resources.has('*')) expect(action).toBe('cloudwatch:DescribeAlarms');
   });
 
   it('checkpoint-failure: reads the metric with "*", the named log group, and the bucket key of the pipeline that has one', () => {
     const g = playbook('checkpoint-failure').actual;
     expect(g.get('cloudwatch:GetMetricData')).toEqual(new Set(['*']));
     expect(g.get('logs:FilterLogEvents')).toEqual(
-      new Set(['arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/emr-serverless/payments-stream:*']),
+      new Set([
+        'arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/emr-serverless/payments-stream:*',
+        // payments' driver logs: the failed attempt's whole failure text.
+        'arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/emr-serverless/payments:*',
+      ]),
     );
     expect(g.get('kms:Decrypt')).toContain('arn:aws:kms:eu-west-1:111122223333:key/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9');
     expect(g.get('s3:DeleteObject')).toEqual(

@@ -181,13 +181,15 @@ describe('Stack: alarms', () => {
   });
 
   it.each([
-    ['orders', '00ordersapp0001'],
-    ['payments', '00paymentsapp02'],
-  ])('job-failed: watches the %s application with the manifest thresholds', (pipeline, applicationId) => {
+    // orders: no release configured: ApplicationId only, and missing data is not a failure.
+    ['orders', [{ Name: 'ApplicationId', Value: '00ordersapp0001' }], 'missing'],
+    // payments on EMR 7.10: the metrics carry ApplicationId and ApplicationName, and are known to be published.
+    ['payments', [{ Name: 'ApplicationId', Value: '00paymentsapp02' }, { Name: 'ApplicationName', Value: 'payments-streaming' }], 'breaching'],
+  ])('job-failed: watches the %s application on the dimensions of its release, with the manifest thresholds', (pipeline, dimensions, notRunningMissing) => {
     expect(alarm(`sfx-${pipeline}-job-failed-failed-runs`)).toMatchObject({
       Namespace: 'AWS/EMRServerless',
       MetricName: 'FailedJobs',
-      Dimensions: [{ Name: 'ApplicationId', Value: applicationId }],
+      Dimensions: dimensions,
       Statistic: 'Sum',
       Period: 60,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
@@ -200,14 +202,14 @@ describe('Stack: alarms', () => {
     expect(alarm(`sfx-${pipeline}-job-failed-not-running`)).toMatchObject({
       Namespace: 'AWS/EMRServerless',
       MetricName: 'RunningJobs',
-      Dimensions: [{ Name: 'ApplicationId', Value: applicationId }],
+      Dimensions: dimensions,
       Statistic: 'Maximum',
       Period: 60,
       ComparisonOperator: 'LessThanThreshold',
       Threshold: 1,
       EvaluationPeriods: 3,
       DatapointsToAlarm: 3,
-      TreatMissingData: 'breaching',
+      TreatMissingData: notRunningMissing,
       ActionsEnabled: false,
     });
   });

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { playbookSettings } from '../common-settings';
 import type { PermissionSpec, PipelineContext, PlaybookManifest } from '../types';
-import { driverLogPermissions } from '../job-failed/manifest';
+import { driverLogPermissions } from '../../runtimes/emr-serverless/driver-log-permissions';
 import {
   DEFAULT_ACCESS_PATTERNS,
   DEFAULT_CORRUPTION_PATTERNS,

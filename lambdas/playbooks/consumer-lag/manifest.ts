@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { playbookSettings } from '../common-settings';
-import { checkpointLocation, driverLogPermissions } from '../job-failed/manifest';
+import { driverLogPermissions } from '../../runtimes/emr-serverless/driver-log-permissions';
+import { checkpointLocation } from '../job-failed/manifest';
 import type { AlarmSpec, PipelineContext, PlaybookManifest } from '../types';
 
 /**

@@ -1,8 +1,9 @@
 import * as z from 'zod';
 import { jobMetricDimensions, publishedApplicationName } from '../../config/release';
 import type { PipelineConfig } from '../../config/schema';
+import { driverLogPermissions } from '../../runtimes/emr-serverless/driver-log-permissions';
 import { playbookSettings } from '../common-settings';
-import type { AlarmSpec, PermissionSpec, PlaybookManifest, PipelineContext } from '../types';
+import type { AlarmSpec, PlaybookManifest, PipelineContext } from '../types';
 
 /**
  * job-failed: a streaming job run FAILED (or was cancelled by something other than a person):
@@ -128,30 +129,6 @@ export function jobAlarms(job: PipelineConfig['job']): AlarmSpec[] {
       treatMissingData: known ? 'breaching' : 'missing',
     },
   ];
-}
-
-/** Reading the failed attempt's driver log where the config says the job logs (job.driverLogs). */
-export function driverLogPermissions(p: PipelineContext): PermissionSpec[] {
-  const logs = p.pipeline.job.driverLogs;
-  const out: PermissionSpec[] = [];
-  if (logs?.s3) {
-    const { bucket, prefix } = checkpointLocation(logs.s3);
-    out.push({
-      step: 'diagnose',
-      actions: ['s3:GetObject'],
-      resources: [`arn:${p.partition}:s3:::${bucket}/${prefix}applications/${p.pipeline.job.applicationId}/jobs/*`],
-      why: "read a failed attempt's driver log (SPARK_DRIVER/stderr.gz) for the failure text beyond stateDetails' 256 characters",
-    });
-  }
-  if (logs?.cloudWatchLogGroup) {
-    out.push({
-      step: 'diagnose',
-      actions: ['logs:FilterLogEvents'],
-      resources: [`arn:${p.partition}:logs:${p.region}:${p.account}:log-group:${logs.cloudWatchLogGroup}:*`],
-      why: "read a failed attempt's driver log events for the failure text beyond stateDetails' 256 characters",
-    });
-  }
-  return out;
 }
 
 export const jobFailedManifest: PlaybookManifest<JobFailedSettings> = {
