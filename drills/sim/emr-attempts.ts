@@ -1,6 +1,7 @@
 import { ValidationException, type JobRunAttemptSummary, type JobRunState } from '@aws-sdk/client-emr-serverless';
 import { emrRetries } from '../../lambdas/config/release';
 import type { SdkErrorFactory } from './errors';
+import { pageOf, summary } from './emr-list';
 import type { SimJobRun } from './emr';
 
 /**
@@ -71,15 +72,10 @@ export function runAtAttempt(run: SimJobRun, attempts: readonly SimAttempt[], at
   });
 }
 
-const encodeToken = (offset: number) => Buffer.from(`AAMB-${offset}`).toString('base64');
-const decodeToken = (t: string): number | undefined => {
-  const m = /^AAMB-(\d+)$/.exec(Buffer.from(t, 'base64').toString('utf8'));
-  return m ? Number(m[1]) : undefined;
-};
-
 /**
  * ListJobRunAttempts (API_ListJobRunAttempts): `maxResults` 1–50, an opaque `nextToken`, each
- * attempt as a JobRunAttemptSummary (API_JobRunAttemptSummary).
+ * attempt as a JobRunAttemptSummary (API_JobRunAttemptSummary): the run's summary with the
+ * attempt's own times, state and details, and the run's creation as `jobCreatedAt`.
  */
 export function listAttempts(
   run: SimJobRun,
@@ -87,31 +83,18 @@ export function listAttempts(
   i: { maxResults?: number; nextToken?: string },
   err: SdkErrorFactory,
 ): { jobRunAttempts: JobRunAttemptSummary[]; nextToken?: string } {
-  const max = i.maxResults ?? 50;
-  if (!Number.isInteger(max) || max < 1 || max > 50) {
-    throw err(ValidationException, 400, `1 validation error detected: Value ${max} at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 50`);
-  }
-  const offset = i.nextToken === undefined ? 0 : decodeToken(i.nextToken);
-  if (offset === undefined) throw err(ValidationException, 400, 'Invalid pagination token.');
-  const page = attempts.slice(offset, offset + max).map(
+  const { page, nextToken } = pageOf(attempts, i, err, 'AAMB');
+  const { attemptCreatedAt: _created, attemptUpdatedAt: _updated, ...base } = summary(run);
+  const jobRunAttempts = page.map(
     (a): JobRunAttemptSummary => ({
-      applicationId: run.applicationId,
-      id: run.jobRunId,
-      ...(run.name !== undefined ? { name: run.name } : {}),
-      mode: run.mode ?? 'BATCH',
-      arn: run.arn,
-      createdBy: run.createdBy,
+      ...base,
       jobCreatedAt: new Date(run.createdAt),
       createdAt: new Date(a.createdAt),
       updatedAt: new Date(a.updatedAt),
-      executionRole: run.executionRole,
       state: a.state,
       stateDetails: a.stateDetails,
-      releaseLabel: run.releaseLabel,
-      type: 'Spark',
       attempt: a.attempt,
     }),
   );
-  const next = offset + max < attempts.length ? encodeToken(offset + max) : undefined;
-  return { jobRunAttempts: page, ...(next ? { nextToken: next } : {}) };
+  return { jobRunAttempts, ...(nextToken ? { nextToken } : {}) };
 }
