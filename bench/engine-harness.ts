@@ -146,7 +146,7 @@ export function buildBenchWorld(scenario: Scenario, config: StreamfixConfig): Be
       captured.push({ atMs, playbook: a.playbook, pipeline: a.pipeline, event });
       return;
     }
-    for (const r of rules) if (matchesPattern(r.spec.pattern, event)) captured.push({ atMs, playbook: r.playbook, pipeline: r.pipeline, event });
+    for (const r of rules) if (matchesPattern(r.spec.pattern, event)) captured.push({ atMs, playbook: r.playbook, pipeline: r.pipelines[0]!, event });
   };
   world.cloudwatch.publish = capture;
   world.emr.publish = capture;

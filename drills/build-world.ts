@@ -19,6 +19,8 @@ type CheckpointSpec = NonNullable<WorldSpec['s3']['checkpoints']>[number];
 
 export const DEFAULT_ACCOUNT = '123456789012';
 export const DEFAULT_PARTITIONS = 3;
+/** The release of a pipeline's application when neither the scenario nor the config names one. */
+export const DEFAULT_RELEASE = 'emr-7.2.0';
 
 export interface WorldNames {
   account: string;
@@ -56,6 +58,19 @@ export function defaultDriver(job: KnownJob) {
   };
 }
 
+/**
+ * Where a seeded run logs when the scenario does not say: where the config says the job's
+ * driver logs are, else an `emr-logs/` prefix in the checkpoint bucket.
+ */
+function defaultMonitoring(job: KnownJob | undefined, name: string, config: StreamfixConfig) {
+  const logs = job ? config.pipelines[job.pipeline]?.job.driverLogs : undefined;
+  const logUri = logs?.s3 ?? (logs?.cloudWatchLogGroup ? undefined : `s3://${job ? parseS3Uri(job.checkpoint).bucket : 'logs'}/emr-logs/${name}/`);
+  return {
+    ...(logUri ? { s3MonitoringConfiguration: { logUri } } : {}),
+    ...(logs?.cloudWatchLogGroup ? { cloudWatchLoggingConfiguration: { enabled: true, logGroupName: logs.cloudWatchLogGroup } } : {}),
+  };
+}
+
 /** A routing key as the secret stores it: a plain string or JSON {"routingKey": ...}. */
 export function routingKeyOf(secret: string): string | undefined {
   const s = secret.trim();
@@ -84,6 +99,7 @@ export function buildWorld(scenario: Scenario, config: StreamfixConfig, names: W
     jobs,
     applicationIds,
     emrTimings: {
+      ...(t.pending !== undefined ? { pendingAfterMs: t.pending } : {}),
       ...(t.scheduled !== undefined ? { scheduledAfterMs: t.scheduled } : {}),
       ...(t.running !== undefined ? { runningAfterMs: t.running } : {}),
       ...(t.cancel !== undefined ? { cancelAfterMs: t.cancel } : {}),
@@ -91,7 +107,13 @@ export function buildWorld(scenario: Scenario, config: StreamfixConfig, names: W
     ...(w.eventBridge.deliveryDelay !== undefined ? { deliveryDelayMs: w.eventBridge.deliveryDelay } : {}),
     ...(opts.stuckAfterRealMs !== undefined ? { stuckAfterRealMs: opts.stuckAfterRealMs } : {}),
   });
-  for (const a of w.emr.applications) world.emr.addApplication(a);
+  // The pipelines' applications: their release (the scenario's, else the config's) and name.
+  const releaseOf = (applicationId: string) =>
+    w.emr.releaseLabel ?? Object.values(config.pipelines).find((p) => p.job.applicationId === applicationId)?.job.releaseLabel ?? DEFAULT_RELEASE;
+  for (const p of Object.values(config.pipelines)) {
+    world.emr.addApplication({ applicationId: p.job.applicationId, releaseLabel: releaseOf(p.job.applicationId), ...(p.job.applicationName ? { name: p.job.applicationName } : {}) });
+  }
+  for (const a of w.emr.applications) world.emr.addApplication({ releaseLabel: releaseOf(a.applicationId), ...a });
   for (const b of w.emr.brokenEntryPoints) world.emr.markBroken(b.entryPoint, b.stateDetails);
 
   const runs: JobRunSeed[] =
@@ -101,6 +123,7 @@ export function buildWorld(scenario: Scenario, config: StreamfixConfig, names: W
     const applicationId = r.applicationId ?? job!.applicationId;
     const name = r.name ?? job!.jobName;
     const createdAt = new Date(startMs - r.createdAgo);
+    const retryPolicy = r.mode === 'STREAMING' ? { maxFailedAttemptsPerHour: 5, ...w.emr.retryPolicy, ...(r.retryPolicy ?? {}) } : r.retryPolicy;
     const driver = job ? defaultDriver(job) : { entryPoint: `s3://code/${name}/main.py` };
     const started = ['RUNNING', 'SUCCESS', 'FAILED', 'CANCELLING', 'CANCELLED'].includes(r.state);
     const ended = ['SUCCESS', 'FAILED', 'CANCELLED'].includes(r.state);
@@ -115,7 +138,8 @@ export function buildWorld(scenario: Scenario, config: StreamfixConfig, names: W
       executionRole: r.executionRole ?? job?.executionRoleArn ?? `arn:aws:iam::${names.account}:role/${name}-job`,
       state: r.state,
       stateDetails: r.stateDetails,
-      releaseLabel: r.releaseLabel ?? 'emr-7.2.0',
+      releaseLabel: r.releaseLabel ?? world.emr.application(applicationId)?.releaseLabel ?? releaseOf(applicationId),
+      ...(r.executionIamPolicy ? { executionIamPolicy: r.executionIamPolicy } : {}),
       jobDriver: {
         sparkSubmit: {
           entryPoint: r.entryPoint ?? driver.entryPoint,
@@ -123,12 +147,10 @@ export function buildWorld(scenario: Scenario, config: StreamfixConfig, names: W
           ...(sparkSubmitParameters ? { sparkSubmitParameters } : {}),
         },
       },
-      configurationOverrides: (r.configurationOverrides as never) ?? {
-        monitoringConfiguration: { s3MonitoringConfiguration: { logUri: `s3://${job ? parseS3Uri(job.checkpoint).bucket : 'logs'}/emr-logs/${name}/` } },
-      },
+      configurationOverrides: (r.configurationOverrides as never) ?? { monitoringConfiguration: defaultMonitoring(job, name, config) },
       tags: r.tags ?? (job ? { pipeline: job.pipeline } : {}),
       mode: r.mode,
-      ...(r.mode === 'STREAMING' ? { retryPolicy: { maxFailedAttemptsPerHour: 5, ...(r.retryPolicy ?? {}) } } : r.retryPolicy ? { retryPolicy: r.retryPolicy } : {}),
+      ...(retryPolicy ? { retryPolicy } : {}),
       executionTimeoutMinutes: r.mode === 'STREAMING' ? 0 : 720,
       attempt: 1,
       attemptCreatedAt: createdAt,

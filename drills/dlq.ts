@@ -5,7 +5,7 @@ import { createDlqReplayOperation } from '../lambdas/operations/dlq-replay';
 import { operations } from '../lambdas/operations/registry';
 import { createOperationHandler, type OperationInvocationResult } from '../lambdas/operations/runtime';
 import type { Operation } from '../lambdas/operations/types';
-import type { DlqSpikeSettings } from '../lambdas/playbooks/dlq-spike/manifest';
+import { dlqMetric, type DlqSpikeSettings } from '../lambdas/playbooks/dlq-spike/manifest';
 import type { ExpectationCheck } from './result';
 import type { DlqExpectations, OperationsExpectations } from './scenario/dlq';
 import type { TimelineEntry } from './scenario/schema';
@@ -80,7 +80,7 @@ export function applyDlqFault(world: SimWorld, config: StreamfixConfig, e: Timel
     const p = config.pipelines[f.pipeline];
     if (!p?.dlq) throw new Error(`dlq-records: pipeline "${f.pipeline}" has no dlq in the config`);
     const settings = (p.playbooks as Record<string, unknown>)['dlq-spike'] as DlqSpikeSettings;
-    const m = settings.bounds.metric;
+    const m = dlqMetric(f.pipeline, settings);
     const types: [ErrorType, number][] = f.errorType ? [[f.errorType, 1]] : (Object.entries(f.errorTypes ?? {}) as [ErrorType, number][]);
     fault(`dlq-records ${f.pipeline}: the job writes ${f.perMinute} record(s)/min to ${p.dlq.s3} for ${f.for / 1000} s (${types.map(([t, w]) => `${t}${types.length > 1 ? ` ×${w}` : ''}`).join(', ')})${note}`);
     world.dlq.startWriting({

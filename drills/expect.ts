@@ -11,7 +11,14 @@ import type { Expectations, IncidentExpectation } from './scenario/schema';
 
 type Check = Omit<ExpectationCheck, 'path'> & { field: string };
 
-const CHECKED_FIELDS = ['decision', 'reason', 'status', 'actions', 'verified', 'escalations', 'timeToRecoverSeconds', 'summaryIncludes'] as const;
+const CHECKED_FIELDS = ['decision', 'reason', 'status', 'actions', 'verified', 'escalations', 'timeToRecoverSeconds', 'summaryIncludes', 'decisionsInclude'] as const;
+
+/** Whether `wanted` appear in `reasons` in that order (others may come between). */
+function inOrder(reasons: readonly string[], wanted: readonly string[]): boolean {
+  let k = 0;
+  for (const r of reasons) if (r === wanted[k]) k++;
+  return k === wanted.length;
+}
 
 function checkIncident(x: IncidentExpectation, inc: IncidentResult): Check[] {
   const out: Check[] = [];
@@ -46,6 +53,10 @@ function checkIncident(x: IncidentExpectation, inc: IncidentResult): Check[] {
   }
   if (x.summaryIncludes !== undefined) {
     add('summaryIncludes', x.summaryIncludes, inc.decision?.summary, inc.decision?.summary.includes(x.summaryIncludes) ?? false);
+  }
+  if (x.decisionsInclude !== undefined) {
+    const reasons = inc.decisions.map((d) => d.reason);
+    add('decisionsInclude', x.decisionsInclude, reasons, inOrder(reasons, x.decisionsInclude));
   }
   if (x.timeToRecoverSeconds !== undefined) {
     const t = inc.timeToRecoverSeconds;

@@ -83,8 +83,9 @@ export class FaultInjector {
     } else if (e['crash-new-runs']) {
       const f = e['crash-new-runs'];
       const job = this.job(f.pipeline);
-      w.emr.crashNewRuns(job.applicationId, job.jobName, f.after, f.stateDetails);
-      this.fault(`crash-new-runs ${f.pipeline}: every new run of ${job.jobName} crashes ${f.after / 1000} s after RUNNING: ${f.stateDetails}${note}`);
+      w.emr.crashNewRuns(job.applicationId, job.jobName, f.after, f.stateDetails, { ...(f.for !== undefined ? { forMs: f.for } : {}), ...(f.untilExecutorMemoryGiB !== undefined ? { untilExecutorMemoryGiB: f.untilExecutorMemoryGiB } : {}) });
+      const limits = [f.for !== undefined ? `for ${f.for / 1000} s` : '', f.untilExecutorMemoryGiB !== undefined ? `unless spark.executor.memory ≥ ${f.untilExecutorMemoryGiB} GiB` : ''].filter(Boolean).join(', ');
+      this.fault(`crash-new-runs ${f.pipeline}: every new run and attempt of ${job.jobName} crashes ${f.after / 1000} s after RUNNING${limits ? ` (${limits})` : ''}: ${f.stateDetails}${note}`);
     } else if (e['break-entry-point']) {
       const f = e['break-entry-point'];
       let entryPoint = f.entryPoint;
@@ -135,6 +136,12 @@ export class FaultInjector {
       applyFirehoseFault(w, this.config, e, note, (text) => this.fault(text));
     } else if (e['kill-invocation']) {
       this.kills.arm(e['kill-invocation'], note, (text) => this.fault(text));
+    } else if (e['mute-alarm']) {
+      const f = e['mute-alarm'];
+      if (!w.cloudwatch.hasAlarm(f.alarm)) return this.fault(`mute-alarm: no alarm named ${f.alarm} in this drill${note}`);
+      const now = w.clock.now();
+      w.cloudwatch.muteAlarm(f.alarm, f.rule, now, now + f.for);
+      this.fault(`mute-alarm ${f.alarm}: mute rule ${f.rule} mutes its actions for ${f.for / 1000} s${note}`);
     } else if (e.deliver) {
       const f = e.deliver;
       const arn = this.functionArn(f.playbook);

@@ -203,7 +203,7 @@ export function buildTimeline(world: SimWorld, ledger: LedgerSnapshot, startMs: 
   const add = (atMs: number, kind: string, text: string, group: number, order: number, incidentId?: string) =>
     lines.push({ atMs, at: formatOffset(atMs - startMs), kind, text, group, order, ...(incidentId ? { incidentId } : {}) });
   for (const e of world.record.events) {
-    if (e.kind === 'job-run' && !/→ (RUNNING|FAILED|CANCELLING|CANCELLED|SUCCESS)$/.test(e.text)) continue;
+    if (e.kind === 'job-run' && !/→ (RUNNING|FAILED|CANCELLING|CANCELLED|SUCCESS|QUEUED)$|EMR retries: attempt \d+$/.test(e.text)) continue;
     if (e.kind === 'invocation' || (e.kind === 'schedule' && e.text.includes(' created,'))) continue;
     add(e.atMs, e.kind, e.text, 0, e.seq);
   }

@@ -66,7 +66,7 @@ export function playbookRules(scope: Construct, props: PlaybookRulesProps): even
   }
   for (const wired of wiring.rules) {
     rules.push(
-      new events.Rule(scope, `Rule-${wired.pipeline}-${wired.spec.id}`, {
+      new events.Rule(scope, `Rule-${wired.spec.id}${wired.name.endsWith(`-${wired.pipelines[0]}`) ? `-${wired.pipelines[0]}` : ''}`, {
         ruleName: ruleNameOrGenerated(wired.name),
         description: `${wired.name}: ${wired.spec.description}`.slice(0, 512),
         eventPattern: toEventPattern(wired.spec.pattern),

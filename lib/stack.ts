@@ -16,6 +16,7 @@ import { functionName, pauseParameterName, pipelinePauseParameterPrefix } from '
 import { buildOperationWiring, buildWiring, type Env, type OperationWiring, type PlaybookWiring } from '../lambdas/core/wiring';
 import { LEDGER_TABLE } from '../lambdas/ledger/table';
 import { addInvokePolicy, placeInVpc, replayVpc } from './access';
+import { sharedDlqMetricError } from '../lambdas/playbooks/dlq-spike/manifest';
 import { deadLetterAlarm, playbookAlarm } from './alarms';
 import { Escalation } from './escalation';
 import { acknowledge } from './nag';
@@ -74,6 +75,9 @@ export class StreamfixStack extends Stack {
     const { config } = props;
     const prefix = config.name;
     const env: Env = { account: Aws.ACCOUNT_ID, region: Aws.REGION, partition: Aws.PARTITION };
+    // Each pipeline's DLQ alarm needs its own metric: two on one would fire for each other.
+    const sharedDlq = sharedDlqMetricError(config);
+    if (sharedDlq) throw new Error(`invalid streamfix config: ${sharedDlq}`);
     this.wiring = buildWiring(config, env);
     this.operationWiring = buildOperationWiring(config);
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isReleaseLabel } from '../../lambdas/config/release';
 import { durationSchema } from './duration';
 import { firehoseExpectSchema, firehoseFaults, firehoseWorldSchema } from './firehose';
 import { mskExpectSchema, mskFaults, mskWorldSchema } from './msk';
@@ -18,6 +19,11 @@ const stringMap = z.record(z.string(), z.string());
 
 const jobRunState = z.enum(['SUBMITTED', 'PENDING', 'SCHEDULED', 'RUNNING', 'SUCCESS', 'FAILED', 'CANCELLING', 'CANCELLED', 'QUEUED']);
 
+const releaseLabelSchema = z.string().refine(isReleaseLabel, 'must be an EMR release label such as emr-7.2.0');
+const retryPolicySchema = z
+  .object({ maxFailedAttemptsPerHour: z.number().int().min(1).max(10).optional(), maxAttempts: z.number().int().min(1).max(10).optional() })
+  .strict();
+
 const jobRunSeed = z
   .object({
     /** Fill name, application, role and checkpoint from this pipeline's job. */
@@ -34,9 +40,11 @@ const jobRunSeed = z
     sparkSubmitParameters: z.string().optional(),
     configurationOverrides: z.record(z.string(), z.unknown()).optional(),
     mode: z.enum(['STREAMING', 'BATCH']).default('STREAMING'),
-    retryPolicy: z.object({ maxFailedAttemptsPerHour: z.number().int().min(1).max(10).optional(), maxAttempts: z.number().int().min(1).optional() }).strict().optional(),
+    retryPolicy: retryPolicySchema.optional(),
     tags: stringMap.optional(),
-    releaseLabel: z.string().optional(),
+    releaseLabel: releaseLabelSchema.optional(),
+    /** The run's session policy (StartJobRun's executionIamPolicy): a restart must carry it. */
+    executionIamPolicy: z.object({ policy: z.string().min(1).optional(), policyArns: z.array(z.string().min(1)).optional() }).strict().optional(),
   })
   .strict()
   .refine((r) => r.pipeline !== undefined || (r.applicationId !== undefined && r.name !== undefined), {
@@ -62,11 +70,37 @@ export const worldSchema = z
   .object({
     emr: z
       .object({
-        applications: z.array(z.object({ applicationId: z.string().regex(/^[0-9a-z]{1,64}$/), name: z.string().optional(), releaseLabel: z.string().optional() }).strict()).default([]),
+        applications: z
+          .array(
+            z
+              .object({
+                applicationId: z.string().regex(/^[0-9a-z]{1,64}$/),
+                name: z.string().optional(),
+                releaseLabel: releaseLabelSchema.optional(),
+                /** schedulerConfiguration.maxConcurrentRuns: runs beyond it wait QUEUED. */
+                maxConcurrentRuns: z.number().int().min(1).max(1000).optional(),
+              })
+              .strict(),
+          )
+          .default([]),
+        /**
+         * Release of the pipelines' applications (and of the runs seeded on them). Default: the
+         * pipeline job's `releaseLabel` in the config, else emr-7.2.0.
+         */
+        releaseLabel: releaseLabelSchema.optional(),
+        /**
+         * Retry policy of the STREAMING runs seeded without one. Default maxFailedAttemptsPerHour 1
+         * (EMR does not retry): version-1 files were written for a platform where one crash ends the
+         * run. Set 5 (EMR's own default) or more to drill job resiliency.
+         */
+        retryPolicy: retryPolicySchema.default({ maxFailedAttemptsPerHour: 1 }),
         /** Absent: one RUNNING run per pipeline. An empty list: no runs at all. */
         jobRuns: z.array(jobRunSeed).optional(),
         brokenEntryPoints: z.array(z.object({ entryPoint: text, stateDetails: text }).strict()).default([]),
-        timings: z.object({ scheduled: durationSchema.optional(), running: durationSchema.optional(), cancel: durationSchema.optional() }).strict().default({}),
+        timings: z
+          .object({ pending: durationSchema.optional(), scheduled: durationSchema.optional(), running: durationSchema.optional(), cancel: durationSchema.optional() })
+          .strict()
+          .default({}),
       })
       .strict()
       .prefault({}),
@@ -94,7 +128,17 @@ export const worldSchema = z
 const faults = {
   'fail-job-run': z.object({ pipeline: pipelineRef, stateDetails: text }).strict(),
   'cancel-job-run': z.object({ pipeline: pipelineRef, by: z.enum(['person', 'system']), stateDetails: text.optional() }).strict(),
-  'crash-new-runs': z.object({ pipeline: pipelineRef, after: durationSchema, stateDetails: text }).strict(),
+  'crash-new-runs': z
+    .object({
+      pipeline: pipelineRef,
+      after: durationSchema,
+      stateDetails: text,
+      /** The crash loop lasts this long: runs and attempts created later are healthy (default: for ever). */
+      for: durationSchema.optional(),
+      /** Runs whose spark.executor.memory is at least this many GiB do not crash: an out-of-memory that more memory cures. */
+      untilExecutorMemoryGiB: z.number().positive().optional(),
+    })
+    .strict(),
   'break-entry-point': z
     .object({ pipeline: pipelineRef.optional(), entryPoint: text.optional(), stateDetails: text })
     .strict()
@@ -132,6 +176,10 @@ const faults = {
     })
     .strict()
     .refine((k) => (k.playbook === undefined) !== (k.operation === undefined), { message: 'give exactly one of `playbook` or `operation`' }),
+  /** A CloudWatch alarm mute rule targets the alarm, from now for `for` (a one-time window). */
+  'mute-alarm': z
+    .object({ alarm: text, for: durationSchema, rule: z.string().regex(/^[\w.-]{1,255}$/, 'must be a mute rule name').default('maintenance-window') })
+    .strict(),
   ...firehoseFaults,
   ...mskFaults,
   ...checkpointFaults,
@@ -178,6 +226,8 @@ export const incidentExpectationSchema = z
     timeToRecoverSeconds: z.number().positive().optional(),
     /** The final decision's summary contains this text. */
     summaryIncludes: text.optional(),
+    /** These reasons are among the incident's recorded decisions, in this order (others may come between). */
+    decisionsInclude: z.array(text).min(1).optional(),
   })
   .strict();
 

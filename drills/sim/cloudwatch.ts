@@ -18,7 +18,15 @@ import { MetricStore, STATS, type MetricId, type Stat } from './metrics';
 
 /**
  * CloudWatch: the metric store, the stack's alarms (evaluated at every minute boundary, each
- * state change sent as a "CloudWatch Alarm State Change" event), and the read/write API.
+ * state change sent as a "CloudWatch Alarm State Change" event), alarm mute rules, and the
+ * read/write API.
+ *
+ * Mute rules as the CloudWatch User Guide describes them ("Configure alarm mute rules";
+ * AWS::CloudWatch::AlarmMuteRule: "targeted alarms continue to evaluate metrics and transition
+ * between states, but their configured actions ... are muted"): a muted alarm keeps changing
+ * state and sending events; each event of an alarm a rule targets carries `muteDetail` with the
+ * rule's window ("Alarm events and EventBridge" sample events carry it even for changes outside
+ * the window), and nothing announces the window's end.
  */
 
 interface SimAlarm {
@@ -46,6 +54,7 @@ export class SimCloudWatch implements SimService {
     ListMetrics: (i: ListMetricsInput) => listMetrics(this.store, this.ctx, i),
   };
   private readonly alarms = new Map<string, SimAlarm>();
+  private readonly mutes = new Map<string, { ruleArn: string; startMs: number; endMs: number }>();
   /** Where alarm state change events go (the simulated EventBridge). */
   publish: (event: Record<string, unknown>) => void = () => undefined;
 
@@ -59,6 +68,15 @@ export class SimCloudWatch implements SimService {
       reason: 'Unchecked: Initial alarm creation',
       stateUpdatedMs: this.ctx.clock.now(),
     });
+  }
+
+  /** An alarm mute rule targets `alarmName` with this one-time window. */
+  muteAlarm(alarmName: string, rule: string, startMs: number, endMs: number): void {
+    this.mutes.set(alarmName, { ruleArn: `arn:aws:cloudwatch:${this.ctx.region}:${this.ctx.account}:alarm-mute-rule:${rule}`, startMs, endMs });
+  }
+
+  hasAlarm(name: string): boolean {
+    return this.alarms.has(name);
   }
 
   alarmState(name: string): AlarmState | undefined {
@@ -81,7 +99,9 @@ export class SimCloudWatch implements SimService {
       if (e.state === a.state) continue;
       const previous = { value: a.state, reason: a.reason, ...(a.reasonData ? { reasonData: a.reasonData } : {}), timestamp: cwTimestamp(a.stateUpdatedMs) };
       Object.assign(a, { state: e.state, reason: e.reason, reasonData: e.reasonData, stateUpdatedMs: now });
-      this.ctx.record.event(now, 'alarm', `${a.wired.name} ${previous.value} → ${e.state}`, { alarmName: a.wired.name, state: e.state });
+      const mute = this.mutes.get(a.wired.name);
+      const muted = mute !== undefined && mute.startMs <= now && now < mute.endMs;
+      this.ctx.record.event(now, 'alarm', `${a.wired.name} ${previous.value} → ${e.state}${muted ? ' (muted)' : ''}`, { alarmName: a.wired.name, state: e.state });
       const m = a.wired.spec.metric;
       this.publish({
         version: '0',
@@ -110,6 +130,7 @@ export class SimCloudWatch implements SimService {
               },
             ],
           },
+          ...(mute ? { muteDetail: { mutedByArn: mute.ruleArn, muteWindowStart: cwTimestamp(mute.startMs), muteWindowEnd: cwTimestamp(mute.endMs) } } : {}),
         },
       });
     }

@@ -14,17 +14,32 @@ export interface ListJobRunsInput {
   mode?: 'BATCH' | 'STREAMING';
 }
 
-const encodeToken = (offset: number) => Buffer.from(`AAMA-${JSON.stringify({ o: offset })}`).toString('base64');
+const encodeToken = (tag: string, offset: number) => Buffer.from(`${tag}-${JSON.stringify({ o: offset })}`).toString('base64');
 
-function decodeToken(token: string): number | undefined {
+function decodeToken(tag: string, token: string): number | undefined {
   const s = Buffer.from(token, 'base64').toString('utf8');
-  if (!s.startsWith('AAMA-')) return undefined;
+  if (!s.startsWith(`${tag}-`)) return undefined;
   try {
-    const o = (JSON.parse(s.slice(5)) as { o?: unknown }).o;
+    const o = (JSON.parse(s.slice(tag.length + 1)) as { o?: unknown }).o;
     return typeof o === 'number' && Number.isInteger(o) && o >= 0 ? o : undefined;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * One page of a List* answer: `maxResults` 1–50 (default 50) and an opaque `nextToken` that only
+ * the same operation (`tag`) accepts, as ListJobRuns and ListJobRunAttempts page.
+ */
+export function pageOf<T>(items: readonly T[], i: { maxResults?: number; nextToken?: string }, err: SdkErrorFactory, tag: string): { page: T[]; nextToken?: string } {
+  const max = i.maxResults ?? 50;
+  if (!Number.isInteger(max) || max < 1 || max > 50) {
+    throw err(ValidationException, 400, `1 validation error detected: Value ${max} at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 50`);
+  }
+  const offset = i.nextToken === undefined ? 0 : decodeToken(tag, i.nextToken);
+  if (offset === undefined) throw err(ValidationException, 400, 'Invalid pagination token.');
+  const next = offset + max < items.length ? encodeToken(tag, offset + max) : undefined;
+  return { page: items.slice(offset, offset + max), ...(next ? { nextToken: next } : {}) };
 }
 
 export function summary(r: SimJobRun): JobRunSummary {
@@ -49,16 +64,6 @@ export function summary(r: SimJobRun): JobRunSummary {
 }
 
 export function listJobRuns(runs: SimJobRun[], i: ListJobRunsInput, err: SdkErrorFactory): { jobRuns: JobRunSummary[]; nextToken?: string } {
-  const max = i.maxResults ?? 50;
-  if (!Number.isInteger(max) || max < 1 || max > 50) {
-    throw err(ValidationException, 400, `1 validation error detected: Value ${max} at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 50`);
-  }
-  let offset = 0;
-  if (i.nextToken !== undefined) {
-    const o = decodeToken(i.nextToken);
-    if (o === undefined) throw err(ValidationException, 400, 'Invalid pagination token.');
-    offset = o;
-  }
   const states = i.states && i.states.length > 0 ? new Set(i.states) : undefined;
   const after = i.createdAtAfter ? new Date(i.createdAtAfter).getTime() : undefined;
   const before = i.createdAtBefore ? new Date(i.createdAtBefore).getTime() : undefined;
@@ -68,7 +73,6 @@ export function listJobRuns(runs: SimJobRun[], i: ListJobRunsInput, err: SdkErro
     .filter((r) => before === undefined || r.createdAt.getTime() <= before)
     .filter((r) => !i.mode || (r.mode ?? 'BATCH') === i.mode)
     .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.jobRunId < b.jobRunId ? 1 : -1));
-  const page = matching.slice(offset, offset + max);
-  const next = offset + max < matching.length ? encodeToken(offset + max) : undefined;
-  return { jobRuns: page.map(summary), ...(next ? { nextToken: next } : {}) };
+  const { page, nextToken } = pageOf(matching, i, err, 'AAMA');
+  return { jobRuns: page.map(summary), ...(nextToken ? { nextToken } : {}) };
 }

@@ -1,11 +1,20 @@
 import type { JobRunState } from '@aws-sdk/client-emr-serverless';
 import type { SimCloudWatch } from './cloudwatch';
+import { jobMetricDimensions, publishedApplicationName } from '../../lambdas/config/release';
 import type { SimEmrServerless } from './emr';
 
 /**
- * EMR Serverless application metrics in `AWS/EMRServerless` (dimension ApplicationId), one
- * datapoint per minute: `RunningJobs` (the most runs RUNNING at once during the minute),
- * `FailedJobs`, `CancelledJobs` and `SuccessJobs` (runs that reached that state in the minute).
+ * EMR Serverless job-level metrics in `AWS/EMRServerless`, one datapoint per minute:
+ * `RunningJobs` (the most runs RUNNING at once during the minute), `FailedJobs`,
+ * `CancelledJobs` and `SuccessJobs` (runs that reached that state in the minute; a failed
+ * *attempt* that EMR retries is not a failed job).
+ *
+ * Dimensions by release, as "Monitoring EMR Serverless applications and jobs"
+ * (docs.aws.amazon.com/emr/latest/EMR-Serverless-UserGuide/app-job-metrics.html) gives them:
+ * the job-level metrics carry `ApplicationId` and `ApplicationName` ("[Unspecified]" for an
+ * application without an ASCII name); "for release 7.10 and later, the older metrics will no
+ * longer be updated", so an application on 7.10+ publishes only the new dimension set, one
+ * below 7.10 only the older one (`ApplicationId` alone).
  */
 
 interface Minute {
@@ -26,7 +35,7 @@ export class EmrMetrics {
   private readonly apps = new Map<string, Minute>();
 
   constructor(
-    emr: SimEmrServerless,
+    private readonly emr: SimEmrServerless,
     private readonly cw: SimCloudWatch,
     applicationIds: string[],
   ) {
@@ -43,7 +52,13 @@ export class EmrMetrics {
   }
 
   private put(applicationId: string, atMs: number, name: string, value: number): void {
-    this.cw.store.putValue({ namespace: 'AWS/EMRServerless', metricName: name, dimensions: { ApplicationId: applicationId } }, atMs, value, 'Count');
+    this.cw.store.putValue({ namespace: 'AWS/EMRServerless', metricName: name, dimensions: this.dimensions(applicationId) }, atMs, value, 'Count');
+  }
+
+  private dimensions(applicationId: string): Record<string, string> {
+    const app = this.emr.application(applicationId);
+    if (jobMetricDimensions(app?.releaseLabel) === 'by-id') return { ApplicationId: applicationId };
+    return { ApplicationId: applicationId, ApplicationName: publishedApplicationName(app?.name) };
   }
 
   /** History before the drill starts: the state the world is seeded in, held steady for `minutes`. */

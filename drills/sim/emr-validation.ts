@@ -1,4 +1,5 @@
-import type { StartJobRunRequest } from '@aws-sdk/client-emr-serverless';
+import type { JobRunMode, StartJobRunRequest } from '@aws-sdk/client-emr-serverless';
+import { CANCEL_GRACE_PERIOD_RELEASE, releaseAtLeast } from '../../lambdas/config/release';
 
 /**
  * StartJobRun input checks, worded like the service's own ValidationException messages
@@ -46,8 +47,40 @@ export function validateStartJobRun(i: StartJobRunRequest): string | undefined {
     }
   }
   if (rp?.maxAttempts !== undefined && i.mode === 'STREAMING') return 'maxAttempts is only supported for jobs in BATCH mode.';
+  const policy = i.executionIamPolicy;
+  if (policy?.policy !== undefined) {
+    try {
+      JSON.parse(policy.policy);
+    } catch {
+      return constraint('executionIamPolicy.policy', policy.policy.slice(0, 40), 'Member must be a JSON policy document');
+    }
+  }
+  for (const [k, arn] of (policy?.policyArns ?? []).entries()) {
+    if (!/^arn:aws[a-zA-Z0-9-]*:iam::(\d{12}|aws):policy\/.+$/.test(arn)) return constraint(`executionIamPolicy.policyArns.${k}`, arn, 'Member must be an IAM policy ARN');
+  }
   for (const [k, v] of Object.entries(i.tags ?? {})) {
     if (k.length < 1 || k.length > 128 || v.length > 256) return constraint(`tags.${k}`, v, 'Tag keys must be 1-128 and values 0-256 characters');
   }
   return undefined;
+}
+
+/**
+ * CancelJobRun's `shutdownGracePeriodInSeconds`: "Valid Range for Shutdown Grace period: 15-1800
+ * seconds ... Immediate termination (without any grace period): 0 second" (EMR Serverless User
+ * Guide, "EMR Serverless job run cancellation with grace period").
+ */
+export function validateCancelGrace(seconds: number | undefined): string | undefined {
+  if (seconds === undefined || seconds === 0 || (Number.isInteger(seconds) && seconds >= 15 && seconds <= 1800)) return undefined;
+  return constraint('shutdownGracePeriodInSeconds', seconds, 'Member must be 0 or have value between 15 and 1800');
+}
+
+/**
+ * How long a cancelled run keeps running (job-cancellation-grace-period.html): releases 7.9.0
+ * and higher; streaming jobs get 120 s by default, batch jobs none. Earlier releases stop at
+ * once. The whole period is waited (a streaming query may stop sooner, at the end of its
+ * micro-batch: the harsher case is kept).
+ */
+export function cancelGraceMs(run: { releaseLabel?: string; mode?: JobRunMode }, requestedSeconds: number | undefined): number {
+  if (!releaseAtLeast(run.releaseLabel, CANCEL_GRACE_PERIOD_RELEASE)) return 0;
+  return (requestedSeconds ?? (run.mode === 'STREAMING' ? 120 : 0)) * 1000;
 }

@@ -69,17 +69,32 @@ export interface DeliveryDeps {
 const staticPrefix = (p: string) => p.split('!{')[0]!;
 const objectArn = (s: SimFirehoseStream) => `arn:aws:s3:::${s.bucket}/${staticPrefix(s.prefix)}*`;
 
+/**
+ * The S3 delivery error codes and messages Firehose writes to its error log, only those the
+ * Amazon Data Firehose Developer Guide documents ("Monitor Amazon Data Firehose Using CloudWatch
+ * Logs" → "Data delivery errors" → Amazon S3,
+ * docs.aws.amazon.com/firehose/latest/dev/monitoring-with-cloudwatch-logs.html). A role that may
+ * not use the destination's KMS key gets no KMS code of its own: S3 refuses the PutObject, and
+ * the guide's code for that is S3.AccessDenied.
+ */
+export const S3_DELIVERY_ERRORS = {
+  'S3.AccessDenied': 'Access was denied. Ensure that the trust policy for the provided IAM role allows Firehose to assume the role, and the access policy allows access to the S3 bucket.',
+  'S3.NoSuchBucket': 'The specified bucket does not exist. Create the bucket or use a different bucket that does exist.',
+  'S3.KMS.NotFoundException': 'The provided AWS KMS key was not found. If you are using what you believe to be a valid AWS KMS key with the correct role, check if there is a problem with the account to which the AWS KMS key is attached.',
+  'S3.KMS.KeyDisabled': 'The provided KMS key is disabled. Enable the key or use a different key.',
+  'S3.MethodNotAllowed': "The specified method is not allowed against this resource. Modify the bucket's policy to allow the correct Amazon S3 operation permissions.",
+} as const;
+
+export type S3DeliveryErrorCode = keyof typeof S3_DELIVERY_ERRORS;
+const error = (code: S3DeliveryErrorCode) => ({ code, message: S3_DELIVERY_ERRORS[code] });
+
 /** Why a delivery fails now, as Firehose's error log would say; undefined when it would succeed. */
-export function deliveryError(s: SimFirehoseStream, d: DeliveryDeps): { code: string; message: string } | undefined {
-  if (d.iam.decide(s.roleArn, 's3:PutObject', objectArn(s)).decision !== 'allowed') {
-    return { code: 'S3.AccessDenied', message: 'Access was denied. Ensure that the trust policy for the provided IAM role allows Firehose to assume the role, and the access policy allows access to the S3 bucket.' };
-  }
+export function deliveryError(s: SimFirehoseStream, d: DeliveryDeps): { code: S3DeliveryErrorCode; message: string } | undefined {
+  if (d.iam.decide(s.roleArn, 's3:PutObject', objectArn(s)).decision !== 'allowed') return error('S3.AccessDenied');
   if (s.kmsKeyArn) {
-    if (!d.kms.exists(s.kmsKeyArn)) return { code: 'S3.KMS.NotFoundException', message: `The KMS key ${s.kmsKeyArn} was not found. Create the key or use a different one.` };
-    if (!d.kms.enabled(s.kmsKeyArn)) return { code: 'S3.KMS.KeyDisabled', message: `The KMS key ${s.kmsKeyArn} is disabled. Enable the key or use a different one.` };
-    if (d.iam.decide(s.roleArn, 'kms:GenerateDataKey', s.kmsKeyArn).decision !== 'allowed') {
-      return { code: 'S3.KMS.AccessDeniedException', message: `The role ${s.roleArn} is not allowed to use the KMS key ${s.kmsKeyArn} (kms:GenerateDataKey).` };
-    }
+    if (!d.kms.exists(s.kmsKeyArn)) return error('S3.KMS.NotFoundException');
+    if (!d.kms.enabled(s.kmsKeyArn)) return error('S3.KMS.KeyDisabled');
+    if (d.iam.decide(s.roleArn, 'kms:GenerateDataKey', s.kmsKeyArn).decision !== 'allowed') return error('S3.AccessDenied');
   }
   return undefined;
 }
@@ -149,7 +164,7 @@ export function deliverMinute(s: SimFirehoseStream, endMs: number, d: DeliveryDe
       s.deliveredRecords += deliveredRecords;
     } catch {
       // The bucket is gone: S3 refused the objects; nothing was delivered.
-      err = { code: 'S3.NoSuchBucket', message: 'The specified bucket does not exist. Create the bucket or use a different bucket that does exist.' };
+      err = error('S3.NoSuchBucket');
       deliveredRecords = 0;
       deliveredBytes = 0;
     }

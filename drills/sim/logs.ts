@@ -52,6 +52,10 @@ export class SimLogs implements SimService {
   private filter(i: FilterLogEventsRequest) {
     const events = this.groups.get(i.logGroupName ?? '');
     if (!events) throw this.ctx.err(ResourceNotFoundException, 400, 'The specified log group does not exist.');
+    if (i.logStreamNames && i.logStreamNamePrefix) {
+      // FilterLogEvents: "If you specify a value for both logStreamNamePrefix and logStreamNames, the action returns an InvalidParameterException error."
+      throw this.ctx.err(InvalidParameterException, 400, 'logStreamNamePrefix and logStreamNames cannot both be specified.');
+    }
     const limit = i.limit ?? MAX_LIMIT;
     if (limit < 1 || limit > MAX_LIMIT) {
       throw this.ctx.err(InvalidParameterException, 400, `1 validation error detected: Value '${limit}' at 'limit' failed to satisfy constraint: Member must have value between 1 and ${MAX_LIMIT}`);
@@ -60,13 +64,14 @@ export class SimLogs implements SimService {
     const matching = events
       .filter((e) => (i.startTime === undefined || e.timestamp >= i.startTime) && (i.endTime === undefined || e.timestamp <= i.endTime))
       .filter((e) => !i.logStreamNames || i.logStreamNames.includes(e.logStreamName))
+      .filter((e) => !i.logStreamNamePrefix || e.logStreamName.startsWith(i.logStreamNamePrefix))
       .filter((e) => terms.every((t) => e.message.includes(t)))
       .sort((a, b) => a.timestamp - b.timestamp);
     const start = i.nextToken ? Number.parseInt(i.nextToken, 10) : 0;
     if (Number.isNaN(start)) throw this.ctx.err(InvalidParameterException, 400, 'The specified nextToken is invalid.');
     const page = matching.slice(start, start + limit);
     const more = start + limit < matching.length;
-    const streams = [...new Set(events.map((e) => e.logStreamName))].filter((s) => !i.logStreamNames || i.logStreamNames.includes(s));
+    const streams = [...new Set(events.map((e) => e.logStreamName))].filter((s) => (!i.logStreamNames || i.logStreamNames.includes(s)) && (!i.logStreamNamePrefix || s.startsWith(i.logStreamNamePrefix)));
     return {
       events: page.map((e) => ({ ...e })),
       searchedLogStreams: streams.map((logStreamName) => ({ logStreamName, searchedCompletely: !more })),

@@ -3,9 +3,12 @@ import type { SimContext } from './context';
 /**
  * PagerDuty Events API v2 as a `fetch`: POST /v2/enqueue (trigger, acknowledge, resolve) and
  * /v2/change/enqueue. Bodies are validated as PagerDuty does (400 "invalid event" with the
- * errors), accepted events answer 202 with the dedup_key, and incidents are kept by dedup_key.
- * A fault makes the next N requests answer 429 or 5xx.
+ * errors): at most 512 KB, and change events never on a ruleset or event orchestration routing
+ * key (one starting with `R`). Accepted events answer 202 with the dedup_key, and incidents are
+ * kept by dedup_key. A fault makes the next N requests answer 429 or 5xx.
  */
+
+export const MAX_EVENT_BYTES = 512 * 1024;
 
 export const PAGERDUTY_ENQUEUE = 'https://events.pagerduty.com/v2/enqueue';
 export const PAGERDUTY_CHANGE = 'https://events.pagerduty.com/v2/change/enqueue';
@@ -69,6 +72,8 @@ export function validateChange(body: Record<string, unknown>, validKeys: Readonl
   const key = body.routing_key;
   if (typeof key !== 'string' || key === '') errors.push("'routing_key' is missing or blank");
   else if (key.length !== 32 || !validKeys.has(key)) errors.push('Invalid routing key');
+  // Change events go to a service's integration key only, never a ruleset or event orchestration key (those start with R).
+  else if (key.startsWith('R')) errors.push('Change events are not supported with ruleset or event orchestration routing keys');
   const p = body.payload;
   if (!isObject(p)) errors.push("'payload' is missing or not an object");
   else if (typeof p.summary !== 'string' || p.summary === '' || p.summary.length > 1024) errors.push("'payload.summary' must be 1 to 1024 characters");
@@ -138,6 +143,7 @@ export class SimPagerDuty {
       return respond(s, s === 429 ? { status: 'throttle event', message: 'Requests for this service are arriving too quickly.' } : undefined);
     }
     if (!parsed) return respond(400, { status: 'invalid event', message: 'Event object is invalid', errors: ['Body is not a JSON object'] });
+    if (Buffer.byteLength(text, 'utf8') > MAX_EVENT_BYTES) return respond(400, { status: 'invalid event', message: 'Event object is invalid', errors: [`Event is larger than ${MAX_EVENT_BYTES} bytes`] });
     const errors = operation === 'change' ? validateChange(body, this.validKeys) : validateEnqueue(body, this.validKeys);
     if (errors.length > 0) return respond(400, { status: 'invalid event', message: 'Event object is invalid', errors });
     const now = clock.now();

@@ -41,7 +41,7 @@ export interface WorldEvent {
   data?: Record<string, unknown>;
 }
 
-export type ViolationKind = 'two-active-runs' | 'start-while-active' | 'wrong-execution-role';
+export type ViolationKind = 'two-active-runs' | 'start-while-active' | 'wrong-execution-role' | 'session-policy-dropped';
 
 export interface GuardrailViolation {
   atMs: number;

@@ -5,8 +5,9 @@ import { ACTIVE_STATES, type SimEmrServerless, type SimJobRun } from './emr';
 /**
  * The referee watches the simulated EMR Serverless, independently of the engine, for what a
  * restart must never do: two runs of one job active at once (two writers on one checkpoint),
- * a StartJobRun while a run of that job is still active, or a run started with an execution
- * role other than the job's.
+ * a StartJobRun while a run of that job is still active, a run started with an execution
+ * role other than the job's, or a run started without the session policy (executionIamPolicy)
+ * of the job's previous run: it would get the role's full permissions (API_StartJobRun).
  */
 export class Referee {
   private readonly reportedPairs = new Set<string>();
@@ -46,6 +47,7 @@ export class Referee {
         detail: `StartJobRun for ${jobName} while ${others.map((r) => `${r.jobRunId} (${r.state})`).join(', ')} is still active`,
       });
     }
+    this.checkSessionPolicy(run, input, jobName);
     const role = this.expectedRole(run);
     if (role !== undefined && input.executionRoleArn !== role) {
       this.ctx.record.violation({
@@ -57,6 +59,24 @@ export class Referee {
         detail: `${run.jobRunId} of ${jobName} started with execution role ${input.executionRoleArn}, the job's is ${role}`,
       });
     }
+  }
+
+  private checkSessionPolicy(run: SimJobRun, input: StartJobRunRequest, jobName: string): void {
+    const previous = this.emr
+      .allRuns()
+      .filter((r) => r.applicationId === run.applicationId && r.name === run.name && r.jobRunId !== run.jobRunId)
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0];
+    const had = previous?.executionIamPolicy;
+    if (!previous || !had) return;
+    if (JSON.stringify(input.executionIamPolicy ?? null) === JSON.stringify(had)) return;
+    this.ctx.record.violation({
+      atMs: this.ctx.clock.now(),
+      kind: 'session-policy-dropped',
+      applicationId: run.applicationId,
+      jobName,
+      jobRunIds: [run.jobRunId, previous.jobRunId],
+      detail: `${run.jobRunId} of ${jobName} started without the executionIamPolicy of ${previous.jobRunId}: it runs with the role's full permissions`,
+    });
   }
 
   private checkConcurrent(run: SimJobRun): void {

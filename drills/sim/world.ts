@@ -6,6 +6,7 @@ import { SimCloudWatch } from './cloudwatch';
 import { hang, type KnownJob, type SimContext } from './context';
 import { DEFAULT_EMR_TIMINGS, SimEmrServerless, type EmrTimings } from './emr';
 import { EmrMetrics } from './emr-metrics';
+import { DriverLogs } from './emr-logs';
 import { sdkErrorFactory } from './errors';
 import { SimEventBridge } from './eventbridge';
 import { SimFirehose } from './firehose';
@@ -114,6 +115,8 @@ export class SimWorld {
     this.msk.brokerUp = (clusterName, brokerId) => this.kafka.isUp(clusterName, brokerId);
     this.dlq = new SimDlq(this.ctx, { s3: this.s3, store: this.cloudwatch.store, emr: this.emr });
     this.emr.publish = (e) => this.eventBridge.put(e);
+    const driverLogs = new DriverLogs(this.ctx, this.s3, this.logs);
+    this.emr.driverLog = (run, attempt, failure) => driverLogs.write(run, attempt, failure);
     this.cloudwatch.publish = (e) => this.eventBridge.put(e);
     this.emrMetrics = new EmrMetrics(this.emr, this.cloudwatch, opts.applicationIds);
     this.referee = new Referee(this.ctx, this.emr, opts.jobs);

@@ -1,4 +1,4 @@
-import { CloudWatchClient, GetMetricDataCommand, ListMetricsCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand, ListMetricsCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { AwsRequestError, TransientAwsError } from '../core/errors';
 import { clientConfig, withPlugins, type AwsClientOptions } from './clients';
 import { mapAwsError } from './errors';
@@ -29,11 +29,41 @@ export interface MetricRef {
   dimensions: Record<string, string>;
 }
 
+/** An alarm's state now, as DescribeAlarms gives it (metric or composite alarm). */
+export interface AlarmStateView {
+  name: string;
+  state: string;
+  /** CompositeAlarm.ActionsSuppressedBy: `WaitPeriod`, `ExtensionPeriod`, `Alarm` or `None`. */
+  actionsSuppressedBy?: string;
+  stateUpdatedMs?: number;
+}
+
 export class CloudWatchAdapter {
   constructor(private readonly client: CloudWatchClient) {}
 
   static fromOptions(opts: AwsClientOptions): CloudWatchAdapter {
     return new CloudWatchAdapter(withPlugins(new CloudWatchClient(clientConfig(opts)), opts));
+  }
+
+  /** One alarm by name, metric or composite; undefined when no alarm has that name. */
+  async describeAlarm(name: string): Promise<AlarmStateView | undefined> {
+    let reply;
+    try {
+      // AlarmTypes: without it DescribeAlarms returns metric alarms only.
+      reply = await this.client.send(new DescribeAlarmsCommand({ AlarmNames: [name], AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] }));
+    } catch (e) {
+      mapAwsError(SERVICE, 'DescribeAlarms', e);
+    }
+    const metric = reply.MetricAlarms?.find((a) => a.AlarmName === name);
+    const composite = reply.CompositeAlarms?.find((a) => a.AlarmName === name);
+    const a = metric ?? composite;
+    if (!a?.StateValue) return undefined;
+    return {
+      name,
+      state: a.StateValue,
+      ...(composite?.ActionsSuppressedBy ? { actionsSuppressedBy: composite.ActionsSuppressedBy } : {}),
+      ...(a.StateUpdatedTimestamp ? { stateUpdatedMs: a.StateUpdatedTimestamp.getTime() } : {}),
+    };
   }
 
   /** Series by query id, each sorted by time ascending; a query with no data gets empty arrays. */

@@ -2,10 +2,12 @@ import {
   CancelJobRunCommand,
   EMRServerlessClient,
   GetJobRunCommand,
+  ListJobRunAttemptsCommand,
   ListJobRunsCommand,
   StartJobRunCommand,
   type ConfigurationOverrides,
   type JobDriver,
+  type JobRunExecutionIamPolicy,
   type JobRunMode,
   type JobRunState,
   type NetworkConfiguration,
@@ -16,7 +18,7 @@ import { AwsRequestError } from '../core/errors';
 import { clientConfig, withPlugins, type AwsClientOptions } from './clients';
 import { mapAwsError } from './errors';
 
-export type { ConfigurationOverrides, JobDriver, NetworkConfiguration, RetryPolicy };
+export type { ConfigurationOverrides, JobDriver, JobRunExecutionIamPolicy, NetworkConfiguration, RetryPolicy };
 
 const SERVICE = 'emr-serverless';
 /** ListJobRuns accepts at most 50 results per page. */
@@ -36,14 +38,29 @@ export interface JobRunView {
   updatedAtMs: number;
   createdBy?: string;
   executionRoleArn: string;
+  /** The run's session policy: its permissions are the role's intersected with it. */
+  executionIamPolicy?: JobRunExecutionIamPolicy;
   releaseLabel?: string;
   jobDriver: JobDriver;
   configurationOverrides?: ConfigurationOverrides;
   retryPolicy?: RetryPolicy;
   tags?: Record<string, string>;
   executionTimeoutMinutes?: number;
+  /** The attempt this view describes (the latest unless one was asked for). */
   attempt?: number;
+  attemptCreatedAtMs?: number;
+  attemptUpdatedAtMs?: number;
+  endedAtMs?: number;
   networkConfiguration?: NetworkConfiguration;
+}
+
+/** One attempt of a job run (ListJobRunAttempts). */
+export interface JobRunAttemptView {
+  attempt: number;
+  state: string;
+  stateDetails?: string;
+  createdAtMs: number;
+  updatedAtMs: number;
 }
 
 export interface JobRunSummaryView {
@@ -78,6 +95,7 @@ export interface StartJobRunParams {
   retryPolicy?: RetryPolicy;
   tags?: Record<string, string>;
   executionTimeoutMinutes?: number;
+  executionIamPolicy?: JobRunExecutionIamPolicy;
 }
 
 /** A reply without a field the API documents as always present: nothing sensible can be built on it. */
@@ -104,11 +122,12 @@ export class EmrServerlessAdapter {
     return new EmrServerlessAdapter(withPlugins(new EMRServerlessClient(clientConfig(opts)), opts));
   }
 
-  async getJobRun(applicationId: string, jobRunId: string): Promise<JobRunView> {
+  /** The run as of its latest attempt, or as of `attempt` (EMR Serverless 7.1.0+ job resiliency). */
+  async getJobRun(applicationId: string, jobRunId: string, attempt?: number): Promise<JobRunView> {
     const op = 'GetJobRun';
     let reply;
     try {
-      reply = await this.client.send(new GetJobRunCommand({ applicationId, jobRunId }));
+      reply = await this.client.send(new GetJobRunCommand(defined({ applicationId, jobRunId, attempt })));
     } catch (e) {
       mapAwsError(SERVICE, op, e);
     }
@@ -125,6 +144,7 @@ export class EmrServerlessAdapter {
       updatedAtMs: need(run.updatedAt, op, 'jobRun.updatedAt').getTime(),
       createdBy: run.createdBy,
       executionRoleArn: need(run.executionRole, op, 'jobRun.executionRole'),
+      executionIamPolicy: run.executionIamPolicy,
       releaseLabel: run.releaseLabel,
       jobDriver: need(run.jobDriver, op, 'jobRun.jobDriver'),
       configurationOverrides: run.configurationOverrides,
@@ -132,8 +152,39 @@ export class EmrServerlessAdapter {
       tags: run.tags,
       executionTimeoutMinutes: run.executionTimeoutMinutes,
       attempt: run.attempt,
+      attemptCreatedAtMs: run.attemptCreatedAt?.getTime(),
+      attemptUpdatedAtMs: run.attemptUpdatedAt?.getTime(),
+      endedAtMs: run.endedAt?.getTime(),
       networkConfiguration: run.networkConfiguration,
     });
+  }
+
+  /** Every attempt of a run, oldest first (ListJobRunAttempts pages of at most 50). */
+  async listJobRunAttempts(applicationId: string, jobRunId: string, maxItems = 50): Promise<JobRunAttemptView[]> {
+    const op = 'ListJobRunAttempts';
+    const out: JobRunAttemptView[] = [];
+    let nextToken: string | undefined;
+    do {
+      let reply;
+      try {
+        reply = await this.client.send(new ListJobRunAttemptsCommand(defined({ applicationId, jobRunId, nextToken, maxResults: Math.min(MAX_PAGE_SIZE, maxItems - out.length) })));
+      } catch (e) {
+        mapAwsError(SERVICE, op, e);
+      }
+      for (const a of reply.jobRunAttempts ?? []) {
+        out.push(
+          defined<JobRunAttemptView>({
+            attempt: need(a.attempt, op, 'jobRunAttempts[].attempt'),
+            state: need(a.state, op, 'jobRunAttempts[].state'),
+            stateDetails: a.stateDetails,
+            createdAtMs: need(a.createdAt, op, 'jobRunAttempts[].createdAt').getTime(),
+            updatedAtMs: need(a.updatedAt, op, 'jobRunAttempts[].updatedAt').getTime(),
+          }),
+        );
+      }
+      nextToken = reply.nextToken;
+    } while (nextToken && out.length < maxItems);
+    return out.sort((a, b) => a.attempt - b.attempt);
   }
 
   /** Newest first, as the API returns them; follows `nextToken` until `maxItems` runs are read. */
@@ -192,6 +243,7 @@ export class EmrServerlessAdapter {
       applicationId: p.applicationId,
       clientToken: p.clientToken,
       executionRoleArn: p.executionRoleArn,
+      executionIamPolicy: p.executionIamPolicy,
       name: p.name,
       jobDriver: p.jobDriver,
       configurationOverrides: p.configurationOverrides,

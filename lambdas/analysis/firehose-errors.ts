@@ -10,7 +10,8 @@
 
 /**
  * What an error code says about the fix:
- * - access: the role (or a bucket/account policy) refuses the delivery: an IAM change, never automatic;
+ * - access: the role (or a bucket/account policy) refuses the delivery: an IAM or bucket policy
+ *   change, never automatic (S3.MethodNotAllowed is the bucket policy's);
  * - bucket: the bucket is gone or misconfigured;
  * - kms: the encryption key is denied, disabled or missing: a KMS change, never automatic;
  * - rate: S3 or KMS slows the requests down: fewer, larger objects help (buffering);
@@ -22,8 +23,10 @@ export type DeliveryErrorClass = 'access' | 'bucket' | 'kms' | 'rate' | 'transie
 const RULES: readonly [RegExp, DeliveryErrorClass][] = [
   [/^(S3\.)?(SlowDown|KMS\.(RequestLimitExceeded|ThrottlingException|LimitExceededException)|KMS\.KMSThrottlingException)$/i, 'rate'],
   [/^(S3\.)?KMS\./i, 'kms'],
-  [/^S3\.(AccessDenied|AllAccessDisabled|AccountProblem|InvalidPayer|NotSignedUp|SubscriptionRequired|InvalidToken|ExpiredToken|InvalidAccessKeyId)/i, 'access'],
-  [/^S3\.(NoSuchBucket|IllegalLocationConstraintException|MethodNotAllowed|InvalidPrefixConfigurationException|PermanentRedirect|InvalidBucketName)/i, 'bucket'],
+  // S3.MethodNotAllowed: "Modify the bucket's policy to allow the correct Amazon S3 operation permissions"
+  // (Firehose Developer Guide, data delivery errors): a policy change, never automatic.
+  [/^S3\.(AccessDenied|AllAccessDisabled|AccountProblem|InvalidPayer|NotSignedUp|SubscriptionRequired|InvalidToken|ExpiredToken|InvalidAccessKeyId|MethodNotAllowed)/i, 'access'],
+  [/^S3\.(NoSuchBucket|IllegalLocationConstraintException|InvalidPrefixConfigurationException|PermanentRedirect|InvalidBucketName)/i, 'bucket'],
   [/^(S3\.)?(InternalError|ServiceUnavailable|RequestTimeout|MultipartUpload\.NoSuchUpload)$/i, 'transient'],
 ];
 

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { playbookSettingsSchemas } from '../playbooks/settings';
 import { ledgerSchema, operationsAccessSchema, vpcSchema } from './access';
 import { maskingSchema } from './masking';
+import { isReleaseLabel, jobMetricDimensions } from './release';
 import { s3UriSchema } from './s3-uri';
 
 /**
@@ -57,13 +58,47 @@ const emrServerlessJob = z
     jobName: z.string().min(1),
     executionRoleArn: arn('iam'),
     checkpoint: s3UriSchema,
+    /**
+     * The EMR release of the job's application (`emr-7.2.0`). It decides the dimensions of the job
+     * alarms (7.10 and later publish the job metrics with ApplicationName) and whether EMR retries
+     * a failed streaming run by itself (7.1.0 and later). Read from here, never from AWS: synth
+     * stays offline. Unset: the alarms use the older ApplicationId-only metrics and never treat
+     * missing data as a failure.
+     */
+    releaseLabel: z.string().refine(isReleaseLabel, 'must be an EMR release label such as emr-7.2.0').optional(),
+    /** The application's name, as its job metrics carry it from release 7.10 ("[Unspecified]" when it has none). */
+    applicationName: z.string().min(1).optional(),
+    /**
+     * Where the job's runs write their driver logs (the runs' monitoringConfiguration): streamfix
+     * may read the failed attempt's driver log there for the failure text beyond the 256
+     * characters of stateDetails. Each location is granted in IAM; a run that logs elsewhere is
+     * classified from stateDetails alone.
+     */
+    driverLogs: z
+      .object({
+        /** `s3MonitoringConfiguration.logUri`. */
+        s3: s3UriSchema.optional(),
+        /** `cloudWatchLoggingConfiguration.logGroupName` (EMR's default is /aws/emr-serverless). */
+        cloudWatchLogGroup: z.string().regex(/^[\w#/.-]{1,512}$/, 'must be a CloudWatch Logs log group name').optional(),
+      })
+      .strict()
+      .optional(),
     /** Custom metric the job publishes for records processed (throughput out). */
     processedRecordsMetric: z
       .object({ namespace: z.string().min(1), metricName: z.string().min(1), dimensions: z.record(z.string(), z.string()).default({}) })
       .strict()
       .optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((job, ctx) => {
+    if (jobMetricDimensions(job.releaseLabel) === 'by-id-and-name' && job.applicationName === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['applicationName'],
+        message: `is required with releaseLabel ${job.releaseLabel}: from 7.10 the job metrics carry the ApplicationName dimension (use "[Unspecified]" for an application without a name)`,
+      });
+    }
+  });
 
 const firehoseSink = z
   .object({

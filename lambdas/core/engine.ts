@@ -7,8 +7,10 @@ import { EngineReason, ignore, type Decision } from './decision';
 import { InvalidInputError } from './errors';
 import { describeTrigger, parseTrigger } from './events';
 import { IncidentRunner, type EngineDeps, type Run } from './incident';
+import { withRunName } from './job-run-name';
 import { LeaseLostError, WorkerLease } from './lease';
 import type { PlaybookContext, PlaybookSettings } from './playbook';
+import { alarmHold } from './suppression';
 import type { InvocationContext, InvocationResult } from './runtime';
 import { Router } from './router';
 import { Sweeper } from './sweep';
@@ -67,6 +69,8 @@ export class Engine {
     let pipelines: string[];
     try {
       trigger = parseTrigger(raw);
+      // --- job-run events without a name: one GetJobRun (job-run-name.ts) ---
+      trigger = await withRunName(trigger, this.deps.config, this.deps.playbook, () => this.deps.aws.emr);
       pipelines = this.router.route(trigger);
     } catch (e) {
       if (!(e instanceof InvalidInputError)) throw e;
@@ -213,6 +217,9 @@ export class Engine {
 
       // A recheck (or a sweep) looks at the same situation again: diagnose and plan on the original trigger.
       const subject = trigger.kind === 'follow-up' ? inc.trigger : trigger;
+      // CloudWatch holds this alarm's actions (a mute rule or a suppressor): a pause (suppression.ts).
+      const held = await alarmHold(trigger, inc.decision, this.deps.clock.now(), (name) => this.deps.aws.cloudwatch.describeAlarm(name));
+      if (held) return await this.runner.carryOut(run, held);
       return await this.runner.carryOut(run, await this.decide(run, subject));
     }
   }

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { InvalidInputError } from './errors';
 import type {
   AlarmMetricRef,
+  AlarmSuppression,
   AlarmStateValue,
   AlarmTrigger,
   FollowUpTrigger,
@@ -12,7 +13,7 @@ import type {
 /**
  * Every way an invocation can start, parsed into a `Trigger`:
  *  - EventBridge "CloudWatch Alarm State Change" (metric, metric-math and composite alarms);
- *  - EventBridge "EMR Serverless Job Run State Change";
+ *  - EventBridge "EMR Serverless Job Run State Change" and "EMR Serverless Job Run Retry";
  *  - a follow-up payload the engine scheduled for itself (`followUpPayload`).
  *
  * Anything else is rejected with an `InvalidInputError` whose `field` is the path of the first
@@ -23,6 +24,7 @@ import type {
 export const ALARM_STATE_CHANGE = 'CloudWatch Alarm State Change';
 export const ALARM_CONFIGURATION_CHANGE = 'CloudWatch Alarm Configuration Change';
 export const JOB_RUN_STATE_CHANGE = 'EMR Serverless Job Run State Change';
+export const JOB_RUN_RETRY = 'EMR Serverless Job Run Retry';
 export const CLOUDWATCH_SOURCE = 'aws.cloudwatch';
 export const EMR_SERVERLESS_SOURCE = 'aws.emr-serverless';
 export const FOLLOW_UP_MARKER = 'follow-up';
@@ -123,6 +125,8 @@ const atMost = (max: number) => (iss: { input?: unknown }) =>
   `at most ${max} characters, got ${typeof iss.input === 'string' ? iss.input.length : 'more'}`;
 const boundedString = (what: string, max: number) => nonEmptyString(what).max(max, { error: atMost(max) });
 const boundedText = (max: number) => z.string({ error: expected('a string') }).max(max, { error: atMost(max) }).nullish();
+/** Free text with a bound (alarm names, suppressors, run names): long enough for any AWS value. */
+const optionalText = boundedText(2_048);
 
 const timestamp = (what = 'an ISO-8601 timestamp such as 2019-10-02T17:04:40.985+0000') =>
   z
@@ -194,10 +198,14 @@ const metricEntrySchema = z
     }
   });
 
+const seconds = z.number({ error: expected('a number of seconds') }).int({ error: expected('a whole number of seconds') }).min(0, { error: expected('a number of seconds ≥ 0') });
+
 const alarmStateSchema = z.looseObject(
   {
     value: alarmStateValue,
     reason: boundedText(1_023),
+    actionsSuppressedBy: optionalText,
+    actionsSuppressedReason: optionalText,
     /** A JSON string, read defensively below: never a reason to reject the event, unless over CloudWatch's 4,000 characters. */
     reasonData: z.unknown().refine((v) => typeof v !== 'string' || v.length <= 4_000, { error: atMost(4_000) }).optional(),
     timestamp: timestamp(),
@@ -220,8 +228,17 @@ const alarmEventSchema = z.looseObject({
           {
             alarmRule: boundedString('a composite alarm rule', 10_240).nullish(),
             metrics: z.array(metricEntrySchema, { error: expected('an array of metrics') }).nullish(),
+            actionsSuppressor: optionalText,
+            actionsSuppressorWaitPeriod: seconds.nullish(),
+            actionsSuppressorExtensionPeriod: seconds.nullish(),
           },
           { error: expected('an object') },
+        )
+        .nullish(),
+      muteDetail: z
+        .looseObject(
+          { mutedByArn: nonEmptyString('the mute rule ARN'), muteWindowStart: timestamp(), muteWindowEnd: timestamp() },
+          { error: expected('an object {mutedByArn, muteWindowStart, muteWindowEnd}') },
         )
         .nullish(),
     },
@@ -257,6 +274,29 @@ const jobRunEventSchema = z
     }
   });
 
+const attemptNumber = z
+  .number({ error: expected('an attempt number (a whole number ≥ 1)') })
+  .int({ error: expected('an attempt number (a whole number ≥ 1)') })
+  .min(1, { error: expected('an attempt number (a whole number ≥ 1)') });
+
+/** EMR Serverless User Guide, "Automating EMR Serverless with Amazon EventBridge": "Job run retry event". */
+const jobRunRetrySchema = z.looseObject({
+  id: nonEmptyString('the event id (a non-empty string)'),
+  time: timestamp('an ISO-8601 timestamp such as 2022-05-31T21:07:42Z'),
+  detail: z.looseObject(
+    {
+      jobRunId: nonEmptyString('the job run id (a non-empty string)'),
+      applicationId: nonEmptyString('the application id (a non-empty string)'),
+      jobRunName: optionalText,
+      previousAttempt: attemptNumber,
+      previousAttemptState: nonEmptyString('the previous attempt\'s state such as FAILED'),
+      previousAttemptEndedAt: timestamp('an ISO-8601 timestamp such as 2022-05-31T21:07:30.325900Z').nullish(),
+      newAttempt: attemptNumber,
+    },
+    { error: expected('an object (the job run retry)') },
+  ),
+});
+
 const followUpSchema = z.looseObject({
   streamfix: z.literal(FOLLOW_UP_MARKER, { error: expected(`"${FOLLOW_UP_MARKER}"`) }),
   purpose: z.enum(['verify', 'recheck'], { error: expected('verify or recheck') }),
@@ -276,6 +316,7 @@ const followUpSchema = z.looseObject({
 const HANDLED: Record<string, string> = {
   [ALARM_STATE_CHANGE]: CLOUDWATCH_SOURCE,
   [JOB_RUN_STATE_CHANGE]: EMR_SERVERLESS_SOURCE,
+  [JOB_RUN_RETRY]: EMR_SERVERLESS_SOURCE,
 };
 const SOURCES = new Set(Object.values(HANDLED));
 
@@ -333,6 +374,9 @@ export const alarmDedupeKey = (alarmName: string, state: AlarmStateValue, stateT
 export const jobRunDedupeKey = (applicationId: string, jobRunId: string, state: string): string =>
   `job-run:${applicationId}:${jobRunId}:${state}`;
 
+export const jobRunRetryDedupeKey = (applicationId: string, jobRunId: string, newAttempt: number): string =>
+  `job-run-retry:${applicationId}:${jobRunId}:${newAttempt}`;
+
 export const followUpDedupeKey = (incidentId: string, purpose: FollowUpTrigger['purpose'], attempt: number, token?: string): string =>
   `follow-up:${incidentId}:${purpose}:${attempt}${token ? `:${token}` : ''}`;
 
@@ -355,8 +399,53 @@ function parseAlarm(raw: unknown): AlarmTrigger {
   };
   const arn = e.resources?.[0];
   if (arn !== undefined && arn !== '') trigger.alarmArn = arn;
+  const suppression = suppressionOf(state, configuration, e.detail.muteDetail);
+  if (suppression) trigger.suppression = suppression;
   if (previousState) trigger.previousState = previousState.value;
   if (reasonData !== undefined) trigger.reasonData = reasonData;
+  return trigger;
+}
+
+type AlarmEvent = z.output<typeof alarmEventSchema>['detail'];
+
+/** What the event says about CloudWatch holding the alarm's actions; undefined when it says nothing. */
+function suppressionOf(state: AlarmEvent['state'], configuration: AlarmEvent['configuration'], mute: AlarmEvent['muteDetail']): AlarmSuppression | undefined {
+  const out: AlarmSuppression = {};
+  if (state.actionsSuppressedBy != null && state.actionsSuppressedBy !== '') out.actionsSuppressedBy = state.actionsSuppressedBy;
+  if (state.actionsSuppressedReason != null && state.actionsSuppressedReason !== '') out.actionsSuppressedReason = state.actionsSuppressedReason;
+  if (configuration?.actionsSuppressor != null && configuration.actionsSuppressor !== '') {
+    out.suppressor = {
+      alarm: configuration.actionsSuppressor,
+      ...(configuration.actionsSuppressorWaitPeriod != null ? { waitPeriodSeconds: configuration.actionsSuppressorWaitPeriod } : {}),
+      ...(configuration.actionsSuppressorExtensionPeriod != null ? { extensionPeriodSeconds: configuration.actionsSuppressorExtensionPeriod } : {}),
+    };
+  }
+  if (mute) {
+    // Validated by the schema: both timestamps parse.
+    out.mute = { mutedByArn: mute.mutedByArn, startMs: parseAwsTimestamp(mute.muteWindowStart) as number, endMs: parseAwsTimestamp(mute.muteWindowEnd) as number };
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+function parseJobRunRetry(raw: unknown): JobRunTrigger {
+  const e = parseWith(jobRunRetrySchema, raw);
+  const d = e.detail;
+  const trigger: JobRunTrigger = {
+    kind: 'job-run',
+    eventId: e.id,
+    dedupeKey: jobRunRetryDedupeKey(d.applicationId, d.jobRunId, d.newAttempt),
+    applicationId: d.applicationId,
+    jobRunId: d.jobRunId,
+    state: 'RETRY',
+    atMs: parseAwsTimestamp(e.time) as number,
+    retry: {
+      previousAttempt: d.previousAttempt,
+      previousAttemptState: d.previousAttemptState,
+      newAttempt: d.newAttempt,
+      ...(d.previousAttemptEndedAt != null ? { previousAttemptEndedAtMs: parseAwsTimestamp(d.previousAttemptEndedAt) as number } : {}),
+    },
+  };
+  if (d.jobRunName != null) trigger.jobRunName = d.jobRunName;
   return trigger;
 }
 
@@ -413,7 +502,7 @@ function envelopeIssues(source: unknown, detailType: unknown): Issue[] {
   } else if (typeof detailType !== 'string' || HANDLED[detailType] === undefined) {
     issues.push({
       field: 'detail-type',
-      message: `expected "${ALARM_STATE_CHANGE}" or "${JOB_RUN_STATE_CHANGE}", got ${show(detailType)}`,
+      message: `expected "${ALARM_STATE_CHANGE}", "${JOB_RUN_STATE_CHANGE}" or "${JOB_RUN_RETRY}", got ${show(detailType)}`,
     });
   } else if (sourceKnown && HANDLED[detailType] !== source) {
     issues.push({
@@ -445,7 +534,8 @@ export function parseTrigger(raw: unknown): Trigger {
   const detailType = raw['detail-type'];
   const issues = envelopeIssues(source, detailType);
   if (issues.length > 0) reject(issues);
-  return detailType === ALARM_STATE_CHANGE ? parseAlarm(raw) : parseJobRun(raw);
+  if (detailType === ALARM_STATE_CHANGE) return parseAlarm(raw);
+  return detailType === JOB_RUN_RETRY ? parseJobRunRetry(raw) : parseJobRun(raw);
 }
 
 /** The payload to schedule for a follow-up; `parseTrigger` turns it back into the trigger. */
@@ -481,6 +571,9 @@ export function describeTrigger(t: Trigger): string {
     case 'job-run': {
       const name = t.jobRunName !== undefined ? ` ${JSON.stringify(oneLine(t.jobRunName, 80))}` : '';
       const details = t.stateDetails !== undefined && t.stateDetails.trim() !== '' ? ` (${oneLine(t.stateDetails)})` : '';
+      if (t.retry) {
+        return `job run ${oneLine(t.jobRunId)}${name} of app ${oneLine(t.applicationId)}: attempt ${t.retry.previousAttempt} ${oneLine(t.retry.previousAttemptState, 40)}, EMR retries as attempt ${t.retry.newAttempt}`;
+      }
       return `job run ${oneLine(t.jobRunId)}${name} of app ${oneLine(t.applicationId)} → ${oneLine(t.state, 40)}${details}`;
     }
     case 'follow-up':

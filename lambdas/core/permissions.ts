@@ -77,6 +77,13 @@ export function enginePermissions(ctx: EnginePermissionContext): EnginePermissio
       why: 'read the global and per-pipeline pause switches at the start of every invocation',
     },
     {
+      step: 'diagnose',
+      actions: ['cloudwatch:DescribeAlarms'],
+      // DescribeAlarms takes no resource-level permission.
+      resources: ['*'],
+      why: 'read an alarm whose actions CloudWatch held (mute rule or suppressor) once the hold should be over: still in ALARM, still suppressed?',
+    },
+    {
       step: 'act',
       actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
       resources: [ctx.tableArn, `${ctx.tableArn}/index/*`],

@@ -14,6 +14,21 @@ export interface AlarmMetricRef {
   expression?: string;
 }
 
+/**
+ * CloudWatch itself holds the alarm's actions (CloudWatch User Guide, "Alarm events and
+ * EventBridge", cloudwatch-and-eventbridge.html; "Configure alarm mute rules"): a composite
+ * alarm's actions suppressor, or an alarm mute rule whose window covers the state change.
+ */
+export interface AlarmSuppression {
+  /** `state.actionsSuppressedBy`: `WaitPeriod`, `ExtensionPeriod` or `Alarm` (absent or `None`: not suppressed). */
+  actionsSuppressedBy?: string;
+  actionsSuppressedReason?: string;
+  /** `configuration.actionsSuppressor*` of a composite alarm. */
+  suppressor?: { alarm: string; waitPeriodSeconds?: number; extensionPeriodSeconds?: number };
+  /** `muteDetail`: the mute rule and its window (ms since epoch). */
+  mute?: { mutedByArn: string; startMs: number; endMs: number };
+}
+
 export interface AlarmTrigger {
   kind: 'alarm';
   eventId: string;
@@ -30,6 +45,16 @@ export interface AlarmTrigger {
   composite: boolean;
   triggeringAlarms: string[];
   metrics: AlarmMetricRef[];
+  /** Present when the event carries suppression or mute information (see suppression.ts for what it means). */
+  suppression?: AlarmSuppression;
+}
+
+/** An "EMR Serverless Job Run Retry" event: EMR started a new attempt of the run itself. */
+export interface JobRunRetry {
+  previousAttempt: number;
+  previousAttemptState: string;
+  newAttempt: number;
+  previousAttemptEndedAtMs?: number;
 }
 
 export interface JobRunTrigger {
@@ -38,8 +63,11 @@ export interface JobRunTrigger {
   dedupeKey: string;
   applicationId: string;
   jobRunId: string;
+  /** The run's name: AWS's documented events do not carry it (the router asks GetJobRun). */
   jobRunName?: string;
+  /** The run's state; `RETRY` for a retry event (the run goes on as `retry.newAttempt`). */
   state: string;
+  retry?: JobRunRetry;
   previousState?: string;
   stateDetails?: string;
   atMs: number;

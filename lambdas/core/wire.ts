@@ -18,7 +18,8 @@ export interface WiredAlarm {
 
 export interface WiredRule {
   name: string;
-  pipeline: string;
+  /** The pipelines whose events this rule matches (one rule serves every pipeline it can). */
+  pipelines: string[];
   playbook: string;
   spec: EventRuleSpec;
 }
@@ -62,7 +63,18 @@ export function wirePlaybook(config: StreamfixConfig, manifest: PlaybookManifest
       w.alarms.push({ name: alarmName(config.name, name, manifest.id, spec.signal), pipeline: name, playbook: manifest.id, spec });
     }
     for (const spec of manifest.eventRules(ctx)) {
-      w.rules.push({ name: `${config.name}-${name}-${manifest.id}-${spec.id}`, pipeline: name, playbook: manifest.id, spec });
+      // One rule per manifest rule, its pattern the union of every pipeline's (EventBridge
+      // matches any value of a list): an event is delivered once, the playbook routes it to its
+      // pipeline, and the stack holds a rule per playbook instead of one per pipeline (a stack
+      // has at most 500 resources). Patterns that cannot be merged get a rule of their own.
+      const merged = w.rules.find((r) => r.spec.id === spec.id && mergePatterns(r.spec.pattern, spec.pattern) !== undefined);
+      if (merged) {
+        merged.spec = { ...merged.spec, pattern: mergePatterns(merged.spec.pattern, spec.pattern)! };
+        merged.pipelines.push(name);
+      } else {
+        const taken = w.rules.some((r) => r.spec.id === spec.id);
+        w.rules.push({ name: `${config.name}-${manifest.id}-${spec.id}${taken ? `-${name}` : ''}`, pipelines: [name], playbook: manifest.id, spec });
+      }
     }
   }
   const routed = config.routes.filter((r) => r.playbook === manifest.id && w.pipelines.includes(r.pipeline));
@@ -86,4 +98,34 @@ export function alarmRoutesOf(config: StreamfixConfig, env: Env, manifests: read
   }
   for (const r of config.routes) m.set(r.alarmName, { pipeline: r.pipeline, playbook: r.playbook, okMeansRecovered: true });
   return m;
+}
+
+/**
+ * Two event patterns as one, when they have the same shape and differ only in the values of
+ * their lists (`{detail: {applicationId: [a]}}` + `{detail: {applicationId: [b]}}` →
+ * `{detail: {applicationId: [a, b]}}`); undefined when they differ otherwise.
+ */
+export function mergePatterns<P>(a: P, b: P): P | undefined {
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (![...a, ...b].every((v) => typeof v === 'string' || typeof v === 'number')) return JSON.stringify(a) === JSON.stringify(b) ? a : undefined;
+    return [...new Set([...a, ...b])] as P;
+  }
+  if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
+    const ka = Object.keys(a).sort();
+    const kb = Object.keys(b).sort();
+    if (JSON.stringify(ka) !== JSON.stringify(kb)) return undefined;
+    const out: Record<string, unknown> = {};
+    let listsDiffer = 0;
+    for (const k of ka) {
+      const va = (a as Record<string, unknown>)[k];
+      const vb = (b as Record<string, unknown>)[k];
+      const m = mergePatterns(va, vb);
+      if (m === undefined) return undefined;
+      if (JSON.stringify(va) !== JSON.stringify(vb)) listsDiffer++;
+      out[k] = m;
+    }
+    // Lists differing in two places at once would also match their cross products: keep apart.
+    return listsDiffer <= 1 ? (out as P) : undefined;
+  }
+  return a === b ? a : undefined;
 }

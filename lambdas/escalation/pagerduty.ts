@@ -10,6 +10,15 @@ import { StreamfixError } from '../core/errors';
  */
 export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com';
 export const PAGERDUTY_SUMMARY_MAX_CHARS = 1024;
+/** PagerDuty Events API v2: an event body is at most 512 KB. */
+export const PAGERDUTY_MAX_BODY_BYTES = 512 * 1024;
+
+/**
+ * PagerDuty's change events are not accepted with a ruleset or event orchestration routing key
+ * (those start with `R`): only a service's integration key takes them. Sending one anyway is
+ * rejected, so it is not sent, and the reason is said (an error, never a silent loss).
+ */
+export const isOrchestrationKey = (routingKey: string): boolean => routingKey.startsWith('R');
 
 export interface PagerDutyAlertPayload {
   summary: string;
@@ -75,14 +84,14 @@ export class PagerDutyError extends StreamfixError {
   override readonly retryable: boolean;
   constructor(
     message: string,
-    /** Requests sent (0 when the routing key could not be read). */
+    /** Requests sent (0 when the routing key could not be read, or the event was refused before sending). */
     readonly attempts: number,
     /** The last HTTP status, absent after a network failure. */
     readonly status?: number,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryable?: boolean },
   ) {
     super(message, options);
-    this.retryable = status === undefined || status === 429 || status >= 500;
+    this.retryable = options?.retryable ?? (status === undefined || status === 429 || status >= 500);
   }
 }
 
@@ -129,22 +138,34 @@ export class PagerDutyClient {
 
   /** Records a change ("streamfix restarted job X") on the service's timeline. */
   async change(event: PagerDutyChangeEvent): Promise<PagerDutySendResult> {
-    return this.send('/v2/change/enqueue', (routingKey) => ({
-      routing_key: routingKey,
-      payload: { ...event.payload, summary: clip(event.payload.summary, PAGERDUTY_SUMMARY_MAX_CHARS) },
-      ...(event.links ? { links: event.links } : {}),
-    }));
+    return this.send(
+      '/v2/change/enqueue',
+      (routingKey) => ({
+        routing_key: routingKey,
+        payload: { ...event.payload, summary: clip(event.payload.summary, PAGERDUTY_SUMMARY_MAX_CHARS) },
+        ...(event.links ? { links: event.links } : {}),
+      }),
+      (routingKey) =>
+        isOrchestrationKey(routingKey)
+          ? 'change events are not accepted with a ruleset or event orchestration routing key (one starting with "R"): the change notice went to SNS only; give a service integration key to see changes in PagerDuty'
+          : undefined,
+    );
   }
 
-  private async send(path: string, build: (routingKey: string) => Record<string, unknown>): Promise<PagerDutySendResult> {
+  private async send(path: string, build: (routingKey: string) => Record<string, unknown>, refuse?: (routingKey: string) => string | undefined): Promise<PagerDutySendResult> {
     let routingKey: string;
     try {
       routingKey = await this.opts.routingKey();
     } catch (err) {
       throw new PagerDutyError(`PagerDuty ${path}: routing key unavailable: ${messageOf(err)}`, 0, undefined, { cause: err });
     }
+    const refused = refuse?.(routingKey);
+    if (refused !== undefined) throw new PagerDutyError(`PagerDuty ${path} not sent: ${refused}`, 0, undefined, { retryable: false });
     const url = `${this.baseUrl}${path}`;
-    const body = JSON.stringify(build(routingKey));
+    const body = fitBody(build(routingKey));
+    if (body === undefined) {
+      throw new PagerDutyError(`PagerDuty ${path} not sent: the event is over PagerDuty's ${PAGERDUTY_MAX_BODY_BYTES} byte limit even without its details`, 0, undefined, { retryable: false });
+    }
     const safe = (text: string) => redact(text, routingKey);
 
     for (let attempt = 1; ; attempt++) {
@@ -213,6 +234,32 @@ export class PagerDutyClient {
     }
     return Math.min(this.maxDelayMs, Math.max(0, Math.ceil(ms)));
   }
+}
+
+const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
+
+/**
+ * The event's JSON, within PagerDuty's 512 KB: as it is when it fits; else with
+ * `payload.custom_details` replaced by a note and as much of its JSON as fits; else without
+ * details and links; undefined when even that is too big.
+ */
+export function fitBody(event: Record<string, unknown>): string | undefined {
+  const whole = JSON.stringify(event);
+  if (bytes(whole) <= PAGERDUTY_MAX_BODY_BYTES) return whole;
+  const payload = (event.payload ?? {}) as Record<string, unknown>;
+  const details = JSON.stringify(payload.custom_details ?? null);
+  const note = `custom_details were ${bytes(details)} bytes, over PagerDuty's ${PAGERDUTY_MAX_BODY_BYTES} byte event limit: cut here; the whole evidence is in the SNS message and the incident's ledger`;
+  const bare: Record<string, unknown> = { ...event, payload: { ...payload, custom_details: { truncated: note } } };
+  const room = PAGERDUTY_MAX_BODY_BYTES - bytes(JSON.stringify(bare)) - 64;
+  if (room > 0) {
+    let excerpt = clip(details, room);
+    while (bytes(excerpt) > room) excerpt = clip(excerpt, Math.floor(excerpt.length * 0.9));
+    const cut = JSON.stringify({ ...event, payload: { ...payload, custom_details: { truncated: note, excerpt } } });
+    if (bytes(cut) <= PAGERDUTY_MAX_BODY_BYTES) return cut;
+  }
+  const { links: _links, ...noLinks } = bare;
+  const minimal = JSON.stringify(noLinks);
+  return bytes(minimal) <= PAGERDUTY_MAX_BODY_BYTES ? minimal : undefined;
 }
 
 /** Cuts `text` to at most `max` UTF-16 units, ending with `…`, never splitting a surrogate pair. */

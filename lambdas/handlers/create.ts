@@ -1,6 +1,7 @@
 import { SchedulerAdapter } from '../adapters/scheduler';
 import { selectAwsAdapters, type AdapterClasses } from '../adapters/select';
 import { SsmAdapter } from '../adapters/ssm';
+import { CloudWatchAdapter } from '../adapters/cloudwatch';
 import { Engine } from '../core/engine';
 import type { InvocationContext, PlaybookHandler, RuntimeDeps } from '../core/runtime';
 import { createEscalatorFromOptions } from '../escalation';
@@ -9,8 +10,11 @@ import { Guardrails, ItemGuardrailStore, PauseReader } from '../guardrails';
 import { Ledger } from '../ledger/ledger';
 import type { Playbook } from '../playbooks/types';
 
-/** The adapters the engine itself uses in every playbook function: pause switches, follow-up schedules. */
-export const ENGINE_ADAPTERS = { ssm: SsmAdapter, scheduler: SchedulerAdapter } as const satisfies AdapterClasses;
+/**
+ * The adapters the engine itself uses in every playbook function: pause switches, follow-up
+ * schedules, and the alarm read after CloudWatch held an alarm's actions (core/suppression.ts).
+ */
+export const ENGINE_ADAPTERS = { ssm: SsmAdapter, scheduler: SchedulerAdapter, cloudwatch: CloudWatchAdapter } as const satisfies AdapterClasses;
 
 /**
  * Builds a playbook's handler from its runtime. Lambda entries (handlers/<id>.ts) and the

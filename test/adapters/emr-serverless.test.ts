@@ -75,6 +75,9 @@ describe('Class: EmrServerlessAdapter', () => {
         tags: { pipeline: 'orders', team: 'data-platform', 'cost-center': 'cc-4412' },
         executionTimeoutMinutes: 0,
         attempt: 6,
+        attemptCreatedAtMs: Date.UTC(2025, 2, 14, 9, 41, 7, 922),
+        attemptUpdatedAtMs: Date.UTC(2025, 2, 14, 9, 47, 53, 106),
+        endedAtMs: Date.UTC(2025, 2, 14, 9, 47, 53, 106),
         networkConfiguration: {
           subnetIds: ['subnet-0a1b2c3d4e5f60718', 'subnet-0b2c3d4e5f6071829'],
           securityGroupIds: ['sg-0f1e2d3c4b5a69788'],

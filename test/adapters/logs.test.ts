@@ -63,6 +63,20 @@ describe('Class: LogsAdapter', () => {
       expect(logs.commandCalls(FilterLogEventsCommand)[0]?.args[0].input).not.toHaveProperty('logStreamNames');
     });
 
+    it('keeps the newest events with `newest`: reads every page of the range (oldest first, as the API answers) and keeps the last `limit`', async () => {
+      // Prepare
+      const [first, second] = pages<FilterLogEventsCommandOutput>(SVC, 'FilterLogEvents');
+      logs.on(FilterLogEventsCommand).resolvesOnce(first!).resolvesOnce(second!);
+
+      // Act
+      const events = await adapter.filterLogEvents(GROUP, { startMs: START, endMs: END, limit: 2, newest: true });
+
+      // Assess
+      expect(logs.commandCalls(FilterLogEventsCommand)).toHaveLength(2);
+      const all = [...(first!.events ?? []), ...(second!.events ?? [])].map((e) => e.timestamp);
+      expect(events.map((e) => e.timestampMs)).toEqual(all.slice(-2));
+    });
+
     it('asks for nothing without calling the service (the API refuses a limit of 0)', async () => {
       // Act
       const events = await adapter.filterLogEvents(GROUP, { startMs: START, endMs: END, limit: 0 });

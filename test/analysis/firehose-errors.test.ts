@@ -12,7 +12,7 @@ describe('Function: classifyDeliveryError', () => {
     ['S3.AllAccessDisabled', 'access'],
     ['S3.InvalidPayer', 'access'],
     ['S3.NoSuchBucket', 'bucket'],
-    ['S3.MethodNotAllowed', 'bucket'],
+    ['S3.MethodNotAllowed', 'access'],
     ['S3.KMS.NotFoundException', 'kms'],
     ['S3.KMS.KeyDisabled', 'kms'],
     ['KMS.DisabledException', 'kms'],

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { AlarmMetricRef, AlarmStateValue, FollowUpTrigger } from '../../lambdas/core/trigger';
+import type { AlarmMetricRef, AlarmStateValue, AlarmSuppression, FollowUpTrigger } from '../../lambdas/core/trigger';
 
 /**
  * Generators of intake events for the property tests of parseTrigger. Each valid event comes with
@@ -145,6 +145,8 @@ export interface ExpectedAlarm {
   composite: boolean;
   triggeringAlarms: string[];
   metrics: AlarmMetricRef[];
+  /** What the parsed trigger's `suppression` must be (composite alarms carry an actions suppressor). */
+  suppression: AlarmSuppression | undefined;
 }
 
 export interface AlarmEventCase {
@@ -286,6 +288,7 @@ export const validAlarmEventArb: fc.Arbitrary<AlarmEventCase> = fc
         composite: g.shape.kind === 'composite',
         triggeringAlarms,
         metrics,
+        suppression: g.shape.kind === 'composite' ? { suppressor: { alarm: 'streamfix-maintenance', waitPeriodSeconds: 120, extensionPeriodSeconds: 180 } } : undefined,
       },
     };
   });

@@ -574,6 +574,7 @@ describe('parseTrigger: properties', () => {
         if (expected.alarmArn !== undefined) want.alarmArn = expected.alarmArn;
         if (expected.previousState !== undefined) want.previousState = expected.previousState;
         if (expected.reasonData !== undefined) want.reasonData = expected.reasonData;
+        if (expected.suppression !== undefined) want.suppression = expected.suppression;
         expect(t).toStrictEqual(want);
       }),
       { numRuns: RUNS },

@@ -73,6 +73,18 @@ describe('Function: runScenario', () => {
     expect(r.failures).toContain('expect.calls.StartJobRun: expected 0, got 1');
   });
 
+  it('checks decisionsInclude in order: a reason recorded once does not match twice', async () => {
+    const doc = await scenarioDoc();
+    const run = async (decisionsInclude: string[]) => {
+      doc.expect = { incidents: [{ pipeline: 'orders', playbook: 'job-failed', decisionsInclude }] };
+      return runScenario(await validateScenario(join(process.cwd(), 'drills/scenarios/x.yaml'), doc));
+    };
+    expect((await run(['JOB_FAILED_RESTARTABLE'])).verdict).toBe('PASS');
+    const twice = await run(['JOB_FAILED_RESTARTABLE', 'JOB_FAILED_RESTARTABLE']);
+    expect(twice.verdict).toBe('FAIL');
+    expect(twice.failures.join('\n')).toMatch(/\.decisionsInclude: expected \["JOB_FAILED_RESTARTABLE","JOB_FAILED_RESTARTABLE"\], got \["JOB_FAILED_RESTARTABLE"\]/);
+  });
+
   it('catches a careless engine that restarts on every event: the referee sees two runs on one checkpoint', async () => {
     const doc = await scenarioDoc();
     doc.timeline = [

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-emr-serverless';
 import { describe, expect, it } from 'vitest';
 import { DEPLOYER } from '../../drills/sim/emr';
-import { APP, ROLE, T0, newWorld, simClient, startInput } from './helpers';
+import { APP, NO_RETRY, ROLE, T0, newWorld, simClient, startInput } from './helpers';
 
 function setup() {
   const world = newWorld();
@@ -24,7 +24,7 @@ const state = async (emr: EMRServerlessClient, jobRunId: string) =>
 
 describe('Class: SimEmrServerless', () => {
   describe('Method: StartJobRun', () => {
-    it('moves a new run SUBMITTED → SCHEDULED → RUNNING at the configured simulated times', async () => {
+    it('moves a new run SUBMITTED → PENDING → SCHEDULED → RUNNING at the configured simulated times', async () => {
       // Prepare
       const { world, emr } = setup();
       // Act
@@ -33,8 +33,12 @@ describe('Class: SimEmrServerless', () => {
       expect(out.$metadata.httpStatusCode).toBe(200);
       expect(out.arn).toBe(`arn:aws:emr-serverless:eu-west-1:123456789012:/applications/${APP}/jobruns/${out.jobRunId}`);
       expect(await state(emr, out.jobRunId!)).toBe('SUBMITTED');
-      await world.clock.advance(1_999);
+      await world.clock.advance(999);
       expect(await state(emr, out.jobRunId!)).toBe('SUBMITTED');
+      await world.clock.advance(1);
+      expect(await state(emr, out.jobRunId!)).toBe('PENDING');
+      await world.clock.advance(999);
+      expect(await state(emr, out.jobRunId!)).toBe('PENDING');
       await world.clock.advance(1);
       expect(await state(emr, out.jobRunId!)).toBe('SCHEDULED');
       await world.clock.advance(7_999);
@@ -102,7 +106,7 @@ describe('Class: SimEmrServerless', () => {
     it('fails a run whose entry point is broken before it reaches RUNNING', async () => {
       const { world, emr } = setup();
       world.emr.markBroken('s3://orders-data-lake/code/orders-stream/main.py', 'entry point not found: NoSuchKey');
-      const { jobRunId } = await emr.send(new StartJobRunCommand(startInput()));
+      const { jobRunId } = await emr.send(new StartJobRunCommand(startInput(NO_RETRY)));
       await world.clock.advance(10_000);
       const run = (await emr.send(new GetJobRunCommand({ applicationId: APP, jobRunId }))).jobRun!;
       expect(run.state).toBe('FAILED');
@@ -112,7 +116,7 @@ describe('Class: SimEmrServerless', () => {
     it('crashes new runs of a job the given time after they reach RUNNING', async () => {
       const { world, emr } = setup();
       world.emr.crashNewRuns(APP, 'orders-stream', 40_000, 'NullPointerException');
-      const { jobRunId } = await emr.send(new StartJobRunCommand(startInput()));
+      const { jobRunId } = await emr.send(new StartJobRunCommand(startInput(NO_RETRY)));
       await world.clock.advance(10_000 + 39_999);
       expect(await state(emr, jobRunId!)).toBe('RUNNING');
       await world.clock.advance(1);
@@ -150,7 +154,7 @@ describe('Class: SimEmrServerless', () => {
     async function seeded() {
       const s = setup();
       for (let k = 0; k < 5; k++) {
-        await s.emr.send(new StartJobRunCommand(startInput({ clientToken: `t${k}`, ...(k === 4 ? { mode: 'BATCH', name: 'compaction' } : {}) })));
+        await s.emr.send(new StartJobRunCommand(startInput({ clientToken: `t${k}`, ...(k === 4 ? { mode: 'BATCH', name: 'compaction' } : NO_RETRY) })));
         await s.world.clock.advance(60_000);
       }
       s.world.emr.failRun(s.world.emr.allRuns()[0]!.jobRunId, 'boom');
@@ -188,12 +192,12 @@ describe('Class: SimEmrServerless', () => {
   describe('Events', () => {
     it('emits a Job Run State Change per transition with the real shape, and drops them on the fault', async () => {
       const { world, emr, events } = setup();
-      const { jobRunId } = await emr.send(new StartJobRunCommand(startInput()));
+      const { jobRunId } = await emr.send(new StartJobRunCommand(startInput(NO_RETRY)));
       await world.clock.advance(10_000);
       world.emr.dropNativeEvents(1, ['FAILED']);
       world.emr.failRun(jobRunId!, 'first');
-      expect(events.map((e) => (e.detail as { state: string }).state)).toEqual(['SUBMITTED', 'SCHEDULED', 'RUNNING']);
-      const running = events[2]!;
+      expect(events.map((e) => (e.detail as { state: string }).state)).toEqual(['SUBMITTED', 'PENDING', 'SCHEDULED', 'RUNNING']);
+      const running = events[3]!;
       expect(running).toMatchObject({
         version: '0',
         'detail-type': 'EMR Serverless Job Run State Change',
@@ -202,9 +206,12 @@ describe('Class: SimEmrServerless', () => {
         region: 'eu-west-1',
         resources: [],
         time: '2026-01-01T00:00:10Z',
-        detail: { jobRunId, jobRunName: 'orders-stream', applicationId: APP, state: 'RUNNING', previousState: 'SCHEDULED', releaseLabel: 'emr-7.2.0' },
+        detail: { jobRunId, applicationId: APP, state: 'RUNNING', previousState: 'SCHEDULED', releaseLabel: 'emr-7.2.0' },
       });
-      expect(new Set(events.map((e) => e.id)).size).toBe(3);
+      // AWS's documented event names no run and carries no stateDetails (using-eventbridge.html).
+      expect(running.detail).not.toHaveProperty('jobRunName');
+      expect(running.detail).not.toHaveProperty('stateDetails');
+      expect(new Set(events.map((e) => e.id)).size).toBe(4);
       expect(world.record.events.some((e) => e.kind === 'event-dropped')).toBe(true);
     });
   });

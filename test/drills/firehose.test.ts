@@ -4,6 +4,7 @@ import { IAMClient, SimulatePrincipalPolicyCommand } from '@aws-sdk/client-iam';
 import { describe, expect, it } from 'vitest';
 import { deliveryRoleStatements } from '../../drills/firehose';
 import type { FirehoseStreamSeed } from '../../drills/sim/firehose';
+import { S3_DELIVERY_ERRORS } from '../../drills/sim/firehose-delivery';
 import { T0, newWorld, simClient } from './helpers';
 
 const MIN = 60_000;
@@ -55,6 +56,17 @@ describe('Class: SimFirehose', () => {
     w.kms.setEnabled(KEY, false);
     await w.runUntil(T0 + 2 * MIN);
     expect(s.lastError?.code).toBe('S3.KMS.KeyDisabled');
+  });
+
+  it('writes only documented delivery error codes: a role that may not use the key gets S3.AccessDenied', async () => {
+    const { w, s } = world({ kmsKeyArn: KEY });
+    w.iam.revoke(ROLE, ['kms:GenerateDataKey']);
+    await w.runUntil(T0 + 2 * MIN);
+    expect(s.lastError).toEqual({ code: 'S3.AccessDenied', message: S3_DELIVERY_ERRORS['S3.AccessDenied'] });
+    const logged = await simClient(w, CloudWatchLogsClient).send(new FilterLogEventsCommand({ logGroupName: GROUP }));
+    const codes = new Set((logged.events ?? []).map((e) => (JSON.parse(e.message!) as { errorCode: string }).errorCode));
+    expect([...codes]).toEqual(['S3.AccessDenied']);
+    for (const code of codes) expect(Object.keys(S3_DELIVERY_ERRORS)).toContain(code);
   });
 
   it('falls behind when the volume needs more objects than the bucket takes, and catches up with bigger buffers', async () => {

@@ -39,3 +39,6 @@ export const startInput = (overrides: Record<string, unknown> = {}) => ({
   jobDriver: { sparkSubmit: { entryPoint: 's3://orders-data-lake/code/orders-stream/main.py' } },
   ...overrides,
 });
+
+/** A retry policy under which EMR does not retry (a failed attempt fails the run): "A value of 1 indicates no retries". */
+export const NO_RETRY = { retryPolicy: { maxFailedAttemptsPerHour: 1 } };

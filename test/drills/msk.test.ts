@@ -15,7 +15,7 @@ function world(executors: number, over: Partial<SimTopicSeed> = {}) {
   const w = newWorld();
   const run = w.emr.seedRun({
     applicationId: APP, name: JOB.jobName, state: 'RUNNING', stateDetails: '', createdBy: 'deployer', createdAt: new Date(T0 - 3_600_000), updatedAt: new Date(T0 - 3_600_000),
-    executionRole: ROLE, releaseLabel: 'emr-7.2.0', mode: 'STREAMING',
+    executionRole: ROLE, releaseLabel: 'emr-7.2.0', mode: 'STREAMING', retryPolicy: { maxFailedAttemptsPerHour: 1 },
     jobDriver: { sparkSubmit: { entryPoint: 's3://b/job.py', sparkSubmitParameters: `--conf spark.dynamicAllocation.enabled=false --conf spark.executor.instances=${executors} --conf spark.executor.cores=1` } },
   });
   const topic = w.msk.addTopic(seed(over));

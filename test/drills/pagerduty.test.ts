@@ -3,10 +3,13 @@ import { PAGERDUTY_CHANGE, PAGERDUTY_ENQUEUE } from '../../drills/sim/pagerduty'
 import { newWorld } from './helpers';
 
 const KEY = 'R0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5';
+/** A service integration key: change events are accepted with these only. */
+const SERVICE_KEY = 'b0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5';
 
 function setup() {
   const world = newWorld();
   world.pagerDuty.addRoutingKey(KEY);
+  world.pagerDuty.addRoutingKey(SERVICE_KEY);
   const post = async (url: string, body: unknown) => {
     const res = await world.fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     return { status: res.status, body: (await res.json().catch(() => undefined)) as Record<string, unknown> | undefined };
@@ -62,13 +65,23 @@ describe('Class: SimPagerDuty', () => {
     expect(statuses).toEqual([429, 429, 202]);
   });
 
-  it('accepts change events and never records the routing key', async () => {
+  it('accepts change events on a service integration key and never records the routing key', async () => {
     const { post, world } = setup();
-    const res = await post(PAGERDUTY_CHANGE, { routing_key: KEY, payload: { summary: 'restarted orders-stream' } });
+    const res = await post(PAGERDUTY_CHANGE, { routing_key: SERVICE_KEY, payload: { summary: 'restarted orders-stream' } });
     expect(res.status).toBe(202);
     expect(world.pagerDuty.events).toMatchObject([{ kind: 'change', summary: 'restarted orders-stream' }]);
-    expect(JSON.stringify(world.record.calls)).not.toContain(KEY);
-    expect(JSON.stringify(world.pagerDuty.events)).not.toContain(KEY);
+    expect(JSON.stringify(world.record.calls)).not.toContain(SERVICE_KEY);
+    expect(JSON.stringify(world.pagerDuty.events)).not.toContain(SERVICE_KEY);
+  });
+
+  it('refuses change events on a ruleset or orchestration key (R…), and any event over 512 KB', async () => {
+    const { post, world } = setup();
+    const change = await post(PAGERDUTY_CHANGE, { routing_key: KEY, payload: { summary: 'restarted orders-stream' } });
+    expect(change.status).toBe(400);
+    expect(JSON.stringify(change.body)).toContain('routing keys');
+    const big = await post(PAGERDUTY_ENQUEUE, trigger({ payload: { summary: 's', source: 'x', severity: 'error', custom_details: { blob: 'z'.repeat(600 * 1024) } } }));
+    expect(big.status).toBe(400);
+    expect(world.pagerDuty.incidents.size).toBe(0);
   });
 
   it('answers 404 for another URL', async () => {

@@ -1,6 +1,6 @@
 import { EMRServerlessClient, StartJobRunCommand } from '@aws-sdk/client-emr-serverless';
 import { describe, expect, it } from 'vitest';
-import { APP, T0, newWorld, simClient, startInput } from './helpers';
+import { APP, NO_RETRY, T0, newWorld, simClient, startInput } from './helpers';
 
 function setup() {
   const world = newWorld();
@@ -30,12 +30,26 @@ describe('Class: Referee', () => {
 
   it('accepts a restart after the previous run FAILED', async () => {
     const { world, emr } = setup();
-    const { jobRunId } = await emr.send(new StartJobRunCommand(startInput({ clientToken: 'a' })));
+    const { jobRunId } = await emr.send(new StartJobRunCommand(startInput({ clientToken: 'a', ...NO_RETRY })));
     await world.clock.advance(10_000);
     world.emr.failRun(jobRunId!, 'boom');
-    await emr.send(new StartJobRunCommand(startInput({ clientToken: 'b' })));
+    await emr.send(new StartJobRunCommand(startInput({ clientToken: 'b', ...NO_RETRY })));
     await world.clock.advance(10_000);
     expect(world.record.violations).toEqual([]);
+  });
+
+  it('flags a restart that drops the previous run\'s session policy, and accepts one that carries it', async () => {
+    const { world, emr } = setup();
+    const executionIamPolicy = { policyArns: ['arn:aws:iam::123456789012:policy/orders-stream-session'] };
+    const { jobRunId } = await emr.send(new StartJobRunCommand(startInput({ clientToken: 'a', executionIamPolicy, ...NO_RETRY })));
+    await world.clock.advance(10_000);
+    world.emr.failRun(jobRunId!, 'boom');
+    await emr.send(new StartJobRunCommand(startInput({ clientToken: 'b', executionIamPolicy, ...NO_RETRY })));
+    expect(world.record.violations).toEqual([]);
+    await world.clock.advance(10_000);
+    world.emr.failRun(world.emr.allRuns()[1]!.jobRunId, 'boom');
+    await emr.send(new StartJobRunCommand(startInput({ clientToken: 'c', ...NO_RETRY })));
+    expect(world.record.violations).toMatchObject([{ kind: 'session-policy-dropped', applicationId: APP }]);
   });
 
   it('flags a run started with an execution role other than the job\'s', async () => {

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { pagerDutyChange, pagerDutyResolve, pagerDutyTrigger } from '../../lambdas/escalation/format';
 import {
-  PagerDutyClient, PagerDutyError, REDACTED, clip, type PagerDutyClientOptions,
+  PAGERDUTY_MAX_BODY_BYTES, PagerDutyClient, PagerDutyError, REDACTED, clip, fitBody, type PagerDutyClientOptions,
 } from '../../lambdas/escalation/pagerduty';
 import type { ChangeNotice, EscalationPayload } from '../../lambdas/escalation/types';
 
 const KEY = 'R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY42';
+/** A service integration key (not a ruleset or orchestration key): change events go to these only. */
+const SERVICE_KEY = 'a0ut1ngkeyr0ut1ngkeyr0ut1ngkey42';
 
 type Reply = { status: number; body?: unknown; headers?: Record<string, string> } | Error;
 
@@ -375,7 +377,7 @@ describe('Class: PagerDutyClient', () => {
         summary: 'restarted job run 00fabd',
         details: { jobRunId: '00fabd', previousJobRunId: '00fabc' },
       };
-      const { client, calls } = setup([{ status: 202, body: { status: 'success', message: 'Change event processed' } }]);
+      const { client, calls } = setup([{ status: 202, body: { status: 'success', message: 'Change event processed' } }], { routingKey: async () => SERVICE_KEY });
 
       // Act
       const result = await client.change(pagerDutyChange(notice, 'streamfix-eu-west-1'));
@@ -384,7 +386,7 @@ describe('Class: PagerDutyClient', () => {
       expect(result).toEqual({ attempts: 1, status: 202 });
       expect(calls[0]?.url).toBe('https://events.pagerduty.com/v2/change/enqueue');
       expect(calls[0]?.body).toEqual({
-        routing_key: KEY,
+        routing_key: SERVICE_KEY,
         payload: {
           summary: '[streamfix] orders/job-failed: restarted job run 00fabd',
           source: 'streamfix-eu-west-1',
@@ -400,7 +402,7 @@ describe('Class: PagerDutyClient', () => {
 
     it('retries a change event like an alert event', async () => {
       // Prepare
-      const { client, calls } = setup([{ status: 429 }, { status: 202, body: {} }]);
+      const { client, calls } = setup([{ status: 429 }, { status: 202, body: {} }], { routingKey: async () => SERVICE_KEY });
 
       // Act
       const result = await client.change({ payload: { summary: 'scaled consumers', source: 'streamfix' } });
@@ -412,6 +414,29 @@ describe('Class: PagerDutyClient', () => {
         'https://events.pagerduty.com/v2/change/enqueue',
       ]);
     });
+  });
+});
+
+describe('PagerDuty limits', () => {
+  it('does not send a change event with a ruleset or orchestration routing key (it starts with R): it says why, and is not retried', async () => {
+    const { client, calls } = setup([]);
+    const err = await client.change({ payload: { summary: 'restarted', source: 'streamfix' } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PagerDutyError);
+    expect((err as PagerDutyError).message).toContain('ruleset or event orchestration routing key');
+    expect((err as PagerDutyError).retryable).toBe(false);
+    expect((err as PagerDutyError).message).not.toContain(KEY);
+    expect(calls).toHaveLength(0);
+  });
+
+  it('keeps every event within 512 KB: oversized details are cut with a note, an event that fits is sent whole', async () => {
+    const { client, calls } = setup([accepted(), accepted()]);
+    await client.enqueue({ event_action: 'trigger', dedup_key: 'dk', payload: { summary: 's', source: 'streamfix', severity: 'error', custom_details: { blob: 'y'.repeat(700_000) } } });
+    const sent = JSON.stringify(calls[0]!.body);
+    expect(Buffer.byteLength(sent)).toBeLessThanOrEqual(PAGERDUTY_MAX_BODY_BYTES);
+    expect((calls[0]!.body.payload as { custom_details: { truncated: string } }).custom_details.truncated).toContain('over PagerDuty');
+    await client.enqueue(pagerDutyTrigger(payload, 'streamfix'));
+    expect((calls[1]!.body.payload as { custom_details: Record<string, unknown> }).custom_details).toHaveProperty('evidence');
+    expect(fitBody({ payload: { summary: 's', custom_details: { a: 1 } } })).toBe(JSON.stringify({ payload: { summary: 's', custom_details: { a: 1 } } }));
   });
 });
 

@@ -142,12 +142,15 @@ describe('Stack: function roles', () => {
 
   it('job-failed: allows these actions and no others', () => {
     expect([...playbook('job-failed').actual.keys()].sort()).toEqual([
+      'cloudwatch:DescribeAlarms',
       'dynamodb:DeleteItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:Query',
       'dynamodb:UpdateItem',
+      'emr-serverless:CancelJobRun',
       'emr-serverless:GetJobRun',
+      'emr-serverless:ListJobRunAttempts',
       'emr-serverless:ListJobRuns',
       'emr-serverless:StartJobRun',
       'emr-serverless:TagResource',
@@ -155,6 +158,7 @@ describe('Stack: function roles', () => {
       'kms:Decrypt',
       'kms:GenerateDataKey',
       'logs:CreateLogStream',
+      'logs:FilterLogEvents',
       'logs:PutLogEvents',
       's3:GetObject',
       's3:ListBucket',
@@ -167,7 +171,7 @@ describe('Stack: function roles', () => {
     ]);
   });
 
-  it('job-failed: scopes each action to the configured resources, never to "*"', () => {
+  it('job-failed: scopes each action to the configured resources, "*" only to read a held alarm', () => {
     const g = playbook('job-failed').actual;
     const arn = (service: string, rest: string) => `arn:<AWS::Partition>:${service}:<AWS::Region>:<AWS::AccountId>:${rest}`;
     const apps = ['00ordersapp0001', '00paymentsapp02'].flatMap((id) => [
@@ -176,13 +180,21 @@ describe('Stack: function roles', () => {
     ]);
     expect(g.get('emr-serverless:StartJobRun')).toEqual(new Set(apps));
     expect(g.get('emr-serverless:ListJobRuns')).toEqual(new Set(apps));
+    expect(g.get('emr-serverless:ListJobRunAttempts')).toEqual(new Set(apps));
+    expect(g.get('emr-serverless:CancelJobRun')).toEqual(new Set(apps.filter((a) => a.endsWith('/jobruns/*'))));
     expect(g.get('s3:ListBucket')).toEqual(new Set([
       'arn:<AWS::Partition>:s3:::orders-lake if {"StringLike":{"s3:prefix":["_checkpoints/orders/*"]}}',
       'arn:<AWS::Partition>:s3:::payments-lake if {"StringLike":{"s3:prefix":["state/payments/*"]}}',
     ]));
     expect(g.get('s3:GetObject')).toEqual(
-      new Set(['arn:<AWS::Partition>:s3:::orders-lake/_checkpoints/orders/metadata', 'arn:<AWS::Partition>:s3:::payments-lake/state/payments/metadata']),
+      new Set([
+        'arn:<AWS::Partition>:s3:::orders-lake/_checkpoints/orders/metadata',
+        'arn:<AWS::Partition>:s3:::payments-lake/state/payments/metadata',
+        // orders' driver logs are in S3, payments' in CloudWatch Logs.
+        'arn:<AWS::Partition>:s3:::orders-lake/emr-logs/orders/applications/00ordersapp0001/jobs/*',
+      ]),
     );
+    expect(g.get('logs:FilterLogEvents')).toEqual(new Set([arn('logs', 'log-group:/aws/emr-serverless/payments:*')]));
     const schedulerRole = b.id(b.stack.schedulerRole);
     expect(g.get('iam:PassRole')).toEqual(
       new Set([
@@ -196,14 +208,18 @@ describe('Stack: function roles', () => {
     const ledger = b.id(b.stack.table);
     expect(g.get('dynamodb:Query')).toEqual(new Set([`<${ledger}.Arn>`, `<${ledger}.Arn>/index/*`]));
     expect([...g.get('ssm:GetParameters')!]).toHaveLength(3);
-    expect(allResources(g)).not.toContain('*');
+    for (const [action, resources] of g) if (resources.has('*')) expect(action).toBe('cloudwatch:DescribeAlarms');
   });
 
   it('checkpoint-failure: reads the metric with "*", the named log group, and the bucket key of the pipeline that has one', () => {
     const g = playbook('checkpoint-failure').actual;
     expect(g.get('cloudwatch:GetMetricData')).toEqual(new Set(['*']));
     expect(g.get('logs:FilterLogEvents')).toEqual(
-      new Set(['arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/emr-serverless/payments-stream:*']),
+      new Set([
+        'arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/emr-serverless/payments-stream:*',
+        // payments' driver logs: the failed attempt's whole failure text.
+        'arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/emr-serverless/payments:*',
+      ]),
     );
     expect(g.get('kms:Decrypt')).toContain('arn:aws:kms:eu-west-1:111122223333:key/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9');
     expect(g.get('s3:DeleteObject')).toEqual(
@@ -297,10 +313,13 @@ describe('Stack: playbooks turned off, without PagerDuty', () => {
     const wiring = b.stack.wiring;
     expect(alarmNames().sort()).toEqual([...wiring.flatMap((w) => w.alarms.map((a) => a.name)), 'sfx-dead-letters'].sort());
     expect(alarmNames().filter((n) => n.startsWith('sfx-payments-job-failed-'))).toEqual([]);
-    expect(ruleNames().filter((n) => n.startsWith('sfx-payments-job-failed-'))).toEqual([]);
+    const paymentsApp = b.config.pipelines.payments!.job.applicationId;
+    const patternOf = (name: string) => JSON.stringify(b.ofType('AWS::Events::Rule').find(([, r]) => r.Properties.Name === name)?.[1].Properties.EventPattern ?? null);
+    expect(patternOf('sfx-job-failed-job-run-ended')).not.toContain(paymentsApp);
     // the pipeline's other playbooks still have theirs
     expect(alarmNames().filter((n) => n.startsWith('sfx-payments-consumer-lag-')).length).toBeGreaterThan(0);
-    expect(ruleNames()).toContain('sfx-payments-checkpoint-failure-job-run-failed');
+    expect(ruleNames()).toContain('sfx-checkpoint-failure-job-run-failed');
+    expect(patternOf('sfx-checkpoint-failure-job-run-failed')).toContain(paymentsApp);
     // and its alarms, or the config route to it, do not start job-failed
     const jobFailed = wiring.find((w) => w.playbook === 'job-failed')!;
     expect(jobFailed.pipelines).toEqual(['orders']);

@@ -78,15 +78,12 @@ describe('Stack: EventBridge rules', () => {
     }
   });
 
-  it.each([
-    ['sfx-orders-job-failed-job-run-ended', '00ordersapp0001'],
-    ['sfx-payments-job-failed-job-run-ended', '00paymentsapp02'],
-  ])('job-failed: builds %s from the manifest event rule of the pipeline', (name, applicationId) => {
-    const [, r] = rule(name);
+  it('job-failed: builds one job-run rule for both pipelines from the manifest event rule', () => {
+    const [, r] = rule('sfx-job-failed-job-run-ended');
     expect(r.Properties.EventPattern).toEqual({
       source: ['aws.emr-serverless'],
       'detail-type': ['EMR Serverless Job Run State Change'],
-      detail: { applicationId: [applicationId], state: ['FAILED', 'CANCELLED'] },
+      detail: { applicationId: ['00ordersapp0001', '00paymentsapp02'], state: ['FAILED', 'CANCELLED'] },
     });
   });
 
@@ -197,13 +194,15 @@ describe('Stack: alarms', () => {
   });
 
   it.each([
-    ['orders', '00ordersapp0001'],
-    ['payments', '00paymentsapp02'],
-  ])('job-failed: watches the %s application with the manifest thresholds', (pipeline, applicationId) => {
+    // orders: no release configured: ApplicationId only, and missing data is not a failure.
+    ['orders', [{ Name: 'ApplicationId', Value: '00ordersapp0001' }], 'missing'],
+    // payments on EMR 7.10: the metrics carry ApplicationId and ApplicationName, and are known to be published.
+    ['payments', [{ Name: 'ApplicationId', Value: '00paymentsapp02' }, { Name: 'ApplicationName', Value: 'payments-streaming' }], 'breaching'],
+  ])('job-failed: watches the %s application on the dimensions of its release, with the manifest thresholds', (pipeline, dimensions, notRunningMissing) => {
     expect(alarm(`sfx-${pipeline}-job-failed-failed-runs`)).toMatchObject({
       Namespace: 'AWS/EMRServerless',
       MetricName: 'FailedJobs',
-      Dimensions: [{ Name: 'ApplicationId', Value: applicationId }],
+      Dimensions: dimensions,
       Statistic: 'Sum',
       Period: 60,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
@@ -216,14 +215,14 @@ describe('Stack: alarms', () => {
     expect(alarm(`sfx-${pipeline}-job-failed-not-running`)).toMatchObject({
       Namespace: 'AWS/EMRServerless',
       MetricName: 'RunningJobs',
-      Dimensions: [{ Name: 'ApplicationId', Value: applicationId }],
+      Dimensions: dimensions,
       Statistic: 'Maximum',
       Period: 60,
       ComparisonOperator: 'LessThanThreshold',
       Threshold: 1,
       EvaluationPeriods: 3,
       DatapointsToAlarm: 3,
-      TreatMissingData: 'breaching',
+      TreatMissingData: notRunningMissing,
       ActionsEnabled: false,
     });
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lambdas/config';
 import { ManualClock } from '../../lambdas/core/clock';
 import { pipelineContext } from '../../lambdas/core/wiring';
-import { dlqSpikeManifest, dlqSpikeSettings } from '../../lambdas/playbooks/dlq-spike/manifest';
+import { dlqSpikeManifest, dlqSpikeSettings, sharedDlqMetricError, sharedDlqMetrics } from '../../lambdas/playbooks/dlq-spike/manifest';
 import { verifyDlqSpike } from '../../lambdas/playbooks/dlq-spike/verify';
 import { hourPrefix } from '../../lambdas/analysis/dlq';
 import type { PipelineContext, PlaybookContext } from '../../lambdas/playbooks/types';
@@ -18,7 +18,7 @@ describe('Manifest: dlq-spike', () => {
     const [alarm] = dlqSpikeManifest.alarms(pctx());
     expect(alarm).toMatchObject({
       signal: 'records',
-      metric: { namespace: 'ecommerce-streaming', metricName: 'DLQRecordCount', statistic: 'Sum', periodSeconds: 60 },
+      metric: { namespace: 'ecommerce-streaming', metricName: 'DLQRecordCount', dimensions: { Pipeline: 'orders' }, statistic: 'Sum', periodSeconds: 60 },
       comparison: 'GreaterThanThreshold', threshold: 100, evaluationPeriods: 5, datapointsToAlarm: 1, treatMissingData: 'notBreaching', okMeansRecovered: true,
     });
   });
@@ -36,6 +36,20 @@ describe('Manifest: dlq-spike', () => {
     const plain = parseConfig(exampleConfig);
     const perms = dlqSpikeManifest.permissions(pctx(plain, plain.pipelines.orders!));
     expect(perms.filter((p) => p.actions.includes('s3:GetObject')).flatMap((p) => p.resources)).toEqual(['arn:aws:s3:::orders-data-lake/dlq/orders/*']);
+  });
+
+  it('gives each pipeline its own DLQ metric by default, and names the pipelines that would share a configured one', () => {
+    const raw = structuredClone(exampleConfig) as unknown as { pipelines: Record<string, Record<string, unknown>> };
+    raw.pipelines.payments = { ...structuredClone(raw.pipelines.orders!), dlq: { s3: 's3://orders-data-lake/dlq/payments/' } };
+    const two = parseConfig(raw);
+    expect(sharedDlqMetrics(two)).toEqual([]);
+    const metric = { namespace: 'shop', metricName: 'DLQRecordCount' };
+    for (const p of ['orders', 'payments']) (raw.pipelines[p] as { playbooks: Record<string, unknown> }).playbooks['dlq-spike'] = { bounds: { metric } };
+    const shared = parseConfig(raw);
+    expect(sharedDlqMetrics(shared)).toEqual([{ metric: { ...metric, dimensions: {} }, pipelines: ['orders', 'payments'] }]);
+    expect(sharedDlqMetricError(shared)).toContain('pipelines orders, payments share the DLQ metric shop/DLQRecordCount (no dimensions)');
+    (raw.pipelines.payments as { playbooks: Record<string, unknown> }).playbooks['dlq-spike'] = { mode: 'off', bounds: { metric } };
+    expect(sharedDlqMetrics(parseConfig(raw))).toEqual([]);
   });
 
   it('applies only to pipelines with a DLQ, and checks its bounds', () => {

@@ -121,6 +121,9 @@ describe('Function: planJobFailed', () => {
 
   it('escalates when no run is found or the streaming run ended with SUCCESS', () => {
     expect(plan(evidence({ run: undefined, runSource: 'none' })).reason).toBe(JobFailedReason.NO_RUN_FOUND);
+    // An application-level alarm fired for another job of a shared application: this job's run is fine.
+    const active = { applicationId: pipeline.job.applicationId, jobRunId: 'mine', name: 'orders-stream', state: 'RUNNING', createdAtMs: NOW - HOUR, updatedAtMs: NOW - HOUR, executionRoleArn: 'r' };
+    expect(plan(evidence({ run: undefined, runSource: 'none', activeRuns: [active] }))).toMatchObject({ kind: 'ignore', reason: JobFailedReason.RUNNING });
     expect(plan(evidence({ run: run({ state: 'SUCCESS' }) })).reason).toBe(JobFailedReason.ENDED);
   });
 

@@ -3,6 +3,8 @@ import { readSparkCheckpoint, type SparkCheckpointReport } from '../../analysis/
 import type { Trigger } from '../../core/trigger';
 import { ACTIVE_STATES, jobResource } from '../job-failed/diagnose';
 import type { PlaybookContext } from '../types';
+import { readAttemptHistory } from '../../runtimes/emr-serverless/attempts';
+import type { FailureTextSource } from '../../runtimes/emr-serverless/failure-text';
 import { diagnoseAccess, type AccessDiagnosis } from './access';
 import { unsupportedVersionOf } from './classify';
 import type { CheckpointFailureSettings } from './manifest';
@@ -14,7 +16,8 @@ export interface CheckpointFailureEvidence {
   /** Runs of the job active now (other than `run`). */
   activeRuns: JobRunSummaryView[];
   failureText?: string;
-  failureTextSource: 'stateDetails' | 'logs' | 'none';
+  /** The failed attempt's driver log (S3 or CloudWatch Logs), its stateDetails, the configured log group, or none. */
+  failureTextSource: FailureTextSource | 'logs';
   checkpoint?: SparkCheckpointReport;
   /** Why the checkpoint could not be read (then `checkpoint` is absent). */
   checkpointError?: string;
@@ -102,9 +105,13 @@ export async function diagnoseCheckpointFailure(ctx: PlaybookContext<CheckpointF
     ctx.history.actionsInLastHour(checkpointResource(job.checkpoint)),
   ]);
   const run = found.run;
-  const recentFailure = run && run.state === 'FAILED' && ctx.clock.now() - run.updatedAtMs <= b.maxFailureAgeMinutes * 60_000;
-  const failureText = recentFailure && run.stateDetails ? run.stateDetails : fromLogs;
-  const failureTextSource: CheckpointFailureEvidence['failureTextSource'] = recentFailure && run.stateDetails ? 'stateDetails' : fromLogs ? 'logs' : 'none';
+  // The newest failed attempt of the run (the run itself when it never retried; EMR 7.1.0+ may be
+  // retrying it now): its driver log has the whole failure, stateDetails only 256 characters.
+  const history = run && run.name === job.jobName && (run.state === 'FAILED' || (run.attempt ?? 1) > 1) ? await readAttemptHistory(ctx.aws, job, run, ctx.clock.now()) : undefined;
+  const latest = history?.failures[0];
+  const recentFailure = latest !== undefined && latest.text !== undefined && ctx.clock.now() - latest.endedAtMs <= b.maxFailureAgeMinutes * 60_000;
+  const failureText = recentFailure ? latest.text : fromLogs;
+  const failureTextSource: CheckpointFailureEvidence['failureTextSource'] = recentFailure ? latest.source : fromLogs ? 'logs' : 'none';
   const { checkpoint, checkpointError } = await (early ?? readCheckpoint(ctx, failureText));
   const failuresInWindow = alarmFailures(trigger);
   return {

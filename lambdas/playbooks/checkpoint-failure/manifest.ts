@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { playbookSettings } from '../common-settings';
 import { listBucketUnder, passJobRole } from '../../core/permissions';
 import type { PermissionSpec, PipelineContext, PlaybookManifest } from '../types';
+import { driverLogPermissions } from '../../runtimes/emr-serverless/driver-log-permissions';
 import {
   DEFAULT_ACCESS_PATTERNS,
   DEFAULT_CORRUPTION_PATTERNS,
@@ -143,7 +144,8 @@ export const checkpointFailureManifest: PlaybookManifest<CheckpointFailureSettin
     const cp = checkpointArns(p.partition, p.pipeline.job.checkpoint);
     const b = p.settings.bounds;
     const out: PermissionSpec[] = [
-      { step: 'diagnose', actions: ['emr-serverless:GetJobRun', 'emr-serverless:ListJobRuns'], resources: [appArn(p), `${appArn(p)}/jobruns/*`], why: 'read the failed run (its stateDetails and configuration) and the job\'s active runs' },
+      { step: 'diagnose', actions: ['emr-serverless:GetJobRun', 'emr-serverless:ListJobRuns', 'emr-serverless:ListJobRunAttempts'], resources: [appArn(p), `${appArn(p)}/jobruns/*`], why: 'read the failed run (its attempts, stateDetails and configuration) and the job\'s active runs' },
+      ...driverLogPermissions(p),
       listBucketUnder(p.partition, cp.bucketName, [cp.prefix, cp.backupPrefix], 'diagnose', 'list the checkpoint\'s batches and its backups (listing limited to their prefixes)'),
       { step: 'diagnose', actions: ['s3:GetEncryptionConfiguration'], resources: [cp.bucket], why: 'read the bucket\'s default encryption key' },
       { step: 'diagnose', actions: ['s3:GetObject'], resources: [cp.objects], why: 'read the checkpoint metadata and the newest offsets and commit files' },

@@ -1,15 +1,13 @@
 import * as z from 'zod';
-import type { ConfigurationOverrides, JobRunView } from '../../adapters/emr-serverless';
+import type { ConfigurationOverrides } from '../../adapters/emr-serverless';
+import { replaceRun } from '../../runtimes/emr-serverless/replace-run';
 import { startJobRunAction, type StartJobRunActionParams } from '../job-failed/act';
-import { ACTIVE_STATES } from '../job-failed/diagnose';
 import type { ActionContext, ActionDefinition, ActionOutcome } from '../types';
 import type { ConsumerLagSettings } from './manifest';
 import { EXECUTOR_INSTANCES, MAX_EXECUTORS, readExecutorSettings, withSubmitConf } from './spark-conf';
 
 export const RESTART_WITH_PARAMETERS = 'emr-serverless:RestartJobRunWithParameters';
 
-const POLL_MS = 10_000;
-const ENDED = new Set(['CANCELLED', 'FAILED', 'SUCCESS']);
 
 const restartParams = z
   .object({
@@ -56,25 +54,10 @@ function checkRestartBounds(p: RestartWithParametersParams, ctx: { pipeline: Act
   return v;
 }
 
-async function waitUntilEnded(ctx: ActionContext, p: RestartWithParametersParams, run: JobRunView): Promise<JobRunView> {
-  const deadline = ctx.clock.now() + p.cancelWaitSeconds * 1000;
-  let r = run;
-  while (!ENDED.has(r.state)) {
-    if (ctx.clock.now() >= deadline) {
-      throw new Error(`run ${p.jobRunId} is still ${r.state} ${p.cancelWaitSeconds} s after CancelJobRun: not starting a second run on its checkpoint`);
-    }
-    await ctx.clock.sleep(POLL_MS, ctx.signal);
-    r = await ctx.aws.emr.getJobRun(p.applicationId, p.jobRunId);
-  }
-  return r;
-}
-
 /**
- * Replace one run of the streaming job by exactly one new run on the same checkpoint:
- * CancelJobRun (with a grace period) → wait until the old run has ended (bounded polling) →
- * StartJobRun with the new parameters and an incident-derived clientToken.
- * Idempotent on resume: an old run already ended is not cancelled again, and a run of the job
- * tagged with this incident means the start already happened.
+ * Replace one run of the streaming job by exactly one new run on the same checkpoint, with the
+ * new executor setting (runtimes/emr-serverless/replace-run.ts: cancel, wait until ended, start;
+ * idempotent on resume).
  */
 export const restartWithParametersAction: ActionDefinition<RestartWithParametersParams, ConsumerLagSettings> = {
   type: RESTART_WITH_PARAMETERS,
@@ -82,32 +65,16 @@ export const restartWithParametersAction: ActionDefinition<RestartWithParameters
   params: restartParams,
   checkBounds: checkRestartBounds,
   async execute(p, ctx): Promise<ActionOutcome> {
-    const emr = ctx.aws.emr;
-    const incident = p.start.tags?.['streamfix:incident'];
-    const old = await emr.getJobRun(p.applicationId, p.jobRunId);
-    const before = { jobRunId: p.jobRunId, jobRunState: old.state, ...(p.executors ? { [p.executors.setting]: p.executors.from } : {}) };
-    if (!ENDED.has(old.state) && old.state !== 'CANCELLING') {
-      const live = old.jobDriver.sparkSubmit?.sparkSubmitParameters ?? '';
-      if (live !== p.previousSparkSubmitParameters) {
-        throw new Error(`run ${p.jobRunId}'s sparkSubmitParameters changed since the diagnosis: not replacing it`);
-      }
-      await emr.cancelJobRun(p.applicationId, p.jobRunId, p.shutdownGracePeriodSeconds);
+    const out = await replaceRun(ctx, { ...p, start: p.start as StartJobRunActionParams });
+    const before = { jobRunId: p.jobRunId, jobRunState: out.old.state, ...(p.executors ? { [p.executors.setting]: p.executors.from } : {}) };
+    if (out.alreadyStarted) {
+      return { summary: `run ${out.jobRunId} already started by this incident (${out.jobRunState}); ${p.jobRunId} is ${out.ended.state}`, before, after: { jobRunId: out.jobRunId, jobRunState: out.jobRunState } };
     }
-    const ended = await waitUntilEnded(ctx, p, old);
-    const active = (await emr.listJobRuns(p.applicationId, { states: ACTIVE_STATES, maxItems: 100 })).filter((r) => r.name === p.start.name);
-    for (const a of active) {
-      const r = await emr.getJobRun(p.applicationId, a.jobRunId);
-      if (incident !== undefined && r.tags?.['streamfix:incident'] === incident) {
-        return { summary: `run ${a.jobRunId} already started by this incident (${a.state}); ${p.jobRunId} is ${ended.state}`, before, after: { jobRunId: a.jobRunId, jobRunState: a.state } };
-      }
-      throw new Error(`run ${a.jobRunId} of ${p.start.name} is ${a.state}: refusing to start a second run on the same checkpoint`);
-    }
-    const { jobRunId } = await emr.startJobRun(p.start as StartJobRunActionParams);
     const what = p.executors ? `with ${p.executors.setting}=${p.executors.to} (was ${p.executors.from})` : 'with the same parameters';
     return {
-      summary: `replaced run ${p.jobRunId} (${ended.state}) by run ${jobRunId} ${what}`,
+      summary: `replaced run ${p.jobRunId} (${out.ended.state}) by run ${out.jobRunId} ${what}`,
       before,
-      after: { jobRunId, jobRunState: 'SUBMITTED', ...(p.executors ? { [p.executors.setting]: p.executors.to } : {}) },
+      after: { jobRunId: out.jobRunId, jobRunState: 'SUBMITTED', ...(p.executors ? { [p.executors.setting]: p.executors.to } : {}) },
     };
   },
 };

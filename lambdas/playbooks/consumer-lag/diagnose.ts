@@ -3,6 +3,7 @@ import type { MetricSeries } from '../../adapters/cloudwatch';
 import type { Trigger } from '../../core/trigger';
 import { ACTIVE_STATES, jobResource, readCheckpoint, type CheckpointSummary } from '../job-failed/diagnose';
 import type { PlaybookContext } from '../types';
+import { readAttemptHistory, type AttemptHistory } from '../../runtimes/emr-serverless/attempts';
 import type { ConsumerLagBounds, ConsumerLagSettings } from './manifest';
 import { discoverMskSeries, lagQueries, Q, readSeries, type MskSeriesFound } from './metrics';
 import { readExecutorSettings, type ExecutorSettings } from './spark-conf';
@@ -23,6 +24,8 @@ export interface JobReading {
   /** The newest active run, described. */
   run?: JobRunView;
   executors?: ExecutorSettings;
+  /** The newest ended run's attempts, when it FAILED: which way each attempt of the last hour failed. */
+  lastEndedHistory?: AttemptHistory;
   /** No run active: the newest ended run (what a restart copies) and the checkpoint to restart from. */
   lastEnded?: JobRunView;
   checkpoint?: CheckpointSummary;
@@ -144,5 +147,7 @@ export async function diagnoseConsumerLag(ctx: PlaybookContext<ConsumerLagSettin
     jobReading.lastEnded = run;
   }
   if (checkpoint) jobReading.checkpoint = checkpoint;
+  // A last run that FAILED: its attempts and their failures (job resiliency), for job-failed's judgment.
+  if (jobReading.lastEnded?.state === 'FAILED') jobReading.lastEndedHistory = await readAttemptHistory(ctx.aws, job, jobReading.lastEnded, nowMs);
   return { ...interpretSeries(ctx, series, found, grid, nowMs), job: jobReading, actionsLastHour };
 }

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { playbookSettings } from '../common-settings';
 import { listBucketUnder, passJobRole } from '../../core/permissions';
+import { driverLogPermissions } from '../../runtimes/emr-serverless/driver-log-permissions';
 import { checkpointLocation } from '../job-failed/manifest';
 import type { AlarmSpec, PipelineContext, PlaybookManifest } from '../types';
 
@@ -150,10 +151,11 @@ export const consumerLagManifest: PlaybookManifest<ConsumerLagSettings> = {
       },
       {
         step: 'diagnose',
-        actions: ['emr-serverless:ListJobRuns', 'emr-serverless:GetJobRun'],
+        actions: ['emr-serverless:ListJobRuns', 'emr-serverless:GetJobRun', 'emr-serverless:ListJobRunAttempts'],
         resources: runs,
-        why: 'find the job\'s active run and its executor settings, or its last ended run to restart from',
+        why: 'find the job\'s active run and its executor settings, or its last ended run (and its attempts) to restart from',
       },
+      ...driverLogPermissions(p),
       listBucketUnder(p.partition, cp.bucket, [cp.prefix], 'diagnose', 'when the job is not running: find when the checkpoint was last committed (listing of the checkpoint prefix)'),
       {
         step: 'diagnose',

@@ -2,7 +2,7 @@ import type { JobRunView } from '../../adapters/emr-serverless';
 import type { PlannedAction, Evidence } from '../../core/decision';
 import type { PipelineConfig } from '../../config/schema';
 import { jobResource } from '../job-failed/diagnose';
-import { restartToken, startCommand } from '../job-failed/plan';
+import { restartParams, startCommand } from '../job-failed/restart';
 import { RESTART_WITH_PARAMETERS, type RestartWithParametersParams } from './act';
 import type { ConsumerLagEvidence } from './diagnose';
 import type { ConsumerLagBounds } from './manifest';
@@ -66,8 +66,7 @@ export const getRunCommand = (applicationId: string, jobRunId: string): string =
   `aws emr-serverless get-job-run --application-id ${applicationId} --job-run-id ${jobRunId}`;
 
 /** job-failed's by-hand restart command for `run` (a listing when there is no run). */
-export const restartCommand = (run: JobRunView | undefined, applicationId: string): string =>
-  startCommand({ ...(run ? { run } : {}), runSource: 'newest-run', activeRuns: [], checkpoint: { exists: true, commitFiles: 0, complete: true }, restartsLastHour: 0 }, applicationId);
+export const restartCommand = (run: JobRunView | undefined, applicationId: string): string => startCommand(run, applicationId);
 
 export const describeGroupCommand = (p: PipelineConfig): string =>
   p.source.kind === 'msk'
@@ -112,19 +111,9 @@ export function replaceRunAction(
     shutdownGracePeriodSeconds: b.cancelGracePeriodSeconds,
     cancelWaitSeconds: b.cancelWaitSeconds,
     ...(executors ? { executors: { setting: executors.settings.setting, from: executors.settings.executors!, to: executors.to } } : {}),
-    start: {
-      applicationId: job.applicationId,
-      clientToken: restartToken(incidentId, run.jobRunId),
-      executionRoleArn: run.executionRoleArn,
-      name: run.name ?? job.jobName,
-      mode: 'STREAMING',
-      // As GetJobRun returned it (zod checks the shape when the engine parses the params).
-      jobDriver: { sparkSubmit } as RestartWithParametersParams['start']['jobDriver'],
-      ...(run.configurationOverrides ? { configurationOverrides: run.configurationOverrides as Record<string, unknown> } : {}),
-      ...(run.retryPolicy ? { retryPolicy: run.retryPolicy } : {}),
-      ...(run.executionTimeoutMinutes !== undefined ? { executionTimeoutMinutes: run.executionTimeoutMinutes } : {}),
-      tags: { ...(run.tags ?? {}), 'streamfix:incident': incidentId.slice(0, 256), 'streamfix:restart-of': run.jobRunId },
-    },
+    // Every StartJobRun field of the old run (job-failed/restart.ts), with the new Spark parameters.
+    // As GetJobRun returned them (zod checks the shape when the engine parses the params).
+    start: { ...restartParams(job, run, incidentId, sparkSubmit.sparkSubmitParameters), name: run.name ?? job.jobName } as unknown as RestartWithParametersParams['start'],
   };
   const what = executors ? `${executors.settings.setting} ${executors.settings.executors} → ${executors.to}` : 'the same parameters';
   return {

@@ -185,6 +185,7 @@ function planNotRunning(input: PlanInput<ConsumerLagSettings, ConsumerLagEvidenc
       activeRuns: [],
       checkpoint: e.job.checkpoint ?? { exists: false, commitFiles: 0, complete: true },
       restartsLastHour: e.actionsLastHour,
+      ...(e.job.lastEndedHistory ? { history: e.job.lastEndedHistory } : {}),
     },
   });
   const merged = { ...d.evidence, ...ev };

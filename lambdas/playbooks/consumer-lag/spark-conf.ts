@@ -1,4 +1,7 @@
 import type { ConfigurationOverrides, JobDriver } from '../../adapters/emr-serverless';
+import { parseSubmitConf, sparkDefaults } from '../../analysis/spark-conf';
+
+export { parseSubmitConf, withSubmitConf } from '../../analysis/spark-conf';
 
 /**
  * The executor settings of a Spark job run on EMR Serverless, read from where EMR takes them:
@@ -27,23 +30,6 @@ export interface ExecutorSettings {
   from: 'sparkSubmitParameters' | 'spark-defaults' | 'unset';
 }
 
-const CONF = /(--conf[=\s]+)([^\s=]+)=(\S*)/g;
-
-/** Every `--conf key=value` of a sparkSubmitParameters string; the last occurrence wins, as in spark-submit. */
-export function parseSubmitConf(params: string | undefined): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const m of (params ?? '').matchAll(CONF)) out.set(m[2]!, m[3]!.replace(/^["']|["']$/g, ''));
-  return out;
-}
-
-function sparkDefaults(overrides: ConfigurationOverrides | undefined): Record<string, string> {
-  const props: Record<string, string> = {};
-  for (const c of overrides?.applicationConfiguration ?? []) {
-    if (c.classification === 'spark-defaults') Object.assign(props, c.properties ?? {});
-  }
-  return props;
-}
-
 const positiveInt = (v: string | undefined): number | undefined => {
   if (v === undefined || !/^\d+$/.test(v.trim())) return undefined;
   const n = Number(v);
@@ -66,20 +52,4 @@ export function readExecutorSettings(driver: JobDriver, overrides?: Configuratio
     coresPerExecutor: positiveInt(get(EXECUTOR_CORES).value) ?? DEFAULT_EXECUTOR_CORES,
     from: executors === undefined ? 'unset' : v.from,
   };
-}
-
-/**
- * `params` with `key` set to `value`: every existing `--conf key=…` is rewritten in place (the
- * rest of the string is kept byte for byte), or one `--conf key=value` is appended.
- */
-export function withSubmitConf(params: string | undefined, key: string, value: string): string {
-  const text = params ?? '';
-  let found = false;
-  const replaced = text.replace(CONF, (whole, prefix: string, k: string) => {
-    if (k !== key) return whole;
-    found = true;
-    return `${prefix}${k}=${value}`;
-  });
-  if (found) return replaced;
-  return text.trim() === '' ? `--conf ${key}=${value}` : `${text.replace(/\s+$/, '')} --conf ${key}=${value}`;
 }

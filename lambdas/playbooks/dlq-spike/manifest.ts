@@ -16,17 +16,31 @@ const s3Uri = z
   .string()
   .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/(.+\/)?$/, 'must be s3://bucket/prefix/ ending with a slash');
 
+export const DEFAULT_DLQ_NAMESPACE = 'ecommerce-streaming';
+export const DEFAULT_DLQ_METRIC = 'DLQRecordCount';
+
+export interface DlqMetric {
+  namespace: string;
+  metricName: string;
+  dimensions: Record<string, string>;
+}
+
 export const dlqSpikeBounds = z
   .object({
-    /** The pipeline's DLQ record-count metric (records written to the DLQ), summed per minute. */
+    /**
+     * The pipeline's DLQ record-count metric (records written to the DLQ), summed per minute.
+     * Absent: `ecommerce-streaming` / `DLQRecordCount` with the dimension `Pipeline` = the
+     * pipeline's name (docs/playbooks/dlq-spike.md says how to publish it). Each pipeline's DLQ
+     * alarm needs a metric of its own: synth refuses two pipelines on one (sharedDlqMetrics).
+     */
     metric: z
       .object({
-        namespace: z.string().min(1).default('ecommerce-streaming'),
-        metricName: z.string().min(1).default('DLQRecordCount'),
+        namespace: z.string().min(1).default(DEFAULT_DLQ_NAMESPACE),
+        metricName: z.string().min(1).default(DEFAULT_DLQ_METRIC),
         dimensions: z.record(z.string(), z.string()).default({}),
       })
       .strict()
-      .prefault({}),
+      .optional(),
     /** The alarm fires when a minute holds more DLQ records than this. */
     thresholdRecordsPerMinute: z.number().positive().default(100),
     /** At or above this rate the escalation is critical. */
@@ -95,6 +109,42 @@ function readS3(p: PipelineContext, uri: string, step: PermissionSpec['step'], w
   ];
 }
 
+/** The DLQ metric of a pipeline: the configured one, else the default with `Pipeline` = its name. */
+export function dlqMetric(pipelineName: string, s: DlqSpikeSettings): DlqMetric {
+  const m = s.bounds.metric;
+  return m ? { namespace: m.namespace, metricName: m.metricName, dimensions: { ...m.dimensions } } : { namespace: DEFAULT_DLQ_NAMESPACE, metricName: DEFAULT_DLQ_METRIC, dimensions: { Pipeline: pipelineName } };
+}
+
+/**
+ * DLQ metrics two or more pipelines would share (their DLQ alarms would fire for each other's
+ * records). Only pipelines with a DLQ whose dlq-spike playbook is not off count.
+ */
+export function sharedDlqMetrics(config: { pipelines: Record<string, PipelineConfig> }): { metric: DlqMetric; pipelines: string[] }[] {
+  const by = new Map<string, { metric: DlqMetric; pipelines: string[] }>();
+  for (const [name, p] of Object.entries(config.pipelines)) {
+    const s = (p.playbooks as Record<string, unknown>)['dlq-spike'] as DlqSpikeSettings | undefined;
+    if (!p.dlq || !s || s.mode === 'off') continue;
+    const metric = dlqMetric(name, s);
+    const key = JSON.stringify([metric.namespace, metric.metricName, Object.entries(metric.dimensions).sort()]);
+    const entry = by.get(key) ?? { metric, pipelines: [] };
+    entry.pipelines.push(name);
+    by.set(key, entry);
+  }
+  return [...by.values()].filter((e) => e.pipelines.length > 1);
+}
+
+/** The message synth fails with when pipelines share a DLQ metric; undefined when none do. */
+export function sharedDlqMetricError(config: { pipelines: Record<string, PipelineConfig> }): string | undefined {
+  const shared = sharedDlqMetrics(config);
+  if (shared.length === 0) return undefined;
+  return shared
+    .map(({ metric, pipelines }) => {
+      const dims = Object.entries(metric.dimensions).map(([k, v]) => `${k}=${v}`).join(', ') || 'no dimensions';
+      return `pipelines ${pipelines.join(', ')} share the DLQ metric ${metric.namespace}/${metric.metricName} (${dims}): set pipelines.<name>.playbooks.dlq-spike.bounds.metric so each pipeline's DLQ alarm counts its own records`;
+    })
+    .join('; ');
+}
+
 export const dlqSpikeManifest: PlaybookManifest<DlqSpikeSettings> = {
   id: 'dlq-spike',
   title: 'DLQ spike → classify, find what changed, escalate with the replay command',
@@ -112,7 +162,7 @@ export const dlqSpikeManifest: PlaybookManifest<DlqSpikeSettings> = {
         description:
           `More than ${b.thresholdRecordsPerMinute} records/min into the DLQ of ${p.name}; ` +
           `OK again after ${b.quietMinutesToRecover} quiet minutes in a row`,
-        metric: { namespace: b.metric.namespace, metricName: b.metric.metricName, dimensions: b.metric.dimensions, statistic: 'Sum', periodSeconds: 60 },
+        metric: { ...dlqMetric(p.name, p.settings), statistic: 'Sum', periodSeconds: 60 },
         comparison: 'GreaterThanThreshold',
         threshold: b.thresholdRecordsPerMinute,
         // Any breaching minute of the last M alarms; OK needs all M quiet: OK means recovered.

@@ -117,20 +117,30 @@ async function describeOrMissing(ctx: PlaybookContext, stream: string): Promise<
   }
 }
 
+/**
+ * The stream's error log, read only where the function may read (the configured or default log
+ * group: its role holds exactly that one), newest events kept: FilterLogEvents answers oldest
+ * first, and in an error storm the first page would hold only stale messages.
+ */
 async function readErrorLog(ctx: PlaybookContext<FirehoseDeliverySettings>, stream: string, dest: S3DestinationView | undefined, nowMs: number) {
+  const permitted = ctx.settings.bounds.errorLogGroupName ?? defaultErrorLogGroup(stream);
   const log: ErrorLogRead = {
-    logGroupName: dest?.logGroupName ?? ctx.settings.bounds.errorLogGroupName ?? defaultErrorLogGroup(stream),
+    logGroupName: dest?.logGroupName ?? permitted,
     logStreamName: dest?.logStreamName ?? DEFAULT_ERROR_LOG_STREAM,
     enabled: dest?.errorLoggingEnabled ?? false,
     read: false,
   };
   if (!log.enabled) return { log, events: [] };
+  if (log.logGroupName !== permitted) {
+    return { log: { ...log, error: `the stream logs to ${log.logGroupName}; streamfix may read ${permitted} only: set bounds.errorLogGroupName to ${log.logGroupName}` }, events: [] };
+  }
   try {
     const events = await ctx.aws.logs.filterLogEvents(log.logGroupName, {
       logStreamNames: [log.logStreamName],
       startMs: nowMs - RECENT_WINDOW_SECONDS * 1000,
       endMs: nowMs,
       limit: MAX_ERROR_EVENTS,
+      newest: true,
     });
     return { log: { ...log, read: true }, events };
   } catch (e) {

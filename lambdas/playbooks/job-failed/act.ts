@@ -1,13 +1,15 @@
 import * as z from 'zod';
 import type { ActionDefinition, ActionOutcome } from '../types';
 import { ACTIVE_STATES } from './diagnose';
-import { START_JOB_RUN } from './plan';
+import { START_JOB_RUN } from './restart';
 
 const startJobRunParams = z
   .object({
     applicationId: z.string().min(1),
     clientToken: z.string().min(1).max(64),
     executionRoleArn: z.string().min(20),
+    /** The old run's session policy: carried, or the new run gets the role's full permissions. */
+    executionIamPolicy: z.object({ policy: z.string().min(1).optional(), policyArns: z.array(z.string().min(1)).optional() }).strict().optional(),
     name: z.string().min(1),
     mode: z.literal('STREAMING'),
     jobDriver: z.object({ sparkSubmit: z.object({ entryPoint: z.string().min(1), entryPointArguments: z.array(z.string()).optional(), sparkSubmitParameters: z.string().optional() }) }).loose(),

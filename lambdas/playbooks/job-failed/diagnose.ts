@@ -1,6 +1,7 @@
 import type { JobRunSummaryView, JobRunView } from '../../adapters/emr-serverless';
 import { parseS3Uri } from '../../adapters/s3';
-import type { Trigger } from '../../core/trigger';
+import type { JobRunRetry, Trigger } from '../../core/trigger';
+import { readAttemptHistory, type AttemptHistory } from '../../runtimes/emr-serverless/attempts';
 import type { PlaybookContext } from '../types';
 import type { JobFailedSettings } from './manifest';
 
@@ -23,6 +24,14 @@ export interface JobFailedEvidence {
   activeRuns: JobRunSummaryView[];
   checkpoint: CheckpointSummary;
   restartsLastHour: number;
+  /**
+   * The run's attempts and each attempt that failed in the last hour, with its failure text (the
+   * driver log where the config lets streamfix read it, else stateDetails). Absent when the run
+   * neither failed nor retried.
+   */
+  history?: AttemptHistory;
+  /** The trigger was EMR's "Job Run Retry" event. */
+  retry?: JobRunRetry;
 }
 
 /** The lock, cooldown and budget key of a job: one streaming job = one checkpoint. */
@@ -57,7 +66,8 @@ export async function readCheckpoint(ctx: PlaybookContext, uri: string): Promise
  * Read-only. Calls in parallel: the run (GetJobRun for an event; the newest ended run for an
  * alarm), the job's active runs (no time filter: a streaming run may be days old), the
  * checkpoint, and the restart history. An alarm costs one more round trip (GetJobRun of the
- * newest ended run): two sequential round trips at most before the plan.
+ * newest ended run). A run that failed or retried then costs one more: its attempts
+ * (ListJobRunAttempts) and the driver logs of those that failed in the last hour.
  */
 export async function diagnoseJobFailed(ctx: PlaybookContext<JobFailedSettings>, trigger: Trigger): Promise<JobFailedEvidence> {
   const job = ctx.pipeline.job;
@@ -77,5 +87,8 @@ export async function diagnoseJobFailed(ctx: PlaybookContext<JobFailedSettings>,
     runSource = 'newest-run';
   }
   const activeRuns = active.filter((r) => r.name === job.jobName && r.jobRunId !== run?.jobRunId);
-  return { ...(run ? { run } : {}), runSource, activeRuns, checkpoint, restartsLastHour };
+  const retry = trigger.kind === 'job-run' ? trigger.retry : undefined;
+  const failedOrRetried = run !== undefined && run.name === job.jobName && (run.state === 'FAILED' || (run.attempt ?? 1) > 1 || retry !== undefined);
+  const history = failedOrRetried && run ? await readAttemptHistory(ctx.aws, job, run, ctx.clock.now()) : undefined;
+  return { ...(run ? { run } : {}), runSource, activeRuns, checkpoint, restartsLastHour, ...(history ? { history } : {}), ...(retry ? { retry } : {}) };
 }

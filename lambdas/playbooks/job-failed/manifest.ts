@@ -1,11 +1,17 @@
 import * as z from 'zod';
+import { jobMetricDimensions, publishedApplicationName } from '../../config/release';
+import type { PipelineConfig } from '../../config/schema';
+import { driverLogPermissions } from '../../runtimes/emr-serverless/driver-log-permissions';
 import { playbookSettings } from '../common-settings';
 import { listBucketUnder, passJobRole } from '../../core/permissions';
-import type { PlaybookManifest, PipelineContext } from '../types';
+import type { AlarmSpec, PlaybookManifest, PipelineContext } from '../types';
 
 /**
  * job-failed: a streaming job run FAILED (or was cancelled by something other than a person):
- * restart it from its checkpoint with the same driver and configuration.
+ * restart it from its checkpoint with the same driver and configuration. On releases with job
+ * resiliency (7.1.0+) EMR retries a failed attempt by itself: streamfix watches the attempts,
+ * escalates a crash loop before EMR gives up, and after EMR gives up restarts only a run whose
+ * attempts failed for transient reasons.
  * Seeds: 002 "P0: Flink job failed → restart from checkpoint", 000 "Case 1: job crashed".
  */
 
@@ -42,6 +48,26 @@ export const jobFailedBounds = z
     maxCheckpointAgeHours: z.number().positive().max(24 * 30).default(24),
     /** Only runs younger than this are considered for restart (older failures are history). */
     maxFailureAgeMinutes: z.number().int().positive().max(24 * 60).default(120),
+    /**
+     * While EMR retries a run: this many attempts failing the same non-transient way within the
+     * hour are escalated at once, before EMR's own limit (maxFailedAttemptsPerHour) gives up.
+     */
+    crashLoopAttempts: z.number().int().min(2).max(10).default(3),
+    /**
+     * How far an automatic restart may raise the memory of a job whose attempts run out of it
+     * (mode auto only). Absent: out-of-memory crash loops are escalated with a recommendation.
+     */
+    memory: z
+      .object({
+        maxExecutorGiB: z.number().positive().max(120),
+        maxDriverGiB: z.number().positive().max(120),
+        factor: z.number().gt(1).max(4).default(1.5),
+      })
+      .strict()
+      .optional(),
+    /** Replacing a crash-looping run: its shutdown grace period, and how long to wait for it to end. */
+    stopGracePeriodSeconds: z.number().int().min(0).max(1_800).default(0),
+    stopWaitSeconds: z.number().int().min(10).max(240).default(120),
   })
   .strict();
 
@@ -68,25 +94,24 @@ export const checkpointLocation = (uri: string) => {
   return { bucket: m[1]!, prefix: m[2]! };
 };
 
-export const jobFailedManifest: PlaybookManifest<JobFailedSettings> = {
-  id: 'job-failed',
-  title: 'Failed streaming job → restart from checkpoint',
-  summary:
-    'Restarts a FAILED (or system-cancelled) STREAMING job run from its checkpoint with the same driver and configuration, ' +
-    'when no other run is active, the checkpoint exists, and the budget allows; escalates failures a restart cannot fix.',
-  settings: jobFailedSettings,
-  appliesTo: (pipeline) => pipeline.job.kind === 'emr-serverless',
-  alarms: (p) => [
+/**
+ * The job alarms on the dimensions the job's release publishes ("Monitoring EMR Serverless
+ * applications and jobs", app-job-metrics.html): `ApplicationId` below 7.10, `ApplicationId` +
+ * `ApplicationName` from 7.10, whose "older metrics will no longer be updated". `not-running`
+ * treats missing data as breaching only when the release is configured, so the metric is known
+ * to be published on those dimensions; otherwise missing data is missing (INSUFFICIENT_DATA).
+ */
+export function jobAlarms(job: PipelineConfig['job']): AlarmSpec[] {
+  const dimensions: Record<string, string> =
+    jobMetricDimensions(job.releaseLabel) === 'by-id-and-name'
+      ? { ApplicationId: job.applicationId, ApplicationName: publishedApplicationName(job.applicationName) }
+      : { ApplicationId: job.applicationId };
+  const known = job.releaseLabel !== undefined;
+  return [
     {
       signal: 'failed-runs',
-      description: `A job run of ${p.pipeline.job.applicationId} failed (backs up the best-effort job-run events)`,
-      metric: {
-        namespace: 'AWS/EMRServerless',
-        metricName: 'FailedJobs',
-        dimensions: { ApplicationId: p.pipeline.job.applicationId },
-        statistic: 'Sum',
-        periodSeconds: 60,
-      },
+      description: `A job run of ${job.applicationId} failed (backs up the best-effort job-run events)`,
+      metric: { namespace: 'AWS/EMRServerless', metricName: 'FailedJobs', dimensions, statistic: 'Sum', periodSeconds: 60 },
       comparison: 'GreaterThanOrEqualToThreshold',
       threshold: 1,
       evaluationPeriods: 1,
@@ -96,21 +121,26 @@ export const jobFailedManifest: PlaybookManifest<JobFailedSettings> = {
     },
     {
       signal: 'not-running',
-      description: `No job run is RUNNING on ${p.pipeline.job.applicationId} for 3 minutes`,
-      metric: {
-        namespace: 'AWS/EMRServerless',
-        metricName: 'RunningJobs',
-        dimensions: { ApplicationId: p.pipeline.job.applicationId },
-        statistic: 'Maximum',
-        periodSeconds: 60,
-      },
+      description: `No job run is RUNNING on ${job.applicationId} for 3 minutes${known ? '' : ' (release not configured: missing data is not a failure)'}`,
+      metric: { namespace: 'AWS/EMRServerless', metricName: 'RunningJobs', dimensions, statistic: 'Maximum', periodSeconds: 60 },
       comparison: 'LessThanThreshold',
       threshold: 1,
       evaluationPeriods: 3,
       datapointsToAlarm: 3,
-      treatMissingData: 'breaching',
+      treatMissingData: known ? 'breaching' : 'missing',
     },
-  ],
+  ];
+}
+
+export const jobFailedManifest: PlaybookManifest<JobFailedSettings> = {
+  id: 'job-failed',
+  title: 'Failed streaming job → restart from checkpoint',
+  summary:
+    'Restarts a FAILED (or system-cancelled) STREAMING job run from its checkpoint with the same driver and configuration, ' +
+    'when no other run is active, the checkpoint exists, and the budget allows; escalates failures a restart cannot fix.',
+  settings: jobFailedSettings,
+  appliesTo: (pipeline) => pipeline.job.kind === 'emr-serverless',
+  alarms: (p) => jobAlarms(p.pipeline.job),
   eventRules: (p) => [
     {
       id: 'job-run-ended',
@@ -121,16 +151,26 @@ export const jobFailedManifest: PlaybookManifest<JobFailedSettings> = {
         detail: { applicationId: [p.pipeline.job.applicationId], state: ['FAILED', 'CANCELLED'] },
       },
     },
+    {
+      id: 'job-run-retry',
+      description: `EMR retried a failed attempt of a job run of ${p.pipeline.job.applicationId} (releases 7.1.0+)`,
+      pattern: {
+        source: ['aws.emr-serverless'],
+        'detail-type': ['EMR Serverless Job Run Retry'],
+        detail: { applicationId: [p.pipeline.job.applicationId] },
+      },
+    },
   ],
   permissions: (p) => {
     const cp = checkpointLocation(p.pipeline.job.checkpoint);
     return [
       {
         step: 'diagnose',
-        actions: ['emr-serverless:GetJobRun', 'emr-serverless:ListJobRuns'],
+        actions: ['emr-serverless:GetJobRun', 'emr-serverless:ListJobRuns', 'emr-serverless:ListJobRunAttempts'],
         resources: [appArn(p), `${appArn(p)}/jobruns/*`],
-        why: 'read the failed run and look for another active run of the job',
+        why: 'read the failed run and its attempts, and look for another active run of the job',
       },
+      ...driverLogPermissions(p),
       listBucketUnder(p.partition, cp.bucket, [cp.prefix], 'diagnose', 'find when the checkpoint was last written (listing limited to the checkpoint prefix)'),
       {
         step: 'diagnose',
@@ -143,6 +183,12 @@ export const jobFailedManifest: PlaybookManifest<JobFailedSettings> = {
         actions: ['emr-serverless:StartJobRun', 'emr-serverless:TagResource'],
         resources: [appArn(p), `${appArn(p)}/jobruns/*`],
         why: 'start the replacement run (tags are set at creation)',
+      },
+      {
+        step: 'act',
+        actions: ['emr-serverless:CancelJobRun'],
+        resources: [`${appArn(p)}/jobruns/*`],
+        why: 'replace a run whose attempts keep running out of memory by one with more (only with a memory bound)',
       },
       passJobRole(p.pipeline.job.executionRoleArn),
       {

@@ -1,11 +1,15 @@
-import { createHash } from 'node:crypto';
 import { escalate, fix, ignore, recheck, type Decision, type Evidence, type PlannedAction } from '../../core/decision';
 import type { JobRunView } from '../../adapters/emr-serverless';
-import type { PipelineConfig } from '../../config/schema';
+import { emrRetries } from '../../config/release';
 import { isCheckpointFailure } from '../checkpoint-failure/classify';
 import type { PlanInput } from '../types';
+import { REPLACE_WITH_MEMORY, type ReplaceWithMemoryParams } from './act-memory';
+import { attemptEvidence, attemptHistoryText, judgeAttempts, memoryAdvice, type AttemptJudgment } from './attempts';
 import { ACTIVE_STATES, jobResource, type JobFailedEvidence } from './diagnose';
 import type { JobFailedSettings } from './manifest';
+import { restartAction, restartParams, startCommand } from './restart';
+
+export { restartAction, restartToken, START_JOB_RUN, startCommand } from './restart';
 
 export const JobFailedReason = {
   RESTARTABLE: 'JOB_FAILED_RESTARTABLE',
@@ -24,46 +28,40 @@ export const JobFailedReason = {
   BEYOND_RETENTION: 'CHECKPOINT_BEYOND_SOURCE_RETENTION',
   BUDGET_EXHAUSTED: 'BUDGET_EXHAUSTED',
   HANDLED_BY_CHECKPOINT_FAILURE: 'HANDLED_BY_CHECKPOINT_FAILURE',
+  /** EMR retries the run (job resiliency): streamfix watches. */
+  EMR_RETRYING: 'JOB_EMR_RETRYING',
+  /** The run's attempts keep failing the same non-transient way: escalated before EMR gives up. */
+  CRASH_LOOP: 'JOB_CRASH_LOOP',
+  /** The same, out of memory, with a memory bound: replaced by a run with more memory. */
+  CRASH_LOOP_MEMORY: 'JOB_CRASH_LOOP_MORE_MEMORY',
+  /** EMR gave up after its attempts, all of which failed for transient reasons: restarted. */
+  RETRIES_EXHAUSTED_TRANSIENT: 'JOB_FAILED_AFTER_RETRIES_TRANSIENT',
+  /** EMR gave up after its attempts, not all transient: escalated with the attempt history. */
+  RETRIES_EXHAUSTED: 'JOB_FAILED_AFTER_RETRIES',
 } as const;
-
-export const START_JOB_RUN = 'emr-serverless:StartJobRun';
 
 const matches = (patterns: string[], text: string | undefined): string | undefined =>
   text === undefined ? undefined : patterns.find((p) => new RegExp(p, 'i').test(text));
 
-/** Idempotency token: the same incident restarting the same failed run always sends the same token. */
-export const restartToken = (incidentId: string, failedRunId: string) =>
-  createHash('sha256').update(`${incidentId}:${failedRunId}`).digest('hex').slice(0, 40);
-
-/** The CLI command a person would run to restart the job by hand. */
-export function startCommand(e: JobFailedEvidence, appId: string): string {
-  const r = e.run;
-  if (!r) return `aws emr-serverless list-job-runs --application-id ${appId}`;
-  return [
-    'aws emr-serverless start-job-run',
-    `--application-id ${appId}`,
-    `--execution-role-arn ${r.executionRoleArn}`,
-    r.name ? `--name '${r.name}'` : '',
-    '--mode STREAMING',
-    `--job-driver '${JSON.stringify(r.jobDriver)}'`,
-    r.configurationOverrides ? `--configuration-overrides '${JSON.stringify(r.configurationOverrides)}'` : '',
-    r.retryPolicy ? `--retry-policy '${JSON.stringify(r.retryPolicy)}'` : '',
-  ]
-    .filter(Boolean)
-    .join(' ');
-}
+type Input = PlanInput<JobFailedSettings, JobFailedEvidence>;
 
 /**
- * Pure: restart only a STREAMING run of the configured job that FAILED (or was cancelled by
- * the system, not a person), when no other run is active, the checkpoint exists and is young
- * enough for the source to still hold the data after it, and the budget allows; escalate
- * failures a restart cannot fix.
+ * Pure. On a release with job resiliency (7.1.0+, a STREAMING run whose policy retries) EMR
+ * retries a failed attempt by itself: streamfix watches, escalates attempts that keep failing
+ * the same non-transient way before EMR gives up (for out-of-memory, with the memory to give it;
+ * with a memory bound in auto mode, replaces the run by one with that memory), and once EMR gave
+ * up restarts only a run whose attempts all failed for transient reasons. Runs without retries
+ * are judged as they always were: restart a STREAMING run of the configured job that FAILED (or
+ * was cancelled by the system, not a person), when no other run is active, the checkpoint exists
+ * and is young enough for the source to still hold the data after it, and the budget allows;
+ * escalate failures a restart cannot fix.
  */
-export function planJobFailed(input: PlanInput<JobFailedSettings, JobFailedEvidence>): Decision {
+export function planJobFailed(input: Input): Decision {
   const { evidence: e, settings, pipeline, nowMs, incidentId } = input;
   const job = pipeline.job;
   const b = settings.bounds;
   const r = e.run;
+  const j = judgeAttempts(e.history, settings);
   const ev: Evidence = {
     jobRunId: r?.jobRunId ?? null,
     jobRunState: r?.state ?? null,
@@ -73,9 +71,16 @@ export function planJobFailed(input: PlanInput<JobFailedSettings, JobFailedEvide
     checkpointAgeSeconds: e.checkpoint.lastWriteMs !== undefined ? Math.round((nowMs - e.checkpoint.lastWriteMs) / 1000) : null,
     restartsLastHour: e.restartsLastHour,
     restartBudgetPerHour: settings.maxActionsPerHour,
+    ...(r && e.history ? attemptEvidence(r, j) : {}),
   };
-  const command = startCommand(e, job.applicationId);
+  const command = startCommand(r, job.applicationId);
 
+  if (!r && e.activeRuns.length > 0) {
+    // An alarm on the application's job metrics (they carry no job dimension): a failure of
+    // another job on a shared application, while this job's own run is fine.
+    const a = e.activeRuns[0]!;
+    return ignore(JobFailedReason.RUNNING, `no ended run of job ${job.jobName}; its run ${a.jobRunId} is ${a.state} (the alarm's metric counts every job of application ${job.applicationId})`, ev);
+  }
   if (!r) {
     return escalate(JobFailedReason.NO_RUN_FOUND, `no ended run of job ${job.jobName} found on application ${job.applicationId}`, ev, 'warning', {
       summary: 'find out why the streaming job is not running; start it by hand if it should run',
@@ -84,6 +89,10 @@ export function planJobFailed(input: PlanInput<JobFailedSettings, JobFailedEvide
   }
   if (r.name !== job.jobName) return ignore(JobFailedReason.NOT_THIS_JOB, `run ${r.jobRunId} is "${r.name ?? '(no name)'}", not job ${job.jobName}`, ev);
   if (r.mode !== 'STREAMING') return ignore(JobFailedReason.NOT_STREAMING, `run ${r.jobRunId} is a ${r.mode ?? 'BATCH'} run; only streaming runs are restarted`, ev);
+  const resilient = emrRetries(r);
+  if (resilient && ACTIVE_STATES.includes(r.state) && r.state !== 'CANCELLING' && (e.retry !== undefined || j.failures.length > 0)) {
+    return planRetrying(input, r, j, ev);
+  }
   if (e.activeRuns.length > 0) {
     const a = e.activeRuns[0]!;
     return ignore(JobFailedReason.ANOTHER_RUN_ACTIVE, `run ${a.jobRunId} of ${job.jobName} is ${a.state}: never two runs on one checkpoint`, ev);
@@ -99,19 +108,53 @@ export function planJobFailed(input: PlanInput<JobFailedSettings, JobFailedEvide
   if (r.state === 'CANCELLED' && !matches(b.systemCancelPatterns, r.stateDetails)) {
     return ignore(JobFailedReason.CANCELLED_BY_PERSON, `run ${r.jobRunId} was cancelled by a person${r.stateDetails ? ` (${r.stateDetails})` : ''}: not restarted`, ev);
   }
+  // The failure as a whole: the latest attempt's driver log when readable, else stateDetails.
+  const failureText = r.state === 'FAILED' ? (j.latest?.text ?? r.stateDetails) : r.stateDetails;
   // A checkpoint failure (corrupt log, state store, or a failure naming the checkpoint) is the
   // checkpoint-failure playbook's while it is not off: it backs up and repairs before restarting.
   const checkpointPlaybook = pipeline.playbooks['checkpoint-failure'];
-  if (r.state === 'FAILED' && checkpointPlaybook.mode !== 'off' && isCheckpointFailure(r.stateDetails, job.checkpoint, checkpointPlaybook.bounds)) {
-    return ignore(JobFailedReason.HANDLED_BY_CHECKPOINT_FAILURE, `run ${r.jobRunId} failed on its checkpoint: left to the checkpoint-failure playbook (${r.stateDetails})`, ev);
+  if (r.state === 'FAILED' && checkpointPlaybook.mode !== 'off' && isCheckpointFailure(failureText, job.checkpoint, checkpointPlaybook.bounds)) {
+    return ignore(JobFailedReason.HANDLED_BY_CHECKPOINT_FAILURE, `run ${r.jobRunId} failed on its checkpoint: left to the checkpoint-failure playbook (${oneLine(failureText)})`, ev);
   }
-  const fatal = r.state === 'FAILED' ? matches(b.nonRestartablePatterns, r.stateDetails) : undefined;
+  const afterRetries = r.state === 'FAILED' && resilient && (r.attempt ?? 1) > 1;
+  if (afterRetries && !j.allTransient) {
+    const advice = memoryAdvice(r, j, settings);
+    return escalate(
+      JobFailedReason.RETRIES_EXHAUSTED,
+      `EMR gave up on run ${r.jobRunId} after ${r.attempt} attempts, not all for transient reasons: ${attemptHistoryText(j) || oneLine(failureText)}`,
+      ev,
+      'error',
+      advice
+        ? { summary: `give the job more memory (${describeMemory(advice.rec)}), then start it from its checkpoint`, command: startCommand(r, job.applicationId, advice.rec.sparkSubmitParameters) }
+        : { summary: 'fix the cause the attempts name, then start the job from its checkpoint', command },
+    );
+  }
+  const fatal = r.state === 'FAILED' && !afterRetries ? matches(b.nonRestartablePatterns, failureText) : undefined;
   if (fatal) {
-    return escalate(JobFailedReason.NOT_RESTARTABLE, `run ${r.jobRunId} failed in a way a restart cannot fix (matches /${fatal}/i): ${r.stateDetails}`, ev, 'error', {
-      summary: 'fix the cause named in stateDetails (entry point, permissions or configuration), then restart from the checkpoint',
+    return escalate(JobFailedReason.NOT_RESTARTABLE, `run ${r.jobRunId} failed in a way a restart cannot fix (matches /${fatal}/i): ${oneLine(failureText, 300)}`, ev, 'error', {
+      summary: 'fix the cause named in the failure (entry point, permissions or configuration), then restart from the checkpoint',
       command,
     });
   }
+  const refused = restartRefused(input, r, ev, command);
+  if (refused) return refused;
+  const reason = afterRetries ? JobFailedReason.RETRIES_EXHAUSTED_TRANSIENT : JobFailedReason.RESTARTABLE;
+  const why = afterRetries ? `EMR gave up after ${r.attempt} attempts, each failing for a transient reason (${[...new Set(j.failures.map((f) => f.class.label))].join(', ')})` : `run ${r.jobRunId} ${r.state}${r.stateDetails ? `: ${r.stateDetails}` : ''}`;
+  return fix(reason, `restart ${job.jobName} from its checkpoint (${why})`, ev, [
+    restartAction(job, r, incidentId, `StartJobRun ${job.jobName} on ${job.applicationId} with the driver and configuration of ${r.jobRunId}`),
+  ]);
+}
+
+const oneLine = (t: string | undefined, max = 200) => {
+  const flat = (t ?? '').replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+};
+
+/** Why a restart must not happen now (stale failure, checkpoint, retention, budget), or undefined. */
+function restartRefused(input: Input, r: JobRunView, ev: Evidence, command: string): Decision | undefined {
+  const { evidence: e, settings, pipeline, nowMs } = input;
+  const job = pipeline.job;
+  const b = settings.bounds;
   const failedAgeMs = nowMs - r.updatedAtMs;
   if (failedAgeMs > b.maxFailureAgeMinutes * 60_000) {
     return escalate(JobFailedReason.STALE_FAILURE, `run ${r.jobRunId} ended ${Math.round(failedAgeMs / 60_000)} min ago, beyond the ${b.maxFailureAgeMinutes} min window for automatic restarts`, ev, 'warning', {
@@ -144,33 +187,67 @@ export function planJobFailed(input: PlanInput<JobFailedSettings, JobFailedEvide
       command,
     });
   }
-  return fix(JobFailedReason.RESTARTABLE, `restart ${job.jobName} from its checkpoint (run ${r.jobRunId} ${r.state}${r.stateDetails ? `: ${r.stateDetails}` : ''})`, ev, [
-    restartAction(job, r, incidentId, `StartJobRun ${job.jobName} on ${job.applicationId} with the driver and configuration of ${r.jobRunId}`),
-  ]);
+  return undefined;
 }
 
+const describeMemory = (rec: { setting: string; currentGiB?: number; recommendedGiB?: number; blocked?: string }) =>
+  rec.recommendedGiB !== undefined && rec.currentGiB !== undefined ? `${rec.setting} ${rec.currentGiB} → ${rec.recommendedGiB} GiB` : (rec.blocked ?? rec.setting);
+
 /**
- * The restart every playbook uses: one StartJobRun of the configured job with the old run's
- * driver, configuration and role, tagged with the incident, and a clientToken derived from the
- * incident and the old run (a retry cannot start a second run).
+ * EMR is retrying the run: watch, unless the attempts of the last hour keep failing the same
+ * non-transient way (crashLoopAttempts): then escalate now, before EMR's own limit, with every
+ * attempt's failure, or (out of memory, a memory bound, mode auto) replace the run by one with
+ * more memory.
  */
-export function restartAction(job: PipelineConfig['job'], r: JobRunView, incidentId: string, description: string): PlannedAction {
-  const tags = { ...(r.tags ?? {}), 'streamfix:incident': incidentId.slice(0, 256), 'streamfix:restart-of': r.jobRunId };
-  return {
-    type: START_JOB_RUN,
-    resource: jobResource(job.applicationId, job.jobName),
-    description,
-    params: {
-      applicationId: job.applicationId,
-      clientToken: restartToken(incidentId, r.jobRunId),
-      executionRoleArn: r.executionRoleArn,
-      name: r.name,
-      mode: 'STREAMING',
-      jobDriver: r.jobDriver,
-      ...(r.configurationOverrides ? { configurationOverrides: r.configurationOverrides } : {}),
-      ...(r.retryPolicy ? { retryPolicy: r.retryPolicy } : {}),
-      ...(r.executionTimeoutMinutes !== undefined ? { executionTimeoutMinutes: r.executionTimeoutMinutes } : {}),
-      tags,
-    },
-  };
+function planRetrying(input: Input, r: JobRunView, j: AttemptJudgment, ev: Evidence): Decision {
+  const { settings, pipeline, incidentId } = input;
+  const job = pipeline.job;
+  const b = settings.bounds;
+  const limit = r.retryPolicy?.maxFailedAttemptsPerHour ?? 5;
+  const latest = j.latest;
+  // Attempts failing on the checkpoint: checkpoint-failure backs it up and repairs it once EMR
+  // gives up (its FAILED event); a crash-loop page now would be a second, wrong answer.
+  const checkpointPlaybook = pipeline.playbooks['checkpoint-failure'];
+  if (latest && checkpointPlaybook.mode !== 'off' && isCheckpointFailure(latest.text, job.checkpoint, checkpointPlaybook.bounds)) {
+    return ignore(JobFailedReason.HANDLED_BY_CHECKPOINT_FAILURE, `attempt ${latest.attempt} of run ${r.jobRunId} failed on its checkpoint; EMR retries it, and checkpoint-failure repairs the checkpoint if EMR gives up (${oneLine(latest.text)})`, ev);
+  }
+  const watching = `EMR retries run ${r.jobRunId} itself (attempt ${r.attempt ?? 1}; ${j.failures.length} of ${limit} failed attempts allowed per hour${latest ? `, latest: ${latest.class.label}` : ''})`;
+  if (!latest || latest.class.category === 'transient' || j.sameAsLatest < b.crashLoopAttempts) {
+    return ignore(JobFailedReason.EMR_RETRYING, `${watching}: streamfix watches`, ev);
+  }
+  const loop = `${j.sameAsLatest} attempts of run ${r.jobRunId} failed the same way (${latest.class.label}) within the hour; EMR gives up at ${limit}`;
+  const advice = memoryAdvice(r, j, settings);
+  if (advice) {
+    const { rec } = advice;
+    if (b.memory && rec.sparkSubmitParameters && rec.currentGiB !== undefined && rec.recommendedGiB !== undefined && budgetLeft(input)) {
+      const params: ReplaceWithMemoryParams = {
+        applicationId: job.applicationId,
+        jobRunId: r.jobRunId,
+        previousSparkSubmitParameters: r.jobDriver.sparkSubmit?.sparkSubmitParameters ?? '',
+        memory: { setting: rec.setting, fromGiB: rec.currentGiB, toGiB: rec.recommendedGiB },
+        shutdownGracePeriodSeconds: b.stopGracePeriodSeconds,
+        cancelWaitSeconds: b.stopWaitSeconds,
+        start: restartParams(job, r, incidentId, rec.sparkSubmitParameters) as unknown as ReplaceWithMemoryParams['start'],
+      };
+      const action: PlannedAction = {
+        type: REPLACE_WITH_MEMORY,
+        resource: jobResource(job.applicationId, job.jobName),
+        description: `CancelJobRun ${r.jobRunId}, wait until it ended, then StartJobRun ${job.jobName} from its checkpoint with ${rec.setting}=${rec.recommendedGiB}g (was ${rec.currentGiB}g)`,
+        params: params as unknown as Record<string, unknown>,
+      };
+      return { ...fix(JobFailedReason.CRASH_LOOP_MEMORY, `${loop}: replace it by a run with more memory (${describeMemory(rec)})`, { ...ev, memorySetting: rec.setting, memoryFromGiB: rec.currentGiB, memoryToGiB: rec.recommendedGiB }, [action]), recommendation: { summary: `give the job more memory: ${describeMemory(rec)}`, command: advice.command } };
+    }
+    return escalate(JobFailedReason.CRASH_LOOP, `${loop}: out of memory`, { ...ev, memorySetting: rec.setting, memoryFromGiB: rec.currentGiB ?? null, memoryToGiB: rec.recommendedGiB ?? null }, 'error', {
+      summary: `give the job more memory (${describeMemory(rec)}): stop the run EMR keeps retrying and start it again with it${b.memory ? '' : '; set bounds.memory to let streamfix do it'}`,
+      command: advice.command,
+      detail: { attempts: j.failures.map((f) => ({ attempt: f.attempt, class: f.class.label, source: f.source, text: f.text?.slice(0, 1000) ?? null })) },
+    });
+  }
+  return escalate(JobFailedReason.CRASH_LOOP, `${loop}: ${oneLine(latest.text, 300)}`, ev, 'error', {
+    summary: 'the attempts fail the same way and a retry will not fix it: fix the cause they name; stop the run if it should not keep retrying',
+    command: `aws emr-serverless cancel-job-run --application-id ${job.applicationId} --job-run-id ${r.jobRunId}`,
+    detail: { attempts: j.failures.map((f) => ({ attempt: f.attempt, class: f.class.label, source: f.source, text: f.text?.slice(0, 1000) ?? null })) },
+  });
 }
+
+const budgetLeft = (input: Input) => input.evidence.restartsLastHour < input.settings.maxActionsPerHour;

@@ -46,7 +46,7 @@ describe('Manifest: consumer-lag', () => {
     const byAction = new Map<string, string[]>();
     for (const p of perms) for (const a of p.actions) byAction.set(a, [...(byAction.get(a) ?? []), ...p.resources]);
     expect([...byAction.keys()].sort()).toEqual([
-      'cloudwatch:GetMetricData', 'cloudwatch:ListMetrics', 'emr-serverless:CancelJobRun', 'emr-serverless:GetJobRun', 'emr-serverless:ListJobRuns',
+      'cloudwatch:GetMetricData', 'cloudwatch:ListMetrics', 'emr-serverless:CancelJobRun', 'emr-serverless:GetJobRun', 'emr-serverless:ListJobRunAttempts', 'emr-serverless:ListJobRuns',
       'emr-serverless:StartJobRun', 'emr-serverless:TagResource', 'iam:PassRole', 's3:GetObject', 's3:ListBucket',
     ]);
     expect(byAction.get('emr-serverless:CancelJobRun')).toEqual([app, `${app}/jobruns/*`]);

@@ -111,6 +111,22 @@ describe('Function: diagnoseFirehoseDelivery', () => {
     expect(other.permissions.error).toContain('not the configured deliveryRoleArn');
   });
 
+  it('reads only the log group its role may read, and says which to configure when the stream logs elsewhere', async () => {
+    // Prepare
+    const r = describedAs('7', 5, 300);
+    for (const d of r.DeliveryStreamDescription!.Destinations ?? []) {
+      if (d.ExtendedS3DestinationDescription) d.ExtendedS3DestinationDescription.CloudWatchLoggingOptions = { Enabled: true, LogGroupName: '/custom/firehose', LogStreamName: 'S3Delivery' };
+    }
+    firehose.on(DescribeDeliveryStreamCommand).resolves(r);
+
+    // Act
+    const e = await diagnoseFirehoseDelivery(actionContext(), trigger);
+
+    // Assess
+    expect(logs.commandCalls(FilterLogEventsCommand)).toHaveLength(0);
+    expect(e.errorLog).toMatchObject({ logGroupName: '/custom/firehose', read: false, error: expect.stringContaining('set bounds.errorLogGroupName to /custom/firehose') });
+  });
+
   it('records an error log it cannot read instead of failing the diagnosis', async () => {
     // Prepare
     logs.reset();
