@@ -20,6 +20,9 @@ export interface ActionResult {
   description: string;
   params: Record<string, unknown>;
   summary?: string;
+  /** When its intent was written, and when its result (seconds from the start). */
+  startedAtSeconds: number;
+  endedAtSeconds?: number;
 }
 
 export interface EscalationResult {
@@ -45,7 +48,7 @@ export interface IncidentResult {
   /** The ledger's latest decision, as the engine stored it. */
   latestDecision?: { kind: string; reason: string; summary: string };
   /** Every decision recorded for the incident, in order. */
-  decisions: { atSeconds: number; kind: string; reason: string }[];
+  decisions: { atSeconds: number; kind: string; reason: string; summary: string }[];
   actions: ActionResult[];
   /** AWS calls made by the invocations that worked on this incident, by operation. */
   calls: Record<string, number>;
@@ -154,7 +157,7 @@ export function buildIncidents(world: SimWorld, ledger: LedgerSnapshot, startMs:
       trigger: describeTrigger(inc),
       ...(final ? { decision: { kind: final.kind, reason: final.reason, summary: final.summary } } : {}),
       ...(inc.decision ? { latestDecision: { kind: inc.decision.kind, reason: inc.decision.reason, summary: inc.decision.summary } } : {}),
-      decisions: decisions.map(({ atSeconds, kind, reason }) => ({ atSeconds, kind, reason })),
+      decisions,
       actions: actions.map((a) => ({
         operation: operationOf(a.action.type),
         type: a.action.type,
@@ -162,6 +165,8 @@ export function buildIncidents(world: SimWorld, ledger: LedgerSnapshot, startMs:
         description: a.action.description,
         params: a.action.params,
         ...(a.outcome ? { summary: a.outcome.summary } : a.error ? { summary: a.error } : {}),
+        startedAtSeconds: sec(a.startedAtMs),
+        ...(a.endedAtMs !== undefined ? { endedAtSeconds: sec(a.endedAtMs) } : {}),
       })),
       calls,
       verified,

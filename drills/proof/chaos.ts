@@ -1,8 +1,11 @@
 import { ConfiguredRetryStrategy, retryMiddleware, retryMiddlewareOptions } from '@smithy/core/retry';
+import { DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { FinalizeHandler, FinalizeHandlerArguments, HandlerExecutionContext, MiddlewareStack, Pluggable } from '@smithy/types';
 import { cwTimestamp, eventTime, hang, type SimService } from '../sim/context';
 import type { SimWorld } from '../sim/world';
+import type { AwsClientOptions } from '../../lambdas/adapters/clients';
 import { isCorrective } from '../sim/calls';
+import type { UnownedAction } from './invariants';
 import { hash32, type KeyedRandom } from './rng';
 
 /**
@@ -42,9 +45,11 @@ export interface ChaosOptions {
   duplicateRate: number;
   /** Share of ALARM deliveries perturbed (delayed, overtaken by OK, flapping). Default 0.36. */
   alarmPerturbRate: number;
+  /** Share of follow-up deliveries raced by a fresh ALARM and a copy of the incident's native event, at the same instant. Default 0.3. */
+  raceRate: number;
 }
 
-export const DEFAULT_CHAOS: ChaosOptions = { faultRate: 0.2, slowRate: 0.1, partialRate: 0.3, killRate: 0.6, duplicateRate: 0.25, alarmPerturbRate: 0.36 };
+export const DEFAULT_CHAOS: ChaosOptions = { faultRate: 0.2, slowRate: 0.1, partialRate: 0.3, killRate: 0.6, duplicateRate: 0.25, alarmPerturbRate: 0.36, raceRate: 0.3 };
 
 export type FaultKind =
   | 'ThrottlingException'
@@ -55,7 +60,7 @@ export type FaultKind =
   | 'slow'
   | 'partial';
 
-export type DeliveryKind = 'duplicate' | 'concurrent-duplicate' | 'alarm-delayed' | 'ok-before-alarm' | 'flapping';
+export type DeliveryKind = 'duplicate' | 'concurrent-duplicate' | 'alarm-delayed' | 'ok-before-alarm' | 'flapping' | 'race';
 
 export interface KillPlan {
   /** `any-call`: the n-th call of playbook invocations; `at-action`: k calls after the first corrective call. */
@@ -80,6 +85,10 @@ export interface ChaosStats {
   faults: Record<FaultKind, number>;
   deliveries: Record<DeliveryKind, number>;
   kills: KillRecord[];
+  /** Corrective calls made by a worker that did not own a live incident at that moment. */
+  unowned: UnownedAction[];
+  /** The incident each invocation owned when it made a corrective call (from the ledger). */
+  owners: Map<string, string>;
 }
 
 export { isCorrective } from '../sim/calls';
@@ -104,9 +113,15 @@ export class Chaos {
     attempts: 0,
     retries: 0,
     faults: { ThrottlingException: 0, InternalServerError: 0, ServiceUnavailable: 0, TimeoutError: 0, TimeoutAfterEffect: 0, slow: 0, partial: 0 },
-    deliveries: { duplicate: 0, 'concurrent-duplicate': 0, 'alarm-delayed': 0, 'ok-before-alarm': 0, flapping: 0 },
+    deliveries: { duplicate: 0, 'concurrent-duplicate': 0, 'alarm-delayed': 0, 'ok-before-alarm': 0, flapping: 0, race: 0 },
     kills: [],
+    unowned: [],
+    owners: new Map(),
   };
+  /** The ledger as it is, read past every fault: who owns which incident right now. */
+  private ledger: { client: DynamoDBClient; table: string } | undefined;
+  /** The last ALARM and the last native event each function received (what a race replays). */
+  private readonly lastEvents = new Map<string, { alarm?: unknown; native?: unknown }>();
   readonly killPlan: KillPlan | undefined;
   /** Invocations stopped for good: any further call of theirs hangs too. */
   private readonly killed = new Set<string>();
@@ -221,6 +236,7 @@ export class Chaos {
       if (frame) counter.set(frame.invocationId, idx);
       const key = `${frame?.invocationId ?? 'drill'}|${ledgerCall ? 'ledger|' : ''}${idx}`;
       const corrective = !PASS.has(clientName) && isCorrective(this.serviceOf(clientName, service), operation);
+      if (corrective && frame && !this.killed.has(frame.invocationId)) await this.checkOwnership(frame.invocationId, service, operation);
       // Kill points are counted on platform calls only, for the same reason as the draws; a kill
       // before or after one falls between the ledger writes around it.
       const killHere = frame !== undefined && !ledgerCall && this.isKillPoint(frame.invocationId, corrective);
@@ -283,6 +299,44 @@ export class Chaos {
     };
   }
 
+  /** Reads the ledger directly (no faults): the proof's view of who owns what. */
+  watchLedger(aws: AwsClientOptions, table: string): void {
+    if (this.ledger || !aws.endpoints?.dynamodb) return;
+    this.ledger = { client: new DynamoDBClient({ region: aws.region, endpoint: aws.endpoints.dynamodb, ...(aws.credentials ? { credentials: aws.credentials } : {}) }), table };
+  }
+
+  /**
+   * A corrective call of a playbook's worker: its request id must be the live owner of an
+   * incident (the lease on the incident item: owner = the request id, or the sweeper's
+   * `<id>-s<n>`, and not run out). Recorded when it is not; the call goes on either way.
+   */
+  private async checkOwnership(invocationId: string, service: string, operation: string): Promise<void> {
+    const inv = this.world.record.invocations.find((i) => i.invocationId === invocationId);
+    if (!this.ledger || !inv || inv.source === 'operator') return;
+    const now = this.world.clock.now();
+    const end = this.world.clock.beginIo();
+    try {
+      let owned = false;
+      let start: Record<string, AttributeValue> | undefined;
+      do {
+        const r = await this.ledger.client.send(new ScanCommand({
+          TableName: this.ledger.table,
+          FilterExpression: 'sk = :meta AND begins_with(leaseOwner, :req) AND leaseUntil > :now',
+          ExpressionAttributeValues: { ':meta': { S: 'META' }, ':req': { S: inv.requestId }, ':now': { N: String(now) } },
+          ProjectionExpression: 'pk',
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }));
+        const pk = r.Items?.[0]?.pk?.S;
+        if (pk) this.stats.owners.set(invocationId, pk.slice('INCIDENT#'.length));
+        owned = pk !== undefined;
+        start = r.LastEvaluatedKey;
+      } while (!owned && start);
+      if (!owned) this.stats.unowned.push({ invocationId, atMs: now, service, operation });
+    } finally {
+      end();
+    }
+  }
+
   private serviceOf(clientName: string, fallback: string): string {
     const svc = [this.world.emr, this.world.cloudwatch, this.world.s3, this.world.scheduler, this.world.sns, this.world.ssm, this.world.secrets, this.world.firehose, this.world.logs, this.world.iam, this.world.kafka].find((s) => s.clientName === clientName);
     return svc?.service ?? fallback;
@@ -327,8 +381,20 @@ export class Chaos {
   private perturb(arn: string, payload: unknown, source: string): void {
     const n = this.deliveries++;
     const draw = this.rnd.stream(`delivery|${n}`);
-    const ev = payload as { 'detail-type'?: string; detail?: { state?: { value?: string; timestamp?: string } } } | undefined;
+    const ev = payload as { 'detail-type'?: string; streamfix?: string; detail?: { state?: { value?: string; timestamp?: string } } } | undefined;
     const isAlarm = ev?.['detail-type'] === ALARM_EVENT && ev.detail?.state?.value === 'ALARM';
+    const seen = this.lastEvents.get(arn) ?? {};
+    this.lastEvents.set(arn, seen);
+    if (isAlarm) seen.alarm = payload;
+    else if (ev?.['detail-type'] !== undefined && ev['detail-type'] !== ALARM_EVENT) seen.native = payload;
+    // A follow-up raced by the triggers of its incident: a fresh ALARM of the same alarm and a
+    // copy of the native event, all at the same instant.
+    if (ev?.streamfix === 'follow-up' && draw() < this.opts.raceRate && (seen.alarm || seen.native)) {
+      this.stats.deliveries.race++;
+      const now = this.world.clock.now();
+      if (seen.alarm) this.deliver(arn, synthetic(seen.alarm, 'ALARM', now, `${n}.race`), source);
+      if (seen.native) this.deliver(arn, seen.native, source);
+    }
     let alarmDelay = 0;
     if (isAlarm && draw() < this.opts.alarmPerturbRate) {
       const kind = draw();

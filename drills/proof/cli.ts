@@ -10,7 +10,7 @@ import { GOALS, runProof, type ProofReport, type ProofTotals } from './proof';
  * figure is not 0 (2 when the proof could not start).
  */
 
-const HEADERS = ['playbook', 'drills', 'dup actions', 'bound viol.', 'unended', 'resumed ×2', 'errors', 'faults', 'retries', 'slow', 'partial', 'deliv. perturb.', 'kills (resumed)', 'incidents'];
+const HEADERS = ['playbook', 'drills', 'dup actions', 'bound viol.', 'unended', 'resumed ×2', 'non-owner acts', 'unresumed kills', 'breaker in flight', 'errors', 'faults', 'retries', 'slow', 'partial', 'deliv. perturb.', 'kills (resumed)', 'incidents'];
 
 function row(name: string, t: ProofTotals): string[] {
   const f = t.faults;

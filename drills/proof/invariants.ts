@@ -22,15 +22,34 @@ import { isCorrective, type KillRecord } from './chaos';
  * - unended: incidents left `open`/`acting`, incidents `verifying`/`rechecking` with no
  *   follow-up still scheduled, incidents without any recorded decision, and events dropped
  *   after Lambda's last retry.
+ * - actedWithoutOwnership: corrective calls by a worker that, when it made them, was not the live
+ *   owner of an incident (the ledger's lease: owner = its request id, lease not run out).
+ * - unresumedKills: kills whose incident ends with an action still at `intent`.
+ * - breakerWhileFixInFlight: "the previous fix did not hold" breakers opened while an action of
+ *   the same pipeline and playbook was in flight (a live fix counted as a failed one).
  * - resumedActedTwice: killed invocations whose incident (as resumed by Lambda's retry) has a
  *   duplicate action.
  */
+
+/** A corrective call whose worker did not own a live incident when it made it (drills/proof/chaos.ts). */
+export interface UnownedAction {
+  invocationId: string;
+  atMs: number;
+  service: string;
+  operation: string;
+}
 
 export interface RunFigures {
   duplicateActions: number;
   boundViolations: number;
   unended: number;
   resumedActedTwice: number;
+  /** Corrective calls made by a worker that did not own a live incident when it made them. */
+  actedWithoutOwnership: number;
+  /** Kills whose incident still has an action at `intent` at the end: a fix never resumed. */
+  unresumedKills: number;
+  /** Breakers opened ("the previous fix did not hold") while a fix of that pipeline and playbook was still in flight. */
+  breakerWhileFixInFlight: number;
   /** What each non-zero figure counted, for the report. */
   details: string[];
 }
@@ -44,12 +63,16 @@ function targetOf(c: CallRecord): string {
   return `${c.service}:${c.operation} ${JSON.stringify(input)}`;
 }
 
-export function checkRun(world: SimWorld, result: DrillResult, config: StreamfixConfig, kills: KillRecord[], endMs: number): RunFigures {
+export function checkRun(
+  world: SimWorld, result: DrillResult, config: StreamfixConfig, kills: KillRecord[], endMs: number,
+  actedUnowned: UnownedAction[] = [], owners: ReadonlyMap<string, string> = new Map(),
+): RunFigures {
   const details: string[] = [];
-  const incidentOf = new Map<string, string>();
+  // An invocation's incident: the one it owned when it acted (read from the ledger), else the one its answer names.
+  const incidentOf = new Map<string, string>(owners);
   for (const inv of world.record.invocations) {
     const id = (inv.result as { incidentId?: unknown } | undefined)?.incidentId;
-    if (typeof id === 'string') incidentOf.set(inv.invocationId, id);
+    if (typeof id === 'string' && !incidentOf.has(inv.invocationId)) incidentOf.set(inv.invocationId, id);
   }
   // A failed (or killed) invocation belongs to the incident its Lambda retry (same request id, next attempt) worked on.
   const invocations = world.record.invocations;
@@ -154,10 +177,47 @@ export function checkRun(world: SimWorld, result: DrillResult, config: Streamfix
       details.push(`unended: ${inc.incidentId} is ${inc.status} with ${inc.decisions.length} decision(s) (${inc.trigger})`);
     }
   }
+  // An event that used up Lambda's retries must reach a person: its invocation record in the
+  // dead-letter queue, recorded and paged (PagerDuty or SNS) by the dead-letter function.
   for (const inv of world.record.invocations) {
-    if (inv.error && inv.attempt >= 3) {
+    if (!inv.error || inv.attempt < 3 || inv.functionName.endsWith('-dead-letters')) continue;
+    const message = world.deadLetterQueue.received.find((m) => m.body.includes(`"requestId":"${inv.requestId}"`));
+    const paged = message !== undefined && (
+      world.pagerDuty.events.some((e) => e.kind === 'trigger' && e.dedupKey?.endsWith(`/dead-letter/${message.messageId}`)) ||
+      world.sns.messages.some((m) => m.message.includes(message.messageId)));
+    if (!paged) {
       unended++;
-      details.push(`unended: ${inv.functionName} ← ${inv.source} dropped after Lambda's retries: ${inv.error.name}: ${inv.error.message}`);
+      details.push(`unended: ${inv.functionName} ← ${inv.source} dropped after Lambda's retries${message ? ' (dead-lettered, never paged)' : ''}: ${inv.error.name}: ${inv.error.message}`);
+    }
+  }
+
+  // Ownership: the chaos layer asked the ledger, at each corrective call, whether its worker owned a live incident.
+  for (const u of actedUnowned) details.push(`acted without ownership: ${u.invocationId} ${u.service}:${u.operation} at +${(u.atMs - Date.parse(result.startedAt)) / 1000}s`);
+
+  // A kill in the middle of a fix: its incident must not end with an action still at `intent`.
+  let unresumedKills = 0;
+  for (const k of kills) {
+    const id = incidentOf.get(k.invocationId);
+    const inc = id ? result.incidents.find((i) => i.incidentId === id) : undefined;
+    if (inc?.actions.some((a) => a.status === 'intent')) {
+      unresumedKills++;
+      details.push(`unresumed kill: ${k.invocationId} (${k.service}:${k.operation}, ${k.plan.phase}) left ${id} with an action at intent (${inc.status})`);
+    }
+  }
+
+  // The repeat-fix breaker must judge finished fixes only: none of the pipeline's fixes may be in flight when it opens.
+  let breakerWhileFixInFlight = 0;
+  for (const inc of result.incidents) {
+    for (const d of inc.decisions) {
+      if (d.reason !== 'BREAKER_OPEN' || !d.summary.includes('the previous fix')) continue;
+      const inFlight = result.incidents
+        .filter((o) => o.pipeline === inc.pipeline && o.playbook === inc.playbook)
+        .flatMap((o) => o.actions.map((a) => ({ o, a })))
+        .filter(({ a }) => a.startedAtSeconds <= d.atSeconds && (a.endedAtSeconds === undefined || a.endedAtSeconds > d.atSeconds));
+      if (inFlight.length > 0) {
+        breakerWhileFixInFlight++;
+        details.push(`breaker opened at +${d.atSeconds}s on ${inc.incidentId} while ${inFlight.map(({ o, a }) => `${o.incidentId} ${a.operation}`).join(', ')} was in flight`);
+      }
     }
   }
 
@@ -169,5 +229,5 @@ export function checkRun(world: SimWorld, result: DrillResult, config: Streamfix
       details.push(`resumed-acted-twice: ${id} (killed ${k.invocationId} at ${k.service}:${k.operation}, ${k.plan.phase})`);
     }
   }
-  return { duplicateActions, boundViolations, unended, resumedActedTwice, details };
+  return { duplicateActions, boundViolations, unended, resumedActedTwice, actedWithoutOwnership: actedUnowned.length, unresumedKills, breakerWhileFixInFlight, details };
 }

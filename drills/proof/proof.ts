@@ -26,7 +26,7 @@ function retriedOk(world: SimWorld, invocationId: string): boolean {
 /** Simulated time added after a scenario's `runFor`, so pending verifications and Lambda's retries finish. */
 export const DRAIN_MS = 30 * 60_000;
 
-export const GOALS = ['duplicateActions', 'boundViolations', 'unended', 'resumedActedTwice', 'errors'] as const;
+export const GOALS = ['duplicateActions', 'boundViolations', 'unended', 'resumedActedTwice', 'actedWithoutOwnership', 'unresumedKills', 'breakerWhileFixInFlight', 'errors'] as const;
 export type Goal = (typeof GOALS)[number];
 
 export interface ProofOptions {
@@ -98,9 +98,9 @@ export async function proveRun(loaded: LoadedScenario, run: number, baseSeed: nu
   let chaos: Chaos | undefined;
   const empty = (): RunOutcome => ({
     scenario: loaded.scenario.name, playbook: playbookOf(loaded) ?? 'other', run, seed,
-    figures: { duplicateActions: 0, boundViolations: 0, unended: 0, resumedActedTwice: 0, errors: 0 },
+    figures: { duplicateActions: 0, boundViolations: 0, unended: 0, resumedActedTwice: 0, actedWithoutOwnership: 0, unresumedKills: 0, breakerWhileFixInFlight: 0, errors: 0 },
     details: [], faults: { ThrottlingException: 0, InternalServerError: 0, ServiceUnavailable: 0, TimeoutError: 0, TimeoutAfterEffect: 0, slow: 0, partial: 0 },
-    deliveries: { duplicate: 0, 'concurrent-duplicate': 0, 'alarm-delayed': 0, 'ok-before-alarm': 0, flapping: 0 },
+    deliveries: { duplicate: 0, 'concurrent-duplicate': 0, 'alarm-delayed': 0, 'ok-before-alarm': 0, flapping: 0, race: 0 },
     attempts: 0, retries: 0, kills: [], incidents: 0, decisions: {},
   });
   try {
@@ -109,11 +109,14 @@ export async function proveRun(loaded: LoadedScenario, run: number, baseSeed: nu
         world = w;
         chaos = new Chaos(w, new KeyedRandom(seed), chaosOpts, w.clock.now() + loaded.scenario.runFor);
       },
-      createHandler: (id, deps) => createPlaybookHandler(id, { ...deps, aws: { ...deps.aws, plugins: [...(deps.aws.plugins ?? []), chaos!.plugin] } }),
+      createHandler: (id, deps) => {
+        chaos!.watchLedger(deps.aws, deps.env.tableName);
+        return createPlaybookHandler(id, { ...deps, aws: { ...deps.aws, plugins: [...(deps.aws.plugins ?? []), chaos!.plugin] } });
+      },
     });
     const startMs = Date.parse(result.startedAt);
     const stats: ChaosStats = chaos!.stats;
-    const { details, ...figures } = checkRun(world!, result, loaded.config, stats.kills, startMs + scenario.runFor);
+    const { details, ...figures } = checkRun(world!, result, loaded.config, stats.kills, startMs + scenario.runFor, stats.unowned, stats.owners);
     if (details.length > 0 && process.env.PROOF_DEBUG === '1') {
       process.stderr.write(`${loaded.scenario.name}#${run} seed ${seed}\n${result.timeline.map((l) => `  ${l.at} ${l.kind} ${l.text}`).join('\n')}\n`);
     }
@@ -158,9 +161,9 @@ export async function proveRun(loaded: LoadedScenario, run: number, baseSeed: nu
 function emptyTotals(): ProofTotals {
   return {
     drills: 0,
-    figures: { duplicateActions: 0, boundViolations: 0, unended: 0, resumedActedTwice: 0, errors: 0 },
+    figures: { duplicateActions: 0, boundViolations: 0, unended: 0, resumedActedTwice: 0, actedWithoutOwnership: 0, unresumedKills: 0, breakerWhileFixInFlight: 0, errors: 0 },
     faults: { ThrottlingException: 0, InternalServerError: 0, ServiceUnavailable: 0, TimeoutError: 0, TimeoutAfterEffect: 0, slow: 0, partial: 0 },
-    deliveries: { duplicate: 0, 'concurrent-duplicate': 0, 'alarm-delayed': 0, 'ok-before-alarm': 0, flapping: 0 },
+    deliveries: { duplicate: 0, 'concurrent-duplicate': 0, 'alarm-delayed': 0, 'ok-before-alarm': 0, flapping: 0, race: 0 },
     attempts: 0, retries: 0, kills: 0, resumed: 0, incidents: 0, decisions: {},
   };
 }

@@ -47,7 +47,7 @@ describe('proof invariants', () => {
   });
   const incident = (over: Partial<IncidentResult> = {}): IncidentResult => ({
     incidentId: 'i-1', pipeline: 'orders', playbook: 'job-failed', status: 'verifying', openedAtSeconds: 0, trigger: 'job run FAILED',
-    decisions: [{ atSeconds: 1, kind: 'fix', reason: 'R' }], actions: [], calls: {}, verified: false, escalations: [], ...over,
+    decisions: [{ atSeconds: 1, kind: 'fix', reason: 'R', summary: 's' }], actions: [], calls: {}, verified: false, escalations: [], ...over,
   });
   const result = (incidents: IncidentResult[]): DrillResult => ({ incidents, guardrailViolations: [], startedAt: '2026-01-01T00:00:00.000Z' }) as unknown as DrillResult;
   const world = () => new SimWorld({ startMs: Date.parse('2026-01-01T00:00:00Z'), account: '123456789012', region: 'eu-west-1', jobs: [], applicationIds: [] });

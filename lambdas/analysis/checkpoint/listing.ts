@@ -68,17 +68,31 @@ export async function listAll(s3: Pick<S3Reader, 'listPrefix'>, bucket: string, 
   return { objects, bytes, complete: true };
 }
 
-/** Runs `fn` over `items` with at most `limit` calls in flight; results keep the input order. */
+/**
+ * Runs `fn` over `items` with at most `limit` calls in flight; results keep the input order.
+ * The first failure stops every worker from starting another call, and is reported once the calls
+ * in flight have ended (the caller then records the failure and may give up what it owns: none
+ * of its calls may still be running).
+ */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>, signal?: AbortSignal): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
+  let failed = false;
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && !failed) {
       if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('aborted');
       const i = next++;
-      out[i] = await fn(items[i]!, i);
+      try {
+        out[i] = await fn(items[i]!, i);
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  // Every call in flight ends before the failure is reported: nothing of this run goes on after it.
+  const results = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, worker));
+  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) throw failure.reason;
   return out;
 }
