@@ -18,6 +18,14 @@ const commands: Record<string, Command> = {
     summary: 'print the JSON Schema of streamfix.config.ts (for editors)',
     run: async (args) => (await import('../cli/schema')).schemaCommand(args),
   },
+  breaker: {
+    summary: 'show or reset a pipeline playbook\'s circuit breaker (a reset is recorded in the ledger)',
+    run: async (args) => (await import('../cli/breaker')).breakerCommand(args),
+  },
+  redrive: {
+    summary: 'send the events that used up their retries through the engine again, once the cause is fixed',
+    run: async (args) => (await import('../cli/redrive')).redriveCommand(args),
+  },
   checkpoint: {
     summary: 'inspect, back up, roll back, reset or restore a pipeline\'s checkpoint (mutations need --confirm)',
     run: async (args) => (await import('../cli/checkpoint')).checkpointCommand(args),

@@ -9,7 +9,7 @@ export interface AwsClientOptions {
   region: string;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   plugins?: Pluggable<any, any>[];
-  endpoints?: Partial<Record<'dynamodb' | 's3', string>>;
+  endpoints?: Partial<Record<'dynamodb' | 's3' | 'lambda', string>>;
   credentials?: AwsCredentialIdentity;
   /** SDK retry attempts (default 3, the SDK's standard mode). */
   maxAttempts?: number;
@@ -22,7 +22,7 @@ interface ClientLike {
   middlewareStack: { use(p: Pluggable<any, any>): void };
 }
 
-export function clientConfig(opts: AwsClientOptions, service?: 'dynamodb' | 's3') {
+export function clientConfig(opts: AwsClientOptions, service?: 'dynamodb' | 's3' | 'lambda') {
   return {
     region: opts.region,
     maxAttempts: opts.maxAttempts ?? 3,

@@ -10,6 +10,9 @@ export { PauseReader, type PauseState } from './pause';
 export { ItemGuardrailStore, type BreakerState, type GuardrailStore, type ResourceGuard } from './store';
 
 const HOUR_MS = 3_600_000;
+
+/** The breaker of a pipeline and playbook. */
+export const breakerKey = (pipeline: string, playbook: string): string => `${pipeline}#${playbook}`;
 const ADMIT_ATTEMPTS = 5;
 
 /** The checks of the gate, in the order they run. */
@@ -66,7 +69,7 @@ export class Guardrails {
     return this.pause.check(pipelineName, pipeline.paused);
   }
 
-  breakerKey = (pipeline: string, playbook: string) => `${pipeline}#${playbook}`;
+  breakerKey = breakerKey;
 
   async gate(r: GateRequest): Promise<GateVerdict> {
     const resources = [...new Set(r.actions.map((a) => a.action.resource))].sort();
