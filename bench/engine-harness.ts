@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { performance, PerformanceObserver } from 'node:perf_hooks';
 import type { Pluggable } from '@smithy/types';
 import { parseConfig, type StreamfixConfig } from '../lambdas/config';
+import { ConflictError } from '../lambdas/core/errors';
+import { MemoryItemStore, type Cond, type IndexRef, type ItemStore, type KeyedItem, type Scalar } from '../lambdas/ledger/item-store';
+import { Ledger } from '../lambdas/ledger/ledger';
 import type { AwsClientOptions } from '../lambdas/adapters/clients';
 import type { Clock } from '../lambdas/core/clock';
 import { functionName } from '../lambdas/core/names';
@@ -17,7 +20,6 @@ import { matchesPattern } from '../drills/sim/pattern';
 import { DrillLogger, DrillMetrics } from '../drills/sim/powertools';
 import type { SimService } from '../drills/sim/context';
 import type { SimWorld } from '../drills/sim/world';
-import { MemoryDynamo } from './memory-dynamo';
 
 /**
  * The real playbook handlers (createPlaybookHandler → createHandler → Engine) on the drills'
@@ -27,7 +29,7 @@ import { MemoryDynamo } from './memory-dynamo';
  *   that identifies it suffixed (orders-000 … orders-NNN: job, application, topic, group,
  *   buckets, Firehose stream, alarms).
  * - Ledger: dynalite (the drills' DynamoDB stand-in, started and stopped here) or a table in
- *   memory (memory-dynamo.ts). Every other service is the simulated platform, answering in
+ *   memory (the ledger's MemoryItemStore, metered like a service). Every other service is the simulated platform, answering in
  *   this process with no added latency.
  * - Invocations: up to `concurrency` in flight, each one the handler awaited with a Lambda
  *   context; one that throws is retried (Lambda's async retries) up to two more times. As in
@@ -254,6 +256,8 @@ export interface DeliveryRequest {
   playbook: string;
   event: unknown;
   attempt?: number;
+  /** Set on Lambda's retries: the failed attempt's request id. */
+  requestId?: string;
 }
 
 export interface InvocationOutcome {
@@ -295,7 +299,9 @@ export class EngineHarness {
   latency = false;
   private bench: BenchWorld | undefined;
   private simMiddleware: ((next: unknown, context: unknown) => (args: unknown) => Promise<unknown>) | undefined;
-  private readonly memory: MemoryDynamo | undefined;
+  /** The in-memory ledger every container shares (memory mode), and its metered store. */
+  private readonly memory: MeteredStore | undefined;
+  private readonly memoryLedger: Ledger | undefined;
   private dynalite: LocalDynamo | undefined;
   private current: InvocationStats | undefined;
   private sleeping = 0;
@@ -308,7 +314,8 @@ export class EngineHarness {
   coldStartMs = 0;
 
   private constructor(private readonly opts: HarnessOptions) {
-    this.memory = opts.ledger === 'memory' ? new MemoryDynamo() : undefined;
+    this.memory = opts.ledger === 'memory' ? new MeteredStore((s, o) => this.begin(s, o), (ms) => this.answered(ms), () => this.conditionFailures++) : undefined;
+    this.memoryLedger = this.memory ? new Ledger(this.memory) : undefined;
   }
 
   static async create(opts: HarnessOptions): Promise<EngineHarness> {
@@ -316,7 +323,6 @@ export class EngineHarness {
     const env = drillEnv(opts.config.name, BENCH_ACCOUNT, BENCH_REGION, opts.config.escalation.pagerDuty?.secretName);
     if (opts.ledger === 'dynalite') h.dynalite = await startLocalDynamo(env.tableName, BENCH_REGION);
     const plugins: Pluggable<object, object>[] = [h.meterPlugin(), h.worldPlugin()];
-    if (h.memory) plugins.push(h.memory.plugin);
     const aws: AwsClientOptions = {
       region: BENCH_REGION,
       plugins,
@@ -336,7 +342,7 @@ export class EngineHarness {
         JSON.stringify(a);
       }, { serviceName: playbook, logLevel: 'INFO' });
       const metrics = new DrillMetrics(() => undefined, { namespace: env.metricsNamespace, serviceName: playbook });
-      return { handler: createPlaybookHandler(playbook, { config: opts.config, env, aws, clock, fetch: fetchVia, logger, metrics }), metrics };
+      return { handler: createPlaybookHandler(playbook, { config: opts.config, env, aws, clock, fetch: fetchVia, logger, metrics, ...(h.memoryLedger ? { ledger: h.memoryLedger } : {}) }), metrics };
     };
     return h;
   }
@@ -374,7 +380,7 @@ export class EngineHarness {
     } as never);
     if (!this.simMiddleware) throw new Error('the simulated platform plugin added no middleware');
     this.timeServices(bench.world);
-    this.memory?.clear();
+    this.memory?.reset();
   }
 
   ledgerStats(): { ops: Record<string, number>; conditionFailures: number; items?: number } {
@@ -536,15 +542,15 @@ export class EngineHarness {
       const stats: InvocationStats | undefined = perInvocation ? { calls: [], settled: 0, settledPlatform: 0, answerMs: 0, sleepMs: 0, sleepCpuMs: 0, sleeps: [], cpuMs: 0, gcMs: 0, startedAt: performance.now(), endedAt: 0 } : undefined;
       const cpu0 = perInvocation ? process.cpuUsage() : undefined;
       this.current = stats;
-      const memoryAt = this.memory?.stats.answerMs ?? 0;
+      // Lambda's retries of an invocation keep its request id.
+      const requestId = d.requestId ?? randomUUID();
       const context = {
-        awsRequestId: randomUUID(),
+        awsRequestId: requestId,
         invokedFunctionArn: functionArn(this.opts.config, d.playbook),
         getRemainingTimeInMillis: () => Math.max(0, FUNCTION_TIMEOUT_MS - (clock.now() - startedAt)),
       };
       const t0 = performance.now();
       const done = (o: Partial<InvocationOutcome>) => {
-        if (stats && this.memory) stats.answerMs += this.memory.stats.answerMs - memoryAt;
         if (stats && cpu0) {
           const cpu = process.cpuUsage(cpu0);
           stats.cpuMs = (cpu.user + cpu.system) / 1000;
@@ -561,7 +567,7 @@ export class EngineHarness {
         (e: unknown) => {
           const err = e instanceof Error ? e : new Error(String(e));
           this.noteError(err);
-          if (attempt < 3) queue.push({ ...d, attempt: attempt + 1 });
+          if (attempt < 3) queue.push({ ...d, attempt: attempt + 1, requestId });
           done({ error: { name: err.name, message: err.message } });
         },
       );
@@ -655,4 +661,61 @@ export function histogram<T>(xs: T[], key: (x: T) => string): Record<string, num
   const m = new Map<string, number>();
   for (const x of xs) m.set(key(x), (m.get(key(x)) ?? 0) + 1);
   return Object.fromEntries([...m.entries()].sort((a, b) => b[1] - a[1]));
+}
+
+/**
+ * The ledger's table in memory for the benches: the engine's own MemoryItemStore, each request
+ * counted and timed like a service call (and, in round-trip mode, answered a macrotask later),
+ * so memory and dynalite runs compare call for call.
+ */
+class MeteredStore implements ItemStore {
+  private inner = new MemoryItemStore();
+
+  constructor(
+    private readonly begin: (service: string, operation: string) => () => Promise<void>,
+    private readonly answered: (ms: number) => void,
+    private readonly lost: () => void,
+  ) {}
+
+  reset(): void {
+    this.inner = new MemoryItemStore();
+  }
+
+  size(): number {
+    return this.inner.size;
+  }
+
+  private async call<T>(operation: string, f: () => Promise<T>): Promise<T> {
+    const done = this.begin('DynamoDB', operation);
+    const t0 = performance.now();
+    try {
+      return await f();
+    } catch (e) {
+      if (e instanceof ConflictError) this.lost();
+      throw e;
+    } finally {
+      this.answered(performance.now() - t0);
+      await done();
+    }
+  }
+
+  get(pk: string, sk: string) {
+    return this.call('GetItem', () => this.inner.get(pk, sk));
+  }
+
+  put(item: KeyedItem, cond?: Cond) {
+    return this.call('PutItem', () => this.inner.put(item, cond));
+  }
+
+  update(pk: string, sk: string, set: Record<string, Scalar | undefined>, cond?: Cond, add?: Record<string, number>) {
+    return this.call('UpdateItem', () => this.inner.update(pk, sk, set, cond, add));
+  }
+
+  delete(pk: string, sk: string, cond?: Cond) {
+    return this.call('DeleteItem', () => this.inner.delete(pk, sk, cond));
+  }
+
+  query(pk: string, skPrefix?: string, index?: IndexRef) {
+    return this.call('Query', () => this.inner.query(pk, skPrefix, index));
+  }
 }

@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { StreamfixConfig } from '../config/schema';
 import type { AwsClientOptions } from '../adapters/clients';
+import type { Ledger } from '../ledger/ledger';
 import type { Clock } from './clock';
 import type { RuntimeEnv } from './env';
 
@@ -15,6 +16,11 @@ export interface RuntimeDeps {
   fetch: typeof fetch;
   logger: Logger;
   metrics: Metrics;
+  /**
+   * The ledger every function of this deployment shares. Lambda leaves it out (each function
+   * opens the table named in its environment); the benches pass one held in memory.
+   */
+  ledger?: Ledger;
 }
 
 /** The part of the Lambda context the engine uses. */

@@ -24,7 +24,7 @@ export const ENGINE_ADAPTERS = { ssm: SsmAdapter, scheduler: SchedulerAdapter, c
 export function createHandler(playbook: Playbook, deps: RuntimeDeps): PlaybookHandler {
   const aws = selectAwsAdapters(deps.aws, { ...ENGINE_ADAPTERS, ...playbook.adapters }, playbook.manifest.id);
   const retention = deps.config.ledger?.auditRetentionDays;
-  const ledger = Ledger.fromOptions(deps.aws, deps.env.tableName, retention !== undefined ? { auditRetentionDays: retention } : {});
+  const ledger = deps.ledger ?? Ledger.fromOptions(deps.aws, deps.env.tableName, retention !== undefined ? { auditRetentionDays: retention } : {});
   // Built now, like the ledger's client: every invocation reads the pause switches. The other
   // adapters (and the escalator's clients) are built on first use.
   const pause = new PauseReader(aws.ssm, deps.clock, { global: deps.env.pauseParameter, pipelinePrefix: deps.env.pipelinePauseParameterPrefix });

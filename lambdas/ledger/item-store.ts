@@ -96,6 +96,11 @@ export class MemoryItemStore implements ItemStore {
 
   private key = (pk: string, sk: string) => `${pk}\u0000${sk}`;
 
+  /** Items held. */
+  get size(): number {
+    return this.items.size;
+  }
+
   private count(op: string): void {
     this.ops[op] = (this.ops[op] ?? 0) + 1;
   }
