@@ -9,7 +9,7 @@ import type { AwsClientOptions } from '../lambdas/adapters/clients';
 import type { Clock } from '../lambdas/core/clock';
 import { functionName } from '../lambdas/core/names';
 import type { InvocationResult, PlaybookHandler } from '../lambdas/core/runtime';
-import { buildWiring } from '../lambdas/core/wiring';
+import { buildWiring } from '../lambdas/wiring';
 import { createPlaybookHandler } from '../lambdas/handlers/factory';
 import { buildWorld, DEFAULT_ACCOUNT } from '../drills/build-world';
 import { FaultInjector } from '../drills/faults';

@@ -33,7 +33,7 @@ import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import type { StreamfixConfig } from '../lambdas/config';
-import { buildWiring, type WiredAlarm } from '../lambdas/core/wiring';
+import { buildWiring, type WiredAlarm } from '../lambdas/wiring';
 import { mulberry32 } from '../drills/proof/rng';
 import { scenarioSchema, type Scenario } from '../drills/scenario/schema';
 import exampleConfig from '../streamfix.config';

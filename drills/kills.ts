@@ -1,6 +1,6 @@
 import type { StreamfixConfig } from '../lambdas/config';
 import { functionName } from '../lambdas/core/names';
-import { buildWiring } from '../lambdas/core/wiring';
+import { buildWiring } from '../lambdas/wiring';
 import type { InvocationFrame } from './sim/clock';
 import { isMutation, isPlatformRead } from './sim/calls';
 import type { SimWorld } from './sim/world';

@@ -3,7 +3,7 @@ import type { AwsClientOptions } from '../lambdas/adapters/clients';
 import type { RuntimeEnv } from '../lambdas/core/env';
 import { functionName, pauseParameterName, pipelinePauseParameterPrefix } from '../lambdas/core/names';
 import type { PlaybookHandler, RuntimeDeps } from '../lambdas/core/runtime';
-import { alarmRulePattern, buildWiring } from '../lambdas/core/wiring';
+import { alarmRulePattern, buildWiring } from '../lambdas/wiring';
 import { createDeadLetterHandler } from '../lambdas/handlers/create';
 import { createPlaybookHandler } from '../lambdas/handlers/factory';
 import { Ledger } from '../lambdas/ledger/ledger';

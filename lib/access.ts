@@ -2,7 +2,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import type { OperationsAccess, VpcConfig } from '../lambdas/config/access';
 import type { StreamfixConfig } from '../lambdas/config/schema';
-import type { Env, OperationWiring } from '../lambdas/core/wiring';
+import type { Env, OperationWiring } from '../lambdas/wiring';
 
 /**
  * Who may invoke a manual operation function, and where dlq-replay runs.

@@ -4,7 +4,7 @@ import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import type { WiredAlarm } from '../lambdas/core/wiring';
+import type { WiredAlarm } from '../lambdas/wiring';
 import type { AlarmSpec } from '../lambdas/playbooks/types';
 
 /** How an AlarmSpec's comparison and missing-data words map to CloudWatch's enums. */

@@ -10,7 +10,7 @@ import { Construct } from 'constructs';
 import type { StreamfixConfig } from '../lambdas/config/schema';
 import { ENV_VARS, type RuntimeEnv } from '../lambdas/core/env';
 import { functionName } from '../lambdas/core/names';
-import type { Env, PlaybookWiring } from '../lambdas/core/wiring';
+import type { Env, PlaybookWiring } from '../lambdas/wiring';
 import { acknowledge, wildcardAcknowledgements } from './nag';
 import { documentOf, functionPermissions, mergeStatements, type FunctionPermissionContext, type RoleStatementSpec } from './permissions';
 import { layoutPolicies } from './policy-size';

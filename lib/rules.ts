@@ -4,7 +4,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { alarmRulePattern, type PlaybookWiring } from '../lambdas/core/wiring';
+import { alarmRulePattern, type PlaybookWiring } from '../lambdas/wiring';
 import { SWEEP_MARKER } from '../lambdas/core/events';
 import type { EventRuleSpec } from '../lambdas/playbooks/types';
 

@@ -13,7 +13,7 @@ import type { Construct } from 'constructs';
 import type { StreamfixConfig } from '../lambdas/config/schema';
 import type { RuntimeEnv } from '../lambdas/core/env';
 import { functionName, pauseParameterName, pipelinePauseParameterPrefix } from '../lambdas/core/names';
-import { buildOperationWiring, buildWiring, type Env, type OperationWiring, type PlaybookWiring } from '../lambdas/core/wiring';
+import { buildOperationWiring, buildWiring, type Env, type OperationWiring, type PlaybookWiring } from '../lambdas/wiring';
 import { LEDGER_TABLE } from '../lambdas/ledger/table';
 import { addInvokePolicy, placeInVpc, replayVpc } from './access';
 import { sharedDlqMetricError } from '../lambdas/playbooks/dlq-spike/manifest';

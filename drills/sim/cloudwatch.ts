@@ -9,7 +9,7 @@ import {
   type MetricAlarm,
   type PutMetricDataInput,
 } from '@aws-sdk/client-cloudwatch';
-import type { WiredAlarm } from '../../lambdas/core/wiring';
+import type { WiredAlarm } from '../../lambdas/wiring';
 import { evaluateAlarm, type AlarmState } from './alarms';
 import { listMetrics } from './cloudwatch-list';
 import { cwTimestamp, eventTime, type SimContext, type SimService } from './context';

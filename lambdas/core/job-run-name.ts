@@ -1,5 +1,5 @@
 import type { StreamfixConfig } from '../config/schema';
-import type { Playbook } from '../playbooks/types';
+import type { Playbook } from './playbook';
 import { StreamfixError, UnroutableEventError } from './errors';
 import type { Trigger } from './trigger';
 

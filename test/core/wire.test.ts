@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lambdas/config';
 import { mergePatterns } from '../../lambdas/core/wire';
-import { buildWiring } from '../../lambdas/core/wiring';
+import { buildWiring } from '../../lambdas/wiring';
 import { twoPipelines } from '../fixtures/cdk/two-pipelines';
 
 const ENV = { account: '111122223333', region: 'eu-west-1', partition: 'aws' };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alarmRulePattern } from '../../lambdas/core/wiring';
+import { alarmRulePattern } from '../../lambdas/wiring';
 import { InvalidPatternError, matchesPattern } from '../../drills/sim/pattern';
 import { T0, newWorld } from './helpers';
 

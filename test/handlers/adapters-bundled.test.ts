@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ADAPTER_SERVICES, ALL_ADAPTERS, S3Adapter, type AdapterClasses, type AdapterName } from '../../lambdas/adapters';
 import { parseConfig, type StreamfixConfig } from '../../lambdas/config';
 import { deadLetterPermissions, enginePermissions } from '../../lambdas/core/permissions';
-import { operationPipelineContext, pipelineContext } from '../../lambdas/core/wiring';
+import { operationPipelineContext, pipelineContext } from '../../lambdas/wiring';
 import { createHandler, ENGINE_ADAPTERS } from '../../lambdas/handlers/create';
 import { operations } from '../../lambdas/operations/registry';
 import { playbooks } from '../../lambdas/playbooks/registry';
@@ -202,7 +202,7 @@ const NEVER_BUNDLED = [
   'lambdas/playbooks/registry.ts',
   'lambdas/operations/manifests.ts',
   'lambdas/operations/registry.ts',
-  'lambdas/core/wiring.ts',
+  'lambdas/wiring.ts',
 ];
 
 /** The dead-letter function: its own permissions (no adapter; the ledger and the escalator's clients). */

@@ -1,6 +1,6 @@
 import { runSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildOperationWiring, buildWiring } from '../../lambdas/core/wiring';
+import { buildOperationWiring, buildWiring } from '../../lambdas/wiring';
 import exampleConfig from '../../streamfix.config';
 import {
   asArray,

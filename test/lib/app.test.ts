@@ -6,7 +6,7 @@ import { Validations } from 'aws-cdk-lib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../lambdas/core/errors';
 import { functionName } from '../../lambdas/core/names';
-import { buildOperationWiring, buildWiring } from '../../lambdas/core/wiring';
+import { buildOperationWiring, buildWiring } from '../../lambdas/wiring';
 import { ConfigFileError, loadConfigFile } from '../../lib/config-file';
 import { PROJECT_ROOT } from '../../lib/stack';
 import { STACK_ENV, expectedNagFindings, type CfnJson, type NagPluginReport } from './fixture';

@@ -6,7 +6,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { parseConfig, type StreamfixConfig, type StreamfixConfigInput } from '../../lambdas/config';
-import type { Env, OperationWiring, PlaybookWiring } from '../../lambdas/core/wiring';
+import type { Env, OperationWiring, PlaybookWiring } from '../../lambdas/wiring';
 import { replayVpc } from '../../lib/access';
 import { deadLetterFunctionPermissions, functionPermissions, operationPermissions, type RoleStatementSpec } from '../../lib/permissions';
 import type { StreamfixFunction } from '../../lib/playbook-function';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lambdas/config';
 import { ENV_VARS } from '../../lambdas/core/env';
 import { functionName } from '../../lambdas/core/names';
-import { buildOperationWiring, buildWiring } from '../../lambdas/core/wiring';
+import { buildOperationWiring, buildWiring } from '../../lambdas/wiring';
 import type { StreamfixFunction } from '../../lib/playbook-function';
 import { twoPipelines } from '../fixtures/cdk/two-pipelines';
 import { STACK_ENV, buildStack, getAttArn, type BuiltStack, type CfnJson } from './fixture';

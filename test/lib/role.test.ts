@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, type StreamfixConfigInput } from '../../lambdas/config';
 import { enginePermissions } from '../../lambdas/core/permissions';
-import { alarmRulePattern, buildOperationWiring, buildWiring, operationPipelineContext, pipelineContext } from '../../lambdas/core/wiring';
+import { alarmRulePattern, buildOperationWiring, buildWiring, operationPipelineContext, pipelineContext } from '../../lambdas/wiring';
 import { operationManifests } from '../../lambdas/operations/manifests';
 import { manifests } from '../../lambdas/playbooks/manifests';
 import { NO_RESOURCE_LEVEL_ACTIONS } from '../../lib/nag';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lambdas/config';
 import { alarmName } from '../../lambdas/core/names';
-import { alarmRulePattern, buildWiring, type PlaybookWiring } from '../../lambdas/core/wiring';
+import { alarmRulePattern, buildWiring, type PlaybookWiring } from '../../lambdas/wiring';
 import { ruleNameOrGenerated } from '../../lib/rules';
 import { twoPipelines } from '../fixtures/cdk/two-pipelines';
 import { STACK_ENV, buildStack, getAttArn, type BuiltStack, type CfnJson } from './fixture';

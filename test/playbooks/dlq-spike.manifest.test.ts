@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lambdas/config';
 import { ManualClock } from '../../lambdas/core/clock';
-import { pipelineContext } from '../../lambdas/core/wiring';
+import { pipelineContext } from '../../lambdas/wiring';
 import { dlqSpikeManifest, dlqSpikeSettings, sharedDlqMetricError, sharedDlqMetrics } from '../../lambdas/playbooks/dlq-spike/manifest';
 import { verifyDlqSpike } from '../../lambdas/playbooks/dlq-spike/verify';
 import { hourPrefix } from '../../lambdas/analysis/dlq';

@@ -3,7 +3,7 @@ import { parseConfig } from '../../lambdas/config';
 import { manifests } from '../../lambdas/playbooks/manifests';
 import { playbooks } from '../../lambdas/playbooks/registry';
 import { playbookSettingsSchemas } from '../../lambdas/playbooks/settings';
-import { pipelineContext } from '../../lambdas/core/wiring';
+import { pipelineContext } from '../../lambdas/wiring';
 import exampleConfig from '../../streamfix.config';
 
 const config = parseConfig(exampleConfig);

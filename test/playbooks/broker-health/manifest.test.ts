@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../lambdas/config';
-import { pipelineContext } from '../../../lambdas/core/wiring';
+import { pipelineContext } from '../../../lambdas/wiring';
 import { brokerHealthManifest, brokerHealthSettings, type BrokerHealthSettings } from '../../../lambdas/playbooks/broker-health/manifest';
 import type { PipelineContext } from '../../../lambdas/playbooks/types';
 import { CLUSTER, config } from './fixtures';

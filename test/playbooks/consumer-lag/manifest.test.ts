@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../lambdas/config';
-import { pipelineContext } from '../../../lambdas/core/wiring';
+import { pipelineContext } from '../../../lambdas/wiring';
 import { consumerLagPlaybook } from '../../../lambdas/playbooks/consumer-lag';
 import { consumerLagManifest as manifest, consumerLagSettings, type ConsumerLagSettings } from '../../../lambdas/playbooks/consumer-lag/manifest';
 import type { PipelineContext } from '../../../lambdas/playbooks/types';

@@ -1,8 +1,8 @@
-import type { StreamfixConfig } from '../config/schema';
-import { manifests } from '../playbooks/manifests';
-import { operationManifests } from '../operations/manifests';
-import type { OperationManifest, OperationPipelineContext } from '../operations/types';
-import { alarmRoutesOf, wirePlaybook, type AlarmRoute, type Env, type PlaybookWiring } from './wire';
+import type { StreamfixConfig } from './config/schema';
+import { manifests } from './playbooks/manifests';
+import { operationManifests } from './operations/manifests';
+import type { OperationManifest, OperationPipelineContext } from './operations/types';
+import { alarmRoutesOf, wirePlaybook, type AlarmRoute, type Env, type PlaybookWiring } from './core/wire';
 
 /**
  * What the stack wires for a config: per playbook, its alarms and event rules per pipeline.
@@ -11,7 +11,7 @@ import { alarmRoutesOf, wirePlaybook, type AlarmRoute, type Env, type PlaybookWi
  * matches the same patterns).
  */
 
-export { pipelineContext, wirePlaybook, type AlarmRoute, type Env, type PlaybookWiring, type WiredAlarm, type WiredRule } from './wire';
+export { pipelineContext, wirePlaybook, type AlarmRoute, type Env, type PlaybookWiring, type WiredAlarm, type WiredRule } from './core/wire';
 
 /** Playbooks whose mode is not `off` for at least one pipeline get a function. */
 export function buildWiring(config: StreamfixConfig, env: Env): PlaybookWiring[] {
