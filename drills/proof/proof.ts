@@ -54,6 +54,8 @@ export interface RunOutcome {
   attempts: number;
   retries: number;
   kills: { invocationId: string; at: string; mode: string; phase: string; resumed: boolean }[];
+  /** Invocations the scenario's own `kill-invocation` entries ended, and whether Lambda's retries of each got through. */
+  timelineKills: { invocationId: string; resumed: boolean }[];
   incidents: number;
   decisions: Record<string, number>;
 }
@@ -101,7 +103,7 @@ export async function proveRun(loaded: LoadedScenario, run: number, baseSeed: nu
     figures: { duplicateActions: 0, boundViolations: 0, unended: 0, resumedActedTwice: 0, actedWithoutOwnership: 0, unresumedKills: 0, breakerWhileFixInFlight: 0, errors: 0 },
     details: [], faults: { ThrottlingException: 0, InternalServerError: 0, ServiceUnavailable: 0, TimeoutError: 0, TimeoutAfterEffect: 0, slow: 0, partial: 0 },
     deliveries: { duplicate: 0, 'concurrent-duplicate': 0, 'alarm-delayed': 0, 'ok-before-alarm': 0, flapping: 0, race: 0 },
-    attempts: 0, retries: 0, kills: [], incidents: 0, decisions: {},
+    attempts: 0, retries: 0, kills: [], timelineKills: [], incidents: 0, decisions: {},
   });
   try {
     const result = await runScenario({ ...loaded, scenario }, {
@@ -142,6 +144,10 @@ export async function proveRun(loaded: LoadedScenario, run: number, baseSeed: nu
         phase: k.plan.phase,
         resumed: retriedOk(world!, k.invocationId),
       })),
+      timelineKills: world!.record.events
+        .filter((e) => e.kind === 'fault' && e.text.startsWith('kill-invocation:'))
+        .map((e) => String(e.data?.invocationId))
+        .map((invocationId) => ({ invocationId, resumed: retriedOk(world!, invocationId) })),
       incidents: result.incidents.length,
       decisions,
     };

@@ -5,7 +5,8 @@ import { loadScenario } from '../../drills/scenario/load';
 import type { DrillResult, IncidentResult } from '../../drills/result';
 import { SimWorld } from '../../drills/sim/world';
 import { checkRun } from '../../drills/proof/invariants';
-import { DEFAULT_SCENARIO_DIR, GOALS, runProof } from '../../drills/proof/proof';
+import { DEFAULT_CHAOS } from '../../drills/proof/chaos';
+import { DEFAULT_SCENARIO_DIR, GOALS, proveRun, runProof } from '../../drills/proof/proof';
 import { KeyedRandom, runSeed } from '../../drills/proof/rng';
 
 // The short form of `npm run proof`: a few scenarios of different playbooks, two runs each, a
@@ -29,6 +30,23 @@ describe('fault-injection proof (short form)', () => {
     expect(o.kills).toBeGreaterThan(0);
     expect(o.resumed).toBeGreaterThan(0);
   }, 120_000);
+
+  // Lambda's own failures at every point of a fix, by timeout and by crash: each kill is retried
+  // on Lambda's schedule (same request id) and the retry finishes the fix, under injected faults.
+  it.each([
+    ['mid-diagnosis', 'timeout'], ['mid-diagnosis', 'crash'],
+    ['before-action', 'timeout'], ['before-action', 'crash'],
+    ['after-action', 'timeout'], ['after-action', 'crash'],
+  ] as const)('holds every invariant when job-failed is killed %s by %s, and the fix is finished', async (point, how) => {
+    const loaded = await loadScenario(resolve(DEFAULT_SCENARIO_DIR, 'job-crashed.yaml'));
+    const timeline = [{ at: 30_000, 'kill-invocation': { playbook: 'job-failed', point, how } }, ...loaded.scenario.timeline] as typeof loaded.scenario.timeline;
+    const r = await proveRun({ ...loaded, scenario: { ...loaded.scenario, timeline } }, 0, 13, { ...DEFAULT_CHAOS, killRate: 0 });
+    expect(r.details).toEqual([]);
+    for (const g of GOALS) expect(r.figures[g], g).toBe(0);
+    expect(r.timelineKills).toHaveLength(1);
+    expect(r.timelineKills[0]!.resumed).toBe(true);
+    expect(r.decisions.fix).toBeGreaterThanOrEqual(1);
+  }, 60_000);
 
   it('is reproducible: the same seed injects the same faults', async () => {
     const a = await runProof({ runs: 1, seed: 11, scenarios: ['job-crashed'] });
