@@ -196,37 +196,36 @@ export class Engine {
     return out;
   }
 
+  /** What the owner of the incident does with this trigger: resume, verify, or decide afresh. */
   private async carry(run: Run, pipelineName: string, pipeline: PipelineConfig, settings: PlaybookSettings, trigger: Trigger, inc: IncidentRecord, resuming: boolean): Promise<Outcome> {
-    const { playbook } = this.deps;
+    const { playbook, clock, aws, guardrails } = this.deps;
     if (trigger.kind === 'follow-up' && trigger.purpose === 'sweep') {
       const stuck = await this.sweeper.takeUp(run, this.runner);
       if (stuck) return stuck;
     }
-    {
-      // A worker died while acting on this incident: finish its actions, do not plan again.
-      if (resuming) return await this.runner.resumeActions(run, inc.decision as Decision & { kind: 'fix' });
-      if (trigger.kind === 'follow-up' && (trigger.purpose === 'verify' || (trigger.purpose === 'sweep' && inc.status === 'verifying'))) {
-        return await this.runner.verify(run, trigger.purpose === 'verify' ? trigger.attempt : (inc.pendingFollowUp?.attempt ?? inc.verifyAttempts + 1));
-      }
-      if (settings.mode === 'off') {
-        return await this.runner.carryOut(run, ignore(EngineReason.MODE_OFF, `playbook ${playbook.manifest.id} is off for pipeline ${pipelineName}`));
-      }
-      // The pause switches are read while the playbook diagnoses, so the gate finds them in the
-      // pause reader's cache instead of waiting one more round trip.
-      void this.deps.guardrails.checkPause(pipelineName, pipeline).catch(() => undefined);
-
-      // A recheck (or a sweep) looks at the same situation again: diagnose and plan on the original trigger.
-      const subject = trigger.kind === 'follow-up' ? inc.trigger : trigger;
-      // CloudWatch holds this alarm's actions (a mute rule or a suppressor): a pause (suppression.ts).
-      const held = await alarmHold(trigger, inc.decision, this.deps.clock.now(), (name) => this.deps.aws.cloudwatch.describeAlarm(name));
-      if (held) return await this.runner.carryOut(run, held);
-      return await this.runner.carryOut(run, await this.decide(run, subject));
+    // A worker died while acting on this incident: finish its actions, do not plan again.
+    if (resuming) return this.runner.resumeActions(run, inc.decision as Decision & { kind: 'fix' });
+    if (trigger.kind === 'follow-up' && (trigger.purpose === 'verify' || (trigger.purpose === 'sweep' && inc.status === 'verifying'))) {
+      return this.runner.verify(run, trigger.purpose === 'verify' ? trigger.attempt : (inc.pendingFollowUp?.attempt ?? inc.verifyAttempts + 1));
     }
+    if (settings.mode === 'off') {
+      return this.runner.carryOut(run, ignore(EngineReason.MODE_OFF, `playbook ${playbook.manifest.id} is off for pipeline ${pipelineName}`));
+    }
+    // The pause switches are read while the playbook diagnoses, so the gate finds them in the
+    // pause reader's cache instead of waiting one more round trip.
+    void guardrails.checkPause(pipelineName, pipeline).catch(() => undefined);
+
+    // A recheck (or a sweep) looks at the same situation again: diagnose and plan on the original trigger.
+    const subject = trigger.kind === 'follow-up' ? inc.trigger : trigger;
+    // CloudWatch holds this alarm's actions (a mute rule or a suppressor): a pause (suppression.ts).
+    const held = await alarmHold(trigger, inc.decision, clock.now(), (name) => aws.cloudwatch.describeAlarm(name));
+    if (held) return this.runner.carryOut(run, held);
+    return this.runner.carryOut(run, await this.decide(run, subject));
   }
 
   /** Diagnose, then plan: a failed diagnosis is an escalation, never a guess. */
   private async decide(run: Run, subject: Trigger): Promise<Decision> {
-    const { ledger, clock, logger, playbook } = this.deps;
+    const { clock, logger, playbook } = this.deps;
     const { inc, ctx, settings } = run;
     try {
       const evidence = await playbook.diagnose(ctx, subject);
