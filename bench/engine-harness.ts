@@ -148,7 +148,14 @@ export function buildBenchWorld(scenario: Scenario, config: StreamfixConfig): Be
       captured.push({ atMs, playbook: a.playbook, pipeline: a.pipeline, event });
       return;
     }
-    for (const r of rules) if (matchesPattern(r.spec.pattern, event)) captured.push({ atMs, playbook: r.playbook, pipeline: r.pipelines[0]!, event });
+    for (const r of rules) {
+      if (!matchesPattern(r.spec.pattern, event)) continue;
+      // One rule serves all its pipelines: the event's application (and job, when named) says which.
+      const detail = (event.detail ?? {}) as { applicationId?: string; jobRunName?: string };
+      const job = (p: string) => config.pipelines[p]?.job;
+      const pipeline = r.pipelines.find((p) => job(p)?.applicationId === detail.applicationId && (detail.jobRunName === undefined || job(p)?.jobName === detail.jobRunName)) ?? r.pipelines[0]!;
+      captured.push({ atMs, playbook: r.playbook, pipeline, event });
+    }
   };
   world.cloudwatch.publish = capture;
   world.emr.publish = capture;
