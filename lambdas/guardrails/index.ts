@@ -79,12 +79,17 @@ export class Guardrails {
       ...resources.map((res) => this.store.readResource(res)),
     ]);
 
-    if (r.settings.mode === 'off') return refuse('mode', { ok: false, reason: EngineReason.MODE_OFF, summary: `playbook ${r.playbook} is off for pipeline ${r.pipelineName}` });
-    if (r.settings.mode === 'recommend') return refuse('mode', { ok: false, reason: EngineReason.MODE_RECOMMEND, summary: 'mode is recommend' });
-    if (pause.paused) return refuse('pause', { ok: false, reason: EngineReason.PAUSED, summary: `pipeline paused (${pause.scope}: ${pause.reason})` }, { pause });
-
-    const open = breakerVerdict(breaker, r.nowMs);
-    if (!open.ok) return refuse('breaker', open);
+    // A resumed fix whose every remaining action is already in flight (its intent written, its
+    // effect maybe done) is finished whatever the mode, pause or breaker say now: they were
+    // checked when the fix was admitted, and a half-done action is the worse state to leave.
+    const onlyInFlight = r.continuing && r.actions.every((a) => a.started);
+    if (!onlyInFlight) {
+      if (r.settings.mode === 'off') return refuse('mode', { ok: false, reason: EngineReason.MODE_OFF, summary: `playbook ${r.playbook} is off for pipeline ${r.pipelineName}` });
+      if (r.settings.mode === 'recommend') return refuse('mode', { ok: false, reason: EngineReason.MODE_RECOMMEND, summary: 'mode is recommend' });
+      if (pause.paused) return refuse('pause', { ok: false, reason: EngineReason.PAUSED, summary: `pipeline paused (${pause.scope}: ${pause.reason})` }, { pause });
+      const open = breakerVerdict(breaker, r.nowMs);
+      if (!open.ok) return refuse('breaker', open);
+    }
     if (!r.continuing) {
       const { verdict, next } = repeatFixVerdict(breaker, r.settings, r.nowMs);
       if (next) await this.store.writeBreaker(this.breakerKey(r.pipelineName, r.playbook), next);

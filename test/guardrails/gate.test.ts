@@ -90,7 +90,15 @@ describe('Class: Guardrails', () => {
       expect(await guardrails.gate(req({ nowMs: T0 + 10 }))).toMatchObject({ ok: false, stage: 'breaker' });
     });
 
-    it('undoes the first resource when the second refuses: no lock held, no budget spent', async () => {
+    it('finishes a resumed fix whose remaining actions are all in flight, even when paused since; a not-started one waits', async () => {
+    const { guardrails } = setup({ '/p': 'maintenance' });
+    const started = { ...req().actions[0]!, started: true };
+    expect(await guardrails.gate(req({ actions: [started], continuing: true }))).toMatchObject({ ok: true, locks: ['job'] });
+    const next = { action: { type: 'restart', resource: 'job', params: { executors: 5 }, description: 'r2' }, def: restart as ActionDefinition, started: false };
+    expect(await guardrails.gate(req({ owner: 'inc-1', nowMs: T0 + 1, actions: [started, next], continuing: true }))).toMatchObject({ ok: false, stage: 'pause' });
+  });
+
+  it('undoes the first resource when the second refuses: no lock held, no budget spent', async () => {
       const { guardrails, store } = setup();
       await store.setCooldown('b', T0 + 60_000);
       const two = [
