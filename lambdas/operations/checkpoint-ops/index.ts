@@ -4,7 +4,7 @@ import type { Operation, OperationContext, OperationResult } from '../types';
 import { inspectCheckpoint } from './inspect';
 import { checkpointOpsManifest } from './manifest';
 import { backupCommand, resetCommand, restoreCommand, rollbackCommand, type MutateHooks } from './mutate';
-import { authorizeCheckpointOps, checkpointOperationId, checkpointOpsPayload, type CheckpointOpsPayload } from './payload';
+import { authorizeCheckpointOps, checkpointOperationId, checkpointOpsPayload, checkpointTarget, type CheckpointOpsPayload } from './payload';
 
 export { checkpointOpsManifest } from './manifest';
 export { checkpointOpsPayload, checkpointOperationId, type CheckpointOpsPayload, type CheckpointOpsPayloadInput } from './payload';
@@ -24,6 +24,7 @@ export function createCheckpointOpsOperation(hooks: MutateHooks = {}): Operation
     payload: checkpointOpsPayload,
     authorize: authorizeCheckpointOps,
     operationId: checkpointOperationId,
+    target: checkpointTarget,
     async run(p: CheckpointOpsPayload, ctx: OperationContext): Promise<OperationResult> {
       const pipeline = ctx.config.pipelines[p.pipeline]!;
       if (p.command !== 'inspect' && ctx.record.status === 'done') {
