@@ -65,6 +65,11 @@ export const checkpointOpsPayload = z.discriminatedUnion('command', [
     ...mutating,
     /** The backup to put back: `<checkpoint>_backup_<UTC timestamp>/`. */
     fromBackup: s3UriSchema,
+    /**
+     * Undo this operation's restore (the same `requestId`), finished or half done: the checkpoint
+     * is put back as it was before it (its safety backup, or nothing when it was empty).
+     */
+    undo: z.boolean().default(false),
   }).strict(),
 ]);
 

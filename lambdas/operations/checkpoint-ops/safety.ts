@@ -2,15 +2,15 @@ import { copyPrefix, freshBackupUri, readBackupManifest, sealBackup, type Copied
 import type { PipelineConfig } from '../../config/schema';
 import { InvalidInputError } from '../../core/errors';
 import { ACTIVE_STATES } from '../../playbooks/job-failed/diagnose';
-import type { OperationContext } from '../types';
+import type { OperationContext, OperationResult } from '../types';
 
 /**
  * The safety net of every checkpoint operation that changes the checkpoint: the job stopped,
  * and a sealed backup of what is about to change.
  */
 
-/** Leave a time margin for sealing the backup and saving the operation before the function stops. */
-const STOP_MARGIN_MS = 90_000;
+/** Leave a time margin for sealing the backup (or a slice of a restore) and saving the operation before the function stops. */
+export const STOP_MARGIN_MS = 90_000;
 
 /**
  * A refusal found while running (the job is active, a backup is not verified, …): the ledger
@@ -96,3 +96,11 @@ export async function ensureBackup(
   await ctx.ledger.putProgress(ctx.operationId, UNIT, { backupUri: sealed.backup, objects: sealed.objects, bytes: sealed.bytes, sealed: true }, ctx.clock.now());
   return { kind: 'done', backupUri: sealed.backup, objects: sealed.objects, bytes: sealed.bytes, reused: false };
 }
+
+/** A backup stopped near the deadline: the same payload continues it. */
+export const partial = (p: object, b: Extract<EnsuredBackup, { kind: 'partial' }>): OperationResult => ({
+  status: 'partial',
+  summary: `backup to ${b.progress.backupUri} in progress: ${b.progress.objects} objects (${b.progress.bytes} bytes) copied; invoke again with the same request to continue`,
+  result: { backup: { ...b.progress } },
+  continueWith: { ...p },
+});
