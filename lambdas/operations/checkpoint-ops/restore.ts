@@ -8,7 +8,7 @@ import {
   listAll,
   mapLimit,
   readBackupManifest,
-  type BackupManifest,
+  requireIntact,
   type CoveredTarget,
   type S3Store,
 } from '../../analysis/checkpoint';
@@ -129,23 +129,6 @@ async function undo(p: RestorePayload, pipeline: PipelineConfig, ctx: OperationC
       `${run.copied} objects copied, ${run.deleted} deleted, verified; the job's lock is released`,
     result: { ...out.result, undone: true },
   };
-}
-
-/** The backup's objects are still those it sealed (count, bytes and, for a sealed-by-content backup, each ETag). */
-async function requireIntact(s3: S3Store, backupUri: string, m: BackupManifest): Promise<void> {
-  const b = parseS3Uri(backupUri);
-  const held = (await listAll(s3, b.bucket, b.prefix)).objects.filter((o) => o.key.slice(b.prefix.length) !== BACKUP_MANIFEST);
-  const heldBytes = held.reduce((n, o) => n + o.size, 0);
-  if (held.length !== m.objects || heldBytes !== m.bytes) {
-    throw new Error(`${backupUri} holds ${held.length} objects / ${heldBytes} bytes, its manifest says ${m.objects} / ${m.bytes}: not restored`);
-  }
-  if (m.version !== 2) return;
-  const sealed = new Map((m.entries ?? []).map((e) => [e.key, e]));
-  const changed = [...byRelativeKey(held, b.prefix)].filter(([rel, o]) => {
-    const e = sealed.get(rel);
-    return !e || e.size !== o.size || (o.etag !== undefined && o.etag !== e.etag);
-  });
-  if (changed.length > 0) throw new Error(`${backupUri} changed since it was sealed (${changed.slice(0, 5).map(([k]) => k).join(', ')}): not restored`);
 }
 
 /** Conditional deletion targets for `objects`, each covered by one of the backups; otherwise why not. */
