@@ -99,8 +99,13 @@ export function applyDlqFault(world: SimWorld, config: StreamfixConfig, e: Timel
     });
   } else if (e['invoke-operation']) {
     const f = e['invoke-operation'];
-    fault(`invoke-operation ${f.operation}: ${JSON.stringify(f.payload)}${note}`);
-    world.lambda.invokeAsync(operationArn(f.operation), f.payload, 'operator');
+    const times = f.times > 1 ? ` ×${f.times}${f.concurrent ? ' concurrently' : ' a second apart'}` : '';
+    fault(`invoke-operation ${f.operation}${times}: ${JSON.stringify(f.payload)}${note}`);
+    const arn = operationArn(f.operation);
+    for (let k = 0; k < f.times; k++) {
+      if (f.concurrent || k === 0) world.lambda.invokeAsync(arn, f.payload, 'operator');
+      else world.clock.after(k * 1_000, 'invoke-operation', () => void world.lambda.invokeAsync(arn, f.payload, 'operator'));
+    }
   }
 }
 
