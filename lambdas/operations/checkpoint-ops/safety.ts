@@ -1,5 +1,6 @@
 import { copyPrefix, freshBackupUri, readBackupManifest, sealBackup, type CopiedEntry } from '../../analysis/checkpoint/backup';
 import type { PipelineConfig } from '../../config/schema';
+import { isTransient } from '../../adapters/errors';
 import { InvalidInputError } from '../../core/errors';
 import { ACTIVE_STATES } from '../../playbooks/job-failed/diagnose';
 import type { OperationContext, OperationResult } from '../types';
@@ -64,6 +65,34 @@ export async function ensureBackup(
   ctx: OperationContext,
   checkpointUri: string,
   opts: { given?: string; field?: string; onProgress?(p: BackupProgress): void } = {},
+): Promise<EnsuredBackup> {
+  // A copy S3 failed transiently (after the SDK's own retries): the pages copied so far are saved, go on from there.
+  return retryTransient(ctx, 'backup', () => backupOnce(ctx, checkpointUri, opts));
+}
+
+/** Attempts of a step S3 failed transiently (throttling, 5xx, a timeout) before the operation gives up. */
+const TRANSIENT_ATTEMPTS = 5;
+
+/**
+ * Runs an idempotent step again (up to 5 times, backing off 0.5 s, 1 s, 2 s, 4 s) while it fails
+ * transiently: a throttled or failed request that survived the SDK's own three attempts.
+ */
+export async function retryTransient<T>(ctx: OperationContext, what: string, step: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (e) {
+      if (!isTransient(e) || attempt >= TRANSIENT_ATTEMPTS || ctx.signal.aborted) throw e;
+      ctx.logger.warn(`${what}: S3 failed transiently; trying again`, { error: e as Error, attempt });
+      await ctx.clock.sleep(500 * 2 ** (attempt - 1), ctx.signal).catch(() => undefined);
+    }
+  }
+}
+
+async function backupOnce(
+  ctx: OperationContext,
+  checkpointUri: string,
+  opts: { given?: string; field?: string; onProgress?(p: BackupProgress): void },
 ): Promise<EnsuredBackup> {
   if (opts.given !== undefined) {
     const m = await readBackupManifest(ctx.aws.s3, opts.given);
