@@ -1,7 +1,7 @@
 import type { PipelineConfig, StreamfixConfig } from '../lambdas/config';
 import { seedFirehose } from './firehose';
 import { seedMsk } from './msk';
-import { seedCheckpointing } from './checkpoint';
+import { seedCheckpointing, seedSealedBackup } from './checkpoint';
 import { parseS3Uri, seedCheckpoint } from './sim/checkpoint';
 import type { KnownJob } from './sim/context';
 import { DEPLOYER } from './sim/emr';
@@ -168,7 +168,7 @@ export function buildWorld(scenario: Scenario, config: StreamfixConfig, names: W
   }
   const checkpoints: CheckpointSpec[] =
     w.s3.checkpoints ??
-    jobs.map((j) => ({ pipeline: j.pipeline, batches: 120, lastBatchAge: 30_000, batchInterval: 60_000, lastBatchCommitted: true, recordsPerBatch: 6_000 }));
+    jobs.map((j) => ({ pipeline: j.pipeline, batches: 120, lastBatchAge: 30_000, batchInterval: 60_000, lastBatchCommitted: true, recordsPerBatch: 6_000, sealedBackups: [] }));
   for (const c of checkpoints) {
     const job = c.pipeline !== undefined ? jobs.find((j) => j.pipeline === c.pipeline) : undefined;
     seedCheckpoint(world.s3, world.ctx, {
@@ -181,6 +181,7 @@ export function buildWorld(scenario: Scenario, config: StreamfixConfig, names: W
       lastBatchCommitted: c.lastBatchCommitted,
       recordsPerBatch: c.recordsPerBatch,
     });
+    for (const name of c.sealedBackups) seedSealedBackup(world, c.uri ?? job!.checkpoint, name);
   }
 
   for (const [name, value] of Object.entries(w.ssm)) world.ssm.set(name, value);

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { BACKUP_MANIFEST, type BackupManifest } from '../lambdas/analysis/checkpoint/backup';
 import type { StreamfixConfig } from '../lambdas/config';
 import type { TimelineEntry, WorldSpec } from './scenario/schema';
 import type { SimWorld } from './sim/world';
@@ -14,6 +16,32 @@ export function seedCheckpointing(world: SimWorld, w: WorldSpec): void {
     if (!world.kms.exists(e.kmsKeyArn)) world.kms.addKey(e.kmsKeyArn, true);
   }
   if (w.checkpointing.failureMetric) world.checkpointGuard.failureMetric = w.checkpointing.failureMetric;
+}
+
+/**
+ * A backup streamfix made earlier (`sealedBackups`): every object of the checkpoint as seeded
+ * copied to `<checkpoint>_backup_<name>/`, each with its SHA-256 stored (as CopyObject with
+ * `ChecksumAlgorithm: SHA256` stores it), then sealed with a version 2 manifest listing each
+ * object's key, size, SHA-256 and the copy's ETag (docs/operations/checkpoint-ops.md).
+ */
+export function seedSealedBackup(world: SimWorld, checkpointUri: string, name: string): void {
+  const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(checkpointUri)!;
+  const [bucket, prefix] = [m[1]!, m[2]!];
+  const backupUri = `${checkpointUri.replace(/\/+$/, '')}_backup_${name}/`;
+  const backupPrefix = backupUri.slice(`s3://${bucket}/`.length);
+  const entries: NonNullable<BackupManifest['entries']> = [];
+  for (const key of world.s3.keys(bucket, prefix)) {
+    const o = world.s3.object(bucket, key)!;
+    const rel = key.slice(prefix.length);
+    const sha256 = createHash('sha256').update(o.body).digest('base64');
+    const copy = world.s3.put(bucket, `${backupPrefix}${rel}`, Buffer.from(o.body), { contentType: o.contentType, metadata: o.metadata, sha256 });
+    entries.push({ key: rel, size: o.body.length, sha256, etag: copy.etag });
+  }
+  const manifest: BackupManifest = {
+    version: 2, source: checkpointUri, backup: backupUri, objects: entries.length, bytes: entries.reduce((n, e) => n + e.size, 0),
+    createdAtMs: world.clock.now(), by: 'drill', entries,
+  };
+  world.s3.put(bucket, `${backupPrefix}${BACKUP_MANIFEST}`, JSON.stringify(manifest), { contentType: 'application/json' });
 }
 
 export const isCheckpointFault = (e: TimelineEntry): boolean => e['corrupt-checkpoint'] !== undefined;

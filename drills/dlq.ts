@@ -1,3 +1,4 @@
+import type { KafkaProducerPort } from '../lambdas/adapters/kafka';
 import type { ErrorType } from '../lambdas/analysis/dlq';
 import type { StreamfixConfig } from '../lambdas/config';
 import type { RuntimeDeps } from '../lambdas/core/runtime';
@@ -33,9 +34,18 @@ export interface OperationSummary {
 
 export const operationFunctionName = (prefix: string, operationId: string): string => `${prefix}-${operationId}`;
 
+/** What a drill may put around the manual operations' functions (the proof's fault layer). */
+export interface OperationWrap {
+  /** Their AWS clients' options (e.g. one more SDK plugin). */
+  aws?(aws: RuntimeDeps['aws']): RuntimeDeps['aws'];
+  /** The producer a replay sends to the simulated source topic with. */
+  kafkaProducer?(producer: KafkaProducerPort): KafkaProducerPort;
+}
+
 /** Every registered operation that applies to a pipeline of the config, as the drill runs it. */
-export function drillOperations(world: SimWorld, config: StreamfixConfig): Operation[] {
-  const replay = createDlqReplayOperation({ kafkaProducer: () => world.dlq.producer() });
+export function drillOperations(world: SimWorld, config: StreamfixConfig, wrap: OperationWrap = {}): Operation[] {
+  const producer = () => (wrap.kafkaProducer ? wrap.kafkaProducer(world.dlq.producer()) : world.dlq.producer());
+  const replay = createDlqReplayOperation({ kafkaProducer: producer });
   return Object.values({ ...operations, [replay.manifest.id]: replay }).filter((op) =>
     Object.values(config.pipelines).some((p) => op.manifest.appliesTo(p)),
   ) as Operation[];
@@ -47,9 +57,11 @@ export function registerOperations(
   config: StreamfixConfig,
   deps: Pick<RuntimeDeps, 'env' | 'aws' | 'clock' | 'metrics'> & { logger: (name: string) => RuntimeDeps['logger'] },
   arnOf: (name: string) => string,
+  wrap: OperationWrap = {},
 ): Map<string, string> {
   const arns = new Map<string, string>();
-  for (const op of drillOperations(world, config)) {
+  const aws = wrap.aws ? wrap.aws(deps.aws) : deps.aws;
+  for (const op of drillOperations(world, config, wrap)) {
     const name = operationFunctionName(config.name, op.manifest.id);
     const logger = deps.logger(name);
     world.lambda.register({
@@ -57,7 +69,7 @@ export function registerOperations(
       arn: arnOf(name),
       timeoutMs: op.manifest.timeoutSeconds * 1_000,
       container: () => {
-        const handle = createOperationHandler(op, { config, env: deps.env, aws: deps.aws, clock: deps.clock, logger, metrics: deps.metrics });
+        const handle = createOperationHandler(op, { config, env: deps.env, aws, clock: deps.clock, logger, metrics: deps.metrics });
         return async (event, context) => {
           const r = await handle(event, context);
           // What the operator sees: the outcome line, in the drill's timeline.
@@ -99,8 +111,13 @@ export function applyDlqFault(world: SimWorld, config: StreamfixConfig, e: Timel
     });
   } else if (e['invoke-operation']) {
     const f = e['invoke-operation'];
-    fault(`invoke-operation ${f.operation}: ${JSON.stringify(f.payload)}${note}`);
-    world.lambda.invokeAsync(operationArn(f.operation), f.payload, 'operator');
+    const times = f.times > 1 ? ` ×${f.times}${f.concurrent ? ' concurrently' : ' a second apart'}` : '';
+    fault(`invoke-operation ${f.operation}${times}: ${JSON.stringify(f.payload)}${note}`);
+    const arn = operationArn(f.operation);
+    for (let k = 0; k < f.times; k++) {
+      if (f.concurrent || k === 0) world.lambda.invokeAsync(arn, f.payload, 'operator');
+      else world.clock.after(k * 1_000, 'invoke-operation', () => void world.lambda.invokeAsync(arn, f.payload, 'operator'));
+    }
   }
 }
 

@@ -16,7 +16,14 @@ import type { TimelineEntry } from './scenario/schema';
  * - `before-action`: at its first mutating call, before the call reaches the service (for a
  *   playbook: after the action's intent is recorded);
  * - `after-action`: right after its first mutating call took effect, before its result is
- *   recorded (for a replay: after a batch was acknowledged, before the progress write).
+ *   recorded (for a replay: after a batch was acknowledged by Firehose PutRecordBatch or the Kafka
+ *   send, before the progress write; for a checkpoint operation: after its first copy, write or
+ *   deletion, before the progress write that follows it).
+ *
+ * For a manual operation (`operation:`), the same points: its reads of S3 and EMR are its
+ * diagnosis, its first copy, write, deletion or send its first mutation (the ledger's writes are
+ * bookkeeping, never a point). `call` narrows the point to one operation (`s3:DeleteObjects`: a
+ * restore's or a reset's first deletion, past the backup's copies).
  */
 
 type KillEntry = NonNullable<TimelineEntry['kill-invocation']>;
@@ -24,6 +31,8 @@ type KillEntry = NonNullable<TimelineEntry['kill-invocation']>;
 interface ArmedKill {
   functionName: string;
   pipeline?: string;
+  /** `service:Operation`: only such a call reaches the point. */
+  call?: string;
   point: KillEntry['point'];
   how: KillEntry['how'];
   armedAtMs: number;
@@ -64,8 +73,11 @@ export class TimelineKills {
 
   arm(e: KillEntry, note: string, fault: (text: string) => void): void {
     const target = e.playbook ?? e.operation!;
-    this.armed.push({ functionName: functionName(this.config.name, target), ...(e.pipeline ? { pipeline: e.pipeline } : {}), point: e.point, how: e.how, armedAtMs: this.world.clock.now() });
-    fault(`kill-invocation ${functionName(this.config.name, target)}${e.pipeline ? ` (pipeline ${e.pipeline})` : ''}: the next invocation that reaches ${e.point} is ended by ${e.how === 'crash' ? 'a crash' : 'its timeout'}${note}`);
+    this.armed.push({
+      functionName: functionName(this.config.name, target), ...(e.pipeline ? { pipeline: e.pipeline } : {}), ...(e.call ? { call: e.call } : {}),
+      point: e.point, how: e.how, armedAtMs: this.world.clock.now(),
+    });
+    fault(`kill-invocation ${functionName(this.config.name, target)}${e.pipeline ? ` (pipeline ${e.pipeline})` : ''}: the next invocation that reaches ${e.point}${e.call ? ` at ${e.call}` : ''} is ended by ${e.how === 'crash' ? 'a crash' : 'its timeout'}${note}`);
   }
 
   private at(frame: InvocationFrame, call: { service: string; operation: string }, phase: 'before' | 'after'): boolean {
@@ -78,6 +90,7 @@ export class TimelineKills {
   }
 
   private reaches(k: ArmedKill, call: { service: string; operation: string }, phase: 'before' | 'after'): boolean {
+    if (k.call !== undefined && k.call !== `${call.service}:${call.operation}`) return false;
     switch (k.point) {
       case 'mid-diagnosis':
         return phase === 'before' && isPlatformRead(call.service, call.operation);

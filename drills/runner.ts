@@ -12,7 +12,7 @@ import { checkExpectations, describeFailure } from './expect';
 import { FaultInjector } from './faults';
 import { firehoseSummary } from './firehose';
 import { mskSummary } from './msk';
-import { dlqReplaySummary, drillOperations, operationsSummary, registerOperations } from './dlq';
+import { dlqReplaySummary, drillOperations, operationsSummary, registerOperations, type OperationWrap } from './dlq';
 import { buildIncidents, buildTimeline, isNotice, jobSummary, type DrillResult, type LedgerSnapshot } from './result';
 import type { LoadedScenario } from './scenario/load';
 import { FAKE_CREDENTIALS, startLocalDynamo } from './sim/dynamodb';
@@ -38,6 +38,8 @@ export interface DrillOptions {
   createHandler?: (playbookId: string, deps: RuntimeDeps) => PlaybookHandler;
   /** Called once the simulated world is built, before any function is registered (fault-injection proof). */
   onWorld?: (world: SimWorld) => void;
+  /** Around the manual operations' functions (the proof's fault layer on their clients and producer). */
+  operations?: OperationWrap;
 }
 
 export function drillEnv(prefix: string, account: string, region: string, pagerDutySecretId: string | undefined): RuntimeEnv {
@@ -149,7 +151,7 @@ export async function runScenario(loaded: LoadedScenario, opts: DrillOptions = {
         if (logs.length < MAX_LOGS) logs.push({ atSeconds: (world.clock.now() - startMs) / 1000, functionName: name, level: String(a.level ?? ''), message: String(a.message ?? '') });
       }, { serviceName: name, logLevel: 'INFO' }),
       metrics: new DrillMetrics(emfToCloudWatch(world), { namespace: env.metricsNamespace, serviceName: 'operations' }),
-    }, (name) => `arn:aws:lambda:${region}:${account}:function:${name}`);
+    }, (name) => `arn:aws:lambda:${region}:${account}:function:${name}`, opts.operations ?? {});
     new FaultInjector(world, config, arnOf).schedule(startMs, scenario.timeline);
     await world.runUntil(startMs + scenario.runFor);
 

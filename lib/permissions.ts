@@ -160,7 +160,7 @@ export function operationPermissions(
     {
       actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
       resources: [ctx.tableArn, `${ctx.tableArn}/index/*`],
-      why: 'record the operation and its progress in the ledger (a re-invocation continues where it stopped)',
+      why: 'record the operation and its progress in the ledger (a re-invocation continues where it stopped), hold its target (one run per DLQ or checkpoint) and, for a checkpoint change, the job\'s guardrail lock',
     },
     {
       actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],

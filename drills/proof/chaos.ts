@@ -186,6 +186,33 @@ export class Chaos {
     return hang(this.world.ctx);
   }
 
+  /**
+   * A platform call that goes through no SDK client (a replay's Kafka send, kafka-faults.ts):
+   * counted, drawn and made a kill point like the SDK's calls (a send is a mutation).
+   */
+  outsideSdkCall(): { invocationId?: string; killed: boolean; killHere: boolean; phase?: 'before' | 'after'; draw: () => number } {
+    const frame = this.world.clock.currentFrame();
+    if (frame && this.killed.has(frame.invocationId)) return { invocationId: frame.invocationId, killed: true, killHere: false, draw: () => 1 };
+    const idx = frame ? (this.perInvocation.get(frame.invocationId) ?? 0) + 1 : ++this.outsideCalls;
+    if (frame) this.perInvocation.set(frame.invocationId, idx);
+    const killHere = frame !== undefined && this.isKillPoint(frame.invocationId, true);
+    this.stats.attempts++;
+    return {
+      ...(frame ? { invocationId: frame.invocationId } : {}), killed: false, killHere,
+      ...(killHere ? { phase: this.killPlan!.phase } : {}), draw: this.rnd.stream(`${frame?.invocationId ?? 'drill'}|${idx}`),
+    };
+  }
+
+  /** Ends the current invocation at an outside-SDK call (the kill point `outsideSdkCall` found). */
+  killOutside(service: string, operation: string): Promise<never> {
+    return this.kill(service, operation);
+  }
+
+  /** A call of an invocation this layer killed never answers. */
+  hangKilled(): Promise<never> {
+    return this.hang();
+  }
+
   private kill(service: string, operation: string): Promise<never> {
     const { clock } = this.world;
     const frame = clock.currentFrame()!;

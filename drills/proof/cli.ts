@@ -10,7 +10,7 @@ import { GOALS, runProof, type ProofReport, type ProofTotals } from './proof';
  * figure is not 0 (2 when the proof could not start).
  */
 
-const HEADERS = ['playbook', 'drills', 'dup actions', 'bound viol.', 'unended', 'resumed ×2', 'non-owner acts', 'unresumed kills', 'breaker in flight', 'errors', 'faults', 'retries', 'slow', 'partial', 'deliv. perturb.', 'kills (resumed)', 'incidents'];
+const HEADERS = ['playbook', 'drills', 'dup actions', 'bound viol.', 'unended', 'resumed ×2', 'non-owner acts', 'unresumed kills', 'breaker in flight', 'errors', 'sent ×2', 'unbacked del.', 'op beside op', 'faults', 'retries', 'slow', 'partial', 'deliv. perturb.', 'kills (resumed)', 'incidents'];
 
 function row(name: string, t: ProofTotals): string[] {
   const f = t.faults;
@@ -31,6 +31,8 @@ export function formatTable(report: ProofReport): string {
     `faults by kind: ${Object.entries(o.faults).map(([k, v]) => `${k} ${v}`).join(', ')}; attempts ${o.attempts}`,
     `deliveries: ${Object.entries(o.deliveries).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     `final decisions: ${Object.entries(o.decisions).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    `replays: ${o.replays.records} record(s) replayed, ${o.replays.twiceInWindow} sent twice within the documented window (one batch per crash or lost answer), ` +
+      `${o.figures.replayedTwice} beyond it; ${o.replays.kafkaFaults} Kafka send fault(s) injected`,
   );
   return out.join('\n');
 }

@@ -6,6 +6,8 @@ import { loadScenario, type LoadedScenario } from '../scenario/load';
 import type { SimWorld } from '../sim/world';
 import { Chaos, DEFAULT_CHAOS, type ChaosOptions, type ChaosStats, type DeliveryKind, type FaultKind } from './chaos';
 import { checkRun, type RunFigures } from './invariants';
+import { emptyKafkaFaultStats, faultyProducer, type KafkaFaultStats } from './kafka-faults';
+import { checkOperations, DestructionWatch, type OperationFigures } from './operations';
 import { KeyedRandom, runSeed } from './rng';
 
 /**
@@ -26,7 +28,7 @@ function retriedOk(world: SimWorld, invocationId: string): boolean {
 /** Simulated time added after a scenario's `runFor`, so pending verifications and Lambda's retries finish. */
 export const DRAIN_MS = 30 * 60_000;
 
-export const GOALS = ['duplicateActions', 'boundViolations', 'unended', 'resumedActedTwice', 'actedWithoutOwnership', 'unresumedKills', 'breakerWhileFixInFlight', 'errors'] as const;
+export const GOALS = ['duplicateActions', 'boundViolations', 'unended', 'resumedActedTwice', 'actedWithoutOwnership', 'unresumedKills', 'breakerWhileFixInFlight', 'errors', 'replayedTwice', 'unbackedDeletions', 'besideOnTarget'] as const;
 export type Goal = (typeof GOALS)[number];
 
 export interface ProofOptions {
@@ -47,8 +49,10 @@ export interface RunOutcome {
   playbook: string;
   run: number;
   seed: number;
-  figures: Omit<RunFigures, 'details'> & { errors: number };
+  figures: Omit<RunFigures, 'details'> & { errors: number } & Pick<OperationFigures, 'replayedTwice' | 'unbackedDeletions' | 'besideOnTarget'>;
   details: string[];
+  /** What the manual operations' replays sent (not goals: shown). */
+  replays: ReplayTotals;
   faults: Record<FaultKind, number>;
   deliveries: Record<DeliveryKind, number>;
   attempts: number;
@@ -60,8 +64,18 @@ export interface RunOutcome {
   decisions: Record<string, number>;
 }
 
+/** Replayed records, and those sent twice within the documented window (one batch per crash or lost answer). */
+export interface ReplayTotals {
+  records: number;
+  twiceInWindow: number;
+  kafkaFaults: number;
+}
+
+const emptyFigures = () => ({ duplicateActions: 0, boundViolations: 0, unended: 0, resumedActedTwice: 0, actedWithoutOwnership: 0, unresumedKills: 0, breakerWhileFixInFlight: 0, errors: 0, replayedTwice: 0, unbackedDeletions: 0, besideOnTarget: 0 });
+
 export interface ProofTotals {
   drills: number;
+  replays: ReplayTotals;
   figures: Record<Goal, number>;
   faults: Record<FaultKind, number>;
   deliveries: Record<DeliveryKind, number>;
@@ -98,9 +112,11 @@ export async function proveRun(loaded: LoadedScenario, run: number, baseSeed: nu
   const scenario = { ...loaded.scenario, runFor: loaded.scenario.runFor + DRAIN_MS };
   let world: SimWorld | undefined;
   let chaos: Chaos | undefined;
+  let watch: DestructionWatch | undefined;
+  const kafka: KafkaFaultStats = emptyKafkaFaultStats();
   const empty = (): RunOutcome => ({
     scenario: loaded.scenario.name, playbook: playbookOf(loaded) ?? 'other', run, seed,
-    figures: { duplicateActions: 0, boundViolations: 0, unended: 0, resumedActedTwice: 0, actedWithoutOwnership: 0, unresumedKills: 0, breakerWhileFixInFlight: 0, errors: 0 },
+    figures: emptyFigures(), replays: { records: 0, twiceInWindow: 0, kafkaFaults: 0 },
     details: [], faults: { ThrottlingException: 0, InternalServerError: 0, ServiceUnavailable: 0, TimeoutError: 0, TimeoutAfterEffect: 0, slow: 0, partial: 0 },
     deliveries: { duplicate: 0, 'concurrent-duplicate': 0, 'alarm-delayed': 0, 'ok-before-alarm': 0, flapping: 0, race: 0 },
     attempts: 0, retries: 0, kills: [], timelineKills: [], incidents: 0, decisions: {},
@@ -110,6 +126,12 @@ export async function proveRun(loaded: LoadedScenario, run: number, baseSeed: nu
       onWorld: (w) => {
         world = w;
         chaos = new Chaos(w, new KeyedRandom(seed), chaosOpts, w.clock.now() + loaded.scenario.runFor);
+        watch = new DestructionWatch(w);
+      },
+      // The manual operations run under the same faults and kills as the playbooks.
+      operations: {
+        aws: (aws) => ({ ...aws, plugins: [...(aws.plugins ?? []), chaos!.plugin] }),
+        kafkaProducer: (p) => faultyProducer(chaos!, p, chaosOpts, world!.clock, kafka),
       },
       createHandler: (id, deps) => {
         chaos!.watchLedger(deps.aws, deps.env.tableName);
@@ -118,7 +140,9 @@ export async function proveRun(loaded: LoadedScenario, run: number, baseSeed: nu
     });
     const startMs = Date.parse(result.startedAt);
     const stats: ChaosStats = chaos!.stats;
-    const { details, ...figures } = checkRun(world!, result, loaded.config, stats.kills, startMs + scenario.runFor, stats.unowned, stats.owners);
+    const { details: runDetails, ...figures } = checkRun(world!, result, loaded.config, stats.kills, startMs + scenario.runFor, stats.unowned, stats.owners);
+    const ops = checkOperations(world!, loaded.config, watch!, kafka);
+    const details = [...runDetails, ...ops.details];
     if (details.length > 0 && process.env.PROOF_DEBUG === '1') {
       process.stderr.write(`${loaded.scenario.name}#${run} seed ${seed}\n${result.timeline.map((l) => `  ${l.at} ${l.kind} ${l.text}`).join('\n')}\n`);
     }
@@ -131,7 +155,8 @@ export async function proveRun(loaded: LoadedScenario, run: number, baseSeed: nu
     return {
       ...out,
       playbook: playbookOf(loaded) ?? result.incidents[0]?.playbook ?? 'other',
-      figures: { ...figures, errors: 0 },
+      figures: { ...figures, errors: 0, replayedTwice: ops.replayedTwice, unbackedDeletions: ops.unbackedDeletions, besideOnTarget: ops.besideOnTarget },
+      replays: { records: ops.replayedRecords, twiceInWindow: ops.replayedTwiceInWindow, kafkaFaults: kafka.failed + kafka.partial + kafka.lostAnswers },
       details,
       faults: { ...stats.faults },
       deliveries: { ...stats.deliveries },
@@ -167,7 +192,8 @@ export async function proveRun(loaded: LoadedScenario, run: number, baseSeed: nu
 function emptyTotals(): ProofTotals {
   return {
     drills: 0,
-    figures: { duplicateActions: 0, boundViolations: 0, unended: 0, resumedActedTwice: 0, actedWithoutOwnership: 0, unresumedKills: 0, breakerWhileFixInFlight: 0, errors: 0 },
+    replays: { records: 0, twiceInWindow: 0, kafkaFaults: 0 },
+    figures: emptyFigures(),
     faults: { ThrottlingException: 0, InternalServerError: 0, ServiceUnavailable: 0, TimeoutError: 0, TimeoutAfterEffect: 0, slow: 0, partial: 0 },
     deliveries: { duplicate: 0, 'concurrent-duplicate': 0, 'alarm-delayed': 0, 'ok-before-alarm': 0, flapping: 0, race: 0 },
     attempts: 0, retries: 0, kills: 0, resumed: 0, incidents: 0, decisions: {},
@@ -177,6 +203,9 @@ function emptyTotals(): ProofTotals {
 function add(t: ProofTotals, r: RunOutcome): void {
   t.drills++;
   for (const g of GOALS) t.figures[g] += r.figures[g];
+  t.replays.records += r.replays.records;
+  t.replays.twiceInWindow += r.replays.twiceInWindow;
+  t.replays.kafkaFaults += r.replays.kafkaFaults;
   for (const [k, v] of Object.entries(r.faults)) t.faults[k as FaultKind] += v;
   for (const [k, v] of Object.entries(r.deliveries)) t.deliveries[k as DeliveryKind] += v;
   t.attempts += r.attempts;

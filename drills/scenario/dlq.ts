@@ -31,8 +31,19 @@ export const dlqFaults = {
     })
     .strict()
     .refine((d) => (d.errorType === undefined) !== (d.errorTypes === undefined), { message: 'give exactly one of `errorType` or `errorTypes`' }),
-  /** An operator invokes a manual operation's function with this payload (asynchronously). */
-  'invoke-operation': z.object({ operation: z.string().min(1), payload: z.record(z.string(), z.unknown()) }).strict(),
+  /**
+   * An operator invokes a manual operation's function with this payload (asynchronously), `times`
+   * times: one a second apart, or all at once with `concurrent` (two people, or a CLI run beside a
+   * Lambda run, on the same target).
+   */
+  'invoke-operation': z
+    .object({
+      operation: z.string().min(1),
+      payload: z.record(z.string(), z.unknown()),
+      times: z.number().int().min(1).max(10).default(1),
+      concurrent: z.boolean().default(false),
+    })
+    .strict(),
 } as const;
 
 export const dlqExpectSchema = z

@@ -62,6 +62,12 @@ const checkpointSeed = z
     partitions: z.number().int().min(1).max(1_000).optional(),
     topic: z.string().min(1).optional(),
     recordsPerBatch: z.number().int().min(0).default(6_000),
+    /**
+     * Sealed backups of the checkpoint as seeded, made earlier by streamfix: one per entry, at
+     * `<checkpoint>_backup_<entry>/` (a UTC time such as `20251231T230000Z`), with a version 2
+     * manifest (every object's SHA-256). What a drill restores from.
+     */
+    sealedBackups: z.array(z.string().regex(/^\d{8}T\d{6}Z$/, 'must be a UTC time such as 20251231T230000Z')).max(5).default([]),
   })
   .strict()
   .refine((c) => (c.pipeline === undefined) !== (c.uri === undefined), { message: 'give exactly one of `pipeline` or `uri`' });
@@ -173,6 +179,8 @@ const faults = {
       pipeline: pipelineRef.optional(),
       point: z.enum(['before-action', 'after-action', 'mid-diagnosis']),
       how: z.enum(['timeout', 'crash']),
+      /** Only a call of this operation reaches the point (`service:Operation`, e.g. `s3:DeleteObjects`, `kafka:Send`). */
+      call: z.string().regex(/^[a-z][a-z0-9-]*:[A-Z][A-Za-z0-9]*$/, 'must be service:Operation, such as s3:DeleteObjects').optional(),
     })
     .strict()
     .refine((k) => (k.playbook === undefined) !== (k.operation === undefined), { message: 'give exactly one of `playbook` or `operation`' }),

@@ -34,8 +34,13 @@ export interface ProducedMessage {
   topic: string;
   /** The `streamfix-replay-of` header: the DLQ record it replays. */
   replayOf?: string;
+  /** The `streamfix-replay-id` header: the same for every send of one record by one replay. */
+  replayId?: string;
   key?: string;
   atMs: number;
+  /** The invocation that sent it, and which send of the drill (one per producer call). */
+  invocationId?: string;
+  send: number;
 }
 
 const PARTITIONS = 3;
@@ -68,6 +73,7 @@ export class SimDlq {
   readonly produced: ProducedMessage[] = [];
   private readonly offsets = new Map<string, number>();
   private seq = 0;
+  private sends = 0;
 
   constructor(
     private readonly ctx: SimContext,
@@ -124,9 +130,14 @@ export class SimDlq {
         const call = { service: 'kafka', operation: 'Send' };
         if (frame && (this.ctx.killed.has(frame.invocationId) || this.ctx.killPoint?.(frame, call, 'before'))) return hang(this.ctx);
         const atMs = this.ctx.clock.now();
+        const send = ++this.sends;
         for (const m of messages) {
           const replayOf = m.headers?.['streamfix-replay-of'];
-          this.produced.push({ topic, atMs, ...(replayOf !== undefined ? { replayOf } : {}), ...(m.key !== undefined ? { key: m.key } : {}) });
+          const replayId = m.headers?.['streamfix-replay-id'];
+          this.produced.push({
+            topic, atMs, send, ...(frame ? { invocationId: frame.invocationId } : {}),
+            ...(replayOf !== undefined ? { replayOf } : {}), ...(replayId !== undefined ? { replayId } : {}), ...(m.key !== undefined ? { key: m.key } : {}),
+          });
         }
         if (frame && this.ctx.killPoint?.(frame, call, 'after')) return hang(this.ctx);
         return messages.map(() => ({ ok: true }));

@@ -92,6 +92,18 @@ const decodeToken = (s: string): { k: string; cp?: string } | undefined => {
   }
 };
 
+/** An object's bytes about to be destroyed by an API call: deleted, or overwritten with other bytes. */
+export interface DestroyedObject {
+  bucket: string;
+  key: string;
+  body: Buffer;
+  by: 'delete' | 'overwrite';
+  operation: string;
+  atMs: number;
+  invocationId?: string;
+  functionName?: string;
+}
+
 export class SimS3 implements SimService {
   readonly clientName = 'S3Client';
   readonly service = 's3';
@@ -105,11 +117,13 @@ export class SimS3 implements SimService {
         throw this.ctx.err(S3ServiceException, 412, 'At least one of the pre-conditions you specified did not hold', { name: 'PreconditionFailed', $fault: 'client' });
       }
       const bytes = await bodyBytes(i.Body);
+      this.destroying(i.Bucket, i.Key, 'overwrite', 'PutObject', bytes);
       const o = this.put(i.Bucket, i.Key, bytes, { contentType: i.ContentType, metadata: i.Metadata, ...(i.ChecksumAlgorithm === 'SHA256' ? { sha256: sha256Of(bytes) } : {}) });
       return { ETag: o.etag, ServerSideEncryption: 'AES256', ...(o.sha256 ? { ChecksumSHA256: o.sha256, ChecksumType: 'FULL_OBJECT' } : {}) };
     },
     CopyObject: (i: CopyObjectRequest) => this.copy(i),
     DeleteObject: (i: DeleteObjectRequest) => {
+      this.destroying(i.Bucket, i.Key, 'delete', 'DeleteObject');
       this.bucket(i.Bucket).delete(i.Key ?? '');
       return {};
     },
@@ -123,6 +137,7 @@ export class SimS3 implements SimService {
           errors.push({ Key: o.Key, Code: 'PreconditionFailed', Message: 'At least one of the pre-conditions you specified did not hold' });
           continue;
         }
+        this.destroying(i.Bucket, o.Key, 'delete', 'DeleteObjects');
         b.delete(o.Key ?? '');
         deleted.push({ Key: o.Key });
       }
@@ -134,8 +149,26 @@ export class SimS3 implements SimService {
     },
   };
   private readonly buckets = new Map<string, Map<string, SimObject>>();
+  /**
+   * Told, before it happens, of every object whose bytes an API call destroys (a deletion, or an
+   * overwrite with other bytes), with the invocation that made the call: the proof judges each
+   * against the sealed backups of that moment. Writes of the world (a job's own checkpoint
+   * files) are not API calls and are not told.
+   */
+  onDestroy?: (d: DestroyedObject) => void;
 
   constructor(private readonly ctx: SimContext) {}
+
+  private destroying(bucket: string | undefined, key: string | undefined, by: DestroyedObject['by'], operation: string, next?: Buffer): void {
+    if (!this.onDestroy) return;
+    const current = this.buckets.get(bucket ?? '')?.get(key ?? '');
+    if (!current || (next !== undefined && next.equals(current.body))) return;
+    const frame = this.ctx.clock.currentFrame();
+    this.onDestroy({
+      bucket: bucket ?? '', key: key ?? '', body: current.body, by, operation, atMs: this.ctx.clock.now(),
+      ...(frame ? { invocationId: frame.invocationId, functionName: frame.functionName } : {}),
+    });
+  }
 
   createBucket(name: string): void {
     if (!this.buckets.has(name)) this.buckets.set(name, new Map());
@@ -246,6 +279,7 @@ export class SimS3 implements SimService {
     if (i.CopySourceIfMatch !== undefined && i.CopySourceIfMatch !== src.etag) {
       throw this.ctx.err(S3ServiceException, 412, 'At least one of the pre-conditions you specified did not hold', { name: 'PreconditionFailed', $fault: 'client' });
     }
+    this.destroying(i.Bucket, i.Key, 'overwrite', 'CopyObject', src.body);
     const replace = i.MetadataDirective === 'REPLACE';
     // The copy gets the algorithm asked for, else the source's checksum (CopyObject: x-amz-checksum-algorithm).
     const sha256 = i.ChecksumAlgorithm === 'SHA256' || (i.ChecksumAlgorithm === undefined && src.sha256) ? sha256Of(src.body) : undefined;

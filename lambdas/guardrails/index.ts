@@ -3,11 +3,11 @@ import { EngineReason, type PlannedAction } from '../core/decision';
 import type { ActionDefinition, PlaybookSettings } from '../core/playbook';
 import type { PauseReader, PauseState } from './pause';
 import { afterVerify, boundsVerdict, breakerVerdict, budgetVerdict, cooldownVerdict, repeatFixVerdict, type GuardVerdict } from './rules';
-import type { BreakerState, GuardrailStore, ResourceGuard } from './store';
+import { HELD_UNTIL_RELEASED_MS, type BreakerState, type GuardrailStore, type ResourceGuard } from './store';
 
 export type { GuardVerdict } from './rules';
 export { PauseReader, type PauseState } from './pause';
-export { ItemGuardrailStore, type BreakerState, type GuardrailStore, type ResourceGuard } from './store';
+export { HELD_UNTIL_RELEASED_MS, ItemGuardrailStore, type BreakerState, type GuardrailStore, type ResourceGuard } from './store';
 
 const HOUR_MS = 3_600_000;
 
@@ -134,7 +134,9 @@ export class Guardrails {
     if (g.lock && g.lock.owner !== r.owner && g.lock.untilMs > r.nowMs) {
       return refuse('lock', {
         ok: false, reason: EngineReason.LOCKED,
-        summary: `${g.resource} is locked by ${g.lock.owner} until ${new Date(g.lock.untilMs).toISOString()}`,
+        summary: g.lock.untilMs >= HELD_UNTIL_RELEASED_MS
+          ? `${g.resource} is held by ${g.lock.owner} until it releases it${g.lock.reason ? ` (${g.lock.reason})` : ''}`
+          : `${g.resource} is locked by ${g.lock.owner} until ${new Date(g.lock.untilMs).toISOString()}`,
         retryAfterSeconds: Math.max(1, Math.min(60, Math.ceil((g.lock.untilMs - r.nowMs) / 1000))),
       });
     }

@@ -19,10 +19,18 @@ export interface BreakerState {
   lastFixIncidentId?: string;
 }
 
+/**
+ * The lease of a lock held until its owner releases it (`holdLock`): a manual operation that
+ * left the job's checkpoint half changed keeps the job locked across its invocations, so no fix
+ * starts the job on it (a valid date: messages print it).
+ */
+export const HELD_UNTIL_RELEASED_MS = Date.UTC(9999, 11, 31);
+
 /** One resource's guard state, as read. */
 export interface ResourceGuard {
   resource: string;
-  lock?: { owner: string; untilMs: number };
+  /** `reason` and `sinceMs`: set by `holdLock` (why the resource is held, and since when). */
+  lock?: { owner: string; untilMs: number; reason?: string; sinceMs?: number };
   cooldownUntilMs?: number;
   /** Times (ms) of the actions admitted on this resource, newest last (pruned to a day). */
   actionTimes: number[];
@@ -51,11 +59,20 @@ export interface GuardrailStore {
   /** Frees the lock if `owner` holds it; `unreserve` gives back budget taken by an admission that was undone. */
   releaseLock(resource: string, owner: string, unreserve?: number[]): Promise<void>;
   setCooldown(resource: string, untilMs: number): Promise<void>;
+  /**
+   * Takes the lock for `owner` until released (free, expired, or already the owner's; no budget
+   * is reserved): the owner is a manual operation (`operation:<id>`). Returns the other holder
+   * when it is taken.
+   */
+  holdLock(resource: string, owner: string, reason: string, nowMs: number): Promise<{ ok: true; guard: ResourceGuard } | { ok: false; guard: ResourceGuard }>;
+  /** Frees a lock taken by `holdLock` if `owner` holds it (its item expires again like any other). */
+  releaseHold(resource: string, owner: string, nowMs: number): Promise<void>;
   readBreaker(key: string): Promise<BreakerState>;
   writeBreaker(key: string, state: BreakerState): Promise<void>;
 }
 
 const KEEP_TIMES_MS = DAY_S * 1000;
+const ADMIT_ATTEMPTS = 5;
 
 /** The item is still at the version that was read (a missing item, or one never versioned, is version 0). */
 const atVersion = (v: number): Cond => (v === 0 ? or(lacks('version'), eq('version', 0)) : eq('version', v));
@@ -64,7 +81,15 @@ const GUARD = (resource: string) => `GUARD#${resource}`;
 function guardOf(resource: string, it: Item | undefined): ResourceGuard {
   return {
     resource,
-    ...(it && typeof it.lockOwner === 'string' ? { lock: { owner: it.lockOwner, untilMs: Number(it.lockUntil ?? 0) } } : {}),
+    ...(it && typeof it.lockOwner === 'string'
+      ? {
+          lock: {
+            owner: it.lockOwner, untilMs: Number(it.lockUntil ?? 0),
+            ...(typeof it.lockReason === 'string' ? { reason: it.lockReason } : {}),
+            ...(it.lockSince !== undefined ? { sinceMs: Number(it.lockSince) } : {}),
+          },
+        }
+      : {}),
     ...(it?.cooldownUntil !== undefined ? { cooldownUntilMs: Number(it.cooldownUntil) } : {}),
     actionTimes: it?.times ? (JSON.parse(String(it.times)) as number[]) : [],
     version: it ? Number(it.version ?? 0) : 0,
@@ -118,6 +143,44 @@ export class ItemGuardrailStore implements GuardrailStore {
       if (seen.lock?.owner === owner) Object.assign(set, { lockOwner: undefined, lockUntil: undefined });
       try {
         await this.store.update(GUARD(resource), '-', set, atVersion(seen.version));
+        return;
+      } catch (e) {
+        if (!(e instanceof ConflictError)) throw e;
+      }
+    }
+    throw new ConflictError(`could not release the lock on ${resource}: it keeps changing`);
+  }
+
+  async holdLock(resource: string, owner: string, reason: string, nowMs: number): Promise<{ ok: true; guard: ResourceGuard } | { ok: false; guard: ResourceGuard }> {
+    for (let attempt = 0; attempt < ADMIT_ATTEMPTS; attempt++) {
+      const seen = await this.readResource(resource);
+      if (seen.lock && seen.lock.owner !== owner && seen.lock.untilMs > nowMs) return { ok: false, guard: seen };
+      const since = seen.lock?.owner === owner && seen.lock.sinceMs !== undefined ? seen.lock.sinceMs : nowMs;
+      try {
+        // No TTL while held: the lock must outlive the item's usual two days if need be.
+        await this.store.update(
+          GUARD(resource), '-',
+          { lockOwner: owner, lockUntil: HELD_UNTIL_RELEASED_MS, lockReason: reason, lockSince: since, version: seen.version + 1, expiresAt: undefined },
+          atVersion(seen.version),
+        );
+        return { ok: true, guard: { ...seen, lock: { owner, untilMs: HELD_UNTIL_RELEASED_MS, reason, sinceMs: since }, version: seen.version + 1 } };
+      } catch (e) {
+        if (!(e instanceof ConflictError)) throw e;
+      }
+    }
+    throw new ConflictError(`could not take the lock on ${resource}: it keeps changing`);
+  }
+
+  async releaseHold(resource: string, owner: string, nowMs: number): Promise<void> {
+    for (let attempt = 0; attempt < ADMIT_ATTEMPTS; attempt++) {
+      const seen = await this.readResource(resource);
+      if (seen.lock?.owner !== owner) return;
+      try {
+        await this.store.update(
+          GUARD(resource), '-',
+          { lockOwner: undefined, lockUntil: undefined, lockReason: undefined, lockSince: undefined, version: seen.version + 1, expiresAt: expires(nowMs, 2 * DAY_S) },
+          atVersion(seen.version),
+        );
         return;
       } catch (e) {
         if (!(e instanceof ConflictError)) throw e;

@@ -6,14 +6,15 @@ import { Deliveries } from './deliveries';
 import { Incidents } from './incidents';
 import { MemoryItemStore, type ItemStore } from './item-store';
 import { Operations } from './operations';
+import { OperationTargets } from './targets';
 import { Timeline } from './timeline';
 import type { ActionRecord, IncidentRecord, OperationRecord, TimelineEntry, TimelineKind } from './types';
 
 /**
  * The ledger: every incident, decision and action, written before and after it runs, plus the
- * delivery claims, the newest state of each alarm, dead letters and manual operations. One
- * DynamoDB table (single-table design, table.ts), or memory for the benches and fast tests;
- * each record type has its own module over the same ItemStore.
+ * delivery claims, the newest state of each alarm, dead letters, manual operations and the
+ * leases on their targets. One DynamoDB table (single-table design, table.ts), or memory for the
+ * benches and fast tests; each record type has its own module over the same ItemStore.
  */
 /** `auditRetentionDays` (config `ledger.auditRetentionDays`): absent = audit items are kept for good. */
 export interface LedgerOptions {
@@ -27,6 +28,8 @@ export class Ledger {
   readonly operations: Operations;
   readonly alarms: AlarmStates;
   readonly deadLetters: DeadLetters;
+  /** Who works on an operation's target (a DLQ, a checkpoint) right now: one run at a time. */
+  readonly targets: OperationTargets;
 
   constructor(readonly store: ItemStore, options: LedgerOptions = {}) {
     const keep = options.auditRetentionDays;
@@ -36,6 +39,7 @@ export class Ledger {
     this.operations = new Operations(store, keep);
     this.alarms = new AlarmStates(store);
     this.deadLetters = new DeadLetters(store, keep);
+    this.targets = new OperationTargets(store);
   }
 
   static fromOptions(opts: AwsClientOptions, tableName: string, options: LedgerOptions = {}): Ledger {

@@ -3,6 +3,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { AdapterClasses, AwsAdapters } from '../adapters/select';
 import type { StreamfixConfig, PipelineConfig } from '../config/schema';
 import type { Clock } from '../core/clock';
+import type { WorkerLease } from '../core/lease';
 import type { Ledger } from '../ledger/ledger';
 import type { OperationRecord } from '../ledger/types';
 import type { PermissionSpec } from '../playbooks/types';
@@ -43,6 +44,22 @@ export interface OperationContext {
   remainingMs(): number;
   /** The record as started (a re-invocation gets the earlier record: continue it). */
   record: OperationRecord;
+  /**
+   * This run's lease on its target (absent for a read-only run): renewed in the background;
+   * `ensure()` before every change throws LeaseLostError when another run holds the target now.
+   */
+  lease?: WorkerLease;
+  /** The Lambda request id of this run (the CLI's own id outside Lambda). */
+  requestId?: string;
+}
+
+/**
+ * What one run of an operation works on, at most one run at a time: the DLQ a replay reads, the
+ * checkpoint a checkpoint operation changes. `field` is the payload field a refusal names.
+ */
+export interface OperationTarget {
+  key: string;
+  field: string;
 }
 
 export interface OperationResult {
@@ -69,5 +86,10 @@ export interface Operation<P extends { command: string; pipeline?: string } = { 
   authorize(p: P, config: StreamfixConfig): { field: string; message: string }[];
   /** A stable id for the operation: the same request resumes the same operation. */
   operationId(p: P): string;
+  /**
+   * What the run changes, held by one run at a time (a fenced lease in the ledger); undefined for
+   * a run that only reads (a dry run, `inspect`), which runs beside any other. Pure.
+   */
+  target?(p: P, config: StreamfixConfig): OperationTarget | undefined;
   run(p: P, ctx: OperationContext): Promise<OperationResult>;
 }

@@ -139,4 +139,56 @@ describe.each([
       expect((await ledger.deadLetters.list('pending')).map((x) => x.id)).not.toContain('m-1');
     });
   });
+  describe('Method: targets (one run per operation target)', () => {
+    const ask = (operationId: string, requestId: string, nowMs: number, untilMs = nowMs + 60_000) =>
+      ({ operationId, requestId, command: 'replay', requestedBy: `arn:aws:iam::123456789012:user/${requestId}`, nowMs, untilMs });
+
+    it('lets exactly one of many concurrent runs take a target; the others are told who holds it, since when and until when', async () => {
+      // Act
+      const claims = await Promise.all(Array.from({ length: 8 }, (_, i) => ledger.targets.acquire('dlq:s3://b/dlq/a/', ask(`op-${i}`, `req-${i}`, T0))));
+      // Assess
+      const won = claims.filter((c) => c.ok);
+      expect(won).toHaveLength(1);
+      const holder = won[0]!.ok ? won[0]!.hold : undefined;
+      for (const c of claims.filter((x) => !x.ok)) {
+        expect(c).toEqual({ ok: false, holder: { operationId: holder!.operationId, requestId: holder!.requestId, command: 'replay', requestedBy: `arn:aws:iam::123456789012:user/${holder!.requestId}`, sinceMs: T0, untilMs: T0 + 60_000 } });
+      }
+    });
+
+    it("Lambda's retry of the holder (the same request id) takes over at once, with a higher fence; another request only once the lease ran out", async () => {
+      const first = await ledger.targets.acquire('cp:1', ask('op-1', 'req-dead', T0));
+      const other = await ledger.targets.acquire('cp:1', ask('op-2', 'req-other', T0 + 59_999));
+      const retry = await ledger.targets.acquire('cp:1', ask('op-1', 'req-dead', T0 + 30_000));
+      const later = await ledger.targets.acquire('cp:1', ask('op-2', 'req-other', T0 + 89_999));
+      const expired = await ledger.targets.acquire('cp:1', ask('op-2', 'req-other', T0 + 90_000));
+      expect(first).toMatchObject({ ok: true, hold: { fence: 1 } });
+      expect(other).toMatchObject({ ok: false, holder: { requestId: 'req-dead', untilMs: T0 + 60_000 } });
+      expect(retry).toMatchObject({ ok: true, hold: { fence: 2, tookOver: 'retry', untilMs: T0 + 90_000 } });
+      expect(later).toMatchObject({ ok: false, holder: { requestId: 'req-dead', untilMs: T0 + 90_000 } });
+      expect(expired).toMatchObject({ ok: true, hold: { fence: 3, tookOver: 'expired' } });
+    });
+
+    it('only the holder at its fence renews or releases; a released target is free at once', async () => {
+      const a = await ledger.targets.acquire('cp:2', ask('op-a', 'req-a', T0));
+      if (!a.ok) throw new Error('not taken');
+      const stale = { ...a.hold, fence: a.hold.fence - 1 };
+      expect(await ledger.targets.renew(stale, T0 + 120_000)).toBe(false);
+      await ledger.targets.release(stale, T0 + 1);
+      expect(await ledger.targets.holder('cp:2', T0 + 1)).toMatchObject({ requestId: 'req-a' });
+      expect(await ledger.targets.renew(a.hold, T0 + 120_000)).toBe(true);
+      expect(await ledger.targets.holder('cp:2', T0 + 100_000)).toMatchObject({ requestId: 'req-a', untilMs: T0 + 120_000 });
+      await ledger.targets.release(a.hold, T0 + 2);
+      expect(await ledger.targets.holder('cp:2', T0 + 2)).toBeUndefined();
+      expect(await ledger.targets.acquire('cp:2', ask('op-b', 'req-b', T0 + 3))).toMatchObject({ ok: true });
+      // The old holder's renewal fails now: another run holds the target.
+      expect(await ledger.targets.renew(a.hold, T0 + 180_000)).toBe(false);
+    });
+
+    it('keys a target longer than DynamoDB allows by its hash, and still tells its holders apart', async () => {
+      const long = `dlq:s3://b/${'p/'.repeat(900)}`;
+      expect(await ledger.targets.acquire(long, ask('op-l', 'req-l', T0))).toMatchObject({ ok: true });
+      expect(await ledger.targets.acquire(long, ask('op-m', 'req-m', T0 + 1))).toMatchObject({ ok: false, holder: { operationId: 'op-l' } });
+      expect(await ledger.targets.acquire(`${long}x/`, ask('op-m', 'req-m', T0 + 1))).toMatchObject({ ok: true });
+    });
+  });
 });

@@ -1,12 +1,13 @@
-import { parseS3Uri } from '../../adapters/s3';
-import { BACKUP_MANIFEST, readBackupManifest } from './backup';
+import { parseS3Uri, type S3ObjectView } from '../../adapters/s3';
+import { BACKUP_MANIFEST, readBackupManifest, type BackupManifest } from './backup';
 import { byRelativeKey, compareListings, copyPrefix, type CopyCheck } from './copy';
 import { checkCoverage } from './coverage';
 import { listAll, type S3Store } from './listing';
 import { BackupDoesNotCoverError } from './rollback';
 
 /**
- * Puts a sealed backup back in place of the checkpoint. The checkpoint as it is now must itself
+ * Puts a sealed backup back in place of the checkpoint in one go (the manual operation restores
+ * in bounded, resumable slices instead: operations/checkpoint-ops/restore.ts). The checkpoint as it is now must itself
  * be held byte for byte by a sealed backup (`safetyBackupUri`) before anything is overwritten or
  * deleted: a restore can be undone by restoring that one. Each restored object is verified by
  * content against its source in the backup, and, for a backup sealed with content hashes,
@@ -22,19 +23,8 @@ export async function restoreCheckpoint(
   const manifest = await readBackupManifest(s3, fromBackupUri);
   if (!manifest || manifest.source !== checkpointUri) throw new BackupDoesNotCoverError({ kind: 'no-manifest' }, fromBackupUri);
   const b = parseS3Uri(fromBackupUri);
-  const held = (await listAll(s3, b.bucket, b.prefix)).objects.filter((o) => o.key.slice(b.prefix.length) !== BACKUP_MANIFEST);
-  const heldBytes = held.reduce((n, o) => n + o.size, 0);
-  if (held.length !== manifest.objects || heldBytes !== manifest.bytes) {
-    throw new Error(`${fromBackupUri} holds ${held.length} objects / ${heldBytes} bytes, its manifest says ${manifest.objects} / ${manifest.bytes}: not restored`);
-  }
+  const held = await requireIntact(s3, fromBackupUri, manifest);
   const sealed = new Map((manifest.entries ?? []).map((e) => [e.key, e]));
-  if (manifest.version === 2) {
-    const changed = [...byRelativeKey(held, b.prefix)].filter(([rel, o]) => {
-      const e = sealed.get(rel);
-      return !e || e.size !== o.size || (o.etag !== undefined && o.etag !== e.etag);
-    });
-    if (changed.length > 0) throw new Error(`${fromBackupUri} changed since it was sealed (${changed.slice(0, 5).map(([k]) => k).join(', ')}): not restored`);
-  }
   const inBackup = new Set(held.map((o) => o.key.slice(b.prefix.length)));
   const { bucket, prefix } = parseS3Uri(checkpointUri);
   const current = await listAll(s3, bucket, prefix);
@@ -61,4 +51,25 @@ export async function restoreCheckpoint(
   const check = await compareListings(s3, fromBackupUri, checkpointUri, (k) => k === BACKUP_MANIFEST);
   if (!check.ok) throw new Error(`after the restore ${checkpointUri} still differs from ${fromBackupUri}: ${check.missing.length} missing, ${check.sizeMismatch.length} with another size, ${check.extra.length} extra`);
   return { copied: copy.objects, copiedBytes: copy.bytes, deleted: extra.length, check, verifiedByContent: manifest.version === 2 };
+}
+
+/**
+ * A backup's objects are still those it sealed: their count and bytes, and, for a backup sealed
+ * by content (version 2), each object's size and ETag as listed in its manifest. Returns them.
+ */
+export async function requireIntact(s3: Pick<S3Store, 'listPrefix'>, backupUri: string, manifest: BackupManifest): Promise<S3ObjectView[]> {
+  const b = parseS3Uri(backupUri);
+  const held = (await listAll(s3, b.bucket, b.prefix)).objects.filter((o) => o.key.slice(b.prefix.length) !== BACKUP_MANIFEST);
+  const heldBytes = held.reduce((n, o) => n + o.size, 0);
+  if (held.length !== manifest.objects || heldBytes !== manifest.bytes) {
+    throw new Error(`${backupUri} holds ${held.length} objects / ${heldBytes} bytes, its manifest says ${manifest.objects} / ${manifest.bytes}: not restored`);
+  }
+  if (manifest.version !== 2) return held;
+  const sealed = new Map((manifest.entries ?? []).map((e) => [e.key, e]));
+  const changed = [...byRelativeKey(held, b.prefix)].filter(([rel, o]) => {
+    const e = sealed.get(rel);
+    return !e || e.size !== o.size || (o.etag !== undefined && o.etag !== e.etag);
+  });
+  if (changed.length > 0) throw new Error(`${backupUri} changed since it was sealed (${changed.slice(0, 5).map(([k]) => k).join(', ')}): not restored`);
+  return held;
 }

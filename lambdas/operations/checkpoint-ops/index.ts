@@ -3,8 +3,9 @@ import { S3Adapter } from '../../adapters/s3';
 import type { Operation, OperationContext, OperationResult } from '../types';
 import { inspectCheckpoint } from './inspect';
 import { checkpointOpsManifest } from './manifest';
-import { backupCommand, resetCommand, restoreCommand, rollbackCommand, type MutateHooks } from './mutate';
-import { authorizeCheckpointOps, checkpointOperationId, checkpointOpsPayload, type CheckpointOpsPayload } from './payload';
+import { backupCommand, resetCommand, rollbackCommand, type MutateHooks } from './mutate';
+import { restoreCommand } from './restore';
+import { authorizeCheckpointOps, checkpointOperationId, checkpointOpsPayload, checkpointTarget, type CheckpointOpsPayload } from './payload';
 
 export { checkpointOpsManifest } from './manifest';
 export { checkpointOpsPayload, checkpointOperationId, type CheckpointOpsPayload, type CheckpointOpsPayloadInput } from './payload';
@@ -24,9 +25,12 @@ export function createCheckpointOpsOperation(hooks: MutateHooks = {}): Operation
     payload: checkpointOpsPayload,
     authorize: authorizeCheckpointOps,
     operationId: checkpointOperationId,
+    target: checkpointTarget,
     async run(p: CheckpointOpsPayload, ctx: OperationContext): Promise<OperationResult> {
       const pipeline = ctx.config.pipelines[p.pipeline]!;
-      if (p.command !== 'inspect' && ctx.record.status === 'done') {
+      // Done before: its result again. An undo of a finished restore is work still to do.
+      const undoPending = p.command === 'restore' && p.undo && ctx.record.result?.undone !== true;
+      if (p.command !== 'inspect' && ctx.record.status === 'done' && !undoPending) {
         return { status: 'done', summary: `${ctx.record.summary ?? 'done'} (already done: operation ${ctx.operationId})`, result: ctx.record.result ?? {} };
       }
       switch (p.command) {

@@ -1,19 +1,11 @@
-import { parseS3Uri } from '../../adapters/s3';
-import {
-  BackupDoesNotCoverError,
-  deleteCheckpoint,
-  listAll,
-  readBackupManifest,
-  readSparkCheckpoint,
-  restoreCheckpoint,
-  rollbackCheckpoint,
-  type SparkCheckpointReport,
-} from '../../analysis/checkpoint';
+import { BackupDoesNotCoverError, deleteCheckpoint, readSparkCheckpoint, rollbackCheckpoint, type SparkCheckpointReport } from '../../analysis/checkpoint';
 import type { PipelineConfig } from '../../config/schema';
 import type { OperationContext, OperationResult } from '../types';
 import { startingOffsetsJson } from './inspect';
 import type { CheckpointOpsPayload } from './payload';
-import { ensureBackup, refuse, requireJobStopped, type BackupProgress, type EnsuredBackup } from './safety';
+import { underJobLock } from './change';
+import { holdsJob, refuseIfJobHeld } from './job-lock';
+import { ensureBackup, partial, refuse, requireJobStopped, type BackupProgress } from './safety';
 
 type P<C extends CheckpointOpsPayload['command']> = Extract<CheckpointOpsPayload, { command: C }>;
 
@@ -21,14 +13,9 @@ export interface MutateHooks {
   onBackupProgress?(p: BackupProgress): void;
 }
 
-const partial = (p: CheckpointOpsPayload, b: Extract<EnsuredBackup, { kind: 'partial' }>): OperationResult => ({
-  status: 'partial',
-  summary: `backup to ${b.progress.backupUri} in progress: ${b.progress.objects} objects (${b.progress.bytes} bytes) copied; invoke again with the same request to continue`,
-  result: { backup: { ...b.progress } },
-  continueWith: { ...p },
-});
+const RESET_UNIT = 'reset-start';
 
-async function covered<T>(ctx: OperationContext, backupUri: string, f: () => Promise<T>): Promise<T> {
+export async function covered<T>(ctx: OperationContext, backupUri: string, f: () => Promise<T>): Promise<T> {
   try {
     return await f();
   } catch (e) {
@@ -48,10 +35,13 @@ export async function backupCommand(p: P<'backup'>, pipeline: PipelineConfig, ct
   };
 }
 
-/** `rollback --to-batch K [--keep-commit]`: the job stopped, a verified backup, then the rollback. */
+/** `rollback --to-batch K [--keep-commit]`: the job stopped, a verified backup, then the rollback under the job's lock. */
 export async function rollbackCommand(p: P<'rollback'>, pipeline: PipelineConfig, ctx: OperationContext, hooks: MutateHooks = {}): Promise<OperationResult> {
   const cpUri = pipeline.job.checkpoint;
-  await requireJobStopped(ctx, pipeline);
+  await refuseIfJobHeld(ctx, pipeline);
+  // A rollback this operation left half done (it still holds the job): finish it, whatever the job looks like now.
+  const resuming = await holdsJob(ctx, pipeline);
+  if (!resuming) await requireJobStopped(ctx, pipeline);
   const cp = await readSparkCheckpoint(ctx.aws.s3, cpUri, { maxFileReads: 3 });
   if (cp.latestPlannedBatch === undefined || p.toBatch > cp.latestPlannedBatch) {
     await refuse(ctx, 'toBatch', `batch ${p.toBatch} is beyond the latest planned batch ${cp.latestPlannedBatch ?? '(none)'} of ${cpUri}`);
@@ -61,14 +51,16 @@ export async function rollbackCommand(p: P<'rollback'>, pipeline: PipelineConfig
   }
   const b = await ensureBackup(ctx, cpUri, { ...(p.backupUri ? { given: p.backupUri } : {}), ...(hooks.onBackupProgress ? { onProgress: hooks.onBackupProgress } : {}) });
   if (b.kind === 'partial') return partial(p, b);
-  await requireJobStopped(ctx, pipeline);
-  const r = await covered(ctx, b.backupUri, () => rollbackCheckpoint(ctx.aws.s3, cpUri, b.backupUri, { batchId: p.toBatch, rerun: !p.keepCommit }));
+  const reason = `rollback of ${cpUri} to ${p.keepCommit ? 'after ' : ''}batch ${p.toBatch} (operation ${ctx.operationId})`;
+  const c = await underJobLock(ctx, pipeline, p, reason, (s3) => covered(ctx, b.backupUri, () => rollbackCheckpoint(s3, cpUri, b.backupUri, { batchId: p.toBatch, rerun: !p.keepCommit })));
+  if (!c.ok) return c.result;
+  const r = c.value;
   return {
     status: 'done',
     summary: `rolled ${cpUri} back ${p.keepCommit ? `to after batch ${p.toBatch}` : `to batch ${p.toBatch}`}: deleted ${r.deleted} object(s) ` +
       `(offsets ${r.offsetsRemoved.join(',') || '-'}, commits ${r.commitsRemoved.join(',') || '-'}, ${r.stateFilesRemoved} state files); ` +
       `the job resumes at batch ${r.resumeBatch}; backup ${b.backupUri}`,
-    result: { backupUri: b.backupUri, ...r, deletions: r.deletions.length },
+    result: { backupUri: b.backupUri, ...r, deletions: r.deletions.length, pipelinePaused: false, jobLockHeldSince: c.pause.since },
   };
 }
 
@@ -90,45 +82,40 @@ export function startingOptions(p: P<'reset'>, cp: SparkCheckpointReport | undef
   }
 }
 
-/** `reset --to latest|earliest|timestamp|last-good`: the job stopped, a verified backup, then the checkpoint deleted. */
+/**
+ * `reset --to latest|earliest|timestamp|last-good`: the job stopped, a verified backup, then the
+ * checkpoint deleted under the job's lock. The reader options are worked out once, from the
+ * checkpoint as it was, and kept with the operation: a reset resumed after a crash reports the
+ * same ones, not those of a half-deleted checkpoint.
+ */
 export async function resetCommand(p: P<'reset'>, pipeline: PipelineConfig, ctx: OperationContext, hooks: MutateHooks = {}): Promise<OperationResult> {
   const cpUri = pipeline.job.checkpoint;
-  await requireJobStopped(ctx, pipeline);
-  const cp = await readSparkCheckpoint(ctx.aws.s3, cpUri);
-  const options = startingOptions(p, cp);
-  if (p.to === 'last-good' && !options.startingOffsets) await refuse(ctx, 'to', `${cpUri} has no good batch with Kafka offsets to start from`);
+  await refuseIfJobHeld(ctx, pipeline);
+  const resuming = await holdsJob(ctx, pipeline);
+  if (!resuming) await requireJobStopped(ctx, pipeline);
+  const saved = (await ctx.ledger.getProgress(ctx.operationId, RESET_UNIT)) as { options: Record<string, string>; lastGoodBatch: number | null } | undefined;
+  let start = saved;
+  if (!start) {
+    const cp = await readSparkCheckpoint(ctx.aws.s3, cpUri);
+    start = { options: startingOptions(p, cp), lastGoodBatch: cp.lastGoodBatch ?? null };
+    if (p.to === 'last-good' && !start.options.startingOffsets) await refuse(ctx, 'to', `${cpUri} has no good batch with Kafka offsets to start from`);
+  }
   const b = await ensureBackup(ctx, cpUri, { ...(p.backupUri ? { given: p.backupUri } : {}), ...(hooks.onBackupProgress ? { onProgress: hooks.onBackupProgress } : {}) });
   if (b.kind === 'partial') return partial(p, b);
-  await requireJobStopped(ctx, pipeline);
-  const d = await covered(ctx, b.backupUri, () => deleteCheckpoint(ctx.aws.s3, cpUri, b.backupUri));
-  const start = Object.entries(options).map(([k, v]) => `.option("${k}", '${v}')`).join('');
+  if (!saved) await ctx.ledger.putProgress(ctx.operationId, RESET_UNIT, { ...start }, ctx.clock.now());
+  const options = start.options;
+  const c = await underJobLock(ctx, pipeline, p, `reset of ${cpUri} (operation ${ctx.operationId})`, (s3) => covered(ctx, b.backupUri, () => deleteCheckpoint(s3, cpUri, b.backupUri)));
+  if (!c.ok) return c.result;
+  const d = c.value;
+  const startWith = Object.entries(options).map(([k, v]) => `.option("${k}", '${v}')`).join('');
   return {
     status: 'done',
-    summary: `deleted ${cpUri} (${d.deleted} objects, ${d.bytes} bytes; backup ${b.backupUri}); start the job with ${start} — ` +
+    summary: `deleted ${cpUri} (${d.deleted} objects, ${d.bytes} bytes; backup ${b.backupUri}); start the job with ${startWith} — ` +
       'these options apply only because no checkpoint exists now',
-    result: { backupUri: b.backupUri, deletedObjects: d.deleted, deletedBytes: d.bytes, to: p.to, startingOptions: options, lastGoodBatch: cp.lastGoodBatch ?? null },
+    result: {
+      backupUri: b.backupUri, deletedObjects: d.deleted, deletedBytes: d.bytes, to: p.to, startingOptions: options, lastGoodBatch: start.lastGoodBatch,
+      pipelinePaused: false, jobLockHeldSince: c.pause.since,
+    },
   };
 }
 
-/** `restore --from-backup <uri>`: the job stopped, the current checkpoint backed up, then the backup put back. */
-export async function restoreCommand(p: P<'restore'>, pipeline: PipelineConfig, ctx: OperationContext, hooks: MutateHooks = {}): Promise<OperationResult> {
-  const cpUri = pipeline.job.checkpoint;
-  await requireJobStopped(ctx, pipeline);
-  const m = await readBackupManifest(ctx.aws.s3, p.fromBackup);
-  if (!m || m.source !== cpUri) await refuse(ctx, 'fromBackup', `${p.fromBackup} has no backup manifest for ${cpUri}: it was never verified`);
-  const { bucket, prefix } = parseS3Uri(cpUri);
-  const current = await listAll(ctx.aws.s3, bucket, prefix, 1);
-  let safety: string | undefined;
-  if (current.objects.length > 0) {
-    const b = await ensureBackup(ctx, cpUri, { ...(p.backupUri ? { given: p.backupUri } : {}), ...(hooks.onBackupProgress ? { onProgress: hooks.onBackupProgress } : {}) });
-    if (b.kind === 'partial') return partial(p, b);
-    safety = b.backupUri;
-  }
-  await requireJobStopped(ctx, pipeline);
-  const r = await covered(ctx, safety ?? p.fromBackup, () => restoreCheckpoint(ctx.aws.s3, cpUri, p.fromBackup, safety, { signal: ctx.signal }));
-  return {
-    status: 'done',
-    summary: `restored ${cpUri} from ${p.fromBackup}: ${r.copied} objects (${r.copiedBytes} bytes) copied, ${r.deleted} deleted, verified${safety ? `; the checkpoint as it was is in ${safety}` : ''}`,
-    result: { fromBackup: p.fromBackup, ...(safety ? { backupUri: safety } : {}), copied: r.copied, copiedBytes: r.copiedBytes, deleted: r.deleted, objects: r.check.copyObjects, bytes: r.check.copyBytes },
-  };
-}

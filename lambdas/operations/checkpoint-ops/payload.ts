@@ -4,6 +4,7 @@ import { isBackupOf } from '../../analysis/checkpoint/backup';
 import type { StreamfixConfig } from '../../config/schema';
 import { s3UriSchema } from '../../config/s3-uri';
 import { callerIdentitySchema } from '../caller';
+import type { OperationTarget } from '../types';
 
 /**
  * The manual payload of `checkpoint-ops`, one shape per command. Every mutating command
@@ -64,6 +65,11 @@ export const checkpointOpsPayload = z.discriminatedUnion('command', [
     ...mutating,
     /** The backup to put back: `<checkpoint>_backup_<UTC timestamp>/`. */
     fromBackup: s3UriSchema,
+    /**
+     * Undo this operation's restore (the same `requestId`), finished or half done: the checkpoint
+     * is put back as it was before it (its safety backup, or nothing when it was empty).
+     */
+    undo: z.boolean().default(false),
   }).strict(),
 ]);
 
@@ -103,6 +109,16 @@ export function authorizeCheckpointOps(p: CheckpointOpsPayload, config: Streamfi
     out.push({ field: 'timestamp', message: 'Required with to: timestamp (ISO-8601)' });
   }
   return out;
+}
+
+/**
+ * What a checkpoint operation holds while it runs: the pipeline's checkpoint (backups are made
+ * from it, the others change it). `inspect` reads only and holds nothing.
+ */
+export function checkpointTarget(p: CheckpointOpsPayload, config: StreamfixConfig): OperationTarget | undefined {
+  const pipeline = config.pipelines[p.pipeline];
+  if (p.command === 'inspect' || !pipeline) return undefined;
+  return { key: `checkpoint:${pipeline.job.checkpoint}`, field: 'pipeline' };
 }
 
 export function checkpointOperationId(p: CheckpointOpsPayload): string {

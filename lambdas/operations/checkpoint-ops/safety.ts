@@ -1,16 +1,17 @@
 import { copyPrefix, freshBackupUri, readBackupManifest, sealBackup, type CopiedEntry } from '../../analysis/checkpoint/backup';
 import type { PipelineConfig } from '../../config/schema';
+import { isTransient } from '../../adapters/errors';
 import { InvalidInputError } from '../../core/errors';
 import { ACTIVE_STATES } from '../../playbooks/job-failed/diagnose';
-import type { OperationContext } from '../types';
+import type { OperationContext, OperationResult } from '../types';
 
 /**
  * The safety net of every checkpoint operation that changes the checkpoint: the job stopped,
  * and a sealed backup of what is about to change.
  */
 
-/** Leave a time margin for sealing the backup and saving the operation before the function stops. */
-const STOP_MARGIN_MS = 90_000;
+/** Leave a time margin for sealing the backup (or a slice of a restore) and saving the operation before the function stops. */
+export const STOP_MARGIN_MS = 90_000;
 
 /**
  * A refusal found while running (the job is active, a backup is not verified, …): the ledger
@@ -65,6 +66,34 @@ export async function ensureBackup(
   checkpointUri: string,
   opts: { given?: string; field?: string; onProgress?(p: BackupProgress): void } = {},
 ): Promise<EnsuredBackup> {
+  // A copy S3 failed transiently (after the SDK's own retries): the pages copied so far are saved, go on from there.
+  return retryTransient(ctx, 'backup', () => backupOnce(ctx, checkpointUri, opts));
+}
+
+/** Attempts of a step S3 failed transiently (throttling, 5xx, a timeout) before the operation gives up. */
+const TRANSIENT_ATTEMPTS = 5;
+
+/**
+ * Runs an idempotent step again (up to 5 times, backing off 0.5 s, 1 s, 2 s, 4 s) while it fails
+ * transiently: a throttled or failed request that survived the SDK's own three attempts.
+ */
+export async function retryTransient<T>(ctx: OperationContext, what: string, step: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (e) {
+      if (!isTransient(e) || attempt >= TRANSIENT_ATTEMPTS || ctx.signal.aborted) throw e;
+      ctx.logger.warn(`${what}: S3 failed transiently; trying again`, { error: e as Error, attempt });
+      await ctx.clock.sleep(500 * 2 ** (attempt - 1), ctx.signal).catch(() => undefined);
+    }
+  }
+}
+
+async function backupOnce(
+  ctx: OperationContext,
+  checkpointUri: string,
+  opts: { given?: string; field?: string; onProgress?(p: BackupProgress): void },
+): Promise<EnsuredBackup> {
   if (opts.given !== undefined) {
     const m = await readBackupManifest(ctx.aws.s3, opts.given);
     if (!m || m.source !== checkpointUri) await refuse(ctx, opts.field ?? 'backupUri', `${opts.given} has no backup manifest for ${checkpointUri}: it was never verified`);
@@ -96,3 +125,11 @@ export async function ensureBackup(
   await ctx.ledger.putProgress(ctx.operationId, UNIT, { backupUri: sealed.backup, objects: sealed.objects, bytes: sealed.bytes, sealed: true }, ctx.clock.now());
   return { kind: 'done', backupUri: sealed.backup, objects: sealed.objects, bytes: sealed.bytes, reused: false };
 }
+
+/** A backup stopped near the deadline: the same payload continues it. */
+export const partial = (p: object, b: Extract<EnsuredBackup, { kind: 'partial' }>): OperationResult => ({
+  status: 'partial',
+  summary: `backup to ${b.progress.backupUri} in progress: ${b.progress.objects} objects (${b.progress.bytes} bytes) copied; invoke again with the same request to continue`,
+  result: { backup: { ...b.progress } },
+  continueWith: { ...p },
+});

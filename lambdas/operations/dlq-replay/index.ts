@@ -7,7 +7,7 @@ import { InvalidInputError } from '../../core/errors';
 import type { Operation, OperationContext, OperationResult } from '../types';
 import { parsePredicate, ReplayFilter, type Predicate } from './filter';
 import { dlqReplayManifest } from './manifest';
-import { authorizeReplay, replayOperationId, replayPayloadSchema, resolveReplay, type ReplayPayload } from './payload';
+import { authorizeReplay, replayOperationId, replayPayloadSchema, replayTarget, resolveReplay, type ReplayPayload } from './payload';
 import { ReplayRun, TargetUnavailableError, type ReplayOutcome, type ReplayProgressView } from './run';
 import { firehoseTarget, kafkaTarget, type ReplayTarget } from './targets';
 
@@ -58,6 +58,7 @@ export function createDlqReplayOperation(opts: DlqReplayOptions = {}): Operation
     payload: replayPayloadSchema,
     authorize: authorizeReplay,
     operationId: replayOperationId,
+    target: replayTarget,
     async run(p: ReplayPayload, ctx: OperationContext): Promise<OperationResult> {
       const resolved = resolveReplay(p, ctx.config);
       if (!resolved.ok) throw new InvalidInputError(resolved.refusals[0]!.field, resolved.refusals[0]!.message, resolved.refusals);
@@ -86,6 +87,7 @@ export function createDlqReplayOperation(opts: DlqReplayOptions = {}): Operation
         {
           store: ctx.aws.s3, ledger: ctx.ledger, clock: ctx.clock, operationId: ctx.operationId, signal: ctx.signal,
           remainingMs: ctx.remainingMs, targetName, ...(target ? { target } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+          ...(ctx.lease ? { ensureHeld: () => ctx.lease!.ensure() } : {}),
         },
       );
       try {

@@ -6,6 +6,7 @@ import { parsePredicate } from './filter';
 import { MIN_RATE_PER_SECOND } from './pace';
 import { callerIdentitySchema } from '../caller';
 import { MAX_S3_URI_CHARS } from '../../config/s3-uri';
+import type { OperationTarget } from '../types';
 
 /**
  * The manual payload of `dlq-replay` (docs/operations/dlq-replay.md). Dry run unless
@@ -128,6 +129,16 @@ export const authorizeReplay = (p: ReplayPayload, config: StreamfixConfig): Refu
   const r = resolveReplay(p, config);
   return r.ok ? [] : r.refusals;
 };
+
+/**
+ * What a replay that writes holds while it runs: the DLQ (the configured prefix it reads, where
+ * its quarantine lives too), whatever the selection. A dry run reads only and holds nothing.
+ */
+export function replayTarget(p: ReplayPayload, config: StreamfixConfig): OperationTarget | undefined {
+  if (p.dryRun) return undefined;
+  const r = resolveReplay(p, config);
+  return r.ok ? { key: `dlq:${r.value.root}`, field: 'source' } : undefined;
+}
 
 /**
  * Same selection and target, same operation: a repeated or re-invoked replay continues and

@@ -46,6 +46,8 @@ export interface ReplayDeps {
   remainingMs(): number;
   /** Absent for a dry run: nothing is sent, nothing is written. */
   target?: ReplayTarget;
+  /** Throws unless this run still holds the DLQ (absent outside the operation handler). */
+  ensureHeld?(): Promise<void>;
   targetName: string;
   onProgress?(v: ReplayProgressView): void;
 }
@@ -97,7 +99,7 @@ export class ReplayRun {
     this.rootPrefix = parseS3Uri(spec.root).prefix;
     this.sender = {
       ...(d.target ? { target: d.target } : {}), limiter: this.limiter, maxAttempts: spec.maxAttempts, ledger: d.ledger, operationId: d.operationId,
-      clock: d.clock, store: d.store, root: spec.root, dryRun: spec.dryRun, signal: d.signal,
+      clock: d.clock, store: d.store, root: spec.root, dryRun: spec.dryRun, signal: d.signal, ...(d.ensureHeld ? { ensureHeld: d.ensureHeld } : {}),
     };
     this.out = {
       objectsTotal: 0, objectsDone: 0, bytesRead: 0, recordsMatched: 0, byErrorType: zeroCounts(), recordsDelivered: 0,

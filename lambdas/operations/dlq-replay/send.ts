@@ -41,6 +41,11 @@ export interface SenderDeps {
   dryRun: boolean;
   /** The invocation's deadline (middy aborts it before the Lambda timeout; Ctrl-C in the CLI). */
   signal: AbortSignal;
+  /**
+   * Before every send: throws (LeaseLostError) unless this run still holds the DLQ for a while
+   * (operations/target-lease.ts), so a run that lost it sends nothing more.
+   */
+  ensureHeld?(): Promise<void>;
 }
 
 export interface Settled {
@@ -98,6 +103,7 @@ export async function settleBatch(
   });
   for (let attempt = 1; d.target && pending.length > 0; attempt++) {
     if (!(await d.limiter.take(pending.length, d.signal))) return stopped();
+    await d.ensureHeld?.();
     if (!sent) {
       await d.ledger.putProgress(d.operationId, unit, { ...committed, inFlight } as unknown as Record<string, unknown>, d.clock.now());
       sent = true;
