@@ -4,6 +4,7 @@ import { applyFirehoseFault, isFirehoseFault } from './firehose';
 import { applyMskFault, isMskFault } from './msk';
 import { applyDlqFault, isDlqFault } from './dlq';
 import { applyCheckpointFault, isCheckpointFault } from './checkpoint';
+import { emrJobOf } from './jobs';
 import { TimelineKills } from './kills';
 import type { TimelineEntry } from './scenario/schema';
 import type { SimJobRun } from './sim/emr';
@@ -53,9 +54,7 @@ export class FaultInjector {
   }
 
   private job(pipeline: string) {
-    const p = this.config.pipelines[pipeline];
-    if (!p) throw new Error(`unknown pipeline ${pipeline}`);
-    return p.job;
+    return emrJobOf(this.config, pipeline, 'job run fault');
   }
 
   private fault(text: string, data?: Record<string, unknown>): void {

@@ -1,4 +1,5 @@
 import type { StreamfixConfig } from '../lambdas/config';
+import { emrPipelines } from './jobs';
 import type { FirehoseStreamSummary } from './firehose';
 import type { MskTopicSummary } from './msk';
 import type { DlqReplaySummary, OperationSummary } from './dlq';
@@ -188,8 +189,8 @@ function describeTrigger(inc: IncidentRecord): string {
 
 export function jobSummary(world: SimWorld, config: StreamfixConfig): DrillResult['jobs'] {
   const out: DrillResult['jobs'] = {};
-  for (const [name, p] of Object.entries(config.pipelines)) {
-    const runs = world.emr.allRuns().filter((r) => r.applicationId === p.job.applicationId && r.name === p.job.jobName);
+  for (const [name, job] of emrPipelines(config)) {
+    const runs = world.emr.allRuns().filter((r) => r.applicationId === job.applicationId && r.name === job.jobName);
     const newest = [...runs].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0];
     out[name] = { runs: runs.length, ...(newest ? { state: newest.state, newestRunId: newest.jobRunId } : {}) };
   }

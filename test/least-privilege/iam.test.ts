@@ -1,3 +1,4 @@
+import { emrPipeline } from '../helpers/pipelines';
 import { runSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildOperationWiring, buildWiring } from '../../lambdas/core/wiring';
@@ -154,7 +155,7 @@ const contextFor = (s: ConcreteStatement): Record<string, string> =>
 
 /** The names the config and the stack give things, each with a look-alike that is not in the config. */
 function substitutions(): [string, string][] {
-  const orders = b.config.pipelines.orders!;
+  const orders = emrPipeline(b.config.pipelines.orders);
   const out: [string, string][] = [
     [`:${ACCOUNT}:`, `:${OTHER_ACCOUNT}:`],
     ['orders-data-lake', 'other-data-lake'],
@@ -253,7 +254,7 @@ describe('least privilege: every function role, evaluated on the synthesized tem
   }, 240_000);
 
   it('denies dangerous actions everywhere, except what a manifest needs', async () => {
-    const orders = b.config.pipelines.orders!;
+    const orders = emrPipeline(b.config.pipelines.orders);
     const app = `arn:aws:emr-serverless:${REGION}:${ACCOUNT}:/applications/${orders.job.applicationId}`;
     const cluster = orders.source.kind === 'msk' ? orders.source.clusterArn : `arn:aws:kafka:${REGION}:${ACCOUNT}:cluster/c/0`;
     const topicArn = cluster.replace(':cluster/', ':topic/') + '/orders.raw';
@@ -346,7 +347,7 @@ describe('least privilege: every function role, evaluated on the synthesized tem
   }, 240_000);
 
   it('lets only broker-health reboot a broker, and only of the configured cluster', async () => {
-    const orders = b.config.pipelines.orders!;
+    const orders = emrPipeline(b.config.pipelines.orders);
     if (orders.source.kind !== 'msk') throw new Error('the example pipeline reads from MSK');
     const cluster = orders.source.clusterArn;
     const others = [

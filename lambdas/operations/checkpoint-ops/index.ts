@@ -1,5 +1,6 @@
 import { EmrServerlessAdapter } from '../../adapters/emr-serverless';
 import { S3Adapter } from '../../adapters/s3';
+import { isEmrPipeline } from '../../config/job-kind';
 import type { Operation, OperationContext, OperationResult } from '../types';
 import { inspectCheckpoint } from './inspect';
 import { checkpointOpsManifest } from './manifest';
@@ -26,6 +27,8 @@ export function createCheckpointOpsOperation(hooks: MutateHooks = {}): Operation
     operationId: checkpointOperationId,
     async run(p: CheckpointOpsPayload, ctx: OperationContext): Promise<OperationResult> {
       const pipeline = ctx.config.pipelines[p.pipeline]!;
+      // authorize refused any other: checkpoint-ops works on the Spark checkpoints of EMR Serverless jobs.
+      if (!isEmrPipeline(pipeline)) throw new Error(`pipeline ${p.pipeline} runs on ${pipeline.job.kind}`);
       if (p.command !== 'inspect' && ctx.record.status === 'done') {
         return { status: 'done', summary: `${ctx.record.summary ?? 'done'} (already done: operation ${ctx.operationId})`, result: ctx.record.result ?? {} };
       }

@@ -9,7 +9,7 @@ import {
   rollbackCheckpoint,
   type SparkCheckpointReport,
 } from '../../analysis/checkpoint';
-import type { PipelineConfig } from '../../config/schema';
+import type { EmrPipeline } from '../../config/schema';
 import type { OperationContext, OperationResult } from '../types';
 import { startingOffsetsJson } from './inspect';
 import type { CheckpointOpsPayload } from './payload';
@@ -38,7 +38,7 @@ async function covered<T>(ctx: OperationContext, backupUri: string, f: () => Pro
 }
 
 /** `backup`: a verified copy, page by page with progress; the checkpoint is not changed. */
-export async function backupCommand(p: P<'backup'>, pipeline: PipelineConfig, ctx: OperationContext, hooks: MutateHooks = {}): Promise<OperationResult> {
+export async function backupCommand(p: P<'backup'>, pipeline: EmrPipeline, ctx: OperationContext, hooks: MutateHooks = {}): Promise<OperationResult> {
   const b = await ensureBackup(ctx, pipeline.job.checkpoint, hooks.onBackupProgress ? { onProgress: hooks.onBackupProgress } : {});
   if (b.kind === 'partial') return partial(p, b);
   return {
@@ -49,7 +49,7 @@ export async function backupCommand(p: P<'backup'>, pipeline: PipelineConfig, ct
 }
 
 /** `rollback --to-batch K [--keep-commit]`: the job stopped, a verified backup, then the rollback. */
-export async function rollbackCommand(p: P<'rollback'>, pipeline: PipelineConfig, ctx: OperationContext, hooks: MutateHooks = {}): Promise<OperationResult> {
+export async function rollbackCommand(p: P<'rollback'>, pipeline: EmrPipeline, ctx: OperationContext, hooks: MutateHooks = {}): Promise<OperationResult> {
   const cpUri = pipeline.job.checkpoint;
   await requireJobStopped(ctx, pipeline);
   const cp = await readSparkCheckpoint(ctx.aws.s3, cpUri, { maxFileReads: 3 });
@@ -91,7 +91,7 @@ export function startingOptions(p: P<'reset'>, cp: SparkCheckpointReport | undef
 }
 
 /** `reset --to latest|earliest|timestamp|last-good`: the job stopped, a verified backup, then the checkpoint deleted. */
-export async function resetCommand(p: P<'reset'>, pipeline: PipelineConfig, ctx: OperationContext, hooks: MutateHooks = {}): Promise<OperationResult> {
+export async function resetCommand(p: P<'reset'>, pipeline: EmrPipeline, ctx: OperationContext, hooks: MutateHooks = {}): Promise<OperationResult> {
   const cpUri = pipeline.job.checkpoint;
   await requireJobStopped(ctx, pipeline);
   const cp = await readSparkCheckpoint(ctx.aws.s3, cpUri);
@@ -111,7 +111,7 @@ export async function resetCommand(p: P<'reset'>, pipeline: PipelineConfig, ctx:
 }
 
 /** `restore --from-backup <uri>`: the job stopped, the current checkpoint backed up, then the backup put back. */
-export async function restoreCommand(p: P<'restore'>, pipeline: PipelineConfig, ctx: OperationContext, hooks: MutateHooks = {}): Promise<OperationResult> {
+export async function restoreCommand(p: P<'restore'>, pipeline: EmrPipeline, ctx: OperationContext, hooks: MutateHooks = {}): Promise<OperationResult> {
   const cpUri = pipeline.job.checkpoint;
   await requireJobStopped(ctx, pipeline);
   const m = await readBackupManifest(ctx.aws.s3, p.fromBackup);

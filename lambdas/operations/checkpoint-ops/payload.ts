@@ -78,6 +78,9 @@ export function authorizeCheckpointOps(p: CheckpointOpsPayload, config: Streamfi
   const out: { field: string; message: string }[] = [];
   const pipeline = config.pipelines[p.pipeline];
   if (!pipeline) return [{ field: 'pipeline', message: `unknown pipeline "${p.pipeline}" (configured: ${Object.keys(config.pipelines).join(', ')})` }];
+  if (pipeline.job.kind !== 'emr-serverless') {
+    return [{ field: 'pipeline', message: `pipeline "${p.pipeline}" runs on ${pipeline.job.kind}: checkpoint-ops works on the Spark checkpoints of EMR Serverless jobs (a Flink application's state is its snapshots)` }];
+  }
   const checkpoint = pipeline.job.checkpoint;
   if (p.command !== 'inspect' && p.requestId === undefined) {
     out.push({ field: 'requestId', message: `Required for ${p.command}: any id; the same id continues the same operation` });

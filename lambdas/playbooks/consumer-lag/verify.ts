@@ -1,5 +1,6 @@
 import { LagTrend } from '../../analysis/lag-trend';
 import type { Evidence } from '../../core/decision';
+import type { EmrPipeline } from '../../config/schema';
 import type { PlaybookContext, VerifyOutcome } from '../types';
 import { interpretSeries } from './diagnose';
 import type { ConsumerLagSettings } from './manifest';
@@ -14,7 +15,7 @@ const STARTING = ['SUBMITTED', 'PENDING', 'SCHEDULED', 'QUEUED'];
  * (or none at all) fails at once; anything else stays pending, and the engine fails it at
  * `verifyDeadlineSeconds` (then the breaker stops further restarts and scaling).
  */
-export async function verifyConsumerLag(ctx: PlaybookContext<ConsumerLagSettings>, incident: { startedAtMs: number; fixedAtMs?: number }): Promise<VerifyOutcome> {
+export async function verifyConsumerLag(ctx: PlaybookContext<ConsumerLagSettings, EmrPipeline>, incident: { startedAtMs: number; fixedAtMs?: number }): Promise<VerifyOutcome> {
   const { pipeline, settings } = ctx;
   const job = pipeline.job;
   const b = settings.bounds;
