@@ -1,5 +1,6 @@
 import type { PipelineConfig, StreamfixConfig } from '../lambdas/config';
 import { seedFirehose } from './firehose';
+import { seedFlink } from './flink';
 import { emrPipelines } from './jobs';
 import { seedMsk } from './msk';
 import { seedCheckpointing } from './checkpoint';
@@ -198,6 +199,7 @@ export function buildWorld(scenario: Scenario, config: StreamfixConfig, names: W
   seedFirehose(world, w, config, names.account, names.region);
   seedMsk(world, w, config);
   seedCheckpointing(world, w);
+  seedFlink(world, w, config);
   world.sns.addTopic(names.topicArn);
   world.scheduler.addGroup(names.schedulerGroup);
   return world;

@@ -1,6 +1,7 @@
 import type { StreamfixConfig } from '../lambdas/config';
 import { functionName, pauseParameterName, pipelinePauseParameterPrefix } from '../lambdas/core/names';
 import { applyFirehoseFault, isFirehoseFault } from './firehose';
+import { applyFlinkFault, isFlinkFault } from './flink';
 import { applyMskFault, isMskFault } from './msk';
 import { applyDlqFault, isDlqFault } from './dlq';
 import { applyCheckpointFault, isCheckpointFault } from './checkpoint';
@@ -131,6 +132,8 @@ export class FaultInjector {
       applyDlqFault(w, this.config, e, note, (text) => this.fault(text), this.functionArn);
     } else if (isMskFault(e)) {
       applyMskFault(w, this.config, e, note, (text) => this.fault(text));
+    } else if (isFlinkFault(e)) {
+      applyFlinkFault(w, this.config, e, note, (text) => this.fault(text));
     } else if (isFirehoseFault(e)) {
       applyFirehoseFault(w, this.config, e, note, (text) => this.fault(text));
     } else if (e['kill-invocation']) {

@@ -2,6 +2,7 @@ import type { StreamfixConfig } from '../lambdas/config';
 import { emrPipelines } from './jobs';
 import type { FirehoseStreamSummary } from './firehose';
 import type { MskTopicSummary } from './msk';
+import type { FlinkPipelineSummary } from './flink';
 import type { DlqReplaySummary, OperationSummary } from './dlq';
 import type { ActionRecord, IncidentRecord, TimelineEntry } from '../lambdas/ledger/types';
 import { formatOffset } from './scenario/duration';
@@ -92,6 +93,8 @@ export interface DrillResult {
   /** Each simulated Firehose stream at the end (absent when the scenario simulates none). */
   firehose?: Record<string, FirehoseStreamSummary>;
   msk?: Record<string, MskTopicSummary>;
+  /** Each pipeline's Managed Flink application and Kinesis stream, when simulated. */
+  flink?: Record<string, FlinkPipelineSummary>;
   /** What the DLQ writer wrote and replays delivered, by pipeline (absent when no DLQ was written). */
   dlqReplay?: Record<string, DlqReplaySummary>;
   /** Manual operations' invocations (absent when none was invoked). */

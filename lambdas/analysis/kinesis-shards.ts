@@ -36,6 +36,8 @@ export interface ShardJudgment {
   openShards: number;
   shardsWithData: number;
   stuck: StuckShard[];
+  /** Shards growing (or silent) alone for at least `SUSPECT_MINUTES`, not yet `stallMinutes`: look again before naming them. */
+  suspect: StuckShard[];
   /** The highest newest iterator age among the shards that are read normally. */
   othersMaxAgeMs: number | null;
 }
@@ -51,6 +53,8 @@ export interface ShardRules {
 
 /** A minute's growth at least this share of a minute counts as "the age follows the clock". */
 const GROWTH_SHARE = 0.8;
+/** Minutes of growth alone that make a shard worth watching before it counts as not read. */
+export const SUSPECT_MINUTES = 2;
 
 /** Minutes the newest points have grown, each by most of the time between them. */
 function growingMinutes(points: readonly Point[]): number {
@@ -69,31 +73,35 @@ function growingMinutes(points: readonly Point[]): number {
 export function judgeShards(openShardIds: readonly string[], series: readonly ShardSeries[], r: ShardRules): ShardJudgment {
   const byId = new Map(series.map((s) => [s.shardId, s.iteratorAge]));
   const withData = openShardIds.filter((id) => (byId.get(id)?.length ?? 0) > 0);
-  if (withData.length === 0) return { level: 'stream', openShards: openShardIds.length, shardsWithData: 0, stuck: [], othersMaxAgeMs: null };
+  if (withData.length === 0) return { level: 'stream', openShards: openShardIds.length, shardsWithData: 0, stuck: [], suspect: [], othersMaxAgeMs: null };
   const newestAt = Math.max(...withData.map((id) => byId.get(id)!.at(-1)!.atMs));
   const retentionMs = r.retentionHours * 3_600_000;
   const stuck: StuckShard[] = [];
+  const suspect: StuckShard[] = [];
   for (const id of withData) {
     const pts = byId.get(id)!;
     const last = pts.at(-1)!;
     const silentMs = newestAt - last.atMs;
-    if (silentMs >= r.stallMinutes * 60_000) {
+    if (silentMs >= SUSPECT_MINUTES * 60_000) {
       const ageMs = last.value + (r.nowMs - last.atMs);
-      stuck.push({ shardId: id, how: 'silent', ageMs, minutes: Math.round(silentMs / 60_000), retentionLeftHours: (retentionMs - ageMs) / 3_600_000 });
+      const s: StuckShard = { shardId: id, how: 'silent', ageMs, minutes: Math.round(silentMs / 60_000), retentionLeftHours: (retentionMs - ageMs) / 3_600_000 };
+      (silentMs >= r.stallMinutes * 60_000 ? stuck : suspect).push(s);
       continue;
     }
     const minutes = growingMinutes(pts);
-    if (minutes >= r.stallMinutes && last.value > r.allowedAgeMs) {
-      stuck.push({ shardId: id, how: 'growing', ageMs: last.value, minutes, retentionLeftHours: (retentionMs - last.value) / 3_600_000 });
+    if (minutes >= SUSPECT_MINUTES && last.value > r.allowedAgeMs) {
+      const s: StuckShard = { shardId: id, how: 'growing', ageMs: last.value, minutes, retentionLeftHours: (retentionMs - last.value) / 3_600_000 };
+      (minutes >= r.stallMinutes ? stuck : suspect).push(s);
     }
   }
-  const stuckIds = new Set(stuck.map((s) => s.shardId));
+  const stuckIds = new Set([...stuck, ...suspect].map((s) => s.shardId));
   const others = withData.filter((id) => !stuckIds.has(id)).map((id) => byId.get(id)!.at(-1)!.value);
   const othersMaxAgeMs = others.length > 0 ? Math.max(...others) : null;
   // "One shard not processing": the others must be read normally. When every shard grows, the
   // whole consumer is behind: that is lag, judged elsewhere.
   const flat = othersMaxAgeMs !== null && othersMaxAgeMs <= r.allowedAgeMs;
-  return { level: 'shard', openShards: openShardIds.length, shardsWithData: withData.length, stuck: flat ? stuck.sort((a, b) => b.ageMs - a.ageMs) : [], othersMaxAgeMs };
+  const byAge = (a: StuckShard, b: StuckShard) => b.ageMs - a.ageMs;
+  return { level: 'shard', openShards: openShardIds.length, shardsWithData: withData.length, stuck: flat ? stuck.sort(byAge) : [], suspect: flat ? suspect.sort(byAge) : [], othersMaxAgeMs };
 }
 
 /** Minutes in the window with throttled reads, and how many reads were throttled. */

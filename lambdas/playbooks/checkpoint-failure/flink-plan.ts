@@ -126,7 +126,9 @@ export function planFlinkCheckpointFailure(input: Input): Decision {
       command: flinkCommands.checkpointing(job, e.app.versionId, e.app.checkpointing.intervalMs ?? 60_000, e.app.checkpointing.minPauseMs ?? 5_000),
     });
   }
-  const failing = m.failedCheckpoints >= b.failedCheckpointsToEscalate;
+  // A denial, or a full disk, in the log: one failed checkpoint is enough; anything else must repeat.
+  const named = kind === 'kms' || kind === 'access-denied' || kind === 'disk-full';
+  const failing = m.failedCheckpoints >= b.failedCheckpointsToEscalate || (named && m.failedCheckpoints >= 1);
   const slow = m.maxDurationMs !== null && m.maxDurationMs > b.slowCheckpointMs;
   if (!failing && !slow && kind === 'unknown') {
     return ignore(F.HEALTHY, `${job.applicationName}: ${m.failedCheckpoints} failed checkpoint(s) in ${m.windowMinutes} min (escalated from ${b.failedCheckpointsToEscalate}), slowest ${m.maxDurationMs ?? '?'} ms`, ev);

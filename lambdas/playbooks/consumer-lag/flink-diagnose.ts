@@ -1,4 +1,5 @@
 import type { MetricSeries } from '../../adapters/cloudwatch';
+import type { FlinkOperationView } from '../../adapters/managed-flink';
 import { latest, maxValue, type Point } from '../../analysis/flink-metrics';
 import type { FlinkPipeline } from '../../config/schema';
 import type { Trigger } from '../../core/trigger';
@@ -48,11 +49,24 @@ export interface FlinkConsumerLagEvidence extends Omit<ConsumerLagEvidence, 'job
   /** Where the lag window came from. */
   lagSource: 'source' | 'application';
   resources: { cpuPercent: number | null; heapPercent: number | null; downtimeMs: number | null };
+  /**
+   * How long the job has run since it last started (ms): its `uptime`, else the end of the
+   * application's newest start, update or rollback; null when neither says.
+   */
+  jobAgeMs: number | null;
   /** Operators by busy time, busiest first (operator metrics only). */
   operators: OperatorLoad[];
   kinesis?: KinesisSourceReading;
   /** The application is not running: what job-failed would judge. */
   notRunning?: FlinkJobFailedEvidence;
+}
+
+/** The job's age: its newest `uptime` (plus the time since that datapoint), else since its newest start, update or rollback ended. */
+export function jobAge(uptime: Point[], operations: FlinkOperationView[], nowMs: number): number | null {
+  const u = latest(uptime);
+  if (u && u.value > 0) return u.value + Math.max(0, nowMs - u.atMs - 60_000);
+  const started = operations.find((o) => o.status === 'SUCCESSFUL' && ['StartApplication', 'UpdateApplication', 'RollbackApplication'].includes(o.operation) && o.endMs !== undefined);
+  return started?.endMs !== undefined ? nowMs - started.endMs : null;
 }
 
 const series = (points: Point[]): MetricSeries => ({ timestampsMs: points.map((p) => p.atMs), values: points.map((p) => p.value) });
@@ -87,12 +101,13 @@ export async function diagnoseFlinkConsumerLag(ctx: PlaybookContext<ConsumerLagS
   const end = grid.startMs + grid.width * PERIOD_MS;
   const src = pipeline.source;
   const appLag = src.kind === 'kinesis' ? 'millisBehindLatest' : 'records_lag_max';
-  const [app, found, actionsLastHour, kinesis, own] = await Promise.all([
+  const [app, found, actionsLastHour, kinesis, own, operations] = await Promise.all([
     ctx.aws.flink.describeApplication(job.applicationName),
     src.kind === 'msk' ? discoverMskSeries(ctx.aws.cloudwatch, src, b) : Promise.resolve(undefined),
     ctx.history.actionsInLastHour(flinkResource(job)),
     readKinesisSource(ctx, b.windowMinutes),
-    readFlinkMetrics(ctx.aws.cloudwatch, job, [{ name: appLag, stat: 'Maximum' }, { name: 'cpuUtilization', stat: 'Maximum' }, { name: 'heapMemoryUtilization', stat: 'Maximum' }, { name: 'downtime', stat: 'Maximum' }], grid.startMs, end),
+    readFlinkMetrics(ctx.aws.cloudwatch, job, [{ name: appLag, stat: 'Maximum' }, { name: 'cpuUtilization', stat: 'Maximum' }, { name: 'heapMemoryUtilization', stat: 'Maximum' }, { name: 'downtime', stat: 'Maximum' }, { name: 'uptime', stat: 'Maximum' }], grid.startMs, end),
+    ctx.aws.flink.listOperations(job.applicationName, { maxItems: 10 }),
   ]);
   const [source, operators] = await Promise.all([
     readSeries(ctx.aws.cloudwatch, lagQueries(pipeline, found), grid.startMs, end),
@@ -126,6 +141,7 @@ export async function diagnoseFlinkConsumerLag(ctx: PlaybookContext<ConsumerLagS
     },
     job: flinkJobState(app),
     lagSource,
+    jobAgeMs: jobAge(own.uptime ?? [], operations, nowMs),
     resources: { cpuPercent: maxValue((own.cpuUtilization ?? []).slice(-b.alarmMinutes)), heapPercent: maxValue((own.heapMemoryUtilization ?? []).slice(-b.alarmMinutes)), downtimeMs: latest(own.downtime ?? [])?.value ?? null },
     operators,
     ...(kinesis ? { kinesis } : {}),

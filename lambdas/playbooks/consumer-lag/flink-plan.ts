@@ -65,6 +65,7 @@ function evidenceOf(input: Input): Evidence {
     cpuPercent: e.resources.cpuPercent,
     heapPercent: e.resources.heapPercent,
     downtimeMs: e.resources.downtimeMs,
+    jobAgeSeconds: e.jobAgeMs === null ? null : Math.round(e.jobAgeMs / 1000),
     busiestOperator: bottleneck?.operator ?? null,
     busiestOperatorBusyMsPerSecond: bottleneck?.busyTimeMsPerSecond ?? null,
     mostBackPressuredOperator: [...e.operators].sort((a, b) => (b.backPressuredTimeMsPerSecond ?? -1) - (a.backPressuredTimeMsPerSecond ?? -1))[0]?.operator ?? null,
@@ -95,6 +96,9 @@ export function planFlinkConsumerLag(input: Input): Decision {
   }
   const l = e.lag;
   const lagText = l.unit === 'records' ? `${l.totalLag ?? l.maxLag ?? '?'} records behind` : `${l.maxLag ?? '?'} ms behind`;
+  if (e.jobAgeMs !== null && e.jobAgeMs < b.minRunAgeMinutes * 60_000) {
+    return recheck(R.RUN_TOO_YOUNG, `${job.applicationName}'s job started ${Math.round(e.jobAgeMs / 1000)} s ago: too young to judge (${l.trend}; a restarted job reads its backlog first)`, ev, Math.max(60, Math.ceil((b.minRunAgeMinutes * 60_000 - e.jobAgeMs) / 1000)));
+  }
   if (l.level === 'none') {
     return escalate(R.NO_DATA, `no lag metric for ${job.applicationName} in the last ${l.windowMinutes} min while it is RUNNING`, ev, 'warning', {
       summary: 'neither the source nor the application publishes lag: check the source metrics and the application\'s metrics level',

@@ -1,6 +1,6 @@
 import { toPoints } from '../../analysis/flink-metrics';
 import { judgeShards, judgeThrottling, type ShardJudgment } from '../../analysis/kinesis-shards';
-import { escalate, type Decision, type Evidence } from '../../core/decision';
+import { escalate, recheck, type Decision, type Evidence } from '../../core/decision';
 import { jobRuntimes, type JobState } from '../../runtimes';
 import type { PlaybookContext } from '../types';
 import type { ConsumerLagBounds, ConsumerLagSettings } from './manifest';
@@ -90,6 +90,7 @@ export function kinesisEvidence(k: KinesisSourceReading | undefined): Evidence {
 
 export const ConsumerLagSourceReason = {
   SHARD_NOT_READ: 'LAG_SHARD_NOT_READ',
+  SHARD_SUSPECT: 'LAG_SHARD_AGE_GROWING',
   READS_THROTTLED: 'LAG_SOURCE_READS_THROTTLED',
 } as const;
 
@@ -120,6 +121,15 @@ export function planKinesisSource(k: KinesisSourceReading | undefined, b: Consum
         command: `aws cloudwatch get-metric-statistics --namespace AWS/Kinesis --metric-name IteratorAgeMilliseconds --dimensions Name=StreamName,Value=${k.streamName} Name=ShardId,Value=${s.shardId} --statistics Maximum --period 60 --start-time <one hour ago> --end-time <now>`,
         detail: { shards: k.shards.stuck.map((x) => ({ shardId: x.shardId, how: x.how, ageMs: x.ageMs, minutes: x.minutes, retentionLeftHours: Number(x.retentionLeftHours.toFixed(2)) })) },
       },
+    );
+  }
+  const w = k.shards.suspect[0];
+  if (w) {
+    return recheck(
+      ConsumerLagSourceReason.SHARD_SUSPECT,
+      `shard ${w.shardId} of ${k.streamName} ${w.how === 'growing' ? 'has its iterator age growing' : 'has had no GetRecords'} for ${w.minutes} min while the other shards are read: watched ${b.stallMinutes} min before naming it (nothing scaled meanwhile)`,
+      ev,
+      Math.max(60, (b.stallMinutes - w.minutes) * 60),
     );
   }
   if (k.throttledMinutes >= b.alarmMinutes) {
