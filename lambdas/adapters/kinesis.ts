@@ -1,5 +1,5 @@
 import { DescribeStreamSummaryCommand, KinesisClient, ListShardsCommand } from '@aws-sdk/client-kinesis';
-import { AwsRequestError } from '../core/errors';
+import { AwsRequestError, TransientAwsError } from '../core/errors';
 import { clientConfig, withPlugins, type AwsClientOptions } from './clients';
 import { mapAwsError } from './errors';
 
@@ -32,6 +32,16 @@ export interface KinesisShardView {
 
 const MAX_PAGES = 50;
 
+/**
+ * Kinesis answers a control-plane call over its rate (DescribeStreamSummary: 20 a second;
+ * ListShards: 1,000 a second per stream) with LimitExceededException: "Rate exceeded" (API
+ * reference, Errors), which is throttling here (the SDK's retry strategy counts it so too).
+ */
+function mapKinesisError(operation: string, e: unknown): never {
+  if (e instanceof Error && e.name === 'LimitExceededException') throw new TransientAwsError(SERVICE, operation, { cause: e });
+  mapAwsError(SERVICE, operation, e);
+}
+
 export class KinesisAdapter {
   constructor(private readonly client: KinesisClient) {}
 
@@ -44,7 +54,7 @@ export class KinesisAdapter {
     try {
       reply = await this.client.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
     } catch (e) {
-      mapAwsError(SERVICE, 'DescribeStreamSummary', e);
+      mapKinesisError('DescribeStreamSummary', e);
     }
     const s = reply.StreamDescriptionSummary;
     if (!s?.StreamName || !s.StreamStatus || s.RetentionPeriodHours === undefined) {
@@ -73,7 +83,7 @@ export class KinesisAdapter {
           new ListShardsCommand(token ? { NextToken: token, MaxResults: 1_000 } : { StreamName: streamName, ShardFilter: { Type: 'AT_LATEST' }, MaxResults: 1_000 }),
         );
       } catch (e) {
-        mapAwsError(SERVICE, 'ListShards', e);
+        mapKinesisError('ListShards', e);
       }
       for (const s of reply.Shards ?? []) {
         if (!s.ShardId) continue;
