@@ -9,7 +9,6 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { ManagedFlinkAdapter } from '../../lambdas/adapters/managed-flink';
 import { parseConfig } from '../../lambdas/config';
-import type { ActionContext } from '../../lambdas/core/playbook';
 import { scaleFlinkApplicationAction, type ScaleFlinkParams } from '../../lambdas/runtimes/managed-flink/scale';
 import { startFlinkApplicationAction } from '../../lambdas/runtimes/managed-flink/start';
 import { emrAndFlink } from '../fixtures/cdk/emr-and-flink';
@@ -28,7 +27,8 @@ const adapter = new ManagedFlinkAdapter(new KinesisAnalyticsV2Client({ region: '
 const config = parseConfig(emrAndFlink);
 const pipeline = flinkPipeline(config.pipelines.clicks);
 const err = (name: string) => recordedError(KinesisAnalyticsV2ServiceException, SVC, name);
-const ctx = { aws: { flink: adapter } } as unknown as ActionContext;
+// Only the AWS adapters are read by these actions' run().
+const ctx = { aws: { flink: adapter } } as never;
 
 /** The recorded application with another status, version, parallelism or snapshot setting. */
 function app(status: string, versionId: number, parallelism: number, snapshotsEnabled = true): DescribeApplicationCommandOutput {

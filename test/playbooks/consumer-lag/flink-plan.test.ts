@@ -7,7 +7,7 @@ import { FlinkLagReason, planFlinkConsumerLag } from '../../../lambdas/playbooks
 import type { KinesisSourceReading } from '../../../lambdas/playbooks/consumer-lag/kinesis';
 import type { ConsumerLagSettings } from '../../../lambdas/playbooks/consumer-lag/manifest';
 import { ConsumerLagReason } from '../../../lambdas/playbooks/consumer-lag/plan';
-import { scaleFlinkApplicationAction, SCALE_FLINK_APPLICATION } from '../../../lambdas/runtimes/managed-flink/scale';
+import { scaleFlinkApplicationAction, SCALE_FLINK_APPLICATION, type ScaleFlinkParams } from '../../../lambdas/runtimes/managed-flink/scale';
 import { START_FLINK_APPLICATION } from '../../../lambdas/runtimes/managed-flink/start';
 import { emrAndFlink } from '../../fixtures/cdk/emr-and-flink';
 import { flinkPipeline } from '../../helpers/pipelines';
@@ -86,7 +86,7 @@ describe('Function: planFlinkConsumerLag', () => {
     });
 
     it('holds every scaling bound on the parameters themselves', () => {
-      const p = { applicationName: 'clicks-enricher', fromParallelism: 2, toParallelism: 4, sourcePartitions: 8 };
+      const p: ScaleFlinkParams = { applicationName: 'clicks-enricher', fromParallelism: 2, toParallelism: 4, sourcePartitions: 8 };
       const bounds = (over: Partial<typeof p>, s = settings) => scaleFlinkApplicationAction.checkBounds({ ...p, ...over }, { pipeline: clicks, settings: s });
       expect(bounds({ toParallelism: 5 })).toEqual(['toParallelism 5 is over 2 × maxScaleFactor 2 = 4']);
       expect(bounds({ toParallelism: 4, sourcePartitions: 3 })).toEqual(["toParallelism 4 is above the source's 3 partitions/shards"]);
