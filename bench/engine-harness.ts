@@ -152,7 +152,10 @@ export function buildBenchWorld(scenario: Scenario, config: StreamfixConfig): Be
       if (!matchesPattern(r.spec.pattern, event)) continue;
       // One rule serves all its pipelines: the event's application (and job, when named) says which.
       const detail = (event.detail ?? {}) as { applicationId?: string; jobRunName?: string };
-      const job = (p: string) => config.pipelines[p]?.job;
+      const job = (p: string) => {
+        const j = config.pipelines[p]?.job;
+        return j?.kind === 'emr-serverless' ? j : undefined;
+      };
       const pipeline = r.pipelines.find((p) => job(p)?.applicationId === detail.applicationId && (detail.jobRunName === undefined || job(p)?.jobName === detail.jobRunName)) ?? r.pipelines[0]!;
       captured.push({ atMs, playbook: r.playbook, pipeline, event });
     }

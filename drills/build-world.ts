@@ -1,5 +1,7 @@
 import type { PipelineConfig, StreamfixConfig } from '../lambdas/config';
 import { seedFirehose } from './firehose';
+import { seedFlink } from './flink';
+import { emrPipelines } from './jobs';
 import { seedMsk } from './msk';
 import { seedCheckpointing, seedSealedBackup } from './checkpoint';
 import { parseS3Uri, seedCheckpoint } from './sim/checkpoint';
@@ -31,16 +33,17 @@ export interface WorldNames {
 
 export const topicOf = (p: PipelineConfig): string => (p.source.kind === 'msk' ? p.source.topic : p.source.streamName);
 
+/** The pipelines whose job runs on EMR Serverless: their runs, Spark checkpoints and metrics are simulated here. */
 export function knownJobs(config: StreamfixConfig, scenario: Scenario): KnownJob[] {
-  return Object.entries(config.pipelines).map(([pipeline, p]) => {
-    const seed = scenario.world.s3.checkpoints?.find((c) => c.pipeline === pipeline || c.uri === p.job.checkpoint);
+  return emrPipelines(config).map(([pipeline, job]) => {
+    const seed = scenario.world.s3.checkpoints?.find((c) => c.pipeline === pipeline || c.uri === job.checkpoint);
     return {
       pipeline,
-      applicationId: p.job.applicationId,
-      jobName: p.job.jobName,
-      executionRoleArn: p.job.executionRoleArn,
-      checkpoint: p.job.checkpoint,
-      topic: seed?.topic ?? topicOf(p),
+      applicationId: job.applicationId,
+      jobName: job.jobName,
+      executionRoleArn: job.executionRoleArn,
+      checkpoint: job.checkpoint,
+      topic: seed?.topic ?? topicOf(config.pipelines[pipeline]!),
       partitions: seed?.partitions ?? DEFAULT_PARTITIONS,
     };
   });
@@ -63,7 +66,8 @@ export function defaultDriver(job: KnownJob) {
  * driver logs are, else an `emr-logs/` prefix in the checkpoint bucket.
  */
 function defaultMonitoring(job: KnownJob | undefined, name: string, config: StreamfixConfig) {
-  const logs = job ? config.pipelines[job.pipeline]?.job.driverLogs : undefined;
+  const pj = job ? config.pipelines[job.pipeline]?.job : undefined;
+  const logs = pj?.kind === 'emr-serverless' ? pj.driverLogs : undefined;
   const logUri = logs?.s3 ?? (logs?.cloudWatchLogGroup ? undefined : `s3://${job ? parseS3Uri(job.checkpoint).bucket : 'logs'}/emr-logs/${name}/`);
   return {
     ...(logUri ? { s3MonitoringConfiguration: { logUri } } : {}),
@@ -109,9 +113,9 @@ export function buildWorld(scenario: Scenario, config: StreamfixConfig, names: W
   });
   // The pipelines' applications: their release (the scenario's, else the config's) and name.
   const releaseOf = (applicationId: string) =>
-    w.emr.releaseLabel ?? Object.values(config.pipelines).find((p) => p.job.applicationId === applicationId)?.job.releaseLabel ?? DEFAULT_RELEASE;
-  for (const p of Object.values(config.pipelines)) {
-    world.emr.addApplication({ applicationId: p.job.applicationId, releaseLabel: releaseOf(p.job.applicationId), ...(p.job.applicationName ? { name: p.job.applicationName } : {}) });
+    w.emr.releaseLabel ?? emrPipelines(config).find(([, j]) => j.applicationId === applicationId)?.[1].releaseLabel ?? DEFAULT_RELEASE;
+  for (const [, job] of emrPipelines(config)) {
+    world.emr.addApplication({ applicationId: job.applicationId, releaseLabel: releaseOf(job.applicationId), ...(job.applicationName ? { name: job.applicationName } : {}) });
   }
   for (const a of w.emr.applications) world.emr.addApplication({ releaseLabel: releaseOf(a.applicationId), ...a });
   for (const b of w.emr.brokenEntryPoints) world.emr.markBroken(b.entryPoint, b.stateDetails);
@@ -196,6 +200,7 @@ export function buildWorld(scenario: Scenario, config: StreamfixConfig, names: W
   seedFirehose(world, w, config, names.account, names.region);
   seedMsk(world, w, config);
   seedCheckpointing(world, w);
+  seedFlink(world, w, config);
   world.sns.addTopic(names.topicArn);
   world.scheduler.addGroup(names.schedulerGroup);
   return world;

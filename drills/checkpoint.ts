@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { BACKUP_MANIFEST, type BackupManifest } from '../lambdas/analysis/checkpoint/backup';
 import type { StreamfixConfig } from '../lambdas/config';
+import { emrJobOf } from './jobs';
 import type { TimelineEntry, WorldSpec } from './scenario/schema';
 import type { SimWorld } from './sim/world';
 
@@ -55,8 +56,7 @@ const damage = (body: string, how: 'empty' | 'truncate' | 'version'): string => 
 export function applyCheckpointFault(world: SimWorld, config: StreamfixConfig, e: TimelineEntry, note: string, fault: (text: string) => void): void {
   const f = e['corrupt-checkpoint'];
   if (!f) return;
-  const job = config.pipelines[f.pipeline]?.job;
-  if (!job) throw new Error(`unknown pipeline ${f.pipeline}`);
+  const job = emrJobOf(config, f.pipeline, 'corrupt-checkpoint');
   const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(job.checkpoint)!;
   const [bucket, prefix] = [m[1]!, m[2]!];
   const dir = `${prefix}${f.file}/`;

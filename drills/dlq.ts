@@ -100,14 +100,15 @@ export function applyDlqFault(world: SimWorld, config: StreamfixConfig, e: Timel
       dlqUri: p.dlq.s3,
       topic: p.source.kind === 'msk' ? p.source.topic : p.source.streamName,
       metric: { namespace: m.namespace, metricName: m.metricName, dimensions: m.dimensions },
-      applicationId: p.job.applicationId,
-      jobName: p.job.jobName,
+      // A Flink application's records carry no EMR run id: never stamped.
+      applicationId: p.job.kind === 'emr-serverless' ? p.job.applicationId : '',
+      jobName: p.job.kind === 'emr-serverless' ? p.job.jobName : p.job.applicationName,
       perMinute: f.perMinute,
       untilMs: world.clock.now() + f.for,
       types,
       errorMessage: f.errorMessage,
       payload: f.payload,
-      stampJobRun: f.stampJobRun,
+      stampJobRun: f.stampJobRun && p.job.kind === 'emr-serverless',
     });
   } else if (e['invoke-operation']) {
     const f = e['invoke-operation'];

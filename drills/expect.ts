@@ -1,5 +1,6 @@
 import { firehoseChecks } from './firehose';
 import { mskChecks } from './msk';
+import { flinkChecks } from './flink';
 import { dlqChecks, operationsChecks } from './dlq';
 import type { DrillResult, ExpectationCheck, IncidentResult } from './result';
 import type { Expectations, IncidentExpectation } from './scenario/schema';
@@ -131,6 +132,7 @@ export function checkExpectations(x: Expectations, r: Omit<DrillResult, 'expecta
   }
   if (x.firehose !== undefined) out.push(...firehoseChecks(x.firehose, r.firehose));
   if (x.msk !== undefined) out.push(...mskChecks(x.msk, r.msk));
+  if (x.flink !== undefined) out.push(...flinkChecks(x.flink, r.flink));
   if (x.dlqReplay !== undefined) out.push(...dlqChecks(x.dlqReplay, r.dlqReplay));
   if (x.operations !== undefined) out.push(...operationsChecks(x.operations, r.operations));
   return out;

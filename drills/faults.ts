@@ -1,9 +1,11 @@
 import type { StreamfixConfig } from '../lambdas/config';
 import { functionName, pauseParameterName, pipelinePauseParameterPrefix } from '../lambdas/core/names';
 import { applyFirehoseFault, isFirehoseFault } from './firehose';
+import { applyFlinkFault, isFlinkFault } from './flink';
 import { applyMskFault, isMskFault } from './msk';
 import { applyDlqFault, isDlqFault } from './dlq';
 import { applyCheckpointFault, isCheckpointFault } from './checkpoint';
+import { emrJobOf } from './jobs';
 import { TimelineKills } from './kills';
 import type { TimelineEntry } from './scenario/schema';
 import type { SimJobRun } from './sim/emr';
@@ -53,9 +55,7 @@ export class FaultInjector {
   }
 
   private job(pipeline: string) {
-    const p = this.config.pipelines[pipeline];
-    if (!p) throw new Error(`unknown pipeline ${pipeline}`);
-    return p.job;
+    return emrJobOf(this.config, pipeline, 'job run fault');
   }
 
   private fault(text: string, data?: Record<string, unknown>): void {
@@ -132,6 +132,8 @@ export class FaultInjector {
       applyDlqFault(w, this.config, e, note, (text) => this.fault(text), this.functionArn);
     } else if (isMskFault(e)) {
       applyMskFault(w, this.config, e, note, (text) => this.fault(text));
+    } else if (isFlinkFault(e)) {
+      applyFlinkFault(w, this.config, e, note, (text) => this.fault(text));
     } else if (isFirehoseFault(e)) {
       applyFirehoseFault(w, this.config, e, note, (text) => this.fault(text));
     } else if (e['kill-invocation']) {

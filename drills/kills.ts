@@ -51,7 +51,7 @@ function pipelinesOf(payload: unknown, config: StreamfixConfig, alarmPipelines: 
   }
   if (typeof detail.applicationId === 'string') {
     return Object.entries(config.pipelines)
-      .filter(([, p]) => p.job.applicationId === detail.applicationId && (typeof detail.jobRunName !== 'string' || detail.jobRunName === p.job.jobName))
+      .filter(([, p]) => p.job.kind === 'emr-serverless' && p.job.applicationId === detail.applicationId && (typeof detail.jobRunName !== 'string' || detail.jobRunName === p.job.jobName))
       .map(([name]) => name);
   }
   return [];

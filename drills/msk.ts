@@ -1,4 +1,5 @@
 import type { StreamfixConfig } from '../lambdas/config';
+import { emrJobOf } from './jobs';
 import { readExecutorSettings } from '../lambdas/playbooks/consumer-lag/spark-conf';
 import type { ExpectationCheck } from './result';
 import type { MskExpectations } from './scenario/msk';
@@ -77,15 +78,17 @@ export function seedMsk(world: SimWorld, w: WorldSpec, config: StreamfixConfig):
       // Kafka refuses to create such a topic ("replication factor larger than available brokers").
       throw new Error(`world.msk.topics[${i}].replicationFactor: ${seed.replicationFactor} is larger than the ${brokers} brokers`);
     }
-    const m = p.job.processedRecordsMetric;
+    // The simulated topic is read by an EMR Serverless job's runs.
+    const job = emrJobOf(config, seed.pipeline, `world.msk.topics[${i}].pipeline`);
+    const m = job.processedRecordsMetric;
     const sink = p.sink?.deliveryStreamName;
     world.msk.addTopic({
       pipeline: seed.pipeline,
       clusterName: p.source.clusterName,
       topic: p.source.topic,
       consumerGroup: p.source.consumerGroup,
-      applicationId: p.job.applicationId,
-      jobName: p.job.jobName,
+      applicationId: job.applicationId,
+      jobName: job.jobName,
       partitions: seed.partitions,
       brokers,
       ...(seed.replicationFactor !== undefined ? { replicationFactor: seed.replicationFactor } : {}),

@@ -1,6 +1,8 @@
 import type { StreamfixConfig } from '../lambdas/config';
+import { emrPipelines } from './jobs';
 import type { FirehoseStreamSummary } from './firehose';
 import type { MskTopicSummary } from './msk';
+import type { FlinkPipelineSummary } from './flink';
 import type { DlqReplaySummary, OperationSummary } from './dlq';
 import type { ActionRecord, IncidentRecord, TimelineEntry } from '../lambdas/ledger/types';
 import { formatOffset } from './scenario/duration';
@@ -94,6 +96,8 @@ export interface DrillResult {
   /** Each simulated Firehose stream at the end (absent when the scenario simulates none). */
   firehose?: Record<string, FirehoseStreamSummary>;
   msk?: Record<string, MskTopicSummary>;
+  /** Each pipeline's Managed Flink application and Kinesis stream, when simulated. */
+  flink?: Record<string, FlinkPipelineSummary>;
   /** What the DLQ writer wrote and replays delivered, by pipeline (absent when no DLQ was written). */
   dlqReplay?: Record<string, DlqReplaySummary>;
   /** Manual operations' invocations (absent when none was invoked). */
@@ -193,8 +197,8 @@ function describeTrigger(inc: IncidentRecord): string {
 
 export function jobSummary(world: SimWorld, config: StreamfixConfig): DrillResult['jobs'] {
   const out: DrillResult['jobs'] = {};
-  for (const [name, p] of Object.entries(config.pipelines)) {
-    const runs = world.emr.allRuns().filter((r) => r.applicationId === p.job.applicationId && r.name === p.job.jobName);
+  for (const [name, job] of emrPipelines(config)) {
+    const runs = world.emr.allRuns().filter((r) => r.applicationId === job.applicationId && r.name === job.jobName);
     const newest = [...runs].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0];
     out[name] = { runs: runs.length, ...(newest ? { state: newest.state, newestRunId: newest.jobRunId } : {}) };
   }

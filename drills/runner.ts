@@ -11,6 +11,7 @@ import { buildWorld, DEFAULT_ACCOUNT } from './build-world';
 import { checkExpectations, describeFailure } from './expect';
 import { FaultInjector } from './faults';
 import { firehoseSummary } from './firehose';
+import { flinkSummary } from './flink';
 import { mskSummary } from './msk';
 import { dlqReplaySummary, drillOperations, operationsSummary, registerOperations, type OperationWrap } from './dlq';
 import { buildIncidents, buildTimeline, isNotice, jobSummary, type DrillResult, type LedgerSnapshot } from './result';
@@ -209,6 +210,7 @@ function assemble(loaded: LoadedScenario, world: SimWorld, ledger: LedgerSnapsho
     jobs: jobSummary(world, config),
     ...(world.firehose.streams.size > 0 ? { firehose: firehoseSummary(world) } : {}),
     ...(world.msk.topics.size > 0 || world.kafka.clusters.size > 0 ? { msk: mskSummary(world, config) } : {}),
+    ...(world.flink.apps.apps.size > 0 || world.kinesis.streams.size > 0 ? { flink: flinkSummary(world, config) } : {}),
     ...(world.dlq.written.size > 0 ? { dlqReplay: dlqReplaySummary(world, config) } : {}),
     ...(world.record.invocations.some((i) => i.source === 'operator') ? { operations: operationsSummary(world, config, drillOperations(world, config).map((o) => o.manifest.id)) } : {}),
     timeline: buildTimeline(world, ledger, startMs),

@@ -31,16 +31,19 @@ export const TREAT_MISSING_DATA: Record<AlarmSpec['treatMissingData'], cloudwatc
  */
 export function playbookAlarm(scope: Construct, id: string, wired: WiredAlarm): cloudwatch.Alarm {
   const { spec } = wired;
+  const metric = new cloudwatch.Metric({
+    namespace: spec.metric.namespace,
+    metricName: spec.metric.metricName,
+    dimensionsMap: spec.metric.dimensions,
+    statistic: spec.metric.statistic,
+    period: Duration.seconds(spec.metric.periodSeconds),
+  });
   return new cloudwatch.Alarm(scope, id, {
     alarmName: wired.name,
     alarmDescription: spec.description,
-    metric: new cloudwatch.Metric({
-      namespace: spec.metric.namespace,
-      metricName: spec.metric.metricName,
-      dimensionsMap: spec.metric.dimensions,
-      statistic: spec.metric.statistic,
-      period: Duration.seconds(spec.metric.periodSeconds),
-    }),
+    metric: spec.metric.math
+      ? new cloudwatch.MathExpression({ expression: `${spec.metric.math}(m1)`, usingMetrics: { m1: metric }, period: Duration.seconds(spec.metric.periodSeconds) })
+      : metric,
     comparisonOperator: COMPARISON[spec.comparison],
     threshold: spec.threshold,
     evaluationPeriods: spec.evaluationPeriods,

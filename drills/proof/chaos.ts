@@ -365,7 +365,7 @@ export class Chaos {
   }
 
   private serviceOf(clientName: string, fallback: string): string {
-    const svc = [this.world.emr, this.world.cloudwatch, this.world.s3, this.world.scheduler, this.world.sns, this.world.ssm, this.world.secrets, this.world.firehose, this.world.logs, this.world.iam, this.world.kafka].find((s) => s.clientName === clientName);
+    const svc = [this.world.emr, this.world.cloudwatch, this.world.s3, this.world.scheduler, this.world.sns, this.world.ssm, this.world.secrets, this.world.firehose, this.world.logs, this.world.iam, this.world.kafka, this.world.kinesis, this.world.flink].find((s) => s.clientName === clientName);
     return svc?.service ?? fallback;
   }
 

@@ -55,7 +55,7 @@ export interface RunFigures {
 }
 
 const REPEATABLE_S3 = new Set(['CopyObject', 'PutObject', 'DeleteObject', 'DeleteObjects']);
-const TOKEN_FIELDS = new Set(['clientToken', 'ClientToken', 'CurrentDeliveryStreamVersionId', 'idempotencyToken']);
+const TOKEN_FIELDS = new Set(['clientToken', 'ClientToken', 'CurrentDeliveryStreamVersionId', 'CurrentApplicationVersionId', 'idempotencyToken']);
 
 function targetOf(c: CallRecord): string {
   const input = { ...((c.input ?? {}) as Record<string, unknown>) };

@@ -5,6 +5,7 @@ import { firehoseExpectSchema, firehoseFaults, firehoseWorldSchema } from './fir
 import { mskExpectSchema, mskFaults, mskWorldSchema } from './msk';
 import { dlqExpectSchema, dlqFaults, operationsExpectSchema } from './dlq';
 import { checkpointFaults, checkpointWorldSchema } from './checkpoint';
+import { flinkExpectSchema, flinkFaults, flinkWorldSchema } from './flink';
 
 /**
  * The scenario file format, version 1 (docs/scenarios.md). Every object is strict: an unknown
@@ -127,6 +128,7 @@ export const worldSchema = z
     ...firehoseWorldSchema,
     ...mskWorldSchema,
     ...checkpointWorldSchema,
+    ...flinkWorldSchema,
   })
   .strict()
   .prefault({});
@@ -156,7 +158,7 @@ const faults = {
   'pagerduty-errors': z.object({ status: z.union([z.literal(429), z.number().int().min(500).max(599)]), count: z.number().int().min(1) }).strict(),
   'aws-errors': z
     .object({
-      service: z.enum(['emr-serverless', 's3', 'cloudwatch', 'scheduler', 'sns', 'ssm', 'secrets-manager', 'firehose', 'logs', 'iam', 'kafka']),
+      service: z.enum(['emr-serverless', 's3', 'cloudwatch', 'scheduler', 'sns', 'ssm', 'secrets-manager', 'firehose', 'logs', 'iam', 'kafka', 'kinesisanalytics', 'kinesis']),
       operation: z.string().min(1),
       error: z.string().regex(/^[A-Za-z]+$/, 'must be an error name such as ThrottlingException'),
       status: z.number().int().min(400).max(599).optional(),
@@ -192,6 +194,7 @@ const faults = {
   ...mskFaults,
   ...checkpointFaults,
   ...dlqFaults,
+  ...flinkFaults,
 } as const;
 
 export type FaultName = keyof typeof faults;
@@ -261,6 +264,8 @@ export const expectSchema = z
     dlqReplay: dlqExpectSchema,
     /** Invocations of each manual operation's function, by operation id. */
     operations: operationsExpectSchema,
+    /** Each pipeline's simulated Managed Flink application and Kinesis stream at the end. */
+    flink: flinkExpectSchema,
   })
   .strict()
   .prefault({});

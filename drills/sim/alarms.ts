@@ -53,19 +53,29 @@ const reasonDate = (ms: number) => {
 
 const num = (n: number) => (Number.isInteger(n) ? n.toFixed(1) : String(n));
 
+/**
+ * The value of one period: the metric's datapoint, or with `math`, CloudWatch's metric math over it
+ * ("Metric math syntax and functions", CloudWatch User Guide): DIFF is the datapoint minus the one
+ * before it, RATE that difference per second; with no datapoint before, there is no value.
+ */
+function periodValue(spec: AlarmSpec, store: MetricStore, startMs: number): { value: number | undefined; sampleCount: number } {
+  const p = spec.metric.periodSeconds;
+  const id = { namespace: spec.metric.namespace, metricName: spec.metric.metricName, dimensions: spec.metric.dimensions };
+  const dp = store.datapoint(id, spec.metric.statistic, p, startMs);
+  if (!spec.metric.math || dp === undefined) return { value: dp?.value, sampleCount: dp?.sampleCount ?? 0 };
+  const before = store.datapoints(id, spec.metric.statistic, p, startMs - 60 * p * 1000, startMs).at(-1);
+  if (before === undefined) return { value: undefined, sampleCount: 0 };
+  const diff = dp.value - before.value;
+  return { value: spec.metric.math === 'DIFF' ? diff : diff / ((startMs - before.atMs) / 1000), sampleCount: dp.sampleCount };
+}
+
 export function evaluateAlarm(spec: AlarmSpec, store: MetricStore, nowMs: number, current: AlarmState): Evaluation {
   const p = spec.metric.periodSeconds;
   const end = alignDown(nowMs, p);
   const periods: { startMs: number; value: number | undefined; sampleCount: number }[] = [];
   for (let k = spec.evaluationPeriods; k >= 1; k--) {
     const startMs = end - k * p * 1000;
-    const dp = store.datapoint(
-      { namespace: spec.metric.namespace, metricName: spec.metric.metricName, dimensions: spec.metric.dimensions },
-      spec.metric.statistic,
-      p,
-      startMs,
-    );
-    periods.push({ startMs, value: dp?.value, sampleCount: dp?.sampleCount ?? 0 });
+    periods.push({ startMs, ...periodValue(spec, store, startMs) });
   }
   const real = periods.filter((x): x is { startMs: number; value: number; sampleCount: number } => x.value !== undefined);
   const realBreaching = real.filter((x) => breaches(x.value, spec.comparison, spec.threshold)).length;

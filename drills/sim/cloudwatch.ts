@@ -118,15 +118,18 @@ export class SimCloudWatch implements SimService {
           previousState: previous,
           configuration: {
             description: a.wired.spec.description,
+            // A metric math alarm: the expression returns the data, the metric it reads does not
+            // (the event's `configuration.metrics` as CloudWatch sends it for such an alarm).
             metrics: [
+              ...(m.math ? [{ id: 'e1', expression: `${m.math}(m1)`, label: `${m.math}(${m.metricName})`, returnData: true }] : []),
               {
-                id: this.ctx.ids.uuid(),
+                id: m.math ? 'm1' : this.ctx.ids.uuid(),
                 metricStat: {
                   metric: { namespace: m.namespace, name: m.metricName, dimensions: { ...m.dimensions } },
                   period: m.periodSeconds,
                   stat: m.statistic,
                 },
-                returnData: true,
+                returnData: !m.math,
               },
             ],
           },

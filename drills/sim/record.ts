@@ -41,7 +41,15 @@ export interface WorldEvent {
   data?: Record<string, unknown>;
 }
 
-export type ViolationKind = 'two-active-runs' | 'start-while-active' | 'wrong-execution-role' | 'session-policy-dropped';
+export type ViolationKind =
+  | 'two-active-runs'
+  | 'start-while-active'
+  | 'wrong-execution-role'
+  | 'session-policy-dropped'
+  // Managed Flink: a start that skips the restore, parallelism above the source's shards, an update of more than the parallelism.
+  | 'flink-state-dropped'
+  | 'parallelism-above-shards'
+  | 'flink-config-changed';
 
 export interface GuardrailViolation {
   atMs: number;

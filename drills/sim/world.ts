@@ -10,8 +10,11 @@ import { DriverLogs } from './emr-logs';
 import { sdkErrorFactory } from './errors';
 import { SimEventBridge } from './eventbridge';
 import { SimFirehose } from './firehose';
+import { SimManagedFlink } from './flink';
+import { FlinkApps } from './flink-app';
 import { SimIam } from './iam';
 import { IdSource } from './ids';
+import { SimKinesis } from './kinesis';
 import { SimKms } from './kms';
 import { SimLambda } from './lambda';
 import { SimLogs } from './logs';
@@ -84,6 +87,10 @@ export class SimWorld {
   readonly kafka: SimKafka;
   readonly kafkaMetrics: MskBrokerMetrics;
   readonly dlq: SimDlq;
+  /** Kinesis Data Streams read by the pipelines' jobs. */
+  readonly kinesis: SimKinesis;
+  /** Managed Service for Apache Flink: the applications and their API. */
+  readonly flink: SimManagedFlink;
   /** The stack's dead-letter queue: on-failure destination of every function, and of the follow-up schedules. */
   readonly deadLetterQueue: SimQueue;
   readonly callFaults: CallFault[] = [];
@@ -114,6 +121,8 @@ export class SimWorld {
     this.kafkaMetrics = new MskBrokerMetrics(this.kafka, this.cloudwatch.store, (clusterName) => [...this.msk.topics.values()].filter((t) => t.clusterName === clusterName));
     this.msk.brokerUp = (clusterName, brokerId) => this.kafka.isUp(clusterName, brokerId);
     this.dlq = new SimDlq(this.ctx, { s3: this.s3, store: this.cloudwatch.store, emr: this.emr });
+    this.kinesis = new SimKinesis(this.ctx, this.cloudwatch.store);
+    this.flink = new SimManagedFlink(this.ctx, new FlinkApps(this.ctx, this.cloudwatch.store, this.logs, this.kinesis));
     this.emr.publish = (e) => this.eventBridge.put(e);
     const driverLogs = new DriverLogs(this.ctx, this.s3, this.logs);
     this.emr.driverLog = (run, attempt, failure) => driverLogs.write(run, attempt, failure);
@@ -129,7 +138,7 @@ export class SimWorld {
     });
     this.checkpointGuard = new CheckpointGuard(this.ctx, this.s3, this.emr, { iam: this.iam, kms: this.kms, cloudwatch: this.cloudwatch }, opts.jobs);
     for (const id of opts.applicationIds) this.emr.addApplication({ applicationId: id });
-    this.plugin = simPlugin(this.ctx, [this.emr, this.cloudwatch, this.s3, this.scheduler, this.sns, this.ssm, this.secrets, this.firehose, this.logs, this.iam, this.kafka], this.callFaults);
+    this.plugin = simPlugin(this.ctx, [this.emr, this.cloudwatch, this.s3, this.scheduler, this.sns, this.ssm, this.secrets, this.firehose, this.logs, this.iam, this.kafka, this.kinesis, this.flink], this.callFaults);
     // PagerDuty is reached with fetch: an invocation Lambda ended gets no answer there either.
     this.fetch = (input, init) => {
       const frame = this.clock.currentFrame();
@@ -151,6 +160,8 @@ export class SimWorld {
     // 90 minutes: what broker-health reads back by default to date a broker's first missing datapoint.
     this.kafkaMetrics.backfill(now - (now % MINUTE), 90);
     this.firehose.backfill(now - (now % MINUTE));
+    this.kinesis.backfill(now - (now % MINUTE));
+    this.flink.apps.backfill(now - (now % MINUTE), 30);
     this.cloudwatch.settleAlarms();
     const tick = () => {
       this.emrMetrics.publishMinute(this.clock.now());
@@ -158,6 +169,9 @@ export class SimWorld {
       this.msk.publishMinute(this.clock.now());
       this.kafkaMetrics.publishMinute(this.clock.now());
       this.firehose.publishMinute(this.clock.now());
+      // The stream first: the application's millisBehindLatest is what its shards show at the minute's end.
+      this.kinesis.publishMinute(this.clock.now());
+      this.flink.apps.publishMinute(this.clock.now());
       this.cloudwatch.evaluateAlarms();
       this.clock.at(this.clock.now() + MINUTE, 'minute', tick, 0);
     };

@@ -9,6 +9,8 @@ import { IamAdapter } from './iam';
 import { FirehoseAdapter } from './firehose';
 import { LogsAdapter } from './logs';
 import { MskAdapter } from './msk';
+import { ManagedFlinkAdapter } from './managed-flink';
+import { KinesisAdapter } from './kinesis';
 
 export type { AwsClientOptions } from './clients';
 export { clientConfig, withPlugins } from './clients';
@@ -32,6 +34,8 @@ export { IamAdapter, type EvalDecision, type SimulationResult } from './iam';
 export { FirehoseAdapter, type BufferingHints, type DeliveryStreamView, type PutRecordBatchResult, type S3DestinationView } from './firehose';
 export { LogsAdapter, type LogEventView } from './logs';
 export { MskAdapter, type MskBrokerNodeView, type MskClusterView, type MskOperationDetail, type MskOperationView } from './msk';
+export { ManagedFlinkAdapter, type FlinkApplicationView, type FlinkOperationDetail, type FlinkOperationView, type FlinkSnapshotView } from './managed-flink';
+export { KinesisAdapter, type KinesisShardView, type KinesisStreamView } from './kinesis';
 
 export {
   ADAPTER_NAMES,
@@ -59,6 +63,8 @@ export const ALL_ADAPTERS = {
   firehose: FirehoseAdapter,
   logs: LogsAdapter,
   msk: MskAdapter,
+  flink: ManagedFlinkAdapter,
+  kinesis: KinesisAdapter,
 } as const satisfies Required<AdapterClasses>;
 
 /**

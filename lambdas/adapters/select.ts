@@ -4,7 +4,9 @@ import type { CloudWatchAdapter } from './cloudwatch';
 import type { EmrServerlessAdapter } from './emr-serverless';
 import type { FirehoseAdapter } from './firehose';
 import type { IamAdapter } from './iam';
+import type { KinesisAdapter } from './kinesis';
 import type { LogsAdapter } from './logs';
+import type { ManagedFlinkAdapter } from './managed-flink';
 import type { MskAdapter } from './msk';
 import type { S3Adapter } from './s3';
 import type { SchedulerAdapter } from './scheduler';
@@ -27,6 +29,8 @@ export interface AwsAdapters {
   firehose: FirehoseAdapter;
   logs: LogsAdapter;
   msk: MskAdapter;
+  flink: ManagedFlinkAdapter;
+  kinesis: KinesisAdapter;
 }
 
 export type AdapterName = keyof AwsAdapters;
@@ -53,6 +57,8 @@ export const ADAPTER_SERVICES: Readonly<Record<AdapterName, string>> = {
   firehose: 'firehose',
   logs: 'logs',
   msk: 'kafka',
+  flink: 'kinesisanalytics',
+  kinesis: 'kinesis',
 };
 
 export const ADAPTER_NAMES = Object.keys(ADAPTER_SERVICES) as readonly AdapterName[];

@@ -5,7 +5,8 @@ import { configSchema, type StreamfixConfig, type StreamfixConfigInput } from '.
 
 export { configSchema, formatPath };
 export { bakedConfig } from './baked';
-export type { StreamfixConfig, StreamfixConfigInput, PipelineConfig } from './schema';
+export type { StreamfixConfig, StreamfixConfigInput, PipelineConfig, EmrPipeline, FlinkPipeline, PipelineOf, JobConfig, JobKind, EmrServerlessJob, ManagedFlinkJob } from './schema';
+export { byJobKind, isEmrPipeline, isFlinkPipeline, jobLabel } from './job-kind';
 
 /** Validates and fills defaults; throws ConfigError listing every issue with its path. */
 export function parseConfig(input: unknown): StreamfixConfig {

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { playbookSettingsSchemas } from '../playbooks/settings';
 import { ledgerSchema, operationsAccessSchema, vpcSchema } from './access';
 import { maskingSchema } from './masking';
+import { isFlinkRuntime } from './flink-runtime';
 import { isReleaseLabel, jobMetricDimensions } from './release';
 import { s3UriSchema } from './s3-uri';
 
@@ -100,6 +101,29 @@ const emrServerlessJob = z
     }
   });
 
+/**
+ * A Flink application on Amazon Managed Service for Apache Flink (`kinesisanalyticsv2`), named as
+ * the API names it. Its runtime decides the metric names its alarms use (Flink 2.2 removed
+ * `fullRestarts` for `numRestarts`: "Metrics and dimensions in Managed Service for Apache Flink",
+ * docs.aws.amazon.com/managed-flink/latest/java/metrics-dimensions.html). Read from here, never
+ * from AWS: synth stays offline.
+ */
+const managedFlinkJob = z
+  .object({
+    kind: z.literal('managed-flink'),
+    /** `ApplicationName` (1–128 of letters, digits, `_`, `.`, `-`). */
+    applicationName: z.string().regex(/^[a-zA-Z0-9_.-]{1,128}$/, 'must be a Managed Service for Apache Flink application name (letters, digits, _ . -; at most 128)'),
+    /** The application's `RuntimeEnvironment` (`FLINK-1_20`, `FLINK-2_2`, …): which metric names it publishes. */
+    runtimeEnvironment: z.string().refine(isFlinkRuntime, 'must be a Flink runtime environment such as FLINK-1_20 or FLINK-2_2'),
+    /**
+     * The application's CloudWatch Logs log group (its CloudWatch logging option): streamfix reads
+     * the job's exceptions there (restart loops, checkpoint failures). Absent: failures are
+     * classified from the application's operations alone.
+     */
+    logGroupName: z.string().regex(/^[\w#/.-]{1,512}$/, 'must be a CloudWatch Logs log group name').optional(),
+  })
+  .strict();
+
 const firehoseSink = z
   .object({
     kind: z.literal('firehose'),
@@ -123,7 +147,7 @@ export const pipelineSchema = z
   .object({
     description: z.string().optional(),
     source: z.discriminatedUnion('kind', [mskSource, kinesisSource]),
-    job: emrServerlessJob,
+    job: z.discriminatedUnion('kind', [emrServerlessJob, managedFlinkJob]),
     sink: firehoseSink.optional(),
     dlq: dlq.optional(),
     /** Pause every playbook of this pipeline (the SSM pause parameter can do the same at run time). */
@@ -181,4 +205,15 @@ export const configSchema = z
 
 export type StreamfixConfigInput = z.input<typeof configSchema>;
 export type StreamfixConfig = z.output<typeof configSchema>;
+/** A pipeline of the config, whatever runs its job. */
 export type PipelineConfig = z.output<typeof pipelineSchema>;
+export type JobConfig = PipelineConfig['job'];
+export type JobKind = JobConfig['kind'];
+export type EmrServerlessJob = Extract<JobConfig, { kind: 'emr-serverless' }>;
+export type ManagedFlinkJob = Extract<JobConfig, { kind: 'managed-flink' }>;
+/** A pipeline whose job is of kind K: what code written for one runtime reads. */
+export type PipelineOf<K extends JobKind> = Omit<PipelineConfig, 'job'> & { job: Extract<JobConfig, { kind: K }> };
+/** A pipeline whose job runs on EMR Serverless. */
+export type EmrPipeline = PipelineOf<'emr-serverless'>;
+/** A pipeline whose job runs on Managed Service for Apache Flink. */
+export type FlinkPipeline = PipelineOf<'managed-flink'>;

@@ -19,7 +19,9 @@ export interface RunNameReader {
 
 /** The job names of this playbook's pipelines on `applicationId`. */
 function candidateNames(config: StreamfixConfig, applicationId: string): Set<string> {
-  return new Set(Object.values(config.pipelines).filter((p) => p.job.applicationId === applicationId).map((p) => p.job.jobName));
+  const names = new Set<string>();
+  for (const p of Object.values(config.pipelines)) if (p.job.kind === 'emr-serverless' && p.job.applicationId === applicationId) names.add(p.job.jobName);
+  return names;
 }
 
 /** Whether routing `t` needs the run's name first. Pure. */

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { PipelineConfig, StreamfixConfig } from '../config/schema';
+import type { JobKind, PipelineConfig, StreamfixConfig } from '../config/schema';
 import type { Mode } from '../config/mode';
 import type { Clock } from './clock';
 import type { Decision, Evidence } from './decision';
@@ -31,9 +31,9 @@ export interface CommonSettingsDefaults {
 export type CommonSettings = CommonSettingsDefaults;
 
 /** Where a manifest's names and ARNs are built: CDK passes tokens, tests pass strings. */
-export interface PipelineContext<S = PlaybookSettings> {
+export interface PipelineContext<S = PlaybookSettings, P extends PipelineConfig = PipelineConfig> {
   name: string;
-  pipeline: PipelineConfig;
+  pipeline: P;
   settings: S;
   account: string;
   region: string;
@@ -54,6 +54,12 @@ export interface AlarmSpec {
     dimensions: Record<string, string>;
     statistic: Statistic;
     periodSeconds: number;
+    /**
+     * Alarm on a metric math function of the metric instead of the metric itself: `RATE` (change
+     * per second between consecutive datapoints) or `DIFF` (the change), as CloudWatch's metric
+     * math defines them: for counters that only grow (Flink's `numberOfFailedCheckpoints`).
+     */
+    math?: 'RATE' | 'DIFF';
   };
   comparison:
     | 'GreaterThanThreshold'
@@ -108,9 +114,14 @@ export interface PlaybookSettings extends CommonSettings {
   bounds: Record<string, unknown>;
 }
 
-export interface PlaybookContext<S = PlaybookSettings> {
+/**
+ * What a playbook step gets. `P` narrows the pipeline for code written for one job runtime
+ * (`PlaybookContext<S, EmrPipeline>`); a playbook's entry points take any pipeline and hand each
+ * runtime's code its own kind (runtimes/job-runtime.ts).
+ */
+export interface PlaybookContext<S = PlaybookSettings, P extends PipelineConfig = PipelineConfig> {
   pipelineName: string;
-  pipeline: PipelineConfig;
+  pipeline: P;
   settings: S;
   config: StreamfixConfig;
   clock: Clock;
@@ -123,9 +134,9 @@ export interface PlaybookContext<S = PlaybookSettings> {
   history: { actionsInLastHour(resource: string): Promise<number> };
 }
 
-export interface PlanInput<S, E> {
+export interface PlanInput<S, E, P extends PipelineConfig = PipelineConfig> {
   pipelineName: string;
-  pipeline: PipelineConfig;
+  pipeline: P;
   settings: S;
   trigger: Trigger;
   evidence: E;
@@ -146,13 +157,19 @@ export interface ActionOutcome {
   after: Evidence;
 }
 
-export interface ActionContext<S = PlaybookSettings> extends PlaybookContext<S> {
+export interface ActionContext<S = PlaybookSettings, P extends PipelineConfig = PipelineConfig> extends PlaybookContext<S, P> {
   /** Ledger id of this action: stable across a resume. */
   actionId: string;
 }
 
 export interface ActionDefinition<P = Record<string, unknown>, S = PlaybookSettings> {
   type: string;
+  /**
+   * The job runtime whose jobs the action changes (absent: it changes no job, or any). A playbook
+   * serving both runtimes carries the actions of each; its manifest grants each action's IAM on
+   * the pipelines of that runtime only, and `checkBounds` refuses a pipeline of another.
+   */
+  runtime?: JobKind;
   /** IAM actions `execute` calls. A registry test checks the manifest's `act` permissions cover them. */
   iamActions: string[];
   params: z.ZodType<P, unknown>;
@@ -173,11 +190,13 @@ export interface Playbook<S extends PlaybookSettings = any, E = any> {
   adapters: AdapterClasses;
   /** Pipelines a native job-run event belongs to (alarms route by name). */
   routeJobRun?(t: JobRunTrigger, config: StreamfixConfig): string[];
+  // Properties, not methods: their parameters are checked strictly, so code written for one job
+  // runtime (a context narrowed to EmrPipeline) cannot stand for a step that gets any pipeline.
   /** Read-only; calls run in parallel. */
-  diagnose(ctx: PlaybookContext<S>, trigger: Trigger): Promise<E>;
+  diagnose: (ctx: PlaybookContext<S>, trigger: Trigger) => Promise<E>;
   /** Pure: evidence + settings + now → Decision. */
-  plan(input: PlanInput<S, E>): Decision;
-  verify(ctx: PlaybookContext<S>, incident: { startedAtMs: number; fixedAtMs?: number; evidence: Evidence }): Promise<VerifyOutcome>;
+  plan: (input: PlanInput<S, E>) => Decision;
+  verify: (ctx: PlaybookContext<S>, incident: { startedAtMs: number; fixedAtMs?: number; evidence: Evidence }) => Promise<VerifyOutcome>;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   actions: readonly ActionDefinition<any, S>[];
 }

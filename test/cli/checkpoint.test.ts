@@ -1,3 +1,4 @@
+import { emrPipeline } from '../helpers/pipelines';
 import { EMRServerlessClient, ListJobRunsCommand } from '@aws-sdk/client-emr-serverless';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -79,7 +80,7 @@ describe('Command: streamfix checkpoint', () => {
   });
 
   it('rollback while a run of the job is active is refused and recorded as refused in the ledger', async () => {
-    emr.on(ListJobRunsCommand).resolves({ jobRuns: [{ applicationId: config.pipelines.orders!.job.applicationId, id: 'live01', name: 'orders-stream', state: 'RUNNING', stateDetails: '', createdAt: new Date(T0), updatedAt: new Date(T0), executionRole: 'r', arn: 'a', createdBy: 'c', releaseLabel: 'emr-7.1.0', type: 'SPARK' }] });
+    emr.on(ListJobRunsCommand).resolves({ jobRuns: [{ applicationId: emrPipeline(config.pipelines.orders).job.applicationId, id: 'live01', name: 'orders-stream', state: 'RUNNING', stateDetails: '', createdAt: new Date(T0), updatedAt: new Date(T0), executionRole: 'r', arn: 'a', createdBy: 'c', releaseLabel: 'emr-7.1.0', type: 'SPARK' }] });
     const r = await run('rollback', '--to-batch', '28', '--keep-commit', '--confirm', '--request-id', 'r1');
     expect(r.code).toBe(1);
     expect(r.out).toContain('pipeline: run live01 of orders-stream is RUNNING: stop the job first');

@@ -8,7 +8,8 @@ const ENV = { account: '111122223333', region: 'eu-west-1', partition: 'aws' };
 
 const wiring = (sharedApp: boolean) => {
   const input = structuredClone(twoPipelines);
-  if (sharedApp) input.pipelines.payments!.job.applicationId = input.pipelines.orders!.job.applicationId;
+  const [payments, orders] = [input.pipelines.payments!.job, input.pipelines.orders!.job];
+  if (sharedApp && payments.kind === 'emr-serverless' && orders.kind === 'emr-serverless') payments.applicationId = orders.applicationId;
   return buildWiring(parseConfig(input), ENV);
 };
 const rulesOf = (sharedApp: boolean, playbook: string) => wiring(sharedApp).find((w) => w.playbook === playbook)!.rules;

@@ -82,6 +82,33 @@ describe('Function: evaluateAlarm', () => {
   });
 });
 
+describe('Function: evaluateAlarm with metric math', () => {
+  // A counter that only grows (fullRestarts): the alarm is on its rate, not its value.
+  const rate = (math: 'RATE' | 'DIFF') => spec({ metric: { ...metric, statistic: 'Maximum', periodSeconds: 60, math }, comparison: 'GreaterThanThreshold', threshold: 0, evaluationPeriods: 1, datapointsToAlarm: 1, treatMissingData: 'notBreaching' });
+
+  it('RATE: the change from the datapoint before, per second; a flat counter does not breach', () => {
+    expect(evaluateAlarm(rate('RATE'), store([5, 5, 5]), NOW, 'OK').state).toBe('OK');
+    const up = evaluateAlarm(rate('RATE'), store([5, 5, 65]), NOW, 'OK');
+    expect(up.state).toBe('ALARM');
+    expect(JSON.parse(up.reasonData).recentDatapoints).toEqual([1]);
+  });
+
+  it('DIFF: the change from the datapoint before, as is', () => {
+    const e = evaluateAlarm(rate('DIFF'), store([5, 5, 8]), NOW, 'OK');
+    expect(JSON.parse(e.reasonData).recentDatapoints).toEqual([3]);
+  });
+
+  it('RATE over a gap divides by the time between the two datapoints', () => {
+    const e = evaluateAlarm(rate('RATE'), store([5, undefined, 125]), NOW, 'OK');
+    expect(JSON.parse(e.reasonData).recentDatapoints).toEqual([1]);
+  });
+
+  it('gives no value without a datapoint before (missing data)', () => {
+    expect(evaluateAlarm(rate('RATE'), store([undefined, undefined, 100]), NOW, 'ALARM').state).toBe('OK');
+    expect(evaluateAlarm({ ...rate('RATE'), treatMissingData: 'missing' }, store([undefined, undefined, 100]), NOW, 'OK').state).toBe('INSUFFICIENT_DATA');
+  });
+});
+
 describe('Class: SimCloudWatch', () => {
   it('emits an alarm state change event only when the state changes, with the real shape', async () => {
     const world = newWorld();

@@ -1,4 +1,5 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
+import { emrPipeline } from '../helpers/pipelines';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -75,7 +76,7 @@ describe('Scenario format', () => {
     const { config: _c, ...rest } = valid();
     await writeFile(join(dir, 'a.json'), JSON.stringify({ ...rest, configFile: 'platform.json' }));
     await writeFile(join(dir, 'b.yaml'), 'version: 1\nname: b\ndescription: d\nconfigFile: platform.json\nrunFor: 5m\n');
-    expect((await loadScenario(join(dir, 'a.json'))).config.pipelines.orders?.job.jobName).toBe('orders-stream');
+    expect(emrPipeline((await loadScenario(join(dir, 'a.json'))).config.pipelines.orders).job.jobName).toBe('orders-stream');
     expect((await loadScenario(join(dir, 'b.yaml'))).scenario.runFor).toBe(300_000);
     await writeFile(join(dir, 'c.yaml'), 'version: 1\nname: [unclosed\n');
     await expect(loadScenario(join(dir, 'c.yaml'))).rejects.toThrow('not valid YAML');

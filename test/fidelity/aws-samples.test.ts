@@ -147,6 +147,36 @@ describe('Fidelity corpus: AWS sample events', () => {
       expect(shapeDiff(sample, events[1])).toEqual([]);
     });
 
+    it('sends a metric math alarm (RATE) with the keys and types of the metric math sample: the expression returns the data, its metric does not', async () => {
+      const world = newWorld();
+      const events: Record<string, unknown>[] = [];
+      world.cloudwatch.publish = (e) => events.push(e);
+      const metric = { namespace: 'AWS/KinesisAnalytics', metricName: 'fullRestarts', dimensions: { Application: 'clicks-enricher' } };
+      world.cloudwatch.addAlarm({
+        name: 'streamfix-clicks-job-failed-restarts',
+        pipeline: 'clicks',
+        playbook: 'job-failed',
+        spec: {
+          signal: 'restarts', description: 'the job restarts',
+          metric: { ...metric, statistic: 'Maximum', periodSeconds: 60, math: 'RATE' },
+          comparison: 'GreaterThanThreshold', threshold: 0, evaluationPeriods: 1, datapointsToAlarm: 1, treatMissingData: 'notBreaching',
+        },
+      });
+      world.cloudwatch.store.putValue(metric, T0 + 1_000, 0);
+      world.cloudwatch.store.putValue(metric, T0 + 61_000, 12);
+      await world.runUntil(T0 + 121_000);
+      expect(events).toHaveLength(1);
+      const sample = awsSample('cloudwatch', 'alarm-state-change-metric-math').event;
+      // The sample's previous state is the alarm's creation ("Unchecked: Initial alarm creation"), which has no reasonData.
+      expect(shapeDiff(sample, events[0], ['detail.muteDetail', 'detail.previousState.reasonData'])).toEqual([]);
+      type Metrics = { detail: { configuration: { metrics: Record<string, unknown>[] } } };
+      const [expression, stat] = (events[0] as Metrics).detail.configuration.metrics;
+      expect(expression).toMatchObject({ id: 'e1', expression: 'RATE(m1)', returnData: true });
+      expect(stat).toMatchObject({ id: 'm1', returnData: false, metricStat: { metric: { name: 'fullRestarts', namespace: 'AWS/KinesisAnalytics' }, period: 60, stat: 'Maximum' } });
+      const t = parseTrigger(events[0]) as AlarmTrigger;
+      expect(t.metrics.map((m) => m.expression ?? m.metricName)).toEqual(['RATE(m1)', 'fullRestarts']);
+    });
+
     it('sends job run state changes and retries with the keys and types of the EMR Serverless samples', async () => {
       const world = newWorld();
       const events: Record<string, unknown>[] = [];

@@ -14,6 +14,7 @@ import { builtinScenarios } from '../../drills/cli';
 import { runScenario } from '../../drills/runner';
 import { loadScenario } from '../../drills/scenario/load';
 import exampleConfig from '../../streamfix.config';
+import { emrAndFlink } from '../fixtures/cdk/emr-and-flink';
 import { twoPipelines } from '../fixtures/cdk/two-pipelines';
 
 /**
@@ -37,6 +38,8 @@ const CLIENT_OF_ADAPTER: Record<AdapterName, string> = {
   firehose: '@aws-sdk/client-firehose',
   logs: '@aws-sdk/client-cloudwatch-logs',
   msk: '@aws-sdk/client-kafka',
+  flink: '@aws-sdk/client-kinesis-analytics-v2',
+  kinesis: '@aws-sdk/client-kinesis',
 };
 
 /** Services a function calls through something other than an adapter, by the SDK client it uses. */
@@ -123,7 +126,7 @@ const operationRuntimeNeeds = (): Needs => ({ adapters: new Set(), otherClients:
 let configs: StreamfixConfig[];
 beforeAll(async () => {
   const drills = await Promise.all((await builtinScenarios()).map(async (f) => (await loadScenario(f)).config));
-  configs = [parseConfig(twoPipelines), exampleConfig, ...drills];
+  configs = [parseConfig(twoPipelines), parseConfig(emrAndFlink), exampleConfig, ...drills];
 });
 
 function playbookNeeds(id: string): Needs {

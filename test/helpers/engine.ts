@@ -1,3 +1,4 @@
+import { emrPipeline } from './pipelines';
 import { mockClient } from 'aws-sdk-client-mock';
 import { EMRServerlessClient, GetJobRunCommand, ListJobRunsCommand, StartJobRunCommand } from '@aws-sdk/client-emr-serverless';
 import { S3Client, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
@@ -22,7 +23,7 @@ import type { startDynalite } from './dynalite';
 export const T0 = Date.parse('2026-11-22T10:00:00Z');
 export const FUNCTION_ARN = 'arn:aws:lambda:eu-west-1:123456789012:function:streamfix-job-failed';
 export const config: StreamfixConfig = parseConfig({ ...exampleConfig, escalation: { emails: [] } });
-export const job = config.pipelines.orders!.job;
+export const job = emrPipeline(config.pipelines.orders).job;
 export { failedEvent };
 
 export const mocks = {

@@ -1,7 +1,9 @@
+import { emrPipeline } from '../helpers/pipelines';
 import { runSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildOperationWiring, buildWiring } from '../../lambdas/wiring';
 import exampleConfig from '../../streamfix.config';
+import { emrAndFlink } from '../fixtures/cdk/emr-and-flink';
 import {
   asArray,
   buildStack,
@@ -154,7 +156,7 @@ const contextFor = (s: ConcreteStatement): Record<string, string> =>
 
 /** The names the config and the stack give things, each with a look-alike that is not in the config. */
 function substitutions(): [string, string][] {
-  const orders = b.config.pipelines.orders!;
+  const orders = emrPipeline(b.config.pipelines.orders);
   const out: [string, string][] = [
     [`:${ACCOUNT}:`, `:${OTHER_ACCOUNT}:`],
     ['orders-data-lake', 'other-data-lake'],
@@ -253,7 +255,7 @@ describe('least privilege: every function role, evaluated on the synthesized tem
   }, 240_000);
 
   it('denies dangerous actions everywhere, except what a manifest needs', async () => {
-    const orders = b.config.pipelines.orders!;
+    const orders = emrPipeline(b.config.pipelines.orders);
     const app = `arn:aws:emr-serverless:${REGION}:${ACCOUNT}:/applications/${orders.job.applicationId}`;
     const cluster = orders.source.kind === 'msk' ? orders.source.clusterArn : `arn:aws:kafka:${REGION}:${ACCOUNT}:cluster/c/0`;
     const topicArn = cluster.replace(':cluster/', ':topic/') + '/orders.raw';
@@ -346,7 +348,7 @@ describe('least privilege: every function role, evaluated on the synthesized tem
   }, 240_000);
 
   it('lets only broker-health reboot a broker, and only of the configured cluster', async () => {
-    const orders = b.config.pipelines.orders!;
+    const orders = emrPipeline(b.config.pipelines.orders);
     if (orders.source.kind !== 'msk') throw new Error('the example pipeline reads from MSK');
     const cluster = orders.source.clusterArn;
     const others = [
@@ -408,4 +410,121 @@ describe('least privilege: every function role, evaluated on the synthesized tem
       }
     }
   });
+});
+
+/**
+ * The Managed Flink and Kinesis grants: the stack built from a config with an EMR Serverless
+ * pipeline next to two Managed Flink ones (clicks on a Kinesis stream with a log group, ledger on
+ * MSK). From here on `b` and `resolve` are that stack's; the example stack is put back after.
+ */
+describe('least privilege: the Managed Flink and Kinesis grants (EMR Serverless and Managed Flink pipelines)', () => {
+  let example: BuiltStack;
+  const FLINK = /^(kinesisanalytics|kinesis):|^logs:FilterLogEvents$/;
+  const clicksApp = `arn:aws:kinesisanalytics:${REGION}:${ACCOUNT}:application/clicks-enricher`;
+  const ledgerApp = `arn:aws:kinesisanalytics:${REGION}:${ACCOUNT}:application/ledger-aggregator`;
+  const clicksStream = `arn:aws:kinesis:${REGION}:${ACCOUNT}:stream/clicks-events`;
+  const clicksLogs = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/kinesis-analytics/clicks-enricher:log-stream:kinesis-analytics-log-stream`;
+
+  beforeAll(() => {
+    example = b;
+    b = buildStack(emrAndFlink, { bundle: false });
+    resolve = resolverFor(b);
+  }, 300_000);
+  afterAll(() => {
+    b?.cleanup();
+    b = example;
+    resolve = resolverFor(b);
+  });
+
+  const principalOf = (f: BuiltFunction) => resolve({ 'Fn::GetAtt': [b.id(f.fn.role), 'Arn'] });
+  const flinkStatements = (f: BuiltFunction) => allows(declaredOf(f)).map((s) => ({ ...s, Action: s.Action.filter((a) => FLINK.test(a)) })).filter((s) => s.Action.length > 0);
+
+  it('allows every declared Managed Flink, Kinesis and log action on the configured applications, stream and log group', async () => {
+    const seen = new Set<string>();
+    for (const f of b.functions()) {
+      const policy = policyOf(f);
+      for (const s of flinkStatements(f)) {
+        for (const action of s.Action) {
+          for (const pattern of s.Resource) {
+            const resource = sample(pattern);
+            expect(await decide(policy, principalOf(f), action, resource), `${f.id}: ${action} on ${resource}`).toBe('Allowed');
+            seen.add(`${f.id} ${action} ${resource.replace(/:log-stream:.*$/, '')}`);
+          }
+        }
+      }
+    }
+    // Each Flink playbook reads both applications; only job-failed and consumer-lag start one; only consumer-lag updates one.
+    for (const id of ['job-failed', 'consumer-lag', 'checkpoint-failure']) {
+      for (const app of [clicksApp, ledgerApp]) expect(seen, `${id} on ${app}`).toContain(`${id} kinesisanalytics:DescribeApplication ${app}`);
+      expect(seen).toContain(`${id} logs:FilterLogEvents arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/kinesis-analytics/clicks-enricher`);
+    }
+    expect(seen).toContain(`consumer-lag kinesis:ListShards ${clicksStream}`);
+    expect([...seen].filter((x) => x.includes(':StartApplication ')).map((x) => x.split(' ')[0]).sort()).toEqual(['consumer-lag', 'consumer-lag', 'job-failed', 'job-failed']);
+    expect([...seen].filter((x) => x.includes(':UpdateApplication ')).map((x) => x.split(' ')[0])).toEqual(['consumer-lag', 'consumer-lag']);
+  }, 120_000);
+
+  it('denies them on another application, stream, log group or account', async () => {
+    const subs: [string, string][] = [
+      ['application/clicks-enricher', 'application/clicks-enricher-v2'],
+      ['application/ledger-aggregator', 'application/other-app'],
+      ['stream/clicks-events', 'stream/clicks-events-eu'],
+      ['/aws/kinesis-analytics/clicks-enricher', '/aws/kinesis-analytics/other-app'],
+      [`:${ACCOUNT}:`, `:${OTHER_ACCOUNT}:`],
+    ];
+    let checked = 0;
+    for (const f of b.functions()) {
+      const policy = policyOf(f);
+      const declared = flinkStatements(f);
+      for (const s of declared) {
+        for (const action of s.Action) {
+          const allowed = declared.filter((d) => d.Action.includes(action)).flatMap((d) => d.Resource).map(glob);
+          for (const resource of s.Resource.map(sample)) {
+            for (const [from, to] of subs) {
+              if (!resource.includes(from)) continue;
+              const other = resource.split(from).join(to);
+              if (allowed.some((g) => g.test(other))) continue;
+              expect(await decide(policy, principalOf(f), action, other), `${f.id}: ${action} on ${other}`).not.toBe('Allowed');
+              checked++;
+            }
+          }
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(30);
+  }, 120_000);
+
+  it('denies what streamfix never does to an application, its state or a stream', async () => {
+    const serviceRole = `arn:aws:iam::${ACCOUNT}:role/clicks-enricher-service-role`;
+    const dangerous: [string, string[], Record<string, string>?][] = [
+      ['kinesisanalytics:DeleteApplication', [clicksApp, ledgerApp]],
+      ['kinesisanalytics:StopApplication', [clicksApp, ledgerApp]],
+      ['kinesisanalytics:DeleteApplicationSnapshot', [clicksApp, ledgerApp]],
+      ['kinesisanalytics:CreateApplicationSnapshot', [clicksApp]],
+      ['kinesisanalytics:RollbackApplication', [clicksApp]],
+      ['kinesisanalytics:UpdateApplicationMaintenanceConfiguration', [clicksApp]],
+      ['kinesisanalytics:AddApplicationVpcConfiguration', [clicksApp]],
+      ['kinesisanalytics:DeleteApplicationCloudWatchLoggingOption', [clicksApp]],
+      ['kinesis:DeleteStream', [clicksStream]],
+      ['kinesis:SplitShard', [clicksStream]],
+      ['kinesis:DecreaseStreamRetentionPeriod', [clicksStream]],
+      ['kinesis:MergeShards', [clicksStream]],
+      ['kinesis:GetRecords', [clicksStream]],
+      ['kinesis:PutRecord', [clicksStream]],
+      ['logs:DeleteLogGroup', [clicksLogs.replace(/:log-stream:.*$/, ':*')]],
+      ['iam:PassRole', [serviceRole], { 'iam:PassedToService': 'kinesisanalytics.amazonaws.com' }],
+    ];
+    let checked = 0;
+    for (const f of b.functions()) {
+      const policy = policyOf(f);
+      for (const [action, resources, ctx] of dangerous) {
+        for (const resource of resources) {
+          const d = await decide(policy, principalOf(f), action, resource, ctx ?? {});
+          if (d === 'NotApplicable' || d === 'WildcardOnly') throw new Error(`${action} on ${resource}: ${d}; fix the dangerous list`);
+          expect(d, `${f.id}: ${action} on ${resource}`).not.toBe('Allowed');
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBe(b.functions().length * dangerous.reduce((n, [, r]) => n + r.length, 0));
+  }, 120_000);
 });

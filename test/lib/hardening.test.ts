@@ -42,7 +42,7 @@ describe('Template: IAM gaps of issue 13 (point 9)', () => {
   });
 
   it('passes a job execution role only to EMR Serverless, and the scheduler role only to EventBridge Scheduler', () => {
-    const execRoles = new Set(Object.values(b.config.pipelines).map((p) => p.job.executionRoleArn));
+    const execRoles = new Set(Object.values(b.config.pipelines).flatMap((p) => (p.job.kind === 'emr-serverless' ? [p.job.executionRoleArn] : [])));
     let checked = 0;
     for (const r of rolesOf(b)) {
       for (const s of r.statements.filter((x) => x.Effect === 'Allow' && asArray(x.Action).includes('iam:PassRole'))) {

@@ -3,17 +3,22 @@ import { join } from 'node:path';
 import { CfnResource, Validations } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NAG_NAMESPACE, NO_RESOURCE_LEVEL_ACTIONS } from '../../lib/nag';
+import { emrAndFlink } from '../fixtures/cdk/emr-and-flink';
 import { twoPipelines } from '../fixtures/cdk/two-pipelines';
 import { buildStack, expectedNagFindings, grants, nagKey, roleStatements, type BuiltStack, type NagPluginReport, type NagViolation, type Statement } from './fixture';
 
-describe('Stack: cdk-nag AwsSolutions', () => {
+// Two EMR Serverless pipelines; and one EMR Serverless pipeline next to Managed Flink ones (Kinesis and MSK sources).
+describe.each([
+  ['two EMR Serverless pipelines', twoPipelines],
+  ['EMR Serverless and Managed Flink pipelines', emrAndFlink],
+])('Stack: cdk-nag AwsSolutions (%s)', (_name, config) => {
   let b: BuiltStack;
   let reports: NagPluginReport[];
   /** construct path → logical id of every CloudFormation resource of the stack. */
   let logicalIdAt: Map<string, string>;
   beforeAll(() => {
     // app.synth() throws when a plugin reports an error, so reaching the report means none did
-    b = buildStack(twoPipelines, { bundle: false, validate: true });
+    b = buildStack(config, { bundle: false, validate: true });
     reports = (JSON.parse(readFileSync(join(b.outdir, 'validation-report.json'), 'utf8')) as { pluginReports: NagPluginReport[] }).pluginReports;
     logicalIdAt = new Map(
       b.stack.node

@@ -1,3 +1,4 @@
+import { emrPipeline } from '../helpers/pipelines';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, type StreamfixConfigInput } from '../../lambdas/config';
 import { enginePermissions } from '../../lambdas/core/permissions';
@@ -313,7 +314,7 @@ describe('Stack: playbooks turned off, without PagerDuty', () => {
     const wiring = b.stack.wiring;
     expect(alarmNames().sort()).toEqual([...wiring.flatMap((w) => w.alarms.map((a) => a.name)), 'sfx-dead-letters'].sort());
     expect(alarmNames().filter((n) => n.startsWith('sfx-payments-job-failed-'))).toEqual([]);
-    const paymentsApp = b.config.pipelines.payments!.job.applicationId;
+    const paymentsApp = emrPipeline(b.config.pipelines.payments).job.applicationId;
     const patternOf = (name: string) => JSON.stringify(b.ofType('AWS::Events::Rule').find(([, r]) => r.Properties.Name === name)?.[1].Properties.EventPattern ?? null);
     expect(patternOf('sfx-job-failed-job-run-ended')).not.toContain(paymentsApp);
     // the pipeline's other playbooks still have theirs

@@ -1,4 +1,5 @@
 import { zeroCounts, type TypeCounts } from '../../lambdas/analysis/dlq';
+import { emrPipeline } from '../helpers/pipelines';
 import { parseConfig } from '../../lambdas/config';
 import type { DlqSpikeEvidence } from '../../lambdas/playbooks/dlq-spike/diagnose';
 import type { DlqSpikeSettings } from '../../lambdas/playbooks/dlq-spike/manifest';
@@ -9,7 +10,7 @@ export const config = parseConfig({
   ...exampleConfig,
   pipelines: { orders: { ...exampleConfig.pipelines.orders, sink: { kind: 'firehose', deliveryStreamName: 'order-firehose', s3: 's3://orders-data-lake/orders/' } } },
 });
-export const pipeline = config.pipelines.orders!;
+export const pipeline = emrPipeline(config.pipelines.orders);
 export const settings = pipeline.playbooks['dlq-spike'] as DlqSpikeSettings;
 
 /** Evidence of a spike at T0 (alarm fired 2 min before), 100 sampled records of the given types. */

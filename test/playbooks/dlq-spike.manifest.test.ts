@@ -1,3 +1,4 @@
+import { emrPipeline } from '../helpers/pipelines';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lambdas/config';
 import { ManualClock } from '../../lambdas/core/clock';
@@ -34,7 +35,7 @@ describe('Manifest: dlq-spike', () => {
 
   it('reads no reference when neither the sink nor the settings name one', () => {
     const plain = parseConfig(exampleConfig);
-    const perms = dlqSpikeManifest.permissions(pctx(plain, plain.pipelines.orders!));
+    const perms = dlqSpikeManifest.permissions(pctx(plain, emrPipeline(plain.pipelines.orders)));
     expect(perms.filter((p) => p.actions.includes('s3:GetObject')).flatMap((p) => p.resources)).toEqual(['arn:aws:s3:::orders-data-lake/dlq/orders/*']);
   });
 

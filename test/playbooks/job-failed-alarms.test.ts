@@ -1,3 +1,4 @@
+import { emrPipeline } from '../helpers/pipelines';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lambdas/config';
 import { ConfigError } from '../../lambdas/core/errors';
@@ -12,7 +13,7 @@ const withJob = (job: Record<string, unknown>) => {
   Object.assign(raw.pipelines.orders.job, job);
   return parseConfig(raw);
 };
-const alarms = (job: Record<string, unknown>) => jobAlarms(withJob(job).pipelines.orders!.job);
+const alarms = (job: Record<string, unknown>) => jobAlarms(emrPipeline(withJob(job).pipelines.orders).job);
 const APP = '00fabcd1234efg5h';
 
 describe('Function: jobAlarms', () => {
@@ -50,7 +51,7 @@ describe('Function: jobAlarms', () => {
 
   it('listens to EMR\'s retry events as well as to ended runs', () => {
     const config = withJob({ releaseLabel: 'emr-7.2.0' });
-    const ctx = pipelineContext(config, 'orders', config.pipelines.orders!, jobFailedManifest, { account: '123456789012', region: 'eu-west-1', partition: 'aws' }) as Parameters<typeof jobFailedManifest.eventRules>[0];
+    const ctx = pipelineContext(config, 'orders', emrPipeline(config.pipelines.orders), jobFailedManifest, { account: '123456789012', region: 'eu-west-1', partition: 'aws' }) as Parameters<typeof jobFailedManifest.eventRules>[0];
     expect(jobFailedManifest.eventRules(ctx).map((r) => r.pattern['detail-type'])).toEqual([['EMR Serverless Job Run State Change'], ['EMR Serverless Job Run Retry']]);
   });
 });

@@ -1,3 +1,4 @@
+import { emrPipeline } from '../helpers/pipelines';
 import { describe, expect, it } from 'vitest';
 import type { JobRunView } from '../../lambdas/adapters/emr-serverless';
 import { parseConfig } from '../../lambdas/config';
@@ -17,7 +18,7 @@ import exampleConfig from '../../streamfix.config';
 const NOW = Date.parse('2026-11-22T10:00:00.000Z');
 const MIN = 60_000;
 const config = parseConfig(exampleConfig);
-const pipeline = config.pipelines.orders!;
+const pipeline = emrPipeline(config.pipelines.orders);
 const base = pipeline.playbooks['job-failed'] as JobFailedSettings;
 const withBounds = (b: Partial<JobFailedSettings['bounds']>, over: Partial<JobFailedSettings> = {}): JobFailedSettings => ({ ...base, ...over, bounds: { ...base.bounds, ...b } });
 

@@ -1,3 +1,4 @@
+import { emrPipeline } from '../helpers/pipelines';
 import { EMRServerlessClient, StartJobRunCommand, StartJobRunRequest$ } from '@aws-sdk/client-emr-serverless';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
@@ -15,7 +16,7 @@ import exampleConfig from '../../streamfix.config';
  */
 
 const config = parseConfig(exampleConfig);
-const pipeline = config.pipelines.orders!;
+const pipeline = emrPipeline(config.pipelines.orders);
 const SDK_MEMBERS = (StartJobRunRequest$ as unknown as [number, string, string, number, string[]])[4];
 
 /** A run with every StartJobRun-relevant field GetJobRun can return set. */

@@ -1,3 +1,4 @@
+import { emrPipeline } from '../helpers/pipelines';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lambdas/config';
 import type { JobRunView } from '../../lambdas/adapters/emr-serverless';
@@ -10,7 +11,7 @@ const NOW = Date.parse('2026-11-22T10:00:00.000Z');
 const MIN = 60_000;
 const HOUR = 3_600_000;
 const config = parseConfig(exampleConfig);
-const pipeline = config.pipelines.orders!;
+const pipeline = emrPipeline(config.pipelines.orders);
 const settings = pipeline.playbooks['job-failed'] as JobFailedSettings;
 
 const run = (over: Partial<JobRunView> = {}): JobRunView => ({
@@ -90,7 +91,7 @@ describe('Function: planJobFailed', () => {
   it('leaves a corrupt checkpoint to checkpoint-failure unless that playbook is off', () => {
     // Prepare
     const stateDetails = 'java.lang.IllegalStateException: Log file was malformed: failed to read correct log version from  in s3://orders-data-lake/_checkpoints/streaming/orders/offsets/42';
-    const off = parseConfig({ ...exampleConfig, pipelines: { orders: { ...exampleConfig.pipelines.orders, playbooks: { ...exampleConfig.pipelines.orders!.playbooks, 'checkpoint-failure': { mode: 'off' } } } } }).pipelines.orders!;
+    const off = emrPipeline(parseConfig({ ...exampleConfig, pipelines: { orders: { ...exampleConfig.pipelines.orders, playbooks: { ...emrPipeline(exampleConfig.pipelines.orders).playbooks, 'checkpoint-failure': { mode: 'off' } } } } }).pipelines.orders);
     const input = { pipelineName: 'orders', settings, evidence: evidence({ run: run({ stateDetails }) }), nowMs: NOW, incidentId: 'i', trigger: { kind: 'job-run' as const, eventId: 'e', dedupeKey: 'k', applicationId: pipeline.job.applicationId, jobRunId: 'r', state: 'FAILED', atMs: NOW } };
     // Act
     const handedOver = planJobFailed({ ...input, pipeline });

@@ -1,3 +1,4 @@
+import { emrPipeline } from '../helpers/pipelines';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatPath, parseConfig } from '../../lambdas/config';
@@ -20,14 +21,14 @@ const RUNS = proofRuns();
 const TIMEOUT = proofTimeoutMs(RUNS);
 
 const BUCKET = 'orders-data-lake';
-const CHECKPOINT = exampleConfig.pipelines.orders!.job.checkpoint;
+const CHECKPOINT = emrPipeline(exampleConfig.pipelines.orders).job.checkpoint;
 const DLQ = `s3://${BUCKET}/dlq/orders/`;
 const FIREHOSE_ERRORS = `s3://${BUCKET}/firehose-errors/orders/`;
 const config = parseConfig({
   ...exampleConfig,
-  pipelines: { orders: { ...exampleConfig.pipelines.orders!, dlq: { s3: DLQ, firehoseErrorOutput: FIREHOSE_ERRORS } } },
+  pipelines: { orders: { ...emrPipeline(exampleConfig.pipelines.orders), dlq: { s3: DLQ, firehoseErrorOutput: FIREHOSE_ERRORS } } },
 });
-const orders = config.pipelines.orders!;
+const orders = emrPipeline(config.pipelines.orders);
 const STREAM = orders.sink!.deliveryStreamName;
 const TOPIC = orders.source.kind === 'msk' ? orders.source.topic : '';
 

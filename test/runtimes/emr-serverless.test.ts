@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { EmrServerlessAdapter } from '../../lambdas/adapters/emr-serverless';
 import { LogsAdapter } from '../../lambdas/adapters/logs';
 import { S3Adapter } from '../../lambdas/adapters/s3';
-import type { PipelineConfig } from '../../lambdas/config/schema';
+import type { EmrServerlessJob } from '../../lambdas/config/schema';
 import { readAttemptHistory } from '../../lambdas/runtimes/emr-serverless/attempts';
 import { driverLogLocations, failureFromLog, jobLogPath, readFailureText } from '../../lambdas/runtimes/emr-serverless/failure-text';
 import { APP, JOB, NO_RETRY, ROLE, newWorld, simClient, startInput } from '../drills/helpers';
@@ -11,7 +11,7 @@ import { APP, JOB, NO_RETRY, ROLE, newWorld, simClient, startInput } from '../dr
 const LOG_URI = 's3://orders-data-lake/emr-logs/orders-stream/';
 const KMS_FAILURE = `Job failed, please check complete logs in configured logging destination. ExitCode: 1. Last few exceptions: java.nio.file.AccessDeniedException: s3://orders-data-lake/_checkpoints/streaming/orders/commits/121: PutObject: User: ${ROLE} is not authorized to perform: kms:GenerateDataKey on resource: arn:aws:kms:eu-west-1:123456789012:key/0f3c (Service: AWSKMS; Status Code: 400; Error Code: KMS.AccessDeniedException)`;
 
-const job = (driverLogs?: PipelineConfig['job']['driverLogs']): PipelineConfig['job'] => ({
+const job = (driverLogs?: EmrServerlessJob['driverLogs']): EmrServerlessJob => ({
   kind: 'emr-serverless',
   applicationId: APP,
   jobName: JOB.jobName,

@@ -1,6 +1,6 @@
 import { isTransient } from '../../adapters/errors';
 import type { S3Store } from '../../analysis/checkpoint';
-import type { PipelineConfig } from '../../config/schema';
+import type { EmrPipeline } from '../../config/schema';
 import { AwsRequestError, InvalidInputError } from '../../core/errors';
 import type { OperationContext, OperationResult } from '../types';
 import { activeRun, releaseJobLock, takeJobLock, type JobLock, type PipelinePause } from './job-lock';
@@ -50,7 +50,7 @@ export type Changed<T> = { ok: true; value: T; pause: PipelinePause } | { ok: fa
 
 export async function underJobLock<T>(
   ctx: OperationContext,
-  pipeline: PipelineConfig,
+  pipeline: EmrPipeline,
   p: object,
   reason: string,
   change: (s3: S3Store) => Promise<T>,

@@ -1,5 +1,6 @@
 import { EmrServerlessAdapter } from '../../adapters/emr-serverless';
 import { S3Adapter } from '../../adapters/s3';
+import { isEmrPipeline } from '../../config/job-kind';
 import type { Operation, OperationContext, OperationResult } from '../types';
 import { inspectCheckpoint } from './inspect';
 import { checkpointOpsManifest } from './manifest';
@@ -28,6 +29,8 @@ export function createCheckpointOpsOperation(hooks: MutateHooks = {}): Operation
     target: checkpointTarget,
     async run(p: CheckpointOpsPayload, ctx: OperationContext): Promise<OperationResult> {
       const pipeline = ctx.config.pipelines[p.pipeline]!;
+      // authorize refused any other: checkpoint-ops works on the Spark checkpoints of EMR Serverless jobs.
+      if (!isEmrPipeline(pipeline)) throw new Error(`pipeline ${p.pipeline} runs on ${pipeline.job.kind}`);
       // Done before: its result again. An undo of a finished restore is work still to do.
       const undoPending = p.command === 'restore' && p.undo && ctx.record.result?.undone !== true;
       if (p.command !== 'inspect' && ctx.record.status === 'done' && !undoPending) {

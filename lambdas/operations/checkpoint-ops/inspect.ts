@@ -1,5 +1,5 @@
 import { detectCheckpointKind, readFlinkCheckpoints, readSparkCheckpoint, type SparkCheckpointReport } from '../../analysis/checkpoint';
-import type { PipelineConfig } from '../../config/schema';
+import type { EmrPipeline } from '../../config/schema';
 import { iso } from '../../core/clock';
 import { ACTIVE_STATES } from '../../playbooks/job-failed/diagnose';
 import { describeProblems, judgeCorruption } from '../../playbooks/checkpoint-failure/corruption';
@@ -28,7 +28,7 @@ export function sparkSummary(cp: SparkCheckpointReport, nowMs: number): string {
 }
 
 /** Read-only: what the checkpoint holds, what is wrong with it, and what each way out costs. */
-export async function inspectCheckpoint(p: InspectPayload, pipeline: PipelineConfig, ctx: OperationContext): Promise<OperationResult> {
+export async function inspectCheckpoint(p: InspectPayload, pipeline: EmrPipeline, ctx: OperationContext): Promise<OperationResult> {
   const uri = p.checkpoint ?? pipeline.job.checkpoint;
   const job = pipeline.job;
   const [kind, active] = await Promise.all([

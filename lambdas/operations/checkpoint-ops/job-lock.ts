@@ -1,4 +1,4 @@
-import type { PipelineConfig } from '../../config/schema';
+import type { EmrPipeline } from '../../config/schema';
 import { iso } from '../../core/clock';
 import { ItemGuardrailStore, type ResourceGuard } from '../../guardrails';
 import { ACTIVE_STATES, jobResource } from '../../playbooks/job-failed/diagnose';
@@ -37,9 +37,9 @@ export interface JobLock {
 }
 
 const store = (ctx: OperationContext) => new ItemGuardrailStore(ctx.ledger.store);
-const resourceOf = (pipeline: PipelineConfig) => jobResource(pipeline.job.applicationId, pipeline.job.jobName);
+const resourceOf = (pipeline: EmrPipeline) => jobResource(pipeline.job.applicationId, pipeline.job.jobName);
 
-function holderText(g: ResourceGuard, pipeline: PipelineConfig): string | undefined {
+function holderText(g: ResourceGuard, pipeline: EmrPipeline): string | undefined {
   const l = g.lock;
   if (!l) return undefined;
   if (l.owner.startsWith('operation:')) {
@@ -51,19 +51,19 @@ function holderText(g: ResourceGuard, pipeline: PipelineConfig): string | undefi
 }
 
 /** Refuses (naming `pipeline`) while anyone but this operation holds the job's lock. */
-export async function refuseIfJobHeld(ctx: OperationContext, pipeline: PipelineConfig): Promise<void> {
+export async function refuseIfJobHeld(ctx: OperationContext, pipeline: EmrPipeline): Promise<void> {
   const g = await store(ctx).readResource(resourceOf(pipeline));
   const now = ctx.clock.now();
   if (g.lock && g.lock.owner !== operationLockOwner(ctx.operationId) && g.lock.untilMs > now) await refuse(ctx, 'pipeline', holderText(g, pipeline)!);
 }
 
 /** Whether this operation holds the job's lock now (it left the checkpoint half changed). */
-export async function holdsJob(ctx: OperationContext, pipeline: PipelineConfig): Promise<boolean> {
+export async function holdsJob(ctx: OperationContext, pipeline: EmrPipeline): Promise<boolean> {
   return (await store(ctx).readResource(resourceOf(pipeline))).lock?.owner === operationLockOwner(ctx.operationId);
 }
 
 /** Takes (or keeps) the job's lock right before the first change; refused, naming the holder, when someone else holds it. */
-export async function takeJobLock(ctx: OperationContext, pipeline: PipelineConfig, reason: string): Promise<JobLock> {
+export async function takeJobLock(ctx: OperationContext, pipeline: EmrPipeline, reason: string): Promise<JobLock> {
   const resource = resourceOf(pipeline);
   const owner = operationLockOwner(ctx.operationId);
   const now = ctx.clock.now();
@@ -81,7 +81,7 @@ export async function releaseJobLock(ctx: OperationContext, lock: Pick<JobLock, 
 }
 
 /** The job's active run, if any (a run started by anyone: a person, EMR's own retry). */
-export async function activeRun(ctx: OperationContext, pipeline: PipelineConfig): Promise<{ jobRunId: string; state: string } | undefined> {
+export async function activeRun(ctx: OperationContext, pipeline: EmrPipeline): Promise<{ jobRunId: string; state: string } | undefined> {
   const job = pipeline.job;
   const active = (await ctx.aws.emr.listJobRuns(job.applicationId, { states: ACTIVE_STATES, maxItems: 100 })).filter((r) => r.name === job.jobName);
   return active[0] ? { jobRunId: active[0].jobRunId, state: active[0].state } : undefined;

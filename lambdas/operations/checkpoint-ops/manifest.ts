@@ -25,12 +25,15 @@ export const checkpointOpsManifest: OperationManifest = {
   memoryMb: 1024,
   appliesTo: (pipeline) => pipeline.job.kind === 'emr-serverless',
   permissions: (p: OperationPipelineContext): PermissionSpec[] => {
-    const { bucket, prefix } = location(p.pipeline.job.checkpoint);
+    const job = p.pipeline.job;
+    // appliesTo keeps the others out: nothing to grant on a pipeline without a Spark checkpoint.
+    if (job.kind !== 'emr-serverless') return [];
+    const { bucket, prefix } = location(job.checkpoint);
     const s3 = `arn:${p.partition}:s3:::${bucket}`;
     const objects = `${s3}/${prefix}*`;
     const backupPrefix = `${prefix.replace(/\/+$/, '')}_backup_`;
     const backups = `${s3}/${backupPrefix}*`;
-    const app = `arn:${p.partition}:emr-serverless:${p.region}:${p.account}:/applications/${p.pipeline.job.applicationId}`;
+    const app = `arn:${p.partition}:emr-serverless:${p.region}:${p.account}:/applications/${job.applicationId}`;
     const out: PermissionSpec[] = [
       listBucketUnder(p.partition, bucket, [prefix, backupPrefix], 'diagnose', 'list the checkpoint and its backups (listing limited to their prefixes)'),
       { step: 'diagnose', actions: ['s3:GetObject'], resources: [objects, backups], why: 'read checkpoint log files and backup manifests, and copy from either' },

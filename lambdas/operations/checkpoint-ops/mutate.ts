@@ -1,5 +1,5 @@
 import { BackupDoesNotCoverError, deleteCheckpoint, readSparkCheckpoint, rollbackCheckpoint, type SparkCheckpointReport } from '../../analysis/checkpoint';
-import type { PipelineConfig } from '../../config/schema';
+import type { EmrPipeline } from '../../config/schema';
 import type { OperationContext, OperationResult } from '../types';
 import { startingOffsetsJson } from './inspect';
 import type { CheckpointOpsPayload } from './payload';
@@ -25,7 +25,7 @@ export async function covered<T>(ctx: OperationContext, backupUri: string, f: ()
 }
 
 /** `backup`: a verified copy, page by page with progress; the checkpoint is not changed. */
-export async function backupCommand(p: P<'backup'>, pipeline: PipelineConfig, ctx: OperationContext, hooks: MutateHooks = {}): Promise<OperationResult> {
+export async function backupCommand(p: P<'backup'>, pipeline: EmrPipeline, ctx: OperationContext, hooks: MutateHooks = {}): Promise<OperationResult> {
   const b = await ensureBackup(ctx, pipeline.job.checkpoint, hooks.onBackupProgress ? { onProgress: hooks.onBackupProgress } : {});
   if (b.kind === 'partial') return partial(p, b);
   return {
@@ -36,7 +36,7 @@ export async function backupCommand(p: P<'backup'>, pipeline: PipelineConfig, ct
 }
 
 /** `rollback --to-batch K [--keep-commit]`: the job stopped, a verified backup, then the rollback under the job's lock. */
-export async function rollbackCommand(p: P<'rollback'>, pipeline: PipelineConfig, ctx: OperationContext, hooks: MutateHooks = {}): Promise<OperationResult> {
+export async function rollbackCommand(p: P<'rollback'>, pipeline: EmrPipeline, ctx: OperationContext, hooks: MutateHooks = {}): Promise<OperationResult> {
   const cpUri = pipeline.job.checkpoint;
   await refuseIfJobHeld(ctx, pipeline);
   // A rollback this operation left half done (it still holds the job): finish it, whatever the job looks like now.
@@ -88,7 +88,7 @@ export function startingOptions(p: P<'reset'>, cp: SparkCheckpointReport | undef
  * checkpoint as it was, and kept with the operation: a reset resumed after a crash reports the
  * same ones, not those of a half-deleted checkpoint.
  */
-export async function resetCommand(p: P<'reset'>, pipeline: PipelineConfig, ctx: OperationContext, hooks: MutateHooks = {}): Promise<OperationResult> {
+export async function resetCommand(p: P<'reset'>, pipeline: EmrPipeline, ctx: OperationContext, hooks: MutateHooks = {}): Promise<OperationResult> {
   const cpUri = pipeline.job.checkpoint;
   await refuseIfJobHeld(ctx, pipeline);
   const resuming = await holdsJob(ctx, pipeline);

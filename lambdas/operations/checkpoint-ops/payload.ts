@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { isBackupOf } from '../../analysis/checkpoint/backup';
 import type { StreamfixConfig } from '../../config/schema';
+import { isEmrPipeline } from '../../config/job-kind';
 import { s3UriSchema } from '../../config/s3-uri';
 import { callerIdentitySchema } from '../caller';
 import type { OperationTarget } from '../types';
@@ -84,6 +85,9 @@ export function authorizeCheckpointOps(p: CheckpointOpsPayload, config: Streamfi
   const out: { field: string; message: string }[] = [];
   const pipeline = config.pipelines[p.pipeline];
   if (!pipeline) return [{ field: 'pipeline', message: `unknown pipeline "${p.pipeline}" (configured: ${Object.keys(config.pipelines).join(', ')})` }];
+  if (pipeline.job.kind !== 'emr-serverless') {
+    return [{ field: 'pipeline', message: `pipeline "${p.pipeline}" runs on ${pipeline.job.kind}: checkpoint-ops works on the Spark checkpoints of EMR Serverless jobs (a Flink application's state is its snapshots)` }];
+  }
   const checkpoint = pipeline.job.checkpoint;
   if (p.command !== 'inspect' && p.requestId === undefined) {
     out.push({ field: 'requestId', message: `Required for ${p.command}: any id; the same id continues the same operation` });
@@ -117,7 +121,7 @@ export function authorizeCheckpointOps(p: CheckpointOpsPayload, config: Streamfi
  */
 export function checkpointTarget(p: CheckpointOpsPayload, config: StreamfixConfig): OperationTarget | undefined {
   const pipeline = config.pipelines[p.pipeline];
-  if (p.command === 'inspect' || !pipeline) return undefined;
+  if (p.command === 'inspect' || !pipeline || !isEmrPipeline(pipeline)) return undefined;
   return { key: `checkpoint:${pipeline.job.checkpoint}`, field: 'pipeline' };
 }
 

@@ -1,7 +1,7 @@
 import { parseS3Uri } from '../../adapters/s3';
 import { BACKUP_MANIFEST, BackupDoesNotCoverError, checkCoverage, listAll, readBackupManifest, requireIntact } from '../../analysis/checkpoint';
 import { byRelativeKey } from '../../analysis/checkpoint/copy';
-import type { PipelineConfig } from '../../config/schema';
+import type { EmrPipeline } from '../../config/schema';
 import { LeaseLostError } from '../../core/lease';
 import type { OperationContext, OperationResult } from '../types';
 import { halfChanged, isRetriableChange } from './change';
@@ -34,7 +34,7 @@ type RestorePayload = Extract<CheckpointOpsPayload, { command: 'restore' }>;
 const RESTORE_UNIT = 'restore-run';
 const UNDO_UNIT = 'restore-undo';
 
-export async function restoreCommand(p: RestorePayload, pipeline: PipelineConfig, ctx: OperationContext, hooks: { onBackupProgress?(p: BackupProgress): void } = {}): Promise<OperationResult> {
+export async function restoreCommand(p: RestorePayload, pipeline: EmrPipeline, ctx: OperationContext, hooks: { onBackupProgress?(p: BackupProgress): void } = {}): Promise<OperationResult> {
   const cpUri = pipeline.job.checkpoint;
   await refuseIfJobHeld(ctx, pipeline);
   if (p.undo) return undo(p, pipeline, ctx);
@@ -76,7 +76,7 @@ export async function restoreCommand(p: RestorePayload, pipeline: PipelineConfig
 }
 
 /** Puts the checkpoint back as it was before this operation's restore began. */
-async function undo(p: RestorePayload, pipeline: PipelineConfig, ctx: OperationContext): Promise<OperationResult> {
+async function undo(p: RestorePayload, pipeline: EmrPipeline, ctx: OperationContext): Promise<OperationResult> {
   const cpUri = pipeline.job.checkpoint;
   const restored = (await ctx.ledger.getProgress(ctx.operationId, RESTORE_UNIT)) as SliceRun | undefined;
   if (!restored) await refuse(ctx, 'undo', `operation ${ctx.operationId} never changed ${cpUri}: there is nothing to undo`);
@@ -100,7 +100,7 @@ async function undo(p: RestorePayload, pipeline: PipelineConfig, ctx: OperationC
   };
 }
 
-async function slices(ctx: OperationContext, pipeline: PipelineConfig, p: RestorePayload, run: SliceRun, unit: string, lock: JobLock): Promise<OperationResult> {
+async function slices(ctx: OperationContext, pipeline: EmrPipeline, p: RestorePayload, run: SliceRun, unit: string, lock: JobLock): Promise<OperationResult> {
   const cpUri = pipeline.job.checkpoint;
   const cp = parseS3Uri(cpUri);
   const src = run.source ? parseS3Uri(run.source) : undefined;

@@ -1,5 +1,5 @@
 import { copyPrefix, freshBackupUri, readBackupManifest, sealBackup, type CopiedEntry } from '../../analysis/checkpoint/backup';
-import type { PipelineConfig } from '../../config/schema';
+import type { EmrPipeline } from '../../config/schema';
 import { isTransient } from '../../adapters/errors';
 import { InvalidInputError } from '../../core/errors';
 import { ACTIVE_STATES } from '../../playbooks/job-failed/diagnose';
@@ -24,7 +24,7 @@ export async function refuse(ctx: OperationContext, field: string, message: stri
   throw new InvalidInputError(field, message);
 }
 
-export async function requireJobStopped(ctx: OperationContext, pipeline: PipelineConfig): Promise<void> {
+export async function requireJobStopped(ctx: OperationContext, pipeline: EmrPipeline): Promise<void> {
   const job = pipeline.job;
   const active = (await ctx.aws.emr.listJobRuns(job.applicationId, { states: ACTIVE_STATES, maxItems: 100 })).filter((r) => r.name === job.jobName);
   const r = active[0];

@@ -1,6 +1,7 @@
 import type { BucketEncryptionView } from '../../adapters/s3';
 import { parseS3Uri } from '../../adapters/s3';
 import type { EvalDecision, SimulationResult } from '../../adapters/iam';
+import type { EmrPipeline } from '../../config/schema';
 import type { PlaybookContext } from '../types';
 
 /**
@@ -50,7 +51,7 @@ export function kmsKeyArnOf(keyId: string, roleArn: string, region: string | und
 
 const toChecks = (r: SimulationResult[]): PermissionCheck[] => r.map((x) => ({ action: x.action, resource: x.resource, decision: x.decision }));
 
-export async function diagnoseAccess(ctx: PlaybookContext): Promise<AccessDiagnosis> {
+export async function diagnoseAccess(ctx: PlaybookContext<unknown, EmrPipeline>): Promise<AccessDiagnosis> {
   const job = ctx.pipeline.job;
   const { bucket, prefix } = parseS3Uri(job.checkpoint);
   const partition = /^arn:([^:]+):/.exec(job.executionRoleArn)?.[1] ?? 'aws';

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { backupCheckpoint, isBackupOf, readBackupManifest, rollbackCheckpoint } from '../../analysis/checkpoint';
+import { wrongRuntime } from '../../config/job-kind';
 import { s3UriSchema } from '../../config/s3-uri';
 import { AwsRequestError } from '../../core/errors';
 import { ACTIVE_STATES } from '../job-failed/diagnose';
@@ -59,9 +60,11 @@ function checkpointBounds(p: { checkpoint: string; backup: string }, configured:
  */
 export const backupCheckpointAction: ActionDefinition<BackupParams, CheckpointFailureSettings> = {
   type: BACKUP_CHECKPOINT,
+  runtime: 'emr-serverless',
   iamActions: ['s3:ListBucket', 's3:GetObject', 's3:PutObject'],
   params: backupParams,
   checkBounds(p, { pipeline, settings }) {
+    if (pipeline.job.kind !== 'emr-serverless') return [wrongRuntime(pipeline, 'emr-serverless')];
     const b = settings.bounds;
     const v = checkpointBounds(p, pipeline.job.checkpoint);
     if (p.maxObjects > b.maxBackupObjects) v.push(`maxObjects ${p.maxObjects} is over the bound ${b.maxBackupObjects}`);
@@ -83,9 +86,11 @@ export const backupCheckpointAction: ActionDefinition<BackupParams, CheckpointFa
 /** No run of the job may be active: cancel each (with a grace period) and wait for CANCELLED. Idempotent. */
 export const ensureJobStoppedAction: ActionDefinition<StopParams, CheckpointFailureSettings> = {
   type: ENSURE_JOB_STOPPED,
+  runtime: 'emr-serverless',
   iamActions: ['emr-serverless:ListJobRuns', 'emr-serverless:GetJobRun', 'emr-serverless:CancelJobRun'],
   params: stopParams,
   checkBounds(p, { pipeline, settings }) {
+    if (pipeline.job.kind !== 'emr-serverless') return [wrongRuntime(pipeline, 'emr-serverless')];
     const job = pipeline.job;
     const v: string[] = [];
     if (p.applicationId !== job.applicationId) v.push(`applicationId ${p.applicationId} is not the configured ${job.applicationId}`);
@@ -124,9 +129,11 @@ export const ensureJobStoppedAction: ActionDefinition<StopParams, CheckpointFail
 /** Remove the corrupt batch's files, each checked against the sealed backup first. Idempotent. */
 export const rollbackCheckpointAction: ActionDefinition<RollbackParams, CheckpointFailureSettings> = {
   type: ROLLBACK_CHECKPOINT,
+  runtime: 'emr-serverless',
   iamActions: ['s3:ListBucket', 's3:GetObject', 's3:DeleteObject'],
   params: rollbackParams,
   checkBounds(p, { pipeline, settings }) {
+    if (pipeline.job.kind !== 'emr-serverless') return [wrongRuntime(pipeline, 'emr-serverless')];
     const v = checkpointBounds(p, pipeline.job.checkpoint);
     const removed = p.expectLatestBatch - p.batchId + (p.rerun ? 1 : 0);
     if (removed < 1) v.push(`batchId ${p.batchId}${p.rerun ? ' (re-run)' : ''} removes no batch of the latest ${p.expectLatestBatch}`);

@@ -76,3 +76,11 @@ export function unsupportedVersionOf(text: string | undefined): { maxSupported: 
   const m = /maximum supported log version is v(\d+), but encountered v(\d+)/i.exec(text ?? '');
   return m ? { maxSupported: Number(m[1]), encountered: Number(m[2]) } : undefined;
 }
+
+/** Flink: a state too large to checkpoint or restore in time, or to hold in memory. */
+export const DEFAULT_STATE_TOO_LARGE_PATTERNS = [
+  'OutOfMemoryError',
+  'exceeds the maximum (state|checkpoint|message) size',
+  'state (is )?too large',
+  'Could not materialize checkpoint',
+];

@@ -2,6 +2,7 @@ import type { JobRunSummaryView, JobRunView } from '../../adapters/emr-serverles
 import { readSparkCheckpoint, type SparkCheckpointReport } from '../../analysis/checkpoint';
 import type { Trigger } from '../../core/trigger';
 import { ACTIVE_STATES, jobResource } from '../job-failed/diagnose';
+import type { EmrPipeline } from '../../config/schema';
 import type { PlaybookContext } from '../types';
 import { readAttemptHistory } from '../../runtimes/emr-serverless/attempts';
 import type { FailureTextSource } from '../../runtimes/emr-serverless/failure-text';
@@ -42,7 +43,7 @@ function alarmFailures(t: Trigger): number | undefined {
   return Array.isArray(points) && points.every((p) => typeof p === 'number') ? Math.max(0, ...(points as number[])) : undefined;
 }
 
-async function findRun(ctx: PlaybookContext<CheckpointFailureSettings>, t: Trigger): Promise<{ run?: JobRunView; source: CheckpointFailureEvidence['runSource'] }> {
+async function findRun(ctx: PlaybookContext<CheckpointFailureSettings, EmrPipeline>, t: Trigger): Promise<{ run?: JobRunView; source: CheckpointFailureEvidence['runSource'] }> {
   const job = ctx.pipeline.job;
   if (t.kind === 'job-run') return { run: await ctx.aws.emr.getJobRun(job.applicationId, t.jobRunId), source: 'event' };
   const newest = (await ctx.aws.emr.listJobRuns(job.applicationId, { maxItems: 50 }))
@@ -52,7 +53,7 @@ async function findRun(ctx: PlaybookContext<CheckpointFailureSettings>, t: Trigg
   return { run: await ctx.aws.emr.getJobRun(job.applicationId, newest.jobRunId), source: 'newest-run' };
 }
 
-async function durationMax(ctx: PlaybookContext<CheckpointFailureSettings>): Promise<number | undefined> {
+async function durationMax(ctx: PlaybookContext<CheckpointFailureSettings, EmrPipeline>): Promise<number | undefined> {
   const m = ctx.settings.bounds.durationMetric;
   if (!m) return undefined;
   const now = ctx.clock.now();
@@ -66,7 +67,7 @@ async function durationMax(ctx: PlaybookContext<CheckpointFailureSettings>): Pro
   return Math.max(...values) * (m.unit === 'Seconds' ? 1000 : 1);
 }
 
-async function logText(ctx: PlaybookContext<CheckpointFailureSettings>): Promise<string | undefined> {
+async function logText(ctx: PlaybookContext<CheckpointFailureSettings, EmrPipeline>): Promise<string | undefined> {
   const group = ctx.settings.bounds.logGroupName;
   if (!group) return undefined;
   const now = ctx.clock.now();
@@ -74,7 +75,7 @@ async function logText(ctx: PlaybookContext<CheckpointFailureSettings>): Promise
   return events.sort((a, b) => b.timestampMs - a.timestampMs)[0]?.message;
 }
 
-async function readCheckpoint(ctx: PlaybookContext<CheckpointFailureSettings>, failureText: string | undefined): Promise<{ checkpoint?: SparkCheckpointReport; checkpointError?: string }> {
+async function readCheckpoint(ctx: PlaybookContext<CheckpointFailureSettings, EmrPipeline>, failureText: string | undefined): Promise<{ checkpoint?: SparkCheckpointReport; checkpointError?: string }> {
   const version = unsupportedVersionOf(failureText);
   try {
     return { checkpoint: await readSparkCheckpoint(ctx.aws.s3, ctx.pipeline.job.checkpoint, version ? { maxOffsetsVersion: version.maxSupported } : {}) };
@@ -91,7 +92,7 @@ async function readCheckpoint(ctx: PlaybookContext<CheckpointFailureSettings>, f
  * (an UnsupportedLogVersion message): for a job-run event the event's stateDetails say it, so
  * it is read in the same round; for an alarm, once the run or the log has given the text.
  */
-export async function diagnoseCheckpointFailure(ctx: PlaybookContext<CheckpointFailureSettings>, trigger: Trigger): Promise<CheckpointFailureEvidence> {
+export async function diagnoseCheckpointFailure(ctx: PlaybookContext<CheckpointFailureSettings, EmrPipeline>, trigger: Trigger): Promise<CheckpointFailureEvidence> {
   const job = ctx.pipeline.job;
   const b = ctx.settings.bounds;
   const early = trigger.kind === 'job-run' ? readCheckpoint(ctx, trigger.stateDetails) : undefined;

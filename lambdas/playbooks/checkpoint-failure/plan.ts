@@ -2,6 +2,7 @@ import { backupUriFor } from '../../analysis/checkpoint';
 import { escalate, fix, ignore, type Decision, type Evidence } from '../../core/decision';
 import { ACTIVE_STATES, jobResource } from '../job-failed/diagnose';
 import { restartAction } from '../job-failed/plan';
+import type { EmrPipeline } from '../../config/schema';
 import type { PlanInput } from '../types';
 import { missing } from './access';
 import { classifyText, isCheckpointFailure, type TextClass } from './classify';
@@ -60,7 +61,7 @@ export function incidentStartMs(incidentId: string, fallbackMs: number): number 
   return m ? Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) : fallbackMs;
 }
 
-function evidenceOf(input: PlanInput<CheckpointFailureSettings, CheckpointFailureEvidence>, kind: FailureKind, verdict: CorruptionVerdict): Evidence {
+function evidenceOf(input: PlanInput<CheckpointFailureSettings, CheckpointFailureEvidence, EmrPipeline>, kind: FailureKind, verdict: CorruptionVerdict): Evidence {
   const { evidence: e, nowMs, pipeline } = input;
   const cp = e.checkpoint;
   const ageS = cp?.lastGoodBatchCommittedAtMs !== undefined ? Math.round((nowMs - cp.lastGoodBatchCommittedAtMs) / 1000) : null;
@@ -100,7 +101,7 @@ function evidenceOf(input: PlanInput<CheckpointFailureSettings, CheckpointFailur
  * still holds the data after the last good batch; deeper damage escalates with the reset
  * options and what each loses; timeouts and a full disk escalate with the configuration change.
  */
-export function planCheckpointFailure(input: PlanInput<CheckpointFailureSettings, CheckpointFailureEvidence>): Decision {
+export function planCheckpointFailure(input: PlanInput<CheckpointFailureSettings, CheckpointFailureEvidence, EmrPipeline>): Decision {
   const { evidence: e, settings, pipeline, pipelineName, nowMs, incidentId, trigger } = input;
   const job = pipeline.job;
   const b = settings.bounds;

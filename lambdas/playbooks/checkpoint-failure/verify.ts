@@ -1,5 +1,6 @@
 import { parseS3Uri } from '../../adapters/s3';
 import type { Evidence } from '../../core/decision';
+import type { EmrPipeline } from '../../config/schema';
 import type { PlaybookContext, VerifyOutcome } from '../types';
 import type { CheckpointFailureSettings } from './manifest';
 
@@ -11,7 +12,7 @@ const WAITING = ['SUBMITTED', 'PENDING', 'SCHEDULED', 'QUEUED'];
  * again. RUNNING without that commit yet is pending; a run that ended, or none, failed.
  */
 export async function verifyCheckpointFailure(
-  ctx: PlaybookContext<CheckpointFailureSettings>,
+  ctx: PlaybookContext<CheckpointFailureSettings, EmrPipeline>,
   incident: { startedAtMs: number; fixedAtMs?: number; evidence: Evidence },
 ): Promise<VerifyOutcome> {
   const job = ctx.pipeline.job;

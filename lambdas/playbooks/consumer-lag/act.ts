@@ -61,6 +61,7 @@ function checkRestartBounds(p: RestartWithParametersParams, ctx: { pipeline: Act
  */
 export const restartWithParametersAction: ActionDefinition<RestartWithParametersParams, ConsumerLagSettings> = {
   type: RESTART_WITH_PARAMETERS,
+  runtime: 'emr-serverless',
   iamActions: ['emr-serverless:GetJobRun', 'emr-serverless:CancelJobRun', 'emr-serverless:ListJobRuns', 'emr-serverless:StartJobRun', 'emr-serverless:TagResource', 'iam:PassRole'],
   params: restartParams,
   checkBounds: checkRestartBounds,

@@ -2,9 +2,11 @@ import type { JobRunSummaryView, JobRunView } from '../../adapters/emr-serverles
 import type { MetricSeries } from '../../adapters/cloudwatch';
 import type { Trigger } from '../../core/trigger';
 import { ACTIVE_STATES, jobResource, readCheckpoint, type CheckpointSummary } from '../job-failed/diagnose';
+import type { EmrPipeline } from '../../config/schema';
 import type { PlaybookContext } from '../types';
 import { readAttemptHistory, type AttemptHistory } from '../../runtimes/emr-serverless/attempts';
 import type { ConsumerLagBounds, ConsumerLagSettings } from './manifest';
+import { readKinesisSource, type KinesisSourceReading } from './kinesis';
 import { discoverMskSeries, lagQueries, Q, readSeries, type MskSeriesFound } from './metrics';
 import { readExecutorSettings, type ExecutorSettings } from './spark-conf';
 import { gridEndingAt, placeOnGrid, readLagWindow, recentMean, PERIOD_MS, type Grid, type LagReading } from './window';
@@ -40,6 +42,8 @@ export interface ConsumerLagEvidence {
   job: JobReading;
   /** Actions already taken on the job this hour (restarts and rescales, any playbook). */
   actionsLastHour: number;
+  /** A Kinesis source: its shards (one not read), its throttled reads, the job reading it. */
+  kinesis?: KinesisSourceReading;
 }
 
 const ENDED_STATES = ['FAILED', 'CANCELLED', 'SUCCESS'];
@@ -67,7 +71,7 @@ function incomingPerMinute(series: Record<string, MetricSeries>, found: MskSerie
 /** The lag window, the rates and the sink, judged: one GetMetricData round trip after discovery. */
 export function interpretSeries(
   ctx: Pick<PlaybookContext<ConsumerLagSettings>, 'pipeline' | 'settings'>, series: Record<string, MetricSeries>, found: MskSeriesFound | undefined, grid: Grid, nowMs: number,
-): Omit<ConsumerLagEvidence, 'job' | 'actionsLastHour'> {
+): Omit<ConsumerLagEvidence, 'job' | 'actionsLastHour' | 'kinesis'> {
   const { pipeline } = ctx;
   const b = ctx.settings.bounds;
   const kinesis = pipeline.source.kind === 'kinesis';
@@ -116,7 +120,7 @@ export function interpretSeries(
  * active run (its executor settings) or of the newest ended run, and, only when no run is
  * active, the checkpoint (HeadObject ∥ ListObjectsV2).
  */
-export async function diagnoseConsumerLag(ctx: PlaybookContext<ConsumerLagSettings>, _trigger: Trigger): Promise<ConsumerLagEvidence> {
+export async function diagnoseConsumerLag(ctx: PlaybookContext<ConsumerLagSettings, EmrPipeline>, _trigger: Trigger): Promise<ConsumerLagEvidence> {
   const { pipeline, settings } = ctx;
   const job = pipeline.job;
   const emr = ctx.aws.emr;
@@ -125,11 +129,12 @@ export async function diagnoseConsumerLag(ctx: PlaybookContext<ConsumerLagSettin
   // a partition whose samples stopped keeps an old window (Burrow's STOP).
   const grid = gridEndingAt(nowMs, settings.bounds.windowMinutes * LOOKBACK_WINDOWS);
   const src = pipeline.source;
-  const [found, active, ended, actionsLastHour] = await Promise.all([
+  const [found, active, ended, actionsLastHour, kinesis] = await Promise.all([
     src.kind === 'msk' ? discoverMskSeries(ctx.aws.cloudwatch, src, settings.bounds) : Promise.resolve(undefined),
     emr.listJobRuns(job.applicationId, { states: ACTIVE_STATES, maxItems: 100 }),
     emr.listJobRuns(job.applicationId, { states: ENDED_STATES, maxItems: 50 }),
     ctx.history.actionsInLastHour(jobResource(job.applicationId, job.jobName)),
+    readKinesisSource(ctx, settings.bounds.windowMinutes),
   ]);
   const newest = (runs: JobRunSummaryView[]) => runs.filter((r) => r.name === job.jobName).sort((a, b) => b.createdAtMs - a.createdAtMs);
   const activeRuns = newest(active);
@@ -149,5 +154,5 @@ export async function diagnoseConsumerLag(ctx: PlaybookContext<ConsumerLagSettin
   if (checkpoint) jobReading.checkpoint = checkpoint;
   // A last run that FAILED: its attempts and their failures (job resiliency), for job-failed's judgment.
   if (jobReading.lastEnded?.state === 'FAILED') jobReading.lastEndedHistory = await readAttemptHistory(ctx.aws, job, jobReading.lastEnded, nowMs);
-  return { ...interpretSeries(ctx, series, found, grid, nowMs), job: jobReading, actionsLastHour };
+  return { ...interpretSeries(ctx, series, found, grid, nowMs), job: jobReading, actionsLastHour, ...(kinesis ? { kinesis } : {}) };
 }

@@ -3,7 +3,11 @@ import { playbookSettings } from '../common-settings';
 import { listBucketUnder, passJobRole } from '../../core/permissions';
 import { driverLogPermissions } from '../../runtimes/emr-serverless/driver-log-permissions';
 import { checkpointLocation } from '../job-failed/manifest';
-import type { AlarmSpec, PipelineContext, PlaybookManifest } from '../types';
+import { byJobKind } from '../../config/job-kind';
+import type { EmrPipeline } from '../../config/schema';
+import { flinkLagAlarms } from '../../runtimes/managed-flink/alarms';
+import type { AlarmSpec, PermissionSpec, PipelineContext, PlaybookManifest } from '../types';
+import { flinkLagPermissions } from './flink-manifest';
 
 /**
  * consumer-lag: the streaming job falls behind its source. Tells catching up from falling
@@ -61,6 +65,19 @@ export const consumerLagBounds = z
     stallMinutes: z.number().int().min(3).max(60).default(10),
     /** A run younger than this is not judged hung: it may still be starting or replaying a batch. */
     minRunAgeMinutes: z.number().int().min(1).max(120).default(10),
+    /** Managed Flink: never raise an application's parallelism above this. */
+    maxParallelism: z.number().int().min(1).max(10_000).default(32),
+    /**
+     * Managed Flink: the application's KPU limit ("the maximum KPUs for an application is 64 by
+     * default, and can be increased by requesting a limit increase", API_ParallelismConfiguration):
+     * with autoscaling on, MSF scales up to ParallelismPerKPU × this by itself.
+     */
+    maxKPUs: z.number().int().min(1).max(10_000).default(64),
+    /** Managed Flink alarms: cpuUtilization and heapMemoryUtilization above these (the guide's 80 and 90 %). */
+    cpuAlarmPercent: z.number().min(1).max(100).default(80),
+    heapAlarmPercent: z.number().min(1).max(100).default(90),
+    /** Kinesis: a shard not read whose oldest records will be gone within this many hours is paged as critical. */
+    criticalRetentionHours: z.number().positive().max(24 * 365).default(6),
   })
   .strict()
   .refine((b) => b.cancelWaitSeconds >= b.cancelGracePeriodSeconds, {
@@ -92,9 +109,18 @@ export function mskLagDimensions(source: { clusterName: string; consumerGroup: s
   };
 }
 
-const appArn = (p: PipelineContext) => `arn:${p.partition}:emr-serverless:${p.region}:${p.account}:/applications/${p.pipeline.job.applicationId}`;
+const appArn = (p: PipelineContext<unknown, EmrPipeline>) => `arn:${p.partition}:emr-serverless:${p.region}:${p.account}:/applications/${p.pipeline.job.applicationId}`;
 
-function alarms(p: PipelineContext<ConsumerLagSettings>): AlarmSpec[] {
+type Ctx = PipelineContext<ConsumerLagSettings>;
+
+/**
+ * The source's own alarms. Kinesis (any runtime): the stream's iterator age, and reads throttled
+ * minute after minute ("Monitoring the Amazon Kinesis Data Streams service with Amazon
+ * CloudWatch", Kinesis Data Streams Developer Guide: `GetRecords.IteratorAgeMilliseconds`,
+ * `ReadProvisionedThroughputExceeded`, dimension StreamName). MSK: the consumer group's lag
+ * (EMR jobs; a Flink application reports its own `records_lag_max`).
+ */
+function sourceAlarms(p: Ctx): AlarmSpec[] {
   const b = p.settings.bounds;
   const src = p.pipeline.source;
   const every = { comparison: 'GreaterThanThreshold', evaluationPeriods: b.alarmMinutes, datapointsToAlarm: b.alarmMinutes, treatMissingData: 'missing' } as const;
@@ -107,8 +133,17 @@ function alarms(p: PipelineContext<ConsumerLagSettings>): AlarmSpec[] {
         threshold: b.iteratorAgeAlarmSeconds * 1000,
         ...every,
       },
+      {
+        signal: 'read-throttled',
+        description: `${src.streamName}: GetRecords calls throttled every minute for ${b.alarmMinutes} minutes (ReadProvisionedThroughputExceeded)`,
+        metric: { namespace: 'AWS/Kinesis', metricName: 'ReadProvisionedThroughputExceeded', dimensions: { StreamName: src.streamName }, statistic: 'Sum', periodSeconds: 60 },
+        threshold: 0,
+        ...every,
+        treatMissingData: 'notBreaching',
+      },
     ];
   }
+  if (p.pipeline.job.kind !== 'emr-serverless') return [];
   const dimensions = mskLagDimensions(src, b);
   return [
     {
@@ -128,60 +163,91 @@ function alarms(p: PipelineContext<ConsumerLagSettings>): AlarmSpec[] {
   ];
 }
 
+function alarms(p: Ctx): AlarmSpec[] {
+  return [
+    ...sourceAlarms(p),
+    ...byJobKind(p, { 'emr-serverless': () => [], 'managed-flink': (q) => flinkLagAlarms(q.pipeline.job, q.pipeline.source.kind, q.settings.bounds) }),
+  ];
+}
+
+/** A Kinesis source (any runtime): its shards, retention and enhanced monitoring, for a shard that is not read. */
+function kinesisPermissions(p: Ctx): PermissionSpec[] {
+  const src = p.pipeline.source;
+  if (src.kind !== 'kinesis') return [];
+  return [
+    {
+      step: 'diagnose',
+      actions: ['kinesis:DescribeStreamSummary', 'kinesis:ListShards'],
+      resources: [`arn:${p.partition}:kinesis:${p.region}:${p.account}:stream/${src.streamName}`],
+      why: 'the stream\'s open shards, retention and shard-level monitoring: name a shard that is not read and the retention left',
+    },
+  ];
+}
+
+const metricsRead: PermissionSpec[] = [
+  {
+    step: 'diagnose',
+    // ListMetrics and GetMetricData have no resource-level permissions: IAM only accepts "*".
+    actions: ['cloudwatch:ListMetrics', 'cloudwatch:GetMetricData'],
+    resources: ['*'],
+    why: 'read the lag window (AWS/Kafka, AWS/Kinesis or AWS/KinesisAnalytics), the incoming and processed rates and the sink\'s Firehose metrics',
+  },
+  {
+    step: 'verify',
+    actions: ['cloudwatch:ListMetrics', 'cloudwatch:GetMetricData'],
+    resources: ['*'],
+    why: 'check the lag is draining since the fix',
+  },
+];
+
+function emrPermissions(p: PipelineContext<ConsumerLagSettings, EmrPipeline>): PermissionSpec[] {
+  const cp = checkpointLocation(p.pipeline.job.checkpoint);
+  const runs = [appArn(p), `${appArn(p)}/jobruns/*`];
+  return [
+    {
+      step: 'diagnose',
+      actions: ['emr-serverless:ListJobRuns', 'emr-serverless:GetJobRun', 'emr-serverless:ListJobRunAttempts'],
+      resources: runs,
+      why: 'find the job\'s active run and its executor settings, or its last ended run (and its attempts) to restart from',
+    },
+    ...driverLogPermissions(p),
+    listBucketUnder(p.partition, cp.bucket, [cp.prefix], 'diagnose', 'when the job is not running: find when the checkpoint was last committed (listing of the checkpoint prefix)'),
+    {
+      step: 'diagnose',
+      actions: ['s3:GetObject'],
+      resources: [`arn:${p.partition}:s3:::${cp.bucket}/${cp.prefix}metadata`],
+      why: 'when the job is not running: check the checkpoint exists (HeadObject of its metadata file)',
+    },
+    {
+      step: 'act',
+      actions: ['emr-serverless:CancelJobRun', 'emr-serverless:StartJobRun', 'emr-serverless:TagResource'],
+      resources: runs,
+      why: 'cancel a hung or rescaled run, then start exactly one run from the same checkpoint (tags set at creation)',
+    },
+    passJobRole(p.pipeline.job.executionRoleArn),
+    {
+      step: 'verify',
+      actions: ['emr-serverless:ListJobRuns'],
+      resources: runs,
+      why: 'check the replacement run is RUNNING',
+    },
+  ];
+}
+
 export const consumerLagManifest: PlaybookManifest<ConsumerLagSettings> = {
   id: 'consumer-lag',
   title: 'Consumer lag → restart or scale within bounds, or say where the bottleneck is',
   summary:
     'Classifies the lag window with Burrow\'s rules; restarts a job that is not running or a run that is hung, scales executors ' +
-    'within bounds when the job falls behind on its own, and escalates hot partitions, sink backpressure, rewound offsets and the scale bound.',
+    '(EMR) or parallelism (Managed Flink) within bounds when the job falls behind on its own, and escalates hot partitions, a ' +
+    'Kinesis shard that is not read, throttled reads, sink backpressure, rewound offsets and the scale and partition bounds.',
   settings: consumerLagSettings,
-  appliesTo: (pipeline) => pipeline.job.kind === 'emr-serverless',
+  appliesTo: () => true,
   alarms,
   eventRules: () => [],
-  permissions: (p) => {
-    const cp = checkpointLocation(p.pipeline.job.checkpoint);
-    const runs = [appArn(p), `${appArn(p)}/jobruns/*`];
-    return [
-      {
-        step: 'diagnose',
-        // ListMetrics and GetMetricData have no resource-level permissions: IAM only accepts "*".
-        actions: ['cloudwatch:ListMetrics', 'cloudwatch:GetMetricData'],
-        resources: ['*'],
-        why: 'read the lag window (AWS/Kafka or AWS/Kinesis), the incoming and processed rates and the sink\'s Firehose metrics',
-      },
-      {
-        step: 'diagnose',
-        actions: ['emr-serverless:ListJobRuns', 'emr-serverless:GetJobRun', 'emr-serverless:ListJobRunAttempts'],
-        resources: runs,
-        why: 'find the job\'s active run and its executor settings, or its last ended run (and its attempts) to restart from',
-      },
-      ...driverLogPermissions(p),
-      listBucketUnder(p.partition, cp.bucket, [cp.prefix], 'diagnose', 'when the job is not running: find when the checkpoint was last committed (listing of the checkpoint prefix)'),
-      {
-        step: 'diagnose',
-        actions: ['s3:GetObject'],
-        resources: [`arn:${p.partition}:s3:::${cp.bucket}/${cp.prefix}metadata`],
-        why: 'when the job is not running: check the checkpoint exists (HeadObject of its metadata file)',
-      },
-      {
-        step: 'act',
-        actions: ['emr-serverless:CancelJobRun', 'emr-serverless:StartJobRun', 'emr-serverless:TagResource'],
-        resources: runs,
-        why: 'cancel a hung or rescaled run, then start exactly one run from the same checkpoint (tags set at creation)',
-      },
-      passJobRole(p.pipeline.job.executionRoleArn),
-      {
-        step: 'verify',
-        actions: ['cloudwatch:ListMetrics', 'cloudwatch:GetMetricData'],
-        resources: ['*'],
-        why: 'check the lag is draining since the fix',
-      },
-      {
-        step: 'verify',
-        actions: ['emr-serverless:ListJobRuns'],
-        resources: runs,
-        why: 'check the replacement run is RUNNING',
-      },
-    ];
-  },
+  permissions: (p) => [
+    ...metricsRead,
+    ...kinesisPermissions(p),
+    ...byJobKind(p, { 'emr-serverless': emrPermissions, 'managed-flink': flinkLagPermissions }),
+  ],
 };

@@ -82,7 +82,14 @@ export function lagQueries(pipeline: PipelineConfig, found: MskSeriesFound | und
     out.push(q(Q.age, 'AWS/Kinesis', 'GetRecords.IteratorAgeMilliseconds', { StreamName: src.streamName }, 'Maximum'));
     out.push(q(Q.streamIn, 'AWS/Kinesis', 'IncomingRecords', { StreamName: src.streamName }, 'Sum'));
   }
-  const processed = pipeline.job.processedRecordsMetric;
+  // What the job read: the EMR job's own metric when configured; a Flink application reading
+  // Kinesis, the stream's GetRecords.Records (records its GetRecords calls returned).
+  const processed =
+    pipeline.job.kind === 'emr-serverless'
+      ? pipeline.job.processedRecordsMetric
+      : src.kind === 'kinesis'
+        ? { namespace: 'AWS/Kinesis', metricName: 'GetRecords.Records', dimensions: { StreamName: src.streamName } }
+        : undefined;
   if (processed) out.push(q(Q.processed, processed.namespace, processed.metricName, processed.dimensions, 'Sum'));
   if (pipeline.sink) {
     const d = { DeliveryStreamName: pipeline.sink.deliveryStreamName };

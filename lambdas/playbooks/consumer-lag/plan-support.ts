@@ -1,10 +1,11 @@
 import type { JobRunView } from '../../adapters/emr-serverless';
 import type { PlannedAction, Evidence } from '../../core/decision';
-import type { PipelineConfig } from '../../config/schema';
+import type { EmrPipeline, PipelineConfig } from '../../config/schema';
 import { jobResource } from '../job-failed/diagnose';
 import { restartParams, startCommand } from '../job-failed/restart';
 import { RESTART_WITH_PARAMETERS, type RestartWithParametersParams } from './act';
 import type { ConsumerLagEvidence } from './diagnose';
+import { kinesisEvidence } from './kinesis';
 import type { ConsumerLagBounds } from './manifest';
 import { withSubmitConf, type ExecutorSettings } from './spark-conf';
 
@@ -52,11 +53,12 @@ export function lagEvidence(e: ConsumerLagEvidence, b: ConsumerLagBounds): Evide
     coresPerExecutor: e.job.executors?.coresPerExecutor ?? null,
     maxExecutorsBound: b.maxExecutors,
     actionsLastHour: e.actionsLastHour,
+    ...kinesisEvidence(e.kinesis),
   };
 }
 
 /** Percentage of the records sent to the sink that Firehose throttled, over the window. */
-export function sinkThrottledPercent(e: ConsumerLagEvidence): number {
+export function sinkThrottledPercent(e: Pick<ConsumerLagEvidence, 'sink'>): number {
   const s = e.sink;
   if (!s || s.throttledRecords === null || s.throttledRecords <= 0) return 0;
   return (100 * s.throttledRecords) / (s.throttledRecords + (s.incomingRecords ?? 0));
@@ -96,7 +98,7 @@ export function scaleTarget(current: number, e: ConsumerLagEvidence, b: Consumer
  * same checkpoint: the same parameters (a hung run) or with `executors.setting` raised to `to`.
  */
 export function replaceRunAction(
-  run: JobRunView, pipeline: PipelineConfig, incidentId: string, b: ConsumerLagBounds, executors?: { settings: ExecutorSettings; to: number },
+  run: JobRunView, pipeline: EmrPipeline, incidentId: string, b: ConsumerLagBounds, executors?: { settings: ExecutorSettings; to: number },
 ): PlannedAction {
   const job = pipeline.job;
   const spark = run.jobDriver.sparkSubmit!;

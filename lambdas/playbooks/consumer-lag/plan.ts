@@ -2,8 +2,10 @@ import { escalate, fix, ignore, recheck, type Decision, type Evidence } from '..
 import { LagTrend } from '../../analysis/lag-trend';
 import type { JobFailedSettings } from '../job-failed/manifest';
 import { planJobFailed } from '../job-failed/plan';
+import type { EmrPipeline } from '../../config/schema';
 import type { PlanInput } from '../types';
 import type { ConsumerLagEvidence } from './diagnose';
+import { planKinesisSource } from './kinesis';
 import type { ConsumerLagSettings } from './manifest';
 import {
   addPartitionsCommand, describeGroupCommand, getRunCommand, lagEvidence, replaceRunAction, restartCommand, scaleTarget, sinkThrottledPercent,
@@ -46,7 +48,7 @@ const NOT_MOVING_MINUTES = 2;
  * on its own is scaled within bounds — unless the lag sits on a few partitions or the job is
  * already at its bound, which only a person can change.
  */
-export function planConsumerLag(input: PlanInput<ConsumerLagSettings, ConsumerLagEvidence>): Decision {
+export function planConsumerLag(input: PlanInput<ConsumerLagSettings, ConsumerLagEvidence, EmrPipeline>): Decision {
   const { evidence: e, settings, pipeline, nowMs, incidentId, pipelineName } = input;
   const b = settings.bounds;
   const job = pipeline.job;
@@ -64,6 +66,8 @@ export function planConsumerLag(input: PlanInput<ConsumerLagSettings, ConsumerLa
   if (a.state === 'CANCELLING') return recheck(R.JOB_CANCELLING, `run ${a.jobRunId} is CANCELLING`, ev, 60);
   if (STARTING.includes(a.state)) return recheck(R.JOB_STARTING, `run ${a.jobRunId} is ${a.state}: the job is starting`, ev, 120);
 
+  const source = planKinesisSource(e.kinesis, b, ev, `run ${a.jobRunId} of ${job.jobName}`);
+  if (source) return source;
   const l = e.lag;
   const lagText = l.unit === 'records' ? `${l.totalLag ?? '?'} records behind` : `iterator age ${l.maxLag ?? '?'} ms`;
   if (l.level === 'none') {
@@ -155,12 +159,12 @@ export function planConsumerLag(input: PlanInput<ConsumerLagSettings, ConsumerLa
   ]);
 }
 
-const sourceName = (input: PlanInput<ConsumerLagSettings, ConsumerLagEvidence>): string => {
+const sourceName = (input: PlanInput<ConsumerLagSettings, ConsumerLagEvidence, EmrPipeline>): string => {
   const s = input.pipeline.source;
   return s.kind === 'msk' ? `group ${s.consumerGroup} on ${s.topic}` : `stream ${s.streamName}`;
 };
 
-function overBudget(input: PlanInput<ConsumerLagSettings, ConsumerLagEvidence>, ev: Evidence, what: string): Decision {
+function overBudget(input: PlanInput<ConsumerLagSettings, ConsumerLagEvidence, EmrPipeline>, ev: Evidence, what: string): Decision {
   const e = input.evidence;
   return escalate(R.BUDGET_EXHAUSTED, `${what}, but ${e.actionsLastHour} action(s) on the job in the last hour use the budget of ${input.settings.maxActionsPerHour}`, ev, 'error', {
     summary: 'the job was restarted or rescaled already this hour and the lag is back: find the cause before acting again',
@@ -173,7 +177,7 @@ function overBudget(input: PlanInput<ConsumerLagSettings, ConsumerLagEvidence>, 
  * restartable / cancelled-by-a-person rules, checkpoint age and retention), with this
  * playbook's budget. Its restart becomes this playbook's fix with the same action and resource.
  */
-function planNotRunning(input: PlanInput<ConsumerLagSettings, ConsumerLagEvidence>, ev: Evidence): Decision {
+function planNotRunning(input: PlanInput<ConsumerLagSettings, ConsumerLagEvidence, EmrPipeline>, ev: Evidence): Decision {
   const { evidence: e, pipeline, settings } = input;
   const jfSettings = { ...(pipeline.playbooks['job-failed'] as JobFailedSettings), maxActionsPerHour: settings.maxActionsPerHour };
   const d = planJobFailed({

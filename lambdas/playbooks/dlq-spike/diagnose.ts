@@ -1,6 +1,7 @@
 import type { JobRunView } from '../../adapters/emr-serverless';
 import { parseS3Uri } from '../../adapters/s3';
 import { detectDrift, FieldCounter, Masker, sampleDlq, sampleReference, type DlqBreakdown, type DlqSampleResult, type DriftReport } from '../../analysis/dlq';
+import { jobLabel } from '../../config/job-kind';
 import type { Trigger } from '../../core/trigger';
 import type { PlaybookContext } from '../types';
 import { referenceLocation, type DlqSpikeSettings } from './manifest';
@@ -77,6 +78,8 @@ export function alarmRate(trigger: Trigger): DlqSpikeEvidence['alarm'] {
 
 async function findChange(ctx: PlaybookContext<DlqSpikeSettings>): Promise<{ recentRuns: number; change?: JobRunChange }> {
   const job = ctx.pipeline.job;
+  // A recent change is looked for among EMR Serverless runs; a Flink application's versions are not compared.
+  if (job.kind !== 'emr-serverless') return { recentRuns: 0 };
   const since = ctx.clock.now() - ctx.settings.bounds.changeWindowMinutes * 60_000;
   const runs = (await ctx.aws.emr.listJobRuns(job.applicationId, { maxItems: 50 }))
     .filter((r) => r.name === job.jobName)
@@ -126,7 +129,7 @@ export async function diagnoseDlqSpike(ctx: PlaybookContext<DlqSpikeSettings>, t
         })
       : Promise.resolve(undefined),
     findChange(ctx).catch((e: unknown): { recentRuns: number; change?: JobRunChange } => {
-      partial.push({ part: `job runs of ${ctx.pipeline.job.jobName}`, error: message(e) });
+      partial.push({ part: `job runs of ${jobLabel(ctx.pipeline)}`, error: message(e) });
       return { recentRuns: 0 };
     }),
   ]);

@@ -1,5 +1,6 @@
 import * as z from 'zod';
-import type { PipelineConfig } from '../../config/schema';
+import { isEmrPipeline } from '../../config/job-kind';
+import type { EmrPipeline, PipelineConfig } from '../../config/schema';
 import { playbookSettings } from '../common-settings';
 import { listBucketUnder } from '../../core/permissions';
 import type { PlaybookManifest, PipelineContext, PermissionSpec } from '../types';
@@ -98,7 +99,7 @@ export function referenceLocation(pipeline: PipelineConfig, settings: DlqSpikeSe
   return undefined;
 }
 
-const appArn = (p: PipelineContext) =>
+const appArn = (p: PipelineContext<unknown, EmrPipeline>) =>
   `arn:${p.partition}:emr-serverless:${p.region}:${p.account}:/applications/${p.pipeline.job.applicationId}`;
 
 function readS3(p: PipelineContext, uri: string, step: PermissionSpec['step'], why: string): PermissionSpec[] {
@@ -180,12 +181,16 @@ export const dlqSpikeManifest: PlaybookManifest<DlqSpikeSettings> = {
     return [
       ...readS3(p, dlq, 'diagnose', 'the newest DLQ objects (streamed, bounded sample)'),
       ...(ref ? readS3(p, ref.uri, 'diagnose', `the newest good records (${ref.source} reference) for schema drift`) : []),
-      {
-        step: 'diagnose',
-        actions: ['emr-serverless:ListJobRuns', 'emr-serverless:GetJobRun'],
-        resources: [appArn(p), `${appArn(p)}/jobruns/*`],
-        why: 'find a recent run of the job whose driver or parameters changed',
-      },
+      ...(isEmrPipeline(p.pipeline)
+        ? [
+            {
+              step: 'diagnose' as const,
+              actions: ['emr-serverless:ListJobRuns', 'emr-serverless:GetJobRun'],
+              resources: [appArn({ ...p, pipeline: p.pipeline }), `${appArn({ ...p, pipeline: p.pipeline })}/jobruns/*`],
+              why: 'find a recent run of the job whose driver or parameters changed',
+            },
+          ]
+        : []),
       ...readS3(p, dlq, 'verify', 'the DLQ to see whether new objects are still being written'),
     ];
   },

@@ -32,6 +32,7 @@ export type ReplaceWithMemoryParams = z.infer<typeof replaceWithMemoryParams>;
  */
 export const replaceWithMemoryAction: ActionDefinition<ReplaceWithMemoryParams, JobFailedSettings> = {
   type: REPLACE_WITH_MEMORY,
+  runtime: 'emr-serverless',
   iamActions: ['emr-serverless:GetJobRun', 'emr-serverless:CancelJobRun', 'emr-serverless:ListJobRuns', 'emr-serverless:StartJobRun', 'emr-serverless:TagResource', 'iam:PassRole'],
   params: replaceWithMemoryParams,
   checkBounds(p, ctx) {

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { wrongRuntime } from '../../config/job-kind';
 import type { ActionDefinition, ActionOutcome } from '../types';
 import { ACTIVE_STATES } from './diagnose';
 import { START_JOB_RUN } from './restart';
@@ -32,9 +33,11 @@ const CHECKPOINT_CONF = /spark\.sql\.streaming\.checkpointLocation=(\S+)/;
  */
 export const startJobRunAction: ActionDefinition<StartJobRunActionParams> = {
   type: START_JOB_RUN,
+  runtime: 'emr-serverless',
   iamActions: ['emr-serverless:ListJobRuns', 'emr-serverless:GetJobRun', 'emr-serverless:StartJobRun', 'emr-serverless:TagResource', 'iam:PassRole'],
   params: startJobRunParams,
   checkBounds(p, { pipeline }) {
+    if (pipeline.job.kind !== 'emr-serverless') return [wrongRuntime(pipeline, 'emr-serverless')];
     const job = pipeline.job;
     const v: string[] = [];
     if (p.applicationId !== job.applicationId) v.push(`applicationId ${p.applicationId} is not the configured ${job.applicationId}`);

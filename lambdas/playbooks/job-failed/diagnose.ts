@@ -1,7 +1,8 @@
 import type { JobRunSummaryView, JobRunView } from '../../adapters/emr-serverless';
-import { parseS3Uri } from '../../adapters/s3';
+import { parseS3Uri, type S3Adapter } from '../../adapters/s3';
 import type { JobRunRetry, Trigger } from '../../core/trigger';
 import { readAttemptHistory, type AttemptHistory } from '../../runtimes/emr-serverless/attempts';
+import type { EmrPipeline } from '../../config/schema';
 import type { PlaybookContext } from '../types';
 import type { JobFailedSettings } from './manifest';
 
@@ -40,13 +41,18 @@ export const jobResource = (applicationId: string, jobName: string) => `emr-serv
 const MAX_CHECKPOINT_KEYS = 10_000;
 
 export async function readCheckpoint(ctx: PlaybookContext, uri: string): Promise<CheckpointSummary> {
+  return readCheckpointAt(ctx.aws.s3, uri);
+}
+
+/** The same, from the S3 adapter alone (the EMR runtime reads its restore point with it). */
+export async function readCheckpointAt(s3: S3Adapter, uri: string): Promise<CheckpointSummary> {
   const { bucket, prefix } = parseS3Uri(uri);
   const [meta, commits] = await Promise.all([
-    ctx.aws.s3.headObject(bucket, `${prefix}metadata`),
+    s3.headObject(bucket, `${prefix}metadata`),
     (async () => {
       let newest: number | undefined;
       let n = 0;
-      for await (const o of ctx.aws.s3.listPrefix(bucket, `${prefix}commits/`, { maxKeys: MAX_CHECKPOINT_KEYS })) {
+      for await (const o of s3.listPrefix(bucket, `${prefix}commits/`, { maxKeys: MAX_CHECKPOINT_KEYS })) {
         n++;
         if (newest === undefined || o.lastModifiedMs > newest) newest = o.lastModifiedMs;
       }
@@ -69,7 +75,7 @@ export async function readCheckpoint(ctx: PlaybookContext, uri: string): Promise
  * newest ended run). A run that failed or retried then costs one more: its attempts
  * (ListJobRunAttempts) and the driver logs of those that failed in the last hour.
  */
-export async function diagnoseJobFailed(ctx: PlaybookContext<JobFailedSettings>, trigger: Trigger): Promise<JobFailedEvidence> {
+export async function diagnoseJobFailed(ctx: PlaybookContext<JobFailedSettings, EmrPipeline>, trigger: Trigger): Promise<JobFailedEvidence> {
   const job = ctx.pipeline.job;
   const emr = ctx.aws.emr;
   const [ended, active, checkpoint, restartsLastHour, fromEvent] = await Promise.all([

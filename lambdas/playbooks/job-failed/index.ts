@@ -1,24 +1,39 @@
+import { CloudWatchAdapter } from '../../adapters/cloudwatch';
 import { EmrServerlessAdapter } from '../../adapters/emr-serverless';
 import { LogsAdapter } from '../../adapters/logs';
+import { ManagedFlinkAdapter } from '../../adapters/managed-flink';
 import { S3Adapter } from '../../adapters/s3';
+import { byJobKind } from '../../config/job-kind';
+import { emrEvidence, flinkEvidence } from '../../runtimes/job-runtime';
+import { startFlinkApplicationAction } from '../../runtimes/managed-flink/start';
 import type { Playbook } from '../types';
 import { startJobRunAction } from './act';
 import { replaceWithMemoryAction } from './act-memory';
 import { diagnoseJobFailed, type JobFailedEvidence } from './diagnose';
+import { diagnoseFlinkJobFailed, type FlinkJobFailedEvidence } from './flink-diagnose';
+import { planFlinkJobFailed } from './flink-plan';
+import { verifyFlinkJobFailed } from './flink-verify';
 import { jobFailedManifest, type JobFailedSettings } from './manifest';
 import { planJobFailed } from './plan';
 import { verifyJobFailed } from './verify';
 
-export const jobFailedPlaybook: Playbook<JobFailedSettings, JobFailedEvidence> = {
+export type AnyJobFailedEvidence = JobFailedEvidence | FlinkJobFailedEvidence;
+
+export const jobFailedPlaybook: Playbook<JobFailedSettings, AnyJobFailedEvidence> = {
   manifest: jobFailedManifest,
-  // Reads the failed run, its attempts' driver logs (S3 or CloudWatch Logs) and its checkpoint; restarts the job.
-  adapters: { emr: EmrServerlessAdapter, s3: S3Adapter, logs: LogsAdapter },
+  // EMR: the failed run, its attempts' driver logs (S3 or CloudWatch Logs), its checkpoint.
+  // Managed Flink: the application, its snapshots and operations, its metrics and log.
+  adapters: { emr: EmrServerlessAdapter, s3: S3Adapter, logs: LogsAdapter, flink: ManagedFlinkAdapter, cloudwatch: CloudWatchAdapter },
   routeJobRun: (t, config) =>
     Object.entries(config.pipelines)
-      .filter(([, p]) => p.job.applicationId === t.applicationId && (t.jobRunName === undefined || t.jobRunName === p.job.jobName))
+      .filter(([, p]) => p.job.kind === 'emr-serverless' && p.job.applicationId === t.applicationId && (t.jobRunName === undefined || t.jobRunName === p.job.jobName))
       .map(([name]) => name),
-  diagnose: diagnoseJobFailed,
-  plan: planJobFailed,
-  verify: verifyJobFailed,
-  actions: [startJobRunAction, replaceWithMemoryAction],
+  diagnose: (ctx, t) => byJobKind<typeof ctx, Promise<AnyJobFailedEvidence>>(ctx, { 'emr-serverless': (c) => diagnoseJobFailed(c, t), 'managed-flink': (c) => diagnoseFlinkJobFailed(c, t) }),
+  plan: (input) =>
+    byJobKind(input, {
+      'emr-serverless': (i) => planJobFailed({ ...i, evidence: emrEvidence<JobFailedEvidence>(i.evidence) }),
+      'managed-flink': (i) => planFlinkJobFailed({ ...i, evidence: flinkEvidence<FlinkJobFailedEvidence>(i.evidence) }),
+    }),
+  verify: (ctx, incident) => byJobKind(ctx, { 'emr-serverless': (c) => verifyJobFailed(c, incident), 'managed-flink': (c) => verifyFlinkJobFailed(c) }),
+  actions: [startJobRunAction, replaceWithMemoryAction, startFlinkApplicationAction],
 };

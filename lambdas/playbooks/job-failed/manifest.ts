@@ -1,10 +1,12 @@
 import * as z from 'zod';
 import { jobMetricDimensions, publishedApplicationName } from '../../config/release';
-import type { PipelineConfig } from '../../config/schema';
+import { byJobKind } from '../../config/job-kind';
+import type { EmrPipeline, EmrServerlessJob } from '../../config/schema';
 import { driverLogPermissions } from '../../runtimes/emr-serverless/driver-log-permissions';
 import { playbookSettings } from '../common-settings';
 import { listBucketUnder, passJobRole } from '../../core/permissions';
-import type { AlarmSpec, PlaybookManifest, PipelineContext } from '../types';
+import type { AlarmSpec, EventRuleSpec, PermissionSpec, PlaybookManifest, PipelineContext } from '../types';
+import { flinkJobFailedAlarms, flinkJobFailedPermissions } from './flink-manifest';
 
 /**
  * job-failed: a streaming job run FAILED (or was cancelled by something other than a person):
@@ -68,6 +70,19 @@ export const jobFailedBounds = z
     /** Replacing a crash-looping run: its shutdown grace period, and how long to wait for it to end. */
     stopGracePeriodSeconds: z.number().int().min(0).max(1_800).default(0),
     stopWaitSeconds: z.number().int().min(10).max(240).default(120),
+    /**
+     * Managed Flink: this many restarts (`fullRestarts` / `numRestarts`) within
+     * `restartLoopMinutes` is a restart loop Flink will not get out of by itself: escalated with
+     * the log's lines, never restarted again.
+     */
+    restartLoopRestarts: z.number().int().min(2).max(100).default(3),
+    restartLoopMinutes: z.number().int().min(5).max(120).default(15),
+    /**
+     * Managed Flink: an application held in a transient status (UPDATING, AUTOSCALING, ROLLING_BACK,
+     * MAINTENANCE, STOPPING…) by an operation in progress this long is stuck: escalated with the
+     * commands a person may use (a forced stop or a rollback; never automatic).
+     */
+    stuckOperationMinutes: z.number().int().min(5).max(24 * 60).default(30),
   })
   .strict();
 
@@ -85,7 +100,7 @@ export const jobFailedSettings = playbookSettings(jobFailedBounds, {
 
 export type JobFailedSettings = z.output<typeof jobFailedSettings>;
 
-const appArn = (p: PipelineContext) =>
+const appArn = (p: PipelineContext<unknown, EmrPipeline>) =>
   `arn:${p.partition}:emr-serverless:${p.region}:${p.account}:/applications/${p.pipeline.job.applicationId}`;
 
 export const checkpointLocation = (uri: string) => {
@@ -101,7 +116,7 @@ export const checkpointLocation = (uri: string) => {
  * treats missing data as breaching only when the release is configured, so the metric is known
  * to be published on those dimensions; otherwise missing data is missing (INSUFFICIENT_DATA).
  */
-export function jobAlarms(job: PipelineConfig['job']): AlarmSpec[] {
+export function jobAlarms(job: EmrServerlessJob): AlarmSpec[] {
   const dimensions: Record<string, string> =
     jobMetricDimensions(job.releaseLabel) === 'by-id-and-name'
       ? { ApplicationId: job.applicationId, ApplicationName: publishedApplicationName(job.applicationName) }
@@ -132,16 +147,9 @@ export function jobAlarms(job: PipelineConfig['job']): AlarmSpec[] {
   ];
 }
 
-export const jobFailedManifest: PlaybookManifest<JobFailedSettings> = {
-  id: 'job-failed',
-  title: 'Failed streaming job → restart from checkpoint',
-  summary:
-    'Restarts a FAILED (or system-cancelled) STREAMING job run from its checkpoint with the same driver and configuration, ' +
-    'when no other run is active, the checkpoint exists, and the budget allows; escalates failures a restart cannot fix.',
-  settings: jobFailedSettings,
-  appliesTo: (pipeline) => pipeline.job.kind === 'emr-serverless',
-  alarms: (p) => jobAlarms(p.pipeline.job),
-  eventRules: (p) => [
+/** EMR Serverless: the job run state change and retry events of the application. */
+function emrEventRules(p: PipelineContext<JobFailedSettings, EmrPipeline>): EventRuleSpec[] {
+  return [
     {
       id: 'job-run-ended',
       description: `EMR Serverless job runs of ${p.pipeline.job.applicationId} that FAILED or were CANCELLED`,
@@ -160,43 +168,59 @@ export const jobFailedManifest: PlaybookManifest<JobFailedSettings> = {
         detail: { applicationId: [p.pipeline.job.applicationId] },
       },
     },
-  ],
-  permissions: (p) => {
-    const cp = checkpointLocation(p.pipeline.job.checkpoint);
-    return [
-      {
-        step: 'diagnose',
-        actions: ['emr-serverless:GetJobRun', 'emr-serverless:ListJobRuns', 'emr-serverless:ListJobRunAttempts'],
-        resources: [appArn(p), `${appArn(p)}/jobruns/*`],
-        why: 'read the failed run and its attempts, and look for another active run of the job',
-      },
-      ...driverLogPermissions(p),
-      listBucketUnder(p.partition, cp.bucket, [cp.prefix], 'diagnose', 'find when the checkpoint was last written (listing limited to the checkpoint prefix)'),
-      {
-        step: 'diagnose',
-        actions: ['s3:GetObject'],
-        resources: [`arn:${p.partition}:s3:::${cp.bucket}/${cp.prefix}metadata`],
-        why: "check the checkpoint's metadata file exists (HeadObject needs s3:GetObject on that one key)",
-      },
-      {
-        step: 'act',
-        actions: ['emr-serverless:StartJobRun', 'emr-serverless:TagResource'],
-        resources: [appArn(p), `${appArn(p)}/jobruns/*`],
-        why: 'start the replacement run (tags are set at creation)',
-      },
-      {
-        step: 'act',
-        actions: ['emr-serverless:CancelJobRun'],
-        resources: [`${appArn(p)}/jobruns/*`],
-        why: 'replace a run whose attempts keep running out of memory by one with more (only with a memory bound)',
-      },
-      passJobRole(p.pipeline.job.executionRoleArn),
-      {
-        step: 'verify',
-        actions: ['emr-serverless:GetJobRun'],
-        resources: [`${appArn(p)}/jobruns/*`],
-        why: 'check the replacement run is RUNNING',
-      },
-    ];
-  },
+  ];
+}
+
+function emrPermissions(p: PipelineContext<JobFailedSettings, EmrPipeline>): PermissionSpec[] {
+  const cp = checkpointLocation(p.pipeline.job.checkpoint);
+  return [
+    {
+      step: 'diagnose',
+      actions: ['emr-serverless:GetJobRun', 'emr-serverless:ListJobRuns', 'emr-serverless:ListJobRunAttempts'],
+      resources: [appArn(p), `${appArn(p)}/jobruns/*`],
+      why: 'read the failed run and its attempts, and look for another active run of the job',
+    },
+    ...driverLogPermissions(p),
+    listBucketUnder(p.partition, cp.bucket, [cp.prefix], 'diagnose', 'find when the checkpoint was last written (listing limited to the checkpoint prefix)'),
+    {
+      step: 'diagnose',
+      actions: ['s3:GetObject'],
+      resources: [`arn:${p.partition}:s3:::${cp.bucket}/${cp.prefix}metadata`],
+      why: "check the checkpoint's metadata file exists (HeadObject needs s3:GetObject on that one key)",
+    },
+    {
+      step: 'act',
+      actions: ['emr-serverless:StartJobRun', 'emr-serverless:TagResource'],
+      resources: [appArn(p), `${appArn(p)}/jobruns/*`],
+      why: 'start the replacement run (tags are set at creation)',
+    },
+    {
+      step: 'act',
+      actions: ['emr-serverless:CancelJobRun'],
+      resources: [`${appArn(p)}/jobruns/*`],
+      why: 'replace a run whose attempts keep running out of memory by one with more (only with a memory bound)',
+    },
+    passJobRole(p.pipeline.job.executionRoleArn),
+    {
+      step: 'verify',
+      actions: ['emr-serverless:GetJobRun'],
+      resources: [`${appArn(p)}/jobruns/*`],
+      why: 'check the replacement run is RUNNING',
+    },
+  ];
+}
+
+export const jobFailedManifest: PlaybookManifest<JobFailedSettings> = {
+  id: 'job-failed',
+  title: 'Failed streaming job → restart from checkpoint',
+  summary:
+    'Restarts a FAILED (or system-cancelled) STREAMING job run from its checkpoint with the same driver and configuration, ' +
+    'when no other run is active, the checkpoint exists, and the budget allows; escalates failures a restart cannot fix.',
+  settings: jobFailedSettings,
+  // Every pipeline has a job: EMR Serverless runs or a Managed Flink application.
+  appliesTo: () => true,
+  alarms: (p) => byJobKind(p, { 'emr-serverless': (q) => jobAlarms(q.pipeline.job), 'managed-flink': flinkJobFailedAlarms }),
+  // Managed Service for Apache Flink sends no application state events: its alarms are the triggers.
+  eventRules: (p) => byJobKind(p, { 'emr-serverless': emrEventRules, 'managed-flink': () => [] }),
+  permissions: (p) => byJobKind(p, { 'emr-serverless': emrPermissions, 'managed-flink': flinkJobFailedPermissions }),
 };

@@ -2,6 +2,7 @@ import { escalate, fix, ignore, recheck, type Decision, type Evidence, type Plan
 import type { JobRunView } from '../../adapters/emr-serverless';
 import { emrRetries } from '../../config/release';
 import { isCheckpointFailure } from '../checkpoint-failure/classify';
+import type { EmrPipeline } from '../../config/schema';
 import type { PlanInput } from '../types';
 import { REPLACE_WITH_MEMORY, type ReplaceWithMemoryParams } from './act-memory';
 import { attemptEvidence, attemptHistoryText, judgeAttempts, memoryAdvice, type AttemptJudgment } from './attempts';
@@ -43,7 +44,7 @@ export const JobFailedReason = {
 const matches = (patterns: string[], text: string | undefined): string | undefined =>
   text === undefined ? undefined : patterns.find((p) => new RegExp(p, 'i').test(text));
 
-type Input = PlanInput<JobFailedSettings, JobFailedEvidence>;
+type Input = PlanInput<JobFailedSettings, JobFailedEvidence, EmrPipeline>;
 
 /**
  * Pure. On a release with job resiliency (7.1.0+, a STREAMING run whose policy retries) EMR

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { PlannedAction } from '../../core/decision';
 import type { JobRunView } from '../../adapters/emr-serverless';
-import type { PipelineConfig } from '../../config/schema';
+import type { EmrServerlessJob } from '../../config/schema';
 import { jobResource } from './diagnose';
 
 /**
@@ -32,7 +32,7 @@ export const restartToken = (incidentId: string, failedRunId: string) =>
   createHash('sha256').update(`${incidentId}:${failedRunId}`).digest('hex').slice(0, 40);
 
 /** The StartJobRun parameters that start `r` again (the old run's fields, a new token and tags). */
-export function restartParams(job: PipelineConfig['job'], r: JobRunView, incidentId: string, sparkSubmitParameters?: string) {
+export function restartParams(job: EmrServerlessJob, r: JobRunView, incidentId: string, sparkSubmitParameters?: string) {
   const tags = { ...(r.tags ?? {}), 'streamfix:incident': incidentId.slice(0, 256), 'streamfix:restart-of': r.jobRunId };
   const jobDriver =
     sparkSubmitParameters !== undefined && r.jobDriver.sparkSubmit ? { ...r.jobDriver, sparkSubmit: { ...r.jobDriver.sparkSubmit, sparkSubmitParameters } } : r.jobDriver;
@@ -56,7 +56,7 @@ export function restartParams(job: PipelineConfig['job'], r: JobRunView, inciden
  * session policy, tagged with the incident, and a clientToken derived from the incident and the
  * old run (a retry cannot start a second run).
  */
-export function restartAction(job: PipelineConfig['job'], r: JobRunView, incidentId: string, description: string): PlannedAction {
+export function restartAction(job: EmrServerlessJob, r: JobRunView, incidentId: string, description: string): PlannedAction {
   return { type: START_JOB_RUN, resource: jobResource(job.applicationId, job.jobName), description, params: restartParams(job, r, incidentId) };
 }
 
@@ -65,7 +65,7 @@ const q = (o: unknown) => `'${JSON.stringify(o)}'`;
 /** The CLI command a person would run to start `r` again by hand (with `sparkSubmitParameters` when given). */
 export function startCommand(r: JobRunView | undefined, appId: string, sparkSubmitParameters?: string): string {
   if (!r) return `aws emr-serverless list-job-runs --application-id ${appId}`;
-  const p = restartParams({ applicationId: appId } as PipelineConfig['job'], r, 'by-hand', sparkSubmitParameters);
+  const p = restartParams({ applicationId: appId } as EmrServerlessJob, r, 'by-hand', sparkSubmitParameters);
   return [
     'aws emr-serverless start-job-run',
     `--application-id ${appId}`,

@@ -1,7 +1,7 @@
 import type { EmrServerlessAdapter, JobRunAttemptView, JobRunView } from '../../adapters/emr-serverless';
 import type { LogsAdapter } from '../../adapters/logs';
 import type { S3Adapter } from '../../adapters/s3';
-import type { PipelineConfig } from '../../config/schema';
+import type { EmrServerlessJob } from '../../config/schema';
 import { readFailureText, type FailureTextSource } from './failure-text';
 
 /**
@@ -31,7 +31,7 @@ export interface AttemptHistory {
 
 type Aws = { emr: EmrServerlessAdapter; s3: S3Adapter; logs: LogsAdapter };
 
-export async function readAttemptHistory(aws: Aws, job: PipelineConfig['job'], run: JobRunView, nowMs: number): Promise<AttemptHistory> {
+export async function readAttemptHistory(aws: Aws, job: EmrServerlessJob, run: JobRunView, nowMs: number): Promise<AttemptHistory> {
   const attempts: JobRunAttemptView[] =
     (run.attempt ?? 1) > 1
       ? await aws.emr.listJobRunAttempts(run.applicationId, run.jobRunId)

@@ -1,3 +1,4 @@
+import type { EmrPipeline } from '../../config/schema';
 import type { PermissionSpec, PipelineContext } from '../../playbooks/types';
 
 /**
@@ -8,7 +9,7 @@ import type { PermissionSpec, PipelineContext } from '../../playbooks/types';
  * playbook that judges a job's failure (job-failed, consumer-lag, checkpoint-failure) without
  * bundling another playbook's manifest.
  */
-export function driverLogPermissions(p: PipelineContext): PermissionSpec[] {
+export function driverLogPermissions(p: PipelineContext<unknown, EmrPipeline>): PermissionSpec[] {
   const logs = p.pipeline.job.driverLogs;
   const out: PermissionSpec[] = [];
   if (logs?.s3) {

@@ -2,7 +2,7 @@ import { createGunzip } from 'node:zlib';
 import type { JobRunView } from '../../adapters/emr-serverless';
 import type { LogsAdapter } from '../../adapters/logs';
 import type { S3Adapter } from '../../adapters/s3';
-import type { PipelineConfig } from '../../config/schema';
+import type { EmrServerlessJob } from '../../config/schema';
 import { JOB_RESILIENCY_RELEASE, releaseAtLeast } from '../../config/release';
 
 /**
@@ -55,7 +55,7 @@ export interface DriverLogLocations {
 }
 
 /** Where this attempt's driver log is that the config allows streamfix to read. Pure. */
-export function driverLogLocations(run: JobRunView, attempt: number, allowed: PipelineConfig['job']['driverLogs']): DriverLogLocations {
+export function driverLogLocations(run: JobRunView, attempt: number, allowed: EmrServerlessJob['driverLogs']): DriverLogLocations {
   const mc = (run.configurationOverrides?.monitoringConfiguration ?? {}) as Monitoring;
   const out: DriverLogLocations = { notes: [] };
   const logUri = mc.s3MonitoringConfiguration?.logUri;
@@ -115,7 +115,7 @@ async function s3Tail(s3: S3Adapter, bucket: string, key: string): Promise<strin
 /** The attempt's failure text: the driver log when the config lets streamfix read it, else `stateDetails`. */
 export async function readFailureText(
   aws: { s3: S3Adapter; logs: LogsAdapter },
-  job: PipelineConfig['job'],
+  job: EmrServerlessJob,
   run: JobRunView,
   attempt: { attempt: number; stateDetails?: string; endedAtMs: number },
 ): Promise<FailureText> {

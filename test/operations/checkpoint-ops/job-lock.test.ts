@@ -11,6 +11,7 @@ import { Guardrails, ItemGuardrailStore, PauseReader, type GateVerdict } from '.
 import { Ledger } from '../../../lambdas/ledger/ledger';
 import { checkpointOperationId, checkpointOpsOperation, checkpointOpsPayload, type CheckpointOpsPayloadInput } from '../../../lambdas/operations/checkpoint-ops';
 import type { OperationContext, OperationResult } from '../../../lambdas/operations/types';
+import { emrPipeline } from '../../helpers/pipelines';
 import type { PipelineConfig } from '../../../lambdas/config/schema';
 import exampleConfig from '../../../streamfix.config';
 import { sparkCheckpoint } from '../../helpers/checkpoint-layout';
@@ -27,7 +28,7 @@ const BUCKET = 'orders-data-lake';
 const PREFIX = '_checkpoints/streaming/orders/';
 const CP = `s3://${BUCKET}/${PREFIX}`;
 const config = parseConfig(exampleConfig);
-const JOB = config.pipelines.orders!.job;
+const JOB = emrPipeline(config.pipelines.orders).job;
 const JOB_RESOURCE = `emr-serverless:${JOB.applicationId}:${JOB.jobName}`;
 
 /** S3 in memory that can stop answering copies (the invocation dies) or call back on a copy or a deletion. */

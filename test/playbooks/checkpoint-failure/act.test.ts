@@ -1,3 +1,4 @@
+import { emrPipeline } from '../../helpers/pipelines';
 import { describe, expect, it } from 'vitest';
 import type { AwsAdapters } from '../../../lambdas/adapters';
 import type { JobRunSummaryView } from '../../../lambdas/adapters/emr-serverless';
@@ -14,7 +15,7 @@ import { MemoryS3 } from '../../helpers/memory-s3';
 
 const T0 = Date.parse('2026-11-22T10:00:00Z');
 const config = parseConfig(exampleConfig);
-const pipeline = config.pipelines.orders!;
+const pipeline = emrPipeline(config.pipelines.orders);
 const settings = pipeline.playbooks['checkpoint-failure'] as CheckpointFailureSettings;
 const CP = pipeline.job.checkpoint;
 const BACKUP = 's3://orders-data-lake/_checkpoints/streaming/orders_backup_20261122T095900Z/';

@@ -1,3 +1,5 @@
+import { emrPipeline } from '../../helpers/pipelines';
+import type { EmrPipeline } from '../../../lambdas/config/schema';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { EMRServerlessClient, GetJobRunCommand, ListJobRunsCommand } from '@aws-sdk/client-emr-serverless';
@@ -30,7 +32,7 @@ const config = parseConfig({
   region: 'eu-west-1',
   pipelines: {
     orders: {
-      ...exampleConfig.pipelines.orders!,
+      ...emrPipeline(exampleConfig.pipelines.orders),
       playbooks: {
         'checkpoint-failure': {
           bounds: {
@@ -42,7 +44,7 @@ const config = parseConfig({
     },
   },
 });
-const pipeline = config.pipelines.orders!;
+const pipeline = emrPipeline(config.pipelines.orders);
 const settings = pipeline.playbooks['checkpoint-failure'] as CheckpointFailureSettings;
 const ROLE = pipeline.job.executionRoleArn;
 
@@ -53,7 +55,7 @@ const jobRun = (over: Record<string, unknown> = {}) => ({
   jobDriver: { sparkSubmit: { entryPoint: 's3://orders-data-lake/jobs/orders_stream.py' } }, ...over,
 });
 
-function context(encryption?: BucketEncryptionView, edit?: (s3: MemoryS3) => void): PlaybookContext<CheckpointFailureSettings> {
+function context(encryption?: BucketEncryptionView, edit?: (s3: MemoryS3) => void): PlaybookContext<CheckpointFailureSettings, EmrPipeline> {
   const s3 = new MemoryS3();
   for (const o of sparkCheckpoint({ prefix: PREFIX, batches: 30, startMs: T0 - 600_000, lastCommitted: false })) s3.seed(BUCKET, o.key, o.body, o.atMs);
   s3.seed(BUCKET, `${PREFIX}offsets/29`, 'v2\n{"batchWatermarkMs":0,"batchTimestampMs":1,"conf":{}}\n0:{"orders.raw":{"0":9}}', T0 - 90_000);

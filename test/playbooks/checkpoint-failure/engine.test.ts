@@ -1,3 +1,4 @@
+import { emrPipeline } from '../../helpers/pipelines';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { CancelJobRunCommand, EMRServerlessClient, GetJobRunCommand, ListJobRunsCommand, StartJobRunCommand } from '@aws-sdk/client-emr-serverless';
@@ -30,7 +31,7 @@ const T0 = Math.floor(Date.now() / 1000) * 1000 - 3_600_000;
 const BUCKET = 'orders-data-lake';
 const PREFIX = '_checkpoints/streaming/orders/';
 const config = parseConfig({ ...exampleConfig, escalation: { emails: [] } });
-const job = config.pipelines.orders!.job;
+const job = emrPipeline(config.pipelines.orders).job;
 const emr = mockClient(EMRServerlessClient);
 const iam = mockClient(IAMClient);
 const scheduler = mockClient(SchedulerClient);

@@ -1,3 +1,4 @@
+import { emrPipeline } from '../../helpers/pipelines';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { JobRunView } from '../../../lambdas/adapters/emr-serverless';
 import { backupTag, readSparkCheckpoint, type SparkCheckpointReport } from '../../../lambdas/analysis/checkpoint';
@@ -22,7 +23,7 @@ import { MemoryS3 } from '../../helpers/memory-s3';
 const NOW = Date.parse('2026-11-22T10:00:00.000Z');
 const INCIDENT = 'orders.checkpoint-failure.20261122T095900.abc123';
 const config = parseConfig(exampleConfig);
-const pipeline = config.pipelines.orders!;
+const pipeline = emrPipeline(config.pipelines.orders);
 const settings = pipeline.playbooks['checkpoint-failure'] as CheckpointFailureSettings;
 const BUCKET = 'orders-data-lake';
 const PREFIX = '_checkpoints/streaming/orders/';

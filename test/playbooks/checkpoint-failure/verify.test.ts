@@ -1,3 +1,5 @@
+import { emrPipeline } from '../../helpers/pipelines';
+import type { EmrPipeline } from '../../../lambdas/config/schema';
 import { describe, expect, it } from 'vitest';
 import type { AwsAdapters } from '../../../lambdas/adapters';
 import type { JobRunSummaryView } from '../../../lambdas/adapters/emr-serverless';
@@ -12,9 +14,9 @@ import { MemoryS3 } from '../../helpers/memory-s3';
 const T0 = Date.parse('2026-11-22T10:00:00Z');
 const FIXED = T0 - 120_000;
 const config = parseConfig(exampleConfig);
-const pipeline = config.pipelines.orders!;
+const pipeline = emrPipeline(config.pipelines.orders);
 
-function ctx(runs: Partial<JobRunSummaryView>[], commitAtMs?: number): PlaybookContext<CheckpointFailureSettings> {
+function ctx(runs: Partial<JobRunSummaryView>[], commitAtMs?: number): PlaybookContext<CheckpointFailureSettings, EmrPipeline> {
   const s3 = new MemoryS3();
   if (commitAtMs !== undefined) s3.seed('orders-data-lake', '_checkpoints/streaming/orders/commits/249', 'v1\n{"nextBatchWatermarkMs":0}', commitAtMs);
   const emr = {

@@ -1,3 +1,5 @@
+import { emrPipeline } from '../../helpers/pipelines';
+import type { EmrPipeline } from '../../../lambdas/config/schema';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import { CloudWatchClient, GetMetricDataCommand, ListMetricsCommand, type GetMetricDataCommandOutput } from '@aws-sdk/client-cloudwatch';
@@ -23,12 +25,12 @@ const s3 = mockClient(S3Client);
 afterAll(() => [cw, emr, s3].forEach((m) => m.restore()));
 
 const processedRecordsMetric = { namespace: 'Orders/Streaming', metricName: 'RecordsProcessed', dimensions: { Job: 'orders-stream' } };
-const orders = exampleConfig.pipelines.orders!;
+const orders = emrPipeline(exampleConfig.pipelines.orders);
 const config = parseConfig({ ...exampleConfig, pipelines: { orders: { ...orders, job: { ...orders.job, processedRecordsMetric } } } });
-const pipeline = config.pipelines.orders!;
+const pipeline = emrPipeline(config.pipelines.orders);
 const settings = pipeline.playbooks['consumer-lag'] as ConsumerLagSettings;
 
-const ctx = (): PlaybookContext<ConsumerLagSettings> => ({
+const ctx = (): PlaybookContext<ConsumerLagSettings, EmrPipeline> => ({
   pipelineName: 'orders', pipeline, settings, config, clock: new ManualClock(NOW), incidentId: 'orders.consumer-lag.x', signal: new AbortController().signal,
   aws: createAwsAdapters({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }),
   history: { actionsInLastHour: async () => 1 },

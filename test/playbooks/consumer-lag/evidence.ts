@@ -1,3 +1,4 @@
+import { emrPipeline } from '../../helpers/pipelines';
 import type { JobRunSummaryView, JobRunView } from '../../../lambdas/adapters/emr-serverless';
 import { parseConfig } from '../../../lambdas/config';
 import type { ConsumerLagEvidence } from '../../../lambdas/playbooks/consumer-lag/diagnose';
@@ -14,7 +15,7 @@ export const MIN = 60_000;
 export const HOUR = 3_600_000;
 export const INCIDENT = 'orders.consumer-lag.20261122T095500.c0ffee';
 export const config = parseConfig(exampleConfig);
-export const pipeline = config.pipelines.orders!;
+export const pipeline = emrPipeline(config.pipelines.orders);
 export const settings = pipeline.playbooks['consumer-lag'] as ConsumerLagSettings;
 export const job = pipeline.job;
 

@@ -32,11 +32,14 @@ describe('Manifest: consumer-lag', () => {
     expect(time!.threshold).toBe(300);
   });
 
-  it('alarms on GetRecords.IteratorAgeMilliseconds for a Kinesis source', () => {
+  it('alarms on GetRecords.IteratorAgeMilliseconds (and throttled reads) for a Kinesis source', () => {
     const alarms = manifest.alarms(ctxFor({ bounds: { iteratorAgeAlarmSeconds: 120 } }, { kind: 'kinesis', streamName: 'orders-stream-in' }));
     expect(alarms).toEqual([expect.objectContaining({
       signal: 'iterator-age', threshold: 120_000,
       metric: { namespace: 'AWS/Kinesis', metricName: 'GetRecords.IteratorAgeMilliseconds', dimensions: { StreamName: 'orders-stream-in' }, statistic: 'Maximum', periodSeconds: 60 },
+    }), expect.objectContaining({
+      signal: 'read-throttled', threshold: 0, comparison: 'GreaterThanThreshold', evaluationPeriods: 5, datapointsToAlarm: 5, treatMissingData: 'notBreaching',
+      metric: { namespace: 'AWS/Kinesis', metricName: 'ReadProvisionedThroughputExceeded', dimensions: { StreamName: 'orders-stream-in' }, statistic: 'Sum', periodSeconds: 60 },
     })]);
   });
 
@@ -56,10 +59,10 @@ describe('Manifest: consumer-lag', () => {
     for (const [a, r] of byAction) if (r.includes('*')) expect(a.startsWith('cloudwatch:')).toBe(true);
   });
 
-  it('declares, under act, every write its actions make (restart and replace)', () => {
+  it('declares, under act, every write its EMR actions make (restart and replace)', () => {
     const act = new Set(manifest.permissions(ctxFor()).filter((p) => p.step === 'act').flatMap((p) => p.actions));
     const all = new Set(manifest.permissions(ctxFor()).flatMap((p) => p.actions));
-    for (const a of consumerLagPlaybook.actions) {
+    for (const a of consumerLagPlaybook.actions.filter((x) => x.runtime === 'emr-serverless')) {
       for (const iam of a.iamActions) {
         const write = !/:(Get|List|Describe)/.test(iam);
         expect(write ? act.has(iam) : all.has(iam), `${a.type}: ${iam}`).toBe(true);

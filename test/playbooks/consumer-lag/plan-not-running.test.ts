@@ -1,3 +1,4 @@
+import { emrPipeline } from '../../helpers/pipelines';
 import { describe, expect, it } from 'vitest';
 import { startJobRunAction } from '../../../lambdas/playbooks/job-failed/act';
 import { jobResource } from '../../../lambdas/playbooks/job-failed/diagnose';
@@ -59,7 +60,7 @@ describe('Function: planConsumerLag (no run active)', () => {
 
   it('follows the pipeline\'s job-failed rules (its failure age bound)', () => {
     const strict = parseConfig({ ...exampleConfig, pipelines: { orders: { ...exampleConfig.pipelines.orders, playbooks: { 'job-failed': { bounds: { maxFailureAgeMinutes: 5 } } } } } });
-    const p = strict.pipelines.orders!;
+    const p = emrPipeline(strict.pipelines.orders);
     expect(plan(notRunning(), NOW, settings, p).reason).toBe(JobFailedReason.STALE_FAILURE);
     expect(plan(notRunning(), NOW, settings).kind).toBe('fix');
   });

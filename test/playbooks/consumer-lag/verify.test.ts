@@ -1,4 +1,5 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import type { EmrPipeline } from '../../../lambdas/config/schema';
 import { mockClient } from 'aws-sdk-client-mock';
 import { CloudWatchClient, GetMetricDataCommand, ListMetricsCommand, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
 import { EMRServerlessClient, ListJobRunsCommand, type JobRunSummary } from '@aws-sdk/client-emr-serverless';
@@ -15,7 +16,7 @@ afterAll(() => [cw, emr].forEach((m) => m.restore()));
 
 const FIXED = Date.parse('2026-11-22T10:00:00.000Z');
 const NOW = FIXED + 5 * 60_000 + 20_000;
-const ctx = (s: ConsumerLagSettings = settings): PlaybookContext<ConsumerLagSettings> => ({
+const ctx = (s: ConsumerLagSettings = settings): PlaybookContext<ConsumerLagSettings, EmrPipeline> => ({
   pipelineName: 'orders', pipeline, settings: s, config, clock: new ManualClock(NOW), incidentId: 'i', signal: new AbortController().signal,
   aws: createAwsAdapters({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }),
   history: { actionsInLastHour: async () => 0 },
