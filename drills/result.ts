@@ -183,6 +183,10 @@ function describeTrigger(inc: IncidentRecord): string {
       return `follow-up ${t.purpose} #${t.attempt}`;
     case 'sweep':
       return 'sweep';
+    case 'approval':
+      return `${t.verdict} by ${t.by.arn}`;
+    case 'resume':
+      return `resume${t.pipeline ? ` of ${t.pipeline}` : ''}`;
   }
 }
 
