@@ -5,6 +5,7 @@ import { firehoseExpectSchema, firehoseFaults, firehoseWorldSchema } from './fir
 import { mskExpectSchema, mskFaults, mskWorldSchema } from './msk';
 import { dlqExpectSchema, dlqFaults, operationsExpectSchema } from './dlq';
 import { checkpointFaults, checkpointWorldSchema } from './checkpoint';
+import { approvalFaults, approvedBySchema } from './approvals';
 
 /**
  * The scenario file format, version 1 (docs/scenarios.md). Every object is strict: an unknown
@@ -184,6 +185,7 @@ const faults = {
   ...mskFaults,
   ...checkpointFaults,
   ...dlqFaults,
+  ...approvalFaults,
 } as const;
 
 export type FaultName = keyof typeof faults;
@@ -228,6 +230,8 @@ export const incidentExpectationSchema = z
     summaryIncludes: text.optional(),
     /** These reasons are among the incident's recorded decisions, in this order (others may come between). */
     decisionsInclude: z.array(text).min(1).optional(),
+    /** Who approved the fix that was carried out (mode approve): a user name or an ARN; absent when no approved fix ran. */
+    approvedBy: approvedBySchema,
   })
   .strict();
 

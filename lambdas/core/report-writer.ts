@@ -11,13 +11,21 @@ function splitS3Uri(uri: string): { bucket: string; prefix: string } {
 }
 
 /**
+ * Whether a closed incident gets a report: it was resolved, recommended a fix, acted, paged or
+ * asked for approval. One that another playbook's event merely touched and that ended as
+ * `ignored` with none of these (e.g. "not a checkpoint failure") does not.
+ */
+export const worthReporting = (inc: IncidentRecord): boolean =>
+  inc.status === 'resolved' || inc.status === 'recommended' || (inc.actions ?? []).length > 0 || inc.dedupKey !== undefined || (inc.approvals ?? []).length > 0;
+
+/**
  * Writes a closed incident's post-incident report under the configured prefix (config
  * `reports.s3`), as `<prefix><incident id>.md`. A report that cannot be written is logged and
  * noted on the incident's timeline; it never changes the incident.
  */
 export async function writeReport(d: EngineDeps, inc: IncidentRecord): Promise<void> {
   const target = d.config.reports?.s3;
-  if (target === undefined) return;
+  if (target === undefined || !worthReporting(inc)) return;
   const { bucket, prefix } = splitS3Uri(target);
   const key = reportKey(prefix, inc.incidentId);
   try {
