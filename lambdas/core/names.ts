@@ -13,3 +13,6 @@ export const pauseParameterNames = (prefix: string, pipelines: readonly string[]
 ];
 
 export const functionName = (prefix: string, playbook: string): string => `${prefix}-${playbook}`;
+
+/** The stack's CloudWatch dashboard of a pipeline (dashboard names: letters, digits, `-` and `_`, at most 255). */
+export const dashboardName = (prefix: string, pipeline: string): string => `${prefix}-${pipeline}`;

@@ -1,4 +1,5 @@
 import { runbookUrl } from '../config/operator';
+import { dashboardName } from '../core/names';
 
 /**
  * The links a page carries (PagerDuty's `links`, lines of the SNS message): the playbook's
@@ -9,9 +10,6 @@ export interface PageLink {
   href: string;
   text: string;
 }
-
-/** The stack's dashboard of a pipeline (CloudWatch dashboard names: letters, digits, `-` and `_`, at most 255). */
-export const dashboardName = (prefix: string, pipeline: string): string => `${prefix}-${pipeline}`;
 
 /** The console address of a dashboard ("Amazon CloudWatch User Guide": dashboards are opened at `#dashboards/dashboard/<name>`). */
 export const dashboardUrl = (region: string, name: string): string =>
