@@ -24,13 +24,16 @@ ${COMMON_USAGE}`;
 const HOUR_MS = 3_600_000;
 const isPaused = (v: string | undefined) => v !== undefined && v.trim() !== '' && v.trim().toLowerCase() !== 'off';
 
-/** The resources the playbooks act on for a pipeline (the keys of their locks, cooldowns and budgets). */
-export function pipelineResources(p: PipelineConfig): string[] {
+/**
+ * The resources the playbooks act on for a pipeline (the keys of their locks, cooldowns and
+ * budgets), each with the playbooks whose actions name it (their act.ts files).
+ */
+export function pipelineResources(p: PipelineConfig): { resource: string; actors: string[] }[] {
   return [
-    jobResource(p.job.applicationId, p.job.jobName),
-    checkpointResource(p.job.checkpoint),
-    ...(p.sink ? [streamResource(p.sink.deliveryStreamName)] : []),
-    ...(p.source.kind === 'msk' ? [clusterResource(p.source.clusterArn)] : []),
+    { resource: jobResource(p.job.applicationId, p.job.jobName), actors: ['job-failed', 'consumer-lag', 'checkpoint-failure'] },
+    { resource: checkpointResource(p.job.checkpoint), actors: ['checkpoint-failure'] },
+    ...(p.sink ? [{ resource: streamResource(p.sink.deliveryStreamName), actors: ['firehose-delivery'] }] : []),
+    ...(p.source.kind === 'msk' ? [{ resource: clusterResource(p.source.clusterArn), actors: ['broker-health'] }] : []),
   ];
 }
 
@@ -44,7 +47,7 @@ interface ResourceStatus {
   lock?: { owner: string; until: string };
   cooldownUntil?: string;
   actionsLastHour: number;
-  /** The smallest hourly budget of the pipeline's playbooks that may act (not off or recommend). */
+  /** Left this hour of the smallest hourly budget among the playbooks that may act on it (mode auto or approve). */
   budgetLeft?: number;
 }
 
@@ -92,12 +95,15 @@ export async function statusCommand(args: string[], io: CliIo = defaultIo): Prom
       const paused = p.paused ? 'paused in the config' : isPaused(globalPause) ? `paused (everything): ${globalPause}` : isPaused(own) ? `paused: ${own}` : 'running';
       const books = playbooksOf(p);
       const acting = books.filter((b) => b.settings.mode === 'auto' || b.settings.mode === 'approve');
-      const budget = acting.length ? Math.min(...acting.map((b) => b.settings.maxActionsPerHour)) : undefined;
+      const budgetOf = (actors: string[]) => {
+        const on = acting.filter((b) => actors.includes(b.id));
+        return on.length ? Math.min(...on.map((b) => b.settings.maxActionsPerHour)) : undefined;
+      };
       return {
         pipeline: name,
         pause: paused,
         playbooks: books.map((b) => ({ id: b.id, mode: b.settings.mode, maxActionsPerHour: b.settings.maxActionsPerHour, cooldownSeconds: b.settings.cooldownSeconds, breaker: breakerText(breakerOf.get(`${name}#${b.id}`), now) })),
-        resources: pipelineResources(p).map((r) => resourceStatus(guardOf.get(r) ?? { resource: r, actionTimes: [], version: 0 }, budget, now)),
+        resources: pipelineResources(p).map((r) => resourceStatus(guardOf.get(r.resource) ?? { resource: r.resource, actionTimes: [], version: 0 }, budgetOf(r.actors), now)),
         openIncidents: open.filter((i) => i.pipeline === name).map((i) => ({ incidentId: i.incidentId, playbook: i.playbook, status: statusLabel(i, now), openedAt: iso(i.openedAtMs), decision: i.decision ? `${i.decision.kind} ${i.decision.reason}` : null })),
       };
     });
