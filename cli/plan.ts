@@ -83,7 +83,7 @@ export async function planCommand(args: string[], io: CliIo = defaultIo): Promis
       throw new UsageError(`--playbook: "${only}" is not a playbook of pipeline ${pipelineName} (it has ${applicable.map((p) => p.manifest.id).join(', ')})`);
     }
     // Every client refuses anything but reads.
-    const aws = { ...ctx.aws, plugins: [...(ctx.aws.plugins ?? []), readOnlyPlugin()] };
+    const aws = { ...ctx.aws, plugins: [readOnlyPlugin(), ...(ctx.aws.plugins ?? [])] };
     const adapters = createAwsAdapters(aws);
     const ledger = Ledger.fromOptions(aws, ctx.table);
     const pause = new PauseReader(adapters.ssm, ctx.clock, { global: pauseParameterName(ctx.config.name), pipelinePrefix: pipelinePauseParameterPrefix(ctx.config.name) }, 0);

@@ -46,7 +46,7 @@ export async function validateCommand(args: string[], io: CliIo = defaultIo): Pr
       const env = io.env ?? process.env;
       const region = str(v, 'region') ?? config.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
       if (!region) throw new UsageError('--region: no region for --live: pass --region, set `region` in the config, or set AWS_REGION');
-      const aws = createAwsAdapters({ ...io.aws, region, plugins: [...(io.aws?.plugins ?? []), readOnlyPlugin()] });
+      const aws = createAwsAdapters({ ...io.aws, region, plugins: [readOnlyPlugin(), ...(io.aws?.plugins ?? [])] });
       findings.push(...(await liveChecks(config, report.inventory, aws, region)));
     }
     const errors = findings.filter((f) => f.level === 'error');
