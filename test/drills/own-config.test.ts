@@ -18,7 +18,7 @@ const mine = parseConfig({
       playbooks: { 'job-failed': { mode: 'recommend' } },
     },
   },
-} as StreamfixConfigInput);
+} as unknown as StreamfixConfigInput);
 
 describe('Function: namesMap / rename', () => {
   it('maps each name to the one at the same place, and renames whole strings, keys and S3 prefixes', () => {
@@ -44,7 +44,7 @@ describe('Function: adaptScenario', () => {
     const shared = await loadScenario(join(BUILTIN_SCENARIOS_DIR, 'shared-application.yaml'));
     expect(adaptScenario(shared, mine)).toEqual({ skipped: 'it drills 2 pipelines together' });
     const loaded = await loadScenario(join(BUILTIN_SCENARIOS_DIR, 'job-crashed.yaml'));
-    const noDlq = parseConfig({ ...(exampleConfig as unknown as StreamfixConfigInput), pipelines: { p: { ...(exampleConfig.pipelines.orders as unknown as Record<string, unknown>), dlq: undefined } } } as StreamfixConfigInput);
+    const noDlq = parseConfig({ ...(exampleConfig as unknown as StreamfixConfigInput), pipelines: { p: { ...(exampleConfig.pipelines.orders as unknown as Record<string, unknown>), dlq: undefined } } } as unknown as StreamfixConfigInput);
     expect(misfit(loaded.config.pipelines.orders!, noDlq.pipelines.p!)).toBe('a DLQ');
   });
 });
