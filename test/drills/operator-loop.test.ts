@@ -1,8 +1,10 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_SCENARIOS_DIR } from '../../drills/cli';
 import { runScenario } from '../../drills/runner';
-import { loadScenario } from '../../drills/scenario/load';
+import { loadScenario, validateScenario } from '../../drills/scenario/load';
 import type { SimWorld } from '../../drills/sim/world';
 
 /**
@@ -53,5 +55,19 @@ describe('Drill: paused-then-resumed', () => {
     expect(starts[0]!.atMs).toBeGreaterThanOrEqual(resumedAt);
     // The restart came from the re-evaluation of the alarm still in ALARM (DescribeAlarms), started by the parameter's change.
     expect(world.record.calls.some((c) => c.operation === 'DescribeAlarms' && c.atMs >= resumedAt && c.atMs <= starts[0]!.atMs && c.seq < starts[0]!.seq)).toBe(true);
+  });
+});
+
+describe('Drill: an approval given twice', () => {
+  it('acts once: the second answer finds the request already approved (APPROVAL_NOT_PENDING)', { timeout: 60_000 }, async () => {
+    const file = join(BUILTIN_SCENARIOS_DIR, 'approval-in-time.yaml');
+    const doc = parseYaml(await readFile(file, 'utf8')) as { timeline: unknown[]; expect: Record<string, unknown> };
+    doc.timeline.push({ at: '4m', note: 'a second engineer approves too', approve: { pipeline: 'orders', playbook: 'job-failed', by: 'bo' } });
+    const r = await runScenario(await validateScenario(file, doc));
+    expect(r.verdict).toBe('PASS');
+    const inc = r.incidents.find((i) => i.playbook === 'job-failed')!;
+    expect(inc.decisions.map((d) => d.reason)).toContain('APPROVAL_NOT_PENDING');
+    expect(inc.approvedBy).toBe('arn:aws:iam::123456789012:user/jane');
+    expect(r.calls.StartJobRun).toBe(1);
   });
 });
