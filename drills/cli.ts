@@ -50,9 +50,10 @@ async function targetsOf(names: string[]): Promise<{ files: string[] } | { error
   const byName = new Map(builtin.map((f) => [basename(f, extname(f)), f]));
   const files: string[] = [];
   for (const n of names) {
-    if (existsSync(n)) files.push(n);
+    // A path (it has a directory or an extension) is read as a file, and says so when it cannot be.
+    if (existsSync(n) || n.includes('/') || extname(n) !== '') files.push(n);
     else if (byName.has(n)) files.push(byName.get(n)!);
-    else return { error: `${n}: no such scenario file, and no built-in scenario of that name (streamfix drill --list)` };
+    else return { error: `${n}: no built-in scenario of that name (streamfix drill --list), and no such file` };
   }
   return { files };
 }

@@ -63,7 +63,7 @@ describe('Command: streamfix drill --config', () => {
   it('names an unknown scenario and a missing config file (exit 2)', async () => {
     const err: string[] = [];
     expect(await drillCommand(['no-such-drill'], { out: () => undefined, err: (t) => err.push(t) })).toBe(2);
-    expect(err[0]).toMatch(/^no-such-drill: no such scenario file, and no built-in scenario of that name/);
+    expect(err[0]).toMatch(/^no-such-drill: no built-in scenario of that name \(streamfix drill --list\), and no such file/);
     expect(await drillCommand(['--config', 'missing.config.ts'], { out: () => undefined, err: (t) => err.push(t) })).toBe(2);
     expect(err[1]).toMatch(/^--config missing\.config\.ts: config file not found/);
   });
