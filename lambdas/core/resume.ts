@@ -20,14 +20,16 @@ type Dispatch = (t: AlarmTrigger | JobRunTrigger, pipeline: string, ctx: Invocat
  * `streamfix resume` (explicit); both reach each playbook function, which re-evaluates its own:
  *
  *  1. the pipelines this resume concerns that are no longer paused (read afresh);
- *  2. every alarm of the playbook on those pipelines still in ALARM (DescribeAlarms), as a fresh
- *     alarm trigger;
- *  3. every open incident of those pipelines held by the pause (its last decision PAUSED) and
- *     not already reached through an alarm, with its own first trigger.
+ *  2. per pipeline, its alarm of the playbook still in ALARM (DescribeAlarms) as a fresh alarm
+ *     trigger; or, when none is, its open incident held by the pause (last decision PAUSED), with
+ *     its own first trigger. One re-evaluation per pipeline is enough: a pipeline has one open
+ *     incident per playbook, which every trigger joins.
  *
- * Each goes through the same engine and dedupe as any trigger. Its dedupe key names the pause
- * parameters' versions: the parameter's event and `streamfix resume` for one lift of the pause
- * re-evaluate each alarm once between them, and a later pause and resume does so again.
+ * Each goes through the same engine and dedupe as any trigger. Its dedupe key names the
+ * pipeline and the pause parameters' versions: the parameter's event and `streamfix resume` for
+ * one lift of the pause re-evaluate each pipeline once between them, a later pause and resume
+ * does so again, and Lambda's retry of an attempt that died mid-fix finds the same key (and, with
+ * the same request id, takes the half-done fix over at once) even once the alarm is back to OK.
  */
 export class Resumer {
   constructor(
@@ -64,44 +66,83 @@ export class Resumer {
     if (lifted.length === 0) return done(`still paused (${states.map((s) => `${s.scope}: ${s.reason}`).join('; ')}): nothing to re-evaluate`, EngineReason.PAUSED);
 
     const names = [env.pauseParameter, ...lifted.map((p) => `${env.pipelinePauseParameterPrefix}${p}`)];
+    const routes = this.router.alarmsOf(lifted);
     const [versions, alarms, open] = await Promise.all([
       aws.ssm.describeParameters(names),
-      aws.cloudwatch.describeAlarms(this.router.alarmsOf(lifted).map((a) => a.alarmName)),
+      aws.cloudwatch.describeAlarms(routes.map((a) => a.alarmName)),
       ledger.incidents.listOpen(playbook.manifest.id),
     ]);
     const mark = names.map((n) => versions[n]?.version ?? 0).join('.');
-    const routeOf = new Map(this.router.alarmsOf(lifted).map((a) => [a.alarmName, a.pipeline]));
-    const work: { trigger: AlarmTrigger | JobRunTrigger; pipeline: string }[] = [];
-    for (const a of alarms.filter((x) => x.state === 'ALARM').sort((x, y) => x.name.localeCompare(y.name))) {
-      const pipeline = routeOf.get(a.name);
-      if (pipeline) work.push({ trigger: alarmTriggerOf(a, clock.now(), `resume:${a.name}:${a.stateUpdatedMs ?? 0}:${mark}`), pipeline });
-    }
-    const reached = new Set(work.map((w) => w.pipeline));
-    for (const inc of heldByPause(open, lifted)) {
-      if (reached.has(inc.pipeline) || (inc.trigger.kind !== 'alarm' && inc.trigger.kind !== 'job-run')) continue;
-      reached.add(inc.pipeline);
-      work.push({ trigger: { ...inc.trigger, dedupeKey: `resume:${inc.incidentId}:${mark}` }, pipeline: inc.pipeline });
-    }
-    logger.info('pause lifted: re-evaluating', { pipelines: lifted, alarmsInAlarm: work.filter((w) => w.trigger.kind === 'alarm').length, triggers: work.length, by: t.by?.arn ?? t.source });
+    const firing = alarms.filter((x) => x.state === 'ALARM');
+    const work = reevaluations({ pipelines: lifted, order: Object.keys(config.pipelines), firing, routes, open, mark, nowMs: clock.now() });
+    logger.info('pause lifted: re-evaluating', { pipelines: lifted, alarmsInAlarm: firing.length, triggers: work.length, by: t.by?.arn ?? t.source });
     const outcomes: string[] = [];
-    let n = 0;
+    const incidents: string[] = [];
     for (const w of work) {
       if ((ctx.getRemainingTimeInMillis?.() ?? Number.POSITIVE_INFINITY) < RESUME_MARGIN_MS) break;
-      // Each re-evaluation is a delivery of its own, with a request id of its own.
-      const r = await this.dispatch(w.trigger, w.pipeline, { ...ctx, awsRequestId: `${ctx.awsRequestId ?? 'resume'}-r${n++}` }, signal).catch((e: unknown) => {
+      // Each re-evaluation is a delivery of its own, with a request id of its own: the same one in
+      // Lambda's retry of this invocation, which takes the delivery (and its incident) over at once.
+      const r = await this.dispatch(w.trigger, w.pipeline, { ...ctx, awsRequestId: `${ctx.awsRequestId ?? 'resume'}-${w.requestSuffix}` }, signal).catch((e: unknown) => {
         logger.error('re-evaluation after a resume failed', { pipeline: w.pipeline, error: e as Error });
         return undefined;
       });
       outcomes.push(`${w.pipeline}: ${r?.outcome ?? 'failed'}${r?.decision ? ` ${r.decision.kind} ${r.decision.reason}` : ''}${r?.incidentId ? ` (${r.incidentId})` : ''}`);
+      if (r?.incidentId && !incidents.includes(r.incidentId)) incidents.push(r.incidentId);
+    }
+    // A pipeline with nothing to re-evaluate now may have been re-evaluated by an earlier delivery
+    // of this resume (the parameter's event, `streamfix resume`, or an attempt Lambda retries):
+    // name its incident, so that this invocation says what it stands for.
+    for (const pipeline of lifted.filter((p) => !work.some((w) => w.pipeline === p))) {
+      const earlier = await ledger.deliveries.incidentOf(`${playbook.manifest.id}#resume:${pipeline}:${mark}`);
+      if (earlier === undefined) continue;
+      outcomes.push(`${pipeline}: already re-evaluated (${earlier})`);
+      if (!incidents.includes(earlier)) incidents.push(earlier);
     }
     metrics.addMetric('ResumeReevaluations', MetricUnit.Count, outcomes.length);
-    return done(`resumed ${lifted.join(', ')}: ${outcomes.length === 0 ? 'no alarm in ALARM and no incident held by the pause' : outcomes.join('; ')}`);
+    const summary = done(`resumed ${lifted.join(', ')}: ${outcomes.length === 0 ? 'no alarm in ALARM and no incident held by the pause' : outcomes.join('; ')}`);
+    // The incident it worked on, when it is one (what an invocation record names), and every one.
+    return { ...summary, ...(incidents.length === 1 ? { incidentId: incidents[0] } : {}), ...(incidents.length > 0 ? { incidentIds: incidents } : {}) };
   }
 }
 
-/** Open incidents of these pipelines whose last decision was the pause's refusal. */
-export function heldByPause(open: readonly IncidentRecord[], pipelines: readonly string[]): IncidentRecord[] {
-  return open.filter((i) => pipelines.includes(i.pipeline) && i.decision?.reason === EngineReason.PAUSED).sort((a, b) => a.openedAtMs - b.openedAtMs);
+export interface Reevaluation {
+  trigger: AlarmTrigger | JobRunTrigger;
+  pipeline: string;
+  /** Appended to the invocation's request id: stable across Lambda's retries of the invocation. */
+  requestSuffix: string;
+}
+
+/**
+ * What a lifted pause re-evaluates (pure): per pipeline, its first alarm in ALARM (by name); or,
+ * when none is, its open incident held by the pause (last decision PAUSED), or left `acting` by
+ * a dead attempt of this resume, with that incident's first trigger. The dedupe key names the
+ * pipeline and the pause parameters' versions (`mark`).
+ */
+export function reevaluations(p: {
+  pipelines: readonly string[];
+  /** Every pipeline of the config, in order: a pipeline's index names its re-evaluation's request. */
+  order: readonly string[];
+  firing: readonly AlarmDetailView[];
+  routes: readonly { alarmName: string; pipeline: string }[];
+  open: readonly IncidentRecord[];
+  mark: string;
+  nowMs: number;
+}): Reevaluation[] {
+  const routeOf = new Map(p.routes.map((a) => [a.alarmName, a.pipeline]));
+  const firing = [...p.firing].filter((a) => a.state === 'ALARM').sort((x, y) => x.name.localeCompare(y.name));
+  const out: Reevaluation[] = [];
+  for (const pipeline of p.pipelines) {
+    const dedupeKey = `resume:${pipeline}:${p.mark}`;
+    const requestSuffix = `r${p.order.indexOf(pipeline)}`;
+    const alarm = firing.find((a) => routeOf.get(a.name) === pipeline);
+    if (alarm) {
+      out.push({ trigger: alarmTriggerOf(alarm, p.nowMs, dedupeKey), pipeline, requestSuffix });
+      continue;
+    }
+    const inc = p.open.find((i) => i.pipeline === pipeline && (i.decision?.reason === EngineReason.PAUSED || i.status === 'acting'));
+    if (inc && (inc.trigger.kind === 'alarm' || inc.trigger.kind === 'job-run')) out.push({ trigger: { ...inc.trigger, dedupeKey }, pipeline, requestSuffix });
+  }
+  return out;
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alarmTriggerOf, heldByPause } from '../../lambdas/core/resume';
+import { alarmTriggerOf, reevaluations } from '../../lambdas/core/resume';
 import type { IncidentRecord } from '../../lambdas/ledger/types';
 
 const T0 = Date.parse('2026-01-01T00:20:00Z');
@@ -26,11 +26,23 @@ describe('Function: alarmTriggerOf', () => {
   });
 });
 
-describe('Function: heldByPause', () => {
-  it("keeps the open incidents of the resumed pipelines whose last decision was the pause's refusal, oldest first", () => {
-    const inc = (id: string, pipeline: string, reason: string, openedAtMs: number) =>
-      ({ incidentId: id, pipeline, openedAtMs, decision: { kind: 'escalate', reason } }) as unknown as IncidentRecord;
-    const open = [inc('b', 'orders', 'PAUSED', 2), inc('a', 'orders', 'PAUSED', 1), inc('c', 'orders', 'JOB_FAILURE_NOT_RESTARTABLE', 0), inc('d', 'payments', 'PAUSED', 0)];
-    expect(heldByPause(open, ['orders']).map((i) => i.incidentId)).toEqual(['a', 'b']);
+describe('Function: reevaluations', () => {
+  const inc = (id: string, pipeline: string, reason: string, status = 'escalated') =>
+    ({ incidentId: id, pipeline, status, openedAtMs: 0, decision: { kind: 'escalate', reason }, trigger: { kind: 'job-run', dedupeKey: `job-run:${id}`, eventId: 'e', applicationId: 'a', jobRunId: id, state: 'FAILED', atMs: 0 } }) as unknown as IncidentRecord;
+  const alarmOf = (name: string, state = 'ALARM') => ({ name, state, reason: 'r', composite: false, stateUpdatedMs: T0 - 60_000 });
+  const base = { order: ['orders', 'payments', 'returns'], routes: [{ alarmName: 'orders-b', pipeline: 'orders' }, { alarmName: 'orders-a', pipeline: 'orders' }, { alarmName: 'payments-a', pipeline: 'payments' }], mark: '3.7', nowMs: T0 };
+
+  it('re-evaluates each pipeline once: its first alarm in ALARM, keyed by pipeline and the switches\' versions', () => {
+    const w = reevaluations({ ...base, pipelines: ['orders'], firing: [alarmOf('orders-b'), alarmOf('orders-a')], open: [inc('i1', 'orders', 'PAUSED')] });
+    expect(w).toHaveLength(1);
+    expect(w[0]).toMatchObject({ pipeline: 'orders', requestSuffix: 'r0', trigger: { kind: 'alarm', alarmName: 'orders-a', dedupeKey: 'resume:orders:3.7' } });
+  });
+
+  it('without an alarm in ALARM: the incident the pause held, or one a dead attempt left acting; nothing otherwise', () => {
+    const w = reevaluations({ ...base, pipelines: ['orders', 'payments', 'returns'], firing: [alarmOf('payments-a', 'OK')], open: [inc('i1', 'orders', 'PAUSED'), inc('i2', 'payments', 'JOB_FAILED_RESTARTABLE', 'acting'), inc('i3', 'returns', 'JOB_FAILURE_NOT_RESTARTABLE')] });
+    expect(w.map((x) => [x.pipeline, x.requestSuffix, x.trigger.kind, (x.trigger as { jobRunId?: string }).jobRunId, x.trigger.dedupeKey])).toEqual([
+      ['orders', 'r0', 'job-run', 'i1', 'resume:orders:3.7'],
+      ['payments', 'r1', 'job-run', 'i2', 'resume:payments:3.7'],
+    ]);
   });
 });
