@@ -149,6 +149,10 @@ export async function checkpointCommand(args: string[], io: CheckpointCliIo = de
     io.err(isUserConfigError(e) ? e.message : `${(e as Error).message}\n${CHECKPOINT_USAGE}`);
     return 2;
   }
+  if (payload.pipeline !== '' && !(payload.pipeline in config.pipelines)) {
+    io.err(`--pipeline: unknown pipeline "${payload.pipeline}" (the config has ${Object.keys(config.pipelines).join(', ')})\n${CHECKPOINT_USAGE}`);
+    return 2;
+  }
   const env = io.env ?? process.env;
   const region = (v.region as string | undefined) ?? config.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   if (!region) {

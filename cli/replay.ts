@@ -122,6 +122,10 @@ export async function replayCommand(args: string[], io: ReplayCliIo = defaultIo)
     io.err(isUserConfigError(e) ? e.message : `${(e as Error).message}\n${REPLAY_USAGE}`);
     return 2;
   }
+  if (payload.pipeline !== '' && !(payload.pipeline in config.pipelines)) {
+    io.err(`--pipeline: unknown pipeline "${payload.pipeline}" (the config has ${Object.keys(config.pipelines).join(', ')})\n${REPLAY_USAGE}`);
+    return 2;
+  }
   const env = io.env ?? process.env;
   const region = v.region ?? config.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   if (!region) {
