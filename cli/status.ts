@@ -79,10 +79,14 @@ export async function statusCommand(args: string[], io: CliIo = defaultIo): Prom
     const ledger = Ledger.fromOptions(ctx.aws, ctx.table);
     const store = new ItemGuardrailStore(ledger.store);
     const switches = pauseParameterNames(config.name, names);
+    // Each known resource's GUARD# item and each breaker's BREAKER# item, read by key (GetItem):
+    // items written before the index entries existed are found too.
+    const resourceKeys = [...new Set(names.flatMap((n) => pipelineResources(config.pipelines[n]!).map((r) => r.resource)))];
+    const breakerKeys = names.flatMap((n) => playbooksOf(config.pipelines[n]!).map((b) => `${n}#${b.id}`));
     const [params, guards, breakers, open] = await Promise.all([
       SsmAdapter.fromOptions(ctx.aws).getParameters(switches),
-      store.listResources(),
-      store.listBreakers(),
+      Promise.all(resourceKeys.map((r) => store.readResource(r))),
+      Promise.all(breakerKeys.map(async (key) => ({ key, state: await store.readBreaker(key) }))),
       ledger.incidents.listOpen(),
     ]);
     const now = ctx.clock.now();
