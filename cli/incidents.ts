@@ -28,6 +28,8 @@ const isNotice = (i: IncidentRecord) => i.trigger.kind === 'alarm' && i.trigger.
 
 /** What a person most needs to know of the status: an open request for approval. */
 export function statusLabel(i: IncidentRecord, nowMs: number): string {
+  const accepted = (i.approvals ?? []).find((a) => a.status === 'accepted');
+  if (accepted && !['resolved', 'ignored', 'recommended'].includes(i.status)) return `${i.status}, ${accepted.id} approved by ${accepted.answeredBy ?? '?'}, waiting for the guardrails until ${iso(accepted.expiresAtMs)}`;
   const pending = (i.approvals ?? []).find((a) => a.status === 'pending');
   if (pending && !['resolved', 'ignored', 'recommended'].includes(i.status)) {
     return `${i.status}, ${nowMs <= pending.expiresAtMs ? `awaiting approval ${pending.id} until ${iso(pending.expiresAtMs)}` : `approval ${pending.id} expired`}`;

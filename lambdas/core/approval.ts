@@ -29,13 +29,22 @@ export const APPROVAL_REASONS: ReadonlySet<string> = new Set([EngineReason.APPRO
 const iso = (ms: number) => new Date(ms).toISOString();
 const toGrant = (r: ApprovalRecord): ApprovalGrant => ({ approvalId: r.id, actions: r.actions, expiresAtMs: r.expiresAtMs, by: r.answeredBy ?? 'unknown' });
 
-/** The approval the gate weighs for this run's fix: the one just given, or the one a crashed owner's fix was admitted with. */
+/**
+ * The approval the gate weighs for this run's fix: the one just given; one given earlier that a
+ * lock or a cooldown held back (a recheck carries it out, still within its expiry); or the one a
+ * crashed owner's fix was admitted with.
+ */
 export function grantFor(run: Run): ApprovalGrant | undefined {
   if (run.grant) return run.grant;
   const { inc } = run;
-  if (inc.status !== 'acting' || !inc.fixAdmitted) return undefined;
-  const admitted = [...(inc.approvals ?? [])].reverse().find((a) => a.status === 'approved');
-  return admitted ? toGrant(admitted) : undefined;
+  const requests = [...(inc.approvals ?? [])].reverse();
+  if (inc.status === 'acting' && inc.fixAdmitted) {
+    const admitted = requests.find((a) => a.status === 'approved');
+    return admitted ? toGrant(admitted) : undefined;
+  }
+  const accepted = requests.find((a) => a.status === 'accepted');
+  if (accepted) run.grant = toGrant(accepted);
+  return run.grant;
 }
 
 /** The gate admitted the fix with this run's approval: from now on it runs (and counts as carried out once done). */
@@ -94,7 +103,7 @@ export async function approvalRefused(runner: IncidentRunner, run: Run, planned:
       return runner.save(run, inc.status === 'open' ? 'escalated' : inc.status, inc.decision ?? d);
     }
   }
-  for (const a of requests) if (a.status === 'pending') Object.assign(a, { status: 'superseded', outcome: `replaced by request a${requests.length + 1}` });
+  for (const a of requests) if (a.status === 'pending' || a.status === 'accepted') Object.assign(a, { status: 'superseded', outcome: `replaced by request a${requests.length + 1}` });
   const req: ApprovalRecord = {
     id: `a${requests.length + 1}`, status: 'pending', requestedAtMs: now, expiresAtMs: now + (settings.approvalTimeoutSeconds ?? DEFAULT_APPROVAL_TIMEOUT_SECONDS) * 1000,
     reason: planned.reason, summary: planned.summary, actions: planned.actions,
@@ -147,6 +156,7 @@ export async function receiveAnswer(runner: IncidentRunner, run: Run, t: Approva
     await runner.note(run, 'approval', d.summary, { approvalId: req.id, by: t.by.arn });
     await runner.note(run, 'decision', `${d.kind} ${d.reason}: ${d.summary}`, { kind: d.kind, reason: d.reason });
   } else {
+    req.status = 'accepted';
     run.grant = toGrant(req);
     await runner.note(run, 'approval', `request ${req.id} approved by ${t.by.arn}: diagnosing and planning again`, { approvalId: req.id, by: t.by.arn });
   }

@@ -65,14 +65,15 @@ export interface IncidentRecord {
 
 /**
  * A request for a person's approval of one fix, and what became of it: `pending` until answered;
- * `approved` once the approved fix passed the gate (it then runs); `denied`; `refused` (the
- * approval came, but planning again gave another plan); `expired` (answered too late);
- * `superseded` (a newer request replaced it).
+ * `accepted` once a person approved it in time (until the fix passes the gate: a lock or a
+ * cooldown may hold it back for a recheck); `approved` once the approved fix passed the gate (it
+ * then runs); `denied`; `refused` (planning again gave another plan); `expired` (answered, or
+ * still held back, after the expiry); `superseded` (a newer request replaced it).
  */
 export interface ApprovalRecord {
   /** `a1`, `a2`, … within the incident. */
   id: string;
-  status: 'pending' | 'approved' | 'denied' | 'refused' | 'expired' | 'superseded';
+  status: 'pending' | 'accepted' | 'approved' | 'denied' | 'refused' | 'expired' | 'superseded';
   requestedAtMs: number;
   expiresAtMs: number;
   /** The plan the person is asked to approve. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { answerRefusal } from '../../lambdas/core/approval';
+import { answerRefusal, grantFor } from '../../lambdas/core/approval';
+import type { Run } from '../../lambdas/core/incident';
 import type { PlannedAction } from '../../lambdas/core/decision';
 import { baselineKey, planDifferences } from '../../lambdas/core/plan-match';
 import { approvalVerdict, type ApprovalGrant } from '../../lambdas/guardrails/approval';
@@ -98,5 +99,22 @@ describe('Function: answerRefusal', () => {
     expect(answerRefusal([req('a1', 'pending')], t('a7'))).toBe('incident orders.job-failed.x.1 has no request a7');
     expect(answerRefusal([req('a1', 'denied', { answeredBy: 'arn:aws:iam::1:user/bo' })], t())).toBe('request a1 of incident orders.job-failed.x.1 is denied by arn:aws:iam::1:user/bo');
     expect(answerRefusal([req('a1', 'superseded', { outcome: 'replaced by request a2' }), req('a2', 'pending')], t('a1'))).toContain('is superseded (replaced by request a2)');
+  });
+});
+
+describe('Function: grantFor', () => {
+  const rec = (id: string, status: ApprovalRecord['status']): ApprovalRecord => ({
+    id, status, requestedAtMs: T0, expiresAtMs: T0 + 1_000, reason: 'R', summary: 's', actions: [hints()], answeredBy: 'arn:aws:iam::1:user/jane', answeredAtMs: T0,
+  });
+  const run = (status: string, approvals: ApprovalRecord[], fixAdmitted = false) => ({ inc: { status, approvals, fixAdmitted } }) as unknown as Run;
+
+  it('carries an approval a lock or a cooldown held back into the recheck that looks again', () => {
+    expect(grantFor(run('rechecking', [rec('a1', 'accepted')]))).toMatchObject({ approvalId: 'a1', expiresAtMs: T0 + 1_000, by: 'arn:aws:iam::1:user/jane' });
+  });
+
+  it("gives a crashed owner's admitted approval to the worker that finishes the fix, and nothing without an approval", () => {
+    expect(grantFor(run('acting', [rec('a1', 'approved')], true))).toMatchObject({ approvalId: 'a1' });
+    expect(grantFor(run('escalated', [rec('a1', 'pending'), rec('a2', 'denied')]))).toBeUndefined();
+    expect(grantFor(run('acting', [rec('a1', 'accepted')], false))).toMatchObject({ approvalId: 'a1' });
   });
 });
