@@ -4,10 +4,14 @@ import { defineConfig } from './lambdas/config';
  * Example configuration: one pipeline, `orders`.
  * MSK topic orders.raw (group order-processor) → Spark streaming job on EMR Serverless
  * (checkpoint in S3) → Firehose order-firehose → S3, with a dead-letter prefix.
- * Replace the ids and ARNs with yours, then `npx cdk deploy`.
+ * Replace the ids and ARNs with yours, check it with `npx streamfix validate` (`--live` against
+ * your account), then deploy (README, "Deploy").
  */
 export default defineConfig({
   name: 'streamfix',
+  // Where the pipeline runs: the CLI's default region, and checked against the ARNs below (streamfix validate).
+  region: 'eu-west-1',
+  account: '123456789012',
   escalation: {
     emails: ['streaming-oncall@example.com'],
     pagerDuty: { secretName: 'streamfix/pagerduty-routing-key' },

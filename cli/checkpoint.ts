@@ -11,6 +11,7 @@ import { createOperationHandler, type OperationInvocationResult } from '../lambd
 import { isUserConfigError, loadConfigFile } from '../lib/config-file';
 import type { CallerIdentity } from '../lambdas/adapters/sts';
 import { whoIsCalling } from './identity';
+import { withoutOutcome } from './replay';
 import { formatBytes, formatCount } from './progress-bar';
 
 /**
@@ -96,7 +97,7 @@ function print(io: CheckpointCliIo, r: OperationInvocationResult, json: boolean)
     io.out(JSON.stringify(r, null, 2));
     return;
   }
-  io.out(`${r.outcome}: ${r.summary}`);
+  io.out(`${r.outcome}: ${withoutOutcome(r.outcome, r.summary)}`);
   for (const e of r.errors ?? []) io.out(`  ${e.field}: ${e.message}`);
   const res = r.result ?? {};
   if (Array.isArray(res.options)) {
@@ -146,6 +147,10 @@ export async function checkpointCommand(args: string[], io: CheckpointCliIo = de
     config = await (io.loadConfig ?? ((p: string) => loadConfigFile(p)))((v.config as string | undefined) ?? 'streamfix.config.ts');
   } catch (e) {
     io.err(isUserConfigError(e) ? e.message : `${(e as Error).message}\n${CHECKPOINT_USAGE}`);
+    return 2;
+  }
+  if (payload.pipeline !== '' && !(payload.pipeline in config.pipelines)) {
+    io.err(`--pipeline: unknown pipeline "${payload.pipeline}" (the config has ${Object.keys(config.pipelines).join(', ')})\n${CHECKPOINT_USAGE}`);
     return 2;
   }
   const env = io.env ?? process.env;

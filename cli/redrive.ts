@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { LambdaAdapter, type InvokeResult } from '../lambdas/adapters/lambda';
+import { LambdaAdapter } from '../lambdas/adapters/lambda';
 import type { DeadLetterRecord } from '../lambdas/ledger/types';
 import { defaultCliIo, LEDGER_OPTIONS, LEDGER_USAGE, openLedger, type CliIo, type LedgerContext } from './ledger-context';
 
@@ -18,7 +18,7 @@ export const REDRIVE_USAGE = `usage: streamfix redrive [options]
 ${LEDGER_USAGE}`;
 
 export interface RedriveIo extends CliIo {
-  invoke?(functionArn: string, event: unknown): Promise<InvokeResult>;
+  invoke?(functionArn: string, event: unknown): Promise<unknown>;
 }
 
 interface Outcome {
@@ -35,13 +35,12 @@ async function redriveOne(d: DeadLetterRecord, ctx: LedgerContext, invoke: NonNu
   if (!d.functionArn) return { ...base, result: 'skipped', detail: 'the dead letter does not name its function' };
   if (dryRun) return { ...base, result: 'would redrive', detail: `${d.error.type}: ${d.error.message}` };
   try {
-    const r = await invoke(d.functionArn, d.event);
-    if (r.functionError) return { ...base, result: 'failed', detail: `the function failed again (${r.functionError}): ${JSON.stringify(r.payload).slice(0, 300)}` };
-    const answer = r.payload as { outcome?: string; decision?: { reason?: string } } | undefined;
+    const answer = (await invoke(d.functionArn, d.event)) as { outcome?: string; decision?: { reason?: string } } | undefined;
     const outcome = `${answer?.outcome ?? 'answered'}${answer?.decision?.reason ? ` ${answer.decision.reason}` : ''}`;
     const marked = await ctx.ledger.deadLetters.markRedriven(d, ctx.identity.arn, Date.now(), outcome);
     return { ...base, result: 'redriven', detail: marked ? outcome : `${outcome} (someone else marked it redriven meanwhile)` };
   } catch (e) {
+    // A function that threw again is a FunctionFailedError naming its error type and message.
     return { ...base, result: 'failed', detail: (e as Error).message };
   }
 }

@@ -17,7 +17,7 @@ import { formatBytes, formatCount, ProgressBar, type BarStream } from './progres
  * `streamfix replay …`: the dlq-replay operation run in-process with your credentials (the
  * default AWS credential chain), against the ledger table of the deployed stack. A dry run
  * unless `--execute`. Exit code: 0 done, 3 stopped early (run it again to continue), 1 failed
- * or refused, 2 bad arguments.
+ * or refused, 2 bad arguments (also when the operation rejects a field of the payload).
  */
 
 export const REPLAY_USAGE = `usage: streamfix replay --pipeline <name> [options]
@@ -122,6 +122,10 @@ export async function replayCommand(args: string[], io: ReplayCliIo = defaultIo)
     io.err(isUserConfigError(e) ? e.message : `${(e as Error).message}\n${REPLAY_USAGE}`);
     return 2;
   }
+  if (payload.pipeline !== '' && !(payload.pipeline in config.pipelines)) {
+    io.err(`--pipeline: unknown pipeline "${payload.pipeline}" (the config has ${Object.keys(config.pipelines).join(', ')})\n${REPLAY_USAGE}`);
+    return 2;
+  }
   const env = io.env ?? process.env;
   const region = v.region ?? config.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   if (!region) {
@@ -184,9 +188,12 @@ export async function replayCommand(args: string[], io: ReplayCliIo = defaultIo)
   if (last) bar.finish(state(last));
   if (v.json) io.out(JSON.stringify(r, null, 2));
   else {
-    io.out(`${r.outcome}: ${r.summary}`);
+    io.out(`${r.outcome}: ${withoutOutcome(r.outcome, r.summary)}`);
     if (r.outcome === 'partial') io.out(`run the same command again to continue (operation ${r.operationId})`);
     if (payload.dryRun !== false && (r.outcome === 'done' || r.outcome === 'partial')) io.out('this was a dry run: add --execute to send');
   }
-  return r.outcome === 'done' ? 0 : r.outcome === 'partial' ? 3 : 1;
+  return r.outcome === 'done' ? 0 : r.outcome === 'partial' ? 3 : r.outcome === 'rejected' ? 2 : 1;
 }
+
+/** The summary without the outcome it may already start with (`refused: refused: …` said once). */
+export const withoutOutcome = (outcome: string, summary: string): string => (summary.startsWith(`${outcome}: `) ? summary.slice(outcome.length + 2) : summary);

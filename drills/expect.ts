@@ -4,6 +4,7 @@ import { flinkChecks } from './flink';
 import { dlqChecks, operationsChecks } from './dlq';
 import type { DrillResult, ExpectationCheck, IncidentResult } from './result';
 import type { Expectations, IncidentExpectation } from './scenario/schema';
+import { samePerson } from './scenario/approvals';
 
 /**
  * Checks a drill's result against the scenario's `expect` block. Every check is reported with
@@ -12,7 +13,7 @@ import type { Expectations, IncidentExpectation } from './scenario/schema';
 
 type Check = Omit<ExpectationCheck, 'path'> & { field: string };
 
-const CHECKED_FIELDS = ['decision', 'reason', 'status', 'actions', 'verified', 'escalations', 'timeToRecoverSeconds', 'summaryIncludes', 'decisionsInclude'] as const;
+const CHECKED_FIELDS = ['decision', 'reason', 'status', 'actions', 'verified', 'escalations', 'timeToRecoverSeconds', 'summaryIncludes', 'decisionsInclude', 'approvedBy'] as const;
 
 /** Whether `wanted` appear in `reasons` in that order (others may come between). */
 function inOrder(reasons: readonly string[], wanted: readonly string[]): boolean {
@@ -59,6 +60,7 @@ function checkIncident(x: IncidentExpectation, inc: IncidentResult): Check[] {
     const reasons = inc.decisions.map((d) => d.reason);
     add('decisionsInclude', x.decisionsInclude, reasons, inOrder(reasons, x.decisionsInclude));
   }
+  if (x.approvedBy !== undefined) add('approvedBy', x.approvedBy, inc.approvedBy ?? 'no approved fix carried out', samePerson(x.approvedBy, inc.approvedBy));
   if (x.timeToRecoverSeconds !== undefined) {
     const t = inc.timeToRecoverSeconds;
     add('timeToRecoverSeconds', `≤ ${x.timeToRecoverSeconds}`, t ?? 'not recovered', t !== undefined && t <= x.timeToRecoverSeconds);

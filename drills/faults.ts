@@ -7,6 +7,8 @@ import { applyDlqFault, isDlqFault } from './dlq';
 import { applyCheckpointFault, isCheckpointFault } from './checkpoint';
 import { emrJobOf } from './jobs';
 import { TimelineKills } from './kills';
+import { applyApprovalEntry, isApprovalEntry } from './approvals';
+import type { Ledger } from '../lambdas/ledger/ledger';
 import type { TimelineEntry } from './scenario/schema';
 import type { SimJobRun } from './sim/emr';
 import type { SimWorld } from './sim/world';
@@ -45,6 +47,8 @@ export class FaultInjector {
     private readonly world: SimWorld,
     private readonly config: StreamfixConfig,
     private readonly functionArn: (playbook: string) => string,
+    /** The drill's ledger: `approve` and `deny` find the incident that asked in it. */
+    private readonly ledger?: Ledger,
   ) {
     this.kills = new TimelineKills(world, config);
   }
@@ -62,9 +66,10 @@ export class FaultInjector {
     this.world.record.event(this.world.clock.now(), 'fault', text, data);
   }
 
-  apply(e: TimelineEntry): void {
+  apply(e: TimelineEntry): void | Promise<void> {
     const w = this.world;
     const note = e.note ? ` (${e.note})` : '';
+    if (isApprovalEntry(e)) return applyApprovalEntry(w, this.config, e, note, (text) => this.fault(text), this.functionArn, this.ledger);
     if (e['fail-job-run']) {
       const f = e['fail-job-run'];
       const job = this.job(f.pipeline);

@@ -18,8 +18,13 @@ function incidentLine(i: IncidentResult): string {
   if (ops.size > 0) parts.push([...ops].map(([k, n]) => `${k} ×${n}`).join(', '));
   if (i.escalations.length > 0) parts.push(`paged: ${i.escalations.map((e) => `${e.channel}${e.severity ? ` ${e.severity}` : ''}`).join(', ')}`);
   if (i.timeToRecoverSeconds !== undefined) parts.push(`recovered ${i.timeToRecoverSeconds} s after the fault`);
+  if (i.approvals && i.approvals.length > 0) parts.push(`approvals: ${i.approvals.map((a) => `${a.id} ${a.status}${a.by ? ` by ${a.by.slice(a.by.lastIndexOf('/') + 1)}` : ''}`).join(', ')}`);
   return parts.join(' · ');
 }
+
+/** The verdict line alone (`streamfix drill --quiet`). */
+export const verdictLine = (r: DrillResult): string =>
+  r.verdict === 'PASS' ? `PASS ${r.scenario}: ${r.expectations.length} expectation(s) met` : `FAIL ${r.scenario}: ${r.failures.join('; ')}`;
 
 export function formatResult(r: DrillResult): string {
   const out: string[] = [];

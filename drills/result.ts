@@ -59,6 +59,10 @@ export interface IncidentResult {
   escalations: EscalationResult[];
   /** From the last fault at or before the incident opened to its verified recovery. */
   timeToRecoverSeconds?: number;
+  /** Mode approve: each request for approval and what became of it. */
+  approvals?: { id: string; status: string; by?: string }[];
+  /** Who approved the fix that was carried out (every action of it done); absent when none was. */
+  approvedBy?: string;
 }
 
 export interface TimelineLine {
@@ -151,6 +155,7 @@ export function buildIncidents(world: SimWorld, ledger: LedgerSnapshot, startMs:
       });
     const final = [...decisions].reverse().find((d) => d.kind !== 'ignore') ?? decisions[decisions.length - 1];
     const lastFault = faultTimesMs.filter((t) => t <= inc.openedAtMs).pop() ?? inc.openedAtMs;
+    const approvedBy = carriedOutApproval(inc);
     const recoveredAt = inc.recoveredAtMs;
     return {
       incidentId: inc.incidentId,
@@ -177,8 +182,18 @@ export function buildIncidents(world: SimWorld, ledger: LedgerSnapshot, startMs:
       ...(resolved && inc.status === 'resolved' ? { resolution: { reason: String(resolved.data?.reason), atSeconds: sec(resolved.atMs) } } : {}),
       escalations,
       ...(verified && recoveredAt !== undefined ? { timeToRecoverSeconds: Math.round((recoveredAt - lastFault) / 1000) } : {}),
+      approvals: (inc.approvals ?? []).map((a) => ({ id: a.id, status: a.status, ...(a.answeredBy ? { by: a.answeredBy } : {}) })),
+      ...(approvedBy ? { approvedBy } : {}),
     };
   });
+}
+
+/** Who approved the fix that was carried out: an admitted approval whose actions all ran to done. */
+function carriedOutApproval(inc: IncidentRecord): string | undefined {
+  const used = (inc.approvals ?? []).filter((a) => a.status === 'approved').pop();
+  if (!used?.answeredAtMs) return undefined;
+  const fix = (inc.actions ?? []).filter((a) => a.startedAtMs >= used.answeredAtMs!);
+  return fix.length > 0 && fix.every((a) => a.status === 'done') ? used.answeredBy : undefined;
 }
 
 function describeTrigger(inc: IncidentRecord): string {
@@ -192,6 +207,10 @@ function describeTrigger(inc: IncidentRecord): string {
       return `follow-up ${t.purpose} #${t.attempt}`;
     case 'sweep':
       return 'sweep';
+    case 'approval':
+      return `${t.verdict} by ${t.by.arn}`;
+    case 'resume':
+      return `resume${t.pipeline ? ` of ${t.pipeline}` : ''}`;
   }
 }
 

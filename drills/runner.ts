@@ -1,7 +1,8 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { AwsClientOptions } from '../lambdas/adapters/clients';
 import type { RuntimeEnv } from '../lambdas/core/env';
-import { functionName, pauseParameterName, pipelinePauseParameterPrefix } from '../lambdas/core/names';
+import { functionName, pauseParameterName, pauseParameterNames, pipelinePauseParameterPrefix } from '../lambdas/core/names';
+import { pauseChangePattern } from '../lambdas/core/operator-events';
 import type { PlaybookHandler, RuntimeDeps } from '../lambdas/core/runtime';
 import { alarmRulePattern, buildWiring } from '../lambdas/wiring';
 import { createDeadLetterHandler } from '../lambdas/handlers/create';
@@ -131,6 +132,8 @@ export async function runScenario(loaded: LoadedScenario, opts: DrillOptions = {
       if (w.alarmNames.length > 0) {
         world.eventBridge.addRule({ name: `${config.name}-${w.playbook}-alarms`, pattern: alarmRulePattern(w.alarmNames), targetArn: arnOf(w.playbook) });
       }
+      // A lifted pause re-evaluates what it held (lib/rules.ts makes the same rule).
+      world.eventBridge.addRule({ name: `${config.name}-${w.playbook}-resume`, pattern: pauseChangePattern(pauseParameterNames(config.name, w.pipelines)), targetArn: arnOf(w.playbook) });
     }
     const deadLetters = `arn:aws:lambda:${region}:${account}:function:${functionName(config.name, 'dead-letters')}`;
     world.lambda.register({
@@ -153,7 +156,7 @@ export async function runScenario(loaded: LoadedScenario, opts: DrillOptions = {
       }, { serviceName: name, logLevel: 'INFO' }),
       metrics: new DrillMetrics(emfToCloudWatch(world), { namespace: env.metricsNamespace, serviceName: 'operations' }),
     }, (name) => `arn:aws:lambda:${region}:${account}:function:${name}`, opts.operations ?? {});
-    new FaultInjector(world, config, arnOf).schedule(startMs, scenario.timeline);
+    new FaultInjector(world, config, arnOf, Ledger.fromOptions(aws, env.tableName)).schedule(startMs, scenario.timeline);
     await world.runUntil(startMs + scenario.runFor);
 
     const ledger = Ledger.fromOptions(aws, env.tableName);

@@ -29,7 +29,17 @@ export const TREAT_MISSING_DATA: Record<AlarmSpec['treatMissingData'], cloudwatc
  * EventBridge rule built from `alarmRulePattern`, and the playbook decides whether a person
  * is needed. An SNS action here would page someone for every alarm streamfix is about to fix.
  */
-export function playbookAlarm(scope: Construct, id: string, wired: WiredAlarm): cloudwatch.Alarm {
+/** CloudWatch keeps at most 1,024 characters of an alarm's description (PutMetricAlarm, AlarmDescription). */
+export const MAX_ALARM_DESCRIPTION = 1_024;
+
+/** The manifest's description, then the next step: the playbook's runbook, when configured. */
+export function alarmDescription(description: string, runbook: string | undefined): string {
+  const next = runbook ? ` Runbook: ${runbook}` : '';
+  const room = MAX_ALARM_DESCRIPTION - next.length;
+  return `${description.length > room ? `${description.slice(0, room - 1)}…` : description}${next}`;
+}
+
+export function playbookAlarm(scope: Construct, id: string, wired: WiredAlarm, runbook?: string): cloudwatch.Alarm {
   const { spec } = wired;
   const metric = new cloudwatch.Metric({
     namespace: spec.metric.namespace,
@@ -40,7 +50,7 @@ export function playbookAlarm(scope: Construct, id: string, wired: WiredAlarm): 
   });
   return new cloudwatch.Alarm(scope, id, {
     alarmName: wired.name,
-    alarmDescription: spec.description,
+    alarmDescription: alarmDescription(spec.description, runbook),
     metric: spec.metric.math
       ? new cloudwatch.MathExpression({ expression: `${spec.metric.math}(m1)`, usingMetrics: { m1: metric }, period: Duration.seconds(spec.metric.periodSeconds) })
       : metric,

@@ -6,6 +6,8 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { alarmRulePattern, type PlaybookWiring } from '../lambdas/wiring';
 import { SWEEP_MARKER } from '../lambdas/core/events';
+import { pauseParameterNames } from '../lambdas/core/names';
+import { pauseChangePattern } from '../lambdas/core/operator-events';
 import type { EventRuleSpec } from '../lambdas/playbooks/types';
 
 /** The scheduled sweep's input (lambdas/core/events.ts parses it as a sweep trigger). */
@@ -93,6 +95,28 @@ export function sweepRule(scope: Construct, props: PlaybookRulesProps): events.R
         event: events.RuleTargetInput.fromObject(SWEEP_PAYLOAD),
         retryAttempts: RULE_TARGET_RETRY_ATTEMPTS,
         maxEventAge: Duration.minutes(5),
+        deadLetterQueue: props.deadLetterQueue,
+      }),
+    ],
+  });
+}
+
+/**
+ * A lifted pause re-evaluates what it held: the "Parameter Store Change" events of the pause
+ * parameters this playbook reads (the global one and its pipelines') start its function, which
+ * re-evaluates its alarms still in ALARM (lambdas/core/resume.ts). Systems Manager sends them
+ * on a best effort basis; `streamfix resume` does the same explicitly.
+ */
+export function resumeRule(scope: Construct, props: PlaybookRulesProps): events.Rule {
+  const name = `${props.prefix}-${props.wiring.playbook}-resume`;
+  return new events.Rule(scope, 'ResumeRule', {
+    ruleName: ruleNameOrGenerated(name),
+    description: `${name}: a change of a pause parameter makes ${props.wiring.playbook} re-evaluate what the pause held`,
+    eventPattern: toEventPattern(pauseChangePattern(pauseParameterNames(props.prefix, props.wiring.pipelines))),
+    targets: [
+      new targets.LambdaFunction(props.function, {
+        retryAttempts: RULE_TARGET_RETRY_ATTEMPTS,
+        maxEventAge: RULE_TARGET_MAX_EVENT_AGE,
         deadLetterQueue: props.deadLetterQueue,
       }),
     ],

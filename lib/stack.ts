@@ -22,7 +22,9 @@ import { Escalation } from './escalation';
 import { acknowledge } from './nag';
 import { PlaybookFunction, StreamfixFunction, type LogLevel } from './playbook-function';
 import { deadLetterFunctionPermissions, operationPermissions } from './permissions';
-import { playbookRules, sweepRule } from './rules';
+import { resumeRule, playbookRules, sweepRule } from './rules';
+import { pipelineDashboard } from './dashboard';
+import { runbookUrl } from '../lambdas/config/operator';
 
 /** The directory holding package.json: NodejsFunction bundles from here. */
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -69,6 +71,8 @@ export class StreamfixStack extends Stack {
   readonly operationFunctions: Record<string, StreamfixFunction> = {};
   /** By alarm name. */
   readonly alarms: Record<string, cloudwatch.Alarm> = {};
+  /** One per pipeline, by pipeline name. */
+  readonly dashboards: Record<string, cloudwatch.Dashboard> = {};
 
   constructor(scope: Construct, id: string, props: StreamfixStackProps) {
     super(scope, id, { description: 'streamfix: alert-driven auto-remediation for streaming data platforms', ...props });
@@ -207,6 +211,7 @@ export class StreamfixStack extends Stack {
           schedulerRoleArn: this.schedulerRole.roleArn,
           pauseParameterArn: parameterArn(pauseParameterName(prefix)),
           pipelinePauseParameterArns,
+          ...(config.reports ? { reportObjectsArn: reportObjectsArn(config.reports.s3, env.partition) } : {}),
         },
         deadLetterQueue: this.deadLetterQueue,
         ...(props.logRetention !== undefined ? { logRetention: props.logRetention } : {}),
@@ -216,14 +221,19 @@ export class StreamfixStack extends Stack {
       pf.function.node.addDependency(scheduleGroup);
       this.functions[w.playbook] = pf;
 
-      for (const a of w.alarms) this.alarms[a.name] = playbookAlarm(pf, `Alarm-${a.pipeline}-${a.spec.signal}`, a);
+      for (const a of w.alarms) this.alarms[a.name] = playbookAlarm(pf, `Alarm-${a.pipeline}-${a.spec.signal}`, a, runbookUrl(config.runbookBaseUrl, w.playbook));
       playbookRules(pf, { prefix, wiring: w, function: pf.function, deadLetterQueue: this.deadLetterQueue });
       sweepRule(pf, { prefix, wiring: w, function: pf.function, deadLetterQueue: this.deadLetterQueue });
+      resumeRule(pf, { prefix, wiring: w, function: pf.function, deadLetterQueue: this.deadLetterQueue });
 
       new CfnOutput(this, `FunctionName${pascal(w.playbook)}`, {
         value: pf.function.functionName,
         description: `Lambda function of the ${w.playbook} playbook (manual invocations: aws lambda invoke)`,
       });
+    }
+
+    for (const pipeline of Object.keys(config.pipelines)) {
+      this.dashboards[pipeline] = pipelineDashboard(this, `Dashboard-${pipeline}`, { config, pipeline, wiring: this.wiring, alarms: this.alarms, metricsNamespace: METRICS_NAMESPACE });
     }
 
     // Every event that never got through is recorded and paged, with its incident.
@@ -281,4 +291,10 @@ export class StreamfixStack extends Stack {
     new CfnOutput(this, 'EscalationTopicArn', { value: this.escalation.topic.topicArn, description: 'SNS topic streamfix escalates to' });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl, description: 'Events and invocations that failed every retry' });
   }
+}
+
+/** The objects under `s3://bucket/prefix/`, as an IAM resource. */
+export function reportObjectsArn(uri: string, partition: string): string {
+  const rest = uri.slice('s3://'.length);
+  return `arn:${partition}:s3:::${rest}*`;
 }

@@ -6,6 +6,7 @@ import { mskExpectSchema, mskFaults, mskWorldSchema } from './msk';
 import { dlqExpectSchema, dlqFaults, operationsExpectSchema } from './dlq';
 import { checkpointFaults, checkpointWorldSchema } from './checkpoint';
 import { flinkExpectSchema, flinkFaults, flinkWorldSchema } from './flink';
+import { approvalFaults, approvedBySchema } from './approvals';
 
 /**
  * The scenario file format, version 1 (docs/scenarios.md). Every object is strict: an unknown
@@ -195,6 +196,7 @@ const faults = {
   ...checkpointFaults,
   ...dlqFaults,
   ...flinkFaults,
+  ...approvalFaults,
 } as const;
 
 export type FaultName = keyof typeof faults;
@@ -239,6 +241,8 @@ export const incidentExpectationSchema = z
     summaryIncludes: text.optional(),
     /** These reasons are among the incident's recorded decisions, in this order (others may come between). */
     decisionsInclude: z.array(text).min(1).optional(),
+    /** Who approved the fix that was carried out (mode approve): a user name or an ARN; absent when no approved fix ran. */
+    approvedBy: approvedBySchema,
   })
   .strict();
 

@@ -8,9 +8,16 @@ import {
   type Parameter,
   type PutParameterRequest,
 } from '@aws-sdk/client-ssm';
-import type { SimContext, SimService } from './context';
+import { eventTime, type SimContext, type SimService } from './context';
 
-/** SSM Parameter Store: String/SecureString parameters, versioned, with missing names reported. */
+/**
+ * SSM Parameter Store: String/SecureString parameters, versioned, with missing names reported.
+ * Every create, update and delete sends a "Parameter Store Change" event to EventBridge, as
+ * Systems Manager does ("Setting up notifications or triggering actions based on Parameter Store
+ * events", sysman-paramstore-cwe.html: created, updated or deleted, on a best effort basis; the
+ * event's shape: "Amazon EventBridge event examples for Systems Manager", Parameter Store
+ * events: `detail.{operation, name, type, description}`).
+ */
 
 interface SimParameter {
   value: string;
@@ -45,23 +52,50 @@ export class SimSsm implements SimService {
       return { Version: version, Tier: 'Standard' as const };
     },
     DeleteParameter: (i: { Name?: string }) => {
-      if (!this.params.delete(i.Name ?? '')) throw this.ctx.err(ParameterNotFound, 400, '');
+      const existing = this.params.get(i.Name ?? '');
+      if (!existing) throw this.ctx.err(ParameterNotFound, 400, '');
+      this.params.delete(i.Name ?? '');
+      this.changed('Delete', i.Name ?? '', existing.type);
       return {};
     },
   };
+  /** Where change events go (the simulated EventBridge). */
+  publish: (event: Record<string, unknown>) => void = () => undefined;
   private readonly params = new Map<string, SimParameter>();
+  private events = 0;
 
   constructor(private readonly ctx: SimContext) {}
 
   /** Sets a parameter as an operator would (no call recorded); returns its new version. */
   set(name: string, value: string, type: SimParameter['type'] = 'String'): number {
+    const existed = this.params.has(name);
     const version = (this.params.get(name)?.version ?? 0) + 1;
     this.params.set(name, { value, type, version, lastModifiedMs: this.ctx.clock.now() });
+    this.changed(existed ? 'Update' : 'Create', name, type);
     return version;
   }
 
   remove(name: string): void {
+    const existing = this.params.get(name);
+    if (!existing) return;
     this.params.delete(name);
+    this.changed('Delete', name, existing.type);
+  }
+
+  private changed(operation: 'Create' | 'Update' | 'Delete', name: string, type: SimParameter['type']): void {
+    const now = this.ctx.clock.now();
+    this.publish({
+      version: '0',
+      // Its own sequence: the world's id source stays as it was for the drills written before these events.
+      id: `55d0e0e0-0000-4000-8000-${(++this.events).toString(16).padStart(12, '0')}`,
+      'detail-type': 'Parameter Store Change',
+      source: 'aws.ssm',
+      account: this.ctx.account,
+      time: eventTime(now),
+      region: this.ctx.region,
+      resources: [`arn:aws:ssm:${this.ctx.region}:${this.ctx.account}:parameter${name.startsWith('/') ? '' : '/'}${name}`],
+      detail: { operation, name, type, description: '' },
+    });
   }
 
   value(name: string): string | undefined {

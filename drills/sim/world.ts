@@ -127,6 +127,7 @@ export class SimWorld {
     const driverLogs = new DriverLogs(this.ctx, this.s3, this.logs);
     this.emr.driverLog = (run, attempt, failure) => driverLogs.write(run, attempt, failure);
     this.cloudwatch.publish = (e) => this.eventBridge.put(e);
+    this.ssm.publish = (e) => this.eventBridge.put(e);
     this.emrMetrics = new EmrMetrics(this.emr, this.cloudwatch, opts.applicationIds);
     this.referee = new Referee(this.ctx, this.emr, opts.jobs);
     this.checkpoints = new CheckpointWriter(this.ctx, this.s3, this.emr, opts.jobs, {

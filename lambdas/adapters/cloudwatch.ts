@@ -38,6 +38,20 @@ export interface AlarmStateView {
   stateUpdatedMs?: number;
 }
 
+/** An alarm as DescribeAlarms gives it, with what an alarm event would carry. */
+export interface AlarmDetailView extends AlarmStateView {
+  arn?: string;
+  reason: string;
+  /** `StateReasonData`: a JSON string, when CloudWatch gives one. */
+  reasonData?: string;
+  composite: boolean;
+  /** A metric alarm's single metric (absent for metric math and composite alarms). */
+  metric?: { namespace: string; metricName: string; dimensions: Record<string, string>; stat: string; periodSeconds: number };
+}
+
+/** DescribeAlarms takes at most 100 alarm names, and returns at most 100 alarms a page (API_DescribeAlarms). */
+const MAX_ALARM_NAMES = 100;
+
 export class CloudWatchAdapter {
   constructor(private readonly client: CloudWatchClient) {}
 
@@ -64,6 +78,48 @@ export class CloudWatchAdapter {
       ...(composite?.ActionsSuppressedBy ? { actionsSuppressedBy: composite.ActionsSuppressedBy } : {}),
       ...(a.StateUpdatedTimestamp ? { stateUpdatedMs: a.StateUpdatedTimestamp.getTime() } : {}),
     };
+  }
+
+  /**
+   * The named alarms (metric and composite), following pages. When the state last changed:
+   * `StateTransitionedTimestamp` (the state value's change), else `StateUpdatedTimestamp`.
+   */
+  async describeAlarms(names: string[]): Promise<AlarmDetailView[]> {
+    const out: AlarmDetailView[] = [];
+    const unique = [...new Set(names)];
+    for (let i = 0; i < unique.length; i += MAX_ALARM_NAMES) {
+      let token: string | undefined;
+      do {
+        let reply;
+        try {
+          reply = await this.client.send(new DescribeAlarmsCommand({ AlarmNames: unique.slice(i, i + MAX_ALARM_NAMES), AlarmTypes: ['MetricAlarm', 'CompositeAlarm'], MaxRecords: MAX_ALARM_NAMES, NextToken: token }));
+        } catch (e) {
+          mapAwsError(SERVICE, 'DescribeAlarms', e);
+        }
+        for (const a of reply.MetricAlarms ?? []) {
+          if (!a.AlarmName || !a.StateValue) continue;
+          const at = a.StateTransitionedTimestamp ?? a.StateUpdatedTimestamp;
+          out.push({
+            name: a.AlarmName, state: a.StateValue, reason: a.StateReason ?? '', composite: false,
+            ...(a.AlarmArn ? { arn: a.AlarmArn } : {}), ...(a.StateReasonData ? { reasonData: a.StateReasonData } : {}), ...(at ? { stateUpdatedMs: at.getTime() } : {}),
+            ...(a.MetricName && a.Namespace
+              ? { metric: { namespace: a.Namespace, metricName: a.MetricName, dimensions: Object.fromEntries((a.Dimensions ?? []).map((d) => [d.Name ?? '', d.Value ?? ''])), stat: a.Statistic ?? a.ExtendedStatistic ?? 'Average', periodSeconds: a.Period ?? 60 } }
+              : {}),
+          });
+        }
+        for (const a of reply.CompositeAlarms ?? []) {
+          if (!a.AlarmName || !a.StateValue) continue;
+          const at = a.StateTransitionedTimestamp ?? a.StateUpdatedTimestamp;
+          out.push({
+            name: a.AlarmName, state: a.StateValue, reason: a.StateReason ?? '', composite: true,
+            ...(a.AlarmArn ? { arn: a.AlarmArn } : {}), ...(a.StateReasonData ? { reasonData: a.StateReasonData } : {}), ...(at ? { stateUpdatedMs: at.getTime() } : {}),
+            ...(a.ActionsSuppressedBy ? { actionsSuppressedBy: a.ActionsSuppressedBy } : {}),
+          });
+        }
+        token = reply.NextToken;
+      } while (token);
+    }
+    return out;
   }
 
   /** Series by query id, each sorted by time ascending; a query with no data gets empty arrays. */

@@ -1,6 +1,7 @@
 import {
   CancelJobRunCommand,
   EMRServerlessClient,
+  GetApplicationCommand,
   GetJobRunCommand,
   ListJobRunAttemptsCommand,
   ListJobRunsCommand,
@@ -120,6 +121,19 @@ export class EmrServerlessAdapter {
 
   static fromOptions(opts: AwsClientOptions): EmrServerlessAdapter {
     return new EmrServerlessAdapter(withPlugins(new EMRServerlessClient(clientConfig(opts)), opts));
+  }
+
+  /** The application's state, release and name (GetApplication; `streamfix validate --live`). */
+  async getApplication(applicationId: string): Promise<{ applicationId: string; state: string; releaseLabel?: string; name?: string }> {
+    let reply;
+    try {
+      reply = await this.client.send(new GetApplicationCommand({ applicationId }));
+    } catch (e) {
+      mapAwsError('emr-serverless', 'GetApplication', e);
+    }
+    const a = reply.application;
+    if (!a?.state) throw new AwsRequestError('emr-serverless', 'GetApplication', 'IncompleteReply', { cause: new Error('the reply has no application state') });
+    return { applicationId, state: a.state, ...(a.releaseLabel ? { releaseLabel: a.releaseLabel } : {}), ...(a.name ? { name: a.name } : {}) };
   }
 
   /** The run as of its latest attempt, or as of `attempt` (EMR Serverless 7.1.0+ job resiliency). */

@@ -38,6 +38,29 @@ export class SsmAdapter {
     return values;
   }
 
+  /**
+   * Each parameter's value, version and last change, by name (absent: no such parameter).
+   * GetParameters returns `Version` and `LastModifiedDate` with every parameter (API_Parameter,
+   * Systems Manager API Reference).
+   */
+  async describeParameters(names: string[]): Promise<Record<string, { value: string; version: number; lastModifiedMs?: number }>> {
+    const unique = [...new Set(names)];
+    const out: Record<string, { value: string; version: number; lastModifiedMs?: number }> = {};
+    for (let i = 0; i < unique.length; i += MAX_NAMES_PER_REQUEST) {
+      let reply;
+      try {
+        reply = await this.client.send(new GetParametersCommand({ Names: unique.slice(i, i + MAX_NAMES_PER_REQUEST), WithDecryption: true }));
+      } catch (e) {
+        mapAwsError(SERVICE, 'GetParameters', e);
+      }
+      for (const p of reply.Parameters ?? []) {
+        if (p.Name === undefined || p.Value === undefined) continue;
+        out[p.Name] = { value: p.Value, version: p.Version ?? 0, ...(p.LastModifiedDate ? { lastModifiedMs: p.LastModifiedDate.getTime() } : {}) };
+      }
+    }
+    return out;
+  }
+
   async putParameter(name: string, value: string, overwrite = true): Promise<void> {
     try {
       await this.client.send(new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: overwrite }));

@@ -3,6 +3,7 @@ import { playbookSettingsSchemas } from '../playbooks/settings';
 import { ledgerSchema, operationsAccessSchema, vpcSchema } from './access';
 import { maskingSchema } from './masking';
 import { isFlinkRuntime } from './flink-runtime';
+import { reportsSchema, runbookBaseUrlSchema } from './operator';
 import { isReleaseLabel, jobMetricDimensions } from './release';
 import { s3UriSchema } from './s3-uri';
 
@@ -190,6 +191,10 @@ export const configSchema = z
     operations: operationsAccessSchema.prefault({}),
     /** The ledger's audit trail: how long it is kept (default: for good). */
     ledger: ledgerSchema.prefault({}),
+    /** Where the runbooks live: a link in every alarm description and every page (docs/configuration.md). */
+    runbookBaseUrl: runbookBaseUrlSchema.optional(),
+    /** Where the post-incident report of each closed incident is written (docs/configuration.md). */
+    reports: reportsSchema.optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {

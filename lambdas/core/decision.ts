@@ -36,6 +36,16 @@ export const EngineReason = {
   STUCK: 'STUCK',
   /** An event used up Lambda's retries, or a follow-up could not be delivered. */
   DEAD_LETTER: 'DEAD_LETTER',
+  /** Mode approve: the fix waits for a person (the page carries the plan and the commands). */
+  APPROVAL_REQUIRED: 'APPROVAL_REQUIRED',
+  /** An approval arrived after its request expired. */
+  APPROVAL_EXPIRED: 'APPROVAL_EXPIRED',
+  /** An approval arrived, but planning again gave another plan: the situation changed. */
+  APPROVAL_MISMATCH: 'APPROVAL_MISMATCH',
+  /** A person denied the fix. */
+  APPROVAL_DENIED: 'APPROVAL_DENIED',
+  /** An answer to no open request (none asked, already answered, or superseded by a newer one). */
+  APPROVAL_NOT_PENDING: 'APPROVAL_NOT_PENDING',
 } as const;
 
 export interface PlannedAction {

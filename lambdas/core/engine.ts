@@ -3,6 +3,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { PipelineConfig } from '../config/schema';
 import { OwnershipLostError, type Ownership } from '../ledger/incidents';
 import { TERMINAL, type IncidentRecord } from '../ledger/types';
+import { receiveAnswer } from './approval';
 import { EngineReason, ignore, type Decision } from './decision';
 import { InvalidInputError } from './errors';
 import { describeTrigger, parseTrigger } from './events';
@@ -13,8 +14,9 @@ import type { PlaybookContext, PlaybookSettings } from './playbook';
 import { alarmHold } from './suppression';
 import type { InvocationContext, InvocationResult } from './runtime';
 import { Router } from './router';
+import { Resumer } from './resume';
 import { Sweeper } from './sweep';
-import type { AlarmTrigger, FollowUpTrigger, Trigger } from './trigger';
+import type { AlarmTrigger, ApprovalTrigger, FollowUpTrigger, Trigger } from './trigger';
 
 export type { EngineDeps } from './incident';
 
@@ -55,11 +57,13 @@ export class Engine {
   private readonly router: Router;
   private readonly runner: IncidentRunner;
   private readonly sweeper: Sweeper;
+  private readonly resumer: Resumer;
 
   constructor(private readonly deps: EngineDeps) {
     this.router = new Router(deps.config, deps.playbook, { account: '', region: deps.region, partition: 'aws' });
     this.runner = new IncidentRunner(deps);
     this.sweeper = new Sweeper(deps, (t, ctx, signal) => this.handleTrigger(t, [t.pipeline], ctx, signal));
+    this.resumer = new Resumer(deps, this.router, (t, pipeline, ctx, signal) => this.handleTrigger(t, [pipeline], ctx, signal));
   }
 
   async handle(raw: unknown, ctx: InvocationContext = {}, signal?: AbortSignal): Promise<InvocationResult> {
@@ -79,11 +83,13 @@ export class Engine {
       return { outcome: 'rejected', error: { name: e.name, field: e.field, message: e.message } };
     }
     if (trigger.kind === 'sweep') return this.sweeper.sweep(ctx, signal);
+    // A pause was lifted: each re-evaluation is a trigger of its own (core/resume.ts).
+    if (trigger.kind === 'resume') return this.resumer.resume(trigger, ctx, signal);
     return this.handleTrigger(trigger, pipelines, ctx, signal);
   }
 
   /** A parsed, routed trigger (the sweeper hands its synthetic follow-ups in here too). */
-  async handleTrigger(trigger: Exclude<Trigger, { kind: 'sweep' }>, pipelines: string[], ctx: InvocationContext, signal?: AbortSignal): Promise<InvocationResult> {
+  async handleTrigger(trigger: Exclude<Trigger, { kind: 'sweep' | 'resume' }>, pipelines: string[], ctx: InvocationContext, signal?: AbortSignal): Promise<InvocationResult> {
     const { logger, metrics, ledger, clock } = this.deps;
     const now = clock.now();
     const remaining = ctx.getRemainingTimeInMillis?.();
@@ -165,7 +171,7 @@ export class Engine {
     const { ledger, clock, logger, playbook } = this.deps;
     if (trigger.kind === 'alarm' && trigger.state !== 'ALARM') return this.alarmNotInAlarm(pipelineName, trigger, w);
 
-    const got = trigger.kind === 'follow-up' ? await this.takeFollowUp(trigger, w) : await this.openOrTake(pipelineName, trigger, w);
+    const got = trigger.kind === 'follow-up' || trigger.kind === 'approval' ? await this.takeFollowUp(trigger, w) : await this.openOrTake(pipelineName, trigger, w);
     if ('decision' in got) return got;
     const inc = got.incident;
     const resuming = inc.status === 'acting' && inc.decision?.kind === 'fix';
@@ -211,6 +217,8 @@ export class Engine {
     if (settings.mode === 'off') {
       return this.runner.carryOut(run, ignore(EngineReason.MODE_OFF, `playbook ${playbook.manifest.id} is off for pipeline ${pipelineName}`));
     }
+    // A person's answer to the incident's request for approval (core/approval.ts).
+    if (trigger.kind === 'approval') return receiveAnswer(this.runner, run, trigger, (r, s) => this.decide(r, s));
     // The pause switches are read while the playbook diagnoses, so the gate finds them in the
     // pause reader's cache instead of waiting one more round trip.
     void guardrails.checkPause(pipelineName, pipeline).catch(() => undefined);
@@ -276,16 +284,21 @@ export class Engine {
    * A follow-up belongs to one incident: take ownership of it, waiting a while for a live owner
    * to finish; an owner still busy after that makes Lambda retry the follow-up later.
    */
-  private async takeFollowUp(t: FollowUpTrigger, w: Worker): Promise<{ incident: IncidentRecord } | Outcome> {
+  private async takeFollowUp(t: FollowUpTrigger | ApprovalTrigger, w: Worker): Promise<{ incident: IncidentRecord } | Outcome> {
     const { ledger, clock } = this.deps;
     const giveUpAt = Math.min(clock.now() + FOLLOW_UP_WAIT_MS, w.lease.deadlineMs - 30_000);
+    const what = t.kind === 'follow-up' ? `follow-up ${t.purpose} #${t.attempt}` : `${t.verdict} by ${t.by.arn}`;
     for (;;) {
       const now = clock.now();
       const got = await ledger.incidents.acquire(t.incidentId, w.requestId, now, w.lease.untilMs());
-      if (!got) return { incidentId: t.incidentId, decision: ignore(EngineReason.INCIDENT_CLOSED, `follow-up ${t.purpose} #${t.attempt}: incident ${t.incidentId} does not exist; nothing to do`) };
+      if (!got) return { incidentId: t.incidentId, decision: ignore(EngineReason.INCIDENT_CLOSED, `${what}: incident ${t.incidentId} does not exist; nothing to do`) };
+      if (got.ok && t.kind === 'approval' && TERMINAL.has(got.incident.status)) {
+        await ledger.incidents.release(got.ownership);
+        return { incidentId: t.incidentId, decision: ignore(EngineReason.INCIDENT_CLOSED, `${what}: incident ${t.incidentId} is ${got.incident.status}; nothing to do`) };
+      }
       if (got.ok) return this.own(w, got.ownership, got.incident);
       if (TERMINAL.has(got.incident.status)) {
-        return { incidentId: t.incidentId, decision: ignore(EngineReason.INCIDENT_CLOSED, `follow-up ${t.purpose} #${t.attempt}: incident ${t.incidentId} is ${got.incident.status}; nothing to do`) };
+        return { incidentId: t.incidentId, decision: ignore(EngineReason.INCIDENT_CLOSED, `${what}: incident ${t.incidentId} is ${got.incident.status}; nothing to do`) };
       }
       const wait = Math.min(10_000, Math.max(1_000, got.holder.untilMs - now + 1_000));
       if (now + wait > giveUpAt) throw new IncidentBusyError(`incident ${t.incidentId} is still owned by another worker (lease until ${new Date(got.holder.untilMs).toISOString()}); Lambda retries this follow-up`);

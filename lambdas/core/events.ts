@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { InvalidInputError } from './errors';
+import { parseOperatorInput } from './operator-events';
 import type {
   AlarmMetricRef,
   AlarmSuppression,
@@ -529,6 +530,9 @@ export function parseTrigger(raw: unknown): Trigger {
     ]);
   }
   if (raw.streamfix === SWEEP_MARKER) return { kind: 'sweep', dedupeKey: 'sweep' };
+  // Approvals, resumes and the pause parameters' change events (operator-events.ts).
+  const operator = parseOperatorInput(raw);
+  if (operator) return operator;
   if (Object.hasOwn(raw, 'streamfix')) return parseFollowUp(raw);
   const source = raw.source;
   const detailType = raw['detail-type'];
@@ -580,5 +584,11 @@ export function describeTrigger(t: Trigger): string {
       return `follow-up ${t.purpose} #${t.attempt} of incident ${oneLine(t.incidentId)} (${oneLine(t.pipeline)}/${oneLine(t.playbook)})`;
     case 'sweep':
       return 'sweep for stuck incidents';
+    case 'approval':
+      return `${t.verdict === 'approve' ? 'approval' : 'denial'}${t.approvalId ? ` of request ${t.approvalId}` : ''} of incident ${oneLine(t.incidentId)} by ${oneLine(t.by.arn, 300)}${t.reason ? ` (${oneLine(t.reason)})` : ''}`;
+    case 'resume':
+      return t.source === 'parameter-store'
+        ? `pause parameter ${oneLine(t.parameterName ?? '', 300)} changed`
+        : `resume of ${t.pipeline ?? 'every pipeline'}${t.by ? ` by ${oneLine(t.by.arn, 300)}` : ''}`;
   }
 }

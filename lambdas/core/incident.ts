@@ -3,14 +3,17 @@ import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { AwsAdapters } from '../adapters';
 import { scheduleName, type SchedulerAdapter } from '../adapters/scheduler';
 import type { StreamfixConfig } from '../config/schema';
+import { pageLinks } from '../escalation/links';
 import type { Escalator } from '../escalation/types';
-import type { GateVerdict, Guardrails } from '../guardrails';
+import type { ApprovalGrant, GateVerdict, Guardrails } from '../guardrails';
 import type { Ownership } from '../ledger/incidents';
 import type { Ledger } from '../ledger/ledger';
-import type { ActionRecord, IncidentRecord, IncidentStatus } from '../ledger/types';
+import { TERMINAL, type ActionRecord, type IncidentRecord, type IncidentStatus } from '../ledger/types';
+import { APPROVAL_REASONS, approvalRefused, grantFor, markAdmitted } from './approval';
 import type { Clock } from './clock';
 import { EngineReason, escalate, recheck, type Decision, type Recommendation } from './decision';
 import type { RuntimeEnv } from './env';
+import { writeReport } from './report-writer';
 import { followUpPayload } from './events';
 import type { WorkerLease } from './lease';
 import type { ActionDefinition, Playbook, PlaybookContext, PlaybookSettings } from './playbook';
@@ -45,6 +48,8 @@ export interface Run {
   token: string;
   /** Timeline writes in flight: they decide nothing, so they overlap the next step; the last write waits for them. */
   notes: Promise<void>[];
+  /** Mode approve: the approval a person just gave for this incident's fix (core/approval.ts). */
+  grant?: ApprovalGrant;
 }
 
 type Outcome = Promise<{ incidentId: string; decision: Decision }>;
@@ -107,9 +112,10 @@ export class IncidentRunner {
       const verdict = await guardrails.gate({
         pipelineName: inc.pipeline, pipeline: run.ctx.pipeline, playbook: inc.playbook, settings: run.settings, owner: inc.incidentId,
         actions: decision.actions.map((action, n) => ({ action, def: defs[n], started: records[base + n] !== undefined })),
-        nowMs: clock.now(), lockUntilMs: run.lease.untilMs(), continuing: resuming && inc.fixAdmitted === true,
+        nowMs: clock.now(), lockUntilMs: run.lease.untilMs(), continuing: resuming && inc.fixAdmitted === true, approval: grantFor(run),
       });
       if (!verdict.ok) return this.refused(run, decision, verdict);
+      markAdmitted(run);
       ({ params, locks } = verdict);
       for (const r of locks) run.lease.hold(`lock:${r}`, (until) => guardrails.renewLock(r, inc.incidentId, until), run.lease.untilMs());
     }
@@ -176,6 +182,8 @@ export class IncidentRunner {
 
   /** The gate said no: tell a person (mode, pause), look again later (lock, cooldown), or escalate with the plan. */
   private async refused(run: Run, planned: FixDecision, v: Extract<GateVerdict, { ok: false }>): Outcome {
+    // Mode approve: a request for approval, or a refused answer (core/approval.ts).
+    if (v.stage === 'mode' && APPROVAL_REASONS.has(v.reason)) return approvalRefused(this, run, planned, v, this.d.config.name);
     if (v.stage === 'mode' || v.stage === 'pause') {
       const d = escalate(v.reason, `${v.summary}; would have: ${planned.summary}`, planned.evidence, 'warning', this.asRecommendation(planned));
       await this.record(run, d);
@@ -237,7 +245,8 @@ export class IncidentRunner {
     metrics.addMetric('TimeToRecover', MetricUnit.Seconds, (now - inc.openedAtMs) / 1000);
     metrics.addMetric('Resolved', MetricUnit.Count, 1);
     const d: Decision = { kind: 'ignore', reason, summary, evidence: {} };
-    await ledger.incidents.save({ ...inc, status: 'resolved', recoveredAtMs: now, closedAtMs: now }, own, now, { release: true });
+    const closed = await ledger.incidents.save({ ...inc, status: 'resolved', recoveredAtMs: now, closedAtMs: now }, own, now, { release: true });
+    await writeReport(this.d, closed);
     return { incidentId: inc.incidentId, decision: d };
   }
 
@@ -256,6 +265,7 @@ export class IncidentRunner {
         decision: decision.kind, reason: decision.reason, summary: decision.summary, evidence: decision.evidence,
         actionsTaken: actions.map((a) => ({ type: a.action.type, description: a.action.description, status: a.status, ...(a.outcome ? { summary: a.outcome.summary } : a.error ? { summary: a.error } : {}) })),
         recommendation: decision.recommendation, openedAt: new Date(inc.openedAtMs).toISOString(),
+        links: pageLinks({ prefix: config.name, region: this.d.region, runbookBaseUrl: config.runbookBaseUrl, pipeline: inc.pipeline, playbook: inc.playbook }),
       });
       for (const r of results) {
         await ledger.appendTimeline(inc.incidentId, now, 'escalation', `${r.channel} ${decision.severity}: ${r.ok ? 'sent' : `failed after ${r.attempts} attempt(s): ${r.error}`}`, { ...r, severity: decision.severity, dedupKey });
@@ -315,7 +325,11 @@ export class IncidentRunner {
     return p;
   }
 
-  private async record(run: Run, d: Decision): Promise<void> {
+  now(): number {
+    return this.d.clock.now();
+  }
+
+  async record(run: Run, d: Decision): Promise<void> {
     const inc = run.inc;
     inc.decision = d;
     if (Object.keys(d.evidence).length > 0) inc.evidence = d.evidence;
@@ -334,7 +348,7 @@ export class IncidentRunner {
   }
 
   /** The owner's fenced write. The last one of an invocation also gives ownership up (`keep` does not). */
-  private async save(run: Run, status: IncidentStatus, decision: Decision, opts: { keep?: boolean } = {}): Outcome {
+  async save(run: Run, status: IncidentStatus, decision: Decision, opts: { keep?: boolean } = {}): Outcome {
     if (!opts.keep) await Promise.all(run.notes.splice(0));
     const now = this.d.clock.now();
     const next = await this.d.ledger.incidents.save(
@@ -343,6 +357,7 @@ export class IncidentRunner {
     );
     // In place: the caller's references to the record (and its action list) stay current.
     Object.assign(run.inc, next);
+    if (TERMINAL.has(next.status)) await writeReport(this.d, next);
     return { incidentId: next.incidentId, decision };
   }
 }

@@ -6,4 +6,13 @@ export const alarmName = (prefix: string, pipeline: string, playbook: string, si
 export const pauseParameterName = (prefix: string): string => `/${prefix}/pause`;
 export const pipelinePauseParameterPrefix = (prefix: string): string => `/${prefix}/pause/`;
 
+/** The pause parameters a playbook function reads for these pipelines: the global one, then each pipeline's. */
+export const pauseParameterNames = (prefix: string, pipelines: readonly string[]): string[] => [
+  pauseParameterName(prefix),
+  ...pipelines.map((p) => `${pipelinePauseParameterPrefix(prefix)}${p}`),
+];
+
 export const functionName = (prefix: string, playbook: string): string => `${prefix}-${playbook}`;
+
+/** The stack's CloudWatch dashboard of a pipeline (dashboard names: letters, digits, `-` and `_`, at most 255). */
+export const dashboardName = (prefix: string, pipeline: string): string => `${prefix}-${pipeline}`;

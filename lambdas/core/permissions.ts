@@ -37,6 +37,8 @@ export interface EnginePermissionContext {
   schedulerRoleArn: string;
   /** The global pause parameter and the per-pipeline ones this function reads. */
   pauseParameterArns: string[];
+  /** Objects under the post-incident reports' prefix (`arn:…:s3:::bucket/prefix/*`); absent = no reports. */
+  reportObjectsArn?: string;
 }
 
 /**
@@ -81,7 +83,7 @@ export function enginePermissions(ctx: EnginePermissionContext): EnginePermissio
       actions: ['cloudwatch:DescribeAlarms'],
       // DescribeAlarms takes no resource-level permission.
       resources: ['*'],
-      why: 'read an alarm whose actions CloudWatch held (mute rule or suppressor) once the hold should be over: still in ALARM, still suppressed?',
+      why: 'read an alarm whose actions CloudWatch held (mute rule or suppressor) once the hold should be over, and the alarms still in ALARM when a pause is lifted',
     },
     {
       step: 'act',
@@ -91,6 +93,14 @@ export function enginePermissions(ctx: EnginePermissionContext): EnginePermissio
     },
   ];
   out.push(...escalationPermissions(ctx));
+  if (ctx.reportObjectsArn !== undefined) {
+    out.push({
+      step: 'verify',
+      actions: ['s3:PutObject'],
+      resources: [ctx.reportObjectsArn],
+      why: 'write the post-incident report of each incident that closes under the configured reports prefix',
+    });
+  }
   out.push(
     {
       step: 'verify',

@@ -26,6 +26,8 @@ export interface CommonSettingsDefaults {
   /** How long an open breaker stays open unless an operator resets it. */
   breakerOpenSeconds: number;
   maxRechecks: number;
+  /** Mode `approve`: how long a request for approval stays open (default 30 minutes). */
+  approvalTimeoutSeconds?: number;
 }
 
 export type CommonSettings = CommonSettingsDefaults;

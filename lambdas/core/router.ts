@@ -25,6 +25,12 @@ export class Router {
     return this.alarms.get(alarmName);
   }
 
+  /** This playbook's alarms (stack-created and config `routes`) of the given pipelines, by name. */
+  alarmsOf(pipelines: readonly string[]): { alarmName: string; pipeline: string }[] {
+    const id = this.playbook.manifest.id;
+    return [...this.alarms.entries()].filter(([, r]) => r.playbook === id && pipelines.includes(r.pipeline)).map(([alarmName, r]) => ({ alarmName, pipeline: r.pipeline }));
+  }
+
   route(t: Trigger): string[] {
     const id = this.playbook.manifest.id;
     switch (t.kind) {
@@ -48,6 +54,15 @@ export class Router {
         if (!(t.pipeline in this.config.pipelines)) throw new UnroutableEventError('pipeline', `unknown pipeline "${t.pipeline}"`);
         return [t.pipeline];
       }
+      case 'approval': {
+        if (t.playbook !== id) throw new UnroutableEventError('incidentId', `incident ${t.incidentId} belongs to playbook ${t.playbook}, not ${id}: invoke that playbook's function`);
+        if (!(t.pipeline in this.config.pipelines)) throw new UnroutableEventError('incidentId', `unknown pipeline "${t.pipeline}"`);
+        return [t.pipeline];
+      }
+      case 'resume':
+        if (t.pipeline !== undefined && !(t.pipeline in this.config.pipelines)) throw new UnroutableEventError('pipeline', `unknown pipeline "${t.pipeline}"`);
+        // The resumer finds the pipelines it concerns (core/resume.ts).
+        return [];
       case 'sweep':
         return [];
     }

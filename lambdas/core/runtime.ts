@@ -34,6 +34,8 @@ export interface InvocationContext {
 export interface InvocationResult {
   outcome: 'processed' | 'duplicate' | 'rejected';
   incidentId?: string;
+  /** An invocation that handled several triggers (a resume): every incident it worked on, in order. */
+  incidentIds?: string[];
   decision?: { kind: string; reason: string; summary: string };
   error?: { name: string; field?: string; message: string };
 }

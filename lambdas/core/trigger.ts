@@ -96,4 +96,43 @@ export interface SweepTrigger {
   dedupeKey: string;
 }
 
-export type Trigger = AlarmTrigger | JobRunTrigger | FollowUpTrigger | SweepTrigger;
+/** Who answered an approval request, or lifted a pause: as the caller states it (the CLI: STS GetCallerIdentity). */
+export interface OperatorIdentity {
+  /** `arn:aws:iam::123456789012:user/jane` or `arn:aws:sts::123456789012:assumed-role/Role/session`. */
+  arn: string;
+  account?: string;
+  userId?: string;
+}
+
+/** A person's answer to an incident's request for approval (mode `approve`; core/approval.ts). */
+export interface ApprovalTrigger {
+  kind: 'approval';
+  dedupeKey: string;
+  verdict: 'approve' | 'deny';
+  incidentId: string;
+  pipeline: string;
+  playbook: string;
+  by: OperatorIdentity;
+  /** Why (required to deny). */
+  reason?: string;
+  /** The request answered (`a1`, `a2`, …); absent: the incident's newest. */
+  approvalId?: string;
+}
+
+/**
+ * A pause was lifted (a pause parameter changed, or `streamfix resume`): re-evaluate what the
+ * pause held (core/resume.ts).
+ */
+export interface ResumeTrigger {
+  kind: 'resume';
+  dedupeKey: string;
+  /** `parameter-store`: a "Parameter Store Change" event; `operator`: `streamfix resume` (or the same payload). */
+  source: 'parameter-store' | 'operator';
+  /** The pause parameter that changed (parameter-store). */
+  parameterName?: string;
+  /** The pipeline resumed; absent with `operator`: every pipeline. */
+  pipeline?: string;
+  by?: OperatorIdentity;
+}
+
+export type Trigger = AlarmTrigger | JobRunTrigger | FollowUpTrigger | SweepTrigger | ApprovalTrigger | ResumeTrigger;

@@ -45,6 +45,7 @@ export function pagerDutyTrigger(p: EscalationPayload, source: string): PagerDut
       class: p.reason,
       custom_details: customDetails(p),
     },
+    ...(p.links && p.links.length > 0 ? { links: p.links } : {}),
   };
 }
 
@@ -138,6 +139,7 @@ export function snsMessage(p: EscalationPayload): SnsText {
       ? ['', 'Command that applies the recommended fix (run it as is):', '', rec.command]
       : []),
     ...(rec.detail !== undefined ? ['', 'Detail', indent(clip(JSON.stringify(rec.detail, null, 2), TEXT_MAX_CHARS))] : []),
+    ...(p.links && p.links.length > 0 ? ['', 'Links', ...p.links.map((l) => `  ${l.text}: ${l.href}`)] : []),
     '',
     ...fields([
       ['Incident', p.incidentId],

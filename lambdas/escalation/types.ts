@@ -15,6 +15,8 @@ export interface EscalationPayload {
   actionsTaken: { type: string; description: string; status: string; summary?: string }[];
   recommendation: Recommendation;
   openedAt: string;
+  /** The runbook and the pipeline's dashboard (escalation/links.ts). */
+  links?: { href: string; text: string }[];
 }
 
 export interface ResolvePayload {

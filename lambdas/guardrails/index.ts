@@ -1,11 +1,14 @@
 import type { PipelineConfig } from '../config/schema';
 import { EngineReason, type PlannedAction } from '../core/decision';
 import type { ActionDefinition, PlaybookSettings } from '../core/playbook';
+import { approvalVerdict, type ApprovalGrant } from './approval';
 import type { PauseReader, PauseState } from './pause';
 import { afterVerify, boundsVerdict, breakerVerdict, budgetVerdict, cooldownVerdict, repeatFixVerdict, type GuardVerdict } from './rules';
 import { HELD_UNTIL_RELEASED_MS, type BreakerState, type GuardrailStore, type ResourceGuard } from './store';
 
 export type { GuardVerdict } from './rules';
+export { approvalVerdict, type ApprovalGrant } from './approval';
+export { planDifferences } from '../core/plan-match';
 export { PauseReader, type PauseState } from './pause';
 export { HELD_UNTIL_RELEASED_MS, ItemGuardrailStore, type BreakerState, type GuardrailStore, type ResourceGuard } from './store';
 
@@ -40,6 +43,13 @@ export interface GateRequest {
   lockUntilMs: number;
   /** A fix already admitted, resumed by a later owner: its budget is paid and it does not repeat itself. */
   continuing: boolean;
+  /** Mode approve: the person's approval this fix carries (absent: none yet). */
+  approval?: ApprovalGrant;
+  /**
+   * Judge only (`streamfix plan`): every check reads the same state, and nothing is written:
+   * no lock taken, no budget reserved, no breaker opened.
+   */
+  dryRun?: boolean;
 }
 
 export type GateVerdict =
@@ -69,6 +79,11 @@ export class Guardrails {
     return this.pause.check(pipelineName, pipeline.paused);
   }
 
+  /** Reads the pause switches again on their next check (a pause was just lifted). */
+  refreshPause(): void {
+    this.pause.forget();
+  }
+
   breakerKey = breakerKey;
 
   async gate(r: GateRequest): Promise<GateVerdict> {
@@ -86,13 +101,17 @@ export class Guardrails {
     if (!onlyInFlight) {
       if (r.settings.mode === 'off') return refuse('mode', { ok: false, reason: EngineReason.MODE_OFF, summary: `playbook ${r.playbook} is off for pipeline ${r.pipelineName}` });
       if (r.settings.mode === 'recommend') return refuse('mode', { ok: false, reason: EngineReason.MODE_RECOMMEND, summary: 'mode is recommend' });
+      if (r.settings.mode === 'approve') {
+        const approved = approvalVerdict(r.approval, r.actions.map((a) => a.action), r.nowMs, r.continuing);
+        if (!approved.ok) return refuse('mode', approved);
+      }
       if (pause.paused) return refuse('pause', { ok: false, reason: EngineReason.PAUSED, summary: `pipeline paused (${pause.scope}: ${pause.reason})` }, { pause });
       const open = breakerVerdict(breaker, r.nowMs);
       if (!open.ok) return refuse('breaker', open);
     }
     if (!r.continuing) {
       const { verdict, next } = repeatFixVerdict(breaker, r.settings, r.nowMs);
-      if (next) await this.store.writeBreaker(this.breakerKey(r.pipelineName, r.playbook), next);
+      if (next && !r.dryRun) await this.store.writeBreaker(this.breakerKey(r.pipelineName, r.playbook), next);
       if (!verdict.ok) return refuse('breaker', verdict);
     }
 
@@ -104,6 +123,14 @@ export class Guardrails {
     }
 
     const byResource = new Map(guards.map((g) => [g.resource, g]));
+    if (r.dryRun) {
+      for (const resource of resources) {
+        const fresh = r.actions.filter((a) => a.action.resource === resource && !a.started).length;
+        const refusal = this.judgeResource(byResource.get(resource)!, r, fresh, r.continuing ? 0 : fresh);
+        if (refusal) return refusal;
+      }
+      return { ok: true, params, locks: [] };
+    }
     const taken: { resource: string; reserved: number[] }[] = [];
     const undo = () => Promise.all(taken.map((t) => this.store.releaseLock(t.resource, r.owner, t.reserved)));
     for (const resource of resources) {
@@ -190,6 +217,11 @@ export class Guardrails {
     const after = afterVerify(before, recovered, settings, nowMs);
     await this.store.writeBreaker(key, after);
     return !breakerVerdict(after, nowMs).ok && breakerVerdict(before, nowMs).ok;
+  }
+
+  /** Every resource's guard state and every breaker (`streamfix status`). */
+  listState(): Promise<{ resources: ResourceGuard[]; breakers: { key: string; state: BreakerState }[] }> {
+    return Promise.all([this.store.listResources(), this.store.listBreakers()]).then(([resources, breakers]) => ({ resources, breakers }));
   }
 
   readBreaker(pipeline: string, playbook: string): Promise<BreakerState> {

@@ -24,6 +24,11 @@ export class PauseReader {
     private readonly ttlMs = 15_000,
   ) {}
 
+  /** Drops what was read: the next check reads the parameters again. */
+  forget(): void {
+    this.cache.clear();
+  }
+
   async check(pipeline: string, pausedInConfig: boolean): Promise<PauseState> {
     if (pausedInConfig) return { paused: true, scope: 'config', reason: 'paused in streamfix.config.ts' };
     const now = this.clock.now();

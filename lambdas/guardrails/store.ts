@@ -1,6 +1,7 @@
 import { ConflictError } from '../core/errors';
 import { and, eq, lacks, lte, or, type Cond, type Item, type ItemStore } from '../ledger/item-store';
 import { DAY_S, expires } from '../ledger/keys';
+import { LEDGER_TABLE } from '../ledger/table';
 
 /**
  * The guardrails' state, in the ledger's table: one item per resource (its lock, its cooldown
@@ -69,6 +70,10 @@ export interface GuardrailStore {
   releaseHold(resource: string, owner: string, nowMs: number): Promise<void>;
   readBreaker(key: string): Promise<BreakerState>;
   writeBreaker(key: string, state: BreakerState): Promise<void>;
+  /** Every resource with guard state (`streamfix status`). */
+  listResources(): Promise<ResourceGuard[]>;
+  /** Every breaker, by key (`<pipeline>#<playbook>`). */
+  listBreakers(): Promise<{ key: string; state: BreakerState }[]>;
 }
 
 const KEEP_TIMES_MS = DAY_S * 1000;
@@ -77,6 +82,9 @@ const ADMIT_ATTEMPTS = 5;
 /** The item is still at the version that was read (a missing item, or one never versioned, is version 0). */
 const atVersion = (v: number): Cond => (v === 0 ? or(lacks('version'), eq('version', 0)) : eq('version', v));
 const GUARD = (resource: string) => `GUARD#${resource}`;
+const INDEX = { name: LEDGER_TABLE.gsi1.name, pkAttr: LEDGER_TABLE.gsi1.partitionKey, skAttr: LEDGER_TABLE.gsi1.sortKey };
+/** The index entries that let `streamfix status` list guards and breakers without a scan. */
+const listed = (kind: 'GUARDS' | 'BREAKERS', key: string) => ({ [INDEX.pkAttr]: kind, [INDEX.skAttr]: key });
 
 function guardOf(resource: string, it: Item | undefined): ResourceGuard {
   return {
@@ -110,7 +118,7 @@ export class ItemGuardrailStore implements GuardrailStore {
     try {
       await this.store.update(
         GUARD(seen.resource), '-',
-        { lockOwner: a.owner, lockUntil: a.lockUntilMs, times: JSON.stringify(times), version: seen.version + 1, expiresAt: expires(a.nowMs, 2 * DAY_S) },
+        { lockOwner: a.owner, lockUntil: a.lockUntilMs, times: JSON.stringify(times), version: seen.version + 1, expiresAt: expires(a.nowMs, 2 * DAY_S), ...listed('GUARDS', seen.resource) },
         and(atVersion(seen.version), lockFree),
       );
       return true;
@@ -190,7 +198,7 @@ export class ItemGuardrailStore implements GuardrailStore {
   }
 
   async setCooldown(resource: string, untilMs: number): Promise<void> {
-    await this.store.update(GUARD(resource), '-', { cooldownUntil: untilMs });
+    await this.store.update(GUARD(resource), '-', { cooldownUntil: untilMs, ...listed('GUARDS', resource) });
   }
 
   async readBreaker(key: string): Promise<BreakerState> {
@@ -199,6 +207,16 @@ export class ItemGuardrailStore implements GuardrailStore {
   }
 
   async writeBreaker(key: string, state: BreakerState): Promise<void> {
-    await this.store.put({ pk: `BREAKER#${key}`, sk: '-', doc: JSON.stringify(state) });
+    await this.store.put({ pk: `BREAKER#${key}`, sk: '-', doc: JSON.stringify(state), ...listed('BREAKERS', key) });
+  }
+
+  async listResources(): Promise<ResourceGuard[]> {
+    const items = await this.store.query('GUARDS', undefined, INDEX);
+    return items.map((it) => guardOf(String(it[INDEX.skAttr]), it));
+  }
+
+  async listBreakers(): Promise<{ key: string; state: BreakerState }[]> {
+    const items = await this.store.query('BREAKERS', undefined, INDEX);
+    return items.map((it) => ({ key: String(it[INDEX.skAttr]), state: JSON.parse(String(it.doc)) as BreakerState }));
   }
 }

@@ -2,6 +2,7 @@ import { SchedulerAdapter } from '../adapters/scheduler';
 import { selectAwsAdapters, type AdapterClasses } from '../adapters/select';
 import { SsmAdapter } from '../adapters/ssm';
 import { CloudWatchAdapter } from '../adapters/cloudwatch';
+import { S3Adapter } from '../adapters/s3';
 import { Engine } from '../core/engine';
 import type { InvocationContext, PlaybookHandler, RuntimeDeps } from '../core/runtime';
 import { createEscalatorFromOptions } from '../escalation';
@@ -12,9 +13,10 @@ import type { Playbook } from '../playbooks/types';
 
 /**
  * The adapters the engine itself uses in every playbook function: pause switches, follow-up
- * schedules, and the alarm read after CloudWatch held an alarm's actions (core/suppression.ts).
+ * schedules, the alarms read after CloudWatch held their actions (core/suppression.ts) or after a
+ * pause (core/resume.ts), and the post-incident reports (core/report-writer.ts).
  */
-export const ENGINE_ADAPTERS = { ssm: SsmAdapter, scheduler: SchedulerAdapter, cloudwatch: CloudWatchAdapter } as const satisfies AdapterClasses;
+export const ENGINE_ADAPTERS = { ssm: SsmAdapter, scheduler: SchedulerAdapter, cloudwatch: CloudWatchAdapter, s3: S3Adapter } as const satisfies AdapterClasses;
 
 /**
  * Builds a playbook's handler from its runtime. Lambda entries (handlers/<id>.ts) and the

@@ -57,8 +57,35 @@ export interface IncidentRecord {
   sweptKey?: string;
   /** The last page sent: the same reason and severity again does not page again. */
   lastEscalation?: { reason: string; severity: Severity };
+  /** Mode approve: every request for approval of a fix, oldest first, with its answer (core/approval.ts). */
+  approvals?: ApprovalRecord[];
   /** Optimistic-concurrency version. */
   version: number;
+}
+
+/**
+ * A request for a person's approval of one fix, and what became of it: `pending` until answered;
+ * `accepted` once a person approved it in time (until the fix passes the gate: a lock or a
+ * cooldown may hold it back for a recheck); `approved` once the approved fix passed the gate (it
+ * then runs); `denied`; `refused` (planning again gave another plan); `expired` (answered, or
+ * still held back, after the expiry); `superseded` (a newer request replaced it).
+ */
+export interface ApprovalRecord {
+  /** `a1`, `a2`, … within the incident. */
+  id: string;
+  status: 'pending' | 'accepted' | 'approved' | 'denied' | 'refused' | 'expired' | 'superseded';
+  requestedAtMs: number;
+  expiresAtMs: number;
+  /** The plan the person is asked to approve. */
+  reason: string;
+  summary: string;
+  actions: PlannedAction[];
+  /** Who answered (an IAM or STS ARN), when, and why. */
+  answeredBy?: string;
+  answeredAtMs?: number;
+  answerReason?: string;
+  /** Why an approval was not carried out (refused, expired). */
+  outcome?: string;
 }
 
 export type ActionStatus = 'intent' | 'done' | 'failed' | 'blocked';
@@ -88,6 +115,7 @@ export type TimelineKind =
   | 'escalation'
   | 'resolve'
   | 'schedule'
+  | 'approval'
   | 'note';
 
 export interface TimelineEntry {

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { modeSchema } from '../config/mode';
+import { DEFAULT_APPROVAL_TIMEOUT_SECONDS, modeSchema } from '../config/mode';
 import type { CommonSettingsDefaults } from '../core/playbook';
 
 export type { CommonSettings, CommonSettingsDefaults } from '../core/playbook';
@@ -20,6 +20,8 @@ export function playbookSettings<B extends z.ZodObject>(bounds: B, d: CommonSett
       breakerMaxVerifyFailures: z.number().int().min(1).max(20).default(d.breakerMaxVerifyFailures),
       breakerOpenSeconds: z.number().int().min(60).max(7 * 86_400).default(d.breakerOpenSeconds),
       maxRechecks: z.number().int().min(0).max(20).default(d.maxRechecks),
+      /** Mode `approve`: how long a request for approval stays open. */
+      approvalTimeoutSeconds: z.number().int().min(60).max(86_400).default(d.approvalTimeoutSeconds ?? DEFAULT_APPROVAL_TIMEOUT_SECONDS),
       bounds: bounds.prefault({} as z.input<B>),
     })
     .strict()

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lambdas/config';
+import { FunctionFailedError } from '../../lambdas/adapters/lambda';
 import { ItemGuardrailStore } from '../../lambdas/guardrails';
 import { Ledger } from '../../lambdas/ledger/ledger';
 import type { DeadLetterRecord } from '../../lambdas/ledger/types';
@@ -71,7 +72,8 @@ describe('CLI: streamfix breaker and streamfix redrive (ledger on dynalite)', ()
     const sent: { arn: string; event: unknown }[] = [];
     const invoke = async (arn: string, event: unknown) => {
       sent.push({ arn, event });
-      return arn.endsWith('consumer-lag') ? { statusCode: 200, functionError: 'Unhandled', payload: { errorMessage: 'still failing' } } : { statusCode: 200, payload: { outcome: 'processed', decision: { reason: 'VERIFY_PENDING' } } };
+      if (arn.endsWith('consumer-lag')) throw new FunctionFailedError(arn, 'Error', 'still failing');
+      return { outcome: 'processed', decision: { reason: 'VERIFY_PENDING' } };
     };
     const out: string[] = [];
     // Act

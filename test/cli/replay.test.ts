@@ -64,6 +64,8 @@ describe('Command: streamfix replay', () => {
     const r = await run('--prefix', 's3://elsewhere/dlq/');
     expect(r.code).toBe(1);
     expect(r.out).toContain('refused: source.s3');
+    // The outcome is said once.
+    expect(r.out).not.toContain('refused: refused:');
   });
 
   it('does not run when it cannot tell who is running it (exit 2)', async () => {

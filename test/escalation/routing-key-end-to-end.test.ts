@@ -410,7 +410,7 @@ describe('Routing key secrecy, end to end over the built-in drills', () => {
     expect(findLeak(`routing_key ${REDACTED} dedup 0123456789abcdef0123456789abcdef`)).toBeUndefined();
   });
 
-  it(`never shows the key in any log line, ledger item, escalation or drill result (${files.length} scenarios)`, { timeout: 60_000 }, async () => {
+  it(`never shows the key in any log line, ledger item, escalation or drill result (${files.length} scenarios)`, { timeout: 240_000 }, async () => {
     // Act
     const runs: Checked[] = [];
     for (const [i, file] of files.entries()) runs.push(await drill(file, STORAGES[i % STORAGES.length]!));

@@ -113,6 +113,7 @@ const engineNeeds = () =>
     schedulerGroup: 'sfx-follow-ups',
     schedulerRoleArn: 'arn:aws:iam::123456789012:role/sfx-scheduler',
     pauseParameterArns: ['arn:aws:ssm:eu-west-1:123456789012:parameter/sfx/pause'],
+    reportObjectsArn: 'arn:aws:s3:::sfx-reports/incidents/*',
   }));
 
 /** An operation records itself and its progress in the ledger (lib/permissions.ts adds that table). */

@@ -13,8 +13,9 @@ const ruleNamesOf = (prefix: string, w: PlaybookWiring): string[] => [
   ...(w.alarmNames.length > 0 ? [`${prefix}-${w.playbook}-alarms`] : []),
   ...w.rules.map((r) => r.name),
 ];
-/** The scheduled sweep of each playbook function. */
+/** The scheduled sweep of each playbook function, and the rule of its pause parameters' changes (a lifted pause re-evaluates). */
 const sweepRuleOf = (prefix: string, w: PlaybookWiring): string => `${prefix}-${w.playbook}-sweep`;
+const resumeRuleOf = (prefix: string, w: PlaybookWiring): string => `${prefix}-${w.playbook}-resume`;
 
 let b: BuiltStack;
 let dlqId: string;
@@ -38,8 +39,8 @@ describe('Stack: EventBridge rules', () => {
     return found;
   };
 
-  it('builds exactly the rules of the wiring: one per playbook with alarms, one per manifest event rule and pipeline, one sweep per playbook', () => {
-    const expected = b.stack.wiring.flatMap((w) => [...ruleNamesOf(b.config.name, w), sweepRuleOf(b.config.name, w)]);
+  it('builds exactly the rules of the wiring: one per playbook with alarms, one per manifest event rule and pipeline, one sweep and one resume per playbook', () => {
+    const expected = b.stack.wiring.flatMap((w) => [...ruleNamesOf(b.config.name, w), sweepRuleOf(b.config.name, w), resumeRuleOf(b.config.name, w)]);
     for (const name of expected) expect(ruleNameOrGenerated(name), `${name} is short enough to be named`).toBe(name);
     expect(b.ofType('AWS::Events::Rule').map(([, r]) => r.Properties.Name as string).sort()).toEqual([...expected].sort());
   });
@@ -104,7 +105,7 @@ describe('Stack: EventBridge rules', () => {
   it.each(playbookIds)('lets each rule of %s, and only its rules, invoke its function', (playbook) => {
     // Prepare
     const fnArn = JSON.stringify(getAttArn(fnIdOf(playbook)));
-    const ruleIds = [...ruleNamesOf(b.config.name, wiringOf(playbook)), sweepRuleOf(b.config.name, wiringOf(playbook))].map((name) => rule(name)[0]);
+    const ruleIds = [...ruleNamesOf(b.config.name, wiringOf(playbook)), sweepRuleOf(b.config.name, wiringOf(playbook)), resumeRuleOf(b.config.name, wiringOf(playbook))].map((name) => rule(name)[0]);
     // Act
     const permissions = b.ofType('AWS::Lambda::Permission').map(([, p]) => p.Properties).filter((p) => JSON.stringify(p.FunctionName) === fnArn);
     // Assess: one permission per rule, scoped to that rule
