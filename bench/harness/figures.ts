@@ -1,0 +1,32 @@
+/** Figures the benches report: percentiles, rounding, peak memory, histograms. */
+
+export function percentile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+export const round3 = (v: number): number => Number(v.toFixed(3));
+
+/** Peak RSS of this process (MiB), sampled every 20 ms between start() and stop(); `startMiB` is where it began. */
+export function rssSampler(): { startMiB: number; stop(): number } {
+  let peak = process.memoryUsage.rss();
+  const startMiB = Math.round(peak / 1024 / 1024);
+  const t = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+  }, 20);
+  return {
+    startMiB,
+    stop: () => {
+      clearInterval(t);
+      peak = Math.max(peak, process.memoryUsage.rss());
+      return Math.round(peak / 1024 / 1024);
+    },
+  };
+}
+
+/** Counts of `key(x)` over `xs`, largest first. */
+export function histogram<T>(xs: T[], key: (x: T) => string): Record<string, number> {
+  const m = new Map<string, number>();
+  for (const x of xs) m.set(key(x), (m.get(key(x)) ?? 0) + 1);
+  return Object.fromEntries([...m.entries()].sort((a, b) => b[1] - a[1]));
+}
