@@ -39,8 +39,9 @@ import { scenarioSchema, type Scenario } from '../drills/scenario/schema';
 import exampleConfig from '../streamfix.config';
 import { EngineHarness, type DeliveryRequest, type InvocationOutcome } from './engine-harness';
 import { alarmStateChange } from './harness/alarm-event';
-import { histogram, percentile, round3, rssSampler } from './harness/figures';
+import { histogram, percentile, round3 } from './harness/figures';
 import { BENCH_ACCOUNT, BENCH_REGION, buildBenchWorld, pipelineName, replicateConfig, type BenchWorld } from './harness/world';
+import { MemorySampler, toMiB } from './memory-sampler';
 
 const MIN = 60_000;
 const START = '2026-01-01T00:00:00Z';
@@ -272,13 +273,13 @@ async function runStorm(ledger: 'dynalite' | 'memory', o: Required<StormOptions>
     const simBefore = bench.world.clock.now();
     const setupSeconds = (performance.now() - setup0) / 1000;
     if (global.gc) global.gc();
-    const rss = rssSampler();
+    const mem = new MemorySampler().start();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const outcomes = await harness.deliver(requests, { concurrency: o.concurrency });
     const wall = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
-    const peakRssMiB = rss.stop();
+    const peakRssMiB = toMiB(mem.stop().peakRss);
 
     const processed = outcomes.filter((x) => x.result?.outcome === 'processed');
     const fixIncidents = new Set(processed.filter((x) => x.result?.decision?.kind === 'fix').map((x) => x.result?.incidentId)).size;
@@ -325,7 +326,7 @@ async function runStorm(ledger: 'dynalite' | 'memory', o: Required<StormOptions>
       containers: harness.containers.coldStarts,
       containerBuildSeconds: round3(harness.containers.coldStartMs / 1000),
       peakRssMiB,
-      rssAtStartMiB: rss.startMiB,
+      rssAtStartMiB: toMiB(mem.startRss),
       setupSeconds: round3(setupSeconds),
     };
   } finally {

@@ -1,4 +1,4 @@
-/** Figures the benches report: percentiles, rounding, peak memory, histograms. */
+/** Figures the benches report: percentiles, rounding, histograms (peak memory: ../memory-sampler.ts). */
 
 export function percentile(sorted: number[], q: number): number {
   if (sorted.length === 0) return NaN;
@@ -6,23 +6,6 @@ export function percentile(sorted: number[], q: number): number {
 }
 
 export const round3 = (v: number): number => Number(v.toFixed(3));
-
-/** Peak RSS of this process (MiB), sampled every 20 ms between start() and stop(); `startMiB` is where it began. */
-export function rssSampler(): { startMiB: number; stop(): number } {
-  let peak = process.memoryUsage.rss();
-  const startMiB = Math.round(peak / 1024 / 1024);
-  const t = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage.rss());
-  }, 20);
-  return {
-    startMiB,
-    stop: () => {
-      clearInterval(t);
-      peak = Math.max(peak, process.memoryUsage.rss());
-      return Math.round(peak / 1024 / 1024);
-    },
-  };
-}
 
 /** Counts of `key(x)` over `xs`, largest first. */
 export function histogram<T>(xs: T[], key: (x: T) => string): Record<string, number> {
