@@ -1,9 +1,9 @@
-import { zeroCounts, type TypeCounts } from '../../lambdas/analysis/dlq';
-import { emrPipeline } from '../helpers/pipelines';
-import { parseConfig } from '../../lambdas/config';
-import type { DlqSpikeEvidence } from '../../lambdas/playbooks/dlq-spike/diagnose';
-import type { DlqSpikeSettings } from '../../lambdas/playbooks/dlq-spike/manifest';
-import exampleConfig from '../../streamfix.config';
+import { zeroCounts, type TypeCounts } from '../../../lambdas/analysis/dlq';
+import { emrPipeline } from '../../helpers/pipelines';
+import { parseConfig } from '../../../lambdas/config';
+import type { DlqSpikeEvidence } from '../../../lambdas/playbooks/dlq-spike/diagnose';
+import type { DlqSpikeSettings } from '../../../lambdas/playbooks/dlq-spike/manifest';
+import exampleConfig from '../../../streamfix.config';
 
 export const T0 = Date.parse('2026-11-22T10:30:00Z');
 export const config = parseConfig({

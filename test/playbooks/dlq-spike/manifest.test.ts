@@ -1,15 +1,15 @@
-import { emrPipeline } from '../helpers/pipelines';
+import { emrPipeline } from '../../helpers/pipelines';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../lambdas/config';
-import { ManualClock } from '../../lambdas/core/clock';
-import { pipelineContext } from '../../lambdas/wiring';
-import { dlqSpikeManifest, dlqSpikeSettings, sharedDlqMetricError, sharedDlqMetrics } from '../../lambdas/playbooks/dlq-spike/manifest';
-import { verifyDlqSpike } from '../../lambdas/playbooks/dlq-spike/verify';
-import { hourPrefix } from '../../lambdas/analysis/dlq';
-import type { PipelineContext, PlaybookContext } from '../../lambdas/playbooks/types';
-import type { DlqSpikeSettings } from '../../lambdas/playbooks/dlq-spike/manifest';
-import exampleConfig from '../../streamfix.config';
-import { config, pipeline, settings, T0 } from './dlq-spike.fixtures';
+import { parseConfig } from '../../../lambdas/config';
+import { ManualClock } from '../../../lambdas/core/clock';
+import { pipelineContext } from '../../../lambdas/wiring';
+import { dlqSpikeManifest, dlqSpikeSettings, sharedDlqMetricError, sharedDlqMetrics } from '../../../lambdas/playbooks/dlq-spike/manifest';
+import { verifyDlqSpike } from '../../../lambdas/playbooks/dlq-spike/verify';
+import { hourPrefix } from '../../../lambdas/analysis/dlq';
+import type { PipelineContext, PlaybookContext } from '../../../lambdas/playbooks/types';
+import type { DlqSpikeSettings } from '../../../lambdas/playbooks/dlq-spike/manifest';
+import exampleConfig from '../../../streamfix.config';
+import { config, pipeline, settings, T0 } from './fixtures';
 
 const env = { account: '123456789012', region: 'eu-west-1', partition: 'aws' };
 const pctx = (c = config, p = pipeline) => pipelineContext(c, 'orders', p, dlqSpikeManifest, env) as PipelineContext<DlqSpikeSettings>;

@@ -1,10 +1,10 @@
-import { emrPipeline } from '../helpers/pipelines';
+import { emrPipeline } from '../../helpers/pipelines';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../lambdas/config';
-import { ConfigError } from '../../lambdas/core/errors';
-import { jobAlarms, jobFailedManifest } from '../../lambdas/playbooks/job-failed/manifest';
-import { pipelineContext } from '../../lambdas/core/wire';
-import exampleConfig from '../../streamfix.config';
+import { parseConfig } from '../../../lambdas/config';
+import { ConfigError } from '../../../lambdas/core/errors';
+import { jobAlarms, jobFailedManifest } from '../../../lambdas/playbooks/job-failed/manifest';
+import { pipelineContext } from '../../../lambdas/core/wire';
+import exampleConfig from '../../../streamfix.config';
 
 /** The job alarms follow the configured release's metric dimensions (app-job-metrics.html). */
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Trigger } from '../../lambdas/core/trigger';
-import { changeIsSuspect, DlqSpikeReason, planDlqSpike, replayCommand, replayFrom } from '../../lambdas/playbooks/dlq-spike/plan';
-import type { DlqSpikeEvidence } from '../../lambdas/playbooks/dlq-spike/diagnose';
-import { change, config, drift, evidence, pipeline, settings, T0 } from './dlq-spike.fixtures';
+import type { Trigger } from '../../../lambdas/core/trigger';
+import { changeIsSuspect, DlqSpikeReason, planDlqSpike, replayCommand, replayFrom } from '../../../lambdas/playbooks/dlq-spike/plan';
+import type { DlqSpikeEvidence } from '../../../lambdas/playbooks/dlq-spike/diagnose';
+import { change, config, drift, evidence, pipeline, settings, T0 } from './fixtures';
 
 const trigger = { kind: 'alarm', alarmName: 'streamfix-orders-dlq-spike-records' } as unknown as Trigger;
 const plan = (e: DlqSpikeEvidence, nowMs = T0, s = settings) =>

@@ -8,16 +8,16 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientConfig } from '../../lambdas/adapters';
-import { hourPrefix } from '../../lambdas/analysis/dlq';
-import { parseConfig } from '../../lambdas/config';
-import { ManualClock } from '../../lambdas/core/clock';
-import { createPlaybookHandler } from '../../lambdas/handlers/factory';
-import { Ledger } from '../../lambdas/ledger/ledger';
-import alarmEvent from '../fixtures/events/alarm-metric-alarm.json';
-import { startDynalite } from '../helpers/dynalite';
-import { startS3rver } from '../helpers/s3rver-process';
-import { config as baseConfig, T0 } from './dlq-spike.fixtures';
+import { clientConfig } from '../../../lambdas/adapters';
+import { hourPrefix } from '../../../lambdas/analysis/dlq';
+import { parseConfig } from '../../../lambdas/config';
+import { ManualClock } from '../../../lambdas/core/clock';
+import { createPlaybookHandler } from '../../../lambdas/handlers/factory';
+import { Ledger } from '../../../lambdas/ledger/ledger';
+import alarmEvent from '../../fixtures/events/alarm-metric-alarm.json';
+import { startDynalite } from '../../helpers/dynalite';
+import { startS3rver } from '../../helpers/s3rver-process';
+import { config as baseConfig, T0 } from './fixtures';
 
 /**
  * Issue 13, point 8: personal data in dead-letter records must not reach a page, the SNS

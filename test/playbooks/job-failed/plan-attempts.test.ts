@@ -1,13 +1,13 @@
-import { emrPipeline } from '../helpers/pipelines';
+import { emrPipeline } from '../../helpers/pipelines';
 import { describe, expect, it } from 'vitest';
-import type { JobRunView } from '../../lambdas/adapters/emr-serverless';
-import { parseConfig } from '../../lambdas/config';
-import type { JobFailedEvidence } from '../../lambdas/playbooks/job-failed/diagnose';
-import { REPLACE_WITH_MEMORY, replaceWithMemoryAction } from '../../lambdas/playbooks/job-failed/act-memory';
-import type { JobFailedSettings } from '../../lambdas/playbooks/job-failed/manifest';
-import { JobFailedReason, planJobFailed, START_JOB_RUN } from '../../lambdas/playbooks/job-failed/plan';
-import type { AttemptFailure } from '../../lambdas/runtimes/emr-serverless/attempts';
-import exampleConfig from '../../streamfix.config';
+import type { JobRunView } from '../../../lambdas/adapters/emr-serverless';
+import { parseConfig } from '../../../lambdas/config';
+import type { JobFailedEvidence } from '../../../lambdas/playbooks/job-failed/diagnose';
+import { REPLACE_WITH_MEMORY, replaceWithMemoryAction } from '../../../lambdas/playbooks/job-failed/act-memory';
+import type { JobFailedSettings } from '../../../lambdas/playbooks/job-failed/manifest';
+import { JobFailedReason, planJobFailed, START_JOB_RUN } from '../../../lambdas/playbooks/job-failed/plan';
+import type { AttemptFailure } from '../../../lambdas/runtimes/emr-serverless/attempts';
+import exampleConfig from '../../../streamfix.config';
 
 /**
  * job-failed on releases with job resiliency: EMR retries, streamfix watches; a crash loop is

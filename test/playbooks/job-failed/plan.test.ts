@@ -1,11 +1,11 @@
-import { emrPipeline } from '../helpers/pipelines';
+import { emrPipeline } from '../../helpers/pipelines';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../lambdas/config';
-import type { JobRunView } from '../../lambdas/adapters/emr-serverless';
-import type { JobFailedEvidence } from '../../lambdas/playbooks/job-failed/diagnose';
-import { JobFailedReason, planJobFailed, restartToken, START_JOB_RUN } from '../../lambdas/playbooks/job-failed/plan';
-import type { JobFailedSettings } from '../../lambdas/playbooks/job-failed/manifest';
-import exampleConfig from '../../streamfix.config';
+import { parseConfig } from '../../../lambdas/config';
+import type { JobRunView } from '../../../lambdas/adapters/emr-serverless';
+import type { JobFailedEvidence } from '../../../lambdas/playbooks/job-failed/diagnose';
+import { JobFailedReason, planJobFailed, restartToken, START_JOB_RUN } from '../../../lambdas/playbooks/job-failed/plan';
+import type { JobFailedSettings } from '../../../lambdas/playbooks/job-failed/manifest';
+import exampleConfig from '../../../streamfix.config';
 
 const NOW = Date.parse('2026-11-22T10:00:00.000Z');
 const MIN = 60_000;

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../lambdas/config';
-import type { Decision } from '../../lambdas/core/decision';
-import type { FlinkJobFailedEvidence } from '../../lambdas/playbooks/job-failed/flink-diagnose';
-import { FlinkJobFailedReason, planFlinkJobFailed } from '../../lambdas/playbooks/job-failed/flink-plan';
-import type { JobFailedSettings } from '../../lambdas/playbooks/job-failed/manifest';
-import { JobFailedReason } from '../../lambdas/playbooks/job-failed/plan';
-import { startFlinkApplicationAction, START_FLINK_APPLICATION } from '../../lambdas/runtimes/managed-flink/start';
-import { emrAndFlink } from '../fixtures/cdk/emr-and-flink';
-import { emrPipeline, flinkPipeline } from '../helpers/pipelines';
+import { parseConfig } from '../../../lambdas/config';
+import type { Decision } from '../../../lambdas/core/decision';
+import type { FlinkJobFailedEvidence } from '../../../lambdas/playbooks/job-failed/flink-diagnose';
+import { FlinkJobFailedReason, planFlinkJobFailed } from '../../../lambdas/playbooks/job-failed/flink-plan';
+import type { JobFailedSettings } from '../../../lambdas/playbooks/job-failed/manifest';
+import { JobFailedReason } from '../../../lambdas/playbooks/job-failed/plan';
+import { startFlinkApplicationAction, START_FLINK_APPLICATION } from '../../../lambdas/runtimes/managed-flink/start';
+import { emrAndFlink } from '../../fixtures/cdk/emr-and-flink';
+import { emrPipeline, flinkPipeline } from '../../helpers/pipelines';
 
 const NOW = Date.parse('2026-11-22T10:00:00.000Z');
 const MIN = 60_000;
