@@ -3,8 +3,8 @@ import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient 
 import { NotFoundException, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetParameterCommand, GetParametersCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
 import { describe, expect, it } from 'vitest';
-import { NotSimulatedError } from '../../drills/sim/errors';
-import { newWorld, simClient } from './helpers';
+import { NotSimulatedError } from '../../../drills/sim/errors';
+import { newWorld, simClient } from '../helpers';
 
 describe('Simulated SSM, Secrets Manager and SNS', () => {
   it('SSM GetParameters lists missing names in InvalidParameters; GetParameter throws ParameterNotFound', async () => {

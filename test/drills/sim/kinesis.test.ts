@@ -1,7 +1,7 @@
 import { DescribeStreamSummaryCommand, KinesisClient, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { describe, expect, it } from 'vitest';
-import { shardIdOf, type SimStreamSeed } from '../../drills/sim/kinesis';
-import { T0, newWorld, simClient } from './helpers';
+import { shardIdOf, type SimStreamSeed } from '../../../drills/sim/kinesis';
+import { T0, newWorld, simClient } from '../helpers';
 
 const MIN = 60_000;
 const STREAM = 'clicks-events';

@@ -9,10 +9,10 @@ import {
 } from '@aws-sdk/client-kafka';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { REBOOT_MS } from '../../drills/sim/msk-cluster';
-import { partitionHealth, replicasOf } from '../../drills/sim/msk-partitions';
-import { validateScenario } from '../../drills/scenario/load';
-import { APP, JOB, T0, newWorld, simClient } from './helpers';
+import { REBOOT_MS } from '../../../drills/sim/msk-cluster';
+import { partitionHealth, replicasOf } from '../../../drills/sim/msk-partitions';
+import { validateScenario } from '../../../drills/scenario/load';
+import { APP, JOB, T0, newWorld, simClient } from '../helpers';
 
 const MIN = 60_000;
 const ARN = 'arn:aws:kafka:eu-west-1:123456789012:cluster/order-processing/7b3c1f0e-2a4d-4e8f-9b1a-0c2d3e4f5a6b-3';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { alarmRulePattern } from '../../lambdas/wiring';
-import { InvalidPatternError, matchesPattern } from '../../drills/sim/pattern';
-import { T0, newWorld } from './helpers';
+import { alarmRulePattern } from '../../../lambdas/wiring';
+import { InvalidPatternError, matchesPattern } from '../../../drills/sim/pattern';
+import { T0, newWorld } from '../helpers';
 
 const jobEvent = (state: string) => ({
   source: 'aws.emr-serverless',

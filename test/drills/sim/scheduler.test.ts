@@ -1,7 +1,7 @@
 import { ConflictException, CreateScheduleCommand, DeleteScheduleCommand, ResourceNotFoundException, SchedulerClient, ValidationException } from '@aws-sdk/client-scheduler';
 import { describe, expect, it } from 'vitest';
-import { parseAtExpression } from '../../drills/sim/scheduler';
-import { T0, newWorld, simClient } from './helpers';
+import { parseAtExpression } from '../../../drills/sim/scheduler';
+import { T0, newWorld, simClient } from '../helpers';
 
 const FN = 'arn:aws:lambda:eu-west-1:123456789012:function:streamfix-job-failed';
 

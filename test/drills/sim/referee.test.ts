@@ -1,6 +1,6 @@
 import { EMRServerlessClient, StartJobRunCommand } from '@aws-sdk/client-emr-serverless';
 import { describe, expect, it } from 'vitest';
-import { APP, NO_RETRY, T0, newWorld, simClient, startInput } from './helpers';
+import { APP, NO_RETRY, T0, newWorld, simClient, startInput } from '../helpers';
 
 function setup() {
   const world = newWorld();

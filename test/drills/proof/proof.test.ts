@@ -1,14 +1,14 @@
 import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { StreamfixConfig } from '../../lambdas/config';
-import { loadScenario } from '../../drills/scenario/load';
-import type { DrillResult } from '../../drills/result';
-import type { IncidentResult } from '../../drills/result-types';
-import { SimWorld } from '../../drills/sim/world';
-import { checkRun } from '../../drills/proof/invariants';
-import { DEFAULT_CHAOS } from '../../drills/proof/chaos';
-import { DEFAULT_SCENARIO_DIR, GOALS, proveRun, runProof } from '../../drills/proof/proof';
-import { KeyedRandom, runSeed } from '../../drills/proof/rng';
+import type { StreamfixConfig } from '../../../lambdas/config';
+import { loadScenario } from '../../../drills/scenario/load';
+import type { DrillResult } from '../../../drills/result';
+import type { IncidentResult } from '../../../drills/result-types';
+import { SimWorld } from '../../../drills/sim/world';
+import { checkRun } from '../../../drills/proof/invariants';
+import { DEFAULT_CHAOS } from '../../../drills/proof/chaos';
+import { DEFAULT_SCENARIO_DIR, GOALS, proveRun, runProof } from '../../../drills/proof/proof';
+import { KeyedRandom, runSeed } from '../../../drills/proof/rng';
 
 // The short form of `npm run proof`: a few scenarios of different playbooks, two runs each, a
 // fixed seed. Every goal figure must be 0 and the faults must really have been injected.

@@ -1,11 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { StreamfixConfig } from '../../lambdas/config';
-import { seedSealedBackup } from '../../drills/checkpoint';
-import { emptyKafkaFaultStats } from '../../drills/proof/kafka-faults';
-import { checkOperations, DestructionWatch, heldByVerifiedBackup } from '../../drills/proof/operations';
-import { loadScenario } from '../../drills/scenario/load';
-import { DEFAULT_SCENARIO_DIR } from '../../drills/proof/proof';
-import { SimWorld } from '../../drills/sim/world';
+import type { StreamfixConfig } from '../../../lambdas/config';
+import { seedSealedBackup } from '../../../drills/checkpoint';
+import { emptyKafkaFaultStats } from '../../../drills/proof/kafka-faults';
+import { checkOperations, DestructionWatch, heldByVerifiedBackup } from '../../../drills/proof/operations';
+import { loadScenario } from '../../../drills/scenario/load';
+import { DEFAULT_SCENARIO_DIR } from '../../../drills/proof/proof';
+import { SimWorld } from '../../../drills/sim/world';
 import { resolve } from 'node:path';
 
 /** The proof's figures for the manual operations: each counts what it must, and nothing else. */

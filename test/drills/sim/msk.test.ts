@@ -1,7 +1,7 @@
 import { CloudWatchClient, ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
 import { describe, expect, it } from 'vitest';
-import type { SimTopicSeed } from '../../drills/sim/msk';
-import { APP, JOB, ROLE, T0, newWorld, simClient } from './helpers';
+import type { SimTopicSeed } from '../../../drills/sim/msk';
+import { APP, JOB, ROLE, T0, newWorld, simClient } from '../helpers';
 
 const MIN = 60_000;
 const seed = (over: Partial<SimTopicSeed> = {}): SimTopicSeed => ({

@@ -13,8 +13,8 @@ import {
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { EMRServerlessClient, StartJobRunCommand } from '@aws-sdk/client-emr-serverless';
-import { seedCheckpoint } from '../../drills/sim/checkpoint';
-import { JOB, T0, newWorld, simClient, startInput } from './helpers';
+import { seedCheckpoint } from '../../../drills/sim/checkpoint';
+import { JOB, T0, newWorld, simClient, startInput } from '../helpers';
 
 function setup(keys: string[] = []) {
   const world = newWorld();

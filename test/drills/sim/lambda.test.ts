@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { newWorld } from './helpers';
+import { newWorld } from '../helpers';
 
 describe('Class: SimLambda', () => {
   const ARN = 'arn:aws:lambda:eu-west-1:123456789012:function:f';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DrillStuckError, SimClock } from '../../drills/sim/clock';
+import { DrillStuckError, SimClock } from '../../../drills/sim/clock';
 
 const frame = (id: string) => ({ invocationId: id, functionName: 'fn', functionArn: 'arn:fn', startedAtMs: 0, calls: 0 });
 

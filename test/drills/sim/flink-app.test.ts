@@ -8,8 +8,8 @@ import {
   UpdateApplicationCommand,
 } from '@aws-sdk/client-kinesis-analytics-v2';
 import { describe, expect, it } from 'vitest';
-import type { SimFlinkApp } from '../../drills/sim/flink-app';
-import { T0, newWorld, simClient } from './helpers';
+import type { SimFlinkApp } from '../../../drills/sim/flink-app';
+import { T0, newWorld, simClient } from '../helpers';
 
 const MIN = 60_000;
 const NAME = 'clicks-enricher';

@@ -8,8 +8,8 @@ import {
   ValidationException,
 } from '@aws-sdk/client-emr-serverless';
 import { describe, expect, it } from 'vitest';
-import { DEPLOYER } from '../../drills/sim/emr';
-import { APP, NO_RETRY, ROLE, T0, newWorld, simClient, startInput } from './helpers';
+import { DEPLOYER } from '../../../drills/sim/emr';
+import { APP, NO_RETRY, ROLE, T0, newWorld, simClient, startInput } from '../helpers';
 
 function setup() {
   const world = newWorld();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PAGERDUTY_CHANGE, PAGERDUTY_ENQUEUE } from '../../drills/sim/pagerduty';
-import { newWorld } from './helpers';
+import { PAGERDUTY_CHANGE, PAGERDUTY_ENQUEUE } from '../../../drills/sim/pagerduty';
+import { newWorld } from '../helpers';
 
 const KEY = 'R0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5';
 /** A service integration key: change events are accepted with these only. */

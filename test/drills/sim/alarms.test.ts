@@ -1,9 +1,9 @@
 import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand, InvalidParameterValueException, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { describe, expect, it } from 'vitest';
-import type { AlarmSpec } from '../../lambdas/playbooks/types';
-import { breaches, evaluateAlarm } from '../../drills/sim/alarms';
-import { MetricStore } from '../../drills/sim/metrics';
-import { T0, newWorld, simClient } from './helpers';
+import type { AlarmSpec } from '../../../lambdas/playbooks/types';
+import { breaches, evaluateAlarm } from '../../../drills/sim/alarms';
+import { MetricStore } from '../../../drills/sim/metrics';
+import { T0, newWorld, simClient } from '../helpers';
 
 const metric = { namespace: 'AWS/EMRServerless', metricName: 'RunningJobs', dimensions: { ApplicationId: 'app' } };
 

@@ -8,7 +8,7 @@ import {
   ValidationException,
 } from '@aws-sdk/client-emr-serverless';
 import { describe, expect, it } from 'vitest';
-import { APP, NO_RETRY, T0, newWorld, simClient, startInput } from './helpers';
+import { APP, NO_RETRY, T0, newWorld, simClient, startInput } from '../helpers';
 
 const LOG_URI = 's3://orders-data-lake/emr-logs/orders-stream/';
 
