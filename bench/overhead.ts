@@ -36,10 +36,10 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { BUILTIN_SCENARIOS_DIR } from '../drills/cli';
 import { loadScenario } from '../drills/scenario/load';
-import {
-  CORRECTIVE, ESCALATING, EngineHarness, buildBenchWorld, histogram, percentile, replicateConfig, replicateScenario, round3,
-  type CapturedEvent, type InvocationOutcome,
-} from './engine-harness';
+import { EngineHarness, type InvocationOutcome } from './engine-harness';
+import { histogram, percentile, round3 } from './harness/figures';
+import { CORRECTIVE, ESCALATING } from './harness/meter';
+import { buildBenchWorld, replicateConfig, replicateScenario, type CapturedEvent } from './harness/world';
 
 const MIN = 60_000;
 
@@ -163,7 +163,7 @@ async function benchPlaybook(t: Target, pipelines: number, rounds: number): Prom
       setupMs += performance.now() - s0;
       trigger = String(triggers[0]!.event['detail-type']);
       harness.use(bench);
-      harness.latency = r === 0;
+      harness.meter.latency = r === 0;
       const outcomes = await harness.deliver(triggers.map((e) => ({ playbook: t.playbook, event: e.event })), { concurrency: 1 });
       if (r === 0) trips = roundTrips(outcomes);
       else timed.push(...outcomes);

@@ -14,10 +14,9 @@
  *   write of every batch), rate limit off: once with the progress in memory (the replay's own
  *   cost), once with the ledger on dynalite in this process (a local DynamoDB stand-in whose
  *   ~7 ms per write is its own; real DynamoDB from Lambda is of the same order).
- * Memory: RSS and heapUsed of this process sampled every 20 ms during each pass (s3rver's own
- * memory is not counted: it stands in for S3).
+ * Memory: RSS and heapUsed of this process sampled every 20 ms during each pass (memory-sampler.ts;
+ * s3rver's own memory is not counted: it stands in for S3, started by the tests' launcher).
  */
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
@@ -36,6 +35,8 @@ import { ledgerCreateTableInput } from '../lambdas/ledger/table';
 import { ReplayFilter } from '../lambdas/operations/dlq-replay/filter';
 import { ReplayRun } from '../lambdas/operations/dlq-replay/run';
 import type { ReplayTarget } from '../lambdas/operations/dlq-replay/targets';
+import { startS3rver } from '../test/helpers/s3rver-process';
+import { MemorySampler, toMiB } from './memory-sampler';
 
 const MiB = 1024 * 1024;
 const BUCKET = 'bench-dlq';
@@ -98,51 +99,6 @@ async function writeObject(path: string, bytes: number, first: number): Promise<
   return i;
 }
 
-const S3RVER_CHILD = `
-import S3rver from 's3rver';
-const [dir, bucket] = process.argv.slice(1);
-const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: dir, allowMismatchedSignatures: true, configureBuckets: [{ name: bucket }] });
-const { port } = await server.run();
-process.stdout.write(JSON.stringify({ port }) + '\\n');
-process.on('SIGTERM', () => server.close().then(() => process.exit(0)));
-`;
-
-async function startS3rver(dir: string) {
-  const child = spawn(process.execPath, ['--input-type=module', '-e', S3RVER_CHILD, dir, BUCKET], {
-    env: { ...process.env, NODE_OPTIONS: '--openssl-legacy-provider' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const [data] = (await once(child.stdout!, 'data')) as [Buffer];
-  const { port } = JSON.parse(data.toString()) as { port: number };
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await once(child, 'exit');
-    },
-  };
-}
-
-class MemorySampler {
-  peakRss = 0;
-  peakHeap = 0;
-  private timer?: NodeJS.Timeout;
-  start(): void {
-    this.peakRss = 0;
-    this.peakHeap = 0;
-    const sample = () => {
-      const m = process.memoryUsage();
-      this.peakRss = Math.max(this.peakRss, m.rss);
-      this.peakHeap = Math.max(this.peakHeap, m.heapUsed);
-    };
-    sample();
-    this.timer = setInterval(sample, 20);
-  }
-  stop(): void {
-    clearInterval(this.timer);
-  }
-}
-
 const cpuSecondsSince = (c: NodeJS.CpuUsage): number => {
   const d = process.cpuUsage(c);
   return (d.user + d.system) / 1e6;
@@ -156,8 +112,8 @@ const pass = (seconds: number, records: number, bytes: number, mem: MemorySample
   bytes,
   recordsPerSecond: Math.round(records / seconds),
   mibPerSecond: Math.round((bytes / MiB / seconds) * 10) / 10,
-  peakRssMiB: Math.round(mem.peakRss / MiB),
-  peakHeapUsedMiB: Math.round(mem.peakHeap / MiB),
+  peakRssMiB: toMiB(mem.peakRss),
+  peakHeapUsedMiB: toMiB(mem.peakHeap),
 });
 
 export async function benchReplay(opts: { dlqMiB?: number; objectMiB?: number; log?: (s: string) => void } = {}): Promise<ReplayBenchResult> {
@@ -165,13 +121,10 @@ export async function benchReplay(opts: { dlqMiB?: number; objectMiB?: number; l
   const objectMiB = Math.min(dlqMiB, opts.objectMiB ?? Number(process.env.BENCH_OBJECT_MB ?? 64));
   const log = opts.log ?? ((s: string) => process.stderr.write(`${s}\n`));
   const work = await mkdtemp(join(tmpdir(), 'bench-replay-'));
-  const s3rver = await startS3rver(join(work, 's3'));
+  const s3rver = await startS3rver([BUCKET]);
   const db = dynalite({ createTableMs: 0 });
   await new Promise<void>((r) => db.listen(0, '127.0.0.1', () => r()));
-  const aws: AwsClientOptions = {
-    region: 'eu-west-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, forcePathStyle: true, maxAttempts: 1,
-    endpoints: { s3: s3rver.endpoint, dynamodb: `http://127.0.0.1:${(db.address() as AddressInfo).port}` },
-  };
+  const aws: AwsClientOptions = { ...s3rver.aws, endpoints: { ...s3rver.aws.endpoints, dynamodb: `http://127.0.0.1:${(db.address() as AddressInfo).port}` } };
   const ddb = new DynamoDBClient(clientConfig(aws, 'dynamodb'));
   await ddb.send(new CreateTableCommand(ledgerCreateTableInput('bench-ledger')));
   ddb.destroy();
@@ -209,8 +162,9 @@ export async function benchReplay(opts: { dlqMiB?: number; objectMiB?: number; l
         }
       }
     }
-    const raw = pass((performance.now() - t) / 1000, rawRecords, rawBytes, mem, cpuSecondsSince(rawCpu));
-    mem.stop();
+    const rawSeconds = (performance.now() - t) / 1000;
+    const rawCpuSeconds = cpuSecondsSince(rawCpu);
+    const raw = pass(rawSeconds, rawRecords, rawBytes, mem.stop(), rawCpuSeconds);
     log(`raw read+parse: ${raw.recordsPerSecond} records/s (${raw.recordsPerCpuSecond}/CPU s), ${raw.mibPerSecond} MiB/s, peak RSS ${raw.peakRssMiB} MiB`);
 
     // Replay to a fast fake Firehose target: progress in memory, then in the ledger on dynalite.
@@ -247,8 +201,9 @@ export async function benchReplay(opts: { dlqMiB?: number; objectMiB?: number; l
       const cpu = process.cpuUsage();
       const started = performance.now();
       const outcome = await run.run();
-      const r = { ...pass((performance.now() - started) / 1000, outcome.recordsDelivered, outcome.bytesRead, mem, cpuSecondsSince(cpu)), batches };
-      mem.stop();
+      const seconds = (performance.now() - started) / 1000;
+      const cpuSeconds = cpuSecondsSince(cpu);
+      const r = { ...pass(seconds, outcome.recordsDelivered, outcome.bytesRead, mem.stop(), cpuSeconds), batches };
       if (sent !== rawRecords || outcome.recordsDelivered !== rawRecords) throw new Error(`replay sent ${sent} of ${rawRecords} records`);
       log(`replay (${label}): ${r.recordsPerSecond} records/s (${r.recordsPerCpuSecond}/CPU s) in ${batches} batches, peak RSS ${r.peakRssMiB} MiB`);
       return r;
@@ -259,12 +214,12 @@ export async function benchReplay(opts: { dlqMiB?: number; objectMiB?: number; l
     const result: ReplayBenchResult = {
       dlqMiB, objects, raw, replay, replayWithDynaliteLedger, ratio: ratio(replay), ratioWithDynaliteLedger: ratio(replayWithDynaliteLedger),
       cpuRatio: Math.round((replay.recordsPerCpuSecond / raw.recordsPerCpuSecond) * 100) / 100,
-      baselineRssMiB: Math.round(baselineRss / MiB),
+      baselineRssMiB: toMiB(baselineRss),
     };
     return result;
   } finally {
     uploader.destroy();
-    await s3rver.stop();
+    await s3rver.close();
     await new Promise<void>((r) => db.close(() => r()));
     await rm(work, { recursive: true, force: true });
   }

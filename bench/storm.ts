@@ -37,10 +37,11 @@ import { buildWiring, type WiredAlarm } from '../lambdas/wiring';
 import { mulberry32 } from '../drills/proof/rng';
 import { scenarioSchema, type Scenario } from '../drills/scenario/schema';
 import exampleConfig from '../streamfix.config';
-import {
-  BENCH_ACCOUNT, BENCH_REGION, EngineHarness, alarmStateChange, buildBenchWorld, histogram, percentile, pipelineName, replicateConfig, round3, rssSampler,
-  type BenchWorld, type DeliveryRequest, type InvocationOutcome,
-} from './engine-harness';
+import { EngineHarness, type DeliveryRequest, type InvocationOutcome } from './engine-harness';
+import { alarmStateChange } from './harness/alarm-event';
+import { histogram, percentile, round3 } from './harness/figures';
+import { BENCH_ACCOUNT, BENCH_REGION, buildBenchWorld, pipelineName, replicateConfig, type BenchWorld } from './harness/world';
+import { MemorySampler, toMiB } from './memory-sampler';
 
 const MIN = 60_000;
 const START = '2026-01-01T00:00:00Z';
@@ -272,13 +273,13 @@ async function runStorm(ledger: 'dynalite' | 'memory', o: Required<StormOptions>
     const simBefore = bench.world.clock.now();
     const setupSeconds = (performance.now() - setup0) / 1000;
     if (global.gc) global.gc();
-    const rss = rssSampler();
+    const mem = new MemorySampler().start();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const outcomes = await harness.deliver(requests, { concurrency: o.concurrency });
     const wall = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
-    const peakRssMiB = rss.stop();
+    const peakRssMiB = toMiB(mem.stop().peakRss);
 
     const processed = outcomes.filter((x) => x.result?.outcome === 'processed');
     const fixIncidents = new Set(processed.filter((x) => x.result?.decision?.kind === 'fix').map((x) => x.result?.incidentId)).size;
@@ -314,18 +315,18 @@ async function runStorm(ledger: 'dynalite' | 'memory', o: Required<StormOptions>
       pages: {
         pagerDutyIncidents: pd.length,
         pagerDutyTriggers: pd.reduce((a, i) => a + i.triggers, 0),
-        snsPublishes: harness.counts['SNS:Publish'] ?? 0,
+        snsPublishes: harness.meter.counts['SNS:Publish'] ?? 0,
       },
       ledgerOps: Object.values(stats.ops).reduce((a, b) => a + b, 0),
       ledgerOpsByType: stats.ops,
       ledgerConditionFailures: stats.conditionFailures,
-      awsCallsBySimulatedService: Object.entries(harness.counts).filter(([k]) => !k.startsWith('DynamoDB:')).reduce((a, [, v]) => a + v, 0),
+      awsCallsBySimulatedService: Object.entries(harness.meter.counts).filter(([k]) => !k.startsWith('DynamoDB:')).reduce((a, [, v]) => a + v, 0),
       logLines: harness.logLines,
       simulatedSecondsElapsed: (bench.world.clock.now() - simBefore) / 1000,
-      containers: harness.coldStarts,
-      containerBuildSeconds: round3(harness.coldStartMs / 1000),
+      containers: harness.containers.coldStarts,
+      containerBuildSeconds: round3(harness.containers.coldStartMs / 1000),
       peakRssMiB,
-      rssAtStartMiB: rss.startMiB,
+      rssAtStartMiB: toMiB(mem.startRss),
       setupSeconds: round3(setupSeconds),
     };
   } finally {

@@ -7,7 +7,7 @@ import { operations } from '../lambdas/operations/registry';
 import { createOperationHandler, type OperationInvocationResult } from '../lambdas/operations/runtime';
 import type { Operation } from '../lambdas/operations/types';
 import { dlqMetric, type DlqSpikeSettings } from '../lambdas/playbooks/dlq-spike/manifest';
-import type { ExpectationCheck } from './result';
+import type { ExpectationCheck } from './result-types';
 import type { DlqExpectations, OperationsExpectations } from './scenario/dlq';
 import type { TimelineEntry } from './scenario/schema';
 import type { SimWorld } from './sim/world';

@@ -2,7 +2,8 @@ import { firehoseChecks } from './firehose';
 import { mskChecks } from './msk';
 import { flinkChecks } from './flink';
 import { dlqChecks, operationsChecks } from './dlq';
-import type { DrillResult, ExpectationCheck, IncidentResult } from './result';
+import type { DrillResult } from './result';
+import type { ExpectationCheck, IncidentResult } from './result-types';
 import type { Expectations, IncidentExpectation } from './scenario/schema';
 import { samePerson } from './scenario/approvals';
 

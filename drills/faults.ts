@@ -10,7 +10,7 @@ import { TimelineKills } from './kills';
 import { applyApprovalEntry, isApprovalEntry } from './approvals';
 import type { Ledger } from '../lambdas/ledger/ledger';
 import type { TimelineEntry } from './scenario/schema';
-import type { SimJobRun } from './sim/emr';
+import type { SimJobRun } from './sim/emr-state';
 import type { SimWorld } from './sim/world';
 
 /**

@@ -1,5 +1,5 @@
 import type { StreamfixConfig } from '../lambdas/config';
-import type { ExpectationCheck } from './result';
+import type { ExpectationCheck } from './result-types';
 import type { FirehoseExpectations } from './scenario/firehose';
 import type { TimelineEntry, WorldSpec } from './scenario/schema';
 import type { IamStatement } from './sim/iam';

@@ -1,5 +1,5 @@
 import type { FlinkPipeline, StreamfixConfig } from '../lambdas/config';
-import type { ExpectationCheck } from './result';
+import type { ExpectationCheck } from './result-types';
 import type { FlinkExpectations } from './scenario/flink';
 import type { TimelineEntry, WorldSpec } from './scenario/schema';
 import type { SimFlinkApp, SimFlinkOperation } from './sim/flink-app';

@@ -1,7 +1,7 @@
 import type { StreamfixConfig } from '../lambdas/config';
 import { emrJobOf } from './jobs';
 import { readExecutorSettings } from '../lambdas/playbooks/consumer-lag/spark-conf';
-import type { ExpectationCheck } from './result';
+import type { ExpectationCheck } from './result-types';
 import type { MskExpectations } from './scenario/msk';
 import type { Scenario, TimelineEntry, WorldSpec } from './scenario/schema';
 import type { ClusterStateName } from './sim/msk-cluster';

@@ -1,5 +1,6 @@
 import { formatOffset } from './scenario/duration';
-import type { DrillResult, IncidentResult } from './result';
+import type { DrillResult } from './result';
+import type { IncidentResult } from './result-types';
 
 /** The human-readable drill report: a timeline per scenario, the incidents, and a verdict line. */
 

@@ -5,7 +5,7 @@ import { cwTimestamp, eventTime, hang, type SimService } from '../sim/context';
 import type { SimWorld } from '../sim/world';
 import type { AwsClientOptions } from '../../lambdas/adapters/clients';
 import { isCorrective } from '../sim/calls';
-import type { UnownedAction } from './invariants';
+import type { KillPlan, KillRecord, UnownedAction } from './records';
 import { hash32, type KeyedRandom } from './rng';
 
 /**
@@ -62,23 +62,6 @@ export type FaultKind =
 
 export type DeliveryKind = 'duplicate' | 'concurrent-duplicate' | 'alarm-delayed' | 'ok-before-alarm' | 'flapping' | 'race';
 
-export interface KillPlan {
-  /** `any-call`: the n-th call of playbook invocations; `at-action`: k calls after the first corrective call. */
-  mode: 'any-call' | 'at-action';
-  n: number;
-  phase: 'before' | 'after';
-  how: 'timeout' | 'crash';
-}
-
-export interface KillRecord {
-  plan: KillPlan;
-  invocationId: string;
-  functionName: string;
-  atMs: number;
-  service: string;
-  operation: string;
-}
-
 export interface ChaosStats {
   attempts: number;
   retries: number;
@@ -90,8 +73,6 @@ export interface ChaosStats {
   /** The incident each invocation owned when it made a corrective call (from the ledger). */
   owners: Map<string, string>;
 }
-
-export { isCorrective } from '../sim/calls';
 
 const PASS = new Set(['DynamoDBClient']);
 const PARTIAL_OPS = new Set(['DeleteObjects', 'PutRecordBatch']);

@@ -5,7 +5,8 @@ import type { DrillResult } from '../result';
 import type { CallRecord } from '../sim/record';
 import { parseAtExpression } from '../sim/scheduler';
 import type { SimWorld } from '../sim/world';
-import { isCorrective, type KillRecord } from './chaos';
+import { isCorrective } from '../sim/calls';
+import type { KillRecord, UnownedAction } from './records';
 
 /**
  * The proof's invariants for one drill, computed from what the simulated platform recorded
@@ -30,14 +31,6 @@ import { isCorrective, type KillRecord } from './chaos';
  * - resumedActedTwice: killed invocations whose incident (as resumed by Lambda's retry) has a
  *   duplicate action.
  */
-
-/** A corrective call whose worker did not own a live incident when it made it (drills/proof/chaos.ts). */
-export interface UnownedAction {
-  invocationId: string;
-  atMs: number;
-  service: string;
-  operation: string;
-}
 
 export interface RunFigures {
   duplicateActions: number;

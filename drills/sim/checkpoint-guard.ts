@@ -1,6 +1,7 @@
 import type { SimCloudWatch } from './cloudwatch';
 import type { KnownJob, SimContext } from './context';
-import type { SimEmrServerless, SimJobRun } from './emr';
+import type { SimEmrServerless } from './emr';
+import type { SimJobRun } from './emr-state';
 import type { SimIam } from './iam';
 import type { SimKms } from './kms';
 import type { SimS3 } from './s3';

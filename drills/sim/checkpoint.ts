@@ -1,5 +1,6 @@
 import type { KnownJob, SimContext } from './context';
-import type { SimEmrServerless, SimJobRun } from './emr';
+import type { SimEmrServerless } from './emr';
+import type { SimJobRun } from './emr-state';
 import type { SimS3 } from './s3';
 
 /**

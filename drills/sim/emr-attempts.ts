@@ -2,7 +2,7 @@ import { ValidationException, type JobRunAttemptSummary, type JobRunState } from
 import { emrRetries } from '../../lambdas/config/release';
 import type { SdkErrorFactory } from './errors';
 import { pageOf, summary } from './emr-list';
-import type { SimJobRun } from './emr';
+import type { SimJobRun } from './emr-state';
 
 /**
  * Job resiliency as the EMR Serverless User Guide describes it ("Job resiliency",

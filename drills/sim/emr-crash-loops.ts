@@ -1,4 +1,4 @@
-import type { SimJobRun } from './emr';
+import type { SimJobRun } from './emr-state';
 
 /**
  * The `crash-new-runs` fault: from now (for a while, when given) every new run and every new

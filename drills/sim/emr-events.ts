@@ -1,7 +1,7 @@
 import type { JobRunState } from '@aws-sdk/client-emr-serverless';
 import { eventTime, type SimContext } from './context';
 import type { SimAttempt } from './emr-attempts';
-import type { SimJobRun } from './emr';
+import type { SimJobRun } from './emr-state';
 
 /**
  * The events EMR Serverless sends to EventBridge, with exactly the keys of AWS's own samples

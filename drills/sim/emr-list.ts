@@ -1,6 +1,6 @@
 import { ValidationException, type JobRunState, type JobRunSummary } from '@aws-sdk/client-emr-serverless';
 import type { SdkErrorFactory } from './errors';
-import type { SimJobRun } from './emr';
+import type { SimJobRun } from './emr-state';
 
 /** ListJobRuns: newest first, filtered by states / createdAt / mode, paged with an opaque nextToken. */
 

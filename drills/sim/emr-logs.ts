@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { releaseAtLeast, JOB_RESILIENCY_RELEASE } from '../../lambdas/config/release';
 import type { SimContext } from './context';
-import type { SimJobRun } from './emr';
+import type { SimJobRun } from './emr-state';
 import type { SimLogs } from './logs';
 import type { SimS3 } from './s3';
 

@@ -1,6 +1,6 @@
 import type { Application, StartJobRunRequest } from '@aws-sdk/client-emr-serverless';
 import type { SimContext } from './context';
-import type { SimJobRun } from './emr';
+import type { SimJobRun } from './emr-state';
 
 /** An application as the simulator keeps it: the API's view plus its concurrency limit. */
 export type SimApplication = Application & { id: string; maxConcurrentRuns?: number };

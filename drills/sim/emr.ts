@@ -4,7 +4,6 @@ import {
   ValidationException,
   type CancelJobRunRequest,
   type GetJobRunRequest,
-  type JobRun,
   type JobRunState,
   type ListJobRunAttemptsRequest,
   type StartJobRunRequest,
@@ -16,6 +15,7 @@ import { jobRunRetryEvent, jobRunStateChangeEvent } from './emr-events';
 import { applicationView, newApplication, newJobRun, runArn, type SimApplication } from './emr-run';
 import { CrashLoops, type CrashLoopOptions } from './emr-crash-loops';
 import { cutStateDetails, listAttempts, newAttempt, retriesAfterFailure, runAtAttempt, type SimAttempt } from './emr-attempts';
+import { ACTIVE_STATES, DEFAULT_EMR_TIMINGS, HOLDS_SLOT, TERMINAL_STATES, type EmrTimings, type SimJobRun, type StateListener } from './emr-state';
 
 export { DEPLOYER } from './emr-run';
 
@@ -27,27 +27,6 @@ export { DEPLOYER } from './emr-run';
  * streaming run is retried (emr-attempts.ts) and the run is FAILED only at the thrash limit.
  * clientToken idempotency; best-effort state change and retry events.
  */
-
-export const ACTIVE_STATES: ReadonlySet<JobRunState> = new Set(['SUBMITTED', 'PENDING', 'SCHEDULED', 'RUNNING', 'QUEUED']);
-const TERMINAL_STATES: ReadonlySet<JobRunState> = new Set(['SUCCESS', 'FAILED', 'CANCELLED']);
-/** The states that hold one of the application's concurrent run slots. */
-const HOLDS_SLOT: ReadonlySet<JobRunState> = new Set(['PENDING', 'SCHEDULED', 'RUNNING', 'CANCELLING']);
-
-export interface EmrTimings {
-  pendingAfterMs: number;
-  scheduledAfterMs: number;
-  runningAfterMs: number;
-  /** Releasing the run's resources once it stops (after any shutdown grace period). */
-  cancelAfterMs: number;
-}
-
-export const DEFAULT_EMR_TIMINGS: EmrTimings = { pendingAfterMs: 1_000, scheduledAfterMs: 2_000, runningAfterMs: 10_000, cancelAfterMs: 10_000 };
-
-/** A job run as GetJobRun returns it; every field is always set by the simulator. */
-export type SimJobRun = JobRun & { applicationId: string; jobRunId: string; state: JobRunState; createdAt: Date; updatedAt: Date };
-
-/** `seeded`: the run was put into the world by the scenario, not started through the API. */
-export type StateListener = (run: SimJobRun, previous: JobRunState | undefined, seeded: boolean) => void;
 
 interface RunMeta {
   /** Bumped on every state change: transitions scheduled for an older generation are dropped. */

@@ -1,6 +1,7 @@
 import { readExecutorSettings } from '../../lambdas/playbooks/consumer-lag/spark-conf';
 import type { SimContext } from './context';
-import type { SimEmrServerless, SimJobRun } from './emr';
+import type { SimEmrServerless } from './emr';
+import type { SimJobRun } from './emr-state';
 import type { SimFirehose } from './firehose';
 import type { MetricId, MetricStore } from './metrics';
 

@@ -1,6 +1,7 @@
 import type { StartJobRunRequest } from '@aws-sdk/client-emr-serverless';
 import type { KnownJob, SimContext } from './context';
-import { ACTIVE_STATES, type SimEmrServerless, type SimJobRun } from './emr';
+import type { SimEmrServerless } from './emr';
+import { ACTIVE_STATES, type SimJobRun } from './emr-state';
 
 /**
  * The referee watches the simulated EMR Serverless, independently of the engine, for what a
