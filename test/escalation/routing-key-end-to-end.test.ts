@@ -433,7 +433,7 @@ describe('Routing key secrecy, end to end over the built-in drills', () => {
     expect(runs.flatMap((r) => r.findings)).toEqual([]);
   });
 
-  it('never shows the key when PagerDuty quotes it back: refusals, throttles, 5xx pages, network errors, accepted answers', { timeout: 60_000 }, async () => {
+  it('never shows the key when PagerDuty quotes it back: refusals, throttles, 5xx pages, network errors, accepted answers', { timeout: 240_000 }, async () => {
     // Prepare
     const echo = new EchoingPagerDuty();
 
