@@ -123,6 +123,12 @@ export class Chaos {
     private readonly opts: ChaosOptions = DEFAULT_CHAOS,
     /** No kill after this time: the drain that follows the scenario only lets work finish. */
     private readonly killUntilMs = Number.POSITIVE_INFINITY,
+    /**
+     * Where the engine writes its post-incident reports (config `reports.s3`): the report of a
+     * closed incident is written after its owner gave it up, as a record of what happened, not a
+     * fix, so writes under it are not held to the ownership rule (they still count as kill points).
+     */
+    private readonly reportsPrefix?: string,
   ) {
     this.simulator = capture(world.plugin);
     const services: SimService[] = [world.emr, world.cloudwatch, world.s3, world.scheduler, world.sns, world.ssm, world.secrets, world.firehose, world.logs, world.iam, world.kafka];
@@ -244,7 +250,7 @@ export class Chaos {
       if (frame) counter.set(frame.invocationId, idx);
       const key = `${frame?.invocationId ?? 'drill'}|${ledgerCall ? 'ledger|' : ''}${idx}`;
       const corrective = !PASS.has(clientName) && isCorrective(this.serviceOf(clientName, service), operation);
-      if (corrective && frame && !this.killed.has(frame.invocationId)) await this.checkOwnership(frame.invocationId, service, operation);
+      if (corrective && frame && !this.killed.has(frame.invocationId) && !this.isReportWrite(service, operation, args.input)) await this.checkOwnership(frame.invocationId, service, operation);
       // Kill points are counted on platform calls only, for the same reason as the draws; a kill
       // before or after one falls between the ledger writes around it.
       const killHere = frame !== undefined && !ledgerCall && this.isKillPoint(frame.invocationId, corrective);
@@ -343,6 +349,13 @@ export class Chaos {
     } finally {
       end();
     }
+  }
+
+  /** A post-incident report's write: an S3 PutObject under the configured reports prefix. */
+  private isReportWrite(service: string, operation: string, input: unknown): boolean {
+    if (this.reportsPrefix === undefined || service !== 's3' || operation !== 'PutObject') return false;
+    const { Bucket, Key } = (input ?? {}) as { Bucket?: string; Key?: string };
+    return `s3://${Bucket}/${Key}`.startsWith(this.reportsPrefix);
   }
 
   private serviceOf(clientName: string, fallback: string): string {

@@ -125,7 +125,7 @@ export async function proveRun(loaded: LoadedScenario, run: number, baseSeed: nu
     const result = await runScenario({ ...loaded, scenario }, {
       onWorld: (w) => {
         world = w;
-        chaos = new Chaos(w, new KeyedRandom(seed), chaosOpts, w.clock.now() + loaded.scenario.runFor);
+        chaos = new Chaos(w, new KeyedRandom(seed), chaosOpts, w.clock.now() + loaded.scenario.runFor, loaded.config.reports?.s3);
         watch = new DestructionWatch(w);
       },
       // The manual operations run under the same faults and kills as the playbooks.
