@@ -8,9 +8,7 @@ import type { IdSource } from './ids';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type ExceptionCtor<E> = new (opts: any) => E;
 
-export interface SdkErrorFactory {
-  <E extends Error>(ctor: ExceptionCtor<E>, status: number, message: string, extra?: Record<string, unknown>): E;
-}
+export type SdkErrorFactory = <E extends Error>(ctor: ExceptionCtor<E>, status: number, message: string, extra?: Record<string, unknown>) => E;
 
 export function sdkErrorFactory(ids: IdSource): SdkErrorFactory {
   return (ctor, status, message, extra = {}) =>

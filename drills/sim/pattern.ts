@@ -64,7 +64,7 @@ export function matchesPattern(pattern: EventPattern, event: unknown, path = '')
       if (!spec.some((p) => matchesPattern(p as EventPattern, event, here))) return false;
       continue;
     }
-    const present = Object.prototype.hasOwnProperty.call(obj, key);
+    const present = Object.hasOwn(obj, key);
     const value = obj[key];
     if (Array.isArray(spec)) {
       if (!spec.some((f) => matchFilter(value, present, f, here))) return false;

@@ -80,7 +80,7 @@ export interface ListPrefixOptions {
 /** `s3://bucket/some/prefix/` → `{ bucket: 'bucket', prefix: 'some/prefix/' }`; `s3://bucket` → prefix ''. */
 export function parseS3Uri(uri: string): { bucket: string; prefix: string } {
   const m = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(uri);
-  if (!m || !m[1]) throw new InvalidInputError('uri', `not an s3://bucket/prefix URI: ${JSON.stringify(uri)}`);
+  if (!m?.[1]) throw new InvalidInputError('uri', `not an s3://bucket/prefix URI: ${JSON.stringify(uri)}`);
   return { bucket: m[1], prefix: m[2] ?? '' };
 }
 
