@@ -97,7 +97,7 @@ const PASS = new Set(['DynamoDBClient']);
 const PARTIAL_OPS = new Set(['DeleteObjects', 'PutRecordBatch']);
 const ALARM_EVENT = 'CloudWatch Alarm State Change';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: the SDK types a middleware for any client as FinalizeHandler<any, any>
 type AnyMiddleware = (next: FinalizeHandler<any, any>, context: HandlerExecutionContext) => FinalizeHandler<any, any>;
 
 function capture(plugin: Pluggable<object, object>): AnyMiddleware {
@@ -172,6 +172,7 @@ export class Chaos {
       stack.remove('streamfixDrillSimulator');
       const strategy = new ConfiguredRetryStrategy(3, 0);
       stack.add(retryMiddleware({ maxAttempts: async () => 3, retryStrategy: async () => strategy }) as AnyMiddleware, retryMiddlewareOptions);
+      // biome-ignore lint/suspicious/noExplicitAny: the SDK types a middleware for any client as FinalizeHandler<any, any>
       stack.addRelativeTo(((next: FinalizeHandler<any, any>, context: HandlerExecutionContext) => this.middleware(next, context)) as AnyMiddleware, {
         relation: 'after',
         toMiddleware: 'retryMiddleware',
@@ -243,10 +244,10 @@ export class Chaos {
     return new base({ name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status, requestId, attempts: 1, totalRetryDelay: 0 }, message });
   }
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: the SDK types a middleware for any client as FinalizeHandler<any, any>
   private middleware(next: FinalizeHandler<any, any>, context: HandlerExecutionContext): FinalizeHandler<any, any> {
     const simulated = this.simulator(next, context);
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    // biome-ignore lint/suspicious/noExplicitAny: the SDK types a middleware for any client as FinalizeHandler<any, any>
     return async (args: FinalizeHandlerArguments<any>) => {
       const { clock } = this.world;
       const clientName = String(context.clientName ?? '');
@@ -370,7 +371,7 @@ export class Chaos {
   }
 
   /** Part of the batch fails: those entries never reach the service and come back as failed. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: the SDK types a middleware for any client as FinalizeHandler<any, any>
   private async partial(simulated: FinalizeHandler<any, any>, args: FinalizeHandlerArguments<any>, operation: string, draw: () => number): Promise<{ output: Record<string, unknown>; response: unknown }> {
     const input = args.input as Record<string, unknown>;
     if (operation === 'DeleteObjects') {

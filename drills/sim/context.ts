@@ -36,9 +36,9 @@ export interface SimService {
   /** Short service name used in the record and in scenario faults, e.g. `emr-serverless`. */
   readonly service: string;
   /** The client package's base exception: injected faults are built from it. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: each SDK exception class and operation takes its own input shape
   readonly baseException: new (opts: any) => Error;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: each SDK exception class and operation takes its own input shape
   readonly operations: Record<string, (input: any) => unknown>;
 }
 

@@ -50,7 +50,6 @@ export function jobMetricDimensions(label: string | undefined): 'by-id' | 'by-id
  * non-ASCII characters, it is published as [Unspecified]" (app-job-metrics.html).
  */
 export function publishedApplicationName(name: string | undefined): string {
-  // eslint-disable-next-line no-control-regex
   return name === undefined || name === '' || !/^\p{ASCII}*$/u.test(name) ? '[Unspecified]' : name;
 }
 
