@@ -15,7 +15,7 @@
  */
 import { startS3rver } from '../test/helpers/s3rver-process';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { S3Adapter } from '../lambdas/adapters/s3';
 import { mapLimit } from '../lambdas/analysis/checkpoint/listing';
 import { readSparkCheckpoint, type SparkCheckpointReport } from '../lambdas/analysis/checkpoint/spark';

@@ -92,7 +92,7 @@ export function applyFlinkFault(world: SimWorld, config: StreamfixConfig, e: Tim
   const appOf = (pipeline: string, what: string) => world.flink.apps.app(flinkPipeline(config, pipeline, what).job.applicationName);
   const streamOf = (pipeline: string, what: string) => {
     const p = config.pipelines[pipeline];
-    if (!p || p.source.kind !== 'kinesis') throw new Error(`${what}: pipeline "${pipeline}" does not read from Kinesis`);
+    if (p?.source.kind !== 'kinesis') throw new Error(`${what}: pipeline "${pipeline}" does not read from Kinesis`);
     return world.kinesis.stream(p.source.streamName);
   };
   if (e['fail-flink-job']) {

@@ -5,6 +5,7 @@ import type { InvocationFrame } from './sim/clock';
 import { isMutation, isPlatformRead } from './sim/calls';
 import type { SimWorld } from './sim/world';
 import type { TimelineEntry } from './scenario/schema';
+import { isRecord } from '../lambdas/util/is-record';
 
 /**
  * The `kill-invocation` timeline entry: the next invocation of a function (working on a given
@@ -37,8 +38,6 @@ interface ArmedKill {
   how: KillEntry['how'];
   armedAtMs: number;
 }
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The pipelines an invocation works on, judged from the event it was given. */
 function pipelinesOf(payload: unknown, config: StreamfixConfig, alarmPipelines: Map<string, string>): string[] {

@@ -1,6 +1,7 @@
 import type { PipelineConfig, StreamfixConfig } from '../lambdas/config';
 import type { DrillResult } from './result';
 import type { LoadedScenario } from './scenario/load';
+import { isRecord } from '../lambdas/util/is-record';
 
 /**
  * `streamfix drill --config streamfix.config.ts`: the built-in incidents against a user's own
@@ -18,8 +19,6 @@ import type { LoadedScenario } from './scenario/load';
  */
 
 export type Adapted = { loaded: LoadedScenario; pipeline: string } | { skipped: string };
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Settings and prose, not names of resources: never renamed. */
 const NOT_NAMES = new Set(['mode', 'description', 'kind', 'statistic']);

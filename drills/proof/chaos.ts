@@ -78,8 +78,11 @@ const PASS = new Set(['DynamoDBClient']);
 const PARTIAL_OPS = new Set(['DeleteObjects', 'PutRecordBatch']);
 const ALARM_EVENT = 'CloudWatch Alarm State Change';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyMiddleware = (next: FinalizeHandler<any, any>, context: HandlerExecutionContext) => FinalizeHandler<any, any>;
+// biome-ignore lint/suspicious/noExplicitAny: the SDK types a middleware for any client as FinalizeHandler<any, any>
+type AnyHandler = FinalizeHandler<any, any>;
+// biome-ignore lint/suspicious/noExplicitAny: the SDK types a middleware's arguments for any client as FinalizeHandlerArguments<any>
+type AnyArgs = FinalizeHandlerArguments<any>;
+type AnyMiddleware = (next: AnyHandler, context: HandlerExecutionContext) => AnyHandler;
 
 function capture(plugin: Pluggable<object, object>): AnyMiddleware {
   let found: AnyMiddleware | undefined;
@@ -159,7 +162,7 @@ export class Chaos {
       stack.remove('streamfixDrillSimulator');
       const strategy = new ConfiguredRetryStrategy(3, 0);
       stack.add(retryMiddleware({ maxAttempts: async () => 3, retryStrategy: async () => strategy }) as AnyMiddleware, retryMiddlewareOptions);
-      stack.addRelativeTo(((next: FinalizeHandler<any, any>, context: HandlerExecutionContext) => this.middleware(next, context)) as AnyMiddleware, {
+      stack.addRelativeTo(((next: AnyHandler, context: HandlerExecutionContext) => this.middleware(next, context)) as AnyMiddleware, {
         relation: 'after',
         toMiddleware: 'retryMiddleware',
         name: 'streamfixProofFaults',
@@ -230,11 +233,9 @@ export class Chaos {
     return new base({ name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status, requestId, attempts: 1, totalRetryDelay: 0 }, message });
   }
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  private middleware(next: FinalizeHandler<any, any>, context: HandlerExecutionContext): FinalizeHandler<any, any> {
+  private middleware(next: AnyHandler, context: HandlerExecutionContext): AnyHandler {
     const simulated = this.simulator(next, context);
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    return async (args: FinalizeHandlerArguments<any>) => {
+    return async (args: AnyArgs) => {
       const { clock } = this.world;
       const clientName = String(context.clientName ?? '');
       const operation = String(context.commandName ?? '').replace(/Command$/, '');
@@ -364,8 +365,7 @@ export class Chaos {
   }
 
   /** Part of the batch fails: those entries never reach the service and come back as failed. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  private async partial(simulated: FinalizeHandler<any, any>, args: FinalizeHandlerArguments<any>, operation: string, draw: () => number): Promise<{ output: Record<string, unknown>; response: unknown }> {
+  private async partial(simulated: AnyHandler, args: AnyArgs, operation: string, draw: () => number): Promise<{ output: Record<string, unknown>; response: unknown }> {
     const input = args.input as Record<string, unknown>;
     if (operation === 'DeleteObjects') {
       const del = input.Delete as { Objects?: { Key?: string }[] } | undefined;

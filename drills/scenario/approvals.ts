@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pipelineRef } from '../../lambdas/util/pipeline-ref';
 
 /**
  * The scenario format's approval entries (docs/scenarios.md, "Approvals"): a person answers the
@@ -7,7 +8,6 @@ import { z } from 'zod';
  * without them keep their meaning.
  */
 
-const pipelineRef = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be a pipeline name from the config');
 /** A user name (`jane`: the drill's account's IAM user) or an IAM / STS ARN. */
 const person = z.string().regex(/^(arn:aws[a-zA-Z-]*:(iam|sts)::\d{12}:\S+|[\w+=,.@-]{1,64})$/, 'must be an IAM user name such as jane, or an IAM or STS ARN');
 

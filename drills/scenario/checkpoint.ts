@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pipelineRef } from '../../lambdas/util/pipeline-ref';
 
 /**
  * The scenario format's checkpoint parts (docs/scenarios.md, "Checkpoints"): how the jobs'
@@ -7,7 +8,6 @@ import { z } from 'zod';
  * their meaning.
  */
 
-const pipelineRef = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be a pipeline name from the config');
 const kmsKeyArn = z.string().regex(/^arn:aws[a-zA-Z-]*:kms:[a-z0-9-]+:\d{12}:key\/.+$/, 'must be a KMS key ARN');
 
 export const checkpointWorldSchema = {

@@ -1,14 +1,13 @@
 import { z } from 'zod';
 import { ERROR_TYPES } from '../../lambdas/analysis/dlq/envelope';
 import { durationSchema } from './duration';
+import { pipelineRef } from '../../lambdas/util/pipeline-ref';
 
 /**
  * The scenario format's dead-letter part (docs/scenarios.md, "Dead letters and replay"): the
  * pipeline's job writing records to its DLQ, manual operations invoked by an operator, and what
  * a replay must have delivered by the end. All optional: files without them keep their meaning.
  */
-
-const pipelineRef = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be a pipeline name from the config');
 
 export const dlqFaults = {
   /**

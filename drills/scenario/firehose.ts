@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { durationSchema } from './duration';
+import { pipelineRef } from '../../lambdas/util/pipeline-ref';
 
 /**
  * The scenario format's Firehose, IAM and KMS parts (docs/scenarios.md, "Firehose"): the
@@ -7,7 +8,6 @@ import { durationSchema } from './duration';
  * must be true of each stream at the end. All optional: files without them keep their meaning.
  */
 
-const pipelineRef = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be a pipeline name from the config');
 const roleArn = z.string().regex(/^arn:aws[a-zA-Z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN');
 const kmsKeyArn = z.string().regex(/^arn:aws[a-zA-Z-]*:kms:[a-z0-9-]+:\d{12}:key\/.+$/, 'must be a KMS key ARN');
 const iamAction = z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9*?]+$/, 'must be an IAM action such as s3:PutObject');

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { durationSchema } from './duration';
+import { pipelineRef } from '../../lambdas/util/pipeline-ref';
 
 /**
  * The scenario format's Managed Flink and Kinesis parts (docs/scenarios.md, "Managed Flink
@@ -9,7 +10,6 @@ import { durationSchema } from './duration';
  * without them keep their meaning.
  */
 
-const pipelineRef = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be a pipeline name from the config');
 const kmsKeyArn = z.string().regex(/^arn:aws[a-zA-Z-]*:kms:[a-z0-9-]+:\d{12}:key\/.+$/, 'must be a KMS key ARN');
 const weights = z.array(z.number().min(0)).min(1).refine((w) => w.some((x) => x > 0), { message: 'at least one weight must be positive' });
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { durationSchema } from './duration';
+import { pipelineRef } from '../../lambdas/util/pipeline-ref';
 
 /**
  * The scenario format's MSK part (docs/scenarios.md, "MSK topics and consumer lag" and "MSK
@@ -9,7 +10,6 @@ import { durationSchema } from './duration';
  * keep their meaning.
  */
 
-const pipelineRef = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be a pipeline name from the config');
 const weights = z.array(z.number().min(0)).min(1).refine((w) => w.some((x) => x > 0), { message: 'at least one weight must be positive' });
 
 export const mskTopicSeedSchema = z

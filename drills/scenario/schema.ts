@@ -7,6 +7,7 @@ import { dlqExpectSchema, dlqFaults, operationsExpectSchema } from './dlq';
 import { checkpointFaults, checkpointWorldSchema } from './checkpoint';
 import { flinkExpectSchema, flinkFaults, flinkWorldSchema } from './flink';
 import { approvalFaults, approvedBySchema } from './approvals';
+import { pipelineRef } from '../../lambdas/util/pipeline-ref';
 
 /**
  * The scenario file format, version 1 (docs/scenarios.md). Every object is strict: an unknown
@@ -16,7 +17,6 @@ import { approvalFaults, approvedBySchema } from './approvals';
 
 const name = z.string().min(1);
 const text = z.string().min(1);
-const pipelineRef = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be a pipeline name from the config');
 const stringMap = z.record(z.string(), z.string());
 
 const jobRunState = z.enum(['SUBMITTED', 'PENDING', 'SCHEDULED', 'RUNNING', 'SUCCESS', 'FAILED', 'CANCELLING', 'CANCELLED', 'QUEUED']);

@@ -92,7 +92,10 @@ export class CheckpointGuard {
   private onWrite(run: SimJobRun, job: KnownJob): void {
     if (!this.alive(run)) return;
     const problem = this.writeDenied(run, job);
-    if (problem) return this.fail(run, problem);
+    if (problem) {
+      this.fail(run, problem);
+      return;
+    }
     this.ctx.clock.after(WRITE_CHECK_MS, `checkpoint write ${job.pipeline}`, () => this.onWrite(run, job));
   }
 

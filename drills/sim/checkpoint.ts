@@ -2,6 +2,7 @@ import type { KnownJob, SimContext } from './context';
 import type { SimEmrServerless } from './emr';
 import type { SimJobRun } from './emr-state';
 import type { SimS3 } from './s3';
+import { type S3Location, splitS3Uri } from '../../lambdas/util/s3-uri';
 
 /**
  * Spark Structured Streaming checkpoints in the simulated S3, in Spark's layout:
@@ -39,10 +40,10 @@ export const SPARK_CONF = {
 
 const RETAIN = 100;
 
-export const parseS3Uri = (uri: string): { bucket: string; prefix: string } => {
-  const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(uri);
-  if (!m) throw new Error(`not an s3 uri: ${uri}`);
-  return { bucket: m[1]!, prefix: m[2]! };
+export const parseS3Uri = (uri: string): S3Location => {
+  const location = splitS3Uri(uri);
+  if (!location) throw new Error(`not an s3 uri: ${uri}`);
+  return location;
 };
 
 type Offsets = Record<string, number>;

@@ -3,6 +3,9 @@ import type { SdkErrorFactory } from './errors';
 import type { IdSource } from './ids';
 import type { SimRecord } from './record';
 
+// biome-ignore lint/suspicious/noExplicitAny: each SDK exception class and operation takes its own input shape
+type SdkInput = any;
+
 /** What every simulated service shares: time, identifiers, the record, and where it runs. */
 export interface SimContext {
   clock: SimClock;
@@ -36,10 +39,8 @@ export interface SimService {
   /** Short service name used in the record and in scenario faults, e.g. `emr-serverless`. */
   readonly service: string;
   /** The client package's base exception: injected faults are built from it. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  readonly baseException: new (opts: any) => Error;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  readonly operations: Record<string, (input: any) => unknown>;
+  readonly baseException: new (opts: SdkInput) => Error;
+  readonly operations: Record<string, (input: SdkInput) => unknown>;
 }
 
 /** A pipeline's job as the config describes it: the referee and the checkpoint writer need it. */

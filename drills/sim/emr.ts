@@ -148,7 +148,10 @@ export class SimEmrServerless implements SimService {
     const current = m.attempts[m.attempts.length - 1]!;
     Object.assign(current, { state: 'FAILED', stateDetails: cutStateDetails(failure), updatedAt: now, endedAt: now });
     this.driverLog(run, current.attempt, failure);
-    if (retriesAfterFailure(run, m.attempts, now.getTime())) return this.retry(run, current);
+    if (retriesAfterFailure(run, m.attempts, now.getTime())) {
+      this.retry(run, current);
+      return;
+    }
     this.transition(jobRunId, 'FAILED', cutStateDetails(failure));
   }
 

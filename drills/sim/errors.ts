@@ -5,12 +5,10 @@ import type { IdSource } from './ids';
  * service's client package, with `$metadata` and `message`, so the code under drill sees
  * exactly what it would see from AWS.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: each SDK exception class takes its own options shape
 type ExceptionCtor<E> = new (opts: any) => E;
 
-export interface SdkErrorFactory {
-  <E extends Error>(ctor: ExceptionCtor<E>, status: number, message: string, extra?: Record<string, unknown>): E;
-}
+export type SdkErrorFactory = <E extends Error>(ctor: ExceptionCtor<E>, status: number, message: string, extra?: Record<string, unknown>) => E;
 
 export function sdkErrorFactory(ids: IdSource): SdkErrorFactory {
   return (ctor, status, message, extra = {}) =>
@@ -23,7 +21,7 @@ export function sdkErrorFactory(ids: IdSource): SdkErrorFactory {
 
 /** A service's base exception with any error name (for injected faults such as ThrottlingException). */
 export function namedSdkError(
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: each SDK exception class takes its own options shape
   base: new (opts: any) => Error,
   name: string,
   status: number,

@@ -13,7 +13,7 @@ import {
   type UpdateApplicationRequest,
 } from '@aws-sdk/client-kinesis-analytics-v2';
 import type { SimContext, SimService } from './context';
-import { FlinkApps, START_MS, STOP_MS, UPDATE_MS, type SimFlinkApp } from './flink-app';
+import { type FlinkApps, START_MS, STOP_MS, UPDATE_MS, type SimFlinkApp } from './flink-app';
 
 /**
  * The Managed Service for Apache Flink API (`kinesisanalyticsv2`) over the simulated

@@ -1,4 +1,5 @@
 import type { SimContext } from './context';
+import { isRecord } from '../../lambdas/util/is-record';
 
 /**
  * PagerDuty Events API v2 as a `fetch`: POST /v2/enqueue (trigger, acknowledge, resolve) and
@@ -39,8 +40,6 @@ export interface PagerDutyEvent {
 const json = (status: number, body: unknown) =>
   new Response(body === undefined ? null : JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 export function validateEnqueue(body: Record<string, unknown>, validKeys: ReadonlySet<string>): string[] {
   const errors: string[] = [];
   const key = body.routing_key;
@@ -53,14 +52,14 @@ export function validateEnqueue(body: Record<string, unknown>, validKeys: Readon
   if ((action === 'acknowledge' || action === 'resolve') && dedup === undefined) errors.push(`'dedup_key' is required for ${action}`);
   if (action === 'trigger') {
     const p = body.payload;
-    if (!isObject(p)) errors.push("'payload' is missing or not an object");
+    if (!isRecord(p)) errors.push("'payload' is missing or not an object");
     else {
       if (typeof p.summary !== 'string' || p.summary === '') errors.push("'payload.summary' is missing or blank");
       else if (p.summary.length > 1024) errors.push("'payload.summary' must be at most 1024 characters");
       if (typeof p.source !== 'string' || p.source === '') errors.push("'payload.source' is missing or blank");
       if (typeof p.severity !== 'string' || !SEVERITIES.has(p.severity)) errors.push("'payload.severity' must be one of critical, error, warning, info");
       if (p.timestamp !== undefined && (typeof p.timestamp !== 'string' || Number.isNaN(Date.parse(p.timestamp)))) errors.push("'payload.timestamp' must be an ISO 8601 timestamp");
-      if (p.custom_details !== undefined && !isObject(p.custom_details) && typeof p.custom_details !== 'string') errors.push("'payload.custom_details' must be an object");
+      if (p.custom_details !== undefined && !isRecord(p.custom_details) && typeof p.custom_details !== 'string') errors.push("'payload.custom_details' must be an object");
     }
   }
   for (const f of ['links', 'images']) if (body[f] !== undefined && !Array.isArray(body[f])) errors.push(`'${f}' must be an array`);
@@ -75,7 +74,7 @@ export function validateChange(body: Record<string, unknown>, validKeys: Readonl
   // Change events go to a service's integration key only, never a ruleset or event orchestration key (those start with R).
   else if (key.startsWith('R')) errors.push('Change events are not supported with ruleset or event orchestration routing keys');
   const p = body.payload;
-  if (!isObject(p)) errors.push("'payload' is missing or not an object");
+  if (!isRecord(p)) errors.push("'payload' is missing or not an object");
   else if (typeof p.summary !== 'string' || p.summary === '' || p.summary.length > 1024) errors.push("'payload.summary' must be 1 to 1024 characters");
   return errors;
 }
@@ -117,7 +116,7 @@ export class SimPagerDuty {
     let parsed = true;
     try {
       const b = JSON.parse(text) as unknown;
-      if (isObject(b)) body = b;
+      if (isRecord(b)) body = b;
       else parsed = false;
     } catch {
       parsed = false;
@@ -155,7 +154,7 @@ export class SimPagerDuty {
     }
     const action = body.event_action as 'trigger' | 'acknowledge' | 'resolve';
     const dedupKey = typeof body.dedup_key === 'string' ? body.dedup_key : this.ctx.ids.hex(32);
-    const p = isObject(body.payload) ? body.payload : {};
+    const p = isRecord(body.payload) ? body.payload : {};
     const existing = this.incidents.get(dedupKey);
     if (action === 'trigger') {
       if (existing && existing.status !== 'resolved') existing.triggers++;

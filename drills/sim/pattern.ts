@@ -6,13 +6,13 @@
  * `$or` holds alternative patterns. An array in the event matches when any element does.
  */
 
+import { isRecord } from '../../lambdas/util/is-record';
+
 export type EventPattern = { [key: string]: unknown };
 
 export class InvalidPatternError extends Error {
   override readonly name = 'InvalidPatternError';
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function numeric(value: unknown, spec: unknown[]): boolean {
   if (typeof value !== 'number') return false;
@@ -26,7 +26,7 @@ function numeric(value: unknown, spec: unknown[]): boolean {
 }
 
 function matchFilter(value: unknown, present: boolean, filter: unknown, path: string): boolean {
-  if (!isObject(filter)) {
+  if (!isRecord(filter)) {
     if (!present) return false;
     if (Array.isArray(value)) return value.some((v) => v === filter);
     return value === filter;
@@ -44,7 +44,7 @@ function matchFilter(value: unknown, present: boolean, filter: unknown, path: st
       return values.some((v) => typeof v === 'string' && v.toLowerCase() === String(arg).toLowerCase());
     case 'anything-but': {
       const banned = Array.isArray(arg) ? arg : [arg];
-      if (isObject(arg) && 'prefix' in arg) return values.every((v) => typeof v !== 'string' || !v.startsWith(String(arg.prefix)));
+      if (isRecord(arg) && 'prefix' in arg) return values.every((v) => typeof v !== 'string' || !v.startsWith(String(arg.prefix)));
       return values.every((v) => !banned.includes(v));
     }
     case 'numeric':
@@ -55,8 +55,8 @@ function matchFilter(value: unknown, present: boolean, filter: unknown, path: st
 }
 
 export function matchesPattern(pattern: EventPattern, event: unknown, path = ''): boolean {
-  if (!isObject(pattern)) throw new InvalidPatternError(`${path || '(root)'}: a pattern must be an object`);
-  const obj = isObject(event) ? event : {};
+  if (!isRecord(pattern)) throw new InvalidPatternError(`${path || '(root)'}: a pattern must be an object`);
+  const obj = isRecord(event) ? event : {};
   for (const [key, spec] of Object.entries(pattern)) {
     const here = path ? `${path}.${key}` : key;
     if (key === '$or') {
@@ -64,12 +64,12 @@ export function matchesPattern(pattern: EventPattern, event: unknown, path = '')
       if (!spec.some((p) => matchesPattern(p as EventPattern, event, here))) return false;
       continue;
     }
-    const present = Object.prototype.hasOwnProperty.call(obj, key);
+    const present = Object.hasOwn(obj, key);
     const value = obj[key];
     if (Array.isArray(spec)) {
       if (!spec.some((f) => matchFilter(value, present, f, here))) return false;
-    } else if (isObject(spec)) {
-      if (!present || !isObject(value)) {
+    } else if (isRecord(spec)) {
+      if (!present || !isRecord(value)) {
         // A nested pattern can still match a missing object if every leaf is {"exists": false}.
         if (!matchesPattern(spec, {}, here)) return false;
       } else if (!matchesPattern(spec, value, here)) return false;

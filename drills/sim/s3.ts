@@ -162,7 +162,7 @@ export class SimS3 implements SimService {
   private destroying(bucket: string | undefined, key: string | undefined, by: DestroyedObject['by'], operation: string, next?: Buffer): void {
     if (!this.onDestroy) return;
     const current = this.buckets.get(bucket ?? '')?.get(key ?? '');
-    if (!current || (next !== undefined && next.equals(current.body))) return;
+    if (!current || next?.equals(current.body)) return;
     const frame = this.ctx.clock.currentFrame();
     this.onDestroy({
       bucket: bucket ?? '', key: key ?? '', body: current.body, by, operation, atMs: this.ctx.clock.now(),

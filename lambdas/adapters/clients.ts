@@ -7,7 +7,7 @@ import type { AwsCredentialIdentity, Pluggable } from '@smithy/types';
  */
 export interface AwsClientOptions {
   region: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: the SDK types a plugin for any client as Pluggable<any, any>
   plugins?: Pluggable<any, any>[];
   endpoints?: Partial<Record<'dynamodb' | 's3' | 'lambda', string>>;
   credentials?: AwsCredentialIdentity;
@@ -18,7 +18,7 @@ export interface AwsClientOptions {
 }
 
 interface ClientLike {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: the SDK types a plugin for any client as Pluggable<any, any>
   middlewareStack: { use(p: Pluggable<any, any>): void };
 }
 

@@ -16,7 +16,7 @@ export class ReadOnlyViolationError extends StreamfixError {
 
 export const isReadOperation = (commandName: string): boolean => READ.test(commandName.replace(/Command$/, ''));
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: the SDK types a plugin for any client as Pluggable<any, any>
 export function readOnlyPlugin(): Pluggable<any, any> {
   return {
     applyToStack: (stack) => {

@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { AwsRequestError, InvalidInputError } from '../core/errors';
 import { clientConfig, withPlugins, type AwsClientOptions } from './clients';
 import { mapAwsError } from './errors';
+import { type S3Location, splitS3Uri } from '../util/s3-uri';
 
 const SERVICE = 's3';
 /** DeleteObjects takes at most 1000 keys per request; ListObjectsV2 returns at most 1000 per page. */
@@ -78,10 +79,10 @@ export interface ListPrefixOptions {
 }
 
 /** `s3://bucket/some/prefix/` → `{ bucket: 'bucket', prefix: 'some/prefix/' }`; `s3://bucket` → prefix ''. */
-export function parseS3Uri(uri: string): { bucket: string; prefix: string } {
-  const m = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(uri);
-  if (!m || !m[1]) throw new InvalidInputError('uri', `not an s3://bucket/prefix URI: ${JSON.stringify(uri)}`);
-  return { bucket: m[1], prefix: m[2] ?? '' };
+export function parseS3Uri(uri: string): S3Location {
+  const location = splitS3Uri(uri);
+  if (!location) throw new InvalidInputError('uri', `not an s3://bucket/prefix URI: ${JSON.stringify(uri)}`);
+  return location;
 }
 
 /** CopySource is `bucket/key` with the key URL-encoded; its slashes stay as they are. */

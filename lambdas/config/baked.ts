@@ -1,7 +1,7 @@
 import { ConfigError } from '../core/errors';
 import type { StreamfixConfig } from './schema';
+import { isRecord } from '../util/is-record';
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * The config a function was deployed with. The stack bakes `parseConfig`'s output into the

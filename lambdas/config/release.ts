@@ -50,8 +50,7 @@ export function jobMetricDimensions(label: string | undefined): 'by-id' | 'by-id
  * non-ASCII characters, it is published as [Unspecified]" (app-job-metrics.html).
  */
 export function publishedApplicationName(name: string | undefined): string {
-  // eslint-disable-next-line no-control-regex
-  return name === undefined || name === '' || !/^[\x00-\x7F]*$/.test(name) ? '[Unspecified]' : name;
+  return name === undefined || name === '' || !/^\p{ASCII}*$/u.test(name) ? '[Unspecified]' : name;
 }
 
 /** What a run's retry policy means on its release: does EMR itself retry failed attempts? */

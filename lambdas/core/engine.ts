@@ -67,7 +67,7 @@ export class Engine {
   }
 
   async handle(raw: unknown, ctx: InvocationContext = {}, signal?: AbortSignal): Promise<InvocationResult> {
-    const { logger, metrics, ledger, clock } = this.deps;
+    const { logger, metrics } = this.deps;
     if (ctx.invokedFunctionArn) this.deps.functionArn = ctx.invokedFunctionArn;
     let trigger: Trigger;
     let pipelines: string[];

@@ -1,4 +1,5 @@
 import type { PlannedAction } from './decision';
+import { isRecord } from '../util/is-record';
 
 /**
  * Whether a plan is the one a person approved (mode `approve`), as the gate judges it (pure).
@@ -17,7 +18,6 @@ import type { PlannedAction } from './decision';
 
 type Json = unknown;
 
-const isRecord = (v: Json): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const show = (v: Json) => (typeof v === 'string' ? JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}…` : v) : JSON.stringify(v) ?? String(v));
 
 /** The key of the baseline a number is measured from, when the naming says it has one. */

@@ -181,7 +181,7 @@ export interface ActionDefinition<P = Record<string, unknown>, S = PlaybookSetti
   execute(params: P, ctx: ActionContext<S>): Promise<ActionOutcome>;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: a playbook of any settings and evidence type fits the registry
 export interface Playbook<S extends PlaybookSettings = any, E = any> {
   manifest: PlaybookManifest<S>;
   /**
@@ -199,6 +199,6 @@ export interface Playbook<S extends PlaybookSettings = any, E = any> {
   /** Pure: evidence + settings + now → Decision. */
   plan: (input: PlanInput<S, E>) => Decision;
   verify: (ctx: PlaybookContext<S>, incident: { startedAtMs: number; fixedAtMs?: number; evidence: Evidence }) => Promise<VerifyOutcome>;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: a playbook of any settings and evidence type fits the registry
   actions: readonly ActionDefinition<any, S>[];
 }

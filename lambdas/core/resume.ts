@@ -7,6 +7,7 @@ import type { PlaybookSettings } from './playbook';
 import type { Router } from './router';
 import type { InvocationContext, InvocationResult } from './runtime';
 import type { AlarmTrigger, JobRunTrigger, ResumeTrigger } from './trigger';
+import { isRecord } from '../util/is-record';
 
 /** Re-evaluations stop with less than this left of the invocation (the rest is the next resume's). */
 const RESUME_MARGIN_MS = 60_000;
@@ -144,8 +145,6 @@ export function reevaluations(p: {
   }
   return out;
 }
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The alarm trigger an alarm event would have carried, from DescribeAlarms. */
 export function alarmTriggerOf(a: AlarmDetailView, nowMs: number, dedupeKey: string): AlarmTrigger {

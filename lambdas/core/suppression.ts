@@ -94,7 +94,7 @@ export interface AlarmNow {
  * or `handle` (in ALARM, no longer held: the playbook diagnoses it now).
  */
 export function afterHold(alarmName: string, now: AlarmNow | undefined, extensionSeconds: number | undefined): Decision | 'handle' {
-  if (!now || now.state !== 'ALARM') {
+  if (now?.state !== 'ALARM') {
     return ignore(SuppressionReason.NO_LONGER_IN_ALARM, `alarm ${alarmName} is ${now?.state ?? 'gone'} now that CloudWatch no longer holds it: nothing to do`, { alarmName, alarmState: now?.state ?? null });
   }
   if (now.actionsSuppressedBy !== undefined && SUPPRESSED.has(now.actionsSuppressedBy)) {

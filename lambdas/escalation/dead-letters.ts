@@ -5,6 +5,7 @@ import { parseTrigger } from '../core/events';
 import type { Ledger } from '../ledger/ledger';
 import type { DeadLetterRecord } from '../ledger/types';
 import type { Escalator } from './types';
+import { isRecord } from '../util/is-record';
 
 /**
  * Events that never got through reach one SQS queue, in one of three shapes:
@@ -33,7 +34,6 @@ export interface SqsEvent {
   Records: SqsRecord[];
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
 /** A function ARN without its version or alias qualifier (`…:function:name:$LATEST` → `…:function:name`). */

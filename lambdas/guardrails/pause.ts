@@ -5,6 +5,10 @@ import type { Clock } from '../core/clock';
  * The kill switch: an SSM parameter for everything and one per pipeline. A missing parameter,
  * an empty value or `off` means "not paused"; any other value pauses and is the reason.
  * Read once per invocation with a short cache, so a pause takes effect within seconds.
+ *
+ * The cache runs on the injected Clock, not on Powertools Parameters' cache: that one expires by
+ * the wall clock (Date.now, whole seconds), so in a drill's simulated time a warm container
+ * would keep serving "not paused" for simulated minutes after a pause was set.
  */
 export interface PauseState {
   paused: boolean;

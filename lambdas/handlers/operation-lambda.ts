@@ -27,7 +27,7 @@ export function operationRuntimeEnv(env: NodeJS.ProcessEnv = process.env): Runti
  * and baked in at synth, Powertools logger through middy, and an abort signal 10 s before the timeout, so a
  * long operation (a replay) stops cleanly and returns `partial` with the payload that continues it.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: one handler shape for every operation, whatever its payload type
 export function operationLambdaHandler(op: Operation<any>) {
   const logger = new Logger({ serviceName: op.manifest.id });
   const handle = createOperationHandler(op, {

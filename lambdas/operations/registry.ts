@@ -3,7 +3,7 @@ import { checkpointOpsOperation } from './checkpoint-ops';
 import type { Operation } from './types';
 
 /** Every manual operation by id (CLI and drills; a Lambda entry imports only its own). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: the registry holds operations with different payload types
 export const operations: Readonly<Record<string, Operation<any>>> = {
   [dlqReplayOperation.manifest.id]: dlqReplayOperation,
   [checkpointOpsOperation.manifest.id]: checkpointOpsOperation,

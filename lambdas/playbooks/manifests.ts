@@ -7,5 +7,5 @@ import { brokerHealthManifest } from './broker-health/manifest';
 import type { PlaybookManifest } from './types';
 
 /** Every playbook's manifest (data only): what lib/ builds alarms, rules and roles from. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: the list holds manifests with different settings types
 export const manifests: readonly PlaybookManifest<any>[] = [jobFailedManifest, dlqSpikeManifest, firehoseDeliveryManifest, consumerLagManifest, checkpointFailureManifest, brokerHealthManifest];

@@ -69,7 +69,7 @@ export interface JobRuntime<K extends JobKind = JobKind> {
   resource(job: JobOf<K>): string;
   readJob(aws: AwsAdapters, job: JobOf<K>): Promise<JobState>;
   readRestorePoint(aws: AwsAdapters, job: JobOf<K>): Promise<RestorePoint>;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: each runtime brings its own action input and settings types
   readonly actions: { readonly restart: ActionDefinition<any, any>; readonly scale: ActionDefinition<any, any> };
   permissions(p: PipelineContext<unknown, PipelineOf<K>>, needs: readonly RuntimeCapability[]): PermissionSpec[];
   readonly adapters: AdapterClasses;

@@ -24,7 +24,7 @@ interface Sent {
  * A plugin in the place the simulated platform takes in drills: it answers every command with
  * `output` once the request is built and signed, so no request leaves the process.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: the SDK types a plugin for any client as Pluggable<any, any>
 function answering(output: object, sent: Sent[]): Pluggable<any, any> {
   return {
     applyToStack(stack) {

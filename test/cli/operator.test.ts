@@ -80,7 +80,10 @@ describe('Operator commands', () => {
   describe('Command: streamfix approve / deny', () => {
     it("sends the playbook's function the answer with the caller's identity, and exits 0 when the fix ran", async () => {
       const calls: { fn: string; payload: Record<string, unknown> }[] = [];
-      const t = io({ invoke: async (fn, payload) => (calls.push({ fn, payload: payload as Record<string, unknown> }), { outcome: 'processed', incidentId: OPEN, decision: { kind: 'fix', reason: 'JOB_FAILED_RESTARTABLE', summary: 'restart orders-stream' } }) });
+      const t = io({ invoke: async (fn, payload) => {
+        calls.push({ fn, payload: payload as Record<string, unknown> });
+        return { outcome: 'processed', incidentId: OPEN, decision: { kind: 'fix', reason: 'JOB_FAILED_RESTARTABLE', summary: 'restart orders-stream' } };
+      } });
       expect(await approveCommand('approve', [OPEN, '--request', 'a1'], t.io)).toBe(0);
       expect(calls).toEqual([{ fn: 'streamfix-job-failed', payload: { streamfix: 'approve', incidentId: OPEN, by: JANE, approvalId: 'a1', nonce: expect.stringMatching(/^[0-9a-f-]{36}$/) } }]);
       expect(t.out.join('\n')).toContain('approved and applied: fix JOB_FAILED_RESTARTABLE');
@@ -94,7 +97,10 @@ describe('Operator commands', () => {
 
     it('denies with a reason (exit 0), and refuses to deny without one (exit 2 naming --reason)', async () => {
       const payloads: unknown[] = [];
-      const t = io({ invoke: async (_fn, p) => (payloads.push(p), { outcome: 'processed', decision: { kind: 'ignore', reason: 'APPROVAL_DENIED', summary: 'denied' } }) });
+      const t = io({ invoke: async (_fn, p) => {
+        payloads.push(p);
+        return { outcome: 'processed', decision: { kind: 'ignore', reason: 'APPROVAL_DENIED', summary: 'denied' } };
+      } });
       expect(await approveCommand('deny', [OPEN, '--reason', 'release rollback in progress'], t.io)).toBe(0);
       expect(payloads[0]).toMatchObject({ streamfix: 'deny', reason: 'release rollback in progress', by: JANE });
       const bad = io();
@@ -212,7 +218,10 @@ describe('Operator commands', () => {
 
     it('resume sets the switch off, then asks each playbook function of the pipeline to re-evaluate', async () => {
       const calls: { fn: string; payload: unknown }[] = [];
-      const t = io({ invoke: async (fn, payload) => (calls.push({ fn, payload }), { outcome: 'processed', decision: { kind: 'ignore', reason: 'RESUME', summary: 'resumed orders: no alarm in ALARM and no incident held by the pause' } }) });
+      const t = io({ invoke: async (fn, payload) => {
+        calls.push({ fn, payload });
+        return { outcome: 'processed', decision: { kind: 'ignore', reason: 'RESUME', summary: 'resumed orders: no alarm in ALARM and no incident held by the pause' } };
+      } });
       expect(await pauseCommand('resume', [...common(), '--pipeline', 'orders'], t.io)).toBe(0);
       expect(world.ssm.value('/streamfix/pause/orders')).toBe('off');
       expect(calls.map((c) => c.fn).sort()).toEqual(['streamfix-broker-health', 'streamfix-checkpoint-failure', 'streamfix-consumer-lag', 'streamfix-dlq-spike', 'streamfix-firehose-delivery', 'streamfix-job-failed']);

@@ -17,13 +17,15 @@ describe('Class: Engine (job-failed, ledger on dynalite)', () => {
   const handler = () => jobFailedHandler(db, clock, undefined, pagerDuty);
 
   // A fresh ledger per test: incidents of one test must not join another's.
-  beforeEach(async () => { db = await startDynalite(); });
-  afterEach(async () => db.close());
-  beforeEach(() => {
+  beforeEach(async () => {
+    db = await startDynalite();
     clock = new ManualClock(T0);
     resetMocks();
   });
-  afterEach(() => { pagerDuty.length = 0; });
+  afterEach(async () => {
+    pagerDuty.length = 0;
+    await db.close();
+  });
 
   it('10 concurrent deliveries of one failed-run event start exactly one run', async () => {
     // Prepare

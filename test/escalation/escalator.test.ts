@@ -367,7 +367,7 @@ describe('Function: createEscalatorFromOptions', () => {
     expect(results[0]).toMatchObject({ channel: 'sns', ok: false, attempts: 1 });
     expect(results[0]?.error).toContain('TransientAwsError: sns.Publish failed transiently: Rate exceeded');
     expect(results[1]).toEqual({ channel: 'pagerduty', ok: true, attempts: 1 });
-    expect((fetch.calls[0]?.body.payload as { source: string }).source).toBe('prod');
+    expect((fetch.calls[0]!.body.payload as { source: string }).source).toBe('prod');
   });
 
   it('leaves PagerDuty out without a secret id', async () => {

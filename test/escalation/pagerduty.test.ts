@@ -146,7 +146,7 @@ describe('Class: PagerDutyClient', () => {
       await client.enqueue(event);
 
       // Assess
-      const summary = (calls[0]?.body.payload as { summary: string }).summary;
+      const summary = (calls[0]!.body.payload as { summary: string }).summary;
       expect(summary).toHaveLength(1024);
       expect(summary.endsWith('…')).toBe(true);
     });

@@ -94,7 +94,10 @@ describe('Fidelity corpus: AWS sample events', () => {
       const router = new Router(cfg, playbook, env);
       for (const name of EMR_SAMPLES) {
         const calls: string[] = [];
-        const emr = { getJobRun: async (_app: string, id: string) => (calls.push(id), { name: 'payments-stream' }) };
+        const emr = { getJobRun: async (_app: string, id: string) => {
+          calls.push(id);
+          return { name: 'payments-stream' };
+        } };
         const t: Trigger = await withRunName(parseTrigger(awsSample('emr-serverless', name).event), cfg, playbook, () => emr);
         expect(router.route(t)).toEqual(['payments']);
         expect(calls).toEqual(['00f1cbn5g4bb0c01']);
@@ -104,7 +107,10 @@ describe('Fidelity corpus: AWS sample events', () => {
     it('makes no call when one pipeline runs on the application', async () => {
       const cfg = config({ orders: pipeline('orders-stream') });
       const calls: string[] = [];
-      const emr = { getJobRun: async (_app: string, id: string) => (calls.push(id), { name: 'x' }) };
+      const emr = { getJobRun: async (_app: string, id: string) => {
+        calls.push(id);
+        return { name: 'x' };
+      } };
       const t = await withRunName(parseTrigger(awsSample('emr-serverless', 'job-run-state-change').event), cfg, playbooks['job-failed']!, () => emr);
       expect(new Router(cfg, playbooks['job-failed']!, env).route(t)).toEqual(['orders']);
       expect(calls).toEqual([]);

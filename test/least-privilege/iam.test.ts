@@ -258,8 +258,8 @@ describe('least privilege: every function role, evaluated on the synthesized tem
     const orders = emrPipeline(b.config.pipelines.orders);
     const app = `arn:aws:emr-serverless:${REGION}:${ACCOUNT}:/applications/${orders.job.applicationId}`;
     const cluster = orders.source.kind === 'msk' ? orders.source.clusterArn : `arn:aws:kafka:${REGION}:${ACCOUNT}:cluster/c/0`;
-    const topicArn = cluster.replace(':cluster/', ':topic/') + '/orders.raw';
-    const groupArn = cluster.replace(':cluster/', ':group/') + '/order-processor';
+    const topicArn = `${cluster.replace(':cluster/', ':topic/')}/orders.raw`;
+    const groupArn = `${cluster.replace(':cluster/', ':group/')}/order-processor`;
     const stream = `arn:aws:firehose:${REGION}:${ACCOUNT}:deliverystream/${orders.sink!.deliveryStreamName}`;
     const table = resolve({ 'Fn::GetAtt': [b.ofType('AWS::DynamoDB::Table')[0]![0], 'Arn'] });
     const key = resolve({ 'Fn::GetAtt': [b.ofType('AWS::KMS::Key')[0]![0], 'Arn'] });

@@ -16,7 +16,8 @@ import { twoPipelines } from '../fixtures/cdk/two-pipelines';
 /** A CloudFormation resource as it appears in the synthesized template. */
 export interface CfnJson {
   Type: string;
-  Properties: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: CloudFormation resource properties have a different shape per resource type
+  Properties: Record<string, any>;
   DependsOn?: string[];
   DeletionPolicy?: string;
   UpdateReplacePolicy?: string;

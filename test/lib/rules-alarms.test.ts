@@ -148,7 +148,8 @@ describe('Stack: EventBridge rules', () => {
 
   it('lets each rule, and nothing else, send undeliverable events to the dead-letter queue', () => {
     const policy = b.single('AWS::SQS::QueuePolicy');
-    const allows = (policy.Properties.PolicyDocument.Statement as Record<string, any>[]).filter((s) => s.Effect === 'Allow'); // eslint-disable-line @typescript-eslint/no-explicit-any
+    // biome-ignore lint/suspicious/noExplicitAny: IAM statements in the synthesized template are untyped JSON
+    const allows = (policy.Properties.PolicyDocument.Statement as Record<string, any>[]).filter((s) => s.Effect === 'Allow');
     const sources = allows.map((s) => {
       expect(s).toMatchObject({ Action: 'sqs:SendMessage', Principal: { Service: 'events.amazonaws.com' }, Resource: getAttArn(dlqId) });
       return JSON.stringify(s.Condition.ArnEquals['aws:SourceArn']);

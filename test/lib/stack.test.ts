@@ -71,7 +71,8 @@ describe('Stack: shared resources', () => {
 
   it('lets CloudWatch publish to the topic only for the dead-letter alarm, and use the key only for this topic', () => {
     const policy = b.single('AWS::SNS::TopicPolicy');
-    const allow = (policy.Properties.PolicyDocument.Statement as Record<string, any>[]).filter((s) => s.Effect === 'Allow'); // eslint-disable-line @typescript-eslint/no-explicit-any
+    // biome-ignore lint/suspicious/noExplicitAny: IAM statements in the synthesized template are untyped JSON
+    const allow = (policy.Properties.PolicyDocument.Statement as Record<string, any>[]).filter((s) => s.Effect === 'Allow');
     expect(allow).toHaveLength(1);
     expect(allow[0]).toMatchObject({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'sns:Publish' });
     expect(JSON.stringify(allow[0]!.Condition.ArnLike['aws:SourceArn'])).toContain(':alarm:sfx-dead-letters');

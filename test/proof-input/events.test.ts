@@ -98,7 +98,8 @@ const singleMutationArb = fc
     const root = structuredClone(event) as Record<string, unknown>;
     const paths = allPaths(root).slice(1);
     const path = paths[pick % paths.length]!;
-    let parent: any = root; // eslint-disable-line @typescript-eslint/no-explicit-any
+    // biome-ignore lint/suspicious/noExplicitAny: walks a path of any depth into a parsed JSON event
+    let parent: any = root;
     for (const seg of path.slice(0, -1)) parent = parent[seg];
     const last = path[path.length - 1] as PathSeg;
     if (Array.isArray(parent) && typeof last === 'number') {

@@ -9,6 +9,8 @@
  *   commits/<batch>   v1 | {"nextBatchWatermarkMs":0}   (v2 adds stateUniqueIds)
  */
 
+import { isRecord } from '../../util/is-record';
+
 /** Highest log versions this reader understands (offsets v2 = OffsetMap, commits v2 = state checkpoint format v2). */
 export const MAX_OFFSETS_VERSION = 2;
 export const MAX_COMMITS_VERSION = 2;
@@ -76,8 +78,6 @@ function parseJson(text: string): unknown {
     return undefined;
   }
 }
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** `{"topic":{"0":123,"1":456}}` → the Kafka offsets; anything else (file, rate, Kinesis sources) → undefined. */
 export function kafkaOffsetsOf(json: unknown): KafkaOffsets | undefined {

@@ -6,8 +6,6 @@ const ARRAY_ELEMENTS = 5;
 /** A payload with more paths than this is cut: drift is about names, not huge documents. */
 const MAX_PATHS_PER_PAYLOAD = 500;
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-
 /** `{"a":1,"b":{"c":2},"items":[{"sku":1}]}` → `a`, `b`, `b.c`, `items`, `items[].sku`. */
 export function fieldPaths(value: unknown, maxDepth = MAX_FIELD_DEPTH): Set<string> {
   const out = new Set<string>();
@@ -17,7 +15,7 @@ export function fieldPaths(value: unknown, maxDepth = MAX_FIELD_DEPTH): Set<stri
       for (const x of v.slice(0, ARRAY_ELEMENTS)) walk(x, `${prefix}[]`, depth);
       return;
     }
-    if (!isObject(v)) return;
+    if (!isRecord(v)) return;
     for (const [k, x] of Object.entries(v)) {
       if (out.size >= MAX_PATHS_PER_PAYLOAD) return;
       const path = prefix === '' ? k : `${prefix}.${k}`;
@@ -25,7 +23,7 @@ export function fieldPaths(value: unknown, maxDepth = MAX_FIELD_DEPTH): Set<stri
       walk(x, path, depth + 1);
     }
   };
-  if (isObject(value)) walk(value, '', 0);
+  if (isRecord(value)) walk(value, '', 0);
   return out;
 }
 
@@ -35,7 +33,7 @@ export function payloadObject(text: string): Record<string, unknown> | undefined
   if (!t.startsWith('{')) return undefined;
   try {
     const v: unknown = JSON.parse(text);
-    return isObject(v) ? v : undefined;
+    return isRecord(v) ? v : undefined;
   } catch {
     return undefined;
   }
@@ -45,6 +43,8 @@ export function payloadObject(text: string): Record<string, unknown> | undefined
  * JSON values written back to back (`{…}{…}`, Firehose adds no separator) or one per line.
  * Scans braces outside strings; a value that does not parse is skipped.
  */
+
+import { isRecord } from '../../util/is-record';
 export function splitConcatenatedJson(text: string): unknown[] {
   const out: unknown[] = [];
   let depth = 0;

@@ -1,7 +1,7 @@
 import { isTransient } from '../../adapters/errors';
 import type { S3Store } from '../../analysis/checkpoint';
 import type { EmrPipeline } from '../../config/schema';
-import { AwsRequestError, InvalidInputError } from '../../core/errors';
+import { AwsRequestError } from '../../core/errors';
 import type { OperationContext, OperationResult } from '../types';
 import { activeRun, releaseJobLock, takeJobLock, type JobLock, type PipelinePause } from './job-lock';
 import { refuse } from './safety';

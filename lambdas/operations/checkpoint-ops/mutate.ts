@@ -15,7 +15,7 @@ export interface MutateHooks {
 
 const RESET_UNIT = 'reset-start';
 
-export async function covered<T>(ctx: OperationContext, backupUri: string, f: () => Promise<T>): Promise<T> {
+export async function covered<T>(ctx: OperationContext, _backupUri: string, f: () => Promise<T>): Promise<T> {
   try {
     return await f();
   } catch (e) {

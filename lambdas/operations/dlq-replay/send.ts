@@ -141,7 +141,7 @@ export async function settleBatch(
   }
   if (failed.length === 0 || d.dryRun) return { delivered, acked, quarantined: 0 };
   const { bucket, prefix } = parseS3Uri(d.root);
-  const body = failed.map((f) => quarantineLine(f, committed.uri, d.operationId, d.clock.now())).join('\n') + '\n';
+  const body = `${failed.map((f) => quarantineLine(f, committed.uri, d.operationId, d.clock.now())).join('\n')}\n`;
   await d.store.putObject(bucket, quarantineKey(prefix, d.operationId, unit, failed[0]!.lineNo), body, 'application/x-ndjson');
   return { delivered, acked, quarantined: failed.length };
 }

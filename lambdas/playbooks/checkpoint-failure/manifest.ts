@@ -16,6 +16,7 @@ import {
   DEFAULT_STATE_STORE_PATTERNS,
   DEFAULT_TIMEOUT_PATTERNS,
 } from './classify';
+import { appArn } from '../../util/arn';
 
 /**
  * checkpoint-failure: the streaming job cannot write or read its checkpoint. Classify why
@@ -99,8 +100,6 @@ export const checkpointFailureSettings = playbookSettings(checkpointFailureBound
 
 export type CheckpointFailureSettings = z.output<typeof checkpointFailureSettings>;
 export type CheckpointFailureBounds = CheckpointFailureSettings['bounds'];
-
-const appArn = (p: PipelineContext<unknown, EmrPipeline>) => `arn:${p.partition}:emr-serverless:${p.region}:${p.account}:/applications/${p.pipeline.job.applicationId}`;
 
 /** ARNs of the checkpoint: the bucket, its objects, and its backups' objects (`<prefix>_backup_*`). */
 export function checkpointArns(partition: string, checkpointUri: string) {

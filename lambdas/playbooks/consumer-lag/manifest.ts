@@ -8,6 +8,7 @@ import type { EmrPipeline } from '../../config/schema';
 import { flinkLagAlarms } from '../../runtimes/managed-flink/alarms';
 import type { AlarmSpec, PermissionSpec, PipelineContext, PlaybookManifest } from '../types';
 import { flinkLagPermissions } from './flink-manifest';
+import { appArn } from '../../util/arn';
 
 /**
  * consumer-lag: the streaming job falls behind its source. Tells catching up from falling
@@ -108,8 +109,6 @@ export function mskLagDimensions(source: { clusterName: string; consumerGroup: s
     Topic: source.topic,
   };
 }
-
-const appArn = (p: PipelineContext<unknown, EmrPipeline>) => `arn:${p.partition}:emr-serverless:${p.region}:${p.account}:/applications/${p.pipeline.job.applicationId}`;
 
 type Ctx = PipelineContext<ConsumerLagSettings>;
 

@@ -1,9 +1,10 @@
 import * as z from 'zod';
 import { isEmrPipeline } from '../../config/job-kind';
-import type { EmrPipeline, PipelineConfig } from '../../config/schema';
+import type { PipelineConfig } from '../../config/schema';
 import { playbookSettings } from '../common-settings';
 import { listBucketUnder } from '../../core/permissions';
 import type { PlaybookManifest, PipelineContext, PermissionSpec } from '../types';
+import { appArn } from '../../util/arn';
 
 /**
  * dlq-spike: records pour into the pipeline's dead-letter store. Classify what is failing and
@@ -98,9 +99,6 @@ export function referenceLocation(pipeline: PipelineConfig, settings: DlqSpikeSe
   if (pipeline.sink?.s3) return { uri: pipeline.sink.s3, source: 'sink' };
   return undefined;
 }
-
-const appArn = (p: PipelineContext<unknown, EmrPipeline>) =>
-  `arn:${p.partition}:emr-serverless:${p.region}:${p.account}:/applications/${p.pipeline.job.applicationId}`;
 
 function readS3(p: PipelineContext, uri: string, step: PermissionSpec['step'], why: string): PermissionSpec[] {
   const { bucket, prefix } = s3Location(uri);

@@ -7,6 +7,7 @@ import { playbookSettings } from '../common-settings';
 import { listBucketUnder, passJobRole } from '../../core/permissions';
 import type { AlarmSpec, EventRuleSpec, PermissionSpec, PlaybookManifest, PipelineContext } from '../types';
 import { flinkJobFailedAlarms, flinkJobFailedPermissions } from './flink-manifest';
+import { appArn } from '../../util/arn';
 
 /**
  * job-failed: a streaming job run FAILED (or was cancelled by something other than a person):
@@ -99,9 +100,6 @@ export const jobFailedSettings = playbookSettings(jobFailedBounds, {
 });
 
 export type JobFailedSettings = z.output<typeof jobFailedSettings>;
-
-const appArn = (p: PipelineContext<unknown, EmrPipeline>) =>
-  `arn:${p.partition}:emr-serverless:${p.region}:${p.account}:/applications/${p.pipeline.job.applicationId}`;
 
 export const checkpointLocation = (uri: string) => {
   const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(uri);

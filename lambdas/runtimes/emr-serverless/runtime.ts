@@ -10,6 +10,7 @@ import { startJobRunAction } from '../../playbooks/job-failed/act';
 import { ACTIVE_STATES, jobResource, readCheckpointAt } from '../../playbooks/job-failed/diagnose';
 import { checkpointLocation } from '../../playbooks/job-failed/manifest';
 import type { JobPhase, JobRuntime, JobState, RestorePoint, RuntimeCapability } from '../job-runtime';
+import { appArn } from '../../util/arn';
 
 /**
  * EMR Serverless behind the job-runtime interface. The job is the newest run named `jobName` on
@@ -31,8 +32,6 @@ const PHASE: Readonly<Record<string, JobPhase>> = {
   CANCELLED: 'stopped',
   SUCCESS: 'stopped',
 };
-
-const appArn = (p: PipelineContext<unknown, EmrPipeline>) => `arn:${p.partition}:emr-serverless:${p.region}:${p.account}:/applications/${p.pipeline.job.applicationId}`;
 
 async function readJob(aws: AwsAdapters, job: EmrServerlessJob): Promise<JobState> {
   const named = <T extends { name?: string; createdAtMs: number }>(runs: T[]) => runs.filter((r) => r.name === job.jobName).sort((a, b) => b.createdAtMs - a.createdAtMs);

@@ -53,7 +53,7 @@ describe('Class: SimPagerDuty', () => {
     const res = await post(PAGERDUTY_ENQUEUE, body);
     expect(res.status).toBe(400);
     expect(res.body?.status).toBe('invalid event');
-    expect((res.body?.errors as string[]).join(' ')).toContain(error);
+    expect((res.body!.errors as string[]).join(' ')).toContain(error);
     expect(world.pagerDuty.incidents.size).toBe(0);
   });
 

@@ -1,8 +1,8 @@
-import { CloudWatchClient, GetMetricDataCommand, type GetMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
+import { type CloudWatchClient, GetMetricDataCommand, type GetMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
 import {
   DescribeClusterOperationV2Command,
   DescribeClusterV2Command,
-  KafkaClient,
+  type KafkaClient,
   ListClusterOperationsV2Command,
   ListNodesCommand,
   type ClusterState,
@@ -78,7 +78,10 @@ export function fakeCluster(kafka: AwsClientStub<KafkaClient>, cw: AwsClientStub
         // A minute's datapoint exists once the minute has ended.
         for (let t = Math.ceil(start / MIN) * MIN; f && t + MIN <= end; t += MIN) {
           const v = f(t);
-          if (v !== undefined) ts.push(new Date(t)), vs.push(v);
+          if (v !== undefined) {
+            ts.push(new Date(t));
+            vs.push(v);
+          }
         }
         return { Id: q.Id, Timestamps: ts, Values: vs, StatusCode: 'Complete' as const };
       }),

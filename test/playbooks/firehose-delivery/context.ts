@@ -1,4 +1,4 @@
-import { DescribeDeliveryStreamCommandOutput } from '@aws-sdk/client-firehose';
+import type { DescribeDeliveryStreamCommandOutput } from '@aws-sdk/client-firehose';
 import { createAwsAdapters } from '../../../lambdas/adapters';
 import { ManualClock } from '../../../lambdas/core/clock';
 import type { FirehoseDeliverySettings } from '../../../lambdas/playbooks/firehose-delivery/manifest';

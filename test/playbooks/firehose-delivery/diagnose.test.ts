@@ -30,7 +30,10 @@ function metrics(values: Record<string, (tMs: number) => number | undefined>) {
         const vs: number[] = [];
         for (let t = start; f && t < end; t += period) {
           const v = f(t);
-          if (v !== undefined) ts.push(new Date(t)), vs.push(v);
+          if (v !== undefined) {
+            ts.push(new Date(t));
+            vs.push(v);
+          }
         }
         return { Id: q.Id, Timestamps: ts, Values: vs, StatusCode: 'Complete' as const };
       }),

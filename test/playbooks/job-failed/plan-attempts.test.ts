@@ -78,7 +78,7 @@ describe('Function: planJobFailed (job resiliency)', () => {
       expect(d).toMatchObject({ kind: 'escalate', reason: JobFailedReason.CRASH_LOOP, severity: 'error' });
       if (d.kind !== 'escalate') return;
       expect(d.summary).toContain('3 attempts');
-      expect((d.recommendation.detail?.attempts as unknown[]).length).toBe(3);
+      expect((d.recommendation.detail!.attempts as unknown[]).length).toBe(3);
       expect(plan(evidence(run(), failures(NPE, NPE)), withBounds({ crashLoopAttempts: 2 }))).toMatchObject({ reason: JobFailedReason.CRASH_LOOP });
     });
 
