@@ -1,7 +1,7 @@
 import { detectCheckpointKind, readFlinkCheckpoints, readSparkCheckpoint, type SparkCheckpointReport } from '../../analysis/checkpoint';
 import type { EmrPipeline } from '../../config/schema';
 import { iso } from '../../core/clock';
-import { ACTIVE_STATES } from '../../playbooks/job-failed/diagnose';
+import { ACTIVE_STATES } from '../../runtimes/emr-serverless/job';
 import { describeProblems, judgeCorruption } from '../../playbooks/checkpoint-failure/corruption';
 import { resetOptions } from '../../playbooks/checkpoint-failure/recommend';
 import type { OperationContext, OperationResult } from '../types';

@@ -1,7 +1,7 @@
 import type { EmrPipeline } from '../../config/schema';
 import { iso } from '../../core/clock';
 import { ItemGuardrailStore, type ResourceGuard } from '../../guardrails';
-import { ACTIVE_STATES, jobResource } from '../../playbooks/job-failed/diagnose';
+import { ACTIVE_STATES, jobResource } from '../../runtimes/emr-serverless/job';
 import type { OperationContext } from '../types';
 import { refuse } from './safety';
 

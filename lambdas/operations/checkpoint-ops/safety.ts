@@ -2,7 +2,7 @@ import { copyPrefix, freshBackupUri, readBackupManifest, sealBackup, type Copied
 import type { EmrPipeline } from '../../config/schema';
 import { isTransient } from '../../adapters/errors';
 import { InvalidInputError } from '../../core/errors';
-import { ACTIVE_STATES } from '../../playbooks/job-failed/diagnose';
+import { ACTIVE_STATES } from '../../runtimes/emr-serverless/job';
 import type { OperationContext, OperationResult } from '../types';
 
 /**

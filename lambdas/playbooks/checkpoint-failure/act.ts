@@ -3,7 +3,7 @@ import { backupCheckpoint, isBackupOf, readBackupManifest, rollbackCheckpoint } 
 import { wrongRuntime } from '../../config/job-kind';
 import { s3UriSchema } from '../../config/s3-uri';
 import { AwsRequestError } from '../../core/errors';
-import { ACTIVE_STATES } from '../job-failed/diagnose';
+import { ACTIVE_STATES } from '../../runtimes/emr-serverless/job';
 import type { ActionDefinition, ActionOutcome } from '../types';
 import type { CheckpointFailureSettings } from './manifest';
 import { BACKUP_CHECKPOINT, ENSURE_JOB_STOPPED, ROLLBACK_CHECKPOINT } from './plan';

@@ -1,7 +1,7 @@
 import type { JobRunSummaryView, JobRunView } from '../../adapters/emr-serverless';
 import { readSparkCheckpoint, type SparkCheckpointReport } from '../../analysis/checkpoint';
 import type { Trigger } from '../../core/trigger';
-import { ACTIVE_STATES, jobResource } from '../job-failed/diagnose';
+import { ACTIVE_STATES, jobResource } from '../../runtimes/emr-serverless/job';
 import type { EmrPipeline } from '../../config/schema';
 import type { PlaybookContext } from '../types';
 import { readAttemptHistory } from '../../runtimes/emr-serverless/attempts';

@@ -1,6 +1,6 @@
 import { backupUriFor } from '../../analysis/checkpoint';
 import { escalate, fix, ignore, type Decision, type Evidence } from '../../core/decision';
-import { ACTIVE_STATES, jobResource } from '../job-failed/diagnose';
+import { ACTIVE_STATES, jobResource } from '../../runtimes/emr-serverless/job';
 import { restartAction } from '../job-failed/plan';
 import type { EmrPipeline } from '../../config/schema';
 import type { PlanInput } from '../types';

@@ -1,7 +1,8 @@
 import type { JobRunSummaryView, JobRunView } from '../../adapters/emr-serverless';
 import type { MetricSeries } from '../../adapters/cloudwatch';
 import type { Trigger } from '../../core/trigger';
-import { ACTIVE_STATES, jobResource, readCheckpoint, type CheckpointSummary } from '../job-failed/diagnose';
+import { readCheckpointAt, type CheckpointSummary } from '../../runtimes/emr-serverless/checkpoint';
+import { ACTIVE_STATES, ENDED_STATES, jobResource } from '../../runtimes/emr-serverless/job';
 import type { EmrPipeline } from '../../config/schema';
 import type { PlaybookContext } from '../types';
 import { readAttemptHistory, type AttemptHistory } from '../../runtimes/emr-serverless/attempts';
@@ -46,7 +47,6 @@ export interface ConsumerLagEvidence {
   kinesis?: KinesisSourceReading;
 }
 
-const ENDED_STATES = ['FAILED', 'CANCELLED', 'SUCCESS'];
 export const LOOKBACK_WINDOWS = 3;
 const fin = (v: number): number | null => (Number.isFinite(v) ? v : null);
 
@@ -142,7 +142,7 @@ export async function diagnoseConsumerLag(ctx: PlaybookContext<ConsumerLagSettin
   const [series, run, checkpoint] = await Promise.all([
     readSeries(ctx.aws.cloudwatch, lagQueries(pipeline, found), grid.startMs, grid.startMs + grid.width * PERIOD_MS),
     described ? emr.getJobRun(job.applicationId, described.jobRunId) : Promise.resolve(undefined),
-    activeRuns.length === 0 ? readCheckpoint(ctx, job.checkpoint) : Promise.resolve(undefined),
+    activeRuns.length === 0 ? readCheckpointAt(ctx.aws.s3, job.checkpoint) : Promise.resolve(undefined),
   ]);
   const jobReading: JobReading = { activeRuns };
   if (run && activeRuns.length > 0) {

@@ -1,7 +1,7 @@
 import type { JobRunView } from '../../adapters/emr-serverless';
 import type { PlannedAction, Evidence } from '../../core/decision';
 import type { EmrPipeline, PipelineConfig } from '../../config/schema';
-import { jobResource } from '../job-failed/diagnose';
+import { jobResource } from '../../runtimes/emr-serverless/job';
 import { restartParams, startCommand } from '../job-failed/restart';
 import { RESTART_WITH_PARAMETERS, type RestartWithParametersParams } from './act';
 import type { ConsumerLagEvidence } from './diagnose';

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { wrongRuntime } from '../../config/job-kind';
 import type { ActionDefinition, ActionOutcome } from '../types';
-import { ACTIVE_STATES } from './diagnose';
+import { ACTIVE_STATES } from '../../runtimes/emr-serverless/job';
 import { START_JOB_RUN } from './restart';
 
 const startJobRunParams = z

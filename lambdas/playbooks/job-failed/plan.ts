@@ -6,7 +6,8 @@ import type { EmrPipeline } from '../../config/schema';
 import type { PlanInput } from '../types';
 import { REPLACE_WITH_MEMORY, type ReplaceWithMemoryParams } from './act-memory';
 import { attemptEvidence, attemptHistoryText, judgeAttempts, memoryAdvice, type AttemptJudgment } from './attempts';
-import { ACTIVE_STATES, jobResource, type JobFailedEvidence } from './diagnose';
+import { ACTIVE_STATES, jobResource } from '../../runtimes/emr-serverless/job';
+import type { JobFailedEvidence } from './diagnose';
 import type { JobFailedSettings } from './manifest';
 import { restartAction, restartParams, startCommand } from './restart';
 

@@ -7,8 +7,8 @@ import type { PermissionSpec, PipelineContext } from '../../core/playbook';
 import { restartWithParametersAction } from '../../playbooks/consumer-lag/act';
 import { readExecutorSettings } from '../../playbooks/consumer-lag/spark-conf';
 import { startJobRunAction } from '../../playbooks/job-failed/act';
-import { ACTIVE_STATES, jobResource, readCheckpointAt } from '../../playbooks/job-failed/diagnose';
-import { checkpointLocation } from '../../playbooks/job-failed/manifest';
+import { checkpointLocation, readCheckpointAt } from './checkpoint';
+import { ACTIVE_STATES, ENDED_STATES, jobResource } from './job';
 import type { JobPhase, JobRuntime, JobState, RestorePoint, RuntimeCapability } from '../job-runtime';
 
 /**
@@ -17,8 +17,6 @@ import type { JobPhase, JobRuntime, JobState, RestorePoint, RuntimeCapability } 
  * (the old run's driver and configuration) and scales with consumer-lag's replacement run (the
  * executor setting raised). Those actions and their bounds stay where the playbooks defined them.
  */
-
-const ENDED_STATES = ['FAILED', 'CANCELLED', 'SUCCESS'];
 
 const PHASE: Readonly<Record<string, JobPhase>> = {
   RUNNING: 'running',

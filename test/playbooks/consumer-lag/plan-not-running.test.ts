@@ -1,7 +1,7 @@
 import { emrPipeline } from '../../helpers/pipelines';
 import { describe, expect, it } from 'vitest';
 import { startJobRunAction } from '../../../lambdas/playbooks/job-failed/act';
-import { jobResource } from '../../../lambdas/playbooks/job-failed/diagnose';
+import { jobResource } from '../../../lambdas/runtimes/emr-serverless/job';
 import { JobFailedReason, restartToken, START_JOB_RUN } from '../../../lambdas/playbooks/job-failed/plan';
 import type { ConsumerLagEvidence } from '../../../lambdas/playbooks/consumer-lag/diagnose';
 import { ConsumerLagReason as R } from '../../../lambdas/playbooks/consumer-lag/plan';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jobResource } from '../../../lambdas/playbooks/job-failed/diagnose';
+import { jobResource } from '../../../lambdas/runtimes/emr-serverless/job';
 import { restartToken } from '../../../lambdas/playbooks/job-failed/plan';
 import { RESTART_WITH_PARAMETERS, restartWithParametersAction, type RestartWithParametersParams } from '../../../lambdas/playbooks/consumer-lag/act';
 import { ConsumerLagReason as R } from '../../../lambdas/playbooks/consumer-lag/plan';
