@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { JobRunView } from '../../lambdas/adapters/emr-serverless';
 import { parseConfig } from '../../lambdas/config';
 import type { JobFailedEvidence } from '../../lambdas/playbooks/job-failed/diagnose';
-import { REPLACE_WITH_MEMORY, replaceWithMemoryAction } from '../../lambdas/playbooks/job-failed/act-memory';
+import { REPLACE_WITH_MEMORY, replaceWithMemoryAction } from '../../lambdas/runtimes/emr-serverless/replace-with-memory';
 import type { JobFailedSettings } from '../../lambdas/playbooks/job-failed/manifest';
 import { JobFailedReason, planJobFailed, START_JOB_RUN } from '../../lambdas/playbooks/job-failed/plan';
 import type { AttemptFailure } from '../../lambdas/runtimes/emr-serverless/attempts';

@@ -6,7 +6,7 @@ import { EmrServerlessAdapter, type JobRunView, type StartJobRunParams } from '.
 import { parseConfig } from '../../lambdas/config';
 import { replaceRunAction } from '../../lambdas/playbooks/consumer-lag/plan-support';
 import type { ConsumerLagSettings } from '../../lambdas/playbooks/consumer-lag/manifest';
-import { restartParams, START_JOB_RUN_FIELDS_NOT_CARRIED, START_JOB_RUN_FIELDS_NOT_COPIED } from '../../lambdas/playbooks/job-failed/restart';
+import { restartParams, START_JOB_RUN_FIELDS_NOT_CARRIED, START_JOB_RUN_FIELDS_NOT_COPIED } from '../../lambdas/runtimes/emr-serverless/restart';
 import exampleConfig from '../../streamfix.config';
 
 /**

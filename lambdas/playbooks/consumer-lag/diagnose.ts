@@ -9,7 +9,7 @@ import { readAttemptHistory, type AttemptHistory } from '../../runtimes/emr-serv
 import type { ConsumerLagBounds, ConsumerLagSettings } from './manifest';
 import { readKinesisSource, type KinesisSourceReading } from './kinesis';
 import { discoverMskSeries, lagQueries, Q, readSeries, type MskSeriesFound } from './metrics';
-import { readExecutorSettings, type ExecutorSettings } from './spark-conf';
+import { readExecutorSettings, type ExecutorSettings } from '../../runtimes/emr-serverless/spark-conf';
 import { gridEndingAt, placeOnGrid, readLagWindow, recentMean, PERIOD_MS, type Grid, type LagReading } from './window';
 
 export interface SinkReading {

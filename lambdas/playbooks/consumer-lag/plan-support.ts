@@ -2,12 +2,12 @@ import type { JobRunView } from '../../adapters/emr-serverless';
 import type { PlannedAction, Evidence } from '../../core/decision';
 import type { EmrPipeline, PipelineConfig } from '../../config/schema';
 import { jobResource } from '../../runtimes/emr-serverless/job';
-import { restartParams, startCommand } from '../job-failed/restart';
-import { RESTART_WITH_PARAMETERS, type RestartWithParametersParams } from './act';
+import { restartParams, startCommand } from '../../runtimes/emr-serverless/restart';
+import { RESTART_WITH_PARAMETERS, type RestartWithParametersParams } from '../../runtimes/emr-serverless/scale';
 import type { ConsumerLagEvidence } from './diagnose';
 import { kinesisEvidence } from './kinesis';
 import type { ConsumerLagBounds } from './manifest';
-import { withSubmitConf, type ExecutorSettings } from './spark-conf';
+import { withSubmitConf, type ExecutorSettings } from '../../runtimes/emr-serverless/spark-conf';
 
 /** Evidence, commands and action parameters for plan.ts: pure helpers, no judgment. */
 

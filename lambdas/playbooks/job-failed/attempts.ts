@@ -3,7 +3,7 @@ import { classifyFailure, recommendMemory, sameFailure, type FailureClass, type 
 import type { Evidence } from '../../core/decision';
 import type { AttemptFailure, AttemptHistory } from '../../runtimes/emr-serverless/attempts';
 import type { JobFailedSettings } from './manifest';
-import { startCommand } from './restart';
+import { startCommand } from '../../runtimes/emr-serverless/restart';
 
 /**
  * Pure judgment over a run's attempts (EMR Serverless 7.1.0+ job resiliency): which way each

@@ -4,14 +4,14 @@ import { emrRetries } from '../../config/release';
 import { isCheckpointFailure } from '../checkpoint-failure/classify';
 import type { EmrPipeline } from '../../config/schema';
 import type { PlanInput } from '../types';
-import { REPLACE_WITH_MEMORY, type ReplaceWithMemoryParams } from './act-memory';
+import { REPLACE_WITH_MEMORY, type ReplaceWithMemoryParams } from '../../runtimes/emr-serverless/replace-with-memory';
 import { attemptEvidence, attemptHistoryText, judgeAttempts, memoryAdvice, type AttemptJudgment } from './attempts';
 import { ACTIVE_STATES, jobResource } from '../../runtimes/emr-serverless/job';
 import type { JobFailedEvidence } from './diagnose';
 import type { JobFailedSettings } from './manifest';
-import { restartAction, restartParams, startCommand } from './restart';
+import { restartAction, restartParams, startCommand } from '../../runtimes/emr-serverless/restart';
 
-export { restartAction, restartToken, START_JOB_RUN, startCommand } from './restart';
+export { restartAction, restartToken, START_JOB_RUN, startCommand } from '../../runtimes/emr-serverless/restart';
 
 export const JobFailedReason = {
   RESTARTABLE: 'JOB_FAILED_RESTARTABLE',

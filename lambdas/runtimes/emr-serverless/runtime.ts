@@ -4,18 +4,19 @@ import type { AwsAdapters } from '../../adapters/select';
 import type { EmrPipeline, EmrServerlessJob } from '../../config/schema';
 import { listBucketUnder, passJobRole } from '../../core/permissions';
 import type { PermissionSpec, PipelineContext } from '../../core/playbook';
-import { restartWithParametersAction } from '../../playbooks/consumer-lag/act';
-import { readExecutorSettings } from '../../playbooks/consumer-lag/spark-conf';
-import { startJobRunAction } from '../../playbooks/job-failed/act';
+import { restartWithParametersAction } from './scale';
+import { readExecutorSettings } from './spark-conf';
+import { startJobRunAction } from './start-run';
 import { checkpointLocation, readCheckpointAt } from './checkpoint';
 import { ACTIVE_STATES, ENDED_STATES, jobResource } from './job';
 import type { JobPhase, JobRuntime, JobState, RestorePoint, RuntimeCapability } from '../job-runtime';
 
 /**
  * EMR Serverless behind the job-runtime interface. The job is the newest run named `jobName` on
- * the application; it resumes from its Spark checkpoint; it restarts with job-failed's StartJobRun
- * (the old run's driver and configuration) and scales with consumer-lag's replacement run (the
- * executor setting raised). Those actions and their bounds stay where the playbooks defined them.
+ * the application; it resumes from its Spark checkpoint; it restarts with one StartJobRun
+ * (start-run.ts: the old run's driver and configuration) and scales with a replacement run
+ * (scale.ts: the executor setting raised). Those actions carry their bounds; the playbooks that
+ * plan them (job-failed, consumer-lag, checkpoint-failure) import them from here.
  */
 
 const PHASE: Readonly<Record<string, JobPhase>> = {

@@ -1,6 +1,6 @@
 import { emrPipeline } from '../../helpers/pipelines';
 import { describe, expect, it } from 'vitest';
-import { startJobRunAction } from '../../../lambdas/playbooks/job-failed/act';
+import { startJobRunAction } from '../../../lambdas/runtimes/emr-serverless/start-run';
 import { jobResource } from '../../../lambdas/runtimes/emr-serverless/job';
 import { JobFailedReason, restartToken, START_JOB_RUN } from '../../../lambdas/playbooks/job-failed/plan';
 import type { ConsumerLagEvidence } from '../../../lambdas/playbooks/consumer-lag/diagnose';

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { wrongRuntime } from '../../config/job-kind';
-import type { ActionDefinition, ActionOutcome } from '../types';
-import { ACTIVE_STATES } from '../../runtimes/emr-serverless/job';
+import type { ActionDefinition, ActionOutcome } from '../../core/playbook';
+import { ACTIVE_STATES } from './job';
 import { START_JOB_RUN } from './restart';
 
 const startJobRunParams = z
@@ -31,7 +31,7 @@ const CHECKPOINT_CONF = /spark\.sql\.streaming\.checkpointLocation=(\S+)/;
  * parameters must be the configured one. Idempotent: the clientToken makes a retry return
  * the same run, and a run of this job already active (not started by this incident) stops it.
  */
-export const startJobRunAction: ActionDefinition<StartJobRunActionParams> = {
+export const startJobRunAction: ActionDefinition<StartJobRunActionParams, unknown> = {
   type: START_JOB_RUN,
   runtime: 'emr-serverless',
   iamActions: ['emr-serverless:ListJobRuns', 'emr-serverless:GetJobRun', 'emr-serverless:StartJobRun', 'emr-serverless:TagResource', 'iam:PassRole'],
