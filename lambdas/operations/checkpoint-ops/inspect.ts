@@ -2,8 +2,8 @@ import { detectCheckpointKind, readFlinkCheckpoints, readSparkCheckpoint, type S
 import type { EmrPipeline } from '../../config/schema';
 import { iso } from '../../core/clock';
 import { ACTIVE_STATES } from '../../runtimes/emr-serverless/job';
-import { describeProblems, judgeCorruption } from '../../playbooks/checkpoint-failure/corruption';
-import { resetOptions } from '../../playbooks/checkpoint-failure/recommend';
+import { describeProblems, judgeCorruption } from '../../analysis/checkpoint/corruption';
+import { resetOptions } from '../../analysis/checkpoint/reset-options';
 import type { OperationContext, OperationResult } from '../types';
 import type { CheckpointOpsPayload } from './payload';
 

@@ -7,7 +7,7 @@ import type { PlaybookContext } from '../types';
 import { readAttemptHistory } from '../../runtimes/emr-serverless/attempts';
 import type { FailureTextSource } from '../../runtimes/emr-serverless/failure-text';
 import { diagnoseAccess, type AccessDiagnosis } from './access';
-import { unsupportedVersionOf } from './classify';
+import { unsupportedVersionOf } from '../../analysis/checkpoint/classify';
 import type { CheckpointFailureSettings } from './manifest';
 
 export interface CheckpointFailureEvidence {

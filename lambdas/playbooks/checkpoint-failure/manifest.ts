@@ -15,7 +15,7 @@ import {
   DEFAULT_KMS_PATTERNS,
   DEFAULT_STATE_STORE_PATTERNS,
   DEFAULT_TIMEOUT_PATTERNS,
-} from './classify';
+} from '../../analysis/checkpoint/classify';
 
 /**
  * checkpoint-failure: the streaming job cannot write or read its checkpoint. Classify why

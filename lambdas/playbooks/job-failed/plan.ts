@@ -1,7 +1,7 @@
 import { escalate, fix, ignore, recheck, type Decision, type Evidence, type PlannedAction } from '../../core/decision';
 import type { JobRunView } from '../../adapters/emr-serverless';
 import { emrRetries } from '../../config/release';
-import { isCheckpointFailure } from '../checkpoint-failure/classify';
+import { isCheckpointFailure } from '../../analysis/checkpoint/classify';
 import type { EmrPipeline } from '../../config/schema';
 import type { PlanInput } from '../types';
 import { REPLACE_WITH_MEMORY, type ReplaceWithMemoryParams } from '../../runtimes/emr-serverless/replace-with-memory';
