@@ -1,7 +1,7 @@
 import { backupUriFor } from '../../analysis/checkpoint';
 import { escalate, fix, ignore, type Decision, type Evidence } from '../../core/decision';
 import { ACTIVE_STATES, jobResource } from '../../runtimes/emr-serverless/job';
-import { restartAction } from '../job-failed/plan';
+import { restartAction } from '../../runtimes/emr-serverless/restart';
 import type { EmrPipeline } from '../../config/schema';
 import type { PlanInput } from '../types';
 import { missing } from './access';

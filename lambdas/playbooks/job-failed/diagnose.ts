@@ -1,29 +1,11 @@
-import type { JobRunSummaryView, JobRunView } from '../../adapters/emr-serverless';
-import type { JobRunRetry, Trigger } from '../../core/trigger';
-import { readAttemptHistory, type AttemptHistory } from '../../runtimes/emr-serverless/attempts';
-import { readCheckpointAt, type CheckpointSummary } from '../../runtimes/emr-serverless/checkpoint';
+import type { Trigger } from '../../core/trigger';
+import { readAttemptHistory } from '../../runtimes/emr-serverless/attempts';
+import { readCheckpointAt } from '../../runtimes/emr-serverless/checkpoint';
 import { ACTIVE_STATES, ENDED_STATES, jobResource } from '../../runtimes/emr-serverless/job';
+import type { JobFailedEvidence } from '../../runtimes/emr-serverless/restart-plan';
 import type { EmrPipeline } from '../../config/schema';
 import type { PlaybookContext } from '../types';
 import type { JobFailedSettings } from './manifest';
-
-export interface JobFailedEvidence {
-  /** The run the trigger is about: the event's run, or the job's newest run for an alarm. */
-  run?: JobRunView;
-  runSource: 'event' | 'newest-run' | 'none';
-  /** Other runs of the same job that are active now. */
-  activeRuns: JobRunSummaryView[];
-  checkpoint: CheckpointSummary;
-  restartsLastHour: number;
-  /**
-   * The run's attempts and each attempt that failed in the last hour, with its failure text (the
-   * driver log where the config lets streamfix read it, else stateDetails). Absent when the run
-   * neither failed nor retried.
-   */
-  history?: AttemptHistory;
-  /** The trigger was EMR's "Job Run Retry" event. */
-  retry?: JobRunRetry;
-}
 
 /**
  * Read-only. Calls in parallel: the run (GetJobRun for an event; the newest ended run for an

@@ -9,12 +9,12 @@ import { startFlinkApplicationAction } from '../../runtimes/managed-flink/start'
 import type { Playbook } from '../types';
 import { startJobRunAction } from '../../runtimes/emr-serverless/start-run';
 import { replaceWithMemoryAction } from '../../runtimes/emr-serverless/replace-with-memory';
-import { diagnoseJobFailed, type JobFailedEvidence } from './diagnose';
-import { diagnoseFlinkJobFailed, type FlinkJobFailedEvidence } from './flink-diagnose';
-import { planFlinkJobFailed } from './flink-plan';
+import { diagnoseJobFailed } from './diagnose';
+import { diagnoseFlinkJobFailed, type FlinkJobFailedEvidence } from '../../runtimes/managed-flink/failure-evidence';
+import { planFlinkJobFailed } from '../../runtimes/managed-flink/restart-plan';
 import { verifyFlinkJobFailed } from './flink-verify';
 import { jobFailedManifest, type JobFailedSettings } from './manifest';
-import { planJobFailed } from './plan';
+import { planJobFailed, type JobFailedEvidence } from '../../runtimes/emr-serverless/restart-plan';
 import { verifyJobFailed } from './verify';
 
 export type AnyJobFailedEvidence = JobFailedEvidence | FlinkJobFailedEvidence;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { jobResource } from '../../../lambdas/runtimes/emr-serverless/job';
-import { restartToken } from '../../../lambdas/playbooks/job-failed/plan';
+import { restartToken } from '../../../lambdas/runtimes/emr-serverless/restart';
 import { RESTART_WITH_PARAMETERS, restartWithParametersAction, type RestartWithParametersParams } from '../../../lambdas/runtimes/emr-serverless/scale';
 import { ConsumerLagReason as R } from '../../../lambdas/playbooks/consumer-lag/plan';
 import { readExecutorSettings } from '../../../lambdas/runtimes/emr-serverless/spark-conf';
