@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../lambdas/config';
-import type { Decision } from '../../lambdas/core/decision';
-import type { FlinkJobFailedEvidence } from '../../lambdas/runtimes/managed-flink/failure-evidence';
-import { FlinkJobFailedReason, planFlinkJobFailed } from '../../lambdas/runtimes/managed-flink/restart-plan';
-import type { JobFailedSettings } from '../../lambdas/playbooks/job-failed/manifest';
-import { JobFailedReason } from '../../lambdas/runtimes/restart-judgment';
-import { startFlinkApplicationAction, START_FLINK_APPLICATION } from '../../lambdas/runtimes/managed-flink/start';
-import { emrAndFlink } from '../fixtures/cdk/emr-and-flink';
-import { emrPipeline, flinkPipeline } from '../helpers/pipelines';
+import { parseConfig } from '../../../lambdas/config';
+import type { Decision } from '../../../lambdas/core/decision';
+import type { FlinkJobFailedEvidence } from '../../../lambdas/runtimes/managed-flink/failure-evidence';
+import { FlinkJobFailedReason, planFlinkJobFailed } from '../../../lambdas/runtimes/managed-flink/restart-plan';
+import type { JobFailedSettings } from '../../../lambdas/playbooks/job-failed/manifest';
+import { JobFailedReason } from '../../../lambdas/runtimes/restart-judgment';
+import { startFlinkApplicationAction, START_FLINK_APPLICATION } from '../../../lambdas/runtimes/managed-flink/start';
+import { emrAndFlink } from '../../fixtures/cdk/emr-and-flink';
+import { emrPipeline, flinkPipeline } from '../../helpers/pipelines';
 
 const NOW = Date.parse('2026-11-22T10:00:00.000Z');
 const MIN = 60_000;

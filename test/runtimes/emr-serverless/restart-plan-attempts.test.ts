@@ -1,14 +1,14 @@
-import { emrPipeline } from '../helpers/pipelines';
+import { emrPipeline } from '../../helpers/pipelines';
 import { describe, expect, it } from 'vitest';
-import type { JobRunView } from '../../lambdas/adapters/emr-serverless';
-import { parseConfig } from '../../lambdas/config';
-import { REPLACE_WITH_MEMORY, replaceWithMemoryAction } from '../../lambdas/runtimes/emr-serverless/replace-with-memory';
-import type { JobFailedSettings } from '../../lambdas/playbooks/job-failed/manifest';
-import { planJobFailed, type JobFailedEvidence } from '../../lambdas/runtimes/emr-serverless/restart-plan';
-import { START_JOB_RUN } from '../../lambdas/runtimes/emr-serverless/restart';
-import { JobFailedReason } from '../../lambdas/runtimes/restart-judgment';
-import type { AttemptFailure } from '../../lambdas/runtimes/emr-serverless/attempts';
-import exampleConfig from '../../streamfix.config';
+import type { JobRunView } from '../../../lambdas/adapters/emr-serverless';
+import { parseConfig } from '../../../lambdas/config';
+import { REPLACE_WITH_MEMORY, replaceWithMemoryAction } from '../../../lambdas/runtimes/emr-serverless/replace-with-memory';
+import type { JobFailedSettings } from '../../../lambdas/playbooks/job-failed/manifest';
+import { planJobFailed, type JobFailedEvidence } from '../../../lambdas/runtimes/emr-serverless/restart-plan';
+import { START_JOB_RUN } from '../../../lambdas/runtimes/emr-serverless/restart';
+import { JobFailedReason } from '../../../lambdas/runtimes/restart-judgment';
+import type { AttemptFailure } from '../../../lambdas/runtimes/emr-serverless/attempts';
+import exampleConfig from '../../../streamfix.config';
 
 /**
  * job-failed on releases with job resiliency: EMR retries, streamfix watches; a crash loop is

@@ -1,12 +1,12 @@
-import { emrPipeline } from '../helpers/pipelines';
+import { emrPipeline } from '../../helpers/pipelines';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../lambdas/config';
-import type { JobRunView } from '../../lambdas/adapters/emr-serverless';
-import { planJobFailed, type JobFailedEvidence } from '../../lambdas/runtimes/emr-serverless/restart-plan';
-import { restartToken, START_JOB_RUN } from '../../lambdas/runtimes/emr-serverless/restart';
-import { JobFailedReason } from '../../lambdas/runtimes/restart-judgment';
-import type { JobFailedSettings } from '../../lambdas/playbooks/job-failed/manifest';
-import exampleConfig from '../../streamfix.config';
+import { parseConfig } from '../../../lambdas/config';
+import type { JobRunView } from '../../../lambdas/adapters/emr-serverless';
+import { planJobFailed, type JobFailedEvidence } from '../../../lambdas/runtimes/emr-serverless/restart-plan';
+import { restartToken, START_JOB_RUN } from '../../../lambdas/runtimes/emr-serverless/restart';
+import { JobFailedReason } from '../../../lambdas/runtimes/restart-judgment';
+import type { JobFailedSettings } from '../../../lambdas/playbooks/job-failed/manifest';
+import exampleConfig from '../../../streamfix.config';
 
 const NOW = Date.parse('2026-11-22T10:00:00.000Z');
 const MIN = 60_000;
