@@ -2,7 +2,7 @@ import type { JobRunSummaryView, JobRunView } from '../../adapters/emr-serverles
 import type { MetricSeries } from '../../adapters/cloudwatch';
 import type { Trigger } from '../../core/trigger';
 import { readCheckpointAt, type CheckpointSummary } from '../../runtimes/emr-serverless/checkpoint';
-import { ACTIVE_STATES, ENDED_STATES, jobResource } from '../../runtimes/emr-serverless/job';
+import { ENDED_STATES, jobResource, listActiveRuns } from '../../runtimes/emr-serverless/job';
 import type { EmrPipeline } from '../../config/schema';
 import type { PlaybookContext } from '../types';
 import { readAttemptHistory, type AttemptHistory } from '../../runtimes/emr-serverless/attempts';
@@ -131,7 +131,7 @@ export async function diagnoseConsumerLag(ctx: PlaybookContext<ConsumerLagSettin
   const src = pipeline.source;
   const [found, active, ended, actionsLastHour, kinesis] = await Promise.all([
     src.kind === 'msk' ? discoverMskSeries(ctx.aws.cloudwatch, src, settings.bounds) : Promise.resolve(undefined),
-    emr.listJobRuns(job.applicationId, { states: ACTIVE_STATES, maxItems: 100 }),
+    listActiveRuns(emr, job.applicationId, job.jobName),
     emr.listJobRuns(job.applicationId, { states: ENDED_STATES, maxItems: 50 }),
     ctx.history.actionsInLastHour(jobResource(job.applicationId, job.jobName)),
     readKinesisSource(ctx, settings.bounds.windowMinutes),

@@ -1,7 +1,7 @@
 import type { Trigger } from '../../core/trigger';
 import { readAttemptHistory } from '../../runtimes/emr-serverless/attempts';
 import { readCheckpointAt } from '../../runtimes/emr-serverless/checkpoint';
-import { ACTIVE_STATES, ENDED_STATES, jobResource } from '../../runtimes/emr-serverless/job';
+import { ENDED_STATES, jobResource, listActiveRuns } from '../../runtimes/emr-serverless/job';
 import type { JobFailedEvidence } from '../../runtimes/emr-serverless/restart-plan';
 import type { EmrPipeline } from '../../config/schema';
 import type { PlaybookContext } from '../types';
@@ -19,7 +19,7 @@ export async function diagnoseJobFailed(ctx: PlaybookContext<JobFailedSettings, 
   const emr = ctx.aws.emr;
   const [ended, active, checkpoint, restartsLastHour, fromEvent] = await Promise.all([
     trigger.kind === 'job-run' ? Promise.resolve([]) : emr.listJobRuns(job.applicationId, { states: ENDED_STATES, maxItems: 100 }),
-    emr.listJobRuns(job.applicationId, { states: ACTIVE_STATES, maxItems: 100 }),
+    listActiveRuns(emr, job.applicationId, job.jobName),
     readCheckpointAt(ctx.aws.s3, job.checkpoint),
     ctx.history.actionsInLastHour(jobResource(job.applicationId, job.jobName)),
     trigger.kind === 'job-run' ? emr.getJobRun(job.applicationId, trigger.jobRunId) : Promise.resolve(undefined),
@@ -31,7 +31,7 @@ export async function diagnoseJobFailed(ctx: PlaybookContext<JobFailedSettings, 
     run = await emr.getJobRun(job.applicationId, newestEnded.jobRunId);
     runSource = 'newest-run';
   }
-  const activeRuns = active.filter((r) => r.name === job.jobName && r.jobRunId !== run?.jobRunId);
+  const activeRuns = active.filter((r) => r.jobRunId !== run?.jobRunId);
   const retry = trigger.kind === 'job-run' ? trigger.retry : undefined;
   const failedOrRetried = run !== undefined && run.name === job.jobName && (run.state === 'FAILED' || (run.attempt ?? 1) > 1 || retry !== undefined);
   const history = failedOrRetried && run ? await readAttemptHistory(ctx.aws, job, run, ctx.clock.now()) : undefined;

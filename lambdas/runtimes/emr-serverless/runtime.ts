@@ -8,7 +8,7 @@ import { restartWithParametersAction } from './scale';
 import { readExecutorSettings } from './spark-conf';
 import { startJobRunAction } from './start-run';
 import { checkpointLocation, readCheckpointAt } from './checkpoint';
-import { ACTIVE_STATES, ENDED_STATES, jobResource } from './job';
+import { ENDED_STATES, jobResource, listActiveRuns } from './job';
 import type { JobPhase, JobRuntime, JobState, RestorePoint, RuntimeCapability } from '../job-runtime';
 
 /**
@@ -35,7 +35,7 @@ const appArn = (p: PipelineContext<unknown, EmrPipeline>) => `arn:${p.partition}
 
 async function readJob(aws: AwsAdapters, job: EmrServerlessJob): Promise<JobState> {
   const named = <T extends { name?: string; createdAtMs: number }>(runs: T[]) => runs.filter((r) => r.name === job.jobName).sort((a, b) => b.createdAtMs - a.createdAtMs);
-  const active = named(await aws.emr.listJobRuns(job.applicationId, { states: ACTIVE_STATES, maxItems: 100 }));
+  const active = named(await listActiveRuns(aws.emr, job.applicationId, job.jobName));
   const newest = active[0] ?? named(await aws.emr.listJobRuns(job.applicationId, { states: ENDED_STATES, maxItems: 50 }))[0];
   if (!newest) return { phase: 'gone', status: 'NONE', detail: `no run of ${job.jobName} on ${job.applicationId}` };
   const state: JobState = { phase: PHASE[newest.state] ?? 'gone', status: newest.state, id: newest.jobRunId, ...(newest.stateDetails ? { detail: newest.stateDetails } : {}) };

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { wrongRuntime } from '../../config/job-kind';
 import type { ActionDefinition, ActionOutcome } from '../../core/playbook';
-import { ACTIVE_STATES } from './job';
+import { listActiveRuns } from './job';
 import { START_JOB_RUN } from './restart';
 
 const startJobRunParams = z
@@ -49,7 +49,7 @@ export const startJobRunAction: ActionDefinition<StartJobRunActionParams, unknow
   },
   async execute(p, ctx): Promise<ActionOutcome> {
     const emr = ctx.aws.emr;
-    const active = (await emr.listJobRuns(p.applicationId, { states: ACTIVE_STATES, maxItems: 100 })).filter((r) => r.name === p.name);
+    const active = await listActiveRuns(emr, p.applicationId, p.name);
     for (const a of active) {
       const run = await emr.getJobRun(p.applicationId, a.jobRunId);
       if (run.tags?.['streamfix:incident'] === p.tags?.['streamfix:incident']) {
