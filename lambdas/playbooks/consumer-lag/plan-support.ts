@@ -113,7 +113,7 @@ export function replaceRunAction(
     shutdownGracePeriodSeconds: b.cancelGracePeriodSeconds,
     cancelWaitSeconds: b.cancelWaitSeconds,
     ...(executors ? { executors: { setting: executors.settings.setting, from: executors.settings.executors!, to: executors.to } } : {}),
-    // Every StartJobRun field of the old run (job-failed/restart.ts), with the new Spark parameters.
+    // Every StartJobRun field of the old run (runtimes/emr-serverless/restart.ts), with the new Spark parameters.
     // As GetJobRun returned them (zod checks the shape when the engine parses the params).
     start: { ...restartParams(job, run, incidentId, sparkSubmit.sparkSubmitParameters), name: run.name ?? job.jobName } as unknown as RestartWithParametersParams['start'],
   };
