@@ -1,6 +1,6 @@
 import type { StreamfixConfig } from '../lambdas/config';
 import { emrJobOf } from './jobs';
-import { readExecutorSettings } from '../lambdas/playbooks/consumer-lag/spark-conf';
+import { readExecutorSettings } from '../lambdas/runtimes/emr-serverless/spark-conf';
 import type { ExpectationCheck } from './result-types';
 import type { MskExpectations } from './scenario/msk';
 import type { Scenario, TimelineEntry, WorldSpec } from './scenario/schema';

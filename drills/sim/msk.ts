@@ -1,4 +1,4 @@
-import { readExecutorSettings } from '../../lambdas/playbooks/consumer-lag/spark-conf';
+import { readExecutorSettings } from '../../lambdas/runtimes/emr-serverless/spark-conf';
 import type { SimContext } from './context';
 import type { SimEmrServerless } from './emr';
 import type { SimJobRun } from './emr-state';

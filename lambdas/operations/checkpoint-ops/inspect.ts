@@ -1,9 +1,9 @@
 import { detectCheckpointKind, readFlinkCheckpoints, readSparkCheckpoint, type SparkCheckpointReport } from '../../analysis/checkpoint';
 import type { EmrPipeline } from '../../config/schema';
 import { iso } from '../../core/clock';
-import { ACTIVE_STATES } from '../../playbooks/job-failed/diagnose';
-import { describeProblems, judgeCorruption } from '../../playbooks/checkpoint-failure/corruption';
-import { resetOptions } from '../../playbooks/checkpoint-failure/recommend';
+import { listActiveRuns } from '../../runtimes/emr-serverless/job';
+import { describeProblems, judgeCorruption } from '../../analysis/checkpoint/corruption';
+import { resetOptions } from '../../analysis/checkpoint/reset-options';
 import type { OperationContext, OperationResult } from '../types';
 import type { CheckpointOpsPayload } from './payload';
 
@@ -33,9 +33,9 @@ export async function inspectCheckpoint(p: InspectPayload, pipeline: EmrPipeline
   const job = pipeline.job;
   const [kind, active] = await Promise.all([
     p.format === 'auto' ? detectCheckpointKind(ctx.aws.s3, uri) : Promise.resolve(p.format),
-    ctx.aws.emr.listJobRuns(job.applicationId, { states: ACTIVE_STATES, maxItems: 100 }),
+    listActiveRuns(ctx.aws.emr, job.applicationId, job.jobName),
   ]);
-  const activeRuns = active.filter((r) => r.name === job.jobName).map((r) => ({ jobRunId: r.jobRunId, state: r.state }));
+  const activeRuns = active.map((r) => ({ jobRunId: r.jobRunId, state: r.state }));
   const now = ctx.clock.now();
   if (kind === 'flink') {
     const f = await readFlinkCheckpoints(ctx.aws.s3, uri, p.savepoints ? { savepointsUri: p.savepoints } : {});

@@ -1,7 +1,7 @@
 import type { EmrPipeline } from '../../config/schema';
 import { iso } from '../../core/clock';
 import { ItemGuardrailStore, type ResourceGuard } from '../../guardrails';
-import { ACTIVE_STATES, jobResource } from '../../playbooks/job-failed/diagnose';
+import { jobResource, listActiveRuns } from '../../runtimes/emr-serverless/job';
 import type { OperationContext } from '../types';
 import { refuse } from './safety';
 
@@ -83,6 +83,6 @@ export async function releaseJobLock(ctx: OperationContext, lock: Pick<JobLock, 
 /** The job's active run, if any (a run started by anyone: a person, EMR's own retry). */
 export async function activeRun(ctx: OperationContext, pipeline: EmrPipeline): Promise<{ jobRunId: string; state: string } | undefined> {
   const job = pipeline.job;
-  const active = (await ctx.aws.emr.listJobRuns(job.applicationId, { states: ACTIVE_STATES, maxItems: 100 })).filter((r) => r.name === job.jobName);
+  const active = await listActiveRuns(ctx.aws.emr, job.applicationId, job.jobName);
   return active[0] ? { jobRunId: active[0].jobRunId, state: active[0].state } : undefined;
 }

@@ -2,7 +2,7 @@ import { copyPrefix, freshBackupUri, readBackupManifest, sealBackup, type Copied
 import type { EmrPipeline } from '../../config/schema';
 import { isTransient } from '../../adapters/errors';
 import { InvalidInputError } from '../../core/errors';
-import { ACTIVE_STATES } from '../../playbooks/job-failed/diagnose';
+import { listActiveRuns } from '../../runtimes/emr-serverless/job';
 import type { OperationContext, OperationResult } from '../types';
 
 /**
@@ -26,7 +26,7 @@ export async function refuse(ctx: OperationContext, field: string, message: stri
 
 export async function requireJobStopped(ctx: OperationContext, pipeline: EmrPipeline): Promise<void> {
   const job = pipeline.job;
-  const active = (await ctx.aws.emr.listJobRuns(job.applicationId, { states: ACTIVE_STATES, maxItems: 100 })).filter((r) => r.name === job.jobName);
+  const active = await listActiveRuns(ctx.aws.emr, job.applicationId, job.jobName);
   const r = active[0];
   if (r) {
     await refuse(ctx, 'pipeline', `run ${r.jobRunId} of ${job.jobName} is ${r.state}: stop the job first (aws emr-serverless cancel-job-run --application-id ${job.applicationId} --job-run-id ${r.jobRunId}) — never change a checkpoint a run is using`);

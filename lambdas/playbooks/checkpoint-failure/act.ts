@@ -3,7 +3,7 @@ import { backupCheckpoint, isBackupOf, readBackupManifest, rollbackCheckpoint } 
 import { wrongRuntime } from '../../config/job-kind';
 import { s3UriSchema } from '../../config/s3-uri';
 import { AwsRequestError } from '../../core/errors';
-import { ACTIVE_STATES } from '../job-failed/diagnose';
+import { listActiveRuns } from '../../runtimes/emr-serverless/job';
 import type { ActionDefinition, ActionOutcome } from '../types';
 import type { CheckpointFailureSettings } from './manifest';
 import { BACKUP_CHECKPOINT, ENSURE_JOB_STOPPED, ROLLBACK_CHECKPOINT } from './plan';
@@ -101,7 +101,7 @@ export const ensureJobStoppedAction: ActionDefinition<StopParams, CheckpointFail
   },
   async execute(p, ctx): Promise<ActionOutcome> {
     const emr = ctx.aws.emr;
-    const activeRuns = async () => (await emr.listJobRuns(p.applicationId, { states: ACTIVE_STATES, maxItems: 100 })).filter((r) => r.name === p.jobName);
+    const activeRuns = () => listActiveRuns(emr, p.applicationId, p.jobName);
     const first = await activeRuns();
     if (first.length === 0) return { summary: `no run of ${p.jobName} is active`, before: { activeRuns: 0 }, after: { activeRuns: 0 } };
     for (const r of first.filter((x) => x.state !== 'CANCELLING')) {

@@ -1,13 +1,13 @@
 import type { JobRunSummaryView, JobRunView } from '../../adapters/emr-serverless';
 import { readSparkCheckpoint, type SparkCheckpointReport } from '../../analysis/checkpoint';
 import type { Trigger } from '../../core/trigger';
-import { ACTIVE_STATES, jobResource } from '../job-failed/diagnose';
+import { jobResource, listActiveRuns } from '../../runtimes/emr-serverless/job';
 import type { EmrPipeline } from '../../config/schema';
 import type { PlaybookContext } from '../types';
 import { readAttemptHistory } from '../../runtimes/emr-serverless/attempts';
 import type { FailureTextSource } from '../../runtimes/emr-serverless/failure-text';
 import { diagnoseAccess, type AccessDiagnosis } from './access';
-import { unsupportedVersionOf } from './classify';
+import { unsupportedVersionOf } from '../../analysis/checkpoint/classify';
 import type { CheckpointFailureSettings } from './manifest';
 
 export interface CheckpointFailureEvidence {
@@ -98,7 +98,7 @@ export async function diagnoseCheckpointFailure(ctx: PlaybookContext<CheckpointF
   const early = trigger.kind === 'job-run' ? readCheckpoint(ctx, trigger.stateDetails) : undefined;
   const [found, active, access, durationMaxMs, fromLogs, jobActionsLastHour, checkpointActionsLastHour] = await Promise.all([
     findRun(ctx, trigger),
-    ctx.aws.emr.listJobRuns(job.applicationId, { states: ACTIVE_STATES, maxItems: 100 }),
+    listActiveRuns(ctx.aws.emr, job.applicationId, job.jobName),
     diagnoseAccess(ctx),
     durationMax(ctx),
     logText(ctx),
@@ -118,7 +118,7 @@ export async function diagnoseCheckpointFailure(ctx: PlaybookContext<CheckpointF
   return {
     ...(run ? { run } : {}),
     runSource: found.source,
-    activeRuns: active.filter((r) => r.name === job.jobName && r.jobRunId !== run?.jobRunId),
+    activeRuns: active.filter((r) => r.jobRunId !== run?.jobRunId),
     ...(failureText ? { failureText } : {}),
     failureTextSource,
     ...(checkpoint ? { checkpoint } : {}),

@@ -3,7 +3,7 @@ import { EmrServerlessAdapter } from '../../adapters/emr-serverless';
 import { IamAdapter } from '../../adapters/iam';
 import { LogsAdapter } from '../../adapters/logs';
 import { S3Adapter } from '../../adapters/s3';
-import { startJobRunAction } from '../job-failed/act';
+import { startJobRunAction } from '../../runtimes/emr-serverless/start-run';
 import { ManagedFlinkAdapter } from '../../adapters/managed-flink';
 import { byJobKind } from '../../config/job-kind';
 import { emrEvidence, flinkEvidence } from '../../runtimes/job-runtime';

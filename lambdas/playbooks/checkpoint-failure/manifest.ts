@@ -15,7 +15,7 @@ import {
   DEFAULT_KMS_PATTERNS,
   DEFAULT_STATE_STORE_PATTERNS,
   DEFAULT_TIMEOUT_PATTERNS,
-} from './classify';
+} from '../../analysis/checkpoint/classify';
 import { appArn } from '../../util/arn';
 
 /**

@@ -1,15 +1,16 @@
 import { backupUriFor } from '../../analysis/checkpoint';
 import { escalate, fix, ignore, type Decision, type Evidence } from '../../core/decision';
-import { ACTIVE_STATES, jobResource } from '../job-failed/diagnose';
-import { restartAction } from '../job-failed/plan';
+import { ACTIVE_STATES, jobResource } from '../../runtimes/emr-serverless/job';
+import { restartAction } from '../../runtimes/emr-serverless/restart';
 import type { EmrPipeline } from '../../config/schema';
 import type { PlanInput } from '../types';
 import { missing } from './access';
-import { classifyText, isCheckpointFailure, type TextClass } from './classify';
-import { describeProblems, judgeCorruption, type CorruptionVerdict } from './corruption';
+import { classifyText, isCheckpointFailure, type TextClass } from '../../analysis/checkpoint/classify';
+import { describeProblems, judgeCorruption, type CorruptionVerdict } from '../../analysis/checkpoint/corruption';
 import { checkpointResource, type CheckpointFailureEvidence } from './diagnose';
 import type { CheckpointFailureSettings } from './manifest';
-import { accessRecommendation, configRecommendation, describeMissing, kmsRecommendation, resetOptions } from './recommend';
+import { resetOptions } from '../../analysis/checkpoint/reset-options';
+import { accessRecommendation, configRecommendation, describeMissing, kmsRecommendation } from './recommend';
 
 export const CheckpointReason = {
   NOT_A_CHECKPOINT_FAILURE: 'NOT_A_CHECKPOINT_FAILURE',

@@ -1,14 +1,15 @@
 import type { JobRunSummaryView, JobRunView } from '../../adapters/emr-serverless';
 import type { MetricSeries } from '../../adapters/cloudwatch';
 import type { Trigger } from '../../core/trigger';
-import { ACTIVE_STATES, jobResource, readCheckpoint, type CheckpointSummary } from '../job-failed/diagnose';
+import { readCheckpointAt, type CheckpointSummary } from '../../runtimes/emr-serverless/checkpoint';
+import { ENDED_STATES, jobResource, listActiveRuns } from '../../runtimes/emr-serverless/job';
 import type { EmrPipeline } from '../../config/schema';
 import type { PlaybookContext } from '../types';
 import { readAttemptHistory, type AttemptHistory } from '../../runtimes/emr-serverless/attempts';
 import type { ConsumerLagBounds, ConsumerLagSettings } from './manifest';
 import { readKinesisSource, type KinesisSourceReading } from './kinesis';
 import { discoverMskSeries, lagQueries, Q, readSeries, type MskSeriesFound } from './metrics';
-import { readExecutorSettings, type ExecutorSettings } from './spark-conf';
+import { readExecutorSettings, type ExecutorSettings } from '../../runtimes/emr-serverless/spark-conf';
 import { gridEndingAt, placeOnGrid, readLagWindow, recentMean, PERIOD_MS, type Grid, type LagReading } from './window';
 
 export interface SinkReading {
@@ -46,7 +47,6 @@ export interface ConsumerLagEvidence {
   kinesis?: KinesisSourceReading;
 }
 
-const ENDED_STATES = ['FAILED', 'CANCELLED', 'SUCCESS'];
 export const LOOKBACK_WINDOWS = 3;
 const fin = (v: number): number | null => (Number.isFinite(v) ? v : null);
 
@@ -131,7 +131,7 @@ export async function diagnoseConsumerLag(ctx: PlaybookContext<ConsumerLagSettin
   const src = pipeline.source;
   const [found, active, ended, actionsLastHour, kinesis] = await Promise.all([
     src.kind === 'msk' ? discoverMskSeries(ctx.aws.cloudwatch, src, settings.bounds) : Promise.resolve(undefined),
-    emr.listJobRuns(job.applicationId, { states: ACTIVE_STATES, maxItems: 100 }),
+    listActiveRuns(emr, job.applicationId, job.jobName),
     emr.listJobRuns(job.applicationId, { states: ENDED_STATES, maxItems: 50 }),
     ctx.history.actionsInLastHour(jobResource(job.applicationId, job.jobName)),
     readKinesisSource(ctx, settings.bounds.windowMinutes),
@@ -142,7 +142,7 @@ export async function diagnoseConsumerLag(ctx: PlaybookContext<ConsumerLagSettin
   const [series, run, checkpoint] = await Promise.all([
     readSeries(ctx.aws.cloudwatch, lagQueries(pipeline, found), grid.startMs, grid.startMs + grid.width * PERIOD_MS),
     described ? emr.getJobRun(job.applicationId, described.jobRunId) : Promise.resolve(undefined),
-    activeRuns.length === 0 ? readCheckpoint(ctx, job.checkpoint) : Promise.resolve(undefined),
+    activeRuns.length === 0 ? readCheckpointAt(ctx.aws.s3, job.checkpoint) : Promise.resolve(undefined),
   ]);
   const jobReading: JobReading = { activeRuns };
   if (run && activeRuns.length > 0) {

@@ -7,8 +7,8 @@ import { FLINK_NAMESPACE, flinkDimensions } from '../../runtimes/managed-flink/a
 import { readFlinkMetrics } from '../../runtimes/managed-flink/read';
 import { flinkJobState, flinkResource } from '../../runtimes/managed-flink/runtime';
 import type { JobState } from '../../runtimes/job-runtime';
-import { diagnoseFlinkJobFailed, type FlinkJobFailedEvidence } from '../job-failed/flink-diagnose';
-import type { JobFailedSettings } from '../job-failed/manifest';
+import { diagnoseFlinkJobFailed, type FlinkJobFailedEvidence } from '../../runtimes/managed-flink/failure-evidence';
+import type { JobRestartSettings } from '../../runtimes/restart-judgment';
 import type { PlaybookContext } from '../types';
 import { interpretSeries, lagRules, LOOKBACK_WINDOWS, type ConsumerLagEvidence } from './diagnose';
 import { readKinesisSource, type KinesisSourceReading } from './kinesis';
@@ -124,7 +124,7 @@ export async function diagnoseFlinkConsumerLag(ctx: PlaybookContext<ConsumerLagS
     read = { ...read, lag };
     lagSource = 'application';
   }
-  const notRunning = app.status === 'RUNNING' ? undefined : await diagnoseFlinkJobFailed({ ...ctx, settings: pipeline.playbooks['job-failed'] as JobFailedSettings }, trigger);
+  const notRunning = app.status === 'RUNNING' ? undefined : await diagnoseFlinkJobFailed({ ...ctx, settings: pipeline.playbooks['job-failed'] as JobRestartSettings }, trigger);
   const p = app.parallelism;
   return {
     runtime: 'managed-flink',

@@ -4,8 +4,8 @@ import { escalate, fix, ignore, recheck, type Decision, type Evidence } from '..
 import { flinkCommands } from '../../runtimes/managed-flink/commands';
 import { flinkResource } from '../../runtimes/managed-flink/runtime';
 import { SCALE_FLINK_APPLICATION, type ScaleFlinkParams } from '../../runtimes/managed-flink/scale';
-import { planFlinkJobFailed } from '../job-failed/flink-plan';
-import type { JobFailedSettings } from '../job-failed/manifest';
+import { planFlinkJobFailed } from '../../runtimes/managed-flink/restart-plan';
+import type { JobRestartSettings } from '../../runtimes/restart-judgment';
 import type { PlanInput } from '../types';
 import type { FlinkConsumerLagEvidence } from './flink-diagnose';
 import { kinesisEvidence, planKinesisSource } from './kinesis';
@@ -222,7 +222,7 @@ function planNotRunning(input: Input, ev: Evidence): Decision {
   const { evidence: e, pipeline, settings } = input;
   const job = pipeline.job;
   if (!e.notRunning) return recheck(R.JOB_STARTING, `${job.applicationName} is ${e.app.status}`, ev, 120);
-  const jf = { ...(pipeline.playbooks['job-failed'] as JobFailedSettings), maxActionsPerHour: settings.maxActionsPerHour };
+  const jf = { ...(pipeline.playbooks['job-failed'] as JobRestartSettings), maxActionsPerHour: settings.maxActionsPerHour };
   const d = planFlinkJobFailed({ ...input, settings: jf, evidence: { ...e.notRunning, restartsLastHour: e.actionsLastHour } });
   const merged = { ...d.evidence, ...ev };
   const why = `${job.applicationName} is ${e.app.status} and the lag grows`;

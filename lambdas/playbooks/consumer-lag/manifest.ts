@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { playbookSettings } from '../common-settings';
 import { listBucketUnder, passJobRole } from '../../core/permissions';
 import { driverLogPermissions } from '../../runtimes/emr-serverless/driver-log-permissions';
-import { checkpointLocation } from '../job-failed/manifest';
+import { checkpointLocation } from '../../runtimes/emr-serverless/checkpoint';
 import { byJobKind } from '../../config/job-kind';
 import type { EmrPipeline } from '../../config/schema';
 import { flinkLagAlarms } from '../../runtimes/managed-flink/alarms';

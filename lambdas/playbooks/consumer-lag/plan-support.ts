@@ -1,13 +1,13 @@
 import type { JobRunView } from '../../adapters/emr-serverless';
 import type { PlannedAction, Evidence } from '../../core/decision';
 import type { EmrPipeline, PipelineConfig } from '../../config/schema';
-import { jobResource } from '../job-failed/diagnose';
-import { restartParams, startCommand } from '../job-failed/restart';
-import { RESTART_WITH_PARAMETERS, type RestartWithParametersParams } from './act';
+import { jobResource } from '../../runtimes/emr-serverless/job';
+import { restartParams, startCommand } from '../../runtimes/emr-serverless/restart';
+import { RESTART_WITH_PARAMETERS, type RestartWithParametersParams } from '../../runtimes/emr-serverless/scale';
 import type { ConsumerLagEvidence } from './diagnose';
 import { kinesisEvidence } from './kinesis';
 import type { ConsumerLagBounds } from './manifest';
-import { withSubmitConf, type ExecutorSettings } from './spark-conf';
+import { withSubmitConf, type ExecutorSettings } from '../../runtimes/emr-serverless/spark-conf';
 
 /** Evidence, commands and action parameters for plan.ts: pure helpers, no judgment. */
 
@@ -113,7 +113,7 @@ export function replaceRunAction(
     shutdownGracePeriodSeconds: b.cancelGracePeriodSeconds,
     cancelWaitSeconds: b.cancelWaitSeconds,
     ...(executors ? { executors: { setting: executors.settings.setting, from: executors.settings.executors!, to: executors.to } } : {}),
-    // Every StartJobRun field of the old run (job-failed/restart.ts), with the new Spark parameters.
+    // Every StartJobRun field of the old run (runtimes/emr-serverless/restart.ts), with the new Spark parameters.
     // As GetJobRun returned them (zod checks the shape when the engine parses the params).
     start: { ...restartParams(job, run, incidentId, sparkSubmit.sparkSubmitParameters), name: run.name ?? job.jobName } as unknown as RestartWithParametersParams['start'],
   };

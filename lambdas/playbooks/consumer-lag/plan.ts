@@ -1,7 +1,7 @@
 import { escalate, fix, ignore, recheck, type Decision, type Evidence } from '../../core/decision';
 import { LagTrend } from '../../analysis/lag-trend';
-import type { JobFailedSettings } from '../job-failed/manifest';
-import { planJobFailed } from '../job-failed/plan';
+import type { JobRestartSettings } from '../../runtimes/restart-judgment';
+import { planJobFailed } from '../../runtimes/emr-serverless/restart-plan';
 import type { EmrPipeline } from '../../config/schema';
 import type { PlanInput } from '../types';
 import type { ConsumerLagEvidence } from './diagnose';
@@ -179,7 +179,7 @@ function overBudget(input: PlanInput<ConsumerLagSettings, ConsumerLagEvidence, E
  */
 function planNotRunning(input: PlanInput<ConsumerLagSettings, ConsumerLagEvidence, EmrPipeline>, ev: Evidence): Decision {
   const { evidence: e, pipeline, settings } = input;
-  const jfSettings = { ...(pipeline.playbooks['job-failed'] as JobFailedSettings), maxActionsPerHour: settings.maxActionsPerHour };
+  const jfSettings = { ...(pipeline.playbooks['job-failed'] as JobRestartSettings), maxActionsPerHour: settings.maxActionsPerHour };
   const d = planJobFailed({
     ...input,
     settings: jfSettings,

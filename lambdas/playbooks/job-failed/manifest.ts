@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { jobMetricDimensions, publishedApplicationName } from '../../config/release';
 import { byJobKind } from '../../config/job-kind';
 import type { EmrPipeline, EmrServerlessJob } from '../../config/schema';
+import { checkpointLocation } from '../../runtimes/emr-serverless/checkpoint';
 import { driverLogPermissions } from '../../runtimes/emr-serverless/driver-log-permissions';
 import { playbookSettings } from '../common-settings';
 import { listBucketUnder, passJobRole } from '../../core/permissions';
@@ -101,11 +102,6 @@ export const jobFailedSettings = playbookSettings(jobFailedBounds, {
 
 export type JobFailedSettings = z.output<typeof jobFailedSettings>;
 
-export const checkpointLocation = (uri: string) => {
-  const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(uri);
-  if (!m) throw new Error(`not an s3 uri: ${uri}`);
-  return { bucket: m[1]!, prefix: m[2]! };
-};
 
 /**
  * The job alarms on the dimensions the job's release publishes ("Monitoring EMR Serverless

@@ -1,6 +1,7 @@
 import type { JobRunView, StartJobRunParams } from '../../adapters/emr-serverless';
 import type { EmrServerlessAdapter } from '../../adapters/emr-serverless';
 import type { Clock } from '../../core/clock';
+import { listActiveRuns } from './job';
 
 /**
  * Replace one run of a streaming job by exactly one new run on the same checkpoint: CancelJobRun
@@ -10,7 +11,6 @@ import type { Clock } from '../../core/clock';
  * tagged with this incident means the start already happened.
  */
 
-export const ACTIVE_RUN_STATES = ['SUBMITTED', 'PENDING', 'SCHEDULED', 'RUNNING', 'QUEUED', 'CANCELLING'];
 const ENDED = new Set(['CANCELLED', 'FAILED', 'SUCCESS']);
 const POLL_MS = 10_000;
 
@@ -52,7 +52,7 @@ export async function replaceRun(ctx: { clock: Clock; signal?: AbortSignal; aws:
     await ctx.clock.sleep(POLL_MS, ctx.signal);
     ended = await emr.getJobRun(p.applicationId, p.jobRunId);
   }
-  const active = (await emr.listJobRuns(p.applicationId, { states: ACTIVE_RUN_STATES, maxItems: 100 })).filter((r) => r.name === p.start.name);
+  const active = await listActiveRuns(emr, p.applicationId, p.start.name);
   for (const a of active) {
     const r = await emr.getJobRun(p.applicationId, a.jobRunId);
     if (incident !== undefined && r.tags?.['streamfix:incident'] === incident) return { old, ended, jobRunId: a.jobRunId, jobRunState: a.state, alreadyStarted: true };

@@ -4,22 +4,21 @@ import type { AwsAdapters } from '../../adapters/select';
 import type { EmrPipeline, EmrServerlessJob } from '../../config/schema';
 import { listBucketUnder, passJobRole } from '../../core/permissions';
 import type { PermissionSpec, PipelineContext } from '../../core/playbook';
-import { restartWithParametersAction } from '../../playbooks/consumer-lag/act';
-import { readExecutorSettings } from '../../playbooks/consumer-lag/spark-conf';
-import { startJobRunAction } from '../../playbooks/job-failed/act';
-import { ACTIVE_STATES, jobResource, readCheckpointAt } from '../../playbooks/job-failed/diagnose';
-import { checkpointLocation } from '../../playbooks/job-failed/manifest';
+import { restartWithParametersAction } from './scale';
+import { readExecutorSettings } from './spark-conf';
+import { startJobRunAction } from './start-run';
+import { checkpointLocation, readCheckpointAt } from './checkpoint';
+import { ENDED_STATES, jobResource, listActiveRuns } from './job';
 import type { JobPhase, JobRuntime, JobState, RestorePoint, RuntimeCapability } from '../job-runtime';
 import { appArn } from '../../util/arn';
 
 /**
  * EMR Serverless behind the job-runtime interface. The job is the newest run named `jobName` on
- * the application; it resumes from its Spark checkpoint; it restarts with job-failed's StartJobRun
- * (the old run's driver and configuration) and scales with consumer-lag's replacement run (the
- * executor setting raised). Those actions and their bounds stay where the playbooks defined them.
+ * the application; it resumes from its Spark checkpoint; it restarts with one StartJobRun
+ * (start-run.ts: the old run's driver and configuration) and scales with a replacement run
+ * (scale.ts: the executor setting raised). Those actions carry their bounds; the playbooks that
+ * plan them (job-failed, consumer-lag, checkpoint-failure) import them from here.
  */
-
-const ENDED_STATES = ['FAILED', 'CANCELLED', 'SUCCESS'];
 
 const PHASE: Readonly<Record<string, JobPhase>> = {
   RUNNING: 'running',
@@ -35,7 +34,7 @@ const PHASE: Readonly<Record<string, JobPhase>> = {
 
 async function readJob(aws: AwsAdapters, job: EmrServerlessJob): Promise<JobState> {
   const named = <T extends { name?: string; createdAtMs: number }>(runs: T[]) => runs.filter((r) => r.name === job.jobName).sort((a, b) => b.createdAtMs - a.createdAtMs);
-  const active = named(await aws.emr.listJobRuns(job.applicationId, { states: ACTIVE_STATES, maxItems: 100 }));
+  const active = named(await listActiveRuns(aws.emr, job.applicationId, job.jobName));
   const newest = active[0] ?? named(await aws.emr.listJobRuns(job.applicationId, { states: ENDED_STATES, maxItems: 50 }))[0];
   if (!newest) return { phase: 'gone', status: 'NONE', detail: `no run of ${job.jobName} on ${job.applicationId}` };
   const state: JobState = { phase: PHASE[newest.state] ?? 'gone', status: newest.state, id: newest.jobRunId, ...(newest.stateDetails ? { detail: newest.stateDetails } : {}) };

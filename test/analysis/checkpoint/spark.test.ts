@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readSparkCheckpoint } from '../../../lambdas/analysis/checkpoint/spark';
-import { judgeCorruption } from '../../../lambdas/playbooks/checkpoint-failure/corruption';
+import { judgeCorruption } from '../../../lambdas/analysis/checkpoint/corruption';
 import { endOffsets, QUERY_ID, sparkCheckpoint, type SparkLayout } from '../../helpers/checkpoint-layout';
 import { MemoryS3 } from '../../helpers/memory-s3';
 

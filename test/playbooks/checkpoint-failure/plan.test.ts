@@ -15,7 +15,7 @@ import {
   planCheckpointFailure,
   ROLLBACK_CHECKPOINT,
 } from '../../../lambdas/playbooks/checkpoint-failure/plan';
-import { START_JOB_RUN } from '../../../lambdas/playbooks/job-failed/plan';
+import { START_JOB_RUN } from '../../../lambdas/runtimes/emr-serverless/restart';
 import exampleConfig from '../../../streamfix.config';
 import { sparkCheckpoint } from '../../helpers/checkpoint-layout';
 import { MemoryS3 } from '../../helpers/memory-s3';

@@ -4,7 +4,7 @@ import { parseConfig } from '../../../lambdas/config';
 import type { ConsumerLagEvidence } from '../../../lambdas/playbooks/consumer-lag/diagnose';
 import type { ConsumerLagSettings } from '../../../lambdas/playbooks/consumer-lag/manifest';
 import { planConsumerLag } from '../../../lambdas/playbooks/consumer-lag/plan';
-import { readExecutorSettings } from '../../../lambdas/playbooks/consumer-lag/spark-conf';
+import { readExecutorSettings } from '../../../lambdas/runtimes/emr-serverless/spark-conf';
 import type { LagReading } from '../../../lambdas/playbooks/consumer-lag/window';
 import exampleConfig from '../../../streamfix.config';
 

@@ -1,8 +1,9 @@
 import { emrPipeline } from '../../helpers/pipelines';
 import { describe, expect, it } from 'vitest';
-import { startJobRunAction } from '../../../lambdas/playbooks/job-failed/act';
-import { jobResource } from '../../../lambdas/playbooks/job-failed/diagnose';
-import { JobFailedReason, restartToken, START_JOB_RUN } from '../../../lambdas/playbooks/job-failed/plan';
+import { startJobRunAction } from '../../../lambdas/runtimes/emr-serverless/start-run';
+import { jobResource } from '../../../lambdas/runtimes/emr-serverless/job';
+import { restartToken, START_JOB_RUN } from '../../../lambdas/runtimes/emr-serverless/restart';
+import { JobFailedReason } from '../../../lambdas/runtimes/restart-judgment';
 import type { ConsumerLagEvidence } from '../../../lambdas/playbooks/consumer-lag/diagnose';
 import { ConsumerLagReason as R } from '../../../lambdas/playbooks/consumer-lag/plan';
 import { parseConfig } from '../../../lambdas/config';

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { jobResource } from '../../../lambdas/playbooks/job-failed/diagnose';
-import { restartToken } from '../../../lambdas/playbooks/job-failed/plan';
-import { RESTART_WITH_PARAMETERS, restartWithParametersAction, type RestartWithParametersParams } from '../../../lambdas/playbooks/consumer-lag/act';
+import { jobResource } from '../../../lambdas/runtimes/emr-serverless/job';
+import { restartToken } from '../../../lambdas/runtimes/emr-serverless/restart';
+import { RESTART_WITH_PARAMETERS, restartWithParametersAction, type RestartWithParametersParams } from '../../../lambdas/runtimes/emr-serverless/scale';
 import { ConsumerLagReason as R } from '../../../lambdas/playbooks/consumer-lag/plan';
-import { readExecutorSettings } from '../../../lambdas/playbooks/consumer-lag/spark-conf';
+import { readExecutorSettings } from '../../../lambdas/runtimes/emr-serverless/spark-conf';
 import { evidence, HOUR, INCIDENT, job, lag, MIN, NOW, pipeline, plan, run, settings, summary, withBounds } from './evidence';
 
 const paramsOf = (d: ReturnType<typeof plan>) => {

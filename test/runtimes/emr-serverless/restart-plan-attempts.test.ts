@@ -2,10 +2,11 @@ import { emrPipeline } from '../../helpers/pipelines';
 import { describe, expect, it } from 'vitest';
 import type { JobRunView } from '../../../lambdas/adapters/emr-serverless';
 import { parseConfig } from '../../../lambdas/config';
-import type { JobFailedEvidence } from '../../../lambdas/playbooks/job-failed/diagnose';
-import { REPLACE_WITH_MEMORY, replaceWithMemoryAction } from '../../../lambdas/playbooks/job-failed/act-memory';
+import { REPLACE_WITH_MEMORY, replaceWithMemoryAction } from '../../../lambdas/runtimes/emr-serverless/replace-with-memory';
 import type { JobFailedSettings } from '../../../lambdas/playbooks/job-failed/manifest';
-import { JobFailedReason, planJobFailed, START_JOB_RUN } from '../../../lambdas/playbooks/job-failed/plan';
+import { planJobFailed, type JobFailedEvidence } from '../../../lambdas/runtimes/emr-serverless/restart-plan';
+import { START_JOB_RUN } from '../../../lambdas/runtimes/emr-serverless/restart';
+import { JobFailedReason } from '../../../lambdas/runtimes/restart-judgment';
 import type { AttemptFailure } from '../../../lambdas/runtimes/emr-serverless/attempts';
 import exampleConfig from '../../../streamfix.config';
 

@@ -1,50 +1,41 @@
 import { escalate, fix, ignore, recheck, type Decision, type Evidence, type PlannedAction } from '../../core/decision';
-import type { JobRunView } from '../../adapters/emr-serverless';
+import type { JobRunSummaryView, JobRunView } from '../../adapters/emr-serverless';
 import { emrRetries } from '../../config/release';
-import { isCheckpointFailure } from '../checkpoint-failure/classify';
+import { isCheckpointFailure } from '../../analysis/checkpoint/classify';
 import type { EmrPipeline } from '../../config/schema';
-import type { PlanInput } from '../types';
-import { REPLACE_WITH_MEMORY, type ReplaceWithMemoryParams } from './act-memory';
-import { attemptEvidence, attemptHistoryText, judgeAttempts, memoryAdvice, type AttemptJudgment } from './attempts';
-import { ACTIVE_STATES, jobResource, type JobFailedEvidence } from './diagnose';
-import type { JobFailedSettings } from './manifest';
+import type { JobRunRetry } from '../../core/trigger';
+import type { AttemptHistory } from './attempts';
+import type { CheckpointSummary } from './checkpoint';
+import type { PlanInput } from '../../core/playbook';
+import { REPLACE_WITH_MEMORY, type ReplaceWithMemoryParams } from './replace-with-memory';
+import { attemptEvidence, attemptHistoryText, judgeAttempts, memoryAdvice, type AttemptJudgment } from './attempt-judgment';
+import { ACTIVE_STATES, jobResource } from './job';
+import { JobFailedReason, type JobRestartSettings } from '../restart-judgment';
 import { restartAction, restartParams, startCommand } from './restart';
 
-export { restartAction, restartToken, START_JOB_RUN, startCommand } from './restart';
-
-export const JobFailedReason = {
-  RESTARTABLE: 'JOB_FAILED_RESTARTABLE',
-  NOT_RESTARTABLE: 'JOB_FAILURE_NOT_RESTARTABLE',
-  CANCELLED_BY_PERSON: 'JOB_CANCELLED_BY_PERSON',
-  RUNNING: 'JOB_RUNNING',
-  ANOTHER_RUN_ACTIVE: 'ANOTHER_RUN_ACTIVE',
-  CANCELLING: 'JOB_CANCELLING',
-  NOT_THIS_JOB: 'NOT_THIS_JOB',
-  NOT_STREAMING: 'NOT_STREAMING',
-  NO_RUN_FOUND: 'JOB_RUN_NOT_FOUND',
-  ENDED: 'STREAMING_JOB_ENDED',
-  STALE_FAILURE: 'FAILURE_TOO_OLD',
-  CHECKPOINT_MISSING: 'CHECKPOINT_MISSING',
-  CHECKPOINT_TOO_OLD: 'CHECKPOINT_TOO_OLD',
-  BEYOND_RETENTION: 'CHECKPOINT_BEYOND_SOURCE_RETENTION',
-  BUDGET_EXHAUSTED: 'BUDGET_EXHAUSTED',
-  HANDLED_BY_CHECKPOINT_FAILURE: 'HANDLED_BY_CHECKPOINT_FAILURE',
-  /** EMR retries the run (job resiliency): streamfix watches. */
-  EMR_RETRYING: 'JOB_EMR_RETRYING',
-  /** The run's attempts keep failing the same non-transient way: escalated before EMR gives up. */
-  CRASH_LOOP: 'JOB_CRASH_LOOP',
-  /** The same, out of memory, with a memory bound: replaced by a run with more memory. */
-  CRASH_LOOP_MEMORY: 'JOB_CRASH_LOOP_MORE_MEMORY',
-  /** EMR gave up after its attempts, all of which failed for transient reasons: restarted. */
-  RETRIES_EXHAUSTED_TRANSIENT: 'JOB_FAILED_AFTER_RETRIES_TRANSIENT',
-  /** EMR gave up after its attempts, not all transient: escalated with the attempt history. */
-  RETRIES_EXHAUSTED: 'JOB_FAILED_AFTER_RETRIES',
-} as const;
+/** What the judgment of a failed run reads: job-failed's diagnosis, or consumer-lag's of a job not running. */
+export interface JobFailedEvidence {
+  /** The run the trigger is about: the event's run, or the job's newest run for an alarm. */
+  run?: JobRunView;
+  runSource: 'event' | 'newest-run' | 'none';
+  /** Other runs of the same job that are active now. */
+  activeRuns: JobRunSummaryView[];
+  checkpoint: CheckpointSummary;
+  restartsLastHour: number;
+  /**
+   * The run's attempts and each attempt that failed in the last hour, with its failure text (the
+   * driver log where the config lets streamfix read it, else stateDetails). Absent when the run
+   * neither failed nor retried.
+   */
+  history?: AttemptHistory;
+  /** The trigger was EMR's "Job Run Retry" event. */
+  retry?: JobRunRetry;
+}
 
 const matches = (patterns: string[], text: string | undefined): string | undefined =>
   text === undefined ? undefined : patterns.find((p) => new RegExp(p, 'i').test(text));
 
-type Input = PlanInput<JobFailedSettings, JobFailedEvidence, EmrPipeline>;
+type Input = PlanInput<JobRestartSettings, JobFailedEvidence, EmrPipeline>;
 
 /**
  * Pure. On a release with job resiliency (7.1.0+, a STREAMING run whose policy retries) EMR

@@ -3,10 +3,10 @@ import { counterIncrease, failureLines, latest, trailingMinutesAbove, type Flink
 import { restartsMetric } from '../../config/flink-runtime';
 import type { FlinkPipeline } from '../../config/schema';
 import type { Trigger } from '../../core/trigger';
-import { readFlinkApplication, readFlinkLog, readFlinkMetrics } from '../../runtimes/managed-flink/read';
-import { flinkResource } from '../../runtimes/managed-flink/runtime';
-import type { PlaybookContext } from '../types';
-import type { JobFailedSettings } from './manifest';
+import { readFlinkApplication, readFlinkLog, readFlinkMetrics } from './read';
+import { flinkResource } from './runtime';
+import type { PlaybookContext } from '../../core/playbook';
+import type { JobRestartSettings } from '../restart-judgment';
 
 /**
  * job-failed's evidence on Managed Service for Apache Flink: the application (status, version,
@@ -45,7 +45,7 @@ export interface FlinkJobFailedEvidence {
   restartsLastHour: number;
 }
 
-export async function diagnoseFlinkJobFailed(ctx: PlaybookContext<JobFailedSettings, FlinkPipeline>, _trigger: Trigger): Promise<FlinkJobFailedEvidence> {
+export async function diagnoseFlinkJobFailed(ctx: PlaybookContext<JobRestartSettings, FlinkPipeline>, _trigger: Trigger): Promise<FlinkJobFailedEvidence> {
   const job = ctx.pipeline.job;
   const b = ctx.settings.bounds;
   const nowMs = ctx.clock.now();

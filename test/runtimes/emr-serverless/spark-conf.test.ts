@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { parseSubmitConf, readExecutorSettings, withSubmitConf } from '../../../lambdas/playbooks/consumer-lag/spark-conf';
+import { parseSubmitConf, readExecutorSettings, withSubmitConf } from '../../../lambdas/runtimes/emr-serverless/spark-conf';
 
 const driver = (sparkSubmitParameters?: string) => ({ sparkSubmit: { entryPoint: 's3://b/job.py', ...(sparkSubmitParameters !== undefined ? { sparkSubmitParameters } : {}) } });
 const defaults = (properties: Record<string, string>) => ({ applicationConfiguration: [{ classification: 'spark-defaults', properties }] });

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../lambdas/config';
 import type { Decision } from '../../../lambdas/core/decision';
-import type { FlinkJobFailedEvidence } from '../../../lambdas/playbooks/job-failed/flink-diagnose';
-import { FlinkJobFailedReason, planFlinkJobFailed } from '../../../lambdas/playbooks/job-failed/flink-plan';
+import type { FlinkJobFailedEvidence } from '../../../lambdas/runtimes/managed-flink/failure-evidence';
+import { FlinkJobFailedReason, planFlinkJobFailed } from '../../../lambdas/runtimes/managed-flink/restart-plan';
 import type { JobFailedSettings } from '../../../lambdas/playbooks/job-failed/manifest';
-import { JobFailedReason } from '../../../lambdas/playbooks/job-failed/plan';
+import { JobFailedReason } from '../../../lambdas/runtimes/restart-judgment';
 import { startFlinkApplicationAction, START_FLINK_APPLICATION } from '../../../lambdas/runtimes/managed-flink/start';
 import { emrAndFlink } from '../../fixtures/cdk/emr-and-flink';
 import { emrPipeline, flinkPipeline } from '../../helpers/pipelines';

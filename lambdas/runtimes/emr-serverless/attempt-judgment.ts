@@ -1,8 +1,8 @@
 import type { JobRunView } from '../../adapters/emr-serverless';
 import { classifyFailure, recommendMemory, sameFailure, type FailureClass, type MemoryRecommendation } from '../../analysis/job-failure';
 import type { Evidence } from '../../core/decision';
-import type { AttemptFailure, AttemptHistory } from '../../runtimes/emr-serverless/attempts';
-import type { JobFailedSettings } from './manifest';
+import type { AttemptFailure, AttemptHistory } from './attempts';
+import type { JobRestartSettings } from '../restart-judgment';
 import { startCommand } from './restart';
 
 /**
@@ -25,7 +25,7 @@ export interface AttemptJudgment {
   allTransient: boolean;
 }
 
-export function judgeAttempts(history: AttemptHistory | undefined, s: JobFailedSettings): AttemptJudgment {
+export function judgeAttempts(history: AttemptHistory | undefined, s: JobRestartSettings): AttemptJudgment {
   const failures = (history?.failures ?? []).map((f) => ({ ...f, class: classifyFailure(f.text, s.bounds.nonRestartablePatterns) }));
   const latest = failures[0];
   return {
@@ -59,7 +59,7 @@ export function attemptEvidence(r: JobRunView, j: AttemptJudgment): Evidence {
 }
 
 /** The memory a crash-looping run should get, and the exact commands to give it. */
-export function memoryAdvice(r: JobRunView, j: AttemptJudgment, s: JobFailedSettings): { rec: MemoryRecommendation; command: string } | undefined {
+export function memoryAdvice(r: JobRunView, j: AttemptJudgment, s: JobRestartSettings): { rec: MemoryRecommendation; command: string } | undefined {
   if (j.latest?.class.category !== 'memory') return undefined;
   const rec = recommendMemory(r.jobDriver, r.configurationOverrides, j.latest.class.memoryOf ?? 'executor', s.bounds.memory);
   const start = startCommand(r, r.applicationId, rec.sparkSubmitParameters);

@@ -1,13 +1,13 @@
-import { emrPipeline } from '../helpers/pipelines';
+import { emrPipeline } from '../../helpers/pipelines';
 import { EMRServerlessClient, StartJobRunCommand, StartJobRunRequest$ } from '@aws-sdk/client-emr-serverless';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
-import { EmrServerlessAdapter, type JobRunView, type StartJobRunParams } from '../../lambdas/adapters/emr-serverless';
-import { parseConfig } from '../../lambdas/config';
-import { replaceRunAction } from '../../lambdas/playbooks/consumer-lag/plan-support';
-import type { ConsumerLagSettings } from '../../lambdas/playbooks/consumer-lag/manifest';
-import { restartParams, START_JOB_RUN_FIELDS_NOT_CARRIED, START_JOB_RUN_FIELDS_NOT_COPIED } from '../../lambdas/playbooks/job-failed/restart';
-import exampleConfig from '../../streamfix.config';
+import { EmrServerlessAdapter, type JobRunView, type StartJobRunParams } from '../../../lambdas/adapters/emr-serverless';
+import { parseConfig } from '../../../lambdas/config';
+import { replaceRunAction } from '../../../lambdas/playbooks/consumer-lag/plan-support';
+import type { ConsumerLagSettings } from '../../../lambdas/playbooks/consumer-lag/manifest';
+import { restartParams, START_JOB_RUN_FIELDS_NOT_CARRIED, START_JOB_RUN_FIELDS_NOT_COPIED } from '../../../lambdas/runtimes/emr-serverless/restart';
+import exampleConfig from '../../../streamfix.config';
 
 /**
  * A restart carries every StartJobRun field the original run had (API_StartJobRun), the session

@@ -1,13 +1,12 @@
 import { classifyFailure } from '../../analysis/job-failure';
 import type { FlinkPipeline } from '../../config/schema';
 import { escalate, fix, ignore, recheck, type Decision, type Evidence } from '../../core/decision';
-import { flinkCommands } from '../../runtimes/managed-flink/commands';
-import { flinkResource } from '../../runtimes/managed-flink/runtime';
-import { START_FLINK_APPLICATION, type StartFlinkParams } from '../../runtimes/managed-flink/start';
-import type { PlanInput } from '../types';
-import { flinkFailureText, type FlinkJobFailedEvidence } from './flink-diagnose';
-import type { JobFailedSettings } from './manifest';
-import { JobFailedReason } from './plan';
+import { flinkCommands } from './commands';
+import { flinkResource } from './runtime';
+import { START_FLINK_APPLICATION, type StartFlinkParams } from './start';
+import type { PlanInput } from '../../core/playbook';
+import { flinkFailureText, type FlinkJobFailedEvidence } from './failure-evidence';
+import { JobFailedReason, type JobRestartSettings } from '../restart-judgment';
 
 /**
  * job-failed on Managed Service for Apache Flink. Pure.
@@ -38,7 +37,7 @@ export const FlinkJobFailedReason = {
 } as const;
 
 const R = FlinkJobFailedReason;
-type Input = PlanInput<JobFailedSettings, FlinkJobFailedEvidence, FlinkPipeline>;
+type Input = PlanInput<JobRestartSettings, FlinkJobFailedEvidence, FlinkPipeline>;
 
 const TRANSIENT_STATUS = new Set(['UPDATING', 'AUTOSCALING', 'ROLLING_BACK', 'ROLLED_BACK', 'MAINTENANCE', 'STOPPING', 'FORCE_STOPPING']);
 

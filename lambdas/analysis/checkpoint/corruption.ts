@@ -1,4 +1,4 @@
-import type { CheckpointProblem, RollbackTarget, SparkCheckpointReport } from '../../analysis/checkpoint';
+import type { CheckpointProblem, RollbackTarget, SparkCheckpointReport } from './index';
 
 /**
  * How deep a Spark checkpoint's damage goes, pure. Only one shape is repaired automatically:

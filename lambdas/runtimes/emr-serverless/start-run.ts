@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { wrongRuntime } from '../../config/job-kind';
-import type { ActionDefinition, ActionOutcome } from '../types';
-import { ACTIVE_STATES } from './diagnose';
+import type { ActionDefinition, ActionOutcome } from '../../core/playbook';
+import { listActiveRuns } from './job';
 import { START_JOB_RUN } from './restart';
 
 const startJobRunParams = z
@@ -31,7 +31,7 @@ const CHECKPOINT_CONF = /spark\.sql\.streaming\.checkpointLocation=(\S+)/;
  * parameters must be the configured one. Idempotent: the clientToken makes a retry return
  * the same run, and a run of this job already active (not started by this incident) stops it.
  */
-export const startJobRunAction: ActionDefinition<StartJobRunActionParams> = {
+export const startJobRunAction: ActionDefinition<StartJobRunActionParams, unknown> = {
   type: START_JOB_RUN,
   runtime: 'emr-serverless',
   iamActions: ['emr-serverless:ListJobRuns', 'emr-serverless:GetJobRun', 'emr-serverless:StartJobRun', 'emr-serverless:TagResource', 'iam:PassRole'],
@@ -49,7 +49,7 @@ export const startJobRunAction: ActionDefinition<StartJobRunActionParams> = {
   },
   async execute(p, ctx): Promise<ActionOutcome> {
     const emr = ctx.aws.emr;
-    const active = (await emr.listJobRuns(p.applicationId, { states: ACTIVE_STATES, maxItems: 100 })).filter((r) => r.name === p.name);
+    const active = await listActiveRuns(emr, p.applicationId, p.name);
     for (const a of active) {
       const run = await emr.getJobRun(p.applicationId, a.jobRunId);
       if (run.tags?.['streamfix:incident'] === p.tags?.['streamfix:incident']) {

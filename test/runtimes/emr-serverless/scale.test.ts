@@ -5,10 +5,10 @@ import {
 } from '@aws-sdk/client-emr-serverless';
 import { createAwsAdapters } from '../../../lambdas/adapters';
 import { ManualClock } from '../../../lambdas/core/clock';
-import { restartWithParametersAction as action, type RestartWithParametersParams } from '../../../lambdas/playbooks/consumer-lag/act';
+import { restartWithParametersAction as action, type RestartWithParametersParams } from '../../../lambdas/runtimes/emr-serverless/scale';
 import type { ActionContext } from '../../../lambdas/playbooks/types';
 import type { ConsumerLagSettings } from '../../../lambdas/playbooks/consumer-lag/manifest';
-import { config, evidence, INCIDENT, job, lag, NOW, pipeline, plan, run, settings, SUBMIT, withBounds } from './evidence';
+import { config, evidence, INCIDENT, job, lag, NOW, pipeline, plan, run, settings, SUBMIT, withBounds } from '../../playbooks/consumer-lag/evidence';
 
 const emr = mockClient(EMRServerlessClient);
 afterAll(() => emr.restore());

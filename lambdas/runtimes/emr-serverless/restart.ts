@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { PlannedAction } from '../../core/decision';
 import type { JobRunView } from '../../adapters/emr-serverless';
 import type { EmrServerlessJob } from '../../config/schema';
-import { jobResource } from './diagnose';
+import { jobResource } from './job';
 
 /**
  * The restart every playbook uses: one StartJobRun of the configured job that carries every

@@ -1,9 +1,8 @@
 import * as z from 'zod';
 import type { ConfigurationOverrides } from '../../adapters/emr-serverless';
-import { replaceRun } from '../../runtimes/emr-serverless/replace-run';
-import { startJobRunAction, type StartJobRunActionParams } from '../job-failed/act';
-import type { ActionContext, ActionDefinition, ActionOutcome } from '../types';
-import type { ConsumerLagSettings } from './manifest';
+import { replaceRun } from './replace-run';
+import { startJobRunAction, type StartJobRunActionParams } from './start-run';
+import type { ActionContext, ActionDefinition, ActionOutcome } from '../../core/playbook';
 import { EXECUTOR_INSTANCES, MAX_EXECUTORS, readExecutorSettings, withSubmitConf } from './spark-conf';
 
 export const RESTART_WITH_PARAMETERS = 'emr-serverless:RestartJobRunWithParameters';
@@ -20,20 +19,25 @@ const restartParams = z
     cancelWaitSeconds: z.number().int().min(10).max(270),
     /** Present when the restart rescales: the capping setting, its value now, its new value. */
     executors: z.object({ setting: z.enum([EXECUTOR_INSTANCES, MAX_EXECUTORS]), from: z.number().int().positive(), to: z.number().int().positive() }).strict().optional(),
-    /** Exactly what StartJobRun is called with (job-failed's restart parameters). */
+    /** Exactly what StartJobRun is called with (restart.ts: the old run's fields). */
     start: startJobRunAction.params,
   })
   .strict();
 
 export type RestartWithParametersParams = z.infer<typeof restartParams>;
 
+/** The bounds the action reads from its playbook's settings (consumer-lag's). */
+export interface EmrScaleSettings {
+  bounds: { maxExecutors: number; maxScaleFactor: number };
+}
+
 /**
- * Every bound the actual parameters break. The start half is job-failed's (configured
+ * Every bound the actual parameters break. The start half is start-run.ts's (configured
  * application, job, role and checkpoint only); on top: the old run is the one the new run
  * replaces, and the new Spark parameters equal the old ones except the executor setting,
  * whose new value lies in [current, min(maxExecutors, current × maxScaleFactor)].
  */
-function checkRestartBounds(p: RestartWithParametersParams, ctx: { pipeline: ActionContext['pipeline']; settings: ConsumerLagSettings }): string[] {
+function checkRestartBounds(p: RestartWithParametersParams, ctx: { pipeline: ActionContext['pipeline']; settings: EmrScaleSettings }): string[] {
   const v = startJobRunAction.checkBounds(p.start, ctx);
   const b = ctx.settings.bounds;
   const next = p.start.jobDriver.sparkSubmit.sparkSubmitParameters ?? '';
@@ -59,7 +63,7 @@ function checkRestartBounds(p: RestartWithParametersParams, ctx: { pipeline: Act
  * new executor setting (runtimes/emr-serverless/replace-run.ts: cancel, wait until ended, start;
  * idempotent on resume).
  */
-export const restartWithParametersAction: ActionDefinition<RestartWithParametersParams, ConsumerLagSettings> = {
+export const restartWithParametersAction: ActionDefinition<RestartWithParametersParams, EmrScaleSettings> = {
   type: RESTART_WITH_PARAMETERS,
   runtime: 'emr-serverless',
   iamActions: ['emr-serverless:GetJobRun', 'emr-serverless:CancelJobRun', 'emr-serverless:ListJobRuns', 'emr-serverless:StartJobRun', 'emr-serverless:TagResource', 'iam:PassRole'],

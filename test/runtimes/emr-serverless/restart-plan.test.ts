@@ -2,8 +2,9 @@ import { emrPipeline } from '../../helpers/pipelines';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../lambdas/config';
 import type { JobRunView } from '../../../lambdas/adapters/emr-serverless';
-import type { JobFailedEvidence } from '../../../lambdas/playbooks/job-failed/diagnose';
-import { JobFailedReason, planJobFailed, restartToken, START_JOB_RUN } from '../../../lambdas/playbooks/job-failed/plan';
+import { planJobFailed, type JobFailedEvidence } from '../../../lambdas/runtimes/emr-serverless/restart-plan';
+import { restartToken, START_JOB_RUN } from '../../../lambdas/runtimes/emr-serverless/restart';
+import { JobFailedReason } from '../../../lambdas/runtimes/restart-judgment';
 import type { JobFailedSettings } from '../../../lambdas/playbooks/job-failed/manifest';
 import exampleConfig from '../../../streamfix.config';
 

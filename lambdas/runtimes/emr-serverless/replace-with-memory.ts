@@ -1,9 +1,8 @@
 import * as z from 'zod';
 import { withSubmitConf } from '../../analysis/spark-conf';
-import { replaceRun } from '../../runtimes/emr-serverless/replace-run';
-import type { ActionDefinition, ActionOutcome } from '../types';
-import { startJobRunAction, type StartJobRunActionParams } from './act';
-import type { JobFailedSettings } from './manifest';
+import { replaceRun } from './replace-run';
+import type { ActionDefinition, ActionOutcome } from '../../core/playbook';
+import { startJobRunAction, type StartJobRunActionParams } from './start-run';
 
 export const REPLACE_WITH_MEMORY = 'emr-serverless:ReplaceJobRunWithMoreMemory';
 
@@ -24,13 +23,18 @@ const replaceWithMemoryParams = z
 
 export type ReplaceWithMemoryParams = z.infer<typeof replaceWithMemoryParams>;
 
+/** The bound the action reads from its playbook's settings (job-failed's `bounds.memory`). */
+export interface EmrMemorySettings {
+  bounds: { memory?: { maxExecutorGiB: number; maxDriverGiB: number } };
+}
+
 /**
  * Replace a run whose attempts keep running out of memory by one with more (cancel, wait until
- * ended, start: runtimes/emr-serverless/replace-run.ts). Bounds: job-failed's start bounds, and
+ * ended, start: replace-run.ts). Bounds: the start bounds (start-run.ts), and
  * the new memory above the old, at most the configured `memory` bound (none configured: refused),
  * the Spark parameters unchanged but for that one setting.
  */
-export const replaceWithMemoryAction: ActionDefinition<ReplaceWithMemoryParams, JobFailedSettings> = {
+export const replaceWithMemoryAction: ActionDefinition<ReplaceWithMemoryParams, EmrMemorySettings> = {
   type: REPLACE_WITH_MEMORY,
   runtime: 'emr-serverless',
   iamActions: ['emr-serverless:GetJobRun', 'emr-serverless:CancelJobRun', 'emr-serverless:ListJobRuns', 'emr-serverless:StartJobRun', 'emr-serverless:TagResource', 'iam:PassRole'],
