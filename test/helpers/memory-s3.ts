@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { CopyResult, DeleteTarget, ObjectDigest, S3ObjectView } from '../../lambdas/adapters/s3';
+import type { CopyResult, DeleteTarget, ObjectDigest, S3ObjectView } from '../../lambdas/core/object-store';
 import type { S3Store } from '../../lambdas/analysis/checkpoint/listing';
 import { ConflictError } from '../../lambdas/core/errors';
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { parseS3Uri } from '../../adapters/s3';
+import { parseS3Uri } from '../../core/object-store';
 import { ConflictError } from '../../core/errors';
 import { compareListings, copyPrefix, type CopiedEntry, type CopyCheck, type CopyOptions } from './copy';
 import { listAll, type S3Store } from './listing';

@@ -1,4 +1,5 @@
-import type { S3Adapter, S3ObjectView } from '../../adapters/s3';
+import type { S3Adapter } from '../../adapters/s3';
+import type { S3ObjectView } from '../../core/object-store';
 
 /** What checkpoint reading needs from S3 (the S3 adapter, or an in-memory stand-in). */
 export type S3Reader = Pick<S3Adapter, 'listPrefix' | 'getObjectText' | 'headObject'>;

@@ -1,4 +1,4 @@
-import { parseS3Uri, type S3ObjectView } from '../../adapters/s3';
+import { parseS3Uri, type S3ObjectView } from '../../core/object-store';
 import { BACKUP_MANIFEST, readBackupManifest, type BackupManifest } from './backup';
 import { byRelativeKey, compareListings, copyPrefix, type CopyCheck } from './copy';
 import { checkCoverage } from './coverage';

@@ -1,5 +1,5 @@
-import type { S3ObjectView } from '../../adapters/s3';
-import { parseS3Uri } from '../../adapters/s3';
+import type { S3ObjectView } from '../../core/object-store';
+import { parseS3Uri } from '../../core/object-store';
 import { checkCoverage, type Coverage, type CoveredTarget } from './coverage';
 import { listAll, listBatchFiles, type BatchListing, type S3Store } from './listing';
 import { listStateFiles, type StateFile } from './state';

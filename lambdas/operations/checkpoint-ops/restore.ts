@@ -1,4 +1,4 @@
-import { parseS3Uri } from '../../adapters/s3';
+import { parseS3Uri } from '../../core/object-store';
 import { BACKUP_MANIFEST, BackupDoesNotCoverError, checkCoverage, listAll, readBackupManifest, requireIntact } from '../../analysis/checkpoint';
 import { byRelativeKey } from '../../analysis/checkpoint/copy';
 import type { EmrPipeline } from '../../config/schema';

@@ -1,5 +1,6 @@
 import type { JobRunSummaryView, JobRunView } from '../../adapters/emr-serverless';
-import { parseS3Uri, type S3Adapter } from '../../adapters/s3';
+import { type S3Adapter } from '../../adapters/s3';
+import { parseS3Uri } from '../../core/object-store';
 import type { JobRunRetry, Trigger } from '../../core/trigger';
 import { readAttemptHistory, type AttemptHistory } from '../../runtimes/emr-serverless/attempts';
 import type { EmrPipeline } from '../../config/schema';
