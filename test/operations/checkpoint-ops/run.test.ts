@@ -1,7 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AwsAdapters } from '../../../lambdas/adapters';
-import { backupTag, compareCopy } from '../../../lambdas/analysis/checkpoint';
+import { backupTag } from '../../../lambdas/analysis/checkpoint';
+import { compareCopy } from '../../../lambdas/checkpoint';
 import { parseConfig } from '../../../lambdas/config';
 import { ManualClock } from '../../../lambdas/core/clock';
 import { InvalidInputError } from '../../../lambdas/core/errors';

@@ -1,24 +1,10 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { S3Adapter } from '../../../lambdas/adapters/s3';
-import {
-  BACKUP_MANIFEST,
-  backupCheckpoint,
-  backupUriFor,
-  BackupDoesNotCoverError,
-  freshBackupUri,
-  compareCopy,
-  copyPrefix,
-  deleteCheckpoint,
-  listAll,
-  mapLimit,
-  readSparkCheckpoint,
-  restoreCheckpoint,
-  rollbackCheckpoint,
-  sealBackup,
-} from '../../../lambdas/analysis/checkpoint';
-import { sparkCheckpoint } from '../../helpers/checkpoint-layout';
-import { startSerialS3rver } from '../../helpers/s3rver-serial';
+import { S3Adapter } from '../../lambdas/adapters/s3';
+import { BACKUP_MANIFEST, backupUriFor, BackupDoesNotCoverError, listAll, mapLimit, readSparkCheckpoint } from '../../lambdas/analysis/checkpoint';
+import { backupCheckpoint, freshBackupUri, compareCopy, copyPrefix, deleteCheckpoint, restoreCheckpoint, rollbackCheckpoint, sealBackup } from '../../lambdas/checkpoint';
+import { sparkCheckpoint } from '../helpers/checkpoint-layout';
+import { startSerialS3rver } from '../helpers/s3rver-serial';
 
 /**
  * The checkpoint's S3 procedures against s3rver (the S3 protocol on loopback): listing with

@@ -1,9 +1,11 @@
-import { parseS3Uri, type S3ObjectView } from '../../core/object-store';
-import { BACKUP_MANIFEST, readBackupManifest, type BackupManifest } from './backup';
-import { byRelativeKey, compareListings, copyPrefix, type CopyCheck } from './copy';
-import { checkCoverage } from './coverage';
-import { listAll, type S3Store } from './listing';
-import { BackupDoesNotCoverError } from './rollback';
+import { byRelativeKey, type CopyCheck } from '../analysis/checkpoint/compare';
+import { checkCoverage } from '../analysis/checkpoint/coverage';
+import { listAll } from '../analysis/checkpoint/listing';
+import { BACKUP_MANIFEST, readBackupManifest, type BackupManifest } from '../analysis/checkpoint/manifest';
+import { BackupDoesNotCoverError } from '../analysis/checkpoint/rollback-plan';
+import { parseS3Uri, type S3ObjectView } from '../core/object-store';
+import { compareListings, copyPrefix } from './copy';
+import type { S3Store } from './store';
 
 /**
  * Puts a sealed backup back in place of the checkpoint in one go (the manual operation restores

@@ -1,59 +1,15 @@
-import { createHash } from 'node:crypto';
-import { parseS3Uri } from '../../core/object-store';
-import { ConflictError } from '../../core/errors';
-import { compareListings, copyPrefix, type CopiedEntry, type CopyCheck, type CopyOptions } from './copy';
-import { listAll, type S3Store } from './listing';
-
-export { compareListings, copyPrefix, copyVerified, CopyMismatchError, MAX_COPY_OBJECT_BYTES, type CopiedEntry, type CopyCheck, type CopyOptions, type CopyProgress, type PageDone } from './copy';
-
-/**
- * Checkpoint backups: a copy of every object under the checkpoint prefix to a sibling prefix of
- * its own, `<prefix>_backup_<UTC timestamp>-<tag>/`, each object verified by content (SHA-256 of
- * the source and of the copy), then sealed with a manifest listing every object's key, size,
- * SHA-256 and the copy's ETag. The manifest is written with `If-None-Match: *`: a second writer
- * fails instead of replacing it. A backup without a manifest was never verified and is never
- * relied on; a manifest of the first format (version 1: count and sizes only) is never relied on
- * for a deletion.
- */
-
-export const BACKUP_MANIFEST = '_streamfix_backup.json';
-
-export interface ManifestEntry {
-  /** Key relative to the checkpoint (and to the backup). */
-  key: string;
-  size: number;
-  /** SHA-256 of the bytes, base64. */
-  sha256: string;
-  /** ETag of the copy when the backup was sealed: a copy with another ETag was changed since. */
-  etag: string;
-}
-
-export interface BackupManifest {
-  /** 2: every object's SHA-256 is listed in `entries`; 1: count and bytes only (older streamfix). */
-  version: 1 | 2;
-  source: string;
-  backup: string;
-  objects: number;
-  bytes: number;
-  createdAtMs: number;
-  /** Who made it: an incident or an operation id. */
-  by: string;
-  entries?: ManifestEntry[];
-}
-
-/** `20261122T100000Z` */
-export const compactUtc = (ms: number): string => new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
-
-/** A short tag naming the maker (an incident or operation id): two makers never share a prefix. */
-export const backupTag = (by: string): string => createHash('sha256').update(by).digest('hex').slice(0, 8);
+import { BACKUP_MANIFEST, backupUriFor, isManifestKey, readBackupManifest, type BackupManifest } from '../analysis/checkpoint/manifest';
+import { listAll } from '../analysis/checkpoint/listing';
+import type { CopyCheck } from '../analysis/checkpoint/compare';
+import { ConflictError } from '../core/errors';
+import { parseS3Uri } from '../core/object-store';
+import { compareListings, copyPrefix, type CopiedEntry, type CopyOptions } from './copy';
+import type { S3Store } from './store';
 
 /**
- * `s3://b/_checkpoints/orders/` at t by X → `s3://b/_checkpoints/orders_backup_20261122T100000Z-<tag of X>/`
- * (without `by`: the older form with the timestamp only, which is still read).
+ * Making checkpoint backups (S3 I/O: lists, copies, writes the manifest). The backup's naming
+ * and manifest format are in analysis/checkpoint/manifest.ts.
  */
-export function backupUriFor(checkpointUri: string, atMs: number, by?: string): string {
-  return `${checkpointUri.replace(/\/+$/, '')}_backup_${compactUtc(atMs)}${by !== undefined ? `-${backupTag(by)}` : ''}/`;
-}
 
 /**
  * The prefix for a new backup made at `atMs` by `by`: `backupUriFor`, moved on a second at a time
@@ -69,35 +25,6 @@ export async function freshBackupUri(s3: Pick<S3Store, 'listPrefix'>, checkpoint
   throw new Error(`every backup prefix of ${checkpointUri} for the ${tries} s from ${new Date(atMs).toISOString()} is taken`);
 }
 
-const BACKUP_SUFFIX = /^\d{8}T\d{6}Z(?:-[0-9a-z]{4,16})?\/$/;
-
-/** True when `backupUri` is a backup of `checkpointUri` (same bucket, sibling `<prefix>_backup_<ts>[-<tag>]/`). */
-export function isBackupOf(backupUri: string, checkpointUri: string): boolean {
-  const base = checkpointUri.replace(/\/+$/, '');
-  if (!backupUri.startsWith(`${base}_backup_`)) return false;
-  return BACKUP_SUFFIX.test(backupUri.slice(base.length + '_backup_'.length));
-}
-
-const isEntry = (e: unknown): e is ManifestEntry => {
-  const x = e as ManifestEntry;
-  return typeof x === 'object' && x !== null && typeof x.key === 'string' && typeof x.size === 'number' && typeof x.sha256 === 'string' && typeof x.etag === 'string';
-};
-
-export async function readBackupManifest(s3: Pick<S3Store, 'getObjectText'>, backupUri: string): Promise<BackupManifest | undefined> {
-  const { bucket, prefix } = parseS3Uri(backupUri);
-  const text = await s3.getObjectText(bucket, `${prefix}${BACKUP_MANIFEST}`);
-  if (text === undefined) return undefined;
-  try {
-    const m = JSON.parse(text) as Partial<BackupManifest>;
-    if (typeof m.objects !== 'number' || typeof m.bytes !== 'number' || m.backup !== backupUri || typeof m.source !== 'string') return undefined;
-    const version = m.version === 2 ? 2 : 1;
-    if (version === 2 && (!Array.isArray(m.entries) || !m.entries.every(isEntry) || m.entries.length !== m.objects)) return undefined;
-    return { ...(m as BackupManifest), version };
-  } catch {
-    return undefined;
-  }
-}
-
 export interface BackupResult {
   backup: string;
   objects: number;
@@ -105,8 +32,6 @@ export interface BackupResult {
   verified: true;
   manifest: BackupManifest;
 }
-
-const isManifestKey = (rel: string) => rel === BACKUP_MANIFEST;
 
 /** Compares a checkpoint with a copy of it by listing (key and size), the manifest left out. */
 export const compareCopy = (s3: S3Store, from: string, to: string, skip: (rel: string) => boolean = isManifestKey): Promise<CopyCheck> => compareListings(s3, from, to, skip);

@@ -1,7 +1,8 @@
-import type { S3ObjectView } from '../../core/object-store';
-import { parseS3Uri } from '../../core/object-store';
-import { ConflictError } from '../../core/errors';
-import { listAll, mapLimit, type S3Store } from './listing';
+import { compareObjects, type CopyCheck } from '../analysis/checkpoint/compare';
+import { listAll, mapLimit } from '../analysis/checkpoint/listing';
+import { ConflictError } from '../core/errors';
+import { parseS3Uri, type S3ObjectView } from '../core/object-store';
+import type { S3Store } from './store';
 
 /**
  * Copying a prefix object by object, each copy checked by content.
@@ -133,47 +134,10 @@ export async function copyPrefix(s3: S3Store, from: string, to: string, opts: Co
   return { ...total, complete: true };
 }
 
-export interface CopyCheck {
-  ok: boolean;
-  sourceObjects: number;
-  sourceBytes: number;
-  copyObjects: number;
-  copyBytes: number;
-  /** Source keys (relative) absent from the copy. */
-  missing: string[];
-  /** Source keys (relative) whose copy has another size. */
-  sizeMismatch: string[];
-  /** Keys (relative) only in the copy. */
-  extra: string[];
-}
-
-export const byRelativeKey = (objects: readonly S3ObjectView[], prefix: string, skip?: (k: string) => boolean): Map<string, S3ObjectView> => {
-  const m = new Map<string, S3ObjectView>();
-  for (const o of objects) {
-    const rel = o.key.slice(prefix.length);
-    if (!skip?.(rel)) m.set(rel, o);
-  }
-  return m;
-};
-
 /** Compares the listings of two prefixes object by object (relative key and size) and in total. */
 export async function compareListings(s3: S3Store, from: string, to: string, skip: (rel: string) => boolean): Promise<CopyCheck> {
   const src = parseS3Uri(from);
   const dst = parseS3Uri(to);
   const [a, b] = await Promise.all([listAll(s3, src.bucket, src.prefix), listAll(s3, dst.bucket, dst.prefix)]);
-  const sm = byRelativeKey(a.objects, src.prefix, skip);
-  const dm = byRelativeKey(b.objects, dst.prefix, skip);
-  const missing: string[] = [];
-  const sizeMismatch: string[] = [];
-  for (const [k, o] of sm) {
-    const d = dm.get(k);
-    if (d === undefined) missing.push(k);
-    else if (d.size !== o.size) sizeMismatch.push(k);
-  }
-  const extra = [...dm.keys()].filter((k) => !sm.has(k));
-  const sum = (m: Map<string, S3ObjectView>) => [...m.values()].reduce((n, x) => n + x.size, 0);
-  return {
-    ok: missing.length === 0 && sizeMismatch.length === 0 && extra.length === 0,
-    sourceObjects: sm.size, sourceBytes: sum(sm), copyObjects: dm.size, copyBytes: sum(dm), missing, sizeMismatch, extra,
-  };
+  return compareObjects(a.objects, src.prefix, b.objects, dst.prefix, skip);
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { BACKUP_MANIFEST, backupCheckpoint, backupUriFor, BackupDoesNotCoverError, rollbackCheckpoint } from '../../../lambdas/analysis/checkpoint';
-import { sparkCheckpoint } from '../../helpers/checkpoint-layout';
-import { MemoryS3 } from '../../helpers/memory-s3';
+import { BACKUP_MANIFEST, backupUriFor, BackupDoesNotCoverError } from '../../lambdas/analysis/checkpoint';
+import { backupCheckpoint, rollbackCheckpoint } from '../../lambdas/checkpoint';
+import { sparkCheckpoint } from '../helpers/checkpoint-layout';
+import { MemoryS3 } from '../helpers/memory-s3';
 
 /**
  * The deletion after a coverage check is conditional on the ETag each object had when it was
