@@ -3,7 +3,7 @@ import { ListJobRunsCommand, GetJobRunCommand, StartJobRunCommand } from '@aws-s
 import { CreateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { parseConfig } from '../../lambdas/config';
-import { Ledger } from '../../lambdas/ledger/ledger';
+import { dynamoLedger } from '../../lambdas/engine/dynamo-ledger';
 import exampleConfig from '../../streamfix.config';
 import { startDynalite } from '../helpers/dynalite';
 import { failedEvent, failedRun, job, jobFailedHandler, ManualClock, mocks, resetMocks, T0, until } from '../helpers/engine';
@@ -39,7 +39,7 @@ describe('Class: Engine (job-failed, ledger on dynalite)', () => {
     expect(start).toMatchObject({ applicationId: job.applicationId, executionRoleArn: job.executionRoleArn, name: job.jobName, mode: 'STREAMING', jobDriver: failedRun.jobDriver });
     expect(start.clientToken).toMatch(/^[0-9a-f]{40}$/);
     expect(scheduler.commandCalls(CreateScheduleCommand)).toHaveLength(1);
-    const incidents = await Ledger.fromOptions(db.aws, db.tableName).listIncidents();
+    const incidents = await dynamoLedger(db.aws, db.tableName).listIncidents();
     const inc = incidents.find((i) => i.incidentId === results.find((r) => r.outcome === 'processed')!.incidentId)!;
     expect(inc).toMatchObject({ status: 'verifying', decision: { kind: 'fix', reason: 'JOB_FAILED_RESTARTABLE' } });
   });
@@ -54,7 +54,7 @@ describe('Class: Engine (job-failed, ledger on dynalite)', () => {
     const verified = await h(input, { ...ctx, awsRequestId: 'r2' });
     expect(first.decision?.kind).toBe('fix');
     expect(verified.decision).toMatchObject({ reason: 'VERIFIED' });
-    const inc = await Ledger.fromOptions(db.aws, db.tableName).getIncident(first.incidentId!);
+    const inc = await dynamoLedger(db.aws, db.tableName).getIncident(first.incidentId!);
     expect(inc).toMatchObject({ status: 'resolved', recoveredAtMs: T0 + 120_000 });
   });
 
@@ -90,7 +90,7 @@ describe('Class: Engine (job-failed, ledger on dynalite)', () => {
       expect(resumed.outcome).toBe('processed');
       expect(calls).toHaveLength(2);
       expect(calls[1]).toBe(calls[0]);
-      const ledger = Ledger.fromOptions(db.aws, db.tableName);
+      const ledger = dynamoLedger(db.aws, db.tableName);
       const actions = await ledger.listActions(resumed.incidentId!);
       expect(actions).toHaveLength(1);
       expect(actions[0]).toMatchObject({ status: 'done' });
@@ -104,13 +104,13 @@ describe('Class: Engine (job-failed, ledger on dynalite)', () => {
       void h(failedEvent, { ...ctx, awsRequestId: 'dies' });
       await until(() => started);
       // The run did start on the service side, tagged with the incident.
-      const incidentId = (await Ledger.fromOptions(db.aws, db.tableName).listIncidents())[0]!.incidentId;
+      const incidentId = (await dynamoLedger(db.aws, db.tableName).listIncidents())[0]!.incidentId;
       emr.on(ListJobRunsCommand).resolves({ jobRuns: [{ ...failedRun, id: 'newrun0001', state: 'SCHEDULED', createdAt: new Date(T0), updatedAt: new Date(T0) } as never] });
       emr.on(GetJobRunCommand, { jobRunId: 'newrun0001' }).resolves({ jobRun: { ...failedRun, jobRunId: 'newrun0001', state: 'SCHEDULED', tags: { 'streamfix:incident': incidentId } } as never });
       clock.advance(7 * 60_000);
       const resumed = await h(failedEvent, { ...ctx, awsRequestId: 'retry' });
       expect(emr.commandCalls(StartJobRunCommand)).toHaveLength(1);
-      const actions = await Ledger.fromOptions(db.aws, db.tableName).listActions(resumed.incidentId!);
+      const actions = await dynamoLedger(db.aws, db.tableName).listActions(resumed.incidentId!);
       expect(actions[0]).toMatchObject({ status: 'done', outcome: { after: { jobRunId: 'newrun0001' } } });
     });
   });
@@ -130,7 +130,7 @@ describe('Class: Engine (job-failed, ledger on dynalite)', () => {
     expect(first.decision).toMatchObject({ kind: 'recheck', reason: 'JOB_CANCELLING' });
     expect(again.decision).toMatchObject({ kind: 'ignore', reason: 'JOB_CANCELLED_BY_PERSON' });
     expect(emr.commandCalls(StartJobRunCommand)).toHaveLength(0);
-    const inc = await Ledger.fromOptions(db.aws, db.tableName).getIncident(first.incidentId!);
+    const inc = await dynamoLedger(db.aws, db.tableName).getIncident(first.incidentId!);
     expect(inc).toMatchObject({ status: 'resolved', closedAtMs: T0 + 60_000 });
   });
 
@@ -146,7 +146,7 @@ describe('Class: Engine (job-failed, ledger on dynalite)', () => {
     // Assess: one run, and the verification looks for runs created since the restart
     expect(retried).toMatchObject({ outcome: 'processed', decision: { kind: 'fix' } });
     expect(emr.commandCalls(StartJobRunCommand)).toHaveLength(1);
-    const inc = await Ledger.fromOptions(db.aws, db.tableName).getIncident(retried.incidentId!);
+    const inc = await dynamoLedger(db.aws, db.tableName).getIncident(retried.incidentId!);
     expect(inc).toMatchObject({ status: 'verifying', fixedAtMs: T0 });
   });
 
@@ -178,7 +178,7 @@ describe('Class: Engine (job-failed, ledger on dynalite)', () => {
     expect(orphan.token).toBe('dies');
     expect(stale).toMatchObject({ outcome: 'duplicate' });
     expect(verified.decision).toMatchObject({ reason: 'VERIFIED' });
-    expect(await Ledger.fromOptions(db.aws, db.tableName).getIncident(early.incidentId!)).toMatchObject({ status: 'resolved', fixedAtMs: T0 });
+    expect(await dynamoLedger(db.aws, db.tableName).getIncident(early.incidentId!)).toMatchObject({ status: 'resolved', fixedAtMs: T0 });
   });
 
   it('a failure during the verification joins the incident; the verification then escalates, no second restart', async () => {
@@ -199,7 +199,7 @@ describe('Class: Engine (job-failed, ledger on dynalite)', () => {
     expect(second).toMatchObject({ incidentId: first.incidentId, decision: { kind: 'ignore', reason: 'VERIFY_PENDING' } });
     expect(emr.commandCalls(StartJobRunCommand)).toHaveLength(1);
     expect(verified.decision).toMatchObject({ kind: 'escalate', reason: 'VERIFY_FAILED' });
-    const inc = await Ledger.fromOptions(db.aws, db.tableName).getIncident(first.incidentId!);
+    const inc = await dynamoLedger(db.aws, db.tableName).getIncident(first.incidentId!);
     expect(inc).toMatchObject({ status: 'escalated', decision: { reason: 'VERIFY_FAILED' } });
   });
 });

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StartJobRunCommand } from '@aws-sdk/client-emr-serverless';
 import { PublishCommand } from '@aws-sdk/client-sns';
-import { Ledger } from '../../lambdas/ledger/ledger';
+import { dynamoLedger } from '../../lambdas/engine/dynamo-ledger';
 import alarmEvent from '../fixtures/events/alarm-metric-alarm.json';
 import { startDynalite } from '../helpers/dynalite';
 import { failedEvent, FUNCTION_ARN, job, jobFailedHandler, ManualClock, mocks, resetMocks, T0, until } from '../helpers/engine';
@@ -56,7 +56,7 @@ describe('Exactly once under Lambda\'s retries and concurrency (job-failed, ledg
     const tokens = emr.commandCalls(StartJobRunCommand).map((c) => c.args[0].input.clientToken);
     expect(tokens).toHaveLength(2);
     expect(tokens[1]).toBe(tokens[0]);
-    const inc = await Ledger.fromOptions(db.aws, db.tableName).getIncident(retry.incidentId!);
+    const inc = await dynamoLedger(db.aws, db.tableName).getIncident(retry.incidentId!);
     expect(inc).toMatchObject({ status: 'verifying', fixedAtMs: T0, actions: [{ status: 'done' }] });
   });
 
@@ -77,7 +77,7 @@ describe('Exactly once under Lambda\'s retries and concurrency (job-failed, ledg
     expect(again.outcome).toBe('duplicate');
     expect(done.decision).toMatchObject({ kind: 'fix', reason: 'JOB_FAILED_RESTARTABLE' });
     expect(emr.commandCalls(StartJobRunCommand)).toHaveLength(1);
-    const ledger = Ledger.fromOptions(db.aws, db.tableName);
+    const ledger = dynamoLedger(db.aws, db.tableName);
     const inc = await ledger.getIncident(done.incidentId!);
     expect(inc).toMatchObject({ status: 'verifying', decision: { kind: 'fix' } });
     const timeline = await ledger.listTimeline(done.incidentId!);
@@ -100,7 +100,7 @@ describe('Exactly once under Lambda\'s retries and concurrency (job-failed, ledg
     expect(late).toMatchObject({ outcome: 'processed', decision: { kind: 'ignore', reason: 'OWNERSHIP_LOST' } });
     const tokens = new Set(emr.commandCalls(StartJobRunCommand).map((c) => c.args[0].input.clientToken));
     expect(tokens.size).toBe(1);
-    const inc = await Ledger.fromOptions(db.aws, db.tableName).getIncident(taker.incidentId!);
+    const inc = await dynamoLedger(db.aws, db.tableName).getIncident(taker.incidentId!);
     expect(inc).toMatchObject({ status: 'verifying', actions: [{ status: 'done', fence: 2 }] });
   });
 
@@ -113,7 +113,7 @@ describe('Exactly once under Lambda\'s retries and concurrency (job-failed, ledg
     expect(late).toMatchObject({ outcome: 'processed', decision: { kind: 'ignore', reason: 'STALE_EVENT' } });
     expect(emr.commandCalls(StartJobRunCommand)).toHaveLength(0);
     expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
-    const incidents = await Ledger.fromOptions(db.aws, db.tableName).listIncidents();
+    const incidents = await dynamoLedger(db.aws, db.tableName).listIncidents();
     expect(incidents.find((i) => i.incidentId === late.incidentId)).toMatchObject({ status: 'ignored', decision: { reason: 'STALE_EVENT' } });
     expect(incidents.filter((i) => !['ignored', 'resolved'].includes(i.status))).toHaveLength(0);
     // A newer ALARM is handled as usual.
