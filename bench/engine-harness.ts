@@ -8,7 +8,7 @@ import { Ledger } from '../lambdas/ledger/ledger';
 import type { AwsClientOptions } from '../lambdas/adapters/clients';
 import type { Clock } from '../lambdas/core/clock';
 import { functionName } from '../lambdas/core/names';
-import type { InvocationResult, PlaybookHandler } from '../lambdas/core/runtime';
+import type { InvocationResult, PlaybookHandler } from '../lambdas/engine/runtime';
 import { buildWiring } from '../lambdas/wiring';
 import { createPlaybookHandler } from '../lambdas/handlers/factory';
 import { buildWorld, DEFAULT_ACCOUNT } from '../drills/build-world';

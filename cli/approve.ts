@@ -3,7 +3,7 @@ import { LambdaAdapter } from '../lambdas/adapters/lambda';
 import { EngineReason } from '../lambdas/core/decision';
 import { functionName } from '../lambdas/core/names';
 import { APPROVE_MARKER, DENY_MARKER, incidentParts } from '../lambdas/core/operator-events';
-import type { InvocationResult } from '../lambdas/core/runtime';
+import type { InvocationResult } from '../lambdas/engine/runtime';
 import { COMMON_USAGE, context, defaultIo, helped, parse, runCommand, str, UsageError, type CliIo } from './common';
 import { whoIsCalling } from './identity';
 

@@ -1,5 +1,5 @@
 import { runbookUrl } from '../lambdas/config/operator';
-import { incidentReport } from '../lambdas/core/report';
+import { incidentReport } from '../lambdas/engine/report';
 import { dynamoLedger } from '../lambdas/engine/dynamo-ledger';
 import type { IncidentRecord, IncidentStatus, TimelineEntry } from '../lambdas/ledger/types';
 import { columns, COMMON_USAGE, context, defaultIo, durationArg, helped, iso, parse, pipelineOf, RefusedError, runCommand, str, UsageError, type CliIo } from './common';

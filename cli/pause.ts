@@ -3,7 +3,7 @@ import { LambdaAdapter } from '../lambdas/adapters/lambda';
 import { SsmAdapter } from '../lambdas/adapters/ssm';
 import { functionName, pauseParameterName, pipelinePauseParameterPrefix } from '../lambdas/core/names';
 import { RESUME_MARKER } from '../lambdas/core/operator-events';
-import type { InvocationResult } from '../lambdas/core/runtime';
+import type { InvocationResult } from '../lambdas/engine/runtime';
 import { buildWiring } from '../lambdas/wiring';
 import { COMMON_USAGE, context, defaultIo, describeError, helped, iso, parse, pipelineOf, runCommand, str, UsageError, type CliIo } from './common';
 import { whoIsCalling } from './identity';

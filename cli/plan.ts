@@ -4,7 +4,7 @@ import type { AlarmDetailView } from '../lambdas/adapters/cloudwatch';
 import type { Decision, Evidence } from '../lambdas/core/decision';
 import { pauseParameterName, pipelinePauseParameterPrefix } from '../lambdas/core/names';
 import type { PlaybookContext, PlaybookSettings } from '../lambdas/core/playbook';
-import { alarmTriggerOf } from '../lambdas/core/resume';
+import { alarmTriggerOf } from '../lambdas/engine/resume';
 import type { AlarmTrigger } from '../lambdas/core/trigger';
 import { wirePlaybook, type WiredAlarm } from '../lambdas/wiring';
 import { Guardrails, ItemGuardrailStore, PauseReader, type GateVerdict } from '../lambdas/guardrails';

@@ -3,7 +3,7 @@ import type { AwsClientOptions } from '../lambdas/adapters/clients';
 import type { RuntimeEnv } from '../lambdas/core/env';
 import { functionName, pauseParameterName, pauseParameterNames, pipelinePauseParameterPrefix } from '../lambdas/core/names';
 import { pauseChangePattern } from '../lambdas/core/operator-events';
-import type { PlaybookHandler, RuntimeDeps } from '../lambdas/core/runtime';
+import type { PlaybookHandler, RuntimeDeps } from '../lambdas/engine/runtime';
 import { alarmRulePattern, buildWiring } from '../lambdas/wiring';
 import { createDeadLetterHandler } from '../lambdas/handlers/create';
 import { createPlaybookHandler } from '../lambdas/handlers/factory';

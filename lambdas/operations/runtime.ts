@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { selectAwsAdapters } from '../adapters/select';
 import { InvalidInputError } from '../core/errors';
 import { LeaseLostError } from '../core/lease';
-import type { RuntimeDeps } from '../core/runtime';
+import type { RuntimeDeps } from '../engine/runtime';
 import { formatPath } from '../config/path';
 import { dynamoLedger } from '../engine/dynamo-ledger';
 import type { OperationRecord } from '../ledger/types';

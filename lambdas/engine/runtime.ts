@@ -3,8 +3,8 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { StreamfixConfig } from '../config/schema';
 import type { AwsClientOptions } from '../adapters/clients';
 import type { Ledger } from '../ledger/ledger';
-import type { Clock } from './clock';
-import type { RuntimeEnv } from './env';
+import type { Clock } from '../core/clock';
+import type { RuntimeEnv } from '../core/env';
 
 /** Everything a playbook function needs from the outside world: Lambda and drills differ only here. */
 export interface RuntimeDeps {

@@ -1,5 +1,5 @@
-import { ignore, recheck, type Decision, type Evidence } from './decision';
-import type { AlarmSuppression, Trigger } from './trigger';
+import { ignore, recheck, type Decision, type Evidence } from '../core/decision';
+import type { AlarmSuppression, Trigger } from '../core/trigger';
 
 /**
  * When CloudWatch itself holds an alarm's actions, streamfix holds too: a maintenance window

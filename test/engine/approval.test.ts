@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { answerRefusal, grantFor } from '../../lambdas/core/approval';
-import type { Run } from '../../lambdas/core/incident';
+import { answerRefusal, grantFor } from '../../lambdas/engine/approval';
+import type { Run } from '../../lambdas/engine/run';
 import type { PlannedAction } from '../../lambdas/core/decision';
 import { baselineKey, planDifferences } from '../../lambdas/core/plan-match';
 import { approvalVerdict, type ApprovalGrant } from '../../lambdas/guardrails/approval';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alarmTriggerOf, reevaluations } from '../../lambdas/core/resume';
+import { alarmTriggerOf, reevaluations } from '../../lambdas/engine/resume';
 import type { IncidentRecord } from '../../lambdas/ledger/types';
 
 const T0 = Date.parse('2026-01-01T00:20:00Z');

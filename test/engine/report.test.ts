@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, incidentReport } from '../../lambdas/core/report';
+import { formatDuration, incidentReport } from '../../lambdas/engine/report';
 import type { IncidentRecord, TimelineEntry } from '../../lambdas/ledger/types';
 
 const T0 = Date.parse('2026-01-01T00:01:00Z');

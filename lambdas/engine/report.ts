@@ -1,6 +1,6 @@
 import type { IncidentRecord, TimelineEntry } from '../ledger/types';
-import type { Evidence } from './decision';
-import type { Trigger } from './trigger';
+import type { Evidence } from '../core/decision';
+import type { Trigger } from '../core/trigger';
 
 /**
  * The post-incident record the runbooks ask for ("document what happened: date, issue, root

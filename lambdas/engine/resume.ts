@@ -1,12 +1,12 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { AlarmDetailView } from '../adapters/cloudwatch';
 import type { IncidentRecord } from '../ledger/types';
-import { EngineReason } from './decision';
-import type { EngineDeps } from './incident';
-import type { PlaybookSettings } from './playbook';
+import { EngineReason } from '../core/decision';
+import type { EngineDeps } from './run';
+import type { PlaybookSettings } from '../core/playbook';
 import type { Router } from './router';
 import type { InvocationContext, InvocationResult } from './runtime';
-import type { AlarmTrigger, JobRunTrigger, ResumeTrigger } from './trigger';
+import type { AlarmTrigger, JobRunTrigger, ResumeTrigger } from '../core/trigger';
 
 /** Re-evaluations stop with less than this left of the invocation (the rest is the next resume's). */
 const RESUME_MARGIN_MS = 60_000;

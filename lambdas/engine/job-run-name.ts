@@ -1,7 +1,7 @@
 import type { StreamfixConfig } from '../config/schema';
-import type { Playbook } from './playbook';
-import { StreamfixError, UnroutableEventError } from './errors';
-import type { Trigger } from './trigger';
+import type { Playbook } from '../core/playbook';
+import { StreamfixError, UnroutableEventError } from '../core/errors';
+import type { Trigger } from '../core/trigger';
 
 /**
  * AWS's documented job run events name no run: "EMR Serverless Job Run State Change" and "Job

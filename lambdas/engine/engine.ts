@@ -4,21 +4,22 @@ import type { PipelineConfig } from '../config/schema';
 import { OwnershipLostError, type Ownership } from '../ledger/incidents';
 import { TERMINAL, type IncidentRecord } from '../ledger/types';
 import { receiveAnswer } from './approval';
-import { EngineReason, ignore, type Decision } from './decision';
-import { InvalidInputError } from './errors';
-import { describeTrigger, parseTrigger } from './events';
-import { IncidentRunner, type EngineDeps, type Run } from './incident';
+import { EngineReason, ignore, type Decision } from '../core/decision';
+import { InvalidInputError } from '../core/errors';
+import { describeTrigger, parseTrigger } from '../core/events';
+import { IncidentRunner } from './incident';
+import type { EngineDeps, Run } from './run';
 import { withRunName } from './job-run-name';
-import { LeaseLostError, WorkerLease } from './lease';
-import type { PlaybookContext, PlaybookSettings } from './playbook';
+import { LeaseLostError, WorkerLease } from '../core/lease';
+import type { PlaybookContext, PlaybookSettings } from '../core/playbook';
 import { alarmHold } from './suppression';
 import type { InvocationContext, InvocationResult } from './runtime';
 import { Router } from './router';
 import { Resumer } from './resume';
 import { Sweeper } from './sweep';
-import type { AlarmTrigger, ApprovalTrigger, FollowUpTrigger, Trigger } from './trigger';
+import type { AlarmTrigger, ApprovalTrigger, FollowUpTrigger, Trigger } from '../core/trigger';
 
-export type { EngineDeps } from './incident';
+export type { EngineDeps } from './run';
 
 /** How long a follow-up waits for a live owner of its incident before Lambda's retry tries again. */
 const FOLLOW_UP_WAIT_MS = 90_000;
@@ -83,7 +84,7 @@ export class Engine {
       return { outcome: 'rejected', error: { name: e.name, field: e.field, message: e.message } };
     }
     if (trigger.kind === 'sweep') return this.sweeper.sweep(ctx, signal);
-    // A pause was lifted: each re-evaluation is a trigger of its own (core/resume.ts).
+    // A pause was lifted: each re-evaluation is a trigger of its own (engine/resume.ts).
     if (trigger.kind === 'resume') return this.resumer.resume(trigger, ctx, signal);
     return this.handleTrigger(trigger, pipelines, ctx, signal);
   }
@@ -217,7 +218,7 @@ export class Engine {
     if (settings.mode === 'off') {
       return this.runner.carryOut(run, ignore(EngineReason.MODE_OFF, `playbook ${playbook.manifest.id} is off for pipeline ${pipelineName}`));
     }
-    // A person's answer to the incident's request for approval (core/approval.ts).
+    // A person's answer to the incident's request for approval (engine/approval.ts).
     if (trigger.kind === 'approval') return receiveAnswer(this.runner, run, trigger, (r, s) => this.decide(r, s));
     // The pause switches are read while the playbook diagnoses, so the gate finds them in the
     // pause reader's cache instead of waiting one more round trip.

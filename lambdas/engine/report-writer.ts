@@ -1,6 +1,6 @@
 import { runbookUrl } from '../config/operator';
 import type { IncidentRecord } from '../ledger/types';
-import type { EngineDeps } from './incident';
+import type { EngineDeps } from './run';
 import { incidentReport, reportKey } from './report';
 
 /** `s3://bucket/prefix/` → bucket and key prefix (the config schema checked its shape). */

@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { LeaseView } from '../ledger/lease';
 import type { IncidentRecord } from '../ledger/types';
-import { EngineReason, escalate, type Decision } from './decision';
-import { followUpDedupeKey } from './events';
-import type { EngineDeps, IncidentRunner, Run } from './incident';
+import { EngineReason, escalate, type Decision } from '../core/decision';
+import { followUpDedupeKey } from '../core/events';
+import type { IncidentRunner } from './incident';
+import type { EngineDeps, Run } from './run';
 import type { InvocationContext, InvocationResult } from './runtime';
-import type { FollowUpTrigger } from './trigger';
+import type { FollowUpTrigger } from '../core/trigger';
 
 /** An incident with no live owner is stuck once it has waited this long past its next step. */
 export const STUCK_AFTER_MS = 10 * 60_000;

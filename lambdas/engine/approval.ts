@@ -1,11 +1,11 @@
 import { DEFAULT_APPROVAL_TIMEOUT_SECONDS } from '../config/mode';
 import type { ApprovalGrant, GateVerdict } from '../guardrails';
-import { planDifferences } from './plan-match';
+import { planDifferences } from '../core/plan-match';
 import type { ApprovalRecord } from '../ledger/types';
-import { EngineReason, escalate, ignore, type Decision, type FixDecision, type Recommendation } from './decision';
-import type { IncidentRunner, Run } from './incident';
-import { functionName } from './names';
-import type { ApprovalTrigger, Trigger } from './trigger';
+import { EngineReason, escalate, ignore, type Decision, type FixDecision, type Recommendation } from '../core/decision';
+import { functionName } from '../core/names';
+import type { ApprovalTrigger, Trigger } from '../core/trigger';
+import type { Outcome, Run, RunSteps } from './run';
 
 /**
  * Mode `approve`: a fix waits for a person. The gate refuses a fix without a matching approval
@@ -21,8 +21,6 @@ import type { ApprovalTrigger, Trigger } from './trigger';
  * An answer to no open request, or after the request expired, changes nothing it was meant to
  * (an expired approval gets a new request when the situation still calls for the fix).
  */
-
-type Outcome = Promise<{ incidentId: string; decision: Decision }>;
 
 export const APPROVAL_REASONS: ReadonlySet<string> = new Set([EngineReason.APPROVAL_REQUIRED, EngineReason.APPROVAL_EXPIRED, EngineReason.APPROVAL_MISMATCH]);
 
@@ -54,7 +52,7 @@ export function markAdmitted(run: Run): void {
 }
 
 /** The page's recommendation: the plan, how to answer, until when. */
-export function approvalRecommendation(runner: IncidentRunner, run: Run, req: ApprovalRecord, planned: FixDecision, prefix: string): Recommendation {
+export function approvalRecommendation(runner: RunSteps, run: Run, req: ApprovalRecord, planned: FixDecision, prefix: string): Recommendation {
   const id = run.inc.incidentId;
   const fn = functionName(prefix, run.inc.playbook);
   const payload = (verdict: string) => JSON.stringify({ streamfix: verdict, incidentId: id, approvalId: req.id, by: { arn: '<your IAM or STS ARN>' }, ...(verdict === 'deny' ? { reason: '<why>' } : {}) });
@@ -79,7 +77,7 @@ export function approvalRecommendation(runner: IncidentRunner, run: Run, req: Ap
  * paged with the refusal's own reason; or, when the same plan is already waiting (or was denied),
  * nothing new.
  */
-export async function approvalRefused(runner: IncidentRunner, run: Run, planned: FixDecision, v: Extract<GateVerdict, { ok: false }>, prefix: string): Outcome {
+export async function approvalRefused(runner: RunSteps, run: Run, planned: FixDecision, v: Extract<GateVerdict, { ok: false }>, prefix: string): Outcome {
   const { inc, settings } = run;
   const now = runner.now();
   const requests = (inc.approvals ??= []);
@@ -128,7 +126,7 @@ export function answerRefusal(requests: readonly ApprovalRecord[], t: Pick<Appro
 }
 
 /** A person's answer to the incident's request for approval (the engine owns the incident). */
-export async function receiveAnswer(runner: IncidentRunner, run: Run, t: ApprovalTrigger, decide: (run: Run, subject: Trigger) => Promise<Decision>): Outcome {
+export async function receiveAnswer(runner: RunSteps, run: Run, t: ApprovalTrigger, decide: (run: Run, subject: Trigger) => Promise<Decision>): Outcome {
   const { inc } = run;
   const now = runner.now();
   const requests = inc.approvals ?? [];

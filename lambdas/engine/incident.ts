@@ -1,58 +1,17 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
-import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
-import type { AwsAdapters } from '../adapters';
-import { scheduleName, type SchedulerAdapter } from '../adapters/scheduler';
-import type { StreamfixConfig } from '../config/schema';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { scheduleName } from '../adapters/scheduler';
+import { EngineReason, escalate, recheck, type Decision, type Recommendation } from '../core/decision';
+import { followUpPayload } from '../core/events';
+import type { ActionDefinition } from '../core/playbook';
 import { pageLinks } from '../escalation/links';
-import type { Escalator } from '../escalation/types';
-import type { ApprovalGrant, GateVerdict, Guardrails } from '../guardrails';
-import type { Ownership } from '../ledger/incidents';
+import type { GateVerdict } from '../guardrails';
 import type { Ledger } from '../ledger/ledger';
+import type { Ownership } from '../ledger/incidents';
 import { TERMINAL, type ActionRecord, type IncidentRecord, type IncidentStatus } from '../ledger/types';
 import { APPROVAL_REASONS, approvalRefused, grantFor, markAdmitted } from './approval';
-import type { Clock } from './clock';
-import { EngineReason, escalate, recheck, type Decision, type Recommendation } from './decision';
-import type { RuntimeEnv } from './env';
 import { writeReport } from './report-writer';
-import { followUpPayload } from './events';
-import type { WorkerLease } from './lease';
-import type { ActionDefinition, Playbook, PlaybookContext, PlaybookSettings } from './playbook';
-import type { Trigger } from './trigger';
+import type { EngineDeps, Outcome, Run, RunSteps } from './run';
 
-export interface EngineDeps {
-  playbook: Playbook;
-  config: StreamfixConfig;
-  env: RuntimeEnv;
-  region: string;
-  clock: Clock;
-  logger: Logger;
-  metrics: Metrics;
-  ledger: Ledger;
-  guardrails: Guardrails;
-  escalator: Escalator;
-  scheduler: Pick<SchedulerAdapter, 'createOneTimeSchedule'>;
-  aws: AwsAdapters;
-  /** The function's own ARN, target of its follow-ups. */
-  functionArn?: string;
-}
-
-export interface Run {
-  inc: IncidentRecord;
-  /** This worker's ownership of the incident: every write below is fenced with it. */
-  own: Ownership;
-  lease: WorkerLease;
-  ctx: PlaybookContext;
-  settings: PlaybookSettings;
-  trigger: Trigger;
-  /** The invocation's request id: tells this worker's follow-ups from those of one that died. */
-  token: string;
-  /** Timeline writes in flight: they decide nothing, so they overlap the next step; the last write waits for them. */
-  notes: Promise<void>[];
-  /** Mode approve: the approval a person just gave for this incident's fix (core/approval.ts). */
-  grant?: ApprovalGrant;
-}
-
-type Outcome = Promise<{ incidentId: string; decision: Decision }>;
 type FixDecision = Decision & { kind: 'fix' };
 
 /**
@@ -60,7 +19,7 @@ type FixDecision = Decision & { kind: 'fix' };
  * escalation, resolution. Each path ends with one fenced write of the incident that also gives
  * ownership up; the writes before it (an action's intent and result) keep it.
  */
-export class IncidentRunner {
+export class IncidentRunner implements RunSteps {
   private readonly actions: Map<string, ActionDefinition>;
 
   constructor(private readonly d: EngineDeps) {
@@ -182,7 +141,7 @@ export class IncidentRunner {
 
   /** The gate said no: tell a person (mode, pause), look again later (lock, cooldown), or escalate with the plan. */
   private async refused(run: Run, planned: FixDecision, v: Extract<GateVerdict, { ok: false }>): Outcome {
-    // Mode approve: a request for approval, or a refused answer (core/approval.ts).
+    // Mode approve: a request for approval, or a refused answer (engine/approval.ts).
     if (v.stage === 'mode' && APPROVAL_REASONS.has(v.reason)) return approvalRefused(this, run, planned, v, this.d.config.name);
     if (v.stage === 'mode' || v.stage === 'pause') {
       const d = escalate(v.reason, `${v.summary}; would have: ${planned.summary}`, planned.evidence, 'warning', this.asRecommendation(planned));

@@ -1,8 +1,8 @@
 import type { StreamfixConfig } from '../config/schema';
-import type { Playbook } from './playbook';
-import { UnroutableEventError } from './errors';
-import type { Trigger } from './trigger';
-import { alarmRoutesOf, type AlarmRoute, type Env } from './wire';
+import type { Playbook } from '../core/playbook';
+import { UnroutableEventError } from '../core/errors';
+import type { Trigger } from '../core/trigger';
+import { alarmRoutesOf, type AlarmRoute, type Env } from '../core/wire';
 
 /**
  * Which pipelines of this playbook a trigger concerns. Alarms route by the names the stack
@@ -61,7 +61,7 @@ export class Router {
       }
       case 'resume':
         if (t.pipeline !== undefined && !(t.pipeline in this.config.pipelines)) throw new UnroutableEventError('pipeline', `unknown pipeline "${t.pipeline}"`);
-        // The resumer finds the pipelines it concerns (core/resume.ts).
+        // The resumer finds the pipelines it concerns (engine/resume.ts).
         return [];
       case 'sweep':
         return [];

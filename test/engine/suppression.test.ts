@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseTrigger } from '../../lambdas/core/events';
-import { afterHold, alarmHold, heldBy, SuppressionReason, UNKNOWN_HOLD_RECHECK_SECONDS } from '../../lambdas/core/suppression';
+import { afterHold, alarmHold, heldBy, SuppressionReason, UNKNOWN_HOLD_RECHECK_SECONDS } from '../../lambdas/engine/suppression';
 import type { AlarmTrigger, FollowUpTrigger } from '../../lambdas/core/trigger';
 import { awsSample } from '../fidelity/samples';
 
