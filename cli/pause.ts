@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { LambdaAdapter } from '../lambdas/adapters/lambda';
 import { SsmAdapter } from '../lambdas/adapters/ssm';
 import { functionName, pauseParameterName, pipelinePauseParameterPrefix } from '../lambdas/core/names';
-import { RESUME_MARKER } from '../lambdas/core/operator-events';
+import { RESUME_MARKER } from '../lambdas/core/events/operator';
 import type { InvocationResult } from '../lambdas/engine/runtime';
 import { buildWiring } from '../lambdas/wiring';
 import { COMMON_USAGE, context, defaultIo, describeError, helped, iso, parse, pipelineOf, runCommand, str, UsageError, type CliIo } from './common';

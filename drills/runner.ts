@@ -2,7 +2,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { AwsClientOptions } from '../lambdas/adapters/clients';
 import type { RuntimeEnv } from '../lambdas/core/env';
 import { functionName, pauseParameterName, pauseParameterNames, pipelinePauseParameterPrefix } from '../lambdas/core/names';
-import { pauseChangePattern } from '../lambdas/core/operator-events';
+import { pauseChangePattern } from '../lambdas/core/events/operator';
 import type { PlaybookHandler, RuntimeDeps } from '../lambdas/engine/runtime';
 import { alarmRulePattern, buildWiring } from '../lambdas/wiring';
 import { createDeadLetterHandler } from '../lambdas/handlers/create';

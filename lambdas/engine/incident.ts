@@ -1,7 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { scheduleName } from '../adapters/scheduler';
 import { EngineReason, escalate, recheck, type Decision, type Recommendation } from '../core/decision';
-import { followUpPayload } from '../core/events';
+import { followUpPayload } from '../core/events/follow-up';
 import type { ActionDefinition } from '../core/playbook';
 import { pageLinks } from '../escalation/links';
 import type { GateVerdict } from '../guardrails';

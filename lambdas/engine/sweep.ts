@@ -3,7 +3,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { LeaseView } from '../ledger/lease';
 import type { IncidentRecord } from '../ledger/types';
 import { EngineReason, escalate, type Decision } from '../core/decision';
-import { followUpDedupeKey } from '../core/events';
+import { followUpDedupeKey } from '../core/events/follow-up';
 import type { IncidentRunner } from './incident';
 import type { EngineDeps, Run } from './run';
 import type { InvocationContext, InvocationResult } from './runtime';

@@ -3,7 +3,7 @@ import { selectAwsAdapters } from '../adapters/select';
 import { InvalidInputError } from '../core/errors';
 import { LeaseLostError } from '../core/lease';
 import type { RuntimeDeps } from '../engine/runtime';
-import { formatPath } from '../config/path';
+import { formatPath } from '../util/format-path';
 import { dynamoLedger } from '../engine/dynamo-ledger';
 import type { OperationRecord } from '../ledger/types';
 import type { RequestedBy } from './caller';

@@ -1,7 +1,6 @@
 import * as z from 'zod';
-import { formatPath } from '../config/path';
-import { InvalidInputError } from './errors';
-import type { ApprovalTrigger, ResumeTrigger } from './trigger';
+import type { ApprovalTrigger, ResumeTrigger } from '../trigger';
+import { parseWith } from './schema';
 
 /**
  * The operator's inputs to a playbook function, parsed into triggers:
@@ -17,7 +16,7 @@ import type { ApprovalTrigger, ResumeTrigger } from './trigger';
  *    monitoring-systems-manager-event-examples.html). Best effort: `streamfix resume` does
  *    the same explicitly.
  *
- * `parseOperatorInput` returns undefined for anything else (events.ts parses it); a payload
+ * `parseOperatorInput` returns undefined for anything else (index.ts parses it); a payload
  * that is one of these but malformed is rejected naming the field.
  */
 
@@ -82,14 +81,6 @@ const parameterChangeSchema = z.looseObject({
   ),
 });
 
-function parse<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
-  const r = schema.safeParse(raw);
-  if (r.success) return r.data;
-  const issues = r.error.issues.map((i) => ({ field: formatPath(i.path), message: i.message }));
-  const first = issues[0]!;
-  throw new InvalidInputError(first.field, `${first.message}${issues.length > 1 ? ` (and ${issues.length - 1} more: ${issues.slice(1).map((i) => i.field).join(', ')})` : ''}`, issues);
-}
-
 /** The pipeline and playbook an incident id names. */
 export function incidentParts(incidentId: string): { pipeline: string; playbook: string } | undefined {
   const m = INCIDENT_ID.exec(incidentId);
@@ -102,7 +93,7 @@ export const approvalDedupeKey = (p: { incidentId: string; verdict: string; appr
 /** An approval, a resume, or a pause parameter's change; undefined when `raw` is none of them. */
 export function parseOperatorInput(raw: Record<string, unknown>): ApprovalTrigger | ResumeTrigger | undefined {
   if (raw.streamfix === APPROVE_MARKER || raw.streamfix === DENY_MARKER) {
-    const p = parse(approvalSchema, raw);
+    const p = parseWith(approvalSchema, raw);
     const parts = incidentParts(p.incidentId)!;
     return {
       kind: 'approval',
@@ -116,7 +107,7 @@ export function parseOperatorInput(raw: Record<string, unknown>): ApprovalTrigge
     };
   }
   if (raw.streamfix === RESUME_MARKER) {
-    const p = parse(resumeSchema, raw);
+    const p = parseWith(resumeSchema, raw);
     return {
       kind: 'resume',
       dedupeKey: `resume:operator:${p.pipeline ?? '*'}:${p.nonce ?? p.by?.arn ?? 'anonymous'}`,
@@ -126,7 +117,7 @@ export function parseOperatorInput(raw: Record<string, unknown>): ApprovalTrigge
     };
   }
   if (raw.source === SSM_SOURCE && raw['detail-type'] === PARAMETER_STORE_CHANGE) {
-    const e = parse(parameterChangeSchema, raw);
+    const e = parseWith(parameterChangeSchema, raw);
     return { kind: 'resume', dedupeKey: `resume:ssm:${e.id}`, source: 'parameter-store', parameterName: e.detail.name };
   }
   return undefined;

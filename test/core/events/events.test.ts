@@ -2,9 +2,12 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InvalidInputError } from '../../lambdas/core/errors';
-import { describeTrigger, followUpPayload, parseAwsTimestamp, parseTrigger } from '../../lambdas/core/events';
-import type { AlarmTrigger, FollowUpTrigger, JobRunTrigger, Trigger } from '../../lambdas/core/trigger';
+import { InvalidInputError } from '../../../lambdas/core/errors';
+import { describeTrigger } from '../../../lambdas/core/events/describe';
+import { followUpPayload } from '../../../lambdas/core/events/follow-up';
+import { parseAwsTimestamp } from '../../../lambdas/core/events/timestamp';
+import { parseTrigger } from '../../../lambdas/core/events';
+import type { AlarmTrigger, FollowUpTrigger, JobRunTrigger, Trigger } from '../../../lambdas/core/trigger';
 import {
   alarmArn,
   anyInputArb,
@@ -14,13 +17,13 @@ import {
   validAlarmEventArb,
   validFollowUpArb,
   validJobRunEventArb,
-} from './event-arbitraries';
+} from '../event-arbitraries';
 
 const RUNS = 2_000;
 
 const fixture = (name: string): Record<string, unknown> =>
   JSON.parse(
-    readFileSync(fileURLToPath(new URL(`../fixtures/events/${name}`, import.meta.url)), 'utf8'),
+    readFileSync(fileURLToPath(new URL(`../../fixtures/events/${name}`, import.meta.url)), 'utf8'),
   ) as Record<string, unknown>;
 
 /** Runs parseTrigger and returns the InvalidInputError it throws; fails if it returns or throws anything else. */

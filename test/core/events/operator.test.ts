@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidInputError } from '../../lambdas/core/errors';
-import { describeTrigger, parseTrigger } from '../../lambdas/core/events';
-import { incidentParts, pauseChangePattern } from '../../lambdas/core/operator-events';
+import { InvalidInputError } from '../../../lambdas/core/errors';
+import { describeTrigger } from '../../../lambdas/core/events/describe';
+import { parseTrigger } from '../../../lambdas/core/events';
+import { incidentParts, pauseChangePattern } from '../../../lambdas/core/events/operator';
 
 const JANE = { arn: 'arn:aws:iam::123456789012:user/jane', account: '123456789012', userId: 'AIDAEXAMPLE' };
 const ID = 'orders.job-failed.20260101T000101.5cd625';
