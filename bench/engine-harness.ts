@@ -5,7 +5,7 @@ import type { StreamfixConfig } from '../lambdas/config';
 import { Ledger } from '../lambdas/ledger/ledger';
 import type { AwsClientOptions } from '../lambdas/adapters/clients';
 import type { Clock } from '../lambdas/core/clock';
-import type { InvocationResult } from '../lambdas/core/runtime';
+import type { InvocationResult } from '../lambdas/engine/runtime';
 import { createPlaybookHandler } from '../lambdas/handlers/factory';
 import { drillEnv } from '../drills/runner';
 import { FAKE_CREDENTIALS, startLocalDynamo, type LocalDynamo } from '../drills/sim/dynamodb';

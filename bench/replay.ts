@@ -30,7 +30,7 @@ import { clientConfig, type AwsClientOptions } from '../lambdas/adapters/clients
 import { S3Adapter } from '../lambdas/adapters/s3';
 import { readLineChunks } from '../lambdas/analysis/dlq';
 import { systemClock } from '../lambdas/core/clock';
-import { Ledger } from '../lambdas/ledger/ledger';
+import { dynamoLedger } from '../lambdas/engine/dynamo-ledger';
 import { ledgerCreateTableInput } from '../lambdas/ledger/table';
 import { ReplayFilter } from '../lambdas/operations/dlq-replay/filter';
 import { ReplayRun } from '../lambdas/operations/dlq-replay/run';
@@ -209,7 +209,7 @@ export async function benchReplay(opts: { dlqMiB?: number; objectMiB?: number; l
       return r;
     };
     const replay = await replayPass(memoryLedger(), 'progress in memory');
-    const replayWithDynaliteLedger = await replayPass(Ledger.fromOptions(aws, 'bench-ledger'), 'ledger on dynalite');
+    const replayWithDynaliteLedger = await replayPass(dynamoLedger(aws, 'bench-ledger'), 'ledger on dynalite');
     const ratio = (r: PassResult) => Math.round((r.recordsPerSecond / raw.recordsPerSecond) * 100) / 100;
     const result: ReplayBenchResult = {
       dlqMiB, objects, raw, replay, replayWithDynaliteLedger, ratio: ratio(replay), ratioWithDynaliteLedger: ratio(replayWithDynaliteLedger),

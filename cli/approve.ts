@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { LambdaAdapter } from '../lambdas/adapters/lambda';
 import { EngineReason } from '../lambdas/core/decision';
 import { functionName } from '../lambdas/core/names';
-import { APPROVE_MARKER, DENY_MARKER, incidentParts } from '../lambdas/core/operator-events';
-import type { InvocationResult } from '../lambdas/core/runtime';
+import { APPROVE_MARKER, DENY_MARKER, incidentParts } from '../lambdas/core/events/operator';
+import type { InvocationResult } from '../lambdas/engine/runtime';
 import { COMMON_USAGE, context, defaultIo, helped, parse, runCommand, str, UsageError, type CliIo } from './common';
 import { whoIsCalling } from './identity';
 

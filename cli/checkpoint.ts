@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { AwsClientOptions } from '../lambdas/adapters/clients';
-import { compactUtc } from '../lambdas/analysis/checkpoint/backup';
+import { compactUtc } from '../lambdas/analysis/checkpoint/manifest';
 import type { StreamfixConfig } from '../lambdas/config/schema';
 import { systemClock, type Clock } from '../lambdas/core/clock';
 import { ENV_VARS, type RuntimeEnv } from '../lambdas/core/env';

@@ -1,6 +1,6 @@
 import { runbookUrl } from '../lambdas/config/operator';
-import { incidentReport } from '../lambdas/core/report';
-import { Ledger } from '../lambdas/ledger/ledger';
+import { incidentReport } from '../lambdas/engine/report';
+import { dynamoLedger } from '../lambdas/engine/dynamo-ledger';
 import type { IncidentRecord, IncidentStatus, TimelineEntry } from '../lambdas/ledger/types';
 import { columns, COMMON_USAGE, context, defaultIo, durationArg, helped, iso, parse, pipelineOf, RefusedError, runCommand, str, UsageError, type CliIo } from './common';
 
@@ -48,7 +48,7 @@ export async function incidentsCommand(args: string[], io: CliIo = defaultIo): P
     const pipeline = pipelineOf(ctx.config, str(v, 'pipeline'), false);
     const playbook = str(v, 'playbook');
     const now = ctx.clock.now();
-    const all = await Ledger.fromOptions(ctx.aws, ctx.table).listIncidents();
+    const all = await dynamoLedger(ctx.aws, ctx.table).listIncidents();
     const found = all
       .filter((i) => i.openedAtMs >= now - sinceMs)
       .filter((i) => pipeline === undefined || i.pipeline === pipeline)
@@ -116,7 +116,7 @@ export async function incidentCommand(args: string[], io: CliIo = defaultIo): Pr
     if (id === undefined) throw new UsageError('<incident-id>: required (streamfix incidents lists them)');
     if (extra.length > 0) throw new UsageError(`unexpected argument(s): ${extra.join(' ')}`);
     const ctx = await context(v, io);
-    const ledger = Ledger.fromOptions(ctx.aws, ctx.table);
+    const ledger = dynamoLedger(ctx.aws, ctx.table);
     const [incident, timeline] = await Promise.all([ledger.getIncident(id), ledger.listTimeline(id)]);
     if (!incident) throw new RefusedError(`no incident ${id} in the ledger table ${ctx.table} (${ctx.region})`);
     if (v.report === true) {

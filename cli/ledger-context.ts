@@ -1,7 +1,8 @@
 import type { AwsClientOptions } from '../lambdas/adapters/clients';
 import type { CallerIdentity } from '../lambdas/adapters/sts';
 import type { StreamfixConfig } from '../lambdas/config/schema';
-import { Ledger } from '../lambdas/ledger/ledger';
+import type { Ledger } from '../lambdas/ledger/ledger';
+import { dynamoLedger } from '../lambdas/engine/dynamo-ledger';
 import { isUserConfigError, loadConfigFile } from '../lib/config-file';
 import { whoIsCalling } from './identity';
 
@@ -60,6 +61,6 @@ export async function openLedger(v: Record<string, unknown>, io: CliIo): Promise
   if (!who.ok) return { error: who.error };
   const endpoint = v['dynamodb-endpoint'] as string | undefined;
   const aws: AwsClientOptions = { region, ...(endpoint ? { endpoints: { dynamodb: endpoint } } : {}) };
-  const ledger = Ledger.fromOptions(aws, (v.table as string | undefined) ?? `${config.name}-ledger`);
+  const ledger = dynamoLedger(aws, (v.table as string | undefined) ?? `${config.name}-ledger`);
   return { config, region, aws, ledger, identity: who.identity };
 }

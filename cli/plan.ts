@@ -4,11 +4,11 @@ import type { AlarmDetailView } from '../lambdas/adapters/cloudwatch';
 import type { Decision, Evidence } from '../lambdas/core/decision';
 import { pauseParameterName, pipelinePauseParameterPrefix } from '../lambdas/core/names';
 import type { PlaybookContext, PlaybookSettings } from '../lambdas/core/playbook';
-import { alarmTriggerOf } from '../lambdas/core/resume';
+import { alarmTriggerOf } from '../lambdas/engine/resume';
 import type { AlarmTrigger } from '../lambdas/core/trigger';
 import { wirePlaybook, type WiredAlarm } from '../lambdas/wiring';
 import { Guardrails, ItemGuardrailStore, PauseReader, type GateVerdict } from '../lambdas/guardrails';
-import { Ledger } from '../lambdas/ledger/ledger';
+import { dynamoLedger } from '../lambdas/engine/dynamo-ledger';
 import { playbooks } from '../lambdas/playbooks/registry';
 import { COMMON_USAGE, context, defaultIo, describeError, helped, parse, pipelineOf, runCommand, str, UsageError, type CliIo } from './common';
 
@@ -85,7 +85,7 @@ export async function planCommand(args: string[], io: CliIo = defaultIo): Promis
     // Every client refuses anything but reads.
     const aws = { ...ctx.aws, plugins: [readOnlyPlugin(), ...(ctx.aws.plugins ?? [])] };
     const adapters = createAwsAdapters(aws);
-    const ledger = Ledger.fromOptions(aws, ctx.table);
+    const ledger = dynamoLedger(aws, ctx.table);
     const pause = new PauseReader(adapters.ssm, ctx.clock, { global: pauseParameterName(ctx.config.name), pipelinePrefix: pipelinePauseParameterPrefix(ctx.config.name) }, 0);
     const guardrails = new Guardrails(new ItemGuardrailStore(ledger.store), pause);
     const env = { account: ctx.config.account ?? '', region: ctx.region, partition: 'aws' };

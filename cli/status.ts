@@ -3,7 +3,7 @@ import type { PipelineConfig, StreamfixConfig } from '../lambdas/config/schema';
 import { pauseParameterNames } from '../lambdas/core/names';
 import type { PlaybookSettings } from '../lambdas/core/playbook';
 import { ItemGuardrailStore, type BreakerState, type ResourceGuard } from '../lambdas/guardrails';
-import { Ledger } from '../lambdas/ledger/ledger';
+import { dynamoLedger } from '../lambdas/engine/dynamo-ledger';
 import { clusterResource } from '../lambdas/playbooks/broker-health/manifest';
 import { checkpointResource } from '../lambdas/playbooks/checkpoint-failure/diagnose';
 import { streamResource } from '../lambdas/playbooks/firehose-delivery/diagnose';
@@ -76,7 +76,7 @@ export async function statusCommand(args: string[], io: CliIo = defaultIo): Prom
     const only = pipelineOf(ctx.config, str(v, 'pipeline'), false);
     const config: StreamfixConfig = ctx.config;
     const names = Object.keys(config.pipelines).filter((p) => only === undefined || p === only);
-    const ledger = Ledger.fromOptions(ctx.aws, ctx.table);
+    const ledger = dynamoLedger(ctx.aws, ctx.table);
     const store = new ItemGuardrailStore(ledger.store);
     const switches = pauseParameterNames(config.name, names);
     // Each known resource's GUARD# item and each breaker's BREAKER# item, read by key (GetItem):

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { BACKUP_MANIFEST, type BackupManifest } from '../lambdas/analysis/checkpoint/backup';
+import { BACKUP_MANIFEST, type BackupManifest } from '../lambdas/analysis/checkpoint/manifest';
 import type { StreamfixConfig } from '../lambdas/config';
 import { emrJobOf } from './jobs';
 import type { TimelineEntry, WorldSpec } from './scenario/schema';

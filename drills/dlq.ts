@@ -1,7 +1,7 @@
 import type { KafkaProducerPort } from '../lambdas/adapters/kafka';
 import type { ErrorType } from '../lambdas/analysis/dlq';
 import type { StreamfixConfig } from '../lambdas/config';
-import type { RuntimeDeps } from '../lambdas/core/runtime';
+import type { RuntimeDeps } from '../lambdas/engine/runtime';
 import { createDlqReplayOperation } from '../lambdas/operations/dlq-replay';
 import { operations } from '../lambdas/operations/registry';
 import { createOperationHandler, type OperationInvocationResult } from '../lambdas/operations/runtime';

@@ -2,12 +2,12 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { AwsClientOptions } from '../lambdas/adapters/clients';
 import type { RuntimeEnv } from '../lambdas/core/env';
 import { functionName, pauseParameterName, pauseParameterNames, pipelinePauseParameterPrefix } from '../lambdas/core/names';
-import { pauseChangePattern } from '../lambdas/core/operator-events';
-import type { PlaybookHandler, RuntimeDeps } from '../lambdas/core/runtime';
+import { pauseChangePattern } from '../lambdas/core/events/operator';
+import type { PlaybookHandler, RuntimeDeps } from '../lambdas/engine/runtime';
 import { alarmRulePattern, buildWiring } from '../lambdas/wiring';
 import { createDeadLetterHandler } from '../lambdas/handlers/create';
 import { createPlaybookHandler } from '../lambdas/handlers/factory';
-import { Ledger } from '../lambdas/ledger/ledger';
+import { dynamoLedger } from '../lambdas/engine/dynamo-ledger';
 import { buildWorld, DEFAULT_ACCOUNT } from './build-world';
 import { checkExpectations, describeFailure } from './expect';
 import { FaultInjector } from './faults';
@@ -156,10 +156,10 @@ export async function runScenario(loaded: LoadedScenario, opts: DrillOptions = {
       }, { serviceName: name, logLevel: 'INFO' }),
       metrics: new DrillMetrics(emfToCloudWatch(world), { namespace: env.metricsNamespace, serviceName: 'operations' }),
     }, (name) => `arn:aws:lambda:${region}:${account}:function:${name}`, opts.operations ?? {});
-    new FaultInjector(world, config, arnOf, Ledger.fromOptions(aws, env.tableName)).schedule(startMs, scenario.timeline);
+    new FaultInjector(world, config, arnOf, dynamoLedger(aws, env.tableName)).schedule(startMs, scenario.timeline);
     await world.runUntil(startMs + scenario.runFor);
 
-    const ledger = Ledger.fromOptions(aws, env.tableName);
+    const ledger = dynamoLedger(aws, env.tableName);
     const incidents = await ledger.listIncidents();
     const snapshot: LedgerSnapshot = { incidents, actions: new Map(), timelines: new Map() };
     for (const i of incidents) {

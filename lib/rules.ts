@@ -7,7 +7,7 @@ import type { Construct } from 'constructs';
 import { alarmRulePattern, type PlaybookWiring } from '../lambdas/wiring';
 import { SWEEP_MARKER } from '../lambdas/core/events';
 import { pauseParameterNames } from '../lambdas/core/names';
-import { pauseChangePattern } from '../lambdas/core/operator-events';
+import { pauseChangePattern } from '../lambdas/core/events/operator';
 import type { EventRuleSpec } from '../lambdas/playbooks/types';
 
 /** The scheduled sweep's input (lambdas/core/events.ts parses it as a sweep trigger). */

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { InvocationResult, PlaybookHandler } from '../../lambdas/core/runtime';
+import type { InvocationResult, PlaybookHandler } from '../../lambdas/engine/runtime';
 import type { DrillMetrics } from '../../drills/sim/powertools';
 
 /**

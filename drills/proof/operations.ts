@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { BACKUP_MANIFEST } from '../../lambdas/analysis/checkpoint/backup';
+import { BACKUP_MANIFEST } from '../../lambdas/analysis/checkpoint/manifest';
 import type { StreamfixConfig } from '../../lambdas/config';
 import { operations } from '../../lambdas/operations/registry';
 import { operationFunctionName } from '../dlq';

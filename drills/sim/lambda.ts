@@ -1,4 +1,4 @@
-import type { InvocationContext } from '../../lambdas/core/runtime';
+import type { InvocationContext } from '../../lambdas/engine/runtime';
 import type { SimContext } from './context';
 
 /**

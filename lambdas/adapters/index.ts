@@ -26,7 +26,7 @@ export {
   type RetryPolicy,
   type StartJobRunParams,
 } from './emr-serverless';
-export { S3Adapter, parseS3Uri, type BucketEncryptionView, type ListPrefixOptions, type S3ObjectView } from './s3';
+export { S3Adapter, type BucketEncryptionView } from './s3';
 export { SchedulerAdapter, atExpression, scheduleName, type OneTimeScheduleParams } from './scheduler';
 export { SsmAdapter } from './ssm';
 export { CloudWatchAdapter, type MetricQuery, type MetricSeries, type MetricRef } from './cloudwatch';

@@ -9,48 +9,16 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
-import { AwsRequestError, InvalidInputError } from '../core/errors';
+import { AwsRequestError } from '../core/errors';
+import type { CopyResult, DeleteTarget, ListPrefixOptions, ObjectDigest, S3HeadView, S3ObjectView } from '../core/object-store';
 import { clientConfig, withPlugins, type AwsClientOptions } from './clients';
 import { mapAwsError } from './errors';
-import { type S3Location, splitS3Uri } from '../util/s3-uri';
 
 const SERVICE = 's3';
 /** DeleteObjects takes at most 1000 keys per request; ListObjectsV2 returns at most 1000 per page. */
 const MAX_KEYS_PER_REQUEST = 1000;
 /** How many failed keys an error message names before it only counts the rest. */
 const FAILED_KEYS_IN_MESSAGE = 20;
-
-export interface S3ObjectView {
-  key: string;
-  size: number;
-  lastModifiedMs: number;
-  etag?: string;
-}
-
-/** HeadObject, reduced: with `checksum`, the object's full-object SHA-256 when S3 stores one. */
-export interface S3HeadView {
-  size: number;
-  lastModifiedMs: number;
-  etag?: string;
-  /** Base64 SHA-256 of the whole object (absent when S3 keeps none, or only a composite one). */
-  sha256?: string;
-}
-
-/** The bytes of one object as read: their SHA-256 (base64), the ETag of what was read, the size. */
-export interface ObjectDigest {
-  sha256: string;
-  etag?: string;
-  size: number;
-}
-
-/** What a copy made: the new object's ETag and, when asked and S3 computed it, its SHA-256 (base64). */
-export interface CopyResult {
-  etag?: string;
-  sha256?: string;
-}
-
-/** A key to delete, optionally only while its ETag is this one (a conditional delete). */
-export type DeleteTarget = string | { key: string; etag: string };
 
 /**
  * A SHA-256 S3 reports is one over the whole object only when its type is FULL_OBJECT: a
@@ -69,20 +37,6 @@ export interface BucketEncryptionView {
   /** The KMS key as configured: a key id, key ARN, alias name or alias ARN; absent = the AWS managed key. */
   kmsKeyId?: string;
   bucketKeyEnabled: boolean;
-}
-
-export interface ListPrefixOptions {
-  /** Total number of objects to yield; listing stops after that many. */
-  maxKeys?: number;
-  /** Start listing after this key (lexicographic order). */
-  startAfter?: string;
-}
-
-/** `s3://bucket/some/prefix/` → `{ bucket: 'bucket', prefix: 'some/prefix/' }`; `s3://bucket` → prefix ''. */
-export function parseS3Uri(uri: string): S3Location {
-  const location = splitS3Uri(uri);
-  if (!location) throw new InvalidInputError('uri', `not an s3://bucket/prefix URI: ${JSON.stringify(uri)}`);
-  return location;
 }
 
 /** CopySource is `bucket/key` with the key URL-encoded; its slashes stay as they are. */

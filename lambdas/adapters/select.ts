@@ -33,6 +33,12 @@ export interface AwsAdapters {
   kinesis: KinesisAdapter;
 }
 
+/** The playbook contract (core/playbook.ts) types `ctx.aws` and a playbook's `adapters` with these. */
+declare module '../core/playbook' {
+  interface PlaybookAdapters extends AwsAdapters {}
+  interface PlaybookAdapterClasses extends AdapterClasses {}
+}
+
 export type AdapterName = keyof AwsAdapters;
 
 /** What builds an adapter: its class, through the static `fromOptions` every adapter has. */

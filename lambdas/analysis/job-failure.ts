@@ -1,5 +1,4 @@
-import type { ConfigurationOverrides, JobDriver } from '../adapters/emr-serverless';
-import { sparkSetting, withSubmitConf } from './spark-conf';
+import { sparkSetting, withSubmitConf, type SparkConfigurationOverrides, type SparkJobDriver } from './spark-conf';
 
 /**
  * What a Spark job's failure text says about retrying it. Pure.
@@ -105,7 +104,7 @@ export function memoryGiB(value: string | undefined): number | undefined {
  * More memory for the side that ran out: current × factor, rounded up to a whole GiB, at most
  * the bound. Without a bound, the recommendation is current × 1.5 and is for a person only.
  */
-export function recommendMemory(driver: JobDriver, overrides: ConfigurationOverrides | undefined, memoryOf: 'driver' | 'executor', bound: MemoryBound | undefined): MemoryRecommendation {
+export function recommendMemory(driver: SparkJobDriver, overrides: SparkConfigurationOverrides | undefined, memoryOf: 'driver' | 'executor', bound: MemoryBound | undefined): MemoryRecommendation {
   const setting = memoryOf === 'driver' ? 'spark.driver.memory' : 'spark.executor.memory';
   const params = driver.sparkSubmit?.sparkSubmitParameters;
   const now = sparkSetting(params, overrides, setting);

@@ -1,11 +1,22 @@
-import type { ConfigurationOverrides } from '../adapters/emr-serverless';
-
 /**
  * Spark settings of an EMR Serverless job run, where EMR takes them from: `--conf key=value`
  * in `sparkSubmitParameters` first, then the `spark-defaults` classification of
  * `configurationOverrides` ("Using Spark configurations when you run EMR Serverless jobs").
  * Pure.
  */
+
+/**
+ * What these functions read of a job run's `configurationOverrides` (the EMR Serverless
+ * ConfigurationOverrides shape; the SDK's type satisfies it).
+ */
+export interface SparkConfigurationOverrides {
+  applicationConfiguration?: readonly { classification?: string | undefined; properties?: Record<string, string> | undefined }[] | undefined;
+}
+
+/** What these functions read of a job run's `jobDriver` (the EMR Serverless JobDriver shape). */
+export interface SparkJobDriver {
+  sparkSubmit?: { sparkSubmitParameters?: string | undefined } | undefined;
+}
 
 const CONF = /(--conf[=\s]+)([^\s=]+)=(\S*)/g;
 
@@ -16,7 +27,7 @@ export function parseSubmitConf(params: string | undefined): Map<string, string>
   return out;
 }
 
-export function sparkDefaults(overrides: ConfigurationOverrides | undefined): Record<string, string> {
+export function sparkDefaults(overrides: SparkConfigurationOverrides | undefined): Record<string, string> {
   const props: Record<string, string> = {};
   for (const c of overrides?.applicationConfiguration ?? []) {
     if (c.classification === 'spark-defaults') Object.assign(props, c.properties ?? {});
@@ -25,7 +36,7 @@ export function sparkDefaults(overrides: ConfigurationOverrides | undefined): Re
 }
 
 /** A setting as the run has it: the submit parameters first, then spark-defaults. */
-export function sparkSetting(params: string | undefined, overrides: ConfigurationOverrides | undefined, key: string): { value?: string; from: 'sparkSubmitParameters' | 'spark-defaults' | 'unset' } {
+export function sparkSetting(params: string | undefined, overrides: SparkConfigurationOverrides | undefined, key: string): { value?: string; from: 'sparkSubmitParameters' | 'spark-defaults' | 'unset' } {
   const submit = parseSubmitConf(params);
   if (submit.has(key)) return { value: submit.get(key)!, from: 'sparkSubmitParameters' };
   const defaults = sparkDefaults(overrides);

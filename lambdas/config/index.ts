@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { ConfigError } from '../core/errors';
-import { formatPath } from './path';
+import { formatPath } from '../util/format-path';
 import { configSchema, type StreamfixConfig, type StreamfixConfigInput } from './schema';
 
 export { configSchema, formatPath };

@@ -4,13 +4,25 @@ import type { Mode } from '../config/mode';
 import type { Clock } from './clock';
 import type { Decision, Evidence } from './decision';
 import type { JobRunTrigger, Trigger } from './trigger';
-import type { AdapterClasses, AwsAdapters } from '../adapters/select';
 
 /**
  * The playbook contract: what a playbook folder provides (manifest, diagnose, plan, verify,
  * actions) and what the engine gives it (PlaybookContext). The engine, the guardrails and the
  * ledger depend on this file, never on a playbook.
  */
+
+/**
+ * The service adapters a playbook's code reaches through `ctx.aws`, by name (`PlaybookAdapters`),
+ * and the adapter classes its function bundles (`PlaybookAdapterClasses`). The contract names no
+ * adapter: both are declared empty here and filled in by adapters/select.ts through declaration
+ * merging (`declare module '../core/playbook'`), so this floor imports nothing from adapters/
+ * while `ctx.aws.s3` is the S3 adapter wherever the program includes the adapters (it always does:
+ * tsconfig includes lambdas/).
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled in by adapters/select.ts (declaration merging)
+export interface PlaybookAdapters {}
+// biome-ignore lint/suspicious/noEmptyInterface: filled in by adapters/select.ts (declaration merging)
+export interface PlaybookAdapterClasses {}
 
 /** Settings every playbook has; each defaults to the playbook's manifest value. */
 export interface CommonSettingsDefaults {
@@ -127,7 +139,7 @@ export interface PlaybookContext<S = PlaybookSettings, P extends PipelineConfig 
   settings: S;
   config: StreamfixConfig;
   clock: Clock;
-  aws: AwsAdapters;
+  aws: PlaybookAdapters;
   incidentId: string;
   signal: AbortSignal;
   /** Milliseconds left before the function must stop (Infinity outside Lambda). */
@@ -189,7 +201,7 @@ export interface Playbook<S extends PlaybookSettings = any, E = any> {
    * other (the engine adds SSM and Scheduler); any other one throws AdapterNotBundledError.
    * A test checks them against the services the manifest's permissions name.
    */
-  adapters: AdapterClasses;
+  adapters: PlaybookAdapterClasses;
   /** Pipelines a native job-run event belongs to (alarms route by name). */
   routeJobRun?(t: JobRunTrigger, config: StreamfixConfig): string[];
   // Properties, not methods: their parameters are checked strictly, so code written for one job

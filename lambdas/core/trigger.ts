@@ -104,7 +104,7 @@ export interface OperatorIdentity {
   userId?: string;
 }
 
-/** A person's answer to an incident's request for approval (mode `approve`; core/approval.ts). */
+/** A person's answer to an incident's request for approval (mode `approve`; engine/approval.ts). */
 export interface ApprovalTrigger {
   kind: 'approval';
   dedupeKey: string;
@@ -121,7 +121,7 @@ export interface ApprovalTrigger {
 
 /**
  * A pause was lifted (a pause parameter changed, or `streamfix resume`): re-evaluate what the
- * pause held (core/resume.ts).
+ * pause held (engine/resume.ts).
  */
 export interface ResumeTrigger {
   kind: 'resume';

@@ -3,12 +3,12 @@ import { selectAwsAdapters, type AdapterClasses } from '../adapters/select';
 import { SsmAdapter } from '../adapters/ssm';
 import { CloudWatchAdapter } from '../adapters/cloudwatch';
 import { S3Adapter } from '../adapters/s3';
-import { Engine } from '../core/engine';
-import type { InvocationContext, PlaybookHandler, RuntimeDeps } from '../core/runtime';
+import { Engine } from '../engine/engine';
+import type { InvocationContext, PlaybookHandler, RuntimeDeps } from '../engine/runtime';
 import { createEscalatorFromOptions } from '../escalation';
 import { handleDeadLetters, type SqsEvent } from '../escalation/dead-letters';
 import { Guardrails, ItemGuardrailStore, PauseReader } from '../guardrails';
-import { Ledger } from '../ledger/ledger';
+import { dynamoLedger } from '../engine/dynamo-ledger';
 import type { Playbook } from '../playbooks/types';
 
 /**
@@ -26,7 +26,7 @@ export const ENGINE_ADAPTERS = { ssm: SsmAdapter, scheduler: SchedulerAdapter, c
 export function createHandler(playbook: Playbook, deps: RuntimeDeps): PlaybookHandler {
   const aws = selectAwsAdapters(deps.aws, { ...ENGINE_ADAPTERS, ...playbook.adapters }, playbook.manifest.id);
   const retention = deps.config.ledger?.auditRetentionDays;
-  const ledger = deps.ledger ?? Ledger.fromOptions(deps.aws, deps.env.tableName, retention !== undefined ? { auditRetentionDays: retention } : {});
+  const ledger = deps.ledger ?? dynamoLedger(deps.aws, deps.env.tableName, retention !== undefined ? { auditRetentionDays: retention } : {});
   // Built now, like the ledger's client: every invocation reads the pause switches. The other
   // adapters (and the escalator's clients) are built on first use.
   const pause = new PauseReader(aws.ssm, deps.clock, { global: deps.env.pauseParameter, pipelinePrefix: deps.env.pipelinePauseParameterPrefix });
@@ -48,7 +48,7 @@ export function createHandler(playbook: Playbook, deps: RuntimeDeps): PlaybookHa
 /** The dead-letter function's handler: records and pages every event that never got through. */
 export function createDeadLetterHandler(deps: Omit<RuntimeDeps, 'metrics'>): (event: unknown) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }> {
   const retention = deps.config.ledger?.auditRetentionDays;
-  const ledger = Ledger.fromOptions(deps.aws, deps.env.tableName, retention !== undefined ? { auditRetentionDays: retention } : {});
+  const ledger = dynamoLedger(deps.aws, deps.env.tableName, retention !== undefined ? { auditRetentionDays: retention } : {});
   const escalator = createEscalatorFromOptions(
     deps.aws,
     { topicArn: deps.env.topicArn, ...(deps.env.pagerDutySecretId ? { pagerDutySecretId: deps.env.pagerDutySecretId } : {}), source: 'streamfix/dead-letters' },

@@ -1,5 +1,5 @@
 import { InvalidInputError } from '../core/errors';
-import type { PlaybookHandler, RuntimeDeps } from '../core/runtime';
+import type { PlaybookHandler, RuntimeDeps } from '../engine/runtime';
 import { playbooks } from '../playbooks/registry';
 import { createHandler } from './create';
 

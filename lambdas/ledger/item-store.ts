@@ -3,7 +3,7 @@
  * attributes (documents are JSON strings), keyed by `pk`/`sk`, written under conditions.
  *
  * Conditions are values, not expression strings, so that the same ledger code runs on DynamoDB
- * (adapters/dynamodb.ts compiles them to condition expressions) and in memory (this file, for
+ * (the DynamoDB adapter compiles them to condition expressions) and in memory (this file, for
  * the benches and fast tests). Semantics follow DynamoDB's: a comparison on a missing attribute
  * is false; `absent` means the item does not exist. A write whose condition does not hold throws
  * ConflictError and changes nothing.

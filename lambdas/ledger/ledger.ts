@@ -1,5 +1,3 @@
-import type { AwsClientOptions } from '../adapters/clients';
-import { DynamoStore } from '../adapters/dynamodb';
 import { AlarmStates } from './alarm-states';
 import { DeadLetters } from './dead-letters';
 import { Deliveries } from './deliveries';
@@ -13,8 +11,9 @@ import type { ActionRecord, IncidentRecord, OperationRecord, TimelineEntry, Time
 /**
  * The ledger: every incident, decision and action, written before and after it runs, plus the
  * delivery claims, the newest state of each alarm, dead letters, manual operations and the
- * leases on their targets. One DynamoDB table (single-table design, table.ts), or memory for the
- * benches and fast tests; each record type has its own module over the same ItemStore.
+ * leases on their targets. One DynamoDB table (single-table design, table.ts; built by
+ * engine/dynamo-ledger.ts), or memory for the benches and fast tests; each record type has its
+ * own module over the same ItemStore.
  */
 /** `auditRetentionDays` (config `ledger.auditRetentionDays`): absent = audit items are kept for good. */
 export interface LedgerOptions {
@@ -40,10 +39,6 @@ export class Ledger {
     this.alarms = new AlarmStates(store);
     this.deadLetters = new DeadLetters(store, keep);
     this.targets = new OperationTargets(store);
-  }
-
-  static fromOptions(opts: AwsClientOptions, tableName: string, options: LedgerOptions = {}): Ledger {
-    return new Ledger(DynamoStore.fromOptions(opts, tableName), options);
   }
 
   static inMemory(options: LedgerOptions = {}): Ledger {

@@ -53,11 +53,11 @@ export interface IncidentRecord {
   pendingFollowUp?: { purpose: 'verify' | 'recheck'; attempt: number; token?: string; dueAtMs?: number };
   /** When the sweeper last took this incident up (it does so once per stuck state). */
   sweptAtMs?: number;
-  /** The stuck state the sweeper took up (core/sweep.ts `sweepKey`): the same state again escalates. */
+  /** The stuck state the sweeper took up (engine/sweep.ts `sweepKey`): the same state again escalates. */
   sweptKey?: string;
   /** The last page sent: the same reason and severity again does not page again. */
   lastEscalation?: { reason: string; severity: Severity };
-  /** Mode approve: every request for approval of a fix, oldest first, with its answer (core/approval.ts). */
+  /** Mode approve: every request for approval of a fix, oldest first, with its answer (engine/approval.ts). */
   approvals?: ApprovalRecord[];
   /** Optimistic-concurrency version. */
   version: number;

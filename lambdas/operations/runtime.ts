@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { selectAwsAdapters } from '../adapters/select';
 import { InvalidInputError } from '../core/errors';
 import { LeaseLostError } from '../core/lease';
-import type { RuntimeDeps } from '../core/runtime';
-import { formatPath } from '../config/path';
-import { Ledger } from '../ledger/ledger';
+import type { RuntimeDeps } from '../engine/runtime';
+import { formatPath } from '../util/format-path';
+import { dynamoLedger } from '../engine/dynamo-ledger';
 import type { OperationRecord } from '../ledger/types';
 import type { RequestedBy } from './caller';
 import { takeTarget, type HeldTarget } from './target-lease';
@@ -42,7 +42,7 @@ export interface OperationInvocationContext {
 export function createOperationHandler<P extends { command: string; pipeline?: string }>(op: Operation<P>, deps: Omit<RuntimeDeps, 'fetch'>) {
   const aws = selectAwsAdapters(deps.aws, op.adapters, op.manifest.id);
   const retention = deps.config.ledger.auditRetentionDays;
-  const ledger = Ledger.fromOptions(deps.aws, deps.env.tableName, retention !== undefined ? { auditRetentionDays: retention } : {});
+  const ledger = dynamoLedger(deps.aws, deps.env.tableName, retention !== undefined ? { auditRetentionDays: retention } : {});
   return async function handleOperation(
     event: unknown,
     context?: OperationInvocationContext,

@@ -16,7 +16,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseS3Uri, S3Adapter, type S3ObjectView } from '../../lambdas/adapters/s3';
+import { S3Adapter } from '../../lambdas/adapters/s3';
+import { parseS3Uri, type S3ObjectView } from '../../lambdas/core/object-store';
 import { AwsRequestError, InvalidInputError, NotFoundError, TransientAwsError } from '../../lambdas/core/errors';
 import { pages, recordedError, reply } from './aws-fixtures';
 

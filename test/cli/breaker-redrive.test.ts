@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lambdas/config';
 import { FunctionFailedError } from '../../lambdas/adapters/lambda';
 import { ItemGuardrailStore } from '../../lambdas/guardrails';
-import { Ledger } from '../../lambdas/ledger/ledger';
+import type { Ledger } from '../../lambdas/ledger/ledger';
+import { dynamoLedger } from '../../lambdas/engine/dynamo-ledger';
 import type { DeadLetterRecord } from '../../lambdas/ledger/types';
 import exampleConfig from '../../streamfix.config';
 import { breakerCommand } from '../../cli/breaker';
@@ -21,7 +22,7 @@ describe('CLI: streamfix breaker and streamfix redrive (ledger on dynalite)', ()
   const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
   beforeAll(async () => {
     db = await startDynalite();
-    ledger = Ledger.fromOptions(db.aws, db.tableName);
+    ledger = dynamoLedger(db.aws, db.tableName);
     // The commands use the default credential chain, as on an operator's machine.
     Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' });
   });

@@ -6,7 +6,7 @@ import { checkpointCommand, checkpointPayloadFromArgs } from '../../cli/checkpoi
 import { S3Adapter } from '../../lambdas/adapters/s3';
 import { listAll, mapLimit, readSparkCheckpoint } from '../../lambdas/analysis/checkpoint';
 import { parseConfig } from '../../lambdas/config';
-import { Ledger } from '../../lambdas/ledger/ledger';
+import { dynamoLedger } from '../../lambdas/engine/dynamo-ledger';
 import exampleConfig from '../../streamfix.config';
 import { sparkCheckpoint, endOffsets } from '../helpers/checkpoint-layout';
 import { startDynalite } from '../helpers/dynalite';
@@ -84,7 +84,7 @@ describe('Command: streamfix checkpoint', () => {
     const r = await run('rollback', '--to-batch', '28', '--keep-commit', '--confirm', '--request-id', 'r1');
     expect(r.code).toBe(1);
     expect(r.out).toContain('pipeline: run live01 of orders-stream is RUNNING: stop the job first');
-    const rec = await Ledger.fromOptions(db.aws, db.tableName).getOperation('checkpoint-ops.orders.rollback.r1');
+    const rec = await dynamoLedger(db.aws, db.tableName).getOperation('checkpoint-ops.orders.rollback.r1');
     expect(rec).toMatchObject({ status: 'refused', summary: expect.stringContaining('run live01'), requestedBy: ONCALL });
     expect(await s3.headObject(BUCKET, `${PREFIX}offsets/29`)).toBeDefined();
   });
@@ -123,7 +123,7 @@ describe('Command: streamfix checkpoint', () => {
   });
 
   it('records every operation in the ledger', async () => {
-    const ops = await Ledger.fromOptions(db.aws, db.tableName).listOperations();
+    const ops = await dynamoLedger(db.aws, db.tableName).listOperations();
     const byId = Object.fromEntries(ops.map((o) => [o.operationId, o.status]));
     expect(byId).toMatchObject({
       'checkpoint-ops.orders.backup.b1': 'done',

@@ -10,7 +10,7 @@ import { parseConfig } from '../../lambdas/config';
 import { ManualClock } from '../../lambdas/core/clock';
 import type { AlarmTrigger } from '../../lambdas/core/trigger';
 import { ItemGuardrailStore } from '../../lambdas/guardrails';
-import { Ledger } from '../../lambdas/ledger/ledger';
+import { dynamoLedger } from '../../lambdas/engine/dynamo-ledger';
 import exampleConfig from '../../streamfix.config';
 import { startDynalite } from '../helpers/dynalite';
 
@@ -47,7 +47,7 @@ describe('Operator commands', () => {
     db = await startDynalite();
     world = new SimWorld({ startMs: T0, account: '123456789012', region: 'eu-west-1', jobs: [], applicationIds: [] });
     aws = { ...db.aws, plugins: [world.plugin] };
-    const ledger = Ledger.fromOptions(aws, db.tableName);
+    const ledger = dynamoLedger(aws, db.tableName);
     // An incident waiting for approval, one resolved this morning, and a notice.
     const opened = await ledger.incidents.openOrJoin('orders', 'job-failed', alarm('ALARM', T0 - 300_000), T0 - 300_000, { requestId: 'r1', untilMs: T0 });
     OPEN = opened.incident.incidentId;

@@ -13,7 +13,7 @@ import type { AwsClientOptions } from '../../lambdas/adapters/clients';
 import { readOnlyPlugin, ReadOnlyViolationError } from '../../lambdas/adapters/read-only';
 import { parseConfig, type StreamfixConfig, type StreamfixConfigInput } from '../../lambdas/config';
 import { buildWiring } from '../../lambdas/wiring';
-import { Ledger } from '../../lambdas/ledger/ledger';
+import { dynamoLedger } from '../../lambdas/engine/dynamo-ledger';
 import exampleConfig from '../../streamfix.config';
 import { startDynalite } from '../helpers/dynalite';
 import { emrPipeline } from '../helpers/pipelines';
@@ -63,7 +63,7 @@ describe('Command: streamfix plan', () => {
     const calls = world.record.calls.slice(before);
     expect(calls.length).toBeGreaterThan(0);
     expect(calls.filter((c) => MUTATING.test(c.operation))).toEqual([]);
-    expect(await Ledger.fromOptions(aws, `${config.name}-ledger`).listIncidents()).toEqual([]);
+    expect(await dynamoLedger(aws, `${config.name}-ledger`).listIncidents()).toEqual([]);
     expect(world.record.calls.filter((c) => c.operation === 'StartJobRun')).toEqual([]);
   });
 

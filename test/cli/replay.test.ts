@@ -3,7 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProgressBar, formatBytes } from '../../cli/progress-bar';
 import { replayCommand, replayPayloadFromArgs } from '../../cli/replay';
-import { Ledger } from '../../lambdas/ledger/ledger';
+import { dynamoLedger } from '../../lambdas/engine/dynamo-ledger';
 import { config, envelope, idOf, startEnv, type Env } from '../operations/dlq-replay/helpers';
 
 const firehose = mockClient(FirehoseClient);
@@ -55,7 +55,7 @@ describe('Command: streamfix replay', () => {
     const parsed = JSON.parse(again.out) as { operationId: string };
     expect(parsed).toMatchObject({ outcome: 'done', requestedBy: ONCALL, result: { recordsDelivered: 0, recordsDeliveredTotal: 16 } });
     // The operation record keeps who asked (STS GetCallerIdentity of the CLI's credentials).
-    expect(await Ledger.fromOptions(env.aws, env.tableName).getOperation(parsed.operationId)).toMatchObject({ requestedBy: ONCALL, params: { requestedBy: ONCALL } });
+    expect(await dynamoLedger(env.aws, env.tableName).getOperation(parsed.operationId)).toMatchObject({ requestedBy: ONCALL, params: { requestedBy: ONCALL } });
     const ids = firehose.commandCalls(PutRecordBatchCommand).flatMap((c) => c.args[0].input.Records!.map((x) => idOf(x.Data!)));
     expect(ids.sort((a, b) => a - b)).toEqual([0, 2, 5, 7, 10, 12, 15, 17, 20, 22, 25, 27, 30, 32, 35, 37]);
   });

@@ -2,8 +2,8 @@ import { EMRServerlessClient, StartJobRunCommand } from '@aws-sdk/client-emr-ser
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lambdas/config';
 import { parseTrigger } from '../../lambdas/core/events';
-import { withRunName } from '../../lambdas/core/job-run-name';
-import { Router } from '../../lambdas/core/router';
+import { withRunName } from '../../lambdas/engine/job-run-name';
+import { Router } from '../../lambdas/engine/router';
 import type { AlarmTrigger, JobRunTrigger, Trigger } from '../../lambdas/core/trigger';
 import { playbooks } from '../../lambdas/playbooks/registry';
 import { APP, NO_RETRY, T0, newWorld, simClient, startInput } from '../drills/helpers';

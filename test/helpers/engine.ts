@@ -10,7 +10,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { expect } from 'vitest';
 import { parseConfig, type StreamfixConfig } from '../../lambdas/config';
 import { ManualClock } from '../../lambdas/core/clock';
-import type { PlaybookHandler } from '../../lambdas/core/runtime';
+import type { PlaybookHandler } from '../../lambdas/engine/runtime';
 import { createPlaybookHandler } from '../../lambdas/handlers/factory';
 import exampleConfig from '../../streamfix.config';
 import failedEvent from '../fixtures/events/emr-job-run-failed.json';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { CopyResult, DeleteTarget, ObjectDigest, S3ObjectView } from '../../lambdas/adapters/s3';
-import type { S3Store } from '../../lambdas/analysis/checkpoint/listing';
+import type { CopyResult, DeleteTarget, ObjectDigest, S3ObjectView } from '../../lambdas/core/object-store';
+import type { S3Store } from '../../lambdas/checkpoint';
 import { ConflictError } from '../../lambdas/core/errors';
 
 const md5Etag = (body: string) => `"${createHash('md5').update(body).digest('hex')}"`;

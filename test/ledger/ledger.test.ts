@@ -3,6 +3,7 @@ import { ConflictError } from '../../lambdas/core/errors';
 import type { Trigger } from '../../lambdas/core/trigger';
 import { OwnershipLostError } from '../../lambdas/ledger/incidents';
 import { Ledger } from '../../lambdas/ledger/ledger';
+import { dynamoLedger } from '../../lambdas/engine/dynamo-ledger';
 import { startDynalite } from '../helpers/dynalite';
 
 const T0 = Date.parse('2026-11-22T10:00:00Z');
@@ -22,7 +23,7 @@ describe.each([
       return;
     }
     db = await startDynalite();
-    ledger = Ledger.fromOptions(db.aws, db.tableName);
+    ledger = dynamoLedger(db.aws, db.tableName);
   });
   afterAll(async () => db?.close());
 

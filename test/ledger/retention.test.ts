@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoStore } from '../../lambdas/adapters/dynamodb';
 import type { Trigger } from '../../lambdas/core/trigger';
-import { Ledger } from '../../lambdas/ledger/ledger';
+import type { Ledger } from '../../lambdas/ledger/ledger';
+import { dynamoLedger } from '../../lambdas/engine/dynamo-ledger';
 import { startDynalite } from '../helpers/dynalite';
 
 /**
@@ -41,14 +42,14 @@ describe('Ledger: retention of the audit trail', () => {
   }
 
   it('keeps audit items for good by default (no TTL attribute)', async () => {
-    const { audit, delivery } = await write(Ledger.fromOptions(db.aws, db.tableName), 'keep');
+    const { audit, delivery } = await write(dynamoLedger(db.aws, db.tableName), 'keep');
     expect(audit).toHaveLength(4);
     for (const item of audit) expect(item).not.toHaveProperty('expiresAt');
     expect(delivery).toHaveProperty('expiresAt');
   });
 
   it('gives audit items a TTL of the configured days', async () => {
-    const { audit } = await write(Ledger.fromOptions(db.aws, db.tableName, { auditRetentionDays: 400 }), 'expire');
+    const { audit } = await write(dynamoLedger(db.aws, db.tableName, { auditRetentionDays: 400 }), 'expire');
     for (const item of audit) expect(Number(item!.expiresAt)).toBe(Math.floor(T0 / 1000) + 400 * 86_400);
   });
 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KafkaMessage, SendOutcome } from '../../lambdas/adapters/kafka';
 import { ManualClock } from '../../lambdas/core/clock';
-import { Ledger } from '../../lambdas/ledger/ledger';
+import { dynamoLedger } from '../../lambdas/engine/dynamo-ledger';
 import { BUCKET, deliveries, envelope, FakeProducer, idOf, replayHandler, startEnv, T0, type Env } from './dlq-replay/helpers';
 
 /**
@@ -68,7 +68,7 @@ describe('Operation handler: one run per target (dlq-replay; S3 on s3rver, ledge
     expect(refused.summary).toContain(`since ${iso(T0)}`);
     expect(refused.summary).toContain(`its lease ends ${iso(T0 + 60_000)}`);
     expect(refused.errors).toEqual([{ field: 'source', message: expect.stringContaining(`s3://${BUCKET}/dlq/orders/ is being worked on`) }]);
-    const ledger = Ledger.fromOptions(env.aws, env.tableName);
+    const ledger = dynamoLedger(env.aws, env.tableName);
     expect(await ledger.getOperation(done.operationId!)).toMatchObject({ status: 'done', result: { recordsDeliveredTotal: 2_000 } });
   });
 
@@ -136,7 +136,7 @@ describe('Operation handler: one run per target (dlq-replay; S3 on s3rver, ledge
     // Prepare: during the second send the run stalls past its lease, and another run takes the DLQ.
     await env.put('dlq/orders/lost/2026/11/22/11/a.jsonl', range(1_500).map((i) => envelope(i)));
     const clock = new ManualClock(T0 + 18_000_000);
-    const ledger = Ledger.fromOptions(env.aws, env.tableName);
+    const ledger = dynamoLedger(env.aws, env.tableName);
     let taken: unknown;
     class StallOnSecond extends FakeProducer {
       override async send(topic: string, messages: KafkaMessage[]): Promise<SendOutcome[]> {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lambdas/config';
 import { InvalidInputError } from '../../lambdas/core/errors';
 import { parseTrigger } from '../../lambdas/core/events';
-import { Router } from '../../lambdas/core/router';
+import { Router } from '../../lambdas/engine/router';
 import type { Trigger } from '../../lambdas/core/trigger';
 import { playbooks } from '../../lambdas/playbooks/registry';
 import exampleConfig from '../../streamfix.config';

@@ -1,8 +1,8 @@
-import type { S3ObjectView } from '../../adapters/s3';
-import { parseS3Uri } from '../../adapters/s3';
-import { readBackupManifest, type ManifestEntry } from './backup';
-import { byRelativeKey } from './copy';
-import { listAll, mapLimit, type S3Store } from './listing';
+import type { S3ObjectView } from '../../core/object-store';
+import { parseS3Uri } from '../../core/object-store';
+import { byRelativeKey } from './compare';
+import { listAll, mapLimit, type S3DigestReader, type S3Reader } from './listing';
+import { readBackupManifest, type ManifestEntry } from './manifest';
 
 /**
  * Before anything under a checkpoint is deleted or overwritten: are its exact bytes in a sealed,
@@ -30,7 +30,7 @@ export type Coverage =
   /** Objects whose bytes the backup does not hold, each with the reason. */
   | { kind: 'uncovered'; keys: string[]; reasons: string[] };
 
-export async function checkCoverage(s3: S3Store, checkpointUri: string, backupUri: string, objects: readonly S3ObjectView[], opts: { concurrency?: number; signal?: AbortSignal } = {}): Promise<Coverage> {
+export async function checkCoverage(s3: Pick<S3Reader, 'listPrefix' | 'getObjectText'> & S3DigestReader, checkpointUri: string, backupUri: string, objects: readonly S3ObjectView[], opts: { concurrency?: number; signal?: AbortSignal } = {}): Promise<Coverage> {
   const manifest = await readBackupManifest(s3, backupUri);
   if (!manifest || manifest.source !== checkpointUri) return { kind: 'no-manifest' };
   if (manifest.version !== 2) return { kind: 'sizes-only' };

@@ -1,4 +1,4 @@
-import { parseS3Uri } from '../../adapters/s3';
+import { parseS3Uri } from '../../core/object-store';
 import type { S3Reader } from './listing';
 
 /**

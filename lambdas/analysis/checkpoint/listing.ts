@@ -1,9 +1,19 @@
-import type { S3Adapter, S3ObjectView } from '../../adapters/s3';
+import type { ListPrefixOptions, ObjectDigest, S3HeadView, S3ObjectView } from '../../core/object-store';
 
-/** What checkpoint reading needs from S3 (the S3 adapter, or an in-memory stand-in). */
-export type S3Reader = Pick<S3Adapter, 'listPrefix' | 'getObjectText' | 'headObject'>;
-/** What checkpoint backups, rollbacks and restores need. */
-export type S3Store = S3Reader & Pick<S3Adapter, 'copyObject' | 'deleteObjects' | 'putObject' | 'digestObject'>;
+/**
+ * What checkpoint reading needs from an object store: the S3 adapter satisfies it, as does an
+ * in-memory stand-in. Reading is all analysis does; the writes are in lambdas/checkpoint/.
+ */
+export interface S3Reader {
+  listPrefix(bucket: string, prefix: string, opts?: ListPrefixOptions): AsyncGenerator<S3ObjectView>;
+  getObjectText(bucket: string, key: string): Promise<string | undefined>;
+  headObject(bucket: string, key: string, opts?: { checksum?: boolean }): Promise<S3HeadView | undefined>;
+}
+
+/** Reading an object through SHA-256 (what the check of a backup's coverage needs besides listing). */
+export interface S3DigestReader {
+  digestObject(bucket: string, key: string): Promise<ObjectDigest | undefined>;
+}
 
 export interface BatchFile {
   batchId: number;

@@ -1,4 +1,4 @@
-import type { S3ObjectView } from '../../adapters/s3';
+import type { S3ObjectView } from '../../core/object-store';
 import { isGzipKey, readLineChunks, type Line } from './lines';
 
 /**

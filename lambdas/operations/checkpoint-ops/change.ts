@@ -1,5 +1,5 @@
 import { isTransient } from '../../adapters/errors';
-import type { S3Store } from '../../analysis/checkpoint';
+import type { S3Store } from '../../checkpoint';
 import type { EmrPipeline } from '../../config/schema';
 import { AwsRequestError } from '../../core/errors';
 import type { OperationContext, OperationResult } from '../types';

@@ -1,4 +1,5 @@
-import { BackupDoesNotCoverError, deleteCheckpoint, readSparkCheckpoint, rollbackCheckpoint, type SparkCheckpointReport } from '../../analysis/checkpoint';
+import { BackupDoesNotCoverError, readSparkCheckpoint, type SparkCheckpointReport } from '../../analysis/checkpoint';
+import { deleteCheckpoint, rollbackCheckpoint } from '../../checkpoint';
 import type { EmrPipeline } from '../../config/schema';
 import type { OperationContext, OperationResult } from '../types';
 import { startingOffsetsJson } from './inspect';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
-import { isBackupOf } from '../../analysis/checkpoint/backup';
+import { isBackupOf } from '../../analysis/checkpoint/manifest';
 import type { StreamfixConfig } from '../../config/schema';
 import { isEmrPipeline } from '../../config/job-kind';
 import { s3UriSchema } from '../../config/s3-uri';

@@ -1,15 +1,6 @@
-import { parseS3Uri, type S3ObjectView } from '../../adapters/s3';
-import {
-  BACKUP_MANIFEST,
-  BackupDoesNotCoverError,
-  checkCoverage,
-  compareListings,
-  copyVerified,
-  listAll,
-  mapLimit,
-  type CoveredTarget,
-  type S3Store,
-} from '../../analysis/checkpoint';
+import { parseS3Uri, type S3ObjectView } from '../../core/object-store';
+import { BACKUP_MANIFEST, BackupDoesNotCoverError, checkCoverage, listAll, mapLimit, type CoveredTarget } from '../../analysis/checkpoint';
+import { compareListings, copyVerified, type S3Store } from '../../checkpoint';
 import type { OperationContext } from '../types';
 
 /**

@@ -1,6 +1,7 @@
-import { parseS3Uri } from '../../adapters/s3';
-import { BACKUP_MANIFEST, BackupDoesNotCoverError, checkCoverage, listAll, readBackupManifest, requireIntact } from '../../analysis/checkpoint';
-import { byRelativeKey } from '../../analysis/checkpoint/copy';
+import { parseS3Uri } from '../../core/object-store';
+import { BACKUP_MANIFEST, BackupDoesNotCoverError, checkCoverage, listAll, readBackupManifest } from '../../analysis/checkpoint';
+import { requireIntact } from '../../checkpoint';
+import { byRelativeKey } from '../../analysis/checkpoint/compare';
 import type { EmrPipeline } from '../../config/schema';
 import { LeaseLostError } from '../../core/lease';
 import type { OperationContext, OperationResult } from '../types';

@@ -1,4 +1,5 @@
-import { copyPrefix, freshBackupUri, readBackupManifest, sealBackup, type CopiedEntry } from '../../analysis/checkpoint/backup';
+import { copyPrefix, freshBackupUri, sealBackup, type CopiedEntry } from '../../checkpoint';
+import { readBackupManifest } from '../../analysis/checkpoint/manifest';
 import type { EmrPipeline } from '../../config/schema';
 import { isTransient } from '../../adapters/errors';
 import { InvalidInputError } from '../../core/errors';

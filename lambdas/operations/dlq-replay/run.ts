@@ -1,4 +1,4 @@
-import { parseS3Uri, type S3ObjectView } from '../../adapters/s3';
+import { parseS3Uri, type S3ObjectView } from '../../core/object-store';
 import { isGzipKey, objectLineChunks, parseDlqLine, QUARANTINE_DIR, recordId, zeroCounts, type ObjectStorePort, type TypeCounts } from '../../analysis/dlq';
 import type { Clock } from '../../core/clock';
 import type { Ledger } from '../../ledger/ledger';

@@ -1,5 +1,5 @@
 import { isTransient } from '../../adapters/errors';
-import { parseS3Uri } from '../../adapters/s3';
+import { parseS3Uri } from '../../core/object-store';
 import type { Clock } from '../../core/clock';
 import type { Ledger } from '../../ledger/ledger';
 import { backoffMs, type RateLimiter } from './pace';

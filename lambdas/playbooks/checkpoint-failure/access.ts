@@ -1,5 +1,5 @@
 import type { BucketEncryptionView } from '../../adapters/s3';
-import { parseS3Uri } from '../../adapters/s3';
+import { parseS3Uri } from '../../core/object-store';
 import type { EvalDecision, SimulationResult } from '../../adapters/iam';
 import type { EmrPipeline } from '../../config/schema';
 import type { PlaybookContext } from '../types';

@@ -1,5 +1,6 @@
 import * as z from 'zod';
-import { backupCheckpoint, isBackupOf, readBackupManifest, rollbackCheckpoint } from '../../analysis/checkpoint';
+import { backupCheckpoint, rollbackCheckpoint } from '../../checkpoint';
+import { isBackupOf, readBackupManifest } from '../../analysis/checkpoint';
 import { wrongRuntime } from '../../config/job-kind';
 import { s3UriSchema } from '../../config/s3-uri';
 import { AwsRequestError } from '../../core/errors';

@@ -1,4 +1,4 @@
-import { parseS3Uri } from '../../adapters/s3';
+import { parseS3Uri } from '../../core/object-store';
 import type { Recommendation } from '../../core/decision';
 import { missing, type AccessDiagnosis, type PermissionCheck } from './access';
 

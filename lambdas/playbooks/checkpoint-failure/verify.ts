@@ -1,4 +1,4 @@
-import { parseS3Uri } from '../../adapters/s3';
+import { parseS3Uri } from '../../core/object-store';
 import type { Evidence } from '../../core/decision';
 import type { EmrPipeline } from '../../config/schema';
 import type { PlaybookContext, VerifyOutcome } from '../types';

@@ -1,5 +1,5 @@
 import type { JobRunView } from '../../adapters/emr-serverless';
-import { parseS3Uri } from '../../adapters/s3';
+import { parseS3Uri } from '../../core/object-store';
 import { detectDrift, FieldCounter, Masker, sampleDlq, sampleReference, type DlqBreakdown, type DlqSampleResult, type DriftReport } from '../../analysis/dlq';
 import { jobLabel } from '../../config/job-kind';
 import type { Trigger } from '../../core/trigger';

@@ -1,4 +1,4 @@
-import { parseS3Uri } from '../../adapters/s3';
+import { parseS3Uri } from '../../core/object-store';
 import { newestObjects, QUARANTINE_DIR } from '../../analysis/dlq';
 import type { PlaybookContext, VerifyOutcome } from '../types';
 import type { DlqSpikeSettings } from './manifest';

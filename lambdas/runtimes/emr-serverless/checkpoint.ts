@@ -1,4 +1,5 @@
-import { parseS3Uri, type S3Adapter } from '../../adapters/s3';
+import type { S3Adapter } from '../../adapters/s3';
+import { parseS3Uri } from '../../core/object-store';
 
 /**
  * The Spark checkpoint an EMR Serverless streaming job resumes from: where it is, and when it was

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { detectCheckpointKind, readFlinkCheckpoints } from '../../../lambdas/analysis/checkpoint/flink';
 import { listBatchFiles } from '../../../lambdas/analysis/checkpoint/listing';
-import { planRollback } from '../../../lambdas/analysis/checkpoint/rollback';
+import { planRollback } from '../../../lambdas/analysis/checkpoint/rollback-plan';
 import { classifyStateKey, latestStateVersion, listStateFiles } from '../../../lambdas/analysis/checkpoint/state';
 import { flinkCheckpoints, sparkCheckpoint } from '../../helpers/checkpoint-layout';
 import { MemoryS3 } from '../../helpers/memory-s3';

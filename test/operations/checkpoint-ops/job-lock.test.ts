@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import type { AwsAdapters } from '../../../lambdas/adapters';
-import type { CopyResult, DeleteTarget } from '../../../lambdas/adapters/s3';
+import type { CopyResult, DeleteTarget } from '../../../lambdas/core/object-store';
 import { readBackupManifest } from '../../../lambdas/analysis/checkpoint';
 import { parseConfig } from '../../../lambdas/config';
 import { ManualClock } from '../../../lambdas/core/clock';

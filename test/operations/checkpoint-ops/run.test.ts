@@ -1,11 +1,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AwsAdapters } from '../../../lambdas/adapters';
-import { backupTag, compareCopy } from '../../../lambdas/analysis/checkpoint';
+import { backupTag } from '../../../lambdas/analysis/checkpoint';
+import { compareCopy } from '../../../lambdas/checkpoint';
 import { parseConfig } from '../../../lambdas/config';
 import { ManualClock } from '../../../lambdas/core/clock';
 import { InvalidInputError } from '../../../lambdas/core/errors';
-import { Ledger } from '../../../lambdas/ledger/ledger';
+import type { Ledger } from '../../../lambdas/ledger/ledger';
+import { dynamoLedger } from '../../../lambdas/engine/dynamo-ledger';
 import { checkpointOperationId, checkpointOpsOperation, checkpointOpsPayload, type CheckpointOpsPayloadInput } from '../../../lambdas/operations/checkpoint-ops';
 import type { OperationContext } from '../../../lambdas/operations/types';
 import exampleConfig from '../../../streamfix.config';
@@ -26,7 +28,7 @@ describe('Operation: checkpoint-ops (run, ledger on dynalite)', () => {
   const emr = { listJobRuns: async () => [] };
   beforeAll(async () => {
     db = await startDynalite();
-    ledger = Ledger.fromOptions(db.aws, db.tableName);
+    ledger = dynamoLedger(db.aws, db.tableName);
     // 600 batches and a one-partition state store: 1,863 objects, two listing pages.
     for (const o of sparkCheckpoint({ prefix: PREFIX, batches: 600, retain: 600, startMs: T0 - 7_200_000, statePartitions: 1 })) s3.seed(BUCKET, o.key, o.body, o.atMs);
   });

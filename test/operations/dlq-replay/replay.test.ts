@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { clientConfig } from '../../../lambdas/adapters/clients';
 import { ManualClock } from '../../../lambdas/core/clock';
-import { Ledger } from '../../../lambdas/ledger/ledger';
+import { dynamoLedger } from '../../../lambdas/engine/dynamo-ledger';
 import type { KafkaMessage, SendOutcome } from '../../../lambdas/adapters/kafka';
 import { BUCKET, deliveries, envelope, FakeProducer, idOf, replayHandler, startEnv, T0, type Env } from './helpers';
 
@@ -44,7 +44,7 @@ describe('Operation: dlq-replay (S3 on s3rver, ledger on dynalite)', () => {
     expect(r.result).toMatchObject({ dryRun: true, target: 'kafka:orders.raw', recordsMatched: 50, recordsDelivered: 0, byErrorType: { parse_error: 10, validation_error: 10, timeout: 10, external_api_error: 10, duplicate: 10 } });
     expect(r.summary).toContain('nothing was written');
     expect(producer.calls).toBe(0);
-    const ledger = Ledger.fromOptions(env.aws, env.tableName);
+    const ledger = dynamoLedger(env.aws, env.tableName);
     expect(await ledger.listProgress(r.operationId!)).toEqual([]);
   });
 

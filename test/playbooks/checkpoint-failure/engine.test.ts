@@ -14,7 +14,7 @@ import { listAll, mapLimit, readSparkCheckpoint } from '../../../lambdas/analysi
 import { parseConfig } from '../../../lambdas/config';
 import { ManualClock } from '../../../lambdas/core/clock';
 import { createPlaybookHandler } from '../../../lambdas/handlers/factory';
-import { Ledger } from '../../../lambdas/ledger/ledger';
+import { dynamoLedger } from '../../../lambdas/engine/dynamo-ledger';
 import exampleConfig from '../../../streamfix.config';
 import { sparkCheckpoint } from '../../helpers/checkpoint-layout';
 import { startDynalite } from '../../helpers/dynalite';
@@ -88,7 +88,7 @@ describe('Playbook checkpoint-failure through the engine (dynalite + s3rver)', (
     const r = await handler()(event, { ...ctx, awsRequestId: 'r1' });
     // Assess: the decision and its four actions
     expect(r.decision).toMatchObject({ kind: 'fix', reason: 'CHECKPOINT_LAST_BATCH_CORRUPT' });
-    const ledger = Ledger.fromOptions(db.aws, db.tableName);
+    const ledger = dynamoLedger(db.aws, db.tableName);
     const actions = await ledger.listActions(r.incidentId!);
     expect(actions.map((a) => [a.action.type, a.status])).toEqual([
       ['checkpoint:Backup', 'done'], ['emr-serverless:EnsureJobStopped', 'done'], ['checkpoint:Rollback', 'done'], ['emr-serverless:StartJobRun', 'done'],

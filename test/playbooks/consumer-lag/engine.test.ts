@@ -12,7 +12,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { parseConfig } from '../../../lambdas/config';
 import { ManualClock } from '../../../lambdas/core/clock';
 import { createPlaybookHandler } from '../../../lambdas/handlers/factory';
-import { Ledger } from '../../../lambdas/ledger/ledger';
+import { dynamoLedger } from '../../../lambdas/engine/dynamo-ledger';
 import exampleConfig from '../../../streamfix.config';
 import { startDynalite } from '../../helpers/dynalite';
 import { reply } from '../../adapters/aws-fixtures';
@@ -84,7 +84,7 @@ describe('Engine with consumer-lag (ledger on dynalite, AWS replies recorded)', 
     const start = emr.commandCalls(StartJobRunCommand)[0]!.args[0].input;
     expect(start.jobDriver!.sparkSubmit!.sparkSubmitParameters).toContain('spark.executor.instances=8');
     expect(start.tags).toMatchObject({ 'streamfix:restart-of': '00fs1run0000a001', team: 'streaming' });
-    const ledger = Ledger.fromOptions(db.aws, db.tableName);
+    const ledger = dynamoLedger(db.aws, db.tableName);
     expect(await ledger.getIncident(first.incidentId!)).toMatchObject({ status: 'verifying' });
     // Verify 5 minutes later: the new run is RUNNING and the lag drains.
     const followUp = JSON.parse(scheduler.commandCalls(CreateScheduleCommand)[0]!.args[0].input.Target!.Input!);

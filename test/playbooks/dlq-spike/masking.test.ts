@@ -13,7 +13,7 @@ import { hourPrefix } from '../../../lambdas/analysis/dlq';
 import { parseConfig } from '../../../lambdas/config';
 import { ManualClock } from '../../../lambdas/core/clock';
 import { createPlaybookHandler } from '../../../lambdas/handlers/factory';
-import { Ledger } from '../../../lambdas/ledger/ledger';
+import { dynamoLedger } from '../../../lambdas/engine/dynamo-ledger';
 import alarmEvent from '../../fixtures/events/alarm-metric-alarm.json';
 import { startDynalite } from '../../helpers/dynalite';
 import { startS3rver } from '../../helpers/s3rver-process';
@@ -88,7 +88,7 @@ describe('Masking of personal data: pages, SNS and the ledger (dlq-spike through
     const name = 'streamfix-orders-dlq-spike-records';
     const event = { ...alarmEvent, id: eventId, resources: [`arn:aws:cloudwatch:eu-west-1:123456789012:alarm:${name}`], detail: { ...alarmEvent.detail, alarmName: name, state: { ...alarmEvent.detail.state, timestamp: new Date(T0 - 120_000 + alarms * 1_000).toISOString().replace('Z', '+0000'), reasonData: JSON.stringify({ recentDatapoints: [450.0] }) } } };
     const r = await h(event, { awsRequestId: eventId, invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:streamfix-dlq-spike' });
-    const ledger = Ledger.fromOptions(db.aws, db.tableName);
+    const ledger = dynamoLedger(db.aws, db.tableName);
     const incident = await ledger.getIncident(r.incidentId!);
     const kept = JSON.stringify([incident, await ledger.listTimeline(r.incidentId!), await ledger.listActions(r.incidentId!)]);
     const sent = sns.commandCalls(PublishCommand).map((c) => `${c.args[0].input.Subject ?? ''}\n${c.args[0].input.Message ?? ''}`).join('\n');
