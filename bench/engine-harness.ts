@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { performance, PerformanceObserver } from 'node:perf_hooks';
 import type { Pluggable } from '@smithy/types';
-import { parseConfig, type StreamfixConfig } from '../lambdas/config';
+import { type StreamfixConfig } from '../lambdas/config';
+import { parseConfig } from '../lambdas/schema';
 import { ConflictError } from '../lambdas/core/errors';
 import { MemoryItemStore, type Cond, type IndexRef, type ItemStore, type KeyedItem, type Scalar } from '../lambdas/ledger/item-store';
 import { Ledger } from '../lambdas/ledger/ledger';

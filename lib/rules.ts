@@ -8,7 +8,7 @@ import { alarmRulePattern, type PlaybookWiring } from '../lambdas/wiring';
 import { SWEEP_MARKER } from '../lambdas/core/events';
 import { pauseParameterNames } from '../lambdas/core/names';
 import { pauseChangePattern } from '../lambdas/core/operator-events';
-import type { EventRuleSpec } from '../lambdas/playbooks/types';
+import type { EventRuleSpec } from '../lambdas/core/playbook';
 
 /** The scheduled sweep's input (lambdas/core/events.ts parses it as a sweep trigger). */
 export const SWEEP_PAYLOAD = { streamfix: SWEEP_MARKER } as const;

@@ -9,7 +9,7 @@ import { createEscalatorFromOptions } from '../escalation';
 import { handleDeadLetters, type SqsEvent } from '../escalation/dead-letters';
 import { Guardrails, ItemGuardrailStore, PauseReader } from '../guardrails';
 import { Ledger } from '../ledger/ledger';
-import type { Playbook } from '../playbooks/types';
+import type { Playbook } from '../core/playbook';
 
 /**
  * The adapters the engine itself uses in every playbook function: pause switches, follow-up

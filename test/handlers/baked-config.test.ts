@@ -1,6 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { bakedConfig, parseConfig, type StreamfixConfig } from '../../lambdas/config';
-import { ConfigError } from '../../lambdas/core/errors';
+import { bakedConfig, type StreamfixConfig } from '../../lambdas/config';
+import { parseConfig } from '../../lambdas/schema';
+import { ConfigError } from '../../lambdas/config/errors';
 import { lambdaHandler } from '../../lambdas/handlers/lambda';
 import { jobFailedPlaybook } from '../../lambdas/playbooks/job-failed';
 import { builtinScenarios } from '../../drills/cli';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../lambdas/config';
+import { parseConfig } from '../../lambdas/schema';
 import type { Decision } from '../../lambdas/core/decision';
 import type { FlinkJobFailedEvidence } from '../../lambdas/playbooks/job-failed/flink-diagnose';
 import { FlinkJobFailedReason, planFlinkJobFailed } from '../../lambdas/playbooks/job-failed/flink-plan';

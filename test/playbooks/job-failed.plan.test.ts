@@ -1,6 +1,6 @@
 import { emrPipeline } from '../helpers/pipelines';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../lambdas/config';
+import { parseConfig } from '../../lambdas/schema';
 import type { JobRunView } from '../../lambdas/adapters/emr-serverless';
 import type { JobFailedEvidence } from '../../lambdas/playbooks/job-failed/diagnose';
 import { JobFailedReason, planJobFailed, restartToken, START_JOB_RUN } from '../../lambdas/playbooks/job-failed/plan';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../lambdas/config';
-import { manifests } from '../../lambdas/playbooks/manifests';
+import { parseConfig } from '../../lambdas/schema';
+import { manifests } from '../../lambdas/playbooks/registry';
 import { playbooks } from '../../lambdas/playbooks/registry';
-import { playbookSettingsSchemas } from '../../lambdas/playbooks/settings';
+import { playbookSettingsSchemas } from '../../lambdas/playbooks/registry';
 import { pipelineContext } from '../../lambdas/wiring';
 import exampleConfig from '../../streamfix.config';
 import { emrAndFlink } from '../fixtures/cdk/emr-and-flink';

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import type { ConfigurationOverrides } from '../../adapters/emr-serverless';
 import { replaceRun } from '../../runtimes/emr-serverless/replace-run';
 import { startJobRunAction, type StartJobRunActionParams } from '../job-failed/act';
-import type { ActionContext, ActionDefinition, ActionOutcome } from '../types';
+import type { ActionContext, ActionDefinition, ActionOutcome } from '../../core/playbook';
 import type { ConsumerLagSettings } from './manifest';
 import { EXECUTOR_INSTANCES, MAX_EXECUTORS, readExecutorSettings, withSubmitConf } from './spark-conf';
 

@@ -3,7 +3,7 @@ import type { MetricSeries } from '../../adapters/cloudwatch';
 import type { Trigger } from '../../core/trigger';
 import { ACTIVE_STATES, jobResource, readCheckpoint, type CheckpointSummary } from '../job-failed/diagnose';
 import type { EmrPipeline } from '../../config/schema';
-import type { PlaybookContext } from '../types';
+import type { PlaybookContext } from '../../core/playbook';
 import { readAttemptHistory, type AttemptHistory } from '../../runtimes/emr-serverless/attempts';
 import type { ConsumerLagBounds, ConsumerLagSettings } from './manifest';
 import { readKinesisSource, type KinesisSourceReading } from './kinesis';

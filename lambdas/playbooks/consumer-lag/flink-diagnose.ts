@@ -9,7 +9,7 @@ import { flinkJobState, flinkResource } from '../../runtimes/managed-flink/runti
 import type { JobState } from '../../runtimes/job-runtime';
 import { diagnoseFlinkJobFailed, type FlinkJobFailedEvidence } from '../job-failed/flink-diagnose';
 import type { JobFailedSettings } from '../job-failed/manifest';
-import type { PlaybookContext } from '../types';
+import type { PlaybookContext } from '../../core/playbook';
 import { interpretSeries, lagRules, LOOKBACK_WINDOWS, type ConsumerLagEvidence } from './diagnose';
 import { readKinesisSource, type KinesisSourceReading } from './kinesis';
 import type { ConsumerLagSettings } from './manifest';

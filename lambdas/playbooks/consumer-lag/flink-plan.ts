@@ -6,7 +6,7 @@ import { flinkResource } from '../../runtimes/managed-flink/runtime';
 import { SCALE_FLINK_APPLICATION, type ScaleFlinkParams } from '../../runtimes/managed-flink/scale';
 import { planFlinkJobFailed } from '../job-failed/flink-plan';
 import type { JobFailedSettings } from '../job-failed/manifest';
-import type { PlanInput } from '../types';
+import type { PlanInput } from '../../core/playbook';
 import type { FlinkConsumerLagEvidence } from './flink-diagnose';
 import { kinesisEvidence, planKinesisSource } from './kinesis';
 import type { ConsumerLagSettings } from './manifest';

@@ -3,7 +3,7 @@ import { LagTrend } from '../../analysis/lag-trend';
 import type { JobFailedSettings } from '../job-failed/manifest';
 import { planJobFailed } from '../job-failed/plan';
 import type { EmrPipeline } from '../../config/schema';
-import type { PlanInput } from '../types';
+import type { PlanInput } from '../../core/playbook';
 import type { ConsumerLagEvidence } from './diagnose';
 import { planKinesisSource } from './kinesis';
 import type { ConsumerLagSettings } from './manifest';

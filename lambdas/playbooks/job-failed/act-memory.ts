@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { withSubmitConf } from '../../analysis/spark-conf';
 import { replaceRun } from '../../runtimes/emr-serverless/replace-run';
-import type { ActionDefinition, ActionOutcome } from '../types';
+import type { ActionDefinition, ActionOutcome } from '../../core/playbook';
 import { startJobRunAction, type StartJobRunActionParams } from './act';
 import type { JobFailedSettings } from './manifest';
 

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { wrongRuntime } from '../../config/job-kind';
-import type { ActionDefinition, ActionOutcome } from '../types';
+import type { ActionDefinition, ActionOutcome } from '../../core/playbook';
 import { ACTIVE_STATES } from './diagnose';
 import { START_JOB_RUN } from './restart';
 

@@ -3,7 +3,7 @@ import { parseS3Uri, type S3Adapter } from '../../adapters/s3';
 import type { JobRunRetry, Trigger } from '../../core/trigger';
 import { readAttemptHistory, type AttemptHistory } from '../../runtimes/emr-serverless/attempts';
 import type { EmrPipeline } from '../../config/schema';
-import type { PlaybookContext } from '../types';
+import type { PlaybookContext } from '../../core/playbook';
 import type { JobFailedSettings } from './manifest';
 
 export const ACTIVE_STATES = ['SUBMITTED', 'PENDING', 'SCHEDULED', 'RUNNING', 'QUEUED', 'CANCELLING'];

@@ -5,7 +5,7 @@ import type { FlinkPipeline } from '../../config/schema';
 import type { Trigger } from '../../core/trigger';
 import { readFlinkApplication, readFlinkLog, readFlinkMetrics } from '../../runtimes/managed-flink/read';
 import { flinkResource } from '../../runtimes/managed-flink/runtime';
-import type { PlaybookContext } from '../types';
+import type { PlaybookContext } from '../../core/playbook';
 import type { JobFailedSettings } from './manifest';
 
 /**

@@ -4,7 +4,7 @@ import { escalate, fix, ignore, recheck, type Decision, type Evidence } from '..
 import { flinkCommands } from '../../runtimes/managed-flink/commands';
 import { flinkResource } from '../../runtimes/managed-flink/runtime';
 import { START_FLINK_APPLICATION, type StartFlinkParams } from '../../runtimes/managed-flink/start';
-import type { PlanInput } from '../types';
+import type { PlanInput } from '../../core/playbook';
 import { flinkFailureText, type FlinkJobFailedEvidence } from './flink-diagnose';
 import type { JobFailedSettings } from './manifest';
 import { JobFailedReason } from './plan';

@@ -6,7 +6,7 @@ import { S3Adapter } from '../../adapters/s3';
 import { byJobKind } from '../../config/job-kind';
 import { emrEvidence, flinkEvidence } from '../../runtimes/job-runtime';
 import { startFlinkApplicationAction } from '../../runtimes/managed-flink/start';
-import type { Playbook } from '../types';
+import type { Playbook } from '../../core/playbook';
 import { startJobRunAction } from './act';
 import { replaceWithMemoryAction } from './act-memory';
 import { diagnoseJobFailed, type JobFailedEvidence } from './diagnose';

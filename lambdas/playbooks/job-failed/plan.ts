@@ -1,9 +1,9 @@
 import { escalate, fix, ignore, recheck, type Decision, type Evidence, type PlannedAction } from '../../core/decision';
 import type { JobRunView } from '../../adapters/emr-serverless';
 import { emrRetries } from '../../config/release';
-import { isCheckpointFailure } from '../checkpoint-failure/classify';
-import type { EmrPipeline } from '../../config/schema';
-import type { PlanInput } from '../types';
+import { isCheckpointFailure, type PatternSet } from '../checkpoint-failure/classify';
+import type { EmrPipeline, PlaybookBlock } from '../../config/schema';
+import type { PlanInput } from '../../core/playbook';
 import { REPLACE_WITH_MEMORY, type ReplaceWithMemoryParams } from './act-memory';
 import { attemptEvidence, attemptHistoryText, judgeAttempts, memoryAdvice, type AttemptJudgment } from './attempts';
 import { ACTIVE_STATES, jobResource, type JobFailedEvidence } from './diagnose';
@@ -113,8 +113,8 @@ export function planJobFailed(input: Input): Decision {
   const failureText = r.state === 'FAILED' ? (j.latest?.text ?? r.stateDetails) : r.stateDetails;
   // A checkpoint failure (corrupt log, state store, or a failure naming the checkpoint) is the
   // checkpoint-failure playbook's while it is not off: it backs up and repairs before restarting.
-  const checkpointPlaybook = pipeline.playbooks['checkpoint-failure'];
-  if (r.state === 'FAILED' && checkpointPlaybook.mode !== 'off' && isCheckpointFailure(failureText, job.checkpoint, checkpointPlaybook.bounds)) {
+  const checkpointPlaybook = pipeline.playbooks['checkpoint-failure'] as (PlaybookBlock & { bounds: PatternSet }) | undefined;
+  if (r.state === 'FAILED' && checkpointPlaybook !== undefined && checkpointPlaybook.mode !== 'off' && isCheckpointFailure(failureText, job.checkpoint, checkpointPlaybook.bounds)) {
     return ignore(JobFailedReason.HANDLED_BY_CHECKPOINT_FAILURE, `run ${r.jobRunId} failed on its checkpoint: left to the checkpoint-failure playbook (${oneLine(failureText)})`, ev);
   }
   const afterRetries = r.state === 'FAILED' && resilient && (r.attempt ?? 1) > 1;
@@ -208,8 +208,8 @@ function planRetrying(input: Input, r: JobRunView, j: AttemptJudgment, ev: Evide
   const latest = j.latest;
   // Attempts failing on the checkpoint: checkpoint-failure backs it up and repairs it once EMR
   // gives up (its FAILED event); a crash-loop page now would be a second, wrong answer.
-  const checkpointPlaybook = pipeline.playbooks['checkpoint-failure'];
-  if (latest && checkpointPlaybook.mode !== 'off' && isCheckpointFailure(latest.text, job.checkpoint, checkpointPlaybook.bounds)) {
+  const checkpointPlaybook = pipeline.playbooks['checkpoint-failure'] as (PlaybookBlock & { bounds: PatternSet }) | undefined;
+  if (latest && checkpointPlaybook !== undefined && checkpointPlaybook.mode !== 'off' && isCheckpointFailure(latest.text, job.checkpoint, checkpointPlaybook.bounds)) {
     return ignore(JobFailedReason.HANDLED_BY_CHECKPOINT_FAILURE, `attempt ${latest.attempt} of run ${r.jobRunId} failed on its checkpoint; EMR retries it, and checkpoint-failure repairs the checkpoint if EMR gives up (${oneLine(latest.text)})`, ev);
   }
   const watching = `EMR retries run ${r.jobRunId} itself (attempt ${r.attempt ?? 1}; ${j.failures.length} of ${limit} failed attempts allowed per hour${latest ? `, latest: ${latest.class.label}` : ''})`;

@@ -1,5 +1,5 @@
 import type { EmrPipeline } from '../../config/schema';
-import type { PermissionSpec, PipelineContext } from '../../playbooks/types';
+import type { PermissionSpec, PipelineContext } from '../../core/playbook';
 
 /**
  * The IAM a playbook needs to read a failed attempt's driver log where the config says the job

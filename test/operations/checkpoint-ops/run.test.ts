@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AwsAdapters } from '../../../lambdas/adapters';
 import { backupTag, compareCopy } from '../../../lambdas/analysis/checkpoint';
-import { parseConfig } from '../../../lambdas/config';
+import { parseConfig } from '../../../lambdas/schema';
 import { ManualClock } from '../../../lambdas/core/clock';
 import { InvalidInputError } from '../../../lambdas/core/errors';
 import { Ledger } from '../../../lambdas/ledger/ledger';

@@ -5,7 +5,7 @@ import { jobResource } from '../../../lambdas/playbooks/job-failed/diagnose';
 import { JobFailedReason, restartToken, START_JOB_RUN } from '../../../lambdas/playbooks/job-failed/plan';
 import type { ConsumerLagEvidence } from '../../../lambdas/playbooks/consumer-lag/diagnose';
 import { ConsumerLagReason as R } from '../../../lambdas/playbooks/consumer-lag/plan';
-import { parseConfig } from '../../../lambdas/config';
+import { parseConfig } from '../../../lambdas/schema';
 import exampleConfig from '../../../streamfix.config';
 import { evidence, HOUR, INCIDENT, job, lag, MIN, NOW, pipeline, plan, run, settings } from './evidence';
 
