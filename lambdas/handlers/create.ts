@@ -10,6 +10,7 @@ import { handleDeadLetters, type SqsEvent } from '../escalation/dead-letters';
 import { Guardrails, ItemGuardrailStore, PauseReader } from '../guardrails';
 import { Ledger } from '../ledger/ledger';
 import type { Playbook } from '../core/playbook';
+import { checkOwnSettings } from './settings';
 
 /**
  * The adapters the engine itself uses in every playbook function: pause switches, follow-up
@@ -24,6 +25,8 @@ export const ENGINE_ADAPTERS = { ssm: SsmAdapter, scheduler: SchedulerAdapter, c
  * Both get the same adapters: the engine's and those the playbook names, no other.
  */
 export function createHandler(playbook: Playbook, deps: RuntimeDeps): PlaybookHandler {
+  // The playbook's own settings, validated by its manifest (the whole config was at synth).
+  checkOwnSettings(deps.config, playbook.manifest);
   const aws = selectAwsAdapters(deps.aws, { ...ENGINE_ADAPTERS, ...playbook.adapters }, playbook.manifest.id);
   const retention = deps.config.ledger?.auditRetentionDays;
   const ledger = deps.ledger ?? Ledger.fromOptions(deps.aws, deps.env.tableName, retention !== undefined ? { auditRetentionDays: retention } : {});

@@ -68,6 +68,36 @@ describe('Function: lambdaHandler', () => {
     expect(typeof lambdaHandler(jobFailedPlaybook)).toBe('function');
   });
 
+  it("refuses a baked config whose settings its own playbook's manifest rejects, naming the path", () => {
+    const config = structuredClone(exampleConfig) as StreamfixConfig;
+    const orders = config.pipelines.orders!.playbooks as Record<string, Record<string, unknown>>;
+    orders['job-failed'] = { ...orders['job-failed'], mode: 'manual' };
+    Object.assign(process.env, runtimeEnv, { STREAMFIX_CONFIG_JSON: bake(config) });
+    let error: ConfigError | undefined;
+    try {
+      lambdaHandler(jobFailedPlaybook);
+    } catch (e) {
+      error = e as ConfigError;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error?.issues.map((i) => i.path)).toEqual(['pipelines.orders.playbooks.job-failed.mode']);
+  });
+
+  it("checks only its own playbook's settings (another playbook's block is its function's)", () => {
+    const config = structuredClone(exampleConfig) as StreamfixConfig;
+    const orders = config.pipelines.orders!.playbooks as Record<string, Record<string, unknown>>;
+    orders['dlq-spike'] = { ...orders['dlq-spike'], cooldownSeconds: -1 };
+    Object.assign(process.env, runtimeEnv, { STREAMFIX_CONFIG_JSON: bake(config) });
+    expect(typeof lambdaHandler(jobFailedPlaybook)).toBe('function');
+  });
+
+  it('refuses a baked config without its playbook\'s block', () => {
+    const config = structuredClone(exampleConfig) as StreamfixConfig;
+    delete (config.pipelines.orders!.playbooks as Record<string, unknown>)['job-failed'];
+    Object.assign(process.env, runtimeEnv, { STREAMFIX_CONFIG_JSON: bake(config) });
+    expect(() => lambdaHandler(jobFailedPlaybook)).toThrow('pipelines.orders.playbooks.job-failed: Required');
+  });
+
   it('refuses to build without it', () => {
     Object.assign(process.env, runtimeEnv);
     delete process.env.STREAMFIX_CONFIG_JSON;
