@@ -70,7 +70,7 @@ describe('Function: lambdaHandler', () => {
 
   it("refuses a baked config whose settings its own playbook's manifest rejects, naming the path", () => {
     const config = structuredClone(exampleConfig) as StreamfixConfig;
-    const orders = config.pipelines.orders!.playbooks as Record<string, Record<string, unknown>>;
+    const orders = config.pipelines.orders!.playbooks as unknown as Record<string, Record<string, unknown>>;
     orders['job-failed'] = { ...orders['job-failed'], mode: 'manual' };
     Object.assign(process.env, runtimeEnv, { STREAMFIX_CONFIG_JSON: bake(config) });
     let error: ConfigError | undefined;
@@ -85,7 +85,7 @@ describe('Function: lambdaHandler', () => {
 
   it("checks only its own playbook's settings (another playbook's block is its function's)", () => {
     const config = structuredClone(exampleConfig) as StreamfixConfig;
-    const orders = config.pipelines.orders!.playbooks as Record<string, Record<string, unknown>>;
+    const orders = config.pipelines.orders!.playbooks as unknown as Record<string, Record<string, unknown>>;
     orders['dlq-spike'] = { ...orders['dlq-spike'], cooldownSeconds: -1 };
     Object.assign(process.env, runtimeEnv, { STREAMFIX_CONFIG_JSON: bake(config) });
     expect(typeof lambdaHandler(jobFailedPlaybook)).toBe('function');

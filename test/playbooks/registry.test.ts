@@ -1,10 +1,11 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ActionDefinition, PermissionSpec } from '../../lambdas/core/playbook';
 import { parseConfig } from '../../lambdas/schema';
 import { manifests, playbooks, playbookSettingsSchemas } from '../../lambdas/playbooks/registry';
 import { operations, operationManifests } from '../../lambdas/operations/registry';
+import { entryExportName } from '../../lib/entries';
 import { pipelineContext } from '../../lambdas/wiring';
 import exampleConfig from '../../streamfix.config';
 import { emrAndFlink } from '../fixtures/cdk/emr-and-flink';
@@ -60,13 +61,18 @@ describe('Playbook registry', () => {
     }
   });
 
-  it('has one folder per playbook and operation, named by its id, each with its Lambda entry', () => {
+  it('has one folder per playbook and operation, named by its id, exporting it under the name its Lambda entry imports', async () => {
     const folders = (dir: string) => readdirSync(join(process.cwd(), 'lambdas', dir), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
     expect(folders('playbooks')).toEqual(Object.keys(playbooks).sort());
     expect(folders('operations')).toEqual(Object.keys(operations).sort());
     expect(operationManifests.map((m) => m.id).sort()).toEqual(Object.keys(operations).sort());
-    for (const id of [...Object.keys(playbooks), ...Object.keys(operations)]) {
-      expect(existsSync(join(process.cwd(), 'lambdas', 'handlers', `${id}.ts`)), `lambdas/handlers/${id}.ts`).toBe(true);
+    for (const id of Object.keys(playbooks)) {
+      const folder = (await import(`../../lambdas/playbooks/${id}/index.ts`)) as Record<string, unknown>;
+      expect(folder[entryExportName(id, 'playbook')], `lambdas/playbooks/${id} exports ${entryExportName(id, 'playbook')}`).toBe(playbooks[id]);
+    }
+    for (const id of Object.keys(operations)) {
+      const folder = (await import(`../../lambdas/operations/${id}/index.ts`)) as Record<string, unknown>;
+      expect(folder[entryExportName(id, 'operation')], `lambdas/operations/${id} exports ${entryExportName(id, 'operation')}`).toBe(operations[id]);
     }
   });
 
