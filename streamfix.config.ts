@@ -1,4 +1,4 @@
-import { defineConfig } from './lambdas/config';
+import { defineConfig } from './lambdas/schema';
 
 /**
  * Example configuration: one pipeline, `orders`.

@@ -15,13 +15,13 @@ import type { JobRunView } from '../lambdas/adapters/emr-serverless';
 import { evaluateMatrix, Status, type LagRules } from '../lambdas/analysis/lag';
 import { readTrend } from '../lambdas/analysis/lag-trend';
 import { findSkew } from '../lambdas/analysis/skew';
-import { parseConfig } from '../lambdas/config';
+import { parseConfig } from '../lambdas/schema';
 import { ManualClock } from '../lambdas/core/clock';
 import type { PlannedAction } from '../lambdas/core/decision';
 import { consumerLagPlaybook } from '../lambdas/playbooks/consumer-lag';
 import type { ConsumerLagSettings } from '../lambdas/playbooks/consumer-lag/manifest';
 import { readLagWindow } from '../lambdas/playbooks/consumer-lag/window';
-import type { ActionDefinition, PlaybookContext } from '../lambdas/playbooks/types';
+import type { ActionDefinition, PlaybookContext } from '../lambdas/core/playbook';
 import exampleConfig from '../streamfix.config';
 
 const PARTITIONS = 10_000;

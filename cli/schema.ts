@@ -1,4 +1,4 @@
-import { configJsonSchema } from '../lambdas/config';
+import { configJsonSchema } from '../lambdas/schema';
 
 /** `streamfix schema`: the JSON Schema of streamfix.config.ts, for editors. */
 export async function schemaCommand(args: string[]): Promise<number> {

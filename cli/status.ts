@@ -8,7 +8,7 @@ import { clusterResource } from '../lambdas/playbooks/broker-health/manifest';
 import { checkpointResource } from '../lambdas/playbooks/checkpoint-failure/diagnose';
 import { streamResource } from '../lambdas/playbooks/firehose-delivery/diagnose';
 import { jobResourceOf } from '../lambdas/runtimes';
-import { manifests } from '../lambdas/playbooks/manifests';
+import { manifests } from '../lambdas/playbooks/registry';
 import { statusLabel } from './incidents';
 import { columns, COMMON_USAGE, context, defaultIo, helped, iso, parse, pipelineOf, runCommand, str, type CliIo } from './common';
 

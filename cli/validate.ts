@@ -1,7 +1,7 @@
 import { createAwsAdapters } from '../lambdas/adapters';
 import { readOnlyPlugin } from '../lambdas/adapters/read-only';
 import type { StreamfixConfig } from '../lambdas/config/schema';
-import { ConfigError } from '../lambdas/core/errors';
+import { ConfigError } from '../lambdas/config/errors';
 import { ConfigFileError, loadConfigFile } from '../lib/config-file';
 import { defaultIo, helped, parse, runCommand, str, UsageError, type CliIo } from './common';
 import { crossCheck, type Finding } from './validate-checks';

@@ -1,6 +1,6 @@
 import type { StreamfixConfig } from './config/schema';
-import { manifests } from './playbooks/manifests';
-import { operationManifests } from './operations/manifests';
+import { manifests } from './playbooks/registry';
+import { operationManifests } from './operations/registry';
 import type { OperationManifest, OperationPipelineContext } from './operations/types';
 import { alarmRoutesOf, wirePlaybook, type AlarmRoute, type Env, type PlaybookWiring } from './core/wire';
 

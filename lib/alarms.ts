@@ -5,7 +5,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { WiredAlarm } from '../lambdas/wiring';
-import type { AlarmSpec } from '../lambdas/playbooks/types';
+import type { AlarmSpec } from '../lambdas/core/playbook';
 
 /** How an AlarmSpec's comparison and missing-data words map to CloudWatch's enums. */
 export const COMPARISON: Record<AlarmSpec['comparison'], cloudwatch.ComparisonOperator> = {

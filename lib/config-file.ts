@@ -1,8 +1,10 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseConfig, type StreamfixConfig } from '../lambdas/config';
-import { ConfigError, StreamfixError } from '../lambdas/core/errors';
+import type { StreamfixConfig } from '../lambdas/config';
+import { parseConfig } from '../lambdas/schema';
+import { ConfigError } from '../lambdas/config/errors';
+import { StreamfixError } from '../lambdas/util/errors';
 
 /** The config the CDK app reads unless `-c config=path/to/file.ts` names another. */
 export const DEFAULT_CONFIG_FILE = 'streamfix.config.ts';

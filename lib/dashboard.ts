@@ -14,7 +14,7 @@ import type { PlaybookWiring, WiredAlarm } from '../lambdas/wiring';
  * (Powertools metrics of each playbook function, dimension `service`).
  */
 
-/** streamfix's own metrics (lambdas/core/engine.ts, incident.ts), per playbook function. */
+/** streamfix's own metrics (lambdas/engine/engine.ts, incident.ts), per playbook function. */
 export const ENGINE_METRICS = {
   decisions: ['Decision_fix', 'Decision_escalate', 'Decision_recheck'],
   actions: ['Actions', 'ActionFailures', 'GuardrailBlocks'],

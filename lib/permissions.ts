@@ -2,7 +2,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type { StreamfixConfig } from '../lambdas/config/schema';
 import { deadLetterPermissions, enginePermissions, type EnginePermissionContext, type EnginePermissionSpec } from '../lambdas/core/permissions';
 import { operationPipelineContext, pipelineContext, type Env, type OperationWiring, type PlaybookWiring } from '../lambdas/wiring';
-import type { IamConditions, PermissionSpec } from '../lambdas/playbooks/types';
+import type { IamConditions, PermissionSpec } from '../lambdas/core/playbook';
 import type { VpcConfig } from '../lambdas/config/access';
 
 /**

@@ -8,9 +8,9 @@ import { alarmRulePattern, type PlaybookWiring } from '../lambdas/wiring';
 import { SWEEP_MARKER } from '../lambdas/core/events';
 import { pauseParameterNames } from '../lambdas/core/names';
 import { pauseChangePattern } from '../lambdas/core/events/operator';
-import type { EventRuleSpec } from '../lambdas/playbooks/types';
+import type { EventRuleSpec } from '../lambdas/core/playbook';
 
-/** The scheduled sweep's input (lambdas/core/events.ts parses it as a sweep trigger). */
+/** The scheduled sweep's input (lambdas/core/events parses it as a sweep trigger). */
 export const SWEEP_PAYLOAD = { streamfix: SWEEP_MARKER } as const;
 
 /** EventBridge rule names are at most 64 characters. */
@@ -104,7 +104,7 @@ export function sweepRule(scope: Construct, props: PlaybookRulesProps): events.R
 /**
  * A lifted pause re-evaluates what it held: the "Parameter Store Change" events of the pause
  * parameters this playbook reads (the global one and its pipelines') start its function, which
- * re-evaluates its alarms still in ALARM (lambdas/core/resume.ts). Systems Manager sends them
+ * re-evaluates its alarms still in ALARM (lambdas/engine/resume.ts). Systems Manager sends them
  * on a best effort basis; `streamfix resume` does the same explicitly.
  */
 export function resumeRule(scope: Construct, props: PlaybookRulesProps): events.Rule {

@@ -19,6 +19,7 @@ import { addInvokePolicy, placeInVpc, replayVpc } from './access';
 import { sharedDlqMetricError } from '../lambdas/playbooks/dlq-spike/manifest';
 import { deadLetterAlarm, playbookAlarm } from './alarms';
 import { Escalation } from './escalation';
+import { writeEntry, type EntryKind } from './entries';
 import { acknowledge } from './nag';
 import { PlaybookFunction, StreamfixFunction, type LogLevel } from './playbook-function';
 import { deadLetterFunctionPermissions, operationPermissions } from './permissions';
@@ -35,14 +36,18 @@ export const DEAD_LETTER_TIMEOUT_S = 60;
 /** CloudWatch namespace of streamfix's own metrics (Powertools). */
 export const METRICS_NAMESPACE = 'streamfix';
 
-/** Where a playbook's Lambda entry lives: one small middy handler per playbook. */
-export const defaultEntry = (playbookId: string): string => join(PROJECT_ROOT, 'lambdas', 'handlers', `${playbookId}.ts`);
+/**
+ * Where a function's Lambda entry lives: for a playbook or an operation, one small middy handler
+ * written at synth from its registry id (lib/entries.ts); the dead-letter function's is its own file.
+ */
+export const defaultEntry = (id: string, kind: EntryKind | 'dead-letters'): string =>
+  kind === 'dead-letters' ? join(PROJECT_ROOT, 'lambdas', 'handlers', 'dead-letters.ts') : writeEntry(PROJECT_ROOT, id, kind);
 
 export interface StreamfixStackProps extends StackProps {
   /** The validated config (parseConfig / defineConfig). */
   readonly config: StreamfixConfig;
-  /** @default defaultEntry: lambdas/handlers/<playbook id>.ts */
-  readonly entryFor?: (playbookId: string) => string;
+  /** @default defaultEntry: written at synth under .streamfix/entries/<id>.ts */
+  readonly entryFor?: (id: string, kind: EntryKind | 'dead-letters') => string;
   /** @default logs.RetentionDays.THREE_MONTHS */
   readonly logRetention?: logs.RetentionDays;
   /** @default 'INFO' */
@@ -197,7 +202,7 @@ export class StreamfixStack extends Stack {
         config,
         wiring: w,
         env,
-        entry: entryFor(w.playbook),
+        entry: entryFor(w.playbook, 'playbook'),
         projectRoot: PROJECT_ROOT,
         runtimeEnv,
         permissionContext: {
@@ -241,7 +246,7 @@ export class StreamfixStack extends Stack {
       config,
       id: 'dead-letters',
       description: 'streamfix dead letters: records and pages every event that used up its retries or could not be delivered',
-      entry: entryFor('dead-letters'),
+      entry: entryFor('dead-letters', 'dead-letters'),
       projectRoot: PROJECT_ROOT,
       runtimeEnv,
       permissions: ({ logGroupArn }) =>
@@ -267,7 +272,7 @@ export class StreamfixStack extends Stack {
         config,
         id: w.operation,
         description: `streamfix operation ${w.operation}: ${w.manifest.title}`,
-        entry: entryFor(w.operation),
+        entry: entryFor(w.operation, 'operation'),
         projectRoot: PROJECT_ROOT,
         runtimeEnv,
         permissions: ({ logGroupArn }) => operationPermissions(config, w, env, { tableArn: this.table.tableArn, logGroupArn, ...(vpc ? { vpc } : {}) }),

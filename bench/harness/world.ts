@@ -1,4 +1,5 @@
-import { parseConfig, type StreamfixConfig } from '../../lambdas/config';
+import type { StreamfixConfig } from '../../lambdas/config';
+import { parseConfig } from '../../lambdas/schema';
 import { functionName } from '../../lambdas/core/names';
 import { buildWiring } from '../../lambdas/wiring';
 import { buildWorld, DEFAULT_ACCOUNT } from '../../drills/build-world';

@@ -1,6 +1,6 @@
 import type { StreamfixConfig } from '../../lambdas/config';
 import { playbooks } from '../../lambdas/playbooks/registry';
-import type { PlaybookSettings } from '../../lambdas/playbooks/types';
+import type { PlaybookSettings } from '../../lambdas/core/playbook';
 import type { DrillResult } from '../result';
 import type { CallRecord } from '../sim/record';
 import { parseAtExpression } from '../sim/scheduler';

@@ -2,9 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { formatPath, parseConfig, type StreamfixConfig } from '../../lambdas/config';
-import { ConfigError } from '../../lambdas/core/errors';
-import { manifests } from '../../lambdas/playbooks/manifests';
+import { formatPath, type StreamfixConfig } from '../../lambdas/config';
+import { parseConfig } from '../../lambdas/schema';
+import { ConfigError } from '../../lambdas/config/errors';
+import { manifests } from '../../lambdas/playbooks/registry';
 import { mskTimelineIssues } from '../msk';
 import { scenarioSchema, type Scenario } from './schema';
 

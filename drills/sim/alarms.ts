@@ -1,4 +1,4 @@
-import type { AlarmSpec } from '../../lambdas/playbooks/types';
+import type { AlarmSpec } from '../../lambdas/core/playbook';
 import { cwTimestamp } from './context';
 import { alignDown, type MetricStore } from './metrics';
 

@@ -1,4 +1,4 @@
-import { ConfigError } from '../core/errors';
+import { ConfigError } from './errors';
 import type { StreamfixConfig } from './schema';
 import { isRecord } from '../util/is-record';
 

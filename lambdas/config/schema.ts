@@ -1,7 +1,7 @@
 import * as z from 'zod';
-import { playbookSettingsSchemas } from '../playbooks/settings';
 import { ledgerSchema, operationsAccessSchema, vpcSchema } from './access';
 import { maskingSchema } from './masking';
+import { modeSchema, type Mode } from './mode';
 import { isFlinkRuntime } from './flink-runtime';
 import { reportsSchema, runbookBaseUrlSchema } from './operator';
 import { isReleaseLabel, jobMetricDimensions } from './release';
@@ -142,22 +142,34 @@ const dlq = z
   })
   .strict();
 
-export const playbooksSchema = z.object(playbookSettingsSchemas).strict().prefault({});
+/**
+ * A playbook's block (`pipelines.<name>.playbooks.<id>`) as the config's shape knows it: its mode
+ * and the playbook's own settings, an object. What the settings may hold is the playbook's: its
+ * manifest's settings schema validates them, composed into the full schema (lambdas/schema.ts)
+ * that every user config is parsed with.
+ */
+export interface PlaybookBlock {
+  mode: Mode;
+}
 
-export const pipelineSchema = z
-  .object({
-    description: z.string().optional(),
-    source: z.discriminatedUnion('kind', [mskSource, kinesisSource]),
-    job: z.discriminatedUnion('kind', [emrServerlessJob, managedFlinkJob]),
-    sink: firehoseSink.optional(),
-    dlq: dlq.optional(),
-    /** Pause every playbook of this pipeline (the SSM pause parameter can do the same at run time). */
-    paused: z.boolean().default(false),
-    /** Masking of personal data and secrets in the samples pages, SNS and the ledger show (docs/configuration.md). */
-    masking: maskingSchema.prefault({}),
-    playbooks: playbooksSchema,
-  })
-  .strict();
+/** The playbooks part of a pipeline in the shape: one block (its mode, and the playbook's own settings) per playbook id. */
+export const genericPlaybooksSchema: z.ZodType<Record<string, PlaybookBlock>> = z.record(z.string(), z.object({ mode: modeSchema }).loose());
+
+export const pipelineSchemaWith = <P extends z.ZodType>(playbooks: P) =>
+  z
+    .object({
+      description: z.string().optional(),
+      source: z.discriminatedUnion('kind', [mskSource, kinesisSource]),
+      job: z.discriminatedUnion('kind', [emrServerlessJob, managedFlinkJob]),
+      sink: firehoseSink.optional(),
+      dlq: dlq.optional(),
+      /** Pause every playbook of this pipeline (the SSM pause parameter can do the same at run time). */
+      paused: z.boolean().default(false),
+      /** Masking of personal data and secrets in the samples pages, SNS and the ledger show (docs/configuration.md). */
+      masking: maskingSchema.prefault({}),
+      playbooks,
+    })
+    .strict();
 
 export const escalationSchema = z
   .object({
@@ -177,39 +189,52 @@ export const routeSchema = z
   .object({ alarmName: z.string().min(1), pipeline: name, playbook: z.string().min(1) })
   .strict();
 
-export const configSchema = z
-  .object({
-    /** Prefix of every resource and alarm name streamfix creates. */
-    name: name.default('streamfix'),
-    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1').optional(),
-    account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id').optional(),
-    escalation: escalationSchema.prefault({}),
-    pipelines: z.record(name, pipelineSchema).refine((p) => Object.keys(p).length > 0, 'at least one pipeline is required'),
-    /** Alarms you created yourself (composite, metric math) that should trigger a playbook. */
-    routes: z.array(routeSchema).default([]),
-    /** Who may invoke the manual operations (docs/operations/access.md). */
-    operations: operationsAccessSchema.prefault({}),
-    /** The ledger's audit trail: how long it is kept (default: for good). */
-    ledger: ledgerSchema.prefault({}),
-    /** Where the runbooks live: a link in every alarm description and every page (docs/configuration.md). */
-    runbookBaseUrl: runbookBaseUrlSchema.optional(),
-    /** Where the post-incident report of each closed incident is written (docs/configuration.md). */
-    reports: reportsSchema.optional(),
-  })
-  .strict()
-  .superRefine((cfg, ctx) => {
-    cfg.routes.forEach((r, i) => {
-      if (!(r.pipeline in cfg.pipelines)) {
-        ctx.addIssue({ code: 'custom', path: ['routes', i, 'pipeline'], message: `unknown pipeline "${r.pipeline}"` });
-      }
-      if (!(r.playbook in playbookSettingsSchemas)) {
-        ctx.addIssue({ code: 'custom', path: ['routes', i, 'playbook'], message: `unknown playbook "${r.playbook}"` });
-      }
+/**
+ * The config schema around a given playbooks schema: lambdas/schema.ts composes every playbook's
+ * settings schema in (`playbookIds`: the ids a route may name). Used here with the generic block
+ * only for the config's types.
+ */
+export const configSchemaWith = <P extends z.ZodType>(playbooks: P, playbookIds: readonly string[]) =>
+  z
+    .object({
+      /** Prefix of every resource and alarm name streamfix creates. */
+      name: name.default('streamfix'),
+      region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1').optional(),
+      account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id').optional(),
+      escalation: escalationSchema.prefault({}),
+      pipelines: z.record(name, pipelineSchemaWith(playbooks)).refine((p) => Object.keys(p).length > 0, 'at least one pipeline is required'),
+      /** Alarms you created yourself (composite, metric math) that should trigger a playbook. */
+      routes: z.array(routeSchema).default([]),
+      /** Who may invoke the manual operations (docs/operations/access.md). */
+      operations: operationsAccessSchema.prefault({}),
+      /** The ledger's audit trail: how long it is kept (default: for good). */
+      ledger: ledgerSchema.prefault({}),
+      /** Where the runbooks live: a link in every alarm description and every page (docs/configuration.md). */
+      runbookBaseUrl: runbookBaseUrlSchema.optional(),
+      /** Where the post-incident report of each closed incident is written (docs/configuration.md). */
+      reports: reportsSchema.optional(),
+    })
+    .strict()
+    .superRefine((cfg, ctx) => {
+      cfg.routes.forEach((r, i) => {
+        if (!(r.pipeline in cfg.pipelines)) {
+          ctx.addIssue({ code: 'custom', path: ['routes', i, 'pipeline'], message: `unknown pipeline "${r.pipeline}"` });
+        }
+        if (!playbookIds.includes(r.playbook)) {
+          ctx.addIssue({ code: 'custom', path: ['routes', i, 'playbook'], message: `unknown playbook "${r.playbook}"` });
+        }
+      });
     });
-  });
 
-export type StreamfixConfigInput = z.input<typeof configSchema>;
-export type StreamfixConfig = z.output<typeof configSchema>;
+/**
+ * The config's shape, every playbook block generic: what the code below the playbooks reads the
+ * config as (its types). A user config is parsed with the full schema (lambdas/schema.ts).
+ */
+export const configShapeSchema = configSchemaWith(genericPlaybooksSchema, []);
+export const pipelineSchema = pipelineSchemaWith(genericPlaybooksSchema);
+
+/** A validated config, every default filled (parsed with the full schema). */
+export type StreamfixConfig = z.output<typeof configShapeSchema>;
 /** A pipeline of the config, whatever runs its job. */
 export type PipelineConfig = z.output<typeof pipelineSchema>;
 export type JobConfig = PipelineConfig['job'];

@@ -1,15 +1,7 @@
-/**
- * One base class for every error streamfix raises on purpose. `cause` is always passed on.
- * Errors that carry a `field` name the input path that was wrong (`detail.state.value`).
- */
-export class StreamfixError extends Error {
-  override readonly name: string = 'StreamfixError';
-  /** Safe to retry the whole invocation (transient). */
-  readonly retryable: boolean = false;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
+import { StreamfixError } from '../util/errors';
+
+/** The base class lives on the lowest floor (config/ raises ConfigError, config/errors.ts, with it too). */
+export { StreamfixError };
 
 /** Bad input: never retried, always names the field. */
 export class InvalidInputError extends StreamfixError {
@@ -26,14 +18,6 @@ export class InvalidInputError extends StreamfixError {
 /** An event arrived that no pipeline/playbook is configured for. */
 export class UnroutableEventError extends InvalidInputError {
   override readonly name = 'UnroutableEventError';
-}
-
-/** Configuration is invalid; every issue names its path. */
-export class ConfigError extends StreamfixError {
-  override readonly name = 'ConfigError';
-  constructor(readonly issues: { path: string; message: string }[]) {
-    super(`invalid streamfix config:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`);
-  }
 }
 
 /** A conditional write lost a race: someone else holds the lock / claimed the event. */

@@ -9,21 +9,24 @@ import { createEscalatorFromOptions } from '../escalation';
 import { handleDeadLetters, type SqsEvent } from '../escalation/dead-letters';
 import { Guardrails, ItemGuardrailStore, PauseReader } from '../guardrails';
 import { dynamoLedger } from '../engine/dynamo-ledger';
-import type { Playbook } from '../playbooks/types';
+import type { Playbook } from '../core/playbook';
+import { checkOwnSettings } from './settings';
 
 /**
  * The adapters the engine itself uses in every playbook function: pause switches, follow-up
- * schedules, the alarms read after CloudWatch held their actions (core/suppression.ts) or after a
- * pause (core/resume.ts), and the post-incident reports (core/report-writer.ts).
+ * schedules, the alarms read after CloudWatch held their actions (engine/suppression.ts) or after a
+ * pause (engine/resume.ts), and the post-incident reports (engine/report-writer.ts).
  */
 export const ENGINE_ADAPTERS = { ssm: SsmAdapter, scheduler: SchedulerAdapter, cloudwatch: CloudWatchAdapter, s3: S3Adapter } as const satisfies AdapterClasses;
 
 /**
- * Builds a playbook's handler from its runtime. Lambda entries (handlers/<id>.ts) and the
+ * Builds a playbook's handler from its runtime. Lambda entries (written at synth by lib/entries.ts) and the
  * drills both call this: they differ only in `deps` (real AWS vs the simulated platform).
  * Both get the same adapters: the engine's and those the playbook names, no other.
  */
 export function createHandler(playbook: Playbook, deps: RuntimeDeps): PlaybookHandler {
+  // The playbook's own settings, validated by its manifest (the whole config was at synth).
+  checkOwnSettings(deps.config, playbook.manifest);
   const aws = selectAwsAdapters(deps.aws, { ...ENGINE_ADAPTERS, ...playbook.adapters }, playbook.manifest.id);
   const retention = deps.config.ledger?.auditRetentionDays;
   const ledger = deps.ledger ?? dynamoLedger(deps.aws, deps.env.tableName, retention !== undefined ? { auditRetentionDays: retention } : {});

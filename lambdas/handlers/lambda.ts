@@ -7,7 +7,7 @@ import type { Context } from 'aws-lambda';
 import { bakedConfig } from '../config/baked';
 import { systemClock } from '../core/clock';
 import { readRuntimeEnv } from '../core/env';
-import type { Playbook } from '../playbooks/types';
+import type { Playbook } from '../core/playbook';
 import { createHandler } from './create';
 
 /**

@@ -6,7 +6,7 @@ import type { Clock } from '../core/clock';
 import type { WorkerLease } from '../core/lease';
 import type { Ledger } from '../ledger/ledger';
 import type { OperationRecord } from '../ledger/types';
-import type { PermissionSpec } from '../playbooks/types';
+import type { PermissionSpec } from '../core/playbook';
 
 /**
  * A manual operation an on-call engineer invokes (through `streamfix …` or `aws lambda invoke`):

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../lambdas/config';
+import { parseConfig } from '../../lambdas/schema';
 import { FunctionFailedError } from '../../lambdas/adapters/lambda';
 import { ItemGuardrailStore } from '../../lambdas/guardrails';
 import type { Ledger } from '../../lambdas/ledger/ledger';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { checkpointCommand, checkpointPayloadFromArgs } from '../../cli/checkpoint';
 import { S3Adapter } from '../../lambdas/adapters/s3';
 import { listAll, mapLimit, readSparkCheckpoint } from '../../lambdas/analysis/checkpoint';
-import { parseConfig } from '../../lambdas/config';
+import { parseConfig } from '../../lambdas/schema';
 import { dynamoLedger } from '../../lambdas/engine/dynamo-ledger';
 import exampleConfig from '../../streamfix.config';
 import { sparkCheckpoint, endOffsets } from '../helpers/checkpoint-layout';

@@ -6,7 +6,7 @@ import { pauseCommand } from '../../cli/pause';
 import { statusCommand } from '../../cli/status';
 import { SimWorld } from '../../drills/sim/world';
 import type { AwsClientOptions } from '../../lambdas/adapters/clients';
-import { parseConfig } from '../../lambdas/config';
+import { parseConfig } from '../../lambdas/schema';
 import { ManualClock } from '../../lambdas/core/clock';
 import type { AlarmTrigger } from '../../lambdas/core/trigger';
 import { ItemGuardrailStore } from '../../lambdas/guardrails';

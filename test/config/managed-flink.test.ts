@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../lambdas/config';
-import { ConfigError } from '../../lambdas/core/errors';
+import { parseConfig } from '../../lambdas/schema';
+import { ConfigError } from '../../lambdas/config/errors';
 import { flinkAtLeast, parseFlinkRuntime, restartsMetric } from '../../lambdas/config/flink-runtime';
 import { byJobKind, isEmrPipeline, isFlinkPipeline, jobLabel, wrongRuntime } from '../../lambdas/config/job-kind';
 import { emrAndFlink } from '../fixtures/cdk/emr-and-flink';

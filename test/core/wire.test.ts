@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../lambdas/config';
+import { parseConfig } from '../../lambdas/schema';
 import { mergePatterns } from '../../lambdas/core/wire';
 import { buildWiring } from '../../lambdas/wiring';
 import { twoPipelines } from '../fixtures/cdk/two-pipelines';

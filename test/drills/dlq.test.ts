@@ -3,7 +3,7 @@ import { dlqChecks, dlqReplaySummary, operationsChecks } from '../../drills/dlq'
 import { timelineEntrySchema } from '../../drills/scenario/schema';
 import { splitByWeight } from '../../drills/sim/dlq';
 import { parseDlqLine } from '../../lambdas/analysis/dlq';
-import { parseConfig } from '../../lambdas/config';
+import { parseConfig } from '../../lambdas/schema';
 import exampleConfig from '../../streamfix.config';
 import { newWorld, T0 } from './helpers';
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { BUILTIN_SCENARIOS_DIR, drillCommand } from '../../drills/cli';
 import { adaptScenario, misfit, namesMap, rename } from '../../drills/own-config';
 import { loadScenario } from '../../drills/scenario/load';
-import { parseConfig, type StreamfixConfigInput } from '../../lambdas/config';
+import { parseConfig, type StreamfixConfigInput } from '../../lambdas/schema';
 import exampleConfig from '../../streamfix.config';
 
 /** `streamfix drill --config`: the built-in incidents on a user's own pipeline. */
@@ -36,7 +36,7 @@ describe('Function: adaptScenario', () => {
     expect(a.pipeline).toBe('payments');
     expect(Object.keys(a.loaded.config.pipelines)).toEqual(['orders']);
     expect(a.loaded.config.pipelines.orders!.job).toMatchObject({ applicationId: '00acmepayments01', jobName: 'payments-stream' });
-    expect(a.loaded.config.pipelines.orders!.playbooks['job-failed'].mode).toBe('recommend');
+    expect(a.loaded.config.pipelines.orders!.playbooks['job-failed']!.mode).toBe('recommend');
     expect(a.loaded.config.name).toBe('acme');
   });
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDurationMs } from '../../drills/scenario/duration';
 import { loadScenario, ScenarioError, validateScenario } from '../../drills/scenario/load';
+import type { PlaybookSettings } from '../../lambdas/core/playbook';
 
 const config = {
   pipelines: {
@@ -38,7 +39,7 @@ describe('Scenario format', () => {
     expect(scenario.timeline[0]!.at).toBe(60_000);
     expect(scenario.start).toBe('2026-01-01T00:00:00Z');
     expect(scenario.expect.incidents[0]!.which).toBe('first');
-    expect(c.pipelines.orders!.playbooks['job-failed'].maxActionsPerHour).toBe(3);
+    expect((c.pipelines.orders!.playbooks['job-failed'] as PlaybookSettings).maxActionsPerHour).toBe(3);
   });
 
   it.each([

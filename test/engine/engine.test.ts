@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ListJobRunsCommand, GetJobRunCommand, StartJobRunCommand } from '@aws-sdk/client-emr-serverless';
 import { CreateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { PublishCommand } from '@aws-sdk/client-sns';
-import { parseConfig } from '../../lambdas/config';
+import { parseConfig } from '../../lambdas/schema';
 import { dynamoLedger } from '../../lambdas/engine/dynamo-ledger';
 import exampleConfig from '../../streamfix.config';
 import { startDynalite } from '../helpers/dynalite';

@@ -1,6 +1,6 @@
 import { EMRServerlessClient, StartJobRunCommand } from '@aws-sdk/client-emr-serverless';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../lambdas/config';
+import { parseConfig } from '../../lambdas/schema';
 import { parseTrigger } from '../../lambdas/core/events';
 import { withRunName } from '../../lambdas/engine/job-run-name';
 import { Router } from '../../lambdas/engine/router';

@@ -1,16 +1,18 @@
-import { readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, type Metafile } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ADAPTER_SERVICES, ALL_ADAPTERS, S3Adapter, type AdapterClasses, type AdapterName } from '../../lambdas/adapters';
-import { parseConfig, type StreamfixConfig } from '../../lambdas/config';
+import type { StreamfixConfig } from '../../lambdas/config';
+import { parseConfig } from '../../lambdas/schema';
 import { deadLetterPermissions, enginePermissions } from '../../lambdas/core/permissions';
 import { operationPipelineContext, pipelineContext } from '../../lambdas/wiring';
 import { createHandler, ENGINE_ADAPTERS } from '../../lambdas/handlers/create';
 import { operations } from '../../lambdas/operations/registry';
 import { playbooks } from '../../lambdas/playbooks/registry';
-import type { PermissionSpec } from '../../lambdas/playbooks/types';
+import type { PermissionSpec } from '../../lambdas/core/playbook';
 import { builtinScenarios } from '../../drills/cli';
+import { writeEntry } from '../../lib/entries';
 import { runScenario } from '../../drills/runner';
 import { loadScenario } from '../../drills/scenario/load';
 import exampleConfig from '../../streamfix.config';
@@ -179,15 +181,18 @@ describe('Adapters each function names', () => {
   });
 });
 
-const HANDLERS = join(process.cwd(), 'lambdas', 'handlers');
-/** Files of lambdas/handlers that are not a function's entry. */
-const NOT_ENTRIES = new Set(['create.ts', 'factory.ts', 'lambda.ts', 'operation-lambda.ts']);
-const entries = readdirSync(HANDLERS).filter((f) => f.endsWith('.ts') && !NOT_ENTRIES.has(f)).map((f) => f.replace(/\.ts$/, '')).sort();
+/** Every function's entry as the stack writes it at synth (lib/entries.ts), and the dead-letter function's own file. */
+const entryFiles: Record<string, string> = {
+  ...Object.fromEntries(Object.keys(playbooks).map((id) => [id, writeEntry(process.cwd(), id, 'playbook')])),
+  ...Object.fromEntries(Object.keys(operations).map((id) => [id, writeEntry(process.cwd(), id, 'operation')])),
+  'dead-letters': join(process.cwd(), 'lambdas', 'handlers', 'dead-letters.ts'),
+};
+const entries = Object.keys(entryFiles).sort();
 
 /** The files in the function's bundle as the stack's esbuild builds it (same format, target, main fields, minified). */
 async function bundleInputs(entry: string): Promise<string[]> {
   const r = await build({
-    entryPoints: [join(HANDLERS, `${entry}.ts`)], bundle: true, write: false, outfile: 'out.mjs', metafile: true, logLevel: 'silent',
+    entryPoints: [entryFiles[entry]!], bundle: true, write: false, outfile: 'out.mjs', metafile: true, logLevel: 'silent',
     platform: 'node', format: 'esm', target: 'node22', mainFields: ['module', 'main'], minify: true,
   });
   const [output] = Object.values((r.metafile as Metafile).outputs);
@@ -200,9 +205,8 @@ const sdkClients = (inputs: string[]) =>
 
 /** Modules that hold every playbook or the whole config schema: a function never needs them. */
 const NEVER_BUNDLED = [
+  'lambdas/schema.ts',
   'lambdas/config/schema.ts',
-  'lambdas/playbooks/settings.ts',
-  'lambdas/playbooks/manifests.ts',
   'lambdas/playbooks/registry.ts',
   'lambdas/operations/manifests.ts',
   'lambdas/operations/registry.ts',
@@ -219,8 +223,10 @@ const deadLetterNeeds = () =>
   }));
 
 describe('Lambda bundles', () => {
-  it('has one entry per playbook and operation, and the dead-letter function', () => {
-    expect(entries).toEqual(sorted([...Object.keys(playbooks), ...Object.keys(operations), 'dead-letters']));
+  it('writes one entry per playbook and operation, importing its own folder and its Lambda wrapper only', () => {
+    const imports = (id: string) => [...readFileSync(entryFiles[id]!, 'utf8').matchAll(/from '([^']+)'/g)].map((m) => m[1]);
+    for (const id of Object.keys(playbooks)) expect(imports(id)).toEqual([`../../lambdas/playbooks/${id}`, '../../lambdas/handlers/lambda']);
+    for (const id of Object.keys(operations)) expect(imports(id)).toEqual([`../../lambdas/operations/${id}`, '../../lambdas/handlers/operation-lambda']);
   });
 
   describe.each(entries)('%s', (entry) => {

@@ -1,6 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { bakedConfig, parseConfig, type StreamfixConfig } from '../../lambdas/config';
-import { ConfigError } from '../../lambdas/core/errors';
+import { bakedConfig, type StreamfixConfig } from '../../lambdas/config';
+import { parseConfig } from '../../lambdas/schema';
+import { ConfigError } from '../../lambdas/config/errors';
 import { lambdaHandler } from '../../lambdas/handlers/lambda';
 import { jobFailedPlaybook } from '../../lambdas/playbooks/job-failed';
 import { builtinScenarios } from '../../drills/cli';
@@ -65,6 +66,36 @@ describe('Function: lambdaHandler', () => {
   it('builds from the baked config', () => {
     Object.assign(process.env, runtimeEnv, { STREAMFIX_CONFIG_JSON: bake(exampleConfig) });
     expect(typeof lambdaHandler(jobFailedPlaybook)).toBe('function');
+  });
+
+  it("refuses a baked config whose settings its own playbook's manifest rejects, naming the path", () => {
+    const config = structuredClone(exampleConfig) as StreamfixConfig;
+    const orders = config.pipelines.orders!.playbooks as unknown as Record<string, Record<string, unknown>>;
+    orders['job-failed'] = { ...orders['job-failed'], mode: 'manual' };
+    Object.assign(process.env, runtimeEnv, { STREAMFIX_CONFIG_JSON: bake(config) });
+    let error: ConfigError | undefined;
+    try {
+      lambdaHandler(jobFailedPlaybook);
+    } catch (e) {
+      error = e as ConfigError;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error?.issues.map((i) => i.path)).toEqual(['pipelines.orders.playbooks.job-failed.mode']);
+  });
+
+  it("checks only its own playbook's settings (another playbook's block is its function's)", () => {
+    const config = structuredClone(exampleConfig) as StreamfixConfig;
+    const orders = config.pipelines.orders!.playbooks as unknown as Record<string, Record<string, unknown>>;
+    orders['dlq-spike'] = { ...orders['dlq-spike'], cooldownSeconds: -1 };
+    Object.assign(process.env, runtimeEnv, { STREAMFIX_CONFIG_JSON: bake(config) });
+    expect(typeof lambdaHandler(jobFailedPlaybook)).toBe('function');
+  });
+
+  it('refuses a baked config without its playbook\'s block', () => {
+    const config = structuredClone(exampleConfig) as StreamfixConfig;
+    delete (config.pipelines.orders!.playbooks as Record<string, unknown>)['job-failed'];
+    Object.assign(process.env, runtimeEnv, { STREAMFIX_CONFIG_JSON: bake(config) });
+    expect(() => lambdaHandler(jobFailedPlaybook)).toThrow('pipelines.orders.playbooks.job-failed: Required');
   });
 
   it('refuses to build without it', () => {

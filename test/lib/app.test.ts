@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Validations } from 'aws-cdk-lib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../lambdas/core/errors';
+import { ConfigError } from '../../lambdas/config/errors';
 import { functionName } from '../../lambdas/core/names';
 import { buildOperationWiring, buildWiring } from '../../lambdas/wiring';
 import { ConfigFileError, loadConfigFile } from '../../lib/config-file';

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../lambdas/config';
+import { parseConfig } from '../../lambdas/schema';
 import { ENV_VARS } from '../../lambdas/core/env';
 import { functionName } from '../../lambdas/core/names';
 import { buildOperationWiring, buildWiring } from '../../lambdas/wiring';

@@ -1,6 +1,6 @@
 import { Stack } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StreamfixConfigInput } from '../../lambdas/config';
+import type { StreamfixConfigInput } from '../../lambdas/schema';
 import { IAM_LIMITS, layoutPolicies } from '../../lib/policy-size';
 import { twoPipelines } from '../fixtures/cdk/two-pipelines';
 import { asArray, buildStack, denials, expectedOperationPermissions, expectedPlaybookPermissions, flat, grants, roleStatements, specStatements, type BuiltStack, type CfnJson, type Statement } from './fixture';

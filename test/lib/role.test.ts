@@ -1,10 +1,10 @@
 import { emrPipeline } from '../helpers/pipelines';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig, type StreamfixConfigInput } from '../../lambdas/config';
+import { parseConfig, type StreamfixConfigInput } from '../../lambdas/schema';
 import { enginePermissions } from '../../lambdas/core/permissions';
 import { alarmRulePattern, buildOperationWiring, buildWiring, operationPipelineContext, pipelineContext } from '../../lambdas/wiring';
-import { operationManifests } from '../../lambdas/operations/manifests';
-import { manifests } from '../../lambdas/playbooks/manifests';
+import { operationManifests } from '../../lambdas/operations/registry';
+import { manifests } from '../../lambdas/playbooks/registry';
 import { NO_RESOURCE_LEVEL_ACTIONS } from '../../lib/nag';
 import { twoPipelines } from '../fixtures/cdk/two-pipelines';
 import {

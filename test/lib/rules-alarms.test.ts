@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../lambdas/config';
+import { parseConfig } from '../../lambdas/schema';
 import { alarmName } from '../../lambdas/core/names';
 import { alarmRulePattern, buildWiring, type PlaybookWiring } from '../../lambdas/wiring';
 import { ruleNameOrGenerated } from '../../lib/rules';

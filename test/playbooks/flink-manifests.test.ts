@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../lambdas/config';
+import { parseConfig } from '../../lambdas/schema';
 import { pipelineContext } from '../../lambdas/wiring';
-import { manifests } from '../../lambdas/playbooks/manifests';
+import { manifests } from '../../lambdas/playbooks/registry';
 import { emrAndFlink } from '../fixtures/cdk/emr-and-flink';
 
 /**

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../lambdas/config';
+import { parseConfig } from '../../lambdas/schema';
 import { InvalidInputError } from '../../lambdas/core/errors';
 import { parseTrigger } from '../../lambdas/core/events';
 import { Router } from '../../lambdas/engine/router';

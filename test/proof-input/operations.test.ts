@@ -1,7 +1,8 @@
 import { emrPipeline } from '../helpers/pipelines';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatPath, parseConfig } from '../../lambdas/config';
+import { formatPath } from '../../lambdas/config';
+import { parseConfig } from '../../lambdas/schema';
 import { checkpointOpsOperation } from '../../lambdas/operations/checkpoint-ops';
 import { dlqReplayOperation } from '../../lambdas/operations/dlq-replay';
 import { operations } from '../../lambdas/operations/registry';

@@ -8,7 +8,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { ManagedFlinkAdapter } from '../../lambdas/adapters/managed-flink';
-import { parseConfig } from '../../lambdas/config';
+import { parseConfig } from '../../lambdas/schema';
 import { scaleFlinkApplicationAction, type ScaleFlinkParams } from '../../lambdas/runtimes/managed-flink/scale';
 import { startFlinkApplicationAction } from '../../lambdas/runtimes/managed-flink/start';
 import { emrAndFlink } from '../fixtures/cdk/emr-and-flink';

@@ -76,7 +76,7 @@ export function parseTrigger(raw: unknown): Trigger {
     ]);
   }
   if (raw.streamfix === SWEEP_MARKER) return { kind: 'sweep', dedupeKey: 'sweep' };
-  // Approvals, resumes and the pause parameters' change events (operator-events.ts).
+  // Approvals, resumes and the pause parameters' change events (operator.ts).
   const operator = parseOperatorInput(raw);
   if (operator) return operator;
   if (Object.hasOwn(raw, 'streamfix')) return parseFollowUp(raw);

@@ -1,5 +1,5 @@
 import { listBucketUnder } from '../../core/permissions';
-import type { PermissionSpec } from '../../playbooks/types';
+import type { PermissionSpec } from '../../core/playbook';
 import type { OperationManifest, OperationPipelineContext } from '../types';
 
 /**

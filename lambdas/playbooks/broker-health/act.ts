@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import type { MskOperationView } from '../../adapters/msk';
 import { AwsRequestError } from '../../core/errors';
-import type { ActionContext, ActionDefinition, ActionOutcome } from '../types';
+import type { ActionContext, ActionDefinition, ActionOutcome } from '../../core/playbook';
 import { isRunning, minutes, REBOOT_NODE } from './facts';
 import { mskSourceOf, type BrokerHealthSettings } from './manifest';
 import { publishedSince } from './metrics';

@@ -1,7 +1,7 @@
 import type { MskBrokerNodeView, MskClusterView, MskOperationView } from '../../adapters/msk';
 import { NotFoundError } from '../../core/errors';
 import type { Trigger } from '../../core/trigger';
-import type { PlaybookContext } from '../types';
+import type { PlaybookContext } from '../../core/playbook';
 import { clusterResource, configuredBrokerIds, mskSourceOf, type BrokerHealthSettings } from './manifest';
 import { readClusterMetrics, type BrokerMetrics, type ClusterMetrics } from './metrics';
 import { retryTransient } from './retry';

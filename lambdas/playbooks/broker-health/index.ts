@@ -1,6 +1,6 @@
 import { CloudWatchAdapter } from '../../adapters/cloudwatch';
 import { MskAdapter } from '../../adapters/msk';
-import type { Playbook } from '../types';
+import type { Playbook } from '../../core/playbook';
 import { rebootBrokerAction } from './act';
 import { diagnoseBrokerHealth, type BrokerHealthEvidence } from './diagnose';
 import { brokerHealthManifest, type BrokerHealthSettings } from './manifest';

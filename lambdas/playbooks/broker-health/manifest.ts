@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import type { PipelineConfig } from '../../config/schema';
 import { playbookSettings } from '../common-settings';
-import type { AlarmSpec, PipelineContext, PlaybookManifest } from '../types';
+import type { AlarmSpec, PipelineContext, PlaybookManifest } from '../../core/playbook';
 
 /**
  * broker-health: a Kafka broker of the pipeline's MSK cluster is down. AWS's own recovery

@@ -1,5 +1,5 @@
 import { escalate, fix, ignore, recheck, type Decision, type Severity } from '../../core/decision';
-import type { PlanInput } from '../types';
+import type { PlanInput } from '../../core/playbook';
 import type { BrokerHealthEvidence } from './diagnose';
 import { brokerFacts, describeDown, describePartitions, hasFailed, isRunning, minutes, REBOOT_NODE, UNUSABLE_STATES, type BrokerFacts } from './facts';
 import { clusterResource, type BrokerHealthSettings } from './manifest';

@@ -1,5 +1,5 @@
 import type { Evidence } from '../../core/decision';
-import type { PlaybookContext, VerifyOutcome } from '../types';
+import type { PlaybookContext, VerifyOutcome } from '../../core/playbook';
 import { readBrokerHealth } from './diagnose';
 import { brokerFacts, describeDown, describePartitions, hasFailed, isRunning, minutes, REBOOT_NODE } from './facts';
 import type { BrokerHealthSettings } from './manifest';

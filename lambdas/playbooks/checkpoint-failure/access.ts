@@ -2,7 +2,7 @@ import type { BucketEncryptionView } from '../../adapters/s3';
 import { parseS3Uri } from '../../core/object-store';
 import type { EvalDecision, SimulationResult } from '../../adapters/iam';
 import type { EmrPipeline } from '../../config/schema';
-import type { PlaybookContext } from '../types';
+import type { PlaybookContext } from '../../core/playbook';
 
 /**
  * Can the job's execution role use its checkpoint? IAM policy simulation of the role for the

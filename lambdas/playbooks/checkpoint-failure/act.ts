@@ -5,7 +5,7 @@ import { wrongRuntime } from '../../config/job-kind';
 import { s3UriSchema } from '../../config/s3-uri';
 import { AwsRequestError } from '../../core/errors';
 import { listActiveRuns } from '../../runtimes/emr-serverless/job';
-import type { ActionDefinition, ActionOutcome } from '../types';
+import type { ActionDefinition, ActionOutcome } from '../../core/playbook';
 import type { CheckpointFailureSettings } from './manifest';
 import { BACKUP_CHECKPOINT, ENSURE_JOB_STOPPED, ROLLBACK_CHECKPOINT } from './plan';
 

@@ -3,7 +3,7 @@ import { readSparkCheckpoint, type SparkCheckpointReport } from '../../analysis/
 import type { Trigger } from '../../core/trigger';
 import { jobResource, listActiveRuns } from '../../runtimes/emr-serverless/job';
 import type { EmrPipeline } from '../../config/schema';
-import type { PlaybookContext } from '../types';
+import type { PlaybookContext } from '../../core/playbook';
 import { readAttemptHistory } from '../../runtimes/emr-serverless/attempts';
 import type { FailureTextSource } from '../../runtimes/emr-serverless/failure-text';
 import { diagnoseAccess, type AccessDiagnosis } from './access';

@@ -2,7 +2,7 @@ import { counterIncrease, latest, maxValue, slopePerMinute, type FlinkLogLine } 
 import type { FlinkPipeline } from '../../config/schema';
 import type { Trigger } from '../../core/trigger';
 import { readFlinkLog, readFlinkMetrics } from '../../runtimes/managed-flink/read';
-import type { PlaybookContext } from '../types';
+import type { PlaybookContext } from '../../core/playbook';
 import type { CheckpointFailureSettings } from './manifest';
 
 /**

@@ -1,6 +1,6 @@
 import type { FlinkPipeline } from '../../config/schema';
 import { flinkPermissions } from '../../runtimes/managed-flink/permissions';
-import type { PermissionSpec, PipelineContext } from '../types';
+import type { PermissionSpec, PipelineContext } from '../../core/playbook';
 
 /**
  * checkpoint-failure on Managed Service for Apache Flink (DATA ONLY): read the application

@@ -1,7 +1,7 @@
 import type { FlinkPipeline } from '../../config/schema';
 import { escalate, ignore, type Decision, type Evidence, type Recommendation } from '../../core/decision';
 import { flinkCommands } from '../../runtimes/managed-flink/commands';
-import type { PlanInput } from '../types';
+import type { PlanInput } from '../../core/playbook';
 import { classifyText } from '../../analysis/checkpoint/classify';
 import { deniedAction, type FlinkCheckpointFailureEvidence } from './flink-diagnose';
 import type { CheckpointFailureSettings } from './manifest';

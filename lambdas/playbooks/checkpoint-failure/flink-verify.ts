@@ -1,7 +1,7 @@
 import { counterIncrease } from '../../analysis/flink-metrics';
 import type { FlinkPipeline } from '../../config/schema';
 import { readFlinkMetrics } from '../../runtimes/managed-flink/read';
-import type { PlaybookContext, VerifyOutcome } from '../types';
+import type { PlaybookContext, VerifyOutcome } from '../../core/playbook';
 import type { CheckpointFailureSettings } from './manifest';
 
 /** Recovered when the application is RUNNING and no checkpoint failed in the last 5 minutes. */

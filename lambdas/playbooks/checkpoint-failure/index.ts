@@ -7,7 +7,7 @@ import { startJobRunAction } from '../../runtimes/emr-serverless/start-run';
 import { ManagedFlinkAdapter } from '../../adapters/managed-flink';
 import { byJobKind } from '../../config/job-kind';
 import { emrEvidence, flinkEvidence } from '../../runtimes/job-runtime';
-import type { Playbook } from '../types';
+import type { Playbook } from '../../core/playbook';
 import { backupCheckpointAction, ensureJobStoppedAction, rollbackCheckpointAction } from './act';
 import { diagnoseCheckpointFailure, type CheckpointFailureEvidence } from './diagnose';
 import { diagnoseFlinkCheckpointFailure, type FlinkCheckpointFailureEvidence } from './flink-diagnose';

@@ -4,7 +4,7 @@ import { listBucketUnder, passJobRole } from '../../core/permissions';
 import { byJobKind, jobLabel } from '../../config/job-kind';
 import type { EmrPipeline } from '../../config/schema';
 import { flinkCheckpointAlarms } from '../../runtimes/managed-flink/alarms';
-import type { AlarmSpec, EventRuleSpec, PermissionSpec, PipelineContext, PlaybookManifest } from '../types';
+import type { AlarmSpec, EventRuleSpec, PermissionSpec, PipelineContext, PlaybookManifest } from '../../core/playbook';
 import { flinkCheckpointPermissions } from './flink-manifest';
 import { driverLogPermissions } from '../../runtimes/emr-serverless/driver-log-permissions';
 import {

@@ -3,7 +3,7 @@ import { escalate, fix, ignore, type Decision, type Evidence } from '../../core/
 import { ACTIVE_STATES, jobResource } from '../../runtimes/emr-serverless/job';
 import { restartAction } from '../../runtimes/emr-serverless/restart';
 import type { EmrPipeline } from '../../config/schema';
-import type { PlanInput } from '../types';
+import type { PlanInput } from '../../core/playbook';
 import { missing } from './access';
 import { classifyText, isCheckpointFailure, type TextClass } from '../../analysis/checkpoint/classify';
 import { describeProblems, judgeCorruption, type CorruptionVerdict } from '../../analysis/checkpoint/corruption';

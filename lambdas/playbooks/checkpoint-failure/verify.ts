@@ -1,7 +1,7 @@
 import { parseS3Uri } from '../../core/object-store';
 import type { Evidence } from '../../core/decision';
 import type { EmrPipeline } from '../../config/schema';
-import type { PlaybookContext, VerifyOutcome } from '../types';
+import type { PlaybookContext, VerifyOutcome } from '../../core/playbook';
 import type { CheckpointFailureSettings } from './manifest';
 
 const WAITING = ['SUBMITTED', 'PENDING', 'SCHEDULED', 'QUEUED'];

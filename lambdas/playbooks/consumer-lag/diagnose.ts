@@ -4,7 +4,7 @@ import type { Trigger } from '../../core/trigger';
 import { readCheckpointAt, type CheckpointSummary } from '../../runtimes/emr-serverless/checkpoint';
 import { ENDED_STATES, jobResource, listActiveRuns } from '../../runtimes/emr-serverless/job';
 import type { EmrPipeline } from '../../config/schema';
-import type { PlaybookContext } from '../types';
+import type { PlaybookContext } from '../../core/playbook';
 import { readAttemptHistory, type AttemptHistory } from '../../runtimes/emr-serverless/attempts';
 import type { ConsumerLagBounds, ConsumerLagSettings } from './manifest';
 import { readKinesisSource, type KinesisSourceReading } from './kinesis';

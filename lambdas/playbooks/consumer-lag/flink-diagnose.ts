@@ -9,7 +9,7 @@ import { flinkJobState, flinkResource } from '../../runtimes/managed-flink/runti
 import type { JobState } from '../../runtimes/job-runtime';
 import { diagnoseFlinkJobFailed, type FlinkJobFailedEvidence } from '../../runtimes/managed-flink/failure-evidence';
 import type { JobRestartSettings } from '../../runtimes/restart-judgment';
-import type { PlaybookContext } from '../types';
+import type { PlaybookContext } from '../../core/playbook';
 import { interpretSeries, lagRules, LOOKBACK_WINDOWS, type ConsumerLagEvidence } from './diagnose';
 import { readKinesisSource, type KinesisSourceReading } from './kinesis';
 import type { ConsumerLagSettings } from './manifest';
@@ -124,7 +124,7 @@ export async function diagnoseFlinkConsumerLag(ctx: PlaybookContext<ConsumerLagS
     read = { ...read, lag };
     lagSource = 'application';
   }
-  const notRunning = app.status === 'RUNNING' ? undefined : await diagnoseFlinkJobFailed({ ...ctx, settings: pipeline.playbooks['job-failed'] as JobRestartSettings }, trigger);
+  const notRunning = app.status === 'RUNNING' ? undefined : await diagnoseFlinkJobFailed({ ...ctx, settings: pipeline.playbooks['job-failed'] as unknown as JobRestartSettings }, trigger);
   const p = app.parallelism;
   return {
     runtime: 'managed-flink',

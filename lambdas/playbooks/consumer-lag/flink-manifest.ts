@@ -1,6 +1,6 @@
 import type { FlinkPipeline } from '../../config/schema';
 import { flinkApplicationArn, flinkPermissions } from '../../runtimes/managed-flink/permissions';
-import type { PermissionSpec, PipelineContext } from '../types';
+import type { PermissionSpec, PipelineContext } from '../../core/playbook';
 
 /**
  * consumer-lag on Managed Service for Apache Flink (DATA ONLY): reading the application and its

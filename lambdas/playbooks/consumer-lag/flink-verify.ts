@@ -1,6 +1,6 @@
 import type { Evidence } from '../../core/decision';
 import type { FlinkPipeline } from '../../config/schema';
-import type { PlaybookContext, VerifyOutcome } from '../types';
+import type { PlaybookContext, VerifyOutcome } from '../../core/playbook';
 import type { ConsumerLagSettings } from './manifest';
 import { discoverTopicSeries } from './metrics';
 import { lagSinceFix, sinceFix } from './verify';

@@ -9,7 +9,7 @@ import { emrEvidence, flinkEvidence } from '../../runtimes/job-runtime';
 import { scaleFlinkApplicationAction } from '../../runtimes/managed-flink/scale';
 import { startFlinkApplicationAction } from '../../runtimes/managed-flink/start';
 import { startJobRunAction } from '../../runtimes/emr-serverless/start-run';
-import type { Playbook } from '../types';
+import type { Playbook } from '../../core/playbook';
 import { restartWithParametersAction } from '../../runtimes/emr-serverless/scale';
 import { diagnoseConsumerLag, type ConsumerLagEvidence } from './diagnose';
 import { diagnoseFlinkConsumerLag, type FlinkConsumerLagEvidence } from './flink-diagnose';

@@ -2,7 +2,7 @@ import { toPoints } from '../../analysis/flink-metrics';
 import { judgeShards, judgeThrottling, type ShardJudgment } from '../../analysis/kinesis-shards';
 import { escalate, recheck, type Decision, type Evidence } from '../../core/decision';
 import { jobRuntimes, type JobState } from '../../runtimes';
-import type { PlaybookContext } from '../types';
+import type { PlaybookContext } from '../../core/playbook';
 import type { ConsumerLagBounds, ConsumerLagSettings } from './manifest';
 
 /**

@@ -6,7 +6,7 @@ import { checkpointLocation } from '../../runtimes/emr-serverless/checkpoint';
 import { byJobKind } from '../../config/job-kind';
 import type { EmrPipeline } from '../../config/schema';
 import { flinkLagAlarms } from '../../runtimes/managed-flink/alarms';
-import type { AlarmSpec, PermissionSpec, PipelineContext, PlaybookManifest } from '../types';
+import type { AlarmSpec, PermissionSpec, PipelineContext, PlaybookManifest } from '../../core/playbook';
 import { flinkLagPermissions } from './flink-manifest';
 import { appArn } from '../../util/arn';
 

@@ -3,7 +3,7 @@ import { LagTrend } from '../../analysis/lag-trend';
 import type { JobRestartSettings } from '../../runtimes/restart-judgment';
 import { planJobFailed } from '../../runtimes/emr-serverless/restart-plan';
 import type { EmrPipeline } from '../../config/schema';
-import type { PlanInput } from '../types';
+import type { PlanInput } from '../../core/playbook';
 import type { ConsumerLagEvidence } from './diagnose';
 import { planKinesisSource } from './kinesis';
 import type { ConsumerLagSettings } from './manifest';
@@ -179,7 +179,7 @@ function overBudget(input: PlanInput<ConsumerLagSettings, ConsumerLagEvidence, E
  */
 function planNotRunning(input: PlanInput<ConsumerLagSettings, ConsumerLagEvidence, EmrPipeline>, ev: Evidence): Decision {
   const { evidence: e, pipeline, settings } = input;
-  const jfSettings = { ...(pipeline.playbooks['job-failed'] as JobRestartSettings), maxActionsPerHour: settings.maxActionsPerHour };
+  const jfSettings = { ...(pipeline.playbooks['job-failed'] as unknown as JobRestartSettings), maxActionsPerHour: settings.maxActionsPerHour };
   const d = planJobFailed({
     ...input,
     settings: jfSettings,

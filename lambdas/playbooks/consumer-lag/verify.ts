@@ -1,7 +1,7 @@
 import { LagTrend } from '../../analysis/lag-trend';
 import type { Evidence } from '../../core/decision';
 import type { EmrPipeline } from '../../config/schema';
-import type { PlaybookContext, VerifyOutcome } from '../types';
+import type { PlaybookContext, VerifyOutcome } from '../../core/playbook';
 import { interpretSeries } from './diagnose';
 import type { ConsumerLagSettings } from './manifest';
 import { discoverTopicSeries, lagQueries, readSeries } from './metrics';

@@ -1,4 +1,4 @@
-import type { ActionDefinition } from '../types';
+import type { ActionDefinition } from '../../core/playbook';
 import type { DlqSpikeSettings } from './manifest';
 
 /**

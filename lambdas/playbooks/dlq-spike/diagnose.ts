@@ -3,7 +3,7 @@ import { parseS3Uri } from '../../core/object-store';
 import { detectDrift, FieldCounter, Masker, sampleDlq, sampleReference, type DlqBreakdown, type DlqSampleResult, type DriftReport } from '../../analysis/dlq';
 import { jobLabel } from '../../config/job-kind';
 import type { Trigger } from '../../core/trigger';
-import type { PlaybookContext } from '../types';
+import type { PlaybookContext } from '../../core/playbook';
 import { referenceLocation, type DlqSpikeSettings } from './manifest';
 
 export interface RunDifference {

@@ -1,6 +1,6 @@
 import { EmrServerlessAdapter } from '../../adapters/emr-serverless';
 import { S3Adapter } from '../../adapters/s3';
-import type { Playbook } from '../types';
+import type { Playbook } from '../../core/playbook';
 import { dlqSpikeActions } from './act';
 import { diagnoseDlqSpike, type DlqSpikeEvidence } from './diagnose';
 import { dlqSpikeManifest, type DlqSpikeSettings } from './manifest';

@@ -3,7 +3,7 @@ import { isEmrPipeline } from '../../config/job-kind';
 import type { PipelineConfig } from '../../config/schema';
 import { playbookSettings } from '../common-settings';
 import { listBucketUnder } from '../../core/permissions';
-import type { PlaybookManifest, PipelineContext, PermissionSpec } from '../types';
+import type { PlaybookManifest, PipelineContext, PermissionSpec } from '../../core/playbook';
 import { appArn } from '../../util/arn';
 
 /**

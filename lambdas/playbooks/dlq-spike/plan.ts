@@ -1,6 +1,6 @@
 import { shareOf, severityFromRate, type ErrorType } from '../../analysis/dlq';
 import { escalate, type Decision, type Evidence, type Recommendation } from '../../core/decision';
-import type { PlanInput } from '../types';
+import type { PlanInput } from '../../core/playbook';
 import type { DlqSpikeEvidence, JobRunChange } from './diagnose';
 import type { DlqSpikeSettings } from './manifest';
 import { evidenceOf } from './evidence';

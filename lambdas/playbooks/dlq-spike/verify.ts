@@ -1,6 +1,6 @@
 import { parseS3Uri } from '../../core/object-store';
 import { newestObjects, QUARANTINE_DIR } from '../../analysis/dlq';
-import type { PlaybookContext, VerifyOutcome } from '../types';
+import type { PlaybookContext, VerifyOutcome } from '../../core/playbook';
 import type { DlqSpikeSettings } from './manifest';
 
 /**

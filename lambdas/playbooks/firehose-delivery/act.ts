@@ -2,7 +2,7 @@ import * as z from 'zod';
 import type { FirehoseAdapter } from '../../adapters/firehose';
 import { hintViolations, type HintBounds, type Hints } from '../../analysis/firehose';
 import { ConflictError, StreamfixError } from '../../core/errors';
-import type { ActionContext, ActionDefinition, ActionOutcome } from '../types';
+import type { ActionContext, ActionDefinition, ActionOutcome } from '../../core/playbook';
 import type { FirehoseDeliverySettings } from './manifest';
 import { streamNameOf } from './manifest';
 import { UPDATE_BUFFERING_HINTS } from './plan';

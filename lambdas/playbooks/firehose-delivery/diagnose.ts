@@ -5,7 +5,7 @@ import type { Series } from '../../analysis/firehose';
 import { summarizeDeliveryErrors, type DeliveryErrorSummary } from '../../analysis/firehose-errors';
 import { AwsRequestError, NotFoundError } from '../../core/errors';
 import type { Trigger } from '../../core/trigger';
-import type { PlaybookContext } from '../types';
+import type { PlaybookContext } from '../../core/playbook';
 import { DEFAULT_ERROR_LOG_STREAM, defaultErrorLogGroup, streamNameOf, type FirehoseDeliverySettings } from './manifest';
 import { BUCKET_ACTIONS, KMS_ACTIONS, OBJECT_ACTIONS, objectArnPattern, regionOfArn } from './policy';
 

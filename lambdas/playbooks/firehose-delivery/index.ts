@@ -2,7 +2,7 @@ import { CloudWatchAdapter } from '../../adapters/cloudwatch';
 import { FirehoseAdapter } from '../../adapters/firehose';
 import { IamAdapter } from '../../adapters/iam';
 import { LogsAdapter } from '../../adapters/logs';
-import type { Playbook } from '../types';
+import type { Playbook } from '../../core/playbook';
 import { updateBufferingHintsAction } from './act';
 import { diagnoseFirehoseDelivery, type FirehoseDeliveryEvidence } from './diagnose';
 import { firehoseDeliveryManifest, type FirehoseDeliverySettings } from './manifest';

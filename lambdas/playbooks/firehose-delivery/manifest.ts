@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { HINT_LIMITS } from '../../analysis/firehose';
 import { playbookSettings } from '../common-settings';
-import type { PermissionSpec, PipelineContext, PlaybookManifest } from '../types';
+import type { PermissionSpec, PipelineContext, PlaybookManifest } from '../../core/playbook';
 
 /**
  * firehose-delivery: Firehose cannot deliver to S3 (or delivers too late). Find why, tune the

@@ -1,6 +1,6 @@
 import { formatDuration, loweredInterval, maxSeverity, raisedHints, type Hints } from '../../analysis/firehose';
 import { escalate, fix, ignore, recheck, type Decision, type Severity } from '../../core/decision';
-import type { PlanInput } from '../types';
+import type { PlanInput } from '../../core/playbook';
 import { RECENT_WINDOW_SECONDS, streamResource, type FirehoseDeliveryEvidence } from './diagnose';
 import { deliveryFacts, type DeliveryFacts } from './facts';
 import type { FirehoseDeliverySettings } from './manifest';

@@ -1,7 +1,7 @@
 import { latest, trendOf, type Series } from '../../analysis/firehose';
 import { assessRecordLoss, freshnessPoints } from '../../analysis/firehose-loss';
 import type { Evidence } from '../../core/decision';
-import type { PlaybookContext, VerifyOutcome } from '../types';
+import type { PlaybookContext, VerifyOutcome } from '../../core/playbook';
 import { readStreamMetrics } from './diagnose';
 import { recordsLostStatement } from './facts';
 import { streamNameOf, type FirehoseDeliverySettings } from './manifest';

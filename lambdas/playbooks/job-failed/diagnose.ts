@@ -4,7 +4,7 @@ import { readCheckpointAt } from '../../runtimes/emr-serverless/checkpoint';
 import { ENDED_STATES, jobResource, listActiveRuns } from '../../runtimes/emr-serverless/job';
 import type { JobFailedEvidence } from '../../runtimes/emr-serverless/restart-plan';
 import type { EmrPipeline } from '../../config/schema';
-import type { PlaybookContext } from '../types';
+import type { PlaybookContext } from '../../core/playbook';
 import type { JobFailedSettings } from './manifest';
 
 /**

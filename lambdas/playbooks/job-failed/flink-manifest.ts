@@ -1,7 +1,7 @@
 import type { FlinkPipeline } from '../../config/schema';
 import { flinkFailureAlarms } from '../../runtimes/managed-flink/alarms';
 import { flinkPermissions } from '../../runtimes/managed-flink/permissions';
-import type { AlarmSpec, PermissionSpec, PipelineContext } from '../types';
+import type { AlarmSpec, PermissionSpec, PipelineContext } from '../../core/playbook';
 
 /**
  * job-failed on Managed Service for Apache Flink (DATA ONLY): the guide's downtime and restart

@@ -1,7 +1,7 @@
 import { latest } from '../../analysis/flink-metrics';
 import type { FlinkPipeline } from '../../config/schema';
 import { readFlinkMetrics } from '../../runtimes/managed-flink/read';
-import type { PlaybookContext, VerifyOutcome } from '../types';
+import type { PlaybookContext, VerifyOutcome } from '../../core/playbook';
 import type { JobFailedSettings } from './manifest';
 
 const STARTING = new Set(['STARTING', 'UPDATING', 'AUTOSCALING']);

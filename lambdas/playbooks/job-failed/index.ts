@@ -6,7 +6,7 @@ import { S3Adapter } from '../../adapters/s3';
 import { byJobKind } from '../../config/job-kind';
 import { emrEvidence, flinkEvidence } from '../../runtimes/job-runtime';
 import { startFlinkApplicationAction } from '../../runtimes/managed-flink/start';
-import type { Playbook } from '../types';
+import type { Playbook } from '../../core/playbook';
 import { startJobRunAction } from '../../runtimes/emr-serverless/start-run';
 import { replaceWithMemoryAction } from '../../runtimes/emr-serverless/replace-with-memory';
 import { diagnoseJobFailed } from './diagnose';

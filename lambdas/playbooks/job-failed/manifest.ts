@@ -6,7 +6,7 @@ import { checkpointLocation } from '../../runtimes/emr-serverless/checkpoint';
 import { driverLogPermissions } from '../../runtimes/emr-serverless/driver-log-permissions';
 import { playbookSettings } from '../common-settings';
 import { listBucketUnder, passJobRole } from '../../core/permissions';
-import type { AlarmSpec, EventRuleSpec, PermissionSpec, PlaybookManifest, PipelineContext } from '../types';
+import type { AlarmSpec, EventRuleSpec, PermissionSpec, PlaybookManifest, PipelineContext } from '../../core/playbook';
 import { flinkJobFailedAlarms, flinkJobFailedPermissions } from './flink-manifest';
 import { appArn } from '../../util/arn';
 

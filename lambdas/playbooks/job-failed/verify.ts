@@ -1,5 +1,5 @@
 import type { EmrPipeline } from '../../config/schema';
-import type { PlaybookContext, VerifyOutcome } from '../types';
+import type { PlaybookContext, VerifyOutcome } from '../../core/playbook';
 import type { JobFailedSettings } from './manifest';
 
 /** Recovered when the newest run of the job, started at or after the fix, is RUNNING. */

@@ -1,6 +1,6 @@
 import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand, InvalidParameterValueException, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { describe, expect, it } from 'vitest';
-import type { AlarmSpec } from '../../../lambdas/playbooks/types';
+import type { AlarmSpec } from '../../../lambdas/core/playbook';
 import { breaches, evaluateAlarm } from '../../../drills/sim/alarms';
 import { MetricStore } from '../../../drills/sim/metrics';
 import { T0, newWorld, simClient } from '../helpers';

@@ -4,7 +4,7 @@ import * as z from 'zod';
 import type { AwsAdapters } from '../../../lambdas/adapters';
 import type { CopyResult, DeleteTarget } from '../../../lambdas/core/object-store';
 import { readBackupManifest } from '../../../lambdas/analysis/checkpoint';
-import { parseConfig } from '../../../lambdas/config';
+import { parseConfig } from '../../../lambdas/schema';
 import { ManualClock } from '../../../lambdas/core/clock';
 import type { ActionDefinition, PlaybookSettings } from '../../../lambdas/core/playbook';
 import { Guardrails, ItemGuardrailStore, PauseReader, type GateVerdict } from '../../../lambdas/guardrails';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../../lambdas/config';
+import { parseConfig } from '../../../lambdas/schema';
 import { authorizeCheckpointOps, checkpointOperationId, checkpointOpsPayload, type CheckpointOpsPayloadInput } from '../../../lambdas/operations/checkpoint-ops/payload';
 import exampleConfig from '../../../streamfix.config';
 

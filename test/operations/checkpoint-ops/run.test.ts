@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AwsAdapters } from '../../../lambdas/adapters';
 import { backupTag } from '../../../lambdas/analysis/checkpoint';
 import { compareCopy } from '../../../lambdas/checkpoint';
-import { parseConfig } from '../../../lambdas/config';
+import { parseConfig } from '../../../lambdas/schema';
 import { ManualClock } from '../../../lambdas/core/clock';
 import { InvalidInputError } from '../../../lambdas/core/errors';
 import type { Ledger } from '../../../lambdas/ledger/ledger';

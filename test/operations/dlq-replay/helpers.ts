@@ -4,7 +4,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { clientConfig, type AwsClientOptions } from '../../../lambdas/adapters/clients';
 import type { KafkaMessage, KafkaProducerPort, SendOutcome } from '../../../lambdas/adapters/kafka';
-import { parseConfig } from '../../../lambdas/config';
+import { parseConfig } from '../../../lambdas/schema';
 import { ManualClock } from '../../../lambdas/core/clock';
 import { createDlqReplayOperation, type DlqReplayOptions } from '../../../lambdas/operations/dlq-replay';
 import { createOperationHandler } from '../../../lambdas/operations/runtime';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../../lambdas/config';
+import { parseConfig } from '../../../lambdas/schema';
 import { replayOperationId, replayPayloadSchema, resolveReplay } from '../../../lambdas/operations/dlq-replay';
 import exampleConfig from '../../../streamfix.config';
 import { config } from './helpers';

@@ -1,12 +1,12 @@
 import { createAwsAdapters } from '../../../lambdas/adapters';
 import type { MskOperationView } from '../../../lambdas/adapters/msk';
-import { parseConfig } from '../../../lambdas/config';
+import { parseConfig } from '../../../lambdas/schema';
 import { ManualClock } from '../../../lambdas/core/clock';
 import type { AlarmTrigger } from '../../../lambdas/core/trigger';
 import type { BrokerHealthEvidence, BrokerReading } from '../../../lambdas/playbooks/broker-health/diagnose';
 import { brokerHealthSettings, type BrokerHealthSettings } from '../../../lambdas/playbooks/broker-health/manifest';
 import { planBrokerHealth } from '../../../lambdas/playbooks/broker-health/plan';
-import type { ActionContext } from '../../../lambdas/playbooks/types';
+import type { ActionContext } from '../../../lambdas/core/playbook';
 
 export const MIN = 60_000;
 /** 10 s past a minute boundary: the minute that just ended has been published. */

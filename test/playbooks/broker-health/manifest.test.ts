@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../../lambdas/config';
+import { parseConfig } from '../../../lambdas/schema';
 import { pipelineContext } from '../../../lambdas/wiring';
 import { brokerHealthManifest, brokerHealthSettings, type BrokerHealthSettings } from '../../../lambdas/playbooks/broker-health/manifest';
-import type { PipelineContext } from '../../../lambdas/playbooks/types';
+import type { PipelineContext } from '../../../lambdas/core/playbook';
 import { CLUSTER, config } from './fixtures';
 
 const env = { account: '123456789012', region: 'eu-west-1', partition: 'aws' };

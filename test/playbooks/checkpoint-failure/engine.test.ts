@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AwsClientOptions } from '../../../lambdas/adapters/clients';
 import { S3Adapter } from '../../../lambdas/adapters/s3';
 import { listAll, mapLimit, readSparkCheckpoint } from '../../../lambdas/analysis/checkpoint';
-import { parseConfig } from '../../../lambdas/config';
+import { parseConfig } from '../../../lambdas/schema';
 import { ManualClock } from '../../../lambdas/core/clock';
 import { createPlaybookHandler } from '../../../lambdas/handlers/factory';
 import { dynamoLedger } from '../../../lambdas/engine/dynamo-ledger';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../../lambdas/config';
+import { parseConfig } from '../../../lambdas/schema';
 import type { Decision } from '../../../lambdas/core/decision';
 import { deniedAction, type FlinkCheckpointFailureEvidence } from '../../../lambdas/playbooks/checkpoint-failure/flink-diagnose';
 import { FlinkCheckpointReason, planFlinkCheckpointFailure } from '../../../lambdas/playbooks/checkpoint-failure/flink-plan';

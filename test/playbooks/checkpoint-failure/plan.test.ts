@@ -2,7 +2,7 @@ import { emrPipeline } from '../../helpers/pipelines';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { JobRunView } from '../../../lambdas/adapters/emr-serverless';
 import { backupTag, readSparkCheckpoint, type SparkCheckpointReport } from '../../../lambdas/analysis/checkpoint';
-import { parseConfig } from '../../../lambdas/config';
+import { parseConfig } from '../../../lambdas/schema';
 import type { Trigger } from '../../../lambdas/core/trigger';
 import type { AccessDiagnosis } from '../../../lambdas/playbooks/checkpoint-failure/access';
 import type { CheckpointFailureEvidence } from '../../../lambdas/playbooks/checkpoint-failure/diagnose';

@@ -3,11 +3,11 @@ import type { EmrPipeline } from '../../../lambdas/config/schema';
 import { describe, expect, it } from 'vitest';
 import type { AwsAdapters } from '../../../lambdas/adapters';
 import type { JobRunSummaryView } from '../../../lambdas/adapters/emr-serverless';
-import { parseConfig } from '../../../lambdas/config';
+import { parseConfig } from '../../../lambdas/schema';
 import { ManualClock } from '../../../lambdas/core/clock';
 import type { CheckpointFailureSettings } from '../../../lambdas/playbooks/checkpoint-failure/manifest';
 import { verifyCheckpointFailure } from '../../../lambdas/playbooks/checkpoint-failure/verify';
-import type { PlaybookContext } from '../../../lambdas/playbooks/types';
+import type { PlaybookContext } from '../../../lambdas/core/playbook';
 import exampleConfig from '../../../streamfix.config';
 import { MemoryS3 } from '../../helpers/memory-s3';
 

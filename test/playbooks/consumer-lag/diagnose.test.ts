@@ -6,13 +6,13 @@ import { CloudWatchClient, GetMetricDataCommand, ListMetricsCommand, type GetMet
 import { EMRServerlessClient, GetJobRunCommand, ListJobRunsCommand } from '@aws-sdk/client-emr-serverless';
 import { HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { createAwsAdapters } from '../../../lambdas/adapters';
-import { parseConfig } from '../../../lambdas/config';
+import { parseConfig } from '../../../lambdas/schema';
 import { ManualClock } from '../../../lambdas/core/clock';
 import type { AlarmTrigger } from '../../../lambdas/core/trigger';
 import { diagnoseConsumerLag } from '../../../lambdas/playbooks/consumer-lag/diagnose';
 import type { ConsumerLagSettings } from '../../../lambdas/playbooks/consumer-lag/manifest';
 import { ConsumerLagReason, planConsumerLag } from '../../../lambdas/playbooks/consumer-lag/plan';
-import type { PlaybookContext } from '../../../lambdas/playbooks/types';
+import type { PlaybookContext } from '../../../lambdas/core/playbook';
 import exampleConfig from '../../../streamfix.config';
 import { reply } from '../../adapters/aws-fixtures';
 

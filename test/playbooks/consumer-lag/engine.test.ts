@@ -9,7 +9,7 @@ import { SSMClient, GetParametersCommand } from '@aws-sdk/client-ssm';
 import { SNSClient, PublishCommand } from '@aws-sdk/client-sns';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { parseConfig } from '../../../lambdas/config';
+import { parseConfig } from '../../../lambdas/schema';
 import { ManualClock } from '../../../lambdas/core/clock';
 import { createPlaybookHandler } from '../../../lambdas/handlers/factory';
 import { dynamoLedger } from '../../../lambdas/engine/dynamo-ledger';

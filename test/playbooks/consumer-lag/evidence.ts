@@ -1,6 +1,6 @@
 import { emrPipeline } from '../../helpers/pipelines';
 import type { JobRunSummaryView, JobRunView } from '../../../lambdas/adapters/emr-serverless';
-import { parseConfig } from '../../../lambdas/config';
+import { parseConfig } from '../../../lambdas/schema';
 import type { ConsumerLagEvidence } from '../../../lambdas/playbooks/consumer-lag/diagnose';
 import type { ConsumerLagSettings } from '../../../lambdas/playbooks/consumer-lag/manifest';
 import { planConsumerLag } from '../../../lambdas/playbooks/consumer-lag/plan';

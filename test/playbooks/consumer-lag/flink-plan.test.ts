@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../../lambdas/config';
+import { parseConfig } from '../../../lambdas/schema';
 import type { Decision } from '../../../lambdas/core/decision';
 import type { FlinkConsumerLagEvidence } from '../../../lambdas/playbooks/consumer-lag/flink-diagnose';
 import { jobAge } from '../../../lambdas/playbooks/consumer-lag/flink-diagnose';

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../../lambdas/config';
+import { parseConfig } from '../../../lambdas/schema';
 import { pipelineContext } from '../../../lambdas/wiring';
 import { consumerLagPlaybook } from '../../../lambdas/playbooks/consumer-lag';
 import { consumerLagManifest as manifest, consumerLagSettings, type ConsumerLagSettings } from '../../../lambdas/playbooks/consumer-lag/manifest';
-import type { PipelineContext } from '../../../lambdas/playbooks/types';
+import type { PipelineContext } from '../../../lambdas/core/playbook';
 import exampleConfig from '../../../streamfix.config';
 
 const env = { account: '123456789012', region: 'eu-west-1', partition: 'aws' };

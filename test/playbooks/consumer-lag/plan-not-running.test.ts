@@ -6,7 +6,7 @@ import { restartToken, START_JOB_RUN } from '../../../lambdas/runtimes/emr-serve
 import { JobFailedReason } from '../../../lambdas/runtimes/restart-judgment';
 import type { ConsumerLagEvidence } from '../../../lambdas/playbooks/consumer-lag/diagnose';
 import { ConsumerLagReason as R } from '../../../lambdas/playbooks/consumer-lag/plan';
-import { parseConfig } from '../../../lambdas/config';
+import { parseConfig } from '../../../lambdas/schema';
 import exampleConfig from '../../../streamfix.config';
 import { evidence, HOUR, INCIDENT, job, lag, MIN, NOW, pipeline, plan, run, settings } from './evidence';
 

@@ -6,7 +6,7 @@ import { EMRServerlessClient, ListJobRunsCommand, type JobRunSummary } from '@aw
 import { createAwsAdapters } from '../../../lambdas/adapters';
 import { ManualClock } from '../../../lambdas/core/clock';
 import { verifyConsumerLag } from '../../../lambdas/playbooks/consumer-lag/verify';
-import type { PlaybookContext } from '../../../lambdas/playbooks/types';
+import type { PlaybookContext } from '../../../lambdas/core/playbook';
 import type { ConsumerLagSettings } from '../../../lambdas/playbooks/consumer-lag/manifest';
 import { config, job, pipeline, settings } from './evidence';
 

@@ -13,7 +13,7 @@ import { ManualClock } from '../../../lambdas/core/clock';
 import type { Trigger } from '../../../lambdas/core/trigger';
 import { createPlaybookHandler } from '../../../lambdas/handlers/factory';
 import { diagnoseDlqSpike } from '../../../lambdas/playbooks/dlq-spike/diagnose';
-import type { PlaybookContext } from '../../../lambdas/playbooks/types';
+import type { PlaybookContext } from '../../../lambdas/core/playbook';
 import type { DlqSpikeSettings } from '../../../lambdas/playbooks/dlq-spike/manifest';
 import alarmEvent from '../../fixtures/events/alarm-metric-alarm.json';
 import { startDynalite } from '../../helpers/dynalite';

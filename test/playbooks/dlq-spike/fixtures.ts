@@ -1,6 +1,6 @@
 import { zeroCounts, type TypeCounts } from '../../../lambdas/analysis/dlq';
 import { emrPipeline } from '../../helpers/pipelines';
-import { parseConfig } from '../../../lambdas/config';
+import { parseConfig } from '../../../lambdas/schema';
 import type { DlqSpikeEvidence } from '../../../lambdas/playbooks/dlq-spike/diagnose';
 import type { DlqSpikeSettings } from '../../../lambdas/playbooks/dlq-spike/manifest';
 import exampleConfig from '../../../streamfix.config';

@@ -1,12 +1,12 @@
 import { emrPipeline } from '../../helpers/pipelines';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../../lambdas/config';
+import { parseConfig } from '../../../lambdas/schema';
 import { ManualClock } from '../../../lambdas/core/clock';
 import { pipelineContext } from '../../../lambdas/wiring';
 import { dlqSpikeManifest, dlqSpikeSettings, sharedDlqMetricError, sharedDlqMetrics } from '../../../lambdas/playbooks/dlq-spike/manifest';
 import { verifyDlqSpike } from '../../../lambdas/playbooks/dlq-spike/verify';
 import { hourPrefix } from '../../../lambdas/analysis/dlq';
-import type { PipelineContext, PlaybookContext } from '../../../lambdas/playbooks/types';
+import type { PipelineContext, PlaybookContext } from '../../../lambdas/core/playbook';
 import type { DlqSpikeSettings } from '../../../lambdas/playbooks/dlq-spike/manifest';
 import exampleConfig from '../../../streamfix.config';
 import { config, pipeline, settings, T0 } from './fixtures';

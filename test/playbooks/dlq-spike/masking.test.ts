@@ -10,7 +10,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientConfig } from '../../../lambdas/adapters';
 import { hourPrefix } from '../../../lambdas/analysis/dlq';
-import { parseConfig } from '../../../lambdas/config';
+import { parseConfig } from '../../../lambdas/schema';
 import { ManualClock } from '../../../lambdas/core/clock';
 import { createPlaybookHandler } from '../../../lambdas/handlers/factory';
 import { dynamoLedger } from '../../../lambdas/engine/dynamo-ledger';

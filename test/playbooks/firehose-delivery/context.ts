@@ -2,7 +2,7 @@ import type { DescribeDeliveryStreamCommandOutput } from '@aws-sdk/client-fireho
 import { createAwsAdapters } from '../../../lambdas/adapters';
 import { ManualClock } from '../../../lambdas/core/clock';
 import type { FirehoseDeliverySettings } from '../../../lambdas/playbooks/firehose-delivery/manifest';
-import type { ActionContext } from '../../../lambdas/playbooks/types';
+import type { ActionContext } from '../../../lambdas/core/playbook';
 import { reply } from '../../adapters/aws-fixtures';
 import { NOW, config, pipeline, settingsWith } from './fixtures';
 

@@ -2,10 +2,10 @@ import type { DeliveryStreamView, S3DestinationView } from '../../../lambdas/ada
 import type { SimulationResult } from '../../../lambdas/adapters/iam';
 import type { Series } from '../../../lambdas/analysis/firehose';
 import { summarizeDeliveryErrors } from '../../../lambdas/analysis/firehose-errors';
-import { parseConfig } from '../../../lambdas/config';
+import { parseConfig } from '../../../lambdas/schema';
 import type { FirehoseDeliveryEvidence } from '../../../lambdas/playbooks/firehose-delivery/diagnose';
 import { firehoseDeliverySettings, type FirehoseDeliverySettings } from '../../../lambdas/playbooks/firehose-delivery/manifest';
-import type { PlanInput } from '../../../lambdas/playbooks/types';
+import type { PlanInput } from '../../../lambdas/core/playbook';
 import { planFirehoseDelivery } from '../../../lambdas/playbooks/firehose-delivery/plan';
 import exampleConfig from '../../../streamfix.config';
 

@@ -1,7 +1,7 @@
 import { emrPipeline } from '../../helpers/pipelines';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../../lambdas/config';
-import { ConfigError } from '../../../lambdas/core/errors';
+import { parseConfig } from '../../../lambdas/schema';
+import { ConfigError } from '../../../lambdas/config/errors';
 import { jobAlarms, jobFailedManifest } from '../../../lambdas/playbooks/job-failed/manifest';
 import { pipelineContext } from '../../../lambdas/core/wire';
 import exampleConfig from '../../../streamfix.config';

@@ -1,7 +1,7 @@
 import { emrPipeline } from '../../helpers/pipelines';
 import { describe, expect, it } from 'vitest';
 import type { JobRunView } from '../../../lambdas/adapters/emr-serverless';
-import { parseConfig } from '../../../lambdas/config';
+import { parseConfig } from '../../../lambdas/schema';
 import { REPLACE_WITH_MEMORY, replaceWithMemoryAction } from '../../../lambdas/runtimes/emr-serverless/replace-with-memory';
 import type { JobFailedSettings } from '../../../lambdas/playbooks/job-failed/manifest';
 import { planJobFailed, type JobFailedEvidence } from '../../../lambdas/runtimes/emr-serverless/restart-plan';

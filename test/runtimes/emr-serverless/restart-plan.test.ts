@@ -1,6 +1,6 @@
 import { emrPipeline } from '../../helpers/pipelines';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../../lambdas/config';
+import { parseConfig } from '../../../lambdas/schema';
 import type { JobRunView } from '../../../lambdas/adapters/emr-serverless';
 import { planJobFailed, type JobFailedEvidence } from '../../../lambdas/runtimes/emr-serverless/restart-plan';
 import { restartToken, START_JOB_RUN } from '../../../lambdas/runtimes/emr-serverless/restart';

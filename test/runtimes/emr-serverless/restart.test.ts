@@ -3,7 +3,7 @@ import { EMRServerlessClient, StartJobRunCommand, StartJobRunRequest$ } from '@a
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { EmrServerlessAdapter, type JobRunView, type StartJobRunParams } from '../../../lambdas/adapters/emr-serverless';
-import { parseConfig } from '../../../lambdas/config';
+import { parseConfig } from '../../../lambdas/schema';
 import { replaceRunAction } from '../../../lambdas/playbooks/consumer-lag/plan-support';
 import type { ConsumerLagSettings } from '../../../lambdas/playbooks/consumer-lag/manifest';
 import { restartParams, START_JOB_RUN_FIELDS_NOT_CARRIED, START_JOB_RUN_FIELDS_NOT_COPIED } from '../../../lambdas/runtimes/emr-serverless/restart';

@@ -6,7 +6,7 @@ import {
 import { createAwsAdapters } from '../../../lambdas/adapters';
 import { ManualClock } from '../../../lambdas/core/clock';
 import { restartWithParametersAction as action, type RestartWithParametersParams } from '../../../lambdas/runtimes/emr-serverless/scale';
-import type { ActionContext } from '../../../lambdas/playbooks/types';
+import type { ActionContext } from '../../../lambdas/core/playbook';
 import type { ConsumerLagSettings } from '../../../lambdas/playbooks/consumer-lag/manifest';
 import { config, evidence, INCIDENT, job, lag, NOW, pipeline, plan, run, settings, SUBMIT, withBounds } from '../../playbooks/consumer-lag/evidence';
 

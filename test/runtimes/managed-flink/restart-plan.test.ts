@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../../lambdas/config';
+import { parseConfig } from '../../../lambdas/schema';
 import type { Decision } from '../../../lambdas/core/decision';
 import type { FlinkJobFailedEvidence } from '../../../lambdas/runtimes/managed-flink/failure-evidence';
 import { FlinkJobFailedReason, planFlinkJobFailed } from '../../../lambdas/runtimes/managed-flink/restart-plan';

@@ -1,4 +1,0 @@
-import { checkpointOpsOperation } from '../operations/checkpoint-ops';
-import { operationLambdaHandler } from './operation-lambda';
-
-export const handler = operationLambdaHandler(checkpointOpsOperation);

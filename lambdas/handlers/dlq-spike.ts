@@ -1,4 +1,0 @@
-import { dlqSpikePlaybook } from '../playbooks/dlq-spike';
-import { lambdaHandler } from './lambda';
-
-export const handler = lambdaHandler(dlqSpikePlaybook);

@@ -1,4 +1,0 @@
-import { firehoseDeliveryPlaybook } from '../playbooks/firehose-delivery';
-import { lambdaHandler } from './lambda';
-
-export const handler = lambdaHandler(firehoseDeliveryPlaybook);
