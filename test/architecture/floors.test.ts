@@ -6,7 +6,7 @@ import { importGraph, type ModuleNode } from './graph';
  * folder and any folder on a lower floor; two folders on one floor do not import each other
  * unless a pair below says so.
  */
-export const FLOORS: readonly (readonly string[])[] = [
+const FLOORS: readonly (readonly string[])[] = [
   ['util'],
   ['config'],
   ['core'],
@@ -38,7 +38,7 @@ function place(file: string): { folder: string; unit?: string } | undefined {
 const floorOf = (folder: string): number => FLOORS.findIndex((f) => f.includes(folder));
 
 /** Every import that goes up a floor, sideways without leave, or from one playbook or operation into another. */
-export function violations(graph: ReadonlyMap<string, ModuleNode>): string[] {
+function violations(graph: ReadonlyMap<string, ModuleNode>): string[] {
   const found: string[] = [];
   for (const { file, local, packages } of graph.values()) {
     const from = place(file);
