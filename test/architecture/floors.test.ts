@@ -30,7 +30,7 @@ function place(file: string): { folder: string; unit?: string } | undefined {
   const parts = file.split('/');
   if (parts[0] !== 'lambdas') return undefined;
   if (parts.length === 2) return { folder: '(top)' };
-  const folder = parts[1];
+  const folder = parts[1]!;
   const unit = (folder === 'playbooks' || folder === 'operations') && parts.length > 3 ? `${folder}/${parts[2]}` : undefined;
   return { folder, unit };
 }

@@ -74,10 +74,10 @@ export function cycles(graph: ReadonlyMap<string, ModuleNode>): string[][] {
     stack.push(start);
     onStack.add(start);
     while (work.length > 0) {
-      const frame = work[work.length - 1];
+      const frame = work[work.length - 1]!;
       const out = edges(frame.v);
       if (frame.i < out.length) {
-        const w = out[frame.i++];
+        const w = out[frame.i++]!;
         if (!index.has(w)) {
           index.set(w, next);
           low.set(w, next++);
@@ -91,7 +91,7 @@ export function cycles(graph: ReadonlyMap<string, ModuleNode>): string[][] {
       }
       work.pop();
       if (work.length > 0) {
-        const parent = work[work.length - 1].v;
+        const parent = work[work.length - 1]!.v;
         low.set(parent, Math.min(low.get(parent)!, low.get(frame.v)!));
       }
       if (low.get(frame.v) === index.get(frame.v)) {
@@ -112,7 +112,7 @@ export function cycles(graph: ReadonlyMap<string, ModuleNode>): string[][] {
 /** One loop through a cycle's modules, as `a → b → … → a`, so a failure shows the imports to cut. */
 export function loopThrough(graph: ReadonlyMap<string, ModuleNode>, component: readonly string[]): string[] {
   const members = new Set(component);
-  const start = component[0];
+  const start = component[0]!;
   const cameFrom = new Map<string, string>();
   const queue = [start];
   while (queue.length > 0) {
@@ -121,7 +121,7 @@ export function loopThrough(graph: ReadonlyMap<string, ModuleNode>, component: r
       if (!members.has(w)) continue;
       if (w === start) {
         const path = [v];
-        while (path[0] !== start) path.unshift(cameFrom.get(path[0])!);
+        while (path[0] !== start) path.unshift(cameFrom.get(path[0]!)!);
         return [...path, start];
       }
       if (!cameFrom.has(w)) {
