@@ -70,7 +70,15 @@ async function memoryFigures(latencyMs: number, runs: number): Promise<Checkpoin
     const before = Object.values(s3.requests).reduce((a, b) => a + b, 0);
     const { ms, report } = await timeReads(() => readSparkCheckpoint(s3, URI), runs);
     const requests = (Object.values(s3.requests).reduce((a, b) => a + b, 0) - before) / runs;
-    out.push({ shape, medianMs: ms, listPages: report.listPages, filesRead: report.filesRead, requests, lastGoodBatch: report.lastGoodBatch ?? null, problems: report.problems.length });
+    out.push({
+      shape,
+      medianMs: ms,
+      listPages: report.listPages,
+      filesRead: report.filesRead,
+      requests,
+      lastGoodBatch: report.lastGoodBatch ?? null,
+      problems: report.problems.length,
+    });
   }
   return out;
 }
@@ -92,7 +100,15 @@ async function s3rverFigures(runs: number): Promise<CheckpointBenchFigure[]> {
     for (const shape of SHAPES) {
       for (const k of corruptions(shape)) await s3.putObject(BUCKET, k, ' ');
       const { ms, report } = await timeReads(() => readSparkCheckpoint(s3, URI), runs);
-      out.push({ shape, medianMs: ms, listPages: report.listPages, filesRead: report.filesRead, requests: report.listPages + report.filesRead + 2, lastGoodBatch: report.lastGoodBatch ?? null, problems: report.problems.length });
+      out.push({
+        shape,
+        medianMs: ms,
+        listPages: report.listPages,
+        filesRead: report.filesRead,
+        requests: report.listPages + report.filesRead + 2,
+        lastGoodBatch: report.lastGoodBatch ?? null,
+        problems: report.problems.length,
+      });
     }
     return out;
   });

@@ -30,8 +30,16 @@ export const handler = middy(async () => { logger.info('x'); return clients.leng
 
 async function bundle(entry: string, outfile: string): Promise<number> {
   await build({
-    entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node22', minify: true,
-    mainFields: ['module', 'main'], banner: { js: BANNER }, logLevel: 'silent',
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    minify: true,
+    mainFields: ['module', 'main'],
+    banner: { js: BANNER },
+    logLevel: 'silent',
     define: { 'process.env.STREAMFIX_CONFIG_JSON': JSON.stringify(JSON.stringify(exampleConfig)) },
   });
   return (await stat(outfile)).size;
@@ -39,7 +47,12 @@ async function bundle(entry: string, outfile: string): Promise<number> {
 
 /** Median milliseconds of `import(file)` in a fresh node process, over `runs` processes. */
 function importMs(file: string, runs: number): number {
-  const env: Record<string, string> = { ...process.env as Record<string, string>, AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x' };
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    AWS_REGION: 'eu-west-1',
+    AWS_ACCESS_KEY_ID: 'x',
+    AWS_SECRET_ACCESS_KEY: 'x',
+  };
   for (const v of Object.values(ENV_VARS)) env[v] = v === ENV_VARS.topicArn ? 'arn:aws:sns:eu-west-1:123456789012:t' : 'bench';
   const script = `const t=performance.now();await import(${JSON.stringify(file)});process.stdout.write(String(performance.now()-t));`;
   const times: number[] = [];
@@ -77,7 +90,9 @@ export async function benchColdStart(runs = 5): Promise<{ reference: { bytes: nu
       const bytes = await bundle(join(ROOT, 'lambdas', 'handlers', f), out);
       const ms = importMs(out, runs);
       functions.push({
-        bundle: f.replace(/\.ts$/, ''), bytes, importMs: ms,
+        bundle: f.replace(/\.ts$/, ''),
+        bytes,
+        importMs: ms,
         bytesRatio: Math.round((bytes / reference.bytes) * 100) / 100,
         importRatio: Math.round((ms / reference.importMs) * 100) / 100,
       });

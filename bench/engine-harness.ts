@@ -92,7 +92,14 @@ export class EngineHarness {
   readonly containers = new ContainerPool((playbook) => this.build!(playbook));
 
   private constructor(private readonly opts: HarnessOptions) {
-    this.memory = opts.ledger === 'memory' ? new MeteredStore((s, o) => this.meter.begin(s, o), (ms) => this.meter.answered(ms), () => this.meter.conditionFailures++) : undefined;
+    this.memory =
+      opts.ledger === 'memory'
+        ? new MeteredStore(
+            (s, o) => this.meter.begin(s, o),
+            (ms) => this.meter.answered(ms),
+            () => this.meter.conditionFailures++,
+          )
+        : undefined;
     this.memoryLedger = this.memory ? new Ledger(this.memory) : undefined;
   }
 
@@ -115,12 +122,27 @@ export class EngineHarness {
     h.build = (playbook) => {
       if (!opts.playbooks.includes(playbook)) throw new Error(`no handler for playbook ${playbook}`);
       // Log lines are serialized as Lambda would print them, then dropped.
-      const logger = new DrillLogger((a) => {
-        h.logLines++;
-        JSON.stringify(a);
-      }, { serviceName: playbook, logLevel: 'INFO' });
+      const logger = new DrillLogger(
+        (a) => {
+          h.logLines++;
+          JSON.stringify(a);
+        },
+        { serviceName: playbook, logLevel: 'INFO' },
+      );
       const metrics = new DrillMetrics(() => undefined, { namespace: env.metricsNamespace, serviceName: playbook });
-      return { handler: createPlaybookHandler(playbook, { config: opts.config, env, aws, clock, fetch: fetchVia, logger, metrics, ...(h.memoryLedger ? { ledger: h.memoryLedger } : {}) }), metrics };
+      return {
+        handler: createPlaybookHandler(playbook, {
+          config: opts.config,
+          env,
+          aws,
+          clock,
+          fetch: fetchVia,
+          logger,
+          metrics,
+          ...(h.memoryLedger ? { ledger: h.memoryLedger } : {}),
+        }),
+        metrics,
+      };
     };
     return h;
   }
@@ -151,7 +173,16 @@ export class EngineHarness {
   }
 
   private noteError(e: Error): void {
-    const frames = (e.stack ?? '').split('\n').filter((l) => /\/lambdas\//.test(l)).slice(0, 4).map((l) => l.trim().replace(/^at /, '').replace(/\(?\/[^ ]*\/lambdas\//, '(lambdas/'));
+    const frames = (e.stack ?? '')
+      .split('\n')
+      .filter((l) => /\/lambdas\//.test(l))
+      .slice(0, 4)
+      .map((l) =>
+        l
+          .trim()
+          .replace(/^at /, '')
+          .replace(/\(?\/[^ ]*\/lambdas\//, '(lambdas/'),
+      );
     const key = `${e.name}: ${e.message.replace(/orders-\d{3}[^ ]*/g, '…')} @ ${frames.join(' < ')}`;
     this.errorSites.set(key, (this.errorSites.get(key) ?? 0) + 1);
   }

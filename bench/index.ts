@@ -62,7 +62,13 @@ async function main(): Promise<void> {
     const r = await runScenario(await loadScenario(file));
     const ttr = r.incidents.map((i) => i.timeToRecoverSeconds).filter((t): t is number => t !== undefined);
     const outcome = [...new Set(r.incidents.map((i) => i.decision?.kind ?? 'none'))].join('+');
-    recover.push({ scenario: r.scenario, verdict: r.verdict, timeToRecoverSeconds: ttr.length ? Math.max(...ttr) : null, outcome, manualMinutes: manualFor(r.scenario) });
+    recover.push({
+      scenario: r.scenario,
+      verdict: r.verdict,
+      timeToRecoverSeconds: ttr.length ? Math.max(...ttr) : null,
+      outcome,
+      manualMinutes: manualFor(r.scenario),
+    });
   }
   out.timeToRecover = recover;
 
@@ -89,11 +95,30 @@ async function main(): Promise<void> {
     })(),
     '',
     `## Alarm storm: ${storm.events} alarm events × ${storm.copies} deliveries, ${storm.pipelines} pipelines, ${storm.concurrency} invocations in flight (bench/storm.ts; load ${storm.loadAverage.join('→')} on ${storm.cores} cores)`,
-    line(['ledger', 'wall s', 'CPU s', 'events/s', 'invocations', 'failed', 'actions', 'duplicates', 'ledger ops', 'peak RSS MiB'], [10, 8, 8, 9, 12, 8, 9, 11, 11, 12]),
+    line(
+      ['ledger', 'wall s', 'CPU s', 'events/s', 'invocations', 'failed', 'actions', 'duplicates', 'ledger ops', 'peak RSS MiB'],
+      [10, 8, 8, 9, 12, 8, 9, 11, 11, 12],
+    ),
     ...(['dynalite', 'memory'] as const).flatMap((k) => {
       const r = storm[k];
       return r
-        ? [line([k, r.wallSeconds, r.cpuSeconds, r.eventsPerSecond, r.invocations, `${r.invocationErrors}/${r.deliveriesFailed}`, `${r.correctiveActions}/${r.expectedCorrectiveActions}`, r.duplicateActions, r.ledgerOps, r.peakRssMiB], [10, 8, 8, 9, 12, 8, 9, 11, 11, 12])]
+        ? [
+            line(
+              [
+                k,
+                r.wallSeconds,
+                r.cpuSeconds,
+                r.eventsPerSecond,
+                r.invocations,
+                `${r.invocationErrors}/${r.deliveriesFailed}`,
+                `${r.correctiveActions}/${r.expectedCorrectiveActions}`,
+                r.duplicateActions,
+                r.ledgerOps,
+                r.peakRssMiB,
+              ],
+              [10, 8, 8, 9, 12, 8, 9, 11, 11, 12],
+            ),
+          ]
         : [];
     }),
     `  goals: wall ≤ ${storm.goalWallSeconds} s, duplicate actions 0; failed = invocations that threw / deliveries whose 3 attempts all failed; actions = corrective calls made / expected`,
@@ -101,10 +126,24 @@ async function main(): Promise<void> {
     `## Engine overhead per alarm, every I/O answered in memory (bench/overhead.ts; ${overhead.rounds} × ${overhead.pipelinesPerRound} invocations per playbook; load ${overhead.loadAverage.join('→')} on ${overhead.cores} cores)`,
     line(['playbook', 'p50 ms', 'p99 ms', 'max ms', 'CPU p99', 'p99 no GC', 'RT all', 'RT platform', 'first corrective call'], [20, 8, 8, 8, 8, 10, 7, 12, 28]),
     ...overhead.playbooks.map((p) =>
-      line([p.playbook, p.engineMs.p50, p.engineMs.p99, p.engineMs.max, p.engineCpuMs.p99, p.engineMsWithoutGc.p99, p.roundTrips?.all ?? '—', p.roundTrips?.platform ?? '—', p.roundTrips?.to ?? '—'], [20, 8, 8, 8, 8, 10, 7, 12, 28])),
+      line(
+        [
+          p.playbook,
+          p.engineMs.p50,
+          p.engineMs.p99,
+          p.engineMs.max,
+          p.engineCpuMs.p99,
+          p.engineMsWithoutGc.p99,
+          p.roundTrips?.all ?? '—',
+          p.roundTrips?.platform ?? '—',
+          p.roundTrips?.to ?? '—',
+        ],
+        [20, 8, 8, 8, 8, 10, 7, 12, 28],
+      ),
+    ),
     `  goals: p99 ≤ ${overhead.goalP99Ms} ms, round trips to the first corrective call (or the escalation) ≤ ${overhead.goalRoundTrips}; RT all counts the ledger's DynamoDB calls, RT platform does not`,
     '',
-    '## Time to recover in drills (simulated seconds) vs the seeds\' manual times',
+    "## Time to recover in drills (simulated seconds) vs the seeds' manual times",
     line(['scenario', 'verdict', 'outcome', 'recover s', 'manual (min)'], [32, 8, 18, 10, 40]),
     ...recover.map((r) => line([r.scenario, r.verdict, r.outcome, r.timeToRecoverSeconds ?? '—', r.manualMinutes], [32, 8, 18, 10, 40])),
   ];

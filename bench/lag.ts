@@ -101,7 +101,14 @@ function classification(): Record<string, number> {
     return { timestampsMs, values };
   });
   const fromSeries = time(50, () => {
-    readLagWindow({ grid: { startMs: l.startMs, width: 3 * WIDTH }, nowMs, unit: 'records', partitions: { ids: l.ids, series, truncated: false }, rules: RULES, skew: { lagShare: 0.8, maxHotPartitions: 3 } });
+    readLagWindow({
+      grid: { startMs: l.startMs, width: 3 * WIDTH },
+      nowMs,
+      unit: 'records',
+      partitions: { ids: l.ids, series, truncated: false },
+      rules: RULES,
+      skew: { lagShare: 0.8, maxHotPartitions: 3 },
+    });
   });
   const e = evaluateMatrix({ timestampsMs: l.ts, partitions: l.ids, lags: l.lags, offsets: l.offsets }, nowMs, RULES);
   return {
@@ -132,30 +139,54 @@ class Corrective extends Error {}
 function trackedWorld(jobRunning: boolean) {
   let settled = 0;
   const calls: { op: string; depth: number }[] = [];
-  const track = <A extends unknown[], R>(op: string, f: (...a: A) => R | Promise<R>) => async (...a: A): Promise<R> => {
-    const depth = settled + 1;
-    calls.push({ op, depth });
-    if (/^(CancelJobRun|StartJobRun)$/.test(op)) throw new Corrective(op);
-    await new Promise((resolve) => setImmediate(resolve));
-    const out = await f(...a);
-    settled = Math.max(settled, depth);
-    return out;
-  };
+  const track =
+    <A extends unknown[], R>(op: string, f: (...a: A) => R | Promise<R>) =>
+    async (...a: A): Promise<R> => {
+      const depth = settled + 1;
+      calls.push({ op, depth });
+      if (/^(CancelJobRun|StartJobRun)$/.test(op)) throw new Corrective(op);
+      await new Promise((resolve) => setImmediate(resolve));
+      const out = await f(...a);
+      settled = Math.max(settled, depth);
+      return out;
+    };
   const series = (q: MetricQuery) => {
     const n = q.id.startsWith('p') ? 12 : 1;
     const base = q.id === 'processed' ? 75_000 : q.id.startsWith('in') ? 2_000 / 3 : q.id.startsWith('sink') ? 0 : 1_000 * n;
-    return { timestampsMs: Array.from({ length: WIDTH }, (_, i) => T0 - (WIDTH - i) * MIN), values: Array.from({ length: WIDTH }, (_, i) => (q.id.startsWith('p') || q.id.startsWith('lag') ? base + 3_750 * i : base)) };
+    return {
+      timestampsMs: Array.from({ length: WIDTH }, (_, i) => T0 - (WIDTH - i) * MIN),
+      values: Array.from({ length: WIDTH }, (_, i) => (q.id.startsWith('p') || q.id.startsWith('lag') ? base + 3_750 * i : base)),
+    };
   };
   const running: JobRunView = {
-    applicationId: '00fabcd1234efg5h', jobRunId: '00run', name: 'orders-stream', state: jobRunning ? 'RUNNING' : 'FAILED', stateDetails: 'ExecutorLostFailure', mode: 'STREAMING',
-    createdAtMs: T0 - 3_600_000, updatedAtMs: T0 - 120_000, executionRoleArn: 'arn:aws:iam::123456789012:role/EmrServerlessJobExecutionRole',
-    jobDriver: { sparkSubmit: { entryPoint: 's3://b/j.py', sparkSubmitParameters: '--conf spark.dynamicAllocation.enabled=false --conf spark.executor.instances=4 --conf spark.executor.cores=1' } },
+    applicationId: '00fabcd1234efg5h',
+    jobRunId: '00run',
+    name: 'orders-stream',
+    state: jobRunning ? 'RUNNING' : 'FAILED',
+    stateDetails: 'ExecutorLostFailure',
+    mode: 'STREAMING',
+    createdAtMs: T0 - 3_600_000,
+    updatedAtMs: T0 - 120_000,
+    executionRoleArn: 'arn:aws:iam::123456789012:role/EmrServerlessJobExecutionRole',
+    jobDriver: {
+      sparkSubmit: {
+        entryPoint: 's3://b/j.py',
+        sparkSubmitParameters: '--conf spark.dynamicAllocation.enabled=false --conf spark.executor.instances=4 --conf spark.executor.cores=1',
+      },
+    },
   };
   const summary = { ...running, jobRunId: '00run' };
   const aws = {
     cloudwatch: {
       listMetrics: track('ListMetrics', (_ns: string, name: string) =>
-        name === 'OffsetLag' ? Array.from({ length: 12 }, (_, p) => ({ namespace: 'AWS/Kafka', metricName: name, dimensions: { 'Cluster Name': 'order-processing', 'Consumer Group': 'order-processor', Topic: 'orders.raw', Partition: String(p) } })) : []),
+        name === 'OffsetLag'
+          ? Array.from({ length: 12 }, (_, p) => ({
+              namespace: 'AWS/Kafka',
+              metricName: name,
+              dimensions: { 'Cluster Name': 'order-processing', 'Consumer Group': 'order-processor', Topic: 'orders.raw', Partition: String(p) },
+            }))
+          : [],
+      ),
       getMetricData: track('GetMetricData', (qs: MetricQuery[]) => Object.fromEntries(qs.map((q) => [q.id, series(q)]))),
     },
     emr: {
@@ -166,10 +197,10 @@ function trackedWorld(jobRunning: boolean) {
     },
     s3: {
       headObject: track('HeadObject', () => ({ key: 'metadata', size: 45, lastModifiedMs: T0 - 120_000 })),
-      listPrefix: (async function* listPrefix() {
+      listPrefix: async function* listPrefix() {
         await track('ListObjectsV2', () => undefined)();
         yield { key: 'commits/9', size: 29, lastModifiedMs: T0 - 60_000 };
-      }),
+      },
     },
   } as unknown as AwsAdapters;
   return { aws, calls, history: track('ledger:Query', () => 0) };
@@ -181,10 +212,28 @@ async function roundTrips(jobRunning: boolean): Promise<{ depth: number; path: s
   const settings = pipeline.playbooks['consumer-lag'] as ConsumerLagSettings;
   const w = trackedWorld(jobRunning);
   const ctx: PlaybookContext<ConsumerLagSettings> = {
-    pipelineName: 'orders', pipeline, settings, config, clock: new ManualClock(T0), aws: w.aws, incidentId: 'orders.consumer-lag.bench',
-    signal: new AbortController().signal, history: { actionsInLastHour: w.history },
+    pipelineName: 'orders',
+    pipeline,
+    settings,
+    config,
+    clock: new ManualClock(T0),
+    aws: w.aws,
+    incidentId: 'orders.consumer-lag.bench',
+    signal: new AbortController().signal,
+    history: { actionsInLastHour: w.history },
   };
-  const trigger: Trigger = { kind: 'alarm', eventId: 'e', dedupeKey: 'd', alarmName: 'a', state: 'ALARM', stateAtMs: T0, reason: '', composite: false, triggeringAlarms: [], metrics: [] };
+  const trigger: Trigger = {
+    kind: 'alarm',
+    eventId: 'e',
+    dedupeKey: 'd',
+    alarmName: 'a',
+    state: 'ALARM',
+    stateAtMs: T0,
+    reason: '',
+    composite: false,
+    triggeringAlarms: [],
+    metrics: [],
+  };
   const evidence = await consumerLagPlaybook.diagnose(ctx, trigger);
   const d = consumerLagPlaybook.plan({ pipelineName: 'orders', pipeline, settings, trigger, evidence, nowMs: T0, incidentId: ctx.incidentId });
   if (d.kind !== 'fix') throw new Error(`bench world did not lead to a fix: ${d.kind} ${d.reason}`);
@@ -196,7 +245,13 @@ async function roundTrips(jobRunning: boolean): Promise<{ depth: number; path: s
   const first = w.calls.find((c) => /^(CancelJobRun|StartJobRun)$/.test(c.op))!;
   const byDepth = new Map<number, Set<string>>();
   for (const c of w.calls.filter((x) => x.depth <= first.depth)) byDepth.set(c.depth, (byDepth.get(c.depth) ?? new Set()).add(c.op));
-  return { depth: first.depth, path: [...byDepth.entries()].sort(([x], [y]) => x - y).map(([, ops]) => [...ops].join(' ∥ ')).join('  →  ') };
+  return {
+    depth: first.depth,
+    path: [...byDepth.entries()]
+      .sort(([x], [y]) => x - y)
+      .map(([, ops]) => [...ops].join(' ∥ '))
+      .join('  →  '),
+  };
 }
 
 export async function benchLag(): Promise<Record<string, number>> {

@@ -127,7 +127,8 @@ async function roundWorld(t: Target, scenario: Parameters<typeof buildBenchWorld
     }
   }
   bench.stopCapture();
-  if (triggers.size < pipelines.length) throw new Error(`${t.scenario}: only ${triggers.size} of ${pipelines.length} pipelines fired a trigger for ${t.playbook}`);
+  if (triggers.size < pipelines.length)
+    throw new Error(`${t.scenario}: only ${triggers.size} of ${pipelines.length} pipelines fired a trigger for ${t.playbook}`);
   return { bench, triggers: pipelines.map((p) => triggers.get(p)!) };
 }
 
@@ -143,7 +144,10 @@ function roundTrips(outcomes: InvocationOutcome[]): PlaybookOverhead['roundTrips
     to: `${first.service}:${first.operation}`,
     all: first.depth,
     platform: first.platformDepth,
-    path: [...byDepth.entries()].sort(([a], [b]) => a - b).map(([, ops]) => [...ops].join(' ∥ ')).join('  →  '),
+    path: [...byDepth.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([, ops]) => [...ops].join(' ∥ '))
+      .join('  →  '),
   };
 }
 
@@ -164,7 +168,10 @@ async function benchPlaybook(t: Target, pipelines: number, rounds: number): Prom
       trigger = String(triggers[0]!.event['detail-type']);
       harness.use(bench);
       harness.meter.latency = r === 0;
-      const outcomes = await harness.deliver(triggers.map((e) => ({ playbook: t.playbook, event: e.event })), { concurrency: 1 });
+      const outcomes = await harness.deliver(
+        triggers.map((e) => ({ playbook: t.playbook, event: e.event })),
+        { concurrency: 1 },
+      );
       if (r === 0) trips = roundTrips(outcomes);
       else timed.push(...outcomes);
     }
@@ -183,7 +190,13 @@ async function benchPlaybook(t: Target, pipelines: number, rounds: number): Prom
     engineMs: spread(ok.map(engine)),
     engineCpuMs: spread(ok.map((x) => Math.max(0, (x.stats?.cpuMs ?? 0) - (x.stats?.answerMs ?? 0) - (x.stats?.sleepCpuMs ?? 0)))),
     engineMsWithoutGc: spread(ok.map((x) => engine(x) - (x.stats?.gcMs ?? 0))),
-    gcShare: round3(ok.reduce((a, x) => a + (x.stats?.gcMs ?? 0), 0) / Math.max(1e-9, ok.reduce((a, x) => a + engine(x), 0))),
+    gcShare: round3(
+      ok.reduce((a, x) => a + (x.stats?.gcMs ?? 0), 0) /
+        Math.max(
+          1e-9,
+          ok.reduce((a, x) => a + engine(x), 0),
+        ),
+    ),
     awsCalls: round3(calls.reduce((a, c) => a + c.filter((x) => x.service !== 'DynamoDB').length, 0) / Math.max(1, calls.length)),
     ledgerCalls: round3(calls.reduce((a, c) => a + c.filter((x) => x.service === 'DynamoDB').length, 0) / Math.max(1, calls.length)),
     setupSeconds: round3(setupMs / 1000),
@@ -200,7 +213,15 @@ export async function benchOverhead(opts: { pipelines?: number; rounds?: number;
     process.stderr.write(`overhead: ${t.playbook} (${t.scenario})…\n`);
     out.push(await benchPlaybook(t, pipelines, rounds));
   }
-  return { loadAverage: [round3(load0), round3(loadavg()[0]!)], cores: cpus().length, pipelinesPerRound: pipelines, rounds, goalP99Ms: 5, goalRoundTrips: 4, playbooks: out };
+  return {
+    loadAverage: [round3(load0), round3(loadavg()[0]!)],
+    cores: cpus().length,
+    pipelinesPerRound: pipelines,
+    rounds,
+    goalP99Ms: 5,
+    goalRoundTrips: 4,
+    playbooks: out,
+  };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

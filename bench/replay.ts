@@ -72,13 +72,22 @@ export interface ReplayBenchResult {
 
 function envelopeLine(i: number): string {
   const payload = JSON.stringify({
-    order_id: `ord-${i}`, cust_id: `C-${i % 9_973}`, total: (i % 10_000) / 100, currency: 'EUR',
-    items: [{ sku: `SKU-${i % 501}`, qty: 1 + (i % 3) }], created_at: '2026-11-22T10:00:00Z',
+    order_id: `ord-${i}`,
+    cust_id: `C-${i % 9_973}`,
+    total: (i % 10_000) / 100,
+    currency: 'EUR',
+    items: [{ sku: `SKU-${i % 501}`, qty: 1 + (i % 3) }],
+    created_at: '2026-11-22T10:00:00Z',
   });
   return JSON.stringify({
-    v: 1, error_type: TYPES[i % TYPES.length], error_message: 'missing required field customer_id',
-    failed_at: new Date(1_795_000_000_000 + i).toISOString(), source: { topic: 'orders.raw', partition: i % 12, offset: i },
-    key: `ord-${i}`, job_run_id: '00fq2bd6v7g0a00b', payload,
+    v: 1,
+    error_type: TYPES[i % TYPES.length],
+    error_message: 'missing required field customer_id',
+    failed_at: new Date(1_795_000_000_000 + i).toISOString(),
+    source: { topic: 'orders.raw', partition: i % 12, offset: i },
+    key: `ord-${i}`,
+    job_run_id: '00fq2bd6v7g0a00b',
+    payload,
   });
 }
 
@@ -138,7 +147,14 @@ export async function benchReplay(opts: { dlqMiB?: number; objectMiB?: number; l
       const file = join(work, 'object.jsonl');
       next = await writeObject(file, objectMiB * MiB, next);
       const { size } = await stat(file);
-      await uploader.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${PREFIX}2026/11/22/10/part-${String(o).padStart(5, '0')}.jsonl`, Body: createReadStream(file), ContentLength: size }));
+      await uploader.send(
+        new PutObjectCommand({
+          Bucket: BUCKET,
+          Key: `${PREFIX}2026/11/22/10/part-${String(o).padStart(5, '0')}.jsonl`,
+          Body: createReadStream(file),
+          ContentLength: size,
+        }),
+      );
       await rm(file);
     }
     log(`generated ${objects} object(s), ${dlqMiB} MiB, ${next} records in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
@@ -190,10 +206,25 @@ export async function benchReplay(opts: { dlqMiB?: number; objectMiB?: number; l
         close: async () => undefined,
       };
       const run = new ReplayRun(
-        { root: `s3://${BUCKET}/${PREFIX}`, uri: `s3://${BUCKET}/${PREFIX}`, format: 'pipeline', filter: new ReplayFilter({}), dryRun: false, ratePerSecond: 1e9, maxRecords: Number.MAX_SAFE_INTEGER, maxAttempts: 5 },
         {
-          store: s3, ledger, clock: systemClock, operationId: `bench-${label}-${Date.now()}`,
-          signal: new AbortController().signal, remainingMs: () => Number.POSITIVE_INFINITY, target, targetName: target.name,
+          root: `s3://${BUCKET}/${PREFIX}`,
+          uri: `s3://${BUCKET}/${PREFIX}`,
+          format: 'pipeline',
+          filter: new ReplayFilter({}),
+          dryRun: false,
+          ratePerSecond: 1e9,
+          maxRecords: Number.MAX_SAFE_INTEGER,
+          maxAttempts: 5,
+        },
+        {
+          store: s3,
+          ledger,
+          clock: systemClock,
+          operationId: `bench-${label}-${Date.now()}`,
+          signal: new AbortController().signal,
+          remainingMs: () => Number.POSITIVE_INFINITY,
+          target,
+          targetName: target.name,
         },
       );
       global.gc?.();
@@ -212,7 +243,13 @@ export async function benchReplay(opts: { dlqMiB?: number; objectMiB?: number; l
     const replayWithDynaliteLedger = await replayPass(dynamoLedger(aws, 'bench-ledger'), 'ledger on dynalite');
     const ratio = (r: PassResult) => Math.round((r.recordsPerSecond / raw.recordsPerSecond) * 100) / 100;
     const result: ReplayBenchResult = {
-      dlqMiB, objects, raw, replay, replayWithDynaliteLedger, ratio: ratio(replay), ratioWithDynaliteLedger: ratio(replayWithDynaliteLedger),
+      dlqMiB,
+      objects,
+      raw,
+      replay,
+      replayWithDynaliteLedger,
+      ratio: ratio(replay),
+      ratioWithDynaliteLedger: ratio(replayWithDynaliteLedger),
       cpuRatio: Math.round((replay.recordsPerCpuSecond / raw.recordsPerCpuSecond) * 100) / 100,
       baselineRssMiB: toMiB(baselineRss),
     };
@@ -230,7 +267,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     (r) => {
       process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
       const peak = Math.max(r.raw.peakRssMiB, r.replay.peakRssMiB, r.replayWithDynaliteLedger.peakRssMiB);
-      process.stdout.write(`replay/raw = ${r.ratio} (goal ≥ 0.5; ${r.cpuRatio} per CPU second), ${r.ratioWithDynaliteLedger} with the ledger on dynalite; peak RSS ${peak} MiB for a ${r.dlqMiB} MiB DLQ\n`);
+      process.stdout.write(
+        `replay/raw = ${r.ratio} (goal ≥ 0.5; ${r.cpuRatio} per CPU second), ${r.ratioWithDynaliteLedger} with the ledger on dynalite; peak RSS ${peak} MiB for a ${r.dlqMiB} MiB DLQ\n`,
+      );
     },
     (e: unknown) => {
       process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);

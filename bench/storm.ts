@@ -148,7 +148,10 @@ function stormScenario(config: StreamfixConfig, pipelines: number): Scenario {
       secrets: { 'streamfix/pagerduty-routing-key': '{"routingKey":"R0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5"}' },
       msk: {
         topics: names.map((pipeline, k) => ({
-          pipeline, partitions: 12, recordsPerSecond: 1_500, recordsPerSecondPerCore: 500,
+          pipeline,
+          partitions: 12,
+          recordsPerSecond: 1_500,
+          recordsPerSecondPerCore: 500,
           lagRecords: groupOf(k) === 'catching-up' ? 600_000 : 0,
         })),
       },
@@ -210,8 +213,17 @@ function stormEvents(config: StreamfixConfig, bench: BenchWorld, perPipeline: nu
           playbook: a.playbook,
           atMs,
           event: alarmStateChange({
-            id: bench.world.ids.uuid(), alarmName: a.name, description: a.spec.description, metric: a.spec.metric, threshold: a.spec.threshold,
-            comparison: a.spec.comparison, state, previous, atMs, previousAtMs: atMs - MIN, metricId: `m${Math.floor(random() * 1e9).toString(36)}`,
+            id: bench.world.ids.uuid(),
+            alarmName: a.name,
+            description: a.spec.description,
+            metric: a.spec.metric,
+            threshold: a.spec.threshold,
+            comparison: a.spec.comparison,
+            state,
+            previous,
+            atMs,
+            previousAtMs: atMs - MIN,
+            metricId: `m${Math.floor(random() * 1e9).toString(36)}`,
           }),
         });
       }
@@ -248,11 +260,20 @@ function duplicatesIn(bench: BenchWorld) {
   const sameIncidentStarts = extra(starts.map((c) => (c.input as StartInput).tags?.['streamfix:incident'] ?? '(untagged)'));
   const repeatedCancels = extra(cancels.map((c) => `${(c.input as StartInput).applicationId}/${(c.input as StartInput).jobRunId}`));
   const jobsStartedTwice = extra(starts.map((c) => String((c.input as StartInput).applicationId)));
-  return { starts: starts.length, cancels: cancels.length, sameIncidentStarts, repeatedCancels, jobsStartedTwice, refereeViolations: bench.world.record.violations.length };
+  return {
+    starts: starts.length,
+    cancels: cancels.length,
+    sameIncidentStarts,
+    repeatedCancels,
+    jobsStartedTwice,
+    refereeViolations: bench.world.record.violations.length,
+  };
 }
 
 /** The platform, run up to the storm, and the storm's deliveries in order. */
-export async function prepareStorm(o: Required<StormOptions>): Promise<{ config: StreamfixConfig; bench: BenchWorld; events: StormEvent[]; requests: DeliveryRequest[] }> {
+export async function prepareStorm(
+  o: Required<StormOptions>,
+): Promise<{ config: StreamfixConfig; bench: BenchWorld; events: StormEvent[]; requests: DeliveryRequest[] }> {
   const config = stormConfig(o.pipelines);
   const bench = buildBenchWorld(stormScenario(config, o.pipelines), config);
   await bench.world.runUntil(bench.startMs + STORM_AT_MS);
@@ -284,7 +305,10 @@ async function runStorm(ledger: 'dynalite' | 'memory', o: Required<StormOptions>
     const processed = outcomes.filter((x) => x.result?.outcome === 'processed');
     const fixIncidents = new Set(processed.filter((x) => x.result?.decision?.kind === 'fix').map((x) => x.result?.incidentId)).size;
     const dup = duplicatesIn(bench);
-    const corrective = histogram(bench.world.record.calls.slice(callsBefore).filter((c) => !c.error && ['StartJobRun', 'CancelJobRun'].includes(c.operation)), (c) => c.operation);
+    const corrective = histogram(
+      bench.world.record.calls.slice(callsBefore).filter((c) => !c.error && ['StartJobRun', 'CancelJobRun'].includes(c.operation)),
+      (c) => c.operation,
+    );
     const groups = Object.keys(config.pipelines).map((_, k) => groupOf(k));
     const expected = groups.filter((g) => g === 'crashed').length + 2 * groups.filter((g) => g === 'hung').length;
     const stats = harness.ledgerStats();
@@ -302,8 +326,14 @@ async function runStorm(ledger: 'dynalite' | 'memory', o: Required<StormOptions>
       cpuSeconds: round3((cpu.user + cpu.system) / 1e6),
       eventsPerSecond: Math.round(events.length / wall),
       invocationsPerSecond: Math.round(outcomes.length / wall),
-      invocationLatencyMs: { p50: round3(percentile(latencies, 0.5)), p99: round3(percentile(latencies, 0.99)), max: round3(latencies[latencies.length - 1] ?? NaN) },
-      outcomes: histogram(outcomes, (x: InvocationOutcome) => (x.error ? `error ${x.error.name}: ${x.error.message.replace(/orders-\d{3}[^ ]*/g, '…')}` : String(x.result?.outcome))),
+      invocationLatencyMs: {
+        p50: round3(percentile(latencies, 0.5)),
+        p99: round3(percentile(latencies, 0.99)),
+        max: round3(latencies[latencies.length - 1] ?? NaN),
+      },
+      outcomes: histogram(outcomes, (x: InvocationOutcome) =>
+        x.error ? `error ${x.error.name}: ${x.error.message.replace(/orders-\d{3}[^ ]*/g, '…')}` : String(x.result?.outcome),
+      ),
       errorSites: Object.fromEntries(harness.errorSites),
       decisions: histogram(processed, (x) => `${x.playbook} ${x.result?.decision?.kind} ${x.result?.decision?.reason}`),
       correctiveCalls: corrective,
@@ -311,7 +341,12 @@ async function runStorm(ledger: 'dynalite' | 'memory', o: Required<StormOptions>
       expectedCorrectiveActions: expected,
       fixIncidents,
       duplicateActions: dup.sameIncidentStarts + dup.repeatedCancels + dup.jobsStartedTwice + dup.refereeViolations,
-      duplicates: { sameIncidentStarts: dup.sameIncidentStarts, repeatedCancels: dup.repeatedCancels, jobsStartedTwice: dup.jobsStartedTwice, refereeViolations: dup.refereeViolations },
+      duplicates: {
+        sameIncidentStarts: dup.sameIncidentStarts,
+        repeatedCancels: dup.repeatedCancels,
+        jobsStartedTwice: dup.jobsStartedTwice,
+        refereeViolations: dup.refereeViolations,
+      },
       pages: {
         pagerDutyIncidents: pd.length,
         pagerDutyTriggers: pd.reduce((a, i) => a + i.triggers, 0),
@@ -320,7 +355,9 @@ async function runStorm(ledger: 'dynalite' | 'memory', o: Required<StormOptions>
       ledgerOps: Object.values(stats.ops).reduce((a, b) => a + b, 0),
       ledgerOpsByType: stats.ops,
       ledgerConditionFailures: stats.conditionFailures,
-      awsCallsBySimulatedService: Object.entries(harness.meter.counts).filter(([k]) => !k.startsWith('DynamoDB:')).reduce((a, [, v]) => a + v, 0),
+      awsCallsBySimulatedService: Object.entries(harness.meter.counts)
+        .filter(([k]) => !k.startsWith('DynamoDB:'))
+        .reduce((a, [, v]) => a + v, 0),
       logLines: harness.logLines,
       simulatedSecondsElapsed: (bench.world.clock.now() - simBefore) / 1000,
       containers: harness.containers.coldStarts,
@@ -350,7 +387,15 @@ export async function benchStorm(opts: StormOptions = {}): Promise<StormResult> 
   // A small storm first, so that both measured runs find the code compiled.
   await runStorm('memory', { ...o, pipelines: 10, eventsPerPipeline: 20 });
   const load0 = loadavg()[0]!;
-  const result: StormResult = { loadAverage: [round3(load0), 0], cores: cpus().length, pipelines: o.pipelines, events: o.pipelines * o.eventsPerPipeline, copies: o.copies, concurrency: o.concurrency, goalWallSeconds: 2 };
+  const result: StormResult = {
+    loadAverage: [round3(load0), 0],
+    cores: cpus().length,
+    pipelines: o.pipelines,
+    events: o.pipelines * o.eventsPerPipeline,
+    copies: o.copies,
+    concurrency: o.concurrency,
+    goalWallSeconds: 2,
+  };
   for (const ledger of o.ledgers) result[ledger] = await runStorm(ledger, o);
   result.loadAverage[1] = round3(loadavg()[0]!);
   return result;

@@ -11,7 +11,7 @@ const commands: Record<string, Command> = {
     run: async (args) => (await import('../drills/cli')).drillCommand(args),
   },
   replay: {
-    summary: 'replay dead-letter records to the pipeline\'s source topic or Firehose stream (dry run unless --execute)',
+    summary: "replay dead-letter records to the pipeline's source topic or Firehose stream (dry run unless --execute)",
     run: async (args) => (await import('../cli/replay')).replayCommand(args),
   },
   schema: {
@@ -19,7 +19,7 @@ const commands: Record<string, Command> = {
     run: async (args) => (await import('../cli/schema')).schemaCommand(args),
   },
   breaker: {
-    summary: 'show or reset a pipeline playbook\'s circuit breaker (a reset is recorded in the ledger)',
+    summary: "show or reset a pipeline playbook's circuit breaker (a reset is recorded in the ledger)",
     run: async (args) => (await import('../cli/breaker')).breakerCommand(args),
   },
   redrive: {
@@ -27,7 +27,7 @@ const commands: Record<string, Command> = {
     run: async (args) => (await import('../cli/redrive')).redriveCommand(args),
   },
   checkpoint: {
-    summary: 'inspect, back up, roll back, reset or restore a pipeline\'s checkpoint (mutations need --confirm)',
+    summary: "inspect, back up, roll back, reset or restore a pipeline's checkpoint (mutations need --confirm)",
     run: async (args) => (await import('../cli/checkpoint')).checkpointCommand(args),
   },
   approve: {

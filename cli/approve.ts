@@ -53,9 +53,7 @@ export async function approveCommand(verdict: 'approve' | 'deny', args: string[]
     const fn = functionName(ctx.config.name, parts.playbook);
     const invoke = io.invoke ?? ((name: string, p: unknown) => LambdaAdapter.fromOptions(ctx.aws).invoke(name, p));
     const r = (await invoke(fn, payload)) as InvocationResult | undefined;
-    const ok =
-      r?.outcome === 'processed' &&
-      (verdict === 'approve' ? r.decision?.kind === 'fix' : r.decision?.reason === EngineReason.APPROVAL_DENIED);
+    const ok = r?.outcome === 'processed' && (verdict === 'approve' ? r.decision?.kind === 'fix' : r.decision?.reason === EngineReason.APPROVAL_DENIED);
     if (ctx.json) io.out(JSON.stringify({ ok, function: fn, by: who.identity.arn, result: r ?? null }, null, 2));
     else if (!r) io.out(`${fn} returned nothing`);
     else if (r.outcome === 'rejected') io.out(`rejected: ${r.error?.field ?? ''}: ${r.error?.message ?? ''}`);

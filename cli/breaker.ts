@@ -21,14 +21,21 @@ function describe(b: BreakerState, nowMs: number): string {
   return [
     open ? `open until ${new Date(b.openUntilMs!).toISOString()}: ${b.openedReason ?? 'repeated failures'}` : 'closed',
     `${b.consecutiveVerifyFailures} failed verification(s) in a row`,
-    b.lastFixAtMs !== undefined ? `last fix ${new Date(b.lastFixAtMs).toISOString()}${b.lastFixIncidentId ? ` (${b.lastFixIncidentId})` : ''}` : 'no fix recorded',
+    b.lastFixAtMs !== undefined
+      ? `last fix ${new Date(b.lastFixAtMs).toISOString()}${b.lastFixIncidentId ? ` (${b.lastFixIncidentId})` : ''}`
+      : 'no fix recorded',
   ].join('; ');
 }
 
 export async function breakerCommand(args: string[], io: CliIo = defaultCliIo, now: () => number = Date.now): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args, strict: true, allowPositionals: true, options: { pipeline: { type: 'string' }, playbook: { type: 'string' }, reason: { type: 'string' }, ...LEDGER_OPTIONS } });
+    parsed = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: true,
+      options: { pipeline: { type: 'string' }, playbook: { type: 'string' }, reason: { type: 'string' }, ...LEDGER_OPTIONS },
+    });
   } catch (e) {
     io.err(`${(e as Error).message}\n${BREAKER_USAGE}`);
     return 2;
@@ -40,11 +47,16 @@ export async function breakerCommand(args: string[], io: CliIo = defaultCliIo, n
     return 0;
   }
   const problem =
-    command !== 'status' && command !== 'reset' ? `a command is required: status or reset (got ${command ?? 'nothing'})`
-      : extra.length > 0 ? `unexpected argument(s): ${extra.join(' ')}`
-        : !v.pipeline ? '--pipeline: required'
-          : !v.playbook ? '--playbook: required'
-            : command === 'reset' && !v.reason ? '--reason: required by reset (it is recorded with the reset)'
+    command !== 'status' && command !== 'reset'
+      ? `a command is required: status or reset (got ${command ?? 'nothing'})`
+      : extra.length > 0
+        ? `unexpected argument(s): ${extra.join(' ')}`
+        : !v.pipeline
+          ? '--pipeline: required'
+          : !v.playbook
+            ? '--playbook: required'
+            : command === 'reset' && !v.reason
+              ? '--reason: required by reset (it is recorded with the reset)'
               : undefined;
   if (problem) {
     io.err(`${problem}\n${BREAKER_USAGE}`);
@@ -79,9 +91,14 @@ export async function breakerCommand(args: string[], io: CliIo = defaultCliIo, n
     await store.writeBreaker(key, { consecutiveVerifyFailures: 0 });
     const record: OperationRecord = {
       operationId: `breaker.${pipeline}.${playbook}.${new Date(t).toISOString().replace(/[-:.]/g, '')}`,
-      kind: 'breaker', command: 'reset', pipeline,
+      kind: 'breaker',
+      command: 'reset',
+      pipeline,
       params: { playbook, reason: v.reason as string, requestedBy: ctx.identity },
-      status: 'done', startedAtMs: t, updatedAtMs: t, endedAtMs: t,
+      status: 'done',
+      startedAtMs: t,
+      updatedAtMs: t,
+      endedAtMs: t,
       summary: `breaker of ${pipeline}/${playbook} reset by ${ctx.identity.arn}: ${v.reason as string}`,
       result: { before: describe(before, t) },
       version: 0,

@@ -72,8 +72,11 @@ export function checkpointPayloadFromArgs(command: string, v: Values, nowMs: num
   switch (command) {
     case 'inspect':
       return {
-        command, pipeline, ...(s('request-id') ? { requestId } : {}),
-        ...(s('checkpoint') ? { checkpoint: s('checkpoint')! } : {}), ...(s('format') ? { format: s('format') as 'auto' } : {}),
+        command,
+        pipeline,
+        ...(s('request-id') ? { requestId } : {}),
+        ...(s('checkpoint') ? { checkpoint: s('checkpoint')! } : {}),
+        ...(s('format') ? { format: s('format') as 'auto' } : {}),
         ...(s('savepoints') ? { savepoints: s('savepoints')! } : {}),
       };
     case 'backup':
@@ -121,11 +124,25 @@ export async function checkpointCommand(args: string[], io: CheckpointCliIo = de
       strict: true,
       allowPositionals: true,
       options: {
-        pipeline: { type: 'string' }, 'to-batch': { type: 'string' }, 'keep-commit': { type: 'boolean' }, to: { type: 'string' },
-        timestamp: { type: 'string' }, 'from-backup': { type: 'string' }, backup: { type: 'string' }, confirm: { type: 'boolean' },
-        checkpoint: { type: 'string' }, format: { type: 'string' }, savepoints: { type: 'string' }, 'request-id': { type: 'string' },
-        config: { type: 'string' }, region: { type: 'string' }, table: { type: 'string' }, 's3-endpoint': { type: 'string' },
-        'dynamodb-endpoint': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        pipeline: { type: 'string' },
+        'to-batch': { type: 'string' },
+        'keep-commit': { type: 'boolean' },
+        to: { type: 'string' },
+        timestamp: { type: 'string' },
+        'from-backup': { type: 'string' },
+        backup: { type: 'string' },
+        confirm: { type: 'boolean' },
+        checkpoint: { type: 'string' },
+        format: { type: 'string' },
+        savepoints: { type: 'string' },
+        'request-id': { type: 'string' },
+        config: { type: 'string' },
+        region: { type: 'string' },
+        table: { type: 'string' },
+        's3-endpoint': { type: 'string' },
+        'dynamodb-endpoint': { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
       },
     });
   } catch (e) {
@@ -169,7 +186,9 @@ export async function checkpointCommand(args: string[], io: CheckpointCliIo = de
   const dynamoEndpoint = v['dynamodb-endpoint'] as string | undefined;
   const aws: AwsClientOptions = {
     region,
-    ...(s3Endpoint || dynamoEndpoint ? { endpoints: { ...(s3Endpoint ? { s3: s3Endpoint } : {}), ...(dynamoEndpoint ? { dynamodb: dynamoEndpoint } : {}) } } : {}),
+    ...(s3Endpoint || dynamoEndpoint
+      ? { endpoints: { ...(s3Endpoint ? { s3: s3Endpoint } : {}), ...(dynamoEndpoint ? { dynamodb: dynamoEndpoint } : {}) } }
+      : {}),
     ...(s3Endpoint ? { forcePathStyle: true } : {}),
   };
   const op = createCheckpointOpsOperation({

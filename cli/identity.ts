@@ -5,7 +5,10 @@ import { StsAdapter, type CallerIdentity } from '../lambdas/adapters/sts';
  * (the default chain), stated in the payload as `requestedBy` and kept in the operation record.
  * Without an answer the command does not run: an operation is never recorded as nobody's.
  */
-export async function whoIsCalling(region: string, ask?: () => Promise<CallerIdentity>): Promise<{ ok: true; identity: CallerIdentity } | { ok: false; error: string }> {
+export async function whoIsCalling(
+  region: string,
+  ask?: () => Promise<CallerIdentity>,
+): Promise<{ ok: true; identity: CallerIdentity } | { ok: false; error: string }> {
   try {
     return { ok: true, identity: await (ask ?? (() => StsAdapter.fromOptions({ region }).callerIdentity()))() };
   } catch (e) {

@@ -2,7 +2,22 @@ import { runbookUrl } from '../lambdas/config/operator';
 import { incidentReport } from '../lambdas/engine/report';
 import { dynamoLedger } from '../lambdas/engine/dynamo-ledger';
 import type { IncidentRecord, IncidentStatus, TimelineEntry } from '../lambdas/ledger/types';
-import { columns, COMMON_USAGE, context, defaultIo, durationArg, helped, iso, parse, pipelineOf, RefusedError, runCommand, str, UsageError, type CliIo } from './common';
+import {
+  columns,
+  COMMON_USAGE,
+  context,
+  defaultIo,
+  durationArg,
+  helped,
+  iso,
+  parse,
+  pipelineOf,
+  RefusedError,
+  runCommand,
+  str,
+  UsageError,
+  type CliIo,
+} from './common';
 
 /**
  * `streamfix incidents` lists the ledger's incidents; `streamfix incident <id>` shows one: its
@@ -29,7 +44,8 @@ const isNotice = (i: IncidentRecord) => i.trigger.kind === 'alarm' && i.trigger.
 /** What a person most needs to know of the status: an open request for approval. */
 export function statusLabel(i: IncidentRecord, nowMs: number): string {
   const accepted = (i.approvals ?? []).find((a) => a.status === 'accepted');
-  if (accepted && !['resolved', 'ignored', 'recommended'].includes(i.status)) return `${i.status}, ${accepted.id} approved by ${accepted.answeredBy ?? '?'}, waiting for the guardrails until ${iso(accepted.expiresAtMs)}`;
+  if (accepted && !['resolved', 'ignored', 'recommended'].includes(i.status))
+    return `${i.status}, ${accepted.id} approved by ${accepted.answeredBy ?? '?'}, waiting for the guardrails until ${iso(accepted.expiresAtMs)}`;
   const pending = (i.approvals ?? []).find((a) => a.status === 'pending');
   if (pending && !['resolved', 'ignored', 'recommended'].includes(i.status)) {
     return `${i.status}, ${nowMs <= pending.expiresAtMs ? `awaiting approval ${pending.id} until ${iso(pending.expiresAtMs)}` : `approval ${pending.id} expired`}`;
@@ -39,11 +55,21 @@ export function statusLabel(i: IncidentRecord, nowMs: number): string {
 
 export async function incidentsCommand(args: string[], io: CliIo = defaultIo): Promise<number> {
   return runCommand(io, INCIDENTS_USAGE, async () => {
-    const { values: v } = parse(args, { pipeline: { type: 'string' }, playbook: { type: 'string' }, since: { type: 'string' }, status: { type: 'string' }, all: { type: 'boolean' } });
+    const { values: v } = parse(args, {
+      pipeline: { type: 'string' },
+      playbook: { type: 'string' },
+      since: { type: 'string' },
+      status: { type: 'string' },
+      all: { type: 'boolean' },
+    });
     if (helped(v, io, INCIDENTS_USAGE)) return 0;
     const sinceMs = durationArg(str(v, 'since') ?? '24h', '--since');
-    const statuses = str(v, 'status')?.split(',').map((s) => s.trim()).filter(Boolean);
-    for (const s of statuses ?? []) if (!STATUSES.includes(s as IncidentStatus)) throw new UsageError(`--status: unknown status "${s}" (one of ${STATUSES.join(', ')})`);
+    const statuses = str(v, 'status')
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    for (const s of statuses ?? [])
+      if (!STATUSES.includes(s as IncidentStatus)) throw new UsageError(`--status: unknown status "${s}" (one of ${STATUSES.join(', ')})`);
     const ctx = await context(v, io);
     const pipeline = pipelineOf(ctx.config, str(v, 'pipeline'), false);
     const playbook = str(v, 'playbook');
@@ -57,21 +83,48 @@ export async function incidentsCommand(args: string[], io: CliIo = defaultIo): P
       .filter((i) => v.all === true || !isNotice(i))
       .sort((a, b) => b.openedAtMs - a.openedAtMs);
     if (ctx.json) {
-      io.out(JSON.stringify(found.map((i) => ({
-        incidentId: i.incidentId, pipeline: i.pipeline, playbook: i.playbook, status: i.status, openedAt: iso(i.openedAtMs), ...(i.closedAtMs !== undefined ? { closedAt: iso(i.closedAtMs) } : {}),
-        decision: i.decision ? { kind: i.decision.kind, reason: i.decision.reason, summary: i.decision.summary } : null, actions: (i.actions ?? []).length,
-        approvals: (i.approvals ?? []).map((a) => ({ id: a.id, status: a.status, expiresAt: iso(a.expiresAtMs), ...(a.answeredBy ? { by: a.answeredBy } : {}) })),
-      })), null, 2));
+      io.out(
+        JSON.stringify(
+          found.map((i) => ({
+            incidentId: i.incidentId,
+            pipeline: i.pipeline,
+            playbook: i.playbook,
+            status: i.status,
+            openedAt: iso(i.openedAtMs),
+            ...(i.closedAtMs !== undefined ? { closedAt: iso(i.closedAtMs) } : {}),
+            decision: i.decision ? { kind: i.decision.kind, reason: i.decision.reason, summary: i.decision.summary } : null,
+            actions: (i.actions ?? []).length,
+            approvals: (i.approvals ?? []).map((a) => ({
+              id: a.id,
+              status: a.status,
+              expiresAt: iso(a.expiresAtMs),
+              ...(a.answeredBy ? { by: a.answeredBy } : {}),
+            })),
+          })),
+          null,
+          2,
+        ),
+      );
       return 0;
     }
     if (found.length === 0) {
-      io.out(`no incidents in the last ${str(v, 'since') ?? '24h'}${pipeline ? ` for ${pipeline}` : ''}${statuses ? ` with status ${statuses.join(', ')}` : ''}`);
+      io.out(
+        `no incidents in the last ${str(v, 'since') ?? '24h'}${pipeline ? ` for ${pipeline}` : ''}${statuses ? ` with status ${statuses.join(', ')}` : ''}`,
+      );
       return 0;
     }
-    io.out(columns([
-      ['opened', 'incident', 'status', 'decision', 'actions'],
-      ...found.map((i) => [iso(i.openedAtMs), i.incidentId, statusLabel(i, now), i.decision ? `${i.decision.kind} ${i.decision.reason}` : '—', String((i.actions ?? []).length)]),
-    ]).join('\n'));
+    io.out(
+      columns([
+        ['opened', 'incident', 'status', 'decision', 'actions'],
+        ...found.map((i) => [
+          iso(i.openedAtMs),
+          i.incidentId,
+          statusLabel(i, now),
+          i.decision ? `${i.decision.kind} ${i.decision.reason}` : '—',
+          String((i.actions ?? []).length),
+        ]),
+      ]).join('\n'),
+    );
     return 0;
   });
 }
@@ -91,7 +144,9 @@ function describeIncident(i: IncidentRecord, timeline: readonly TimelineEntry[],
   out.push('', 'actions');
   if ((i.actions ?? []).length === 0) out.push('  none');
   for (const a of i.actions ?? []) {
-    out.push(`  #${a.index + 1} ${a.action.type} on ${a.action.resource}: ${a.status}${a.error ? ` (${a.error})` : ''}, ${iso(a.startedAtMs)} → ${iso(a.endedAtMs)}`);
+    out.push(
+      `  #${a.index + 1} ${a.action.type} on ${a.action.resource}: ${a.status}${a.error ? ` (${a.error})` : ''}, ${iso(a.startedAtMs)} → ${iso(a.endedAtMs)}`,
+    );
     out.push(`     ${a.action.description}`);
     if (a.outcome) out.push(`     before ${JSON.stringify(a.outcome.before)}`, `     after  ${JSON.stringify(a.outcome.after)}`);
   }
@@ -101,7 +156,9 @@ function describeIncident(i: IncidentRecord, timeline: readonly TimelineEntry[],
   if ((i.approvals ?? []).length > 0) {
     out.push('', 'approvals');
     for (const a of i.approvals ?? []) {
-      out.push(`  ${a.id}: ${a.status}; asked ${iso(a.requestedAtMs)}, expires ${iso(a.expiresAtMs)}${a.answeredBy ? `; answered by ${a.answeredBy} at ${iso(a.answeredAtMs)}${a.answerReason ? ` (${a.answerReason})` : ''}` : ''}${a.outcome ? `; ${a.outcome}` : ''}`);
+      out.push(
+        `  ${a.id}: ${a.status}; asked ${iso(a.requestedAtMs)}, expires ${iso(a.expiresAtMs)}${a.answeredBy ? `; answered by ${a.answeredBy} at ${iso(a.answeredAtMs)}${a.answerReason ? ` (${a.answerReason})` : ''}` : ''}${a.outcome ? `; ${a.outcome}` : ''}`,
+      );
       out.push(`      plan: ${a.actions.map((x) => x.description).join('; ')}`);
     }
   }

@@ -52,7 +52,10 @@ export async function pauseCommand(action: 'pause' | 'resume', args: string[], i
     const what = pipeline ?? 'every pipeline';
     if (action === 'pause') {
       if (ctx.json) io.out(JSON.stringify({ paused: what, parameter: name, value, before: before ?? null }, null, 2));
-      else io.out(`paused ${what}: ${name} = ${value}\nstreamfix still diagnoses and tells a person, and changes nothing, until: streamfix resume${pipeline ? ` --pipeline ${pipeline}` : ''}`);
+      else
+        io.out(
+          `paused ${what}: ${name} = ${value}\nstreamfix still diagnoses and tells a person, and changes nothing, until: streamfix resume${pipeline ? ` --pipeline ${pipeline}` : ''}`,
+        );
       return 0;
     }
     // Still paused another way: the global switch, or the pipeline's own, or the config.
@@ -60,23 +63,34 @@ export async function pauseCommand(action: 'pause' | 'resume', args: string[], i
     const still = others.length ? await ssm.getParameters(others) : {};
     const stillPaused = Object.entries(still).filter(([, val]) => val.trim() !== '' && val.trim().toLowerCase() !== 'off');
     const env = { account: ctx.config.account ?? '', region: ctx.region, partition: 'aws' };
-    const functions = buildWiring(ctx.config, env).filter((w) => pipeline === undefined || w.pipelines.includes(pipeline)).map((w) => functionName(ctx.config.name, w.playbook));
+    const functions = buildWiring(ctx.config, env)
+      .filter((w) => pipeline === undefined || w.pipelines.includes(pipeline))
+      .map((w) => functionName(ctx.config.name, w.playbook));
     const invoke = io.invoke ?? ((fn: string, p: unknown) => LambdaAdapter.fromOptions(ctx.aws).invoke(fn, p));
     const payload = { streamfix: RESUME_MARKER, ...(pipeline ? { pipeline } : {}), by: who.identity, nonce: randomUUID() };
-    const results = await Promise.all(functions.map(async (fn) => {
-      try {
-        return { fn, result: (await invoke(fn, payload)) as InvocationResult };
-      } catch (e) {
-        return { fn, error: describeError(e) };
-      }
-    }));
+    const results = await Promise.all(
+      functions.map(async (fn) => {
+        try {
+          return { fn, result: (await invoke(fn, payload)) as InvocationResult };
+        } catch (e) {
+          return { fn, error: describeError(e) };
+        }
+      }),
+    );
     const failed = results.filter((r) => 'error' in r);
     if (ctx.json) {
-      io.out(JSON.stringify({ resumed: what, parameter: name, before: before ?? null, stillPausedBy: Object.fromEntries(stillPaused), reevaluations: results }, null, 2));
+      io.out(
+        JSON.stringify(
+          { resumed: what, parameter: name, before: before ?? null, stillPausedBy: Object.fromEntries(stillPaused), reevaluations: results },
+          null,
+          2,
+        ),
+      );
     } else {
       io.out(`resumed ${what}: ${name} = off${before !== undefined && before.trim().toLowerCase() !== 'off' ? ` (was: ${before})` : ' (it was not paused)'}`);
-      for (const [n, val] of stillPaused) io.out(`still paused by ${n} = ${val} (streamfix resume without --pipeline lifts it): nothing is re-evaluated until then`);
-      for (const r of results) io.out(`  ${r.fn}: ${'error' in r ? `failed: ${r.error}` : r.result?.decision?.summary ?? r.result?.outcome ?? 'no answer'}`);
+      for (const [n, val] of stillPaused)
+        io.out(`still paused by ${n} = ${val} (streamfix resume without --pipeline lifts it): nothing is re-evaluated until then`);
+      for (const r of results) io.out(`  ${r.fn}: ${'error' in r ? `failed: ${r.error}` : (r.result?.decision?.summary ?? r.result?.outcome ?? 'no answer')}`);
     }
     return failed.length === 0 ? 0 : 1;
   });

@@ -41,7 +41,14 @@ export interface PlanReport {
 function asIfFiring(a: WiredAlarm, nowMs: number): AlarmTrigger {
   const m = a.spec.metric;
   return alarmTriggerOf(
-    { name: a.name, state: 'ALARM', reason: 'streamfix plan: as if this alarm went to ALARM now', composite: false, stateUpdatedMs: nowMs, metric: { namespace: m.namespace, metricName: m.metricName, dimensions: m.dimensions, stat: m.statistic, periodSeconds: m.periodSeconds } },
+    {
+      name: a.name,
+      state: 'ALARM',
+      reason: 'streamfix plan: as if this alarm went to ALARM now',
+      composite: false,
+      stateUpdatedMs: nowMs,
+      metric: { namespace: m.namespace, metricName: m.metricName, dimensions: m.dimensions, stat: m.statistic, periodSeconds: m.periodSeconds },
+    },
     nowMs,
     `plan:${a.name}`,
   );
@@ -64,9 +71,13 @@ function print(r: PlanReport): string[] {
     out.push(`  decision: ${d.kind} ${d.reason}: ${d.summary}`);
     if (d.kind === 'fix') for (const a of d.actions) out.push(`    would: ${a.description}`);
     if (d.kind === 'recheck') out.push(`    would look again in ${d.afterSeconds} s`);
-    if (d.kind === 'escalate') out.push(`    would page (${d.severity}): ${d.recommendation.summary}${d.recommendation.command ? `\n    command: ${d.recommendation.command}` : ''}`);
+    if (d.kind === 'escalate')
+      out.push(`    would page (${d.severity}): ${d.recommendation.summary}${d.recommendation.command ? `\n    command: ${d.recommendation.command}` : ''}`);
   }
-  if (r.guardrails) out.push(`  guardrails: ${r.guardrails.ok ? 'the fix would pass every guardrail now' : `refused at ${r.guardrails.stage} (${r.guardrails.reason}): ${r.guardrails.summary}`}`);
+  if (r.guardrails)
+    out.push(
+      `  guardrails: ${r.guardrails.ok ? 'the fix would pass every guardrail now' : `refused at ${r.guardrails.stage} (${r.guardrails.reason}): ${r.guardrails.summary}`}`,
+    );
   return out;
 }
 
@@ -86,7 +97,12 @@ export async function planCommand(args: string[], io: CliIo = defaultIo): Promis
     const aws = { ...ctx.aws, plugins: [readOnlyPlugin(), ...(ctx.aws.plugins ?? [])] };
     const adapters = createAwsAdapters(aws);
     const ledger = dynamoLedger(aws, ctx.table);
-    const pause = new PauseReader(adapters.ssm, ctx.clock, { global: pauseParameterName(ctx.config.name), pipelinePrefix: pipelinePauseParameterPrefix(ctx.config.name) }, 0);
+    const pause = new PauseReader(
+      adapters.ssm,
+      ctx.clock,
+      { global: pauseParameterName(ctx.config.name), pipelinePrefix: pipelinePauseParameterPrefix(ctx.config.name) },
+      0,
+    );
     const guardrails = new Guardrails(new ItemGuardrailStore(ledger.store), pause);
     const env = { account: ctx.config.account ?? '', region: ctx.region, partition: 'aws' };
     const reports: PlanReport[] = [];
@@ -113,9 +129,18 @@ export async function planCommand(args: string[], io: CliIo = defaultIo): Promis
       }
       const firing = described.find((a) => a.state === 'ALARM');
       const subject = firing ? alarmTriggerOf(firing, now, `plan:${firing.name}`) : asIfFiring(alarms[0]!, now);
-      report.subject = firing ? `alarm ${firing.name}, in ALARM since ${new Date(firing.stateUpdatedMs ?? now).toISOString()}` : `alarm ${alarms[0]!.name} as if it went to ALARM now (none of ${alarms.length} alarm(s) is in ALARM)`;
+      report.subject = firing
+        ? `alarm ${firing.name}, in ALARM since ${new Date(firing.stateUpdatedMs ?? now).toISOString()}`
+        : `alarm ${alarms[0]!.name} as if it went to ALARM now (none of ${alarms.length} alarm(s) is in ALARM)`;
       const pctx: PlaybookContext = {
-        pipelineName, pipeline, settings, config: ctx.config, clock: ctx.clock, aws: adapters, incidentId: `${pipelineName}.${id}.plan`, signal: new AbortController().signal,
+        pipelineName,
+        pipeline,
+        settings,
+        config: ctx.config,
+        clock: ctx.clock,
+        aws: adapters,
+        incidentId: `${pipelineName}.${id}.plan`,
+        signal: new AbortController().signal,
         history: { actionsInLastHour: (resource) => guardrails.actionsInLastHour(resource, ctx.clock.now()) },
       };
       try {
@@ -126,10 +151,20 @@ export async function planCommand(args: string[], io: CliIo = defaultIo): Promis
         report.evidence = decision.evidence;
         if (decision.kind === 'fix') {
           const defs = new Map(playbook.actions.map((a) => [a.type, a]));
-          report.guardrails = verdictOf(await guardrails.gate({
-            pipelineName, pipeline, playbook: id, settings, owner: 'streamfix-plan', nowMs: ctx.clock.now(), lockUntilMs: ctx.clock.now(), continuing: false, dryRun: true,
-            actions: decision.actions.map((action) => ({ action, def: defs.get(action.type), started: false })),
-          }));
+          report.guardrails = verdictOf(
+            await guardrails.gate({
+              pipelineName,
+              pipeline,
+              playbook: id,
+              settings,
+              owner: 'streamfix-plan',
+              nowMs: ctx.clock.now(),
+              lockUntilMs: ctx.clock.now(),
+              continuing: false,
+              dryRun: true,
+              actions: decision.actions.map((action) => ({ action, def: defs.get(action.type), started: false })),
+            }),
+          );
         }
       } catch (e) {
         report.error = describeError(e);

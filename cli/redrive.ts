@@ -48,7 +48,12 @@ async function redriveOne(d: DeadLetterRecord, ctx: LedgerContext, invoke: NonNu
 export async function redriveCommand(args: string[], io: RedriveIo = defaultCliIo): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args, strict: true, allowPositionals: false, options: { id: { type: 'string', multiple: true }, 'dry-run': { type: 'boolean' }, 'lambda-endpoint': { type: 'string' }, ...LEDGER_OPTIONS } });
+    parsed = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: { id: { type: 'string', multiple: true }, 'dry-run': { type: 'boolean' }, 'lambda-endpoint': { type: 'string' }, ...LEDGER_OPTIONS },
+    });
   } catch (e) {
     io.err(`${(e as Error).message}\n${REDRIVE_USAGE}`);
     return 2;
@@ -79,12 +84,20 @@ export async function redriveCommand(args: string[], io: RedriveIo = defaultCliI
   const chosen = ids.length > 0 ? pending.filter((d) => ids.includes(d.id)) : pending;
   const endpoint = v['lambda-endpoint'] as string | undefined;
   let lambda: LambdaAdapter | undefined;
-  const invoke = io.invoke ?? ((arn: string, event: unknown) => (lambda ??= LambdaAdapter.fromOptions({ ...ctx.aws, ...(endpoint ? { endpoints: { ...ctx.aws.endpoints, lambda: endpoint } } : {}) })).invoke(arn, event));
+  const invoke =
+    io.invoke ??
+    ((arn: string, event: unknown) =>
+      (lambda ??= LambdaAdapter.fromOptions({ ...ctx.aws, ...(endpoint ? { endpoints: { ...ctx.aws.endpoints, lambda: endpoint } } : {}) })).invoke(
+        arn,
+        event,
+      ));
   const outcomes: Outcome[] = [];
   // One at a time: a redriven event may lead its function to act; the next one then sees that.
   for (const d of chosen) outcomes.push(await redriveOne(d, ctx, invoke, v['dry-run'] === true));
   if (v.json) io.out(JSON.stringify({ redriven: outcomes }, null, 2));
   else if (outcomes.length === 0) io.out('no pending dead letters');
-  else for (const o of outcomes) io.out(`${o.result}: ${o.id} (${o.source}${o.incidentId ? `, incident ${o.incidentId}` : ''}) → ${o.functionArn ?? '?'}: ${o.detail}`);
+  else
+    for (const o of outcomes)
+      io.out(`${o.result}: ${o.id} (${o.source}${o.incidentId ? `, incident ${o.incidentId}` : ''}) → ${o.functionArn ?? '?'}: ${o.detail}`);
   return outcomes.some((o) => o.result === 'failed' || o.result === 'skipped') ? 1 : 0;
 }

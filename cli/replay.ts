@@ -57,7 +57,13 @@ const defaultIo: ReplayCliIo = {
   progress: process.stderr,
 };
 
-const list = (s: string | undefined) => (s === undefined ? undefined : s.split(',').map((x) => x.trim()).filter(Boolean));
+const list = (s: string | undefined) =>
+  s === undefined
+    ? undefined
+    : s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
 const number = (s: string | undefined, name: string): number | undefined => {
   if (s === undefined) return undefined;
   const n = Number(s);
@@ -98,11 +104,27 @@ export async function replayCommand(args: string[], io: ReplayCliIo = defaultIo)
       args,
       strict: true,
       options: {
-        pipeline: { type: 'string' }, source: { type: 'string' }, prefix: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' },
-        'error-types': { type: 'string' }, 'error-codes': { type: 'string' }, where: { type: 'string', multiple: true }, target: { type: 'string' },
-        rate: { type: 'string' }, 'max-records': { type: 'string' }, 'max-attempts': { type: 'string' }, 'replay-id': { type: 'string' },
-        execute: { type: 'boolean' }, config: { type: 'string' }, region: { type: 'string' }, table: { type: 'string' },
-        's3-endpoint': { type: 'string' }, 'dynamodb-endpoint': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        pipeline: { type: 'string' },
+        source: { type: 'string' },
+        prefix: { type: 'string' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        'error-types': { type: 'string' },
+        'error-codes': { type: 'string' },
+        where: { type: 'string', multiple: true },
+        target: { type: 'string' },
+        rate: { type: 'string' },
+        'max-records': { type: 'string' },
+        'max-attempts': { type: 'string' },
+        'replay-id': { type: 'string' },
+        execute: { type: 'boolean' },
+        config: { type: 'string' },
+        region: { type: 'string' },
+        table: { type: 'string' },
+        's3-endpoint': { type: 'string' },
+        'dynamodb-endpoint': { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
       },
     }).values;
   } catch (e) {
@@ -153,7 +175,8 @@ export async function replayCommand(args: string[], io: ReplayCliIo = defaultIo)
     return {
       done: p.bytesDone,
       total: p.bytesTotal,
-      label: `${p.objectsDone}/${p.objectsTotal} objects ${formatBytes(p.bytesDone)}/${formatBytes(p.bytesTotal)} ` +
+      label:
+        `${p.objectsDone}/${p.objectsTotal} objects ${formatBytes(p.bytesDone)}/${formatBytes(p.bytesTotal)} ` +
         `${formatCount(sent)} ${payload.dryRun === false ? 'sent' : 'matched'} (${formatCount(Math.round(sent / seconds))}/s)` +
         (p.recordsQuarantined ? ` ${formatCount(p.recordsQuarantined)} quarantined` : ''),
     };

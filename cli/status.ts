@@ -96,7 +96,13 @@ export async function statusCommand(args: string[], io: CliIo = defaultIo): Prom
     const pipelines = names.map((name) => {
       const p = config.pipelines[name]!;
       const own = params[switches[names.indexOf(name) + 1]!];
-      const paused = p.paused ? 'paused in the config' : isPaused(globalPause) ? `paused (everything): ${globalPause}` : isPaused(own) ? `paused: ${own}` : 'running';
+      const paused = p.paused
+        ? 'paused in the config'
+        : isPaused(globalPause)
+          ? `paused (everything): ${globalPause}`
+          : isPaused(own)
+            ? `paused: ${own}`
+            : 'running';
       const books = playbooksOf(p);
       const acting = books.filter((b) => b.settings.mode === 'auto' || b.settings.mode === 'approve');
       const budgetOf = (actors: string[]) => {
@@ -106,9 +112,25 @@ export async function statusCommand(args: string[], io: CliIo = defaultIo): Prom
       return {
         pipeline: name,
         pause: paused,
-        playbooks: books.map((b) => ({ id: b.id, mode: b.settings.mode, maxActionsPerHour: b.settings.maxActionsPerHour, cooldownSeconds: b.settings.cooldownSeconds, breaker: breakerText(breakerOf.get(`${name}#${b.id}`), now) })),
-        resources: pipelineResources(p).map((r) => resourceStatus(guardOf.get(r.resource) ?? { resource: r.resource, actionTimes: [], version: 0 }, budgetOf(r.actors), now)),
-        openIncidents: open.filter((i) => i.pipeline === name).map((i) => ({ incidentId: i.incidentId, playbook: i.playbook, status: statusLabel(i, now), openedAt: iso(i.openedAtMs), decision: i.decision ? `${i.decision.kind} ${i.decision.reason}` : null })),
+        playbooks: books.map((b) => ({
+          id: b.id,
+          mode: b.settings.mode,
+          maxActionsPerHour: b.settings.maxActionsPerHour,
+          cooldownSeconds: b.settings.cooldownSeconds,
+          breaker: breakerText(breakerOf.get(`${name}#${b.id}`), now),
+        })),
+        resources: pipelineResources(p).map((r) =>
+          resourceStatus(guardOf.get(r.resource) ?? { resource: r.resource, actionTimes: [], version: 0 }, budgetOf(r.actors), now),
+        ),
+        openIncidents: open
+          .filter((i) => i.pipeline === name)
+          .map((i) => ({
+            incidentId: i.incidentId,
+            playbook: i.playbook,
+            status: statusLabel(i, now),
+            openedAt: iso(i.openedAtMs),
+            decision: i.decision ? `${i.decision.kind} ${i.decision.reason}` : null,
+          })),
       };
     });
     const pauseSwitches = Object.fromEntries(switches.map((n) => [n, params[n] ?? '(not set: off)']));
@@ -116,17 +138,28 @@ export async function statusCommand(args: string[], io: CliIo = defaultIo): Prom
       io.out(JSON.stringify({ config: config.name, region: ctx.region, table: ctx.table, at: iso(now), pauseSwitches, pipelines }, null, 2));
       return 0;
     }
-    const out: string[] = [`streamfix ${config.name} · ${ctx.region} · ledger ${ctx.table} · ${iso(now)}`, '', 'pause switches', ...columns(Object.entries(pauseSwitches).map(([n, val]) => [`  ${n}`, val]))];
+    const out: string[] = [
+      `streamfix ${config.name} · ${ctx.region} · ledger ${ctx.table} · ${iso(now)}`,
+      '',
+      'pause switches',
+      ...columns(Object.entries(pauseSwitches).map(([n, val]) => [`  ${n}`, val])),
+    ];
     for (const p of pipelines) {
       out.push('', `pipeline ${p.pipeline}: ${p.pause}`, '  playbooks');
-      out.push(...columns(p.playbooks.map((b) => [`    ${b.id}`, b.mode, `${b.maxActionsPerHour}/h, cooldown ${b.cooldownSeconds} s`, `breaker ${b.breaker}`])));
+      out.push(
+        ...columns(p.playbooks.map((b) => [`    ${b.id}`, b.mode, `${b.maxActionsPerHour}/h, cooldown ${b.cooldownSeconds} s`, `breaker ${b.breaker}`])),
+      );
       out.push('  resources');
-      out.push(...columns(p.resources.map((r) => [
-        `    ${r.resource}`,
-        r.lock ? `locked by ${r.lock.owner} until ${r.lock.until}` : 'unlocked',
-        r.cooldownUntil ? `cooling down until ${r.cooldownUntil}` : 'no cooldown',
-        `${r.actionsLastHour} action(s) in the last hour${r.budgetLeft !== undefined ? `, ${r.budgetLeft} left` : ''}`,
-      ])));
+      out.push(
+        ...columns(
+          p.resources.map((r) => [
+            `    ${r.resource}`,
+            r.lock ? `locked by ${r.lock.owner} until ${r.lock.until}` : 'unlocked',
+            r.cooldownUntil ? `cooling down until ${r.cooldownUntil}` : 'no cooldown',
+            `${r.actionsLastHour} action(s) in the last hour${r.budgetLeft !== undefined ? `, ${r.budgetLeft} left` : ''}`,
+          ]),
+        ),
+      );
       out.push('  open incidents');
       out.push(...(p.openIncidents.length === 0 ? ['    none'] : columns(p.openIncidents.map((i) => [`    ${i.incidentId}`, i.status, i.decision ?? '—']))));
     }

@@ -44,7 +44,11 @@ export function inventory(config: StreamfixConfig): Inventory {
     const at = `pipelines.${name}`;
     if (p.source.kind === 'msk') inv.clusters.push({ path: `${at}.source.clusterArn`, arn: p.source.clusterArn, name: p.source.clusterName });
     if (p.job.kind === 'emr-serverless') {
-      inv.applications.push({ path: `${at}.job.applicationId`, applicationId: p.job.applicationId, ...(p.job.releaseLabel ? { releaseLabel: p.job.releaseLabel } : {}) });
+      inv.applications.push({
+        path: `${at}.job.applicationId`,
+        applicationId: p.job.applicationId,
+        ...(p.job.releaseLabel ? { releaseLabel: p.job.releaseLabel } : {}),
+      });
       inv.roles.push({ path: `${at}.job.executionRoleArn`, arn: p.job.executionRoleArn });
       inv.locations.push({ path: `${at}.job.checkpoint`, uri: p.job.checkpoint });
       if (p.job.driverLogs?.s3) inv.locations.push({ path: `${at}.job.driverLogs.s3`, uri: p.job.driverLogs.s3 });
@@ -73,9 +77,18 @@ function namesAgree(config: StreamfixConfig, out: Finding[]): void {
       arns.push({ path: `${at}.source.clusterArn`, arn: p.source.clusterArn });
       const resource = parseArn(p.source.clusterArn)?.resource ?? '';
       const clusterName = /^cluster\/([^/]+)\//.exec(resource)?.[1];
-      if (clusterName === undefined) out.push({ level: 'error', path: `${at}.source.clusterArn`, message: `not an MSK cluster ARN (arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>): ${p.source.clusterArn}` });
+      if (clusterName === undefined)
+        out.push({
+          level: 'error',
+          path: `${at}.source.clusterArn`,
+          message: `not an MSK cluster ARN (arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>): ${p.source.clusterArn}`,
+        });
       else if (clusterName !== p.source.clusterName) {
-        out.push({ level: 'error', path: `${at}.source.clusterName`, message: `"${p.source.clusterName}" is not the name in the cluster ARN ("${clusterName}"): the lag metrics carry the ARN's name as "Cluster Name"` });
+        out.push({
+          level: 'error',
+          path: `${at}.source.clusterName`,
+          message: `"${p.source.clusterName}" is not the name in the cluster ARN ("${clusterName}"): the lag metrics carry the ARN's name as "Cluster Name"`,
+        });
       }
     }
     if (p.job.kind === 'emr-serverless') arns.push({ path: `${at}.job.executionRoleArn`, arn: p.job.executionRoleArn });
@@ -83,10 +96,13 @@ function namesAgree(config: StreamfixConfig, out: Finding[]): void {
   for (const { path, arn } of arns) {
     const a = parseArn(arn);
     if (!a) continue;
-    if (config.region !== undefined && a.region !== '' && a.region !== config.region) out.push({ level: 'error', path, message: `is in region ${a.region}, the config's region is ${config.region}: streamfix acts in one region` });
-    if (config.account !== undefined && a.account !== '' && a.account !== config.account) out.push({ level: 'error', path, message: `is in account ${a.account}, the config's account is ${config.account}: streamfix acts in one account` });
+    if (config.region !== undefined && a.region !== '' && a.region !== config.region)
+      out.push({ level: 'error', path, message: `is in region ${a.region}, the config's region is ${config.region}: streamfix acts in one region` });
+    if (config.account !== undefined && a.account !== '' && a.account !== config.account)
+      out.push({ level: 'error', path, message: `is in account ${a.account}, the config's account is ${config.account}: streamfix acts in one account` });
   }
-  if (config.region === undefined) out.push({ level: 'warning', path: 'region', message: 'not set: the CLI needs --region or AWS_REGION, and `cdk deploy` uses the profile\'s region' });
+  if (config.region === undefined)
+    out.push({ level: 'warning', path: 'region', message: "not set: the CLI needs --region or AWS_REGION, and `cdk deploy` uses the profile's region" });
 }
 
 function sharing(config: StreamfixConfig, wiring: readonly PlaybookWiring[], out: Finding[]): void {
@@ -95,7 +111,12 @@ function sharing(config: StreamfixConfig, wiring: readonly PlaybookWiring[], out
     const key = jobResourceOf(p.job);
     const other = jobs.get(key);
     const field = p.job.kind === 'emr-serverless' ? 'jobName' : 'applicationName';
-    if (other) out.push({ level: 'error', path: `pipelines.${name}.job.${field}`, message: `the job ${jobLabel(p)}${p.job.kind === 'emr-serverless' ? ` on ${p.job.applicationId}` : ''} is also pipeline ${other}'s: one job, one pipeline (two would restart it twice)` });
+    if (other)
+      out.push({
+        level: 'error',
+        path: `pipelines.${name}.job.${field}`,
+        message: `the job ${jobLabel(p)}${p.job.kind === 'emr-serverless' ? ` on ${p.job.applicationId}` : ''} is also pipeline ${other}'s: one job, one pipeline (two would restart it twice)`,
+      });
     else jobs.set(key, name);
   }
   const dlq = sharedDlqMetricError(config);
@@ -120,11 +141,21 @@ function sharing(config: StreamfixConfig, wiring: readonly PlaybookWiring[], out
   }
   const routed = new Set(wiring.flatMap((w) => w.alarms.map((a) => a.name)));
   config.routes.forEach((r, i) => {
-    if (routed.has(r.alarmName)) out.push({ level: 'error', path: `routes[${i}].alarmName`, message: `"${r.alarmName}" is an alarm the stack creates itself; route your own alarms only` });
+    if (routed.has(r.alarmName))
+      out.push({
+        level: 'error',
+        path: `routes[${i}].alarmName`,
+        message: `"${r.alarmName}" is an alarm the stack creates itself; route your own alarms only`,
+      });
   });
   for (const w of wiring) {
     for (const a of w.alarms) {
-      if (a.name.length > MAX_ALARM_NAME) out.push({ level: 'error', path: `pipelines.${a.pipeline}`, message: `alarm name ${a.name} is ${a.name.length} characters, over CloudWatch's ${MAX_ALARM_NAME}: shorten the config name or the pipeline name` });
+      if (a.name.length > MAX_ALARM_NAME)
+        out.push({
+          level: 'error',
+          path: `pipelines.${a.pipeline}`,
+          message: `alarm name ${a.name} is ${a.name.length} characters, over CloudWatch's ${MAX_ALARM_NAME}: shorten the config name or the pipeline name`,
+        });
     }
   }
 }
@@ -140,10 +171,16 @@ function policySizes(config: StreamfixConfig, wiring: readonly PlaybookWiring[],
     const fn = functionName(config.name, w.playbook);
     const table = `arn:aws:dynamodb:${region}:${account}:table/${config.name}-ledger`;
     const specs = functionPermissions(config, w, env, {
-      prefix: config.name, ...env, tableArn: table, topicArn: `arn:aws:sns:${region}:${account}:${config.name}-escalations`,
+      prefix: config.name,
+      ...env,
+      tableArn: table,
+      topicArn: `arn:aws:sns:${region}:${account}:${config.name}-escalations`,
       topicKeyArn: `arn:aws:kms:${region}:${account}:key/00000000-0000-0000-0000-000000000000`,
-      ...(config.escalation.pagerDuty ? { pagerDutySecretArn: `arn:aws:secretsmanager:${region}:${account}:secret:${config.escalation.pagerDuty.secretName}` } : {}),
-      schedulerGroup: config.name, schedulerRoleArn: `arn:aws:iam::${account}:role/${config.name}-scheduler`,
+      ...(config.escalation.pagerDuty
+        ? { pagerDutySecretArn: `arn:aws:secretsmanager:${region}:${account}:secret:${config.escalation.pagerDuty.secretName}` }
+        : {}),
+      schedulerGroup: config.name,
+      schedulerRoleArn: `arn:aws:iam::${account}:role/${config.name}-scheduler`,
       pauseParameterArn: `arn:aws:ssm:${region}:${account}:parameter/${config.name}/pause`,
       pipelinePauseParameterArns: Object.fromEntries(w.pipelines.map((p) => [p, `arn:aws:ssm:${region}:${account}:parameter/${config.name}/pause/${p}`])),
       logGroupArn: `arn:aws:logs:${region}:${account}:log-group:/aws/lambda/${fn}`,
@@ -154,7 +191,11 @@ function policySizes(config: StreamfixConfig, wiring: readonly PlaybookWiring[],
       const layout = layoutPolicies(scope, `function ${fn}`, statements);
       sizes.push({ fn, chars: documentChars(scope, statements), managedPolicies: layout.managed.length });
       if (layout.managed.length > IAM_LIMITS.managedPerRole / 2) {
-        out.push({ level: 'warning', path: 'pipelines', message: `${fn}: its role needs ${layout.managed.length} managed policies besides the inline one (IAM attaches at most ${IAM_LIMITS.managedPerRole}): few pipelines more and it will not fit` });
+        out.push({
+          level: 'warning',
+          path: 'pipelines',
+          message: `${fn}: its role needs ${layout.managed.length} managed policies besides the inline one (IAM attaches at most ${IAM_LIMITS.managedPerRole}): few pipelines more and it will not fit`,
+        });
       }
     } catch (e) {
       out.push({ level: 'error', path: 'pipelines', message: (e as Error).message });

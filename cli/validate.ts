@@ -51,7 +51,13 @@ export async function validateCommand(args: string[], io: CliIo = defaultIo): Pr
     }
     const errors = findings.filter((f) => f.level === 'error');
     if (json) {
-      io.out(JSON.stringify({ file, valid: errors.length === 0, live: v.live === true, findings, resources: report.inventory, functions: report.functions }, null, 2));
+      io.out(
+        JSON.stringify(
+          { file, valid: errors.length === 0, live: v.live === true, findings, resources: report.inventory, functions: report.functions },
+          null,
+          2,
+        ),
+      );
       return errors.length === 0 ? 0 : 1;
     }
     const inv = report.inventory;
@@ -64,7 +70,9 @@ export async function validateCommand(args: string[], io: CliIo = defaultIo): Pr
       `  streams: ${inv.streams.map((s) => s.name).join(', ') || 'none'}`,
       `  S3: ${inv.locations.map((l) => l.uri).join(', ')}`,
       'roles (IAM policy size, characters without whitespace)',
-      ...report.functions.map((f) => `  ${f.fn}: ${f.chars.toLocaleString('en-US')}${f.managedPolicies > 0 ? ` (inline and ${f.managedPolicies} managed policies)` : ' (inline)'}`),
+      ...report.functions.map(
+        (f) => `  ${f.fn}: ${f.chars.toLocaleString('en-US')}${f.managedPolicies > 0 ? ` (inline and ${f.managedPolicies} managed policies)` : ' (inline)'}`,
+      ),
     ];
     io.out(lines.join('\n'));
     return errors.length === 0 ? 0 : 1;

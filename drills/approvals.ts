@@ -15,7 +15,10 @@ export const isApprovalEntry = (e: TimelineEntry): boolean => e.approve !== unde
 
 /** The newest incident of `pipeline`/`playbook` that asked for approval. */
 export function askingIncident(incidents: readonly IncidentRecord[], pipeline: string, playbook: string): IncidentRecord | undefined {
-  return incidents.filter((i) => i.pipeline === pipeline && i.playbook === playbook && (i.approvals ?? []).length > 0).sort((a, b) => a.openedAtMs - b.openedAtMs).pop();
+  return incidents
+    .filter((i) => i.pipeline === pipeline && i.playbook === playbook && (i.approvals ?? []).length > 0)
+    .sort((a, b) => a.openedAtMs - b.openedAtMs)
+    .pop();
 }
 
 export async function applyApprovalEntry(

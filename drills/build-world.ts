@@ -115,13 +115,18 @@ export function buildWorld(scenario: Scenario, config: StreamfixConfig, names: W
   const releaseOf = (applicationId: string) =>
     w.emr.releaseLabel ?? emrPipelines(config).find(([, j]) => j.applicationId === applicationId)?.[1].releaseLabel ?? DEFAULT_RELEASE;
   for (const [, job] of emrPipelines(config)) {
-    world.emr.addApplication({ applicationId: job.applicationId, releaseLabel: releaseOf(job.applicationId), ...(job.applicationName ? { name: job.applicationName } : {}) });
+    world.emr.addApplication({
+      applicationId: job.applicationId,
+      releaseLabel: releaseOf(job.applicationId),
+      ...(job.applicationName ? { name: job.applicationName } : {}),
+    });
   }
   for (const a of w.emr.applications) world.emr.addApplication({ releaseLabel: releaseOf(a.applicationId), ...a });
   for (const b of w.emr.brokenEntryPoints) world.emr.markBroken(b.entryPoint, b.stateDetails);
 
   const runs: JobRunSeed[] =
-    w.emr.jobRuns ?? jobs.map((j) => ({ pipeline: j.pipeline, state: 'RUNNING' as const, stateDetails: '', createdAgo: 7_200_000, mode: 'STREAMING' as const }));
+    w.emr.jobRuns ??
+    jobs.map((j) => ({ pipeline: j.pipeline, state: 'RUNNING' as const, stateDetails: '', createdAgo: 7_200_000, mode: 'STREAMING' as const }));
   for (const r of runs) {
     const job = r.pipeline !== undefined ? jobs.find((j) => j.pipeline === r.pipeline) : undefined;
     const applicationId = r.applicationId ?? job!.applicationId;
@@ -172,7 +177,15 @@ export function buildWorld(scenario: Scenario, config: StreamfixConfig, names: W
   }
   const checkpoints: CheckpointSpec[] =
     w.s3.checkpoints ??
-    jobs.map((j) => ({ pipeline: j.pipeline, batches: 120, lastBatchAge: 30_000, batchInterval: 60_000, lastBatchCommitted: true, recordsPerBatch: 6_000, sealedBackups: [] }));
+    jobs.map((j) => ({
+      pipeline: j.pipeline,
+      batches: 120,
+      lastBatchAge: 30_000,
+      batchInterval: 60_000,
+      lastBatchCommitted: true,
+      recordsPerBatch: 6_000,
+      sealedBackups: [],
+    }));
   for (const c of checkpoints) {
     const job = c.pipeline !== undefined ? jobs.find((j) => j.pipeline === c.pipeline) : undefined;
     seedCheckpoint(world.s3, world.ctx, {

@@ -39,8 +39,14 @@ export function seedSealedBackup(world: SimWorld, checkpointUri: string, name: s
     entries.push({ key: rel, size: o.body.length, sha256, etag: copy.etag });
   }
   const manifest: BackupManifest = {
-    version: 2, source: checkpointUri, backup: backupUri, objects: entries.length, bytes: entries.reduce((n, e) => n + e.size, 0),
-    createdAtMs: world.clock.now(), by: 'drill', entries,
+    version: 2,
+    source: checkpointUri,
+    backup: backupUri,
+    objects: entries.length,
+    bytes: entries.reduce((n, e) => n + e.size, 0),
+    createdAtMs: world.clock.now(),
+    by: 'drill',
+    entries,
   };
   world.s3.put(bucket, `${backupPrefix}${BACKUP_MANIFEST}`, JSON.stringify(manifest), { contentType: 'application/json' });
 }
@@ -60,7 +66,12 @@ export function applyCheckpointFault(world: SimWorld, config: StreamfixConfig, e
   const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(job.checkpoint)!;
   const [bucket, prefix] = [m[1]!, m[2]!];
   const dir = `${prefix}${f.file}/`;
-  const ids = world.s3.keys(bucket, dir).map((k) => k.slice(dir.length)).filter((n) => /^\d+$/.test(n)).map(Number).sort((a, b) => a - b);
+  const ids = world.s3
+    .keys(bucket, dir)
+    .map((k) => k.slice(dir.length))
+    .filter((n) => /^\d+$/.test(n))
+    .map(Number)
+    .sort((a, b) => a - b);
   const hit = ids.slice(-f.batches);
   for (const id of hit) {
     const o = world.s3.object(bucket, `${dir}${id}`)!;

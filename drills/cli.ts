@@ -22,7 +22,10 @@ export const BUILTIN_SCENARIOS_DIR = join(dirname(fileURLToPath(import.meta.url)
 
 export async function builtinScenarios(): Promise<string[]> {
   const files = await readdir(BUILTIN_SCENARIOS_DIR);
-  return files.filter((f) => /\.(ya?ml|json)$/.test(f)).sort().map((f) => join(BUILTIN_SCENARIOS_DIR, f));
+  return files
+    .filter((f) => /\.(ya?ml|json)$/.test(f))
+    .sort()
+    .map((f) => join(BUILTIN_SCENARIOS_DIR, f));
 }
 
 export interface DrillCliIo {
@@ -58,7 +61,10 @@ async function targetsOf(names: string[]): Promise<{ files: string[] } | { error
   return { files };
 }
 
-export async function drillCommand(args: string[], io: DrillCliIo = { out: (t) => process.stdout.write(`${t}\n`), err: (t) => process.stderr.write(`${t}\n`) }): Promise<number> {
+export async function drillCommand(
+  args: string[],
+  io: DrillCliIo = { out: (t) => process.stdout.write(`${t}\n`), err: (t) => process.stderr.write(`${t}\n`) },
+): Promise<number> {
   const json = args.includes('--json');
   const quiet = args.includes('--quiet');
   if (args.includes('--help') || args.includes('-h')) {
@@ -137,7 +143,10 @@ export async function drillCommand(args: string[], io: DrillCliIo = { out: (t) =
   }
   const passed = results.filter((r) => r.verdict === 'PASS').length;
   if (json) io.out(JSON.stringify({ passed: own ? misbehaved === 0 && !broken : passed === results.length && !broken, results }, null, 2));
-  else if (own) io.out(`${results.length} scenario(s) on your config: ${passed} as expected, ${results.length - passed - misbehaved} handled differently, ${misbehaved} failed; ${skipped} not applicable${broken ? '; some could not run (see above)' : ''}`);
+  else if (own)
+    io.out(
+      `${results.length} scenario(s) on your config: ${passed} as expected, ${results.length - passed - misbehaved} handled differently, ${misbehaved} failed; ${skipped} not applicable${broken ? '; some could not run (see above)' : ''}`,
+    );
   else io.out(`${passed}/${results.length} scenario(s) passed${broken ? '; some could not run (see above)' : ''}`);
   if (broken) return 2;
   if (own) return misbehaved === 0 ? 0 : 1;

@@ -86,7 +86,14 @@ export function registerOperations(
 export const isDlqFault = (e: TimelineEntry): boolean => e['dlq-records'] !== undefined || e['invoke-operation'] !== undefined;
 
 /** Carries out one dead-letter timeline entry; `fault` writes it to the record. */
-export function applyDlqFault(world: SimWorld, config: StreamfixConfig, e: TimelineEntry, note: string, fault: (text: string) => void, operationArn: (id: string) => string): void {
+export function applyDlqFault(
+  world: SimWorld,
+  config: StreamfixConfig,
+  e: TimelineEntry,
+  note: string,
+  fault: (text: string) => void,
+  operationArn: (id: string) => string,
+): void {
   if (e['dlq-records']) {
     const f = e['dlq-records'];
     const p = config.pipelines[f.pipeline];
@@ -94,7 +101,9 @@ export function applyDlqFault(world: SimWorld, config: StreamfixConfig, e: Timel
     const settings = (p.playbooks as Record<string, unknown>)['dlq-spike'] as DlqSpikeSettings;
     const m = dlqMetric(f.pipeline, settings);
     const types: [ErrorType, number][] = f.errorType ? [[f.errorType, 1]] : (Object.entries(f.errorTypes ?? {}) as [ErrorType, number][]);
-    fault(`dlq-records ${f.pipeline}: the job writes ${f.perMinute} record(s)/min to ${p.dlq.s3} for ${f.for / 1000} s (${types.map(([t, w]) => `${t}${types.length > 1 ? ` ×${w}` : ''}`).join(', ')})${note}`);
+    fault(
+      `dlq-records ${f.pipeline}: the job writes ${f.perMinute} record(s)/min to ${p.dlq.s3} for ${f.for / 1000} s (${types.map(([t, w]) => `${t}${types.length > 1 ? ` ×${w}` : ''}`).join(', ')})${note}`,
+    );
     world.dlq.startWriting({
       pipeline: f.pipeline,
       dlqUri: p.dlq.s3,
@@ -170,7 +179,8 @@ export function operationsChecks(x: OperationsExpectations, actual: Record<strin
   const out: ExpectationCheck[] = [];
   for (const [id, want] of Object.entries(x ?? {})) {
     const s = actual?.[id] ?? { invocations: 0, outcomes: {} };
-    if (want.invocations !== undefined) out.push({ path: `expect.operations.${id}.invocations`, expected: want.invocations, actual: s.invocations, ok: s.invocations === want.invocations });
+    if (want.invocations !== undefined)
+      out.push({ path: `expect.operations.${id}.invocations`, expected: want.invocations, actual: s.invocations, ok: s.invocations === want.invocations });
     for (const [k, n] of Object.entries(want.outcomes ?? {})) {
       out.push({ path: `expect.operations.${id}.outcomes.${k}`, expected: n, actual: s.outcomes[k] ?? 0, ok: (s.outcomes[k] ?? 0) === n });
     }

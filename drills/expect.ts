@@ -14,7 +14,18 @@ import { samePerson } from './scenario/approvals';
 
 type Check = Omit<ExpectationCheck, 'path'> & { field: string };
 
-const CHECKED_FIELDS = ['decision', 'reason', 'status', 'actions', 'verified', 'escalations', 'timeToRecoverSeconds', 'summaryIncludes', 'decisionsInclude', 'approvedBy'] as const;
+const CHECKED_FIELDS = [
+  'decision',
+  'reason',
+  'status',
+  'actions',
+  'verified',
+  'escalations',
+  'timeToRecoverSeconds',
+  'summaryIncludes',
+  'decisionsInclude',
+  'approvedBy',
+] as const;
 
 /** Whether `wanted` appear in `reasons` in that order (others may come between). */
 function inOrder(reasons: readonly string[], wanted: readonly string[]): boolean {
@@ -92,7 +103,9 @@ function incidentChecks(x: IncidentExpectation, all: IncidentResult[], path: str
       for (const c of candidates) emit(c, checkIncident(x, c));
       break;
     case 'any': {
-      const scored = candidates.map((c) => ({ c, checks: checkIncident(x, c) })).sort((a, b) => a.checks.filter((k) => !k.ok).length - b.checks.filter((k) => !k.ok).length);
+      const scored = candidates
+        .map((c) => ({ c, checks: checkIncident(x, c) }))
+        .sort((a, b) => a.checks.filter((k) => !k.ok).length - b.checks.filter((k) => !k.ok).length);
       emit(scored[0]!.c, scored[0]!.checks);
       break;
     }
@@ -103,10 +116,16 @@ function incidentChecks(x: IncidentExpectation, all: IncidentResult[], path: str
 export function checkExpectations(x: Expectations, r: Omit<DrillResult, 'expectations' | 'failures' | 'verdict'>): ExpectationCheck[] {
   const out: ExpectationCheck[] = [];
   x.incidents.forEach((e, i) => out.push(...incidentChecks(e, r.incidents, `expect.incidents[${i}]`)));
-  if (x.incidentCount !== undefined) out.push({ path: 'expect.incidentCount', expected: x.incidentCount, actual: r.incidents.length, ok: r.incidents.length === x.incidentCount });
+  if (x.incidentCount !== undefined)
+    out.push({ path: 'expect.incidentCount', expected: x.incidentCount, actual: r.incidents.length, ok: r.incidents.length === x.incidentCount });
   if (x.guardrailViolations !== undefined) {
     const n = r.guardrailViolations.length;
-    out.push({ path: 'expect.guardrailViolations', expected: x.guardrailViolations, actual: n === 0 ? 0 : r.guardrailViolations.map((v) => v.detail), ok: n === x.guardrailViolations });
+    out.push({
+      path: 'expect.guardrailViolations',
+      expected: x.guardrailViolations,
+      actual: n === 0 ? 0 : r.guardrailViolations.map((v) => v.detail),
+      ok: n === x.guardrailViolations,
+    });
   }
   for (const [op, max] of Object.entries(x.maxCallsPerOperation ?? {})) {
     const n = r.calls[op] ?? 0;
@@ -117,10 +136,20 @@ export function checkExpectations(x: Expectations, r: Omit<DrillResult, 'expecta
     out.push({ path: `expect.calls.${op}`, expected: want, actual: n, ok: n === want });
   }
   if (x.pagerduty?.triggered !== undefined) {
-    out.push({ path: 'expect.pagerduty.triggered', expected: x.pagerduty.triggered, actual: r.pagerduty.triggered, ok: r.pagerduty.triggered === x.pagerduty.triggered });
+    out.push({
+      path: 'expect.pagerduty.triggered',
+      expected: x.pagerduty.triggered,
+      actual: r.pagerduty.triggered,
+      ok: r.pagerduty.triggered === x.pagerduty.triggered,
+    });
   }
   if (x.pagerduty?.resolved !== undefined) {
-    out.push({ path: 'expect.pagerduty.resolved', expected: x.pagerduty.resolved, actual: r.pagerduty.resolved, ok: r.pagerduty.resolved === x.pagerduty.resolved });
+    out.push({
+      path: 'expect.pagerduty.resolved',
+      expected: x.pagerduty.resolved,
+      actual: r.pagerduty.resolved,
+      ok: r.pagerduty.resolved === x.pagerduty.resolved,
+    });
   }
   if (x.deadLetters !== undefined) {
     out.push({ path: 'expect.deadLetters', expected: x.deadLetters, actual: r.deadLetters, ok: r.deadLetters === x.deadLetters });
@@ -131,7 +160,8 @@ export function checkExpectations(x: Expectations, r: Omit<DrillResult, 'expecta
   for (const [pipeline, want] of Object.entries(x.jobs ?? {})) {
     const job = r.jobs[pipeline];
     if (want.state !== undefined) out.push({ path: `expect.jobs.${pipeline}.state`, expected: want.state, actual: job?.state, ok: job?.state === want.state });
-    if (want.runs !== undefined) out.push({ path: `expect.jobs.${pipeline}.runs`, expected: want.runs, actual: job?.runs ?? 0, ok: (job?.runs ?? 0) === want.runs });
+    if (want.runs !== undefined)
+      out.push({ path: `expect.jobs.${pipeline}.runs`, expected: want.runs, actual: job?.runs ?? 0, ok: (job?.runs ?? 0) === want.runs });
   }
   if (x.firehose !== undefined) out.push(...firehoseChecks(x.firehose, r.firehose));
   if (x.msk !== undefined) out.push(...mskChecks(x.msk, r.msk));

@@ -88,9 +88,19 @@ export class FaultInjector {
     } else if (e['crash-new-runs']) {
       const f = e['crash-new-runs'];
       const job = this.job(f.pipeline);
-      w.emr.crashNewRuns(job.applicationId, job.jobName, f.after, f.stateDetails, { ...(f.for !== undefined ? { forMs: f.for } : {}), ...(f.untilExecutorMemoryGiB !== undefined ? { untilExecutorMemoryGiB: f.untilExecutorMemoryGiB } : {}) });
-      const limits = [f.for !== undefined ? `for ${f.for / 1000} s` : '', f.untilExecutorMemoryGiB !== undefined ? `unless spark.executor.memory ≥ ${f.untilExecutorMemoryGiB} GiB` : ''].filter(Boolean).join(', ');
-      this.fault(`crash-new-runs ${f.pipeline}: every new run and attempt of ${job.jobName} crashes ${f.after / 1000} s after RUNNING${limits ? ` (${limits})` : ''}: ${f.stateDetails}${note}`);
+      w.emr.crashNewRuns(job.applicationId, job.jobName, f.after, f.stateDetails, {
+        ...(f.for !== undefined ? { forMs: f.for } : {}),
+        ...(f.untilExecutorMemoryGiB !== undefined ? { untilExecutorMemoryGiB: f.untilExecutorMemoryGiB } : {}),
+      });
+      const limits = [
+        f.for !== undefined ? `for ${f.for / 1000} s` : '',
+        f.untilExecutorMemoryGiB !== undefined ? `unless spark.executor.memory ≥ ${f.untilExecutorMemoryGiB} GiB` : '',
+      ]
+        .filter(Boolean)
+        .join(', ');
+      this.fault(
+        `crash-new-runs ${f.pipeline}: every new run and attempt of ${job.jobName} crashes ${f.after / 1000} s after RUNNING${limits ? ` (${limits})` : ''}: ${f.stateDetails}${note}`,
+      );
     } else if (e['break-entry-point']) {
       const f = e['break-entry-point'];
       let entryPoint = f.entryPoint;
@@ -117,7 +127,14 @@ export class FaultInjector {
     } else if (e['aws-errors']) {
       const f = e['aws-errors'];
       const status = f.status ?? STATUS_BY_ERROR[f.error] ?? 400;
-      w.callFaults.push({ service: f.service, operation: f.operation, errorName: f.error, status, message: f.message ?? `${f.error} (injected by the drill)`, remaining: f.count });
+      w.callFaults.push({
+        service: f.service,
+        operation: f.operation,
+        errorName: f.error,
+        status,
+        message: f.message ?? `${f.error} (injected by the drill)`,
+        remaining: f.count,
+      });
       this.fault(`aws-errors: the next ${f.count} ${f.service} ${f.operation} call(s) fail with ${f.error} (${status})${note}`);
     } else if (e.pause) {
       const name = e.pause.pipeline ? `${pipelinePauseParameterPrefix(this.config.name)}${e.pause.pipeline}` : pauseParameterName(this.config.name);
@@ -152,7 +169,9 @@ export class FaultInjector {
     } else if (e.deliver) {
       const f = e.deliver;
       const arn = this.functionArn(f.playbook);
-      this.fault(`deliver to ${functionName(this.config.name, f.playbook)}: ${String(f.event['detail-type'] ?? 'event')}${f.times > 1 ? ` ×${f.times}${f.concurrent ? ' concurrently' : ''}` : ''}${note}`);
+      this.fault(
+        `deliver to ${functionName(this.config.name, f.playbook)}: ${String(f.event['detail-type'] ?? 'event')}${f.times > 1 ? ` ×${f.times}${f.concurrent ? ' concurrently' : ''}` : ''}${note}`,
+      );
       if (f.concurrent) {
         for (let k = 0; k < f.times; k++) w.lambda.invokeAsync(arn, f.event, 'drill');
       } else {

@@ -44,7 +44,11 @@ export function deliveryRoleStatements(bucket: string, logGroup: string, region:
 
 export function seedFirehose(world: SimWorld, w: WorldSpec, config: StreamfixConfig, account: string, region: string): void {
   for (const k of w.kms.keys) world.kms.addKey(k.arn, k.enabled);
-  for (const r of w.iam.roles) world.iam.addRole(r.arn, r.statements.map((s) => ({ ...s })));
+  for (const r of w.iam.roles)
+    world.iam.addRole(
+      r.arn,
+      r.statements.map((s) => ({ ...s })),
+    );
   for (const seed of w.firehose.streams) {
     const name = streamOf(seed, config);
     const roleArn = seed.roleArn ?? `arn:aws:iam::${account}:role/${name}-delivery`;
@@ -79,7 +83,11 @@ export function seedFirehose(world: SimWorld, w: WorldSpec, config: StreamfixCon
 }
 
 export const isFirehoseFault = (e: TimelineEntry): boolean =>
-  e['iam-revoke'] !== undefined || e['iam-grant'] !== undefined || e['kms-key'] !== undefined || e['firehose-traffic'] !== undefined || e['update-firehose'] !== undefined;
+  e['iam-revoke'] !== undefined ||
+  e['iam-grant'] !== undefined ||
+  e['kms-key'] !== undefined ||
+  e['firehose-traffic'] !== undefined ||
+  e['update-firehose'] !== undefined;
 
 /** Carries out one Firehose/IAM/KMS timeline entry; `fault` writes it to the record. */
 export function applyFirehoseFault(world: SimWorld, config: StreamfixConfig, e: TimelineEntry, note: string, fault: (text: string) => void): void {
@@ -142,12 +150,20 @@ export function firehoseChecks(x: FirehoseExpectations, actual: Record<string, F
       const ok = s.bufferingHints.sizeInMBs === want.bufferingHints.sizeInMBs && s.bufferingHints.intervalInSeconds === want.bufferingHints.intervalInSeconds;
       out.push({ path: `${path}.bufferingHints`, expected: want.bufferingHints, actual: s.bufferingHints, ok });
     }
-    if (want.delivering !== undefined) out.push({ path: `${path}.delivering`, expected: want.delivering, actual: s.lastError ?? s.delivering, ok: s.delivering === want.delivering });
+    if (want.delivering !== undefined)
+      out.push({ path: `${path}.delivering`, expected: want.delivering, actual: s.lastError ?? s.delivering, ok: s.delivering === want.delivering });
     if (want.maxFreshnessSeconds !== undefined) {
-      out.push({ path: `${path}.maxFreshnessSeconds`, expected: `≤ ${want.maxFreshnessSeconds}`, actual: s.freshnessSeconds, ok: s.freshnessSeconds <= want.maxFreshnessSeconds });
+      out.push({
+        path: `${path}.maxFreshnessSeconds`,
+        expected: `≤ ${want.maxFreshnessSeconds}`,
+        actual: s.freshnessSeconds,
+        ok: s.freshnessSeconds <= want.maxFreshnessSeconds,
+      });
     }
-    if (want.lostRecords !== undefined) out.push({ path: `${path}.lostRecords`, expected: want.lostRecords, actual: s.lostRecords, ok: s.lostRecords === want.lostRecords });
-    if (want.versionId !== undefined) out.push({ path: `${path}.versionId`, expected: want.versionId, actual: s.versionId, ok: s.versionId === want.versionId });
+    if (want.lostRecords !== undefined)
+      out.push({ path: `${path}.lostRecords`, expected: want.lostRecords, actual: s.lostRecords, ok: s.lostRecords === want.lostRecords });
+    if (want.versionId !== undefined)
+      out.push({ path: `${path}.versionId`, expected: want.versionId, actual: s.versionId, ok: s.versionId === want.versionId });
   }
   return out;
 }

@@ -38,7 +38,8 @@ export function seedFlink(world: SimWorld, w: WorldSpec, config: StreamfixConfig
     const p = config.pipelines[seed.pipeline];
     if (!p) throw new Error(`${path}: unknown pipeline "${seed.pipeline}"`);
     if (p.source.kind !== 'kinesis') throw new Error(`${path}: pipeline "${seed.pipeline}" does not read from Kinesis`);
-    if (p.job.kind !== 'managed-flink') throw new Error(`${path}: the simulated stream is read by a Managed Flink application; pipeline "${seed.pipeline}" runs on ${p.job.kind}`);
+    if (p.job.kind !== 'managed-flink')
+      throw new Error(`${path}: the simulated stream is read by a Managed Flink application; pipeline "${seed.pipeline}" runs on ${p.job.kind}`);
     world.kinesis.addStream({
       streamName: p.source.streamName,
       shards: seed.shards,
@@ -64,8 +65,19 @@ export function seedFlink(world: SimWorld, w: WorldSpec, config: StreamfixConfig
       versionId: seed.versionId,
       createMs: now - seed.startedAgo - 86_400_000,
       lastUpdateMs: now - seed.startedAgo,
-      parallelism: { configurationType: 'CUSTOM' as const, parallelism: seed.parallelism, parallelismPerKPU: seed.parallelismPerKPU, autoScalingEnabled: seed.autoScalingEnabled },
-      checkpoint: { configurationType: 'CUSTOM' as const, enabled: true, intervalMs: seed.checkpointInterval, minPauseMs: 5_000, timeoutMs: seed.checkpointTimeout },
+      parallelism: {
+        configurationType: 'CUSTOM' as const,
+        parallelism: seed.parallelism,
+        parallelismPerKPU: seed.parallelismPerKPU,
+        autoScalingEnabled: seed.autoScalingEnabled,
+      },
+      checkpoint: {
+        configurationType: 'CUSTOM' as const,
+        enabled: true,
+        intervalMs: seed.checkpointInterval,
+        minPauseMs: 5_000,
+        timeoutMs: seed.checkpointTimeout,
+      },
       snapshotsEnabled: seed.snapshotsEnabled,
       rollbackEnabled: seed.rollbackEnabled,
       ...(seed.kmsKeyArn ? { encryption: { keyType: 'CUSTOMER_MANAGED_KEY' as const, keyId: seed.kmsKeyArn } } : {}),
@@ -86,7 +98,9 @@ export function seedFlink(world: SimWorld, w: WorldSpec, config: StreamfixConfig
 }
 
 export const isFlinkFault = (e: TimelineEntry): boolean =>
-  ['fail-flink-job', 'fail-flink-operation', 'stop-flink-application', 'flink-checkpoint-failures', 'kinesis-traffic', 'kinesis-shard-stuck'].some((k) => e[k as keyof TimelineEntry] !== undefined);
+  ['fail-flink-job', 'fail-flink-operation', 'stop-flink-application', 'flink-checkpoint-failures', 'kinesis-traffic', 'kinesis-shard-stuck'].some(
+    (k) => e[k as keyof TimelineEntry] !== undefined,
+  );
 
 export function applyFlinkFault(world: SimWorld, config: StreamfixConfig, e: TimelineEntry, note: string, fault: (text: string) => void): void {
   const appOf = (pipeline: string, what: string) => world.flink.apps.app(flinkPipeline(config, pipeline, what).job.applicationName);
@@ -105,7 +119,9 @@ export function applyFlinkFault(world: SimWorld, config: StreamfixConfig, e: Tim
     const f = e['fail-flink-operation'];
     const a = appOf(f.pipeline, 'fail-flink-operation');
     world.flink.apps.failOperation(a, f.operation, f.error, { afterMs: f.after, rollback: f.rollback });
-    fault(`fail-flink-operation ${a.name}: ${f.operation} fails after ${f.after / 1000} s${a.rollbackEnabled ? `, its rollback ${f.rollback === 'succeeds' ? 'succeeds' : 'fails'}` : ' (no system rollback)'}: ${f.error}${note}`);
+    fault(
+      `fail-flink-operation ${a.name}: ${f.operation} fails after ${f.after / 1000} s${a.rollbackEnabled ? `, its rollback ${f.rollback === 'succeeds' ? 'succeeds' : 'fails'}` : ' (no system rollback)'}: ${f.error}${note}`,
+    );
   } else if (e['stop-flink-application']) {
     const a = appOf(e['stop-flink-application'].pipeline, 'stop-flink-application');
     world.flink.stopByPerson(a);
@@ -133,7 +149,9 @@ export function applyFlinkFault(world: SimWorld, config: StreamfixConfig, e: Tim
     const shard = s.shards[f.shard];
     if (!shard) throw new Error(`kinesis-shard-stuck.shard: ${s.streamName} has shards 0..${s.shards.length - 1}, not ${f.shard}`);
     world.kinesis.changed(() => void (shard.reading = f.how));
-    fault(`kinesis-shard-stuck ${s.streamName} ${shardIdOf(f.shard)}: ${f.how === 'stuck' ? 'read at the same position from now on' : 'no longer read at all'}${note}`);
+    fault(
+      `kinesis-shard-stuck ${s.streamName} ${shardIdOf(f.shard)}: ${f.how === 'stuck' ? 'read at the same position from now on' : 'no longer read at all'}${note}`,
+    );
   }
 }
 
@@ -147,7 +165,9 @@ export function flinkSummary(world: SimWorld, config: StreamfixConfig): Record<s
     const c = a ? world.flink.accepted.get(a.name) : undefined;
     out[pipeline] = {
       ...(a ? { status: a.status, parallelism: a.parallelism.parallelism, versionId: a.versionId, starts: c?.starts ?? 0, updates: c?.updates ?? 0 } : {}),
-      ...(s ? { maxBacklogRecords: Math.round(Math.max(...s.shards.map((x) => x.backlog))), lostRecords: Math.round(s.shards.reduce((n, x) => n + x.lost, 0)) } : {}),
+      ...(s
+        ? { maxBacklogRecords: Math.round(Math.max(...s.shards.map((x) => x.backlog))), lostRecords: Math.round(s.shards.reduce((n, x) => n + x.lost, 0)) }
+        : {}),
     };
   }
   return out;
@@ -162,13 +182,21 @@ export function flinkChecks(x: FlinkExpectations, actual: Record<string, FlinkPi
       out.push({ path, expected: 'a simulated Managed Flink application or Kinesis stream', actual: 'none', ok: false });
       continue;
     }
-    const eq = (k: 'status' | 'parallelism' | 'starts' | 'updates', v: unknown) => out.push({ path: `${path}.${k}`, expected: v as never, actual: (t[k] ?? 'none') as never, ok: t[k] === v });
+    const eq = (k: 'status' | 'parallelism' | 'starts' | 'updates', v: unknown) =>
+      out.push({ path: `${path}.${k}`, expected: v as never, actual: (t[k] ?? 'none') as never, ok: t[k] === v });
     if (want.status !== undefined) eq('status', want.status);
     if (want.parallelism !== undefined) eq('parallelism', want.parallelism);
     if (want.starts !== undefined) eq('starts', want.starts);
     if (want.updates !== undefined) eq('updates', want.updates);
-    if (want.maxBacklogRecords !== undefined) out.push({ path: `${path}.maxBacklogRecords`, expected: `≤ ${want.maxBacklogRecords}`, actual: t.maxBacklogRecords ?? 'no stream', ok: t.maxBacklogRecords !== undefined && t.maxBacklogRecords <= want.maxBacklogRecords });
-    if (want.lostRecords !== undefined) out.push({ path: `${path}.lostRecords`, expected: want.lostRecords, actual: t.lostRecords ?? 'no stream', ok: t.lostRecords === want.lostRecords });
+    if (want.maxBacklogRecords !== undefined)
+      out.push({
+        path: `${path}.maxBacklogRecords`,
+        expected: `≤ ${want.maxBacklogRecords}`,
+        actual: t.maxBacklogRecords ?? 'no stream',
+        ok: t.maxBacklogRecords !== undefined && t.maxBacklogRecords <= want.maxBacklogRecords,
+      });
+    if (want.lostRecords !== undefined)
+      out.push({ path: `${path}.lostRecords`, expected: want.lostRecords, actual: t.lostRecords ?? 'no stream', ok: t.lostRecords === want.lostRecords });
   }
   return out;
 }

@@ -50,7 +50,12 @@ function pipelinesOf(payload: unknown, config: StreamfixConfig, alarmPipelines: 
   }
   if (typeof detail.applicationId === 'string') {
     return Object.entries(config.pipelines)
-      .filter(([, p]) => p.job.kind === 'emr-serverless' && p.job.applicationId === detail.applicationId && (typeof detail.jobRunName !== 'string' || detail.jobRunName === p.job.jobName))
+      .filter(
+        ([, p]) =>
+          p.job.kind === 'emr-serverless' &&
+          p.job.applicationId === detail.applicationId &&
+          (typeof detail.jobRunName !== 'string' || detail.jobRunName === p.job.jobName),
+      )
       .map(([name]) => name);
   }
   return [];
@@ -73,17 +78,28 @@ export class TimelineKills {
   arm(e: KillEntry, note: string, fault: (text: string) => void): void {
     const target = e.playbook ?? e.operation!;
     this.armed.push({
-      functionName: functionName(this.config.name, target), ...(e.pipeline ? { pipeline: e.pipeline } : {}), ...(e.call ? { call: e.call } : {}),
-      point: e.point, how: e.how, armedAtMs: this.world.clock.now(),
+      functionName: functionName(this.config.name, target),
+      ...(e.pipeline ? { pipeline: e.pipeline } : {}),
+      ...(e.call ? { call: e.call } : {}),
+      point: e.point,
+      how: e.how,
+      armedAtMs: this.world.clock.now(),
     });
-    fault(`kill-invocation ${functionName(this.config.name, target)}${e.pipeline ? ` (pipeline ${e.pipeline})` : ''}: the next invocation that reaches ${e.point}${e.call ? ` at ${e.call}` : ''} is ended by ${e.how === 'crash' ? 'a crash' : 'its timeout'}${note}`);
+    fault(
+      `kill-invocation ${functionName(this.config.name, target)}${e.pipeline ? ` (pipeline ${e.pipeline})` : ''}: the next invocation that reaches ${e.point}${e.call ? ` at ${e.call}` : ''} is ended by ${e.how === 'crash' ? 'a crash' : 'its timeout'}${note}`,
+    );
   }
 
   private at(frame: InvocationFrame, call: { service: string; operation: string }, phase: 'before' | 'after'): boolean {
     const i = this.armed.findIndex((k) => k.functionName === frame.functionName && this.reaches(k, call, phase) && this.concerns(k, frame));
     if (i < 0) return false;
     const [k] = this.armed.splice(i, 1);
-    this.world.record.event(this.world.clock.now(), 'fault', `kill-invocation: ${frame.invocationId} reached ${k!.point} at ${call.service}:${call.operation}`, { invocationId: frame.invocationId });
+    this.world.record.event(
+      this.world.clock.now(),
+      'fault',
+      `kill-invocation: ${frame.invocationId} reached ${k!.point} at ${call.service}:${call.operation}`,
+      { invocationId: frame.invocationId },
+    );
     this.world.lambda.kill(frame.invocationId, k!.how);
     return true;
   }

@@ -46,7 +46,12 @@ function resolveCluster(ref: ClusterRef, config: StreamfixConfig, path: string):
 
 /** The clusters a scenario starts with: those it lists, or a healthy one per pipeline reading from MSK. */
 function clusterSeeds(w: WorldSpec, config: StreamfixConfig) {
-  return w.msk.clusters ?? Object.entries(config.pipelines).filter(([, p]) => p.source.kind === 'msk').map(([pipeline]) => ({ pipeline, state: 'ACTIVE' as const }));
+  return (
+    w.msk.clusters ??
+    Object.entries(config.pipelines)
+      .filter(([, p]) => p.source.kind === 'msk')
+      .map(([pipeline]) => ({ pipeline, state: 'ACTIVE' as const }))
+  );
 }
 
 function seedClusters(world: SimWorld, w: WorldSpec, config: StreamfixConfig): void {
@@ -133,7 +138,8 @@ export function mskTimelineIssues(s: Scenario, config: StreamfixConfig): { path:
         const c = resolveCluster(f, config, path);
         const n = brokersOf.get(c.arn);
         if (n === undefined) issues.push({ path, message: `cluster ${c.name} is not simulated (add it to world.msk.clusters)` });
-        else if (key === 'broker-down' && e['broker-down']!.broker > n) issues.push({ path: `${path}.broker`, message: `cluster ${c.name} has brokers 1..${n}, not ${e['broker-down']!.broker}` });
+        else if (key === 'broker-down' && e['broker-down']!.broker > n)
+          issues.push({ path: `${path}.broker`, message: `cluster ${c.name} has brokers 1..${n}, not ${e['broker-down']!.broker}` });
       } catch (err) {
         issues.push({ path, message: (err as Error).message.replace(`${path}.`, '') });
       }
@@ -159,12 +165,18 @@ export function applyMskFault(world: SimWorld, config: StreamfixConfig, e: Timel
   } else if (e['stall-consumer']) {
     const f = e['stall-consumer'];
     const run = world.msk.stallConsumer(f.pipeline);
-    fault(run ? `stall-consumer ${f.pipeline}: run ${run.jobRunId} stays RUNNING but reads nothing more${note}` : `stall-consumer ${f.pipeline}: no RUNNING run to hang${note}`);
+    fault(
+      run
+        ? `stall-consumer ${f.pipeline}: run ${run.jobRunId} stays RUNNING but reads nothing more${note}`
+        : `stall-consumer ${f.pipeline}: no RUNNING run to hang${note}`,
+    );
   } else if (e['broker-down']) {
     const f = e['broker-down'];
     const c = resolveCluster(f, config, 'broker-down');
     world.kafka.brokerDown(c.arn, f.broker, { rebootFixes: f.rebootFixes, ...(f.recoversAfter !== undefined ? { recoversAfterMs: f.recoversAfter } : {}) });
-    fault(`broker-down ${c.name} broker ${f.broker}: stops${f.recoversAfter !== undefined ? `, AWS recovers it after ${f.recoversAfter / 1000} s` : ', never recovers by itself'}${f.rebootFixes ? '' : '; a reboot does not bring it back'}${note}`);
+    fault(
+      `broker-down ${c.name} broker ${f.broker}: stops${f.recoversAfter !== undefined ? `, AWS recovers it after ${f.recoversAfter / 1000} s` : ', never recovers by itself'}${f.rebootFixes ? '' : '; a reboot does not bring it back'}${note}`,
+    );
   } else if (e['cluster-state']) {
     const f = e['cluster-state'];
     const c = resolveCluster(f, config, 'cluster-state');
@@ -183,7 +195,9 @@ export function mskSummary(world: SimWorld, config?: StreamfixConfig): Record<st
     world.msk.changed(() => undefined);
     const runs = world.emr.allRuns().filter((r) => r.applicationId === t.applicationId && r.name === t.jobName);
     const newest = runs.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0];
-    const executors = newest ? readExecutorSettings(newest.jobDriver ?? { sparkSubmit: { entryPoint: '' } }, newest.configurationOverrides).executors : undefined;
+    const executors = newest
+      ? readExecutorSettings(newest.jobDriver ?? { sparkSubmit: { entryPoint: '' } }, newest.configurationOverrides).executors
+      : undefined;
     out[t.pipeline] = {
       ...(out[t.pipeline] ?? {}),
       totalLagRecords: Math.round(t.lags.reduce((a, b) => a + b, 0)),
@@ -206,12 +220,27 @@ export function mskChecks(x: MskExpectations, actual: Record<string, MskTopicSum
     }
     const lag = t.totalLagRecords;
     const noTopic = 'no simulated MSK topic';
-    if (want.maxLagRecords !== undefined) out.push({ path: `${path}.maxLagRecords`, expected: `≤ ${want.maxLagRecords}`, actual: lag ?? noTopic, ok: lag !== undefined && lag <= want.maxLagRecords });
-    if (want.minLagRecords !== undefined) out.push({ path: `${path}.minLagRecords`, expected: `≥ ${want.minLagRecords}`, actual: lag ?? noTopic, ok: lag !== undefined && lag >= want.minLagRecords });
-    if (want.executors !== undefined) out.push({ path: `${path}.executors`, expected: want.executors, actual: t.executors ?? 'unset', ok: t.executors === want.executors });
+    if (want.maxLagRecords !== undefined)
+      out.push({
+        path: `${path}.maxLagRecords`,
+        expected: `≤ ${want.maxLagRecords}`,
+        actual: lag ?? noTopic,
+        ok: lag !== undefined && lag <= want.maxLagRecords,
+      });
+    if (want.minLagRecords !== undefined)
+      out.push({
+        path: `${path}.minLagRecords`,
+        expected: `≥ ${want.minLagRecords}`,
+        actual: lag ?? noTopic,
+        ok: lag !== undefined && lag >= want.minLagRecords,
+      });
+    if (want.executors !== undefined)
+      out.push({ path: `${path}.executors`, expected: want.executors, actual: t.executors ?? 'unset', ok: t.executors === want.executors });
     const noCluster = 'no simulated MSK cluster';
-    if (want.brokersUp !== undefined) out.push({ path: `${path}.brokersUp`, expected: want.brokersUp, actual: t.brokersUp ?? noCluster, ok: t.brokersUp === want.brokersUp });
-    if (want.reboots !== undefined) out.push({ path: `${path}.reboots`, expected: want.reboots, actual: t.reboots ?? noCluster, ok: t.reboots === want.reboots });
+    if (want.brokersUp !== undefined)
+      out.push({ path: `${path}.brokersUp`, expected: want.brokersUp, actual: t.brokersUp ?? noCluster, ok: t.brokersUp === want.brokersUp });
+    if (want.reboots !== undefined)
+      out.push({ path: `${path}.reboots`, expected: want.reboots, actual: t.reboots ?? noCluster, ok: t.reboots === want.reboots });
   }
   return out;
 }

@@ -19,7 +19,8 @@ function incidentLine(i: IncidentResult): string {
   if (ops.size > 0) parts.push([...ops].map(([k, n]) => `${k} ×${n}`).join(', '));
   if (i.escalations.length > 0) parts.push(`paged: ${i.escalations.map((e) => `${e.channel}${e.severity ? ` ${e.severity}` : ''}`).join(', ')}`);
   if (i.timeToRecoverSeconds !== undefined) parts.push(`recovered ${i.timeToRecoverSeconds} s after the fault`);
-  if (i.approvals && i.approvals.length > 0) parts.push(`approvals: ${i.approvals.map((a) => `${a.id} ${a.status}${a.by ? ` by ${a.by.slice(a.by.lastIndexOf('/') + 1)}` : ''}`).join(', ')}`);
+  if (i.approvals && i.approvals.length > 0)
+    parts.push(`approvals: ${i.approvals.map((a) => `${a.id} ${a.status}${a.by ? ` by ${a.by.slice(a.by.lastIndexOf('/') + 1)}` : ''}`).join(', ')}`);
   return parts.join(' · ');
 }
 
@@ -35,11 +36,16 @@ export function formatResult(r: DrillResult): string {
   out.push(`  incidents (${r.incidents.length}):`);
   for (const i of r.incidents) out.push(`    ${incidentLine(i)}`);
   if (r.notices.length > 0) out.push(`  notices: ${r.notices.map((n) => `${formatOffset(n.atSeconds * 1000)} ${n.reason}`).join(', ')}`);
-  const calls = Object.entries(r.calls).sort(([a], [b]) => (a < b ? -1 : 1)).map(([op, n]) => `${op} ${n}`).join(', ');
+  const calls = Object.entries(r.calls)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([op, n]) => `${op} ${n}`)
+    .join(', ');
   out.push(`  calls: ${calls || 'none'}`);
   out.push(`  guardrail violations: ${r.guardrailViolations.length === 0 ? 'none' : r.guardrailViolations.map((v) => v.detail).join('; ')}`);
   if (r.invocations.errors > 0 || r.invocations.unfinished.length > 0) {
-    out.push(`  invocations: ${r.invocations.total} (${r.invocations.errors} threw${r.invocations.unfinished.length ? `, unfinished: ${r.invocations.unfinished.join(', ')}` : ''})`);
+    out.push(
+      `  invocations: ${r.invocations.total} (${r.invocations.errors} threw${r.invocations.unfinished.length ? `, unfinished: ${r.invocations.unfinished.join(', ')}` : ''})`,
+    );
   }
   if (r.verdict === 'PASS') out.push(`  PASS ${r.scenario}: ${r.expectations.length} expectation(s) met`);
   else {

@@ -64,63 +64,76 @@ export function buildIncidents(world: SimWorld, ledger: LedgerSnapshot, startMs:
     const id = (inv.result as { incidentId?: unknown } | undefined)?.incidentId;
     if (typeof id === 'string') incidentOf.set(inv.invocationId, id);
   }
-  return ledger.incidents.filter((i) => !isNotice(i)).map((inc) => {
-    const timeline = ledger.timelines.get(inc.incidentId) ?? [];
-    const actions = ledger.actions.get(inc.incidentId) ?? [];
-    const mine = (invocationId: string | undefined) => invocationId !== undefined && incidentOf.get(invocationId) === inc.incidentId;
-    const calls: Record<string, number> = {};
-    for (const c of world.record.calls) if (mine(c.invocationId)) calls[c.operation] = (calls[c.operation] ?? 0) + 1;
-    const resolved = timeline.filter((t) => t.kind === 'resolve' && typeof t.data?.reason === 'string').pop();
-    const verified = inc.status === 'resolved' && resolved?.data?.reason === 'VERIFIED';
-    const escalations: EscalationResult[] = [
-      ...world.pagerDuty.events
-        .filter((e) => e.kind === 'trigger' && (mine(e.invocationId) || (inc.dedupKey !== undefined && e.dedupKey === inc.dedupKey)))
-        .map((e) => ({ channel: 'pagerduty' as const, ...(e.severity ? { severity: e.severity } : {}), ...(e.dedupKey ? { dedupKey: e.dedupKey } : {}), ...(e.summary ? { summary: e.summary } : {}), atSeconds: sec(e.atMs) })),
-      ...world.sns.messages
-        .filter((m) => m.attributes.event === 'trigger' && mine(m.invocationId))
-        .map((m) => ({ channel: 'sns' as const, ...(m.attributes.severity ? { severity: m.attributes.severity } : {}), ...(m.subject ? { summary: m.subject } : {}), atSeconds: sec(m.atMs) })),
-    ].sort((a, b) => a.atSeconds - b.atSeconds);
-    const decisions = timeline
-      .filter((t) => t.kind === 'decision')
-      .map((t) => {
-        const kind = String(t.data?.kind ?? '');
-        const reason = String(t.data?.reason ?? '');
-        const prefix = `${kind} ${reason}: `;
-        return { atSeconds: sec(t.atMs), kind, reason, summary: t.summary.startsWith(prefix) ? t.summary.slice(prefix.length) : t.summary };
-      });
-    const final = [...decisions].reverse().find((d) => d.kind !== 'ignore') ?? decisions[decisions.length - 1];
-    const lastFault = faultTimesMs.filter((t) => t <= inc.openedAtMs).pop() ?? inc.openedAtMs;
-    const approvedBy = carriedOutApproval(inc);
-    const recoveredAt = inc.recoveredAtMs;
-    return {
-      incidentId: inc.incidentId,
-      pipeline: inc.pipeline,
-      playbook: inc.playbook,
-      status: inc.status,
-      openedAtSeconds: sec(inc.openedAtMs),
-      trigger: describeTrigger(inc),
-      ...(final ? { decision: { kind: final.kind, reason: final.reason, summary: final.summary } } : {}),
-      ...(inc.decision ? { latestDecision: { kind: inc.decision.kind, reason: inc.decision.reason, summary: inc.decision.summary } } : {}),
-      decisions,
-      actions: actions.map((a) => ({
-        operation: operationOf(a.action.type),
-        type: a.action.type,
-        status: a.status,
-        description: a.action.description,
-        params: a.action.params,
-        ...(a.outcome ? { summary: a.outcome.summary } : a.error ? { summary: a.error } : {}),
-        startedAtSeconds: sec(a.startedAtMs),
-        ...(a.endedAtMs !== undefined ? { endedAtSeconds: sec(a.endedAtMs) } : {}),
-      })),
-      calls,
-      verified,
-      ...(resolved && inc.status === 'resolved' ? { resolution: { reason: String(resolved.data?.reason), atSeconds: sec(resolved.atMs) } } : {}),
-      escalations,
-      ...(verified && recoveredAt !== undefined ? { timeToRecoverSeconds: Math.round((recoveredAt - lastFault) / 1000) } : {}),
-      approvals: (inc.approvals ?? []).map((a) => ({ id: a.id, status: a.status, ...(a.answeredBy ? { by: a.answeredBy } : {}) })),
-      ...(approvedBy ? { approvedBy } : {}),
-    };
-  });
+  return ledger.incidents
+    .filter((i) => !isNotice(i))
+    .map((inc) => {
+      const timeline = ledger.timelines.get(inc.incidentId) ?? [];
+      const actions = ledger.actions.get(inc.incidentId) ?? [];
+      const mine = (invocationId: string | undefined) => invocationId !== undefined && incidentOf.get(invocationId) === inc.incidentId;
+      const calls: Record<string, number> = {};
+      for (const c of world.record.calls) if (mine(c.invocationId)) calls[c.operation] = (calls[c.operation] ?? 0) + 1;
+      const resolved = timeline.filter((t) => t.kind === 'resolve' && typeof t.data?.reason === 'string').pop();
+      const verified = inc.status === 'resolved' && resolved?.data?.reason === 'VERIFIED';
+      const escalations: EscalationResult[] = [
+        ...world.pagerDuty.events
+          .filter((e) => e.kind === 'trigger' && (mine(e.invocationId) || (inc.dedupKey !== undefined && e.dedupKey === inc.dedupKey)))
+          .map((e) => ({
+            channel: 'pagerduty' as const,
+            ...(e.severity ? { severity: e.severity } : {}),
+            ...(e.dedupKey ? { dedupKey: e.dedupKey } : {}),
+            ...(e.summary ? { summary: e.summary } : {}),
+            atSeconds: sec(e.atMs),
+          })),
+        ...world.sns.messages
+          .filter((m) => m.attributes.event === 'trigger' && mine(m.invocationId))
+          .map((m) => ({
+            channel: 'sns' as const,
+            ...(m.attributes.severity ? { severity: m.attributes.severity } : {}),
+            ...(m.subject ? { summary: m.subject } : {}),
+            atSeconds: sec(m.atMs),
+          })),
+      ].sort((a, b) => a.atSeconds - b.atSeconds);
+      const decisions = timeline
+        .filter((t) => t.kind === 'decision')
+        .map((t) => {
+          const kind = String(t.data?.kind ?? '');
+          const reason = String(t.data?.reason ?? '');
+          const prefix = `${kind} ${reason}: `;
+          return { atSeconds: sec(t.atMs), kind, reason, summary: t.summary.startsWith(prefix) ? t.summary.slice(prefix.length) : t.summary };
+        });
+      const final = [...decisions].reverse().find((d) => d.kind !== 'ignore') ?? decisions[decisions.length - 1];
+      const lastFault = faultTimesMs.filter((t) => t <= inc.openedAtMs).pop() ?? inc.openedAtMs;
+      const approvedBy = carriedOutApproval(inc);
+      const recoveredAt = inc.recoveredAtMs;
+      return {
+        incidentId: inc.incidentId,
+        pipeline: inc.pipeline,
+        playbook: inc.playbook,
+        status: inc.status,
+        openedAtSeconds: sec(inc.openedAtMs),
+        trigger: describeTrigger(inc),
+        ...(final ? { decision: { kind: final.kind, reason: final.reason, summary: final.summary } } : {}),
+        ...(inc.decision ? { latestDecision: { kind: inc.decision.kind, reason: inc.decision.reason, summary: inc.decision.summary } } : {}),
+        decisions,
+        actions: actions.map((a) => ({
+          operation: operationOf(a.action.type),
+          type: a.action.type,
+          status: a.status,
+          description: a.action.description,
+          params: a.action.params,
+          ...(a.outcome ? { summary: a.outcome.summary } : a.error ? { summary: a.error } : {}),
+          startedAtSeconds: sec(a.startedAtMs),
+          ...(a.endedAtMs !== undefined ? { endedAtSeconds: sec(a.endedAtMs) } : {}),
+        })),
+        calls,
+        verified,
+        ...(resolved && inc.status === 'resolved' ? { resolution: { reason: String(resolved.data?.reason), atSeconds: sec(resolved.atMs) } } : {}),
+        escalations,
+        ...(verified && recoveredAt !== undefined ? { timeToRecoverSeconds: Math.round((recoveredAt - lastFault) / 1000) } : {}),
+        approvals: (inc.approvals ?? []).map((a) => ({ id: a.id, status: a.status, ...(a.answeredBy ? { by: a.answeredBy } : {}) })),
+        ...(approvedBy ? { approvedBy } : {}),
+      };
+    });
 }
 
 /** Who approved the fix that was carried out: an admitted approval whose actions all ran to done. */
@@ -184,9 +197,7 @@ export function buildTimeline(world: SimWorld, ledger: LedgerSnapshot, startMs: 
       add(t.atMs, t.kind, `[${inc.pipeline}/${inc.playbook} ${short(inc.incidentId)}] ${t.summary}`, 1, n++, inc.incidentId);
     }
   }
-  return lines
-    .sort((a, b) => a.atMs - b.atMs || a.group - b.group || a.order - b.order)
-    .map(({ group: _group, order: _order, ...l }) => l);
+  return lines.sort((a, b) => a.atMs - b.atMs || a.group - b.group || a.order - b.order).map(({ group: _group, order: _order, ...l }) => l);
 }
 
 function summarizeCall(c: { service: string; input: unknown; output?: unknown }): string {

@@ -80,7 +80,13 @@ function emfToCloudWatch(world: SimWorld) {
       for (const m of d.Metrics) {
         const v = emf[m.Name];
         for (const value of Array.isArray(v) ? v : [v]) {
-          if (typeof value === 'number') world.cloudwatch.store.putValue({ namespace: d.Namespace, metricName: m.Name, dimensions: dims }, world.clock.now(), value, m.Unit ?? MetricUnit.Count);
+          if (typeof value === 'number')
+            world.cloudwatch.store.putValue(
+              { namespace: d.Namespace, metricName: m.Name, dimensions: dims },
+              world.clock.now(),
+              value,
+              m.Unit ?? MetricUnit.Count,
+            );
         }
       }
     }
@@ -106,7 +112,12 @@ export async function runScenario(loaded: LoadedScenario, opts: DrillOptions = {
       const logger = new DrillLogger(
         (a) => {
           if (logs.length >= MAX_LOGS) return;
-          logs.push({ atSeconds: (world.clock.now() - startMs) / 1000, ...(world.clock.currentFrame() ? { functionName: name } : {}), level: String(a.level ?? ''), message: String(a.message ?? '') });
+          logs.push({
+            atSeconds: (world.clock.now() - startMs) / 1000,
+            ...(world.clock.currentFrame() ? { functionName: name } : {}),
+            level: String(a.level ?? ''),
+            message: String(a.message ?? ''),
+          });
         },
         { serviceName: w.playbook, logLevel: 'INFO' },
       );
@@ -133,7 +144,11 @@ export async function runScenario(loaded: LoadedScenario, opts: DrillOptions = {
         world.eventBridge.addRule({ name: `${config.name}-${w.playbook}-alarms`, pattern: alarmRulePattern(w.alarmNames), targetArn: arnOf(w.playbook) });
       }
       // A lifted pause re-evaluates what it held (lib/rules.ts makes the same rule).
-      world.eventBridge.addRule({ name: `${config.name}-${w.playbook}-resume`, pattern: pauseChangePattern(pauseParameterNames(config.name, w.pipelines)), targetArn: arnOf(w.playbook) });
+      world.eventBridge.addRule({
+        name: `${config.name}-${w.playbook}-resume`,
+        pattern: pauseChangePattern(pauseParameterNames(config.name, w.pipelines)),
+        targetArn: arnOf(w.playbook),
+      });
     }
     const deadLetters = `arn:aws:lambda:${region}:${account}:function:${functionName(config.name, 'dead-letters')}`;
     world.lambda.register({
@@ -141,21 +156,52 @@ export async function runScenario(loaded: LoadedScenario, opts: DrillOptions = {
       arn: deadLetters,
       timeoutMs: 60_000,
       container: () => {
-        const logger = new DrillLogger((a) => {
-          if (logs.length < MAX_LOGS) logs.push({ atSeconds: (world.clock.now() - startMs) / 1000, functionName: 'dead-letters', level: String(a.level ?? ''), message: String(a.message ?? '') });
-        }, { serviceName: 'dead-letters', logLevel: 'INFO' });
+        const logger = new DrillLogger(
+          (a) => {
+            if (logs.length < MAX_LOGS)
+              logs.push({
+                atSeconds: (world.clock.now() - startMs) / 1000,
+                functionName: 'dead-letters',
+                level: String(a.level ?? ''),
+                message: String(a.message ?? ''),
+              });
+          },
+          { serviceName: 'dead-letters', logLevel: 'INFO' },
+        );
         return createDeadLetterHandler({ config, env, aws, clock: world.clock, fetch: world.fetch, logger });
       },
     });
     world.deadLetterQueue.consumeWith(deadLetters);
-    scheduleSweeps(world, buildWiring(config, { account, region, partition: 'aws' }).map((w) => arnOf(w.playbook)), config.name);
-    registerOperations(world, config, {
-      env, aws, clock: world.clock,
-      logger: (name) => new DrillLogger((a) => {
-        if (logs.length < MAX_LOGS) logs.push({ atSeconds: (world.clock.now() - startMs) / 1000, functionName: name, level: String(a.level ?? ''), message: String(a.message ?? '') });
-      }, { serviceName: name, logLevel: 'INFO' }),
-      metrics: new DrillMetrics(emfToCloudWatch(world), { namespace: env.metricsNamespace, serviceName: 'operations' }),
-    }, (name) => `arn:aws:lambda:${region}:${account}:function:${name}`, opts.operations ?? {});
+    scheduleSweeps(
+      world,
+      buildWiring(config, { account, region, partition: 'aws' }).map((w) => arnOf(w.playbook)),
+      config.name,
+    );
+    registerOperations(
+      world,
+      config,
+      {
+        env,
+        aws,
+        clock: world.clock,
+        logger: (name) =>
+          new DrillLogger(
+            (a) => {
+              if (logs.length < MAX_LOGS)
+                logs.push({
+                  atSeconds: (world.clock.now() - startMs) / 1000,
+                  functionName: name,
+                  level: String(a.level ?? ''),
+                  message: String(a.message ?? ''),
+                });
+            },
+            { serviceName: name, logLevel: 'INFO' },
+          ),
+        metrics: new DrillMetrics(emfToCloudWatch(world), { namespace: env.metricsNamespace, serviceName: 'operations' }),
+      },
+      (name) => `arn:aws:lambda:${region}:${account}:function:${name}`,
+      opts.operations ?? {},
+    );
     new FaultInjector(world, config, arnOf, dynamoLedger(aws, env.tableName)).schedule(startMs, scenario.timeline);
     await world.runUntil(startMs + scenario.runFor);
 
@@ -178,7 +224,11 @@ function assemble(loaded: LoadedScenario, world: SimWorld, ledger: LedgerSnapsho
   const faultTimes = world.record.events.filter((e) => e.kind === 'fault' && !e.text.startsWith('deliver ')).map((e) => e.atMs);
   const byOutcome: Record<string, number> = {};
   for (const inv of world.record.invocations) {
-    const k = inv.error ? 'error' : inv.endedAtMs === undefined ? 'unfinished' : String((inv.result as { outcome?: unknown } | undefined)?.outcome ?? 'returned');
+    const k = inv.error
+      ? 'error'
+      : inv.endedAtMs === undefined
+        ? 'unfinished'
+        : String((inv.result as { outcome?: unknown } | undefined)?.outcome ?? 'returned');
     byOutcome[k] = (byOutcome[k] ?? 0) + 1;
   }
   const base: Omit<DrillResult, 'expectations' | 'failures' | 'verdict'> = {
@@ -215,7 +265,15 @@ function assemble(loaded: LoadedScenario, world: SimWorld, ledger: LedgerSnapsho
     ...(world.msk.topics.size > 0 || world.kafka.clusters.size > 0 ? { msk: mskSummary(world, config) } : {}),
     ...(world.flink.apps.apps.size > 0 || world.kinesis.streams.size > 0 ? { flink: flinkSummary(world, config) } : {}),
     ...(world.dlq.written.size > 0 ? { dlqReplay: dlqReplaySummary(world, config) } : {}),
-    ...(world.record.invocations.some((i) => i.source === 'operator') ? { operations: operationsSummary(world, config, drillOperations(world, config).map((o) => o.manifest.id)) } : {}),
+    ...(world.record.invocations.some((i) => i.source === 'operator')
+      ? {
+          operations: operationsSummary(
+            world,
+            config,
+            drillOperations(world, config).map((o) => o.manifest.id),
+          ),
+        }
+      : {}),
     timeline: buildTimeline(world, ledger, startMs),
     logs,
   };

@@ -42,7 +42,9 @@ export function buildOperationWiring(config: StreamfixConfig): OperationWiring[]
     .map((manifest) => ({
       operation: manifest.id,
       manifest,
-      pipelines: Object.entries(config.pipelines).filter(([, p]) => manifest.appliesTo(p)).map(([name]) => name),
+      pipelines: Object.entries(config.pipelines)
+        .filter(([, p]) => manifest.appliesTo(p))
+        .map(([name]) => name),
     }))
     .filter((w) => w.pipelines.length > 0);
 }

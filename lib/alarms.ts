@@ -52,7 +52,11 @@ export function playbookAlarm(scope: Construct, id: string, wired: WiredAlarm, r
     alarmName: wired.name,
     alarmDescription: alarmDescription(spec.description, runbook),
     metric: spec.metric.math
-      ? new cloudwatch.MathExpression({ expression: `${spec.metric.math}(m1)`, usingMetrics: { m1: metric }, period: Duration.seconds(spec.metric.periodSeconds) })
+      ? new cloudwatch.MathExpression({
+          expression: `${spec.metric.math}(m1)`,
+          usingMetrics: { m1: metric },
+          period: Duration.seconds(spec.metric.periodSeconds),
+        })
       : metric,
     comparisonOperator: COMPARISON[spec.comparison],
     threshold: spec.threshold,

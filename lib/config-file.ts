@@ -14,8 +14,7 @@ export class ConfigFileError extends StreamfixError {
   override readonly name = 'ConfigFileError';
 }
 
-const isConfigError = (err: unknown): err is ConfigError =>
-  err instanceof ConfigError || (err instanceof Error && err.name === 'ConfigError');
+const isConfigError = (err: unknown): err is ConfigError => err instanceof ConfigError || (err instanceof Error && err.name === 'ConfigError');
 
 /**
  * Imports a config file (TypeScript or JavaScript, relative to `cwd`) and validates its default

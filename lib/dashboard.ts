@@ -38,7 +38,15 @@ function signalWidget(a: WiredAlarm): cloudwatch.GraphWidget {
   const m = a.spec.metric;
   return new cloudwatch.GraphWidget({
     title: `${a.playbook}: ${a.spec.signal} (${m.namespace} ${m.metricName})`,
-    left: [new cloudwatch.Metric({ namespace: m.namespace, metricName: m.metricName, dimensionsMap: m.dimensions, statistic: m.statistic, period: Duration.seconds(m.periodSeconds) })],
+    left: [
+      new cloudwatch.Metric({
+        namespace: m.namespace,
+        metricName: m.metricName,
+        dimensionsMap: m.dimensions,
+        statistic: m.statistic,
+        period: Duration.seconds(m.periodSeconds),
+      }),
+    ],
     leftAnnotations: [{ value: a.spec.threshold, label: `alarm: ${a.spec.comparison} ${a.spec.threshold}` }],
     width: WIDTH / 2,
     height: 6,
@@ -49,7 +57,10 @@ function engineWidget(title: string, names: readonly string[], playbooks: readon
   return new cloudwatch.GraphWidget({
     title,
     left: playbooks.flatMap((p) =>
-      names.map((n) => new cloudwatch.Metric({ namespace, metricName: n, dimensionsMap: { service: p }, statistic: 'Sum', period: Duration.minutes(5), label: `${p} ${n}` })),
+      names.map(
+        (n) =>
+          new cloudwatch.Metric({ namespace, metricName: n, dimensionsMap: { service: p }, statistic: 'Sum', period: Duration.minutes(5), label: `${p} ${n}` }),
+      ),
     ),
     width: WIDTH / 3,
     height: 6,

@@ -20,7 +20,7 @@ export const WILDCARD_REASONS: readonly { pattern: RegExp; reason: string }[] = 
     pattern: /(?::dynamodb:.*:table\/[^/*]+|^<[A-Za-z0-9]+\.Arn>)\/index\/\*$/,
     reason:
       "Queries on the ledger table's own global secondary indexes (gsi1 lists incidents by time); " +
-      'index names are the table\'s and nothing outside the ledger table is covered.',
+      "index names are the table's and nothing outside the ledger table is covered.",
   },
   {
     pattern: /:s3:::[a-z0-9][a-z0-9.-]+\/[^*]+\*$/,

@@ -123,12 +123,7 @@ export interface FunctionPermissionContext extends Omit<EnginePermissionContext,
 }
 
 /** Everything one playbook function's role holds, before merging. */
-export function functionPermissions(
-  config: StreamfixConfig,
-  wiring: PlaybookWiring,
-  env: Env,
-  ctx: FunctionPermissionContext,
-): RoleStatementSpec[] {
+export function functionPermissions(config: StreamfixConfig, wiring: PlaybookWiring, env: Env, ctx: FunctionPermissionContext): RoleStatementSpec[] {
   const { pauseParameterArn, pipelinePauseParameterArns, logGroupArn, deadLetterQueueArn, ...engine } = ctx;
   const pipelinePauses = wiring.pipelines.map((p) => {
     const arn = pipelinePauseParameterArns[p];
@@ -160,7 +155,7 @@ export function operationPermissions(
     {
       actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
       resources: [ctx.tableArn, `${ctx.tableArn}/index/*`],
-      why: 'record the operation and its progress in the ledger (a re-invocation continues where it stopped), hold its target (one run per DLQ or checkpoint) and, for a checkpoint change, the job\'s guardrail lock',
+      why: "record the operation and its progress in the ledger (a re-invocation continues where it stopped), hold its target (one run per DLQ or checkpoint) and, for a checkpoint change, the job's guardrail lock",
     },
     {
       actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
@@ -228,7 +223,11 @@ export function deadLetterFunctionPermissions(ctx: DeadLetterFunctionContext): R
   const { logGroupArn, partition, ...rest } = ctx;
   return [
     ...deadLetterPermissions(rest),
-    { actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroupArn], why: "write the function's logs to its own log group (created by the stack, with a retention)" },
+    {
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      resources: [logGroupArn],
+      why: "write the function's logs to its own log group (created by the stack, with a retention)",
+    },
     ...protectiveDenies({ partition, tableArn: ctx.tableArn }),
   ];
 }

@@ -74,7 +74,9 @@ export interface PolicyLayout {
  * policies are not enough.
  */
 export function layoutPolicies(scope: IConstruct, owner: string, statements: readonly MergedStatement[]): PolicyLayout {
-  const pieces = statements.flatMap((x) => fitStatement(scope, x, IAM_LIMITS.managedPolicy)).map((s, index) => ({ s, index, chars: statementChars(scope, s) + 1 }));
+  const pieces = statements
+    .flatMap((x) => fitStatement(scope, x, IAM_LIMITS.managedPolicy))
+    .map((s, index) => ({ s, index, chars: statementChars(scope, s) + 1 }));
   const largestFirst = [...pieces].sort((a, b) => b.chars - a.chars || a.index - b.index);
   const inline: typeof pieces = [];
   let inlineChars = DOCUMENT_OVERHEAD;

@@ -21,8 +21,7 @@ export const RULE_TARGET_RETRY_ATTEMPTS = 4;
 export const RULE_TARGET_MAX_EVENT_AGE = Duration.hours(2);
 
 /** The wired name when EventBridge accepts it; otherwise CloudFormation generates one. */
-export const ruleNameOrGenerated = (name: string): string | undefined =>
-  name.length <= MAX_RULE_NAME && /^[.\-_A-Za-z0-9]+$/.test(name) ? name : undefined;
+export const ruleNameOrGenerated = (name: string): string | undefined => (name.length <= MAX_RULE_NAME && /^[.\-_A-Za-z0-9]+$/.test(name) ? name : undefined);
 
 /** A manifest pattern (EventBridge's own JSON keys) as the CDK's EventPattern. */
 export function toEventPattern(pattern: EventRuleSpec['pattern']): events.EventPattern {

@@ -140,9 +140,7 @@ export class StreamfixStack extends Stack {
     });
 
     const scheduleGroup = new scheduler.CfnScheduleGroup(this, 'ScheduleGroup', { name: prefix });
-    const functionArns = this.wiring.map(
-      (w) => `arn:${env.partition}:lambda:${env.region}:${env.account}:function:${functionName(prefix, w.playbook)}`,
-    );
+    const functionArns = this.wiring.map((w) => `arn:${env.partition}:lambda:${env.region}:${env.account}:function:${functionName(prefix, w.playbook)}`);
     this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
       description: 'Assumed by EventBridge Scheduler to run the follow-up invocations of streamfix playbooks',
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
@@ -211,7 +209,9 @@ export class StreamfixStack extends Stack {
           tableArn: this.table.tableArn,
           topicArn: this.escalation.topic.topicArn,
           topicKeyArn: this.escalation.key.keyArn,
-          ...(config.escalation.pagerDuty ? { pagerDutySecretArn: `arn:${env.partition}:secretsmanager:${env.region}:${env.account}:secret:${config.escalation.pagerDuty.secretName}` } : {}),
+          ...(config.escalation.pagerDuty
+            ? { pagerDutySecretArn: `arn:${env.partition}:secretsmanager:${env.region}:${env.account}:secret:${config.escalation.pagerDuty.secretName}` }
+            : {}),
           schedulerGroup: prefix,
           schedulerRoleArn: this.schedulerRole.roleArn,
           pauseParameterArn: parameterArn(pauseParameterName(prefix)),
@@ -226,7 +226,8 @@ export class StreamfixStack extends Stack {
       pf.function.node.addDependency(scheduleGroup);
       this.functions[w.playbook] = pf;
 
-      for (const a of w.alarms) this.alarms[a.name] = playbookAlarm(pf, `Alarm-${a.pipeline}-${a.spec.signal}`, a, runbookUrl(config.runbookBaseUrl, w.playbook));
+      for (const a of w.alarms)
+        this.alarms[a.name] = playbookAlarm(pf, `Alarm-${a.pipeline}-${a.spec.signal}`, a, runbookUrl(config.runbookBaseUrl, w.playbook));
       playbookRules(pf, { prefix, wiring: w, function: pf.function, deadLetterQueue: this.deadLetterQueue });
       sweepRule(pf, { prefix, wiring: w, function: pf.function, deadLetterQueue: this.deadLetterQueue });
       resumeRule(pf, { prefix, wiring: w, function: pf.function, deadLetterQueue: this.deadLetterQueue });
@@ -238,7 +239,13 @@ export class StreamfixStack extends Stack {
     }
 
     for (const pipeline of Object.keys(config.pipelines)) {
-      this.dashboards[pipeline] = pipelineDashboard(this, `Dashboard-${pipeline}`, { config, pipeline, wiring: this.wiring, alarms: this.alarms, metricsNamespace: METRICS_NAMESPACE });
+      this.dashboards[pipeline] = pipelineDashboard(this, `Dashboard-${pipeline}`, {
+        config,
+        pipeline,
+        wiring: this.wiring,
+        alarms: this.alarms,
+        metricsNamespace: METRICS_NAMESPACE,
+      });
     }
 
     // Every event that never got through is recorded and paged, with its incident.
@@ -254,7 +261,9 @@ export class StreamfixStack extends Stack {
           tableArn: this.table.tableArn,
           topicArn: this.escalation.topic.topicArn,
           topicKeyArn: this.escalation.key.keyArn,
-          ...(config.escalation.pagerDuty ? { pagerDutySecretArn: `arn:${env.partition}:secretsmanager:${env.region}:${env.account}:secret:${config.escalation.pagerDuty.secretName}` } : {}),
+          ...(config.escalation.pagerDuty
+            ? { pagerDutySecretArn: `arn:${env.partition}:secretsmanager:${env.region}:${env.account}:secret:${config.escalation.pagerDuty.secretName}` }
+            : {}),
           queueArn: this.deadLetterQueue.queueArn,
           logGroupArn,
           partition: env.partition,

@@ -18,7 +18,8 @@ export function alarmStateChange(o: {
   const above = o.comparison.startsWith('Greater');
   const word = above ? 'greater than' : 'less than';
   const reasonOf = (state: string, ms: number) => {
-    if (state === 'INSUFFICIENT_DATA') return { reason: 'Insufficient Data: 1 datapoint was unknown.', data: { recentDatapoints: [], evaluatedDatapoints: [] } };
+    if (state === 'INSUFFICIENT_DATA')
+      return { reason: 'Insufficient Data: 1 datapoint was unknown.', data: { recentDatapoints: [], evaluatedDatapoints: [] } };
     // A datapoint on the breaching side of the threshold for ALARM, on the other side for OK.
     const value = (state === 'ALARM') === above ? o.threshold * 1.5 + 1 : Math.max(0, o.threshold * 0.5 - 1);
     const at = new Date(ms - o.metric.periodSeconds * 1000);
@@ -28,7 +29,15 @@ export function alarmStateChange(o: {
     };
   };
   const reasonData = (ms: number, d: Record<string, unknown>) =>
-    JSON.stringify({ version: '1.0', queryDate: ts(ms), startDate: ts(ms - o.metric.periodSeconds * 1000), statistic: o.metric.statistic, period: o.metric.periodSeconds, threshold: o.threshold, ...d });
+    JSON.stringify({
+      version: '1.0',
+      queryDate: ts(ms),
+      startDate: ts(ms - o.metric.periodSeconds * 1000),
+      statistic: o.metric.statistic,
+      period: o.metric.periodSeconds,
+      threshold: o.threshold,
+      ...d,
+    });
   const now = reasonOf(o.state, o.atMs);
   const before = reasonOf(o.previous, o.previousAtMs);
   return {
@@ -49,7 +58,11 @@ export function alarmStateChange(o: {
         metrics: [
           {
             id: o.metricId,
-            metricStat: { metric: { namespace: o.metric.namespace, name: o.metric.metricName, dimensions: { ...o.metric.dimensions } }, period: o.metric.periodSeconds, stat: o.metric.statistic },
+            metricStat: {
+              metric: { namespace: o.metric.namespace, name: o.metric.metricName, dimensions: { ...o.metric.dimensions } },
+              period: o.metric.periodSeconds,
+              stat: o.metric.statistic,
+            },
             returnData: true,
           },
         ],

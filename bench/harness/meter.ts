@@ -11,7 +11,16 @@ import type { SimWorld } from '../../drills/sim/world';
  */
 
 /** Operations that change the platform: the first of them is a playbook's corrective call. */
-export const CORRECTIVE = new Set(['StartJobRun', 'CancelJobRun', 'UpdateDestination', 'CopyObject', 'PutObject', 'DeleteObject', 'DeleteObjects', 'RebootBroker']);
+export const CORRECTIVE = new Set([
+  'StartJobRun',
+  'CancelJobRun',
+  'UpdateDestination',
+  'CopyObject',
+  'PutObject',
+  'DeleteObject',
+  'DeleteObjects',
+  'RebootBroker',
+]);
 /** How a person is told: the first of them is an escalating playbook's outcome. */
 export const ESCALATING = new Set(['SNS:Publish', 'PagerDuty:enqueue']);
 
@@ -45,7 +54,10 @@ export interface InvocationStats {
 }
 
 const serviceOf = (clientName: string) =>
-  clientName.replace(/Client$/, '').replace('EMRServerless', 'EMR').replace('CloudWatchLogs', 'Logs');
+  clientName
+    .replace(/Client$/, '')
+    .replace('EMRServerless', 'EMR')
+    .replace('CloudWatchLogs', 'Logs');
 
 export class Meter {
   /** AWS calls by `service:operation` (PagerDuty's requests included). */
@@ -59,7 +71,19 @@ export class Meter {
 
   /** Starts measuring one invocation: its stats, and a function that closes them when it ends. */
   startInvocation(): { stats: InvocationStats; end(): void } {
-    const stats: InvocationStats = { calls: [], settled: 0, settledPlatform: 0, answerMs: 0, sleepMs: 0, sleepCpuMs: 0, sleeps: [], cpuMs: 0, gcMs: 0, startedAt: performance.now(), endedAt: 0 };
+    const stats: InvocationStats = {
+      calls: [],
+      settled: 0,
+      settledPlatform: 0,
+      answerMs: 0,
+      sleepMs: 0,
+      sleepCpuMs: 0,
+      sleeps: [],
+      cpuMs: 0,
+      gcMs: 0,
+      startedAt: performance.now(),
+      endedAt: 0,
+    };
     const cpu0 = process.cpuUsage();
     this.current = stats;
     return {
@@ -113,7 +137,18 @@ export class Meter {
 
   /** Every simulated service's answers timed, so that time is not taken for the engine's. */
   timeServices(world: SimWorld): void {
-    const services: SimService[] = [world.emr, world.cloudwatch, world.s3, world.scheduler, world.sns, world.ssm, world.secrets, world.firehose, world.logs, world.iam];
+    const services: SimService[] = [
+      world.emr,
+      world.cloudwatch,
+      world.s3,
+      world.scheduler,
+      world.sns,
+      world.ssm,
+      world.secrets,
+      world.firehose,
+      world.logs,
+      world.iam,
+    ];
     for (const svc of services) {
       const ops = svc.operations;
       for (const [name, f] of Object.entries(ops)) {
@@ -178,6 +213,7 @@ export class GcPauses {
   /** Charges each invocation the pauses during it, except those while it waited on the clock (they belong to the simulated world). */
   charge(stats: InvocationStats): void {
     const overlap = (a: number, b: number, c: number, d: number) => Math.max(0, Math.min(b, d) - Math.max(a, c));
-    for (const p of this.pauses) stats.gcMs += overlap(p.start, p.end, stats.startedAt, stats.endedAt) - stats.sleeps.reduce((a, [s0, s1]) => a + overlap(p.start, p.end, s0, s1), 0);
+    for (const p of this.pauses)
+      stats.gcMs += overlap(p.start, p.end, stats.startedAt, stats.endedAt) - stats.sleeps.reduce((a, [s0, s1]) => a + overlap(p.start, p.end, s0, s1), 0);
   }
 }

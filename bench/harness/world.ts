@@ -118,7 +118,9 @@ export function buildBenchWorld(scenario: Scenario, config: StreamfixConfig): Be
         const j = config.pipelines[p]?.job;
         return j?.kind === 'emr-serverless' ? j : undefined;
       };
-      const pipeline = r.pipelines.find((p) => job(p)?.applicationId === detail.applicationId && (detail.jobRunName === undefined || job(p)?.jobName === detail.jobRunName)) ?? r.pipelines[0]!;
+      const pipeline =
+        r.pipelines.find((p) => job(p)?.applicationId === detail.applicationId && (detail.jobRunName === undefined || job(p)?.jobName === detail.jobRunName)) ??
+        r.pipelines[0]!;
       captured.push({ atMs, playbook: r.playbook, pipeline, event });
     }
   };

@@ -49,16 +49,17 @@ export interface ChaosOptions {
   raceRate: number;
 }
 
-export const DEFAULT_CHAOS: ChaosOptions = { faultRate: 0.2, slowRate: 0.1, partialRate: 0.3, killRate: 0.6, duplicateRate: 0.25, alarmPerturbRate: 0.36, raceRate: 0.3 };
+export const DEFAULT_CHAOS: ChaosOptions = {
+  faultRate: 0.2,
+  slowRate: 0.1,
+  partialRate: 0.3,
+  killRate: 0.6,
+  duplicateRate: 0.25,
+  alarmPerturbRate: 0.36,
+  raceRate: 0.3,
+};
 
-export type FaultKind =
-  | 'ThrottlingException'
-  | 'InternalServerError'
-  | 'ServiceUnavailable'
-  | 'TimeoutError'
-  | 'TimeoutAfterEffect'
-  | 'slow'
-  | 'partial';
+export type FaultKind = 'ThrottlingException' | 'InternalServerError' | 'ServiceUnavailable' | 'TimeoutError' | 'TimeoutAfterEffect' | 'slow' | 'partial';
 
 export type DeliveryKind = 'duplicate' | 'concurrent-duplicate' | 'alarm-delayed' | 'ok-before-alarm' | 'flapping' | 'race';
 
@@ -134,7 +135,19 @@ export class Chaos {
     private readonly reportsPrefix?: string,
   ) {
     this.simulator = capture(world.plugin);
-    const services: SimService[] = [world.emr, world.cloudwatch, world.s3, world.scheduler, world.sns, world.ssm, world.secrets, world.firehose, world.logs, world.iam, world.kafka];
+    const services: SimService[] = [
+      world.emr,
+      world.cloudwatch,
+      world.s3,
+      world.scheduler,
+      world.sns,
+      world.ssm,
+      world.secrets,
+      world.firehose,
+      world.logs,
+      world.iam,
+      world.kafka,
+    ];
     this.exceptions = new Map(services.map((s) => [s.clientName, s.baseException]));
     if (rnd.draw('kill') < opts.killRate) {
       const atAction = rnd.draw('kill.mode') < 0.6;
@@ -168,7 +181,12 @@ export class Chaos {
         name: 'streamfixProofFaults',
         override: true,
       });
-      stack.addRelativeTo(this.simulator, { relation: 'after', toMiddleware: 'streamfixProofFaults', name: 'streamfixDrillSimulatorBelowRetry', override: true });
+      stack.addRelativeTo(this.simulator, {
+        relation: 'after',
+        toMiddleware: 'streamfixProofFaults',
+        name: 'streamfixDrillSimulatorBelowRetry',
+        override: true,
+      });
     },
   };
 
@@ -188,8 +206,11 @@ export class Chaos {
     const killHere = frame !== undefined && this.isKillPoint(frame.invocationId, true);
     this.stats.attempts++;
     return {
-      ...(frame ? { invocationId: frame.invocationId } : {}), killed: false, killHere,
-      ...(killHere ? { phase: this.killPlan!.phase } : {}), draw: this.rnd.stream(`${frame?.invocationId ?? 'drill'}|${idx}`),
+      ...(frame ? { invocationId: frame.invocationId } : {}),
+      killed: false,
+      killHere,
+      ...(killHere ? { phase: this.killPlan!.phase } : {}),
+      draw: this.rnd.stream(`${frame?.invocationId ?? 'drill'}|${idx}`),
     };
   }
 
@@ -229,8 +250,18 @@ export class Chaos {
   private error(clientName: string, name: string, status: number, requestId: string): Error {
     const base = this.exceptions.get(clientName);
     const message = `${name} (injected by the proof)`;
-    if (!base) return Object.assign(new Error(message), { name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status, requestId, attempts: 1, totalRetryDelay: 0 } });
-    return new base({ name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status, requestId, attempts: 1, totalRetryDelay: 0 }, message });
+    if (!base)
+      return Object.assign(new Error(message), {
+        name,
+        $fault: status >= 500 ? 'server' : 'client',
+        $metadata: { httpStatusCode: status, requestId, attempts: 1, totalRetryDelay: 0 },
+      });
+    return new base({
+      name,
+      $fault: status >= 500 ? 'server' : 'client',
+      $metadata: { httpStatusCode: status, requestId, attempts: 1, totalRetryDelay: 0 },
+      message,
+    });
   }
 
   private middleware(next: AnyHandler, context: HandlerExecutionContext): AnyHandler {
@@ -251,7 +282,8 @@ export class Chaos {
       if (frame) counter.set(frame.invocationId, idx);
       const key = `${frame?.invocationId ?? 'drill'}|${ledgerCall ? 'ledger|' : ''}${idx}`;
       const corrective = !PASS.has(clientName) && isCorrective(this.serviceOf(clientName, service), operation);
-      if (corrective && frame && !this.killed.has(frame.invocationId) && !this.isReportWrite(service, operation, args.input)) await this.checkOwnership(frame.invocationId, service, operation);
+      if (corrective && frame && !this.killed.has(frame.invocationId) && !this.isReportWrite(service, operation, args.input))
+        await this.checkOwnership(frame.invocationId, service, operation);
       // Kill points are counted on platform calls only, for the same reason as the draws; a kill
       // before or after one falls between the ledger writes around it.
       const killHere = frame !== undefined && !ledgerCall && this.isKillPoint(frame.invocationId, corrective);
@@ -261,7 +293,9 @@ export class Chaos {
 
       this.stats.attempts++;
       const request = args.request as object | undefined;
-      const attempt = Number(/attempt=(\d+)/.exec(String((args.request as { headers?: Record<string, string> } | undefined)?.headers?.['amz-sdk-request'] ?? ''))?.[1] ?? 1);
+      const attempt = Number(
+        /attempt=(\d+)/.exec(String((args.request as { headers?: Record<string, string> } | undefined)?.headers?.['amz-sdk-request'] ?? ''))?.[1] ?? 1,
+      );
       const draw = this.rnd.stream(key);
       if (attempt > 1) {
         // The standard mode's backoff (full jitter, 100 ms base, 500 ms after throttling), on the simulated clock.
@@ -317,7 +351,10 @@ export class Chaos {
   /** Reads the ledger directly (no faults): the proof's view of who owns what. */
   watchLedger(aws: AwsClientOptions, table: string): void {
     if (this.ledger || !aws.endpoints?.dynamodb) return;
-    this.ledger = { client: new DynamoDBClient({ region: aws.region, endpoint: aws.endpoints.dynamodb, ...(aws.credentials ? { credentials: aws.credentials } : {}) }), table };
+    this.ledger = {
+      client: new DynamoDBClient({ region: aws.region, endpoint: aws.endpoints.dynamodb, ...(aws.credentials ? { credentials: aws.credentials } : {}) }),
+      table,
+    };
   }
 
   /**
@@ -334,13 +371,15 @@ export class Chaos {
       let owned = false;
       let start: Record<string, AttributeValue> | undefined;
       do {
-        const r = await this.ledger.client.send(new ScanCommand({
-          TableName: this.ledger.table,
-          FilterExpression: 'sk = :meta AND begins_with(leaseOwner, :req) AND leaseUntil > :now',
-          ExpressionAttributeValues: { ':meta': { S: 'META' }, ':req': { S: inv.requestId }, ':now': { N: String(now) } },
-          ProjectionExpression: 'pk',
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }));
+        const r = await this.ledger.client.send(
+          new ScanCommand({
+            TableName: this.ledger.table,
+            FilterExpression: 'sk = :meta AND begins_with(leaseOwner, :req) AND leaseUntil > :now',
+            ExpressionAttributeValues: { ':meta': { S: 'META' }, ':req': { S: inv.requestId }, ':now': { N: String(now) } },
+            ProjectionExpression: 'pk',
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        );
         const pk = r.Items?.[0]?.pk?.S;
         if (pk) this.stats.owners.set(invocationId, pk.slice('INCIDENT#'.length));
         owned = pk !== undefined;
@@ -360,12 +399,31 @@ export class Chaos {
   }
 
   private serviceOf(clientName: string, fallback: string): string {
-    const svc = [this.world.emr, this.world.cloudwatch, this.world.s3, this.world.scheduler, this.world.sns, this.world.ssm, this.world.secrets, this.world.firehose, this.world.logs, this.world.iam, this.world.kafka, this.world.kinesis, this.world.flink].find((s) => s.clientName === clientName);
+    const svc = [
+      this.world.emr,
+      this.world.cloudwatch,
+      this.world.s3,
+      this.world.scheduler,
+      this.world.sns,
+      this.world.ssm,
+      this.world.secrets,
+      this.world.firehose,
+      this.world.logs,
+      this.world.iam,
+      this.world.kafka,
+      this.world.kinesis,
+      this.world.flink,
+    ].find((s) => s.clientName === clientName);
     return svc?.service ?? fallback;
   }
 
   /** Part of the batch fails: those entries never reach the service and come back as failed. */
-  private async partial(simulated: AnyHandler, args: AnyArgs, operation: string, draw: () => number): Promise<{ output: Record<string, unknown>; response: unknown }> {
+  private async partial(
+    simulated: AnyHandler,
+    args: AnyArgs,
+    operation: string,
+    draw: () => number,
+  ): Promise<{ output: Record<string, unknown>; response: unknown }> {
     const input = args.input as Record<string, unknown>;
     if (operation === 'DeleteObjects') {
       const del = input.Delete as { Objects?: { Key?: string }[] } | undefined;
@@ -375,8 +433,15 @@ export class Chaos {
       if (failed.length === 0) failed.push(objects[0]!);
       const kept = objects.filter((o) => !failed.includes(o));
       this.stats.faults.partial++;
-      const out = (await simulated({ ...args, input: { ...input, Delete: { ...del, Objects: kept } } })) as { output: Record<string, unknown>; response: unknown };
-      const errors = failed.map((o) => ({ Key: o.Key, Code: 'InternalError', Message: 'We encountered an internal error. Please try again. (injected by the proof)' }));
+      const out = (await simulated({ ...args, input: { ...input, Delete: { ...del, Objects: kept } } })) as {
+        output: Record<string, unknown>;
+        response: unknown;
+      };
+      const errors = failed.map((o) => ({
+        Key: o.Key,
+        Code: 'InternalError',
+        Message: 'We encountered an internal error. Please try again. (injected by the proof)',
+      }));
       return { ...out, output: { ...out.output, Errors: [...((out.output.Errors as unknown[]) ?? []), ...errors] } };
     }
     const records = (input.Records as unknown[]) ?? [];
@@ -384,10 +449,15 @@ export class Chaos {
     const failedAt = new Set(records.map((_, i) => i).filter(() => draw() < 0.5));
     if (failedAt.size === 0) failedAt.add(0);
     this.stats.faults.partial++;
-    const out = (await simulated({ ...args, input: { ...input, Records: records.filter((_, i) => !failedAt.has(i)) } })) as { output: Record<string, unknown>; response: unknown };
+    const out = (await simulated({ ...args, input: { ...input, Records: records.filter((_, i) => !failedAt.has(i)) } })) as {
+      output: Record<string, unknown>;
+      response: unknown;
+    };
     const answered = (out.output.RequestResponses as unknown[] | undefined) ?? [];
     let j = 0;
-    const responses = records.map((_, i) => (failedAt.has(i) ? { ErrorCode: 'ServiceUnavailableException', ErrorMessage: 'Slow down. (injected by the proof)' } : (answered[j++] ?? {})));
+    const responses = records.map((_, i) =>
+      failedAt.has(i) ? { ErrorCode: 'ServiceUnavailableException', ErrorMessage: 'Slow down. (injected by the proof)' } : (answered[j++] ?? {}),
+    );
     return { ...out, output: { ...out.output, FailedPutCount: Number(out.output.FailedPutCount ?? 0) + failedAt.size, RequestResponses: responses } };
   }
 

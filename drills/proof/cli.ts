@@ -10,17 +10,55 @@ import { GOALS, runProof, type ProofReport, type ProofTotals } from './proof';
  * figure is not 0 (2 when the proof could not start).
  */
 
-const HEADERS = ['playbook', 'drills', 'dup actions', 'bound viol.', 'unended', 'resumed ×2', 'non-owner acts', 'unresumed kills', 'breaker in flight', 'errors', 'sent ×2', 'unbacked del.', 'op beside op', 'faults', 'retries', 'slow', 'partial', 'deliv. perturb.', 'kills (resumed)', 'incidents'];
+const HEADERS = [
+  'playbook',
+  'drills',
+  'dup actions',
+  'bound viol.',
+  'unended',
+  'resumed ×2',
+  'non-owner acts',
+  'unresumed kills',
+  'breaker in flight',
+  'errors',
+  'sent ×2',
+  'unbacked del.',
+  'op beside op',
+  'faults',
+  'retries',
+  'slow',
+  'partial',
+  'deliv. perturb.',
+  'kills (resumed)',
+  'incidents',
+];
 
 function row(name: string, t: ProofTotals): string[] {
   const f = t.faults;
   const injected = f.ThrottlingException + f.InternalServerError + f.ServiceUnavailable + f.TimeoutError + f.TimeoutAfterEffect;
   const deliveries = Object.values(t.deliveries).reduce((a, b) => a + b, 0);
-  return [name, String(t.drills), ...GOALS.map((g) => String(t.figures[g])), String(injected), String(t.retries), String(f.slow), String(f.partial), String(deliveries), `${t.kills} (${t.resumed})`, String(t.incidents)];
+  return [
+    name,
+    String(t.drills),
+    ...GOALS.map((g) => String(t.figures[g])),
+    String(injected),
+    String(t.retries),
+    String(f.slow),
+    String(f.partial),
+    String(deliveries),
+    `${t.kills} (${t.resumed})`,
+    String(t.incidents),
+  ];
 }
 
 export function formatTable(report: ProofReport): string {
-  const rows = [HEADERS, ...Object.entries(report.byPlaybook).sort(([a], [b]) => a.localeCompare(b)).map(([k, t]) => row(k, t)), row('overall', report.overall)];
+  const rows = [
+    HEADERS,
+    ...Object.entries(report.byPlaybook)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, t]) => row(k, t)),
+    row('overall', report.overall),
+  ];
   const widths = HEADERS.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   const sep = widths.map((w) => '─'.repeat(w)).join('  ');
@@ -28,9 +66,15 @@ export function formatTable(report: ProofReport): string {
   const o = report.overall;
   out.push(
     '',
-    `faults by kind: ${Object.entries(o.faults).map(([k, v]) => `${k} ${v}`).join(', ')}; attempts ${o.attempts}`,
-    `deliveries: ${Object.entries(o.deliveries).map(([k, v]) => `${k} ${v}`).join(', ')}`,
-    `final decisions: ${Object.entries(o.decisions).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    `faults by kind: ${Object.entries(o.faults)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}; attempts ${o.attempts}`,
+    `deliveries: ${Object.entries(o.deliveries)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+    `final decisions: ${Object.entries(o.decisions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
     `replays: ${o.replays.records} record(s) replayed, ${o.replays.twiceInWindow} sent twice within the documented window (one batch per crash or lost answer), ` +
       `${o.figures.replayedTwice} beyond it; ${o.replays.kafkaFaults} Kafka send fault(s) injected`,
   );
@@ -71,7 +115,9 @@ async function main(): Promise<number> {
   process.stderr.write('\n');
   console.log(`fault-injection proof: ${report.overall.drills} drills (${report.scenarios.length} scenarios × ${runs} runs), seed ${seed}`);
   console.log(formatTable(report));
-  console.log(`\n${report.passed ? 'PASS' : 'FAIL'}: every goal figure (${GOALS.join(', ')}) must be 0 — ${report.overall.drills} drills in ${seconds.toFixed(1)} s`);
+  console.log(
+    `\n${report.passed ? 'PASS' : 'FAIL'}: every goal figure (${GOALS.join(', ')}) must be 0 — ${report.overall.drills} drills in ${seconds.toFixed(1)} s`,
+  );
   const out = resolve(values.out!);
   await mkdir(dirname(out), { recursive: true });
   await writeFile(out, `${JSON.stringify({ ...report, realSeconds: Math.round(seconds * 10) / 10 }, null, 2)}\n`);

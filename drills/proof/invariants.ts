@@ -57,8 +57,13 @@ function targetOf(c: CallRecord): string {
 }
 
 export function checkRun(
-  world: SimWorld, result: DrillResult, config: StreamfixConfig, kills: KillRecord[], endMs: number,
-  actedUnowned: UnownedAction[] = [], owners: ReadonlyMap<string, string> = new Map(),
+  world: SimWorld,
+  result: DrillResult,
+  config: StreamfixConfig,
+  kills: KillRecord[],
+  endMs: number,
+  actedUnowned: UnownedAction[] = [],
+  owners: ReadonlyMap<string, string> = new Map(),
 ): RunFigures {
   const details: string[] = [];
   // An invocation's incident: the one it owned when it acted (read from the ledger), else the one its answer names.
@@ -107,7 +112,9 @@ export function checkRun(
       const inv = world.record.invocations.find((i) => i.invocationId === c.invocationId);
       if (inv?.source === 'operator') continue;
       unowned++;
-      details.push(`duplicate: ${fn} ${c.service}:${c.operation} at +${(c.atMs - Date.parse(result.startedAt)) / 1000}s took effect with no incident owning it`);
+      details.push(
+        `duplicate: ${fn} ${c.service}:${c.operation} at +${(c.atMs - Date.parse(result.startedAt)) / 1000}s took effect with no incident owning it`,
+      );
       continue;
     }
     const m = effective.get(incident) ?? new Map<string, number>();
@@ -142,7 +149,13 @@ export function checkRun(
       if (a.status === 'blocked') continue;
       const def = pb.actions.find((d) => d.type === a.type);
       const parsed = def?.params.safeParse(a.params);
-      const broken = !def ? [`unknown action type ${a.type}`] : !parsed?.success ? ['parameters do not parse'] : settings ? def.checkBounds(parsed.data, { pipeline, settings }) : [];
+      const broken = !def
+        ? [`unknown action type ${a.type}`]
+        : !parsed?.success
+          ? ['parameters do not parse']
+          : settings
+            ? def.checkBounds(parsed.data, { pipeline, settings })
+            : [];
       if (broken.length > 0) {
         boundViolations++;
         details.push(`bound: ${inc.incidentId} ${a.type}: ${broken.join('; ')}`);
@@ -156,7 +169,8 @@ export function checkRun(
     if (c.error || c.operation !== 'CreateSchedule') continue;
     const i = c.input as { ScheduleExpression?: string; Target?: { Input?: string } };
     const due = parseAtExpression(i.ScheduleExpression ?? '');
-    if (due !== undefined && due > endMs) for (const inc of result.incidents) if (i.Target?.Input?.includes(inc.incidentId)) pendingFollowUps.add(inc.incidentId);
+    if (due !== undefined && due > endMs)
+      for (const inc of result.incidents) if (i.Target?.Input?.includes(inc.incidentId)) pendingFollowUps.add(inc.incidentId);
   }
   let unended = 0;
   for (const inc of result.incidents) {
@@ -175,17 +189,21 @@ export function checkRun(
   for (const inv of world.record.invocations) {
     if (!inv.error || inv.attempt < 3 || inv.functionName.endsWith('-dead-letters')) continue;
     const message = world.deadLetterQueue.received.find((m) => m.body.includes(`"requestId":"${inv.requestId}"`));
-    const paged = message !== undefined && (
-      world.pagerDuty.events.some((e) => e.kind === 'trigger' && e.dedupKey?.endsWith(`/dead-letter/${message.messageId}`)) ||
-      world.sns.messages.some((m) => m.message.includes(message.messageId)));
+    const paged =
+      message !== undefined &&
+      (world.pagerDuty.events.some((e) => e.kind === 'trigger' && e.dedupKey?.endsWith(`/dead-letter/${message.messageId}`)) ||
+        world.sns.messages.some((m) => m.message.includes(message.messageId)));
     if (!paged) {
       unended++;
-      details.push(`unended: ${inv.functionName} ← ${inv.source} dropped after Lambda's retries${message ? ' (dead-lettered, never paged)' : ''}: ${inv.error.name}: ${inv.error.message}`);
+      details.push(
+        `unended: ${inv.functionName} ← ${inv.source} dropped after Lambda's retries${message ? ' (dead-lettered, never paged)' : ''}: ${inv.error.name}: ${inv.error.message}`,
+      );
     }
   }
 
   // Ownership: the chaos layer asked the ledger, at each corrective call, whether its worker owned a live incident.
-  for (const u of actedUnowned) details.push(`acted without ownership: ${u.invocationId} ${u.service}:${u.operation} at +${(u.atMs - Date.parse(result.startedAt)) / 1000}s`);
+  for (const u of actedUnowned)
+    details.push(`acted without ownership: ${u.invocationId} ${u.service}:${u.operation} at +${(u.atMs - Date.parse(result.startedAt)) / 1000}s`);
 
   // A kill in the middle of a fix: its incident must not end with an action still at `intent`.
   let unresumedKills = 0;
@@ -209,7 +227,9 @@ export function checkRun(
         .filter(({ a }) => a.startedAtSeconds <= d.atSeconds && (a.endedAtSeconds === undefined || a.endedAtSeconds > d.atSeconds));
       if (inFlight.length > 0) {
         breakerWhileFixInFlight++;
-        details.push(`breaker opened at +${d.atSeconds}s on ${inc.incidentId} while ${inFlight.map(({ o, a }) => `${o.incidentId} ${a.operation}`).join(', ')} was in flight`);
+        details.push(
+          `breaker opened at +${d.atSeconds}s on ${inc.incidentId} while ${inFlight.map(({ o, a }) => `${o.incidentId} ${a.operation}`).join(', ')} was in flight`,
+        );
       }
     }
   }
@@ -222,5 +242,14 @@ export function checkRun(
       details.push(`resumed-acted-twice: ${id} (killed ${k.invocationId} at ${k.service}:${k.operation}, ${k.plan.phase})`);
     }
   }
-  return { duplicateActions, boundViolations, unended, resumedActedTwice, actedWithoutOwnership: actedUnowned.length, unresumedKills, breakerWhileFixInFlight, details };
+  return {
+    duplicateActions,
+    boundViolations,
+    unended,
+    resumedActedTwice,
+    actedWithoutOwnership: actedUnowned.length,
+    unresumedKills,
+    breakerWhileFixInFlight,
+    details,
+  };
 }

@@ -54,13 +54,19 @@ export function faultyProducer(chaos: Chaos, inner: KafkaProducerPort, opts: Cha
           stats.lostAnswers++;
           await inner.send(topic, messages);
           await clock.sleep(5_000 + Math.round(draw() * 10_000));
-          stats.lost.push({ ...(call.invocationId ? { invocationId: call.invocationId } : {}), replayIds: messages.map((m) => m.headers?.['streamfix-replay-id'] ?? '') });
+          stats.lost.push({
+            ...(call.invocationId ? { invocationId: call.invocationId } : {}),
+            replayIds: messages.map((m) => m.headers?.['streamfix-replay-id'] ?? ''),
+          });
           out = messages.map(() => failed('REQUEST_TIMED_OUT', 'the broker wrote the batch; its answer was lost'));
         } else {
           stats.partial++;
           const fail = messages.map(() => draw() < 0.5);
           if (!fail.includes(true) && fail.length > 0) fail[0] = true;
-          const sent = await inner.send(topic, messages.filter((_, i) => !fail[i]));
+          const sent = await inner.send(
+            topic,
+            messages.filter((_, i) => !fail[i]),
+          );
           let j = 0;
           out = messages.map((_, i) => (fail[i] ? failed('NOT_LEADER_FOR_PARTITION', 'this message was not written') : (sent[j++] ?? { ok: true })));
         }

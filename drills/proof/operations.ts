@@ -70,7 +70,9 @@ export class DestructionWatch {
   private judge(d: DestroyedObject): void {
     if (!d.invocationId) return;
     if (!heldByVerifiedBackup(this.world, d)) {
-      this.unbacked.push(`unbacked: ${d.functionName} ${d.operation} ${d.by === 'delete' ? 'deleted' : 'overwrote'} s3://${d.bucket}/${d.key} (${d.body.length} bytes), held by no verified backup`);
+      this.unbacked.push(
+        `unbacked: ${d.functionName} ${d.operation} ${d.by === 'delete' ? 'deleted' : 'overwrote'} s3://${d.bucket}/${d.key} (${d.body.length} bytes), held by no verified backup`,
+      );
     }
   }
 }

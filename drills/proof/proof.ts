@@ -28,7 +28,19 @@ function retriedOk(world: SimWorld, invocationId: string): boolean {
 /** Simulated time added after a scenario's `runFor`, so pending verifications and Lambda's retries finish. */
 export const DRAIN_MS = 30 * 60_000;
 
-export const GOALS = ['duplicateActions', 'boundViolations', 'unended', 'resumedActedTwice', 'actedWithoutOwnership', 'unresumedKills', 'breakerWhileFixInFlight', 'errors', 'replayedTwice', 'unbackedDeletions', 'besideOnTarget'] as const;
+export const GOALS = [
+  'duplicateActions',
+  'boundViolations',
+  'unended',
+  'resumedActedTwice',
+  'actedWithoutOwnership',
+  'unresumedKills',
+  'breakerWhileFixInFlight',
+  'errors',
+  'replayedTwice',
+  'unbackedDeletions',
+  'besideOnTarget',
+] as const;
 export type Goal = (typeof GOALS)[number];
 
 export interface ProofOptions {
@@ -71,7 +83,19 @@ export interface ReplayTotals {
   kafkaFaults: number;
 }
 
-const emptyFigures = () => ({ duplicateActions: 0, boundViolations: 0, unended: 0, resumedActedTwice: 0, actedWithoutOwnership: 0, unresumedKills: 0, breakerWhileFixInFlight: 0, errors: 0, replayedTwice: 0, unbackedDeletions: 0, besideOnTarget: 0 });
+const emptyFigures = () => ({
+  duplicateActions: 0,
+  boundViolations: 0,
+  unended: 0,
+  resumedActedTwice: 0,
+  actedWithoutOwnership: 0,
+  unresumedKills: 0,
+  breakerWhileFixInFlight: 0,
+  errors: 0,
+  replayedTwice: 0,
+  unbackedDeletions: 0,
+  besideOnTarget: 0,
+});
 
 export interface ProofTotals {
   drills: number;
@@ -99,7 +123,10 @@ export interface ProofReport {
 }
 
 export async function listScenarioFiles(dir = DEFAULT_SCENARIO_DIR): Promise<string[]> {
-  return (await readdir(dir)).filter((f) => /\.(ya?ml|json)$/.test(f)).sort().map((f) => join(dir, f));
+  return (await readdir(dir))
+    .filter((f) => /\.(ya?ml|json)$/.test(f))
+    .sort()
+    .map((f) => join(dir, f));
 }
 
 /** The playbook a scenario drills: the first its expectations name, else the first that opened an incident. */
@@ -115,29 +142,42 @@ export async function proveRun(loaded: LoadedScenario, run: number, baseSeed: nu
   let watch: DestructionWatch | undefined;
   const kafka: KafkaFaultStats = emptyKafkaFaultStats();
   const empty = (): RunOutcome => ({
-    scenario: loaded.scenario.name, playbook: playbookOf(loaded) ?? 'other', run, seed,
-    figures: emptyFigures(), replays: { records: 0, twiceInWindow: 0, kafkaFaults: 0 },
-    details: [], faults: { ThrottlingException: 0, InternalServerError: 0, ServiceUnavailable: 0, TimeoutError: 0, TimeoutAfterEffect: 0, slow: 0, partial: 0 },
+    scenario: loaded.scenario.name,
+    playbook: playbookOf(loaded) ?? 'other',
+    run,
+    seed,
+    figures: emptyFigures(),
+    replays: { records: 0, twiceInWindow: 0, kafkaFaults: 0 },
+    details: [],
+    faults: { ThrottlingException: 0, InternalServerError: 0, ServiceUnavailable: 0, TimeoutError: 0, TimeoutAfterEffect: 0, slow: 0, partial: 0 },
     deliveries: { duplicate: 0, 'concurrent-duplicate': 0, 'alarm-delayed': 0, 'ok-before-alarm': 0, flapping: 0, race: 0 },
-    attempts: 0, retries: 0, kills: [], timelineKills: [], incidents: 0, decisions: {},
+    attempts: 0,
+    retries: 0,
+    kills: [],
+    timelineKills: [],
+    incidents: 0,
+    decisions: {},
   });
   try {
-    const result = await runScenario({ ...loaded, scenario }, {
-      onWorld: (w) => {
-        world = w;
-        chaos = new Chaos(w, new KeyedRandom(seed), chaosOpts, w.clock.now() + loaded.scenario.runFor, loaded.config.reports?.s3);
-        watch = new DestructionWatch(w);
+    const result = await runScenario(
+      { ...loaded, scenario },
+      {
+        onWorld: (w) => {
+          world = w;
+          chaos = new Chaos(w, new KeyedRandom(seed), chaosOpts, w.clock.now() + loaded.scenario.runFor, loaded.config.reports?.s3);
+          watch = new DestructionWatch(w);
+        },
+        // The manual operations run under the same faults and kills as the playbooks.
+        operations: {
+          aws: (aws) => ({ ...aws, plugins: [...(aws.plugins ?? []), chaos!.plugin] }),
+          kafkaProducer: (p) => faultyProducer(chaos!, p, chaosOpts, world!.clock, kafka),
+        },
+        createHandler: (id, deps) => {
+          chaos!.watchLedger(deps.aws, deps.env.tableName);
+          return createPlaybookHandler(id, { ...deps, aws: { ...deps.aws, plugins: [...(deps.aws.plugins ?? []), chaos!.plugin] } });
+        },
       },
-      // The manual operations run under the same faults and kills as the playbooks.
-      operations: {
-        aws: (aws) => ({ ...aws, plugins: [...(aws.plugins ?? []), chaos!.plugin] }),
-        kafkaProducer: (p) => faultyProducer(chaos!, p, chaosOpts, world!.clock, kafka),
-      },
-      createHandler: (id, deps) => {
-        chaos!.watchLedger(deps.aws, deps.env.tableName);
-        return createPlaybookHandler(id, { ...deps, aws: { ...deps.aws, plugins: [...(deps.aws.plugins ?? []), chaos!.plugin] } });
-      },
-    });
+    );
     const startMs = Date.parse(result.startedAt);
     const stats: ChaosStats = chaos!.stats;
     const { details: runDetails, ...figures } = checkRun(world!, result, loaded.config, stats.kills, startMs + scenario.runFor, stats.unowned, stats.owners);
@@ -182,7 +222,12 @@ export async function proveRun(loaded: LoadedScenario, run: number, baseSeed: nu
     out.details.push(`error: the drill broke: ${(e as Error).name}: ${(e as Error).message}`);
     if (world && process.env.PROOF_DEBUG === '1') {
       const rec = world.record;
-      process.stderr.write(`${loaded.scenario.name}#${run} seed ${seed} broke; last calls:\n${rec.calls.slice(-20).map((c) => `  ${new Date(c.atMs).toISOString()} ${c.invocationId ?? '-'} ${c.service}:${c.operation}${c.error ? ` ✗ ${c.error.name}` : ''}`).join('\n')}\n`);
+      process.stderr.write(
+        `${loaded.scenario.name}#${run} seed ${seed} broke; last calls:\n${rec.calls
+          .slice(-20)
+          .map((c) => `  ${new Date(c.atMs).toISOString()} ${c.invocationId ?? '-'} ${c.service}:${c.operation}${c.error ? ` ✗ ${c.error.name}` : ''}`)
+          .join('\n')}\n`,
+      );
     }
     if (chaos) Object.assign(out, { faults: { ...chaos.stats.faults }, deliveries: { ...chaos.stats.deliveries }, attempts: chaos.stats.attempts });
     return out;
@@ -196,7 +241,12 @@ function emptyTotals(): ProofTotals {
     figures: emptyFigures(),
     faults: { ThrottlingException: 0, InternalServerError: 0, ServiceUnavailable: 0, TimeoutError: 0, TimeoutAfterEffect: 0, slow: 0, partial: 0 },
     deliveries: { duplicate: 0, 'concurrent-duplicate': 0, 'alarm-delayed': 0, 'ok-before-alarm': 0, flapping: 0, race: 0 },
-    attempts: 0, retries: 0, kills: 0, resumed: 0, incidents: 0, decisions: {},
+    attempts: 0,
+    retries: 0,
+    kills: 0,
+    resumed: 0,
+    incidents: 0,
+    decisions: {},
   };
 }
 

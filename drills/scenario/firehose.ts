@@ -12,9 +12,7 @@ const roleArn = z.string().regex(/^arn:aws[a-zA-Z-]*:iam::\d{12}:role\/.+$/, 'mu
 const kmsKeyArn = z.string().regex(/^arn:aws[a-zA-Z-]*:kms:[a-z0-9-]+:\d{12}:key\/.+$/, 'must be a KMS key ARN');
 const iamAction = z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9*?]+$/, 'must be an IAM action such as s3:PutObject');
 
-const hints = z
-  .object({ sizeInMBs: z.number().int().min(1).max(128), intervalInSeconds: z.number().int().min(0).max(900) })
-  .strict();
+const hints = z.object({ sizeInMBs: z.number().int().min(1).max(128), intervalInSeconds: z.number().int().min(0).max(900) }).strict();
 
 const streamRef = {
   /** The stream of this pipeline's sink. */
@@ -65,9 +63,18 @@ const statement = z
   .strict();
 
 export const firehoseWorldSchema = {
-  firehose: z.object({ streams: z.array(firehoseStreamSeedSchema).default([]) }).strict().prefault({}),
-  iam: z.object({ roles: z.array(z.object({ arn: roleArn, statements: z.array(statement) }).strict()).default([]) }).strict().prefault({}),
-  kms: z.object({ keys: z.array(z.object({ arn: kmsKeyArn, enabled: z.boolean().default(true) }).strict()).default([]) }).strict().prefault({}),
+  firehose: z
+    .object({ streams: z.array(firehoseStreamSeedSchema).default([]) })
+    .strict()
+    .prefault({}),
+  iam: z
+    .object({ roles: z.array(z.object({ arn: roleArn, statements: z.array(statement) }).strict()).default([]) })
+    .strict()
+    .prefault({}),
+  kms: z
+    .object({ keys: z.array(z.object({ arn: kmsKeyArn, enabled: z.boolean().default(true) }).strict()).default([]) })
+    .strict()
+    .prefault({}),
 };
 
 export const firehoseFaults = {

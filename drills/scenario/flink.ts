@@ -11,7 +11,10 @@ import { pipelineRef } from '../../lambdas/util/pipeline-ref';
  */
 
 const kmsKeyArn = z.string().regex(/^arn:aws[a-zA-Z-]*:kms:[a-z0-9-]+:\d{12}:key\/.+$/, 'must be a KMS key ARN');
-const weights = z.array(z.number().min(0)).min(1).refine((w) => w.some((x) => x > 0), { message: 'at least one weight must be positive' });
+const weights = z
+  .array(z.number().min(0))
+  .min(1)
+  .refine((w) => w.some((x) => x > 0), { message: 'at least one weight must be positive' });
 
 export const flinkApplicationSeedSchema = z
   .object({
@@ -53,7 +56,18 @@ export const kinesisStreamSeedSchema = z
     retention: durationSchema.optional(),
     /** Shard-level metrics enhanced monitoring publishes (ALL, IteratorAgeMilliseconds, …); default none, as a new stream has. */
     enhancedMonitoring: z
-      .array(z.enum(['ALL', 'IncomingBytes', 'IncomingRecords', 'OutgoingBytes', 'OutgoingRecords', 'WriteProvisionedThroughputExceeded', 'ReadProvisionedThroughputExceeded', 'IteratorAgeMilliseconds']))
+      .array(
+        z.enum([
+          'ALL',
+          'IncomingBytes',
+          'IncomingRecords',
+          'OutgoingBytes',
+          'OutgoingRecords',
+          'WriteProvisionedThroughputExceeded',
+          'ReadProvisionedThroughputExceeded',
+          'IteratorAgeMilliseconds',
+        ]),
+      )
       .default([]),
     /** Records a second one shard gives a reader (2 MB/s of ~1 KB records). */
     readLimitRecordsPerSecond: z.number().positive().default(2_000),
@@ -65,13 +79,21 @@ export const kinesisStreamSeedSchema = z
   .refine((s) => s.weights === undefined || s.weights.length === s.shards, { message: 'give one weight per shard', path: ['weights'] });
 
 export const flinkWorldSchema = {
-  flink: z.object({ applications: z.array(flinkApplicationSeedSchema).default([]) }).strict().prefault({}),
-  kinesis: z.object({ streams: z.array(kinesisStreamSeedSchema).default([]) }).strict().prefault({}),
+  flink: z
+    .object({ applications: z.array(flinkApplicationSeedSchema).default([]) })
+    .strict()
+    .prefault({}),
+  kinesis: z
+    .object({ streams: z.array(kinesisStreamSeedSchema).default([]) })
+    .strict()
+    .prefault({}),
 };
 
 export const flinkFaults = {
   /** The Flink job fails with this error; Flink restarts it; it fails again `times` times in all (absent: after every restart). */
-  'fail-flink-job': z.object({ pipeline: pipelineRef, error: z.string().min(1), times: z.number().int().min(1).optional(), after: durationSchema.default(20_000) }).strict(),
+  'fail-flink-job': z
+    .object({ pipeline: pipelineRef, error: z.string().min(1), times: z.number().int().min(1).optional(), after: durationSchema.default(20_000) })
+    .strict(),
   /** An operation on the application fails after `after` in its transient status; rolled back when rollbacks are on. */
   'fail-flink-operation': z
     .object({
@@ -85,7 +107,9 @@ export const flinkFaults = {
   /** A person stops the application (StopApplication, with a snapshot). */
   'stop-flink-application': z.object({ pipeline: pipelineRef }).strict(),
   /** Checkpoints fail from now (for `for`): the key policy denies the key, they time out, or the state grows past them. */
-  'flink-checkpoint-failures': z.object({ pipeline: pipelineRef, cause: z.enum(['kms-denied', 'timeout', 'state-too-large']), for: durationSchema.optional() }).strict(),
+  'flink-checkpoint-failures': z
+    .object({ pipeline: pipelineRef, cause: z.enum(['kms-denied', 'timeout', 'state-too-large']), for: durationSchema.optional() })
+    .strict(),
   /** The producers' rate into the pipeline's stream (and its spread over shards) changes now. */
   'kinesis-traffic': z.object({ pipeline: pipelineRef, recordsPerSecond: z.number().min(0), weights: weights.optional() }).strict(),
   /** One shard stops being read: `stuck` (GetRecords keeps returning the same position) or `unread` (no GetRecords at all). */

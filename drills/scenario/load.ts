@@ -62,7 +62,11 @@ export async function validateScenario(file: string, doc: unknown): Promise<Load
   try {
     config = parseConfig(rawConfig);
   } catch (e) {
-    if (e instanceof ConfigError) throw new ScenarioError(file, e.issues.map((i) => ({ path: `${configPath}.${i.path}`, message: i.message })));
+    if (e instanceof ConfigError)
+      throw new ScenarioError(
+        file,
+        e.issues.map((i) => ({ path: `${configPath}.${i.path}`, message: i.message })),
+      );
     throw e;
   }
   const issues = crossReferences(scenario, config);

@@ -10,7 +10,10 @@ import { pipelineRef } from '../../lambdas/util/pipeline-ref';
  * keep their meaning.
  */
 
-const weights = z.array(z.number().min(0)).min(1).refine((w) => w.some((x) => x > 0), { message: 'at least one weight must be positive' });
+const weights = z
+  .array(z.number().min(0))
+  .min(1)
+  .refine((w) => w.some((x) => x > 0), { message: 'at least one weight must be positive' });
 
 export const mskTopicSeedSchema = z
   .object({

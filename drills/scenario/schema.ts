@@ -30,13 +30,19 @@ const jobRunSeed = z
   .object({
     /** Fill name, application, role and checkpoint from this pipeline's job. */
     pipeline: pipelineRef.optional(),
-    applicationId: z.string().regex(/^[0-9a-z]{1,64}$/).optional(),
+    applicationId: z
+      .string()
+      .regex(/^[0-9a-z]{1,64}$/)
+      .optional(),
     name: name.optional(),
     state: jobRunState.default('RUNNING'),
     stateDetails: z.string().default(''),
     /** How long before the drill starts the run was created. */
     createdAgo: durationSchema.prefault(7_200),
-    executionRole: z.string().regex(/^arn:aws[a-zA-Z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN').optional(),
+    executionRole: z
+      .string()
+      .regex(/^arn:aws[a-zA-Z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN')
+      .optional(),
     entryPoint: z.string().min(1).optional(),
     entryPointArguments: z.array(z.string()).optional(),
     sparkSubmitParameters: z.string().optional(),
@@ -46,7 +52,10 @@ const jobRunSeed = z
     tags: stringMap.optional(),
     releaseLabel: releaseLabelSchema.optional(),
     /** The run's session policy (StartJobRun's executionIamPolicy): a restart must carry it. */
-    executionIamPolicy: z.object({ policy: z.string().min(1).optional(), policyArns: z.array(z.string().min(1)).optional() }).strict().optional(),
+    executionIamPolicy: z
+      .object({ policy: z.string().min(1).optional(), policyArns: z.array(z.string().min(1)).optional() })
+      .strict()
+      .optional(),
   })
   .strict()
   .refine((r) => r.pipeline !== undefined || (r.applicationId !== undefined && r.name !== undefined), {
@@ -56,7 +65,10 @@ const jobRunSeed = z
 const checkpointSeed = z
   .object({
     pipeline: pipelineRef.optional(),
-    uri: z.string().regex(/^s3:\/\/[^/]+\/(.+\/)?$/, 'must be s3://bucket/prefix/ ending with a slash').optional(),
+    uri: z
+      .string()
+      .regex(/^s3:\/\/[^/]+\/(.+\/)?$/, 'must be s3://bucket/prefix/ ending with a slash')
+      .optional(),
     batches: z.number().int().min(1).max(100_000).default(120),
     lastBatchAge: durationSchema.prefault(30),
     batchInterval: durationSchema.prefault(60),
@@ -69,7 +81,10 @@ const checkpointSeed = z
      * `<checkpoint>_backup_<entry>/` (a UTC time such as `20251231T230000Z`), with a version 2
      * manifest (every object's SHA-256). What a drill restores from.
      */
-    sealedBackups: z.array(z.string().regex(/^\d{8}T\d{6}Z$/, 'must be a UTC time such as 20251231T230000Z')).max(5).default([]),
+    sealedBackups: z
+      .array(z.string().regex(/^\d{8}T\d{6}Z$/, 'must be a UTC time such as 20251231T230000Z'))
+      .max(5)
+      .default([]),
   })
   .strict()
   .refine((c) => (c.pipeline === undefined) !== (c.uri === undefined), { message: 'give exactly one of `pipeline` or `uri`' });
@@ -106,7 +121,12 @@ export const worldSchema = z
         jobRuns: z.array(jobRunSeed).optional(),
         brokenEntryPoints: z.array(z.object({ entryPoint: text, stateDetails: text }).strict()).default([]),
         timings: z
-          .object({ pending: durationSchema.optional(), scheduled: durationSchema.optional(), running: durationSchema.optional(), cancel: durationSchema.optional() })
+          .object({
+            pending: durationSchema.optional(),
+            scheduled: durationSchema.optional(),
+            running: durationSchema.optional(),
+            cancel: durationSchema.optional(),
+          })
           .strict()
           .default({}),
       })
@@ -154,12 +174,31 @@ const faults = {
     .refine((b) => (b.pipeline === undefined) !== (b.entryPoint === undefined), { message: 'give exactly one of `pipeline` or `entryPoint`' }),
   'drop-native-events': z.object({ count: z.number().int().min(1), states: z.array(jobRunState).optional() }).strict(),
   'duplicate-deliveries': z
-    .object({ times: z.number().int().min(2).max(20), concurrent: z.boolean().default(false), count: z.number().int().min(1).default(1), source: z.string().min(1).optional() })
+    .object({
+      times: z.number().int().min(2).max(20),
+      concurrent: z.boolean().default(false),
+      count: z.number().int().min(1).default(1),
+      source: z.string().min(1).optional(),
+    })
     .strict(),
   'pagerduty-errors': z.object({ status: z.union([z.literal(429), z.number().int().min(500).max(599)]), count: z.number().int().min(1) }).strict(),
   'aws-errors': z
     .object({
-      service: z.enum(['emr-serverless', 's3', 'cloudwatch', 'scheduler', 'sns', 'ssm', 'secrets-manager', 'firehose', 'logs', 'iam', 'kafka', 'kinesisanalytics', 'kinesis']),
+      service: z.enum([
+        'emr-serverless',
+        's3',
+        'cloudwatch',
+        'scheduler',
+        'sns',
+        'ssm',
+        'secrets-manager',
+        'firehose',
+        'logs',
+        'iam',
+        'kafka',
+        'kinesisanalytics',
+        'kinesis',
+      ]),
       operation: z.string().min(1),
       error: z.string().regex(/^[A-Za-z]+$/, 'must be an error name such as ThrottlingException'),
       status: z.number().int().min(400).max(599).optional(),
@@ -169,11 +208,14 @@ const faults = {
     .strict(),
   pause: z.object({ pipeline: pipelineRef.optional(), reason: text }).strict(),
   resume: z.object({ pipeline: pipelineRef.optional() }).strict(),
-  'put-metric': z
-    .object({ namespace: text, metricName: text, dimensions: stringMap.default({}), value: z.number(), unit: z.string().optional() })
-    .strict(),
+  'put-metric': z.object({ namespace: text, metricName: text, dimensions: stringMap.default({}), value: z.number(), unit: z.string().optional() }).strict(),
   deliver: z
-    .object({ playbook: text, event: z.record(z.string(), z.unknown()), times: z.number().int().min(1).max(20).default(1), concurrent: z.boolean().default(false) })
+    .object({
+      playbook: text,
+      event: z.record(z.string(), z.unknown()),
+      times: z.number().int().min(1).max(20).default(1),
+      concurrent: z.boolean().default(false),
+    })
     .strict(),
   'kill-invocation': z
     .object({
@@ -183,13 +225,23 @@ const faults = {
       point: z.enum(['before-action', 'after-action', 'mid-diagnosis']),
       how: z.enum(['timeout', 'crash']),
       /** Only a call of this operation reaches the point (`service:Operation`, e.g. `s3:DeleteObjects`, `kafka:Send`). */
-      call: z.string().regex(/^[a-z][a-z0-9-]*:[A-Z][A-Za-z0-9]*$/, 'must be service:Operation, such as s3:DeleteObjects').optional(),
+      call: z
+        .string()
+        .regex(/^[a-z][a-z0-9-]*:[A-Z][A-Za-z0-9]*$/, 'must be service:Operation, such as s3:DeleteObjects')
+        .optional(),
     })
     .strict()
     .refine((k) => (k.playbook === undefined) !== (k.operation === undefined), { message: 'give exactly one of `playbook` or `operation`' }),
   /** A CloudWatch alarm mute rule targets the alarm, from now for `for` (a one-time window). */
   'mute-alarm': z
-    .object({ alarm: text, for: durationSchema, rule: z.string().regex(/^[\w.-]{1,255}$/, 'must be a mute rule name').default('maintenance-window') })
+    .object({
+      alarm: text,
+      for: durationSchema,
+      rule: z
+        .string()
+        .regex(/^[\w.-]{1,255}$/, 'must be a mute rule name')
+        .default('maintenance-window'),
+    })
     .strict(),
   ...firehoseFaults,
   ...mskFaults,
@@ -235,7 +287,9 @@ export const incidentExpectationSchema = z
     status: z.enum(['open', 'acting', 'verifying', 'rechecking', 'resolved', 'escalated', 'ignored', 'recommended']).optional(),
     actions: countMap.optional(),
     verified: z.boolean().optional(),
-    escalations: z.array(z.object({ channel: z.enum(['pagerduty', 'sns']), severity: z.enum(['critical', 'error', 'warning', 'info']).optional() }).strict()).optional(),
+    escalations: z
+      .array(z.object({ channel: z.enum(['pagerduty', 'sns']), severity: z.enum(['critical', 'error', 'warning', 'info']).optional() }).strict())
+      .optional(),
     timeToRecoverSeconds: z.number().positive().optional(),
     /** The final decision's summary contains this text. */
     summaryIncludes: text.optional(),
@@ -253,13 +307,14 @@ export const expectSchema = z
     guardrailViolations: z.number().int().min(0).optional(),
     maxCallsPerOperation: countMap.optional(),
     calls: countMap.optional(),
-    pagerduty: z.object({ triggered: z.number().int().min(0).optional(), resolved: z.number().int().min(0).optional() }).strict().optional(),
+    pagerduty: z
+      .object({ triggered: z.number().int().min(0).optional(), resolved: z.number().int().min(0).optional() })
+      .strict()
+      .optional(),
     invocationErrors: z.number().int().min(0).optional(),
     /** Events that reached an on-failure destination or a Scheduler dead-letter queue. */
     deadLetters: z.number().int().min(0).optional(),
-    jobs: z
-      .record(pipelineRef, z.object({ state: jobRunState.optional(), runs: z.number().int().min(0).optional() }).strict())
-      .optional(),
+    jobs: z.record(pipelineRef, z.object({ state: jobRunState.optional(), runs: z.number().int().min(0).optional() }).strict()).optional(),
     /** Each simulated Firehose stream at the end, by stream name. */
     firehose: firehoseExpectSchema,
     /** Each simulated MSK topic at the end, by pipeline. */

@@ -80,7 +80,8 @@ export class CheckpointGuard {
     if (!this.alive(run)) return;
     this.emr.failRun(run.jobRunId, `${SPARK_FAILED}${exception}`);
     const m = this.failureMetric;
-    if (m) this.deps.cloudwatch.store.putValue({ namespace: m.namespace, metricName: m.metricName, dimensions: m.dimensions }, this.ctx.clock.now(), 1, 'Count');
+    if (m)
+      this.deps.cloudwatch.store.putValue({ namespace: m.namespace, metricName: m.metricName, dimensions: m.dimensions }, this.ctx.clock.now(), 1, 'Count');
   }
 
   private onStart(run: SimJobRun, job: KnownJob): void {
@@ -100,7 +101,12 @@ export class CheckpointGuard {
   }
 
   private ids(bucket: string, dir: string): number[] {
-    return this.s3.keys(bucket, dir).map((k) => k.slice(dir.length)).filter((n) => /^\d+$/.test(n)).map(Number).sort((a, b) => a - b);
+    return this.s3
+      .keys(bucket, dir)
+      .map((k) => k.slice(dir.length))
+      .filter((n) => /^\d+$/.test(n))
+      .map(Number)
+      .sort((a, b) => a - b);
   }
 
   /** Spark's reading of the files it needs on restart, or undefined when they read. */
@@ -117,8 +123,10 @@ export class CheckpointGuard {
       if (body.length === 0) return `java.lang.IllegalStateException: Incomplete log file${kind === 'commits' ? ' in the offset commit log' : ''} (${where})`;
       const lines = body.split('\n');
       const v = /^v(\d+)$/.exec((lines[0] ?? '').trim());
-      if (!v || Number(v[1]) < 1) return `java.lang.IllegalStateException: Log file was malformed: failed to read correct log version from ${lines[0]} (${where})`;
-      if (Number(v[1]) > 1) return `java.lang.IllegalStateException: UnsupportedLogVersion: maximum supported log version is v1, but encountered v${v[1]}. The log file was produced by a newer version of Spark and cannot be read by this version. (${where})`;
+      if (!v || Number(v[1]) < 1)
+        return `java.lang.IllegalStateException: Log file was malformed: failed to read correct log version from ${lines[0]} (${where})`;
+      if (Number(v[1]) > 1)
+        return `java.lang.IllegalStateException: UnsupportedLogVersion: maximum supported log version is v1, but encountered v${v[1]}. The log file was produced by a newer version of Spark and cannot be read by this version. (${where})`;
       for (const line of lines.slice(1).filter((l) => l !== '' && l !== '-')) {
         try {
           JSON.parse(line);

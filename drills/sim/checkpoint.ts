@@ -54,7 +54,11 @@ export const offsetsFile = (batchTimestampMs: number, topic: string, offsets: Of
 export const COMMIT_FILE = 'v1\n{"nextBatchWatermarkMs":0}';
 
 const batchNumbers = (keys: string[], dir: string): number[] =>
-  keys.map((k) => k.slice(dir.length)).filter((n) => /^\d+$/.test(n)).map(Number).sort((a, b) => a - b);
+  keys
+    .map((k) => k.slice(dir.length))
+    .filter((n) => /^\d+$/.test(n))
+    .map(Number)
+    .sort((a, b) => a - b);
 
 export function seedCheckpoint(s3: SimS3, ctx: SimContext, seed: CheckpointSeed): void {
   const { bucket, prefix } = parseS3Uri(seed.uri);
@@ -114,9 +118,7 @@ export class CheckpointWriter {
       n = last === undefined ? 0 : last + 1;
       const previous = last === undefined ? undefined : this.readOffsets(bucket, `${prefix}offsets/${last}`, job.topic);
       const per = Math.round(this.opts.recordsPerBatch / job.partitions);
-      const next = Object.fromEntries(
-        Array.from({ length: job.partitions }, (_, p) => [String(p), (previous?.[String(p)] ?? 1_000_000 + p * 7_919) + per]),
-      );
+      const next = Object.fromEntries(Array.from({ length: job.partitions }, (_, p) => [String(p), (previous?.[String(p)] ?? 1_000_000 + p * 7_919) + per]));
       this.s3.put(bucket, `${prefix}offsets/${n}`, offsetsFile(this.ctx.clock.now(), job.topic, next));
     }
     this.ctx.clock.after(this.opts.commitDelayMs, `commit ${job.pipeline} ${n}`, () => {

@@ -101,7 +101,10 @@ export class SimCloudWatch implements SimService {
       Object.assign(a, { state: e.state, reason: e.reason, reasonData: e.reasonData, stateUpdatedMs: now });
       const mute = this.mutes.get(a.wired.name);
       const muted = mute !== undefined && mute.startMs <= now && now < mute.endMs;
-      this.ctx.record.event(now, 'alarm', `${a.wired.name} ${previous.value} → ${e.state}${muted ? ' (muted)' : ''}`, { alarmName: a.wired.name, state: e.state });
+      this.ctx.record.event(now, 'alarm', `${a.wired.name} ${previous.value} → ${e.state}${muted ? ' (muted)' : ''}`, {
+        alarmName: a.wired.name,
+        state: e.state,
+      });
       const m = a.wired.spec.metric;
       this.publish({
         version: '0',

@@ -39,7 +39,9 @@ export interface SimService {
   /** Short service name used in the record and in scenario faults, e.g. `emr-serverless`. */
   readonly service: string;
   /** The client package's base exception: injected faults are built from it. */
-  readonly baseException: new (opts: SdkInput) => Error;
+  readonly baseException: new (
+    opts: SdkInput,
+  ) => Error;
   readonly operations: Record<string, (input: SdkInput) => unknown>;
 }
 

@@ -93,7 +93,10 @@ export class SimDlq {
     const now = this.ctx.clock.now();
     const { bucket, prefix } = splitUri(spec.dlqUri);
     const run = spec.stampJobRun
-      ? this.deps.emr.activeRuns(spec.applicationId, spec.jobName).filter((r) => r.state === 'RUNNING').sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0]
+      ? this.deps.emr
+          .activeRuns(spec.applicationId, spec.jobName)
+          .filter((r) => r.state === 'RUNNING')
+          .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0]
       : undefined;
     const ids = this.written.get(spec.pipeline) ?? [];
     this.written.set(spec.pipeline, ids);
@@ -135,8 +138,13 @@ export class SimDlq {
           const replayOf = m.headers?.['streamfix-replay-of'];
           const replayId = m.headers?.['streamfix-replay-id'];
           this.produced.push({
-            topic, atMs, send, ...(frame ? { invocationId: frame.invocationId } : {}),
-            ...(replayOf !== undefined ? { replayOf } : {}), ...(replayId !== undefined ? { replayId } : {}), ...(m.key !== undefined ? { key: m.key } : {}),
+            topic,
+            atMs,
+            send,
+            ...(frame ? { invocationId: frame.invocationId } : {}),
+            ...(replayOf !== undefined ? { replayOf } : {}),
+            ...(replayId !== undefined ? { replayId } : {}),
+            ...(m.key !== undefined ? { key: m.key } : {}),
           });
         }
         if (frame && this.ctx.killPoint?.(frame, call, 'after')) return hang(this.ctx);

@@ -31,10 +31,19 @@ function decodeToken(tag: string, token: string): number | undefined {
  * One page of a List* answer: `maxResults` 1–50 (default 50) and an opaque `nextToken` that only
  * the same operation (`tag`) accepts, as ListJobRuns and ListJobRunAttempts page.
  */
-export function pageOf<T>(items: readonly T[], i: { maxResults?: number; nextToken?: string }, err: SdkErrorFactory, tag: string): { page: T[]; nextToken?: string } {
+export function pageOf<T>(
+  items: readonly T[],
+  i: { maxResults?: number; nextToken?: string },
+  err: SdkErrorFactory,
+  tag: string,
+): { page: T[]; nextToken?: string } {
   const max = i.maxResults ?? 50;
   if (!Number.isInteger(max) || max < 1 || max > 50) {
-    throw err(ValidationException, 400, `1 validation error detected: Value ${max} at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 50`);
+    throw err(
+      ValidationException,
+      400,
+      `1 validation error detected: Value ${max} at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 50`,
+    );
   }
   const offset = i.nextToken === undefined ? 0 : decodeToken(tag, i.nextToken);
   if (offset === undefined) throw err(ValidationException, 400, 'Invalid pagination token.');

@@ -11,7 +11,10 @@ export const runArn = (ctx: SimContext, applicationId: string, jobRunId: string)
   `arn:aws:emr-serverless:${ctx.region}:${ctx.account}:/applications/${applicationId}/jobruns/${jobRunId}`;
 
 /** A STARTED Spark application created a month before the drill (API_Application). */
-export function newApplication(ctx: SimContext, a: { applicationId: string; name?: string; releaseLabel?: string; state?: string; maxConcurrentRuns?: number }): SimApplication {
+export function newApplication(
+  ctx: SimContext,
+  a: { applicationId: string; name?: string; releaseLabel?: string; state?: string; maxConcurrentRuns?: number },
+): SimApplication {
   const at = new Date(ctx.clock.now() - 30 * 86_400_000);
   return {
     applicationId: a.applicationId,
@@ -59,7 +62,11 @@ export function newJobRun(ctx: SimContext, app: SimApplication, input: StartJobR
     tags: { ...(input.tags ?? {}) },
     mode,
     // API_RetryPolicy / "Job resiliency": streaming runs retry 5 failed attempts an hour unless told otherwise.
-    ...(mode === 'STREAMING' ? { retryPolicy: { maxFailedAttemptsPerHour: 5, ...(input.retryPolicy ?? {}) } } : input.retryPolicy ? { retryPolicy: input.retryPolicy } : {}),
+    ...(mode === 'STREAMING'
+      ? { retryPolicy: { maxFailedAttemptsPerHour: 5, ...(input.retryPolicy ?? {}) } }
+      : input.retryPolicy
+        ? { retryPolicy: input.retryPolicy }
+        : {}),
     executionTimeoutMinutes: input.executionTimeoutMinutes ?? (mode === 'STREAMING' ? 0 : 720),
     attempt: 1,
     attemptCreatedAt: now,

@@ -20,7 +20,11 @@ export function validateStartJobRun(i: StartJobRunRequest): string | undefined {
   }
   if (i.executionRoleArn === undefined || i.executionRoleArn === null) return constraint('executionRoleArn', undefined, 'Member must not be null');
   if (!ROLE_ARN.test(i.executionRoleArn)) {
-    return constraint('executionRoleArn', i.executionRoleArn, 'Member must satisfy regular expression pattern: arn:(aws[a-zA-Z0-9-]*):iam::(\\d{12})?:(role((\\u002F)|(\\u002F[\\u0021-\\u007F]+\\u002F))[\\w+=,.@-]+)');
+    return constraint(
+      'executionRoleArn',
+      i.executionRoleArn,
+      'Member must satisfy regular expression pattern: arn:(aws[a-zA-Z0-9-]*):iam::(\\d{12})?:(role((\\u002F)|(\\u002F[\\u0021-\\u007F]+\\u002F))[\\w+=,.@-]+)',
+    );
   }
   if (i.clientToken !== undefined && (i.clientToken.length < 1 || i.clientToken.length > 64 || !/^[A-Za-z0-9._-]+$/.test(i.clientToken))) {
     return constraint('clientToken', i.clientToken, 'Member must have length between 1 and 64 and satisfy regular expression pattern: [A-Za-z0-9._-]+');
@@ -56,7 +60,8 @@ export function validateStartJobRun(i: StartJobRunRequest): string | undefined {
     }
   }
   for (const [k, arn] of (policy?.policyArns ?? []).entries()) {
-    if (!/^arn:aws[a-zA-Z0-9-]*:iam::(\d{12}|aws):policy\/.+$/.test(arn)) return constraint(`executionIamPolicy.policyArns.${k}`, arn, 'Member must be an IAM policy ARN');
+    if (!/^arn:aws[a-zA-Z0-9-]*:iam::(\d{12}|aws):policy\/.+$/.test(arn))
+      return constraint(`executionIamPolicy.policyArns.${k}`, arn, 'Member must be an IAM policy ARN');
   }
   for (const [k, v] of Object.entries(i.tags ?? {})) {
     if (k.length < 1 || k.length > 128 || v.length > 256) return constraint(`tags.${k}`, v, 'Tag keys must be 1-128 and values 0-256 characters');

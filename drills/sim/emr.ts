@@ -40,7 +40,19 @@ export class SimEmrServerless implements SimService {
   readonly baseException = EMRServerlessServiceException;
   readonly operations = {
     GetApplication: (i: { applicationId?: string }) => ({ application: applicationView(this.app(i.applicationId)) }),
-    ListApplications: () => ({ applications: [...this.apps.values()].map(({ applicationId, id, name, arn, releaseLabel, type, state, createdAt, updatedAt }) => ({ applicationId, id, name, arn, releaseLabel, type, state, createdAt, updatedAt })) }),
+    ListApplications: () => ({
+      applications: [...this.apps.values()].map(({ applicationId, id, name, arn, releaseLabel, type, state, createdAt, updatedAt }) => ({
+        applicationId,
+        id,
+        name,
+        arn,
+        releaseLabel,
+        type,
+        state,
+        createdAt,
+        updatedAt,
+      })),
+    }),
     StartJobRun: (i: StartJobRunRequest) => this.startJobRun(i),
     GetJobRun: (i: GetJobRunRequest) => {
       const run = this.run(i.applicationId, i.jobRunId);
@@ -48,7 +60,11 @@ export class SimEmrServerless implements SimService {
     },
     ListJobRuns: (i: ListJobRunsInput) => {
       this.app(i.applicationId);
-      return listJobRuns([...this.runs.values()].filter((r) => r.applicationId === i.applicationId), i, this.ctx.err);
+      return listJobRuns(
+        [...this.runs.values()].filter((r) => r.applicationId === i.applicationId),
+        i,
+        this.ctx.err,
+      );
     },
     ListJobRunAttempts: (i: ListJobRunAttemptsRequest) => {
       const run = this.run(i.applicationId, i.jobRunId);

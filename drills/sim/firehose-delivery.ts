@@ -78,11 +78,14 @@ const objectArn = (s: SimFirehoseStream) => `arn:aws:s3:::${s.bucket}/${staticPr
  * the guide's code for that is S3.AccessDenied.
  */
 export const S3_DELIVERY_ERRORS = {
-  'S3.AccessDenied': 'Access was denied. Ensure that the trust policy for the provided IAM role allows Firehose to assume the role, and the access policy allows access to the S3 bucket.',
+  'S3.AccessDenied':
+    'Access was denied. Ensure that the trust policy for the provided IAM role allows Firehose to assume the role, and the access policy allows access to the S3 bucket.',
   'S3.NoSuchBucket': 'The specified bucket does not exist. Create the bucket or use a different bucket that does exist.',
-  'S3.KMS.NotFoundException': 'The provided AWS KMS key was not found. If you are using what you believe to be a valid AWS KMS key with the correct role, check if there is a problem with the account to which the AWS KMS key is attached.',
+  'S3.KMS.NotFoundException':
+    'The provided AWS KMS key was not found. If you are using what you believe to be a valid AWS KMS key with the correct role, check if there is a problem with the account to which the AWS KMS key is attached.',
   'S3.KMS.KeyDisabled': 'The provided KMS key is disabled. Enable the key or use a different key.',
-  'S3.MethodNotAllowed': "The specified method is not allowed against this resource. Modify the bucket's policy to allow the correct Amazon S3 operation permissions.",
+  'S3.MethodNotAllowed':
+    "The specified method is not allowed against this resource. Modify the bucket's policy to allow the correct Amazon S3 operation permissions.",
 } as const;
 
 export type S3DeliveryErrorCode = keyof typeof S3_DELIVERY_ERRORS;
@@ -170,7 +173,13 @@ export function deliverMinute(s: SimFirehoseStream, endMs: number, d: DeliveryDe
     }
   }
   if (err && attempted && s.errorLogging && endMs >= (o.logsFromMs ?? 0)) {
-    const line = JSON.stringify({ deliveryStreamARN: s.arn, destination: `arn:aws:s3:::${s.bucket}`, deliveryStreamVersionId: s.versionId, message: err.message, errorCode: err.code });
+    const line = JSON.stringify({
+      deliveryStreamARN: s.arn,
+      destination: `arn:aws:s3:::${s.bucket}`,
+      deliveryStreamVersionId: s.versionId,
+      message: err.message,
+      errorCode: err.code,
+    });
     // One line per delivery attempt: Firehose retries each buffer about every 20 s.
     for (let k = 0; k < 3; k++) d.logs.put(s.logGroupName, s.logStreamName, startMs + k * 20_000, line);
   }

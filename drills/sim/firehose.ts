@@ -23,7 +23,17 @@ import type { SimS3 } from './s3';
 
 export type FirehoseStreamSeed = Omit<
   SimFirehoseStream,
-  'arn' | 'versionId' | 'destinationId' | 'createdMs' | 'updatedMs' | 'chunks' | 'deliveredRecords' | 'lostRecords' | 'objects' | 'freshnessSeconds' | 'beforeNextUpdate'
+  | 'arn'
+  | 'versionId'
+  | 'destinationId'
+  | 'createdMs'
+  | 'updatedMs'
+  | 'chunks'
+  | 'deliveredRecords'
+  | 'lostRecords'
+  | 'objects'
+  | 'freshnessSeconds'
+  | 'beforeNextUpdate'
 > & {
   versionId?: number;
   /** Delivery has failed for this long at the start (with the role, key and bucket as seeded). */
@@ -85,7 +95,11 @@ export class SimFirehose implements SimService {
     Object.assign(s, Object.fromEntries(Object.entries(change).filter(([, v]) => v !== undefined)));
     s.versionId++;
     s.updatedMs = this.ctx.clock.now();
-    this.ctx.record.event(this.ctx.clock.now(), 'note', `firehose ${name}: changed by someone else → version ${s.versionId} (${s.sizeInMBs} MiB/${s.intervalInSeconds} s)`);
+    this.ctx.record.event(
+      this.ctx.clock.now(),
+      'note',
+      `firehose ${name}: changed by someone else → version ${s.versionId} (${s.sizeInMBs} MiB/${s.intervalInSeconds} s)`,
+    );
   }
 
   /** The history before the start: every stream evolves minute by minute up to `startMs`, silently. */
@@ -95,7 +109,12 @@ export class SimFirehose implements SimService {
       const from = startMs - Math.ceil(seed.historyMs / 60_000) * 60_000;
       for (let end = from + 60_000; end <= startMs; end += 60_000) {
         // Silent: the history is what the world was before the drill, not something it watches happen.
-        deliverMinute(s, end, { ...this.deps, note: () => undefined }, { kms: this.deps.kms, logsFromMs: startMs - 3_600_000, healthyBeforeMs: startMs - seed.stalledForMs });
+        deliverMinute(
+          s,
+          end,
+          { ...this.deps, note: () => undefined },
+          { kms: this.deps.kms, logsFromMs: startMs - 3_600_000, healthyBeforeMs: startMs - seed.stalledForMs },
+        );
       }
     }
   }
@@ -134,12 +153,20 @@ export class SimFirehose implements SimService {
         DeliveryStreamARN: s.arn,
         DeliveryStreamStatus: 'ACTIVE' as const,
         ...(failure ? { FailureDescription: { Type: failure.type as never, Details: failure.details } } : {}),
-        DeliveryStreamEncryptionConfiguration: s.sseKeyArn ? { KeyARN: s.sseKeyArn, KeyType: 'CUSTOMER_MANAGED_CMK' as const, Status: 'ENABLED' as const } : { Status: 'DISABLED' as const },
+        DeliveryStreamEncryptionConfiguration: s.sseKeyArn
+          ? { KeyARN: s.sseKeyArn, KeyType: 'CUSTOMER_MANAGED_CMK' as const, Status: 'ENABLED' as const }
+          : { Status: 'DISABLED' as const },
         DeliveryStreamType: 'DirectPut' as const,
         VersionId: String(s.versionId),
         CreateTimestamp: new Date(s.createdMs),
         LastUpdateTimestamp: new Date(s.updatedMs),
-        Destinations: [{ DestinationId: s.destinationId, S3DestinationDescription: destination, ExtendedS3DestinationDescription: { ...destination, S3BackupMode: 'Disabled' as const } }],
+        Destinations: [
+          {
+            DestinationId: s.destinationId,
+            S3DestinationDescription: destination,
+            ExtendedS3DestinationDescription: { ...destination, S3BackupMode: 'Disabled' as const },
+          },
+        ],
         HasMoreDestinations: false,
       },
     };
@@ -150,9 +177,14 @@ export class SimFirehose implements SimService {
     const pending = s.beforeNextUpdate.shift();
     if (pending) this.changeByOthers(s.name, pending);
     if (i.CurrentDeliveryStreamVersionId !== String(s.versionId)) {
-      throw this.ctx.err(ConcurrentModificationException, 400, 'Another modification has already happened. Fetch VersionId again and use it to update the destination.');
+      throw this.ctx.err(
+        ConcurrentModificationException,
+        400,
+        'Another modification has already happened. Fetch VersionId again and use it to update the destination.',
+      );
     }
-    if (i.DestinationId !== s.destinationId) throw this.ctx.err(InvalidArgumentException, 400, `Destination ${i.DestinationId} not found for Firehose ${s.name}.`);
+    if (i.DestinationId !== s.destinationId)
+      throw this.ctx.err(InvalidArgumentException, 400, `Destination ${i.DestinationId} not found for Firehose ${s.name}.`);
     const upd = i.ExtendedS3DestinationUpdate ?? i.S3DestinationUpdate;
     if (!upd) throw this.ctx.err(InvalidArgumentException, 400, 'An S3 destination update is required for an S3 destination.');
     const h = upd.BufferingHints;
@@ -162,12 +194,20 @@ export class SimFirehose implements SimService {
       }
       const bad = (v: number | undefined, [lo, hi]: readonly [number, number]) => v !== undefined && (!Number.isInteger(v) || v < lo || v > hi);
       if (bad(h.SizeInMBs, HINTS.size) || bad(h.IntervalInSeconds, HINTS.interval)) {
-        throw this.ctx.err(InvalidArgumentException, 400, `1 validation error detected: BufferingHints ${h.SizeInMBs}/${h.IntervalInSeconds} outside SizeInMBs 1-128, IntervalInSeconds 0-900`);
+        throw this.ctx.err(
+          InvalidArgumentException,
+          400,
+          `1 validation error detected: BufferingHints ${h.SizeInMBs}/${h.IntervalInSeconds} outside SizeInMBs 1-128, IntervalInSeconds 0-900`,
+        );
       }
       const before = `${s.sizeInMBs} MiB/${s.intervalInSeconds} s`;
       s.sizeInMBs = h.SizeInMBs!;
       s.intervalInSeconds = h.IntervalInSeconds!;
-      this.ctx.record.event(this.ctx.clock.now(), 'note', `firehose ${s.name}: buffering ${before} → ${s.sizeInMBs} MiB/${s.intervalInSeconds} s (version ${s.versionId + 1})`);
+      this.ctx.record.event(
+        this.ctx.clock.now(),
+        'note',
+        `firehose ${s.name}: buffering ${before} → ${s.sizeInMBs} MiB/${s.intervalInSeconds} s (version ${s.versionId + 1})`,
+      );
     }
     if (upd.Prefix !== undefined) s.prefix = upd.Prefix;
     s.versionId++;

@@ -171,7 +171,17 @@ export class FlinkApps {
 
   log(a: SimFlinkApp, level: 'ERROR' | 'WARN' | 'INFO', message: string, throwable?: string): void {
     if (!a.logGroup) return;
-    const line = { applicationARN: a.arn, applicationVersionId: String(a.versionId), locationInformation: 'org.apache.flink.runtime.executiongraph.ExecutionGraph', logger: 'org.apache.flink.runtime.executiongraph.ExecutionGraph', message, messageSchemaVersion: '1', messageType: level, threadName: 'flink-akka.actor.default-dispatcher-2', ...(throwable ? { throwableInformation: throwable } : {}) };
+    const line = {
+      applicationARN: a.arn,
+      applicationVersionId: String(a.versionId),
+      locationInformation: 'org.apache.flink.runtime.executiongraph.ExecutionGraph',
+      logger: 'org.apache.flink.runtime.executiongraph.ExecutionGraph',
+      message,
+      messageSchemaVersion: '1',
+      messageType: level,
+      threadName: 'flink-akka.actor.default-dispatcher-2',
+      ...(throwable ? { throwableInformation: throwable } : {}),
+    };
     this.logs.put(a.logGroup, 'kinesis-analytics-log-stream', this.ctx.clock.now(), JSON.stringify(line));
   }
 
@@ -199,7 +209,14 @@ export class FlinkApps {
   startJob(a: SimFlinkApp): void {
     this.changedNow(() => {
       const epoch = (a.job?.epoch ?? 0) + 1;
-      a.job = { startedMs: this.ctx.clock.now(), restarts: 0, failedCheckpoints: 0, lastCheckpointDurationMs: 0, lastCheckpointSizeBytes: a.stateSizeBytes, epoch };
+      a.job = {
+        startedMs: this.ctx.clock.now(),
+        restarts: 0,
+        failedCheckpoints: 0,
+        lastCheckpointDurationMs: 0,
+        lastCheckpointSizeBytes: a.stateSizeBytes,
+        epoch,
+      };
     });
     this.log(a, 'INFO', `Job ${a.name} (version ${a.versionId}) switched from state INITIALIZING to RUNNING.`);
     this.armJob(a);
@@ -272,12 +289,18 @@ export class FlinkApps {
     };
     if (fault === 'kms-denied') {
       const key = a.encryption?.keyId ?? 'the application key';
-      fail(`Checkpoint ${id} of job ${a.name} failed.`, `org.apache.flink.runtime.checkpoint.CheckpointException: Asynchronous task checkpoint failed.\nCaused by: software.amazon.awssdk.services.kms.model.KmsException: User: arn:aws:sts::${this.ctx.account}:assumed-role/KinesisAnalyticsServiceRole/${a.name} is not authorized to perform: kms:GenerateDataKey on resource: ${key} because no resource-based policy allows the kms:GenerateDataKey action (Service: Kms, Status Code: 400)`);
+      fail(
+        `Checkpoint ${id} of job ${a.name} failed.`,
+        `org.apache.flink.runtime.checkpoint.CheckpointException: Asynchronous task checkpoint failed.\nCaused by: software.amazon.awssdk.services.kms.model.KmsException: User: arn:aws:sts::${this.ctx.account}:assumed-role/KinesisAnalyticsServiceRole/${a.name} is not authorized to perform: kms:GenerateDataKey on resource: ${key} because no resource-based policy allows the kms:GenerateDataKey action (Service: Kms, Status Code: 400)`,
+      );
       return;
     }
     if (fault === 'timeout' || duration > a.checkpoint.timeoutMs) {
       job.lastCheckpointDurationMs = a.checkpoint.timeoutMs;
-      fail(`Checkpoint ${id} of job ${a.name} expired before completing.`, `org.apache.flink.runtime.checkpoint.CheckpointException: Checkpoint expired before completing.`);
+      fail(
+        `Checkpoint ${id} of job ${a.name} expired before completing.`,
+        `org.apache.flink.runtime.checkpoint.CheckpointException: Checkpoint expired before completing.`,
+      );
       return;
     }
     job.lastCheckpointDurationMs = duration;
@@ -312,7 +335,14 @@ export class FlinkApps {
     this.put(a, at, 'cpuUtilization', Math.round(15 + 80 * load), 'Percent');
     this.put(a, at, 'heapMemoryUtilization', Math.round(40 + 20 * load), 'Percent');
     const s = a.streamName ? this.kinesis.streams.get(a.streamName) : undefined;
-    if (s) this.put(a, at, 'millisBehindLatest', Math.max(...s.shards.filter((x) => x.reading !== 'unread').map((x) => this.kinesis.ageMs(s, x)), 0), 'Milliseconds');
+    if (s)
+      this.put(
+        a,
+        at,
+        'millisBehindLatest',
+        Math.max(...s.shards.filter((x) => x.reading !== 'unread').map((x) => this.kinesis.ageMs(s, x)), 0),
+        'Milliseconds',
+      );
     a.minute = { maxDowntimeMs: 0 };
   }
 

@@ -77,7 +77,12 @@ export class SimManagedFlink implements SimService {
       ...(a.rolledBackFrom !== undefined ? { ApplicationVersionRolledBackFrom: a.rolledBackFrom } : {}),
       ApplicationConfigurationDescription: {
         FlinkApplicationConfigurationDescription: {
-          CheckpointConfigurationDescription: { ConfigurationType: a.checkpoint.configurationType, CheckpointingEnabled: a.checkpoint.enabled, CheckpointInterval: a.checkpoint.intervalMs, MinPauseBetweenCheckpoints: a.checkpoint.minPauseMs },
+          CheckpointConfigurationDescription: {
+            ConfigurationType: a.checkpoint.configurationType,
+            CheckpointingEnabled: a.checkpoint.enabled,
+            CheckpointInterval: a.checkpoint.intervalMs,
+            MinPauseBetweenCheckpoints: a.checkpoint.minPauseMs,
+          },
           MonitoringConfigurationDescription: { ConfigurationType: 'CUSTOM', MetricsLevel: 'APPLICATION', LogLevel: 'INFO' },
           ParallelismConfigurationDescription: {
             ConfigurationType: p.configurationType,
@@ -89,17 +94,31 @@ export class SimManagedFlink implements SimService {
         },
         ApplicationSnapshotConfigurationDescription: { SnapshotsEnabled: a.snapshotsEnabled },
         ApplicationSystemRollbackConfigurationDescription: { RollbackEnabled: a.rollbackEnabled },
-        ...(a.encryption ? { ApplicationEncryptionConfigurationDescription: { KeyType: a.encryption.keyType, ...(a.encryption.keyId ? { KeyId: a.encryption.keyId } : {}) } } : {}),
+        ...(a.encryption
+          ? { ApplicationEncryptionConfigurationDescription: { KeyType: a.encryption.keyType, ...(a.encryption.keyId ? { KeyId: a.encryption.keyId } : {}) } }
+          : {}),
       },
       ...(a.logGroup
-        ? { CloudWatchLoggingOptionDescriptions: [{ CloudWatchLoggingOptionId: '1.1', LogStreamARN: `arn:aws:logs:${this.ctx.region}:${this.ctx.account}:log-group:${a.logGroup}:log-stream:kinesis-analytics-log-stream` }] }
+        ? {
+            CloudWatchLoggingOptionDescriptions: [
+              {
+                CloudWatchLoggingOptionId: '1.1',
+                LogStreamARN: `arn:aws:logs:${this.ctx.region}:${this.ctx.account}:log-group:${a.logGroup}:log-stream:kinesis-analytics-log-stream`,
+              },
+            ],
+          }
         : {}),
     };
   }
 
   private page<T>(items: T[], limit: number | undefined, token: string | undefined): { page: T[]; next?: string } {
     const max = limit ?? 50;
-    if (max < 1 || max > 50) throw this.ctx.err(InvalidArgumentException, 400, `1 validation error detected: Value '${max}' at 'limit' failed to satisfy constraint: Member must have value between 1 and 50`);
+    if (max < 1 || max > 50)
+      throw this.ctx.err(
+        InvalidArgumentException,
+        400,
+        `1 validation error detected: Value '${max}' at 'limit' failed to satisfy constraint: Member must have value between 1 and 50`,
+      );
     const from = token === undefined ? 0 : Number(token);
     if (!Number.isInteger(from) || from < 0) throw this.ctx.err(InvalidArgumentException, 400, 'Invalid NextToken');
     return { page: items.slice(from, from + max), ...(from + max < items.length ? { next: String(from + max) } : {}) };
@@ -109,7 +128,13 @@ export class SimManagedFlink implements SimService {
     const a = this.find(i.ApplicationName);
     const { page, next } = this.page(a.snapshots, i.Limit, i.NextToken);
     return {
-      SnapshotSummaries: page.map((s) => ({ SnapshotName: s.name, SnapshotStatus: s.status, ApplicationVersionId: s.versionId, SnapshotCreationTimestamp: new Date(s.createdMs), RuntimeEnvironment: a.runtimeEnvironment })),
+      SnapshotSummaries: page.map((s) => ({
+        SnapshotName: s.name,
+        SnapshotStatus: s.status,
+        ApplicationVersionId: s.versionId,
+        SnapshotCreationTimestamp: new Date(s.createdMs),
+        RuntimeEnvironment: a.runtimeEnvironment,
+      })),
       ...(next ? { NextToken: next } : {}),
     };
   }
@@ -119,7 +144,13 @@ export class SimManagedFlink implements SimService {
     const ops = a.operations.filter((o) => (!i.Operation || o.operation === i.Operation) && (!i.OperationStatus || o.status === i.OperationStatus));
     const { page, next } = this.page(ops, i.Limit, i.NextToken);
     return {
-      ApplicationOperationInfoList: page.map((o) => ({ OperationId: o.id, Operation: o.operation, OperationStatus: o.status, StartTime: new Date(o.startMs), ...(o.endMs !== undefined ? { EndTime: new Date(o.endMs) } : {}) })),
+      ApplicationOperationInfoList: page.map((o) => ({
+        OperationId: o.id,
+        Operation: o.operation,
+        OperationStatus: o.status,
+        StartTime: new Date(o.startMs),
+        ...(o.endMs !== undefined ? { EndTime: new Date(o.endMs) } : {}),
+      })),
       ...(next ? { NextToken: next } : {}),
     };
   }
@@ -134,8 +165,17 @@ export class SimManagedFlink implements SimService {
         StartTime: new Date(o.startMs),
         EndTime: new Date(o.endMs ?? o.startMs),
         OperationStatus: o.status,
-        ...(o.versionFrom !== undefined && o.versionTo !== undefined ? { ApplicationVersionChangeDetails: { ApplicationVersionUpdatedFrom: o.versionFrom, ApplicationVersionUpdatedTo: o.versionTo } } : {}),
-        ...(o.error || o.rollbackOperationId ? { OperationFailureDetails: { ...(o.rollbackOperationId ? { RollbackOperationId: o.rollbackOperationId } : {}), ...(o.error ? { ErrorInfo: { ErrorString: o.error } } : {}) } } : {}),
+        ...(o.versionFrom !== undefined && o.versionTo !== undefined
+          ? { ApplicationVersionChangeDetails: { ApplicationVersionUpdatedFrom: o.versionFrom, ApplicationVersionUpdatedTo: o.versionTo } }
+          : {}),
+        ...(o.error || o.rollbackOperationId
+          ? {
+              OperationFailureDetails: {
+                ...(o.rollbackOperationId ? { RollbackOperationId: o.rollbackOperationId } : {}),
+                ...(o.error ? { ErrorInfo: { ErrorString: o.error } } : {}),
+              },
+            }
+          : {}),
       },
     };
   }
@@ -146,13 +186,15 @@ export class SimManagedFlink implements SimService {
 
   private start(i: StartApplicationRequest) {
     const a = this.find(i.ApplicationName);
-    if (a.status !== 'READY') throw this.ctx.err(ResourceInUseException, 400, `Application ${a.name} is in ${a.status} status. It must be in READY status to be started.`);
+    if (a.status !== 'READY')
+      throw this.ctx.err(ResourceInUseException, 400, `Application ${a.name} is in ${a.status} status. It must be in READY status to be started.`);
     const restore = i.RunConfiguration?.ApplicationRestoreConfiguration;
     const type = restore?.ApplicationRestoreType ?? 'RESTORE_FROM_LATEST_SNAPSHOT';
     if (type === 'RESTORE_FROM_CUSTOM_SNAPSHOT' && !a.snapshots.some((s) => s.name === restore?.SnapshotName && s.status === 'READY')) {
       throw this.ctx.err(ResourceNotFoundException, 400, `Snapshot ${restore?.SnapshotName ?? ''} not found for application ${a.name}`);
     }
-    if (type === 'SKIP_RESTORE_FROM_SNAPSHOT') this.violation(a, 'flink-state-dropped', `StartApplication ${a.name} with SKIP_RESTORE_FROM_SNAPSHOT: the application's state is dropped`);
+    if (type === 'SKIP_RESTORE_FROM_SNAPSHOT')
+      this.violation(a, 'flink-state-dropped', `StartApplication ${a.name} with SKIP_RESTORE_FROM_SNAPSHOT: the application's state is dropped`);
     const op = this.apps.operation(a, 'StartApplication');
     this.kinesisChanged(() => void (a.status = 'STARTING'));
     this.count(a, 'starts');
@@ -173,23 +215,40 @@ export class SimManagedFlink implements SimService {
       throw this.ctx.err(InvalidRequestException, 400, 'Either CurrentApplicationVersionId or ConditionalToken must be provided');
     }
     if (i.CurrentApplicationVersionId !== undefined && i.CurrentApplicationVersionId !== a.versionId) {
-      throw this.ctx.err(ConcurrentModificationException, 400, `Provided application version id (${i.CurrentApplicationVersionId}) does not match the current application version id (${a.versionId}).`);
+      throw this.ctx.err(
+        ConcurrentModificationException,
+        400,
+        `Provided application version id (${i.CurrentApplicationVersionId}) does not match the current application version id (${a.versionId}).`,
+      );
     }
     if (a.status !== 'RUNNING' && a.status !== 'READY') throw this.ctx.err(ResourceInUseException, 400, `Application ${a.name} is in ${a.status} status.`);
     const u = i.ApplicationConfigurationUpdate;
     const pu = u?.FlinkApplicationConfigurationUpdate?.ParallelismConfigurationUpdate;
-    const others = Object.keys(i).filter((k) => !['ApplicationName', 'CurrentApplicationVersionId', 'ConditionalToken', 'ApplicationConfigurationUpdate'].includes(k));
+    const others = Object.keys(i).filter(
+      (k) => !['ApplicationName', 'CurrentApplicationVersionId', 'ConditionalToken', 'ApplicationConfigurationUpdate'].includes(k),
+    );
     const otherConfig = Object.keys(u ?? {}).filter((k) => k !== 'FlinkApplicationConfigurationUpdate');
     const otherFlink = Object.keys(u?.FlinkApplicationConfigurationUpdate ?? {}).filter((k) => k !== 'ParallelismConfigurationUpdate');
-    if (others.length + otherConfig.length + otherFlink.length > 0) this.violation(a, 'flink-config-changed', `UpdateApplication ${a.name} changes ${[...others, ...otherConfig, ...otherFlink].join(', ')}, not only the parallelism`);
+    if (others.length + otherConfig.length + otherFlink.length > 0)
+      this.violation(
+        a,
+        'flink-config-changed',
+        `UpdateApplication ${a.name} changes ${[...others, ...otherConfig, ...otherFlink].join(', ')}, not only the parallelism`,
+      );
     if (pu?.ParallelismUpdate !== undefined) {
       if ((pu.ConfigurationTypeUpdate ?? a.parallelism.configurationType) !== 'CUSTOM') {
         throw this.ctx.err(InvalidArgumentException, 400, 'ConfigurationType must be CUSTOM to set Parallelism, ParallelismPerKPU or AutoScalingEnabled');
       }
       const max = (pu.ParallelismPerKPUUpdate ?? a.parallelism.parallelismPerKPU) * MAX_KPUS;
-      if (pu.ParallelismUpdate < 1 || pu.ParallelismUpdate > max) throw this.ctx.err(InvalidArgumentException, 400, `Parallelism ${pu.ParallelismUpdate} must be between 1 and ${max}`);
+      if (pu.ParallelismUpdate < 1 || pu.ParallelismUpdate > max)
+        throw this.ctx.err(InvalidArgumentException, 400, `Parallelism ${pu.ParallelismUpdate} must be between 1 and ${max}`);
       const shards = this.shardCount(a);
-      if (shards !== undefined && pu.ParallelismUpdate > shards) this.violation(a, 'parallelism-above-shards', `UpdateApplication ${a.name} sets parallelism ${pu.ParallelismUpdate}, above the ${shards} shards of ${a.streamName}`);
+      if (shards !== undefined && pu.ParallelismUpdate > shards)
+        this.violation(
+          a,
+          'parallelism-above-shards',
+          `UpdateApplication ${a.name} sets parallelism ${pu.ParallelismUpdate}, above the ${shards} shards of ${a.streamName}`,
+        );
     }
     const from = a.versionId;
     const apply = () => {

@@ -26,7 +26,13 @@ interface SimRole {
 export type Decision = 'allowed' | 'explicitDeny' | 'implicitDeny';
 
 const glob = (pattern: string, flags = '') =>
-  new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, flags);
+  new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    flags,
+  );
 
 const matchesAction = (patterns: string[], action: string) => patterns.some((p) => glob(p, 'i').test(action));
 const matchesResource = (patterns: string[], resource: string) => patterns.some((p) => glob(p).test(resource));
@@ -81,7 +87,11 @@ export class SimIam implements SimService {
   private simulate(i: SimulatePrincipalPolicyRequest) {
     const arn = i.PolicySourceArn ?? '';
     if (!/^arn:aws[a-zA-Z-]*:iam::\d{12}:(role|user|group)\/.+$/.test(arn)) {
-      throw this.ctx.err(InvalidInputException, 400, `Invalid Entity Arn: ${arn} does not clear format (arn:aws:iam::<accountId>:user/<userName>|role/<roleName>|group/<groupName>).`);
+      throw this.ctx.err(
+        InvalidInputException,
+        400,
+        `Invalid Entity Arn: ${arn} does not clear format (arn:aws:iam::<accountId>:user/<userName>|role/<roleName>|group/<groupName>).`,
+      );
     }
     if (!this.roles.has(arn)) throw this.ctx.err(NoSuchEntityException, 404, `The role with name ${arn.slice(arn.lastIndexOf('/') + 1)} cannot be found.`);
     const actions = i.ActionNames ?? [];
@@ -98,7 +108,12 @@ export class SimIam implements SimService {
         EvalDecision: worst.decision,
         MatchedStatements: statements(worst.matched),
         MissingContextValues: [],
-        ResourceSpecificResults: per.map((p) => ({ EvalResourceName: p.resource, EvalResourceDecision: p.decision, MatchedStatements: statements(p.matched), MissingContextValues: [] })),
+        ResourceSpecificResults: per.map((p) => ({
+          EvalResourceName: p.resource,
+          EvalResourceDecision: p.decision,
+          MatchedStatements: statements(p.matched),
+          MissingContextValues: [],
+        })),
       };
     });
     const start = i.Marker ? Number.parseInt(i.Marker, 10) : 0;

@@ -102,7 +102,14 @@ export class SimKinesis implements SimService {
       ...seed,
       arn: `arn:aws:kinesis:${this.ctx.region}:${this.ctx.account}:stream/${seed.streamName}`,
       createdMs: now - seed.historyMinutes * MINUTE - 86_400_000,
-      shards: weights.map((w, i) => ({ shardId: shardIdOf(i), weight: w / total, backlog: seed.lagRecords, reading: 'read', lost: 0, minute: { incoming: 0, outgoing: 0, throttled: 0, maxAgeMs: 0, called: false } })),
+      shards: weights.map((w, i) => ({
+        shardId: shardIdOf(i),
+        weight: w / total,
+        backlog: seed.lagRecords,
+        reading: 'read',
+        lost: 0,
+        minute: { incoming: 0, outgoing: 0, throttled: 0, maxAgeMs: 0, called: false },
+      })),
       lastMs: now,
     };
     this.streams.set(seed.streamName, s);
@@ -159,7 +166,12 @@ export class SimKinesis implements SimService {
   }
 
   private put(s: SimStream, atMs: number, metricName: string, value: number, unit: string, shardId?: string): void {
-    this.store.putValue({ namespace: 'AWS/Kinesis', metricName, dimensions: { StreamName: s.streamName, ...(shardId ? { ShardId: shardId } : {}) } }, atMs, value, unit);
+    this.store.putValue(
+      { namespace: 'AWS/Kinesis', metricName, dimensions: { StreamName: s.streamName, ...(shardId ? { ShardId: shardId } : {}) } },
+      atMs,
+      value,
+      unit,
+    );
   }
 
   private enhanced(s: SimStream, metric: string): boolean {
@@ -176,14 +188,21 @@ export class SimKinesis implements SimService {
       if (called.length > 0) {
         this.put(s, at, 'GetRecords.IteratorAgeMilliseconds', Math.max(...called.map((x) => x.minute.maxAgeMs)), 'Milliseconds');
         this.put(s, at, 'GetRecords.Records', Math.round(called.reduce((a, x) => a + x.minute.outgoing, 0)), 'Count');
-        this.put(s, at, 'ReadProvisionedThroughputExceeded', called.reduce((a, x) => a + x.minute.throttled, 0), 'Count');
+        this.put(
+          s,
+          at,
+          'ReadProvisionedThroughputExceeded',
+          called.reduce((a, x) => a + x.minute.throttled, 0),
+          'Count',
+        );
       }
       for (const x of s.shards) {
         if (this.enhanced(s, 'IncomingRecords')) this.put(s, at, 'IncomingRecords', Math.round(x.minute.incoming), 'Count', x.shardId);
         if (x.minute.called) {
           if (this.enhanced(s, 'IteratorAgeMilliseconds')) this.put(s, at, 'IteratorAgeMilliseconds', x.minute.maxAgeMs, 'Milliseconds', x.shardId);
           if (this.enhanced(s, 'OutgoingRecords')) this.put(s, at, 'OutgoingRecords', Math.round(x.minute.outgoing), 'Count', x.shardId);
-          if (this.enhanced(s, 'ReadProvisionedThroughputExceeded')) this.put(s, at, 'ReadProvisionedThroughputExceeded', x.minute.throttled, 'Count', x.shardId);
+          if (this.enhanced(s, 'ReadProvisionedThroughputExceeded'))
+            this.put(s, at, 'ReadProvisionedThroughputExceeded', x.minute.throttled, 'Count', x.shardId);
         }
         x.minute = { incoming: 0, outgoing: 0, throttled: 0, maxAgeMs: x.reading === 'unread' ? 0 : this.ageMs(s, x), called: false };
       }
@@ -236,7 +255,12 @@ export class SimKinesis implements SimService {
       throw this.ctx.err(InvalidArgumentException, 400, 'NextToken and StreamName cannot be provided together.');
     }
     const max = i.MaxResults ?? PAGE;
-    if (max < 1 || max > 10_000) throw this.ctx.err(InvalidArgumentException, 400, `1 validation error detected: Value '${max}' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 10000`);
+    if (max < 1 || max > 10_000)
+      throw this.ctx.err(
+        InvalidArgumentException,
+        400,
+        `1 validation error detected: Value '${max}' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 10000`,
+      );
     let name: string | undefined = i.StreamName;
     let from = 0;
     if (i.NextToken !== undefined) {

@@ -103,7 +103,12 @@ export class SimLambda {
     if (!r || r.settled || this.ctx.killed.has(invocationId)) return;
     this.ctx.killed.add(invocationId);
     const { clock, record } = this.ctx;
-    record.event(clock.now(), 'fault', `kill ${r.fn.name} (${invocationId}): ${how === 'crash' ? 'the runtime exits now (out of memory)' : `it hangs until its timeout at +${r.fn.timeoutMs / 1000} s`}`, { invocationId, how });
+    record.event(
+      clock.now(),
+      'fault',
+      `kill ${r.fn.name} (${invocationId}): ${how === 'crash' ? 'the runtime exits now (out of memory)' : `it hangs until its timeout at +${r.fn.timeoutMs / 1000} s`}`,
+      { invocationId, how },
+    );
     if (how === 'crash') {
       r.settle({ error: lambdaError('Runtime.ExitError', 'Runtime exited with error: signal: killed') });
     } else {
@@ -133,7 +138,9 @@ export class SimLambda {
       this.coldStarts.set(fn.name, (this.coldStarts.get(fn.name) ?? 0) + 1);
     }
     const running: Running = {
-      fn, startedAtMs, settled: false,
+      fn,
+      startedAtMs,
+      settled: false,
       settle: ({ result, error }) => {
         if (running.settled) return;
         running.settled = true;
@@ -141,12 +148,20 @@ export class SimLambda {
         rec.endedAtMs = clock.now();
         if (!error) {
           rec.result = result;
-          record.event(rec.endedAtMs, 'invocation', `${fn.name} ← ${source}${attempt > 1 ? ` (retry ${attempt - 1})` : ''}`, { invocationId, result: result as Record<string, unknown> });
+          record.event(rec.endedAtMs, 'invocation', `${fn.name} ← ${source}${attempt > 1 ? ` (retry ${attempt - 1})` : ''}`, {
+            invocationId,
+            result: result as Record<string, unknown>,
+          });
           return;
         }
         rec.error = { name: error.name, message: error.message };
         const delay = ASYNC_RETRY_DELAYS_MS[attempt - 1];
-        const next = delay !== undefined ? `; Lambda retries in ${delay / 1000} s` : fn.onFailure ? '; retries used up: sent to the on-failure destination' : '; retries used up, event dropped';
+        const next =
+          delay !== undefined
+            ? `; Lambda retries in ${delay / 1000} s`
+            : fn.onFailure
+              ? '; retries used up: sent to the on-failure destination'
+              : '; retries used up, event dropped';
         record.event(rec.endedAtMs, 'invocation-error', `${fn.name} ← ${source} failed: ${error.name}: ${error.message}${next}`, { invocationId });
         if (delay !== undefined) {
           clock.after(delay, `retry ${fn.name}`, () => this.start(fn, payload, source, attempt + 1, requestId));

@@ -58,7 +58,11 @@ export class SimLogs implements SimService {
     }
     const limit = i.limit ?? MAX_LIMIT;
     if (limit < 1 || limit > MAX_LIMIT) {
-      throw this.ctx.err(InvalidParameterException, 400, `1 validation error detected: Value '${limit}' at 'limit' failed to satisfy constraint: Member must have value between 1 and ${MAX_LIMIT}`);
+      throw this.ctx.err(
+        InvalidParameterException,
+        400,
+        `1 validation error detected: Value '${limit}' at 'limit' failed to satisfy constraint: Member must have value between 1 and ${MAX_LIMIT}`,
+      );
     }
     const terms = this.terms(i.filterPattern);
     const matching = events
@@ -71,7 +75,9 @@ export class SimLogs implements SimService {
     if (Number.isNaN(start)) throw this.ctx.err(InvalidParameterException, 400, 'The specified nextToken is invalid.');
     const page = matching.slice(start, start + limit);
     const more = start + limit < matching.length;
-    const streams = [...new Set(events.map((e) => e.logStreamName))].filter((s) => (!i.logStreamNames || i.logStreamNames.includes(s)) && (!i.logStreamNamePrefix || s.startsWith(i.logStreamNamePrefix)));
+    const streams = [...new Set(events.map((e) => e.logStreamName))].filter(
+      (s) => (!i.logStreamNames || i.logStreamNames.includes(s)) && (!i.logStreamNamePrefix || s.startsWith(i.logStreamNamePrefix)),
+    );
     return {
       events: page.map((e) => ({ ...e })),
       searchedLogStreams: streams.map((logStreamName) => ({ logStreamName, searchedCompletely: !more })),

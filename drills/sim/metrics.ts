@@ -69,7 +69,12 @@ export class MetricStore {
     }
     return [...buckets.entries()]
       .sort(([a], [b]) => a - b)
-      .map(([atMs, list]) => ({ atMs, value: aggregate(list, stat), sampleCount: list.reduce((n, s) => n + s.sampleCount, 0), ...(list[0]?.unit ? { unit: list[0].unit } : {}) }));
+      .map(([atMs, list]) => ({
+        atMs,
+        value: aggregate(list, stat),
+        sampleCount: list.reduce((n, s) => n + s.sampleCount, 0),
+        ...(list[0]?.unit ? { unit: list[0].unit } : {}),
+      }));
   }
 
   /** The datapoint of the period starting at `periodStartMs`, or undefined when it has no samples. */

@@ -129,7 +129,7 @@ export class SimKafka implements SimService {
 
   isUp(clusterName: string, brokerId: number): boolean {
     const c = [...this.clusters.values()].find((x) => x.name === clusterName);
-    return c ? c.brokers.find((b) => b.id === brokerId)?.up ?? false : true;
+    return c ? (c.brokers.find((b) => b.id === brokerId)?.up ?? false) : true;
   }
 
   /** A fault: the broker stops (it publishes nothing); AWS's own recovery brings it back after `recoversAfterMs` (never when undefined). */
@@ -192,7 +192,11 @@ export class SimKafka implements SimService {
         StateInfo: {},
         Tags: {},
         Provisioned: {
-          BrokerNodeGroupInfo: { InstanceType: 'kafka.m5.large', ClientSubnets: c.brokers.map((b) => `subnet-0${b.id}`), StorageInfo: { EbsStorageInfo: { VolumeSize: 1000 } } },
+          BrokerNodeGroupInfo: {
+            InstanceType: 'kafka.m5.large',
+            ClientSubnets: c.brokers.map((b) => `subnet-0${b.id}`),
+            StorageInfo: { EbsStorageInfo: { VolumeSize: 1000 } },
+          },
           CurrentBrokerSoftwareInfo: { KafkaVersion: '3.6.0' },
           EnhancedMonitoring: 'DEFAULT' as const,
           NumberOfBrokerNodes: c.brokers.length,
@@ -222,8 +226,13 @@ export class SimKafka implements SimService {
 
   private summary(c: SimCluster, o: SimOperation): ClusterOperationV2Summary {
     return {
-      ClusterArn: c.arn, ClusterType: 'PROVISIONED', OperationArn: o.arn, OperationState: o.state, OperationType: o.type,
-      StartTime: new Date(o.startMs), ...(o.endMs !== undefined ? { EndTime: new Date(o.endMs) } : {}),
+      ClusterArn: c.arn,
+      ClusterType: 'PROVISIONED',
+      OperationArn: o.arn,
+      OperationState: o.state,
+      OperationType: o.type,
+      StartTime: new Date(o.startMs),
+      ...(o.endMs !== undefined ? { EndTime: new Date(o.endMs) } : {}),
     };
   }
 
@@ -242,7 +251,10 @@ export class SimKafka implements SimService {
         ClusterOperationInfo: {
           ...this.summary(c, o),
           Provisioned: {
-            OperationSteps: [{ StepName: 'INITIALIZE_UPDATE', StepInfo: { StepStatus: 'FINISHED' } }, { StepName: 'UPDATE_APPLIED', StepInfo: { StepStatus: o.endMs === undefined ? 'IN_PROGRESS' : 'FINISHED' } }],
+            OperationSteps: [
+              { StepName: 'INITIALIZE_UPDATE', StepInfo: { StepStatus: 'FINISHED' } },
+              { StepName: 'UPDATE_APPLIED', StepInfo: { StepStatus: o.endMs === undefined ? 'IN_PROGRESS' : 'FINISHED' } },
+            ],
             SourceClusterInfo: {},
             TargetClusterInfo: {},
           },
@@ -255,12 +267,22 @@ export class SimKafka implements SimService {
   private rebootBroker(i: RebootBrokerRequest) {
     const c = this.find(i.ClusterArn);
     const ids = i.BrokerIds ?? [];
-    if (ids.length !== 1) throw this.ctx.err(BadRequestException, 400, 'The request is invalid: the reboot-broker operation supports rebooting one broker at a time.', { InvalidParameter: 'brokerIds' });
+    if (ids.length !== 1)
+      throw this.ctx.err(BadRequestException, 400, 'The request is invalid: the reboot-broker operation supports rebooting one broker at a time.', {
+        InvalidParameter: 'brokerIds',
+      });
     const b = c.brokers.find((x) => String(x.id) === ids[0]);
-    if (!b) throw this.ctx.err(BadRequestException, 400, `The request is invalid: broker ${ids[0]} does not exist in cluster ${c.name}.`, { InvalidParameter: 'brokerIds' });
+    if (!b)
+      throw this.ctx.err(BadRequestException, 400, `The request is invalid: broker ${ids[0]} does not exist in cluster ${c.name}.`, {
+        InvalidParameter: 'brokerIds',
+      });
     const state = this.stateOf(c);
     if (state !== 'ACTIVE') {
-      throw this.ctx.err(BadRequestException, 400, `The request is invalid because the cluster is in the ${state} state. Wait for the cluster to be ACTIVE and retry.`);
+      throw this.ctx.err(
+        BadRequestException,
+        400,
+        `The request is invalid because the cluster is in the ${state} state. Wait for the cluster to be ACTIVE and retry.`,
+      );
     }
     const op: SimOperation = {
       arn: `arn:aws:kafka:${this.ctx.region}:${this.ctx.account}:cluster-operation/${c.arn.split(':cluster/')[1]}/${this.ctx.ids.uuid()}`,

@@ -48,7 +48,8 @@ export function validateEnqueue(body: Record<string, unknown>, validKeys: Readon
   const action = body.event_action;
   if (typeof action !== 'string' || !ACTIONS.has(action)) errors.push("'event_action' must be one of trigger, acknowledge, resolve");
   const dedup = body.dedup_key;
-  if (dedup !== undefined && (typeof dedup !== 'string' || dedup.length === 0 || dedup.length > 255)) errors.push("'dedup_key' must be a string of 1 to 255 characters");
+  if (dedup !== undefined && (typeof dedup !== 'string' || dedup.length === 0 || dedup.length > 255))
+    errors.push("'dedup_key' must be a string of 1 to 255 characters");
   if ((action === 'acknowledge' || action === 'resolve') && dedup === undefined) errors.push(`'dedup_key' is required for ${action}`);
   if (action === 'trigger') {
     const p = body.payload;
@@ -58,8 +59,10 @@ export function validateEnqueue(body: Record<string, unknown>, validKeys: Readon
       else if (p.summary.length > 1024) errors.push("'payload.summary' must be at most 1024 characters");
       if (typeof p.source !== 'string' || p.source === '') errors.push("'payload.source' is missing or blank");
       if (typeof p.severity !== 'string' || !SEVERITIES.has(p.severity)) errors.push("'payload.severity' must be one of critical, error, warning, info");
-      if (p.timestamp !== undefined && (typeof p.timestamp !== 'string' || Number.isNaN(Date.parse(p.timestamp)))) errors.push("'payload.timestamp' must be an ISO 8601 timestamp");
-      if (p.custom_details !== undefined && !isRecord(p.custom_details) && typeof p.custom_details !== 'string') errors.push("'payload.custom_details' must be an object");
+      if (p.timestamp !== undefined && (typeof p.timestamp !== 'string' || Number.isNaN(Date.parse(p.timestamp))))
+        errors.push("'payload.timestamp' must be an ISO 8601 timestamp");
+      if (p.custom_details !== undefined && !isRecord(p.custom_details) && typeof p.custom_details !== 'string')
+        errors.push("'payload.custom_details' must be an object");
     }
   }
   for (const f of ['links', 'images']) if (body[f] !== undefined && !Array.isArray(body[f])) errors.push(`'${f}' must be an array`);
@@ -142,7 +145,8 @@ export class SimPagerDuty {
       return respond(s, s === 429 ? { status: 'throttle event', message: 'Requests for this service are arriving too quickly.' } : undefined);
     }
     if (!parsed) return respond(400, { status: 'invalid event', message: 'Event object is invalid', errors: ['Body is not a JSON object'] });
-    if (Buffer.byteLength(text, 'utf8') > MAX_EVENT_BYTES) return respond(400, { status: 'invalid event', message: 'Event object is invalid', errors: [`Event is larger than ${MAX_EVENT_BYTES} bytes`] });
+    if (Buffer.byteLength(text, 'utf8') > MAX_EVENT_BYTES)
+      return respond(400, { status: 'invalid event', message: 'Event object is invalid', errors: [`Event is larger than ${MAX_EVENT_BYTES} bytes`] });
     const errors = operation === 'change' ? validateChange(body, this.validKeys) : validateEnqueue(body, this.validKeys);
     if (errors.length > 0) return respond(400, { status: 'invalid event', message: 'Event object is invalid', errors });
     const now = clock.now();
@@ -159,7 +163,14 @@ export class SimPagerDuty {
     if (action === 'trigger') {
       if (existing && existing.status !== 'resolved') existing.triggers++;
       else {
-        this.incidents.set(dedupKey, { dedupKey, status: 'triggered', severity: String(p.severity), summary: String(p.summary), triggers: 1, triggeredAtMs: now });
+        this.incidents.set(dedupKey, {
+          dedupKey,
+          status: 'triggered',
+          severity: String(p.severity),
+          summary: String(p.summary),
+          triggers: 1,
+          triggeredAtMs: now,
+        });
       }
     } else if (existing && existing.status !== 'resolved') {
       existing.status = action === 'resolve' ? 'resolved' : 'acknowledged';

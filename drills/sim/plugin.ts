@@ -78,7 +78,9 @@ export function simPlugin(ctx: SimContext, services: readonly SimService[], faul
             };
             try {
               if (frame && ++frame.calls > MAX_CALLS_PER_INVOCATION) {
-                throw new NotSimulatedError(`${frame.functionName} made more than ${MAX_CALLS_PER_INVOCATION} AWS calls in one invocation (a polling loop that never sleeps?)`);
+                throw new NotSimulatedError(
+                  `${frame.functionName} made more than ${MAX_CALLS_PER_INVOCATION} AWS calls in one invocation (a polling loop that never sleeps?)`,
+                );
               }
               const fault = faults.find((f) => f.remaining > 0 && f.service === svc.service && (f.operation === '*' || f.operation === operation));
               if (fault) {

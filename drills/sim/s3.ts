@@ -114,11 +114,18 @@ export class SimS3 implements SimService {
     GetObject: (i: GetObjectRequest) => this.get(i),
     PutObject: async (i: PutObjectRequest) => {
       if (i.IfNoneMatch === '*' && this.bucket(i.Bucket).has(i.Key ?? '')) {
-        throw this.ctx.err(S3ServiceException, 412, 'At least one of the pre-conditions you specified did not hold', { name: 'PreconditionFailed', $fault: 'client' });
+        throw this.ctx.err(S3ServiceException, 412, 'At least one of the pre-conditions you specified did not hold', {
+          name: 'PreconditionFailed',
+          $fault: 'client',
+        });
       }
       const bytes = await bodyBytes(i.Body);
       this.destroying(i.Bucket, i.Key, 'overwrite', 'PutObject', bytes);
-      const o = this.put(i.Bucket, i.Key, bytes, { contentType: i.ContentType, metadata: i.Metadata, ...(i.ChecksumAlgorithm === 'SHA256' ? { sha256: sha256Of(bytes) } : {}) });
+      const o = this.put(i.Bucket, i.Key, bytes, {
+        contentType: i.ContentType,
+        metadata: i.Metadata,
+        ...(i.ChecksumAlgorithm === 'SHA256' ? { sha256: sha256Of(bytes) } : {}),
+      });
       return { ETag: o.etag, ServerSideEncryption: 'AES256', ...(o.sha256 ? { ChecksumSHA256: o.sha256, ChecksumType: 'FULL_OBJECT' } : {}) };
     },
     CopyObject: (i: CopyObjectRequest) => this.copy(i),
@@ -165,7 +172,12 @@ export class SimS3 implements SimService {
     if (!current || next?.equals(current.body)) return;
     const frame = this.ctx.clock.currentFrame();
     this.onDestroy({
-      bucket: bucket ?? '', key: key ?? '', body: current.body, by, operation, atMs: this.ctx.clock.now(),
+      bucket: bucket ?? '',
+      key: key ?? '',
+      body: current.body,
+      by,
+      operation,
+      atMs: this.ctx.clock.now(),
       ...(frame ? { invocationId: frame.invocationId, functionName: frame.functionName } : {}),
     });
   }
@@ -261,7 +273,16 @@ export class SimS3 implements SimService {
     const o = this.buckets.get(i.Bucket ?? '')?.get(i.Key ?? '');
     if (!o) throw this.ctx.err(NotFound, 404, 'NotFound');
     const checksum = i.ChecksumMode === 'ENABLED' && o.sha256 ? { ChecksumSHA256: o.sha256, ChecksumType: 'FULL_OBJECT' as const } : {};
-    return { AcceptRanges: 'bytes', LastModified: new Date(o.lastModified), ContentLength: o.body.length, ETag: o.etag, ContentType: o.contentType, Metadata: { ...o.metadata }, ServerSideEncryption: 'AES256' as const, ...checksum };
+    return {
+      AcceptRanges: 'bytes',
+      LastModified: new Date(o.lastModified),
+      ContentLength: o.body.length,
+      ETag: o.etag,
+      ContentType: o.contentType,
+      Metadata: { ...o.metadata },
+      ServerSideEncryption: 'AES256' as const,
+      ...checksum,
+    };
   }
 
   private get(i: GetObjectRequest) {
@@ -277,7 +298,10 @@ export class SimS3 implements SimService {
     const src = this.bucket(srcBucket).get(srcKey);
     if (!src) throw this.ctx.err(NoSuchKey, 404, 'The specified key does not exist.');
     if (i.CopySourceIfMatch !== undefined && i.CopySourceIfMatch !== src.etag) {
-      throw this.ctx.err(S3ServiceException, 412, 'At least one of the pre-conditions you specified did not hold', { name: 'PreconditionFailed', $fault: 'client' });
+      throw this.ctx.err(S3ServiceException, 412, 'At least one of the pre-conditions you specified did not hold', {
+        name: 'PreconditionFailed',
+        $fault: 'client',
+      });
     }
     this.destroying(i.Bucket, i.Key, 'overwrite', 'CopyObject', src.body);
     const replace = i.MetadataDirective === 'REPLACE';
@@ -288,6 +312,12 @@ export class SimS3 implements SimService {
       metadata: replace ? i.Metadata : src.metadata,
       ...(sha256 ? { sha256 } : {}),
     });
-    return { CopyObjectResult: { ETag: o.etag, LastModified: new Date(o.lastModified), ...(o.sha256 ? { ChecksumSHA256: o.sha256, ChecksumType: 'FULL_OBJECT' as const } : {}) } };
+    return {
+      CopyObjectResult: {
+        ETag: o.etag,
+        LastModified: new Date(o.lastModified),
+        ...(o.sha256 ? { ChecksumSHA256: o.sha256, ChecksumType: 'FULL_OBJECT' as const } : {}),
+      },
+    };
   }
 }

@@ -74,7 +74,14 @@ export class SimScheduler implements SimService {
       Schedules: [...this.schedules.values()]
         .filter((s) => !i.GroupName || (s.input.GroupName ?? 'default') === i.GroupName)
         .filter((s) => !i.NamePrefix || (s.input.Name ?? '').startsWith(i.NamePrefix))
-        .map((s) => ({ Arn: s.arn, Name: s.input.Name, GroupName: s.input.GroupName ?? 'default', State: s.input.State ?? 'ENABLED', CreationDate: new Date(s.createdMs), Target: { Arn: s.input.Target?.Arn } })),
+        .map((s) => ({
+          Arn: s.arn,
+          Name: s.input.Name,
+          GroupName: s.input.GroupName ?? 'default',
+          State: s.input.State ?? 'ENABLED',
+          CreationDate: new Date(s.createdMs),
+          Target: { Arn: s.input.Target?.Arn },
+        })),
     }),
   };
   private readonly groups = new Set<string>(['default']);
@@ -92,7 +99,9 @@ export class SimScheduler implements SimService {
   }
 
   pending(): { name: string; group: string; dueMs: number; input: string | undefined }[] {
-    return [...this.schedules.values()].filter((s) => !s.fired).map((s) => ({ name: s.input.Name!, group: s.input.GroupName ?? 'default', dueMs: s.dueMs, input: s.input.Target?.Input }));
+    return [...this.schedules.values()]
+      .filter((s) => !s.fired)
+      .map((s) => ({ name: s.input.Name!, group: s.input.GroupName ?? 'default', dueMs: s.dueMs, input: s.input.Target?.Input }));
   }
 
   private key(group: string | undefined, name: string | undefined): string {
@@ -111,13 +120,17 @@ export class SimScheduler implements SimService {
 
   private create(i: CreateScheduleInput) {
     if (!i.Name || !NAME.test(i.Name)) {
-      throw this.invalid(`1 validation error detected: Value '${i.Name ?? 'null'}' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[0-9a-zA-Z-_.]+$ and have length between 1 and 64`);
+      throw this.invalid(
+        `1 validation error detected: Value '${i.Name ?? 'null'}' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[0-9a-zA-Z-_.]+$ and have length between 1 and 64`,
+      );
     }
     const group = i.GroupName ?? 'default';
     if (!this.groups.has(group)) throw this.ctx.err(ResourceNotFoundException, 404, `Schedule group ${group} does not exist.`);
-    if (!i.FlexibleTimeWindow?.Mode) throw this.invalid("1 validation error detected: Value null at 'flexibleTimeWindow' failed to satisfy constraint: Member must not be null");
+    if (!i.FlexibleTimeWindow?.Mode)
+      throw this.invalid("1 validation error detected: Value null at 'flexibleTimeWindow' failed to satisfy constraint: Member must not be null");
     if (!i.Target?.Arn) throw this.invalid("1 validation error detected: Value null at 'target.arn' failed to satisfy constraint: Member must not be null");
-    if (!i.Target.RoleArn) throw this.invalid("1 validation error detected: Value null at 'target.roleArn' failed to satisfy constraint: Member must not be null");
+    if (!i.Target.RoleArn)
+      throw this.invalid("1 validation error detected: Value null at 'target.roleArn' failed to satisfy constraint: Member must not be null");
     const expr = i.ScheduleExpression ?? '';
     if (/^(rate|cron)\(/.test(expr)) throw new NotSimulatedError(`recurring schedule expressions are not simulated: ${expr}`);
     const due = parseAtExpression(expr);
@@ -162,9 +175,12 @@ export class SimScheduler implements SimService {
       // guide, "Configuring a schedule's dead-letter queue").
       const dlq = this.queues.find((q) => q.arn === s.input.Target?.DeadLetterConfig?.Arn);
       dlq?.send(raw ?? '{}', {
-        ERROR_CODE: 'ResourceNotFoundException', ERROR_MESSAGE: `Function not found: ${s.input.Target!.Arn}`,
-        EXHAUSTED_RETRY_CONDITION: 'MaximumRetryAttemptsExhausted', RETRY_ATTEMPTS: String(s.input.Target?.RetryPolicy?.MaximumRetryAttempts ?? 185),
-        SCHEDULE_ARN: s.arn, TARGET_ARN: s.input.Target!.Arn!,
+        ERROR_CODE: 'ResourceNotFoundException',
+        ERROR_MESSAGE: `Function not found: ${s.input.Target!.Arn}`,
+        EXHAUSTED_RETRY_CONDITION: 'MaximumRetryAttemptsExhausted',
+        RETRY_ATTEMPTS: String(s.input.Target?.RetryPolicy?.MaximumRetryAttempts ?? 185),
+        SCHEDULE_ARN: s.arn,
+        TARGET_ARN: s.input.Target!.Arn!,
       });
     }
     if (s.input.ActionAfterCompletion === 'DELETE') this.schedules.delete(this.key(s.input.GroupName, name));

@@ -1,8 +1,4 @@
-import {
-  ResourceNotFoundException,
-  SecretsManagerServiceException,
-  type GetSecretValueRequest,
-} from '@aws-sdk/client-secrets-manager';
+import { ResourceNotFoundException, SecretsManagerServiceException, type GetSecretValueRequest } from '@aws-sdk/client-secrets-manager';
 import type { SimContext, SimService } from './context';
 
 /** Secrets Manager: string secrets, looked up by name or ARN. */

@@ -44,14 +44,16 @@ export class SimQueue {
     if (!consumer) return;
     clock.after(POLL_DELAY_MS, `sqs ${this.arn}`, () => {
       const event = {
-        Records: [{
-          messageId: m.messageId,
-          body: m.body,
-          attributes: { SentTimestamp: String(m.atMs), ApproximateReceiveCount: '1' },
-          messageAttributes: Object.fromEntries(Object.entries(m.attributes).map(([k, v]) => [k, { stringValue: v, dataType: 'String' }])),
-          eventSource: 'aws:sqs',
-          eventSourceARN: this.arn,
-        }],
+        Records: [
+          {
+            messageId: m.messageId,
+            body: m.body,
+            attributes: { SentTimestamp: String(m.atMs), ApproximateReceiveCount: '1' },
+            messageAttributes: Object.fromEntries(Object.entries(m.attributes).map(([k, v]) => [k, { stringValue: v, dataType: 'String' }])),
+            eventSource: 'aws:sqs',
+            eventSourceARN: this.arn,
+          },
+        ],
       };
       this.lambda.invokeAsync(consumer, event, `sqs:${this.arn.split(':').pop()}`);
     });

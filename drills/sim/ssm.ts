@@ -34,7 +34,11 @@ export class SimSsm implements SimService {
     GetParameters: (i: GetParametersRequest) => {
       const names = i.Names ?? [];
       if (names.length < 1 || names.length > 10) {
-        throw this.ctx.err(ValidationException, 400, `1 validation error detected: Value '[${names.join(', ')}]' at 'names' failed to satisfy constraint: Member must have length between 1 and 10`);
+        throw this.ctx.err(
+          ValidationException,
+          400,
+          `1 validation error detected: Value '[${names.join(', ')}]' at 'names' failed to satisfy constraint: Member must have length between 1 and 10`,
+        );
       }
       const found = names.filter((n) => this.params.has(n));
       return { Parameters: found.map((n) => this.describe(n)), InvalidParameters: names.filter((n) => !this.params.has(n)) };
@@ -46,7 +50,11 @@ export class SimSsm implements SimService {
     PutParameter: (i: PutParameterRequest) => {
       const existing = this.params.get(i.Name ?? '');
       if (existing && !i.Overwrite) {
-        throw this.ctx.err(ParameterAlreadyExists, 400, 'The parameter already exists. To overwrite this value, set the overwrite option in the request to true.');
+        throw this.ctx.err(
+          ParameterAlreadyExists,
+          400,
+          'The parameter already exists. To overwrite this value, set the overwrite option in the request to true.',
+        );
       }
       const version = this.set(i.Name ?? '', i.Value ?? '', (i.Type ?? existing?.type ?? 'String') as SimParameter['type']);
       return { Version: version, Tier: 'Standard' as const };

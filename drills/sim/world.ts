@@ -102,7 +102,15 @@ export class SimWorld {
   constructor(readonly opts: WorldOptions) {
     this.clock = new SimClock(opts.startMs, opts.stuckAfterRealMs !== undefined ? { stuckAfterRealMs: opts.stuckAfterRealMs } : {});
     this.ids = new IdSource(opts.seed ?? 1);
-    this.ctx = { clock: this.clock, ids: this.ids, record: this.record, err: sdkErrorFactory(this.ids), account: opts.account, region: opts.region, killed: new Set() };
+    this.ctx = {
+      clock: this.clock,
+      ids: this.ids,
+      record: this.record,
+      err: sdkErrorFactory(this.ids),
+      account: opts.account,
+      region: opts.region,
+      killed: new Set(),
+    };
     this.emr = new SimEmrServerless(this.ctx, { ...DEFAULT_EMR_TIMINGS, ...(opts.emrTimings ?? {}) });
     this.cloudwatch = new SimCloudWatch(this.ctx);
     this.s3 = new SimS3(this.ctx);
@@ -119,7 +127,9 @@ export class SimWorld {
     this.firehose = new SimFirehose(this.ctx, { iam: this.iam, kms: this.kms, s3: this.s3, logs: this.logs, store: this.cloudwatch.store });
     this.msk = new SimMsk(this.ctx, this.emr, this.cloudwatch.store, this.firehose);
     this.kafka = new SimKafka(this.ctx);
-    this.kafkaMetrics = new MskBrokerMetrics(this.kafka, this.cloudwatch.store, (clusterName) => [...this.msk.topics.values()].filter((t) => t.clusterName === clusterName));
+    this.kafkaMetrics = new MskBrokerMetrics(this.kafka, this.cloudwatch.store, (clusterName) =>
+      [...this.msk.topics.values()].filter((t) => t.clusterName === clusterName),
+    );
     this.msk.brokerUp = (clusterName, brokerId) => this.kafka.isUp(clusterName, brokerId);
     this.dlq = new SimDlq(this.ctx, { s3: this.s3, store: this.cloudwatch.store, emr: this.emr });
     this.kinesis = new SimKinesis(this.ctx, this.cloudwatch.store);
@@ -140,7 +150,25 @@ export class SimWorld {
     });
     this.checkpointGuard = new CheckpointGuard(this.ctx, this.s3, this.emr, { iam: this.iam, kms: this.kms, cloudwatch: this.cloudwatch }, opts.jobs);
     for (const id of opts.applicationIds) this.emr.addApplication({ applicationId: id });
-    this.plugin = simPlugin(this.ctx, [this.emr, this.cloudwatch, this.s3, this.scheduler, this.sns, this.ssm, this.secrets, this.firehose, this.logs, this.iam, this.kafka, this.kinesis, this.flink], this.callFaults);
+    this.plugin = simPlugin(
+      this.ctx,
+      [
+        this.emr,
+        this.cloudwatch,
+        this.s3,
+        this.scheduler,
+        this.sns,
+        this.ssm,
+        this.secrets,
+        this.firehose,
+        this.logs,
+        this.iam,
+        this.kafka,
+        this.kinesis,
+        this.flink,
+      ],
+      this.callFaults,
+    );
     // PagerDuty is reached with fetch: an invocation Lambda ended gets no answer there either.
     this.fetch = (input, init) => {
       const frame = this.clock.currentFrame();

@@ -92,7 +92,14 @@ export class CloudWatchAdapter {
       do {
         let reply;
         try {
-          reply = await this.client.send(new DescribeAlarmsCommand({ AlarmNames: unique.slice(i, i + MAX_ALARM_NAMES), AlarmTypes: ['MetricAlarm', 'CompositeAlarm'], MaxRecords: MAX_ALARM_NAMES, NextToken: token }));
+          reply = await this.client.send(
+            new DescribeAlarmsCommand({
+              AlarmNames: unique.slice(i, i + MAX_ALARM_NAMES),
+              AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
+              MaxRecords: MAX_ALARM_NAMES,
+              NextToken: token,
+            }),
+          );
         } catch (e) {
           mapAwsError(SERVICE, 'DescribeAlarms', e);
         }
@@ -100,10 +107,23 @@ export class CloudWatchAdapter {
           if (!a.AlarmName || !a.StateValue) continue;
           const at = a.StateTransitionedTimestamp ?? a.StateUpdatedTimestamp;
           out.push({
-            name: a.AlarmName, state: a.StateValue, reason: a.StateReason ?? '', composite: false,
-            ...(a.AlarmArn ? { arn: a.AlarmArn } : {}), ...(a.StateReasonData ? { reasonData: a.StateReasonData } : {}), ...(at ? { stateUpdatedMs: at.getTime() } : {}),
+            name: a.AlarmName,
+            state: a.StateValue,
+            reason: a.StateReason ?? '',
+            composite: false,
+            ...(a.AlarmArn ? { arn: a.AlarmArn } : {}),
+            ...(a.StateReasonData ? { reasonData: a.StateReasonData } : {}),
+            ...(at ? { stateUpdatedMs: at.getTime() } : {}),
             ...(a.MetricName && a.Namespace
-              ? { metric: { namespace: a.Namespace, metricName: a.MetricName, dimensions: Object.fromEntries((a.Dimensions ?? []).map((d) => [d.Name ?? '', d.Value ?? ''])), stat: a.Statistic ?? a.ExtendedStatistic ?? 'Average', periodSeconds: a.Period ?? 60 } }
+              ? {
+                  metric: {
+                    namespace: a.Namespace,
+                    metricName: a.MetricName,
+                    dimensions: Object.fromEntries((a.Dimensions ?? []).map((d) => [d.Name ?? '', d.Value ?? ''])),
+                    stat: a.Statistic ?? a.ExtendedStatistic ?? 'Average',
+                    periodSeconds: a.Period ?? 60,
+                  },
+                }
               : {}),
           });
         }
@@ -111,8 +131,13 @@ export class CloudWatchAdapter {
           if (!a.AlarmName || !a.StateValue) continue;
           const at = a.StateTransitionedTimestamp ?? a.StateUpdatedTimestamp;
           out.push({
-            name: a.AlarmName, state: a.StateValue, reason: a.StateReason ?? '', composite: true,
-            ...(a.AlarmArn ? { arn: a.AlarmArn } : {}), ...(a.StateReasonData ? { reasonData: a.StateReasonData } : {}), ...(at ? { stateUpdatedMs: at.getTime() } : {}),
+            name: a.AlarmName,
+            state: a.StateValue,
+            reason: a.StateReason ?? '',
+            composite: true,
+            ...(a.AlarmArn ? { arn: a.AlarmArn } : {}),
+            ...(a.StateReasonData ? { reasonData: a.StateReasonData } : {}),
+            ...(at ? { stateUpdatedMs: at.getTime() } : {}),
             ...(a.ActionsSuppressedBy ? { actionsSuppressedBy: a.ActionsSuppressedBy } : {}),
           });
         }

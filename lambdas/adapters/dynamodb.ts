@@ -20,8 +20,7 @@ import { clientConfig, withPlugins, type AwsClientOptions } from './clients';
  */
 export type { Item, Scalar } from '../ledger/item-store';
 
-const toAttr = (v: Scalar): AttributeValue =>
-  typeof v === 'number' ? { N: String(v) } : typeof v === 'boolean' ? { BOOL: v } : { S: v };
+const toAttr = (v: Scalar): AttributeValue => (typeof v === 'number' ? { N: String(v) } : typeof v === 'boolean' ? { BOOL: v } : { S: v });
 
 const fromAttr = (a: AttributeValue): Scalar | undefined =>
   a.S !== undefined ? a.S : a.N !== undefined ? Number(a.N) : a.BOOL !== undefined ? a.BOOL : undefined;
@@ -107,9 +106,7 @@ export class DynamoStore implements ItemStore {
 
   async get(pk: string, sk: string): Promise<Item | undefined> {
     try {
-      const r = await this.client.send(
-        new GetItemCommand({ TableName: this.tableName, Key: marshal({ pk, sk }), ConsistentRead: true }),
-      );
+      const r = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: marshal({ pk, sk }), ConsistentRead: true }));
       return r.Item ? unmarshal(r.Item) : undefined;
     } catch (e) {
       mapError('GetItem', e);
@@ -132,13 +129,7 @@ export class DynamoStore implements ItemStore {
   }
 
   /** SET the given attributes (and REMOVE those given as undefined); returns the new item. */
-  async update(
-    pk: string,
-    sk: string,
-    set: Record<string, Scalar | undefined>,
-    condition?: Cond,
-    add?: Record<string, number>,
-  ): Promise<Item> {
+  async update(pk: string, sk: string, set: Record<string, Scalar | undefined>, condition?: Cond, add?: Record<string, number>): Promise<Item> {
     const compiled = condition ? compileCondition(condition) : undefined;
     const names: Record<string, string> = { ...(compiled?.names ?? {}) };
     const values: Record<string, AttributeValue> = marshal(compiled?.values ?? {});
@@ -189,9 +180,7 @@ export class DynamoStore implements ItemStore {
 
   async delete(pk: string, sk: string, condition?: Cond): Promise<void> {
     try {
-      await this.client.send(
-        new DeleteItemCommand({ TableName: this.tableName, Key: marshal({ pk, sk }), ...(condition ? this.cond(condition) : {}) }),
-      );
+      await this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: marshal({ pk, sk }), ...(condition ? this.cond(condition) : {}) }));
     } catch (e) {
       mapError('DeleteItem', e);
     }

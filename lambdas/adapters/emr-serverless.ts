@@ -181,7 +181,9 @@ export class EmrServerlessAdapter {
     do {
       let reply;
       try {
-        reply = await this.client.send(new ListJobRunAttemptsCommand(defined({ applicationId, jobRunId, nextToken, maxResults: Math.min(MAX_PAGE_SIZE, maxItems - out.length) })));
+        reply = await this.client.send(
+          new ListJobRunAttemptsCommand(defined({ applicationId, jobRunId, nextToken, maxResults: Math.min(MAX_PAGE_SIZE, maxItems - out.length) })),
+        );
       } catch (e) {
         mapAwsError(SERVICE, op, e);
       }

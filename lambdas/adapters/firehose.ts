@@ -1,9 +1,4 @@
-import {
-  DescribeDeliveryStreamCommand,
-  FirehoseClient,
-  PutRecordBatchCommand,
-  UpdateDestinationCommand,
-} from '@aws-sdk/client-firehose';
+import { DescribeDeliveryStreamCommand, FirehoseClient, PutRecordBatchCommand, UpdateDestinationCommand } from '@aws-sdk/client-firehose';
 import { AwsRequestError } from '../core/errors';
 import { clientConfig, withPlugins, type AwsClientOptions } from './clients';
 import { mapAwsError } from './errors';
@@ -111,7 +106,9 @@ export class FirehoseAdapter {
             : {}),
           ...(kms ? { kmsKeyArn: kms } : {}),
           errorLoggingEnabled: logs?.Enabled === true,
-          ...(logs?.Enabled && logs.LogGroupName ? { logGroupName: logs.LogGroupName, ...(logs.LogStreamName ? { logStreamName: logs.LogStreamName } : {}) } : {}),
+          ...(logs?.Enabled && logs.LogGroupName
+            ? { logGroupName: logs.LogGroupName, ...(logs.LogStreamName ? { logStreamName: logs.LogStreamName } : {}) }
+            : {}),
         };
       }),
     };

@@ -41,7 +41,10 @@ export async function mskBootstrapBrokers(clusterArn: string, opts: AwsClientOpt
   } finally {
     client.destroy();
   }
-  const brokers = (reply.BootstrapBrokerStringSaslIam ?? reply.BootstrapBrokerStringPublicSaslIam ?? '').split(',').map((b) => b.trim()).filter(Boolean);
+  const brokers = (reply.BootstrapBrokerStringSaslIam ?? reply.BootstrapBrokerStringPublicSaslIam ?? '')
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
   if (brokers.length === 0) {
     throw new AwsRequestError(SERVICE, 'GetBootstrapBrokers', 'NoIamBrokers', {
       cause: new Error(`cluster ${clusterArn} has no SASL/IAM bootstrap brokers: enable IAM access control on it`),
@@ -91,10 +94,11 @@ const toMessage = (m: KafkaMessage): Message => ({
  */
 export function producerPort(producer: Pick<Producer, 'connect' | 'send' | 'disconnect'>): KafkaProducerPort {
   let connected: Promise<void> | undefined;
-  const connect = () => (connected ??= producer.connect().catch((e: unknown) => {
-    connected = undefined;
-    throw e;
-  }));
+  const connect = () =>
+    (connected ??= producer.connect().catch((e: unknown) => {
+      connected = undefined;
+      throw e;
+    }));
   return {
     async send(topic, messages) {
       if (messages.length === 0) return [];

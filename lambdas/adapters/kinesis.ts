@@ -58,7 +58,9 @@ export class KinesisAdapter {
     }
     const s = reply.StreamDescriptionSummary;
     if (!s?.StreamName || !s.StreamStatus || s.RetentionPeriodHours === undefined) {
-      throw new AwsRequestError(SERVICE, 'DescribeStreamSummary', 'MalformedResponse', { cause: new Error(`reply for ${streamName} has no StreamDescriptionSummary`) });
+      throw new AwsRequestError(SERVICE, 'DescribeStreamSummary', 'MalformedResponse', {
+        cause: new Error(`reply for ${streamName} has no StreamDescriptionSummary`),
+      });
     }
     return {
       name: s.StreamName,
@@ -80,7 +82,9 @@ export class KinesisAdapter {
       let reply;
       try {
         reply = await this.client.send(
-          new ListShardsCommand(token ? { NextToken: token, MaxResults: 1_000 } : { StreamName: streamName, ShardFilter: { Type: 'AT_LATEST' }, MaxResults: 1_000 }),
+          new ListShardsCommand(
+            token ? { NextToken: token, MaxResults: 1_000 } : { StreamName: streamName, ShardFilter: { Type: 'AT_LATEST' }, MaxResults: 1_000 },
+          ),
         );
       } catch (e) {
         mapKinesisError('ListShards', e);

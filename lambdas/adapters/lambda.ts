@@ -34,7 +34,9 @@ export class LambdaAdapter {
   async invoke(functionName: string, payload: unknown): Promise<unknown> {
     let reply;
     try {
-      reply = await this.client.send(new InvokeCommand({ FunctionName: functionName, InvocationType: 'RequestResponse', Payload: new TextEncoder().encode(JSON.stringify(payload)) }));
+      reply = await this.client.send(
+        new InvokeCommand({ FunctionName: functionName, InvocationType: 'RequestResponse', Payload: new TextEncoder().encode(JSON.stringify(payload)) }),
+      );
     } catch (e) {
       mapAwsError(SERVICE, 'Invoke', e);
     }
@@ -43,11 +45,17 @@ export class LambdaAdapter {
     try {
       body = text === '' ? undefined : (JSON.parse(text) as unknown);
     } catch (e) {
-      throw new AwsRequestError(SERVICE, 'Invoke', 'InvalidPayload', { cause: new Error(`the function returned something other than JSON: ${text.slice(0, 200)}`, { cause: e }) });
+      throw new AwsRequestError(SERVICE, 'Invoke', 'InvalidPayload', {
+        cause: new Error(`the function returned something other than JSON: ${text.slice(0, 200)}`, { cause: e }),
+      });
     }
     if (reply.FunctionError) {
       const err = (body ?? {}) as { errorType?: unknown; errorMessage?: unknown };
-      throw new FunctionFailedError(functionName, typeof err.errorType === 'string' ? err.errorType : reply.FunctionError, typeof err.errorMessage === 'string' ? err.errorMessage : text.slice(0, 500));
+      throw new FunctionFailedError(
+        functionName,
+        typeof err.errorType === 'string' ? err.errorType : reply.FunctionError,
+        typeof err.errorMessage === 'string' ? err.errorMessage : text.slice(0, 500),
+      );
     }
     return body;
   }

@@ -25,7 +25,16 @@ export class LogsAdapter {
    */
   async filterLogEvents(
     logGroupName: string,
-    opts: { logStreamNames?: string[]; logStreamNamePrefix?: string; startMs: number; endMs: number; filterPattern?: string; limit?: number; newest?: boolean; maxScanned?: number },
+    opts: {
+      logStreamNames?: string[];
+      logStreamNamePrefix?: string;
+      startMs: number;
+      endMs: number;
+      filterPattern?: string;
+      limit?: number;
+      newest?: boolean;
+      maxScanned?: number;
+    },
   ): Promise<LogEventView[]> {
     const limit = opts.limit ?? 1_000;
     const maxScanned = opts.newest ? Math.max(limit, opts.maxScanned ?? 50_000) : limit;

@@ -93,7 +93,9 @@ const ms = (d: Date | undefined) => (d instanceof Date ? d.getTime() : undefined
 
 function applicationView(a: ApplicationDetail): FlinkApplicationView {
   if (!a.ApplicationName || !a.ApplicationStatus || a.ApplicationVersionId === undefined) {
-    throw new AwsRequestError(SERVICE, 'DescribeApplication', 'MalformedResponse', { cause: new Error('ApplicationDetail lacks ApplicationName, ApplicationStatus or ApplicationVersionId') });
+    throw new AwsRequestError(SERVICE, 'DescribeApplication', 'MalformedResponse', {
+      cause: new Error('ApplicationDetail lacks ApplicationName, ApplicationStatus or ApplicationVersionId'),
+    });
   }
   const c = a.ApplicationConfigurationDescription;
   const f = c?.FlinkApplicationConfigurationDescription;
@@ -126,7 +128,12 @@ function applicationView(a: ApplicationDetail): FlinkApplicationView {
     ...(a.ApplicationVersionRolledBackFrom !== undefined ? { rolledBackFromVersion: a.ApplicationVersionRolledBackFrom } : {}),
     logStreamArns: (a.CloudWatchLoggingOptionDescriptions ?? []).map((o) => o.LogStreamARN ?? '').filter(Boolean),
     ...(c?.ApplicationEncryptionConfigurationDescription?.KeyType
-      ? { encryption: { keyType: c.ApplicationEncryptionConfigurationDescription.KeyType, ...(c.ApplicationEncryptionConfigurationDescription.KeyId ? { keyId: c.ApplicationEncryptionConfigurationDescription.KeyId } : {}) } }
+      ? {
+          encryption: {
+            keyType: c.ApplicationEncryptionConfigurationDescription.KeyType,
+            ...(c.ApplicationEncryptionConfigurationDescription.KeyId ? { keyId: c.ApplicationEncryptionConfigurationDescription.KeyId } : {}),
+          },
+        }
       : {}),
   };
 }
@@ -145,7 +152,10 @@ export class ManagedFlinkAdapter {
     } catch (e) {
       mapAwsError(SERVICE, 'DescribeApplication', e);
     }
-    if (!reply.ApplicationDetail) throw new AwsRequestError(SERVICE, 'DescribeApplication', 'MalformedResponse', { cause: new Error(`reply for ${applicationName} has no ApplicationDetail`) });
+    if (!reply.ApplicationDetail)
+      throw new AwsRequestError(SERVICE, 'DescribeApplication', 'MalformedResponse', {
+        cause: new Error(`reply for ${applicationName} has no ApplicationDetail`),
+      });
     return applicationView(reply.ApplicationDetail);
   }
 
@@ -197,7 +207,13 @@ export class ManagedFlinkAdapter {
         if (!o.OperationId || !o.Operation || !o.OperationStatus) continue;
         const startMs = ms(o.StartTime);
         const endMs = ms(o.EndTime);
-        out.push({ id: o.OperationId, operation: o.Operation, status: o.OperationStatus, ...(startMs !== undefined ? { startMs } : {}), ...(endMs !== undefined ? { endMs } : {}) });
+        out.push({
+          id: o.OperationId,
+          operation: o.Operation,
+          status: o.OperationStatus,
+          ...(startMs !== undefined ? { startMs } : {}),
+          ...(endMs !== undefined ? { endMs } : {}),
+        });
       }
       token = reply.NextToken;
     } while (token && out.length < max && ++pages < MAX_PAGES);
@@ -213,7 +229,9 @@ export class ManagedFlinkAdapter {
     }
     const d = reply.ApplicationOperationInfoDetails;
     if (!d?.Operation || !d.OperationStatus) {
-      throw new AwsRequestError(SERVICE, 'DescribeApplicationOperation', 'MalformedResponse', { cause: new Error(`reply for operation ${operationId} has no ApplicationOperationInfoDetails`) });
+      throw new AwsRequestError(SERVICE, 'DescribeApplicationOperation', 'MalformedResponse', {
+        cause: new Error(`reply for operation ${operationId} has no ApplicationOperationInfoDetails`),
+      });
     }
     const startMs = ms(d.StartTime);
     const endMs = ms(d.EndTime);
@@ -256,7 +274,11 @@ export class ManagedFlinkAdapter {
    * a version changed since is refused with ConcurrentModificationException → ConflictError).
    * `ConfigurationTypeUpdate: CUSTOM` is what lets Parallelism be set (API_ParallelismConfigurationUpdate).
    */
-  async updateParallelism(applicationName: string, currentVersionId: number, parallelism: number): Promise<{ versionId: number; status: string; operationId?: string }> {
+  async updateParallelism(
+    applicationName: string,
+    currentVersionId: number,
+    parallelism: number,
+  ): Promise<{ versionId: number; status: string; operationId?: string }> {
     let reply;
     try {
       reply = await this.client.send(
@@ -272,6 +294,10 @@ export class ManagedFlinkAdapter {
       mapAwsError(SERVICE, 'UpdateApplication', e);
     }
     const a = reply.ApplicationDetail;
-    return { versionId: a?.ApplicationVersionId ?? currentVersionId + 1, status: a?.ApplicationStatus ?? 'UPDATING', ...(reply.OperationId ? { operationId: reply.OperationId } : {}) };
+    return {
+      versionId: a?.ApplicationVersionId ?? currentVersionId + 1,
+      status: a?.ApplicationStatus ?? 'UPDATING',
+      ...(reply.OperationId ? { operationId: reply.OperationId } : {}),
+    };
   }
 }

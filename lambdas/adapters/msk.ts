@@ -80,11 +80,14 @@ export class MskAdapter {
     }
     const c = reply.ClusterInfo;
     if (!c?.State) {
-      throw new AwsRequestError(SERVICE, 'DescribeClusterV2', 'MalformedResponse', { cause: new Error(`reply for ${clusterArn} has no ${c ? 'State' : 'ClusterInfo'}`) });
+      throw new AwsRequestError(SERVICE, 'DescribeClusterV2', 'MalformedResponse', {
+        cause: new Error(`reply for ${clusterArn} has no ${c ? 'State' : 'ClusterInfo'}`),
+      });
     }
-    const info = c.StateInfo && (c.StateInfo.Code || c.StateInfo.Message)
-      ? { ...(c.StateInfo.Code ? { code: c.StateInfo.Code } : {}), ...(c.StateInfo.Message ? { message: c.StateInfo.Message } : {}) }
-      : undefined;
+    const info =
+      c.StateInfo && (c.StateInfo.Code || c.StateInfo.Message)
+        ? { ...(c.StateInfo.Code ? { code: c.StateInfo.Code } : {}), ...(c.StateInfo.Message ? { message: c.StateInfo.Message } : {}) }
+        : undefined;
     const version = c.Provisioned?.CurrentBrokerSoftwareInfo?.KafkaVersion;
     return {
       arn: c.ClusterArn ?? clusterArn,
@@ -159,14 +162,21 @@ export class MskAdapter {
       mapAwsError(SERVICE, 'DescribeClusterOperationV2', e);
     }
     const o = reply.ClusterOperationInfo;
-    if (!o) throw new AwsRequestError(SERVICE, 'DescribeClusterOperationV2', 'MalformedResponse', { cause: new Error(`reply for ${operationArn} has no ClusterOperationInfo`) });
-    const err = o.ErrorInfo && (o.ErrorInfo.ErrorCode || o.ErrorInfo.ErrorString)
-      ? { ...(o.ErrorInfo.ErrorCode ? { code: o.ErrorInfo.ErrorCode } : {}), ...(o.ErrorInfo.ErrorString ? { message: o.ErrorInfo.ErrorString } : {}) }
-      : undefined;
+    if (!o)
+      throw new AwsRequestError(SERVICE, 'DescribeClusterOperationV2', 'MalformedResponse', {
+        cause: new Error(`reply for ${operationArn} has no ClusterOperationInfo`),
+      });
+    const err =
+      o.ErrorInfo && (o.ErrorInfo.ErrorCode || o.ErrorInfo.ErrorString)
+        ? { ...(o.ErrorInfo.ErrorCode ? { code: o.ErrorInfo.ErrorCode } : {}), ...(o.ErrorInfo.ErrorString ? { message: o.ErrorInfo.ErrorString } : {}) }
+        : undefined;
     return {
       ...operationView({ ...o, OperationArn: o.OperationArn ?? operationArn }),
       ...(err ? { error: err } : {}),
-      steps: (o.Provisioned?.OperationSteps ?? []).map((s) => ({ name: s.StepName ?? '', ...(s.StepInfo?.StepStatus ? { status: s.StepInfo.StepStatus } : {}) })),
+      steps: (o.Provisioned?.OperationSteps ?? []).map((s) => ({
+        name: s.StepName ?? '',
+        ...(s.StepInfo?.StepStatus ? { status: s.StepInfo.StepStatus } : {}),
+      })),
     };
   }
 
@@ -182,13 +192,21 @@ export class MskAdapter {
       mapAwsError(SERVICE, 'RebootBroker', e);
     }
     if (!reply.ClusterOperationArn) {
-      throw new AwsRequestError(SERVICE, 'RebootBroker', 'MalformedResponse', { cause: new Error(`reply for ${clusterArn} broker ${brokerId} has no ClusterOperationArn`) });
+      throw new AwsRequestError(SERVICE, 'RebootBroker', 'MalformedResponse', {
+        cause: new Error(`reply for ${clusterArn} broker ${brokerId} has no ClusterOperationArn`),
+      });
     }
     return { operationArn: reply.ClusterOperationArn };
   }
 }
 
-function operationView(o: { OperationArn?: string | undefined; OperationType?: string | undefined; OperationState?: string | undefined; StartTime?: Date | undefined; EndTime?: Date | undefined }): MskOperationView {
+function operationView(o: {
+  OperationArn?: string | undefined;
+  OperationType?: string | undefined;
+  OperationState?: string | undefined;
+  StartTime?: Date | undefined;
+  EndTime?: Date | undefined;
+}): MskOperationView {
   return {
     arn: o.OperationArn ?? '',
     type: o.OperationType ?? 'UNKNOWN',

@@ -24,7 +24,9 @@ export function readOnlyPlugin(): Pluggable<any, any> {
         (next, context) => async (args) => {
           const command = String(context.commandName ?? '');
           if (!isReadOperation(command)) {
-            throw new ReadOnlyViolationError(`${context.clientName ?? 'client'} ${command.replace(/Command$/, '')} refused: this command only reads (read-only run)`);
+            throw new ReadOnlyViolationError(
+              `${context.clientName ?? 'client'} ${command.replace(/Command$/, '')} refused: this command only reads (read-only run)`,
+            );
           }
           return next(args);
         },

@@ -75,11 +75,7 @@ export class S3Adapter {
             Bucket: bucket,
             Prefix: prefix,
             MaxKeys: Math.min(MAX_KEYS_PER_REQUEST, maxKeys - yielded),
-            ...(continuationToken
-              ? { ContinuationToken: continuationToken }
-              : opts.startAfter !== undefined
-                ? { StartAfter: opts.startAfter }
-                : {}),
+            ...(continuationToken ? { ContinuationToken: continuationToken } : opts.startAfter !== undefined ? { StartAfter: opts.startAfter } : {}),
           }),
         );
       } catch (e) {
@@ -197,9 +193,7 @@ export class S3Adapter {
   async getObjectStream(bucket: string, key: string, opts: { startByte?: number } = {}): Promise<AsyncIterable<Uint8Array> | undefined> {
     let reply;
     try {
-      reply = await this.client.send(
-        new GetObjectCommand({ Bucket: bucket, Key: key, ...(opts.startByte ? { Range: `bytes=${opts.startByte}-` } : {}) }),
-      );
+      reply = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key, ...(opts.startByte ? { Range: `bytes=${opts.startByte}-` } : {}) }));
     } catch (e) {
       if (isMissingObject(e)) return undefined;
       mapAwsError(SERVICE, 'GetObject', e);
@@ -317,10 +311,7 @@ export class S3Adapter {
           .map((x) => `${x.Key ?? '?'} (${x.Code ?? 'unknown'})`)
           .join(', ');
         const more = errors.length > FAILED_KEYS_IN_MESSAGE ? ` and ${errors.length - FAILED_KEYS_IN_MESSAGE} more` : '';
-        const cause = Object.assign(
-          new Error(`${errors.length} of ${chunk.length} keys not deleted from ${bucket}: ${named}${more}`),
-          { failedKeys, errors },
-        );
+        const cause = Object.assign(new Error(`${errors.length} of ${chunk.length} keys not deleted from ${bucket}: ${named}${more}`), { failedKeys, errors });
         throw new AwsRequestError(SERVICE, 'DeleteObjects', errors[0]?.Code ?? 'PartialFailure', { cause });
       }
     }

@@ -99,7 +99,12 @@ export function selectAwsAdapters(opts: AwsClientOptions, classes: AdapterClasse
       key,
       cls
         ? { enumerable: true, get: () => (built[key] ??= cls.fromOptions(opts)) }
-        : { enumerable: false, get: () => { throw new AdapterNotBundledError(key, owner); } },
+        : {
+            enumerable: false,
+            get: () => {
+              throw new AdapterNotBundledError(key, owner);
+            },
+          },
     );
   }
   return out;

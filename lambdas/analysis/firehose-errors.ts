@@ -25,7 +25,10 @@ const RULES: readonly [RegExp, DeliveryErrorClass][] = [
   [/^(S3\.)?KMS\./i, 'kms'],
   // S3.MethodNotAllowed: "Modify the bucket's policy to allow the correct Amazon S3 operation permissions"
   // (Firehose Developer Guide, data delivery errors): a policy change, never automatic.
-  [/^S3\.(AccessDenied|AllAccessDisabled|AccountProblem|InvalidPayer|NotSignedUp|SubscriptionRequired|InvalidToken|ExpiredToken|InvalidAccessKeyId|MethodNotAllowed)/i, 'access'],
+  [
+    /^S3\.(AccessDenied|AllAccessDisabled|AccountProblem|InvalidPayer|NotSignedUp|SubscriptionRequired|InvalidToken|ExpiredToken|InvalidAccessKeyId|MethodNotAllowed)/i,
+    'access',
+  ],
   [/^S3\.(NoSuchBucket|IllegalLocationConstraintException|InvalidPrefixConfigurationException|PermanentRedirect|InvalidBucketName)/i, 'bucket'],
   [/^(S3\.)?(InternalError|ServiceUnavailable|RequestTimeout|MultipartUpload\.NoSuchUpload)$/i, 'transient'],
 ];
@@ -89,7 +92,14 @@ export function summarizeDeliveryErrors(events: readonly { timestampMs: number; 
     }
     const c = by.get(p.code);
     if (!c) {
-      by.set(p.code, { code: p.code, class: classifyDeliveryError(p.code), count: 1, firstAtMs: ev.timestampMs, lastAtMs: ev.timestampMs, lastMessage: p.message });
+      by.set(p.code, {
+        code: p.code,
+        class: classifyDeliveryError(p.code),
+        count: 1,
+        firstAtMs: ev.timestampMs,
+        lastAtMs: ev.timestampMs,
+        lastMessage: p.message,
+      });
       continue;
     }
     c.count++;
@@ -109,5 +119,4 @@ export function summarizeDeliveryErrors(events: readonly { timestampMs: number; 
 }
 
 /** `S3.AccessDenied×42, S3.KMS.KeyDisabled×3`: the counts in one evidence string. */
-export const errorCountsText = (s: DeliveryErrorSummary): string =>
-  s.byCode.length === 0 ? 'none' : s.byCode.map((c) => `${c.code}×${c.count}`).join(', ');
+export const errorCountsText = (s: DeliveryErrorSummary): string => (s.byCode.length === 0 ? 'none' : s.byCode.map((c) => `${c.code}×${c.count}`).join(', '));

@@ -46,7 +46,12 @@ export function freshnessPoints(history: Series, historyPeriodSeconds: number, r
  * union of those windows, summed over IncomingRecords, is what may have been lost: an upper bound
  * (part of a period, or records delivered late in a partial recovery, count in full).
  */
-export function assessRecordLoss(freshness: readonly FreshnessPoint[], incomingRecords: Series, incomingPeriodSeconds: number, retentionSeconds: number): RecordLoss {
+export function assessRecordLoss(
+  freshness: readonly FreshnessPoint[],
+  incomingRecords: Series,
+  incomingPeriodSeconds: number,
+  retentionSeconds: number,
+): RecordLoss {
   const maxFreshnessSeconds = freshness.length ? Math.max(...freshness.map((p) => p.seconds)) : null;
   const atRetention = (f: number) => f >= retentionSeconds - RETENTION_TOLERANCE_SECONDS;
   if (maxFreshnessSeconds === null || !atRetention(maxFreshnessSeconds)) {

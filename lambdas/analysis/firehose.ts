@@ -75,8 +75,7 @@ export function dataLossClock(freshnessSeconds: number, nowMs: number, o: LossCl
 
 const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, error: 2, critical: 3 };
 
-export const maxSeverity = (...s: Severity[]): Severity =>
-  s.reduce((a, b) => (SEVERITY_RANK[b] > SEVERITY_RANK[a] ? b : a), 'info');
+export const maxSeverity = (...s: Severity[]): Severity => s.reduce((a, b) => (SEVERITY_RANK[b] > SEVERITY_RANK[a] ? b : a), 'info');
 
 /** `2d 3h`, `24h`, `21h 35m`, `4m 10s`, `0s`: how a person reads the time left (days from 48 h). */
 export function formatDuration(seconds: number): string {

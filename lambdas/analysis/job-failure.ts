@@ -32,7 +32,8 @@ const TRANSIENT: readonly [string, RegExp][] = [
   ['network-timeout', /TimeoutException|timed out|Connection (reset|refused)|UnknownHostException|SocketException/i],
 ];
 
-const MEMORY = /OutOfMemoryError|Java heap space|GC overhead limit exceeded|exceeding memory limits|Container killed .{0,80}memory|OOMKilled|Cannot allocate memory|Not enough memory to build and broadcast/i;
+const MEMORY =
+  /OutOfMemoryError|Java heap space|GC overhead limit exceeded|exceeding memory limits|Container killed .{0,80}memory|OOMKilled|Cannot allocate memory|Not enough memory to build and broadcast/i;
 
 const EXCEPTION = /\b((?:[a-z_][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error))\b/g;
 
@@ -104,7 +105,12 @@ export function memoryGiB(value: string | undefined): number | undefined {
  * More memory for the side that ran out: current × factor, rounded up to a whole GiB, at most
  * the bound. Without a bound, the recommendation is current × 1.5 and is for a person only.
  */
-export function recommendMemory(driver: SparkJobDriver, overrides: SparkConfigurationOverrides | undefined, memoryOf: 'driver' | 'executor', bound: MemoryBound | undefined): MemoryRecommendation {
+export function recommendMemory(
+  driver: SparkJobDriver,
+  overrides: SparkConfigurationOverrides | undefined,
+  memoryOf: 'driver' | 'executor',
+  bound: MemoryBound | undefined,
+): MemoryRecommendation {
   const setting = memoryOf === 'driver' ? 'spark.driver.memory' : 'spark.executor.memory';
   const params = driver.sparkSubmit?.sparkSubmitParameters;
   const now = sparkSetting(params, overrides, setting);

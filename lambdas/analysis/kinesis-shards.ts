@@ -84,7 +84,13 @@ export function judgeShards(openShardIds: readonly string[], series: readonly Sh
     const silentMs = newestAt - last.atMs;
     if (silentMs >= SUSPECT_MINUTES * 60_000) {
       const ageMs = last.value + (r.nowMs - last.atMs);
-      const s: StuckShard = { shardId: id, how: 'silent', ageMs, minutes: Math.round(silentMs / 60_000), retentionLeftHours: (retentionMs - ageMs) / 3_600_000 };
+      const s: StuckShard = {
+        shardId: id,
+        how: 'silent',
+        ageMs,
+        minutes: Math.round(silentMs / 60_000),
+        retentionLeftHours: (retentionMs - ageMs) / 3_600_000,
+      };
       (silentMs >= r.stallMinutes * 60_000 ? stuck : suspect).push(s);
       continue;
     }
@@ -101,7 +107,14 @@ export function judgeShards(openShardIds: readonly string[], series: readonly Sh
   // whole consumer is behind: that is lag, judged elsewhere.
   const flat = othersMaxAgeMs !== null && othersMaxAgeMs <= r.allowedAgeMs;
   const byAge = (a: StuckShard, b: StuckShard) => b.ageMs - a.ageMs;
-  return { level: 'shard', openShards: openShardIds.length, shardsWithData: withData.length, stuck: flat ? stuck.sort(byAge) : [], suspect: flat ? suspect.sort(byAge) : [], othersMaxAgeMs };
+  return {
+    level: 'shard',
+    openShards: openShardIds.length,
+    shardsWithData: withData.length,
+    stuck: flat ? stuck.sort(byAge) : [],
+    suspect: flat ? suspect.sort(byAge) : [],
+    othersMaxAgeMs,
+  };
 }
 
 /** Minutes in the window with throttled reads, and how many reads were throttled. */

@@ -76,8 +76,14 @@ export interface PartitionResult {
  * by the matrix and the single-window entry points.
  */
 function classifyRow(
-  ts: ArrayLike<number>, lags: ArrayLike<number>, offsets: ArrayLike<number> | undefined,
-  base: number, width: number, nowMs: number, r: LagRules, out: PartitionResult,
+  ts: ArrayLike<number>,
+  lags: ArrayLike<number>,
+  offsets: ArrayLike<number> | undefined,
+  base: number,
+  width: number,
+  nowMs: number,
+  r: LagRules,
+  out: PartitionResult,
 ): void {
   let present = 0;
   let firstTs = NaN;
@@ -196,5 +202,4 @@ export function evaluateMatrix(m: LagMatrix, nowMs: number, rules: LagRules = DE
 }
 
 /** Burrow's group status: the worst partition, with STOP / STALL / REWIND reported as ERR. */
-export const groupStatusOf = (worst: StatusCode): GroupStatusName =>
-  worst === Status.OK ? 'OK' : worst === Status.WARN ? 'WARN' : 'ERR';
+export const groupStatusOf = (worst: StatusCode): GroupStatusName => (worst === Status.OK ? 'OK' : worst === Status.WARN ? 'WARN' : 'ERR');

@@ -31,7 +31,12 @@ const NONE: SkewReading = { skewed: false, hotPartitions: [], hotLagShare: 0, ot
  * total; skewed when that takes at most `maxHotPartitions` (and fewer than all partitions) and
  * every other partition's status is OK.
  */
-export function findSkew(partitions: readonly string[], currentLags: ArrayLike<number>, statuses: ArrayLike<number>, rules: SkewRules = DEFAULT_SKEW_RULES): SkewReading {
+export function findSkew(
+  partitions: readonly string[],
+  currentLags: ArrayLike<number>,
+  statuses: ArrayLike<number>,
+  rules: SkewRules = DEFAULT_SKEW_RULES,
+): SkewReading {
   const n = partitions.length;
   let total = 0;
   for (let i = 0; i < n; i++) {

@@ -36,7 +36,11 @@ export function sparkDefaults(overrides: SparkConfigurationOverrides | undefined
 }
 
 /** A setting as the run has it: the submit parameters first, then spark-defaults. */
-export function sparkSetting(params: string | undefined, overrides: SparkConfigurationOverrides | undefined, key: string): { value?: string; from: 'sparkSubmitParameters' | 'spark-defaults' | 'unset' } {
+export function sparkSetting(
+  params: string | undefined,
+  overrides: SparkConfigurationOverrides | undefined,
+  key: string,
+): { value?: string; from: 'sparkSubmitParameters' | 'spark-defaults' | 'unset' } {
   const submit = parseSubmitConf(params);
   if (submit.has(key)) return { value: submit.get(key)!, from: 'sparkSubmitParameters' };
   const defaults = sparkDefaults(overrides);

@@ -34,7 +34,8 @@ export interface BackupResult {
 }
 
 /** Compares a checkpoint with a copy of it by listing (key and size), the manifest left out. */
-export const compareCopy = (s3: S3Store, from: string, to: string, skip: (rel: string) => boolean = isManifestKey): Promise<CopyCheck> => compareListings(s3, from, to, skip);
+export const compareCopy = (s3: S3Store, from: string, to: string, skip: (rel: string) => boolean = isManifestKey): Promise<CopyCheck> =>
+  compareListings(s3, from, to, skip);
 
 /**
  * Finishes a backup whose objects are copied and verified (`entries`, one per object): the
@@ -43,7 +44,14 @@ export const compareCopy = (s3: S3Store, from: string, to: string, skip: (rel: s
  * then the manifest is written once (`If-None-Match: *`). The same maker sealing again (a retry)
  * gets the manifest it wrote; anything else already sealed there is an error, never replaced.
  */
-export async function sealBackup(s3: S3Store, checkpointUri: string, backupUri: string, by: string, nowMs: number, entries: readonly CopiedEntry[]): Promise<BackupResult> {
+export async function sealBackup(
+  s3: S3Store,
+  checkpointUri: string,
+  backupUri: string,
+  by: string,
+  nowMs: number,
+  entries: readonly CopiedEntry[],
+): Promise<BackupResult> {
   const dst = parseS3Uri(backupUri);
   // Read first (a store without conditional writes still refuses), then write only if absent:
   // of two writers racing past the read, S3 lets one win and answers the other 412 or 409.
@@ -61,8 +69,12 @@ export async function sealBackup(s3: S3Store, checkpointUri: string, backupUri: 
       check.missing.length ? `${check.missing.length} missing (${check.missing.slice(0, 5).join(', ')})` : '',
       check.sizeMismatch.length ? `${check.sizeMismatch.length} with another size (${check.sizeMismatch.slice(0, 5).join(', ')})` : '',
       check.extra.length ? `${check.extra.length} not in the checkpoint (${check.extra.slice(0, 5).join(', ')})` : '',
-    ].filter(Boolean).join('; ');
-    throw new Error(`backup ${backupUri} does not match ${checkpointUri}: ${what} (checkpoint ${check.sourceObjects} objects / ${check.sourceBytes} bytes, backup ${check.copyObjects} / ${check.copyBytes})`);
+    ]
+      .filter(Boolean)
+      .join('; ');
+    throw new Error(
+      `backup ${backupUri} does not match ${checkpointUri}: ${what} (checkpoint ${check.sourceObjects} objects / ${check.sourceBytes} bytes, backup ${check.copyObjects} / ${check.copyBytes})`,
+    );
   }
   const src = parseS3Uri(checkpointUri);
   const [sources, copies] = await Promise.all([listAll(s3, src.bucket, src.prefix), listAll(s3, dst.bucket, dst.prefix)]);
@@ -80,10 +92,18 @@ export async function sealBackup(s3: S3Store, checkpointUri: string, backupUri: 
     if (e && o.etag !== undefined && o.etag !== e.etag) changed.push(`${rel} (the copy)`);
   }
   if (changed.length > 0) {
-    throw new Error(`backup ${backupUri}: ${changed.length} object(s) changed after they were copied and hashed (${changed.slice(0, 5).join(', ')}): not sealed; is the job stopped?`);
+    throw new Error(
+      `backup ${backupUri}: ${changed.length} object(s) changed after they were copied and hashed (${changed.slice(0, 5).join(', ')}): not sealed; is the job stopped?`,
+    );
   }
   const manifest: BackupManifest = {
-    version: 2, source: checkpointUri, backup: backupUri, objects: check.sourceObjects, bytes: check.sourceBytes, createdAtMs: nowMs, by,
+    version: 2,
+    source: checkpointUri,
+    backup: backupUri,
+    objects: check.sourceObjects,
+    bytes: check.sourceBytes,
+    createdAtMs: nowMs,
+    by,
     entries: [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : 1)).map((e) => ({ key: e.key, size: e.size, sha256: e.sha256, etag: e.etag })),
   };
   try {
@@ -96,7 +116,14 @@ export async function sealBackup(s3: S3Store, checkpointUri: string, backupUri: 
 }
 
 /** Copy + seal in one go (the playbook's backup action; the operation pages with progress instead). */
-export async function backupCheckpoint(s3: S3Store, checkpointUri: string, backupUri: string, by: string, nowMs: number, opts: CopyOptions = {}): Promise<BackupResult> {
+export async function backupCheckpoint(
+  s3: S3Store,
+  checkpointUri: string,
+  backupUri: string,
+  by: string,
+  nowMs: number,
+  opts: CopyOptions = {},
+): Promise<BackupResult> {
   const sealed = await readBackupManifest(s3, backupUri);
   if (sealed) throw new Error(`${backupUri} is already sealed by ${sealed.by}: a sealed backup is never copied over`);
   const entries: CopiedEntry[] = [];

@@ -68,12 +68,21 @@ export class CopyMismatchError extends Error {
  * back. A store that returns no checksum has the source and the copy both read through
  * SHA-256 and compared.
  */
-export async function copyVerified(s3: S3Store, src: { bucket: string; key: string; etag?: string; size: number }, dst: { bucket: string; key: string }, relKey: string): Promise<CopiedEntry> {
+export async function copyVerified(
+  s3: S3Store,
+  src: { bucket: string; key: string; etag?: string; size: number },
+  dst: { bucket: string; key: string },
+  relKey: string,
+): Promise<CopiedEntry> {
   let copy;
   try {
-    copy = await s3.copyObject(src.bucket, src.key, dst.bucket, dst.key, { checksumSha256: true, ...(src.etag !== undefined ? { ifSourceEtag: src.etag } : {}) });
+    copy = await s3.copyObject(src.bucket, src.key, dst.bucket, dst.key, {
+      checksumSha256: true,
+      ...(src.etag !== undefined ? { ifSourceEtag: src.etag } : {}),
+    });
   } catch (e) {
-    if (e instanceof ConflictError) throw new CopyMismatchError(`${src.key} changed after it was listed (its ETag is no longer ${src.etag}): not copied`, { cause: e });
+    if (e instanceof ConflictError)
+      throw new CopyMismatchError(`${src.key} changed after it was listed (its ETag is no longer ${src.etag}): not copied`, { cause: e });
     throw e;
   }
   if (copy.sha256 !== undefined && copy.etag !== undefined && src.etag !== undefined) {
@@ -83,10 +92,13 @@ export async function copyVerified(s3: S3Store, src: { bucket: string; key: stri
   if (!source) throw new CopyMismatchError(`${src.key} disappeared while it was being copied`);
   if (!copied) throw new CopyMismatchError(`the copy ${dst.key} is missing right after CopyObject`);
   if (copied.sha256 !== source.sha256) {
-    throw new CopyMismatchError(`the copy of ${src.key} holds other bytes than its source (SHA-256 ${copied.sha256} ≠ ${source.sha256}): the source changed during the copy, or the copy is damaged`);
+    throw new CopyMismatchError(
+      `the copy of ${src.key} holds other bytes than its source (SHA-256 ${copied.sha256} ≠ ${source.sha256}): the source changed during the copy, or the copy is damaged`,
+    );
   }
   const etag = copied.etag ?? copy.etag;
-  if (etag === undefined || source.etag === undefined) throw new CopyMismatchError(`no ETag for ${etag === undefined ? dst.key : src.key}: cannot tell later whether it changed`);
+  if (etag === undefined || source.etag === undefined)
+    throw new CopyMismatchError(`no ETag for ${etag === undefined ? dst.key : src.key}: cannot tell later whether it changed`);
   return { key: relKey, size: source.size, sha256: source.sha256, etag, sourceEtag: source.etag };
 }
 
@@ -122,8 +134,10 @@ export async function copyPrefix(s3: S3Store, from: string, to: string, opts: Co
   for await (const o of s3.listPrefix(src.bucket, src.prefix, opts.startAfter ? { startAfter: opts.startAfter } : {})) {
     if (opts.skip?.(o.key.slice(src.prefix.length))) continue;
     if (o.size > MAX_COPY_OBJECT_BYTES) throw new Error(`${o.key} is ${o.size} bytes, over the 5 GiB a single CopyObject can copy`);
-    if (opts.maxObjects !== undefined && total.objects + page.length + 1 > opts.maxObjects) throw new Error(`more than ${opts.maxObjects} objects under ${from}: over the backup bound`);
-    if (opts.maxBytes !== undefined && total.bytes + page.reduce((n, x) => n + x.size, 0) + o.size > opts.maxBytes) throw new Error(`more than ${opts.maxBytes} bytes under ${from}: over the backup bound`);
+    if (opts.maxObjects !== undefined && total.objects + page.length + 1 > opts.maxObjects)
+      throw new Error(`more than ${opts.maxObjects} objects under ${from}: over the backup bound`);
+    if (opts.maxBytes !== undefined && total.bytes + page.reduce((n, x) => n + x.size, 0) + o.size > opts.maxBytes)
+      throw new Error(`more than ${opts.maxBytes} bytes under ${from}: over the backup bound`);
     page.push(o);
     if (page.length === 1000) {
       await flush();

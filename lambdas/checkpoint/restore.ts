@@ -46,12 +46,22 @@ export async function restoreCheckpoint(
       for (const e of p.entries) if (sealed.get(e.key)?.sha256 !== e.sha256) mismatched.push(e.key);
     },
   });
-  if (mismatched.length > 0) throw new Error(`restored objects hold other bytes than ${fromBackupUri} sealed (${mismatched.slice(0, 5).join(', ')}): the checkpoint is not whole; restore again`);
+  if (mismatched.length > 0)
+    throw new Error(
+      `restored objects hold other bytes than ${fromBackupUri} sealed (${mismatched.slice(0, 5).join(', ')}): the checkpoint is not whole; restore again`,
+    );
   // Objects the backup lacks go, each only while it is still the one hashed (one already gone is skipped).
   const extra = current.objects.filter((o) => !inBackup.has(o.key.slice(prefix.length)) && conditional.has(o.key));
-  if (extra.length > 0) await s3.deleteObjects(bucket, extra.map((o) => ({ key: o.key, etag: conditional.get(o.key)! })));
+  if (extra.length > 0)
+    await s3.deleteObjects(
+      bucket,
+      extra.map((o) => ({ key: o.key, etag: conditional.get(o.key)! })),
+    );
   const check = await compareListings(s3, fromBackupUri, checkpointUri, (k) => k === BACKUP_MANIFEST);
-  if (!check.ok) throw new Error(`after the restore ${checkpointUri} still differs from ${fromBackupUri}: ${check.missing.length} missing, ${check.sizeMismatch.length} with another size, ${check.extra.length} extra`);
+  if (!check.ok)
+    throw new Error(
+      `after the restore ${checkpointUri} still differs from ${fromBackupUri}: ${check.missing.length} missing, ${check.sizeMismatch.length} with another size, ${check.extra.length} extra`,
+    );
   return { copied: copy.objects, copiedBytes: copy.bytes, deleted: extra.length, check, verifiedByContent: manifest.version === 2 };
 }
 
@@ -72,6 +82,12 @@ export async function requireIntact(s3: Pick<S3Store, 'listPrefix'>, backupUri: 
     const e = sealed.get(rel);
     return !e || e.size !== o.size || (o.etag !== undefined && o.etag !== e.etag);
   });
-  if (changed.length > 0) throw new Error(`${backupUri} changed since it was sealed (${changed.slice(0, 5).map(([k]) => k).join(', ')}): not restored`);
+  if (changed.length > 0)
+    throw new Error(
+      `${backupUri} changed since it was sealed (${changed
+        .slice(0, 5)
+        .map(([k]) => k)
+        .join(', ')}): not restored`,
+    );
   return held;
 }

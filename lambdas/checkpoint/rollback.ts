@@ -11,7 +11,12 @@ import type { S3Store } from './store';
  */
 
 /** The conditional deletion of what the backup was shown to hold: each object only while it has the ETag it was hashed with. */
-export async function coveredTargets(s3: S3Store, checkpointUri: string, backupUri: string, objects: readonly S3ObjectView[]): Promise<{ targets: CoveredTarget[]; bytes: number }> {
+export async function coveredTargets(
+  s3: S3Store,
+  checkpointUri: string,
+  backupUri: string,
+  objects: readonly S3ObjectView[],
+): Promise<{ targets: CoveredTarget[]; bytes: number }> {
   const c = await checkCoverage(s3, checkpointUri, backupUri, objects);
   if (c.kind !== 'covered') throw new BackupDoesNotCoverError(c, backupUri);
   return { targets: c.targets, bytes: c.bytes };
@@ -57,7 +62,12 @@ export async function rollbackCheckpoint(
   const [o2, c2] = await Promise.all([listBatchFiles(s3, bucket, `${prefix}offsets/`), listBatchFiles(s3, bucket, `${prefix}commits/`)]);
   const n2 = o2.ids[o2.ids.length - 1];
   const c2max = c2.ids[c2.ids.length - 1];
-  return { ...plan, deleted: targets.length, ...(n2 !== undefined ? { latestPlannedAfter: n2 } : {}), ...(c2max !== undefined ? { latestCommittedAfter: c2max } : {}) };
+  return {
+    ...plan,
+    deleted: targets.length,
+    ...(n2 !== undefined ? { latestPlannedAfter: n2 } : {}),
+    ...(c2max !== undefined ? { latestCommittedAfter: c2max } : {}),
+  };
 }
 
 /** Every object under the checkpoint prefix, after the backup check (a reset: options A/B/C of the reset procedure). */

@@ -9,7 +9,10 @@ import * as z from 'zod';
 const principalArn = z
   .string()
   .max(2_048, 'at most 2,048 characters')
-  .regex(/^arn:aws[a-zA-Z-]*:iam::(\d{12}|\*):(root|user\/[\w+=,.@/*?-]+|role\/[\w+=,.@/*?-]+)$/, 'must be an IAM user or role ARN (arn:aws:iam::<account>:role/<name>; * and ? allowed in the name), or an account root');
+  .regex(
+    /^arn:aws[a-zA-Z-]*:iam::(\d{12}|\*):(root|user\/[\w+=,.@/*?-]+|role\/[\w+=,.@/*?-]+)$/,
+    'must be an IAM user or role ARN (arn:aws:iam::<account>:role/<name>; * and ? allowed in the name), or an account root',
+  );
 
 export const operationsAccessSchema = z
   .object({
@@ -39,8 +42,14 @@ export const ledgerSchema = z
 /** The subnets and security groups an MSK cluster's clients run in (Lambda VpcConfig: ≤ 16 subnets, ≤ 5 groups). */
 export const vpcSchema = z
   .object({
-    subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'must be a subnet id (subnet-…)')).min(1).max(16),
-    securityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group id (sg-…)')).min(1).max(5),
+    subnetIds: z
+      .array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'must be a subnet id (subnet-…)'))
+      .min(1)
+      .max(16),
+    securityGroupIds: z
+      .array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group id (sg-…)'))
+      .min(1)
+      .max(5),
   })
   .strict();
 

@@ -2,7 +2,6 @@ import { ConfigError } from './errors';
 import type { StreamfixConfig } from './schema';
 import { isRecord } from '../util/is-record';
 
-
 /**
  * The config a function was deployed with. The stack bakes `parseConfig`'s output into the
  * bundle at synth (`process.env.STREAMFIX_CONFIG_JSON`, replaced by esbuild's define): it was

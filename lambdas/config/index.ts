@@ -7,5 +7,16 @@ import { formatPath } from '../util/format-path';
 export { formatPath };
 export { bakedConfig } from './baked';
 export { ConfigError } from './errors';
-export type { StreamfixConfig, PipelineConfig, PlaybookBlock, EmrPipeline, FlinkPipeline, PipelineOf, JobConfig, JobKind, EmrServerlessJob, ManagedFlinkJob } from './schema';
+export type {
+  StreamfixConfig,
+  PipelineConfig,
+  PlaybookBlock,
+  EmrPipeline,
+  FlinkPipeline,
+  PipelineOf,
+  JobConfig,
+  JobKind,
+  EmrServerlessJob,
+  ManagedFlinkJob,
+} from './schema';
 export { byJobKind, isEmrPipeline, isFlinkPipeline, jobLabel } from './job-kind';

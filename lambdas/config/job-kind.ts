@@ -28,5 +28,4 @@ export function byJobKind<C extends { pipeline: PipelineConfig }, T>(c: C, by: B
 export const jobLabel = (p: PipelineConfig): string => (p.job.kind === 'emr-serverless' ? p.job.jobName : p.job.applicationName);
 
 /** The bound an action for one runtime breaks on a pipeline of another: as a sentence naming the field. */
-export const wrongRuntime = (p: PipelineConfig, expected: JobKind): string =>
-  `job.kind ${p.job.kind}: this action is for ${expected} jobs only`;
+export const wrongRuntime = (p: PipelineConfig, expected: JobKind): string => `job.kind ${p.job.kind}: this action is for ${expected} jobs only`;

@@ -13,30 +13,89 @@ import * as z from 'zod';
  */
 export const DEFAULT_MASKED_FIELDS = [
   // contact and identity
-  'email', 'mail', 'phone', 'mobile', 'telephone', 'tel', 'fax',
-  'name', 'firstname', 'lastname', 'fullname', 'surname', 'givenname', 'username', 'nickname',
-  'address', 'street', 'addressline', 'city', 'zip', 'zipcode', 'postcode', 'postalcode',
-  'dob', 'birth', 'birthday', 'birthdate', 'dateofbirth',
-  'ssn', 'tax', 'taxid', 'tin', 'nationalid', 'passport',
+  'email',
+  'mail',
+  'phone',
+  'mobile',
+  'telephone',
+  'tel',
+  'fax',
+  'name',
+  'firstname',
+  'lastname',
+  'fullname',
+  'surname',
+  'givenname',
+  'username',
+  'nickname',
+  'address',
+  'street',
+  'addressline',
+  'city',
+  'zip',
+  'zipcode',
+  'postcode',
+  'postalcode',
+  'dob',
+  'birth',
+  'birthday',
+  'birthdate',
+  'dateofbirth',
+  'ssn',
+  'tax',
+  'taxid',
+  'tin',
+  'nationalid',
+  'passport',
   // payment
-  'iban', 'bic', 'swift', 'card', 'cardnumber', 'pan', 'cvv', 'cvc', 'expiry',
+  'iban',
+  'bic',
+  'swift',
+  'card',
+  'cardnumber',
+  'pan',
+  'cvv',
+  'cvc',
+  'expiry',
   // secrets
-  'pin', 'password', 'passwd', 'pass', 'pwd', 'passphrase', 'secret', 'token', 'key', 'apikey',
-  'authorization', 'auth', 'credential', 'credentials', 'privatekey', 'cookie', 'session',
+  'pin',
+  'password',
+  'passwd',
+  'pass',
+  'pwd',
+  'passphrase',
+  'secret',
+  'token',
+  'key',
+  'apikey',
+  'authorization',
+  'auth',
+  'credential',
+  'credentials',
+  'privatekey',
+  'cookie',
+  'session',
 ] as const;
 
 /** Kinds of values masked wherever they appear, whatever the field. */
 export const VALUE_KINDS = ['email', 'card', 'iban', 'secret-pair', 'bearer', 'access-key'] as const;
 export type ValueKind = (typeof VALUE_KINDS)[number];
 
-const fieldName = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, dot, dash and underscore');
+const fieldName = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, dot, dash and underscore');
 
 export const maskingSchema = z
   .object({
     /** false: samples are shown as they are (truncated only). Not recommended. */
     enabled: z.boolean().default(true),
     /** The field names to mask (replaces the default list). */
-    fields: z.array(fieldName).max(200).default([...DEFAULT_MASKED_FIELDS]),
+    fields: z
+      .array(fieldName)
+      .max(200)
+      .default([...DEFAULT_MASKED_FIELDS]),
     /** Field names masked in addition to `fields`. */
     extraFields: z.array(fieldName).max(200).default([]),
     /** Field names never masked by name (e.g. `topic_name`); values are still masked by value. */

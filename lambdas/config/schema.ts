@@ -14,12 +14,9 @@ import { s3UriSchema } from './s3-uri';
  * Every field has a default where a safe one exists; resources never do.
  */
 
-const name = z
-  .string()
-  .regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be lowercase letters, digits and dashes, starting with a letter (max 40)');
+const name = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be lowercase letters, digits and dashes, starting with a letter (max 40)');
 
-const arn = (service: string) =>
-  z.string().regex(new RegExp(`^arn:aws[a-zA-Z-]*:${service}:`), `must be an ${service} ARN`);
+const arn = (service: string) => z.string().regex(new RegExp(`^arn:aws[a-zA-Z-]*:${service}:`), `must be an ${service} ARN`);
 
 export { s3UriSchema };
 
@@ -81,7 +78,10 @@ const emrServerlessJob = z
         /** `s3MonitoringConfiguration.logUri`. */
         s3: s3UriSchema.optional(),
         /** `cloudWatchLoggingConfiguration.logGroupName` (EMR's default is /aws/emr-serverless). */
-        cloudWatchLogGroup: z.string().regex(/^[\w#/.-]{1,512}$/, 'must be a CloudWatch Logs log group name').optional(),
+        cloudWatchLogGroup: z
+          .string()
+          .regex(/^[\w#/.-]{1,512}$/, 'must be a CloudWatch Logs log group name')
+          .optional(),
       })
       .strict()
       .optional(),
@@ -113,7 +113,9 @@ const managedFlinkJob = z
   .object({
     kind: z.literal('managed-flink'),
     /** `ApplicationName` (1–128 of letters, digits, `_`, `.`, `-`). */
-    applicationName: z.string().regex(/^[a-zA-Z0-9_.-]{1,128}$/, 'must be a Managed Service for Apache Flink application name (letters, digits, _ . -; at most 128)'),
+    applicationName: z
+      .string()
+      .regex(/^[a-zA-Z0-9_.-]{1,128}$/, 'must be a Managed Service for Apache Flink application name (letters, digits, _ . -; at most 128)'),
     /** The application's `RuntimeEnvironment` (`FLINK-1_20`, `FLINK-2_2`, …): which metric names it publishes. */
     runtimeEnvironment: z.string().refine(isFlinkRuntime, 'must be a Flink runtime environment such as FLINK-1_20 or FLINK-2_2'),
     /**
@@ -121,7 +123,10 @@ const managedFlinkJob = z
      * the job's exceptions there (restart loops, checkpoint failures). Absent: failures are
      * classified from the application's operations alone.
      */
-    logGroupName: z.string().regex(/^[\w#/.-]{1,512}$/, 'must be a CloudWatch Logs log group name').optional(),
+    logGroupName: z
+      .string()
+      .regex(/^[\w#/.-]{1,512}$/, 'must be a CloudWatch Logs log group name')
+      .optional(),
   })
   .strict();
 
@@ -185,9 +190,7 @@ export const escalationSchema = z
   })
   .strict();
 
-export const routeSchema = z
-  .object({ alarmName: z.string().min(1), pipeline: name, playbook: z.string().min(1) })
-  .strict();
+export const routeSchema = z.object({ alarmName: z.string().min(1), pipeline: name, playbook: z.string().min(1) }).strict();
 
 /**
  * The config schema around a given playbooks schema: lambdas/schema.ts composes every playbook's
@@ -199,8 +202,14 @@ export const configSchemaWith = <P extends z.ZodType>(playbooks: P, playbookIds:
     .object({
       /** Prefix of every resource and alarm name streamfix creates. */
       name: name.default('streamfix'),
-      region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1').optional(),
-      account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id').optional(),
+      region: z
+        .string()
+        .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1')
+        .optional(),
+      account: z
+        .string()
+        .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
+        .optional(),
       escalation: escalationSchema.prefault({}),
       pipelines: z.record(name, pipelineSchemaWith(playbooks)).refine((p) => Object.keys(p).length > 0, 'at least one pipeline is required'),
       /** Alarms you created yourself (composite, metric math) that should trigger a playbook. */

@@ -86,14 +86,30 @@ export type EscalateDecision = Extract<Decision, { kind: 'escalate' }>;
 export type IgnoreDecision = Extract<Decision, { kind: 'ignore' }>;
 
 export const fix = (reason: string, summary: string, evidence: Evidence, actions: PlannedAction[]): FixDecision => ({
-  kind: 'fix', reason, summary, evidence, actions,
+  kind: 'fix',
+  reason,
+  summary,
+  evidence,
+  actions,
 });
 export const recheck = (reason: string, summary: string, evidence: Evidence, afterSeconds: number): RecheckDecision => ({
-  kind: 'recheck', reason, summary, evidence, afterSeconds,
+  kind: 'recheck',
+  reason,
+  summary,
+  evidence,
+  afterSeconds,
 });
-export const escalate = (
-  reason: string, summary: string, evidence: Evidence, severity: Severity, recommendation: Recommendation,
-): EscalateDecision => ({ kind: 'escalate', reason, summary, evidence, severity, recommendation });
+export const escalate = (reason: string, summary: string, evidence: Evidence, severity: Severity, recommendation: Recommendation): EscalateDecision => ({
+  kind: 'escalate',
+  reason,
+  summary,
+  evidence,
+  severity,
+  recommendation,
+});
 export const ignore = (reason: string, summary: string, evidence: Evidence = {}): IgnoreDecision => ({
-  kind: 'ignore', reason, summary, evidence,
+  kind: 'ignore',
+  reason,
+  summary,
+  evidence,
 });

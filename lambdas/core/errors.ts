@@ -29,7 +29,11 @@ export class ConflictError extends StreamfixError {
 export class TransientAwsError extends StreamfixError {
   override readonly name = 'TransientAwsError';
   override readonly retryable = true;
-  constructor(readonly service: string, readonly operation: string, options: { cause: unknown }) {
+  constructor(
+    readonly service: string,
+    readonly operation: string,
+    options: { cause: unknown },
+  ) {
     super(`${service}.${operation} failed transiently: ${(options.cause as Error)?.message ?? String(options.cause)}`, options);
   }
 }
@@ -37,7 +41,12 @@ export class TransientAwsError extends StreamfixError {
 /** An AWS call was refused for a reason that retrying will not change (access denied, validation). */
 export class AwsRequestError extends StreamfixError {
   override readonly name = 'AwsRequestError';
-  constructor(readonly service: string, readonly operation: string, readonly code: string, options: { cause: unknown }) {
+  constructor(
+    readonly service: string,
+    readonly operation: string,
+    readonly code: string,
+    options: { cause: unknown },
+  ) {
     super(`${service}.${operation} failed: ${code}: ${(options.cause as Error)?.message ?? ''}`, options);
   }
 }

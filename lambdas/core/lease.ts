@@ -90,7 +90,9 @@ export class WorkerLease {
     await this.renewAll();
     if (this.lostWhy) throw new LeaseLostError(this.lostWhy);
     if (this.validUntilMs - this.clock.now() < marginMs) {
-      throw new LeaseLostError(`less than ${marginMs / 1000} s of lease left (until ${new Date(this.validUntilMs).toISOString()}, deadline ${Number.isFinite(this.deadlineMs) ? new Date(this.deadlineMs).toISOString() : 'none'})`);
+      throw new LeaseLostError(
+        `less than ${marginMs / 1000} s of lease left (until ${new Date(this.validUntilMs).toISOString()}, deadline ${Number.isFinite(this.deadlineMs) ? new Date(this.deadlineMs).toISOString() : 'none'})`,
+      );
     }
   }
 

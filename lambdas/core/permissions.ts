@@ -167,7 +167,7 @@ export function deadLetterPermissions(
       step: 'act',
       actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
       resources: [ctx.tableArn, `${ctx.tableArn}/index/*`],
-      why: 'record each dead letter once, find the incident its event fed, and note the page on that incident\'s timeline',
+      why: "record each dead letter once, find the incident its event fed, and note the page on that incident's timeline",
     },
     ...escalationPermissions(ctx),
   ];

@@ -18,7 +18,7 @@ import { isRecord } from '../util/is-record';
 
 type Json = unknown;
 
-const show = (v: Json) => (typeof v === 'string' ? JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}…` : v) : JSON.stringify(v) ?? String(v));
+const show = (v: Json) => (typeof v === 'string' ? JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}…` : v) : (JSON.stringify(v) ?? String(v)));
 
 /** The key of the baseline a number is measured from, when the naming says it has one. */
 export function baselineKey(key: string): string | undefined {
@@ -30,7 +30,14 @@ export function baselineKey(key: string): string | undefined {
 /** A plan time (`notBeforeMs`, `downSinceMs`): not part of what a person approves. */
 const isPlanTime = (key: string) => /Ms$/.test(key);
 
-function compare(path: string, key: string, approved: Json, planned: Json, siblings: { approved?: Record<string, Json>; planned?: Record<string, Json> }, out: string[]): void {
+function compare(
+  path: string,
+  key: string,
+  approved: Json,
+  planned: Json,
+  siblings: { approved?: Record<string, Json>; planned?: Record<string, Json> },
+  out: string[],
+): void {
   if (isPlanTime(key) && typeof approved === 'number' && typeof planned === 'number') return;
   if (typeof approved === 'number' && typeof planned === 'number') {
     if (approved === planned) return;

@@ -75,11 +75,7 @@ export interface AlarmSpec {
      */
     math?: 'RATE' | 'DIFF';
   };
-  comparison:
-    | 'GreaterThanThreshold'
-    | 'GreaterThanOrEqualToThreshold'
-    | 'LessThanThreshold'
-    | 'LessThanOrEqualToThreshold';
+  comparison: 'GreaterThanThreshold' | 'GreaterThanOrEqualToThreshold' | 'LessThanThreshold' | 'LessThanOrEqualToThreshold';
   threshold: number;
   evaluationPeriods: number;
   datapointsToAlarm: number;

@@ -40,13 +40,7 @@ export interface Env {
   partition: string;
 }
 
-export function pipelineContext(
-  config: StreamfixConfig,
-  name: string,
-  pipeline: PipelineConfig,
-  manifest: PlaybookManifest,
-  env: Env,
-): PipelineContext {
+export function pipelineContext(config: StreamfixConfig, name: string, pipeline: PipelineConfig, manifest: PlaybookManifest, env: Env): PipelineContext {
   const settings = (pipeline.playbooks as Record<string, unknown>)[manifest.id];
   return { name, pipeline, settings: settings as PipelineContext['settings'], prefix: config.name, ...env };
 }

@@ -55,7 +55,14 @@ export function markAdmitted(run: Run): void {
 export function approvalRecommendation(runner: RunSteps, run: Run, req: ApprovalRecord, planned: FixDecision, prefix: string): Recommendation {
   const id = run.inc.incidentId;
   const fn = functionName(prefix, run.inc.playbook);
-  const payload = (verdict: string) => JSON.stringify({ streamfix: verdict, incidentId: id, approvalId: req.id, by: { arn: '<your IAM or STS ARN>' }, ...(verdict === 'deny' ? { reason: '<why>' } : {}) });
+  const payload = (verdict: string) =>
+    JSON.stringify({
+      streamfix: verdict,
+      incidentId: id,
+      approvalId: req.id,
+      by: { arn: '<your IAM or STS ARN>' },
+      ...(verdict === 'deny' ? { reason: '<why>' } : {}),
+    });
   return {
     summary: `approve or deny request ${req.id} before ${iso(req.expiresAtMs)}: ${planned.actions.map((a) => a.description).join('; ')}`,
     command: `streamfix approve ${id}`,
@@ -90,26 +97,51 @@ export async function approvalRefused(runner: RunSteps, run: Run, planned: FixDe
     const same = (a: ApprovalRecord) => planDifferences(a.actions, planned.actions).length === 0;
     const waiting = requests.find((a) => a.status === 'pending' && now <= a.expiresAtMs && same(a));
     if (waiting) {
-      const d = escalate(EngineReason.APPROVAL_REQUIRED, `still waiting for approval of request ${waiting.id} (until ${iso(waiting.expiresAtMs)}): ${planned.summary}`, planned.evidence, 'warning', approvalRecommendation(runner, run, waiting, planned, prefix));
+      const d = escalate(
+        EngineReason.APPROVAL_REQUIRED,
+        `still waiting for approval of request ${waiting.id} (until ${iso(waiting.expiresAtMs)}): ${planned.summary}`,
+        planned.evidence,
+        'warning',
+        approvalRecommendation(runner, run, waiting, planned, prefix),
+      );
       await runner.record(run, d);
       return runner.escalate(run, d);
     }
     const denied = [...requests].reverse().find((a) => a.status === 'denied' && same(a));
     if (denied) {
-      const d = ignore(EngineReason.APPROVAL_DENIED, `${denied.answeredBy ?? 'a person'} denied this fix at ${iso(denied.answeredAtMs ?? now)} (request ${denied.id}): not asking again for it`);
+      const d = ignore(
+        EngineReason.APPROVAL_DENIED,
+        `${denied.answeredBy ?? 'a person'} denied this fix at ${iso(denied.answeredAtMs ?? now)} (request ${denied.id}): not asking again for it`,
+      );
       await runner.note(run, 'decision', `${d.kind} ${d.reason}: ${d.summary}`, { kind: d.kind, reason: d.reason });
       return runner.save(run, inc.status === 'open' ? 'escalated' : inc.status, inc.decision ?? d);
     }
   }
-  for (const a of requests) if (a.status === 'pending' || a.status === 'accepted') Object.assign(a, { status: 'superseded', outcome: `replaced by request a${requests.length + 1}` });
+  for (const a of requests)
+    if (a.status === 'pending' || a.status === 'accepted') Object.assign(a, { status: 'superseded', outcome: `replaced by request a${requests.length + 1}` });
   const req: ApprovalRecord = {
-    id: `a${requests.length + 1}`, status: 'pending', requestedAtMs: now, expiresAtMs: now + (settings.approvalTimeoutSeconds ?? DEFAULT_APPROVAL_TIMEOUT_SECONDS) * 1000,
-    reason: planned.reason, summary: planned.summary, actions: planned.actions,
+    id: `a${requests.length + 1}`,
+    status: 'pending',
+    requestedAtMs: now,
+    expiresAtMs: now + (settings.approvalTimeoutSeconds ?? DEFAULT_APPROVAL_TIMEOUT_SECONDS) * 1000,
+    reason: planned.reason,
+    summary: planned.summary,
+    actions: planned.actions,
   };
   requests.push(req);
   const why = v.reason === EngineReason.APPROVAL_REQUIRED ? 'approval needed' : `${v.summary}; approval needed for the new plan`;
-  const d = escalate(v.reason, `${why} (request ${req.id}, until ${iso(req.expiresAtMs)}): ${planned.summary}`, planned.evidence, 'warning', approvalRecommendation(runner, run, req, planned, prefix));
-  await runner.note(run, 'approval', `request ${req.id}: approve or deny before ${iso(req.expiresAtMs)}`, { approvalId: req.id, expiresAtMs: req.expiresAtMs, actions: planned.actions.map((a) => a.type) });
+  const d = escalate(
+    v.reason,
+    `${why} (request ${req.id}, until ${iso(req.expiresAtMs)}): ${planned.summary}`,
+    planned.evidence,
+    'warning',
+    approvalRecommendation(runner, run, req, planned, prefix),
+  );
+  await runner.note(run, 'approval', `request ${req.id}: approve or deny before ${iso(req.expiresAtMs)}`, {
+    approvalId: req.id,
+    expiresAtMs: req.expiresAtMs,
+    actions: planned.actions.map((a) => a.type),
+  });
   // A new request always pages, even with the reason of the last page.
   inc.lastEscalation = undefined;
   await runner.record(run, d);
@@ -150,7 +182,10 @@ export async function receiveAnswer(runner: RunSteps, run: Run, t: ApprovalTrigg
   }
   if (now > req.expiresAtMs) {
     Object.assign(req, { status: 'expired', outcome: `approved at ${iso(now)}, after the request expired at ${iso(req.expiresAtMs)}` });
-    const d = ignore(EngineReason.APPROVAL_EXPIRED, `approval of request ${req.id} by ${t.by.arn} came after it expired at ${iso(req.expiresAtMs)}: not acted on; looking again`);
+    const d = ignore(
+      EngineReason.APPROVAL_EXPIRED,
+      `approval of request ${req.id} by ${t.by.arn} came after it expired at ${iso(req.expiresAtMs)}: not acted on; looking again`,
+    );
     await runner.note(run, 'approval', d.summary, { approvalId: req.id, by: t.by.arn });
     await runner.note(run, 'decision', `${d.kind} ${d.reason}: ${d.summary}`, { kind: d.kind, reason: d.reason });
   } else {

@@ -91,7 +91,12 @@ export class Engine {
   }
 
   /** A parsed, routed trigger (the sweeper hands its synthetic follow-ups in here too). */
-  async handleTrigger(trigger: Exclude<Trigger, { kind: 'sweep' | 'resume' }>, pipelines: string[], ctx: InvocationContext, signal?: AbortSignal): Promise<InvocationResult> {
+  async handleTrigger(
+    trigger: Exclude<Trigger, { kind: 'sweep' | 'resume' }>,
+    pipelines: string[],
+    ctx: InvocationContext,
+    signal?: AbortSignal,
+  ): Promise<InvocationResult> {
     const { logger, metrics, ledger, clock } = this.deps;
     const now = clock.now();
     const remaining = ctx.getRemainingTimeInMillis?.();
@@ -119,7 +124,12 @@ export class Engine {
       const ended = claim.incidentId ? await ledger.getIncident(claim.incidentId) : undefined;
       if (ended && TERMINAL.has(ended.status)) {
         await Promise.all([
-          ledger.appendTimeline(ended.incidentId, clock.now(), 'duplicate', `${describeTrigger(trigger)}: retried after its incident ended (${ended.status}); nothing left to do`),
+          ledger.appendTimeline(
+            ended.incidentId,
+            clock.now(),
+            'duplicate',
+            `${describeTrigger(trigger)}: retried after its incident ended (${ended.status}); nothing left to do`,
+          ),
           ledger.deliveries.finish(deliveryKey, requestId, clock.now(), 'incident-ended'),
         ]);
         return { outcome: 'duplicate', incidentId: ended.incidentId };
@@ -149,17 +159,20 @@ export class Engine {
         metrics.addMetric('OwnershipLost', MetricUnit.Count, 1);
         const incidentId = w.owned?.incidentId;
         if (incidentId) await ledger.appendTimeline(incidentId, clock.now(), 'note', `a worker lost ownership and stopped: ${e.message}`);
-        result = { outcome: 'processed', ...(incidentId ? { incidentId } : {}), decision: { kind: 'ignore', reason: EngineReason.OWNERSHIP_LOST, summary: e.message } };
+        result = {
+          outcome: 'processed',
+          ...(incidentId ? { incidentId } : {}),
+          decision: { kind: 'ignore', reason: EngineReason.OWNERSHIP_LOST, summary: e.message },
+        };
       } else {
         // Lambda retries a failed invocation (with this request id, which takes over at once);
         // end the leases too, so any other copy may resume it without waiting.
         logger.error('invocation failed; its retry will resume it', { error: e as Error, dedupeKey: trigger.dedupeKey });
         metrics.addMetric('FailedInvocations', MetricUnit.Count, 1);
         lease.stop();
-        await Promise.all([
-          ledger.deliveries.release(deliveryKey, requestId),
-          w.owned ? ledger.incidents.release(w.owned) : undefined,
-        ]).catch((err: unknown) => logger.error('could not release the claims', { error: err as Error }));
+        await Promise.all([ledger.deliveries.release(deliveryKey, requestId), w.owned ? ledger.incidents.release(w.owned) : undefined]).catch((err: unknown) =>
+          logger.error('could not release the claims', { error: err as Error }),
+        );
         throw e;
       }
     } finally {
@@ -173,7 +186,8 @@ export class Engine {
     const { ledger, clock, logger, playbook } = this.deps;
     if (trigger.kind === 'alarm' && trigger.state !== 'ALARM') return this.alarmNotInAlarm(pipelineName, trigger, w);
 
-    const got = trigger.kind === 'follow-up' || trigger.kind === 'approval' ? await this.takeFollowUp(trigger, w) : await this.openOrTake(pipelineName, trigger, w);
+    const got =
+      trigger.kind === 'follow-up' || trigger.kind === 'approval' ? await this.takeFollowUp(trigger, w) : await this.openOrTake(pipelineName, trigger, w);
     if ('decision' in got) return got;
     const inc = got.incident;
     const resuming = inc.status === 'acting' && inc.decision?.kind === 'fix';
@@ -205,7 +219,15 @@ export class Engine {
   }
 
   /** What the owner of the incident does with this trigger: resume, verify, or decide afresh. */
-  private async carry(run: Run, pipelineName: string, pipeline: PipelineConfig, settings: PlaybookSettings, trigger: Trigger, inc: IncidentRecord, resuming: boolean): Promise<Outcome> {
+  private async carry(
+    run: Run,
+    pipelineName: string,
+    pipeline: PipelineConfig,
+    settings: PlaybookSettings,
+    trigger: Trigger,
+    inc: IncidentRecord,
+    resuming: boolean,
+  ): Promise<Outcome> {
     const { playbook, clock, aws, guardrails } = this.deps;
     if (trigger.kind === 'follow-up' && trigger.purpose === 'sweep') {
       const stuck = await this.sweeper.takeUp(run, this.runner);
@@ -240,13 +262,25 @@ export class Engine {
     try {
       const evidence = await playbook.diagnose(ctx, subject);
       void this.runner.note(run, 'diagnosis', 'diagnosis complete', { evidence });
-      return playbook.plan({ pipelineName: inc.pipeline, pipeline: ctx.pipeline, settings, trigger: subject, evidence, nowMs: clock.now(), incidentId: inc.incidentId });
+      return playbook.plan({
+        pipelineName: inc.pipeline,
+        pipeline: ctx.pipeline,
+        settings,
+        trigger: subject,
+        evidence,
+        nowMs: clock.now(),
+        incidentId: inc.incidentId,
+      });
     } catch (e) {
       if (e instanceof LeaseLostError) throw e;
       logger.error('diagnosis failed', { error: e as Error });
       return {
-        kind: 'escalate', reason: EngineReason.DIAGNOSIS_FAILED, summary: `diagnosis failed: ${(e as Error).message}`, evidence: { error: (e as Error).name }, severity: 'error',
-        recommendation: { summary: 'streamfix could not read the state it needs to decide; check the platform by hand and the function\'s permissions' },
+        kind: 'escalate',
+        reason: EngineReason.DIAGNOSIS_FAILED,
+        summary: `diagnosis failed: ${(e as Error).message}`,
+        evidence: { error: (e as Error).name },
+        severity: 'error',
+        recommendation: { summary: "streamfix could not read the state it needs to decide; check the platform by hand and the function's permissions" },
       };
     }
   }
@@ -259,14 +293,25 @@ export class Engine {
     const { ledger, clock, playbook } = this.deps;
     for (let attempt = 0; attempt < 3; attempt++) {
       const now = clock.now();
-      const opened = await ledger.incidents.openOrJoin(pipelineName, playbook.manifest.id, trigger, now, { requestId: w.requestId, untilMs: w.lease.untilMs() });
+      const opened = await ledger.incidents.openOrJoin(pipelineName, playbook.manifest.id, trigger, now, {
+        requestId: w.requestId,
+        untilMs: w.lease.untilMs(),
+      });
       if (opened.ownership) return this.own(w, opened.ownership, opened.incident);
       // A fix is applied and its verification is scheduled: that verification decides (resolve,
       // or escalate with the evidence). Re-planning now would act on a half-settled system.
-      if (opened.incident.status === 'verifying') return this.join(opened.incident, trigger, w, EngineReason.VERIFY_PENDING, 'its pending verification decides');
+      if (opened.incident.status === 'verifying')
+        return this.join(opened.incident, trigger, w, EngineReason.VERIFY_PENDING, 'its pending verification decides');
       const got = await ledger.incidents.acquire(opened.incident.incidentId, w.requestId, now, w.lease.untilMs());
       if (!got) continue; // closed in between: open a new one
-      if (!got.ok) return this.join(got.incident, trigger, w, EngineReason.INCIDENT_IN_PROGRESS, `it is being handled (lease until ${new Date(got.holder.untilMs).toISOString()})`);
+      if (!got.ok)
+        return this.join(
+          got.incident,
+          trigger,
+          w,
+          EngineReason.INCIDENT_IN_PROGRESS,
+          `it is being handled (lease until ${new Date(got.holder.untilMs).toISOString()})`,
+        );
       this.own(w, got.ownership, got.incident);
       if (TERMINAL.has(got.incident.status)) {
         await this.letGo(w);
@@ -293,17 +338,27 @@ export class Engine {
     for (;;) {
       const now = clock.now();
       const got = await ledger.incidents.acquire(t.incidentId, w.requestId, now, w.lease.untilMs());
-      if (!got) return { incidentId: t.incidentId, decision: ignore(EngineReason.INCIDENT_CLOSED, `${what}: incident ${t.incidentId} does not exist; nothing to do`) };
+      if (!got)
+        return { incidentId: t.incidentId, decision: ignore(EngineReason.INCIDENT_CLOSED, `${what}: incident ${t.incidentId} does not exist; nothing to do`) };
       if (got.ok && t.kind === 'approval' && TERMINAL.has(got.incident.status)) {
         await ledger.incidents.release(got.ownership);
-        return { incidentId: t.incidentId, decision: ignore(EngineReason.INCIDENT_CLOSED, `${what}: incident ${t.incidentId} is ${got.incident.status}; nothing to do`) };
+        return {
+          incidentId: t.incidentId,
+          decision: ignore(EngineReason.INCIDENT_CLOSED, `${what}: incident ${t.incidentId} is ${got.incident.status}; nothing to do`),
+        };
       }
       if (got.ok) return this.own(w, got.ownership, got.incident);
       if (TERMINAL.has(got.incident.status)) {
-        return { incidentId: t.incidentId, decision: ignore(EngineReason.INCIDENT_CLOSED, `${what}: incident ${t.incidentId} is ${got.incident.status}; nothing to do`) };
+        return {
+          incidentId: t.incidentId,
+          decision: ignore(EngineReason.INCIDENT_CLOSED, `${what}: incident ${t.incidentId} is ${got.incident.status}; nothing to do`),
+        };
       }
       const wait = Math.min(10_000, Math.max(1_000, got.holder.untilMs - now + 1_000));
-      if (now + wait > giveUpAt) throw new IncidentBusyError(`incident ${t.incidentId} is still owned by another worker (lease until ${new Date(got.holder.untilMs).toISOString()}); Lambda retries this follow-up`);
+      if (now + wait > giveUpAt)
+        throw new IncidentBusyError(
+          `incident ${t.incidentId} is still owned by another worker (lease until ${new Date(got.holder.untilMs).toISOString()}); Lambda retries this follow-up`,
+        );
       await clock.sleep(wait, w.signal);
     }
   }
@@ -335,11 +390,13 @@ export class Engine {
 
   /** Why a follow-up no longer applies, or undefined when it is the one the incident waits for. */
   private staleFollowUp(inc: IncidentRecord, t: FollowUpTrigger): string | undefined {
-    if (t.purpose === 'sweep') return ['open', 'rechecking', 'verifying'].includes(inc.status) ? undefined : `sweep: incident ${inc.incidentId} is ${inc.status} now; nothing to do`;
+    if (t.purpose === 'sweep')
+      return ['open', 'rechecking', 'verifying'].includes(inc.status) ? undefined : `sweep: incident ${inc.incidentId} is ${inc.status} now; nothing to do`;
     const expected = inc.pendingFollowUp;
     const stale =
       inc.status !== (t.purpose === 'verify' ? 'verifying' : 'rechecking') ||
-      (expected !== undefined && (expected.purpose !== t.purpose || expected.attempt !== t.attempt || (expected.token !== undefined && expected.token !== t.token)));
+      (expected !== undefined &&
+        (expected.purpose !== t.purpose || expected.attempt !== t.attempt || (expected.token !== undefined && expected.token !== t.token)));
     return stale
       ? `follow-up ${t.purpose} #${t.attempt} is stale (incident ${inc.status}${expected ? `, waiting for ${expected.purpose} #${expected.attempt}` : ''}); nothing to do`
       : undefined;
@@ -349,11 +406,22 @@ export class Engine {
   private async staleAlarm(pipelineName: string, t: AlarmTrigger, s: { newestState: string; newestAtMs: number }, w: Worker): Promise<Outcome> {
     const { ledger, clock, playbook, metrics } = this.deps;
     const now = clock.now();
-    const d = ignore(EngineReason.STALE_EVENT, `alarm ${t.alarmName} → ${t.state} at ${new Date(t.stateAtMs).toISOString()} is older than its newest state (${s.newestState} at ${new Date(s.newestAtMs).toISOString()}); ignored`);
+    const d = ignore(
+      EngineReason.STALE_EVENT,
+      `alarm ${t.alarmName} → ${t.state} at ${new Date(t.stateAtMs).toISOString()} is older than its newest state (${s.newestState} at ${new Date(s.newestAtMs).toISOString()}); ignored`,
+    );
     const rec = await ledger.incidents.recordStandalone({
       incidentId: `${pipelineName}.${playbook.manifest.id}.stale.${randomUUID().slice(0, 8)}`,
-      pipeline: pipelineName, playbook: playbook.manifest.id, status: 'ignored', openedAtMs: now, updatedAtMs: now, closedAtMs: now,
-      trigger: t, decision: d, verifyAttempts: 0, recheckCount: 0,
+      pipeline: pipelineName,
+      playbook: playbook.manifest.id,
+      status: 'ignored',
+      openedAtMs: now,
+      updatedAtMs: now,
+      closedAtMs: now,
+      trigger: t,
+      decision: d,
+      verifyAttempts: 0,
+      recheckCount: 0,
     });
     await Promise.all([
       ledger.appendTimeline(rec.incidentId, now, 'decision', d.summary, { kind: d.kind, reason: d.reason }),
@@ -373,7 +441,10 @@ export class Engine {
       const got = await ledger.incidents.acquire(open.incidentId, w.requestId, now, w.lease.untilMs());
       if (got?.ok && ['verifying', 'escalated', 'rechecking'].includes(got.incident.status)) {
         this.own(w, got.ownership, got.incident);
-        await Promise.all([ledger.deliveries.attach(w.deliveryKey, open.incidentId), ledger.appendTimeline(open.incidentId, now, 'trigger', describeTrigger(t))]);
+        await Promise.all([
+          ledger.deliveries.attach(w.deliveryKey, open.incidentId),
+          ledger.appendTimeline(open.incidentId, now, 'trigger', describeTrigger(t)),
+        ]);
         const out = await this.runner.resolve(got.incident, got.ownership, EngineReason.ALARM_OK, `alarm ${t.alarmName} returned to OK`);
         w.lease.drop('incident');
         w.owned = undefined;
@@ -382,15 +453,26 @@ export class Engine {
       if (got?.ok) await ledger.incidents.release(got.ownership);
     }
     const reason = t.state === 'OK' ? (open ? EngineReason.ALARM_OK : EngineReason.ALARM_OK_NO_INCIDENT) : EngineReason.INSUFFICIENT_DATA;
-    const d = ignore(reason, `alarm ${t.alarmName} → ${t.state}${open ? ` (incident ${open.incidentId} is ${open.status}; not a recovery signal now)` : '; no open incident'}`);
+    const d = ignore(
+      reason,
+      `alarm ${t.alarmName} → ${t.state}${open ? ` (incident ${open.incidentId} is ${open.status}; not a recovery signal now)` : '; no open incident'}`,
+    );
     if (open) {
       await ledger.appendTimeline(open.incidentId, now, 'trigger', d.summary);
       return { incidentId: open.incidentId, decision: d };
     }
     const rec = await ledger.incidents.recordStandalone({
       incidentId: `${pipelineName}.${playbook.manifest.id}.${t.state.toLowerCase()}.${randomUUID().slice(0, 8)}`,
-      pipeline: pipelineName, playbook: playbook.manifest.id, status: 'ignored', openedAtMs: now, updatedAtMs: now, closedAtMs: now,
-      trigger: t, decision: d, verifyAttempts: 0, recheckCount: 0,
+      pipeline: pipelineName,
+      playbook: playbook.manifest.id,
+      status: 'ignored',
+      openedAtMs: now,
+      updatedAtMs: now,
+      closedAtMs: now,
+      trigger: t,
+      decision: d,
+      verifyAttempts: 0,
+      recheckCount: 0,
     });
     await ledger.appendTimeline(rec.incidentId, now, 'decision', d.summary, { kind: d.kind, reason: d.reason });
     this.deps.metrics.addMetric(`Decision_${d.kind}`, MetricUnit.Count, 1);
@@ -400,7 +482,14 @@ export class Engine {
   private playbookContext(pipelineName: string, pipeline: PipelineConfig, settings: PlaybookSettings, incidentId: string, w: Worker): PlaybookContext {
     const { config, clock, aws, guardrails } = this.deps;
     return {
-      pipelineName, pipeline, settings, config, clock, aws, incidentId, signal: w.signal,
+      pipelineName,
+      pipeline,
+      settings,
+      config,
+      clock,
+      aws,
+      incidentId,
+      signal: w.signal,
       remainingMs: () => w.invocation.getRemainingTimeInMillis?.() ?? Number.POSITIVE_INFINITY,
       history: { actionsInLastHour: (resource) => guardrails.actionsInLastHour(resource, clock.now()) },
     };

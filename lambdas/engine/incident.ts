@@ -69,9 +69,16 @@ export class IncidentRunner implements RunSteps {
     let locks: string[] = [];
     if (!allDone) {
       const verdict = await guardrails.gate({
-        pipelineName: inc.pipeline, pipeline: run.ctx.pipeline, playbook: inc.playbook, settings: run.settings, owner: inc.incidentId,
+        pipelineName: inc.pipeline,
+        pipeline: run.ctx.pipeline,
+        playbook: inc.playbook,
+        settings: run.settings,
+        owner: inc.incidentId,
         actions: decision.actions.map((action, n) => ({ action, def: defs[n], started: records[base + n] !== undefined })),
-        nowMs: clock.now(), lockUntilMs: run.lease.untilMs(), continuing: resuming && inc.fixAdmitted === true, approval: grantFor(run),
+        nowMs: clock.now(),
+        lockUntilMs: run.lease.untilMs(),
+        continuing: resuming && inc.fixAdmitted === true,
+        approval: grantFor(run),
       });
       if (!verdict.ok) return this.refused(run, decision, verdict);
       markAdmitted(run);
@@ -86,7 +93,16 @@ export class IncidentRunner implements RunSteps {
         let rec = records[i];
         if (rec?.status === 'done') continue;
         if (rec && rec.status !== 'intent') {
-          return await this.escalate(run, escalate(EngineReason.ACTION_FAILED, `action ${action.type} already ${rec.status}: ${rec.error ?? ''}`, decision.evidence, 'error', this.asRecommendation(decision)));
+          return await this.escalate(
+            run,
+            escalate(
+              EngineReason.ACTION_FAILED,
+              `action ${action.type} already ${rec.status}: ${rec.error ?? ''}`,
+              decision.evidence,
+              'error',
+              this.asRecommendation(decision),
+            ),
+          );
         }
         await run.lease.ensure();
         const now = clock.now();
@@ -115,7 +131,13 @@ export class IncidentRunner implements RunSteps {
           await this.save(run, 'acting', decision, { keep: true });
           await ledger.appendTimeline(inc.incidentId, clock.now(), 'action', `failed: ${action.description}: ${msg}`, { type: action.type });
           metrics.addMetric('ActionFailures', MetricUnit.Count, 1);
-          const d = escalate(EngineReason.ACTION_FAILED, `${action.type} failed: ${msg}`, { ...decision.evidence, error: (e as Error).name }, 'error', this.asRecommendation(decision));
+          const d = escalate(
+            EngineReason.ACTION_FAILED,
+            `${action.type} failed: ${msg}`,
+            { ...decision.evidence, error: (e as Error).name },
+            'error',
+            this.asRecommendation(decision),
+          );
           await this.record(run, d);
           return await this.escalate(run, d);
         }
@@ -128,13 +150,21 @@ export class IncidentRunner implements RunSteps {
       const attempt = Math.max(inc.verifyAttempts, inc.pendingFollowUp?.purpose === 'verify' ? inc.pendingFollowUp.attempt : 0) + 1;
       await this.followUp(run, 'verify', attempt, now + run.settings.verifyAfterSeconds * 1000);
       await this.d.escalator
-        .change({ incidentId: inc.incidentId, pipeline: inc.pipeline, playbook: inc.playbook, summary: decision.summary, details: { actions: decision.actions.map((a) => a.description) } })
+        .change({
+          incidentId: inc.incidentId,
+          pipeline: inc.pipeline,
+          playbook: inc.playbook,
+          summary: decision.summary,
+          details: { actions: decision.actions.map((a) => a.description) },
+        })
         .catch((e) => this.d.logger.warn('change notice failed', { error: e as Error }));
       return await this.save(run, 'verifying', decision);
     } finally {
       for (const r of locks) {
         run.lease.drop(`lock:${r}`);
-        await guardrails.releaseLock(r, inc.incidentId).catch((e: unknown) => this.d.logger.warn('could not release a lock', { error: e as Error, resource: r }));
+        await guardrails
+          .releaseLock(r, inc.incidentId)
+          .catch((e: unknown) => this.d.logger.warn('could not release a lock', { error: e as Error, resource: r }));
       }
     }
   }
@@ -162,7 +192,11 @@ export class IncidentRunner implements RunSteps {
     const { inc, settings } = run;
     const { clock, guardrails, ledger, playbook } = this.d;
     inc.verifyAttempts = attempt;
-    const out = await playbook.verify(run.ctx, { startedAtMs: inc.openedAtMs, ...(inc.fixedAtMs !== undefined ? { fixedAtMs: inc.fixedAtMs } : {}), evidence: inc.evidence ?? {} });
+    const out = await playbook.verify(run.ctx, {
+      startedAtMs: inc.openedAtMs,
+      ...(inc.fixedAtMs !== undefined ? { fixedAtMs: inc.fixedAtMs } : {}),
+      evidence: inc.evidence ?? {},
+    });
     const now = clock.now();
     await ledger.appendTimeline(inc.incidentId, now, 'verify', `verification #${attempt}: ${out.status}: ${out.summary}`, { evidence: out.evidence });
     if (out.status === 'recovered') {
@@ -198,7 +232,8 @@ export class IncidentRunner implements RunSteps {
     const now = clock.now();
     if (inc.dedupKey) {
       const results = await escalator.resolve({ incidentId: inc.incidentId, dedupKey: inc.dedupKey, pipeline: inc.pipeline, playbook: inc.playbook, summary });
-      for (const r of results) await ledger.appendTimeline(inc.incidentId, now, 'resolve', `${r.channel} resolve ${r.ok ? 'sent' : `failed: ${r.error}`}`, { ...r });
+      for (const r of results)
+        await ledger.appendTimeline(inc.incidentId, now, 'resolve', `${r.channel} resolve ${r.ok ? 'sent' : `failed: ${r.error}`}`, { ...r });
     }
     await ledger.appendTimeline(inc.incidentId, now, 'resolve', `resolved (${reason}): ${summary}`, { reason, recoverSeconds: (now - inc.openedAtMs) / 1000 });
     metrics.addMetric('TimeToRecover', MetricUnit.Seconds, (now - inc.openedAtMs) / 1000);
@@ -220,14 +255,33 @@ export class IncidentRunner implements RunSteps {
     } else {
       const actions: ActionRecord[] = inc.actions ?? [];
       const results = await escalator.trigger({
-        incidentId: inc.incidentId, dedupKey, pipeline: inc.pipeline, playbook: inc.playbook, severity: decision.severity,
-        decision: decision.kind, reason: decision.reason, summary: decision.summary, evidence: decision.evidence,
-        actionsTaken: actions.map((a) => ({ type: a.action.type, description: a.action.description, status: a.status, ...(a.outcome ? { summary: a.outcome.summary } : a.error ? { summary: a.error } : {}) })),
-        recommendation: decision.recommendation, openedAt: new Date(inc.openedAtMs).toISOString(),
+        incidentId: inc.incidentId,
+        dedupKey,
+        pipeline: inc.pipeline,
+        playbook: inc.playbook,
+        severity: decision.severity,
+        decision: decision.kind,
+        reason: decision.reason,
+        summary: decision.summary,
+        evidence: decision.evidence,
+        actionsTaken: actions.map((a) => ({
+          type: a.action.type,
+          description: a.action.description,
+          status: a.status,
+          ...(a.outcome ? { summary: a.outcome.summary } : a.error ? { summary: a.error } : {}),
+        })),
+        recommendation: decision.recommendation,
+        openedAt: new Date(inc.openedAtMs).toISOString(),
         links: pageLinks({ prefix: config.name, region: this.d.region, runbookBaseUrl: config.runbookBaseUrl, pipeline: inc.pipeline, playbook: inc.playbook }),
       });
       for (const r of results) {
-        await ledger.appendTimeline(inc.incidentId, now, 'escalation', `${r.channel} ${decision.severity}: ${r.ok ? 'sent' : `failed after ${r.attempts} attempt(s): ${r.error}`}`, { ...r, severity: decision.severity, dedupKey });
+        await ledger.appendTimeline(
+          inc.incidentId,
+          now,
+          'escalation',
+          `${r.channel} ${decision.severity}: ${r.ok ? 'sent' : `failed after ${r.attempts} attempt(s): ${r.error}`}`,
+          { ...r, severity: decision.severity, dedupKey },
+        );
       }
       metrics.addMetric('Escalations', MetricUnit.Count, 1);
     }
@@ -240,9 +294,15 @@ export class IncidentRunner implements RunSteps {
   private async scheduleRecheck(run: Run, decision: Decision & { kind: 'recheck' }): Outcome {
     const { inc, settings } = run;
     if (inc.recheckCount >= settings.maxRechecks) {
-      const d = escalate(EngineReason.RECHECK_EXHAUSTED, `still not settled after ${inc.recheckCount} recheck(s): ${decision.summary}`, decision.evidence, 'warning', {
-        summary: 'the situation did not settle on its own; look at it by hand',
-      });
+      const d = escalate(
+        EngineReason.RECHECK_EXHAUSTED,
+        `still not settled after ${inc.recheckCount} recheck(s): ${decision.summary}`,
+        decision.evidence,
+        'warning',
+        {
+          summary: 'the situation did not settle on its own; look at it by hand',
+        },
+      );
       await this.record(run, d);
       return this.escalate(run, d);
     }
@@ -254,10 +314,12 @@ export class IncidentRunner implements RunSteps {
   asRecommendation(d: Decision): Recommendation {
     if (d.kind === 'escalate') return d.recommendation;
     if (d.kind === 'fix') {
-      return d.recommendation ?? {
-        summary: `apply by hand: ${d.actions.map((a) => a.description).join('; ')}`,
-        detail: { actions: d.actions.map((a) => ({ type: a.type, resource: a.resource, params: a.params })) },
-      };
+      return (
+        d.recommendation ?? {
+          summary: `apply by hand: ${d.actions.map((a) => a.description).join('; ')}`,
+          detail: { actions: d.actions.map((a) => ({ type: a.type, resource: a.resource, params: a.params })) },
+        }
+      );
     }
     return { summary: d.summary };
   }
@@ -270,7 +332,13 @@ export class IncidentRunner implements RunSteps {
     const name = scheduleName([config.name, inc.incidentId, purpose, String(attempt), token]);
     const input = JSON.stringify(followUpPayload({ purpose, incidentId: inc.incidentId, pipeline: inc.pipeline, playbook: inc.playbook, attempt, token }));
     const r = await scheduler.createOneTimeSchedule({
-      name, groupName: env.schedulerGroup, atMs, targetArn: this.d.functionArn, roleArn: env.schedulerRoleArn, input, clientToken: name,
+      name,
+      groupName: env.schedulerGroup,
+      atMs,
+      targetArn: this.d.functionArn,
+      roleArn: env.schedulerRoleArn,
+      input,
+      clientToken: name,
       ...(env.deadLetterQueueArn ? { deadLetterArn: env.deadLetterQueueArn } : {}),
     });
     inc.pendingFollowUp = { purpose, attempt, token, dueAtMs: atMs };
@@ -279,7 +347,9 @@ export class IncidentRunner implements RunSteps {
 
   /** A timeline entry written alongside the next step instead of before it (it decides nothing). */
   note(run: Run, kind: Parameters<Ledger['appendTimeline']>[2], summary: string, data?: Record<string, unknown>): Promise<void> {
-    const p = this.d.ledger.appendTimeline(run.inc.incidentId, this.d.clock.now(), kind, summary, data).catch((e: unknown) => this.d.logger.warn('timeline write failed', { error: e as Error }));
+    const p = this.d.ledger
+      .appendTimeline(run.inc.incidentId, this.d.clock.now(), kind, summary, data)
+      .catch((e: unknown) => this.d.logger.warn('timeline write failed', { error: e as Error }));
     run.notes.push(p);
     return p;
   }
@@ -293,8 +363,11 @@ export class IncidentRunner implements RunSteps {
     inc.decision = d;
     if (Object.keys(d.evidence).length > 0) inc.evidence = d.evidence;
     void this.note(run, 'decision', `${d.kind} ${d.reason}: ${d.summary}`, {
-      kind: d.kind, reason: d.reason, evidence: d.evidence,
-      ...(d.kind === 'fix' ? { actions: d.actions } : {}), ...(d.kind === 'escalate' ? { severity: d.severity, recommendation: d.recommendation } : {}),
+      kind: d.kind,
+      reason: d.reason,
+      evidence: d.evidence,
+      ...(d.kind === 'fix' ? { actions: d.actions } : {}),
+      ...(d.kind === 'escalate' ? { severity: d.severity, recommendation: d.recommendation } : {}),
       ...(d.kind === 'recheck' ? { afterSeconds: d.afterSeconds } : {}),
     });
     this.d.metrics.addMetric(`Decision_${d.kind}`, MetricUnit.Count, 1);
@@ -312,7 +385,9 @@ export class IncidentRunner implements RunSteps {
     const now = this.d.clock.now();
     const next = await this.d.ledger.incidents.save(
       { ...run.inc, status, ...(status === 'ignored' || status === 'recommended' ? { closedAtMs: now } : {}) },
-      run.own, now, { release: !opts.keep },
+      run.own,
+      now,
+      { release: !opts.keep },
     );
     // In place: the caller's references to the record (and its action list) stay current.
     Object.assign(run.inc, next);

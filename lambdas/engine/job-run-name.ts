@@ -41,7 +41,10 @@ export async function withRunName(t: Trigger, config: StreamfixConfig, playbook:
     name = (await emr().getJobRun(t.applicationId, t.jobRunId)).name;
   } catch (e) {
     if (e instanceof StreamfixError && e.retryable) throw e;
-    throw new UnroutableEventError('detail.jobRunId', `the event names no run and run ${t.jobRunId} could not be read to learn its name: ${(e as Error).message}`);
+    throw new UnroutableEventError(
+      'detail.jobRunId',
+      `the event names no run and run ${t.jobRunId} could not be read to learn its name: ${(e as Error).message}`,
+    );
   }
   if (name === undefined) {
     throw new UnroutableEventError('detail.jobRunId', `run ${t.jobRunId} has no name: it is none of the named jobs on application ${t.applicationId}`);

@@ -36,6 +36,8 @@ export async function writeReport(d: EngineDeps, inc: IncidentRecord): Promise<v
     await d.ledger.appendTimeline(inc.incidentId, d.clock.now(), 'note', `post-incident report written to s3://${bucket}/${key}`);
   } catch (e) {
     d.logger.warn('post-incident report not written', { error: e as Error, incidentId: inc.incidentId, bucket, key });
-    await d.ledger.appendTimeline(inc.incidentId, d.clock.now(), 'note', `post-incident report not written to s3://${bucket}/${key}: ${(e as Error).message}`).catch(() => undefined);
+    await d.ledger
+      .appendTimeline(inc.incidentId, d.clock.now(), 'note', `post-incident report not written to s3://${bucket}/${key}: ${(e as Error).message}`)
+      .catch(() => undefined);
   }
 }

@@ -35,7 +35,11 @@ export function signalAtMs(t: Trigger): number | undefined {
   return undefined;
 }
 
-const cell = (v: unknown) => String(typeof v === 'string' ? v : JSON.stringify(v) ?? '').replace(/\|/g, '\\|').replace(/\s+/g, ' ').slice(0, 300);
+const cell = (v: unknown) =>
+  String(typeof v === 'string' ? v : (JSON.stringify(v) ?? ''))
+    .replace(/\|/g, '\\|')
+    .replace(/\s+/g, ' ')
+    .slice(0, 300);
 
 function evidenceTable(e: Evidence | undefined): string[] {
   const entries = Object.entries(e ?? {});
@@ -49,7 +53,9 @@ const LOSS = /lost|loss|drop|retention|expire|unrecoverable|dlq|deadletter|rerea
 function dataLoss(inc: IncidentRecord): string[] {
   const found = Object.entries(inc.evidence ?? {}).filter(([k]) => LOSS.test(k));
   if (found.length === 0) {
-    return [`The diagnosis recorded no evidence of lost data (no evidence about lost records, retention or replays). That is what ${inc.playbook} measured, not proof that nothing was lost: check the sink by hand if in doubt.`];
+    return [
+      `The diagnosis recorded no evidence of lost data (no evidence about lost records, retention or replays). That is what ${inc.playbook} measured, not proof that nothing was lost: check the sink by hand if in doubt.`,
+    ];
   }
   return ['What the diagnosis recorded about lost or at-risk data:', '', ...found.map(([k, v]) => `- ${k}: ${cell(v)}`)];
 }
@@ -65,8 +71,12 @@ function followUps(inc: IncidentRecord, runbookUrl: string | undefined): string[
   if (failed.length > 0) out.push(`Find out why ${failed.map((a) => a.action.type).join(', ')} failed (${failed.map((a) => a.error ?? '').join('; ')}).`);
   if (d?.reason === 'VERIFY_FAILED') out.push('The automatic fix did not hold: look for the cause the fix did not address.');
   const denied = (inc.approvals ?? []).filter((a) => a.status === 'denied');
-  if (denied.length > 0) out.push(`Record why the fix was denied (${denied.map((a) => `${a.id} by ${a.answeredBy ?? '?'}: ${a.answerReason ?? ''}`).join('; ')}) and what was done instead.`);
-  if ((inc.actions ?? []).some((a) => a.status === 'done')) out.push('Check whether the root cause can recur (capacity, data, configuration) and whether the bounds still fit.');
+  if (denied.length > 0)
+    out.push(
+      `Record why the fix was denied (${denied.map((a) => `${a.id} by ${a.answeredBy ?? '?'}: ${a.answerReason ?? ''}`).join('; ')}) and what was done instead.`,
+    );
+  if ((inc.actions ?? []).some((a) => a.status === 'done'))
+    out.push('Check whether the root cause can recur (capacity, data, configuration) and whether the bounds still fit.');
   if (runbookUrl) out.push(`Update the runbook if this incident taught something new: ${runbookUrl}`);
   if (out.length === 0) out.push('None found by streamfix.');
   return out.map((l) => `- ${l}`);
@@ -120,11 +130,23 @@ export function incidentReport({ incident: inc, timeline, runbookUrl }: ReportIn
       : [
           '| # | action | status | started | ended | before | after |',
           '|---|---|---|---|---|---|---|',
-          ...actions.map((a) => `| ${a.index + 1} | ${cell(a.action.description)} | ${a.status}${a.error ? `: ${cell(a.error)}` : ''} | ${iso(a.startedAtMs)} | ${iso(a.endedAtMs)} | ${cell(a.outcome?.before ?? {})} | ${cell(a.outcome?.after ?? {})} |`),
+          ...actions.map(
+            (a) =>
+              `| ${a.index + 1} | ${cell(a.action.description)} | ${a.status}${a.error ? `: ${cell(a.error)}` : ''} | ${iso(a.startedAtMs)} | ${iso(a.endedAtMs)} | ${cell(a.outcome?.before ?? {})} | ${cell(a.outcome?.after ?? {})} |`,
+          ),
         ]),
     ...((inc.approvals ?? []).length > 0
-      ? ['', '## Approvals', '', '| request | asked | expires | status | by | at | why |', '|---|---|---|---|---|---|---|',
-         ...(inc.approvals ?? []).map((a) => `| ${a.id} | ${iso(a.requestedAtMs)} | ${iso(a.expiresAtMs)} | ${a.status} | ${a.answeredBy ?? '—'} | ${iso(a.answeredAtMs)} | ${cell(a.answerReason ?? a.outcome ?? '')} |`)]
+      ? [
+          '',
+          '## Approvals',
+          '',
+          '| request | asked | expires | status | by | at | why |',
+          '|---|---|---|---|---|---|---|',
+          ...(inc.approvals ?? []).map(
+            (a) =>
+              `| ${a.id} | ${iso(a.requestedAtMs)} | ${iso(a.expiresAtMs)} | ${a.status} | ${a.answeredBy ?? '—'} | ${iso(a.answeredAtMs)} | ${cell(a.answerReason ?? a.outcome ?? '')} |`,
+          ),
+        ]
       : []),
     '',
     '## Escalations',

@@ -43,7 +43,10 @@ export class Resumer {
   concerned(t: ResumeTrigger): string[] {
     const { config, env, playbook } = this.d;
     const served = Object.entries(config.pipelines)
-      .filter(([, p]) => playbook.manifest.appliesTo(p) && ((p.playbooks as Record<string, PlaybookSettings | undefined>)[playbook.manifest.id]?.mode ?? 'off') !== 'off')
+      .filter(
+        ([, p]) =>
+          playbook.manifest.appliesTo(p) && ((p.playbooks as Record<string, PlaybookSettings | undefined>)[playbook.manifest.id]?.mode ?? 'off') !== 'off',
+      )
       .map(([name]) => name);
     if (t.source === 'operator') return t.pipeline === undefined ? served : served.filter((p) => p === t.pipeline);
     const name = t.parameterName ?? '';
@@ -64,7 +67,8 @@ export class Resumer {
     guardrails.refreshPause();
     const states = await Promise.all(concerned.map((p) => guardrails.checkPause(p, config.pipelines[p]!)));
     const lifted = concerned.filter((_, i) => !states[i]!.paused);
-    if (lifted.length === 0) return done(`still paused (${states.map((s) => `${s.scope}: ${s.reason}`).join('; ')}): nothing to re-evaluate`, EngineReason.PAUSED);
+    if (lifted.length === 0)
+      return done(`still paused (${states.map((s) => `${s.scope}: ${s.reason}`).join('; ')}): nothing to re-evaluate`, EngineReason.PAUSED);
 
     const names = [env.pauseParameter, ...lifted.map((p) => `${env.pipelinePauseParameterPrefix}${p}`)];
     const routes = this.router.alarmsOf(lifted);
@@ -83,11 +87,15 @@ export class Resumer {
       if ((ctx.getRemainingTimeInMillis?.() ?? Number.POSITIVE_INFINITY) < RESUME_MARGIN_MS) break;
       // Each re-evaluation is a delivery of its own, with a request id of its own: the same one in
       // Lambda's retry of this invocation, which takes the delivery (and its incident) over at once.
-      const r = await this.dispatch(w.trigger, w.pipeline, { ...ctx, awsRequestId: `${ctx.awsRequestId ?? 'resume'}-${w.requestSuffix}` }, signal).catch((e: unknown) => {
-        logger.error('re-evaluation after a resume failed', { pipeline: w.pipeline, error: e as Error });
-        return undefined;
-      });
-      outcomes.push(`${w.pipeline}: ${r?.outcome ?? 'failed'}${r?.decision ? ` ${r.decision.kind} ${r.decision.reason}` : ''}${r?.incidentId ? ` (${r.incidentId})` : ''}`);
+      const r = await this.dispatch(w.trigger, w.pipeline, { ...ctx, awsRequestId: `${ctx.awsRequestId ?? 'resume'}-${w.requestSuffix}` }, signal).catch(
+        (e: unknown) => {
+          logger.error('re-evaluation after a resume failed', { pipeline: w.pipeline, error: e as Error });
+          return undefined;
+        },
+      );
+      outcomes.push(
+        `${w.pipeline}: ${r?.outcome ?? 'failed'}${r?.decision ? ` ${r.decision.kind} ${r.decision.reason}` : ''}${r?.incidentId ? ` (${r.incidentId})` : ''}`,
+      );
       if (r?.incidentId && !incidents.includes(r.incidentId)) incidents.push(r.incidentId);
     }
     // A pipeline with nothing to re-evaluate now may have been re-evaluated by an earlier delivery
@@ -100,7 +108,9 @@ export class Resumer {
       if (!incidents.includes(earlier)) incidents.push(earlier);
     }
     metrics.addMetric('ResumeReevaluations', MetricUnit.Count, outcomes.length);
-    const summary = done(`resumed ${lifted.join(', ')}: ${outcomes.length === 0 ? 'no alarm in ALARM and no incident held by the pause' : outcomes.join('; ')}`);
+    const summary = done(
+      `resumed ${lifted.join(', ')}: ${outcomes.length === 0 ? 'no alarm in ALARM and no incident held by the pause' : outcomes.join('; ')}`,
+    );
     // The incident it worked on, when it is one (what an invocation record names), and every one.
     return { ...summary, ...(incidents.length === 1 ? { incidentId: incidents[0] } : {}), ...(incidents.length > 0 ? { incidentIds: incidents } : {}) };
   }
@@ -154,9 +164,12 @@ export function alarmTriggerOf(a: AlarmDetailView, nowMs: number, dedupeKey: str
   } catch {
     reasonData = undefined;
   }
-  const triggering = isRecord(reasonData) && Array.isArray(reasonData.triggeringAlarms)
-    ? reasonData.triggeringAlarms.filter((x): x is { arn: string } => isRecord(x) && typeof x.arn === 'string').map((x) => x.arn.slice(x.arn.lastIndexOf(':alarm:') + ':alarm:'.length))
-    : [];
+  const triggering =
+    isRecord(reasonData) && Array.isArray(reasonData.triggeringAlarms)
+      ? reasonData.triggeringAlarms
+          .filter((x): x is { arn: string } => isRecord(x) && typeof x.arn === 'string')
+          .map((x) => x.arn.slice(x.arn.lastIndexOf(':alarm:') + ':alarm:'.length))
+      : [];
   const m = a.metric;
   return {
     kind: 'alarm',

@@ -28,7 +28,9 @@ export class Router {
   /** This playbook's alarms (stack-created and config `routes`) of the given pipelines, by name. */
   alarmsOf(pipelines: readonly string[]): { alarmName: string; pipeline: string }[] {
     const id = this.playbook.manifest.id;
-    return [...this.alarms.entries()].filter(([, r]) => r.playbook === id && pipelines.includes(r.pipeline)).map(([alarmName, r]) => ({ alarmName, pipeline: r.pipeline }));
+    return [...this.alarms.entries()]
+      .filter(([, r]) => r.playbook === id && pipelines.includes(r.pipeline))
+      .map(([alarmName, r]) => ({ alarmName, pipeline: r.pipeline }));
   }
 
   route(t: Trigger): string[] {
@@ -55,7 +57,11 @@ export class Router {
         return [t.pipeline];
       }
       case 'approval': {
-        if (t.playbook !== id) throw new UnroutableEventError('incidentId', `incident ${t.incidentId} belongs to playbook ${t.playbook}, not ${id}: invoke that playbook's function`);
+        if (t.playbook !== id)
+          throw new UnroutableEventError(
+            'incidentId',
+            `incident ${t.incidentId} belongs to playbook ${t.playbook}, not ${id}: invoke that playbook's function`,
+          );
         if (!(t.pipeline in this.config.pipelines)) throw new UnroutableEventError('incidentId', `unknown pipeline "${t.pipeline}"`);
         return [t.pipeline];
       }

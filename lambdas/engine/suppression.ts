@@ -50,7 +50,12 @@ const SUPPRESSED = new Set(['WaitPeriod', 'ExtensionPeriod', 'Alarm']);
 export function heldBy(s: AlarmSuppression | undefined, atMs: number, nowMs: number): Hold | undefined {
   if (!s) return undefined;
   if (s.mute && s.mute.startMs <= atMs && atMs < s.mute.endMs) {
-    return { kind: 'mute', by: s.mute.mutedByArn, untilMs: s.mute.endMs, recheckSeconds: Math.max(1, Math.ceil((s.mute.endMs - nowMs) / 1000)) + SETTLE_SECONDS };
+    return {
+      kind: 'mute',
+      by: s.mute.mutedByArn,
+      untilMs: s.mute.endMs,
+      recheckSeconds: Math.max(1, Math.ceil((s.mute.endMs - nowMs) / 1000)) + SETTLE_SECONDS,
+    };
   }
   const by = s.actionsSuppressedBy;
   if (by === undefined || !SUPPRESSED.has(by)) return undefined;
@@ -80,8 +85,18 @@ export function holdDecision(alarmName: string, h: Hold, extensionSeconds?: numb
   const until = h.untilMs !== undefined ? ` until ${new Date(h.untilMs).toISOString()}` : '';
   const ev = holdEvidence(alarmName, h, extensionSeconds);
   return h.kind === 'mute'
-    ? recheck(SuppressionReason.MUTED, `alarm ${alarmName} is muted by ${h.by}${until}: no action, no page; looked at again when the mute ends`, ev, h.recheckSeconds)
-    : recheck(SuppressionReason.SUPPRESSED, `the actions of alarm ${alarmName} are suppressed (${h.by})${until}: no action, no page; looked at again after the suppression`, ev, h.recheckSeconds);
+    ? recheck(
+        SuppressionReason.MUTED,
+        `alarm ${alarmName} is muted by ${h.by}${until}: no action, no page; looked at again when the mute ends`,
+        ev,
+        h.recheckSeconds,
+      )
+    : recheck(
+        SuppressionReason.SUPPRESSED,
+        `the actions of alarm ${alarmName} are suppressed (${h.by})${until}: no action, no page; looked at again after the suppression`,
+        ev,
+        h.recheckSeconds,
+      );
 }
 
 export interface AlarmNow {
@@ -95,10 +110,17 @@ export interface AlarmNow {
  */
 export function afterHold(alarmName: string, now: AlarmNow | undefined, extensionSeconds: number | undefined): Decision | 'handle' {
   if (now?.state !== 'ALARM') {
-    return ignore(SuppressionReason.NO_LONGER_IN_ALARM, `alarm ${alarmName} is ${now?.state ?? 'gone'} now that CloudWatch no longer holds it: nothing to do`, { alarmName, alarmState: now?.state ?? null });
+    return ignore(SuppressionReason.NO_LONGER_IN_ALARM, `alarm ${alarmName} is ${now?.state ?? 'gone'} now that CloudWatch no longer holds it: nothing to do`, {
+      alarmName,
+      alarmState: now?.state ?? null,
+    });
   }
   if (now.actionsSuppressedBy !== undefined && SUPPRESSED.has(now.actionsSuppressedBy)) {
-    return holdDecision(alarmName, { kind: 'suppressor', by: now.actionsSuppressedBy, recheckSeconds: Math.max(UNKNOWN_HOLD_RECHECK_SECONDS, (extensionSeconds ?? 0) + SETTLE_SECONDS) }, extensionSeconds);
+    return holdDecision(
+      alarmName,
+      { kind: 'suppressor', by: now.actionsSuppressedBy, recheckSeconds: Math.max(UNKNOWN_HOLD_RECHECK_SECONDS, (extensionSeconds ?? 0) + SETTLE_SECONDS) },
+      extensionSeconds,
+    );
   }
   return 'handle';
 }

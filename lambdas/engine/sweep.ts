@@ -35,7 +35,9 @@ export function stuckReason(inc: IncidentRecord, lease: LeaseView, nowMs: number
       const due = inc.pendingFollowUp?.dueAtMs;
       if (due === undefined) return undefined;
       const late = nowMs - due;
-      return late >= STUCK_AFTER_MS ? `its ${inc.pendingFollowUp!.purpose} #${inc.pendingFollowUp!.attempt} is ${Math.round(late / 1000)} s overdue (lost follow-up?)` : undefined;
+      return late >= STUCK_AFTER_MS
+        ? `its ${inc.pendingFollowUp!.purpose} #${inc.pendingFollowUp!.attempt} is ${Math.round(late / 1000)} s overdue (lost follow-up?)`
+        : undefined;
     }
     default:
       return undefined;
@@ -75,8 +77,14 @@ export class Sweeper {
       const inc = v.incident;
       logger.warn('stuck incident', { incidentId: inc.incidentId, status: inc.status, why });
       const t: FollowUpTrigger = {
-        kind: 'follow-up', purpose: 'sweep', incidentId: inc.incidentId, pipeline: inc.pipeline, playbook: inc.playbook,
-        attempt: inc.version, token: 'sweeper', dedupeKey: followUpDedupeKey(inc.incidentId, 'sweep', inc.version, 'sweeper'),
+        kind: 'follow-up',
+        purpose: 'sweep',
+        incidentId: inc.incidentId,
+        pipeline: inc.pipeline,
+        playbook: inc.playbook,
+        attempt: inc.version,
+        token: 'sweeper',
+        dedupeKey: followUpDedupeKey(inc.incidentId, 'sweep', inc.version, 'sweeper'),
       };
       await ledger.appendTimeline(inc.incidentId, clock.now(), 'note', `sweeper: ${why}`);
       // Each incident is its own delivery, with a request id of its own (letters, digits and
@@ -98,9 +106,15 @@ export class Sweeper {
     const { inc } = run;
     const key = sweepKey(inc);
     if (inc.sweptKey === key) {
-      const d = escalate(EngineReason.STUCK, `incident stuck in ${inc.status} again after the sweeper took it up once (${new Date(inc.sweptAtMs ?? 0).toISOString()})`, inc.evidence ?? {}, 'error', {
-        summary: 'streamfix could not move this incident on by itself; look at its timeline and the platform by hand',
-      });
+      const d = escalate(
+        EngineReason.STUCK,
+        `incident stuck in ${inc.status} again after the sweeper took it up once (${new Date(inc.sweptAtMs ?? 0).toISOString()})`,
+        inc.evidence ?? {},
+        'error',
+        {
+          summary: 'streamfix could not move this incident on by itself; look at its timeline and the platform by hand',
+        },
+      );
       inc.decision = d;
       return runner.escalate(run, d);
     }

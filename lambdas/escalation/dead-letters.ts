@@ -57,7 +57,11 @@ export function readDeadLetter(r: SqsRecord, nowMs: number): DeadLetterRecord {
     const arn = text(ctx.functionArn);
     const attempts = Number(ctx.approximateInvokeCount);
     return {
-      id: r.messageId, atMs, source: 'lambda-on-failure', event: body.requestPayload, status: 'pending',
+      id: r.messageId,
+      atMs,
+      source: 'lambda-on-failure',
+      event: body.requestPayload,
+      status: 'pending',
       ...(arn ? { functionArn: unqualified(arn) } : {}),
       error: {
         type: text(response.errorType) ?? text(responseContext.functionError) ?? 'FunctionError',
@@ -69,7 +73,11 @@ export function readDeadLetter(r: SqsRecord, nowMs: number): DeadLetterRecord {
   const target = attr('TARGET_ARN');
   const retries = Number(attr('RETRY_ATTEMPTS'));
   return {
-    id: r.messageId, atMs, source: attr('SCHEDULE_ARN') ? 'scheduler-dlq' : 'eventbridge-dlq', event: body, status: 'pending',
+    id: r.messageId,
+    atMs,
+    source: attr('SCHEDULE_ARN') ? 'scheduler-dlq' : 'eventbridge-dlq',
+    event: body,
+    status: 'pending',
     ...(target ? { functionArn: unqualified(target) } : {}),
     error: { type: attr('ERROR_CODE') ?? 'DeliveryFailed', message: attr('ERROR_MESSAGE') ?? 'the event could not be delivered to its function' },
     ...(Number.isFinite(retries) ? { attempts: retries + 1 } : {}),
@@ -135,7 +143,14 @@ async function handleOne(r: SqsRecord, { config, ledger, escalator, clock }: Dea
     decision: 'escalate',
     reason: EngineReason.DEAD_LETTER,
     summary,
-    evidence: { deadLetterId: d.id, source: d.source, errorType: d.error.type, attempts: d.attempts ?? null, incidentId: incidentId ?? null, event: JSON.stringify(d.event).slice(0, 2_000) },
+    evidence: {
+      deadLetterId: d.id,
+      source: d.source,
+      errorType: d.error.type,
+      attempts: d.attempts ?? null,
+      incidentId: incidentId ?? null,
+      event: JSON.stringify(d.event).slice(0, 2_000),
+    },
     actionsTaken: [],
     recommendation: {
       summary: 'fix the cause named by the error, then send the event through the engine again (dedupe included)',

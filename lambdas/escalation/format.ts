@@ -109,10 +109,10 @@ export function pagerDutyChange(n: ChangeNotice, source: string): PagerDutyChang
 /** The e-mail / chat message of an escalation: readable text first, then the payload as JSON. */
 export function snsMessage(p: EscalationPayload): SnsText {
   const name = incidentName(p.pipeline, p.playbook);
-  const actions = p.actionsTaken.length === 0
-    ? ['  none']
-    : p.actionsTaken.map((a, i) =>
-        `  ${i + 1}. ${a.type} [${a.status}] ${oneLine(a.description)}${a.summary ? ` (${oneLine(a.summary)})` : ''}`);
+  const actions =
+    p.actionsTaken.length === 0
+      ? ['  none']
+      : p.actionsTaken.map((a, i) => `  ${i + 1}. ${a.type} [${a.status}] ${oneLine(a.description)}${a.summary ? ` (${oneLine(a.summary)})` : ''}`);
   const rec = p.recommendation;
   const lines = [
     `${TAG} ESCALATION ${name}`,
@@ -135,9 +135,7 @@ export function snsMessage(p: EscalationPayload): SnsText {
     '',
     'Recommendation',
     `  ${oneLine(rec.summary, TEXT_MAX_CHARS)}`,
-    ...(rec.command !== undefined
-      ? ['', 'Command that applies the recommended fix (run it as is):', '', rec.command]
-      : []),
+    ...(rec.command !== undefined ? ['', 'Command that applies the recommended fix (run it as is):', '', rec.command] : []),
     ...(rec.detail !== undefined ? ['', 'Detail', indent(clip(JSON.stringify(rec.detail, null, 2), TEXT_MAX_CHARS))] : []),
     ...(p.links && p.links.length > 0 ? ['', 'Links', ...p.links.map((l) => `  ${l.text}: ${l.href}`)] : []),
     '',
@@ -220,7 +218,10 @@ function oneLine(text: string, max = VALUE_MAX_CHARS): string {
 }
 
 function indent(block: string): string {
-  return block.split('\n').map((l) => `  ${l}`).join('\n');
+  return block
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n');
 }
 
 function boundedEvidence(evidence: Evidence): Evidence {

@@ -2,9 +2,7 @@ import type { AwsClientOptions } from '../adapters/clients';
 import { SecretsAdapter } from '../adapters/secrets';
 import { SnsAdapter } from '../adapters/sns';
 import { StreamfixError } from '../core/errors';
-import {
-  pagerDutyChange, pagerDutyResolve, pagerDutyTrigger, snsChangeMessage, snsMessage, snsResolveMessage, type SnsText,
-} from './format';
+import { pagerDutyChange, pagerDutyResolve, pagerDutyTrigger, snsChangeMessage, snsMessage, snsResolveMessage, type SnsText } from './format';
 import { PagerDutyClient, PagerDutyError, redact, type PagerDutySendResult } from './pagerduty';
 import type { ChangeNotice, DeliveryResult, EscalationPayload, Escalator, ResolvePayload } from './types';
 
@@ -48,15 +46,16 @@ const silentLogger: EscalatorLogger = { info: () => {}, warn: () => {}, error: (
 export function createEscalator(deps: EscalatorDeps): Escalator {
   const logger = deps.logger ?? silentLogger;
   const routingKey = cachedRoutingKey(deps.secrets, deps.pagerDutySecretId);
-  const pagerDuty = deps.pagerDutySecretId === undefined
-    ? undefined
-    : new PagerDutyClient({
-        routingKey: routingKey.get,
-        fetchImpl: deps.fetchImpl,
-        ...(deps.sleep ? { sleep: deps.sleep } : {}),
-        ...(deps.random ? { random: deps.random } : {}),
-        logger: { warn: (message, ...attributes) => logger.warn(message, ...attributes.map((a) => scrubAll(a, routingKey.known()))) },
-      });
+  const pagerDuty =
+    deps.pagerDutySecretId === undefined
+      ? undefined
+      : new PagerDutyClient({
+          routingKey: routingKey.get,
+          fetchImpl: deps.fetchImpl,
+          ...(deps.sleep ? { sleep: deps.sleep } : {}),
+          ...(deps.random ? { random: deps.random } : {}),
+          logger: { warn: (message, ...attributes) => logger.warn(message, ...attributes.map((a) => scrubAll(a, routingKey.known()))) },
+        });
   /**
    * Scrubs text of the key. A channel can fail before the key is read (SNS runs alongside the
    * read), so this waits for the read to settle rather than trusting what is known so far.
@@ -76,7 +75,11 @@ export function createEscalator(deps: EscalatorDeps): Escalator {
     }
   }
 
-  async function toPagerDuty(kind: EventKind, ids: Record<string, string>, send: (pd: PagerDutyClient) => Promise<PagerDutySendResult>): Promise<DeliveryResult[]> {
+  async function toPagerDuty(
+    kind: EventKind,
+    ids: Record<string, string>,
+    send: (pd: PagerDutyClient) => Promise<PagerDutySendResult>,
+  ): Promise<DeliveryResult[]> {
     if (!pagerDuty) return [];
     try {
       const sent = await send(pagerDuty);
@@ -100,7 +103,10 @@ export function createEscalator(deps: EscalatorDeps): Escalator {
       const ids = { incidentId: p.incidentId, dedupKey: p.dedupKey };
       return deliver(
         toSns('trigger', ids, () => snsMessage(p), {
-          pipeline: p.pipeline, playbook: p.playbook, severity: p.severity, reason: p.reason,
+          pipeline: p.pipeline,
+          playbook: p.playbook,
+          severity: p.severity,
+          reason: p.reason,
         }),
         toPagerDuty('trigger', ids, (pd) => pd.enqueue(pagerDutyTrigger(p, deps.source))),
       );
@@ -182,13 +188,16 @@ function cachedRoutingKey(secrets: EscalatorDeps['secrets'], secretId: string | 
   let key: string | undefined;
   const get = (): Promise<string> => {
     if (secretId === undefined) return Promise.reject(new StreamfixError('PagerDuty is not configured'));
-    pending ??= secrets.getSecretString(secretId).then(parseRoutingKey).then(
-      (k) => (key = k),
-      (err: unknown) => {
-        pending = undefined;
-        throw err;
-      },
-    );
+    pending ??= secrets
+      .getSecretString(secretId)
+      .then(parseRoutingKey)
+      .then(
+        (k) => (key = k),
+        (err: unknown) => {
+          pending = undefined;
+          throw err;
+        },
+      );
     return pending;
   };
   return {

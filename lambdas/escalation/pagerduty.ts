@@ -152,7 +152,11 @@ export class PagerDutyClient {
     );
   }
 
-  private async send(path: string, build: (routingKey: string) => Record<string, unknown>, refuse?: (routingKey: string) => string | undefined): Promise<PagerDutySendResult> {
+  private async send(
+    path: string,
+    build: (routingKey: string) => Record<string, unknown>,
+    refuse?: (routingKey: string) => string | undefined,
+  ): Promise<PagerDutySendResult> {
     let routingKey: string;
     try {
       routingKey = await this.opts.routingKey();
@@ -164,7 +168,12 @@ export class PagerDutyClient {
     const url = `${this.baseUrl}${path}`;
     const body = fitBody(build(routingKey));
     if (body === undefined) {
-      throw new PagerDutyError(`PagerDuty ${path} not sent: the event is over PagerDuty's ${PAGERDUTY_MAX_BODY_BYTES} byte limit even without its details`, 0, undefined, { retryable: false });
+      throw new PagerDutyError(
+        `PagerDuty ${path} not sent: the event is over PagerDuty's ${PAGERDUTY_MAX_BODY_BYTES} byte limit even without its details`,
+        0,
+        undefined,
+        { retryable: false },
+      );
     }
     const safe = (text: string) => redact(text, routingKey);
 

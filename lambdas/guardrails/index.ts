@@ -99,13 +99,20 @@ export class Guardrails {
     // checked when the fix was admitted, and a half-done action is the worse state to leave.
     const onlyInFlight = r.continuing && r.actions.every((a) => a.started);
     if (!onlyInFlight) {
-      if (r.settings.mode === 'off') return refuse('mode', { ok: false, reason: EngineReason.MODE_OFF, summary: `playbook ${r.playbook} is off for pipeline ${r.pipelineName}` });
+      if (r.settings.mode === 'off')
+        return refuse('mode', { ok: false, reason: EngineReason.MODE_OFF, summary: `playbook ${r.playbook} is off for pipeline ${r.pipelineName}` });
       if (r.settings.mode === 'recommend') return refuse('mode', { ok: false, reason: EngineReason.MODE_RECOMMEND, summary: 'mode is recommend' });
       if (r.settings.mode === 'approve') {
-        const approved = approvalVerdict(r.approval, r.actions.map((a) => a.action), r.nowMs, r.continuing);
+        const approved = approvalVerdict(
+          r.approval,
+          r.actions.map((a) => a.action),
+          r.nowMs,
+          r.continuing,
+        );
         if (!approved.ok) return refuse('mode', approved);
       }
-      if (pause.paused) return refuse('pause', { ok: false, reason: EngineReason.PAUSED, summary: `pipeline paused (${pause.scope}: ${pause.reason})` }, { pause });
+      if (pause.paused)
+        return refuse('pause', { ok: false, reason: EngineReason.PAUSED, summary: `pipeline paused (${pause.scope}: ${pause.reason})` }, { pause });
       const open = breakerVerdict(breaker, r.nowMs);
       if (!open.ok) return refuse('breaker', open);
     }
@@ -160,10 +167,12 @@ export class Guardrails {
   private judgeResource(g: ResourceGuard, r: GateRequest, freshActions: number, toReserve: number): GateVerdict | undefined {
     if (g.lock && g.lock.owner !== r.owner && g.lock.untilMs > r.nowMs) {
       return refuse('lock', {
-        ok: false, reason: EngineReason.LOCKED,
-        summary: g.lock.untilMs >= HELD_UNTIL_RELEASED_MS
-          ? `${g.resource} is held by ${g.lock.owner} until it releases it${g.lock.reason ? ` (${g.lock.reason})` : ''}`
-          : `${g.resource} is locked by ${g.lock.owner} until ${new Date(g.lock.untilMs).toISOString()}`,
+        ok: false,
+        reason: EngineReason.LOCKED,
+        summary:
+          g.lock.untilMs >= HELD_UNTIL_RELEASED_MS
+            ? `${g.resource} is held by ${g.lock.owner} until it releases it${g.lock.reason ? ` (${g.lock.reason})` : ''}`
+            : `${g.resource} is locked by ${g.lock.owner} until ${new Date(g.lock.untilMs).toISOString()}`,
         retryAfterSeconds: Math.max(1, Math.min(60, Math.ceil((g.lock.untilMs - r.nowMs) / 1000))),
       });
     }

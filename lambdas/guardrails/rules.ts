@@ -33,8 +33,11 @@ export function breakerVerdict(state: BreakerState, nowMs: number): GuardVerdict
  * A new Fix decision soon after the previous fix means that fix did not hold: open the breaker
  * instead of fixing again. `lastFixAtMs + window` is the last millisecond that counts as "soon".
  */
-export function repeatFixVerdict(state: BreakerState, s: Pick<PlaybookSettings, 'breakerWindowSeconds' | 'breakerOpenSeconds'>, nowMs: number):
-  { verdict: GuardVerdict; next?: BreakerState } {
+export function repeatFixVerdict(
+  state: BreakerState,
+  s: Pick<PlaybookSettings, 'breakerWindowSeconds' | 'breakerOpenSeconds'>,
+  nowMs: number,
+): { verdict: GuardVerdict; next?: BreakerState } {
   if (state.lastFixAtMs === undefined || s.breakerWindowSeconds === 0) return { verdict: OK };
   const sinceMs = nowMs - state.lastFixAtMs;
   if (sinceMs < 0 || sinceMs > s.breakerWindowSeconds * 1000) return { verdict: OK };

@@ -92,7 +92,8 @@ function guardOf(resource: string, it: Item | undefined): ResourceGuard {
     ...(it && typeof it.lockOwner === 'string'
       ? {
           lock: {
-            owner: it.lockOwner, untilMs: Number(it.lockUntil ?? 0),
+            owner: it.lockOwner,
+            untilMs: Number(it.lockUntil ?? 0),
             ...(typeof it.lockReason === 'string' ? { reason: it.lockReason } : {}),
             ...(it.lockSince !== undefined ? { sinceMs: Number(it.lockSince) } : {}),
           },
@@ -117,8 +118,16 @@ export class ItemGuardrailStore implements GuardrailStore {
     const lockFree = or(lacks('lockOwner'), lte('lockUntil', a.nowMs), eq('lockOwner', a.owner));
     try {
       await this.store.update(
-        GUARD(seen.resource), '-',
-        { lockOwner: a.owner, lockUntil: a.lockUntilMs, times: JSON.stringify(times), version: seen.version + 1, expiresAt: expires(a.nowMs, 2 * DAY_S), ...listed('GUARDS', seen.resource) },
+        GUARD(seen.resource),
+        '-',
+        {
+          lockOwner: a.owner,
+          lockUntil: a.lockUntilMs,
+          times: JSON.stringify(times),
+          version: seen.version + 1,
+          expiresAt: expires(a.nowMs, 2 * DAY_S),
+          ...listed('GUARDS', seen.resource),
+        },
         and(atVersion(seen.version), lockFree),
       );
       return true;
@@ -159,7 +168,12 @@ export class ItemGuardrailStore implements GuardrailStore {
     throw new ConflictError(`could not release the lock on ${resource}: it keeps changing`);
   }
 
-  async holdLock(resource: string, owner: string, reason: string, nowMs: number): Promise<{ ok: true; guard: ResourceGuard } | { ok: false; guard: ResourceGuard }> {
+  async holdLock(
+    resource: string,
+    owner: string,
+    reason: string,
+    nowMs: number,
+  ): Promise<{ ok: true; guard: ResourceGuard } | { ok: false; guard: ResourceGuard }> {
     for (let attempt = 0; attempt < ADMIT_ATTEMPTS; attempt++) {
       const seen = await this.readResource(resource);
       if (seen.lock && seen.lock.owner !== owner && seen.lock.untilMs > nowMs) return { ok: false, guard: seen };
@@ -167,7 +181,8 @@ export class ItemGuardrailStore implements GuardrailStore {
       try {
         // No TTL while held: the lock must outlive the item's usual two days if need be.
         await this.store.update(
-          GUARD(resource), '-',
+          GUARD(resource),
+          '-',
           { lockOwner: owner, lockUntil: HELD_UNTIL_RELEASED_MS, lockReason: reason, lockSince: since, version: seen.version + 1, expiresAt: undefined },
           atVersion(seen.version),
         );
@@ -185,8 +200,16 @@ export class ItemGuardrailStore implements GuardrailStore {
       if (seen.lock?.owner !== owner) return;
       try {
         await this.store.update(
-          GUARD(resource), '-',
-          { lockOwner: undefined, lockUntil: undefined, lockReason: undefined, lockSince: undefined, version: seen.version + 1, expiresAt: expires(nowMs, 2 * DAY_S) },
+          GUARD(resource),
+          '-',
+          {
+            lockOwner: undefined,
+            lockUntil: undefined,
+            lockReason: undefined,
+            lockSince: undefined,
+            version: seen.version + 1,
+            expiresAt: expires(nowMs, 2 * DAY_S),
+          },
           atVersion(seen.version),
         );
         return;

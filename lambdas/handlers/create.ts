@@ -35,15 +35,28 @@ export function createHandler(playbook: Playbook, deps: RuntimeDeps): PlaybookHa
   const pause = new PauseReader(aws.ssm, deps.clock, { global: deps.env.pauseParameter, pipelinePrefix: deps.env.pipelinePauseParameterPrefix });
   const escalator = createEscalatorFromOptions(
     deps.aws,
-    { topicArn: deps.env.topicArn, ...(deps.env.pagerDutySecretId ? { pagerDutySecretId: deps.env.pagerDutySecretId } : {}), source: `streamfix/${playbook.manifest.id}` },
+    {
+      topicArn: deps.env.topicArn,
+      ...(deps.env.pagerDutySecretId ? { pagerDutySecretId: deps.env.pagerDutySecretId } : {}),
+      source: `streamfix/${playbook.manifest.id}`,
+    },
     deps.fetch,
     deps.logger,
     { sleep: (ms) => deps.clock.sleep(ms) },
   );
   const engine = new Engine({
-    playbook, config: deps.config, env: deps.env, region: deps.aws.region, clock: deps.clock, logger: deps.logger, metrics: deps.metrics,
-    ledger, guardrails: new Guardrails(new ItemGuardrailStore(ledger.store), pause), escalator,
-    scheduler: { createOneTimeSchedule: (p) => aws.scheduler.createOneTimeSchedule(p) }, aws,
+    playbook,
+    config: deps.config,
+    env: deps.env,
+    region: deps.aws.region,
+    clock: deps.clock,
+    logger: deps.logger,
+    metrics: deps.metrics,
+    ledger,
+    guardrails: new Guardrails(new ItemGuardrailStore(ledger.store), pause),
+    escalator,
+    scheduler: { createOneTimeSchedule: (p) => aws.scheduler.createOneTimeSchedule(p) },
+    aws,
   });
   return (event: unknown, context?: InvocationContext, signal?: AbortSignal) => engine.handle(event, context, signal);
 }

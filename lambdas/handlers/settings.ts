@@ -20,7 +20,8 @@ export function checkOwnSettings(config: StreamfixConfig, manifest: PlaybookMani
       continue;
     }
     const r = manifest.settings.safeParse(block);
-    if (!r.success) for (const i of r.error.issues) issues.push({ path: formatPath(['pipelines', name, 'playbooks', manifest.id, ...i.path]), message: i.message });
+    if (!r.success)
+      for (const i of r.error.issues) issues.push({ path: formatPath(['pipelines', name, 'playbooks', manifest.id, ...i.path]), message: i.message });
   }
   if (issues.length > 0) throw new ConfigError(issues);
 }

@@ -13,7 +13,12 @@ export class AlarmStates {
   constructor(private readonly store: ItemStore) {}
 
   /** Records the state when it is the newest (or as new as the newest); else says it is stale. */
-  async observe(alarmName: string, state: string, stateAtMs: number, nowMs: number): Promise<{ stale: false } | { stale: true; newestState: string; newestAtMs: number }> {
+  async observe(
+    alarmName: string,
+    state: string,
+    stateAtMs: number,
+    nowMs: number,
+  ): Promise<{ stale: false } | { stale: true; newestState: string; newestAtMs: number }> {
     const pk = `ALARMSTATE#${alarmName}`;
     try {
       await this.store.update(pk, '-', { state, stateAtMs, expiresAt: expires(nowMs, RETAIN_S) }, or(lacks('stateAtMs'), lte('stateAtMs', stateAtMs)));

@@ -21,7 +21,15 @@ export class DeadLetters {
   async record(d: DeadLetterRecord): Promise<boolean> {
     try {
       await this.store.put(
-        { pk: `DEADLETTER#${d.id}`, sk: 'META', status: d.status, doc: JSON.stringify(d), [INDEX.pkAttr]: 'DEADLETTERS', [INDEX.skAttr]: `${pad(d.atMs)}#${d.id}`, ...auditTtl(d.atMs, this.retentionDays) },
+        {
+          pk: `DEADLETTER#${d.id}`,
+          sk: 'META',
+          status: d.status,
+          doc: JSON.stringify(d),
+          [INDEX.pkAttr]: 'DEADLETTERS',
+          [INDEX.skAttr]: `${pad(d.atMs)}#${d.id}`,
+          ...auditTtl(d.atMs, this.retentionDays),
+        },
         absent(),
       );
       return true;

@@ -23,7 +23,15 @@ export class Deliveries {
   async claim(key: string, requestId: string, nowMs: number, untilMs: number): Promise<DeliveryClaim> {
     try {
       await this.store.put(
-        { pk: pk(key), sk: SK, status: 'in-progress', [LEASE_ATTRS.owner]: requestId, [LEASE_ATTRS.until]: untilMs, claimedAt: nowMs, expiresAt: expires(nowMs, RETAIN_DELIVERIES_S) },
+        {
+          pk: pk(key),
+          sk: SK,
+          status: 'in-progress',
+          [LEASE_ATTRS.owner]: requestId,
+          [LEASE_ATTRS.until]: untilMs,
+          claimedAt: nowMs,
+          expiresAt: expires(nowMs, RETAIN_DELIVERIES_S),
+        },
         absent(),
       );
       return { kind: 'new' };
@@ -37,7 +45,12 @@ export class Deliveries {
     const lease = leaseOf(existing);
     if (heldByOther(lease, requestId, nowMs)) return { kind: 'duplicate', status: 'in-progress', ...withIncident };
     try {
-      await this.store.update(pk(key), SK, { [LEASE_ATTRS.owner]: requestId, [LEASE_ATTRS.until]: untilMs }, and(eq('status', 'in-progress'), takeable(requestId, nowMs)));
+      await this.store.update(
+        pk(key),
+        SK,
+        { [LEASE_ATTRS.owner]: requestId, [LEASE_ATTRS.until]: untilMs },
+        and(eq('status', 'in-progress'), takeable(requestId, nowMs)),
+      );
       return { kind: 'resume', by: lease.owner === requestId ? 'retry' : 'expired', ...withIncident };
     } catch (e) {
       if (e instanceof ConflictError) return { kind: 'duplicate', status: 'in-progress', ...withIncident };
@@ -77,7 +90,12 @@ export class Deliveries {
 
   async finish(key: string, requestId: string, nowMs: number, outcome: string): Promise<void> {
     try {
-      await this.store.update(pk(key), SK, { status: 'done', finishedAt: nowMs, outcome, [LEASE_ATTRS.owner]: undefined, [LEASE_ATTRS.until]: 0 }, eq(LEASE_ATTRS.owner, requestId));
+      await this.store.update(
+        pk(key),
+        SK,
+        { status: 'done', finishedAt: nowMs, outcome, [LEASE_ATTRS.owner]: undefined, [LEASE_ATTRS.until]: 0 },
+        eq(LEASE_ATTRS.owner, requestId),
+      );
     } catch (e) {
       // Another worker took the claim over after our lease ran out; it finishes it.
       if (!(e instanceof ConflictError)) throw e;

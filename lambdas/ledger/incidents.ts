@@ -25,9 +25,7 @@ export class OwnershipLostError extends ConflictError {
   override readonly name = 'OwnershipLostError';
 }
 
-export type Acquired =
-  | { ok: true; incident: IncidentRecord; ownership: Ownership }
-  | { ok: false; incident: IncidentRecord; holder: LeaseView };
+export type Acquired = { ok: true; incident: IncidentRecord; ownership: Ownership } | { ok: false; incident: IncidentRecord; holder: LeaseView };
 
 const docOf = (it: Item): IncidentRecord => JSON.parse(String(it.doc)) as IncidentRecord;
 
@@ -60,12 +58,27 @@ export class Incidents {
     for (let attempt = 0; attempt < 5; attempt++) {
       const incidentId = `${pipeline}.${playbook}.${new Date(nowMs).toISOString().replace(/[-:]/g, '').slice(0, 15)}.${randomUUID().slice(0, 6)}`;
       const incident: IncidentRecord = {
-        incidentId, pipeline, playbook, status: 'open', openedAtMs: nowMs, updatedAtMs: nowMs,
-        trigger, verifyAttempts: 0, recheckCount: 0, version: 0,
+        incidentId,
+        pipeline,
+        playbook,
+        status: 'open',
+        openedAtMs: nowMs,
+        updatedAtMs: nowMs,
+        trigger,
+        verifyAttempts: 0,
+        recheckCount: 0,
+        version: 0,
       };
       try {
         await this.store.put(
-          { pk: pointer, sk: '-', incidentId, openedAt: nowMs, [LEDGER_TABLE.gsi1.partitionKey]: 'OPEN', [LEDGER_TABLE.gsi1.sortKey]: `${playbook}#${pipeline}` },
+          {
+            pk: pointer,
+            sk: '-',
+            incidentId,
+            openedAt: nowMs,
+            [LEDGER_TABLE.gsi1.partitionKey]: 'OPEN',
+            [LEDGER_TABLE.gsi1.sortKey]: `${playbook}#${pipeline}`,
+          },
           absent(),
         );
         await this.store.put(
@@ -100,7 +113,8 @@ export class Incidents {
   async acquire(incidentId: string, requestId: string, nowMs: number, untilMs: number): Promise<Acquired | undefined> {
     try {
       const it = await this.store.update(
-        itemPk(incidentId), META,
+        itemPk(incidentId),
+        META,
         { [LEASE_ATTRS.owner]: requestId, [LEASE_ATTRS.until]: untilMs },
         and(has('pk'), takeable(requestId, nowMs)),
         { [LEASE_ATTRS.fence]: 1 },
@@ -144,12 +158,14 @@ export class Incidents {
     const { pk: _pk, sk: _sk, ...attrs } = this.item(next);
     try {
       await this.store.update(
-        itemPk(next.incidentId), META,
+        itemPk(next.incidentId),
+        META,
         { ...attrs, ...(opts.release ? { [LEASE_ATTRS.owner]: undefined, [LEASE_ATTRS.until]: 0 } : {}) },
         and(eq('version', incident.version), heldBy(o.requestId, o.fence)),
       );
     } catch (e) {
-      if (e instanceof ConflictError) throw new OwnershipLostError(`incident ${next.incidentId}: another worker owns it now (fence ${o.fence} is stale)`, { cause: e });
+      if (e instanceof ConflictError)
+        throw new OwnershipLostError(`incident ${next.incidentId}: another worker owns it now (fence ${o.fence} is stale)`, { cause: e });
       throw e;
     }
     if (TERMINAL.has(next.status)) await this.dropPointer(next);
@@ -206,9 +222,14 @@ export class Incidents {
 
   private item(i: IncidentRecord): KeyedItem {
     return {
-      pk: itemPk(i.incidentId), sk: META, version: i.version, status: i.status,
-      [LEDGER_TABLE.gsi1.partitionKey]: 'INCIDENTS', [LEDGER_TABLE.gsi1.sortKey]: `${pad(i.openedAtMs)}#${i.incidentId}`,
-      doc: JSON.stringify(i), ...auditTtl(i.openedAtMs, this.retentionDays),
+      pk: itemPk(i.incidentId),
+      sk: META,
+      version: i.version,
+      status: i.status,
+      [LEDGER_TABLE.gsi1.partitionKey]: 'INCIDENTS',
+      [LEDGER_TABLE.gsi1.sortKey]: `${pad(i.openedAtMs)}#${i.incidentId}`,
+      doc: JSON.stringify(i),
+      ...auditTtl(i.openedAtMs, this.retentionDays),
     };
   }
 }

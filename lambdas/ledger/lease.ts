@@ -41,5 +41,4 @@ export function leaseOf(item: Record<string, unknown> | undefined): LeaseView {
 }
 
 /** Whether a lease as read is held by someone other than `requestId` right now. */
-export const heldByOther = (l: LeaseView, requestId: string, nowMs: number): boolean =>
-  l.owner !== undefined && l.owner !== requestId && l.untilMs > nowMs;
+export const heldByOther = (l: LeaseView, requestId: string, nowMs: number): boolean => l.owner !== undefined && l.owner !== requestId && l.untilMs > nowMs;

@@ -30,7 +30,10 @@ export class Ledger {
   /** Who works on an operation's target (a DLQ, a checkpoint) right now: one run at a time. */
   readonly targets: OperationTargets;
 
-  constructor(readonly store: ItemStore, options: LedgerOptions = {}) {
+  constructor(
+    readonly store: ItemStore,
+    options: LedgerOptions = {},
+  ) {
     const keep = options.auditRetentionDays;
     this.deliveries = new Deliveries(store);
     this.incidents = new Incidents(store, keep);

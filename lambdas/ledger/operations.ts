@@ -49,7 +49,11 @@ export class Operations {
 
   async putProgress(operationId: string, unit: string, progress: Record<string, unknown>, nowMs: number): Promise<void> {
     await this.store.put({
-      pk: `OP#${operationId}`, sk: `PROGRESS#${unit}`, doc: JSON.stringify(progress), updatedAt: nowMs, ...auditTtl(nowMs, this.retentionDays),
+      pk: `OP#${operationId}`,
+      sk: `PROGRESS#${unit}`,
+      doc: JSON.stringify(progress),
+      updatedAt: nowMs,
+      ...auditTtl(nowMs, this.retentionDays),
     });
   }
 
@@ -60,9 +64,14 @@ export class Operations {
 
   private item(o: OperationRecord): KeyedItem {
     return {
-      pk: `OP#${o.operationId}`, sk: 'META', version: o.version, status: o.status,
-      [INDEX.pkAttr]: 'OPERATIONS', [INDEX.skAttr]: `${pad(o.startedAtMs)}#${o.operationId}`,
-      doc: JSON.stringify(o), ...auditTtl(o.startedAtMs, this.retentionDays),
+      pk: `OP#${o.operationId}`,
+      sk: 'META',
+      version: o.version,
+      status: o.status,
+      [INDEX.pkAttr]: 'OPERATIONS',
+      [INDEX.skAttr]: `${pad(o.startedAtMs)}#${o.operationId}`,
+      doc: JSON.stringify(o),
+      ...auditTtl(o.startedAtMs, this.retentionDays),
     };
   }
 }

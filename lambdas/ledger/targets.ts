@@ -81,9 +81,11 @@ function holderOf(it: Item): TargetHolder | undefined {
 /** A refusal's text: who holds the target, since when, and when its lease ends (then it can run). */
 export function describeHolder(target: string, h: TargetHolder): string {
   const by = h.requestedBy ? `, asked by ${h.requestedBy}` : '';
-  return `${target} is being worked on by operation ${h.operationId}${h.command ? ` (${h.command})` : ''} ` +
+  return (
+    `${target} is being worked on by operation ${h.operationId}${h.command ? ` (${h.command})` : ''} ` +
     `(request ${h.requestId}${by}), since ${new Date(h.sinceMs).toISOString()}; its lease ends ${new Date(h.untilMs).toISOString()}: ` +
-    'one run per target at a time — invoke again once it has finished or its lease has ended';
+    'one run per target at a time — invoke again once it has finished or its lease has ended'
+  );
 }
 
 export class OperationTargets {
@@ -99,10 +101,17 @@ export class OperationTargets {
     const previous = before ? leaseOf(before) : undefined;
     try {
       const it = await this.store.update(
-        targetPk(target), SK,
+        targetPk(target),
+        SK,
         {
-          target, operationId: r.operationId, command: r.command, requestedBy: r.requestedBy,
-          since: r.nowMs, [LEASE_ATTRS.owner]: r.requestId, [LEASE_ATTRS.until]: r.untilMs, expiresAt: expires(r.nowMs, RETAIN_S),
+          target,
+          operationId: r.operationId,
+          command: r.command,
+          requestedBy: r.requestedBy,
+          since: r.nowMs,
+          [LEASE_ATTRS.owner]: r.requestId,
+          [LEASE_ATTRS.until]: r.untilMs,
+          expiresAt: expires(r.nowMs, RETAIN_S),
         },
         takeable(r.requestId, r.nowMs),
         { [LEASE_ATTRS.fence]: 1 },
@@ -111,7 +120,12 @@ export class OperationTargets {
       return {
         ok: true,
         hold: {
-          target, operationId: r.operationId, requestId: r.requestId, fence: Number(it[LEASE_ATTRS.fence]), untilMs: r.untilMs, sinceMs: r.nowMs,
+          target,
+          operationId: r.operationId,
+          requestId: r.requestId,
+          fence: Number(it[LEASE_ATTRS.fence]),
+          untilMs: r.untilMs,
+          sinceMs: r.nowMs,
           ...(tookOver ? { tookOver } : {}),
         },
       };
@@ -141,7 +155,8 @@ export class OperationTargets {
   async release(h: TargetHold, nowMs: number): Promise<void> {
     try {
       await this.store.update(
-        targetPk(h.target), SK,
+        targetPk(h.target),
+        SK,
         { [LEASE_ATTRS.owner]: undefined, [LEASE_ATTRS.until]: 0, lastOperationId: h.operationId, lastEndedAt: nowMs },
         and(has('pk'), heldBy(h.requestId, h.fence)),
       );

@@ -3,7 +3,6 @@ import type { ItemStore } from './item-store';
 import { auditTtl, pad } from './keys';
 import type { TimelineEntry, TimelineKind } from './types';
 
-
 let seq = 0;
 const nextSeq = () => `${(seq++ % 1_000_000).toString().padStart(6, '0')}-${randomUUID().slice(0, 8)}`;
 
@@ -21,7 +20,10 @@ export class Timeline {
     const s = nextSeq();
     const entry: TimelineEntry = { incidentId, atMs, seq: s, kind, summary, ...(data ? { data } : {}) };
     await this.store.put({
-      pk: `INCIDENT#${incidentId}`, sk: `T#${pad(atMs)}#${s}`, doc: JSON.stringify(entry), ...auditTtl(atMs, this.retentionDays),
+      pk: `INCIDENT#${incidentId}`,
+      sk: `T#${pad(atMs)}#${s}`,
+      doc: JSON.stringify(entry),
+      ...auditTtl(atMs, this.retentionDays),
     });
   }
 

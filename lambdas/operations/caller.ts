@@ -9,7 +9,10 @@ import * as z from 'zod';
  */
 export const callerIdentitySchema = z
   .object({
-    arn: z.string().max(2_048, 'at most 2,048 characters').regex(/^arn:aws[a-zA-Z-]*:(iam|sts)::\d{12}:[\w+=,.@/-]+$/, 'must be an IAM or STS principal ARN'),
+    arn: z
+      .string()
+      .max(2_048, 'at most 2,048 characters')
+      .regex(/^arn:aws[a-zA-Z-]*:(iam|sts)::\d{12}:[\w+=,.@/-]+$/, 'must be an IAM or STS principal ARN'),
     account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
     userId: z.string().min(1).max(256, 'at most 256 characters'),
   })

@@ -50,7 +50,10 @@ export function createOperationHandler<P extends { command: string; pipeline?: s
   ): Promise<OperationInvocationResult> {
     const parsed = op.payload.safeParse(event);
     if (!parsed.success) {
-      const errors = parsed.error.issues.map((i) => ({ field: formatPath(i.path), message: i.code === 'invalid_type' && i.input === undefined ? 'Required' : i.message }));
+      const errors = parsed.error.issues.map((i) => ({
+        field: formatPath(i.path),
+        message: i.code === 'invalid_type' && i.input === undefined ? 'Required' : i.message,
+      }));
       deps.logger.warn('operation payload rejected', { errors });
       return { outcome: 'rejected', summary: `invalid payload: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`, errors };
     }
@@ -63,9 +66,18 @@ export function createOperationHandler<P extends { command: string; pipeline?: s
     if (refusals.length > 0) {
       deps.logger.warn('operation refused', { operationId, refusals, ...who });
       const refused: AttributedOperationRecord = {
-        operationId: `${operationId}.refused.${now}`, kind: op.manifest.id, command: p.command, ...(p.pipeline ? { pipeline: p.pipeline } : {}),
-        params: p as Record<string, unknown>, status: 'refused', startedAtMs: now, updatedAtMs: now, endedAtMs: now,
-        summary: refusals.map((r) => `${r.field}: ${r.message}`).join('; '), version: 0, ...who,
+        operationId: `${operationId}.refused.${now}`,
+        kind: op.manifest.id,
+        command: p.command,
+        ...(p.pipeline ? { pipeline: p.pipeline } : {}),
+        params: p as Record<string, unknown>,
+        status: 'refused',
+        startedAtMs: now,
+        updatedAtMs: now,
+        endedAtMs: now,
+        summary: refusals.map((r) => `${r.field}: ${r.message}`).join('; '),
+        version: 0,
+        ...who,
       };
       await ledger.startOperation(refused);
       return { outcome: 'refused', operationId, ...who, summary: `refused: ${refusals.map((r) => `${r.field}: ${r.message}`).join('; ')}`, errors: refusals };
@@ -76,17 +88,38 @@ export function createOperationHandler<P extends { command: string; pipeline?: s
     let held: HeldTarget | undefined;
     if (target) {
       const taken = await takeTarget(ledger, deps.clock, target, {
-        operationId, requestId, command: p.command, deadlineMs: remaining === undefined ? Number.POSITIVE_INFINITY : now + remaining, ...(requestedBy ? { requestedBy: requestedBy.arn } : {}),
+        operationId,
+        requestId,
+        command: p.command,
+        deadlineMs: remaining === undefined ? Number.POSITIVE_INFINITY : now + remaining,
+        ...(requestedBy ? { requestedBy: requestedBy.arn } : {}),
       });
       if (!taken.ok) {
         deps.logger.warn('operation refused: its target is held by another run', { operationId, target: target.key, holder: taken.holder, ...who });
         const refused: AttributedOperationRecord = {
-          operationId: `${operationId}.refused.${now}`, kind: op.manifest.id, command: p.command, ...(p.pipeline ? { pipeline: p.pipeline } : {}),
-          params: p as Record<string, unknown>, status: 'refused', startedAtMs: now, updatedAtMs: now, endedAtMs: now,
-          summary: `${target.field}: ${taken.message}`, result: { holder: { ...taken.holder } }, version: 0, ...who,
+          operationId: `${operationId}.refused.${now}`,
+          kind: op.manifest.id,
+          command: p.command,
+          ...(p.pipeline ? { pipeline: p.pipeline } : {}),
+          params: p as Record<string, unknown>,
+          status: 'refused',
+          startedAtMs: now,
+          updatedAtMs: now,
+          endedAtMs: now,
+          summary: `${target.field}: ${taken.message}`,
+          result: { holder: { ...taken.holder } },
+          version: 0,
+          ...who,
         };
         await ledger.startOperation(refused);
-        return { outcome: 'refused', operationId, ...who, summary: `refused: ${taken.message}`, result: { holder: { ...taken.holder } }, errors: [{ field: target.field, message: taken.message }] };
+        return {
+          outcome: 'refused',
+          operationId,
+          ...who,
+          summary: `refused: ${taken.message}`,
+          result: { holder: { ...taken.holder } },
+          errors: [{ field: target.field, message: taken.message }],
+        };
       }
       held = taken.held;
     }
@@ -98,8 +131,16 @@ export function createOperationHandler<P extends { command: string; pipeline?: s
 
     async function runHeld(h: HeldTarget | undefined): Promise<OperationInvocationResult> {
       const started: AttributedOperationRecord = {
-        operationId, kind: op.manifest.id, command: p.command, ...(p.pipeline ? { pipeline: p.pipeline } : {}),
-        params: p as Record<string, unknown>, status: 'running', startedAtMs: now, updatedAtMs: now, version: 0, ...who,
+        operationId,
+        kind: op.manifest.id,
+        command: p.command,
+        ...(p.pipeline ? { pipeline: p.pipeline } : {}),
+        params: p as Record<string, unknown>,
+        status: 'running',
+        startedAtMs: now,
+        updatedAtMs: now,
+        version: 0,
+        ...who,
       };
       const { record } = await ledger.startOperation(started);
       deps.logger.appendKeys({ operationId, ...(requestedBy ? { requestedBy: requestedBy.arn } : {}) });
@@ -112,7 +153,14 @@ export function createOperationHandler<P extends { command: string; pipeline?: s
       };
       try {
         const r = await op.run(p, {
-          operationId, config: deps.config, clock: deps.clock, aws, ledger, logger: deps.logger, record, requestId,
+          operationId,
+          config: deps.config,
+          clock: deps.clock,
+          aws,
+          ledger,
+          logger: deps.logger,
+          record,
+          requestId,
           signal: h ? AbortSignal.any([signal, h.lease.signal]) : signal,
           remainingMs: () => context?.getRemainingTimeInMillis?.() ?? Number.POSITIVE_INFINITY,
           ...(h ? { lease: h.lease } : {}),

@@ -19,9 +19,7 @@ export interface HeldTarget {
   release(): Promise<void>;
 }
 
-export type TakenTarget =
-  | { ok: true; held: HeldTarget }
-  | { ok: false; holder: TargetHolder; message: string };
+export type TakenTarget = { ok: true; held: HeldTarget } | { ok: false; holder: TargetHolder; message: string };
 
 export async function takeTarget(
   ledger: Pick<Ledger, 'targets'>,
@@ -31,7 +29,11 @@ export async function takeTarget(
 ): Promise<TakenTarget> {
   const lease = new WorkerLease(clock, r.deadlineMs);
   const claim = await ledger.targets.acquire(target.key, {
-    operationId: r.operationId, requestId: r.requestId, command: r.command, nowMs: clock.now(), untilMs: lease.untilMs(),
+    operationId: r.operationId,
+    requestId: r.requestId,
+    command: r.command,
+    nowMs: clock.now(),
+    untilMs: lease.untilMs(),
     ...(r.requestedBy ? { requestedBy: r.requestedBy } : {}),
   });
   if (!claim.ok) return { ok: false, holder: claim.holder, message: describeHolder(target.key, claim.holder) };

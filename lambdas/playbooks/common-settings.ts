@@ -18,10 +18,20 @@ export function playbookSettings<B extends z.ZodObject>(bounds: B, d: CommonSett
       verifyDeadlineSeconds: z.number().int().min(10).max(86_400).default(d.verifyDeadlineSeconds),
       breakerWindowSeconds: z.number().int().min(0).max(86_400).default(d.breakerWindowSeconds),
       breakerMaxVerifyFailures: z.number().int().min(1).max(20).default(d.breakerMaxVerifyFailures),
-      breakerOpenSeconds: z.number().int().min(60).max(7 * 86_400).default(d.breakerOpenSeconds),
+      breakerOpenSeconds: z
+        .number()
+        .int()
+        .min(60)
+        .max(7 * 86_400)
+        .default(d.breakerOpenSeconds),
       maxRechecks: z.number().int().min(0).max(20).default(d.maxRechecks),
       /** Mode `approve`: how long a request for approval stays open. */
-      approvalTimeoutSeconds: z.number().int().min(60).max(86_400).default(d.approvalTimeoutSeconds ?? DEFAULT_APPROVAL_TIMEOUT_SECONDS),
+      approvalTimeoutSeconds: z
+        .number()
+        .int()
+        .min(60)
+        .max(86_400)
+        .default(d.approvalTimeoutSeconds ?? DEFAULT_APPROVAL_TIMEOUT_SECONDS),
       bounds: bounds.prefault({} as z.input<B>),
     })
     .strict()

@@ -11,9 +11,7 @@ const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 function load(service: string, file: string): unknown {
   const text = readFileSync(new URL(`${service}/${file}.json`, ROOT), 'utf8');
-  return JSON.parse(text, (_key, value: unknown) =>
-    typeof value === 'string' && ISO_TIMESTAMP.test(value) ? new Date(value) : value,
-  );
+  return JSON.parse(text, (_key, value: unknown) => (typeof value === 'string' && ISO_TIMESTAMP.test(value) ? new Date(value) : value));
 }
 
 /** One recorded reply. */
@@ -38,11 +36,7 @@ interface RecordedError {
  * A recorded error reply, rebuilt as the service's exception the way the SDK builds one: the
  * client's base ServiceException class carrying the error's name, fault and metadata.
  */
-export function recordedError<E>(
-  Base: new (options: { name: string } & RecordedError) => E,
-  service: string,
-  name: string,
-): E {
+export function recordedError<E>(Base: new (options: { name: string } & RecordedError) => E, service: string, name: string): E {
   const all = load(service, 'errors') as Record<string, RecordedError>;
   const rec = all[name];
   if (!rec) throw new Error(`no recorded ${name} in ${service}/errors.json`);

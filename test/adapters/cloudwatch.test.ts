@@ -22,9 +22,19 @@ const adapter = new CloudWatchAdapter(new CloudWatchClient({ region: 'eu-west-1'
 const err = (name: string) => recordedError(CloudWatchServiceException, SVC, name);
 
 const q = (id: string, metricName: string, stat: string): MetricQuery => ({
-  id, namespace: 'AWS/Firehose', metricName, dimensions: { DeliveryStreamName: 'order-firehose' }, stat, periodSeconds: 60,
+  id,
+  namespace: 'AWS/Firehose',
+  metricName,
+  dimensions: { DeliveryStreamName: 'order-firehose' },
+  stat,
+  periodSeconds: 60,
 });
-const queries = [q('freshness', 'DeliveryToS3.DataFreshness', 'Maximum'), q('success', 'DeliveryToS3.Success', 'Average'), q('throttled', 'ThrottledRecords', 'Sum'), q('bytes', 'IncomingBytes', 'Sum')];
+const queries = [
+  q('freshness', 'DeliveryToS3.DataFreshness', 'Maximum'),
+  q('success', 'DeliveryToS3.Success', 'Average'),
+  q('throttled', 'ThrottledRecords', 'Sum'),
+  q('bytes', 'IncomingBytes', 'Sum'),
+];
 
 beforeEach(() => {
   cw.reset();
@@ -57,7 +67,11 @@ describe('Class: CloudWatchAdapter', () => {
         Id: 'freshness',
         ReturnData: true,
         MetricStat: {
-          Metric: { Namespace: 'AWS/Firehose', MetricName: 'DeliveryToS3.DataFreshness', Dimensions: [{ Name: 'DeliveryStreamName', Value: 'order-firehose' }] },
+          Metric: {
+            Namespace: 'AWS/Firehose',
+            MetricName: 'DeliveryToS3.DataFreshness',
+            Dimensions: [{ Name: 'DeliveryStreamName', Value: 'order-firehose' }],
+          },
           Period: 60,
           Stat: 'Maximum',
         },
@@ -101,7 +115,10 @@ describe('Class: CloudWatchAdapter', () => {
 
     it('throws a TransientAwsError for a query CloudWatch failed internally', async () => {
       // Prepare
-      cw.on(GetMetricDataCommand).resolves({ $metadata: {}, MetricDataResults: [{ Id: 'freshness', Timestamps: [], Values: [], StatusCode: 'InternalError' }] });
+      cw.on(GetMetricDataCommand).resolves({
+        $metadata: {},
+        MetricDataResults: [{ Id: 'freshness', Timestamps: [], Values: [], StatusCode: 'InternalError' }],
+      });
 
       // Act / Assess
       await expect(adapter.getMetricData([queries[0]!], START, END)).rejects.toBeInstanceOf(TransientAwsError);

@@ -84,9 +84,7 @@ describe('Class: EmrServerlessAdapter', () => {
         },
       });
       expect(run).not.toHaveProperty('executionRole');
-      expect(run.configurationOverrides?.monitoringConfiguration?.s3MonitoringConfiguration?.logUri).toBe(
-        's3://acme-emr-logs/orders-enrichment/',
-      );
+      expect(run.configurationOverrides?.monitoringConfiguration?.s3MonitoringConfiguration?.logUri).toBe('s3://acme-emr-logs/orders-enrichment/');
     });
 
     it('passes the job driver through untouched', async () => {

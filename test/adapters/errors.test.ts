@@ -2,14 +2,7 @@ import { EMRServerlessServiceException } from '@aws-sdk/client-emr-serverless';
 import { S3ServiceException } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { isTransient, mapAwsError } from '../../lambdas/adapters/errors';
-import {
-  AwsRequestError,
-  ConflictError,
-  InvalidInputError,
-  NotFoundError,
-  StreamfixError,
-  TransientAwsError,
-} from '../../lambdas/core/errors';
+import { AwsRequestError, ConflictError, InvalidInputError, NotFoundError, StreamfixError, TransientAwsError } from '../../lambdas/core/errors';
 import { recordedError } from './aws-fixtures';
 
 function serviceError(name: string, httpStatusCode: number, fault: 'client' | 'server' = 'client') {

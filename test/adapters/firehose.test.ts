@@ -88,7 +88,11 @@ describe('Class: FirehoseAdapter', () => {
 
       // Assess
       expect(view.failure).toEqual({ type: 'DISABLED_KMS_KEY', details: expect.stringContaining('is disabled') });
-      expect(view.encryption).toEqual({ status: 'ENABLED', keyType: 'CUSTOMER_MANAGED_CMK', keyArn: 'arn:aws:kms:eu-west-1:123456789012:key/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d' });
+      expect(view.encryption).toEqual({
+        status: 'ENABLED',
+        keyType: 'CUSTOMER_MANAGED_CMK',
+        keyArn: 'arn:aws:kms:eu-west-1:123456789012:key/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d',
+      });
       const d = view.destinations[0]!;
       expect(d.errorLoggingEnabled).toBe(false);
       expect(d).not.toHaveProperty('logGroupName');
@@ -137,7 +141,9 @@ describe('Class: FirehoseAdapter', () => {
       firehose.on(UpdateDestinationCommand).rejects(err('ConcurrentModificationException'));
 
       // Act / Assess
-      await expect(adapter.updateBufferingHints('order-firehose', '6', 'destinationId-000000000001', { sizeInMBs: 64, intervalInSeconds: 300 })).rejects.toBeInstanceOf(ConflictError);
+      await expect(
+        adapter.updateBufferingHints('order-firehose', '6', 'destinationId-000000000001', { sizeInMBs: 64, intervalInSeconds: 300 }),
+      ).rejects.toBeInstanceOf(ConflictError);
     });
 
     it.each([
@@ -150,7 +156,9 @@ describe('Class: FirehoseAdapter', () => {
       firehose.on(UpdateDestinationCommand).rejects(err(name));
 
       // Act / Assess
-      await expect(adapter.updateBufferingHints('order-firehose', '7', 'destinationId-000000000001', { sizeInMBs: 64, intervalInSeconds: 300 })).rejects.toBeInstanceOf(type);
+      await expect(
+        adapter.updateBufferingHints('order-firehose', '7', 'destinationId-000000000001', { sizeInMBs: 64, intervalInSeconds: 300 }),
+      ).rejects.toBeInstanceOf(type);
     });
   });
 
@@ -164,7 +172,10 @@ describe('Class: FirehoseAdapter', () => {
       const r = await adapter.putRecordBatch('order-firehose', records);
 
       // Assess
-      expect(firehose.commandCalls(PutRecordBatchCommand)[0]?.args[0].input).toEqual({ DeliveryStreamName: 'order-firehose', Records: records.map((Data) => ({ Data })) });
+      expect(firehose.commandCalls(PutRecordBatchCommand)[0]?.args[0].input).toEqual({
+        DeliveryStreamName: 'order-firehose',
+        Records: records.map((Data) => ({ Data })),
+      });
       expect(r.failedPutCount).toBe(1);
       expect(r.results).toEqual([
         { recordId: '49662348012437183952347710248271530119623049816129077250' },

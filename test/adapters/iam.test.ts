@@ -57,7 +57,13 @@ describe('Class: IamAdapter', () => {
       // Assess
       expect(iam.commandCalls(SimulatePrincipalPolicyCommand)[0]?.args[0].input.ContextEntries).toEqual(contextEntries);
       expect(results).toEqual([
-        { action: 'kms:GenerateDataKey', resource: KEY, decision: 'implicitDeny', matchedStatements: [], missingContextValues: ['kms:EncryptionContext:aws:s3:arn'] },
+        {
+          action: 'kms:GenerateDataKey',
+          resource: KEY,
+          decision: 'implicitDeny',
+          matchedStatements: [],
+          missingContextValues: ['kms:EncryptionContext:aws:s3:arn'],
+        },
       ]);
     });
 

@@ -16,7 +16,10 @@ describe('Function: mskBootstrapBrokers', () => {
       BootstrapBrokerStringTls: 'b-1.x:9094',
       BootstrapBrokerStringSaslIam: 'b-1.order.kafka.eu-west-1.amazonaws.com:9098,b-2.order.kafka.eu-west-1.amazonaws.com:9098',
     });
-    expect(await mskBootstrapBrokers(CLUSTER, { region: 'eu-west-1' })).toEqual(['b-1.order.kafka.eu-west-1.amazonaws.com:9098', 'b-2.order.kafka.eu-west-1.amazonaws.com:9098']);
+    expect(await mskBootstrapBrokers(CLUSTER, { region: 'eu-west-1' })).toEqual([
+      'b-1.order.kafka.eu-west-1.amazonaws.com:9098',
+      'b-2.order.kafka.eu-west-1.amazonaws.com:9098',
+    ]);
   });
 
   it('says IAM access control is off when the cluster has no IAM brokers', async () => {
@@ -47,8 +50,12 @@ describe('Function: producerPort', () => {
     let connects = 0;
     let disconnects = 0;
     const producer = {
-      connect: async () => { connects++; },
-      disconnect: async () => { disconnects++; },
+      connect: async () => {
+        connects++;
+      },
+      disconnect: async () => {
+        disconnects++;
+      },
       send: async (r: ProducerRecord) => {
         const e = fail(r);
         if (e) throw e;
@@ -58,7 +65,11 @@ describe('Function: producerPort', () => {
     } as unknown as Pick<Producer, 'connect' | 'send' | 'disconnect'>;
     return { producer, sent, counts: () => ({ connects, disconnects }) };
   }
-  const tooLarge = Object.assign(new Error('The request included a message larger than the max message size the server will accept'), { name: 'KafkaJSProtocolError', type: 'MESSAGE_TOO_LARGE', retriable: false });
+  const tooLarge = Object.assign(new Error('The request included a message larger than the max message size the server will accept'), {
+    name: 'KafkaJSProtocolError',
+    type: 'MESSAGE_TOO_LARGE',
+    retriable: false,
+  });
 
   it('sends a batch in one request with acks from all replicas, connecting once', async () => {
     const f = fakeProducer(() => undefined);

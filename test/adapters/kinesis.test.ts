@@ -1,4 +1,11 @@
-import { DescribeStreamSummaryCommand, KinesisClient, KinesisServiceException, ListShardsCommand, type DescribeStreamSummaryCommandOutput, type ListShardsCommandOutput } from '@aws-sdk/client-kinesis';
+import {
+  DescribeStreamSummaryCommand,
+  KinesisClient,
+  KinesisServiceException,
+  ListShardsCommand,
+  type DescribeStreamSummaryCommandOutput,
+  type ListShardsCommandOutput,
+} from '@aws-sdk/client-kinesis';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { KinesisAdapter } from '../../lambdas/adapters/kinesis';
@@ -22,8 +29,13 @@ describe('Class: KinesisAdapter', () => {
       const s = await adapter.describeStreamSummary('clicks-events');
       // Assess
       expect(s).toEqual({
-        name: 'clicks-events', arn: 'arn:aws:kinesis:eu-west-1:111122223333:stream/clicks-events', status: 'ACTIVE', retentionHours: 24, openShardCount: 3,
-        shardLevelMetrics: ['IteratorAgeMilliseconds', 'IncomingRecords', 'OutgoingRecords'], mode: 'PROVISIONED',
+        name: 'clicks-events',
+        arn: 'arn:aws:kinesis:eu-west-1:111122223333:stream/clicks-events',
+        status: 'ACTIVE',
+        retentionHours: 24,
+        openShardCount: 3,
+        shardLevelMetrics: ['IteratorAgeMilliseconds', 'IncomingRecords', 'OutgoingRecords'],
+        mode: 'PROVISIONED',
       });
       expect(kinesis.commandCalls(DescribeStreamSummaryCommand)[0]!.args[0].input).toEqual({ StreamName: 'clicks-events' });
     });

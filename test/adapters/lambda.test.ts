@@ -29,7 +29,10 @@ describe('Class: LambdaAdapter', () => {
       expect(r).toMatchObject({ outcome: 'processed', decision: { kind: 'fix', reason: 'JOB_FAILED_RESTARTABLE' } });
       const input = lambda.commandCalls(InvokeCommand)[0]!.args[0].input;
       expect(input).toMatchObject({ FunctionName: 'streamfix-job-failed', InvocationType: 'RequestResponse' });
-      expect(JSON.parse(new TextDecoder().decode(input.Payload as Uint8Array))).toEqual({ streamfix: 'approve', incidentId: 'orders.job-failed.20260101T000101.5cd625' });
+      expect(JSON.parse(new TextDecoder().decode(input.Payload as Uint8Array))).toEqual({
+        streamfix: 'approve',
+        incidentId: 'orders.job-failed.20260101T000101.5cd625',
+      });
     });
 
     it("throws FunctionFailedError with the function's own error type and message when the function threw", async () => {
@@ -40,7 +43,10 @@ describe('Class: LambdaAdapter', () => {
     });
 
     it('maps a missing function to NotFoundError and a refused invocation to AwsRequestError', async () => {
-      lambda.on(InvokeCommand).rejectsOnce(recordedError(LambdaServiceException, 'lambda', 'ResourceNotFoundException')).rejectsOnce(recordedError(LambdaServiceException, 'lambda', 'AccessDeniedException'));
+      lambda
+        .on(InvokeCommand)
+        .rejectsOnce(recordedError(LambdaServiceException, 'lambda', 'ResourceNotFoundException'))
+        .rejectsOnce(recordedError(LambdaServiceException, 'lambda', 'AccessDeniedException'));
       await expect(adapter.invoke('streamfix-job-failed', {})).rejects.toBeInstanceOf(NotFoundError);
       await expect(adapter.invoke('streamfix-job-failed', {})).rejects.toBeInstanceOf(AwsRequestError);
     });

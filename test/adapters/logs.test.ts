@@ -44,7 +44,11 @@ describe('Class: LogsAdapter', () => {
         { logGroupName: GROUP, logStreamNames: ['S3Delivery'], startTime: START, endTime: END, limit: 997, nextToken: first!.nextToken },
       ]);
       expect(events).toHaveLength(5);
-      expect(events[0]).toEqual({ timestampMs: Date.UTC(2025, 2, 14, 8, 32), message: expect.stringContaining('"errorCode":"S3.AccessDenied"'), logStreamName: 'S3Delivery' });
+      expect(events[0]).toEqual({
+        timestampMs: Date.UTC(2025, 2, 14, 8, 32),
+        message: expect.stringContaining('"errorCode":"S3.AccessDenied"'),
+        logStreamName: 'S3Delivery',
+      });
       expect(events.map((e) => e.timestampMs)).toEqual([...events.map((e) => e.timestampMs)].sort((a, b) => a - b));
       expect(events[3]?.message).toContain('S3.KMS.KeyDisabled');
     });

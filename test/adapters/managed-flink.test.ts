@@ -71,7 +71,11 @@ describe('Class: ManagedFlinkAdapter', () => {
       const [a, b] = pages<ListApplicationSnapshotsCommandOutput>(SVC, 'ListApplicationSnapshots');
       flink.on(ListApplicationSnapshotsCommand).resolvesOnce(a!).resolvesOnce(b!);
       const snaps = await adapter.listSnapshots(APP);
-      expect(snaps.map((s) => [s.name, s.status])).toEqual([['update-v7', 'CREATING'], ['update-v6', 'READY'], ['nightly-20261121', 'READY']]);
+      expect(snaps.map((s) => [s.name, s.status])).toEqual([
+        ['update-v7', 'CREATING'],
+        ['update-v6', 'READY'],
+        ['nightly-20261121', 'READY'],
+      ]);
       expect(flink.commandCalls(ListApplicationSnapshotsCommand).map((c) => c.args[0].input)).toEqual([
         { ApplicationName: APP, Limit: 50, NextToken: undefined },
         { ApplicationName: APP, Limit: 50, NextToken: a!.NextToken },
@@ -85,12 +89,21 @@ describe('Class: ManagedFlinkAdapter', () => {
       flink.on(ListApplicationOperationsCommand).resolvesOnce(a!).resolvesOnce(b!);
       flink.on(DescribeApplicationOperationCommand).resolves(reply<DescribeApplicationOperationCommandOutput>(SVC, 'DescribeApplicationOperation'));
       const ops = await adapter.listOperations(APP);
-      expect(ops.map((o) => `${o.operation} ${o.status}`)).toEqual(['RollbackApplication SUCCESSFUL', 'UpdateApplication FAILED', 'StartApplication SUCCESSFUL']);
+      expect(ops.map((o) => `${o.operation} ${o.status}`)).toEqual([
+        'RollbackApplication SUCCESSFUL',
+        'UpdateApplication FAILED',
+        'StartApplication SUCCESSFUL',
+      ]);
       const d = await adapter.describeOperation(APP, 'Hq2Lr9WcwcQQHfNI');
       expect(d).toEqual({
-        id: 'Hq2Lr9WcwcQQHfNI', operation: 'UpdateApplication', status: 'FAILED',
-        startMs: Date.parse('2026-11-22T09:10:00.000Z'), endMs: Date.parse('2026-11-22T09:14:00.000Z'),
-        versionFrom: 7, versionTo: 8, rollbackOperationId: 'Pr3Ms0XdxdRRIgOJ',
+        id: 'Hq2Lr9WcwcQQHfNI',
+        operation: 'UpdateApplication',
+        status: 'FAILED',
+        startMs: Date.parse('2026-11-22T09:10:00.000Z'),
+        endMs: Date.parse('2026-11-22T09:14:00.000Z'),
+        versionFrom: 7,
+        versionTo: 8,
+        rollbackOperationId: 'Pr3Ms0XdxdRRIgOJ',
         error: 'Job failed to start: java.lang.ClassNotFoundException: com.example.clicks.EnrichJob',
       });
     });
@@ -101,7 +114,8 @@ describe('Class: ManagedFlinkAdapter', () => {
       flink.on(StartApplicationCommand).resolves({ OperationId: 'op1' });
       expect(await adapter.startFromLatestSnapshot(APP)).toEqual({ operationId: 'op1' });
       expect(flink.commandCalls(StartApplicationCommand)[0]!.args[0].input).toEqual({
-        ApplicationName: APP, RunConfiguration: { ApplicationRestoreConfiguration: { ApplicationRestoreType: 'RESTORE_FROM_LATEST_SNAPSHOT' } },
+        ApplicationName: APP,
+        RunConfiguration: { ApplicationRestoreConfiguration: { ApplicationRestoreType: 'RESTORE_FROM_LATEST_SNAPSHOT' } },
       });
       flink.on(StartApplicationCommand).rejects(err('ResourceInUseException'));
       await expect(adapter.startFromLatestSnapshot(APP)).rejects.toMatchObject({ constructor: AwsRequestError, code: 'ResourceInUseException' });
@@ -115,7 +129,9 @@ describe('Class: ManagedFlinkAdapter', () => {
       expect(flink.commandCalls(UpdateApplicationCommand)[0]!.args[0].input).toEqual({
         ApplicationName: APP,
         CurrentApplicationVersionId: 7,
-        ApplicationConfigurationUpdate: { FlinkApplicationConfigurationUpdate: { ParallelismConfigurationUpdate: { ConfigurationTypeUpdate: 'CUSTOM', ParallelismUpdate: 8 } } },
+        ApplicationConfigurationUpdate: {
+          FlinkApplicationConfigurationUpdate: { ParallelismConfigurationUpdate: { ConfigurationTypeUpdate: 'CUSTOM', ParallelismUpdate: 8 } },
+        },
       });
       flink.on(UpdateApplicationCommand).rejects(err('ConcurrentModificationException'));
       await expect(adapter.updateParallelism(APP, 7, 8)).rejects.toBeInstanceOf(ConflictError);

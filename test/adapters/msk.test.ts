@@ -20,7 +20,8 @@ import { pages, recordedError, reply } from './aws-fixtures';
 
 const SVC = 'kafka';
 const CLUSTER = 'arn:aws:kafka:eu-west-1:123456789012:cluster/order-processing/7b3c1f0e-2a4d-4e8f-9b1a-0c2d3e4f5a6b-3';
-const OP = 'arn:aws:kafka:eu-west-1:123456789012:cluster-operation/order-processing/7b3c1f0e-2a4d-4e8f-9b1a-0c2d3e4f5a6b-3/5d2e8f10-aa41-4c7b-9e3d-2b6a4f1c8e90';
+const OP =
+  'arn:aws:kafka:eu-west-1:123456789012:cluster-operation/order-processing/7b3c1f0e-2a4d-4e8f-9b1a-0c2d3e4f5a6b-3/5d2e8f10-aa41-4c7b-9e3d-2b6a4f1c8e90';
 
 const kafka = mockClient(KafkaClient);
 const adapter = new MskAdapter(new KafkaClient({ region: 'eu-west-1' }));
@@ -78,7 +79,10 @@ describe('Class: MskAdapter', () => {
 
       // Assess
       const calls = kafka.commandCalls(ListNodesCommand).map((c) => c.args[0].input);
-      expect(calls).toEqual([{ ClusterArn: CLUSTER, NextToken: undefined }, { ClusterArn: CLUSTER, NextToken: 'AAEAAQAAAAIAAAAAbm9kZS0y' }]);
+      expect(calls).toEqual([
+        { ClusterArn: CLUSTER, NextToken: undefined },
+        { ClusterArn: CLUSTER, NextToken: 'AAEAAQAAAAIAAAAAbm9kZS0y' },
+      ]);
       expect(nodes.map((n) => n.brokerId)).toEqual([1, 2, 3]);
       expect(nodes[1]).toEqual({
         brokerId: 2,
@@ -148,7 +152,10 @@ describe('Class: MskAdapter', () => {
         state: 'REBOOT_COMPLETE',
         startMs: Date.parse('2026-11-22T10:14:03Z'),
         endMs: Date.parse('2026-11-22T10:19:47Z'),
-        steps: [{ name: 'INITIALIZE_UPDATE', status: 'FINISHED' }, { name: 'UPDATE_APPLIED', status: 'FINISHED' }],
+        steps: [
+          { name: 'INITIALIZE_UPDATE', status: 'FINISHED' },
+          { name: 'UPDATE_APPLIED', status: 'FINISHED' },
+        ],
       });
     });
 

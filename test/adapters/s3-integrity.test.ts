@@ -36,9 +36,15 @@ afterAll(() => s3.restore());
 describe('Class: S3Adapter (integrity)', () => {
   it('copyObject asks for a SHA-256 and the listed source version, and returns the SHA-256 S3 computed', async () => {
     s3.on(CopyObjectCommand).resolves(reply<CopyObjectCommandOutput>(SVC, 'CopyObject-sha256'));
-    const r = await adapter.copyObject(BUCKET, 'orders/offsets/42', BUCKET, 'orders_backup_x/offsets/42', { checksumSha256: true, ifSourceEtag: '"1f0e3dad99908345f7439f8ffabdffc4"' });
+    const r = await adapter.copyObject(BUCKET, 'orders/offsets/42', BUCKET, 'orders_backup_x/offsets/42', {
+      checksumSha256: true,
+      ifSourceEtag: '"1f0e3dad99908345f7439f8ffabdffc4"',
+    });
     expect(r).toEqual({ etag: '"1f0e3dad99908345f7439f8ffabdffc4"', sha256: 'n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=' });
-    expect(s3.commandCalls(CopyObjectCommand)[0]?.args[0].input).toMatchObject({ ChecksumAlgorithm: 'SHA256', CopySourceIfMatch: '"1f0e3dad99908345f7439f8ffabdffc4"' });
+    expect(s3.commandCalls(CopyObjectCommand)[0]?.args[0].input).toMatchObject({
+      ChecksumAlgorithm: 'SHA256',
+      CopySourceIfMatch: '"1f0e3dad99908345f7439f8ffabdffc4"',
+    });
   });
 
   it('copyObject returns no SHA-256 when S3 answers only another checksum, and none when not asked', async () => {
@@ -55,7 +61,8 @@ describe('Class: S3Adapter (integrity)', () => {
 
   it('headObject with checksum returns a full-object SHA-256 only', async () => {
     const base = reply<HeadObjectCommandOutput>(SVC, 'HeadObject');
-    s3.on(HeadObjectCommand).resolvesOnce({ ...base, ChecksumSHA256: 'n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=', ChecksumType: 'FULL_OBJECT' })
+    s3.on(HeadObjectCommand)
+      .resolvesOnce({ ...base, ChecksumSHA256: 'n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=', ChecksumType: 'FULL_OBJECT' })
       .resolvesOnce({ ...base, ChecksumSHA256: 'n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=-3', ChecksumType: 'COMPOSITE' });
     expect(await adapter.headObject(BUCKET, 'k', { checksum: true })).toMatchObject({ sha256: 'n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=' });
     expect(await adapter.headObject(BUCKET, 'k', { checksum: true })).not.toHaveProperty('sha256');
@@ -65,14 +72,20 @@ describe('Class: S3Adapter (integrity)', () => {
   it('digestObject streams the body through SHA-256 and returns the ETag of what was read', async () => {
     const body = Buffer.from('v1\n{"batchWatermarkMs":0}\n{"orders.raw":{"0":5100}}');
     const raw = reply<Omit<GetObjectCommandOutput, 'Body'>>(SVC, 'GetObject');
-    s3.on(GetObjectCommand).resolves({ ...raw, ETag: '"abc"', Body: Readable.from([body.subarray(0, 7), body.subarray(7)]) } as unknown as GetObjectCommandOutput);
+    s3.on(GetObjectCommand).resolves({
+      ...raw,
+      ETag: '"abc"',
+      Body: Readable.from([body.subarray(0, 7), body.subarray(7)]),
+    } as unknown as GetObjectCommandOutput);
     expect(await adapter.digestObject(BUCKET, 'k')).toEqual({ sha256: createHash('sha256').update(body).digest('base64'), etag: '"abc"', size: body.length });
     s3.on(GetObjectCommand).rejects(recordedError(S3ServiceException, SVC, 'NoSuchKey'));
     expect(await adapter.digestObject(BUCKET, 'gone')).toBeUndefined();
   });
 
   it('putObject with ifNoneMatch sends If-None-Match: * and turns 412 into a ConflictError', async () => {
-    s3.on(PutObjectCommand).resolvesOnce(reply<PutObjectCommandOutput>(SVC, 'PutObject')).rejects(recordedError(S3ServiceException, SVC, 'PreconditionFailed'));
+    s3.on(PutObjectCommand)
+      .resolvesOnce(reply<PutObjectCommandOutput>(SVC, 'PutObject'))
+      .rejects(recordedError(S3ServiceException, SVC, 'PreconditionFailed'));
     await adapter.putObject(BUCKET, 'm.json', '{}', 'application/json', { ifNoneMatch: true });
     expect(s3.commandCalls(PutObjectCommand)[0]?.args[0].input).toMatchObject({ IfNoneMatch: '*' });
     await expect(adapter.putObject(BUCKET, 'm.json', '{}', 'application/json', { ifNoneMatch: true })).rejects.toBeInstanceOf(ConflictError);
@@ -80,7 +93,9 @@ describe('Class: S3Adapter (integrity)', () => {
 
   it('deleteObjects sends the ETag of a conditional target, and names a target that changed', async () => {
     const [ok] = pages<DeleteObjectsCommandOutput>(SVC, 'DeleteObjects');
-    s3.on(DeleteObjectsCommand).resolvesOnce(ok!).resolvesOnce({ ...ok!, Errors: [{ Key: 'b', Code: 'PreconditionFailed', Message: 'At least one of the pre-conditions you specified did not hold' }] });
+    s3.on(DeleteObjectsCommand)
+      .resolvesOnce(ok!)
+      .resolvesOnce({ ...ok!, Errors: [{ Key: 'b', Code: 'PreconditionFailed', Message: 'At least one of the pre-conditions you specified did not hold' }] });
     await adapter.deleteObjects(BUCKET, ['a', { key: 'b', etag: '"e1"' }]);
     expect(s3.commandCalls(DeleteObjectsCommand)[0]?.args[0].input.Delete?.Objects).toEqual([{ Key: 'a' }, { Key: 'b', ETag: '"e1"' }]);
     await expect(adapter.deleteObjects(BUCKET, [{ key: 'b', etag: '"e1"' }])).rejects.toThrow(/b \(PreconditionFailed\)/);

@@ -68,13 +68,10 @@ describe('Function: parseS3Uri', () => {
     expect(parseS3Uri(uri)).toEqual(expected);
   });
 
-  it.each(['acme-checkpoints/orders/', 'https://acme-checkpoints.s3.amazonaws.com/x', 's3:///orders/', ''])(
-    'throws an InvalidInputError for %j',
-    (uri) => {
-      // Act & Assess
-      expect(() => parseS3Uri(uri)).toThrow(InvalidInputError);
-    },
-  );
+  it.each(['acme-checkpoints/orders/', 'https://acme-checkpoints.s3.amazonaws.com/x', 's3:///orders/', ''])('throws an InvalidInputError for %j', (uri) => {
+    // Act & Assess
+    expect(() => parseS3Uri(uri)).toThrow(InvalidInputError);
+  });
 });
 
 describe('Class: S3Adapter', () => {
@@ -253,9 +250,7 @@ describe('Class: S3Adapter', () => {
       s3.on(GetObjectCommand).rejects(err('NoSuchBucket'));
 
       // Act & Assess
-      await expect(adapter.getObjectText('acme-checkpoint', 'orders-enrichment/offsets/42')).rejects.toBeInstanceOf(
-        NotFoundError,
-      );
+      await expect(adapter.getObjectText('acme-checkpoint', 'orders-enrichment/offsets/42')).rejects.toBeInstanceOf(NotFoundError);
     });
   });
 
@@ -362,10 +357,7 @@ describe('Class: S3Adapter', () => {
       expect(thrown).toMatchObject({ service: 's3', operation: 'DeleteObjects', code: 'AccessDenied' });
       expect((thrown as Error).message).toContain('orders-enrichment/offsets/42');
       expect((thrown as Error).message).toContain('orders-enrichment/commits/41');
-      expect(((thrown as Error).cause as { failedKeys: string[] }).failedKeys).toEqual([
-        'orders-enrichment/offsets/42',
-        'orders-enrichment/commits/41',
-      ]);
+      expect(((thrown as Error).cause as { failedKeys: string[] }).failedKeys).toEqual(['orders-enrichment/offsets/42', 'orders-enrichment/commits/41']);
       expect(s3.commandCalls(DeleteObjectsCommand)).toHaveLength(1);
     });
   });

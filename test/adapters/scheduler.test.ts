@@ -18,9 +18,7 @@ const VALID_NAME = /^[0-9a-zA-Z\-_.]{1,64}$/;
 /** Years 1970 to 9999: the range an at() expression can write. */
 const LAST_MS = Date.UTC(9999, 11, 31, 23, 59, 59);
 /** Any sequence of UTF-16 code units, lone surrogates included. */
-const utf16String = fc
-  .array(fc.integer({ min: 0, max: 0xffff }), { maxLength: 80 })
-  .map((units) => String.fromCharCode(...units));
+const utf16String = fc.array(fc.integer({ min: 0, max: 0xffff }), { maxLength: 80 }).map((units) => String.fromCharCode(...units));
 
 const scheduler = mockClient(SchedulerClient);
 const adapter = new SchedulerAdapter(new SchedulerClient({ region: 'eu-west-1' }));
@@ -81,9 +79,7 @@ describe('Function: atExpression', () => {
 describe('Function: scheduleName', () => {
   it('keeps a name that is already valid as it is', () => {
     // Act & Assess
-    expect(scheduleName(['streamfix', 'orders', 'job-failed', 'verify', '01JPBX4T2Q8M'])).toBe(
-      'streamfix-orders-job-failed-verify-01JPBX4T2Q8M',
-    );
+    expect(scheduleName(['streamfix', 'orders', 'job-failed', 'verify', '01JPBX4T2Q8M'])).toBe('streamfix-orders-job-failed-verify-01JPBX4T2Q8M');
   });
 
   it('replaces characters a schedule name cannot hold and tells the results apart', () => {

@@ -59,11 +59,7 @@ describe('Class: SsmAdapter', () => {
       const asked = ssm.commandCalls(GetParametersCommand).map((c) => c.args[0].input.Names);
       expect(asked.map((n) => n?.length)).toEqual([10, 10, 3]);
       expect(asked.flat()).toEqual(names);
-      expect(Object.keys(values).sort()).toEqual([
-        '/streamfix/pagerduty/routing-key-ref',
-        '/streamfix/pause',
-        '/streamfix/pause/payments',
-      ]);
+      expect(Object.keys(values).sort()).toEqual(['/streamfix/pagerduty/routing-key-ref', '/streamfix/pause', '/streamfix/pause/payments']);
     });
 
     it('asks for a name given twice only once', async () => {

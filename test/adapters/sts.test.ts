@@ -11,7 +11,7 @@ beforeEach(() => sts.reset());
 afterAll(() => sts.restore());
 
 describe('Class: StsAdapter', () => {
-  it('returns the caller\'s ARN, account and user id', async () => {
+  it("returns the caller's ARN, account and user id", async () => {
     sts.on(GetCallerIdentityCommand).resolves(reply<GetCallerIdentityCommandOutput>('sts', 'GetCallerIdentity'));
     expect(await adapter.callerIdentity()).toEqual({
       arn: 'arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_StreamingOncall_0123456789abcdef/jane.doe@example.com',
@@ -21,7 +21,10 @@ describe('Class: StsAdapter', () => {
   });
 
   it('throws an AwsRequestError for expired credentials, and for a reply without an ARN', async () => {
-    sts.on(GetCallerIdentityCommand).rejectsOnce(recordedError(STSServiceException, 'sts', 'ExpiredToken')).resolves({ $metadata: {}, Account: '123456789012' });
+    sts
+      .on(GetCallerIdentityCommand)
+      .rejectsOnce(recordedError(STSServiceException, 'sts', 'ExpiredToken'))
+      .resolves({ $metadata: {}, Account: '123456789012' });
     await expect(adapter.callerIdentity()).rejects.toMatchObject({ code: 'ExpiredToken' });
     await expect(adapter.callerIdentity()).rejects.toBeInstanceOf(AwsRequestError);
   });

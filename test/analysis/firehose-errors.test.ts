@@ -4,7 +4,13 @@ import { classifyDeliveryError, errorCountsText, parseDeliveryErrorLine, summari
 
 const T0 = Date.parse('2026-11-22T09:30:00.000Z');
 const line = (errorCode: string, message = 'm') =>
-  JSON.stringify({ deliveryStreamARN: 'arn:aws:firehose:eu-west-1:123456789012:deliverystream/order-firehose', destination: 'arn:aws:s3:::orders-data-lake', deliveryStreamVersionId: 7, message, errorCode });
+  JSON.stringify({
+    deliveryStreamARN: 'arn:aws:firehose:eu-west-1:123456789012:deliverystream/order-firehose',
+    destination: 'arn:aws:s3:::orders-data-lake',
+    deliveryStreamVersionId: 7,
+    message,
+    errorCode,
+  });
 
 describe('Function: classifyDeliveryError', () => {
   it.each([
@@ -43,9 +49,11 @@ describe('Function: parseDeliveryErrorLine', () => {
   });
 
   it('never throws, whatever the line', () => {
-    fc.assert(fc.property(fc.string(), (s) => {
-      expect(() => parseDeliveryErrorLine(s)).not.toThrow();
-    }));
+    fc.assert(
+      fc.property(fc.string(), (s) => {
+        expect(() => parseDeliveryErrorLine(s)).not.toThrow();
+      }),
+    );
   });
 });
 
@@ -74,10 +82,12 @@ describe('Function: summarizeDeliveryErrors', () => {
 
   it('accounts for every event once, whatever the mix', () => {
     const codes = fc.constantFrom('S3.AccessDenied', 'S3.NoSuchBucket', 'S3.SlowDown', 'InternalError');
-    fc.assert(fc.property(fc.array(fc.tuple(fc.option(codes), fc.integer({ min: 0, max: 3_600_000 }))), (evs) => {
-      const s = summarizeDeliveryErrors(evs.map(([c, t]) => ({ timestampMs: T0 + t, message: c ? line(c) : 'plain text' })));
-      expect(s.total + s.unparsed).toBe(evs.length);
-      expect(s.byCode.reduce((a, c) => a + c.count, 0)).toBe(s.total);
-    }));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.option(codes), fc.integer({ min: 0, max: 3_600_000 }))), (evs) => {
+        const s = summarizeDeliveryErrors(evs.map(([c, t]) => ({ timestampMs: T0 + t, message: c ? line(c) : 'plain text' })));
+        expect(s.total + s.unparsed).toBe(evs.length);
+        expect(s.byCode.reduce((a, c) => a + c.count, 0)).toBe(s.total);
+      }),
+    );
   });
 });

@@ -10,8 +10,12 @@ const series = (values: number[], periodSeconds = 60, endMs = NOW): Series => ({
 });
 
 describe('Function: assessRecordLoss', () => {
-  const incoming = series(Array.from({ length: 600 }, () => 1_000), 300);
-  const assess = (f: Series, periodSeconds = 300) => assessRecordLoss(freshnessPoints(f, periodSeconds, { timestampsMs: [], values: [] }, 60), incoming, 300, DAY);
+  const incoming = series(
+    Array.from({ length: 600 }, () => 1_000),
+    300,
+  );
+  const assess = (f: Series, periodSeconds = 300) =>
+    assessRecordLoss(freshnessPoints(f, periodSeconds, { timestampsMs: [], values: [] }, 60), incoming, 300, DAY);
 
   it('finds no loss while freshness stays more than a minute under retention', () => {
     expect(assess(series([10, DAY - 61, 30], 300))).toEqual({ maxFreshnessSeconds: DAY - 61, verdict: 'none', lostRecordsEstimate: 0 });
@@ -22,7 +26,7 @@ describe('Function: assessRecordLoss', () => {
     expect(assess(series([DAY - 60], 300)).verdict).toBe('possible');
   });
 
-  it('counts the arrivals from the stall\'s start to the end of the last period at retention', () => {
+  it("counts the arrivals from the stall's start to the end of the last period at retention", () => {
     // One point: freshness 24 h + 10 min → arrivals from 24h10m ago until one period past the 24 h mark.
     const r = assess(series([DAY + 600], 300));
     expect(r.verdict).toBe('possible');

@@ -1,8 +1,17 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  HINT_LIMITS, bufferShape, dataLossClock, formatDuration, hintViolations, loweredInterval, maxSeverity, raisedHints, trendOf,
-  type HintBounds, type Series,
+  HINT_LIMITS,
+  bufferShape,
+  dataLossClock,
+  formatDuration,
+  hintViolations,
+  loweredInterval,
+  maxSeverity,
+  raisedHints,
+  trendOf,
+  type HintBounds,
+  type Series,
 } from '../../lambdas/analysis/firehose';
 
 const NOW = Date.parse('2026-11-22T10:00:00.000Z');
@@ -38,10 +47,12 @@ describe('Function: dataLossClock', () => {
 
   it('never lowers severity as freshness grows', () => {
     const rank = { info: 0, warning: 1, error: 2, critical: 3 };
-    fc.assert(fc.property(fc.integer({ min: 0, max: 2 * DAY }), fc.integer({ min: 0, max: 2 * DAY }), (a, b) => {
-      const [lo, hi] = a < b ? [a, b] : [b, a];
-      expect(rank[dataLossClock(hi, NOW, clockOpts).severity]).toBeGreaterThanOrEqual(rank[dataLossClock(lo, NOW, clockOpts).severity]);
-    }));
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 * DAY }), fc.integer({ min: 0, max: 2 * DAY }), (a, b) => {
+        const [lo, hi] = a < b ? [a, b] : [b, a];
+        expect(rank[dataLossClock(hi, NOW, clockOpts).severity]).toBeGreaterThanOrEqual(rank[dataLossClock(lo, NOW, clockOpts).severity]);
+      }),
+    );
   });
 });
 
@@ -51,7 +62,18 @@ describe('Function: maxSeverity / formatDuration', () => {
     expect(maxSeverity('error', 'warning')).toBe('error');
   });
 
-  it.each([[0, '0s'], [59, '59s'], [60, '1m'], [250, '4m 10s'], [3_600, '1h'], [77_700, '21h 35m'], [DAY, '24h'], [DAY + 7_200, '26h'], [2 * DAY, '2d'], [2 * DAY + 10_800, '2d 3h']])('%i s reads %s', (s, text) => {
+  it.each([
+    [0, '0s'],
+    [59, '59s'],
+    [60, '1m'],
+    [250, '4m 10s'],
+    [3_600, '1h'],
+    [77_700, '21h 35m'],
+    [DAY, '24h'],
+    [DAY + 7_200, '26h'],
+    [2 * DAY, '2d'],
+    [2 * DAY + 10_800, '2d 3h'],
+  ])('%i s reads %s', (s, text) => {
     expect(formatDuration(s)).toBe(text);
   });
 });
@@ -86,7 +108,9 @@ describe('Function: hintViolations', () => {
   });
 
   it('checks the configured bounds inside Firehose limits', () => {
-    expect(hintViolations({ sizeInMBs: 64, intervalInSeconds: 300 }, { ...bounds, maxSizeInMBs: 32 })).toEqual(['sizeInMBs 64 is outside the configured bounds [1, 32]']);
+    expect(hintViolations({ sizeInMBs: 64, intervalInSeconds: 300 }, { ...bounds, maxSizeInMBs: 32 })).toEqual([
+      'sizeInMBs 64 is outside the configured bounds [1, 32]',
+    ]);
   });
 });
 
@@ -120,14 +144,18 @@ describe('Function: raisedHints', () => {
   });
 
   it('always returns hints within the bounds and Firehose limits', () => {
-    fc.assert(fc.property(
-      fc.integer({ min: HINT_LIMITS.sizeInMBs.min, max: HINT_LIMITS.sizeInMBs.max }), fc.integer({ min: 0, max: 900 }), fc.double({ min: 0, max: 100 * MIB, noNaN: true }),
-      (size, interval, rate) => {
-        const h = raisedHints({ sizeInMBs: size, intervalInSeconds: interval }, rate, bounds);
-        if (h) expect(hintViolations(h, bounds)).toEqual([]);
-        if (h) expect(h.sizeInMBs).toBeGreaterThan(size);
-      },
-    ));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: HINT_LIMITS.sizeInMBs.min, max: HINT_LIMITS.sizeInMBs.max }),
+        fc.integer({ min: 0, max: 900 }),
+        fc.double({ min: 0, max: 100 * MIB, noNaN: true }),
+        (size, interval, rate) => {
+          const h = raisedHints({ sizeInMBs: size, intervalInSeconds: interval }, rate, bounds);
+          if (h) expect(hintViolations(h, bounds)).toEqual([]);
+          if (h) expect(h.sizeInMBs).toBeGreaterThan(size);
+        },
+      ),
+    );
   });
 });
 

@@ -1,17 +1,29 @@
 import { describe, expect, it } from 'vitest';
-import { counterIncrease, failureLines, latest, maxValue, parseFlinkLogLine, slopePerMinute, toPoints, trailingMinutesAbove } from '../../lambdas/analysis/flink-metrics';
+import {
+  counterIncrease,
+  failureLines,
+  latest,
+  maxValue,
+  parseFlinkLogLine,
+  slopePerMinute,
+  toPoints,
+  trailingMinutesAbove,
+} from '../../lambdas/analysis/flink-metrics';
 
 const MIN = 60_000;
 const pts = (...values: number[]) => values.map((value, i) => ({ atMs: i * MIN, value }));
 
 describe('Module: flink-metrics', () => {
   it('orders a series oldest first and drops NaN', () => {
-    expect(toPoints({ timestampsMs: [2 * MIN, 0, MIN], values: [3, 1, Number.NaN] })).toEqual([{ atMs: 0, value: 1 }, { atMs: 2 * MIN, value: 3 }]);
+    expect(toPoints({ timestampsMs: [2 * MIN, 0, MIN], values: [3, 1, Number.NaN] })).toEqual([
+      { atMs: 0, value: 1 },
+      { atMs: 2 * MIN, value: 3 },
+    ]);
     expect(toPoints(undefined)).toEqual([]);
     expect(latest(pts(1, 2, 3))).toEqual({ atMs: 2 * MIN, value: 3 });
   });
 
-  it('sums a counter\'s rises, counting a new job from 0 after a drop', () => {
+  it("sums a counter's rises, counting a new job from 0 after a drop", () => {
     expect(counterIncrease(pts(4, 4, 5, 7))).toBe(3);
     // The job was restarted by an update: the counter starts again at 0, then 2.
     expect(counterIncrease(pts(9, 10, 0, 2))).toBe(3);
@@ -34,7 +46,12 @@ describe('Module: flink-metrics', () => {
   });
 
   it("reads MSF's JSON log lines (message and throwableInformation), and keeps other lines raw", () => {
-    const json = JSON.stringify({ messageType: 'ERROR', message: 'Job x switched to RESTARTING.', throwableInformation: 'java.lang.IllegalStateException: boom', applicationARN: 'arn' });
+    const json = JSON.stringify({
+      messageType: 'ERROR',
+      message: 'Job x switched to RESTARTING.',
+      throwableInformation: 'java.lang.IllegalStateException: boom',
+      applicationARN: 'arn',
+    });
     expect(parseFlinkLogLine(5, json)).toEqual({ atMs: 5, level: 'ERROR', text: 'Job x switched to RESTARTING.\njava.lang.IllegalStateException: boom' });
     expect(parseFlinkLogLine(6, 'plain text ERROR')).toEqual({ atMs: 6, text: 'plain text ERROR' });
     expect(parseFlinkLogLine(7, '{"other":1}')).toEqual({ atMs: 7, text: '{"other":1}' });

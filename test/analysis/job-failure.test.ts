@@ -8,14 +8,34 @@ const driver = (params: string) => ({ sparkSubmit: { entryPoint: 's3://b/job.py'
 describe('Module: analysis/job-failure', () => {
   describe('Function: classifyFailure', () => {
     it.each([
-      ['ExecutorLostFailure (executor 7 exited caused by one of the running tasks) Reason: Container from a bad node exited with code 137', 'transient', 'lost-node'],
+      [
+        'ExecutorLostFailure (executor 7 exited caused by one of the running tasks) Reason: Container from a bad node exited with code 137',
+        'transient',
+        'lost-node',
+      ],
       ['Insufficient capacity in the Availability Zone for the requested workers', 'transient', 'capacity'],
-      ['com.amazonaws.services.s3.model.AmazonS3Exception: Please reduce your request rate. (Service: Amazon S3; Status Code: 503; Error Code: SlowDown)', 'transient', 'throttling'],
-      ['org.apache.kafka.common.errors.TimeoutException: Timeout of 60000ms expired before the position for partition orders.raw-2 could be determined', 'transient', 'network-timeout'],
+      [
+        'com.amazonaws.services.s3.model.AmazonS3Exception: Please reduce your request rate. (Service: Amazon S3; Status Code: 503; Error Code: SlowDown)',
+        'transient',
+        'throttling',
+      ],
+      [
+        'org.apache.kafka.common.errors.TimeoutException: Timeout of 60000ms expired before the position for partition orders.raw-2 could be determined',
+        'transient',
+        'network-timeout',
+      ],
       ['java.lang.OutOfMemoryError: Java heap space at org.apache.spark.sql.execution', 'memory', 'out-of-memory'],
       ['Entry point s3://b/code/main.py not found: NoSuchKey: The specified key does not exist.', 'persistent', 'NoSuchKey'],
-      ['org.apache.spark.SparkException: Task failed while writing rows: java.lang.NullPointerException at OrdersParser.parse', 'unknown', 'java.lang.NullPointerException'],
-      ['org.apache.spark.sql.streaming.StreamingQueryException: Query failed\nCaused by: org.apache.spark.SparkException: stage failure\nCaused by: java.lang.IllegalStateException: bad offset', 'unknown', 'java.lang.IllegalStateException'],
+      [
+        'org.apache.spark.SparkException: Task failed while writing rows: java.lang.NullPointerException at OrdersParser.parse',
+        'unknown',
+        'java.lang.NullPointerException',
+      ],
+      [
+        'org.apache.spark.sql.streaming.StreamingQueryException: Query failed\nCaused by: org.apache.spark.SparkException: stage failure\nCaused by: java.lang.IllegalStateException: bad offset',
+        'unknown',
+        'java.lang.IllegalStateException',
+      ],
       ['org.apache.spark.SparkException: Job aborted due to stage failure', 'unknown', 'org.apache.spark.SparkException'],
       ['Query terminated for no stated reason', 'unknown', 'unclassified'],
     ])('classifies %s', (text, category, label) => {
@@ -24,7 +44,10 @@ describe('Module: analysis/job-failure', () => {
 
     it('puts a cause a restart cannot fix before memory and transient words, and tells driver from executor memory', () => {
       expect(classify('AccessDenied while ExecutorLostFailure').category).toBe('persistent');
-      expect(classify('Driver stacktrace: java.lang.OutOfMemoryError: GC overhead limit exceeded in the driver')).toMatchObject({ category: 'memory', memoryOf: 'driver' });
+      expect(classify('Driver stacktrace: java.lang.OutOfMemoryError: GC overhead limit exceeded in the driver')).toMatchObject({
+        category: 'memory',
+        memoryOf: 'driver',
+      });
       expect(classify('java.lang.OutOfMemoryError: Java heap space on executor 3')).toMatchObject({ memoryOf: 'executor' });
       expect(classify(undefined)).toEqual({ category: 'unknown', label: 'no failure text' });
     });
@@ -33,7 +56,12 @@ describe('Module: analysis/job-failure', () => {
       expect(sameFailure(classify('java.lang.OutOfMemoryError'), classify('GC overhead limit exceeded'))).toBe(true);
       expect(sameFailure(classify('java.lang.IllegalStateException: x'), classify('java.lang.NullPointerException: y'))).toBe(false);
       // Two different causes wrapped in the same SparkException are not the same failure.
-      expect(sameFailure(classify('org.apache.spark.SparkException: a: java.lang.IllegalStateException'), classify('org.apache.spark.SparkException: b: java.lang.NullPointerException'))).toBe(false);
+      expect(
+        sameFailure(
+          classify('org.apache.spark.SparkException: a: java.lang.IllegalStateException'),
+          classify('org.apache.spark.SparkException: b: java.lang.NullPointerException'),
+        ),
+      ).toBe(false);
     });
   });
 
@@ -62,12 +90,20 @@ describe('Module: analysis/job-failure', () => {
       const at = recommendMemory(driver('--conf spark.executor.memory=30g'), undefined, 'executor', bound);
       expect(at.sparkSubmitParameters).toBeUndefined();
       expect(at.blocked).toContain('at the bound of 30 GiB');
-      expect(recommendMemory(driver('--conf spark.driver.memory=16g'), undefined, 'driver', bound)).toMatchObject({ setting: 'spark.driver.memory', recommendedGiB: 20 });
+      expect(recommendMemory(driver('--conf spark.driver.memory=16g'), undefined, 'driver', bound)).toMatchObject({
+        setting: 'spark.driver.memory',
+        recommendedGiB: 20,
+      });
     });
 
     it('cannot raise a memory the run does not set, and points at spark-defaults when it is set there', () => {
       expect(recommendMemory(driver(''), undefined, 'executor', bound).blocked).toContain('does not set spark.executor.memory');
-      const fromDefaults = recommendMemory(driver(''), { applicationConfiguration: [{ classification: 'spark-defaults', properties: { 'spark.executor.memory': '8g' } }] }, 'executor', bound);
+      const fromDefaults = recommendMemory(
+        driver(''),
+        { applicationConfiguration: [{ classification: 'spark-defaults', properties: { 'spark.executor.memory': '8g' } }] },
+        'executor',
+        bound,
+      );
       expect(fromDefaults).toMatchObject({ currentGiB: 8, recommendedGiB: 12 });
       expect(fromDefaults.blocked).toContain('spark-defaults');
     });

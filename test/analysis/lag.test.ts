@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import {
-  DEFAULT_RULES, evaluateMatrix, evaluateWindow, groupStatusOf, Status, STATUS_NAMES, type LagRules, type LagWindow,
-} from '../../lambdas/analysis/lag';
+import { DEFAULT_RULES, evaluateMatrix, evaluateWindow, groupStatusOf, Status, STATUS_NAMES, type LagRules, type LagWindow } from '../../lambdas/analysis/lag';
 import { LagTrend, noProgressMs, readTrend } from '../../lambdas/analysis/lag-trend';
 
 const T0 = Date.parse('2026-11-22T10:00:00Z');
@@ -67,7 +65,7 @@ describe('Function: evaluateWindow', () => {
       expect(judge(lags, moving(7), { intervals: 5 })).toBe('WARN');
     });
 
-    it('keeps a partition\'s old window when its samples stop, so it shows STOP', () => {
+    it("keeps a partition's old window when its samples stop, so it shows STOP", () => {
       // 5-sample windows over 12 slots; samples stopped after slot 5; now is at slot 12.
       const lags = [100, 120, 140, 160, 180, 200, NaN, NaN, NaN, NaN, NaN, NaN];
       const r = evaluateWindow(win(lags, moving(12)), nowAfter(12), { ...RULES, intervals: 5 });
@@ -141,49 +139,64 @@ describe('Function: evaluateWindow', () => {
     );
 
     it('never warns, stalls or stops when the lag was within the allowed lag at some sample', () => {
-      fc.assert(fc.property(windowArb, ({ lags, offsets, nowExtraMs, allowedLag }) => {
-        const s = evaluateWindow(win(lags, offsets), nowAfter(lags.length, nowExtraMs), { ...RULES, minCompleteness: 0, allowedLag }).status;
-        if (lags.some((l) => l <= allowedLag)) expect([Status.OK, Status.REWIND]).toContain(s);
-      }));
+      fc.assert(
+        fc.property(windowArb, ({ lags, offsets, nowExtraMs, allowedLag }) => {
+          const s = evaluateWindow(win(lags, offsets), nowAfter(lags.length, nowExtraMs), { ...RULES, minCompleteness: 0, allowedLag }).status;
+          if (lags.some((l) => l <= allowedLag)) expect([Status.OK, Status.REWIND]).toContain(s);
+        }),
+      );
     });
 
     it('does not depend on where positions start (shifting every offset changes nothing)', () => {
-      fc.assert(fc.property(windowArb, fc.integer({ min: -1_000_000, max: 1_000_000 }), ({ lags, offsets, nowExtraMs }, shift) => {
-        const now = nowAfter(lags.length, nowExtraMs);
-        const a = evaluateWindow(win(lags, offsets), now, { ...RULES, minCompleteness: 0 });
-        const b = evaluateWindow(win(lags, offsets.map((o) => o + shift)), now, { ...RULES, minCompleteness: 0 });
-        expect(b.status).toBe(a.status);
-      }));
+      fc.assert(
+        fc.property(windowArb, fc.integer({ min: -1_000_000, max: 1_000_000 }), ({ lags, offsets, nowExtraMs }, shift) => {
+          const now = nowAfter(lags.length, nowExtraMs);
+          const a = evaluateWindow(win(lags, offsets), now, { ...RULES, minCompleteness: 0 });
+          const b = evaluateWindow(
+            win(
+              lags,
+              offsets.map((o) => o + shift),
+            ),
+            now,
+            { ...RULES, minCompleteness: 0 },
+          );
+          expect(b.status).toBe(a.status);
+        }),
+      );
     });
 
     it('judges a consumer that advances while its lag shrinks as OK', () => {
-      fc.assert(fc.property(fc.array(fc.integer({ min: 1, max: 10_000 }), { minLength: 2, maxLength: 15 }), (drops) => {
-        let lag = drops.reduce((a, d) => a + d, 1);
-        const lags = drops.map((d) => (lag -= d) + 0);
-        const offsets = drops.map((_, i) => 1_000 * (i + 1));
-        expect(judge(lags, offsets)).toBe('OK');
-      }));
+      fc.assert(
+        fc.property(fc.array(fc.integer({ min: 1, max: 10_000 }), { minLength: 2, maxLength: 15 }), (drops) => {
+          let lag = drops.reduce((a, d) => a + d, 1);
+          const lags = drops.map((d) => (lag -= d) + 0);
+          const offsets = drops.map((_, i) => 1_000 * (i + 1));
+          expect(judge(lags, offsets)).toBe('OK');
+        }),
+      );
     });
 
     it('gives each matrix row the status of the same window judged alone', () => {
-      fc.assert(fc.property(fc.array(windowArb, { minLength: 1, maxLength: 8 }), (rows) => {
-        const width = 15;
-        const pad = (a: number[]) => [...a, ...Array<number>(width - a.length).fill(NaN)];
-        const m = {
-          timestampsMs: ts(width),
-          partitions: rows.map((_, i) => String(i)),
-          lags: Float64Array.from(rows.flatMap((r) => pad(r.lags))),
-          offsets: Float64Array.from(rows.flatMap((r) => pad(r.offsets))),
-        };
-        const now = nowAfter(width);
-        const rules = { ...DEFAULT_RULES, intervals: 10, minCompleteness: 0.1 };
-        const all = evaluateMatrix(m, now, rules);
-        rows.forEach((r, i) => {
-          const alone = evaluateWindow({ timestampsMs: ts(width), lags: pad(r.lags), offsets: pad(r.offsets) }, now, rules);
-          expect(all.statuses[i]).toBe(alone.status);
-        });
-        expect(all.worst).toBe(Math.max(...all.statuses));
-      }));
+      fc.assert(
+        fc.property(fc.array(windowArb, { minLength: 1, maxLength: 8 }), (rows) => {
+          const width = 15;
+          const pad = (a: number[]) => [...a, ...Array<number>(width - a.length).fill(NaN)];
+          const m = {
+            timestampsMs: ts(width),
+            partitions: rows.map((_, i) => String(i)),
+            lags: Float64Array.from(rows.flatMap((r) => pad(r.lags))),
+            offsets: Float64Array.from(rows.flatMap((r) => pad(r.offsets))),
+          };
+          const now = nowAfter(width);
+          const rules = { ...DEFAULT_RULES, intervals: 10, minCompleteness: 0.1 };
+          const all = evaluateMatrix(m, now, rules);
+          rows.forEach((r, i) => {
+            const alone = evaluateWindow({ timestampsMs: ts(width), lags: pad(r.lags), offsets: pad(r.offsets) }, now, rules);
+            expect(all.statuses[i]).toBe(alone.status);
+          });
+          expect(all.worst).toBe(Math.max(...all.statuses));
+        }),
+      );
     });
   });
 });

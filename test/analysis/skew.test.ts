@@ -47,17 +47,19 @@ describe('Function: findSkew', () => {
   });
 
   it('picks the same hot partitions as sorting everything would', () => {
-    fc.assert(fc.property(fc.array(fc.integer({ min: 0, max: 1_000_000 }), { minLength: 2, maxLength: 60 }), fc.integer({ min: 1, max: 5 }), (lags, k) => {
-      const r = findSkew(ids(lags.length), lags, ok(lags.length), { lagShare: 0.5, maxHotPartitions: k });
-      const total = lags.reduce((a, b) => a + b, 0);
-      if (total === 0) return;
-      const sorted = [...lags].sort((a, b) => b - a);
-      let held = 0;
-      let n = 0;
-      while (n < Math.min(k, lags.length - 1) && held / total < 0.5) held += sorted[n++]!;
-      expect(r.skewed).toBe(held / total >= 0.5);
-      if (r.skewed) expect(r.hotPartitions.map((p) => lags[Number(p)]).sort((a, b) => b! - a!)).toEqual(sorted.slice(0, n));
-    }));
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 1_000_000 }), { minLength: 2, maxLength: 60 }), fc.integer({ min: 1, max: 5 }), (lags, k) => {
+        const r = findSkew(ids(lags.length), lags, ok(lags.length), { lagShare: 0.5, maxHotPartitions: k });
+        const total = lags.reduce((a, b) => a + b, 0);
+        if (total === 0) return;
+        const sorted = [...lags].sort((a, b) => b - a);
+        let held = 0;
+        let n = 0;
+        while (n < Math.min(k, lags.length - 1) && held / total < 0.5) held += sorted[n++]!;
+        expect(r.skewed).toBe(held / total >= 0.5);
+        if (r.skewed) expect(r.hotPartitions.map((p) => lags[Number(p)]).sort((a, b) => b! - a!)).toEqual(sorted.slice(0, n));
+      }),
+    );
   });
 });
 

@@ -20,7 +20,11 @@ const FLOORS: readonly (readonly string[])[] = [
 ];
 
 /** Folders on one floor where one may use the other (the first imports the second). */
-const SIDEWAYS: readonly [string, string][] = [['escalation', 'guardrails'], ['runtimes', 'checkpoint'], ['handlers', '(top)']];
+const SIDEWAYS: readonly [string, string][] = [
+  ['escalation', 'guardrails'],
+  ['runtimes', 'checkpoint'],
+  ['handlers', '(top)'],
+];
 
 /** Only the adapters speak to AWS. */
 const SDK = /^@aws-sdk\/client-/;
@@ -52,10 +56,12 @@ function violations(graph: ReadonlyMap<string, ModuleNode>): string[] {
         continue;
       }
       if (to.folder === from.folder) {
-        if (from.unit !== undefined && to.unit !== undefined && from.unit !== to.unit) found.push(`${file} imports ${target}: one ${from.folder.slice(0, -1)} never imports another`);
+        if (from.unit !== undefined && to.unit !== undefined && from.unit !== to.unit)
+          found.push(`${file} imports ${target}: one ${from.folder.slice(0, -1)} never imports another`);
         if (from.unit !== undefined && to.unit === undefined && to.folder === from.folder && from.unit !== undefined) {
           // a playbook may use its folder's shared contracts, but not the list of all playbooks
-          if (/\/(registry|manifests|settings)\.ts$/.test(target)) found.push(`${file} imports ${target}: a ${from.folder.slice(0, -1)} does not know the others`);
+          if (/\/(registry|manifests|settings)\.ts$/.test(target))
+            found.push(`${file} imports ${target}: a ${from.folder.slice(0, -1)} does not know the others`);
         }
         continue;
       }

@@ -15,7 +15,8 @@ const T0 = Date.parse('2026-11-22T10:00:00Z');
 
 function world(): MemoryS3 {
   const s3 = new MemoryS3({ now: () => T0 });
-  for (const o of sparkCheckpoint({ prefix: PREFIX, batches: 10, retain: 10, startMs: T0 - 600_000, lastCommitted: false })) s3.seed(BUCKET, o.key, o.body, o.atMs);
+  for (const o of sparkCheckpoint({ prefix: PREFIX, batches: 10, retain: 10, startMs: T0 - 600_000, lastCommitted: false }))
+    s3.seed(BUCKET, o.key, o.body, o.atMs);
   return s3;
 }
 

@@ -2,7 +2,16 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { S3Adapter } from '../../lambdas/adapters/s3';
 import { BACKUP_MANIFEST, backupUriFor, BackupDoesNotCoverError, listAll, mapLimit, readSparkCheckpoint } from '../../lambdas/analysis/checkpoint';
-import { backupCheckpoint, freshBackupUri, compareCopy, copyPrefix, deleteCheckpoint, restoreCheckpoint, rollbackCheckpoint, sealBackup } from '../../lambdas/checkpoint';
+import {
+  backupCheckpoint,
+  freshBackupUri,
+  compareCopy,
+  copyPrefix,
+  deleteCheckpoint,
+  restoreCheckpoint,
+  rollbackCheckpoint,
+  sealBackup,
+} from '../../lambdas/checkpoint';
 import { sparkCheckpoint } from '../helpers/checkpoint-layout';
 import { startSerialS3rver } from '../helpers/s3rver-serial';
 
@@ -41,7 +50,15 @@ describe('Checkpoint reading and backup on s3rver (1,242 objects: more than one 
     // Act
     const r = await readSparkCheckpoint(s3, cp.uri);
     // Assess
-    expect(r).toMatchObject({ latestPlannedBatch: 399, latestCommittedBatch: 398, lastGoodBatch: 398, offsetFiles: 400, commitFiles: 399, problems: [], listingComplete: true });
+    expect(r).toMatchObject({
+      latestPlannedBatch: 399,
+      latestCommittedBatch: 398,
+      lastGoodBatch: 398,
+      offsetFiles: 400,
+      commitFiles: 399,
+      problems: [],
+      listingComplete: true,
+    });
     expect((await listAll(s3, BUCKET, cp.prefix)).objects.length).toBe(2 + 400 + 399 + 1 + 400 + 40);
   });
 
@@ -56,7 +73,10 @@ describe('Checkpoint reading and backup on s3rver (1,242 objects: more than one 
     expect(backup).toBe(`s3://${BUCKET}/${cp.prefix.replace(/\/$/, '')}_backup_20261122T080000Z/`);
     expect(r).toMatchObject({ objects: src.objects.length, bytes: src.bytes, verified: true });
     expect(pages).toEqual([1000, src.objects.length]);
-    expect(JSON.parse((await s3.getObjectText(BUCKET, `${backup.slice(`s3://${BUCKET}/`.length)}${BACKUP_MANIFEST}`))!)).toMatchObject({ version: 2, objects: src.objects.length });
+    expect(JSON.parse((await s3.getObjectText(BUCKET, `${backup.slice(`s3://${BUCKET}/`.length)}${BACKUP_MANIFEST}`))!)).toMatchObject({
+      version: 2,
+      objects: src.objects.length,
+    });
     expect((await compareCopy(s3, cp.uri, backup)).ok).toBe(true);
   });
 
@@ -96,7 +116,14 @@ describe('Checkpoint rollback, reset and restore on s3rver', () => {
     // Act
     const r = await rollbackCheckpoint(s3, cp.uri, backup, { batchId: 28, rerun: false }, { expectLatestBatch: 29 });
     // Assess
-    expect(r).toMatchObject({ offsetsRemoved: [29], commitsRemoved: [], stateFilesRemoved: 4, resumeBatch: 29, latestPlannedAfter: 28, latestCommittedAfter: 28 });
+    expect(r).toMatchObject({
+      offsetsRemoved: [29],
+      commitsRemoved: [],
+      stateFilesRemoved: 4,
+      resumeBatch: 29,
+      latestPlannedAfter: 28,
+      latestCommittedAfter: 28,
+    });
     const after = await readSparkCheckpoint(s3, cp.uri);
     expect(after).toMatchObject({ latestPlannedBatch: 28, lastGoodBatch: 28, problems: [] });
     expect(await s3.headObject(BUCKET, `${cp.prefix}state/0/0/30.snapshot`)).toBeUndefined();
@@ -165,7 +192,10 @@ describe('Backups verified by content, not size (s3rver keeps no additional chec
     const a = await layout(30, 2);
     const old = backupUriFor(a.uri, T0);
     await backupCheckpoint(s3, a.uri, old, 'test', T0);
-    await s3.deleteObjects(BUCKET, (await listAll(s3, BUCKET, a.prefix)).objects.map((o) => o.key));
+    await s3.deleteObjects(
+      BUCKET,
+      (await listAll(s3, BUCKET, a.prefix)).objects.map((o) => o.key),
+    );
     await layout(30, 2, { prefix: a.prefix, startMs: T0 + 3_600_000 });
     const before = await listAll(s3, BUCKET, a.prefix);
     // Act
@@ -184,7 +214,7 @@ describe('Backups verified by content, not size (s3rver keeps no additional chec
     expect(r).toMatchObject({ offsetsRemoved: [28, 29], commitsRemoved: [28], stateFilesRemoved: 6, deleted: 9 });
   });
 
-  it('records every object\'s SHA-256 in the manifest, and the manifest is written once', async () => {
+  it("records every object's SHA-256 in the manifest, and the manifest is written once", async () => {
     const c = await layout(5, 0);
     const backup = backupUriFor(c.uri, T0, 'op-c');
     const sealed = await backupCheckpoint(s3, c.uri, backup, 'op-c', T0);
@@ -204,7 +234,11 @@ describe('Backups verified by content, not size (s3rver keeps no additional chec
     // The copy of offsets/9 rewritten with other bytes of the same size.
     const copyKey = `${backup.slice(`s3://${BUCKET}/`.length)}offsets/9`;
     const original = (await s3.getObjectText(BUCKET, copyKey))!;
-    await s3.putObject(BUCKET, copyKey, original.replace(/\d(?=\D*$)/, (x) => String((Number(x) + 1) % 10)));
+    await s3.putObject(
+      BUCKET,
+      copyKey,
+      original.replace(/\d(?=\D*$)/, (x) => String((Number(x) + 1) % 10)),
+    );
     expect((await s3.headObject(BUCKET, copyKey))!.size).toBe(original.length);
     const refused = await rollbackCheckpoint(s3, d.uri, backup, { batchId: 8, rerun: false }).catch((e: unknown) => e);
     expect((refused as Error).message).toContain('changed since the backup was sealed');

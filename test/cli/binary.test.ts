@@ -11,7 +11,13 @@ import { describe, expect, it } from 'vitest';
  */
 const ROOT = process.cwd();
 const BIN = join(ROOT, 'bin', 'streamfix.mjs');
-const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string; bin: Record<string, string>; scripts: Record<string, string>; dependencies: Record<string, string>; allowScripts: Record<string, boolean> };
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  version: string;
+  bin: Record<string, string>;
+  scripts: Record<string, string>;
+  dependencies: Record<string, string>;
+  allowScripts: Record<string, boolean>;
+};
 const OPT_OUT = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
 const withoutOptOut = () => {
   const env = { ...process.env };
@@ -32,7 +38,8 @@ describe('The streamfix binary', () => {
     expect({ code: v.status, out: v.stdout.trim() }).toEqual({ code: 0, out: `streamfix ${pkg.version}` });
     const help = run(['--help']);
     expect(help.status).toBe(0);
-    for (const c of ['approve', 'deny', 'incidents', 'incident', 'status', 'pause', 'resume', 'validate', 'plan', 'drill']) expect(help.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
+    for (const c of ['approve', 'deny', 'incidents', 'incident', 'status', 'pause', 'resume', 'validate', 'plan', 'drill'])
+      expect(help.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
     const bad = run(['frobnicate']);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('unknown command "frobnicate"');
@@ -62,7 +69,12 @@ describe('The project scripts', () => {
     expect(started.stderr).not.toContain('NodeVersionSupportWarning');
     if (Number(process.versions.node.split('.')[0]) < 22) {
       // The control: the same drill without the scripts' opt-out warns on this Node.
-      const bare = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsx'), ['bin/streamfix.ts', 'drill', 'job-crashed', '--quiet'], { cwd: ROOT, encoding: 'utf8', env: withoutOptOut(), timeout: 110_000 });
+      const bare = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsx'), ['bin/streamfix.ts', 'drill', 'job-crashed', '--quiet'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: withoutOptOut(),
+        timeout: 110_000,
+      });
       expect(bare.stderr).toContain('NodeVersionSupportWarning');
     }
   });

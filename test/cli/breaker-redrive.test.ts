@@ -17,7 +17,12 @@ const T0 = Date.parse('2026-11-22T10:00:00Z');
 describe('CLI: streamfix breaker and streamfix redrive (ledger on dynalite)', () => {
   let db: Awaited<ReturnType<typeof startDynalite>>;
   let ledger: Ledger;
-  const io = (out: string[], err: string[]) => ({ out: (t: string) => out.push(t), err: (t: string) => err.push(t), loadConfig: async () => config, callerIdentity: async () => ONCALL });
+  const io = (out: string[], err: string[]) => ({
+    out: (t: string) => out.push(t),
+    err: (t: string) => err.push(t),
+    loadConfig: async () => config,
+    callerIdentity: async () => ONCALL,
+  });
   const common = () => ['--table', db.tableName, '--region', 'eu-west-1', '--dynamodb-endpoint', db.aws.endpoints!.dynamodb!];
   const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
   beforeAll(async () => {
@@ -27,7 +32,10 @@ describe('CLI: streamfix breaker and streamfix redrive (ledger on dynalite)', ()
     Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' });
   });
   afterAll(async () => {
-    for (const [k, v] of [['AWS_ACCESS_KEY_ID', saved.id], ['AWS_SECRET_ACCESS_KEY', saved.secret]] as const) {
+    for (const [k, v] of [
+      ['AWS_ACCESS_KEY_ID', saved.id],
+      ['AWS_SECRET_ACCESS_KEY', saved.secret],
+    ] as const) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
     }
@@ -37,18 +45,32 @@ describe('CLI: streamfix breaker and streamfix redrive (ledger on dynalite)', ()
   it('breaker reset closes an open breaker and records who reset it, why, and what it was', async () => {
     // Prepare
     const store = new ItemGuardrailStore(ledger.store);
-    await store.writeBreaker('orders#job-failed', { consecutiveVerifyFailures: 2, openUntilMs: T0 + 3_600_000, openedReason: '2 verification(s) failed in a row', lastFixAtMs: T0 });
+    await store.writeBreaker('orders#job-failed', {
+      consecutiveVerifyFailures: 2,
+      openUntilMs: T0 + 3_600_000,
+      openedReason: '2 verification(s) failed in a row',
+      lastFixAtMs: T0,
+    });
     const out: string[] = [];
     const err: string[] = [];
     // Act
     const status = await breakerCommand(['status', '--pipeline', 'orders', '--playbook', 'job-failed', ...common()], io(out, err), () => T0);
-    const reset = await breakerCommand(['reset', '--pipeline', 'orders', '--playbook', 'job-failed', '--reason', 'bad node replaced', ...common()], io(out, err), () => T0 + 1);
+    const reset = await breakerCommand(
+      ['reset', '--pipeline', 'orders', '--playbook', 'job-failed', '--reason', 'bad node replaced', ...common()],
+      io(out, err),
+      () => T0 + 1,
+    );
     // Assess
     expect([status, reset], err.join('\n')).toEqual([0, 0]);
     expect(out[0]).toContain('open until 2026-11-22T11:00:00.000Z: 2 verification(s) failed in a row');
     expect(await store.readBreaker('orders#job-failed')).toEqual({ consecutiveVerifyFailures: 0 });
     const op = (await ledger.listOperations()).find((o) => o.kind === 'breaker')!;
-    expect(op).toMatchObject({ command: 'reset', pipeline: 'orders', status: 'done', params: { playbook: 'job-failed', reason: 'bad node replaced', requestedBy: ONCALL } });
+    expect(op).toMatchObject({
+      command: 'reset',
+      pipeline: 'orders',
+      status: 'done',
+      params: { playbook: 'job-failed', reason: 'bad node replaced', requestedBy: ONCALL },
+    });
     expect(String(op.result?.before)).toContain('open until');
   });
 
@@ -65,8 +87,13 @@ describe('CLI: streamfix breaker and streamfix redrive (ledger on dynalite)', ()
   it('redrive sends each pending dead letter to its function, marks it with the answer and who redrove it; a dry run sends nothing', async () => {
     // Prepare
     const dead = (id: string, fn: string): DeadLetterRecord => ({
-      id, atMs: T0, source: 'lambda-on-failure', functionArn: `arn:aws:lambda:eu-west-1:123456789012:function:${fn}`,
-      event: { id: `event-${id}` }, error: { type: 'Sandbox.Timedout', message: 'Task timed out after 300.00 seconds' }, status: 'pending',
+      id,
+      atMs: T0,
+      source: 'lambda-on-failure',
+      functionArn: `arn:aws:lambda:eu-west-1:123456789012:function:${fn}`,
+      event: { id: `event-${id}` },
+      error: { type: 'Sandbox.Timedout', message: 'Task timed out after 300.00 seconds' },
+      status: 'pending',
     });
     await ledger.deadLetters.record(dead('m-1', 'streamfix-job-failed'));
     await ledger.deadLetters.record(dead('m-2', 'streamfix-consumer-lag'));

@@ -53,7 +53,19 @@ describe('Command: streamfix checkpoint', () => {
     const out: string[] = [];
     const err: string[] = [];
     const code = await checkpointCommand(
-      [...args, '--pipeline', 'orders', '--region', 'eu-west-1', '--s3-endpoint', s3rver.endpoint, '--dynamodb-endpoint', db.aws.endpoints!.dynamodb!, '--table', db.tableName],
+      [
+        ...args,
+        '--pipeline',
+        'orders',
+        '--region',
+        'eu-west-1',
+        '--s3-endpoint',
+        s3rver.endpoint,
+        '--dynamodb-endpoint',
+        db.aws.endpoints!.dynamodb!,
+        '--table',
+        db.tableName,
+      ],
       { out: (t) => out.push(t), err: (t) => err.push(t), loadConfig: async () => config, callerIdentity: async () => ONCALL },
     );
     return { code, out: out.join('\n'), err: err.join('\n') };
@@ -63,9 +75,16 @@ describe('Command: streamfix checkpoint', () => {
   it('inspect: reports the corrupt newest batch, the last good one and the options', async () => {
     const r = await run('inspect', '--json');
     expect(r.code).toBe(0);
-    const res = JSON.parse(r.out) as { outcome: string; result: { verdict: string; rollback: unknown; report: { lastGoodBatch: number; problems: { kind: string }[] }; lastGoodStartingOffsets: string } };
+    const res = JSON.parse(r.out) as {
+      outcome: string;
+      result: { verdict: string; rollback: unknown; report: { lastGoodBatch: number; problems: { kind: string }[] }; lastGoodStartingOffsets: string };
+    };
     expect(res.outcome).toBe('done');
-    expect(res.result).toMatchObject({ verdict: 'latest-batch', rollback: { batchId: 28, rerun: false }, report: { lastGoodBatch: 28, problems: [{ kind: 'offsets-empty' }] } });
+    expect(res.result).toMatchObject({
+      verdict: 'latest-batch',
+      rollback: { batchId: 28, rerun: false },
+      report: { lastGoodBatch: 28, problems: [{ kind: 'offsets-empty' }] },
+    });
     expect(JSON.parse(res.result.lastGoodStartingOffsets)).toEqual(endOffsets(28, 3));
     const text = await run('inspect');
     expect(text.out).toContain('last good 28');
@@ -80,7 +99,24 @@ describe('Command: streamfix checkpoint', () => {
   });
 
   it('rollback while a run of the job is active is refused and recorded as refused in the ledger', async () => {
-    emr.on(ListJobRunsCommand).resolves({ jobRuns: [{ applicationId: emrPipeline(config.pipelines.orders).job.applicationId, id: 'live01', name: 'orders-stream', state: 'RUNNING', stateDetails: '', createdAt: new Date(T0), updatedAt: new Date(T0), executionRole: 'r', arn: 'a', createdBy: 'c', releaseLabel: 'emr-7.1.0', type: 'SPARK' }] });
+    emr.on(ListJobRunsCommand).resolves({
+      jobRuns: [
+        {
+          applicationId: emrPipeline(config.pipelines.orders).job.applicationId,
+          id: 'live01',
+          name: 'orders-stream',
+          state: 'RUNNING',
+          stateDetails: '',
+          createdAt: new Date(T0),
+          updatedAt: new Date(T0),
+          executionRole: 'r',
+          arn: 'a',
+          createdBy: 'c',
+          releaseLabel: 'emr-7.1.0',
+          type: 'SPARK',
+        },
+      ],
+    });
     const r = await run('rollback', '--to-batch', '28', '--keep-commit', '--confirm', '--request-id', 'r1');
     expect(r.code).toBe(1);
     expect(r.out).toContain('pipeline: run live01 of orders-stream is RUNNING: stop the job first');
@@ -138,7 +174,12 @@ describe('Command: streamfix checkpoint', () => {
     expect((await run('rollback', '--to-batch', 'last')).code).toBe(2);
     expect((await run('compact')).err).toContain('usage: streamfix checkpoint');
     expect(checkpointPayloadFromArgs('reset', { pipeline: 'orders', to: 'timestamp', timestamp: '2026-11-22T00:00:00Z', confirm: true }, T0)).toEqual({
-      command: 'reset', pipeline: 'orders', requestId: '20261122T080000Z', confirm: true, to: 'timestamp', timestamp: '2026-11-22T00:00:00Z',
+      command: 'reset',
+      pipeline: 'orders',
+      requestId: '20261122T080000Z',
+      confirm: true,
+      to: 'timestamp',
+      timestamp: '2026-11-22T00:00:00Z',
     });
   });
 });

@@ -41,8 +41,14 @@ describe('Command: streamfix plan', () => {
   beforeAll(async () => {
     const loaded = await loadScenario(join(BUILTIN_SCENARIOS_DIR, 'job-crashed.yaml'));
     config = loaded.config;
-    world = buildWorld(loaded.scenario, config, { account: '123456789012', region: 'eu-west-1', topicArn: 'arn:aws:sns:eu-west-1:123456789012:streamfix-escalations', schedulerGroup: 'streamfix' });
-    for (const w of buildWiring(config, { account: '123456789012', region: 'eu-west-1', partition: 'aws' })) for (const a of w.alarms) world.cloudwatch.addAlarm(a);
+    world = buildWorld(loaded.scenario, config, {
+      account: '123456789012',
+      region: 'eu-west-1',
+      topicArn: 'arn:aws:sns:eu-west-1:123456789012:streamfix-escalations',
+      schedulerGroup: 'streamfix',
+    });
+    for (const w of buildWiring(config, { account: '123456789012', region: 'eu-west-1', partition: 'aws' }))
+      for (const a of w.alarms) world.cloudwatch.addAlarm(a);
     db = await startDynalite(`${config.name}-ledger`);
     aws = { ...db.aws, plugins: [world.plugin] };
     // The job crashed a minute ago.
@@ -57,9 +63,22 @@ describe('Command: streamfix plan', () => {
     const before = world.record.calls.length;
     const t = capture({ loadConfig: async () => config, aws, clock: world.clock });
     expect(await planCommand(['--pipeline', 'orders', '--playbook', 'job-failed', '--json'], t.io)).toBe(0);
-    const r = JSON.parse(t.out[0]!) as { readOnly: boolean; playbooks: { playbook: string; decision: { kind: string; reason: string; actions: { type: string }[] }; evidence: Record<string, unknown>; guardrails: unknown; subject: string }[] };
+    const r = JSON.parse(t.out[0]!) as {
+      readOnly: boolean;
+      playbooks: {
+        playbook: string;
+        decision: { kind: string; reason: string; actions: { type: string }[] };
+        evidence: Record<string, unknown>;
+        guardrails: unknown;
+        subject: string;
+      }[];
+    };
     expect(r.readOnly).toBe(true);
-    expect(r.playbooks[0]).toMatchObject({ playbook: 'job-failed', decision: { kind: 'fix', reason: 'JOB_FAILED_RESTARTABLE', actions: [{ type: 'emr-serverless:StartJobRun' }] }, guardrails: { ok: true } });
+    expect(r.playbooks[0]).toMatchObject({
+      playbook: 'job-failed',
+      decision: { kind: 'fix', reason: 'JOB_FAILED_RESTARTABLE', actions: [{ type: 'emr-serverless:StartJobRun' }] },
+      guardrails: { ok: true },
+    });
     expect(r.playbooks[0]!.subject).toContain('as if it went to ALARM now');
     const calls = world.record.calls.slice(before);
     expect(calls.length).toBeGreaterThan(0);
@@ -117,13 +136,60 @@ describe('Command: streamfix validate', () => {
   // Table cells escape their pipes.
   const readme = readFileSync(join(process.cwd(), 'README.md'), 'utf8').replaceAll('\\|', '|');
   const broken: [string, () => StreamfixConfigInput, string][] = [
-    ['a missing application id', () => ({ ...example, pipelines: { orders: { ...orders, job: { ...(orders.job as object), applicationId: undefined } } } }) as unknown as StreamfixConfigInput, 'pipelines.orders.job.applicationId: Required'],
-    ['a checkpoint without its trailing slash', () => ({ ...example, pipelines: { orders: { ...orders, job: { ...(orders.job as object), checkpoint: 's3://orders-data-lake/_checkpoints/streaming/orders' } } } }) as unknown as StreamfixConfigInput, 'pipelines.orders.job.checkpoint: must be s3://bucket/prefix/ ending with a slash'],
-    ['a mode that does not exist', () => ({ ...example, pipelines: { orders: { ...orders, playbooks: { 'job-failed': { mode: 'manual' } } } } }) as unknown as StreamfixConfigInput, 'pipelines.orders.playbooks.job-failed.mode: Invalid option: expected one of "auto"|"approve"|"recommend"|"off"'],
-    ['a cluster name that is not the one in its ARN', () => ({ ...example, pipelines: { orders: { ...orders, source: { ...(orders.source as object), clusterName: 'orders-cluster' } } } }) as unknown as StreamfixConfigInput, 'pipelines.orders.source.clusterName: "orders-cluster" is not the name in the cluster ARN ("order-processing")'],
-    ['a role in another account', () => ({ ...example, pipelines: { orders: { ...orders, job: { ...(orders.job as object), executionRoleArn: 'arn:aws:iam::210987654321:role/EmrServerlessJobExecutionRole' } } } }) as unknown as StreamfixConfigInput, "pipelines.orders.job.executionRoleArn: is in account 210987654321, the config's account is 123456789012"],
-    ['two pipelines on one job', () => ({ ...example, pipelines: { orders: orders, returns: { ...orders, dlq: { s3: 's3://orders-data-lake/dlq/returns/' } } } }) as unknown as StreamfixConfigInput, "pipelines.returns.job.jobName: the job orders-stream on 00fabcd1234efg5h is also pipeline orders's"],
-    ['a route to a pipeline that does not exist', () => ({ ...example, routes: [{ alarmName: 'orders-lag-composite', pipeline: 'order', playbook: 'consumer-lag' }] }) as unknown as StreamfixConfigInput, 'routes[0].pipeline: unknown pipeline "order"'],
+    [
+      'a missing application id',
+      () =>
+        ({ ...example, pipelines: { orders: { ...orders, job: { ...(orders.job as object), applicationId: undefined } } } }) as unknown as StreamfixConfigInput,
+      'pipelines.orders.job.applicationId: Required',
+    ],
+    [
+      'a checkpoint without its trailing slash',
+      () =>
+        ({
+          ...example,
+          pipelines: { orders: { ...orders, job: { ...(orders.job as object), checkpoint: 's3://orders-data-lake/_checkpoints/streaming/orders' } } },
+        }) as unknown as StreamfixConfigInput,
+      'pipelines.orders.job.checkpoint: must be s3://bucket/prefix/ ending with a slash',
+    ],
+    [
+      'a mode that does not exist',
+      () => ({ ...example, pipelines: { orders: { ...orders, playbooks: { 'job-failed': { mode: 'manual' } } } } }) as unknown as StreamfixConfigInput,
+      'pipelines.orders.playbooks.job-failed.mode: Invalid option: expected one of "auto"|"approve"|"recommend"|"off"',
+    ],
+    [
+      'a cluster name that is not the one in its ARN',
+      () =>
+        ({
+          ...example,
+          pipelines: { orders: { ...orders, source: { ...(orders.source as object), clusterName: 'orders-cluster' } } },
+        }) as unknown as StreamfixConfigInput,
+      'pipelines.orders.source.clusterName: "orders-cluster" is not the name in the cluster ARN ("order-processing")',
+    ],
+    [
+      'a role in another account',
+      () =>
+        ({
+          ...example,
+          pipelines: {
+            orders: { ...orders, job: { ...(orders.job as object), executionRoleArn: 'arn:aws:iam::210987654321:role/EmrServerlessJobExecutionRole' } },
+          },
+        }) as unknown as StreamfixConfigInput,
+      "pipelines.orders.job.executionRoleArn: is in account 210987654321, the config's account is 123456789012",
+    ],
+    [
+      'two pipelines on one job',
+      () =>
+        ({
+          ...example,
+          pipelines: { orders: orders, returns: { ...orders, dlq: { s3: 's3://orders-data-lake/dlq/returns/' } } },
+        }) as unknown as StreamfixConfigInput,
+      "pipelines.returns.job.jobName: the job orders-stream on 00fabcd1234efg5h is also pipeline orders's",
+    ],
+    [
+      'a route to a pipeline that does not exist',
+      () => ({ ...example, routes: [{ alarmName: 'orders-lag-composite', pipeline: 'order', playbook: 'consumer-lag' }] }) as unknown as StreamfixConfigInput,
+      'routes[0].pipeline: unknown pipeline "order"',
+    ],
   ];
 
   it.each(broken)('rejects %s, naming the path, as the README says', async (_what, make, line) => {
@@ -155,11 +221,19 @@ describe('Command: streamfix validate', () => {
     beforeAll(async () => {
       const loaded = await loadScenario(join(BUILTIN_SCENARIOS_DIR, 'firehose-buffer-too-small.yaml'));
       config = loaded.config;
-      world = buildWorld(loaded.scenario, config, { account: '123456789012', region: 'eu-west-1', topicArn: 'arn:aws:sns:eu-west-1:123456789012:t', schedulerGroup: 'g' });
+      world = buildWorld(loaded.scenario, config, {
+        account: '123456789012',
+        region: 'eu-west-1',
+        topicArn: 'arn:aws:sns:eu-west-1:123456789012:t',
+        schedulerGroup: 'g',
+      });
       await world.clock.advance(180_000);
     });
     const live = async (c: StreamfixConfig) => {
-      const t = capture({ loadConfig: async () => c, aws: { region: 'eu-west-1', plugins: [world.plugin], credentials: { accessKeyId: 'a', secretAccessKey: 'b' } } });
+      const t = capture({
+        loadConfig: async () => c,
+        aws: { region: 'eu-west-1', plugins: [world.plugin], credentials: { accessKeyId: 'a', secretAccessKey: 'b' } },
+      });
       const code = await validateCommand(['x.ts', '--live', '--json'], t.io);
       return { code, report: JSON.parse(t.out[0]!) as { valid: boolean; findings: { level: string; path: string; message: string }[] } };
     };
@@ -170,13 +244,21 @@ describe('Command: streamfix validate', () => {
       expect(r.report.findings.filter((f) => f.level === 'error')).toEqual([]);
       expect(r.code).toBe(0);
       expect(world.record.calls.slice(before).filter((c) => MUTATING.test(c.operation))).toEqual([]);
-      expect(world.record.calls.slice(before).map((c) => c.operation)).toEqual(expect.arrayContaining(['DescribeClusterV2', 'GetApplication', 'DescribeDeliveryStream', 'ListObjectsV2', 'ListMetrics']));
+      expect(world.record.calls.slice(before).map((c) => c.operation)).toEqual(
+        expect.arrayContaining(['DescribeClusterV2', 'GetApplication', 'DescribeDeliveryStream', 'ListObjectsV2', 'ListMetrics']),
+      );
     });
 
     it('names each resource the account does not have', async () => {
       const wrong = parseConfig({
         ...config,
-        pipelines: { orders: { ...config.pipelines.orders!, sink: { kind: 'firehose', deliveryStreamName: 'order-firehose-v2' }, job: { ...config.pipelines.orders!.job, applicationId: '00nosuchapp0000' } } },
+        pipelines: {
+          orders: {
+            ...config.pipelines.orders!,
+            sink: { kind: 'firehose', deliveryStreamName: 'order-firehose-v2' },
+            job: { ...config.pipelines.orders!.job, applicationId: '00nosuchapp0000' },
+          },
+        },
       } as StreamfixConfigInput);
       const r = await live(wrong);
       expect(r.code).toBe(1);

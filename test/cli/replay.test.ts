@@ -16,7 +16,10 @@ describe('Command: streamfix replay', () => {
     env = await startEnv();
     // The CLI uses the default credential chain: s3rver's own keys (dynalite takes any).
     Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' });
-    await env.put('dlq/orders/2026/11/22/11/a.jsonl', Array.from({ length: 40 }, (_, i) => envelope(i)));
+    await env.put(
+      'dlq/orders/2026/11/22/11/a.jsonl',
+      Array.from({ length: 40 }, (_, i) => envelope(i)),
+    );
   });
   afterAll(async () => {
     process.env = saved;
@@ -28,9 +31,30 @@ describe('Command: streamfix replay', () => {
     const err: string[] = [];
     const bar: string[] = [];
     const code = await replayCommand(
-      ['--pipeline', 'orders', '--error-types', 'timeout,parse_error', '--target', 'firehose', '--region', 'eu-west-1',
-        '--s3-endpoint', env.aws.endpoints!.s3!, '--dynamodb-endpoint', env.aws.endpoints!.dynamodb!, '--table', env.tableName, ...extra],
-      { out: (t) => out.push(t), err: (t) => err.push(t), progress: { write: (s) => bar.push(s), isTTY: false }, loadConfig: async () => config, callerIdentity: async () => ONCALL },
+      [
+        '--pipeline',
+        'orders',
+        '--error-types',
+        'timeout,parse_error',
+        '--target',
+        'firehose',
+        '--region',
+        'eu-west-1',
+        '--s3-endpoint',
+        env.aws.endpoints!.s3!,
+        '--dynamodb-endpoint',
+        env.aws.endpoints!.dynamodb!,
+        '--table',
+        env.tableName,
+        ...extra,
+      ],
+      {
+        out: (t) => out.push(t),
+        err: (t) => err.push(t),
+        progress: { write: (s) => bar.push(s), isTTY: false },
+        loadConfig: async () => config,
+        callerIdentity: async () => ONCALL,
+      },
     );
     return { code, out: out.join('\n'), err: err.join('\n'), bar: bar.join('') };
   };
@@ -46,7 +70,9 @@ describe('Command: streamfix replay', () => {
   });
 
   it('with --execute sends the selected records once, and a second run sends nothing more', async () => {
-    firehose.on(PutRecordBatchCommand).callsFake((input: { Records: unknown[] }) => ({ FailedPutCount: 0, RequestResponses: input.Records.map(() => ({ RecordId: 'ok' })) }));
+    firehose
+      .on(PutRecordBatchCommand)
+      .callsFake((input: { Records: unknown[] }) => ({ FailedPutCount: 0, RequestResponses: input.Records.map(() => ({ RecordId: 'ok' })) }));
     const first = await run('--execute');
     expect(first.code).toBe(0);
     expect(first.out).toContain('16 record(s) delivered to firehose:order-firehose');
@@ -72,8 +98,13 @@ describe('Command: streamfix replay', () => {
     const out: string[] = [];
     const err: string[] = [];
     const code = await replayCommand(['--pipeline', 'orders', '--region', 'eu-west-1', '--table', env.tableName], {
-      out: (t) => out.push(t), err: (t) => err.push(t), progress: { write: () => true, isTTY: false }, loadConfig: async () => config,
-      callerIdentity: async () => { throw new Error('The security token included in the request is expired'); },
+      out: (t) => out.push(t),
+      err: (t) => err.push(t),
+      progress: { write: () => true, isTTY: false },
+      loadConfig: async () => config,
+      callerIdentity: async () => {
+        throw new Error('The security token included in the request is expired');
+      },
     });
     expect(code).toBe(2);
     expect(err.join('\n')).toContain('cannot tell who is running this (STS GetCallerIdentity: The security token included in the request is expired)');
@@ -88,7 +119,15 @@ describe('Command: streamfix replay', () => {
 
   it('turns arguments into the operation payload', () => {
     expect(replayPayloadFromArgs({ pipeline: 'orders', where: ['a=1', 'b~x'], 'max-records': '10', execute: true, from: '2026-11-22T10:00:00Z' })).toEqual({
-      command: 'replay', pipeline: 'orders', source: { kind: 'dlq' }, from: '2026-11-22T10:00:00Z', where: ['a=1', 'b~x'], target: {}, dryRun: false, confirm: true, maxRecords: 10,
+      command: 'replay',
+      pipeline: 'orders',
+      source: { kind: 'dlq' },
+      from: '2026-11-22T10:00:00Z',
+      where: ['a=1', 'b~x'],
+      target: {},
+      dryRun: false,
+      confirm: true,
+      maxRecords: 10,
     });
     expect(() => replayPayloadFromArgs({ pipeline: 'orders', rate: 'fast' })).toThrow('--rate');
   });

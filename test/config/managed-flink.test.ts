@@ -31,11 +31,36 @@ describe('Config: a managed-flink job and a kinesis source', () => {
 
   it.each([
     ['no runtime environment', { job: { kind: 'managed-flink', applicationName: 'a' } }, 'pipelines.clicks.job.runtimeEnvironment', 'Required'],
-    ['a runtime that is not Flink', { job: { kind: 'managed-flink', applicationName: 'a', runtimeEnvironment: 'SQL-1_0' } }, 'pipelines.clicks.job.runtimeEnvironment', 'FLINK-1_20'],
-    ['an application name with a slash', { job: { kind: 'managed-flink', applicationName: 'a/b', runtimeEnvironment: 'FLINK-1_20' } }, 'pipelines.clicks.job.applicationName', 'application name'],
-    ['an application name over 128 characters', { job: { kind: 'managed-flink', applicationName: 'a'.repeat(129), runtimeEnvironment: 'FLINK-1_20' } }, 'pipelines.clicks.job.applicationName', 'at most 128'],
-    ['a bad log group', { job: { kind: 'managed-flink', applicationName: 'a', runtimeEnvironment: 'FLINK-1_20', logGroupName: 'has space' } }, 'pipelines.clicks.job.logGroupName', 'log group'],
-    ['an EMR field on a Flink job', { job: { kind: 'managed-flink', applicationName: 'a', runtimeEnvironment: 'FLINK-1_20', jobName: 'x' } }, 'pipelines.clicks.job', 'jobName'],
+    [
+      'a runtime that is not Flink',
+      { job: { kind: 'managed-flink', applicationName: 'a', runtimeEnvironment: 'SQL-1_0' } },
+      'pipelines.clicks.job.runtimeEnvironment',
+      'FLINK-1_20',
+    ],
+    [
+      'an application name with a slash',
+      { job: { kind: 'managed-flink', applicationName: 'a/b', runtimeEnvironment: 'FLINK-1_20' } },
+      'pipelines.clicks.job.applicationName',
+      'application name',
+    ],
+    [
+      'an application name over 128 characters',
+      { job: { kind: 'managed-flink', applicationName: 'a'.repeat(129), runtimeEnvironment: 'FLINK-1_20' } },
+      'pipelines.clicks.job.applicationName',
+      'at most 128',
+    ],
+    [
+      'a bad log group',
+      { job: { kind: 'managed-flink', applicationName: 'a', runtimeEnvironment: 'FLINK-1_20', logGroupName: 'has space' } },
+      'pipelines.clicks.job.logGroupName',
+      'log group',
+    ],
+    [
+      'an EMR field on a Flink job',
+      { job: { kind: 'managed-flink', applicationName: 'a', runtimeEnvironment: 'FLINK-1_20', jobName: 'x' } },
+      'pipelines.clicks.job',
+      'jobName',
+    ],
     ['a stream without a name', { source: { kind: 'kinesis' } }, 'pipelines.clicks.source.streamName', 'Required'],
     ['a non-positive retention', { source: { kind: 'kinesis', streamName: 's', retentionHours: 0 } }, 'pipelines.clicks.source.retentionHours', ''],
   ])('rejects %s, naming the field', (_what, patch, path, message) => {
@@ -75,14 +100,21 @@ describe('Function: byJobKind and the job-kind helpers', () => {
 
   it('hands each pipeline to the code of its runtime', () => {
     const kinds = Object.values(c.pipelines).map((pipeline) =>
-      byJobKind({ pipeline }, { 'emr-serverless': (x) => `emr ${x.pipeline.job.applicationId}`, 'managed-flink': (x) => `flink ${x.pipeline.job.runtimeEnvironment}` }),
+      byJobKind(
+        { pipeline },
+        { 'emr-serverless': (x) => `emr ${x.pipeline.job.applicationId}`, 'managed-flink': (x) => `flink ${x.pipeline.job.runtimeEnvironment}` },
+      ),
     );
     expect(kinds).toEqual(['emr 00ordersapp0001', 'flink FLINK-1_20', 'flink FLINK-2_2']);
   });
 
   it('labels a job by its job name or application name, and names the field a wrong runtime breaks', () => {
     expect(Object.values(c.pipelines).map(jobLabel)).toEqual(['orders-stream', 'clicks-enricher', 'ledger-aggregator']);
-    expect(Object.values(c.pipelines).map((p) => [isEmrPipeline(p), isFlinkPipeline(p)])).toEqual([[true, false], [false, true], [false, true]]);
+    expect(Object.values(c.pipelines).map((p) => [isEmrPipeline(p), isFlinkPipeline(p)])).toEqual([
+      [true, false],
+      [false, true],
+      [false, true],
+    ]);
     expect(wrongRuntime(c.pipelines.clicks!, 'emr-serverless')).toBe('job.kind managed-flink: this action is for emr-serverless jobs only');
   });
 });

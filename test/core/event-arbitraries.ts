@@ -154,18 +154,12 @@ export interface AlarmEventCase {
   expected: ExpectedAlarm;
 }
 
-type ReasonDataVariant =
-  | { kind: 'absent' }
-  | { kind: 'valid' }
-  | { kind: 'invalid-json'; text: string }
-  | { kind: 'not-a-string'; value: unknown };
+type ReasonDataVariant = { kind: 'absent' } | { kind: 'valid' } | { kind: 'invalid-json'; text: string } | { kind: 'not-a-string'; value: unknown };
 
 const reasonDataVariantArb: fc.Arbitrary<ReasonDataVariant> = fc.oneof(
   fc.constant<ReasonDataVariant>({ kind: 'absent' }),
   fc.constant<ReasonDataVariant>({ kind: 'valid' }),
-  fc
-    .constantFrom('', '{', '{"version":"1.0",', 'Unchecked', '[1,2', 'undefined', "{'a':1}")
-    .map((text): ReasonDataVariant => ({ kind: 'invalid-json', text })),
+  fc.constantFrom('', '{', '{"version":"1.0",', 'Unchecked', '[1,2', 'undefined', "{'a':1}").map((text): ReasonDataVariant => ({ kind: 'invalid-json', text })),
   fc
     .oneof(fc.integer(), fc.boolean(), fc.constant(null), fc.dictionary(fc.string(), fc.string(), { maxKeys: 2 }))
     .map((value): ReasonDataVariant => ({ kind: 'not-a-string', value })),
@@ -288,7 +282,8 @@ export const validAlarmEventArb: fc.Arbitrary<AlarmEventCase> = fc
         composite: g.shape.kind === 'composite',
         triggeringAlarms,
         metrics,
-        suppression: g.shape.kind === 'composite' ? { suppressor: { alarm: 'streamfix-maintenance', waitPeriodSeconds: 120, extensionPeriodSeconds: 180 } } : undefined,
+        suppression:
+          g.shape.kind === 'composite' ? { suppressor: { alarm: 'streamfix-maintenance', waitPeriodSeconds: 120, extensionPeriodSeconds: 180 } } : undefined,
       },
     };
   });
@@ -359,8 +354,7 @@ export const validJobRunEventArb: fc.Arbitrary<JobRunEventCase> = fc
       resources: [],
       detail,
     };
-    const jobRunName =
-      g.naming === 'jobRunName' || g.naming === 'both' ? g.jobRunName : g.naming === 'name' ? g.otherName : undefined;
+    const jobRunName = g.naming === 'jobRunName' || g.naming === 'both' ? g.jobRunName : g.naming === 'name' ? g.otherName : undefined;
     return {
       event,
       expected: {
@@ -493,10 +487,7 @@ export const mutatedEventArb: fc.Arbitrary<unknown> = fc
 /** Known envelopes (source + detail-type) around details made of junk in the fields streamfix reads. */
 export const junkDetailEventArb: fc.Arbitrary<unknown> = fc
   .record({
-    pair: fc.constantFrom(
-      ['aws.cloudwatch', 'CloudWatch Alarm State Change'],
-      ['aws.emr-serverless', 'EMR Serverless Job Run State Change'],
-    ),
+    pair: fc.constantFrom(['aws.cloudwatch', 'CloudWatch Alarm State Change'], ['aws.emr-serverless', 'EMR Serverless Job Run State Change']),
     id: fc.oneof({ arbitrary: fc.uuid(), weight: 4 }, { arbitrary: nearMissValueArb, weight: 1 }),
     time: fc.oneof({ arbitrary: timestampArb.map((t) => t.text), weight: 4 }, { arbitrary: nearMissValueArb, weight: 1 }),
     resources: fc.oneof({ arbitrary: fc.array(fc.string()), weight: 4 }, { arbitrary: nearMissValueArb, weight: 1 }),
@@ -507,10 +498,7 @@ export const junkDetailEventArb: fc.Arbitrary<unknown> = fc
           alarmName: nearMissValueArb,
           state: fc.oneof(
             nearMissValueArb,
-            fc.record(
-              { value: nearMissValueArb, reason: nearMissValueArb, reasonData: nearMissValueArb, timestamp: nearMissValueArb },
-              { requiredKeys: [] },
-            ),
+            fc.record({ value: nearMissValueArb, reason: nearMissValueArb, reasonData: nearMissValueArb, timestamp: nearMissValueArb }, { requiredKeys: [] }),
           ),
           previousState: nearMissValueArb,
           configuration: fc.oneof(

@@ -34,7 +34,10 @@ describe('Module: core/wire', () => {
 
   describe('Function: mergePatterns', () => {
     it('unions the one list in which two patterns of one shape differ', () => {
-      expect(mergePatterns({ source: ['s'], detail: { a: ['x'], b: ['y'] } }, { source: ['s'], detail: { a: ['z'], b: ['y'] } })).toEqual({ source: ['s'], detail: { a: ['x', 'z'], b: ['y'] } });
+      expect(mergePatterns({ source: ['s'], detail: { a: ['x'], b: ['y'] } }, { source: ['s'], detail: { a: ['z'], b: ['y'] } })).toEqual({
+        source: ['s'],
+        detail: { a: ['x', 'z'], b: ['y'] },
+      });
     });
 
     it('keeps apart patterns of another shape, or differing in two lists (their union would match the cross product)', () => {

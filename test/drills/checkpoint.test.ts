@@ -19,8 +19,16 @@ describe('Drills: checkpoint scenarios', () => {
     // Assess
     expect(r.failures).toEqual([]);
     const inc = r.incidents.find((i) => i.playbook === 'checkpoint-failure')!;
-    expect(inc.actions.map((a) => [a.operation, a.status])).toEqual([['Backup', 'done'], ['EnsureJobStopped', 'done'], ['Rollback', 'done'], ['StartJobRun', 'done']]);
-    expect(inc.actions[0]!.params).toMatchObject({ checkpoint: CP, backup: `s3://orders-data-lake/_checkpoints/streaming/orders_backup_20260101T000111Z-${backupTag(inc.incidentId)}/` });
+    expect(inc.actions.map((a) => [a.operation, a.status])).toEqual([
+      ['Backup', 'done'],
+      ['EnsureJobStopped', 'done'],
+      ['Rollback', 'done'],
+      ['StartJobRun', 'done'],
+    ]);
+    expect(inc.actions[0]!.params).toMatchObject({
+      checkpoint: CP,
+      backup: `s3://orders-data-lake/_checkpoints/streaming/orders_backup_20260101T000111Z-${backupTag(inc.incidentId)}/`,
+    });
     expect(inc.actions[2]!.params).toMatchObject({ rerun: false, expectLatestBatch: (inc.actions[2]!.params.batchId as number) + 1 });
     expect(r.calls.CopyObject).toBeGreaterThan(200);
     expect(r.guardrailViolations).toEqual([]);
@@ -45,10 +53,32 @@ describe('Drills: checkpoint scenarios', () => {
 describe('Class: CheckpointGuard', () => {
   const world = () => {
     const w = new SimWorld({
-      startMs: Date.parse('2026-01-01T00:00:00Z'), account: '123456789012', region: 'eu-west-1', applicationIds: ['00fabcd1234efg5h'],
-      jobs: [{ pipeline: 'orders', applicationId: '00fabcd1234efg5h', jobName: 'orders-stream', executionRoleArn: 'arn:aws:iam::123456789012:role/r', checkpoint: CP, topic: 'orders.raw', partitions: 3 }],
+      startMs: Date.parse('2026-01-01T00:00:00Z'),
+      account: '123456789012',
+      region: 'eu-west-1',
+      applicationIds: ['00fabcd1234efg5h'],
+      jobs: [
+        {
+          pipeline: 'orders',
+          applicationId: '00fabcd1234efg5h',
+          jobName: 'orders-stream',
+          executionRoleArn: 'arn:aws:iam::123456789012:role/r',
+          checkpoint: CP,
+          topic: 'orders.raw',
+          partitions: 3,
+        },
+      ],
     });
-    seedCheckpoint(w.s3, w.ctx, { uri: CP, topic: 'orders.raw', partitions: 3, batches: 20, lastBatchAgeSeconds: 30, batchIntervalSeconds: 60, lastBatchCommitted: false, recordsPerBatch: 600 });
+    seedCheckpoint(w.s3, w.ctx, {
+      uri: CP,
+      topic: 'orders.raw',
+      partitions: 3,
+      batches: 20,
+      lastBatchAgeSeconds: 30,
+      batchIntervalSeconds: 60,
+      lastBatchCommitted: false,
+      recordsPerBatch: 600,
+    });
     return w;
   };
 
@@ -62,7 +92,7 @@ describe('Class: CheckpointGuard', () => {
     ['offsets/19', 'x\n{}', 'Log file was malformed'],
     ['offsets/18', 'v1\n{"batchWatermarkMs":0}\n{"orders.raw":{"0":1', 'Log file was malformed'],
     ['commits/18', '', 'Incomplete log file in the offset commit log'],
-  ])('fails on %s written as %j with Spark\'s message', (key, body, message) => {
+  ])("fails on %s written as %j with Spark's message", (key, body, message) => {
     const w = world();
     w.s3.put('orders-data-lake', `${PREFIX}${key}`, body);
     expect(w.checkpointGuard.unreadable(CP)).toContain(message);
@@ -76,17 +106,31 @@ describe('Class: CheckpointGuard', () => {
 
   it('answers GetBucketEncryption with the configured key, else SSE-S3', () => {
     const w = world();
-    const get = (w.s3.operations as unknown as Record<string, (i: { Bucket: string }) => { ServerSideEncryptionConfiguration: { Rules: { ApplyServerSideEncryptionByDefault: unknown }[] } }>).GetBucketEncryption!;
-    expect(get({ Bucket: 'orders-data-lake' }).ServerSideEncryptionConfiguration.Rules[0]!.ApplyServerSideEncryptionByDefault).toEqual({ SSEAlgorithm: 'AES256' });
+    const get = (
+      w.s3.operations as unknown as Record<
+        string,
+        (i: { Bucket: string }) => { ServerSideEncryptionConfiguration: { Rules: { ApplyServerSideEncryptionByDefault: unknown }[] } }
+      >
+    ).GetBucketEncryption!;
+    expect(get({ Bucket: 'orders-data-lake' }).ServerSideEncryptionConfiguration.Rules[0]!.ApplyServerSideEncryptionByDefault).toEqual({
+      SSEAlgorithm: 'AES256',
+    });
     w.checkpointGuard.bucketKeys.set('orders-data-lake', 'arn:aws:kms:eu-west-1:123456789012:key/k');
-    expect(get({ Bucket: 'orders-data-lake' }).ServerSideEncryptionConfiguration.Rules[0]!.ApplyServerSideEncryptionByDefault).toEqual({ SSEAlgorithm: 'aws:kms', KMSMasterKeyID: 'arn:aws:kms:eu-west-1:123456789012:key/k' });
+    expect(get({ Bucket: 'orders-data-lake' }).ServerSideEncryptionConfiguration.Rules[0]!.ApplyServerSideEncryptionByDefault).toEqual({
+      SSEAlgorithm: 'aws:kms',
+      KMSMasterKeyID: 'arn:aws:kms:eu-west-1:123456789012:key/k',
+    });
   });
 });
 
 describe('Scenario format: corrupt-checkpoint', () => {
   it('rejects an unknown field, naming its path', async () => {
     const doc = {
-      version: 1, name: 'x', description: 'x', configFile: 'configs/checkpoint-orders.yaml', runFor: '1m',
+      version: 1,
+      name: 'x',
+      description: 'x',
+      configFile: 'configs/checkpoint-orders.yaml',
+      runFor: '1m',
       timeline: [{ at: '10s', 'corrupt-checkpoint': { pipeline: 'orders', files: 2 } }],
     };
     await expect(validateScenario(join(SCENARIOS, 'x.yaml'), doc)).rejects.toThrow(/timeline\[0\]\.corrupt-checkpoint.*files/);

@@ -9,18 +9,33 @@ import { newWorld, T0 } from './helpers';
 
 const metric = { namespace: 'orders-pipeline', metricName: 'DLQRecordCount', dimensions: { Pipeline: 'orders' } };
 const spec = (over: Record<string, unknown> = {}) => ({
-  pipeline: 'orders', dlqUri: 's3://orders-data-lake/dlq/orders/', topic: 'orders.raw', metric, applicationId: '00fabcd1234efg5h', jobName: 'orders-stream',
-  perMinute: 10, untilMs: T0 + 180_000, types: [['timeout', 1]] as ['timeout', number][], errorMessage: 'slow', payload: { order_id: 'o-{i}' }, stampJobRun: false, ...over,
+  pipeline: 'orders',
+  dlqUri: 's3://orders-data-lake/dlq/orders/',
+  topic: 'orders.raw',
+  metric,
+  applicationId: '00fabcd1234efg5h',
+  jobName: 'orders-stream',
+  perMinute: 10,
+  untilMs: T0 + 180_000,
+  types: [['timeout', 1]] as ['timeout', number][],
+  errorMessage: 'slow',
+  payload: { order_id: 'o-{i}' },
+  stampJobRun: false,
+  ...over,
 });
 
 describe('Class: SimDlq', () => {
-  it('writes one object of envelopes a minute while it lasts, and the minute\'s count on the metric', async () => {
+  it("writes one object of envelopes a minute while it lasts, and the minute's count on the metric", async () => {
     const world = newWorld();
     world.s3.createBucket('orders-data-lake');
     world.dlq.startWriting(spec());
     await world.runUntil(T0 + 10 * 60_000);
     const keys = world.s3.keys('orders-data-lake', 'dlq/orders/');
-    expect(keys).toEqual(['dlq/orders/2026/01/01/00/part-00001.jsonl', 'dlq/orders/2026/01/01/00/part-00002.jsonl', 'dlq/orders/2026/01/01/00/part-00003.jsonl']);
+    expect(keys).toEqual([
+      'dlq/orders/2026/01/01/00/part-00001.jsonl',
+      'dlq/orders/2026/01/01/00/part-00002.jsonl',
+      'dlq/orders/2026/01/01/00/part-00003.jsonl',
+    ]);
     const lines = world.s3.object('orders-data-lake', keys[1]!)!.body.toString().trim().split('\n');
     expect(lines).toHaveLength(10);
     const parsed = lines.map((l) => parseDlqLine(l));
@@ -37,7 +52,10 @@ describe('Class: SimDlq', () => {
     world.dlq.startWriting(spec({ untilMs: T0 + 1 }));
     const ids = world.dlq.written.get('orders')!;
     const p = world.dlq.producer();
-    await p.send('orders.raw', ids.slice(0, 8).map((id) => ({ value: Buffer.from('x'), headers: { 'streamfix-replay-of': id } })));
+    await p.send(
+      'orders.raw',
+      ids.slice(0, 8).map((id) => ({ value: Buffer.from('x'), headers: { 'streamfix-replay-of': id } })),
+    );
     await p.send('orders.raw', [{ value: Buffer.from('x'), headers: { 'streamfix-replay-of': ids[0]! } }]);
     const config = parseConfig(exampleConfig);
     const summary = dlqReplaySummary(world, config);
@@ -49,9 +67,17 @@ describe('Class: SimDlq', () => {
 
 describe('Function: splitByWeight', () => {
   it('spreads records over types by weight, exactly and deterministically', () => {
-    const out = splitByWeight(10, [['timeout', 8], ['external_api_error', 2]]);
+    const out = splitByWeight(10, [
+      ['timeout', 8],
+      ['external_api_error', 2],
+    ]);
     expect(out.filter((t) => t === 'timeout')).toHaveLength(8);
-    expect(splitByWeight(7, [['parse_error', 1], ['duplicate', 1]])).toHaveLength(7);
+    expect(
+      splitByWeight(7, [
+        ['parse_error', 1],
+        ['duplicate', 1],
+      ]),
+    ).toHaveLength(7);
   });
 });
 

@@ -24,7 +24,9 @@ describe('Built-in drills', () => {
     // Act
     const results = await byName();
     // Assess
-    expect([...results.keys()]).toEqual(expect.arrayContaining(['bad-entry-point', 'budget-exhausted', 'cancelled-by-person', 'duplicate-deliveries', 'job-crashed']));
+    expect([...results.keys()]).toEqual(
+      expect.arrayContaining(['bad-entry-point', 'budget-exhausted', 'cancelled-by-person', 'duplicate-deliveries', 'job-crashed']),
+    );
     for (const r of results.values()) {
       expect({ scenario: r.scenario, verdict: r.verdict, failures: r.failures }).toEqual({ scenario: r.scenario, verdict: 'PASS', failures: [] });
       expect(r.guardrailViolations).toEqual([]);
@@ -37,8 +39,19 @@ describe('Built-in drills', () => {
     expect(crashed.incidents.filter((i) => i.playbook === 'checkpoint-failure').map((i) => i.decision?.reason)).toEqual(['NOT_A_CHECKPOINT_FAILURE']);
     crashed.incidents = jobFailed(crashed);
     expect(crashed.incidents).toHaveLength(1);
-    expect(crashed.incidents[0]).toMatchObject({ decision: { kind: 'fix', reason: 'JOB_FAILED_RESTARTABLE' }, verified: true, resolution: { reason: 'VERIFIED' }, escalations: [] });
-    expect(crashed.incidents[0]!.actions).toMatchObject([{ operation: 'StartJobRun', status: 'done', params: { executionRoleArn: 'arn:aws:iam::123456789012:role/EmrServerlessJobExecutionRole', mode: 'STREAMING', name: 'orders-stream' } }]);
+    expect(crashed.incidents[0]).toMatchObject({
+      decision: { kind: 'fix', reason: 'JOB_FAILED_RESTARTABLE' },
+      verified: true,
+      resolution: { reason: 'VERIFIED' },
+      escalations: [],
+    });
+    expect(crashed.incidents[0]!.actions).toMatchObject([
+      {
+        operation: 'StartJobRun',
+        status: 'done',
+        params: { executionRoleArn: 'arn:aws:iam::123456789012:role/EmrServerlessJobExecutionRole', mode: 'STREAMING', name: 'orders-stream' },
+      },
+    ]);
     expect(crashed.incidents[0]!.timeToRecoverSeconds).toBeLessThanOrEqual(300);
     expect(crashed.calls.StartJobRun).toBe(1);
     expect(crashed.jobs.orders).toMatchObject({ state: 'RUNNING', runs: 2 });
@@ -82,25 +95,36 @@ describe('Function: runScenario', () => {
     expect((await run(['JOB_FAILED_RESTARTABLE'])).verdict).toBe('PASS');
     const twice = await run(['JOB_FAILED_RESTARTABLE', 'JOB_FAILED_RESTARTABLE']);
     expect(twice.verdict).toBe('FAIL');
-    expect(twice.failures.join('\n')).toMatch(/\.decisionsInclude: expected \["JOB_FAILED_RESTARTABLE","JOB_FAILED_RESTARTABLE"\], got \["JOB_FAILED_RESTARTABLE"\]/);
+    expect(twice.failures.join('\n')).toMatch(
+      /\.decisionsInclude: expected \["JOB_FAILED_RESTARTABLE","JOB_FAILED_RESTARTABLE"\], got \["JOB_FAILED_RESTARTABLE"\]/,
+    );
   });
 
   it('catches a careless engine that restarts on every event: the referee sees two runs on one checkpoint', async () => {
     const doc = await scenarioDoc();
-    doc.timeline = [
-      { at: '30s', 'duplicate-deliveries': { times: 2, concurrent: true } },
-      ...(doc.timeline as unknown[]),
-    ];
+    doc.timeline = [{ at: '30s', 'duplicate-deliveries': { times: 2, concurrent: true } }, ...(doc.timeline as unknown[])];
     const loaded = await validateScenario(join(process.cwd(), 'drills/scenarios/x.yaml'), doc);
     // One counter for every container: each call gets its own token, so none is an idempotent replay.
     let n = 0;
     const r = await runScenario(loaded, {
       createHandler: (_id, deps) => {
-        const emr = withPlugins(new EMRServerlessClient({ region: deps.aws.region, ...(deps.aws.credentials ? { credentials: deps.aws.credentials } : {}) }), deps.aws);
+        const emr = withPlugins(
+          new EMRServerlessClient({ region: deps.aws.region, ...(deps.aws.credentials ? { credentials: deps.aws.credentials } : {}) }),
+          deps.aws,
+        );
         return async (event) => {
           const d = (event as { detail?: { state?: string } }).detail;
           if (d?.state !== 'FAILED') return { outcome: 'rejected' };
-          await emr.send(new StartJobRunCommand({ applicationId: '00fabcd1234efg5h', executionRoleArn: 'arn:aws:iam::123456789012:role/Other', name: 'orders-stream', mode: 'STREAMING', clientToken: `naive-${n++}`, jobDriver: { sparkSubmit: { entryPoint: 's3://x/main.py' } } }));
+          await emr.send(
+            new StartJobRunCommand({
+              applicationId: '00fabcd1234efg5h',
+              executionRoleArn: 'arn:aws:iam::123456789012:role/Other',
+              name: 'orders-stream',
+              mode: 'STREAMING',
+              clientToken: `naive-${n++}`,
+              jobDriver: { sparkSubmit: { entryPoint: 's3://x/main.py' } },
+            }),
+          );
           return { outcome: 'processed' };
         };
       },
@@ -116,11 +140,17 @@ describe('Fault paths through the engine', () => {
   const failAt60 = { at: '60s', 'fail-job-run': { pipeline: 'orders', stateDetails: 'ExitCode: 137 ExecutorLostFailure' } };
 
   it('a lost FAILED event is backed up by the failed-runs alarm: one restart, verified', async () => {
-    const r = await runScenario(await validateScenario('dropped.yaml', {
-      version: 1, name: 'dropped', description: 'd', configFile, runFor: '10m',
-      timeline: [{ at: '30s', 'drop-native-events': { count: 1, states: ['FAILED'] } }, failAt60],
-      expect: { incidents: [{ pipeline: 'orders', playbook: 'job-failed', decision: 'fix', verified: true, actions: { StartJobRun: 1 } }] },
-    }));
+    const r = await runScenario(
+      await validateScenario('dropped.yaml', {
+        version: 1,
+        name: 'dropped',
+        description: 'd',
+        configFile,
+        runFor: '10m',
+        timeline: [{ at: '30s', 'drop-native-events': { count: 1, states: ['FAILED'] } }, failAt60],
+        expect: { incidents: [{ pipeline: 'orders', playbook: 'job-failed', decision: 'fix', verified: true, actions: { StartJobRun: 1 } }] },
+      }),
+    );
     expect(r.failures).toEqual([]);
     expect(r.timeline.some((l) => l.kind === 'event-dropped')).toBe(true);
     expect(r.incidents[0]!.trigger).toBe('alarm streamfix-orders-job-failed-failed-runs ALARM');
@@ -128,11 +158,25 @@ describe('Fault paths through the engine', () => {
   });
 
   it('a paused pipeline is not restarted, and PagerDuty throttling is retried in simulated time', async () => {
-    const r = await runScenario(await validateScenario('paused.yaml', {
-      version: 1, name: 'paused', description: 'd', configFile, runFor: '10m',
-      timeline: [{ at: '10s', pause: { pipeline: 'orders', reason: 'maintenance window' } }, { at: '20s', 'pagerduty-errors': { status: 429, count: 2 } }, failAt60],
-      expect: { incidents: [{ pipeline: 'orders', playbook: 'job-failed', decision: 'escalate', reason: 'PAUSED' }], calls: { StartJobRun: 0 }, pagerduty: { triggered: 1 } },
-    }));
+    const r = await runScenario(
+      await validateScenario('paused.yaml', {
+        version: 1,
+        name: 'paused',
+        description: 'd',
+        configFile,
+        runFor: '10m',
+        timeline: [
+          { at: '10s', pause: { pipeline: 'orders', reason: 'maintenance window' } },
+          { at: '20s', 'pagerduty-errors': { status: 429, count: 2 } },
+          failAt60,
+        ],
+        expect: {
+          incidents: [{ pipeline: 'orders', playbook: 'job-failed', decision: 'escalate', reason: 'PAUSED' }],
+          calls: { StartJobRun: 0 },
+          pagerduty: { triggered: 1 },
+        },
+      }),
+    );
     expect(r.failures).toEqual([]);
     expect(r.calls.enqueue).toBe(3);
   });

@@ -13,9 +13,22 @@ const KEY = 'arn:aws:kms:eu-west-1:123456789012:key/5f0c1b2a-7d3e-4c4f-9a8b-1c2d
 const GROUP = '/aws/kinesisfirehose/order-firehose';
 
 const seed = (over: Partial<FirehoseStreamSeed> = {}): FirehoseStreamSeed => ({
-  name: 'order-firehose', roleArn: ROLE, bucket: 'orders-lake', prefix: 'raw/orders/', sizeInMBs: 5, intervalInSeconds: 60,
-  errorLogging: true, logGroupName: GROUP, logStreamName: 'S3Delivery', recordsPerSecond: 100, recordBytes: 1024,
-  maxObjectsPerMinute: 600, quotaRecordsPerSecond: 5_000, retentionSeconds: 86_400, historyMs: 10 * MIN, ...over,
+  name: 'order-firehose',
+  roleArn: ROLE,
+  bucket: 'orders-lake',
+  prefix: 'raw/orders/',
+  sizeInMBs: 5,
+  intervalInSeconds: 60,
+  errorLogging: true,
+  logGroupName: GROUP,
+  logStreamName: 'S3Delivery',
+  recordsPerSecond: 100,
+  recordBytes: 1024,
+  maxObjectsPerMinute: 600,
+  quotaRecordsPerSecond: 5_000,
+  retentionSeconds: 86_400,
+  historyMs: 10 * MIN,
+  ...over,
 });
 
 function world(over: Partial<FirehoseStreamSeed> = {}) {
@@ -91,7 +104,13 @@ describe('Class: SimFirehose', () => {
   it('throttles records above the quota', async () => {
     const { w } = world({ recordsPerSecond: 6_000 });
     await w.runUntil(T0 + 2 * MIN);
-    const dps = w.cloudwatch.store.datapoints({ namespace: 'AWS/Firehose', metricName: 'ThrottledRecords', dimensions: { DeliveryStreamName: 'order-firehose' } }, 'Sum', 60, T0, T0 + 2 * MIN);
+    const dps = w.cloudwatch.store.datapoints(
+      { namespace: 'AWS/Firehose', metricName: 'ThrottledRecords', dimensions: { DeliveryStreamName: 'order-firehose' } },
+      'Sum',
+      60,
+      T0,
+      T0 + 2 * MIN,
+    );
     expect(dps.map((d) => d.value)).toEqual([60_000, 60_000]);
   });
 
@@ -103,7 +122,14 @@ describe('Class: SimFirehose', () => {
       expect(d.VersionId).toBe('1');
       expect(d.Destinations?.[0]?.ExtendedS3DestinationDescription?.BufferingHints).toEqual({ SizeInMBs: 5, IntervalInSeconds: 60 });
       const update = (version: string, SizeInMBs = 8) =>
-        fh.send(new UpdateDestinationCommand({ DeliveryStreamName: 'order-firehose', CurrentDeliveryStreamVersionId: version, DestinationId: d.Destinations![0]!.DestinationId!, ExtendedS3DestinationUpdate: { BufferingHints: { SizeInMBs, IntervalInSeconds: 60 } } }));
+        fh.send(
+          new UpdateDestinationCommand({
+            DeliveryStreamName: 'order-firehose',
+            CurrentDeliveryStreamVersionId: version,
+            DestinationId: d.Destinations![0]!.DestinationId!,
+            ExtendedS3DestinationUpdate: { BufferingHints: { SizeInMBs, IntervalInSeconds: 60 } },
+          }),
+        );
       await update('1');
       await expect(update('1')).rejects.toMatchObject({ name: 'ConcurrentModificationException' });
       await expect(update('2', 129)).rejects.toMatchObject({ name: 'InvalidArgumentException' });
@@ -114,7 +140,12 @@ describe('Class: SimFirehose', () => {
       const { w, s } = world();
       s.beforeNextUpdate.push({ intervalInSeconds: 120 });
       const fh = simClient(w, FirehoseClient);
-      const call = new UpdateDestinationCommand({ DeliveryStreamName: 'order-firehose', CurrentDeliveryStreamVersionId: '1', DestinationId: s.destinationId, ExtendedS3DestinationUpdate: { BufferingHints: { SizeInMBs: 8, IntervalInSeconds: 60 } } });
+      const call = new UpdateDestinationCommand({
+        DeliveryStreamName: 'order-firehose',
+        CurrentDeliveryStreamVersionId: '1',
+        DestinationId: s.destinationId,
+        ExtendedS3DestinationUpdate: { BufferingHints: { SizeInMBs: 8, IntervalInSeconds: 60 } },
+      });
       await expect(fh.send(call)).rejects.toMatchObject({ name: 'ConcurrentModificationException' });
       expect(s).toMatchObject({ versionId: 2, intervalInSeconds: 120, sizeInMBs: 5 });
     });
@@ -124,16 +155,29 @@ describe('Class: SimFirehose', () => {
       w.iam.revoke(ROLE, ['s3:PutObject']);
       await w.runUntil(T0 + 3 * MIN);
       const logs = simClient(w, CloudWatchLogsClient);
-      const events = (await logs.send(new FilterLogEventsCommand({ logGroupName: GROUP, logStreamNames: ['S3Delivery'], startTime: T0, endTime: T0 + 3 * MIN, limit: 2 })));
+      const events = await logs.send(
+        new FilterLogEventsCommand({ logGroupName: GROUP, logStreamNames: ['S3Delivery'], startTime: T0, endTime: T0 + 3 * MIN, limit: 2 }),
+      );
       expect(events.events).toHaveLength(2);
       expect(events.nextToken).toBeDefined();
       expect(events.events?.[0]?.message).toContain('"errorCode":"S3.AccessDenied"');
       await expect(logs.send(new FilterLogEventsCommand({ logGroupName: '/nope' }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
 
       const iam = simClient(w, IAMClient);
-      const r = await iam.send(new SimulatePrincipalPolicyCommand({ PolicySourceArn: ROLE, ActionNames: ['s3:PutObject', 's3:GetObject'], ResourceArns: ['arn:aws:s3:::orders-lake/raw/orders/*'] }));
-      expect(r.EvaluationResults?.map((e) => [e.EvalActionName, e.EvalDecision])).toEqual([['s3:PutObject', 'implicitDeny'], ['s3:GetObject', 'allowed']]);
-      await expect(iam.send(new SimulatePrincipalPolicyCommand({ PolicySourceArn: 'arn:aws:iam::123456789012:role/nobody', ActionNames: ['s3:PutObject'] }))).rejects.toMatchObject({ name: 'NoSuchEntityException' });
+      const r = await iam.send(
+        new SimulatePrincipalPolicyCommand({
+          PolicySourceArn: ROLE,
+          ActionNames: ['s3:PutObject', 's3:GetObject'],
+          ResourceArns: ['arn:aws:s3:::orders-lake/raw/orders/*'],
+        }),
+      );
+      expect(r.EvaluationResults?.map((e) => [e.EvalActionName, e.EvalDecision])).toEqual([
+        ['s3:PutObject', 'implicitDeny'],
+        ['s3:GetObject', 'allowed'],
+      ]);
+      await expect(
+        iam.send(new SimulatePrincipalPolicyCommand({ PolicySourceArn: 'arn:aws:iam::123456789012:role/nobody', ActionNames: ['s3:PutObject'] })),
+      ).rejects.toMatchObject({ name: 'NoSuchEntityException' });
     });
   });
 });

@@ -18,21 +18,31 @@ const run = async (name: string) => {
 };
 
 describe('Drill: approval-in-time', () => {
-  it('pages the plan with the approve/deny commands, the expiry and the runbook; records who approved; writes the report on close', { timeout: 60_000 }, async () => {
+  it('pages the plan with the approve/deny commands, the expiry and the runbook; records who approved; writes the report on close', {
+    timeout: 60_000,
+  }, async () => {
     const { r, world } = await run('approval-in-time');
     expect(r.verdict).toBe('PASS');
     const inc = r.incidents.find((i) => i.playbook === 'job-failed')!;
     expect(inc.approvals).toEqual([{ id: 'a1', status: 'approved', by: 'arn:aws:iam::123456789012:user/jane' }]);
     expect(inc.approvedBy).toBe('arn:aws:iam::123456789012:user/jane');
 
-    const page = world.pagerDuty.events.find((e) => e.kind === 'trigger')!.body as { payload: { class: string; custom_details: { incident_id: string; recommendation: { command: string; detail: Record<string, unknown> } } }; links: { href: string }[] };
+    const page = world.pagerDuty.events.find((e) => e.kind === 'trigger')!.body as {
+      payload: { class: string; custom_details: { incident_id: string; recommendation: { command: string; detail: Record<string, unknown> } } };
+      links: { href: string }[];
+    };
     expect(page.payload.class).toBe('APPROVAL_REQUIRED');
     expect(page.payload.custom_details.recommendation.command).toBe(`streamfix approve ${inc.incidentId}`);
     expect(page.payload.custom_details.recommendation.detail).toMatchObject({
-      approvalId: 'a1', expiresAt: '2026-01-01T00:31:01.000Z', deny: `streamfix deny ${inc.incidentId} --reason "<why>"`,
+      approvalId: 'a1',
+      expiresAt: '2026-01-01T00:31:01.000Z',
+      deny: `streamfix deny ${inc.incidentId} --reason "<why>"`,
       plan: [{ type: 'emr-serverless:StartJobRun', resource: 'emr-serverless:00fabcd1234efg5h:orders-stream' }],
     });
-    expect(page.links.map((l) => l.href)).toEqual(['https://wiki.example.com/streaming/runbooks/job-failed', expect.stringContaining('#dashboards/dashboard/streamfix-orders')]);
+    expect(page.links.map((l) => l.href)).toEqual([
+      'https://wiki.example.com/streaming/runbooks/job-failed',
+      expect.stringContaining('#dashboards/dashboard/streamfix-orders'),
+    ]);
     const sns = world.sns.messages.find((m) => m.attributes.event === 'trigger')!;
     expect(sns.message).toContain(`streamfix approve ${inc.incidentId}`);
     expect(sns.message).toContain('runbook: job-failed: https://wiki.example.com/streaming/runbooks/job-failed');
@@ -54,7 +64,9 @@ describe('Drill: paused-then-resumed', () => {
     expect(starts).toHaveLength(1);
     expect(starts[0]!.atMs).toBeGreaterThanOrEqual(resumedAt);
     // The restart came from the re-evaluation of the alarm still in ALARM (DescribeAlarms), started by the parameter's change.
-    expect(world.record.calls.some((c) => c.operation === 'DescribeAlarms' && c.atMs >= resumedAt && c.atMs <= starts[0]!.atMs && c.seq < starts[0]!.seq)).toBe(true);
+    expect(world.record.calls.some((c) => c.operation === 'DescribeAlarms' && c.atMs >= resumedAt && c.atMs <= starts[0]!.atMs && c.seq < starts[0]!.seq)).toBe(
+      true,
+    );
   });
 });
 

@@ -14,7 +14,12 @@ const mine = parseConfig({
   pipelines: {
     payments: {
       ...(exampleConfig.pipelines.orders as unknown as Record<string, unknown>),
-      job: { ...exampleConfig.pipelines.orders!.job, applicationId: '00acmepayments01', jobName: 'payments-stream', checkpoint: 's3://acme-lake/_checkpoints/payments/' },
+      job: {
+        ...exampleConfig.pipelines.orders!.job,
+        applicationId: '00acmepayments01',
+        jobName: 'payments-stream',
+        checkpoint: 's3://acme-lake/_checkpoints/payments/',
+      },
       playbooks: { 'job-failed': { mode: 'recommend' } },
     },
   },
@@ -23,8 +28,13 @@ const mine = parseConfig({
 describe('Function: namesMap / rename', () => {
   it('maps each name to the one at the same place, and renames whole strings, keys and S3 prefixes', () => {
     const names = namesMap({ a: 'app-1', b: { c: 's3://x/cp/' }, mode: 'auto' }, { a: 'app-2', b: { c: 's3://y/cp2/' }, mode: 'recommend' });
-    expect([...names]).toEqual([['app-1', 'app-2'], ['s3://x/cp/', 's3://y/cp2/']]);
-    expect(rename({ 'app-1': ['app-1', 's3://x/cp/offsets/3', 'auto', 'app-10'] }, names)).toEqual({ 'app-2': ['app-2', 's3://y/cp2/offsets/3', 'auto', 'app-10'] });
+    expect([...names]).toEqual([
+      ['app-1', 'app-2'],
+      ['s3://x/cp/', 's3://y/cp2/'],
+    ]);
+    expect(rename({ 'app-1': ['app-1', 's3://x/cp/offsets/3', 'auto', 'app-10'] }, names)).toEqual({
+      'app-2': ['app-2', 's3://y/cp2/offsets/3', 'auto', 'app-10'],
+    });
   });
 });
 
@@ -44,7 +54,10 @@ describe('Function: adaptScenario', () => {
     const shared = await loadScenario(join(BUILTIN_SCENARIOS_DIR, 'shared-application.yaml'));
     expect(adaptScenario(shared, mine)).toEqual({ skipped: 'it drills 2 pipelines together' });
     const loaded = await loadScenario(join(BUILTIN_SCENARIOS_DIR, 'job-crashed.yaml'));
-    const noDlq = parseConfig({ ...(exampleConfig as unknown as StreamfixConfigInput), pipelines: { p: { ...(exampleConfig.pipelines.orders as unknown as Record<string, unknown>), dlq: undefined } } } as unknown as StreamfixConfigInput);
+    const noDlq = parseConfig({
+      ...(exampleConfig as unknown as StreamfixConfigInput),
+      pipelines: { p: { ...(exampleConfig.pipelines.orders as unknown as Record<string, unknown>), dlq: undefined } },
+    } as unknown as StreamfixConfigInput);
     expect(misfit(loaded.config.pipelines.orders!, noDlq.pipelines.p!)).toBe('a DLQ');
   });
 });
@@ -52,7 +65,11 @@ describe('Function: adaptScenario', () => {
 describe('Command: streamfix drill --config', () => {
   it("reports a difference the user's settings make (recommend starts nothing), not a failure", { timeout: 60_000 }, async () => {
     const out: string[] = [];
-    const code = await drillCommand(['job-crashed', '--quiet', '--config', 'mine.ts'], { out: (t) => out.push(t), err: (t) => out.push(t), loadConfig: async () => mine });
+    const code = await drillCommand(['job-crashed', '--quiet', '--config', 'mine.ts'], {
+      out: (t) => out.push(t),
+      err: (t) => out.push(t),
+      loadConfig: async () => mine,
+    });
     expect(code).toBe(0);
     const line = out.find((l) => l.startsWith('DIFF job-crashed'))!;
     expect(line).toContain('(on your pipeline payments)');

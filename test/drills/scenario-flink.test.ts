@@ -9,11 +9,22 @@ const config = {
   pipelines: {
     orders: {
       source: { kind: 'msk', clusterArn: 'arn:aws:kafka:eu-west-1:123456789012:cluster/c/1', clusterName: 'c', topic: 't', consumerGroup: 'g' },
-      job: { kind: 'emr-serverless', applicationId: '00fabcd1234efg5h', jobName: 'orders-stream', executionRoleArn: 'arn:aws:iam::123456789012:role/R', checkpoint: 's3://orders-data-lake/cp/' },
+      job: {
+        kind: 'emr-serverless',
+        applicationId: '00fabcd1234efg5h',
+        jobName: 'orders-stream',
+        executionRoleArn: 'arn:aws:iam::123456789012:role/R',
+        checkpoint: 's3://orders-data-lake/cp/',
+      },
     },
     clicks: {
       source: { kind: 'kinesis', streamName: 'clicks-events', retentionHours: 24 },
-      job: { kind: 'managed-flink', applicationName: 'clicks-enricher', runtimeEnvironment: 'FLINK-1_20', logGroupName: '/aws/kinesis-analytics/clicks-enricher' },
+      job: {
+        kind: 'managed-flink',
+        applicationName: 'clicks-enricher',
+        runtimeEnvironment: 'FLINK-1_20',
+        logGroupName: '/aws/kinesis-analytics/clicks-enricher',
+      },
     },
   },
 };
@@ -40,8 +51,20 @@ describe('Scenario format: Managed Flink applications and Kinesis streams', () =
     // Act
     const { scenario } = await validateScenario('s.yaml', valid());
     // Assess
-    expect(scenario.world.flink.applications[0]).toMatchObject({ status: 'RUNNING', parallelismPerKPU: 1, snapshotsEnabled: true, rollbackEnabled: false, checkpointInterval: 60_000, checkpointTimeout: 600_000 });
-    expect(scenario.world.kinesis.streams[0]).toMatchObject({ recordsPerSecond: 1_000, enhancedMonitoring: [], readLimitRecordsPerSecond: 2_000, history: 3_600_000 });
+    expect(scenario.world.flink.applications[0]).toMatchObject({
+      status: 'RUNNING',
+      parallelismPerKPU: 1,
+      snapshotsEnabled: true,
+      rollbackEnabled: false,
+      checkpointInterval: 60_000,
+      checkpointTimeout: 600_000,
+    });
+    expect(scenario.world.kinesis.streams[0]).toMatchObject({
+      recordsPerSecond: 1_000,
+      enhancedMonitoring: [],
+      readLimitRecordsPerSecond: 2_000,
+      history: 3_600_000,
+    });
     expect(scenario.timeline[0]!['fail-flink-job']).toMatchObject({ after: 20_000 });
   });
 
@@ -54,11 +77,36 @@ describe('Scenario format: Managed Flink applications and Kinesis streams', () =
   });
 
   it.each([
-    ['weights not one per shard', { world: { kinesis: { streams: [{ pipeline: 'clicks', shards: 2, weights: [1] }] } } }, 'world.kinesis.streams[0].weights', 'one weight per shard'],
-    ['a key that is not a KMS key ARN', { world: { flink: { applications: [{ pipeline: 'clicks', kmsKeyArn: 'alias/x' }] } } }, 'world.flink.applications[0].kmsKeyArn', 'KMS key ARN'],
-    ['an unknown application field', { world: { flink: { applications: [{ pipeline: 'clicks', paralelism: 2 }] } } }, 'world.flink.applications[0]', 'unknown field "paralelism"'],
-    ['an unknown operation', { timeline: [{ at: 1, 'fail-flink-operation': { pipeline: 'clicks', operation: 'DeleteApplication', error: 'x' } }] }, 'timeline[0].fail-flink-operation.operation', ''],
-    ['an unknown checkpoint cause', { timeline: [{ at: 1, 'flink-checkpoint-failures': { pipeline: 'clicks', cause: 'disk-full' } }] }, 'timeline[0].flink-checkpoint-failures.cause', ''],
+    [
+      'weights not one per shard',
+      { world: { kinesis: { streams: [{ pipeline: 'clicks', shards: 2, weights: [1] }] } } },
+      'world.kinesis.streams[0].weights',
+      'one weight per shard',
+    ],
+    [
+      'a key that is not a KMS key ARN',
+      { world: { flink: { applications: [{ pipeline: 'clicks', kmsKeyArn: 'alias/x' }] } } },
+      'world.flink.applications[0].kmsKeyArn',
+      'KMS key ARN',
+    ],
+    [
+      'an unknown application field',
+      { world: { flink: { applications: [{ pipeline: 'clicks', paralelism: 2 }] } } },
+      'world.flink.applications[0]',
+      'unknown field "paralelism"',
+    ],
+    [
+      'an unknown operation',
+      { timeline: [{ at: 1, 'fail-flink-operation': { pipeline: 'clicks', operation: 'DeleteApplication', error: 'x' } }] },
+      'timeline[0].fail-flink-operation.operation',
+      '',
+    ],
+    [
+      'an unknown checkpoint cause',
+      { timeline: [{ at: 1, 'flink-checkpoint-failures': { pipeline: 'clicks', cause: 'disk-full' } }] },
+      'timeline[0].flink-checkpoint-failures.cause',
+      '',
+    ],
     ['a negative shard', { timeline: [{ at: 1, 'kinesis-shard-stuck': { pipeline: 'clicks', shard: -1 } }] }, 'timeline[0].kinesis-shard-stuck.shard', ''],
     ['an unknown expectation', { expect: { flink: { clicks: { kpus: 2 } } } }, 'expect.flink.clicks', 'unknown field "kpus"'],
   ])('rejects %s, naming the path', async (_what, patch, path, message) => {
@@ -73,7 +121,9 @@ describe('Scenario format: Managed Flink applications and Kinesis streams', () =
     const stream = await validateScenario('s.yaml', { ...valid(), world: { kinesis: { streams: [{ pipeline: 'orders' }] } } });
     const app = await validateScenario('s.yaml', { ...valid(), world: { flink: { applications: [{ pipeline: 'orders' }] } } });
     // Act / Assess
-    expect(() => buildWorld(stream.scenario, stream.config, names)).toThrow(/world\.kinesis\.streams\[0\]\.pipeline: pipeline "orders" does not read from Kinesis/);
+    expect(() => buildWorld(stream.scenario, stream.config, names)).toThrow(
+      /world\.kinesis\.streams\[0\]\.pipeline: pipeline "orders" does not read from Kinesis/,
+    );
     expect(() => buildWorld(app.scenario, app.config, names)).toThrow(/world\.flink\.applications\[0\]\.pipeline: pipeline "orders" runs on emr-serverless/);
   });
 

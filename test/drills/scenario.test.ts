@@ -11,7 +11,13 @@ const config = {
   pipelines: {
     orders: {
       source: { kind: 'msk', clusterArn: 'arn:aws:kafka:eu-west-1:123456789012:cluster/c/1', clusterName: 'c', topic: 't', consumerGroup: 'g' },
-      job: { kind: 'emr-serverless', applicationId: '00fabcd1234efg5h', jobName: 'orders-stream', executionRoleArn: 'arn:aws:iam::123456789012:role/R', checkpoint: 's3://orders-data-lake/cp/' },
+      job: {
+        kind: 'emr-serverless',
+        applicationId: '00fabcd1234efg5h',
+        jobName: 'orders-stream',
+        executionRoleArn: 'arn:aws:iam::123456789012:role/R',
+        checkpoint: 's3://orders-data-lake/cp/',
+      },
     },
   },
 };
@@ -44,10 +50,20 @@ describe('Scenario format', () => {
 
   it.each([
     ['an unknown top-level field', { surprise: true }, '(root)', 'unknown field "surprise"'],
-    ['an unknown field deep inside', { expect: { incidents: [{ pipeline: 'orders', playbook: 'job-failed', decison: 'fix' }] } }, 'expect.incidents[0]', 'unknown field "decison"'],
+    [
+      'an unknown field deep inside',
+      { expect: { incidents: [{ pipeline: 'orders', playbook: 'job-failed', decison: 'fix' }] } },
+      'expect.incidents[0]',
+      'unknown field "decison"',
+    ],
     ['another version', { version: 2 }, 'version', 'must be 1'],
     ['a bad duration', { runFor: '10 minutes' }, 'runFor', 'not a duration'],
-    ['a wrong decision kind', { expect: { incidents: [{ pipeline: 'orders', playbook: 'job-failed', decision: 'restart' }] } }, 'expect.incidents[0].decision', ''],
+    [
+      'a wrong decision kind',
+      { expect: { incidents: [{ pipeline: 'orders', playbook: 'job-failed', decision: 'restart' }] } },
+      'expect.incidents[0].decision',
+      '',
+    ],
     ['two faults in one entry', { timeline: [{ at: 1, pause: { reason: 'x' }, resume: {} }] }, 'timeline[0]', 'has pause and resume'],
     ['an entry without a fault', { timeline: [{ at: 1 }] }, 'timeline[0]', 'needs one of'],
     ['a fault missing a field', { timeline: [{ at: 1, 'fail-job-run': { pipeline: 'orders' } }] }, 'timeline[0].fail-job-run.stateDetails', 'Required'],
@@ -58,7 +74,10 @@ describe('Scenario format', () => {
   });
 
   it('names config errors under config.', async () => {
-    const found = await issues({ ...valid(), config: { pipelines: { orders: { ...config.pipelines.orders, job: { ...config.pipelines.orders.job, checkpoint: 'nope' } } } } });
+    const found = await issues({
+      ...valid(),
+      config: { pipelines: { orders: { ...config.pipelines.orders, job: { ...config.pipelines.orders.job, checkpoint: 'nope' } } } },
+    });
     expect(found[0]?.path).toBe('config.pipelines.orders.job.checkpoint');
   });
 
@@ -86,7 +105,13 @@ describe('Scenario format', () => {
 
 describe('Function: parseDurationMs', () => {
   it.each([
-    [90, 90_000], ['90s', 90_000], ['5m', 300_000], ['1h30m', 5_400_000], ['2m30s', 150_000], ['500ms', 500], ['1.5s', 1_500],
+    [90, 90_000],
+    ['90s', 90_000],
+    ['5m', 300_000],
+    ['1h30m', 5_400_000],
+    ['2m30s', 150_000],
+    ['500ms', 500],
+    ['1.5s', 1_500],
   ] as const)('%s → %i ms', (input, ms) => expect(parseDurationMs(input)).toBe(ms));
 
   it.each(['', '5', 'm', '5 m', '1m1h', '-1s'])('rejects %j', (input) => expect(parseDurationMs(input)).toBeUndefined());

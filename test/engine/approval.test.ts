@@ -12,10 +12,20 @@ const hints = (over: Record<string, unknown> = {}): PlannedAction => ({
   type: 'firehose:UpdateDestination',
   resource: 'firehose:order-firehose',
   description: 'raise buffering',
-  params: { deliveryStreamName: 'order-firehose', versionId: '1', sizeInMBs: 8, previousSizeInMBs: 1, intervalInSeconds: 60, previousIntervalInSeconds: 60, ...over },
+  params: {
+    deliveryStreamName: 'order-firehose',
+    versionId: '1',
+    sizeInMBs: 8,
+    previousSizeInMBs: 1,
+    intervalInSeconds: 60,
+    previousIntervalInSeconds: 60,
+    ...over,
+  },
 });
 const scale = (to: number, from = 4, extra: Record<string, unknown> = {}): PlannedAction => ({
-  type: 'emr-serverless:RestartJobRunWithParameters', resource: 'emr-serverless:app:job', description: 'scale',
+  type: 'emr-serverless:RestartJobRunWithParameters',
+  resource: 'emr-serverless:app:job',
+  description: 'scale',
   params: { jobRunId: 'run-1', executors: { setting: 'spark.dynamicAllocation.maxExecutors', from, to }, notBeforeMs: T0, ...extra },
 });
 
@@ -41,7 +51,9 @@ describe('Function: planDifferences', () => {
   });
 
   it('refuses a number beyond the approved change, or on the other side of the baseline', () => {
-    expect(planDifferences([scale(8)], [scale(9)])).toEqual(['action 1 (emr-serverless:RestartJobRunWithParameters) params.executors.to: 9 is outside the approved change 4 → 8']);
+    expect(planDifferences([scale(8)], [scale(9)])).toEqual([
+      'action 1 (emr-serverless:RestartJobRunWithParameters) params.executors.to: 9 is outside the approved change 4 → 8',
+    ]);
     expect(planDifferences([scale(8)], [scale(3)])[0]).toContain('3 is outside the approved change 4 → 8');
     expect(planDifferences([hints()], [hints({ sizeInMBs: 9 })])[0]).toContain('9 is outside the approved change 1 → 8');
   });
@@ -85,7 +97,14 @@ describe('Function: approvalVerdict', () => {
 
 describe('Function: answerRefusal', () => {
   const req = (id: string, status: ApprovalRecord['status'], over: Partial<ApprovalRecord> = {}): ApprovalRecord => ({
-    id, status, requestedAtMs: T0, expiresAtMs: T0 + 1_000, reason: 'R', summary: 's', actions: [hints()], ...over,
+    id,
+    status,
+    requestedAtMs: T0,
+    expiresAtMs: T0 + 1_000,
+    reason: 'R',
+    summary: 's',
+    actions: [hints()],
+    ...over,
   });
   const t = (approvalId?: string) => ({ incidentId: 'orders.job-failed.x.1', ...(approvalId ? { approvalId } : {}) });
 
@@ -97,14 +116,26 @@ describe('Function: answerRefusal', () => {
   it('refuses an answer to nothing, to an unknown request, or to one already answered or replaced', () => {
     expect(answerRefusal([], t())).toBe('incident orders.job-failed.x.1 has no request for approval');
     expect(answerRefusal([req('a1', 'pending')], t('a7'))).toBe('incident orders.job-failed.x.1 has no request a7');
-    expect(answerRefusal([req('a1', 'denied', { answeredBy: 'arn:aws:iam::1:user/bo' })], t())).toBe('request a1 of incident orders.job-failed.x.1 is denied by arn:aws:iam::1:user/bo');
-    expect(answerRefusal([req('a1', 'superseded', { outcome: 'replaced by request a2' }), req('a2', 'pending')], t('a1'))).toContain('is superseded (replaced by request a2)');
+    expect(answerRefusal([req('a1', 'denied', { answeredBy: 'arn:aws:iam::1:user/bo' })], t())).toBe(
+      'request a1 of incident orders.job-failed.x.1 is denied by arn:aws:iam::1:user/bo',
+    );
+    expect(answerRefusal([req('a1', 'superseded', { outcome: 'replaced by request a2' }), req('a2', 'pending')], t('a1'))).toContain(
+      'is superseded (replaced by request a2)',
+    );
   });
 });
 
 describe('Function: grantFor', () => {
   const rec = (id: string, status: ApprovalRecord['status']): ApprovalRecord => ({
-    id, status, requestedAtMs: T0, expiresAtMs: T0 + 1_000, reason: 'R', summary: 's', actions: [hints()], answeredBy: 'arn:aws:iam::1:user/jane', answeredAtMs: T0,
+    id,
+    status,
+    requestedAtMs: T0,
+    expiresAtMs: T0 + 1_000,
+    reason: 'R',
+    summary: 's',
+    actions: [hints()],
+    answeredBy: 'arn:aws:iam::1:user/jane',
+    answeredAtMs: T0,
   });
   const run = (status: string, approvals: ApprovalRecord[], fixAdmitted = false) => ({ inc: { status, approvals, fixAdmitted } }) as unknown as Run;
 

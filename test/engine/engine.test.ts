@@ -38,7 +38,13 @@ describe('Class: Engine (job-failed, ledger on dynalite)', () => {
     expect(results.filter((r) => r.outcome === 'processed')).toHaveLength(1);
     expect(results.filter((r) => r.outcome === 'duplicate')).toHaveLength(9);
     const start = emr.commandCalls(StartJobRunCommand)[0]!.args[0].input;
-    expect(start).toMatchObject({ applicationId: job.applicationId, executionRoleArn: job.executionRoleArn, name: job.jobName, mode: 'STREAMING', jobDriver: failedRun.jobDriver });
+    expect(start).toMatchObject({
+      applicationId: job.applicationId,
+      executionRoleArn: job.executionRoleArn,
+      name: job.jobName,
+      mode: 'STREAMING',
+      jobDriver: failedRun.jobDriver,
+    });
     expect(start.clientToken).toMatch(/^[0-9a-f]{40}$/);
     expect(scheduler.commandCalls(CreateScheduleCommand)).toHaveLength(1);
     const incidents = await dynamoLedger(db.aws, db.tableName).listIncidents();
@@ -51,7 +57,9 @@ describe('Class: Engine (job-failed, ledger on dynalite)', () => {
     const ctx = { invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:streamfix-job-failed', awsRequestId: 'r1' };
     const first = await h({ ...failedEvent, id: 'other-id', detail: { ...failedEvent.detail, jobRunId: 'run2' } }, ctx);
     const input = JSON.parse(scheduler.commandCalls(CreateScheduleCommand)[0]!.args[0].input.Target!.Input!);
-    emr.on(ListJobRunsCommand).resolves({ jobRuns: [{ ...failedRun, id: 'newrun0001', state: 'RUNNING', createdAt: new Date(T0), updatedAt: new Date(T0) } as never] });
+    emr
+      .on(ListJobRunsCommand)
+      .resolves({ jobRuns: [{ ...failedRun, id: 'newrun0001', state: 'RUNNING', createdAt: new Date(T0), updatedAt: new Date(T0) } as never] });
     clock.advance(120_000);
     const verified = await h(input, { ...ctx, awsRequestId: 'r2' });
     expect(first.decision?.kind).toBe('fix');
@@ -67,7 +75,11 @@ describe('Class: Engine (job-failed, ledger on dynalite)', () => {
   });
 
   it('in recommend mode tells a person and changes nothing', async () => {
-    const recommend = parseConfig({ ...exampleConfig, escalation: { emails: [] }, pipelines: { orders: { ...exampleConfig.pipelines.orders, playbooks: { 'job-failed': { mode: 'recommend' } } } } });
+    const recommend = parseConfig({
+      ...exampleConfig,
+      escalation: { emails: [] },
+      pipelines: { orders: { ...exampleConfig.pipelines.orders, playbooks: { 'job-failed': { mode: 'recommend' } } } },
+    });
     const h = jobFailedHandler(db, clock, recommend);
     const r = await h({ ...failedEvent, id: 'rec', detail: { ...failedEvent.detail, jobRunId: 'run3' } }, { awsRequestId: 'x', invokedFunctionArn: 'arn' });
     expect(r.decision).toMatchObject({ kind: 'escalate', reason: 'MODE_RECOMMEND' });
@@ -81,7 +93,10 @@ describe('Class: Engine (job-failed, ledger on dynalite)', () => {
     it('is resumed by the redelivery with the same clientToken, never a different run', async () => {
       // Prepare: the first StartJobRun never answers (the worker dies waiting)
       const h = handler();
-      emr.on(StartJobRunCommand).callsFakeOnce(() => new Promise(() => undefined)).resolves({ applicationId: job.applicationId, jobRunId: 'newrun0001', arn: 'arn' });
+      emr
+        .on(StartJobRunCommand)
+        .callsFakeOnce(() => new Promise(() => undefined))
+        .resolves({ applicationId: job.applicationId, jobRunId: 'newrun0001', arn: 'arn' });
       void h(failedEvent, { ...ctx, awsRequestId: 'dies' });
       await until(() => emr.commandCalls(StartJobRunCommand).length === 1);
       // Act: EventBridge/Lambda redelivers after the dead worker's lease ran out
@@ -102,13 +117,20 @@ describe('Class: Engine (job-failed, ledger on dynalite)', () => {
     it('does not start again when the run it started before dying is already there', async () => {
       const h = handler();
       let started = false;
-      emr.on(StartJobRunCommand).callsFake(() => { started = true; return new Promise(() => undefined); });
+      emr.on(StartJobRunCommand).callsFake(() => {
+        started = true;
+        return new Promise(() => undefined);
+      });
       void h(failedEvent, { ...ctx, awsRequestId: 'dies' });
       await until(() => started);
       // The run did start on the service side, tagged with the incident.
       const incidentId = (await dynamoLedger(db.aws, db.tableName).listIncidents())[0]!.incidentId;
-      emr.on(ListJobRunsCommand).resolves({ jobRuns: [{ ...failedRun, id: 'newrun0001', state: 'SCHEDULED', createdAt: new Date(T0), updatedAt: new Date(T0) } as never] });
-      emr.on(GetJobRunCommand, { jobRunId: 'newrun0001' }).resolves({ jobRun: { ...failedRun, jobRunId: 'newrun0001', state: 'SCHEDULED', tags: { 'streamfix:incident': incidentId } } as never });
+      emr
+        .on(ListJobRunsCommand)
+        .resolves({ jobRuns: [{ ...failedRun, id: 'newrun0001', state: 'SCHEDULED', createdAt: new Date(T0), updatedAt: new Date(T0) } as never] });
+      emr
+        .on(GetJobRunCommand, { jobRunId: 'newrun0001' })
+        .resolves({ jobRun: { ...failedRun, jobRunId: 'newrun0001', state: 'SCHEDULED', tags: { 'streamfix:incident': incidentId } } as never });
       clock.advance(7 * 60_000);
       const resumed = await h(failedEvent, { ...ctx, awsRequestId: 'retry' });
       expect(emr.commandCalls(StartJobRunCommand)).toHaveLength(1);
@@ -140,7 +162,10 @@ describe('Class: Engine (job-failed, ledger on dynalite)', () => {
     // Prepare: the restart succeeds, then scheduling its verification fails for good
     const h = handler();
     const ctx = { invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:streamfix-job-failed' };
-    scheduler.on(CreateScheduleCommand).rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ValidationException', $fault: 'client', $metadata: { httpStatusCode: 400 } })).resolves({ ScheduleArn: 'arn' });
+    scheduler
+      .on(CreateScheduleCommand)
+      .rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ValidationException', $fault: 'client', $metadata: { httpStatusCode: 400 } }))
+      .resolves({ ScheduleArn: 'arn' });
     await expect(h(failedEvent, { ...ctx, awsRequestId: 'a' })).rejects.toThrow();
     // Act: Lambda retries the event a minute later
     clock.advance(60_000);
@@ -156,7 +181,10 @@ describe('Class: Engine (job-failed, ledger on dynalite)', () => {
     // Prepare: the change notice after scheduling never answers (the worker dies there, still owning the incident)
     const h = handler();
     const ctx = { invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:streamfix-job-failed' };
-    sns.on(PublishCommand).callsFakeOnce(() => new Promise(() => undefined)).resolves({ MessageId: 'm' });
+    sns
+      .on(PublishCommand)
+      .callsFakeOnce(() => new Promise(() => undefined))
+      .resolves({ MessageId: 'm' });
     void h(failedEvent, { ...ctx, awsRequestId: 'dies' });
     await until(() => scheduler.commandCalls(CreateScheduleCommand).length === 1);
     const orphan = JSON.parse(scheduler.commandCalls(CreateScheduleCommand)[0]!.args[0].input.Target!.Input!);
@@ -168,7 +196,9 @@ describe('Class: Engine (job-failed, ledger on dynalite)', () => {
     // Lambda's retry of the dead invocation (same request id) then only joins: the verification decides
     clock.advance(60_000);
     const retried = await h(failedEvent, { ...ctx, awsRequestId: 'dies' });
-    emr.on(ListJobRunsCommand).resolves({ jobRuns: [{ ...failedRun, id: 'newrun0001', state: 'RUNNING', createdAt: new Date(T0), updatedAt: new Date(T0) } as never] });
+    emr
+      .on(ListJobRunsCommand)
+      .resolves({ jobRuns: [{ ...failedRun, id: 'newrun0001', state: 'RUNNING', createdAt: new Date(T0), updatedAt: new Date(T0) } as never] });
     clock.advance(121_000);
     const stale = await h(orphan, { ...ctx, awsRequestId: 'orphan-again' });
     const verified = await h(fresh, { ...ctx, awsRequestId: 'verify' });

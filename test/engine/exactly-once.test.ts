@@ -22,14 +22,17 @@ function alarm(state: 'ALARM' | 'OK', atMs: number, id: string): unknown {
 function holdStartJobRun(): { release: () => void } {
   let release: () => void = () => undefined;
   const gate = new Promise<void>((r) => (release = r));
-  emr.on(StartJobRunCommand).callsFakeOnce(async () => {
-    await gate;
-    return { applicationId: job.applicationId, jobRunId: 'newrun0001', arn: 'arn' };
-  }).resolves({ applicationId: job.applicationId, jobRunId: 'newrun0001', arn: 'arn' });
+  emr
+    .on(StartJobRunCommand)
+    .callsFakeOnce(async () => {
+      await gate;
+      return { applicationId: job.applicationId, jobRunId: 'newrun0001', arn: 'arn' };
+    })
+    .resolves({ applicationId: job.applicationId, jobRunId: 'newrun0001', arn: 'arn' });
   return { release: () => release() };
 }
 
-describe('Exactly once under Lambda\'s retries and concurrency (job-failed, ledger on dynalite)', () => {
+describe("Exactly once under Lambda's retries and concurrency (job-failed, ledger on dynalite)", () => {
   let db: Awaited<ReturnType<typeof startDynalite>>;
   let clock: ManualClock;
   beforeEach(async () => {
@@ -39,10 +42,13 @@ describe('Exactly once under Lambda\'s retries and concurrency (job-failed, ledg
   });
   afterEach(async () => db.close());
 
-  it('a fix that crashed mid-action is resumed by Lambda\'s first retry (same request id), 1 minute later, inside the dead worker\'s lease', async () => {
+  it("a fix that crashed mid-action is resumed by Lambda's first retry (same request id), 1 minute later, inside the dead worker's lease", async () => {
     // Prepare: the worker dies waiting on StartJobRun (none of its code runs after that: no release)
     const h = jobFailedHandler(db, clock);
-    emr.on(StartJobRunCommand).callsFakeOnce(() => new Promise(() => undefined)).resolves({ applicationId: job.applicationId, jobRunId: 'newrun0001', arn: 'arn' });
+    emr
+      .on(StartJobRunCommand)
+      .callsFakeOnce(() => new Promise(() => undefined))
+      .resolves({ applicationId: job.applicationId, jobRunId: 'newrun0001', arn: 'arn' });
     void h(failedEvent, ctx('req-1'));
     await until(() => emr.commandCalls(StartJobRunCommand).length === 1);
     // Act: a copy from another request inside the lease is a duplicate; Lambda's retry is not
@@ -60,7 +66,7 @@ describe('Exactly once under Lambda\'s retries and concurrency (job-failed, ledg
     expect(inc).toMatchObject({ status: 'verifying', fixedAtMs: T0, actions: [{ status: 'done' }] });
   });
 
-  it('a trigger that races a live owner joins; nothing it does (nor a copy of it) runs the owner\'s action again', async () => {
+  it("a trigger that races a live owner joins; nothing it does (nor a copy of it) runs the owner's action again", async () => {
     // Prepare: the job-run event's worker owns the incident and waits on StartJobRun
     const h = jobFailedHandler(db, clock);
     const start = holdStartJobRun();

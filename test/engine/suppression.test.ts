@@ -19,7 +19,10 @@ describe('Module: suppression', () => {
 
     it('holds a composite alarm while actionsSuppressedBy says so: the wait period from the state change, the extension period, or an unknown end', () => {
       const suppressor = { alarm: 'Maintenance', waitPeriodSeconds: 120, extensionPeriodSeconds: 180 };
-      expect(heldBy({ actionsSuppressedBy: 'WaitPeriod', suppressor }, START, START + 20_000)).toMatchObject({ untilMs: START + 120_000, recheckSeconds: 100 + 30 });
+      expect(heldBy({ actionsSuppressedBy: 'WaitPeriod', suppressor }, START, START + 20_000)).toMatchObject({
+        untilMs: START + 120_000,
+        recheckSeconds: 100 + 30,
+      });
       expect(heldBy({ actionsSuppressedBy: 'ExtensionPeriod', suppressor }, START, START)).toMatchObject({ recheckSeconds: 180 + 30 });
       expect(heldBy({ actionsSuppressedBy: 'Alarm', suppressor }, START, START)).toMatchObject({ recheckSeconds: UNKNOWN_HOLD_RECHECK_SECONDS });
       expect(heldBy({ actionsSuppressedBy: 'None', suppressor }, START, START)).toBeUndefined();
@@ -45,19 +48,36 @@ describe('Module: suppression', () => {
       return parseTrigger(e) as AlarmTrigger;
     };
 
-    it('does not hold AWS\'s sample events: their mute window does not cover their state change', async () => {
+    it("does not hold AWS's sample events: their mute window does not cover their state change", async () => {
       for (const name of ['alarm-state-change-metric', 'alarm-state-change-metric-math', 'alarm-state-change-anomaly-detection']) {
         expect(await alarmHold(parseTrigger(awsSample('cloudwatch', name).event), undefined, START, async () => undefined)).toBeUndefined();
       }
     });
 
     it('holds the composite sample (WaitPeriod) and a muted alarm; reads the held alarm named by the hold on its recheck', async () => {
-      const composite = await alarmHold(parseTrigger(awsSample('cloudwatch', 'alarm-state-change-composite-suppressor').event), undefined, START, async () => undefined);
-      expect(composite).toMatchObject({ kind: 'recheck', reason: SuppressionReason.SUPPRESSED, evidence: { alarmName: 'ServiceAggregatedAlarm', suppressorExtensionSeconds: 180 } });
+      const composite = await alarmHold(
+        parseTrigger(awsSample('cloudwatch', 'alarm-state-change-composite-suppressor').event),
+        undefined,
+        START,
+        async () => undefined,
+      );
+      expect(composite).toMatchObject({
+        kind: 'recheck',
+        reason: SuppressionReason.SUPPRESSED,
+        evidence: { alarmName: 'ServiceAggregatedAlarm', suppressorExtensionSeconds: 180 },
+      });
       const t = held(awsSample('cloudwatch', 'alarm-state-change-metric').event, '2026-01-01T11:00:00.000+0000');
       const d = await alarmHold(t, undefined, Date.parse('2026-01-01T11:00:01Z'), async () => undefined);
       expect(d).toMatchObject({ kind: 'recheck', reason: SuppressionReason.MUTED, evidence: { alarmName: 'ServerCpuTooHigh' } });
-      const recheck: FollowUpTrigger = { kind: 'follow-up', dedupeKey: 'k', purpose: 'recheck', incidentId: 'i', pipeline: 'p', playbook: 'job-failed', attempt: 1 };
+      const recheck: FollowUpTrigger = {
+        kind: 'follow-up',
+        dedupeKey: 'k',
+        purpose: 'recheck',
+        incidentId: 'i',
+        pipeline: 'p',
+        playbook: 'job-failed',
+        attempt: 1,
+      };
       const asked: string[] = [];
       const read = (state: string) => async (name: string) => {
         asked.push(name);

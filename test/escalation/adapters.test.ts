@@ -1,8 +1,17 @@
 import {
-  DecryptionFailure, GetSecretValueCommand, InternalServiceError, ResourceNotFoundException, SecretsManagerClient,
+  DecryptionFailure,
+  GetSecretValueCommand,
+  InternalServiceError,
+  ResourceNotFoundException,
+  SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import {
-  AuthorizationErrorException, InternalErrorException, KMSThrottlingException, NotFoundException, PublishCommand, SNSClient,
+  AuthorizationErrorException,
+  InternalErrorException,
+  KMSThrottlingException,
+  NotFoundException,
+  PublishCommand,
+  SNSClient,
   ThrottledException,
 } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -97,21 +106,22 @@ describe('Class: SnsAdapter', () => {
       expect((err as Error).cause).toBe(cause);
     });
 
-    it.each([
-      ['AuthorizationErrorException', () => new AuthorizationErrorException({ message: 'not authorized', ...meta(403) })],
-    ])('maps %s to an AwsRequestError carrying its code', async (code, make) => {
-      // Prepare
-      sns.on(PublishCommand).rejects(make());
+    it.each([['AuthorizationErrorException', () => new AuthorizationErrorException({ message: 'not authorized', ...meta(403) })]])(
+      'maps %s to an AwsRequestError carrying its code',
+      async (code, make) => {
+        // Prepare
+        sns.on(PublishCommand).rejects(make());
 
-      // Act
-      const err = await adapter.publish(TOPIC, 's', 'm').catch((e: unknown) => e);
+        // Act
+        const err = await adapter.publish(TOPIC, 's', 'm').catch((e: unknown) => e);
 
-      // Assess
-      expect(err).toBeInstanceOf(AwsRequestError);
-      expect((err as AwsRequestError).code).toBe(code);
-      expect((err as AwsRequestError).service).toBe('sns');
-      expect((err as AwsRequestError).retryable).toBe(false);
-    });
+        // Assess
+        expect(err).toBeInstanceOf(AwsRequestError);
+        expect((err as AwsRequestError).code).toBe(code);
+        expect((err as AwsRequestError).service).toBe('sns');
+        expect((err as AwsRequestError).retryable).toBe(false);
+      },
+    );
 
     it('maps NotFoundException (no such topic) to a NotFoundError', async () => {
       sns.on(PublishCommand).rejects(new NotFoundException({ message: 'Topic does not exist', ...meta(404) }));

@@ -24,10 +24,18 @@ const payload: EscalationPayload = {
   openedAt: '2025-01-01T00:00:00.000Z',
 };
 const resolved: ResolvePayload = {
-  incidentId: 'inc-0001', dedupKey: payload.dedupKey, pipeline: 'orders', playbook: 'job-failed', summary: 'alarm back to OK',
+  incidentId: 'inc-0001',
+  dedupKey: payload.dedupKey,
+  pipeline: 'orders',
+  playbook: 'job-failed',
+  summary: 'alarm back to OK',
 };
 const notice: ChangeNotice = {
-  incidentId: 'inc-0001', pipeline: 'orders', playbook: 'job-failed', summary: 'restarted job run', details: { jobRunId: '00fabd' },
+  incidentId: 'inc-0001',
+  pipeline: 'orders',
+  playbook: 'job-failed',
+  summary: 'restarted job run',
+  details: { jobRunId: '00fabd' },
 };
 
 type Reply = { status: number; body?: unknown; headers?: Record<string, string> } | Error;
@@ -46,9 +54,11 @@ function scriptedFetch(replies: Reply[], fallback: Reply = { status: 202, body: 
 
 function spyLogger() {
   const calls: { level: string; args: unknown[] }[] = [];
-  const at = (level: string) => (...args: unknown[]) => {
-    calls.push({ level, args });
-  };
+  const at =
+    (level: string) =>
+    (...args: unknown[]) => {
+      calls.push({ level, args });
+    };
   return { logger: { info: at('info'), warn: at('warn'), error: at('error') }, calls };
 }
 
@@ -76,7 +86,7 @@ function setup(opts: { replies?: Reply[]; secret?: string; pagerDuty?: boolean; 
 
 describe('Function: createEscalator', () => {
   describe('Method: trigger', () => {
-    it('publishes to SNS and triggers PagerDuty under the payload\'s dedup key', async () => {
+    it("publishes to SNS and triggers PagerDuty under the payload's dedup key", async () => {
       // Prepare
       const { escalator, fetchCalls, publish } = setup();
 
@@ -167,7 +177,10 @@ describe('Function: createEscalator', () => {
       const results = await escalator.trigger(payload);
 
       // Assess
-      expect(results.map((r) => [r.channel, r.ok, r.attempts])).toEqual([['sns', false, 1], ['pagerduty', false, 1]]);
+      expect(results.map((r) => [r.channel, r.ok, r.attempts])).toEqual([
+        ['sns', false, 1],
+        ['pagerduty', false, 1],
+      ]);
       expect(results[1]?.error).toContain('Event object is invalid');
     });
 

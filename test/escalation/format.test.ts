@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
-  SNS_MESSAGE_MAX_BYTES, pagerDutyChange, pagerDutyResolve, pagerDutyTrigger, snsChangeMessage, snsMessage, snsResolveMessage,
+  SNS_MESSAGE_MAX_BYTES,
+  pagerDutyChange,
+  pagerDutyResolve,
+  pagerDutyTrigger,
+  snsChangeMessage,
+  snsMessage,
+  snsResolveMessage,
 } from '../../lambdas/escalation/format';
 import type { ChangeNotice, EscalationPayload, ResolvePayload } from '../../lambdas/escalation/types';
 
@@ -30,9 +36,7 @@ const payload: EscalationPayload = {
     checkpointExists: true,
     lastSuccessAt: null,
   },
-  actionsTaken: [
-    { type: 'emr-serverless:StartJobRun', description: 'Restart the orders job', status: 'failed', summary: 'run 00fabd failed after 4 minutes' },
-  ],
+  actionsTaken: [{ type: 'emr-serverless:StartJobRun', description: 'Restart the orders job', status: 'failed', summary: 'run 00fabd failed after 4 minutes' }],
   recommendation: {
     summary: 'Raise executor memory to 32 GB and restart',
     command: COMMAND,
@@ -47,8 +51,7 @@ const jsonSection = (message: string): unknown => {
   return JSON.parse(message.slice(at + '----- payload (JSON) -----\n'.length));
 };
 
-const isSnsSubject = (subject: string) =>
-  subject.length <= 100 && !/[\r\n]/.test(subject) && /^[\x20-\x7e]+$/.test(subject) && subject.trim() === subject;
+const isSnsSubject = (subject: string) => subject.length <= 100 && !/[\r\n]/.test(subject) && /^[\x20-\x7e]+$/.test(subject) && subject.trim() === subject;
 
 describe('Function: pagerDutyTrigger', () => {
   it('tags the summary with streamfix and the pipeline/playbook', () => {
@@ -104,10 +107,8 @@ describe('Function: pagerDutyTrigger', () => {
 
   it('replaces an oversized recommendation detail with a cut copy of its JSON', () => {
     // Act
-    const details = pagerDutyTrigger(
-      { ...payload, recommendation: { summary: 'x', detail: { policy: 'p'.repeat(20_000) } } },
-      'streamfix',
-    ).payload?.custom_details as { recommendation: { detail: { truncated: boolean; json: string } } };
+    const details = pagerDutyTrigger({ ...payload, recommendation: { summary: 'x', detail: { policy: 'p'.repeat(20_000) } } }, 'streamfix').payload
+      ?.custom_details as { recommendation: { detail: { truncated: boolean; json: string } } };
 
     // Assess
     expect(details.recommendation.detail.truncated).toBe(true);
@@ -123,7 +124,7 @@ describe('Function: pagerDutyResolve', () => {
 });
 
 describe('Function: pagerDutyChange', () => {
-  it('tags the summary and keeps the details apart from streamfix\'s own fields', () => {
+  it("tags the summary and keeps the details apart from streamfix's own fields", () => {
     // Act
     const event = pagerDutyChange(
       { incidentId: 'inc-2', pipeline: 'orders', playbook: 'consumer-lag', summary: 'scaled out', details: { pipeline: 'other' } },
@@ -133,7 +134,10 @@ describe('Function: pagerDutyChange', () => {
     // Assess
     expect(event.payload.summary).toBe('[streamfix] orders/consumer-lag: scaled out');
     expect(event.payload.custom_details).toEqual({
-      incident_id: 'inc-2', pipeline: 'orders', playbook: 'consumer-lag', details: { pipeline: 'other' },
+      incident_id: 'inc-2',
+      pipeline: 'orders',
+      playbook: 'consumer-lag',
+      details: { pipeline: 'other' },
     });
   });
 });

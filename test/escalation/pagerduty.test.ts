@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { pagerDutyChange, pagerDutyResolve, pagerDutyTrigger } from '../../lambdas/escalation/format';
 import {
-  PAGERDUTY_MAX_BODY_BYTES, PagerDutyClient, PagerDutyError, REDACTED, clip, fitBody, type PagerDutyClientOptions,
+  PAGERDUTY_MAX_BODY_BYTES,
+  PagerDutyClient,
+  PagerDutyError,
+  REDACTED,
+  clip,
+  fitBody,
+  type PagerDutyClientOptions,
 } from '../../lambdas/escalation/pagerduty';
 import type { ChangeNotice, EscalationPayload } from '../../lambdas/escalation/types';
 
@@ -182,7 +188,7 @@ describe('Class: PagerDutyClient', () => {
       expect(sleeps).toHaveLength(3);
     });
 
-    it('does not retry a 400 and puts PagerDuty\'s message and errors in the error', async () => {
+    it("does not retry a 400 and puts PagerDuty's message and errors in the error", async () => {
       // Prepare
       const { client, calls, sleeps } = setup([
         { status: 400, body: { status: 'invalid event', message: 'Event object is invalid', errors: ["'payload.severity' is invalid"] } },
@@ -215,11 +221,7 @@ describe('Class: PagerDutyClient', () => {
 
     it('waits as long as Retry-After says, capped at the maximum delay', async () => {
       // Prepare
-      const { client, sleeps } = setup([
-        { status: 429, headers: { 'retry-after': '3' } },
-        { status: 503, headers: { 'retry-after': '120' } },
-        accepted(),
-      ]);
+      const { client, sleeps } = setup([{ status: 429, headers: { 'retry-after': '3' } }, { status: 503, headers: { 'retry-after': '120' } }, accepted()]);
 
       // Act
       const result = await client.enqueue(pagerDutyTrigger(payload, 'streamfix'));
@@ -231,10 +233,9 @@ describe('Class: PagerDutyClient', () => {
 
     it('reads a Retry-After date against the injected clock', async () => {
       // Prepare
-      const { client, sleeps } = setup(
-        [{ status: 429, headers: { 'retry-after': 'Wed, 01 Jan 2025 00:00:02 GMT' } }, accepted()],
-        { now: () => Date.parse('2025-01-01T00:00:00.000Z') },
-      );
+      const { client, sleeps } = setup([{ status: 429, headers: { 'retry-after': 'Wed, 01 Jan 2025 00:00:02 GMT' } }, accepted()], {
+        now: () => Date.parse('2025-01-01T00:00:00.000Z'),
+      });
 
       // Act
       await client.enqueue(pagerDutyTrigger(payload, 'streamfix'));
@@ -260,7 +261,10 @@ describe('Class: PagerDutyClient', () => {
       { random: 0.75, expected: [437, 875, 1750, 3500, 7000, 7000] },
     ])('backs off exponentially with jitter, capped at 8 s (random=$random)', async ({ random, expected }) => {
       // Prepare
-      const { client, sleeps } = setup(Array.from({ length: 7 }, () => ({ status: 500 })), { random: () => random, maxAttempts: 7 });
+      const { client, sleeps } = setup(
+        Array.from({ length: 7 }, () => ({ status: 500 })),
+        { random: () => random, maxAttempts: 7 },
+      );
 
       // Act
       const err = await rejection(client.enqueue(pagerDutyResolve(payload)));
@@ -377,7 +381,9 @@ describe('Class: PagerDutyClient', () => {
         summary: 'restarted job run 00fabd',
         details: { jobRunId: '00fabd', previousJobRunId: '00fabc' },
       };
-      const { client, calls } = setup([{ status: 202, body: { status: 'success', message: 'Change event processed' } }], { routingKey: async () => SERVICE_KEY });
+      const { client, calls } = setup([{ status: 202, body: { status: 'success', message: 'Change event processed' } }], {
+        routingKey: async () => SERVICE_KEY,
+      });
 
       // Act
       const result = await client.change(pagerDutyChange(notice, 'streamfix-eu-west-1'));
@@ -409,10 +415,7 @@ describe('Class: PagerDutyClient', () => {
 
       // Assess
       expect(result.attempts).toBe(2);
-      expect(calls.map((c) => c.url)).toEqual([
-        'https://events.pagerduty.com/v2/change/enqueue',
-        'https://events.pagerduty.com/v2/change/enqueue',
-      ]);
+      expect(calls.map((c) => c.url)).toEqual(['https://events.pagerduty.com/v2/change/enqueue', 'https://events.pagerduty.com/v2/change/enqueue']);
     });
   });
 });
@@ -430,7 +433,11 @@ describe('PagerDuty limits', () => {
 
   it('keeps every event within 512 KB: oversized details are cut with a note, an event that fits is sent whole', async () => {
     const { client, calls } = setup([accepted(), accepted()]);
-    await client.enqueue({ event_action: 'trigger', dedup_key: 'dk', payload: { summary: 's', source: 'streamfix', severity: 'error', custom_details: { blob: 'y'.repeat(700_000) } } });
+    await client.enqueue({
+      event_action: 'trigger',
+      dedup_key: 'dk',
+      payload: { summary: 's', source: 'streamfix', severity: 'error', custom_details: { blob: 'y'.repeat(700_000) } },
+    });
     const sent = JSON.stringify(calls[0]!.body);
     expect(Buffer.byteLength(sent)).toBeLessThanOrEqual(PAGERDUTY_MAX_BODY_BYTES);
     expect((calls[0]!.body.payload as { custom_details: { truncated: string } }).custom_details.truncated).toContain('over PagerDuty');

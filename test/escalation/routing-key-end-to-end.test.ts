@@ -96,7 +96,8 @@ function itemKind(item: DynamoItem): string {
   const pk = item.pk?.S ?? '';
   const sk = item.sk?.S ?? '';
   const prefix = pk.split('#')[0] ?? pk;
-  if (prefix === 'INCIDENT') return sk === 'META' ? 'incident' : sk.startsWith('T#') ? 'timeline' : sk.startsWith('ACTION#') ? 'action' : `incident:${sk.split('#')[0]}`;
+  if (prefix === 'INCIDENT')
+    return sk === 'META' ? 'incident' : sk.startsWith('T#') ? 'timeline' : sk.startsWith('ACTION#') ? 'action' : `incident:${sk.split('#')[0]}`;
   if (prefix === 'OP') return sk === 'META' ? 'operation' : 'operation-progress';
   if (prefix === 'DELIVERY') return 'claim';
   return prefix.toLowerCase();
@@ -141,11 +142,7 @@ beforeAll(() => {
     return publish.call(this);
   });
   // Anything printed around the logger (console, stdout, stderr) is a log line in Lambda too.
-  consoleSpies = [
-    ...CONSOLE_METHODS.map((m) => vi.spyOn(console, m)),
-    vi.spyOn(process.stdout, 'write'),
-    vi.spyOn(process.stderr, 'write'),
-  ];
+  consoleSpies = [...CONSOLE_METHODS.map((m) => vi.spyOn(console, m)), vi.spyOn(process.stdout, 'write'), vi.spyOn(process.stderr, 'write')];
   dynamoTap.beforeClose = async (endpoint, region) => {
     const capture = current;
     if (!capture) return;
@@ -204,30 +201,39 @@ function tapPagerDuty(simulator: typeof fetch, capture: Capture, echo: EchoingPa
       case '429-echo':
         return jsonResponse(429, { status: 'throttle event', message: `Requests for ${sent} are arriving too quickly.` }, { 'retry-after': '1' });
       case '400-echo':
-        return jsonResponse(400, { status: 'invalid event', message: `Invalid routing key ${sent}`, errors: [`routing_key ${sent} does not match any integration`] });
+        return jsonResponse(400, {
+          status: 'invalid event',
+          message: `Invalid routing key ${sent}`,
+          errors: [`routing_key ${sent} does not match any integration`],
+        });
       case 'network-echo':
         throw new TypeError(`fetch failed: socket hang up while sending routing_key=${sent}`);
       case '503-html-echo':
-        return new Response(`<html><body>503 Service Unavailable (${sent})<!-- ${sent} --></body></html>`, { status: 503, headers: { 'content-type': 'text/html' } });
+        return new Response(`<html><body>503 Service Unavailable (${sent})<!-- ${sent} --></body></html>`, {
+          status: 503,
+          headers: { 'content-type': 'text/html' },
+        });
     }
   };
 }
 
 // ── Turning anything into searchable text ──────────────────────────────────────────────────
 function render(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (v instanceof Error) return { ...v, name: v.name, message: v.message, stack: v.stack, cause: v.cause };
-    if (v instanceof Uint8Array) return { utf8: Buffer.from(v).toString('utf8'), base64: Buffer.from(v).toString('base64') };
-    if (typeof v === 'object' && v !== null && (v as { type?: unknown }).type === 'Buffer' && Array.isArray((v as { data?: unknown }).data)) {
-      const bytes = Buffer.from((v as { data: number[] }).data);
-      return { utf8: bytes.toString('utf8'), base64: bytes.toString('base64') };
-    }
-    if (v instanceof Map) return [...v.entries()];
-    if (v instanceof Set) return [...v];
-    if (v instanceof Headers) return [...v.entries()];
-    if (typeof v === 'bigint') return String(v);
-    return v;
-  }) ?? String(value);
+  return (
+    JSON.stringify(value, (_key, v: unknown) => {
+      if (v instanceof Error) return { ...v, name: v.name, message: v.message, stack: v.stack, cause: v.cause };
+      if (v instanceof Uint8Array) return { utf8: Buffer.from(v).toString('utf8'), base64: Buffer.from(v).toString('base64') };
+      if (typeof v === 'object' && v !== null && (v as { type?: unknown }).type === 'Buffer' && Array.isArray((v as { data?: unknown }).data)) {
+        const bytes = Buffer.from((v as { data: number[] }).data);
+        return { utf8: bytes.toString('utf8'), base64: bytes.toString('base64') };
+      }
+      if (v instanceof Map) return [...v.entries()];
+      if (v instanceof Set) return [...v];
+      if (v instanceof Headers) return [...v.entries()];
+      if (typeof v === 'bigint') return String(v);
+      return v;
+    }) ?? String(value)
+  );
 }
 
 // ── The forms a leaked key can take ────────────────────────────────────────────────────────
@@ -254,7 +260,8 @@ function base64Cores(key: string): string[] {
 function leakForms(key: string): Form[] {
   // The key is letters and digits: its JSON-escaped and URL-encoded forms are the key itself.
   const forms: Form[] = [{ name: 'the key', text: key, fold: true }];
-  for (let i = 0; i + FRAGMENT <= key.length; i++) forms.push({ name: `key characters ${i}–${i + FRAGMENT - 1}`, text: key.slice(i, i + FRAGMENT), fold: true });
+  for (let i = 0; i + FRAGMENT <= key.length; i++)
+    forms.push({ name: `key characters ${i}–${i + FRAGMENT - 1}`, text: key.slice(i, i + FRAGMENT), fold: true });
   for (const core of base64Cores(key)) {
     forms.push({ name: 'the key in base64', text: core, fold: false });
     forms.push({ name: 'the key in base64url', text: core.replace(/\+/g, '-').replace(/\//g, '_'), fold: false });
@@ -331,8 +338,13 @@ async function drill(file: string, storage: (typeof STORAGES)[number], echo?: Ec
   capture.logLines.forEach((l, i) => places.push({ where: `log line ${i}`, text: l }));
   capture.emf.forEach((l, i) => places.push({ where: `EMF blob ${i}`, text: l }));
   consoleLines.forEach((l, i) => places.push({ where: `console/stdout write ${i}`, text: l }));
-  for (const { table, item } of capture.ledger) places.push({ where: `ledger ${table} ${itemKind(item)} ${item.pk?.S ?? '?'} ${item.sk?.S ?? '?'}`, text: render(item) });
-  for (const m of w.sns.messages) places.push({ where: `SNS message ${m.messageId}`, text: render({ topicArn: m.topicArn, subject: m.subject, message: m.message, attributes: m.attributes }) });
+  for (const { table, item } of capture.ledger)
+    places.push({ where: `ledger ${table} ${itemKind(item)} ${item.pk?.S ?? '?'} ${item.sk?.S ?? '?'}`, text: render(item) });
+  for (const m of w.sns.messages)
+    places.push({
+      where: `SNS message ${m.messageId}`,
+      text: render({ topicArn: m.topicArn, subject: m.subject, message: m.message, attributes: m.attributes }),
+    });
   const wrongKey: string[] = [];
   capture.pagerDuty.forEach((r, i) => {
     let body: unknown = r.body;
@@ -349,9 +361,17 @@ async function drill(file: string, storage: (typeof STORAGES)[number], echo?: Ec
   const schedules = w.record.calls.filter((c) => c.service === 'scheduler' && c.operation === 'CreateSchedule');
   schedules.forEach((c, i) => places.push({ where: `Scheduler payload ${i}`, text: render(c.input) }));
   w.record.calls.forEach((c) =>
-    places.push({ where: `recorded call ${c.seq} ${c.service} ${c.operation} by ${c.functionName ?? 'the drill'} (input, error)`, text: render({ input: c.input, error: c.error }) }),
+    places.push({
+      where: `recorded call ${c.seq} ${c.service} ${c.operation} by ${c.functionName ?? 'the drill'} (input, error)`,
+      text: render({ input: c.input, error: c.error }),
+    }),
   );
-  w.record.invocations.forEach((inv) => places.push({ where: `invocation ${inv.invocationId} (payload, result, error)`, text: render({ payload: inv.payload, result: inv.result, error: inv.error }) }));
+  w.record.invocations.forEach((inv) =>
+    places.push({
+      where: `invocation ${inv.invocationId} (payload, result, error)`,
+      text: render({ payload: inv.payload, result: inv.result, error: inv.error }),
+    }),
+  );
   w.record.events.forEach((e) => places.push({ where: `world event ${e.seq} (${e.kind})`, text: render(e) }));
   w.pagerDuty.events.forEach((e, i) => places.push({ where: `simulated PagerDuty event ${i}`, text: render(e) }));
   w.scheduler.pending().forEach((s) => places.push({ where: `pending schedule ${s.name}`, text: render(s) }));

@@ -46,8 +46,7 @@ function fetchBehaving(behaviour: Behaviour, key: string): typeof fetch {
   let calls = 0;
   return (async () => {
     calls += 1;
-    const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
-      new Response(JSON.stringify(body), { status, headers });
+    const json = (status: number, body: unknown, headers: Record<string, string> = {}) => new Response(JSON.stringify(body), { status, headers });
     switch (behaviour) {
       case 'accept':
         return json(202, { status: 'success', message: 'Event processed', dedup_key: 'dk' });
@@ -71,9 +70,11 @@ function fetchBehaving(behaviour: Behaviour, key: string): typeof fetch {
 
 function spyLogger() {
   const lines: unknown[] = [];
-  const record = (level: string) => (...args: unknown[]) => {
-    lines.push({ level, args });
-  };
+  const record =
+    (level: string) =>
+    (...args: unknown[]) => {
+      lines.push({ level, args });
+    };
   return { logger: { info: record('info'), warn: record('warn'), error: record('error') }, lines };
 }
 

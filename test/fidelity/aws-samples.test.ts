@@ -18,7 +18,13 @@ import { awsSample, CLOUDWATCH_SAMPLES, EMR_SAMPLES, shapeDiff } from './samples
 const SAMPLE_APP = '00f1982r1uukb925';
 const pipeline = (jobName: string, applicationId = SAMPLE_APP) => ({
   source: { kind: 'msk', clusterArn: 'arn:aws:kafka:us-east-1:123456789012:cluster/c/1', clusterName: 'c', topic: `${jobName}.raw`, consumerGroup: jobName },
-  job: { kind: 'emr-serverless', applicationId, jobName, executionRoleArn: 'arn:aws:iam::123456789012:role/job', checkpoint: `s3://lake-bucket/_checkpoints/${jobName}/` },
+  job: {
+    kind: 'emr-serverless',
+    applicationId,
+    jobName,
+    executionRoleArn: 'arn:aws:iam::123456789012:role/job',
+    checkpoint: `s3://lake-bucket/_checkpoints/${jobName}/`,
+  },
 });
 
 const config = (pipelines: Record<string, unknown>) =>
@@ -37,7 +43,10 @@ const env = { account: '123456789012', region: 'us-east-1', partition: 'aws' };
 
 describe('Fidelity corpus: AWS sample events', () => {
   it('names its source page in every file', () => {
-    for (const [service, names] of [['cloudwatch', CLOUDWATCH_SAMPLES], ['emr-serverless', EMR_SAMPLES]] as const) {
+    for (const [service, names] of [
+      ['cloudwatch', CLOUDWATCH_SAMPLES],
+      ['emr-serverless', EMR_SAMPLES],
+    ] as const) {
       for (const name of names) {
         const s = awsSample(service, name);
         expect(s.sourcePage).toMatch(/^https:\/\/docs\.aws\.amazon\.com\//);
@@ -52,20 +61,39 @@ describe('Fidelity corpus: AWS sample events', () => {
     it('reads the single metric alarm: its metric, reasonData and mute rule', () => {
       const t = parse('alarm-state-change-metric');
       expect(t).toMatchObject({ kind: 'alarm', alarmName: 'ServerCpuTooHigh', state: 'ALARM', previousState: 'OK', composite: false });
-      expect(t.metrics).toEqual([{ id: '30b6c6b2-a864-43a2-4877-c09a1afc3b87', namespace: 'AWS/EC2', metricName: 'CPUUtilization', dimensions: { InstanceId: 'i-12345678901234567' }, stat: 'Average', periodSeconds: 300 }]);
+      expect(t.metrics).toEqual([
+        {
+          id: '30b6c6b2-a864-43a2-4877-c09a1afc3b87',
+          namespace: 'AWS/EC2',
+          metricName: 'CPUUtilization',
+          dimensions: { InstanceId: 'i-12345678901234567' },
+          stat: 'Average',
+          periodSeconds: 300,
+        },
+      ]);
       expect(t.reasonData).toMatchObject({ recentDatapoints: [99.50160229693434], threshold: 50 });
-      expect(t.suppression?.mute).toEqual({ mutedByArn: 'arn:aws:cloudwatch:us-east-1:1234567890:alarm-mute-rule:testMute', startMs: Date.parse('2026-01-01T10:00:00Z'), endMs: Date.parse('2026-01-01T12:00:00Z') });
+      expect(t.suppression?.mute).toEqual({
+        mutedByArn: 'arn:aws:cloudwatch:us-east-1:1234567890:alarm-mute-rule:testMute',
+        startMs: Date.parse('2026-01-01T10:00:00Z'),
+        endMs: Date.parse('2026-01-01T12:00:00Z'),
+      });
     });
 
     it('reads the metric math and anomaly detection alarms: expressions next to metric stats', () => {
       expect(parse('alarm-state-change-metric-math').metrics.map((m) => m.expression ?? m.metricName)).toEqual(['SUM(METRICS())', 'NetworkIn', 'NetworkOut']);
-      expect(parse('alarm-state-change-anomaly-detection').metrics.map((m) => m.expression ?? m.metricName)).toEqual(['CPUUtilization', 'ANOMALY_DETECTION_BAND(m1, 0.8)']);
+      expect(parse('alarm-state-change-anomaly-detection').metrics.map((m) => m.expression ?? m.metricName)).toEqual([
+        'CPUUtilization',
+        'ANOMALY_DETECTION_BAND(m1, 0.8)',
+      ]);
     });
 
     it('reads the composite alarm with its suppressor and the Metrics Insights alarm without reasonData', () => {
       const c = parse('alarm-state-change-composite-suppressor');
       expect(c).toMatchObject({ composite: true, triggeringAlarms: ['ServerCpuTooHigh'] });
-      expect(c.suppression).toMatchObject({ actionsSuppressedBy: 'WaitPeriod', suppressor: { alarm: 'ServiceMaintenanceAlarm', waitPeriodSeconds: 120, extensionPeriodSeconds: 180 } });
+      expect(c.suppression).toMatchObject({
+        actionsSuppressedBy: 'WaitPeriod',
+        suppressor: { alarm: 'ServiceMaintenanceAlarm', waitPeriodSeconds: 120, extensionPeriodSeconds: 180 },
+      });
       const mi = parse('alarm-state-change-metrics-insights');
       expect(mi.metrics[0]!.expression).toContain('SELECT AVG(ConsumedWriteCapacityUnits)');
       expect(mi.reasonData).toBeUndefined();
@@ -94,10 +122,12 @@ describe('Fidelity corpus: AWS sample events', () => {
       const router = new Router(cfg, playbook, env);
       for (const name of EMR_SAMPLES) {
         const calls: string[] = [];
-        const emr = { getJobRun: async (_app: string, id: string) => {
-          calls.push(id);
-          return { name: 'payments-stream' };
-        } };
+        const emr = {
+          getJobRun: async (_app: string, id: string) => {
+            calls.push(id);
+            return { name: 'payments-stream' };
+          },
+        };
         const t: Trigger = await withRunName(parseTrigger(awsSample('emr-serverless', name).event), cfg, playbook, () => emr);
         expect(router.route(t)).toEqual(['payments']);
         expect(calls).toEqual(['00f1cbn5g4bb0c01']);
@@ -107,10 +137,12 @@ describe('Fidelity corpus: AWS sample events', () => {
     it('makes no call when one pipeline runs on the application', async () => {
       const cfg = config({ orders: pipeline('orders-stream') });
       const calls: string[] = [];
-      const emr = { getJobRun: async (_app: string, id: string) => {
-        calls.push(id);
-        return { name: 'x' };
-      } };
+      const emr = {
+        getJobRun: async (_app: string, id: string) => {
+          calls.push(id);
+          return { name: 'x' };
+        },
+      };
       const t = await withRunName(parseTrigger(awsSample('emr-serverless', 'job-run-state-change').event), cfg, playbooks['job-failed']!, () => emr);
       expect(new Router(cfg, playbooks['job-failed']!, env).route(t)).toEqual(['orders']);
       expect(calls).toEqual([]);
@@ -163,9 +195,14 @@ describe('Fidelity corpus: AWS sample events', () => {
         pipeline: 'clicks',
         playbook: 'job-failed',
         spec: {
-          signal: 'restarts', description: 'the job restarts',
+          signal: 'restarts',
+          description: 'the job restarts',
           metric: { ...metric, statistic: 'Maximum', periodSeconds: 60, math: 'RATE' },
-          comparison: 'GreaterThanThreshold', threshold: 0, evaluationPeriods: 1, datapointsToAlarm: 1, treatMissingData: 'notBreaching',
+          comparison: 'GreaterThanThreshold',
+          threshold: 0,
+          evaluationPeriods: 1,
+          datapointsToAlarm: 1,
+          treatMissingData: 'notBreaching',
         },
       });
       world.cloudwatch.store.putValue(metric, T0 + 1_000, 0);
@@ -178,7 +215,11 @@ describe('Fidelity corpus: AWS sample events', () => {
       type Metrics = { detail: { configuration: { metrics: Record<string, unknown>[] } } };
       const [expression, stat] = (events[0] as Metrics).detail.configuration.metrics;
       expect(expression).toMatchObject({ id: 'e1', expression: 'RATE(m1)', returnData: true });
-      expect(stat).toMatchObject({ id: 'm1', returnData: false, metricStat: { metric: { name: 'fullRestarts', namespace: 'AWS/KinesisAnalytics' }, period: 60, stat: 'Maximum' } });
+      expect(stat).toMatchObject({
+        id: 'm1',
+        returnData: false,
+        metricStat: { metric: { name: 'fullRestarts', namespace: 'AWS/KinesisAnalytics' }, period: 60, stat: 'Maximum' },
+      });
       const t = parseTrigger(events[0]) as AlarmTrigger;
       expect(t.metrics.map((m) => m.expression ?? m.metricName)).toEqual(['RATE(m1)', 'fullRestarts']);
     });

@@ -33,7 +33,12 @@ type Shape = string | { [key: string]: Shape } | Shape[];
 /** The keys and value types of a JSON value, recursively (arrays by their first element). */
 export function shapeOf(v: unknown): Shape {
   if (Array.isArray(v)) return v.length === 0 ? [] : [shapeOf(v[0])];
-  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, x]) => [k, shapeOf(x)]));
+  if (v !== null && typeof v === 'object')
+    return Object.fromEntries(
+      Object.entries(v)
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([k, x]) => [k, shapeOf(x)]),
+    );
   return v === null ? 'null' : typeof v;
 }
 

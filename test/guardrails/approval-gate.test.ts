@@ -9,11 +9,22 @@ import type { PipelineConfig } from '../../lambdas/config/schema';
 const T0 = Date.parse('2026-11-22T10:00:00Z');
 
 const settings = (over: Partial<PlaybookSettings> = {}): PlaybookSettings => ({
-  mode: 'approve', cooldownSeconds: 300, maxActionsPerHour: 2, verifyAfterSeconds: 60, verifyDeadlineSeconds: 600,
-  breakerWindowSeconds: 600, breakerMaxVerifyFailures: 2, breakerOpenSeconds: 3600, maxRechecks: 3, bounds: {}, ...over,
+  mode: 'approve',
+  cooldownSeconds: 300,
+  maxActionsPerHour: 2,
+  verifyAfterSeconds: 60,
+  verifyDeadlineSeconds: 600,
+  breakerWindowSeconds: 600,
+  breakerMaxVerifyFailures: 2,
+  breakerOpenSeconds: 3600,
+  maxRechecks: 3,
+  bounds: {},
+  ...over,
 });
 const restart: ActionDefinition<{ executors: number }> = {
-  type: 'restart', iamActions: [], params: z.object({ executors: z.number().int() }),
+  type: 'restart',
+  iamActions: [],
+  params: z.object({ executors: z.number().int() }),
   checkBounds: (p) => (p.executors > 10 ? [`executors ${p.executors} is above the bound 10`] : []),
   execute: async () => ({ summary: 'ok', before: {}, after: {} }),
 };
@@ -26,8 +37,16 @@ function setup(paused: Record<string, string> = {}) {
   return { store, guardrails };
 }
 const req = (over: Partial<GateRequest> = {}): GateRequest => ({
-  pipelineName: 'orders', pipeline: { paused: false } as PipelineConfig, playbook: 'job-failed', settings: settings(), owner: 'inc-1',
-  actions: [{ action: action(), def: restart as ActionDefinition, started: false }], nowMs: T0, lockUntilMs: T0 + 60_000, continuing: false, ...over,
+  pipelineName: 'orders',
+  pipeline: { paused: false } as PipelineConfig,
+  playbook: 'job-failed',
+  settings: settings(),
+  owner: 'inc-1',
+  actions: [{ action: action(), def: restart as ActionDefinition, started: false }],
+  nowMs: T0,
+  lockUntilMs: T0 + 60_000,
+  continuing: false,
+  ...over,
 });
 const grant = (executors = 4) => ({ approvalId: 'a1', actions: [action(executors)], expiresAtMs: T0 + 60_000, by: 'arn:aws:iam::123456789012:user/jane' });
 

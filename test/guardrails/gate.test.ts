@@ -10,8 +10,17 @@ const T0 = Date.parse('2026-11-22T10:00:00Z');
 const HOUR = 3_600_000;
 
 const settings = (over: Partial<PlaybookSettings> = {}): PlaybookSettings => ({
-  mode: 'auto', cooldownSeconds: 300, maxActionsPerHour: 2, verifyAfterSeconds: 60, verifyDeadlineSeconds: 600,
-  breakerWindowSeconds: 600, breakerMaxVerifyFailures: 2, breakerOpenSeconds: 3600, maxRechecks: 3, bounds: {}, ...over,
+  mode: 'auto',
+  cooldownSeconds: 300,
+  maxActionsPerHour: 2,
+  verifyAfterSeconds: 60,
+  verifyDeadlineSeconds: 600,
+  breakerWindowSeconds: 600,
+  breakerMaxVerifyFailures: 2,
+  breakerOpenSeconds: 3600,
+  maxRechecks: 3,
+  bounds: {},
+  ...over,
 });
 
 const restart: ActionDefinition<{ executors: number }> = {
@@ -30,9 +39,18 @@ function setup(paused: Record<string, string> = {}) {
 }
 
 const req = (over: Partial<GateRequest> = {}): GateRequest => ({
-  pipelineName: 'orders', pipeline: { paused: false } as PipelineConfig, playbook: 'job-failed', settings: settings(), owner: 'inc-1',
-  actions: [{ action: { type: 'restart', resource: 'job', params: { executors: 4 }, description: 'restart' }, def: restart as ActionDefinition, started: false }],
-  nowMs: T0, lockUntilMs: T0 + 60_000, continuing: false, ...over,
+  pipelineName: 'orders',
+  pipeline: { paused: false } as PipelineConfig,
+  playbook: 'job-failed',
+  settings: settings(),
+  owner: 'inc-1',
+  actions: [
+    { action: { type: 'restart', resource: 'job', params: { executors: 4 }, description: 'restart' }, def: restart as ActionDefinition, started: false },
+  ],
+  nowMs: T0,
+  lockUntilMs: T0 + 60_000,
+  continuing: false,
+  ...over,
 });
 
 describe('Class: Guardrails', () => {
@@ -45,9 +63,22 @@ describe('Class: Guardrails', () => {
       const seen = await store.readResource('job');
       await store.admit(seen, { owner: 'other-incident', lockUntilMs: T0 + 30_000, reserve: [T0 - 1, T0 - 2], nowMs: T0 });
       await store.setCooldown('job', T0 + 10_000);
-      const bad = { action: { type: 'restart', resource: 'job', params: { executors: 99 }, description: 'r' }, def: restart as ActionDefinition, started: false };
-      expect(await guardrails.gate(req({ settings: settings({ mode: 'recommend' }), actions: [bad] }))).toMatchObject({ ok: false, stage: 'mode', reason: 'MODE_RECOMMEND' });
-      expect(await guardrails.gate(req({ actions: [bad] }))).toMatchObject({ ok: false, stage: 'pause', reason: 'PAUSED', pause: { scope: 'global', reason: 'maintenance' } });
+      const bad = {
+        action: { type: 'restart', resource: 'job', params: { executors: 99 }, description: 'r' },
+        def: restart as ActionDefinition,
+        started: false,
+      };
+      expect(await guardrails.gate(req({ settings: settings({ mode: 'recommend' }), actions: [bad] }))).toMatchObject({
+        ok: false,
+        stage: 'mode',
+        reason: 'MODE_RECOMMEND',
+      });
+      expect(await guardrails.gate(req({ actions: [bad] }))).toMatchObject({
+        ok: false,
+        stage: 'pause',
+        reason: 'PAUSED',
+        pause: { scope: 'global', reason: 'maintenance' },
+      });
     });
 
     it('breaker, then bounds on the parsed parameters, then lock, cooldown and budget', async () => {
@@ -55,10 +86,22 @@ describe('Class: Guardrails', () => {
       await store.writeBreaker('orders#job-failed', { consecutiveVerifyFailures: 0, openUntilMs: T0 + 1 });
       expect(await guardrails.gate(req())).toMatchObject({ ok: false, stage: 'breaker', reason: 'BREAKER_OPEN' });
       await store.writeBreaker('orders#job-failed', { consecutiveVerifyFailures: 0 });
-      const bad = { action: { type: 'restart', resource: 'job', params: { executors: 11 }, description: 'r' }, def: restart as ActionDefinition, started: false };
-      expect(await guardrails.gate(req({ actions: [bad] }))).toMatchObject({ ok: false, stage: 'bounds', summary: expect.stringContaining('executors 11 is above the bound 10') });
+      const bad = {
+        action: { type: 'restart', resource: 'job', params: { executors: 11 }, description: 'r' },
+        def: restart as ActionDefinition,
+        started: false,
+      };
+      expect(await guardrails.gate(req({ actions: [bad] }))).toMatchObject({
+        ok: false,
+        stage: 'bounds',
+        summary: expect.stringContaining('executors 11 is above the bound 10'),
+      });
       const unparsable = { ...bad, action: { ...bad.action, params: { executors: 'many' } } };
-      expect(await guardrails.gate(req({ actions: [unparsable] }))).toMatchObject({ ok: false, stage: 'bounds', summary: expect.stringContaining('params.executors') });
+      expect(await guardrails.gate(req({ actions: [unparsable] }))).toMatchObject({
+        ok: false,
+        stage: 'bounds',
+        summary: expect.stringContaining('params.executors'),
+      });
       await store.admit(await store.readResource('job'), { owner: 'other', lockUntilMs: T0 + 30_000, reserve: [], nowMs: T0 });
       expect(await guardrails.gate(req())).toMatchObject({ ok: false, stage: 'lock', reason: 'LOCKED', retryAfterSeconds: 30 });
       await store.releaseLock('job', 'other');
@@ -66,7 +109,12 @@ describe('Class: Guardrails', () => {
       expect(await guardrails.gate(req())).toMatchObject({ ok: false, stage: 'cooldown', retryAfterSeconds: 2 });
       await store.setCooldown('job', T0);
       await store.admit(await store.readResource('job'), { owner: 'x', lockUntilMs: T0, reserve: [T0 - HOUR + 1, T0 - 10], nowMs: T0 });
-      expect(await guardrails.gate(req())).toMatchObject({ ok: false, stage: 'budget', reason: 'BUDGET_EXHAUSTED', summary: '2 of 2 actions on job already used in the last hour' });
+      expect(await guardrails.gate(req())).toMatchObject({
+        ok: false,
+        stage: 'budget',
+        reason: 'BUDGET_EXHAUSTED',
+        summary: '2 of 2 actions on job already used in the last hour',
+      });
       // One millisecond later the oldest action has left the sliding window.
       expect(await guardrails.gate(req({ nowMs: T0 + 1 }))).toMatchObject({ ok: true, params: [{ executors: 4 }], locks: ['job'] });
     });
@@ -91,14 +139,21 @@ describe('Class: Guardrails', () => {
     });
 
     it('finishes a resumed fix whose remaining actions are all in flight, even when paused since; a not-started one waits', async () => {
-    const { guardrails } = setup({ '/p': 'maintenance' });
-    const started = { ...req().actions[0]!, started: true };
-    expect(await guardrails.gate(req({ actions: [started], continuing: true }))).toMatchObject({ ok: true, locks: ['job'] });
-    const next = { action: { type: 'restart', resource: 'job', params: { executors: 5 }, description: 'r2' }, def: restart as ActionDefinition, started: false };
-    expect(await guardrails.gate(req({ owner: 'inc-1', nowMs: T0 + 1, actions: [started, next], continuing: true }))).toMatchObject({ ok: false, stage: 'pause' });
-  });
+      const { guardrails } = setup({ '/p': 'maintenance' });
+      const started = { ...req().actions[0]!, started: true };
+      expect(await guardrails.gate(req({ actions: [started], continuing: true }))).toMatchObject({ ok: true, locks: ['job'] });
+      const next = {
+        action: { type: 'restart', resource: 'job', params: { executors: 5 }, description: 'r2' },
+        def: restart as ActionDefinition,
+        started: false,
+      };
+      expect(await guardrails.gate(req({ owner: 'inc-1', nowMs: T0 + 1, actions: [started, next], continuing: true }))).toMatchObject({
+        ok: false,
+        stage: 'pause',
+      });
+    });
 
-  it('undoes the first resource when the second refuses: no lock held, no budget spent', async () => {
+    it('undoes the first resource when the second refuses: no lock held, no budget spent', async () => {
       const { guardrails, store } = setup();
       await store.setCooldown('b', T0 + 60_000);
       const two = [
@@ -115,7 +170,11 @@ describe('Class: Guardrails', () => {
   describe('Method: resetBreaker', () => {
     it('closes an open breaker and returns the state it replaced', async () => {
       const { guardrails, store } = setup();
-      await store.writeBreaker('orders#job-failed', { consecutiveVerifyFailures: 2, openUntilMs: T0 + HOUR, openedReason: '2 verification(s) failed in a row' });
+      await store.writeBreaker('orders#job-failed', {
+        consecutiveVerifyFailures: 2,
+        openUntilMs: T0 + HOUR,
+        openedReason: '2 verification(s) failed in a row',
+      });
       expect(await guardrails.resetBreaker('orders', 'job-failed')).toMatchObject({ openUntilMs: T0 + HOUR });
       expect(await guardrails.gate(req())).toMatchObject({ ok: true });
     });

@@ -18,16 +18,34 @@ import { startDynalite } from '../helpers/dynalite';
 const T0 = Date.parse('2026-11-22T10:00:00Z');
 const JOB = 'emr-serverless:00f1:orders-stream';
 const settings: PlaybookSettings = {
-  mode: 'auto', cooldownSeconds: 300, maxActionsPerHour: 4, verifyAfterSeconds: 60, verifyDeadlineSeconds: 600,
-  breakerWindowSeconds: 600, breakerMaxVerifyFailures: 2, breakerOpenSeconds: 3600, maxRechecks: 3, bounds: {},
+  mode: 'auto',
+  cooldownSeconds: 300,
+  maxActionsPerHour: 4,
+  verifyAfterSeconds: 60,
+  verifyDeadlineSeconds: 600,
+  breakerWindowSeconds: 600,
+  breakerMaxVerifyFailures: 2,
+  breakerOpenSeconds: 3600,
+  maxRechecks: 3,
+  bounds: {},
 };
 const restart: ActionDefinition<Record<string, never>> = {
-  type: 'restart', iamActions: [], params: z.object({}).strict(), checkBounds: () => [], execute: async () => ({ summary: 'ok', before: {}, after: {} }),
+  type: 'restart',
+  iamActions: [],
+  params: z.object({}).strict(),
+  checkBounds: () => [],
+  execute: async () => ({ summary: 'ok', before: {}, after: {} }),
 };
 const req = (owner: string, nowMs: number): GateRequest => ({
-  pipelineName: 'orders', pipeline: { paused: false } as PipelineConfig, playbook: 'job-failed', settings, owner,
+  pipelineName: 'orders',
+  pipeline: { paused: false } as PipelineConfig,
+  playbook: 'job-failed',
+  settings,
+  owner,
   actions: [{ action: { type: 'restart', resource: JOB, params: {}, description: 'restart' }, def: restart as ActionDefinition, started: false }],
-  nowMs, lockUntilMs: nowMs + 60_000, continuing: false,
+  nowMs,
+  lockUntilMs: nowMs + 60_000,
+  continuing: false,
 });
 
 describe.each([{ backend: 'dynalite' as const }, { backend: 'memory' as const }])('Class: ItemGuardrailStore, held locks (on $backend)', ({ backend }) => {
@@ -47,7 +65,10 @@ describe.each([{ backend: 'dynalite' as const }, { backend: 'memory' as const }]
     const clock = new ManualClock(T0);
     const store = new ItemGuardrailStore(items);
     const guardrails = new Guardrails(store, new PauseReader({ getParameters: async () => ({}) }, clock, { global: '/p', pipelinePrefix: '/p/' }, 0));
-    const r = (owner: string, nowMs: number) => ({ ...req(owner, nowMs), actions: req(owner, nowMs).actions.map((a) => ({ ...a, action: { ...a.action, resource } })) });
+    const r = (owner: string, nowMs: number) => ({
+      ...req(owner, nowMs),
+      actions: req(owner, nowMs).actions.map((a) => ({ ...a, action: { ...a.action, resource } })),
+    });
     return { store, guardrails, r };
   };
 
@@ -76,7 +97,10 @@ describe.each([{ backend: 'dynalite' as const }, { backend: 'memory' as const }]
     expect(refused).toEqual({ ok: false, guard: expect.objectContaining({ lock: { owner: 'inc-9', untilMs: T0 + 60_000 } }) });
     // The fix's lease has run out (its worker died): the operation may take it.
     expect(await store.holdLock(`${JOB}#2`, 'operation:op-2', 'rollback', T0 + 60_000)).toMatchObject({ ok: true });
-    expect(await store.holdLock(`${JOB}#2`, 'operation:op-2', 'rollback (resumed)', T0 + 90_000)).toMatchObject({ ok: true, guard: { lock: { sinceMs: T0 + 60_000, reason: 'rollback (resumed)' } } });
+    expect(await store.holdLock(`${JOB}#2`, 'operation:op-2', 'rollback (resumed)', T0 + 90_000)).toMatchObject({
+      ok: true,
+      guard: { lock: { sinceMs: T0 + 60_000, reason: 'rollback (resumed)' } },
+    });
     expect(await store.holdLock(`${JOB}#2`, 'operation:op-3', 'reset', T0 + 90_000)).toMatchObject({ ok: false, guard: { lock: { owner: 'operation:op-2' } } });
     // Only its owner releases it.
     await store.releaseHold(`${JOB}#2`, 'operation:op-3', T0 + 90_000);

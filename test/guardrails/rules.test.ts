@@ -38,9 +38,17 @@ describe('Guardrail rules', () => {
   });
 
   it('bounds and budget verdicts name what was refused', () => {
-    expect(boundsVerdict(['executionRoleArn x is not the configured y'], 't')).toMatchObject({ ok: false, reason: 'BOUND_VIOLATION', summary: expect.stringContaining('executionRoleArn') });
+    expect(boundsVerdict(['executionRoleArn x is not the configured y'], 't')).toMatchObject({
+      ok: false,
+      reason: 'BOUND_VIOLATION',
+      summary: expect.stringContaining('executionRoleArn'),
+    });
     expect(boundsVerdict([], 't')).toEqual({ ok: true });
-    expect(budgetVerdict({ allowed: false, used: 3 }, 3, 'job')).toMatchObject({ ok: false, reason: 'BUDGET_EXHAUSTED', summary: '3 of 3 actions on job already used in the last hour' });
+    expect(budgetVerdict({ allowed: false, used: 3 }, 3, 'job')).toMatchObject({
+      ok: false,
+      reason: 'BUDGET_EXHAUSTED',
+      summary: '3 of 3 actions on job already used in the last hour',
+    });
   });
 });
 
@@ -50,7 +58,17 @@ describe('Class: PauseReader', () => {
     let values: Record<string, string> = {};
     const calls: string[][] = [];
     const clock = new ManualClock(T0);
-    const r = new PauseReader({ getParameters: async (n) => { calls.push(n); return values; } }, clock, names, 15_000);
+    const r = new PauseReader(
+      {
+        getParameters: async (n) => {
+          calls.push(n);
+          return values;
+        },
+      },
+      clock,
+      names,
+      15_000,
+    );
     expect(await r.check('orders', false)).toEqual({ paused: false });
     values = { '/sf/pause/orders': 'deploying v2 (ticket OPS-12)' };
     expect(await r.check('orders', false)).toEqual({ paused: false }); // cached for 15 s

@@ -106,17 +106,20 @@ const namesOf = (classes: AdapterClasses) => sorted(Object.keys(classes));
 
 /** The engine's own needs in a playbook function, with every optional permission turned on. */
 const engineNeeds = () =>
-  needsOf(enginePermissions({
-    prefix: 'sfx', ...env,
-    tableArn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/sfx-ledger',
-    topicArn: 'arn:aws:sns:eu-west-1:123456789012:sfx-escalations',
-    topicKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9',
-    pagerDutySecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:sfx/pagerduty',
-    schedulerGroup: 'sfx-follow-ups',
-    schedulerRoleArn: 'arn:aws:iam::123456789012:role/sfx-scheduler',
-    pauseParameterArns: ['arn:aws:ssm:eu-west-1:123456789012:parameter/sfx/pause'],
-    reportObjectsArn: 'arn:aws:s3:::sfx-reports/incidents/*',
-  }));
+  needsOf(
+    enginePermissions({
+      prefix: 'sfx',
+      ...env,
+      tableArn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/sfx-ledger',
+      topicArn: 'arn:aws:sns:eu-west-1:123456789012:sfx-escalations',
+      topicKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9',
+      pagerDutySecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:sfx/pagerduty',
+      schedulerGroup: 'sfx-follow-ups',
+      schedulerRoleArn: 'arn:aws:iam::123456789012:role/sfx-scheduler',
+      pauseParameterArns: ['arn:aws:ssm:eu-west-1:123456789012:parameter/sfx/pause'],
+      reportObjectsArn: 'arn:aws:s3:::sfx-reports/incidents/*',
+    }),
+  );
 
 /** An operation records itself and its progress in the ledger (lib/permissions.ts adds that table). */
 const operationRuntimeNeeds = (): Needs => ({ adapters: new Set(), otherClients: new Set([CLIENT_OF_SERVICE.dynamodb!]) });
@@ -192,12 +195,23 @@ const entries = Object.keys(entryFiles).sort();
 /** The files in the function's bundle as the stack's esbuild builds it (same format, target, main fields, minified). */
 async function bundleInputs(entry: string): Promise<string[]> {
   const r = await build({
-    entryPoints: [entryFiles[entry]!], bundle: true, write: false, outfile: 'out.mjs', metafile: true, logLevel: 'silent',
-    platform: 'node', format: 'esm', target: 'node22', mainFields: ['module', 'main'], minify: true,
+    entryPoints: [entryFiles[entry]!],
+    bundle: true,
+    write: false,
+    outfile: 'out.mjs',
+    metafile: true,
+    logLevel: 'silent',
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    mainFields: ['module', 'main'],
+    minify: true,
   });
   const [output] = Object.values((r.metafile as Metafile).outputs);
   // Files esbuild read but left out entirely (tree-shaken) are listed with no bytes.
-  return Object.entries(output!.inputs).filter(([, v]) => v.bytesInOutput > 0).map(([path]) => path);
+  return Object.entries(output!.inputs)
+    .filter(([, v]) => v.bytesInOutput > 0)
+    .map(([path]) => path);
 }
 
 const sdkClients = (inputs: string[]) =>
@@ -215,12 +229,14 @@ const NEVER_BUNDLED = [
 
 /** The dead-letter function: its own permissions (no adapter; the ledger and the escalator's clients). */
 const deadLetterNeeds = () =>
-  needsOf(deadLetterPermissions({
-    tableArn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/sfx-ledger',
-    topicArn: 'arn:aws:sns:eu-west-1:123456789012:sfx-escalations',
-    pagerDutySecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:sfx/pagerduty',
-    queueArn: 'arn:aws:sqs:eu-west-1:123456789012:sfx-dead-letters',
-  }));
+  needsOf(
+    deadLetterPermissions({
+      tableArn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/sfx-ledger',
+      topicArn: 'arn:aws:sns:eu-west-1:123456789012:sfx-escalations',
+      pagerDutySecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:sfx/pagerduty',
+      queueArn: 'arn:aws:sqs:eu-west-1:123456789012:sfx-dead-letters',
+    }),
+  );
 
 describe('Lambda bundles', () => {
   it('writes one entry per playbook and operation, importing its own folder and its Lambda wrapper only', () => {
@@ -239,7 +255,11 @@ describe('Lambda bundles', () => {
       const playbook = playbooks[entry];
       const deadLetters = entry === 'dead-letters';
       const adapters = playbook ? { ...ENGINE_ADAPTERS, ...playbook.adapters } : deadLetters ? {} : operations[entry]!.adapters;
-      const other = playbook ? merge(playbookNeeds(entry), engineNeeds()).otherClients : deadLetters ? deadLetterNeeds().otherClients : merge(operationNeeds(entry), operationRuntimeNeeds()).otherClients;
+      const other = playbook
+        ? merge(playbookNeeds(entry), engineNeeds()).otherClients
+        : deadLetters
+          ? deadLetterNeeds().otherClients
+          : merge(operationNeeds(entry), operationRuntimeNeeds()).otherClients;
       const expected = sorted(new Set([...Object.keys(adapters).map((a) => CLIENT_OF_ADAPTER[a as AdapterName]), ...other]));
       expect(sdkClients(inputs)).toEqual(expected);
     });

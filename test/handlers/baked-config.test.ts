@@ -14,7 +14,9 @@ const bake = (config: StreamfixConfig): string => JSON.stringify(config);
 
 let configs: [string, StreamfixConfig][];
 beforeAll(async () => {
-  const drills = await Promise.all((await builtinScenarios()).map(async (f) => [f.replace(/.*\//, ''), (await loadScenario(f)).config] as [string, StreamfixConfig]));
+  const drills = await Promise.all(
+    (await builtinScenarios()).map(async (f) => [f.replace(/.*\//, ''), (await loadScenario(f)).config] as [string, StreamfixConfig]),
+  );
   configs = [['two-pipelines', parseConfig(twoPipelines)], ['streamfix.config.ts', exampleConfig], ...drills];
 });
 
@@ -91,7 +93,7 @@ describe('Function: lambdaHandler', () => {
     expect(typeof lambdaHandler(jobFailedPlaybook)).toBe('function');
   });
 
-  it('refuses a baked config without its playbook\'s block', () => {
+  it("refuses a baked config without its playbook's block", () => {
     const config = structuredClone(exampleConfig) as StreamfixConfig;
     delete (config.pipelines.orders!.playbooks as Record<string, unknown>)['job-failed'];
     Object.assign(process.env, runtimeEnv, { STREAMFIX_CONFIG_JSON: bake(config) });

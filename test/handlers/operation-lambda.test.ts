@@ -22,10 +22,18 @@ describe('Function: operationLambdaHandler', () => {
   });
 
   it('answers a malformed payload through middy with the fields at fault, touching nothing', async () => {
-    Object.assign(process.env, { STREAMFIX_CONFIG_JSON: JSON.stringify(exampleConfig), STREAMFIX_TABLE: 'streamfix-ledger', AWS_REGION: 'eu-west-1', POWERTOOLS_LOG_LEVEL: 'SILENT' });
+    Object.assign(process.env, {
+      STREAMFIX_CONFIG_JSON: JSON.stringify(exampleConfig),
+      STREAMFIX_TABLE: 'streamfix-ledger',
+      AWS_REGION: 'eu-west-1',
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+    });
     const handler = operationLambdaHandler(dlqReplayOperation);
     const context = { getRemainingTimeInMillis: () => 900_000, functionName: 'streamfix-dlq-replay', awsRequestId: 'r' };
-    const r = (await handler({ command: 'replay', pipeline: 'orders', ratePerSecond: -1 }, context as never)) as { outcome: string; errors: { field: string }[] };
+    const r = (await handler({ command: 'replay', pipeline: 'orders', ratePerSecond: -1 }, context as never)) as {
+      outcome: string;
+      errors: { field: string }[];
+    };
     expect(r.outcome).toBe('rejected');
     expect(r.errors.map((e) => e.field)).toEqual(['ratePerSecond']);
   });

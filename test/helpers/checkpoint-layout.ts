@@ -50,15 +50,27 @@ export function sparkCheckpoint(o: SparkLayout): LaidObject[] {
   const at = (n: number) => o.startMs + n * interval;
   const out: LaidObject[] = [
     { key: `${o.prefix}metadata`, body: JSON.stringify({ id: o.queryId ?? QUERY_ID }), atMs: o.startMs - 5_000 },
-    { key: `${o.prefix}sources/0/0`, body: `v1\n${JSON.stringify({ [topic]: Object.fromEntries(Array.from({ length: parts }, (_, p) => [String(p), 5_000])) })}`, atMs: o.startMs - 4_000 },
+    {
+      key: `${o.prefix}sources/0/0`,
+      body: `v1\n${JSON.stringify({ [topic]: Object.fromEntries(Array.from({ length: parts }, (_, p) => [String(p), 5_000])) })}`,
+      atMs: o.startMs - 4_000,
+    },
   ];
   const first = Math.max(0, o.batches - retain);
   for (let n = first; n < o.batches; n++) {
-    out.push({ key: `${o.prefix}offsets/${n}`, body: formatOffsetsFile({ version: o.version ?? 1, batchTimestampMs: at(n), conf: CONF, sources: [endOffsets(n, parts, topic)] }), atMs: at(n) });
+    out.push({
+      key: `${o.prefix}offsets/${n}`,
+      body: formatOffsetsFile({ version: o.version ?? 1, batchTimestampMs: at(n), conf: CONF, sources: [endOffsets(n, parts, topic)] }),
+      atMs: at(n),
+    });
     if (n < o.batches - 1 || o.lastCommitted !== false) out.push({ key: `${o.prefix}commits/${n}`, body: formatCommitFile(0), atMs: at(n) + 2_000 });
   }
   if (o.statePartitions) {
-    out.push({ key: `${o.prefix}state/0/_metadata/metadata`, body: 'v1\n{"operatorInfo":{"operatorId":0,"operatorName":"stateStoreSave"},"stateStoreInfo":[{"storeName":"default","numColsPrefixKey":0,"numPartitions":4}]}', atMs: o.startMs });
+    out.push({
+      key: `${o.prefix}state/0/_metadata/metadata`,
+      body: 'v1\n{"operatorInfo":{"operatorId":0,"operatorName":"stateStoreSave"},"stateStoreInfo":[{"storeName":"default","numColsPrefixKey":0,"numPartitions":4}]}',
+      atMs: o.startMs,
+    });
     for (let p = 0; p < o.statePartitions; p++) {
       for (let n = first; n < o.batches; n++) {
         const v = n + 1;
@@ -90,7 +102,8 @@ export function flinkCheckpoints(o: FlinkLayout): LaidObject[] {
     out.push({ key: `${o.prefix}chk-${n}/9f2e7c1a-1111-2222-3333-${String(n).padStart(12, '0')}`, body: 'operator state', atMs: o.startMs + n * 60_000 });
     out.push({ key: `${o.prefix}chk-${n}/_metadata`, body: 'flink checkpoint metadata', atMs: o.startMs + n * 60_000 + 500 });
   }
-  for (const n of o.incomplete ?? []) out.push({ key: `${o.prefix}chk-${n}/9f2e7c1a-1111-2222-3333-${String(n).padStart(12, '0')}`, body: 'partial', atMs: o.startMs + n * 60_000 });
+  for (const n of o.incomplete ?? [])
+    out.push({ key: `${o.prefix}chk-${n}/9f2e7c1a-1111-2222-3333-${String(n).padStart(12, '0')}`, body: 'partial', atMs: o.startMs + n * 60_000 });
   for (const s of o.savepoints ?? []) {
     out.push({ key: `${o.savepointsPrefix}${s.name}/4d2f0c11-0000-0000-0000-000000000000`, body: 'state', atMs: o.startMs });
     if (s.complete) out.push({ key: `${o.savepointsPrefix}${s.name}/_metadata`, body: 'savepoint metadata', atMs: o.startMs + 1_000 });

@@ -36,10 +36,18 @@ export const mocks = {
 };
 
 export const failedRun = {
-  applicationId: job.applicationId, jobRunId: (failedEvent as { detail: { jobRunId: string } }).detail.jobRunId,
-  arn: 'arn', name: job.jobName, state: 'FAILED', stateDetails: 'ExecutorLostFailure: exit code 137', mode: 'STREAMING',
-  createdAt: new Date(T0 - 3_600_000), updatedAt: new Date(T0 - 60_000), createdBy: 'arn:aws:iam::123456789012:role/deployer',
-  executionRole: job.executionRoleArn, releaseLabel: 'emr-7.1.0',
+  applicationId: job.applicationId,
+  jobRunId: (failedEvent as { detail: { jobRunId: string } }).detail.jobRunId,
+  arn: 'arn',
+  name: job.jobName,
+  state: 'FAILED',
+  stateDetails: 'ExecutorLostFailure: exit code 137',
+  mode: 'STREAMING',
+  createdAt: new Date(T0 - 3_600_000),
+  updatedAt: new Date(T0 - 60_000),
+  createdBy: 'arn:aws:iam::123456789012:role/deployer',
+  executionRole: job.executionRoleArn,
+  releaseLabel: 'emr-7.1.0',
   jobDriver: { sparkSubmit: { entryPoint: 's3://orders-data-lake/jobs/orders_stream.py' } },
 };
 
@@ -57,10 +65,24 @@ export function resetMocks(): void {
   sns.on(PublishCommand).resolves({ MessageId: 'm' });
 }
 
-export function jobFailedHandler(db: Awaited<ReturnType<typeof startDynalite>>, clock: ManualClock, cfg: StreamfixConfig = config, pagerDuty: unknown[] = []): PlaybookHandler {
+export function jobFailedHandler(
+  db: Awaited<ReturnType<typeof startDynalite>>,
+  clock: ManualClock,
+  cfg: StreamfixConfig = config,
+  pagerDuty: unknown[] = [],
+): PlaybookHandler {
   return createPlaybookHandler('job-failed', {
-    config: cfg, clock,
-    env: { tableName: db.tableName, topicArn: 'arn:aws:sns:eu-west-1:123456789012:streamfix', schedulerGroup: 'streamfix', schedulerRoleArn: 'arn:aws:iam::123456789012:role/sched', pauseParameter: '/streamfix/pause', pipelinePauseParameterPrefix: '/streamfix/pause/', metricsNamespace: 'streamfix' },
+    config: cfg,
+    clock,
+    env: {
+      tableName: db.tableName,
+      topicArn: 'arn:aws:sns:eu-west-1:123456789012:streamfix',
+      schedulerGroup: 'streamfix',
+      schedulerRoleArn: 'arn:aws:iam::123456789012:role/sched',
+      pauseParameter: '/streamfix/pause',
+      pipelinePauseParameterPrefix: '/streamfix/pause/',
+      metricsNamespace: 'streamfix',
+    },
     aws: db.aws,
     fetch: (async (_u: unknown, init?: { body?: string }) => {
       pagerDuty.push(JSON.parse(init?.body ?? '{}'));

@@ -31,7 +31,9 @@ export class MemoryS3 implements S3Store {
   }
 
   keys(bucket: string, prefix = ''): string[] {
-    return this.sortedKeys().filter((k) => k.startsWith(`${bucket}/${prefix}`)).map((k) => k.slice(bucket.length + 1));
+    return this.sortedKeys()
+      .filter((k) => k.startsWith(`${bucket}/${prefix}`))
+      .map((k) => k.slice(bucket.length + 1));
   }
 
   private sortedKeys(): string[] {
@@ -113,7 +115,10 @@ export class MemoryS3 implements S3Store {
       }
       this.sorted = undefined;
       // As the adapter does with DeleteObjects' `Errors`: the rest of the chunk is deleted, the call fails naming the refused keys.
-      if (refused.length > 0) throw Object.assign(new Error(`${refused.length} keys not deleted from ${bucket}: ${refused.map((k) => `${k} (PreconditionFailed)`).join(', ')}`), { code: 'PreconditionFailed' });
+      if (refused.length > 0)
+        throw Object.assign(new Error(`${refused.length} keys not deleted from ${bucket}: ${refused.map((k) => `${k} (PreconditionFailed)`).join(', ')}`), {
+          code: 'PreconditionFailed',
+        });
     }
     this.sorted = undefined;
   }

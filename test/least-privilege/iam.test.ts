@@ -42,12 +42,18 @@ function resolverFor(built: BuiltStack): (v: unknown) => string {
     if (!r) throw new Error(`no resource ${logicalId}`);
     const name = `sfx-${logicalId.toLowerCase()}`;
     switch (r.Type) {
-      case 'AWS::DynamoDB::Table': return `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${name}`;
-      case 'AWS::KMS::Key': return `arn:aws:kms:${REGION}:${ACCOUNT}:key/0b1c2d3e-${logicalId.slice(-8).toLowerCase()}`;
-      case 'AWS::IAM::Role': return `arn:aws:iam::${ACCOUNT}:role/${name}`;
-      case 'AWS::Logs::LogGroup': return `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/${name}:*`;
-      case 'AWS::SQS::Queue': return `arn:aws:sqs:${REGION}:${ACCOUNT}:${name}`;
-      default: throw new Error(`no ARN for ${r.Type} ${logicalId}`);
+      case 'AWS::DynamoDB::Table':
+        return `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${name}`;
+      case 'AWS::KMS::Key':
+        return `arn:aws:kms:${REGION}:${ACCOUNT}:key/0b1c2d3e-${logicalId.slice(-8).toLowerCase()}`;
+      case 'AWS::IAM::Role':
+        return `arn:aws:iam::${ACCOUNT}:role/${name}`;
+      case 'AWS::Logs::LogGroup':
+        return `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/${name}:*`;
+      case 'AWS::SQS::Queue':
+        return `arn:aws:sqs:${REGION}:${ACCOUNT}:${name}`;
+      default:
+        throw new Error(`no ARN for ${r.Type} ${logicalId}`);
     }
   };
   const refOf = (id: string): string => {
@@ -116,11 +122,19 @@ function declaredOf(f: BuiltFunction): ConcreteStatement[] {
 /** `NotApplicable`: the resource is not of a type the action takes (the evaluator refuses the request). */
 type Decision = 'Allowed' | 'ExplicitlyDenied' | 'ImplicitlyDenied' | 'NotApplicable' | 'WildcardOnly';
 
-
 /** KMS honours an identity policy only when the key policy delegates to the account (the CDK default key policy). */
-const keyPolicy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' }] };
+const keyPolicy = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' }],
+};
 
-async function decide(policy: ConcreteStatement[], principal: string, action: string, resource: string, context: Record<string, string | string[]> = {}): Promise<Decision> {
+async function decide(
+  policy: ConcreteStatement[],
+  principal: string,
+  action: string,
+  resource: string,
+  context: Record<string, string | string[]> = {},
+): Promise<Decision> {
   const simulation: Simulation = {
     identityPolicies: [{ name: 'inline', policy: { Version: '2012-10-17', Statement: policy } }],
     serviceControlPolicies: [],
@@ -142,9 +156,20 @@ async function decide(policy: ConcreteStatement[], principal: string, action: st
 
 /** A concrete resource matching an ARN pattern (`*` → a sample segment, `?` → a letter). */
 const sample = (pattern: string): string =>
-  pattern === '*' ? '*' : pattern.replace(/(:log-group:[^:]+):\*$/, '$1:log-stream:sample').replace(/\*/g, 'sample').replace(/\?/g, 'a');
+  pattern === '*'
+    ? '*'
+    : pattern
+        .replace(/(:log-group:[^:]+):\*$/, '$1:log-stream:sample')
+        .replace(/\*/g, 'sample')
+        .replace(/\?/g, 'a');
 
-const glob = (pattern: string) => new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+const glob = (pattern: string) =>
+  new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
 
 /** The context a conditioned statement needs to apply (iam:PassedToService, an s3:prefix it allows…). */
 const contextFor = (s: ConcreteStatement): Record<string, string> =>
@@ -170,7 +195,11 @@ function substitutions(): [string, string][] {
     ['secret:streamfix/', 'secret:other/'],
     ['schedule/streamfix/', 'schedule/other/'],
   ];
-  if (orders.sink) out.push([`deliverystream/${orders.sink.deliveryStreamName}`, 'deliverystream/other-firehose'], [`/aws/kinesisfirehose/${orders.sink.deliveryStreamName}`, '/aws/kinesisfirehose/other-firehose']);
+  if (orders.sink)
+    out.push(
+      [`deliverystream/${orders.sink.deliveryStreamName}`, 'deliverystream/other-firehose'],
+      [`/aws/kinesisfirehose/${orders.sink.deliveryStreamName}`, '/aws/kinesisfirehose/other-firehose'],
+    );
   if (orders.source.kind === 'msk') out.push([`/${orders.source.clusterName}/`, '/other-cluster/'], [`/${orders.source.topic}`, '/orders.other']);
   return out;
 }
@@ -184,12 +213,17 @@ afterAll(() => b?.cleanup());
 
 describe('least privilege: every function role, evaluated on the synthesized template', () => {
   it('builds a function for every playbook and operation of the example config, and the dead-letter function', () => {
-    const ids = b.functions().map((f) => `${f.kind}:${f.id}`).sort();
-    expect(ids).toEqual([
-      ...buildWiring(b.config, STACK_ENV).map((w) => `playbook:${w.playbook}`),
-      ...buildOperationWiring(b.config).map((w) => `operation:${w.operation}`),
-      'dead-letters:dead-letters',
-    ].sort());
+    const ids = b
+      .functions()
+      .map((f) => `${f.kind}:${f.id}`)
+      .sort();
+    expect(ids).toEqual(
+      [
+        ...buildWiring(b.config, STACK_ENV).map((w) => `playbook:${w.playbook}`),
+        ...buildOperationWiring(b.config).map((w) => `operation:${w.operation}`),
+        'dead-letters:dead-letters',
+      ].sort(),
+    );
     expect(ids.length).toBeGreaterThanOrEqual(7);
   });
 
@@ -234,7 +268,10 @@ describe('least privilege: every function role, evaluated on the synthesized tem
       for (const s of declared) {
         for (const action of s.Action) {
           // Everything the function may do this action on, across all its statements.
-          const allowed = declared.filter((d) => d.Action.includes(action)).flatMap((d) => d.Resource).map(glob);
+          const allowed = declared
+            .filter((d) => d.Action.includes(action))
+            .flatMap((d) => d.Resource)
+            .map(glob);
           for (const pattern of s.Resource) {
             if (pattern === '*') continue; // an action without resource-level permissions (cloudwatch:GetMetricData…)
             const resource = sample(pattern);
@@ -285,7 +322,16 @@ describe('least privilege: every function role, evaluated on the synthesized tem
       ['kms:DisableKey', [key, otherKey]],
       ['kms:Decrypt', [otherKey]],
       ['kms:Encrypt', [key, otherKey]],
-      ['s3:DeleteObject', ['arn:aws:s3:::orders-data-lake/data/orders/part-0001.parquet', 'arn:aws:s3:::orders-data-lake/dlq/orders/2026/11/22/x.json.gz', 'arn:aws:s3:::orders-data-lake/_checkpoints/streaming/orders_backup_20261122T100000Z/offsets/12', 'arn:aws:s3:::orders-data-lake/_checkpoints/streaming/payments/offsets/1', 'arn:aws:s3:::other-data-lake/_checkpoints/streaming/orders/offsets/12']],
+      [
+        's3:DeleteObject',
+        [
+          'arn:aws:s3:::orders-data-lake/data/orders/part-0001.parquet',
+          'arn:aws:s3:::orders-data-lake/dlq/orders/2026/11/22/x.json.gz',
+          'arn:aws:s3:::orders-data-lake/_checkpoints/streaming/orders_backup_20261122T100000Z/offsets/12',
+          'arn:aws:s3:::orders-data-lake/_checkpoints/streaming/payments/offsets/1',
+          'arn:aws:s3:::other-data-lake/_checkpoints/streaming/orders/offsets/12',
+        ],
+      ],
       ['s3:DeleteBucket', ['arn:aws:s3:::orders-data-lake']],
       ['s3:PutBucketPolicy', ['arn:aws:s3:::orders-data-lake']],
       ['s3:PutObject', ['arn:aws:s3:::orders-data-lake/data/orders/part-0001.parquet', 'arn:aws:s3:::orders-data-lake/code/orders-stream/main.py']],
@@ -315,7 +361,9 @@ describe('least privilege: every function role, evaluated on the synthesized tem
       ['lambda:UpdateFunctionCode', [`arn:aws:lambda:${REGION}:${ACCOUNT}:function:streamfix-job-failed`]],
     ];
     const declaredPassRoles = (f: BuiltFunction) =>
-      allows(declaredOf(f)).filter((s) => s.Action.includes('iam:PassRole')).flatMap((s) => s.Resource.map((r) => ({ r, ctx: contextFor(s) })));
+      allows(declaredOf(f))
+        .filter((s) => s.Action.includes('iam:PassRole'))
+        .flatMap((s) => s.Resource.map((r) => ({ r, ctx: contextFor(s) })));
     let checked = 0;
     for (const f of b.functions()) {
       const policy = policyOf(f);
@@ -323,9 +371,18 @@ describe('least privilege: every function role, evaluated on the synthesized tem
       // kms:Decrypt / GenerateDataKey on the escalation key is declared by the engine: allowed there only.
       for (const [action, resources] of dangerous) {
         for (const resource of resources) {
-          for (const ctx of action === 'iam:PassRole' ? [{} as Record<string, string>, { 'iam:PassedToService': 'scheduler.amazonaws.com' }, { 'iam:PassedToService': 'emr-serverless.amazonaws.com' }, { 'iam:PassedToService': 'lambda.amazonaws.com' }] : [{} as Record<string, string>]) {
+          for (const ctx of action === 'iam:PassRole'
+            ? [
+                {} as Record<string, string>,
+                { 'iam:PassedToService': 'scheduler.amazonaws.com' },
+                { 'iam:PassedToService': 'emr-serverless.amazonaws.com' },
+                { 'iam:PassedToService': 'lambda.amazonaws.com' },
+              ]
+            : [{} as Record<string, string>]) {
             // A role the function passes by declaration, under its declared condition, is checked below.
-            const passes = declaredPassRoles(f).some((p) => p.r === resource && Object.entries(p.ctx).every(([k, v]) => (ctx as Record<string, string>)[k] === v));
+            const passes = declaredPassRoles(f).some(
+              (p) => p.r === resource && Object.entries(p.ctx).every(([k, v]) => (ctx as Record<string, string>)[k] === v),
+            );
             if (action === 'iam:PassRole' && passes) continue;
             const d = await decide(policy, principal, action, resource, ctx);
             if (d === 'NotApplicable' || d === 'WildcardOnly') throw new Error(`${action} on ${resource}: ${d}; fix the dangerous list`);
@@ -338,7 +395,8 @@ describe('least privilege: every function role, evaluated on the synthesized tem
       for (const { r, ctx } of declaredPassRoles(f)) {
         expect([schedulerRole, execRole]).toContain(r);
         expect(await decide(policy, principal, 'iam:PassRole', r, ctx)).toBe('Allowed');
-        if (Object.keys(ctx).length > 0) expect(await decide(policy, principal, 'iam:PassRole', r, { 'iam:PassedToService': 'lambda.amazonaws.com' })).not.toBe('Allowed');
+        if (Object.keys(ctx).length > 0)
+          expect(await decide(policy, principal, 'iam:PassRole', r, { 'iam:PassedToService': 'lambda.amazonaws.com' })).not.toBe('Allowed');
       }
       // s3:DeleteObject only inside the configured checkpoint, and only for what declares it.
       const deletes = allows(declaredOf(f)).some((s) => s.Action.includes('s3:DeleteObject'));
@@ -381,7 +439,10 @@ describe('least privilege: every function role, evaluated on the synthesized tem
         expect(await decide(policy, principal, 'dynamodb:DeleteItem', table, { 'dynamodb:LeadingKeys': [key] }), `${name}: ${key}`).toBe('ExplicitlyDenied');
       }
       const engineDeletes = allows(declaredOf(f)).some((s) => s.Action.includes('dynamodb:DeleteItem'));
-      expect(await decide(policy, principal, 'dynamodb:DeleteItem', table, { 'dynamodb:LeadingKeys': ['LOCK#emr-serverless:00fabcd1234efg5h:orders-stream'] }), name).toBe(engineDeletes ? 'Allowed' : 'ImplicitlyDenied');
+      expect(
+        await decide(policy, principal, 'dynamodb:DeleteItem', table, { 'dynamodb:LeadingKeys': ['LOCK#emr-serverless:00fabcd1234efg5h:orders-stream'] }),
+        name,
+      ).toBe(engineDeletes ? 'Allowed' : 'ImplicitlyDenied');
       const lists = allows(declaredOf(f)).find((s) => s.Action.includes('s3:ListBucket'));
       if (lists) {
         const prefix = (lists.Condition!.StringLike!['s3:prefix'] as string[])[0]!.replace(/\*$/, '');
@@ -437,7 +498,10 @@ describe('least privilege: the Managed Flink and Kinesis grants (EMR Serverless 
   });
 
   const principalOf = (f: BuiltFunction) => resolve({ 'Fn::GetAtt': [b.id(f.fn.role), 'Arn'] });
-  const flinkStatements = (f: BuiltFunction) => allows(declaredOf(f)).map((s) => ({ ...s, Action: s.Action.filter((a) => FLINK.test(a)) })).filter((s) => s.Action.length > 0);
+  const flinkStatements = (f: BuiltFunction) =>
+    allows(declaredOf(f))
+      .map((s) => ({ ...s, Action: s.Action.filter((a) => FLINK.test(a)) }))
+      .filter((s) => s.Action.length > 0);
 
   it('allows every declared Managed Flink, Kinesis and log action on the configured applications, stream and log group', async () => {
     const seen = new Set<string>();
@@ -459,7 +523,12 @@ describe('least privilege: the Managed Flink and Kinesis grants (EMR Serverless 
       expect(seen).toContain(`${id} logs:FilterLogEvents arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/kinesis-analytics/clicks-enricher`);
     }
     expect(seen).toContain(`consumer-lag kinesis:ListShards ${clicksStream}`);
-    expect([...seen].filter((x) => x.includes(':StartApplication ')).map((x) => x.split(' ')[0]).sort()).toEqual(['consumer-lag', 'consumer-lag', 'job-failed', 'job-failed']);
+    expect(
+      [...seen]
+        .filter((x) => x.includes(':StartApplication '))
+        .map((x) => x.split(' ')[0])
+        .sort(),
+    ).toEqual(['consumer-lag', 'consumer-lag', 'job-failed', 'job-failed']);
     expect([...seen].filter((x) => x.includes(':UpdateApplication ')).map((x) => x.split(' ')[0])).toEqual(['consumer-lag', 'consumer-lag']);
   }, 120_000);
 
@@ -477,7 +546,10 @@ describe('least privilege: the Managed Flink and Kinesis grants (EMR Serverless 
       const declared = flinkStatements(f);
       for (const s of declared) {
         for (const action of s.Action) {
-          const allowed = declared.filter((d) => d.Action.includes(action)).flatMap((d) => d.Resource).map(glob);
+          const allowed = declared
+            .filter((d) => d.Action.includes(action))
+            .flatMap((d) => d.Resource)
+            .map(glob);
           for (const resource of s.Resource.map(sample)) {
             for (const [from, to] of subs) {
               if (!resource.includes(from)) continue;

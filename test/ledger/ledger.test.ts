@@ -11,10 +11,7 @@ const trigger: Trigger = { kind: 'job-run', eventId: 'e', dedupeKey: 'k', applic
 
 // The same contract on DynamoDB (dynalite, the real protocol and its conditional writes) and in
 // memory (the benches): every test runs on both.
-describe.each([
-  { backend: 'dynalite' as const },
-  { backend: 'memory' as const },
-])('Class: Ledger (on $backend)', ({ backend }) => {
+describe.each([{ backend: 'dynalite' as const }, { backend: 'memory' as const }])('Class: Ledger (on $backend)', ({ backend }) => {
   let db: Awaited<ReturnType<typeof startDynalite>> | undefined;
   let ledger: Ledger;
   beforeAll(async () => {
@@ -44,7 +41,11 @@ describe.each([
       await ledger.deliveries.claim('d3', 'req-dead', T0, T0 + 60_000);
       await ledger.deliveries.attach('d3', 'inc-1');
       // 1 minute later, still inside the dead attempt's lease: another request is a duplicate, the retry is not.
-      expect(await ledger.deliveries.claim('d3', 'req-other', T0 + 30_000, T0 + 90_000)).toEqual({ kind: 'duplicate', status: 'in-progress', incidentId: 'inc-1' });
+      expect(await ledger.deliveries.claim('d3', 'req-other', T0 + 30_000, T0 + 90_000)).toEqual({
+        kind: 'duplicate',
+        status: 'in-progress',
+        incidentId: 'inc-1',
+      });
       expect(await ledger.deliveries.claim('d3', 'req-dead', T0 + 30_000, T0 + 90_000)).toEqual({ kind: 'resume', by: 'retry', incidentId: 'inc-1' });
     });
 
@@ -72,7 +73,7 @@ describe.each([
       expect(new Set(r.map((x) => x.incident.incidentId)).size).toBe(1);
     });
 
-    it('another request cannot take a live owner\'s incident; the owner\'s own retry can, with a higher fence', async () => {
+    it("another request cannot take a live owner's incident; the owner's own retry can, with a higher fence", async () => {
       const { incident, ownership } = await ledger.incidents.openOrJoin('p1', 'job-failed', trigger, T0, owner('req-1'));
       const other = await ledger.incidents.acquire(incident.incidentId, 'req-2', T0 + 30_000, T0 + 90_000);
       expect(other).toMatchObject({ ok: false, holder: { owner: 'req-1', untilMs: T0 + 60_000, fence: 1 } });
@@ -114,7 +115,11 @@ describe.each([
     it('keeps the write-ahead action records in the incident', async () => {
       const { incident, ownership } = await ledger.incidents.openOrJoin('p5', 'job-failed', trigger, T0, owner('a'));
       const action = { type: 't', resource: 'r', params: {}, description: 'd' };
-      const saved = await ledger.incidents.save({ ...incident, status: 'acting', actions: [{ incidentId: incident.incidentId, index: 0, actionId: 'x#0', action, status: 'intent', startedAtMs: T0 }] }, ownership!, T0 + 1);
+      const saved = await ledger.incidents.save(
+        { ...incident, status: 'acting', actions: [{ incidentId: incident.incidentId, index: 0, actionId: 'x#0', action, status: 'intent', startedAtMs: T0 }] },
+        ownership!,
+        T0 + 1,
+      );
       await ledger.incidents.save({ ...saved, actions: [{ ...saved.actions![0]!, status: 'done', endedAtMs: T0 + 5 }] }, ownership!, T0 + 5);
       expect(await ledger.listActions(incident.incidentId)).toEqual([expect.objectContaining({ status: 'done', endedAtMs: T0 + 5 })]);
     });
@@ -131,18 +136,34 @@ describe.each([
 
   describe('Method: deadLetters', () => {
     it('records a dead letter once, and lets one redrive mark it', async () => {
-      const d = { id: 'm-1', atMs: T0, source: 'lambda-on-failure' as const, event: { id: 'e' }, error: { type: 'Sandbox.Timedout', message: 'Task timed out' }, status: 'pending' as const };
+      const d = {
+        id: 'm-1',
+        atMs: T0,
+        source: 'lambda-on-failure' as const,
+        event: { id: 'e' },
+        error: { type: 'Sandbox.Timedout', message: 'Task timed out' },
+        status: 'pending' as const,
+      };
       expect(await ledger.deadLetters.record(d)).toBe(true);
       expect(await ledger.deadLetters.record(d)).toBe(false);
       expect((await ledger.deadLetters.list('pending')).map((x) => x.id)).toContain('m-1');
-      const marks = await Promise.all([ledger.deadLetters.markRedriven(d, 'alice', T0 + 1, 'processed'), ledger.deadLetters.markRedriven(d, 'bob', T0 + 1, 'processed')]);
+      const marks = await Promise.all([
+        ledger.deadLetters.markRedriven(d, 'alice', T0 + 1, 'processed'),
+        ledger.deadLetters.markRedriven(d, 'bob', T0 + 1, 'processed'),
+      ]);
       expect(marks.filter(Boolean)).toHaveLength(1);
       expect((await ledger.deadLetters.list('pending')).map((x) => x.id)).not.toContain('m-1');
     });
   });
   describe('Method: targets (one run per operation target)', () => {
-    const ask = (operationId: string, requestId: string, nowMs: number, untilMs = nowMs + 60_000) =>
-      ({ operationId, requestId, command: 'replay', requestedBy: `arn:aws:iam::123456789012:user/${requestId}`, nowMs, untilMs });
+    const ask = (operationId: string, requestId: string, nowMs: number, untilMs = nowMs + 60_000) => ({
+      operationId,
+      requestId,
+      command: 'replay',
+      requestedBy: `arn:aws:iam::123456789012:user/${requestId}`,
+      nowMs,
+      untilMs,
+    });
 
     it('lets exactly one of many concurrent runs take a target; the others are told who holds it, since when and until when', async () => {
       // Act
@@ -152,7 +173,17 @@ describe.each([
       expect(won).toHaveLength(1);
       const holder = won[0]!.ok ? won[0]!.hold : undefined;
       for (const c of claims.filter((x) => !x.ok)) {
-        expect(c).toEqual({ ok: false, holder: { operationId: holder!.operationId, requestId: holder!.requestId, command: 'replay', requestedBy: `arn:aws:iam::123456789012:user/${holder!.requestId}`, sinceMs: T0, untilMs: T0 + 60_000 } });
+        expect(c).toEqual({
+          ok: false,
+          holder: {
+            operationId: holder!.operationId,
+            requestId: holder!.requestId,
+            command: 'replay',
+            requestedBy: `arn:aws:iam::123456789012:user/${holder!.requestId}`,
+            sinceMs: T0,
+            untilMs: T0 + 60_000,
+          },
+        });
       }
     });
 

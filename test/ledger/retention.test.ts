@@ -27,14 +27,24 @@ describe('Ledger: retention of the audit trail', () => {
     const { incident, ownership } = await ledger.incidents.openOrJoin(pipeline, 'job-failed', trigger, T0, { requestId: 'w', untilMs: T0 + 60_000 });
     await ledger.appendTimeline(incident.incidentId, T0, 'note', 'n');
     const action = { type: 'emr:StartJobRun', resource: 'r', description: 'd', params: {} };
-    await ledger.incidents.save({ ...incident, status: 'acting', actions: [{ incidentId: incident.incidentId, index: 0, actionId: 'a#0', action, status: 'intent', startedAtMs: T0 }] }, ownership!, T0);
-    await ledger.startOperation({ operationId: `op-${pipeline}`, kind: 'dlq-replay', command: 'replay', params: {}, status: 'running', startedAtMs: T0, updatedAtMs: T0, version: 0 });
+    await ledger.incidents.save(
+      { ...incident, status: 'acting', actions: [{ incidentId: incident.incidentId, index: 0, actionId: 'a#0', action, status: 'intent', startedAtMs: T0 }] },
+      ownership!,
+      T0,
+    );
+    await ledger.startOperation({
+      operationId: `op-${pipeline}`,
+      kind: 'dlq-replay',
+      command: 'replay',
+      params: {},
+      status: 'running',
+      startedAtMs: T0,
+      updatedAtMs: T0,
+      version: 0,
+    });
     await ledger.putProgress(`op-${pipeline}`, 'u', {}, T0);
     await ledger.deliveries.claim(`d-${pipeline}`, 'w', T0, T0 + 1_000);
-    const [meta, timeline] = await Promise.all([
-      store.get(`INCIDENT#${incident.incidentId}`, 'META'),
-      store.query(`INCIDENT#${incident.incidentId}`, 'T#'),
-    ]);
+    const [meta, timeline] = await Promise.all([store.get(`INCIDENT#${incident.incidentId}`, 'META'), store.query(`INCIDENT#${incident.incidentId}`, 'T#')]);
     return {
       audit: [meta, ...timeline, await store.get(`OP#op-${pipeline}`, 'META'), await store.get(`OP#op-${pipeline}`, 'PROGRESS#u')],
       delivery: await store.get(`DELIVERY#d-${pipeline}`, '-'),

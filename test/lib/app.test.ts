@@ -85,7 +85,9 @@ describe('Entry: bin/app.ts', () => {
     expect(nag?.conclusion).toBe('success');
     expect(nag?.violations).toEqual([]);
     // every finding of the template is acknowledged, and nothing else is
-    const expected = expectedNagFindings(template.Resources).map((f) => f.ruleName).sort();
+    const expected = expectedNagFindings(template.Resources)
+      .map((f) => f.ruleName)
+      .sort();
     expect(expected.length).toBeGreaterThan(0);
     expect((nag?.suppressedViolations ?? []).map((v) => v.ruleName).sort()).toEqual(expected);
     // and every acknowledgement the assembly records (by construct path) is one of those findings

@@ -14,13 +14,23 @@ function widgetsOf(body: unknown): Record<string, unknown>[] {
 describe('Stack: the operator loop', () => {
   let b: BuiltStack;
   beforeAll(() => {
-    b = buildStack({ ...twoPipelines, runbookBaseUrl: 'https://wiki.example.com/runbooks/{playbook}.md', reports: { s3: 's3://sfx-ops/incident-reports/' } }, { bundle: false });
+    b = buildStack(
+      { ...twoPipelines, runbookBaseUrl: 'https://wiki.example.com/runbooks/{playbook}.md', reports: { s3: 's3://sfx-ops/incident-reports/' } },
+      { bundle: false },
+    );
   });
   afterAll(() => b?.cleanup());
 
   it('has one dashboard per pipeline, named after it', () => {
-    const names = b.ofType('AWS::CloudWatch::Dashboard').map(([, d]) => d.Properties.DashboardName).sort();
-    expect(names).toEqual(Object.keys(twoPipelines.pipelines).map((p) => `sfx-${p}`).sort());
+    const names = b
+      .ofType('AWS::CloudWatch::Dashboard')
+      .map(([, d]) => d.Properties.DashboardName)
+      .sort();
+    expect(names).toEqual(
+      Object.keys(twoPipelines.pipelines)
+        .map((p) => `sfx-${p}`)
+        .sort(),
+    );
   });
 
   it("graphs every alarm's metric of the pipeline with its threshold, the pipeline's alarms, and streamfix's own metrics", () => {
@@ -29,7 +39,9 @@ describe('Stack: the operator loop', () => {
       const widgets = widgetsOf(dashboard.Properties.DashboardBody);
       const alarms = b.stack.wiring.flatMap((w) => w.alarms.filter((a) => a.pipeline === pipeline));
       expect(alarms.length).toBeGreaterThan(0);
-      const graphs = widgets.filter((w) => w.type === 'metric').map((w) => w.properties as { title: string; metrics: unknown[][]; annotations?: { horizontal: { value: number }[] } });
+      const graphs = widgets
+        .filter((w) => w.type === 'metric')
+        .map((w) => w.properties as { title: string; metrics: unknown[][]; annotations?: { horizontal: { value: number }[] } });
       for (const a of alarms) {
         const g = graphs.find((x) => x.title.startsWith(`${a.playbook}: ${a.spec.signal} `));
         expect(g, `${pipeline}: ${a.name}`).toBeDefined();
@@ -59,7 +71,11 @@ describe('Stack: the operator loop', () => {
     for (const w of b.stack.wiring) {
       const rule = b.ofType('AWS::Events::Rule').find(([, r]) => r.Properties.Name === `sfx-${w.playbook}-resume`);
       expect(rule, w.playbook).toBeDefined();
-      expect(rule![1].Properties.EventPattern).toEqual({ source: ['aws.ssm'], 'detail-type': ['Parameter Store Change'], detail: { name: pauseParameterNames('sfx', w.pipelines) } });
+      expect(rule![1].Properties.EventPattern).toEqual({
+        source: ['aws.ssm'],
+        'detail-type': ['Parameter Store Change'],
+        detail: { name: pauseParameterNames('sfx', w.pipelines) },
+      });
     }
   });
 

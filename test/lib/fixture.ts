@@ -178,7 +178,8 @@ export function roleStatements(b: BuiltStack, fn: StreamfixFunction): Statement[
   const policies = (role.Properties.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[];
   const managed = ((role.Properties.ManagedPolicyArns ?? []) as { Ref?: string }[]).map((ref) => {
     const policy = ref.Ref !== undefined ? b.resources[ref.Ref] : undefined;
-    if (policy?.Type !== 'AWS::IAM::ManagedPolicy') throw new Error(`role ${b.id(fn.role)} has a managed policy that is not the stack's own: ${JSON.stringify(ref)}`);
+    if (policy?.Type !== 'AWS::IAM::ManagedPolicy')
+      throw new Error(`role ${b.id(fn.role)} has a managed policy that is not the stack's own: ${JSON.stringify(ref)}`);
     return policy.Properties.PolicyDocument as { Statement: Statement[] };
   });
   return [...policies.map((p) => p.PolicyDocument), ...managed].flatMap((d) => d.Statement);
@@ -202,7 +203,12 @@ export function expectedPlaybookPermissions(b: BuiltStack, w: PlaybookWiring): R
     schedulerRoleArn: stack.schedulerRole.roleArn,
     // From the parameters' names and the stack's pseudo parameters (never the synth machine's region).
     pauseParameterArn: `arn:${Aws.PARTITION}:ssm:${Aws.REGION}:${Aws.ACCOUNT_ID}:parameter/${config.name}/pause`,
-    pipelinePauseParameterArns: Object.fromEntries(Object.keys(stack.pauseParameters.pipelines).map((p) => [p, `arn:${Aws.PARTITION}:ssm:${Aws.REGION}:${Aws.ACCOUNT_ID}:parameter/${config.name}/pause/${p}`])),
+    pipelinePauseParameterArns: Object.fromEntries(
+      Object.keys(stack.pauseParameters.pipelines).map((p) => [
+        p,
+        `arn:${Aws.PARTITION}:ssm:${Aws.REGION}:${Aws.ACCOUNT_ID}:parameter/${config.name}/pause/${p}`,
+      ]),
+    ),
     logGroupArn: pf.logGroup.logGroupArn,
     deadLetterQueueArn: stack.deadLetterQueue.queueArn,
   });
@@ -257,7 +263,10 @@ export function expectedNagFindings(resources: Record<string, CfnJson>): NagFind
       out.push({ ruleName: 'AwsSolutions-SQS3', logicalId });
     }
     if (r.Type === 'AWS::IAM::Role' || r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy') {
-      const documents = r.Type === 'AWS::IAM::Role' ? ((r.Properties.Policies ?? []) as { PolicyDocument: unknown }[]).map((p) => p.PolicyDocument) : [r.Properties.PolicyDocument];
+      const documents =
+        r.Type === 'AWS::IAM::Role'
+          ? ((r.Properties.Policies ?? []) as { PolicyDocument: unknown }[]).map((p) => p.PolicyDocument)
+          : [r.Properties.PolicyDocument];
       const wildcards = new Set<string>();
       // cdk-nag does not report the wildcards of a Deny: it can only take permissions away.
       for (const s of documents.flatMap((d) => (d as { Statement: Statement[] }).Statement).filter((x) => x.Effect === 'Allow')) {

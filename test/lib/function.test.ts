@@ -51,7 +51,12 @@ const invokeConfigOf = (id: string) => {
 
 describe('Stack: functions', () => {
   it('builds one function per wired playbook and per operation, and the dead-letter function, named by functionName', () => {
-    expect(b.ofType('AWS::Lambda::Function').map(([, f]) => f.Properties.FunctionName as string).sort()).toEqual(allIds.map((id) => functionName('sfx', id)).sort());
+    expect(
+      b
+        .ofType('AWS::Lambda::Function')
+        .map(([, f]) => f.Properties.FunctionName as string)
+        .sort(),
+    ).toEqual(allIds.map((id) => functionName('sfx', id)).sort());
     expect(playbookIds.length).toBeGreaterThan(1);
     expect(operationIds.length).toBeGreaterThan(1);
   });
@@ -89,7 +94,11 @@ describe('Stack: functions', () => {
 
     it('loads in Node.js with the baked config alone (no STREAMFIX_CONFIG_JSON in the environment)', () => {
       // an operation handler needs only the ledger table from its environment
-      const env = { PATH: process.env.PATH, AWS_REGION: 'eu-west-1', ...(playbookIds.includes(id) || id === 'dead-letters' ? PLAYBOOK_ENV : { STREAMFIX_TABLE: 'sfx-ledger' }) };
+      const env = {
+        PATH: process.env.PATH,
+        AWS_REGION: 'eu-west-1',
+        ...(playbookIds.includes(id) || id === 'dead-letters' ? PLAYBOOK_ENV : { STREAMFIX_TABLE: 'sfx-ledger' }),
+      };
       const r = spawnSync(
         process.execPath,
         ['--input-type=module', '-e', "const m = await import('./index.mjs'); console.log('handler:' + typeof m.handler);"],

@@ -3,7 +3,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StreamfixConfigInput } from '../../lambdas/schema';
 import { IAM_LIMITS, layoutPolicies } from '../../lib/policy-size';
 import { twoPipelines } from '../fixtures/cdk/two-pipelines';
-import { asArray, buildStack, denials, expectedOperationPermissions, expectedPlaybookPermissions, flat, grants, roleStatements, specStatements, type BuiltStack, type CfnJson, type Statement } from './fixture';
+import {
+  asArray,
+  buildStack,
+  denials,
+  expectedOperationPermissions,
+  expectedPlaybookPermissions,
+  flat,
+  grants,
+  roleStatements,
+  specStatements,
+  type BuiltStack,
+  type CfnJson,
+  type Statement,
+} from './fixture';
 
 /**
  * Issue 13, point 9 and the access rules: each gap of the synthesized template, asserted on it.
@@ -37,7 +50,9 @@ describe('Template: IAM gaps of issue 13 (point 9)', () => {
         expect(asArray(s.Action), `${r.id}: ListBucket shares its condition with no other action`).toEqual(['s3:ListBucket']);
       }
     }
-    const cp = rolesOf(b).find((r) => r.id === 'checkpoint-ops')!.statements.find((s) => asArray(s.Action).includes('s3:ListBucket') && flat(asArray(s.Resource)[0]).endsWith('orders-lake'))!;
+    const cp = rolesOf(b)
+      .find((r) => r.id === 'checkpoint-ops')!
+      .statements.find((s) => asArray(s.Action).includes('s3:ListBucket') && flat(asArray(s.Resource)[0]).endsWith('orders-lake'))!;
     expect(cp.Condition).toEqual({ StringLike: { 's3:prefix': ['_checkpoints/orders/*', '_checkpoints/orders_backup_*'] } });
   });
 
@@ -60,14 +75,25 @@ describe('Template: IAM gaps of issue 13 (point 9)', () => {
     for (const r of rolesOf(b)) {
       const d = denials(r.statements);
       expect(d.get('s3:DeleteObject'), r.id).toEqual(new Set(['arn:<AWS::Partition>:s3:::*_backup_????????T??????Z*']));
-      expect(d.get('s3:PutObject'), r.id).toEqual(new Set(['arn:<AWS::Partition>:s3:::*_backup_????????T??????Z*/_streamfix_backup.json if {"Null":{"s3:if-none-match":"true"}}']));
+      expect(d.get('s3:PutObject'), r.id).toEqual(
+        new Set(['arn:<AWS::Partition>:s3:::*_backup_????????T??????Z*/_streamfix_backup.json if {"Null":{"s3:if-none-match":"true"}}']),
+      );
     }
     // And what checkpoint-failure and checkpoint-ops may delete never reaches a backup.
     const backupKey = 'orders-lake/_checkpoints/orders_backup_20261122T100000Z-0a1b2c3d/offsets/12';
     for (const id of ['checkpoint-failure', 'checkpoint-ops']) {
       const allowed = [...(grants(rolesOf(b).find((r) => r.id === id)!.statements).get('s3:DeleteObject') ?? [])];
       expect(allowed.length).toBeGreaterThan(0);
-      for (const pattern of allowed) expect(new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`).test(`arn:<AWS::Partition>:s3:::${backupKey}`), pattern).toBe(false);
+      for (const pattern of allowed)
+        expect(
+          new RegExp(
+            `^${pattern
+              .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+              .replace(/\*/g, '.*')
+              .replace(/\?/g, '.')}$`,
+          ).test(`arn:<AWS::Partition>:s3:::${backupKey}`),
+          pattern,
+        ).toBe(false);
     }
   });
 
@@ -89,7 +115,9 @@ describe('Template: IAM gaps of issue 13 (point 9)', () => {
     const env = { account: '999988887777', region: 'ap-southeast-2' };
     const e = buildStack(twoPipelines, { bundle: false, env });
     try {
-      const policies = Object.values(e.resources).filter((r) => /^AWS::(IAM::(Role|ManagedPolicy|Policy)|KMS::Key|SNS::TopicPolicy|Lambda::ResourcePolicy)$/.test(r.Type));
+      const policies = Object.values(e.resources).filter((r) =>
+        /^AWS::(IAM::(Role|ManagedPolicy|Policy)|KMS::Key|SNS::TopicPolicy|Lambda::ResourcePolicy)$/.test(r.Type),
+      );
       const text = JSON.stringify(policies.map((r) => r.Properties));
       expect(text).toContain('AWS::Region');
       expect(text).not.toContain(env.region);
@@ -140,9 +168,12 @@ describe('Template: who may invoke an operation, and where dlq-replay runs', () 
     }
   });
 
-  it('runs dlq-replay in the MSK cluster\'s subnets and security groups, and lets Lambda manage its network interfaces there only', () => {
+  it("runs dlq-replay in the MSK cluster's subnets and security groups, and lets Lambda manage its network interfaces there only", () => {
     const fn = b.resources[b.id(b.stack.operationFunctions['dlq-replay']!.function)]!;
-    expect(fn.Properties.VpcConfig).toEqual({ SubnetIds: ['subnet-0aa11bb22cc33dd44', 'subnet-0ee55ff66aa77bb88'], SecurityGroupIds: ['sg-0cc99dd00ee11ff22'] });
+    expect(fn.Properties.VpcConfig).toEqual({
+      SubnetIds: ['subnet-0aa11bb22cc33dd44', 'subnet-0ee55ff66aa77bb88'],
+      SecurityGroupIds: ['sg-0cc99dd00ee11ff22'],
+    });
     expect(b.resources[b.id(b.stack.operationFunctions['checkpoint-ops']!.function)]!.Properties.VpcConfig).toBeUndefined();
     const g = grants(roleStatements(b, b.stack.operationFunctions['dlq-replay']!));
     expect([...g.get('ec2:CreateNetworkInterface')!].sort()).toEqual([
@@ -156,12 +187,17 @@ describe('Template: who may invoke an operation, and where dlq-replay runs', () 
   it('fails the synth, naming the field, when an MSK pipeline with a DLQ has no subnets and security groups', () => {
     const orders = twoPipelines.pipelines.orders!;
     const { vpc: _none, ...source } = orders.source as Record<string, unknown>;
-    expect(() => buildStack(withOrders({ source }), { bundle: false })).toThrow(/pipelines\.orders\.source\.vpc: required: dlq-replay replays orders to its MSK topic/);
+    expect(() => buildStack(withOrders({ source }), { bundle: false })).toThrow(
+      /pipelines\.orders\.source\.vpc: required: dlq-replay replays orders to its MSK topic/,
+    );
   });
 
   it('fails the synth when two MSK pipelines name different subnets (one function, one VPC)', () => {
     const orders = twoPipelines.pipelines.orders!;
-    const other = { ...orders, source: { ...(orders.source as object), vpc: { subnetIds: ['subnet-0123456789abcdef0'], securityGroupIds: ['sg-0cc99dd00ee11ff22'] } } };
+    const other = {
+      ...orders,
+      source: { ...(orders.source as object), vpc: { subnetIds: ['subnet-0123456789abcdef0'], securityGroupIds: ['sg-0cc99dd00ee11ff22'] } },
+    };
     const config = { ...twoPipelines, pipelines: { ...twoPipelines.pipelines, refunds: other } } as unknown as StreamfixConfigInput;
     expect(() => buildStack(config, { bundle: false })).toThrow(/pipelines\.refunds\.source\.vpc: differs from pipelines\.orders\.source\.vpc/);
   });
@@ -170,17 +206,32 @@ describe('Template: who may invoke an operation, and where dlq-replay runs', () 
 /** Forty pipelines like payments (no MSK: no VPC needed), every playbook on. */
 function fortyPipelines(): StreamfixConfigInput {
   const payments = twoPipelines.pipelines.payments!;
-  const pipelines = Object.fromEntries(Array.from({ length: 40 }, (_, i) => {
-    const name = `pipeline-${String(i).padStart(2, '0')}`;
-    return [name, {
-      ...payments,
-      job: { ...payments.job, applicationId: `00app${String(i).padStart(10, '0')}`, jobName: `${name}-stream`, checkpoint: `s3://lake-${i}/state/${name}/` },
-      dlq: { s3: `s3://lake-${i}/dlq/${name}/` },
-      playbooks: {
-        'checkpoint-failure': { bounds: { logGroupName: `/aws/emr-serverless/${name}`, bucketKmsKeyArn: `arn:aws:kms:eu-west-1:111122223333:key/0a1b2c3d-4e5f-6071-8293-${String(i).padStart(12, '0')}` } },
-      },
-    }];
-  }));
+  const pipelines = Object.fromEntries(
+    Array.from({ length: 40 }, (_, i) => {
+      const name = `pipeline-${String(i).padStart(2, '0')}`;
+      return [
+        name,
+        {
+          ...payments,
+          job: {
+            ...payments.job,
+            applicationId: `00app${String(i).padStart(10, '0')}`,
+            jobName: `${name}-stream`,
+            checkpoint: `s3://lake-${i}/state/${name}/`,
+          },
+          dlq: { s3: `s3://lake-${i}/dlq/${name}/` },
+          playbooks: {
+            'checkpoint-failure': {
+              bounds: {
+                logGroupName: `/aws/emr-serverless/${name}`,
+                bucketKmsKeyArn: `arn:aws:kms:eu-west-1:111122223333:key/0a1b2c3d-4e5f-6071-8293-${String(i).padStart(12, '0')}`,
+              },
+            },
+          },
+        },
+      ];
+    }),
+  );
   return { ...twoPipelines, pipelines, routes: [] } as StreamfixConfigInput;
 }
 
@@ -194,7 +245,11 @@ function deployedChars(doc: unknown): number {
         const [sep, parts] = o['Fn::Join'] as [string, unknown[]];
         return parts.map((p) => fill(p) as string).join(sep);
       }
-      if ('Ref' in o) return ({ 'AWS::Partition': 'aws-us-gov', 'AWS::Region': 'ap-southeast-5xx', 'AWS::AccountId': '123456789012' } as Record<string, string>)[String(o.Ref)] ?? 'r'.repeat(160);
+      if ('Ref' in o)
+        return (
+          ({ 'AWS::Partition': 'aws-us-gov', 'AWS::Region': 'ap-southeast-5xx', 'AWS::AccountId': '123456789012' } as Record<string, string>)[String(o.Ref)] ??
+          'r'.repeat(160)
+        );
       if ('Fn::GetAtt' in o) return 'g'.repeat(160);
       return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, fill(x)]));
     }
@@ -242,7 +297,14 @@ describe('Template: per-role policy size within IAM limits (40 pipelines)', () =
 
   it('fails the synth with a clear message when a role would need more than 10 managed policies', () => {
     const stack = new Stack();
-    const statements = Array.from({ length: 200 }, (_, i) => ({ effect: 'Allow' as const, actions: [`s3:GetObject`], resources: [`arn:aws:s3:::bucket-${i}/${'k'.repeat(400)}/*`], conditions: { StringEquals: { 'aws:ResourceTag/n': String(i) } } }));
-    expect(() => layoutPolicies(stack, 'function sfx-checkpoint-failure', statements)).toThrow(/function sfx-checkpoint-failure: its role needs about [\d,]+ characters of policy: 10,240 inline and \d+ managed policies of 6,144, over the 10 managed policies IAM attaches to a role/);
+    const statements = Array.from({ length: 200 }, (_, i) => ({
+      effect: 'Allow' as const,
+      actions: [`s3:GetObject`],
+      resources: [`arn:aws:s3:::bucket-${i}/${'k'.repeat(400)}/*`],
+      conditions: { StringEquals: { 'aws:ResourceTag/n': String(i) } },
+    }));
+    expect(() => layoutPolicies(stack, 'function sfx-checkpoint-failure', statements)).toThrow(
+      /function sfx-checkpoint-failure: its role needs about [\d,]+ characters of policy: 10,240 inline and \d+ managed policies of 6,144, over the 10 managed policies IAM attaches to a role/,
+    );
   });
 });

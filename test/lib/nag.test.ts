@@ -5,7 +5,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NAG_NAMESPACE, NO_RESOURCE_LEVEL_ACTIONS } from '../../lib/nag';
 import { emrAndFlink } from '../fixtures/cdk/emr-and-flink';
 import { twoPipelines } from '../fixtures/cdk/two-pipelines';
-import { buildStack, expectedNagFindings, grants, nagKey, roleStatements, type BuiltStack, type NagPluginReport, type NagViolation, type Statement } from './fixture';
+import {
+  buildStack,
+  expectedNagFindings,
+  grants,
+  nagKey,
+  roleStatements,
+  type BuiltStack,
+  type NagPluginReport,
+  type NagViolation,
+  type Statement,
+} from './fixture';
 
 // Two EMR Serverless pipelines; and one EMR Serverless pipeline next to Managed Flink ones (Kinesis and MSK sources).
 describe.each([
@@ -50,7 +60,12 @@ describe.each([
   });
 
   it('builds a function for every playbook and operation of the config, so every kind of finding is checked', () => {
-    expect(b.functions().map((f) => f.id).sort()).toEqual([...b.stack.wiring.map((w) => w.playbook), ...b.stack.operationWiring.map((w) => w.operation), 'dead-letters'].sort());
+    expect(
+      b
+        .functions()
+        .map((f) => f.id)
+        .sort(),
+    ).toEqual([...b.stack.wiring.map((w) => w.playbook), ...b.stack.operationWiring.map((w) => w.operation), 'dead-letters'].sort());
     expect(b.ofType('AWS::Lambda::Function')).toHaveLength(b.functions().length);
   });
 
@@ -72,19 +87,30 @@ describe.each([
       const star = [...g].filter(([, resources]) => resources.has('*')).map(([action]) => action);
       for (const action of star) expect(NO_RESOURCE_LEVEL_ACTIONS.has(action), `${fn.node.path}: ${action} on "*"`).toBe(true);
       // A grant's resource, without the condition it may carry (` if {…}`, whose values can hold `*`).
-      const wildcards = new Set([...g.values()].flatMap((s) => [...s]).map((r) => r.split(' if {')[0]!).filter((r) => r.includes('*')));
+      const wildcards = new Set(
+        [...g.values()]
+          .flatMap((s) => [...s])
+          .map((r) => r.split(' if {')[0]!)
+          .filter((r) => r.includes('*')),
+      );
       return [...wildcards].map((r) => ({ ruleName: `AwsSolutions-IAM5[Resource::${r}]`, logicalId: roleId }));
     });
     expect(fromPermissions.map(nagKey).sort()).toEqual(fromTemplate.map(nagKey).sort());
   });
 
   it('acknowledges nothing that is not reported: every acknowledgement in the construct tree matches a finding', () => {
-    const acknowledged = b.stack.node.findAll().flatMap((c) =>
-      c.node.metadata
-        .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-        .flatMap((m) => Object.keys(m.data as Record<string, string>).map((id) => `${c.node.path} ${id}`)),
+    const acknowledged = b.stack.node
+      .findAll()
+      .flatMap((c) =>
+        c.node.metadata
+          .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+          .flatMap((m) => Object.keys(m.data as Record<string, string>).map((id) => `${c.node.path} ${id}`)),
+      );
+    expect(acknowledged.sort()).toEqual(
+      suppressed()
+        .map((v) => `${v.acknowledgedAt} ${v.acknowledgedId}`)
+        .sort(),
     );
-    expect(acknowledged.sort()).toEqual(suppressed().map((v) => `${v.acknowledgedAt} ${v.acknowledgedId}`).sort());
     for (const v of suppressed()) expect(v.acknowledgedId).toBe(`${NAG_NAMESPACE}::${v.ruleName}`);
   });
 
@@ -96,7 +122,12 @@ describe.each([
       expect(`${v.acknowledgedAt}/Resource`, v.ruleName).toBe(path);
       expect(v.reason?.length, v.ruleName).toBeGreaterThan(60);
     }
-    const at = (rule: string) => new Set(suppressed().filter((v) => v.ruleName.startsWith(rule)).map((v) => v.acknowledgedAt));
+    const at = (rule: string) =>
+      new Set(
+        suppressed()
+          .filter((v) => v.ruleName.startsWith(rule))
+          .map((v) => v.acknowledgedAt),
+      );
     expect(at('AwsSolutions-L1')).toEqual(new Set(b.functions().map(({ fn }) => fn.function.node.path)));
     expect(at('AwsSolutions-SQS3')).toEqual(new Set([b.stack.deadLetterQueue.node.path]));
     const roles = new Set(b.functions().map(({ fn }) => fn.role.node.path));

@@ -21,8 +21,7 @@ const ctx: EnginePermissionContext = {
 };
 
 describe('Function: enginePermissions', () => {
-  const byAction = (specs: ReturnType<typeof enginePermissions>) =>
-    Object.fromEntries(specs.flatMap((s) => s.actions.map((a) => [a, s])));
+  const byAction = (specs: ReturnType<typeof enginePermissions>) => Object.fromEntries(specs.flatMap((s) => s.actions.map((a) => [a, s])));
 
   it('covers the ledger table and its indexes, nothing else in DynamoDB', () => {
     const p = byAction(enginePermissions(ctx));
@@ -84,7 +83,12 @@ describe('Function: mergeStatements', () => {
   it('keeps a conditional grant apart from an unconditional one of the same action', () => {
     const merged = mergeStatements([
       { actions: ['iam:PassRole'], resources: ['job-role'], why: 'job' },
-      { actions: ['iam:PassRole'], resources: ['scheduler-role'], why: 'schedule', conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } } },
+      {
+        actions: ['iam:PassRole'],
+        resources: ['scheduler-role'],
+        why: 'schedule',
+        conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      },
     ]);
     expect(merged).toHaveLength(2);
     expect(merged[1]).toEqual({
@@ -117,7 +121,9 @@ describe('Function: wildcardAcknowledgements', () => {
 
   it('acknowledges known wildcard shapes once each, and ignores resources without a wildcard', () => {
     const jobRuns = `arn:${Aws.PARTITION}:emr-serverless:${Aws.REGION}:${Aws.ACCOUNT_ID}:/applications/00app/jobruns/*`;
-    const acks = wildcardAcknowledgements(stack, [{ actions: ['emr-serverless:GetJobRun'], resources: [jobRuns, jobRuns, 'arn:aws:iam::111122223333:role/x'] }]);
+    const acks = wildcardAcknowledgements(stack, [
+      { actions: ['emr-serverless:GetJobRun'], resources: [jobRuns, jobRuns, 'arn:aws:iam::111122223333:role/x'] },
+    ]);
     expect(acks.map((a) => a.id)).toEqual([
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:emr-serverless:<AWS::Region>:<AWS::AccountId>:/applications/00app/jobruns/*]',
     ]);
@@ -125,18 +131,32 @@ describe('Function: wildcardAcknowledgements', () => {
   });
 
   it('leaves an unexplained wildcard unacknowledged, so cdk-nag still reports it', () => {
-    expect(wildcardAcknowledgements(stack, [{ actions: ['s3:GetObject', 'emr-serverless:GetJobRun'], resources: ['arn:aws:s3:::bucket/*', 'arn:aws:emr-serverless:eu-west-1:1:/applications/*'] }])).toEqual([]);
+    expect(
+      wildcardAcknowledgements(stack, [
+        { actions: ['s3:GetObject', 'emr-serverless:GetJobRun'], resources: ['arn:aws:s3:::bucket/*', 'arn:aws:emr-serverless:eu-west-1:1:/applications/*'] },
+      ]),
+    ).toEqual([]);
   });
 
   it('acknowledges "*" only when every action on it has no resource-level permissions', () => {
-    expect(wildcardAcknowledgements(stack, [{ actions: ['cloudwatch:GetMetricData', 'cloudwatch:ListMetrics'], resources: ['*'] }]).map((a) => a.id)).toEqual(['AwsSolutions-IAM5[Resource::*]']);
-    expect(wildcardAcknowledgements(stack, [{ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }, { actions: ['s3:DeleteObject'], resources: ['*'] }])).toEqual([]);
+    expect(wildcardAcknowledgements(stack, [{ actions: ['cloudwatch:GetMetricData', 'cloudwatch:ListMetrics'], resources: ['*'] }]).map((a) => a.id)).toEqual([
+      'AwsSolutions-IAM5[Resource::*]',
+    ]);
+    expect(
+      wildcardAcknowledgements(stack, [
+        { actions: ['cloudwatch:GetMetricData'], resources: ['*'] },
+        { actions: ['s3:DeleteObject'], resources: ['*'] },
+      ]),
+    ).toEqual([]);
   });
 
   it('acknowledges the log streams of one named log group, not every log group', () => {
     const named = `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:/aws/emr-serverless/orders-stream:*`;
     const acks = wildcardAcknowledgements(stack, [
-      { actions: ['logs:FilterLogEvents'], resources: [named, 'arn:aws:logs:eu-west-1:111122223333:log-group:*', 'arn:aws:logs:eu-west-1:111122223333:log-group:/aws/*:*'] },
+      {
+        actions: ['logs:FilterLogEvents'],
+        resources: [named, 'arn:aws:logs:eu-west-1:111122223333:log-group:*', 'arn:aws:logs:eu-west-1:111122223333:log-group:/aws/*:*'],
+      },
     ]);
     expect(acks.map((a) => a.id)).toEqual([
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/emr-serverless/orders-stream:*]',
@@ -145,7 +165,9 @@ describe('Function: wildcardAcknowledgements', () => {
   });
 
   it('acknowledges objects under a configured prefix, not a whole bucket', () => {
-    const acks = wildcardAcknowledgements(stack, [{ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::lake/_checkpoints/streaming/orders/*', 'arn:aws:s3:::lake/*'] }]);
+    const acks = wildcardAcknowledgements(stack, [
+      { actions: ['s3:GetObject'], resources: ['arn:aws:s3:::lake/_checkpoints/streaming/orders/*', 'arn:aws:s3:::lake/*'] },
+    ]);
     expect(acks.map((a) => a.id)).toEqual(['AwsSolutions-IAM5[Resource::arn:aws:s3:::lake/_checkpoints/streaming/orders/*]']);
   });
 });

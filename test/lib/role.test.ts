@@ -121,7 +121,17 @@ describe('Stack: function roles', () => {
       const manifestActions = w.pipelines.flatMap((p) => w.manifest.permissions(operationPipelineContext(config, p, STACK_ENV))).flatMap((s) => s.actions);
       const ledger = `<${b.id(b.stack.table)}.Arn>`;
       // dlq-replay runs in the orders cluster's VPC: Lambda manages its network interfaces with its role.
-      const vpc = id === 'dlq-replay' ? ['ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets'] : [];
+      const vpc =
+        id === 'dlq-replay'
+          ? [
+              'ec2:CreateNetworkInterface',
+              'ec2:DeleteNetworkInterface',
+              'ec2:AssignPrivateIpAddresses',
+              'ec2:UnassignPrivateIpAddresses',
+              'ec2:DescribeNetworkInterfaces',
+              'ec2:DescribeSubnets',
+            ]
+          : [];
       // Assess
       expect([...actual.keys()].sort()).toEqual([...new Set([...manifestActions, ...LEDGER_ACTIONS, ...LOG_ACTIONS, ...vpc])].sort());
       for (const a of LEDGER_ACTIONS) expect(actual.get(a), a).toEqual(new Set([ledger, `${ledger}/index/*`]));
@@ -183,10 +193,12 @@ describe('Stack: function roles', () => {
     expect(g.get('emr-serverless:ListJobRuns')).toEqual(new Set(apps));
     expect(g.get('emr-serverless:ListJobRunAttempts')).toEqual(new Set(apps));
     expect(g.get('emr-serverless:CancelJobRun')).toEqual(new Set(apps.filter((a) => a.endsWith('/jobruns/*'))));
-    expect(g.get('s3:ListBucket')).toEqual(new Set([
-      'arn:<AWS::Partition>:s3:::orders-lake if {"StringLike":{"s3:prefix":["_checkpoints/orders/*"]}}',
-      'arn:<AWS::Partition>:s3:::payments-lake if {"StringLike":{"s3:prefix":["state/payments/*"]}}',
-    ]));
+    expect(g.get('s3:ListBucket')).toEqual(
+      new Set([
+        'arn:<AWS::Partition>:s3:::orders-lake if {"StringLike":{"s3:prefix":["_checkpoints/orders/*"]}}',
+        'arn:<AWS::Partition>:s3:::payments-lake if {"StringLike":{"s3:prefix":["state/payments/*"]}}',
+      ]),
+    );
     expect(g.get('s3:GetObject')).toEqual(
       new Set([
         'arn:<AWS::Partition>:s3:::orders-lake/_checkpoints/orders/metadata',
@@ -251,7 +263,11 @@ describe('Stack: function roles', () => {
       new Set(['arn:aws:kafka:eu-west-1:111122223333:topic/orders/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0-1/orders.raw']),
     );
     expect(g.get('s3:PutObject')).toEqual(
-      new Set([s3('orders-lake/dlq/orders/_quarantine/*'), s3('orders-lake/delivery-errors/orders/_quarantine/*'), s3('payments-lake/dlq/payments/_quarantine/*')]),
+      new Set([
+        s3('orders-lake/dlq/orders/_quarantine/*'),
+        s3('orders-lake/delivery-errors/orders/_quarantine/*'),
+        s3('payments-lake/dlq/payments/_quarantine/*'),
+      ]),
     );
     expect(g.has('s3:DeleteObject')).toBe(false);
   });
@@ -315,7 +331,8 @@ describe('Stack: playbooks turned off, without PagerDuty', () => {
     expect(alarmNames().sort()).toEqual([...wiring.flatMap((w) => w.alarms.map((a) => a.name)), 'sfx-dead-letters'].sort());
     expect(alarmNames().filter((n) => n.startsWith('sfx-payments-job-failed-'))).toEqual([]);
     const paymentsApp = emrPipeline(b.config.pipelines.payments).job.applicationId;
-    const patternOf = (name: string) => JSON.stringify(b.ofType('AWS::Events::Rule').find(([, r]) => r.Properties.Name === name)?.[1].Properties.EventPattern ?? null);
+    const patternOf = (name: string) =>
+      JSON.stringify(b.ofType('AWS::Events::Rule').find(([, r]) => r.Properties.Name === name)?.[1].Properties.EventPattern ?? null);
     expect(patternOf('sfx-job-failed-job-run-ended')).not.toContain(paymentsApp);
     // the pipeline's other playbooks still have theirs
     expect(alarmNames().filter((n) => n.startsWith('sfx-payments-consumer-lag-')).length).toBeGreaterThan(0);

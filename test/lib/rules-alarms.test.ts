@@ -42,7 +42,12 @@ describe('Stack: EventBridge rules', () => {
   it('builds exactly the rules of the wiring: one per playbook with alarms, one per manifest event rule and pipeline, one sweep and one resume per playbook', () => {
     const expected = b.stack.wiring.flatMap((w) => [...ruleNamesOf(b.config.name, w), sweepRuleOf(b.config.name, w), resumeRuleOf(b.config.name, w)]);
     for (const name of expected) expect(ruleNameOrGenerated(name), `${name} is short enough to be named`).toBe(name);
-    expect(b.ofType('AWS::Events::Rule').map(([, r]) => r.Properties.Name as string).sort()).toEqual([...expected].sort());
+    expect(
+      b
+        .ofType('AWS::Events::Rule')
+        .map(([, r]) => r.Properties.Name as string)
+        .sort(),
+    ).toEqual([...expected].sort());
   });
 
   it.each(playbookIds)('sends %s the state changes of every alarm of its wiring, config routes included', (playbook) => {
@@ -105,13 +110,25 @@ describe('Stack: EventBridge rules', () => {
   it.each(playbookIds)('lets each rule of %s, and only its rules, invoke its function', (playbook) => {
     // Prepare
     const fnArn = JSON.stringify(getAttArn(fnIdOf(playbook)));
-    const ruleIds = [...ruleNamesOf(b.config.name, wiringOf(playbook)), sweepRuleOf(b.config.name, wiringOf(playbook)), resumeRuleOf(b.config.name, wiringOf(playbook))].map((name) => rule(name)[0]);
+    const ruleIds = [
+      ...ruleNamesOf(b.config.name, wiringOf(playbook)),
+      sweepRuleOf(b.config.name, wiringOf(playbook)),
+      resumeRuleOf(b.config.name, wiringOf(playbook)),
+    ].map((name) => rule(name)[0]);
     // Act
-    const permissions = b.ofType('AWS::Lambda::Permission').map(([, p]) => p.Properties).filter((p) => JSON.stringify(p.FunctionName) === fnArn);
+    const permissions = b
+      .ofType('AWS::Lambda::Permission')
+      .map(([, p]) => p.Properties)
+      .filter((p) => JSON.stringify(p.FunctionName) === fnArn);
     // Assess: one permission per rule, scoped to that rule
     expect(permissions.map((p) => JSON.stringify(p.SourceArn)).sort()).toEqual(ruleIds.map((id) => JSON.stringify(getAttArn(id))).sort());
     for (const p of permissions) {
-      expect(p).toEqual({ Action: 'lambda:InvokeFunction', FunctionName: getAttArn(fnIdOf(playbook)), Principal: 'events.amazonaws.com', SourceArn: p.SourceArn });
+      expect(p).toEqual({
+        Action: 'lambda:InvokeFunction',
+        FunctionName: getAttArn(fnIdOf(playbook)),
+        Principal: 'events.amazonaws.com',
+        SourceArn: p.SourceArn,
+      });
     }
   });
 
@@ -141,8 +158,14 @@ describe('Stack: EventBridge rules', () => {
     for (const [operation, of] of Object.entries(b.stack.operationFunctions)) {
       const id = b.id(of.function);
       const mentions = (r: CfnJson) => JSON.stringify(r.Properties).includes(`"${id}"`);
-      expect(b.ofType('AWS::Events::Rule').filter(([, r]) => mentions(r)), operation).toEqual([]);
-      expect(b.ofType('AWS::Lambda::Permission').filter(([, p]) => mentions(p)), operation).toEqual([]);
+      expect(
+        b.ofType('AWS::Events::Rule').filter(([, r]) => mentions(r)),
+        operation,
+      ).toEqual([]);
+      expect(
+        b.ofType('AWS::Lambda::Permission').filter(([, p]) => mentions(p)),
+        operation,
+      ).toEqual([]);
     }
   });
 
@@ -154,7 +177,12 @@ describe('Stack: EventBridge rules', () => {
       expect(s).toMatchObject({ Action: 'sqs:SendMessage', Principal: { Service: 'events.amazonaws.com' }, Resource: getAttArn(dlqId) });
       return JSON.stringify(s.Condition.ArnEquals['aws:SourceArn']);
     });
-    expect(sources.sort()).toEqual(b.ofType('AWS::Events::Rule').map(([id]) => JSON.stringify(getAttArn(id))).sort());
+    expect(sources.sort()).toEqual(
+      b
+        .ofType('AWS::Events::Rule')
+        .map(([id]) => JSON.stringify(getAttArn(id)))
+        .sort(),
+    );
   });
 });
 
@@ -168,9 +196,12 @@ describe('Stack: alarms', () => {
   it('creates exactly the alarms of the wiring, named by alarmName, and the dead-letter alarm', () => {
     const wired = b.stack.wiring.flatMap((w) => w.alarms);
     for (const a of wired) expect(a.name).toBe(alarmName(b.config.name, a.pipeline, a.playbook, a.spec.signal));
-    expect(b.ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties.AlarmName).sort()).toEqual(
-      [...wired.map((a) => a.name), 'sfx-dead-letters'].sort(),
-    );
+    expect(
+      b
+        .ofType('AWS::CloudWatch::Alarm')
+        .map(([, a]) => a.Properties.AlarmName)
+        .sort(),
+    ).toEqual([...wired.map((a) => a.name), 'sfx-dead-letters'].sort());
   });
 
   it.each(playbookIds)('%s: matches each alarm to its manifest spec field by field, without alarm actions', (playbook) => {
@@ -199,7 +230,14 @@ describe('Stack: alarms', () => {
     // orders: no release configured: ApplicationId only, and missing data is not a failure.
     ['orders', [{ Name: 'ApplicationId', Value: '00ordersapp0001' }], 'missing'],
     // payments on EMR 7.10: the metrics carry ApplicationId and ApplicationName, and are known to be published.
-    ['payments', [{ Name: 'ApplicationId', Value: '00paymentsapp02' }, { Name: 'ApplicationName', Value: 'payments-streaming' }], 'breaching'],
+    [
+      'payments',
+      [
+        { Name: 'ApplicationId', Value: '00paymentsapp02' },
+        { Name: 'ApplicationName', Value: 'payments-streaming' },
+      ],
+      'breaching',
+    ],
   ])('job-failed: watches the %s application on the dimensions of its release, with the manifest thresholds', (pipeline, dimensions, notRunningMissing) => {
     expect(alarm(`sfx-${pipeline}-job-failed-failed-runs`)).toMatchObject({
       Namespace: 'AWS/EMRServerless',

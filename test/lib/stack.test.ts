@@ -159,7 +159,8 @@ describe('Stack: shared resources', () => {
 describe('StreamfixStack: DLQ metrics', () => {
   it('refuses to synthesize two pipelines whose DLQ alarms would share one metric, naming them', () => {
     const shared = structuredClone(twoPipelines) as { pipelines: Record<string, { playbooks?: Record<string, unknown> }> };
-    for (const p of Object.values(shared.pipelines)) p.playbooks = { ...(p.playbooks ?? {}), 'dlq-spike': { bounds: { metric: { namespace: 'shop', metricName: 'DLQRecordCount' } } } };
+    for (const p of Object.values(shared.pipelines))
+      p.playbooks = { ...(p.playbooks ?? {}), 'dlq-spike': { bounds: { metric: { namespace: 'shop', metricName: 'DLQRecordCount' } } } };
     expect(() => buildStack(shared as typeof twoPipelines, { bundle: false })).toThrow(/pipelines orders, payments share the DLQ metric shop\/DLQRecordCount/);
   });
 });

@@ -14,7 +14,13 @@ import { BUCKET, deliveries, envelope, FakeProducer, idOf, replayHandler, startE
 
 const range = (n: number, from = 0) => Array.from({ length: n }, (_, i) => from + i);
 const payload = (prefix: string, extra: Record<string, unknown> = {}) => ({
-  command: 'replay', pipeline: 'orders', source: { kind: 'dlq', s3: `s3://${BUCKET}/dlq/orders/${prefix}/` }, ratePerSecond: 5_000, dryRun: false, confirm: true, ...extra,
+  command: 'replay',
+  pipeline: 'orders',
+  source: { kind: 'dlq', s3: `s3://${BUCKET}/dlq/orders/${prefix}/` },
+  ratePerSecond: 5_000,
+  dryRun: false,
+  confirm: true,
+  ...extra,
 });
 const kafkaIds = (p: FakeProducer) => p.acked.map((m) => idOf(m.value));
 const lambda = (awsRequestId: string) => ({ awsRequestId, getRemainingTimeInMillis: () => 900_000 });
@@ -48,8 +54,14 @@ describe('Operation handler: one run per target (dlq-replay; S3 on s3rver, ledge
 
   it('two concurrent runs of one replay send every record once: the second is refused, naming the holder, when it started and when its lease ends', async () => {
     // Prepare
-    await env.put('dlq/orders/twice/2026/11/22/11/a.jsonl', range(1_000).map((i) => envelope(i)));
-    await env.put('dlq/orders/twice/2026/11/22/11/b.jsonl', range(1_000, 1_000).map((i) => envelope(i)));
+    await env.put(
+      'dlq/orders/twice/2026/11/22/11/a.jsonl',
+      range(1_000).map((i) => envelope(i)),
+    );
+    await env.put(
+      'dlq/orders/twice/2026/11/22/11/b.jsonl',
+      range(1_000, 1_000).map((i) => envelope(i)),
+    );
     const producer = new FakeProducer();
     const clock = new ManualClock(T0);
     const cli = replayHandler(env, { kafkaProducer: () => producer, clock });
@@ -73,7 +85,10 @@ describe('Operation handler: one run per target (dlq-replay; S3 on s3rver, ledge
   });
 
   it('another replay of the same DLQ (another selection) is refused while one runs: one run per DLQ', async () => {
-    await env.put('dlq/orders/other/2026/11/22/11/a.jsonl', range(1_500).map((i) => envelope(i)));
+    await env.put(
+      'dlq/orders/other/2026/11/22/11/a.jsonl',
+      range(1_500).map((i) => envelope(i)),
+    );
     const producer = new FakeProducer();
     const clock = new ManualClock(T0 + 3_600_000);
     const h = replayHandler(env, { kafkaProducer: () => producer, clock });
@@ -84,7 +99,10 @@ describe('Operation handler: one run per target (dlq-replay; S3 on s3rver, ledge
 
   it("Lambda's retry of a dead attempt (the same request id) takes over at once; another request waits until the dead attempt's lease ends", async () => {
     // Prepare: the attempt dies with its second batch on the wire (no answer, no release).
-    await env.put('dlq/orders/dead/2026/11/22/11/a.jsonl', range(1_200).map((i) => envelope(i)));
+    await env.put(
+      'dlq/orders/dead/2026/11/22/11/a.jsonl',
+      range(1_200).map((i) => envelope(i)),
+    );
     const producer = new HangOn(2);
     const clock = new ManualClock(T0 + 7_200_000);
     const h = replayHandler(env, { kafkaProducer: () => producer, clock });
@@ -103,8 +121,11 @@ describe('Operation handler: one run per target (dlq-replay; S3 on s3rver, ledge
     expect([...d.values()].every((n) => n === 1)).toBe(true);
   });
 
-  it('once a dead attempt\'s lease has ended, any request takes the target over and continues; the lease never outlives the deadline', async () => {
-    await env.put('dlq/orders/expired/2026/11/22/11/a.jsonl', range(1_200).map((i) => envelope(i)));
+  it("once a dead attempt's lease has ended, any request takes the target over and continues; the lease never outlives the deadline", async () => {
+    await env.put(
+      'dlq/orders/expired/2026/11/22/11/a.jsonl',
+      range(1_200).map((i) => envelope(i)),
+    );
     const producer = new HangOn(2);
     const clock = new ManualClock(T0 + 10_800_000);
     const h = replayHandler(env, { kafkaProducer: () => producer, clock });
@@ -123,7 +144,10 @@ describe('Operation handler: one run per target (dlq-replay; S3 on s3rver, ledge
   });
 
   it('a dry run reads only and takes no lease: it runs beside a replay', async () => {
-    await env.put('dlq/orders/dry/2026/11/22/11/a.jsonl', range(600).map((i) => envelope(i)));
+    await env.put(
+      'dlq/orders/dry/2026/11/22/11/a.jsonl',
+      range(600).map((i) => envelope(i)),
+    );
     const producer = new FakeProducer();
     const clock = new ManualClock(T0 + 14_400_000);
     const h = replayHandler(env, { kafkaProducer: () => producer, clock });
@@ -134,7 +158,10 @@ describe('Operation handler: one run per target (dlq-replay; S3 on s3rver, ledge
   });
   it('a run that lost its target (its lease ran out and another run took it) sends nothing more and leaves the record to the new holder', async () => {
     // Prepare: during the second send the run stalls past its lease, and another run takes the DLQ.
-    await env.put('dlq/orders/lost/2026/11/22/11/a.jsonl', range(1_500).map((i) => envelope(i)));
+    await env.put(
+      'dlq/orders/lost/2026/11/22/11/a.jsonl',
+      range(1_500).map((i) => envelope(i)),
+    );
     const clock = new ManualClock(T0 + 18_000_000);
     const ledger = dynamoLedger(env.aws, env.tableName);
     let taken: unknown;
@@ -142,7 +169,12 @@ describe('Operation handler: one run per target (dlq-replay; S3 on s3rver, ledge
       override async send(topic: string, messages: KafkaMessage[]): Promise<SendOutcome[]> {
         if (this.calls === 1) {
           clock.set(T0 + 18_000_000 + 61_000);
-          taken = await ledger.targets.acquire(`dlq:s3://${BUCKET}/dlq/orders/`, { operationId: 'someone-else', requestId: 'req-new', nowMs: clock.now(), untilMs: clock.now() + 60_000 });
+          taken = await ledger.targets.acquire(`dlq:s3://${BUCKET}/dlq/orders/`, {
+            operationId: 'someone-else',
+            requestId: 'req-new',
+            nowMs: clock.now(),
+            untilMs: clock.now() + 60_000,
+          });
         }
         return super.send(topic, messages);
       }

@@ -19,18 +19,28 @@ const permissions = (id: string, pipeline: string) => manifest(id).permissions(c
 const app = (name: string) => `arn:aws:kinesisanalytics:eu-west-1:123456789012:application/${name}`;
 
 describe('Flink manifests: alarms', () => {
-  it('job-failed alarms on downtime, the rate of the runtime\'s restart counter and missing KPUs', () => {
+  it("job-failed alarms on downtime, the rate of the runtime's restart counter and missing KPUs", () => {
     const clicks = alarms('job-failed', 'clicks');
-    expect(clicks.map((a) => [a.signal, a.metric.metricName, a.metric.math ?? ''])).toEqual([['downtime', 'downtime', ''], ['restarts', 'fullRestarts', 'RATE'], ['not-running', 'KPUs', '']]);
+    expect(clicks.map((a) => [a.signal, a.metric.metricName, a.metric.math ?? ''])).toEqual([
+      ['downtime', 'downtime', ''],
+      ['restarts', 'fullRestarts', 'RATE'],
+      ['not-running', 'KPUs', ''],
+    ]);
     expect(alarms('job-failed', 'ledger').find((a) => a.signal === 'restarts')!.metric.metricName).toBe('numRestarts');
-    for (const a of clicks) expect(a.metric).toMatchObject({ namespace: 'AWS/KinesisAnalytics', dimensions: { Application: 'clicks-enricher' }, periodSeconds: 60 });
+    for (const a of clicks)
+      expect(a.metric).toMatchObject({ namespace: 'AWS/KinesisAnalytics', dimensions: { Application: 'clicks-enricher' }, periodSeconds: 60 });
     // KPUs are published only while the application runs: their absence is what breaches.
-    expect(clicks.find((a) => a.signal === 'not-running')).toMatchObject({ comparison: 'LessThanThreshold', threshold: 1, treatMissingData: 'breaching', evaluationPeriods: 3 });
+    expect(clicks.find((a) => a.signal === 'not-running')).toMatchObject({
+      comparison: 'LessThanThreshold',
+      threshold: 1,
+      treatMissingData: 'breaching',
+      evaluationPeriods: 3,
+    });
     // A rate falls back to 0 a minute later: its OK resolves nothing.
     expect(clicks.find((a) => a.signal === 'restarts')!.okMeansRecovered).toBe(false);
   });
 
-  it('consumer-lag alarms on the source\'s lag metric: millisBehindLatest and the stream\'s iterator age for Kinesis, records_lag_max for Kafka', () => {
+  it("consumer-lag alarms on the source's lag metric: millisBehindLatest and the stream's iterator age for Kinesis, records_lag_max for Kafka", () => {
     const clicks = alarms('consumer-lag', 'clicks');
     expect(clicks.map((a) => `${a.metric.namespace} ${a.metric.metricName}`)).toEqual([
       'AWS/Kinesis GetRecords.IteratorAgeMilliseconds',
@@ -62,7 +72,10 @@ describe('Flink manifests: alarms', () => {
 });
 
 describe('Flink manifests: IAM', () => {
-  const actions = (id: string, pipeline: string, step?: string) => permissions(id, pipeline).filter((p) => step === undefined || p.step === step).flatMap((p) => p.actions);
+  const actions = (id: string, pipeline: string, step?: string) =>
+    permissions(id, pipeline)
+      .filter((p) => step === undefined || p.step === step)
+      .flatMap((p) => p.actions);
   const resources = (id: string, pipeline: string) => new Set(permissions(id, pipeline).flatMap((p) => p.resources));
 
   it('scopes every Managed Flink action to the configured application, Kinesis to its stream, logs to its log group', () => {
@@ -71,7 +84,8 @@ describe('Flink manifests: IAM', () => {
         for (const r of p.resources) {
           if (p.actions.some((a) => a.startsWith('kinesisanalytics:'))) expect(r, `${id} ${p.actions}`).toBe(app('clicks-enricher'));
           if (p.actions.some((a) => a.startsWith('kinesis:'))) expect(r).toBe('arn:aws:kinesis:eu-west-1:123456789012:stream/clicks-events');
-          if (p.actions.some((a) => a.startsWith('logs:'))) expect(r).toBe('arn:aws:logs:eu-west-1:123456789012:log-group:/aws/kinesis-analytics/clicks-enricher:*');
+          if (p.actions.some((a) => a.startsWith('logs:')))
+            expect(r).toBe('arn:aws:logs:eu-west-1:123456789012:log-group:/aws/kinesis-analytics/clicks-enricher:*');
         }
       }
       // ledger names no log group: no logs grant at all.
@@ -82,11 +96,23 @@ describe('Flink manifests: IAM', () => {
 
   it('acts only where the playbook fixes: job-failed starts, consumer-lag starts and updates, checkpoint-failure only reads', () => {
     expect(actions('job-failed', 'clicks', 'act').sort()).toEqual(['kinesisanalytics:DescribeApplication', 'kinesisanalytics:StartApplication']);
-    expect([...new Set(actions('consumer-lag', 'clicks', 'act'))].sort()).toEqual(['kinesisanalytics:DescribeApplication', 'kinesisanalytics:StartApplication', 'kinesisanalytics:UpdateApplication']);
+    expect([...new Set(actions('consumer-lag', 'clicks', 'act'))].sort()).toEqual([
+      'kinesisanalytics:DescribeApplication',
+      'kinesisanalytics:StartApplication',
+      'kinesisanalytics:UpdateApplication',
+    ]);
     expect(actions('checkpoint-failure', 'clicks', 'act')).toEqual([]);
     for (const id of ['job-failed', 'consumer-lag', 'checkpoint-failure']) {
       const all = actions(id, 'clicks');
-      for (const never of ['iam:PassRole', 'kinesisanalytics:StopApplication', 'kinesisanalytics:DeleteApplicationSnapshot', 'kinesisanalytics:CreateApplicationSnapshot', 'kinesis:UpdateShardCount', 'kms:PutKeyPolicy']) expect(all, `${id}: ${never}`).not.toContain(never);
+      for (const never of [
+        'iam:PassRole',
+        'kinesisanalytics:StopApplication',
+        'kinesisanalytics:DeleteApplicationSnapshot',
+        'kinesisanalytics:CreateApplicationSnapshot',
+        'kinesis:UpdateShardCount',
+        'kms:PutKeyPolicy',
+      ])
+        expect(all, `${id}: ${never}`).not.toContain(never);
     }
   });
 

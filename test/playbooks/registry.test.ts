@@ -16,7 +16,14 @@ const env = { account: '123456789012', region: 'eu-west-1', partition: 'aws' };
 /** Real IAM actions look like `service:Action`: catches typos such as `emr-serverless:startJobRun`. */
 const IAM_ACTION = /^[a-z0-9-]+:[A-Z][A-Za-z0-9]*$/;
 /** Actions IAM cannot scope to a resource: the only ones allowed on `*`. */
-const NO_RESOURCE_LEVEL = new Set(['cloudwatch:GetMetricData', 'cloudwatch:ListMetrics', 'cloudwatch:GetMetricStatistics', 'cloudwatch:DescribeAlarms', 'kafka:GetBootstrapBrokers', 'kafka:DescribeClusterOperationV2']);
+const NO_RESOURCE_LEVEL = new Set([
+  'cloudwatch:GetMetricData',
+  'cloudwatch:ListMetrics',
+  'cloudwatch:GetMetricStatistics',
+  'cloudwatch:DescribeAlarms',
+  'kafka:GetBootstrapBrokers',
+  'kafka:DescribeClusterOperationV2',
+]);
 
 /**
  * Read-only IAM actions: IAM's access levels List and Read, by the verb of the action (Get…,
@@ -62,7 +69,11 @@ describe('Playbook registry', () => {
   });
 
   it('has one folder per playbook and operation, named by its id, exporting it under the name its Lambda entry imports', async () => {
-    const folders = (dir: string) => readdirSync(join(process.cwd(), 'lambdas', dir), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+    const folders = (dir: string) =>
+      readdirSync(join(process.cwd(), 'lambdas', dir), { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name)
+        .sort();
     expect(folders('playbooks')).toEqual(Object.keys(playbooks).sort());
     expect(folders('operations')).toEqual(Object.keys(operations).sort());
     expect(operationManifests.map((m) => m.id).sort()).toEqual(Object.keys(operations).sort());
@@ -78,9 +89,14 @@ describe('Playbook registry', () => {
 
   describe('the rule "writes must be under act"', () => {
     const restart = { type: 'emr-serverless:StartJobRun', iamActions: ['emr-serverless:GetJobRun', 'emr-serverless:StartJobRun'] };
-    const perm = (step: PermissionSpec['step'], actions: string[]): PermissionSpec => ({ step, actions, resources: ['arn:aws:emr-serverless:eu-west-1:123456789012:/applications/a'], why: 'test grant' });
+    const perm = (step: PermissionSpec['step'], actions: string[]): PermissionSpec => ({
+      step,
+      actions,
+      resources: ['arn:aws:emr-serverless:eu-west-1:123456789012:/applications/a'],
+      why: 'test grant',
+    });
 
-    it('holds when the action\'s write is under act and its read under any step', () => {
+    it("holds when the action's write is under act and its read under any step", () => {
       expect(stepViolations([perm('diagnose', ['emr-serverless:GetJobRun']), perm('act', ['emr-serverless:StartJobRun'])], [restart])).toEqual([]);
     });
 
@@ -89,13 +105,21 @@ describe('Playbook registry', () => {
         'emr-serverless:StartJobRun calls emr-serverless:StartJobRun, not declared under act',
         'diagnose grants emr-serverless:StartJobRun, a write',
       ]);
-      expect(stepViolations([perm('act', ['emr-serverless:StartJobRun'])], [restart])).toEqual(['emr-serverless:StartJobRun calls emr-serverless:GetJobRun, not declared']);
-      expect(stepViolations([perm('verify', ['iam:PassRole']), perm('diagnose', ['iam:SimulatePrincipalPolicy', 'logs:FilterLogEvents'])], [])).toEqual(['verify grants iam:PassRole, a write']);
+      expect(stepViolations([perm('act', ['emr-serverless:StartJobRun'])], [restart])).toEqual([
+        'emr-serverless:StartJobRun calls emr-serverless:GetJobRun, not declared',
+      ]);
+      expect(stepViolations([perm('verify', ['iam:PassRole']), perm('diagnose', ['iam:SimulatePrincipalPolicy', 'logs:FilterLogEvents'])], [])).toEqual([
+        'verify grants iam:PassRole, a write',
+      ]);
     });
   });
 
   describe.each(manifests.map((m) => [m.id, m] as const))('%s', (id, manifest) => {
-    const applicable = configs.flatMap((config) => Object.entries(config.pipelines).filter(([, p]) => manifest.appliesTo(p)).map(([name, p]) => [name, p, config] as const));
+    const applicable = configs.flatMap((config) =>
+      Object.entries(config.pipelines)
+        .filter(([, p]) => manifest.appliesTo(p))
+        .map(([name, p]) => [name, p, config] as const),
+    );
 
     it('declares every IAM action its actions call: reads under any step, writes under act; diagnose and verify only read', () => {
       expect(applicable.length).toBeGreaterThan(0);

@@ -86,9 +86,7 @@ const TOGETHER: readonly (readonly string[])[] = [
 ];
 
 function reportedNear(e: InvalidInputError, path: string): boolean {
-  return e.issues.some(
-    (i) => related(i.field, path) || TOGETHER.some((g) => g.some((f) => related(path, f)) && g.some((f) => related(i.field, f))),
-  );
+  return e.issues.some((i) => related(i.field, path) || TOGETHER.some((g) => g.some((f) => related(path, f)) && g.some((f) => related(i.field, f))));
 }
 
 /** A valid event with one field deleted or replaced, and the path of that field. */
@@ -111,47 +109,67 @@ const singleMutationArb = fc
   });
 
 describe('proof: bad input at the engine intake (parseTrigger, routing)', () => {
-  it(`never throws anything but a named InvalidInputError, for anything at all (${RUNS} cases)`, () => {
-    fc.assert(fc.property(anyInputArb, checkIntake), { numRuns: RUNS });
-  }, TIMEOUT);
+  it(
+    `never throws anything but a named InvalidInputError, for anything at all (${RUNS} cases)`,
+    () => {
+      fc.assert(fc.property(anyInputArb, checkIntake), { numRuns: RUNS });
+    },
+    TIMEOUT,
+  );
 
-  it(`never throws anything but a named InvalidInputError, for valid events with 1–4 mutations (${RUNS} cases)`, () => {
-    fc.assert(fc.property(mutatedEventArb, checkIntake), { numRuns: RUNS });
-  }, TIMEOUT);
+  it(
+    `never throws anything but a named InvalidInputError, for valid events with 1–4 mutations (${RUNS} cases)`,
+    () => {
+      fc.assert(fc.property(mutatedEventArb, checkIntake), { numRuns: RUNS });
+    },
+    TIMEOUT,
+  );
 
-  it(`never throws anything but a named InvalidInputError, for known envelopes around junk details (${RUNS} cases)`, () => {
-    fc.assert(fc.property(junkDetailEventArb, checkIntake), { numRuns: RUNS });
-  }, TIMEOUT);
+  it(
+    `never throws anything but a named InvalidInputError, for known envelopes around junk details (${RUNS} cases)`,
+    () => {
+      fc.assert(fc.property(junkDetailEventArb, checkIntake), { numRuns: RUNS });
+    },
+    TIMEOUT,
+  );
 
-  it(`accepts every valid alarm event, job run event and follow-up payload (${RUNS} cases each)`, () => {
-    for (const arb of [validAlarmEventArb.map((c) => c.event), validJobRunEventArb.map((c) => c.event), validFollowUpArb]) {
+  it(
+    `accepts every valid alarm event, job run event and follow-up payload (${RUNS} cases each)`,
+    () => {
+      for (const arb of [validAlarmEventArb.map((c) => c.event), validJobRunEventArb.map((c) => c.event), validFollowUpArb]) {
+        fc.assert(
+          fc.property(arb, (raw) => {
+            const r = intake(raw);
+            if (!r.ok) throw new Error(`rejected a valid event at ${r.error.field}: ${r.error.message}`);
+            checkIntake(raw);
+          }),
+          { numRuns: RUNS },
+        );
+      }
+    },
+    TIMEOUT,
+  );
+
+  it(
+    `reports a single bad field at that field (${RUNS} cases)`,
+    () => {
+      let rejected = 0;
       fc.assert(
-        fc.property(arb, (raw) => {
+        fc.property(singleMutationArb, ({ raw, path }) => {
           const r = intake(raw);
-          if (!r.ok) throw new Error(`rejected a valid event at ${r.error.field}: ${r.error.message}`);
-          checkIntake(raw);
+          if (r.ok) return;
+          rejected++;
+          expectNamedField(r.error);
+          const at = pathText(path);
+          if (!reportedNear(r.error, at)) {
+            throw new Error(`mutated ${at}, but the rejection names ${r.error.issues.map((i) => i.field).join(', ')}: ${r.error.message}`);
+          }
         }),
         { numRuns: RUNS },
       );
-    }
-  }, TIMEOUT);
-
-  it(`reports a single bad field at that field (${RUNS} cases)`, () => {
-    let rejected = 0;
-    fc.assert(
-      fc.property(singleMutationArb, ({ raw, path }) => {
-        const r = intake(raw);
-        if (r.ok) return;
-        rejected++;
-        expectNamedField(r.error);
-        const at = pathText(path);
-        if (!reportedNear(r.error, at)) {
-          throw new Error(`mutated ${at}, but the rejection names ${r.error.issues.map((i) => i.field).join(', ')}: ${r.error.message}`);
-        }
-      }),
-      { numRuns: RUNS },
-    );
-    // The property is about rejections: enough of the mutations must have produced one.
-    expect(rejected).toBeGreaterThan(RUNS / 10);
-  }, TIMEOUT);
+      // The property is about rejections: enough of the mutations must have produced one.
+      expect(rejected).toBeGreaterThan(RUNS / 10);
+    },
+    TIMEOUT,
+  );
 });

@@ -37,7 +37,10 @@ type AnyOperation = Operation<{ command: string; pipeline?: string }>;
 type Field = { field: string; message: string };
 
 /** The payload schema's rejection, as the operation handler reports it (createOperationHandler). */
-function validate(op: AnyOperation, raw: unknown): { ok: true; value: { command: string; pipeline?: string } } | { ok: false; errors: Field[]; codes: string[] } {
+function validate(
+  op: AnyOperation,
+  raw: unknown,
+): { ok: true; value: { command: string; pipeline?: string } } | { ok: false; errors: Field[]; codes: string[] } {
   let r: ReturnType<AnyOperation['payload']['safeParse']>;
   try {
     r = op.payload.safeParse(raw);
@@ -115,21 +118,53 @@ const backupArb = compactArb.map((c) => `${CHECKPOINT.replace(/\/+$/, '')}_backu
 const validCheckpointOpsArb: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
   fc.record(
     {
-      command: fc.constant('inspect'), pipeline: fc.constant('orders'), requestId: requestIdArb,
-      checkpoint: subPrefixArb.map((s) => `${CHECKPOINT}${s}`), format: fc.constantFrom('auto', 'spark', 'flink'),
-      savepoints: subPrefixArb.map((s) => `${CHECKPOINT}${s}`), maxFileReads: fc.integer({ min: 3, max: 200 }),
+      command: fc.constant('inspect'),
+      pipeline: fc.constant('orders'),
+      requestId: requestIdArb,
+      checkpoint: subPrefixArb.map((s) => `${CHECKPOINT}${s}`),
+      format: fc.constantFrom('auto', 'spark', 'flink'),
+      savepoints: subPrefixArb.map((s) => `${CHECKPOINT}${s}`),
+      maxFileReads: fc.integer({ min: 3, max: 200 }),
     },
     { requiredKeys: ['command', 'pipeline'] },
   ),
   fc.record({ command: fc.constant('backup'), pipeline: fc.constant('orders'), requestId: requestIdArb }),
   fc.record(
-    { command: fc.constant('rollback'), pipeline: fc.constant('orders'), requestId: requestIdArb, confirm: fc.constant(true), toBatch: fc.nat(), keepCommit: fc.boolean(), backupUri: backupArb },
+    {
+      command: fc.constant('rollback'),
+      pipeline: fc.constant('orders'),
+      requestId: requestIdArb,
+      confirm: fc.constant(true),
+      toBatch: fc.nat(),
+      keepCommit: fc.boolean(),
+      backupUri: backupArb,
+    },
     { requiredKeys: ['command', 'pipeline', 'requestId', 'confirm', 'toBatch'] },
   ),
-  fc.record({ command: fc.constant('reset'), pipeline: fc.constant('orders'), requestId: requestIdArb, confirm: fc.constant(true), to: fc.constantFrom('latest', 'earliest', 'last-good') }),
-  fc.record({ command: fc.constant('reset'), pipeline: fc.constant('orders'), requestId: requestIdArb, confirm: fc.constant(true), to: fc.constant('timestamp'), timestamp: tsArb }),
+  fc.record({
+    command: fc.constant('reset'),
+    pipeline: fc.constant('orders'),
+    requestId: requestIdArb,
+    confirm: fc.constant(true),
+    to: fc.constantFrom('latest', 'earliest', 'last-good'),
+  }),
+  fc.record({
+    command: fc.constant('reset'),
+    pipeline: fc.constant('orders'),
+    requestId: requestIdArb,
+    confirm: fc.constant(true),
+    to: fc.constant('timestamp'),
+    timestamp: tsArb,
+  }),
   fc.record(
-    { command: fc.constant('restore'), pipeline: fc.constant('orders'), requestId: requestIdArb, confirm: fc.constant(true), fromBackup: backupArb, backupUri: backupArb },
+    {
+      command: fc.constant('restore'),
+      pipeline: fc.constant('orders'),
+      requestId: requestIdArb,
+      confirm: fc.constant(true),
+      fromBackup: backupArb,
+      backupUri: backupArb,
+    },
     { requiredKeys: ['command', 'pipeline', 'requestId', 'confirm', 'fromBackup'] },
   ),
 );
@@ -138,22 +173,25 @@ const ERROR_TYPES = ['parse_error', 'validation_error', 'duplicate', 'timeout', 
 
 /** Valid dlq-replay payloads for the configured pipeline. */
 const validReplayArb: fc.Arbitrary<Record<string, unknown>> = fc
-  .record(
-    {
-      dlqSource: fc.boolean(),
-      narrow: fc.option(subPrefixArb, { nil: undefined }),
-      range: fc.option(fc.tuple(tsArb, tsArb).map(([a, b]) => (a <= b ? [a, b] : [b, a])), { nil: undefined }),
-      errorTypes: fc.option(fc.uniqueArray(fc.constantFrom(...ERROR_TYPES), { minLength: 1 }), { nil: undefined }),
-      errorCodes: fc.option(fc.array(fc.string({ minLength: 1, maxLength: 20 }), { minLength: 1, maxLength: 3 }), { nil: undefined }),
-      where: fc.option(fc.array(fc.constantFrom('customer_id=c-1', 'id!=3', 'customer_id~^c-[0-9]+$', '$topic=orders.raw'), { maxLength: 3 }), { nil: undefined }),
-      restate: fc.boolean(),
-      write: fc.boolean(),
-      ratePerSecond: fc.option(fc.integer({ min: 1, max: 5_000 }), { nil: undefined }),
-      maxRecords: fc.option(fc.integer({ min: 1, max: 10_000_000 }), { nil: undefined }),
-      maxAttempts: fc.option(fc.integer({ min: 1, max: 10 }), { nil: undefined }),
-      replayId: fc.option(fc.stringMatching(/^[A-Za-z0-9_-]{1,40}$/), { nil: undefined }),
-    },
-  )
+  .record({
+    dlqSource: fc.boolean(),
+    narrow: fc.option(subPrefixArb, { nil: undefined }),
+    range: fc.option(
+      fc.tuple(tsArb, tsArb).map(([a, b]) => (a <= b ? [a, b] : [b, a])),
+      { nil: undefined },
+    ),
+    errorTypes: fc.option(fc.uniqueArray(fc.constantFrom(...ERROR_TYPES), { minLength: 1 }), { nil: undefined }),
+    errorCodes: fc.option(fc.array(fc.string({ minLength: 1, maxLength: 20 }), { minLength: 1, maxLength: 3 }), { nil: undefined }),
+    where: fc.option(fc.array(fc.constantFrom('customer_id=c-1', 'id!=3', 'customer_id~^c-[0-9]+$', '$topic=orders.raw'), { maxLength: 3 }), {
+      nil: undefined,
+    }),
+    restate: fc.boolean(),
+    write: fc.boolean(),
+    ratePerSecond: fc.option(fc.integer({ min: 1, max: 5_000 }), { nil: undefined }),
+    maxRecords: fc.option(fc.integer({ min: 1, max: 10_000_000 }), { nil: undefined }),
+    maxAttempts: fc.option(fc.integer({ min: 1, max: 10 }), { nil: undefined }),
+    replayId: fc.option(fc.stringMatching(/^[A-Za-z0-9_-]{1,40}$/), { nil: undefined }),
+  })
   .map((g) => {
     const root = g.dlqSource ? DLQ : FIREHOSE_ERRORS;
     const p: Record<string, unknown> = { command: 'replay', pipeline: 'orders' };
@@ -178,28 +216,58 @@ const CASES: { op: AnyOperation; valid: fc.Arbitrary<Record<string, unknown>> }[
 
 /** A valid payload with one field deleted or replaced by a near miss, and the path of that field. */
 const mutate = (valid: fc.Arbitrary<Record<string, unknown>>) =>
-  fc.record({ payload: valid, pick: fc.nat(), op: fc.constantFrom('delete' as const, 'replace' as const), value: nearMissValueArb }).map(({ payload, pick, op, value }) => {
-    const root = structuredClone(payload);
-    const paths = allPaths(root).slice(1);
-    const path = paths[pick % paths.length]!;
-    // biome-ignore lint/suspicious/noExplicitAny: walks a path of any depth into a parsed JSON payload
-    let parent: any = root;
-    for (const seg of path.slice(0, -1)) parent = parent[seg];
-    const last = path[path.length - 1] as PathSeg;
-    if (Array.isArray(parent) && typeof last === 'number') {
-      if (op === 'delete') parent.splice(last, 1);
+  fc
+    .record({ payload: valid, pick: fc.nat(), op: fc.constantFrom('delete' as const, 'replace' as const), value: nearMissValueArb })
+    .map(({ payload, pick, op, value }) => {
+      const root = structuredClone(payload);
+      const paths = allPaths(root).slice(1);
+      const path = paths[pick % paths.length]!;
+      // biome-ignore lint/suspicious/noExplicitAny: walks a path of any depth into a parsed JSON payload
+      let parent: any = root;
+      for (const seg of path.slice(0, -1)) parent = parent[seg];
+      const last = path[path.length - 1] as PathSeg;
+      if (Array.isArray(parent) && typeof last === 'number') {
+        if (op === 'delete') parent.splice(last, 1);
+        else parent[last] = value;
+      } else if (op === 'delete') delete parent[last];
       else parent[last] = value;
-    } else if (op === 'delete') delete parent[last];
-    else parent[last] = value;
-    return { raw: root, path };
-  });
+      return { raw: root, path };
+    });
 
 /** Junk in every known field of a payload, with the real command. */
-const junkFieldsArb = (command: string, keys: readonly string[]) =>
-  fc.dictionary(fc.constantFrom(...keys), nearMissValueArb).map((d) => ({ ...d, command }));
+const junkFieldsArb = (command: string, keys: readonly string[]) => fc.dictionary(fc.constantFrom(...keys), nearMissValueArb).map((d) => ({ ...d, command }));
 
-const CHECKPOINT_KEYS = ['pipeline', 'requestId', 'checkpoint', 'format', 'savepoints', 'maxFileReads', 'confirm', 'backupUri', 'toBatch', 'keepCommit', 'to', 'timestamp', 'fromBackup'];
-const REPLAY_KEYS = ['pipeline', 'source', 'from', 'to', 'errorTypes', 'errorCodes', 'where', 'target', 'dryRun', 'confirm', 'ratePerSecond', 'maxRecords', 'maxAttempts', 'replayId'];
+const CHECKPOINT_KEYS = [
+  'pipeline',
+  'requestId',
+  'checkpoint',
+  'format',
+  'savepoints',
+  'maxFileReads',
+  'confirm',
+  'backupUri',
+  'toBatch',
+  'keepCommit',
+  'to',
+  'timestamp',
+  'fromBackup',
+];
+const REPLAY_KEYS = [
+  'pipeline',
+  'source',
+  'from',
+  'to',
+  'errorTypes',
+  'errorCodes',
+  'where',
+  'target',
+  'dryRun',
+  'confirm',
+  'ratePerSecond',
+  'maxRecords',
+  'maxAttempts',
+  'replayId',
+];
 
 describe('proof: bad input in manual payloads', () => {
   it('covers every registered operation', () => {
@@ -209,59 +277,99 @@ describe('proof: bad input in manual payloads', () => {
   for (const { op, valid } of CASES) {
     const id = op.manifest.id;
 
-    it(`${id}: accepts and authorizes every valid payload naming only configured things (${RUNS} cases)`, () => {
-      fc.assert(
-        fc.property(valid, (raw) => {
-          const v = validate(op, raw);
-          if (!v.ok) throw new Error(`rejected ${JSON.stringify(raw)}: ${v.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`);
-          expect(authorize(op, v.value)).toEqual([]);
-        }),
-        { numRuns: RUNS },
-      );
-    }, TIMEOUT);
+    it(
+      `${id}: accepts and authorizes every valid payload naming only configured things (${RUNS} cases)`,
+      () => {
+        fc.assert(
+          fc.property(valid, (raw) => {
+            const v = validate(op, raw);
+            if (!v.ok) throw new Error(`rejected ${JSON.stringify(raw)}: ${v.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`);
+            expect(authorize(op, v.value)).toEqual([]);
+          }),
+          { numRuns: RUNS },
+        );
+      },
+      TIMEOUT,
+    );
 
-    it(`${id}: never throws, and names the field of every rejection, for anything at all (${RUNS} cases)`, () => {
-      fc.assert(fc.property(anyInputArb, (raw) => checkPayload(op, raw)), { numRuns: RUNS });
-    }, TIMEOUT);
+    it(
+      `${id}: never throws, and names the field of every rejection, for anything at all (${RUNS} cases)`,
+      () => {
+        fc.assert(
+          fc.property(anyInputArb, (raw) => checkPayload(op, raw)),
+          { numRuns: RUNS },
+        );
+      },
+      TIMEOUT,
+    );
 
-    it(`${id}: never throws, and names the field, for junk in the known fields (${RUNS} cases)`, () => {
-      const commands = id === 'dlq-replay' ? ['replay'] : ['inspect', 'backup', 'rollback', 'reset', 'restore'];
-      const keys = id === 'dlq-replay' ? REPLAY_KEYS : CHECKPOINT_KEYS;
-      fc.assert(fc.property(fc.constantFrom(...commands).chain((c) => junkFieldsArb(c, keys)), (raw) => checkPayload(op, raw)), { numRuns: RUNS });
-    }, TIMEOUT);
+    it(
+      `${id}: never throws, and names the field, for junk in the known fields (${RUNS} cases)`,
+      () => {
+        const commands = id === 'dlq-replay' ? ['replay'] : ['inspect', 'backup', 'rollback', 'reset', 'restore'];
+        const keys = id === 'dlq-replay' ? REPLAY_KEYS : CHECKPOINT_KEYS;
+        fc.assert(
+          fc.property(
+            fc.constantFrom(...commands).chain((c) => junkFieldsArb(c, keys)),
+            (raw) => checkPayload(op, raw),
+          ),
+          { numRuns: RUNS },
+        );
+      },
+      TIMEOUT,
+    );
 
-    it(`${id}: reports a single bad field at that field (${RUNS} cases)`, () => {
-      let reported = 0;
-      fc.assert(
-        fc.property(mutate(valid), ({ raw, path }) => {
-          const at = pathText(path);
-          const v = validate(op, raw);
-          if (!v.ok) expectRejectionNamesFields(raw, v.errors, v.codes);
-          const fields = v.ok ? authorize(op, v.value) : v.errors;
-          if (fields.length === 0) return;
-          reported++;
-          // `command` selects the shape: a bad command may be reported at any field of the shape.
-          if (at === 'command') return;
-          // A deleted `from` or `to` may leave the other end of the range to report.
-          // Refusals (the payload parsed) judge fields together: the source decides the default
-          // target, dryRun goes with confirm; a refusal may name the other field of such a group.
-          const groups = [['source', 'target'], ['dryRun', 'confirm'], ['from', 'to']];
-          const top = (f: string) => f.split(/[.[]/)[0]!;
-          const together = (f: string) => top(f) === top(at) || (v.ok && groups.some((g) => g.includes(top(f)) && g.includes(top(at))));
-          const near = fields.some((f) => related(f.field, at) || together(f.field) || (f.field === '(root)' && f.message.includes(String(path[0]))) || (at === 'from' && f.field === 'to'));
-          if (!near) throw new Error(`changed ${at} in ${JSON.stringify(raw)}, but the rejection names ${fields.map((f) => `${f.field}: ${f.message}`).join('; ')}`);
-        }),
-        { numRuns: RUNS },
-      );
-      expect(reported).toBeGreaterThan(RUNS / 10);
-    }, TIMEOUT);
+    it(
+      `${id}: reports a single bad field at that field (${RUNS} cases)`,
+      () => {
+        let reported = 0;
+        fc.assert(
+          fc.property(mutate(valid), ({ raw, path }) => {
+            const at = pathText(path);
+            const v = validate(op, raw);
+            if (!v.ok) expectRejectionNamesFields(raw, v.errors, v.codes);
+            const fields = v.ok ? authorize(op, v.value) : v.errors;
+            if (fields.length === 0) return;
+            reported++;
+            // `command` selects the shape: a bad command may be reported at any field of the shape.
+            if (at === 'command') return;
+            // A deleted `from` or `to` may leave the other end of the range to report.
+            // Refusals (the payload parsed) judge fields together: the source decides the default
+            // target, dryRun goes with confirm; a refusal may name the other field of such a group.
+            const groups = [
+              ['source', 'target'],
+              ['dryRun', 'confirm'],
+              ['from', 'to'],
+            ];
+            const top = (f: string) => f.split(/[.[]/)[0]!;
+            const together = (f: string) => top(f) === top(at) || (v.ok && groups.some((g) => g.includes(top(f)) && g.includes(top(at))));
+            const near = fields.some(
+              (f) =>
+                related(f.field, at) ||
+                together(f.field) ||
+                (f.field === '(root)' && f.message.includes(String(path[0]))) ||
+                (at === 'from' && f.field === 'to'),
+            );
+            if (!near)
+              throw new Error(`changed ${at} in ${JSON.stringify(raw)}, but the rejection names ${fields.map((f) => `${f.field}: ${f.message}`).join('; ')}`);
+          }),
+          { numRuns: RUNS },
+        );
+        expect(reported).toBeGreaterThan(RUNS / 10);
+      },
+      TIMEOUT,
+    );
   }
 });
 
 // ---------------------------------------------------------------------------------------------
 // Names outside the config
 
-const bucketArb = fc.oneof(fc.constant(BUCKET), fc.constantFrom('orders-data-lake-old', 'other-bucket', 'orders-data-lakes'), fc.stringMatching(/^[a-z0-9][a-z0-9.-]{1,20}[a-z0-9]$/));
+const bucketArb = fc.oneof(
+  fc.constant(BUCKET),
+  fc.constantFrom('orders-data-lake-old', 'other-bucket', 'orders-data-lakes'),
+  fc.stringMatching(/^[a-z0-9][a-z0-9.-]{1,20}[a-z0-9]$/),
+);
 /** An s3 URI that may or may not lie under `root`: the root itself, under it, a look-alike, elsewhere. */
 const uriNear = (root: string) => {
   const key = root.replace(/^s3:\/\/[^/]+\//, '');
@@ -279,88 +387,116 @@ const uriNear = (root: string) => {
     .map(({ bucket, prefix }) => `s3://${bucket}/${prefix}`);
 };
 
-const pipelineArb = fc.oneof({ arbitrary: fc.constant('orders'), weight: 4 }, { arbitrary: fc.constantFrom('payments', 'orders ', 'Orders', 'orders-2'), weight: 1 });
+const pipelineArb = fc.oneof(
+  { arbitrary: fc.constant('orders'), weight: 4 },
+  { arbitrary: fc.constantFrom('payments', 'orders ', 'Orders', 'orders-2'), weight: 1 },
+);
 const under = (uri: string, root: string) => uri.startsWith(root);
 const fieldsOf = (f: Field[]) => f.map((x) => x.field);
 
 describe('proof: manual payloads naming things outside the config are refused at that field', () => {
-  it(`checkpoint-ops: a pipeline, checkpoint, savepoints, backup or restore source outside the config (${RUNS} cases)`, () => {
-    const op = checkpointOpsOperation as unknown as AnyOperation;
-    let refused = 0;
-    fc.assert(
-      fc.property(
-        pipelineArb,
-        fc.oneof(
-          fc.record({ kind: fc.constant('inspect' as const), checkpoint: uriNear(CHECKPOINT), savepoints: uriNear(CHECKPOINT) }),
-          fc.record({ kind: fc.constant('rollback' as const), backupUri: fc.oneof(backupArb, uriNear(CHECKPOINT), compactArb.map((c) => `s3://other-bucket/_checkpoints/streaming/orders_backup_${c}/`)) }),
-          fc.record({ kind: fc.constant('restore' as const), fromBackup: fc.oneof(backupArb, uriNear(CHECKPOINT), compactArb.map((c) => `s3://${BUCKET}/_checkpoints/streaming/payments_backup_${c}/`)) }),
+  it(
+    `checkpoint-ops: a pipeline, checkpoint, savepoints, backup or restore source outside the config (${RUNS} cases)`,
+    () => {
+      const op = checkpointOpsOperation as unknown as AnyOperation;
+      let refused = 0;
+      fc.assert(
+        fc.property(
+          pipelineArb,
+          fc.oneof(
+            fc.record({ kind: fc.constant('inspect' as const), checkpoint: uriNear(CHECKPOINT), savepoints: uriNear(CHECKPOINT) }),
+            fc.record({
+              kind: fc.constant('rollback' as const),
+              backupUri: fc.oneof(
+                backupArb,
+                uriNear(CHECKPOINT),
+                compactArb.map((c) => `s3://other-bucket/_checkpoints/streaming/orders_backup_${c}/`),
+              ),
+            }),
+            fc.record({
+              kind: fc.constant('restore' as const),
+              fromBackup: fc.oneof(
+                backupArb,
+                uriNear(CHECKPOINT),
+                compactArb.map((c) => `s3://${BUCKET}/_checkpoints/streaming/payments_backup_${c}/`),
+              ),
+            }),
+          ),
+          (pipeline, g) => {
+            const raw: Record<string, unknown> =
+              g.kind === 'inspect'
+                ? { command: 'inspect', pipeline, checkpoint: g.checkpoint, savepoints: g.savepoints }
+                : g.kind === 'rollback'
+                  ? { command: 'rollback', pipeline, requestId: 'r1', confirm: true, toBatch: 3, backupUri: g.backupUri }
+                  : { command: 'restore', pipeline, requestId: 'r1', confirm: true, fromBackup: g.fromBackup };
+            const v = validate(op, raw);
+            if (!v.ok) return; // not an s3 URI the schema accepts: rejected at the field (checked above)
+            const fields = fieldsOf(authorize(op, v.value));
+            if (pipeline !== 'orders') {
+              expect(fields).toEqual(['pipeline']);
+              refused++;
+              return;
+            }
+            const expected: string[] = [];
+            if (g.kind === 'inspect') {
+              if (!under(g.checkpoint, CHECKPOINT)) expected.push('checkpoint');
+              if (!under(g.savepoints, CHECKPOINT)) expected.push('savepoints');
+            }
+            const isBackup = (u: string) => u.startsWith(`${CHECKPOINT.replace(/\/$/, '')}_backup_`) && /_backup_\d{8}T\d{6}Z\/$/.test(u);
+            if (g.kind === 'rollback' && !isBackup(g.backupUri)) expected.push('backupUri');
+            if (g.kind === 'restore' && !isBackup(g.fromBackup)) expected.push('fromBackup');
+            expect(fields.sort()).toEqual(expected.sort());
+            if (expected.length > 0) refused++;
+          },
         ),
-        (pipeline, g) => {
-          const raw: Record<string, unknown> =
-            g.kind === 'inspect'
-              ? { command: 'inspect', pipeline, checkpoint: g.checkpoint, savepoints: g.savepoints }
-              : g.kind === 'rollback'
-                ? { command: 'rollback', pipeline, requestId: 'r1', confirm: true, toBatch: 3, backupUri: g.backupUri }
-                : { command: 'restore', pipeline, requestId: 'r1', confirm: true, fromBackup: g.fromBackup };
-          const v = validate(op, raw);
-          if (!v.ok) return; // not an s3 URI the schema accepts: rejected at the field (checked above)
-          const fields = fieldsOf(authorize(op, v.value));
-          if (pipeline !== 'orders') {
-            expect(fields).toEqual(['pipeline']);
-            refused++;
-            return;
-          }
-          const expected: string[] = [];
-          if (g.kind === 'inspect') {
-            if (!under(g.checkpoint, CHECKPOINT)) expected.push('checkpoint');
-            if (!under(g.savepoints, CHECKPOINT)) expected.push('savepoints');
-          }
-          const isBackup = (u: string) => u.startsWith(`${CHECKPOINT.replace(/\/$/, '')}_backup_`) && /_backup_\d{8}T\d{6}Z\/$/.test(u);
-          if (g.kind === 'rollback' && !isBackup(g.backupUri)) expected.push('backupUri');
-          if (g.kind === 'restore' && !isBackup(g.fromBackup)) expected.push('fromBackup');
-          expect(fields.sort()).toEqual(expected.sort());
-          if (expected.length > 0) refused++;
-        },
-      ),
-      { numRuns: RUNS },
-    );
-    expect(refused).toBeGreaterThan(RUNS / 10);
-  }, TIMEOUT);
+        { numRuns: RUNS },
+      );
+      expect(refused).toBeGreaterThan(RUNS / 10);
+    },
+    TIMEOUT,
+  );
 
-  it(`dlq-replay: a pipeline, source prefix, delivery stream or topic outside the config (${RUNS} cases)`, () => {
-    const op = dlqReplayOperation as unknown as AnyOperation;
-    let refused = 0;
-    const nameArb = (configured: string) => fc.oneof(fc.constant(configured), fc.constant(`${configured}-old`), fc.string({ minLength: 1, maxLength: 20 }));
-    fc.assert(
-      fc.property(
-        pipelineArb,
-        fc.boolean(),
-        fc.option(fc.boolean().chain((dlq) => uriNear(dlq ? DLQ : FIREHOSE_ERRORS)), { nil: undefined }),
-        fc.option(nameArb(STREAM), { nil: undefined }),
-        fc.option(nameArb(TOPIC), { nil: undefined }),
-        (pipeline, dlqSource, s3, stream, topic) => {
-          const target = dlqSource
-            ? { kind: 'kafka', ...(topic !== undefined ? { topic } : {}) }
-            : { kind: 'firehose', ...(stream !== undefined ? { deliveryStreamName: stream } : {}) };
-          const raw = { command: 'replay', pipeline, source: { kind: dlqSource ? 'dlq' : 'firehose-errors', ...(s3 !== undefined ? { s3 } : {}) }, target };
-          const v = validate(op, raw);
-          if (!v.ok) return;
-          const fields = fieldsOf(authorize(op, v.value));
-          if (pipeline !== 'orders') {
-            expect(fields).toEqual(['pipeline']);
-            refused++;
-            return;
-          }
-          const expected: string[] = [];
-          if (s3 !== undefined && !under(s3, dlqSource ? DLQ : FIREHOSE_ERRORS)) expected.push('source.s3');
-          if (dlqSource && topic !== undefined && topic !== TOPIC) expected.push('target.topic');
-          if (!dlqSource && stream !== undefined && stream !== STREAM) expected.push('target.deliveryStreamName');
-          expect(fields.sort()).toEqual(expected.sort());
-          if (expected.length > 0) refused++;
-        },
-      ),
-      { numRuns: RUNS },
-    );
-    expect(refused).toBeGreaterThan(RUNS / 10);
-  }, TIMEOUT);
+  it(
+    `dlq-replay: a pipeline, source prefix, delivery stream or topic outside the config (${RUNS} cases)`,
+    () => {
+      const op = dlqReplayOperation as unknown as AnyOperation;
+      let refused = 0;
+      const nameArb = (configured: string) => fc.oneof(fc.constant(configured), fc.constant(`${configured}-old`), fc.string({ minLength: 1, maxLength: 20 }));
+      fc.assert(
+        fc.property(
+          pipelineArb,
+          fc.boolean(),
+          fc.option(
+            fc.boolean().chain((dlq) => uriNear(dlq ? DLQ : FIREHOSE_ERRORS)),
+            { nil: undefined },
+          ),
+          fc.option(nameArb(STREAM), { nil: undefined }),
+          fc.option(nameArb(TOPIC), { nil: undefined }),
+          (pipeline, dlqSource, s3, stream, topic) => {
+            const target = dlqSource
+              ? { kind: 'kafka', ...(topic !== undefined ? { topic } : {}) }
+              : { kind: 'firehose', ...(stream !== undefined ? { deliveryStreamName: stream } : {}) };
+            const raw = { command: 'replay', pipeline, source: { kind: dlqSource ? 'dlq' : 'firehose-errors', ...(s3 !== undefined ? { s3 } : {}) }, target };
+            const v = validate(op, raw);
+            if (!v.ok) return;
+            const fields = fieldsOf(authorize(op, v.value));
+            if (pipeline !== 'orders') {
+              expect(fields).toEqual(['pipeline']);
+              refused++;
+              return;
+            }
+            const expected: string[] = [];
+            if (s3 !== undefined && !under(s3, dlqSource ? DLQ : FIREHOSE_ERRORS)) expected.push('source.s3');
+            if (dlqSource && topic !== undefined && topic !== TOPIC) expected.push('target.topic');
+            if (!dlqSource && stream !== undefined && stream !== STREAM) expected.push('target.deliveryStreamName');
+            expect(fields.sort()).toEqual(expected.sort());
+            if (expected.length > 0) refused++;
+          },
+        ),
+        { numRuns: RUNS },
+      );
+      expect(refused).toBeGreaterThan(RUNS / 10);
+    },
+    TIMEOUT,
+  );
 });

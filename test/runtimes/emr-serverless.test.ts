@@ -28,13 +28,24 @@ function setup(release = 'emr-7.2.0') {
   return { world, aws, sdk: simClient(world, EMRServerlessClient) };
 }
 
-const monitoring = (extra: Record<string, unknown> = {}) => ({ configurationOverrides: { monitoringConfiguration: { s3MonitoringConfiguration: { logUri: LOG_URI }, ...extra } } });
+const monitoring = (extra: Record<string, unknown> = {}) => ({
+  configurationOverrides: { monitoringConfiguration: { s3MonitoringConfiguration: { logUri: LOG_URI }, ...extra } },
+});
 
 describe('Module: runtimes/emr-serverless', () => {
   describe('Function: driverLogLocations', () => {
     const view = (over: Record<string, unknown> = {}) => ({
-      applicationId: APP, jobRunId: '00frun', state: 'FAILED', createdAtMs: 0, updatedAtMs: 0, executionRoleArn: ROLE,
-      jobDriver: { sparkSubmit: { entryPoint: 's3://b/x.py' } }, mode: 'STREAMING', releaseLabel: 'emr-7.2.0', ...monitoring(), ...over,
+      applicationId: APP,
+      jobRunId: '00frun',
+      state: 'FAILED',
+      createdAtMs: 0,
+      updatedAtMs: 0,
+      executionRoleArn: ROLE,
+      jobDriver: { sparkSubmit: { entryPoint: 's3://b/x.py' } },
+      mode: 'STREAMING',
+      releaseLabel: 'emr-7.2.0',
+      ...monitoring(),
+      ...over,
     });
 
     it('puts attempts/<n>/ in the path from 7.1.0 for streaming runs, not before', () => {
@@ -44,11 +55,16 @@ describe('Module: runtimes/emr-serverless', () => {
     });
 
     it('reads only where job.driverLogs allows, and says why not', () => {
-      expect(driverLogLocations(view() as never, 2, { s3: LOG_URI }).s3).toEqual({ bucket: 'orders-data-lake', key: `emr-logs/orders-stream/applications/${APP}/jobs/00frun/attempts/2/SPARK_DRIVER/stderr.gz` });
+      expect(driverLogLocations(view() as never, 2, { s3: LOG_URI }).s3).toEqual({
+        bucket: 'orders-data-lake',
+        key: `emr-logs/orders-stream/applications/${APP}/jobs/00frun/attempts/2/SPARK_DRIVER/stderr.gz`,
+      });
       const other = driverLogLocations(view() as never, 2, { s3: 's3://elsewhere/logs/' });
       expect(other.s3).toBeUndefined();
       expect(other.notes[0]).toContain('job.driverLogs.s3 does not name');
-      const cw = driverLogLocations(view(monitoring({ cloudWatchLoggingConfiguration: { enabled: true, logStreamNamePrefix: 'orders' } })) as never, 1, { cloudWatchLogGroup: '/aws/emr-serverless' });
+      const cw = driverLogLocations(view(monitoring({ cloudWatchLoggingConfiguration: { enabled: true, logStreamNamePrefix: 'orders' } })) as never, 1, {
+        cloudWatchLogGroup: '/aws/emr-serverless',
+      });
       expect(cw.cloudWatch).toEqual({ group: '/aws/emr-serverless', streamPrefix: `orders/applications/${APP}/jobs/00frun/attempts/1/SPARK_DRIVER` });
     });
   });
@@ -76,12 +92,19 @@ describe('Module: runtimes/emr-serverless', () => {
 
     it('reads CloudWatch Logs when the run logs there, and falls back to stateDetails with a note when not allowed', async () => {
       const { world, aws, sdk } = setup();
-      const { jobRunId } = await sdk.send(new StartJobRunCommand(startInput({ configurationOverrides: { monitoringConfiguration: { cloudWatchLoggingConfiguration: { enabled: true } } }, ...NO_RETRY })));
+      const { jobRunId } = await sdk.send(
+        new StartJobRunCommand(
+          startInput({ configurationOverrides: { monitoringConfiguration: { cloudWatchLoggingConfiguration: { enabled: true } } }, ...NO_RETRY }),
+        ),
+      );
       await world.clock.advance(10_000);
       world.emr.failRun(jobRunId!, KMS_FAILURE);
       const run = await aws.emr.getJobRun(APP, jobRunId!);
       const a = { attempt: 1, stateDetails: run.stateDetails!, endedAtMs: run.updatedAtMs };
-      expect(await readFailureText(aws, job({ cloudWatchLogGroup: '/aws/emr-serverless' }), run, a)).toMatchObject({ source: 'driver-log:cloudwatch', text: expect.stringContaining('kms:GenerateDataKey') });
+      expect(await readFailureText(aws, job({ cloudWatchLogGroup: '/aws/emr-serverless' }), run, a)).toMatchObject({
+        source: 'driver-log:cloudwatch',
+        text: expect.stringContaining('kms:GenerateDataKey'),
+      });
       const none = await readFailureText(aws, job(), run, a);
       expect(none).toMatchObject({ source: 'stateDetails', text: run.stateDetails });
       expect(none.note).toContain('does not name');
@@ -98,8 +121,15 @@ describe('Module: runtimes/emr-serverless', () => {
       }
       const run = await aws.emr.getJobRun(APP, jobRunId!);
       const h = await readAttemptHistory(aws, job({ s3: LOG_URI }), run, world.clock.now());
-      expect(h.attempts.map((a) => [a.attempt, a.state])).toEqual([[1, 'FAILED'], [2, 'FAILED'], [3, 'SUBMITTED']]);
-      expect(h.failures.map((f) => [f.attempt, f.source])).toEqual([[2, 'driver-log:s3'], [1, 'driver-log:s3']]);
+      expect(h.attempts.map((a) => [a.attempt, a.state])).toEqual([
+        [1, 'FAILED'],
+        [2, 'FAILED'],
+        [3, 'SUBMITTED'],
+      ]);
+      expect(h.failures.map((f) => [f.attempt, f.source])).toEqual([
+        [2, 'driver-log:s3'],
+        [1, 'driver-log:s3'],
+      ]);
       expect(h.failures[0]!.text).toContain('(attempt 2)');
       expect(h.failures[0]!.text).toContain('the end');
     });

@@ -21,19 +21,39 @@ import { APP, JOB, T0, newWorld, simClient, startInput } from '../drills/helpers
  * state as a phase, where it resumes from, its lock key and the IAM of each capability.
  */
 
-const emrJob = { kind: 'emr-serverless' as const, applicationId: APP, jobName: JOB.jobName, executionRoleArn: JOB.executionRoleArn, checkpoint: JOB.checkpoint };
+const emrJob = {
+  kind: 'emr-serverless' as const,
+  applicationId: APP,
+  jobName: JOB.jobName,
+  executionRoleArn: JOB.executionRoleArn,
+  checkpoint: JOB.checkpoint,
+};
 const flinkJob = { kind: 'managed-flink' as const, applicationName: 'clicks-enricher', runtimeEnvironment: 'FLINK-1_20' };
 
 function world(flink: Partial<SimFlinkApp> = {}) {
   const w = newWorld();
   const app: SimFlinkApp = {
-    name: 'clicks-enricher', arn: 'arn:aws:kinesisanalytics:eu-west-1:123456789012:application/clicks-enricher', pipeline: 'clicks', runtimeEnvironment: 'FLINK-1_20',
-    status: 'RUNNING', versionId: 4, createMs: T0 - 86_400_000, lastUpdateMs: T0 - 3_600_000,
+    name: 'clicks-enricher',
+    arn: 'arn:aws:kinesisanalytics:eu-west-1:123456789012:application/clicks-enricher',
+    pipeline: 'clicks',
+    runtimeEnvironment: 'FLINK-1_20',
+    status: 'RUNNING',
+    versionId: 4,
+    createMs: T0 - 86_400_000,
+    lastUpdateMs: T0 - 3_600_000,
     parallelism: { configurationType: 'CUSTOM', parallelism: 3, parallelismPerKPU: 1, autoScalingEnabled: false },
     checkpoint: { configurationType: 'CUSTOM', enabled: true, intervalMs: 60_000, minPauseMs: 5_000, timeoutMs: 600_000 },
-    snapshotsEnabled: true, rollbackEnabled: false, operations: [],
-    snapshots: [{ name: 'newer-but-creating', status: 'CREATING', versionId: 4, createdMs: T0 - 1_000 }, { name: 'nightly', status: 'READY', versionId: 4, createdMs: T0 - 3_600_000 }],
-    recordsPerSecondPerSubtask: 1_000, stateSizeBytes: 1_000, minute: { maxDowntimeMs: 0 }, ...flink,
+    snapshotsEnabled: true,
+    rollbackEnabled: false,
+    operations: [],
+    snapshots: [
+      { name: 'newer-but-creating', status: 'CREATING', versionId: 4, createdMs: T0 - 1_000 },
+      { name: 'nightly', status: 'READY', versionId: 4, createdMs: T0 - 3_600_000 },
+    ],
+    recordsPerSecondPerSubtask: 1_000,
+    stateSizeBytes: 1_000,
+    minute: { maxDowntimeMs: 0 },
+    ...flink,
   };
   w.flink.apps.add(app);
   const aws = {
@@ -79,7 +99,16 @@ describe('Interface: JobRuntime', () => {
       expect(await rt.readJob(aws, emrJob)).toMatchObject({ phase: 'gone', status: 'NONE' });
       expect(await rt.readRestorePoint(aws, emrJob)).toEqual({ kind: 'checkpoint', exists: false, name: JOB.checkpoint });
       await simClient(w, EMRServerlessClient).send(new StartJobRunCommand(startInput()));
-      seedCheckpoint(w.s3, w.ctx, { uri: JOB.checkpoint, topic: 'orders.raw', partitions: 3, batches: 5, lastBatchAgeSeconds: 30, batchIntervalSeconds: 60, lastBatchCommitted: true, recordsPerBatch: 300 });
+      seedCheckpoint(w.s3, w.ctx, {
+        uri: JOB.checkpoint,
+        topic: 'orders.raw',
+        partitions: 3,
+        batches: 5,
+        lastBatchAgeSeconds: 30,
+        batchIntervalSeconds: 60,
+        lastBatchCommitted: true,
+        recordsPerBatch: 300,
+      });
       // Act
       const job = await rt.readJob(aws, emrJob);
       const restore = await rt.readRestorePoint(aws, emrJob);
@@ -108,8 +137,12 @@ describe('Interface: JobRuntime', () => {
     const flink = { ...pipelineContext(config, 'clicks', config.pipelines.clicks!, m, env), pipeline: flinkPipeline(config.pipelines.clicks) };
     const emr = { ...pipelineContext(config, 'orders', config.pipelines.orders!, m, env), pipeline: emrPipeline(config.pipelines.orders) };
     const steps = (specs: { step: string; actions: readonly string[] }[]) => specs.map((s) => `${s.step} ${s.actions.join(',')}`);
-    expect(steps(jobRuntimes['managed-flink'].permissions(flink, ['scale']))).toEqual(['act kinesisanalytics:UpdateApplication,kinesisanalytics:DescribeApplication']);
-    expect(steps(jobRuntimes['managed-flink'].permissions(flink, ['restart']))).toEqual(['act kinesisanalytics:StartApplication,kinesisanalytics:DescribeApplication']);
+    expect(steps(jobRuntimes['managed-flink'].permissions(flink, ['scale']))).toEqual([
+      'act kinesisanalytics:UpdateApplication,kinesisanalytics:DescribeApplication',
+    ]);
+    expect(steps(jobRuntimes['managed-flink'].permissions(flink, ['restart']))).toEqual([
+      'act kinesisanalytics:StartApplication,kinesisanalytics:DescribeApplication',
+    ]);
     expect(jobRuntimes['managed-flink'].permissions(flink, ['read']).every((s) => s.step === 'diagnose')).toBe(true);
     const emrScale = jobRuntimes['emr-serverless'].permissions(emr, ['scale']);
     expect(emrScale.flatMap((s) => s.actions)).toEqual(expect.arrayContaining(['emr-serverless:StartJobRun', 'emr-serverless:CancelJobRun', 'iam:PassRole']));

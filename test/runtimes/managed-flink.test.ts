@@ -37,7 +37,13 @@ function app(status: string, versionId: number, parallelism: number, snapshotsEn
   d.ApplicationStatus = status as never;
   d.ApplicationVersionId = versionId;
   const c = d.ApplicationConfigurationDescription!;
-  c.FlinkApplicationConfigurationDescription!.ParallelismConfigurationDescription = { ConfigurationType: 'CUSTOM', Parallelism: parallelism, ParallelismPerKPU: 1, CurrentParallelism: parallelism, AutoScalingEnabled: false };
+  c.FlinkApplicationConfigurationDescription!.ParallelismConfigurationDescription = {
+    ConfigurationType: 'CUSTOM',
+    Parallelism: parallelism,
+    ParallelismPerKPU: 1,
+    CurrentParallelism: parallelism,
+    AutoScalingEnabled: false,
+  };
   c.ApplicationSnapshotConfigurationDescription = { SnapshotsEnabled: snapshotsEnabled };
   return r;
 }
@@ -54,7 +60,12 @@ describe('Action: kinesisanalytics:UpdateApplication (parallelism)', () => {
     flink.on(UpdateApplicationCommand).resolves({ ApplicationDetail: { ...app('UPDATING', 8, 2).ApplicationDetail! } });
     const out = await scaleFlinkApplicationAction.execute(params, ctx);
     expect(out.summary).toBe('clicks-enricher parallelism 2 → 4 (version 8, UPDATING)');
-    expect(updates().map((u) => [u.CurrentApplicationVersionId, u.ApplicationConfigurationUpdate?.FlinkApplicationConfigurationUpdate?.ParallelismConfigurationUpdate?.ParallelismUpdate])).toEqual([[7, 4]]);
+    expect(
+      updates().map((u) => [
+        u.CurrentApplicationVersionId,
+        u.ApplicationConfigurationUpdate?.FlinkApplicationConfigurationUpdate?.ParallelismConfigurationUpdate?.ParallelismUpdate,
+      ]),
+    ).toEqual([[7, 4]]);
   });
 
   it('leaves an application already at the target alone (a resumed action)', async () => {
@@ -64,14 +75,23 @@ describe('Action: kinesisanalytics:UpdateApplication (parallelism)', () => {
   });
 
   it('re-reads once on a version conflict: done when its own update took effect, one more update when the parallelism is unchanged', async () => {
-    flink.on(DescribeApplicationCommand).resolvesOnce(app('RUNNING', 7, 2)).resolvesOnce(app('UPDATING', 8, 4));
+    flink
+      .on(DescribeApplicationCommand)
+      .resolvesOnce(app('RUNNING', 7, 2))
+      .resolvesOnce(app('UPDATING', 8, 4));
     flink.on(UpdateApplicationCommand).rejects(err('ConcurrentModificationException'));
     expect((await scaleFlinkApplicationAction.execute(params, ctx)).summary).toContain('an update whose answer was lost took effect');
     expect(updates()).toHaveLength(1);
 
     flink.reset();
-    flink.on(DescribeApplicationCommand).resolvesOnce(app('RUNNING', 7, 2)).resolvesOnce(app('RUNNING', 9, 2));
-    flink.on(UpdateApplicationCommand).rejectsOnce(err('ConcurrentModificationException')).resolves({ ApplicationDetail: app('UPDATING', 10, 2).ApplicationDetail! });
+    flink
+      .on(DescribeApplicationCommand)
+      .resolvesOnce(app('RUNNING', 7, 2))
+      .resolvesOnce(app('RUNNING', 9, 2));
+    flink
+      .on(UpdateApplicationCommand)
+      .rejectsOnce(err('ConcurrentModificationException'))
+      .resolves({ ApplicationDetail: app('UPDATING', 10, 2).ApplicationDetail! });
     await scaleFlinkApplicationAction.execute(params, ctx);
     expect(updates().map((u) => u.CurrentApplicationVersionId)).toEqual([7, 9]);
   });
@@ -80,7 +100,10 @@ describe('Action: kinesisanalytics:UpdateApplication (parallelism)', () => {
     flink.on(DescribeApplicationCommand).resolves(app('RUNNING', 7, 3));
     await expect(scaleFlinkApplicationAction.execute(params, ctx)).rejects.toThrow('parallelism is 3, not the 2 the plan judged');
     flink.reset();
-    flink.on(DescribeApplicationCommand).resolvesOnce(app('RUNNING', 7, 2)).resolvesOnce(app('RUNNING', 8, 2));
+    flink
+      .on(DescribeApplicationCommand)
+      .resolvesOnce(app('RUNNING', 7, 2))
+      .resolvesOnce(app('RUNNING', 8, 2));
     flink.on(UpdateApplicationCommand).rejects(err('ConcurrentModificationException'));
     await expect(scaleFlinkApplicationAction.execute(params, ctx)).rejects.toThrow(/ConcurrentModificationException/);
     expect(updates()).toHaveLength(2);
@@ -115,7 +138,10 @@ describe('Action: kinesisanalytics:StartApplication', () => {
 
   it('takes a ResourceInUseException on the start for a start whose answer was lost when the application is starting', async () => {
     const { StartApplicationCommand } = await import('@aws-sdk/client-kinesis-analytics-v2');
-    flink.on(DescribeApplicationCommand).resolvesOnce(app('READY', 7, 4)).resolvesOnce(app('STARTING', 7, 4));
+    flink
+      .on(DescribeApplicationCommand)
+      .resolvesOnce(app('READY', 7, 4))
+      .resolvesOnce(app('STARTING', 7, 4));
     flink.on(StartApplicationCommand).rejects(err('ResourceInUseException'));
     expect((await startFlinkApplicationAction.execute(params, ctx)).summary).toContain('was already STARTING when started');
   });

@@ -17,7 +17,15 @@ export const DEFAULT_CORRUPTION_PATTERNS = [
 export const DEFAULT_STATE_STORE_PATTERNS = ['CANNOT_LOAD_STATE_STORE', 'Error reading (delta|snapshot) file', 'CANNOT_READ_(DELTA|SNAPSHOT)_FILE'];
 export const DEFAULT_ACCESS_PATTERNS = ['AccessDenied', 'Access Denied', '403 Forbidden', 'Status Code: 403', 'not authorized to perform'];
 export const DEFAULT_KMS_PATTERNS = ['KMS\\.\\w+Exception', 'AWSKMSException', 'kms:\\w+', 'KMS key', 'KMS\\.NotFoundException', 'KMS\\.DisabledException'];
-export const DEFAULT_TIMEOUT_PATTERNS = ['timed? ?out', 'SocketTimeoutException', 'TimeoutException', 'Checkpoint expired before completing', 'RequestTimeout', 'SlowDown', 'took longer than'];
+export const DEFAULT_TIMEOUT_PATTERNS = [
+  'timed? ?out',
+  'SocketTimeoutException',
+  'TimeoutException',
+  'Checkpoint expired before completing',
+  'RequestTimeout',
+  'SlowDown',
+  'took longer than',
+];
 export const DEFAULT_DISK_FULL_PATTERNS = ['No space left on device', 'disk (is )?full', 'DiskFull', 'ENOSPC', 'Disk quota exceeded'];
 
 export type TextClass = 'kms' | 'access-denied' | 'corruption' | 'state-store' | 'disk-full' | 'timeout';

@@ -26,7 +26,13 @@ export const byRelativeKey = (objects: readonly S3ObjectView[], prefix: string, 
 };
 
 /** Compares two listings (of `fromPrefix` and `toPrefix`) object by object (relative key and size) and in total. */
-export function compareObjects(a: readonly S3ObjectView[], fromPrefix: string, b: readonly S3ObjectView[], toPrefix: string, skip: (rel: string) => boolean): CopyCheck {
+export function compareObjects(
+  a: readonly S3ObjectView[],
+  fromPrefix: string,
+  b: readonly S3ObjectView[],
+  toPrefix: string,
+  skip: (rel: string) => boolean,
+): CopyCheck {
   const sm = byRelativeKey(a, fromPrefix, skip);
   const dm = byRelativeKey(b, toPrefix, skip);
   const missing: string[] = [];
@@ -40,6 +46,12 @@ export function compareObjects(a: readonly S3ObjectView[], fromPrefix: string, b
   const sum = (m: Map<string, S3ObjectView>) => [...m.values()].reduce((n, x) => n + x.size, 0);
   return {
     ok: missing.length === 0 && sizeMismatch.length === 0 && extra.length === 0,
-    sourceObjects: sm.size, sourceBytes: sum(sm), copyObjects: dm.size, copyBytes: sum(dm), missing, sizeMismatch, extra,
+    sourceObjects: sm.size,
+    sourceBytes: sum(sm),
+    copyObjects: dm.size,
+    copyBytes: sum(dm),
+    missing,
+    sizeMismatch,
+    extra,
   };
 }

@@ -31,7 +31,11 @@ export function judgeCorruption(cp: SparkCheckpointReport | undefined): Corrupti
     return { kind: 'deep', why: `problems beyond the latest batch ${n}: ${outside.map((p) => p.message).join('; ')}`, problems: cp.problems };
   }
   if (cp.lastGoodBatch !== n - 1) {
-    return { kind: 'deep', why: `batch ${n - 1} before the corrupt batch ${n} is not good (last good batch: ${cp.lastGoodBatch ?? 'none'})`, problems: cp.problems };
+    return {
+      kind: 'deep',
+      why: `batch ${n - 1} before the corrupt batch ${n} is not good (last good batch: ${cp.lastGoodBatch ?? 'none'})`,
+      problems: cp.problems,
+    };
   }
   const offsetsBad = cp.problems.some((p) => OFFSETS_FAULTS.has(p.kind));
   const target: RollbackTarget = offsetsBad ? { batchId: n - 1, rerun: false } : { batchId: n, rerun: true };

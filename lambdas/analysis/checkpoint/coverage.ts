@@ -30,7 +30,13 @@ export type Coverage =
   /** Objects whose bytes the backup does not hold, each with the reason. */
   | { kind: 'uncovered'; keys: string[]; reasons: string[] };
 
-export async function checkCoverage(s3: Pick<S3Reader, 'listPrefix' | 'getObjectText'> & S3DigestReader, checkpointUri: string, backupUri: string, objects: readonly S3ObjectView[], opts: { concurrency?: number; signal?: AbortSignal } = {}): Promise<Coverage> {
+export async function checkCoverage(
+  s3: Pick<S3Reader, 'listPrefix' | 'getObjectText'> & S3DigestReader,
+  checkpointUri: string,
+  backupUri: string,
+  objects: readonly S3ObjectView[],
+  opts: { concurrency?: number; signal?: AbortSignal } = {},
+): Promise<Coverage> {
   const manifest = await readBackupManifest(s3, backupUri);
   if (!manifest || manifest.source !== checkpointUri) return { kind: 'no-manifest' };
   if (manifest.version !== 2) return { kind: 'sizes-only' };
@@ -54,10 +60,12 @@ export async function checkCoverage(s3: Pick<S3Reader, 'listPrefix' | 'getObject
       const e = entries.get(rel);
       if (!e) return uncovered(o.key, 'not in the backup');
       const copy = copies.get(rel);
-      if (!copy || copy.size !== e.size || (copy.etag !== undefined && copy.etag !== e.etag)) return uncovered(o.key, 'its copy in the backup changed since the backup was sealed');
+      if (!copy || copy.size !== e.size || (copy.etag !== undefined && copy.etag !== e.etag))
+        return uncovered(o.key, 'its copy in the backup changed since the backup was sealed');
       const now = await s3.digestObject(src.bucket, o.key);
       if (!now) return undefined; // already gone: nothing to delete
-      if (now.sha256 !== e.sha256 || now.size !== e.size) return uncovered(o.key, `other bytes than the backup holds (SHA-256 ${now.sha256}, backup ${e.sha256})`);
+      if (now.sha256 !== e.sha256 || now.size !== e.size)
+        return uncovered(o.key, `other bytes than the backup holds (SHA-256 ${now.sha256}, backup ${e.sha256})`);
       if (now.etag === undefined) return uncovered(o.key, 'no ETag to make its deletion conditional on');
       targets.push({ key: o.key, etag: now.etag });
       bytes += now.size;

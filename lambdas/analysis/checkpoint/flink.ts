@@ -95,9 +95,16 @@ export async function readFlinkCheckpoints(
   const incompleteAfterLatest = chk.views.filter((v) => !v.complete && (latest === undefined || v.id > latest.id)).map((v) => v.id);
   const incompleteBefore = chk.views.filter((v) => !v.complete && latest !== undefined && v.id < latest.id).map((v) => v.id);
   const problems: FlinkCheckpointReport['problems'] = [];
-  if (chk.views.length > 0 && !latest) problems.push({ kind: 'no-completed-checkpoint', message: `${chk.views.length} checkpoint director(ies) and none has _metadata: nothing to restore from` });
+  if (chk.views.length > 0 && !latest)
+    problems.push({ kind: 'no-completed-checkpoint', message: `${chk.views.length} checkpoint director(ies) and none has _metadata: nothing to restore from` });
   if (latest && incompleteAfterLatest.length > 0) {
-    problems.push({ kind: 'failed-since-latest', message: `${incompleteAfterLatest.length} checkpoint(s) after chk-${latest.id} did not complete (${incompleteAfterLatest.slice(0, 5).map((i) => `chk-${i}`).join(', ')})` });
+    problems.push({
+      kind: 'failed-since-latest',
+      message: `${incompleteAfterLatest.length} checkpoint(s) after chk-${latest.id} did not complete (${incompleteAfterLatest
+        .slice(0, 5)
+        .map((i) => `chk-${i}`)
+        .join(', ')})`,
+    });
   }
   for (const s of savepoints.filter((x) => !x.complete)) problems.push({ kind: 'savepoint-incomplete', message: `${s.name} has no _metadata` });
   return {

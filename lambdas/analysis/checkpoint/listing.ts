@@ -67,7 +67,12 @@ export async function listBatchFiles(s3: Pick<S3Reader, 'listPrefix'>, bucket: s
 }
 
 /** Every object under a prefix (paged), with totals. */
-export async function listAll(s3: Pick<S3Reader, 'listPrefix'>, bucket: string, prefix: string, maxKeys = Number.POSITIVE_INFINITY): Promise<{ objects: S3ObjectView[]; bytes: number; complete: boolean }> {
+export async function listAll(
+  s3: Pick<S3Reader, 'listPrefix'>,
+  bucket: string,
+  prefix: string,
+  maxKeys = Number.POSITIVE_INFINITY,
+): Promise<{ objects: S3ObjectView[]; bytes: number; complete: boolean }> {
   const objects: S3ObjectView[] = [];
   let bytes = 0;
   for await (const o of s3.listPrefix(bucket, prefix, { maxKeys: maxKeys + 1 })) {

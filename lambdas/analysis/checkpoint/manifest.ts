@@ -38,7 +38,11 @@ export interface BackupManifest {
 }
 
 /** `20261122T100000Z` */
-export const compactUtc = (ms: number): string => new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+export const compactUtc = (ms: number): string =>
+  new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
 
 /** A short tag naming the maker (an incident or operation id): two makers never share a prefix. */
 export const backupTag = (by: string): string => createHash('sha256').update(by).digest('hex').slice(0, 8);
@@ -62,7 +66,9 @@ export function isBackupOf(backupUri: string, checkpointUri: string): boolean {
 
 const isEntry = (e: unknown): e is ManifestEntry => {
   const x = e as ManifestEntry;
-  return typeof x === 'object' && x !== null && typeof x.key === 'string' && typeof x.size === 'number' && typeof x.sha256 === 'string' && typeof x.etag === 'string';
+  return (
+    typeof x === 'object' && x !== null && typeof x.key === 'string' && typeof x.size === 'number' && typeof x.sha256 === 'string' && typeof x.etag === 'string'
+  );
 };
 
 export async function readBackupManifest(s3: Pick<S3Reader, 'getObjectText'>, backupUri: string): Promise<BackupManifest | undefined> {

@@ -42,7 +42,11 @@ export function planRollback(offsets: BatchListing, commits: BatchListing, state
   const keepVersion = target.rerun ? k : k + 1;
   const keepBatch = target.rerun ? k - 1 : k;
   const stateGone = state.filter((f) => (f.tie === 'version' ? f.n > keepVersion : f.n > keepBatch));
-  const asObject = (f: { key: string; sizeBytes: number; writtenAtMs?: number }): S3ObjectView => ({ key: f.key, size: f.sizeBytes, lastModifiedMs: f.writtenAtMs ?? 0 });
+  const asObject = (f: { key: string; sizeBytes: number; writtenAtMs?: number }): S3ObjectView => ({
+    key: f.key,
+    size: f.sizeBytes,
+    lastModifiedMs: f.writtenAtMs ?? 0,
+  });
   return {
     deletions: [
       ...offsetsRemoved.map((id) => asObject(offsets.files.get(id)!)),

@@ -141,7 +141,13 @@ export function assessSpark(input: AssessInput): SparkAssessment {
 
   let queryId: string | undefined;
   if (input.metadata.text === undefined) {
-    if (exists) problems.push({ kind: 'metadata-missing', severity: 'warning', key: 'metadata', message: 'no metadata file: Spark would write a new query id, and sinks keyed on the query id would see a new query' });
+    if (exists)
+      problems.push({
+        kind: 'metadata-missing',
+        severity: 'warning',
+        key: 'metadata',
+        message: 'no metadata file: Spark would write a new query id, and sinks keyed on the query id would see a new query',
+      });
   } else {
     const md = parseMetadataFile(input.metadata.text);
     if (md.ok) queryId = md.value.id;
@@ -157,7 +163,12 @@ export function assessSpark(input: AssessInput): SparkAssessment {
   if (n !== undefined) {
     noteFault('offsets', n, o(n), true);
     if (n > 0 && !offsets.files.has(n - 1)) {
-      problems.push({ kind: 'previous-offsets-missing', severity: 'fatal', batchId: n - 1, message: `offsets/${n - 1} is missing: Spark needs it to restart at batch ${n} ("batch ${n - 1} doesn't exist")` });
+      problems.push({
+        kind: 'previous-offsets-missing',
+        severity: 'fatal',
+        batchId: n - 1,
+        message: `offsets/${n - 1} is missing: Spark needs it to restart at batch ${n} ("batch ${n - 1} doesn't exist")`,
+      });
     } else if (n > 0) noteFault('offsets', n - 1, o(n - 1), true);
   }
   if (c !== undefined) noteFault('commit', c, cm(c), true);
@@ -175,18 +186,40 @@ export function assessSpark(input: AssessInput): SparkAssessment {
       for (let id = from; id <= to && firstMissing.length < 10; id++) firstMissing.push(id);
     }
     if (missingCount > 0) {
-      problems.push({ kind: 'batch-gap', severity: 'warning', batchId: firstMissing[0]!, message: `offsets missing for ${missingCount} batch(es) between ${min} and ${n}: ${firstMissing.join(', ')}${missingCount > firstMissing.length ? ', …' : ''}` });
+      problems.push({
+        kind: 'batch-gap',
+        severity: 'warning',
+        batchId: firstMissing[0]!,
+        message: `offsets missing for ${missingCount} batch(es) between ${min} and ${n}: ${firstMissing.join(', ')}${missingCount > firstMissing.length ? ', …' : ''}`,
+      });
     }
   }
   for (const id of commits.ids) {
     if (n !== undefined && id > n) {
-      problems.push({ kind: 'commit-ahead-of-offsets', severity: 'fatal', batchId: id, key: commits.files.get(id)!.key, message: `commits/${id} exists but the newest offsets file is ${n}: a commit for a batch never planned` });
+      problems.push({
+        kind: 'commit-ahead-of-offsets',
+        severity: 'fatal',
+        batchId: id,
+        key: commits.files.get(id)!.key,
+        message: `commits/${id} exists but the newest offsets file is ${n}: a commit for a batch never planned`,
+      });
     } else if (n === undefined || (min !== undefined && id >= min && !offsets.files.has(id))) {
-      problems.push({ kind: 'commit-without-offsets', severity: n !== undefined && id >= n - 1 ? 'fatal' : 'warning', batchId: id, key: commits.files.get(id)!.key, message: `commits/${id} has no offsets/${id}` });
+      problems.push({
+        kind: 'commit-without-offsets',
+        severity: n !== undefined && id >= n - 1 ? 'fatal' : 'warning',
+        batchId: id,
+        key: commits.files.get(id)!.key,
+        message: `commits/${id} has no offsets/${id}`,
+      });
     }
   }
   if (c !== undefined && n !== undefined && c < n - 1) {
-    problems.push({ kind: 'commit-gap', severity: 'warning', batchId: c + 1, message: `the newest commit is ${c} but batches up to ${n} were planned: ${n - c - 1} planned batch(es) never committed` });
+    problems.push({
+      kind: 'commit-gap',
+      severity: 'warning',
+      batchId: c + 1,
+      message: `the newest commit is ${c} but batches up to ${n} were planned: ${n - c - 1} planned batch(es) never committed`,
+    });
   }
 
   // The last good batch: newest committed batch whose files (and offsets/B-1) all read cleanly.
@@ -222,7 +255,9 @@ export function assessSpark(input: AssessInput): SparkAssessment {
     const cs = cm(id);
     if (!os && !cs) continue;
     const view = (st: FileState<OffsetSeqFile | CommitFile>) => ({
-      key: st.file.key, sizeBytes: st.file.sizeBytes, writtenAtMs: st.file.writtenAtMs,
+      key: st.file.key,
+      sizeBytes: st.file.sizeBytes,
+      writtenAtMs: st.file.writtenAtMs,
       status: !st.parsed ? ('unread' as const) : st.parsed.ok ? ('ok' as const) : st.parsed.fault,
       ...(st.parsed?.ok ? { version: st.parsed.value.version } : st.parsed?.version !== undefined ? { version: st.parsed.version } : {}),
     });
@@ -244,8 +279,11 @@ export function assessSpark(input: AssessInput): SparkAssessment {
     }
     lastGoodOffsets.sort((a, b) => a.sourceId.localeCompare(b.sourceId) || a.topic.localeCompare(b.topic) || a.partition - b.partition);
   }
-  const times = [input.metadata.writtenAtMs, n !== undefined ? offsets.files.get(n)?.writtenAtMs : undefined, c !== undefined ? commits.files.get(c)?.writtenAtMs : undefined]
-    .filter((t): t is number => t !== undefined);
+  const times = [
+    input.metadata.writtenAtMs,
+    n !== undefined ? offsets.files.get(n)?.writtenAtMs : undefined,
+    c !== undefined ? commits.files.get(c)?.writtenAtMs : undefined,
+  ].filter((t): t is number => t !== undefined);
   const committedAt = lastGood !== undefined ? commits.files.get(lastGood)?.writtenAtMs : undefined;
   return {
     exists,

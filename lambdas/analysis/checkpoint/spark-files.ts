@@ -55,7 +55,10 @@ export interface CommitFile {
 }
 
 const fail = <T>(fault: LogFileFault, message: string, version?: number): Parsed<T> => ({
-  ok: false, fault, message, ...(version !== undefined ? { version } : {}),
+  ok: false,
+  fault,
+  message,
+  ...(version !== undefined ? { version } : {}),
 });
 
 /** Spark's validateVersion: `v<n>` with 0 < n ≤ max. */
@@ -171,7 +174,13 @@ export function parseMetadataFile(text: string): Parsed<{ id: string }> {
 }
 
 /** Writers for tests, drills and the bench: the same bytes Spark writes. */
-export function formatOffsetsFile(f: { version?: 1 | 2; batchTimestampMs: number; batchWatermarkMs?: number; conf?: Record<string, string>; sources: (KafkaOffsets | null)[] }): string {
+export function formatOffsetsFile(f: {
+  version?: 1 | 2;
+  batchTimestampMs: number;
+  batchWatermarkMs?: number;
+  conf?: Record<string, string>;
+  sources: (KafkaOffsets | null)[];
+}): string {
   const v = f.version ?? 1;
   const md = JSON.stringify({ batchWatermarkMs: f.batchWatermarkMs ?? 0, batchTimestampMs: f.batchTimestampMs, conf: f.conf ?? {} });
   const lines = f.sources.map((s, i) => {

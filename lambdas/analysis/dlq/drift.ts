@@ -43,7 +43,11 @@ const leafOf = (path: string): string => path.slice(path.lastIndexOf('.') + 1).r
 
 /** `customerId`, `customer_id`, `customer-id` → `customer`, `id`. */
 const tokens = (name: string): string[] =>
-  name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+  name
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
 
 /**
  * Names alike: the same tokens, or tokens that abbreviate one another (`cust` / `customer`,

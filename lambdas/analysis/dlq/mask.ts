@@ -23,7 +23,8 @@ const MASK_WINDOW_CHARS = 64 * 1024;
  * unquoted value ends at a separator or `=` (so `note: pass=x` is read as two pairs) and is at
  * most 256 characters: a pair whose name is not masked is read again from its value.
  */
-const KEY_VALUE = /(["']?)([A-Za-z][A-Za-z0-9_.-]{0,63})\1(\s{0,8}[:=]\s{0,8})("(?:[^"\\]|\\.){0,4096}"?|'[^']{0,4096}'?|(?:(?:Bearer|Basic|Token)\s{1,8})?[^\s,&;}\]=]{1,256})/gi;
+const KEY_VALUE =
+  /(["']?)([A-Za-z][A-Za-z0-9_.-]{0,63})\1(\s{0,8}[:=]\s{0,8})("(?:[^"\\]|\\.){0,4096}"?|'[^']{0,4096}'?|(?:(?:Bearer|Basic|Token)\s{1,8})?[^\s,&;}\]=]{1,256})/gi;
 const BEARER = /\b(Bearer|Basic)\s{1,8}[A-Za-z0-9._~+/=-]{8,4096}/gi;
 const ACCESS_KEY_ID = /\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g;
 const CARD_LIKE = /(?<![\d])\d(?:[ -]?\d){12,18}(?![\d])/g;
@@ -61,7 +62,11 @@ export function ibanValid(compact: string): boolean {
 
 /** `customerEmail` / `customer_email` / `date-of-birth` → the lower-case words of the name. */
 const words = (name: string): string[] =>
-  name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+  name
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
 
 export class Masker {
   private readonly masked: ReadonlySet<string>;

@@ -44,7 +44,10 @@ export async function sampleDlq(
     exclude: (rel) => rel.startsWith(QUARANTINE_DIR),
   });
   const builder = new BreakdownBuilder(opts);
-  const r = { lines: 0, badLines: 0, oversizedLines: 0, bytesRead: 0, objectsRead: 0, truncated: false } as Omit<DlqSampleResult, 'breakdown' | 'objectsListed' | 'layout' | 'listingComplete'>;
+  const r = { lines: 0, badLines: 0, oversizedLines: 0, bytesRead: 0, objectsRead: 0, truncated: false } as Omit<
+    DlqSampleResult,
+    'breakdown' | 'objectsListed' | 'layout' | 'listingComplete'
+  >;
   outer: for (const o of listing.objects) {
     if (opts.signal?.aborted) break;
     r.objectsRead++;

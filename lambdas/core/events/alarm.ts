@@ -55,7 +55,10 @@ const metricEntrySchema = z
     }
   });
 
-const seconds = z.number({ error: expected('a number of seconds') }).int({ error: expected('a whole number of seconds') }).min(0, { error: expected('a number of seconds ≥ 0') });
+const seconds = z
+  .number({ error: expected('a number of seconds') })
+  .int({ error: expected('a whole number of seconds') })
+  .min(0, { error: expected('a number of seconds ≥ 0') });
 
 const alarmStateSchema = z.looseObject(
   {
@@ -64,7 +67,10 @@ const alarmStateSchema = z.looseObject(
     actionsSuppressedBy: optionalText,
     actionsSuppressedReason: optionalText,
     /** A JSON string, read defensively below: never a reason to reject the event, unless over CloudWatch's 4,000 characters. */
-    reasonData: z.unknown().refine((v) => typeof v !== 'string' || v.length <= 4_000, { error: atMost(4_000) }).optional(),
+    reasonData: z
+      .unknown()
+      .refine((v) => typeof v !== 'string' || v.length <= 4_000, { error: atMost(4_000) })
+      .optional(),
     timestamp: timestamp(),
   },
   { error: expected('an object {value, reason, reasonData, timestamp}') },
@@ -72,14 +78,15 @@ const alarmStateSchema = z.looseObject(
 
 const alarmEventSchema = z.looseObject({
   id: boundedString('the event id (a non-empty string)', 128),
-  resources: z.array(z.string({ error: expected('an ARN string') }).max(2_048, { error: atMost(2_048) }), { error: expected('an array of ARNs') }).max(20, { error: expected('at most 20 ARNs') }).nullish(),
+  resources: z
+    .array(z.string({ error: expected('an ARN string') }).max(2_048, { error: atMost(2_048) }), { error: expected('an array of ARNs') })
+    .max(20, { error: expected('at most 20 ARNs') })
+    .nullish(),
   detail: z.looseObject(
     {
       alarmName: boundedString('the alarm name (a non-empty string)', 255),
       state: alarmStateSchema,
-      previousState: z
-        .looseObject({ value: alarmStateValue }, { error: expected('an object {value, ...}') })
-        .nullish(),
+      previousState: z.looseObject({ value: alarmStateValue }, { error: expected('an object {value, ...}') }).nullish(),
       configuration: z
         .looseObject(
           {
@@ -148,8 +155,7 @@ function metricRef(entry: z.output<typeof metricEntrySchema>): AlarmMetricRef {
   return ref;
 }
 
-export const alarmDedupeKey = (alarmName: string, state: AlarmStateValue, stateTimestamp: string): string =>
-  `alarm:${alarmName}:${state}:${stateTimestamp}`;
+export const alarmDedupeKey = (alarmName: string, state: AlarmStateValue, stateTimestamp: string): string => `alarm:${alarmName}:${state}:${stateTimestamp}`;
 
 export function parseAlarm(raw: unknown): AlarmTrigger {
   const e = parseWith(alarmEventSchema, raw);
@@ -193,7 +199,11 @@ function suppressionOf(state: AlarmEvent['state'], configuration: AlarmEvent['co
   }
   if (mute) {
     // Validated by the schema: both timestamps parse.
-    out.mute = { mutedByArn: mute.mutedByArn, startMs: parseAwsTimestamp(mute.muteWindowStart) as number, endMs: parseAwsTimestamp(mute.muteWindowEnd) as number };
+    out.mute = {
+      mutedByArn: mute.mutedByArn,
+      startMs: parseAwsTimestamp(mute.muteWindowStart) as number,
+      endMs: parseAwsTimestamp(mute.muteWindowEnd) as number,
+    };
   }
   return Object.keys(out).length > 0 ? out : undefined;
 }

@@ -27,7 +27,10 @@ const followUpSchema = z.looseObject({
     .number({ error: expected('an attempt number (a whole number ≥ 1)') })
     .int({ error: expected('an attempt number (a whole number ≥ 1)') })
     .min(1, { error: expected('an attempt number (a whole number ≥ 1)') }),
-  token: z.string({ error: expected('a scheduling token (a string)') }).regex(/^[A-Za-z0-9-]{1,64}$/, { error: expected('a scheduling token (1–64 letters, digits or dashes)') }).optional(),
+  token: z
+    .string({ error: expected('a scheduling token (a string)') })
+    .regex(/^[A-Za-z0-9-]{1,64}$/, { error: expected('a scheduling token (1–64 letters, digits or dashes)') })
+    .optional(),
 });
 
 export const followUpDedupeKey = (incidentId: string, purpose: FollowUpTrigger['purpose'], attempt: number, token?: string): string =>

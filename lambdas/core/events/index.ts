@@ -54,9 +54,7 @@ function envelopeIssues(source: unknown, detailType: unknown): Issue[] {
   } else if (sourceKnown && HANDLED[detailType] !== source) {
     issues.push({
       field: 'detail-type',
-      message: `"${detailType}" does not come from source "${String(source)}": expected "${
-        Object.keys(HANDLED).find((k) => HANDLED[k] === source) ?? ''
-      }"`,
+      message: `"${detailType}" does not come from source "${String(source)}": expected "${Object.keys(HANDLED).find((k) => HANDLED[k] === source) ?? ''}"`,
     });
   }
   return issues;

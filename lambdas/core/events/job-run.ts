@@ -55,7 +55,7 @@ const jobRunRetrySchema = z.looseObject({
       applicationId: nonEmptyString('the application id (a non-empty string)'),
       jobRunName: optionalText,
       previousAttempt: attemptNumber,
-      previousAttemptState: nonEmptyString('the previous attempt\'s state such as FAILED'),
+      previousAttemptState: nonEmptyString("the previous attempt's state such as FAILED"),
       previousAttemptEndedAt: timestamp('an ISO-8601 timestamp such as 2022-05-31T21:07:30.325900Z').nullish(),
       newAttempt: attemptNumber,
     },
@@ -63,8 +63,7 @@ const jobRunRetrySchema = z.looseObject({
   ),
 });
 
-export const jobRunDedupeKey = (applicationId: string, jobRunId: string, state: string): string =>
-  `job-run:${applicationId}:${jobRunId}:${state}`;
+export const jobRunDedupeKey = (applicationId: string, jobRunId: string, state: string): string => `job-run:${applicationId}:${jobRunId}:${state}`;
 
 export const jobRunRetryDedupeKey = (applicationId: string, jobRunId: string, newAttempt: number): string =>
   `job-run-retry:${applicationId}:${jobRunId}:${newAttempt}`;

@@ -31,13 +31,21 @@ const PIPELINE = /^[a-z][a-z0-9-]{0,39}$/;
 const INCIDENT_ID = /^([a-z][a-z0-9-]{0,39})\.([a-z][a-z0-9-]{0,63})\.[A-Za-z0-9.-]{1,100}$/;
 const ARN = /^arn:aws[a-zA-Z-]*:(iam|sts)::\d{12}:\S{1,1900}$/;
 
-const text = (max: number, what: string) => z.string({ error: `expected ${what}` }).trim().min(1, { error: `expected ${what}` }).max(max, { error: `at most ${max} characters` });
+const text = (max: number, what: string) =>
+  z
+    .string({ error: `expected ${what}` })
+    .trim()
+    .min(1, { error: `expected ${what}` })
+    .max(max, { error: `at most ${max} characters` });
 
 const identitySchema = z
   .object(
     {
       arn: z.string({ error: 'expected an IAM or STS ARN' }).regex(ARN, { error: 'expected an IAM or STS ARN such as arn:aws:iam::123456789012:user/jane' }),
-      account: z.string().regex(/^\d{12}$/, { error: 'expected a 12-digit account id' }).optional(),
+      account: z
+        .string()
+        .regex(/^\d{12}$/, { error: 'expected a 12-digit account id' })
+        .optional(),
       userId: text(256, 'a user id').optional(),
     },
     { error: 'expected an object {arn, account?, userId?}: who answers' },
@@ -49,16 +57,22 @@ const nonce = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, { error: 'expected 1–64
 const approvalSchema = z
   .object({
     streamfix: z.enum([APPROVE_MARKER, DENY_MARKER]),
-    incidentId: z.string({ error: 'expected an incident id' }).regex(INCIDENT_ID, { error: 'expected an incident id such as orders.job-failed.20260101T000300.1a2b3c' }),
+    incidentId: z
+      .string({ error: 'expected an incident id' })
+      .regex(INCIDENT_ID, { error: 'expected an incident id such as orders.job-failed.20260101T000300.1a2b3c' }),
     by: identitySchema,
     reason: text(1_000, 'a reason (a non-empty string)').optional(),
-    approvalId: z.string().regex(/^a\d{1,4}$/, { error: 'expected an approval request id such as a1' }).optional(),
+    approvalId: z
+      .string()
+      .regex(/^a\d{1,4}$/, { error: 'expected an approval request id such as a1' })
+      .optional(),
     /** A fresh id per answer (the CLI sends one): a retried delivery of the same answer is a duplicate. */
     nonce: nonce.optional(),
   })
   .strict()
   .superRefine((p, ctx) => {
-    if (p.streamfix === DENY_MARKER && p.reason === undefined) ctx.addIssue({ code: 'custom', path: ['reason'], message: 'missing: a denial says why (reason)' });
+    if (p.streamfix === DENY_MARKER && p.reason === undefined)
+      ctx.addIssue({ code: 'custom', path: ['reason'], message: 'missing: a denial says why (reason)' });
   });
 
 const resumeSchema = z
@@ -97,7 +111,13 @@ export function parseOperatorInput(raw: Record<string, unknown>): ApprovalTrigge
     const parts = incidentParts(p.incidentId)!;
     return {
       kind: 'approval',
-      dedupeKey: approvalDedupeKey({ incidentId: p.incidentId, verdict: p.streamfix, ...(p.approvalId ? { approvalId: p.approvalId } : {}), ...(p.nonce ? { nonce: p.nonce } : {}), arn: p.by.arn }),
+      dedupeKey: approvalDedupeKey({
+        incidentId: p.incidentId,
+        verdict: p.streamfix,
+        ...(p.approvalId ? { approvalId: p.approvalId } : {}),
+        ...(p.nonce ? { nonce: p.nonce } : {}),
+        arn: p.by.arn,
+      }),
       verdict: p.streamfix,
       incidentId: p.incidentId,
       ...parts,

@@ -32,8 +32,7 @@ export const expected =
   (iss: { input?: unknown }): string =>
     iss.input === undefined ? `missing: expected ${what}` : `expected ${what}, got ${show(iss.input)}`;
 
-export const nonEmptyString = (what = 'a non-empty string') =>
-  z.string({ error: expected(what) }).min(1, { error: expected(what) });
+export const nonEmptyString = (what = 'a non-empty string') => z.string({ error: expected(what) }).min(1, { error: expected(what) });
 
 /**
  * Every string below is kept: in a DynamoDB key (at most 2,048 bytes) or in a ledger item (at
@@ -44,18 +43,26 @@ export const nonEmptyString = (what = 'a non-empty string') =>
 export const atMost = (max: number) => (iss: { input?: unknown }) =>
   `at most ${max} characters, got ${typeof iss.input === 'string' ? iss.input.length : 'more'}`;
 export const boundedString = (what: string, max: number) => nonEmptyString(what).max(max, { error: atMost(max) });
-export const boundedText = (max: number) => z.string({ error: expected('a string') }).max(max, { error: atMost(max) }).nullish();
+export const boundedText = (max: number) =>
+  z
+    .string({ error: expected('a string') })
+    .max(max, { error: atMost(max) })
+    .nullish();
 /** Free text with a bound (alarm names, suppressors, run names): long enough for any AWS value. */
 export const optionalText = boundedText(2_048);
 
 export const timestamp = (what = 'an ISO-8601 timestamp such as 2019-10-02T17:04:40.985+0000') =>
-  z
-    .string({ error: expected(what) })
-    .refine((s) => parseAwsTimestamp(s) !== undefined, { error: expected(what) });
+  z.string({ error: expected(what) }).refine((s) => parseAwsTimestamp(s) !== undefined, { error: expected(what) });
 
 export function reject(issues: Issue[]): never {
   const first = issues[0] ?? { field: '(root)', message: 'invalid input' };
-  const more = issues.length > 1 ? ` (and ${issues.length - 1} more: ${issues.slice(1).map((i) => i.field).join(', ')})` : '';
+  const more =
+    issues.length > 1
+      ? ` (and ${issues.length - 1} more: ${issues
+          .slice(1)
+          .map((i) => i.field)
+          .join(', ')})`
+      : '';
   throw new InvalidInputError(first.field, `${first.message}${more}`, issues);
 }
 

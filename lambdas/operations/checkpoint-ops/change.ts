@@ -28,14 +28,21 @@ export function isRetriableChange(e: unknown): boolean {
 /** The S3 store the change uses, noting whether it changed anything (a write, a copy or a deletion reached S3). */
 export function tracked(s3: S3Store): { s3: S3Store; changed(): boolean } {
   let changed = false;
-  const mark = <A extends unknown[], R>(f: (...a: A) => Promise<R>) => (...a: A) => {
-    changed = true;
-    return f(...a);
-  };
+  const mark =
+    <A extends unknown[], R>(f: (...a: A) => Promise<R>) =>
+    (...a: A) => {
+      changed = true;
+      return f(...a);
+    };
   return {
     s3: {
-      listPrefix: s3.listPrefix.bind(s3), getObjectText: s3.getObjectText.bind(s3), headObject: s3.headObject.bind(s3), digestObject: s3.digestObject.bind(s3),
-      copyObject: mark(s3.copyObject.bind(s3)), deleteObjects: mark(s3.deleteObjects.bind(s3)), putObject: mark(s3.putObject.bind(s3)),
+      listPrefix: s3.listPrefix.bind(s3),
+      getObjectText: s3.getObjectText.bind(s3),
+      headObject: s3.headObject.bind(s3),
+      digestObject: s3.digestObject.bind(s3),
+      copyObject: mark(s3.copyObject.bind(s3)),
+      deleteObjects: mark(s3.deleteObjects.bind(s3)),
+      putObject: mark(s3.putObject.bind(s3)),
     },
     changed: () => changed,
   };
@@ -62,9 +69,20 @@ export async function underJobLock<T>(
     const stop = `aws emr-serverless cancel-job-run --application-id ${job.applicationId} --job-run-id ${run.jobRunId}`;
     if (lock.fresh) {
       await releaseJobLock(ctx, lock);
-      return refuse(ctx, 'pipeline', `run ${run.jobRunId} of ${job.jobName} is ${run.state}: stop the job first (${stop}) — never change a checkpoint a run is using`);
+      return refuse(
+        ctx,
+        'pipeline',
+        `run ${run.jobRunId} of ${job.jobName} is ${run.state}: stop the job first (${stop}) — never change a checkpoint a run is using`,
+      );
     }
-    return { ok: false, result: halfChanged(p, lock.pause, `run ${run.jobRunId} of ${job.jobName} is ${run.state} on ${job.checkpoint}, which this operation left half changed: stop it now (${stop}), then invoke this operation again to finish`) };
+    return {
+      ok: false,
+      result: halfChanged(
+        p,
+        lock.pause,
+        `run ${run.jobRunId} of ${job.jobName} is ${run.state} on ${job.checkpoint}, which this operation left half changed: stop it now (${stop}), then invoke this operation again to finish`,
+      ),
+    };
   }
   const t = tracked(ctx.aws.s3);
   for (let attempt = 1; ; attempt++) {
@@ -83,7 +101,14 @@ export async function underJobLock<T>(
           throw e;
         }
         ctx.logger.error('checkpoint change broke off; the job stays locked', { error: e as Error });
-        return { ok: false, result: halfChanged(p, lock.pause, `${pipeline.job.checkpoint} may be half changed: ${(e as Error).message}; the job stays locked — invoke this operation again to finish`) };
+        return {
+          ok: false,
+          result: halfChanged(
+            p,
+            lock.pause,
+            `${pipeline.job.checkpoint} may be half changed: ${(e as Error).message}; the job stays locked — invoke this operation again to finish`,
+          ),
+        };
       }
       await ctx.clock.sleep(Math.min(8_000, 500 * 2 ** (attempt - 1)), ctx.signal).catch(() => undefined);
     }

@@ -23,8 +23,10 @@ export function sparkSummary(cp: SparkCheckpointReport, nowMs: number): string {
   if (!cp.exists) return `no checkpoint at ${cp.uri}`;
   const range = cp.latestPlannedBatch !== undefined ? `batches ${cp.oldestBatch}–${cp.latestPlannedBatch} planned` : 'no offsets';
   const problems = cp.problems.length ? `${cp.problems.length} problem(s): ${describeProblems(cp.problems)}` : 'no problems';
-  return `spark checkpoint ${cp.uri}: ${range}, latest committed ${cp.latestCommittedBatch ?? 'none'}, last good ${cp.lastGoodBatch ?? 'none'} ` +
-    `(committed ${ago(nowMs, cp.lastGoodBatchCommittedAtMs)}); ${problems}`;
+  return (
+    `spark checkpoint ${cp.uri}: ${range}, latest committed ${cp.latestCommittedBatch ?? 'none'}, last good ${cp.lastGoodBatch ?? 'none'} ` +
+    `(committed ${ago(nowMs, cp.lastGoodBatchCommittedAtMs)}); ${problems}`
+  );
 }
 
 /** Read-only: what the checkpoint holds, what is wrong with it, and what each way out costs. */
@@ -40,7 +42,8 @@ export async function inspectCheckpoint(p: InspectPayload, pipeline: EmrPipeline
   if (kind === 'flink') {
     const f = await readFlinkCheckpoints(ctx.aws.s3, uri, p.savepoints ? { savepointsUri: p.savepoints } : {});
     const latest = f.latestCompleted;
-    const summary = `flink checkpoints ${uri}: ${f.completedCount} completed, latest ${latest ? `chk-${latest.id} (${ago(now, latest.writtenAtMs)})` : 'none'}, ` +
+    const summary =
+      `flink checkpoints ${uri}: ${f.completedCount} completed, latest ${latest ? `chk-${latest.id} (${ago(now, latest.writtenAtMs)})` : 'none'}, ` +
       `${f.incompleteAfterLatest.length} incomplete after it; ${f.savepoints.length} savepoint(s)${f.problems.length ? `; ${f.problems.map((x) => x.message).join('; ')}` : ''}`;
     return { status: 'done', summary, result: { kind, report: { ...f }, activeRuns } };
   }

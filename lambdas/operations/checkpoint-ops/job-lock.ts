@@ -44,8 +44,10 @@ function holderText(g: ResourceGuard, pipeline: EmrPipeline): string | undefined
   if (!l) return undefined;
   if (l.owner.startsWith('operation:')) {
     const id = l.owner.slice('operation:'.length);
-    return `${pipeline.job.checkpoint} is left half changed by operation ${id}${l.sinceMs !== undefined ? ` since ${iso(l.sinceMs)}` : ''}` +
-      `${l.reason ? ` (${l.reason})` : ''}: the job stays locked until it finishes — invoke that operation again to resume it, or undo it, before anything else changes the checkpoint`;
+    return (
+      `${pipeline.job.checkpoint} is left half changed by operation ${id}${l.sinceMs !== undefined ? ` since ${iso(l.sinceMs)}` : ''}` +
+      `${l.reason ? ` (${l.reason})` : ''}: the job stays locked until it finishes — invoke that operation again to resume it, or undo it, before anything else changes the checkpoint`
+    );
   }
   return `a fix holds the job ${g.resource} (incident ${l.owner}) until ${iso(l.untilMs)}: the checkpoint is not changed while a playbook acts on the job; try again once its fix has ended`;
 }

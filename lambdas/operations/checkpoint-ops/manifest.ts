@@ -36,13 +36,29 @@ export const checkpointOpsManifest: OperationManifest = {
     const app = `arn:${p.partition}:emr-serverless:${p.region}:${p.account}:/applications/${job.applicationId}`;
     const out: PermissionSpec[] = [
       listBucketUnder(p.partition, bucket, [prefix, backupPrefix], 'diagnose', 'list the checkpoint and its backups (listing limited to their prefixes)'),
-      { step: 'diagnose', actions: ['s3:GetObject'], resources: [objects, backups], why: 'read checkpoint log files and backup manifests, and copy from either' },
+      {
+        step: 'diagnose',
+        actions: ['s3:GetObject'],
+        resources: [objects, backups],
+        why: 'read checkpoint log files and backup manifests, and copy from either',
+      },
       { step: 'diagnose', actions: ['emr-serverless:ListJobRuns'], resources: [app], why: 'refuse to change a checkpoint while a run of the job is active' },
-      { step: 'act', actions: ['s3:PutObject'], resources: [objects, backups], why: 'write backups (and their manifest) and restore a backup into the checkpoint' },
+      {
+        step: 'act',
+        actions: ['s3:PutObject'],
+        resources: [objects, backups],
+        why: 'write backups (and their manifest) and restore a backup into the checkpoint',
+      },
       { step: 'act', actions: ['s3:DeleteObject'], resources: [objects], why: 'roll back, reset or restore the checkpoint, only after a verified backup' },
     ];
     const key = (p.pipeline.playbooks as Record<string, { bounds?: { bucketKmsKeyArn?: string } }>)['checkpoint-failure']?.bounds?.bucketKmsKeyArn;
-    if (key) out.push({ step: 'act', actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [key], why: 'read and copy objects of a bucket encrypted with this customer-managed key' });
+    if (key)
+      out.push({
+        step: 'act',
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: [key],
+        why: 'read and copy objects of a bucket encrypted with this customer-managed key',
+      });
     return out;
   },
 };

@@ -50,15 +50,21 @@ export async function rollbackCommand(p: P<'rollback'>, pipeline: EmrPipeline, c
   if (p.toBatch < (cp.oldestBatch ?? 0) + (p.toBatch > 0 ? 1 : 0)) {
     await refuse(ctx, 'toBatch', `batch ${p.toBatch} cannot be resumed: Spark needs offsets/${p.toBatch - 1}, and the oldest batch kept is ${cp.oldestBatch}`);
   }
-  const b = await ensureBackup(ctx, cpUri, { ...(p.backupUri ? { given: p.backupUri } : {}), ...(hooks.onBackupProgress ? { onProgress: hooks.onBackupProgress } : {}) });
+  const b = await ensureBackup(ctx, cpUri, {
+    ...(p.backupUri ? { given: p.backupUri } : {}),
+    ...(hooks.onBackupProgress ? { onProgress: hooks.onBackupProgress } : {}),
+  });
   if (b.kind === 'partial') return partial(p, b);
   const reason = `rollback of ${cpUri} to ${p.keepCommit ? 'after ' : ''}batch ${p.toBatch} (operation ${ctx.operationId})`;
-  const c = await underJobLock(ctx, pipeline, p, reason, (s3) => covered(ctx, b.backupUri, () => rollbackCheckpoint(s3, cpUri, b.backupUri, { batchId: p.toBatch, rerun: !p.keepCommit })));
+  const c = await underJobLock(ctx, pipeline, p, reason, (s3) =>
+    covered(ctx, b.backupUri, () => rollbackCheckpoint(s3, cpUri, b.backupUri, { batchId: p.toBatch, rerun: !p.keepCommit })),
+  );
   if (!c.ok) return c.result;
   const r = c.value;
   return {
     status: 'done',
-    summary: `rolled ${cpUri} back ${p.keepCommit ? `to after batch ${p.toBatch}` : `to batch ${p.toBatch}`}: deleted ${r.deleted} object(s) ` +
+    summary:
+      `rolled ${cpUri} back ${p.keepCommit ? `to after batch ${p.toBatch}` : `to batch ${p.toBatch}`}: deleted ${r.deleted} object(s) ` +
       `(offsets ${r.offsetsRemoved.join(',') || '-'}, commits ${r.commitsRemoved.join(',') || '-'}, ${r.stateFilesRemoved} state files); ` +
       `the job resumes at batch ${r.resumeBatch}; backup ${b.backupUri}`,
     result: { backupUri: b.backupUri, ...r, deletions: r.deletions.length, pipelinePaused: false, jobLockHeldSince: c.pause.since },
@@ -101,22 +107,35 @@ export async function resetCommand(p: P<'reset'>, pipeline: EmrPipeline, ctx: Op
     start = { options: startingOptions(p, cp), lastGoodBatch: cp.lastGoodBatch ?? null };
     if (p.to === 'last-good' && !start.options.startingOffsets) await refuse(ctx, 'to', `${cpUri} has no good batch with Kafka offsets to start from`);
   }
-  const b = await ensureBackup(ctx, cpUri, { ...(p.backupUri ? { given: p.backupUri } : {}), ...(hooks.onBackupProgress ? { onProgress: hooks.onBackupProgress } : {}) });
+  const b = await ensureBackup(ctx, cpUri, {
+    ...(p.backupUri ? { given: p.backupUri } : {}),
+    ...(hooks.onBackupProgress ? { onProgress: hooks.onBackupProgress } : {}),
+  });
   if (b.kind === 'partial') return partial(p, b);
   if (!saved) await ctx.ledger.putProgress(ctx.operationId, RESET_UNIT, { ...start }, ctx.clock.now());
   const options = start.options;
-  const c = await underJobLock(ctx, pipeline, p, `reset of ${cpUri} (operation ${ctx.operationId})`, (s3) => covered(ctx, b.backupUri, () => deleteCheckpoint(s3, cpUri, b.backupUri)));
+  const c = await underJobLock(ctx, pipeline, p, `reset of ${cpUri} (operation ${ctx.operationId})`, (s3) =>
+    covered(ctx, b.backupUri, () => deleteCheckpoint(s3, cpUri, b.backupUri)),
+  );
   if (!c.ok) return c.result;
   const d = c.value;
-  const startWith = Object.entries(options).map(([k, v]) => `.option("${k}", '${v}')`).join('');
+  const startWith = Object.entries(options)
+    .map(([k, v]) => `.option("${k}", '${v}')`)
+    .join('');
   return {
     status: 'done',
-    summary: `deleted ${cpUri} (${d.deleted} objects, ${d.bytes} bytes; backup ${b.backupUri}); start the job with ${startWith} — ` +
+    summary:
+      `deleted ${cpUri} (${d.deleted} objects, ${d.bytes} bytes; backup ${b.backupUri}); start the job with ${startWith} — ` +
       'these options apply only because no checkpoint exists now',
     result: {
-      backupUri: b.backupUri, deletedObjects: d.deleted, deletedBytes: d.bytes, to: p.to, startingOptions: options, lastGoodBatch: start.lastGoodBatch,
-      pipelinePaused: false, jobLockHeldSince: c.pause.since,
+      backupUri: b.backupUri,
+      deletedObjects: d.deleted,
+      deletedBytes: d.bytes,
+      to: p.to,
+      startingOptions: options,
+      lastGoodBatch: start.lastGoodBatch,
+      pipelinePaused: false,
+      jobLockHeldSince: c.pause.since,
     },
   };
 }
-

@@ -31,47 +31,55 @@ const mutating = {
 };
 
 export const checkpointOpsPayload = z.discriminatedUnion('command', [
-  z.object({
-    command: z.literal('inspect'),
-    ...base,
-    /** Inspect this prefix (the checkpoint or a prefix under it, e.g. a Flink job directory) instead of the configured checkpoint. */
-    checkpoint: s3UriSchema.optional(),
-    format: z.enum(['auto', 'spark', 'flink']).default('auto'),
-    /** Flink savepoints directory to list with a Flink checkpoint. */
-    savepoints: s3UriSchema.optional(),
-    maxFileReads: z.number().int().min(3).max(200).default(24),
-  }).strict(),
+  z
+    .object({
+      command: z.literal('inspect'),
+      ...base,
+      /** Inspect this prefix (the checkpoint or a prefix under it, e.g. a Flink job directory) instead of the configured checkpoint. */
+      checkpoint: s3UriSchema.optional(),
+      format: z.enum(['auto', 'spark', 'flink']).default('auto'),
+      /** Flink savepoints directory to list with a Flink checkpoint. */
+      savepoints: s3UriSchema.optional(),
+      maxFileReads: z.number().int().min(3).max(200).default(24),
+    })
+    .strict(),
   z.object({ command: z.literal('backup'), ...base }).strict(),
-  z.object({
-    command: z.literal('rollback'),
-    ...base,
-    ...mutating,
-    /** Roll back to batch K: delete offsets/N for N > K and commits/N for N ≥ K (Spark re-runs K). */
-    toBatch: z.number().int().min(0),
-    /** Keep commits/K: Spark resumes after K instead of re-running it. */
-    keepCommit: z.boolean().default(false),
-  }).strict(),
-  z.object({
-    command: z.literal('reset'),
-    ...base,
-    ...mutating,
-    /** Where the job starts once the checkpoint is gone (reset procedure A / B / C, or the last good offsets). */
-    to: z.enum(['latest', 'earliest', 'timestamp', 'last-good']),
-    /** ISO-8601, with `to: timestamp`. */
-    timestamp: z.iso.datetime({ offset: true }).optional(),
-  }).strict(),
-  z.object({
-    command: z.literal('restore'),
-    ...base,
-    ...mutating,
-    /** The backup to put back: `<checkpoint>_backup_<UTC timestamp>/`. */
-    fromBackup: s3UriSchema,
-    /**
-     * Undo this operation's restore (the same `requestId`), finished or half done: the checkpoint
-     * is put back as it was before it (its safety backup, or nothing when it was empty).
-     */
-    undo: z.boolean().default(false),
-  }).strict(),
+  z
+    .object({
+      command: z.literal('rollback'),
+      ...base,
+      ...mutating,
+      /** Roll back to batch K: delete offsets/N for N > K and commits/N for N ≥ K (Spark re-runs K). */
+      toBatch: z.number().int().min(0),
+      /** Keep commits/K: Spark resumes after K instead of re-running it. */
+      keepCommit: z.boolean().default(false),
+    })
+    .strict(),
+  z
+    .object({
+      command: z.literal('reset'),
+      ...base,
+      ...mutating,
+      /** Where the job starts once the checkpoint is gone (reset procedure A / B / C, or the last good offsets). */
+      to: z.enum(['latest', 'earliest', 'timestamp', 'last-good']),
+      /** ISO-8601, with `to: timestamp`. */
+      timestamp: z.iso.datetime({ offset: true }).optional(),
+    })
+    .strict(),
+  z
+    .object({
+      command: z.literal('restore'),
+      ...base,
+      ...mutating,
+      /** The backup to put back: `<checkpoint>_backup_<UTC timestamp>/`. */
+      fromBackup: s3UriSchema,
+      /**
+       * Undo this operation's restore (the same `requestId`), finished or half done: the checkpoint
+       * is put back as it was before it (its safety backup, or nothing when it was empty).
+       */
+      undo: z.boolean().default(false),
+    })
+    .strict(),
 ]);
 
 export type CheckpointOpsPayload = z.output<typeof checkpointOpsPayload>;
@@ -86,7 +94,12 @@ export function authorizeCheckpointOps(p: CheckpointOpsPayload, config: Streamfi
   const pipeline = config.pipelines[p.pipeline];
   if (!pipeline) return [{ field: 'pipeline', message: `unknown pipeline "${p.pipeline}" (configured: ${Object.keys(config.pipelines).join(', ')})` }];
   if (pipeline.job.kind !== 'emr-serverless') {
-    return [{ field: 'pipeline', message: `pipeline "${p.pipeline}" runs on ${pipeline.job.kind}: checkpoint-ops works on the Spark checkpoints of EMR Serverless jobs (a Flink application's state is its snapshots)` }];
+    return [
+      {
+        field: 'pipeline',
+        message: `pipeline "${p.pipeline}" runs on ${pipeline.job.kind}: checkpoint-ops works on the Spark checkpoints of EMR Serverless jobs (a Flink application's state is its snapshots)`,
+      },
+    ];
   }
   const checkpoint = pipeline.job.checkpoint;
   if (p.command !== 'inspect' && p.requestId === undefined) {
@@ -104,10 +117,16 @@ export function authorizeCheckpointOps(p: CheckpointOpsPayload, config: Streamfi
   if (p.command === 'backup') return out;
   if (!p.confirm) out.push({ field: 'confirm', message: `${p.command} changes ${checkpoint}: set confirm to true (--confirm)` });
   if (p.backupUri !== undefined && !isBackupOf(p.backupUri, checkpoint)) {
-    out.push({ field: 'backupUri', message: `${p.backupUri} is not a backup of the configured checkpoint ${checkpoint} (<checkpoint>_backup_<UTC timestamp>/)` });
+    out.push({
+      field: 'backupUri',
+      message: `${p.backupUri} is not a backup of the configured checkpoint ${checkpoint} (<checkpoint>_backup_<UTC timestamp>/)`,
+    });
   }
   if (p.command === 'restore' && !isBackupOf(p.fromBackup, checkpoint)) {
-    out.push({ field: 'fromBackup', message: `${p.fromBackup} is not a backup of the configured checkpoint ${checkpoint} (<checkpoint>_backup_<UTC timestamp>/)` });
+    out.push({
+      field: 'fromBackup',
+      message: `${p.fromBackup} is not a backup of the configured checkpoint ${checkpoint} (<checkpoint>_backup_<UTC timestamp>/)`,
+    });
   }
   if (p.command === 'reset' && p.to === 'timestamp' && p.timestamp === undefined) {
     out.push({ field: 'timestamp', message: 'Required with to: timestamp (ISO-8601)' });

@@ -31,7 +31,13 @@ export interface SliceRun {
 }
 
 /** Conditional deletion targets for `objects`, each covered by one of the backups; otherwise why not. */
-export async function coverAll(s3: S3Store, cpUri: string, backups: readonly string[], objects: readonly S3ObjectView[], signal: AbortSignal): Promise<{ ok: true; targets: CoveredTarget[] } | { ok: false; why: string }> {
+export async function coverAll(
+  s3: S3Store,
+  cpUri: string,
+  backups: readonly string[],
+  objects: readonly S3ObjectView[],
+  signal: AbortSignal,
+): Promise<{ ok: true; targets: CoveredTarget[] } | { ok: false; why: string }> {
   let left = [...objects];
   const targets: CoveredTarget[] = [];
   let last = '';
@@ -66,7 +72,10 @@ export async function slice(
   const cp = parseS3Uri(w.cpUri);
   const s3 = ctx.aws.s3;
   if (run.phase === 'delete') {
-    const extra = [...w.current].filter(([rel]) => !w.sourceKeys.has(rel)).slice(0, SLICE_OBJECTS).map(([, o]) => o);
+    const extra = [...w.current]
+      .filter(([rel]) => !w.sourceKeys.has(rel))
+      .slice(0, SLICE_OBJECTS)
+      .map(([, o]) => o);
     if (extra.length === 0) return { ok: true, next: 'copy' };
     const c = await coverAll(s3, w.cpUri, run.coveredBy, extra, ctx.signal);
     if (!c.ok) return { ok: false, why: `not deleted: ${c.why}` };
@@ -93,7 +102,10 @@ export async function slice(
     ? await compareListings(s3, run.source, w.cpUri, (k) => k === BACKUP_MANIFEST)
     : { ok: (await listAll(s3, cp.bucket, cp.prefix, 1)).objects.length === 0, missing: [], sizeMismatch: [], extra: [...w.current.keys()] };
   if (!check.ok) {
-    return { ok: false, why: `after the copy ${w.cpUri} still differs from ${run.source ?? 'an empty checkpoint'} (${check.missing.length} missing, ${check.sizeMismatch.length} with another size, ${check.extra.length} extra)` };
+    return {
+      ok: false,
+      why: `after the copy ${w.cpUri} still differs from ${run.source ?? 'an empty checkpoint'} (${check.missing.length} missing, ${check.sizeMismatch.length} with another size, ${check.extra.length} extra)`,
+    };
   }
   run.phase = 'done';
   return { ok: true };
@@ -128,11 +140,18 @@ async function copySlice(
   const entries = await mapLimit(
     todo,
     16,
-    (o) => copyVerified(s3, { bucket: src.bucket, key: o.key, size: o.size, ...(o.etag !== undefined ? { etag: o.etag } : {}) }, { bucket: cp.bucket, key: `${cp.prefix}${rel(o)}` }, rel(o)),
+    (o) =>
+      copyVerified(
+        s3,
+        { bucket: src.bucket, key: o.key, size: o.size, ...(o.etag !== undefined ? { etag: o.etag } : {}) },
+        { bucket: cp.bucket, key: `${cp.prefix}${rel(o)}` },
+        rel(o),
+      ),
     ctx.signal,
   );
   const wrong = entries.filter((e) => sealed.size > 0 && sealed.get(e.key)?.sha256 !== e.sha256).map((e) => e.key);
-  if (wrong.length > 0) return { ok: false, why: `restored objects hold other bytes than ${run.source} sealed (${wrong.slice(0, 5).join(', ')}): the checkpoint is not whole` };
+  if (wrong.length > 0)
+    return { ok: false, why: `restored objects hold other bytes than ${run.source} sealed (${wrong.slice(0, 5).join(', ')}): the checkpoint is not whole` };
   for (const o of todo) current.set(rel(o), { key: `${cp.prefix}${rel(o)}`, size: o.size, lastModifiedMs: ctx.clock.now() });
   run.copied += todo.length;
   run.copiedBytes += todo.reduce((n, o) => n + o.size, 0);

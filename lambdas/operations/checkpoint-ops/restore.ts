@@ -35,7 +35,12 @@ type RestorePayload = Extract<CheckpointOpsPayload, { command: 'restore' }>;
 const RESTORE_UNIT = 'restore-run';
 const UNDO_UNIT = 'restore-undo';
 
-export async function restoreCommand(p: RestorePayload, pipeline: EmrPipeline, ctx: OperationContext, hooks: { onBackupProgress?(p: BackupProgress): void } = {}): Promise<OperationResult> {
+export async function restoreCommand(
+  p: RestorePayload,
+  pipeline: EmrPipeline,
+  ctx: OperationContext,
+  hooks: { onBackupProgress?(p: BackupProgress): void } = {},
+): Promise<OperationResult> {
   const cpUri = pipeline.job.checkpoint;
   await refuseIfJobHeld(ctx, pipeline);
   if (p.undo) return undo(p, pipeline, ctx);
@@ -50,7 +55,10 @@ export async function restoreCommand(p: RestorePayload, pipeline: EmrPipeline, c
     const current = (await retryTransient(ctx, 'restore', () => listAll(ctx.aws.s3, bucket, prefix))).objects;
     let safety: string | undefined;
     if (current.length > 0) {
-      const b = await ensureBackup(ctx, cpUri, { ...(p.backupUri ? { given: p.backupUri } : {}), ...(hooks.onBackupProgress ? { onProgress: hooks.onBackupProgress } : {}) });
+      const b = await ensureBackup(ctx, cpUri, {
+        ...(p.backupUri ? { given: p.backupUri } : {}),
+        ...(hooks.onBackupProgress ? { onProgress: hooks.onBackupProgress } : {}),
+      });
       if (b.kind === 'partial') return partial(p, b);
       safety = b.backupUri;
       const c = await retryTransient(ctx, 'restore', () => checkCoverage(ctx.aws.s3, cpUri, safety!, current, { signal: ctx.signal }));
@@ -62,7 +70,18 @@ export async function restoreCommand(p: RestorePayload, pipeline: EmrPipeline, c
       await releaseJobLock(ctx, lock);
       await requireJobStopped(ctx, pipeline);
     }
-    run = { phase: 'delete', source: p.fromBackup, coveredBy: [...(safety ? [safety] : []), p.fromBackup], ...(safety ? { safety } : {}), copied: 0, copiedBytes: 0, unchanged: 0, deleted: 0, slices: 0, startedAtMs: ctx.clock.now() };
+    run = {
+      phase: 'delete',
+      source: p.fromBackup,
+      coveredBy: [...(safety ? [safety] : []), p.fromBackup],
+      ...(safety ? { safety } : {}),
+      copied: 0,
+      copiedBytes: 0,
+      unchanged: 0,
+      deleted: 0,
+      slices: 0,
+      startedAtMs: ctx.clock.now(),
+    };
     await ctx.ledger.putProgress(ctx.operationId, RESTORE_UNIT, { ...run }, ctx.clock.now());
   } else {
     lock = await takeJobLock(ctx, pipeline, `restore of ${cpUri} from ${p.fromBackup} (operation ${ctx.operationId})`);
@@ -71,7 +90,8 @@ export async function restoreCommand(p: RestorePayload, pipeline: EmrPipeline, c
   if (out.status !== 'done') return out;
   return {
     ...out,
-    summary: `restored ${cpUri} from ${p.fromBackup}: ${run.copied} objects (${run.copiedBytes} bytes) copied, ${run.deleted} deleted, verified` +
+    summary:
+      `restored ${cpUri} from ${p.fromBackup}: ${run.copied} objects (${run.copiedBytes} bytes) copied, ${run.deleted} deleted, verified` +
       `${run.safety ? `; the checkpoint as it was is in ${run.safety}` : ''}; the job's lock is released`,
   };
 }
@@ -85,8 +105,15 @@ async function undo(p: RestorePayload, pipeline: EmrPipeline, ctx: OperationCont
   if (!run) {
     if (!(await holdsJob(ctx, pipeline))) await requireJobStopped(ctx, pipeline);
     run = {
-      phase: 'delete', ...(restored!.safety ? { source: restored!.safety } : {}), coveredBy: [...(restored!.safety ? [restored!.safety] : []), restored!.source!],
-      copied: 0, copiedBytes: 0, unchanged: 0, deleted: 0, slices: 0, startedAtMs: ctx.clock.now(),
+      phase: 'delete',
+      ...(restored!.safety ? { source: restored!.safety } : {}),
+      coveredBy: [...(restored!.safety ? [restored!.safety] : []), restored!.source!],
+      copied: 0,
+      copiedBytes: 0,
+      unchanged: 0,
+      deleted: 0,
+      slices: 0,
+      startedAtMs: ctx.clock.now(),
     };
   }
   const lock = await takeJobLock(ctx, pipeline, `undo of the restore of ${cpUri} from ${p.fromBackup} (operation ${ctx.operationId})`);
@@ -95,7 +122,8 @@ async function undo(p: RestorePayload, pipeline: EmrPipeline, ctx: OperationCont
   if (out.status !== 'done') return out;
   return {
     ...out,
-    summary: `undid the restore of ${cpUri} from ${p.fromBackup}: the checkpoint is back as it was (${run.source ?? 'empty'}); ` +
+    summary:
+      `undid the restore of ${cpUri} from ${p.fromBackup}: the checkpoint is back as it was (${run.source ?? 'empty'}); ` +
       `${run.copied} objects copied, ${run.deleted} deleted, verified; the job's lock is released`,
     result: { ...out.result, undone: true },
   };
@@ -114,10 +142,19 @@ async function slices(ctx: OperationContext, pipeline: EmrPipeline, p: RestorePa
     }));
   } catch (e) {
     if (e instanceof LeaseLostError) throw e;
-    return halfChanged(p, lock.pause, `${cpUri} is half restored and could not be read: ${(e as Error).message}; the job stays locked — invoke this operation again to finish or undo it`);
+    return halfChanged(
+      p,
+      lock.pause,
+      `${cpUri} is half restored and could not be read: ${(e as Error).message}; the job stays locked — invoke this operation again to finish or undo it`,
+    );
   }
   const { manifest } = setup;
-  if (run.source && !manifest) return halfChanged(p, lock.pause, `${run.source} lost its seal while ${cpUri} was being restored from it: the job stays locked; restore another sealed backup`);
+  if (run.source && !manifest)
+    return halfChanged(
+      p,
+      lock.pause,
+      `${run.source} lost its seal while ${cpUri} was being restored from it: the job stays locked; restore another sealed backup`,
+    );
   const sealed = new Map((manifest?.entries ?? []).map((e) => [e.key, e]));
   const sourceKeys = new Set(setup.sourceObjects.map((o) => o.key.slice(src!.prefix.length)).filter((k) => k !== BACKUP_MANIFEST));
   const current = byRelativeKey(setup.currentObjects, cp.prefix);
@@ -129,7 +166,8 @@ async function slices(ctx: OperationContext, pipeline: EmrPipeline, p: RestorePa
     if (ctx.signal.aborted || ctx.remainingMs() < STOP_MARGIN_MS) {
       return {
         status: 'partial',
-        summary: `${unit === UNDO_UNIT ? 'undo' : 'restore'} of ${cpUri} in progress (${run.phase}: ${run.copied} copied, ${run.deleted} deleted in ${run.slices} slice(s)); ` +
+        summary:
+          `${unit === UNDO_UNIT ? 'undo' : 'restore'} of ${cpUri} in progress (${run.phase}: ${run.copied} copied, ${run.deleted} deleted in ${run.slices} slice(s)); ` +
           `the job stays locked (pipeline paused for the playbooks) until it is finished: invoke again with continueWith`,
         result: view(),
         continueWith: { ...p },
@@ -140,14 +178,22 @@ async function slices(ctx: OperationContext, pipeline: EmrPipeline, p: RestorePa
     try {
       const r = await activeRun(ctx, pipeline);
       if (r) {
-        return halfChanged(p, lock.pause, `run ${r.jobRunId} of ${pipeline.job.jobName} is ${r.state} while ${cpUri} is half restored: stop it now ` +
-          `(aws emr-serverless cancel-job-run --application-id ${pipeline.job.applicationId} --job-run-id ${r.jobRunId}), then invoke this operation again to finish or undo it`);
+        return halfChanged(
+          p,
+          lock.pause,
+          `run ${r.jobRunId} of ${pipeline.job.jobName} is ${r.state} while ${cpUri} is half restored: stop it now ` +
+            `(aws emr-serverless cancel-job-run --application-id ${pipeline.job.applicationId} --job-run-id ${r.jobRunId}), then invoke this operation again to finish or undo it`,
+        );
       }
       step = await slice(ctx, run, { cpUri, sourceKeys, sealed, current });
     } catch (e) {
       if (e instanceof LeaseLostError || !isRetriableChange(e) || ++retries > 4) {
         if (e instanceof LeaseLostError) throw e;
-        return halfChanged(p, lock.pause, `${cpUri} is half restored: ${(e as Error).message}; the job stays locked — invoke this operation again to finish or undo it`);
+        return halfChanged(
+          p,
+          lock.pause,
+          `${cpUri} is half restored: ${(e as Error).message}; the job stays locked — invoke this operation again to finish or undo it`,
+        );
       }
       ctx.logger.warn('restore slice: S3 said try again', { error: e as Error, retries });
       await ctx.clock.sleep(Math.min(8_000, 500 * 2 ** retries), ctx.signal).catch(() => undefined);
@@ -168,8 +214,16 @@ async function slices(ctx: OperationContext, pipeline: EmrPipeline, p: RestorePa
     status: 'done',
     summary: '',
     result: {
-      fromBackup: p.fromBackup, ...(run.safety ? { backupUri: run.safety } : {}), copied: run.copied, copiedBytes: run.copiedBytes, deleted: run.deleted,
-      unchanged: run.unchanged, slices: run.slices, verifiedByContent: sealed.size > 0, pipelinePaused: false, jobLockHeldSince: lock.pause.since,
+      fromBackup: p.fromBackup,
+      ...(run.safety ? { backupUri: run.safety } : {}),
+      copied: run.copied,
+      copiedBytes: run.copiedBytes,
+      deleted: run.deleted,
+      unchanged: run.unchanged,
+      slices: run.slices,
+      verifiedByContent: sealed.size > 0,
+      pipelinePaused: false,
+      jobLockHeldSince: lock.pause.since,
     },
   };
 }

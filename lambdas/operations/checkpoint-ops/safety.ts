@@ -30,7 +30,11 @@ export async function requireJobStopped(ctx: OperationContext, pipeline: EmrPipe
   const active = await listActiveRuns(ctx.aws.emr, job.applicationId, job.jobName);
   const r = active[0];
   if (r) {
-    await refuse(ctx, 'pipeline', `run ${r.jobRunId} of ${job.jobName} is ${r.state}: stop the job first (aws emr-serverless cancel-job-run --application-id ${job.applicationId} --job-run-id ${r.jobRunId}) — never change a checkpoint a run is using`);
+    await refuse(
+      ctx,
+      'pipeline',
+      `run ${r.jobRunId} of ${job.jobName} is ${r.state}: stop the job first (aws emr-serverless cancel-job-run --application-id ${job.applicationId} --job-run-id ${r.jobRunId}) — never change a checkpoint a run is using`,
+    );
   }
 }
 
@@ -97,12 +101,18 @@ async function backupOnce(
 ): Promise<EnsuredBackup> {
   if (opts.given !== undefined) {
     const m = await readBackupManifest(ctx.aws.s3, opts.given);
-    if (!m || m.source !== checkpointUri) await refuse(ctx, opts.field ?? 'backupUri', `${opts.given} has no backup manifest for ${checkpointUri}: it was never verified`);
+    if (!m || m.source !== checkpointUri)
+      await refuse(ctx, opts.field ?? 'backupUri', `${opts.given} has no backup manifest for ${checkpointUri}: it was never verified`);
     return { kind: 'done', backupUri: opts.given, objects: m!.objects, bytes: m!.bytes, reused: true };
   }
   const saved = (await ctx.ledger.getProgress(ctx.operationId, UNIT)) as BackupProgress | undefined;
   // A prefix of its own: the operation's tag in the name, and empty when chosen.
-  const progress: BackupProgress = saved ?? { backupUri: await freshBackupUri(ctx.aws.s3, checkpointUri, ctx.clock.now(), ctx.operationId), objects: 0, bytes: 0, pages: 0 };
+  const progress: BackupProgress = saved ?? {
+    backupUri: await freshBackupUri(ctx.aws.s3, checkpointUri, ctx.clock.now(), ctx.operationId),
+    objects: 0,
+    bytes: 0,
+    pages: 0,
+  };
   if (progress.sealed) return { kind: 'done', backupUri: progress.backupUri, objects: progress.objects, bytes: progress.bytes, reused: true };
   if (!saved) await ctx.ledger.putProgress(ctx.operationId, UNIT, { ...progress }, ctx.clock.now());
   const before = { objects: progress.objects, bytes: progress.bytes };
@@ -115,15 +125,32 @@ async function backupOnce(
       // The page's entries first, then the progress that counts them: a crash in between copies the page again.
       await ctx.ledger.putProgress(ctx.operationId, entriesUnit(pages), { entries: p.entries }, ctx.clock.now());
       pages++;
-      const now: BackupProgress = { backupUri: progress.backupUri, objects: before.objects + p.objects, bytes: before.bytes + p.bytes, pages, ...(p.lastKey ? { lastKey: p.lastKey } : {}) };
+      const now: BackupProgress = {
+        backupUri: progress.backupUri,
+        objects: before.objects + p.objects,
+        bytes: before.bytes + p.bytes,
+        pages,
+        ...(p.lastKey ? { lastKey: p.lastKey } : {}),
+      };
       await ctx.ledger.putProgress(ctx.operationId, UNIT, { ...now }, ctx.clock.now());
       opts.onProgress?.(now);
     },
   });
-  const copied: BackupProgress = { backupUri: progress.backupUri, objects: before.objects + copy.objects, bytes: before.bytes + copy.bytes, pages, ...(copy.lastKey ? { lastKey: copy.lastKey } : {}) };
+  const copied: BackupProgress = {
+    backupUri: progress.backupUri,
+    objects: before.objects + copy.objects,
+    bytes: before.bytes + copy.bytes,
+    pages,
+    ...(copy.lastKey ? { lastKey: copy.lastKey } : {}),
+  };
   if (!copy.complete) return { kind: 'partial', progress: copied };
   const sealed = await sealBackup(ctx.aws.s3, checkpointUri, progress.backupUri, ctx.operationId, ctx.clock.now(), await savedEntries(ctx));
-  await ctx.ledger.putProgress(ctx.operationId, UNIT, { backupUri: sealed.backup, objects: sealed.objects, bytes: sealed.bytes, sealed: true }, ctx.clock.now());
+  await ctx.ledger.putProgress(
+    ctx.operationId,
+    UNIT,
+    { backupUri: sealed.backup, objects: sealed.objects, bytes: sealed.bytes, sealed: true },
+    ctx.clock.now(),
+  );
   return { kind: 'done', backupUri: sealed.backup, objects: sealed.objects, bytes: sealed.bytes, reused: false };
 }
 

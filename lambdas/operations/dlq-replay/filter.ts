@@ -75,12 +75,18 @@ const asText = (v: unknown): string | undefined =>
 
 function metaValue(r: DlqRecord, field: string): string | undefined {
   switch (field) {
-    case '$key': return r.key;
-    case '$topic': return r.position?.topic;
-    case '$partition': return r.position ? String(r.position.partition) : undefined;
-    case '$offset': return r.position?.offset;
-    case '$errorCode': return r.errorCode;
-    default: return r.errorMessage;
+    case '$key':
+      return r.key;
+    case '$topic':
+      return r.position?.topic;
+    case '$partition':
+      return r.position ? String(r.position.partition) : undefined;
+    case '$offset':
+      return r.position?.offset;
+    case '$errorCode':
+      return r.errorCode;
+    default:
+      return r.errorMessage;
   }
 }
 

@@ -23,25 +23,36 @@ export interface DlqReplayOptions {
 }
 
 const byType = (c: TypeCounts) =>
-  Object.entries(c).filter(([, n]) => n > 0).map(([t, n]) => `${t} ${n}`).join(', ') || 'none';
+  Object.entries(c)
+    .filter(([, n]) => n > 0)
+    .map(([t, n]) => `${t} ${n}`)
+    .join(', ') || 'none';
 
 function summarize(p: ReplayPayload, o: ReplayOutcome, target: string): string {
   const objects = `${o.objectsDone}/${o.objectsTotal} object(s) done`;
   if (p.dryRun) {
-    return `dry run: ${o.recordsMatched} record(s) match (${byType(o.byErrorType)}), would go to ${target}; ` +
+    return (
+      `dry run: ${o.recordsMatched} record(s) match (${byType(o.byErrorType)}), would go to ${target}; ` +
       `${o.recordsFiltered} filtered out, ${o.badLines} bad line(s), ${objects}; nothing was written` +
-      (o.stoppedBy ? ` (stopped early: ${o.stoppedBy})` : '');
+      (o.stoppedBy ? ` (stopped early: ${o.stoppedBy})` : '')
+    );
   }
-  const twice = o.recordsPossiblyDuplicated > 0
-    ? `; ${o.recordsPossiblyDuplicated} record(s) may have been sent twice (an earlier invocation crashed with them in flight: at most one batch per crash; drop copies by their replay id)`
-    : '';
-  const head = `${o.recordsDelivered} record(s) delivered to ${target} (${o.recordsDeliveredTotal} in all), ` +
+  const twice =
+    o.recordsPossiblyDuplicated > 0
+      ? `; ${o.recordsPossiblyDuplicated} record(s) may have been sent twice (an earlier invocation crashed with them in flight: at most one batch per crash; drop copies by their replay id)`
+      : '';
+  const head =
+    `${o.recordsDelivered} record(s) delivered to ${target} (${o.recordsDeliveredTotal} in all), ` +
     `${o.recordsQuarantined} quarantined (${o.recordsQuarantinedTotal} in all), ${o.recordsFiltered} filtered out, ${o.badLines} bad line(s); ${objects}${twice}`;
   return o.stoppedBy ? `${head}; stopped (${o.stoppedBy}): invoke again with continueWith to go on` : head;
 }
 
 const resultOf = (p: ReplayPayload, o: ReplayOutcome, target: string, operationId: string): Record<string, unknown> => ({
-  operationId, dryRun: p.dryRun, target, ...o, byErrorType: { ...o.byErrorType },
+  operationId,
+  dryRun: p.dryRun,
+  target,
+  ...o,
+  byErrorType: { ...o.byErrorType },
 });
 
 /**
@@ -78,15 +89,32 @@ export function createDlqReplayOperation(opts: DlqReplayOptions = {}): Operation
       const targetName = r.target.kind === 'firehose' ? `firehose:${r.target.deliveryStreamName}` : `kafka:${r.target.topic}`;
       let target: ReplayTarget | undefined;
       if (!p.dryRun) {
-        target = r.target.kind === 'firehose'
-          ? firehoseTarget(ctx.aws.firehose, r.target.deliveryStreamName)
-          : kafkaTarget(producerFor(r.target.clusterArn), r.target.topic, ctx.operationId);
+        target =
+          r.target.kind === 'firehose'
+            ? firehoseTarget(ctx.aws.firehose, r.target.deliveryStreamName)
+            : kafkaTarget(producerFor(r.target.clusterArn), r.target.topic, ctx.operationId);
       }
       const run = new ReplayRun(
-        { root: r.root, uri: r.uri, format: r.format, filter, dryRun: p.dryRun, ratePerSecond: p.ratePerSecond, maxRecords: p.maxRecords, maxAttempts: p.maxAttempts },
         {
-          store: ctx.aws.s3, ledger: ctx.ledger, clock: ctx.clock, operationId: ctx.operationId, signal: ctx.signal,
-          remainingMs: ctx.remainingMs, targetName, ...(target ? { target } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+          root: r.root,
+          uri: r.uri,
+          format: r.format,
+          filter,
+          dryRun: p.dryRun,
+          ratePerSecond: p.ratePerSecond,
+          maxRecords: p.maxRecords,
+          maxAttempts: p.maxAttempts,
+        },
+        {
+          store: ctx.aws.s3,
+          ledger: ctx.ledger,
+          clock: ctx.clock,
+          operationId: ctx.operationId,
+          signal: ctx.signal,
+          remainingMs: ctx.remainingMs,
+          targetName,
+          ...(target ? { target } : {}),
+          ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
           ...(ctx.lease ? { ensureHeld: () => ctx.lease!.ensure() } : {}),
         },
       );

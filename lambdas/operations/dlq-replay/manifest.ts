@@ -31,7 +31,7 @@ export const dlqReplayManifest: OperationManifest = {
   title: 'Replay dead-letter records once their cause is fixed',
   summary:
     'Streams DLQ objects (the pipeline envelope or Firehose error output), selects by time, error type and key predicates, ' +
-    'and re-sends to the pipeline\'s Firehose stream or source topic: dry run by default, rate-limited, resumable, ' +
+    "and re-sends to the pipeline's Firehose stream or source topic: dry run by default, rate-limited, resumable, " +
     'never re-sending what was acknowledged; records failing again go to a quarantine prefix.',
   timeoutSeconds: 900,
   memoryMb: 1024,
@@ -45,18 +45,28 @@ export const dlqReplayManifest: OperationManifest = {
         step: 'act',
         actions: ['firehose:PutRecordBatch'],
         resources: [`arn:${p.partition}:firehose:${p.region}:${p.account}:deliverystream/${pipeline.sink.deliveryStreamName}`],
-        why: 'replay records to the pipeline\'s delivery stream (batches of at most 500 records / 4 MiB)',
+        why: "replay records to the pipeline's delivery stream (batches of at most 500 records / 4 MiB)",
       });
     }
     if (pipeline.source.kind === 'msk') {
       out.push(
-        { step: 'diagnose', actions: ['kafka:GetBootstrapBrokers'], resources: ['*'], why: 'find the SASL/IAM bootstrap brokers of the source cluster (IAM has no resource-level permission for this read)' },
-        { step: 'act', actions: ['kafka-cluster:Connect'], resources: [pipeline.source.clusterArn], why: 'connect to the source cluster with IAM auth to replay records' },
+        {
+          step: 'diagnose',
+          actions: ['kafka:GetBootstrapBrokers'],
+          resources: ['*'],
+          why: 'find the SASL/IAM bootstrap brokers of the source cluster (IAM has no resource-level permission for this read)',
+        },
+        {
+          step: 'act',
+          actions: ['kafka-cluster:Connect'],
+          resources: [pipeline.source.clusterArn],
+          why: 'connect to the source cluster with IAM auth to replay records',
+        },
         {
           step: 'act',
           actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'],
           resources: [mskTopicArn(pipeline.source.clusterArn, pipeline.source.topic)],
-          why: 'produce the replayed records to the pipeline\'s source topic only',
+          why: "produce the replayed records to the pipeline's source topic only",
         },
       );
     }

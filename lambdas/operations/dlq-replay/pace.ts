@@ -8,7 +8,10 @@ import type { Clock } from '../../core/clock';
 export class RateLimiter {
   private nextFreeMs: number | undefined;
 
-  constructor(private readonly perSecond: number, private readonly clock: Clock) {
+  constructor(
+    private readonly perSecond: number,
+    private readonly clock: Clock,
+  ) {
     if (!(perSecond >= MIN_RATE_PER_SECOND)) throw new Error(`ratePerSecond ${perSecond} is under the minimum ${MIN_RATE_PER_SECOND}`);
   }
 

@@ -21,10 +21,14 @@ export const REPLAY_LIMITS = {
   recordBytes: 1_000 * 1024,
 } as const;
 
-const predicate = z.string().min(3).max(500).superRefine((s, ctx) => {
-  const r = parsePredicate(s);
-  if (!r.ok) ctx.addIssue({ code: 'custom', message: r.error });
-});
+const predicate = z
+  .string()
+  .min(3)
+  .max(500)
+  .superRefine((s, ctx) => {
+    const r = parsePredicate(s);
+    if (!r.ok) ctx.addIssue({ code: 'custom', message: r.error });
+  });
 
 /**
  * Bounds of the fields that end up in the operation id or the ledger's operation record (each
@@ -43,7 +47,11 @@ export const replayPayloadSchema = z
       .object({
         kind: z.enum(['dlq', 'firehose-errors']).default('dlq'),
         /** Narrows the configured prefix (must lie under it). */
-        s3: z.string().max(MAX_S3_URI_CHARS, `at most ${MAX_S3_URI_CHARS} characters`).regex(/^s3:\/\/[^/]+\/.*$/, 'must be an s3://bucket/prefix URI').optional(),
+        s3: z
+          .string()
+          .max(MAX_S3_URI_CHARS, `at most ${MAX_S3_URI_CHARS} characters`)
+          .regex(/^s3:\/\/[^/]+\/.*$/, 'must be an s3://bucket/prefix URI')
+          .optional(),
       })
       .strict()
       .prefault({}),
@@ -52,7 +60,7 @@ export const replayPayloadSchema = z
     to: z.iso.datetime({ offset: true }).optional(),
     errorTypes: z.array(z.enum(ERROR_TYPES)).min(1).optional(),
     /** Exact writer codes (`error_type` as written, Firehose `errorCode`). */
-    errorCodes: z.array(bounded(PAYLOAD_BOUNDS.errorCode, 'a writer\'s error code')).min(1).max(PAYLOAD_BOUNDS.errorCodes).optional(),
+    errorCodes: z.array(bounded(PAYLOAD_BOUNDS.errorCode, "a writer's error code")).min(1).max(PAYLOAD_BOUNDS.errorCodes).optional(),
     /** All must hold: `field=value`, `field!=value`, `field~regex`, `field!~regex` on the payload (or `$key`, `$topic`, …). */
     where: z.array(predicate).max(10).optional(),
     target: z
@@ -72,7 +80,10 @@ export const replayPayloadSchema = z
     /** Sends of a failing record before it goes to quarantine. */
     maxAttempts: z.number().int().min(1).max(10).default(5),
     /** A new id replays the same selection again; the same id continues (never re-sends). */
-    replayId: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/).default('1'),
+    replayId: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,40}$/)
+      .default('1'),
     /** Who asks (the CLI: STS GetCallerIdentity of its credentials); kept in the operation record. */
     requestedBy: callerIdentitySchema.optional(),
   })
@@ -98,10 +109,17 @@ type Refusal = { field: string; message: string };
 export function resolveReplay(p: ReplayPayload, config: StreamfixConfig): { ok: true; value: ResolvedReplay } | { ok: false; refusals: Refusal[] } {
   const refusals: Refusal[] = [];
   const pipeline = config.pipelines[p.pipeline];
-  if (!pipeline) return { ok: false, refusals: [{ field: 'pipeline', message: `unknown pipeline "${p.pipeline}" (configured: ${Object.keys(config.pipelines).join(', ')})` }] };
+  if (!pipeline)
+    return {
+      ok: false,
+      refusals: [{ field: 'pipeline', message: `unknown pipeline "${p.pipeline}" (configured: ${Object.keys(config.pipelines).join(', ')})` }],
+    };
   const root = p.source.kind === 'dlq' ? pipeline.dlq?.s3 : pipeline.dlq?.firehoseErrorOutput;
   if (!root) {
-    refusals.push({ field: 'source.kind', message: `pipeline ${p.pipeline} has no ${p.source.kind === 'dlq' ? 'dlq.s3' : 'dlq.firehoseErrorOutput'} in the config` });
+    refusals.push({
+      field: 'source.kind',
+      message: `pipeline ${p.pipeline} has no ${p.source.kind === 'dlq' ? 'dlq.s3' : 'dlq.firehoseErrorOutput'} in the config`,
+    });
   } else if (p.source.s3 !== undefined && !p.source.s3.startsWith(root)) {
     refusals.push({ field: 'source.s3', message: `${p.source.s3} is not under the configured ${root}` });
   }
@@ -109,14 +127,22 @@ export function resolveReplay(p: ReplayPayload, config: StreamfixConfig): { ok: 
   let target: ResolvedReplay['target'] | undefined;
   if (kind === 'kafka') {
     if (pipeline.source.kind !== 'msk') refusals.push({ field: 'target.kind', message: `pipeline ${p.pipeline} has no MSK source to replay to` });
-    else if (p.source.kind === 'firehose-errors') refusals.push({ field: 'target.kind', message: 'Firehose error output holds processed records: replay it to the Firehose stream, not to the source topic' });
-    else if (p.target.topic !== undefined && p.target.topic !== pipeline.source.topic) refusals.push({ field: 'target.topic', message: `"${p.target.topic}" is not the configured topic "${pipeline.source.topic}"` });
+    else if (p.source.kind === 'firehose-errors')
+      refusals.push({
+        field: 'target.kind',
+        message: 'Firehose error output holds processed records: replay it to the Firehose stream, not to the source topic',
+      });
+    else if (p.target.topic !== undefined && p.target.topic !== pipeline.source.topic)
+      refusals.push({ field: 'target.topic', message: `"${p.target.topic}" is not the configured topic "${pipeline.source.topic}"` });
     else target = { kind: 'kafka', topic: pipeline.source.topic, clusterArn: pipeline.source.clusterArn };
     if (p.target.deliveryStreamName !== undefined) refusals.push({ field: 'target.deliveryStreamName', message: 'a Kafka target takes no delivery stream' });
   } else {
     if (!pipeline.sink) refusals.push({ field: 'target.kind', message: `pipeline ${p.pipeline} has no Firehose sink in the config` });
     else if (p.target.deliveryStreamName !== undefined && p.target.deliveryStreamName !== pipeline.sink.deliveryStreamName) {
-      refusals.push({ field: 'target.deliveryStreamName', message: `"${p.target.deliveryStreamName}" is not the configured stream "${pipeline.sink.deliveryStreamName}"` });
+      refusals.push({
+        field: 'target.deliveryStreamName',
+        message: `"${p.target.deliveryStreamName}" is not the configured stream "${pipeline.sink.deliveryStreamName}"`,
+      });
     } else target = { kind: 'firehose', deliveryStreamName: pipeline.sink.deliveryStreamName };
     if (p.target.topic !== undefined) refusals.push({ field: 'target.topic', message: 'a Firehose target takes no topic' });
   }
@@ -147,8 +173,14 @@ export function replayTarget(p: ReplayPayload, config: StreamfixConfig): Operati
  */
 export function replayOperationId(p: ReplayPayload): string {
   const selection = {
-    source: p.source, from: p.from ?? null, to: p.to ?? null, errorTypes: p.errorTypes ?? null, errorCodes: p.errorCodes ?? null,
-    where: p.where ?? null, target: p.target, replayId: p.replayId,
+    source: p.source,
+    from: p.from ?? null,
+    to: p.to ?? null,
+    errorTypes: p.errorTypes ?? null,
+    errorCodes: p.errorCodes ?? null,
+    where: p.where ?? null,
+    target: p.target,
+    replayId: p.replayId,
   };
   const h = createHash('sha256').update(JSON.stringify(selection)).digest('hex').slice(0, 16);
   return `dlq-replay.${p.pipeline}.${h}${p.dryRun ? '.dry-run' : ''}`;

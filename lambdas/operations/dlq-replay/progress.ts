@@ -34,7 +34,16 @@ export interface ObjectProgress {
 export const progressUnit = (uri: string): string => createHash('sha256').update(uri).digest('hex').slice(0, 32);
 
 export const freshProgress = (uri: string): ObjectProgress => ({
-  uri, nextLine: 1, nextByte: 0, ackedAhead: [], done: false, delivered: 0, quarantined: 0, filtered: 0, badLines: 0, maybeDuplicated: 0,
+  uri,
+  nextLine: 1,
+  nextByte: 0,
+  ackedAhead: [],
+  done: false,
+  delivered: 0,
+  quarantined: 0,
+  filtered: 0,
+  badLines: 0,
+  maybeDuplicated: 0,
 });
 
 function readInFlight(v: unknown): InFlight | undefined {

@@ -91,20 +91,42 @@ export class ReplayRun {
   private bytesDoneBefore = 0;
   private bytesCurrent = 0;
 
-  constructor(private readonly spec: ReplaySpec, private readonly d: ReplayDeps) {
+  constructor(
+    private readonly spec: ReplaySpec,
+    private readonly d: ReplayDeps,
+  ) {
     this.limiter = new RateLimiter(spec.ratePerSecond, d.clock);
     // A batch never holds more than a second's worth of records: the limiter's waits stay short.
     this.batchRecords = Math.max(1, Math.min(REPLAY_LIMITS.batchRecords, Math.floor(spec.ratePerSecond)));
     this.bucket = parseS3Uri(spec.uri).bucket;
     this.rootPrefix = parseS3Uri(spec.root).prefix;
     this.sender = {
-      ...(d.target ? { target: d.target } : {}), limiter: this.limiter, maxAttempts: spec.maxAttempts, ledger: d.ledger, operationId: d.operationId,
-      clock: d.clock, store: d.store, root: spec.root, dryRun: spec.dryRun, signal: d.signal, ...(d.ensureHeld ? { ensureHeld: d.ensureHeld } : {}),
+      ...(d.target ? { target: d.target } : {}),
+      limiter: this.limiter,
+      maxAttempts: spec.maxAttempts,
+      ledger: d.ledger,
+      operationId: d.operationId,
+      clock: d.clock,
+      store: d.store,
+      root: spec.root,
+      dryRun: spec.dryRun,
+      signal: d.signal,
+      ...(d.ensureHeld ? { ensureHeld: d.ensureHeld } : {}),
     };
     this.out = {
-      objectsTotal: 0, objectsDone: 0, bytesRead: 0, recordsMatched: 0, byErrorType: zeroCounts(), recordsDelivered: 0,
-      recordsQuarantined: 0, recordsFiltered: 0, badLines: 0, recordsDeliveredTotal: 0, recordsQuarantinedTotal: 0,
-      recordsPossiblyDuplicated: 0, recordsPossiblyDuplicatedTotal: 0,
+      objectsTotal: 0,
+      objectsDone: 0,
+      bytesRead: 0,
+      recordsMatched: 0,
+      byErrorType: zeroCounts(),
+      recordsDelivered: 0,
+      recordsQuarantined: 0,
+      recordsFiltered: 0,
+      badLines: 0,
+      recordsDeliveredTotal: 0,
+      recordsQuarantinedTotal: 0,
+      recordsPossiblyDuplicated: 0,
+      recordsPossiblyDuplicatedTotal: 0,
     };
   }
 
@@ -260,9 +282,21 @@ export class ReplayRun {
           if (!this.spec.dryRun) {
             const replayId = replayIdOf(this.d.operationId, committed.uri, line.lineNo);
             const data = this.d.target?.encode ? this.d.target.encode(r.payload, replayId) : r.payload;
-            const item: Pending = { id: recordId(r, committed.uri, line.lineNo), replayId, data, ...(r.key !== undefined ? { key: r.key } : {}), lineNo: line.lineNo, text: line.text! };
+            const item: Pending = {
+              id: recordId(r, committed.uri, line.lineNo),
+              replayId,
+              data,
+              ...(r.key !== undefined ? { key: r.key } : {}),
+              lineNo: line.lineNo,
+              text: line.text!,
+            };
             if (!Batch.fitsAlone(item.data.byteLength)) {
-              failed.push({ lineNo: line.lineNo, text: line.text!, error: { code: 'RecordTooLarge', message: `${item.data.byteLength} bytes, over the 1,000 KiB a record may have` }, attempts: 0 });
+              failed.push({
+                lineNo: line.lineNo,
+                text: line.text!,
+                error: { code: 'RecordTooLarge', message: `${item.data.byteLength} bytes, over the 1,000 KiB a record may have` },
+                attempts: 0,
+              });
             } else {
               if (!batch.fits(item)) {
                 if (!(await commit(false))) return 'signal';
@@ -285,7 +319,8 @@ export class ReplayRun {
 
   private async finish(committed: ObjectProgress): Promise<undefined> {
     const done = { ...committed, done: true, ackedAhead: [] };
-    if (!this.spec.dryRun) await this.d.ledger.putProgress(this.d.operationId, progressUnit(committed.uri), done as unknown as Record<string, unknown>, this.d.clock.now());
+    if (!this.spec.dryRun)
+      await this.d.ledger.putProgress(this.d.operationId, progressUnit(committed.uri), done as unknown as Record<string, unknown>, this.d.clock.now());
     Object.assign(committed, done);
     return undefined;
   }

@@ -83,22 +83,19 @@ async function waitWithin(clock: Clock, ms: number, signal: AbortSignal): Promis
  * that one batch, no more, and the resumed replay counts it as possibly sent twice. Every wait
  * (a turn of the rate limit, a backoff) ends at the deadline: then the batch stops unsettled.
  */
-export async function settleBatch(
-  d: SenderDeps,
-  unit: string,
-  committed: ObjectProgress,
-  items: readonly Pending[],
-  failed: Failed[],
-): Promise<Settled> {
+export async function settleBatch(d: SenderDeps, unit: string, committed: ObjectProgress, items: readonly Pending[], failed: Failed[]): Promise<Settled> {
   let delivered = committed.delivered;
   let acked = 0;
   let pending = [...items];
   const ackedNow: number[] = [];
-  const inFlight: InFlight | undefined = items.length > 0 ? { fromLine: items[0]!.lineNo, toLine: items[items.length - 1]!.lineNo, records: items.length } : undefined;
+  const inFlight: InFlight | undefined =
+    items.length > 0 ? { fromLine: items[0]!.lineNo, toLine: items[items.length - 1]!.lineNo, records: items.length } : undefined;
   let sent = false;
   // Stopped by the deadline: what was acknowledged stays saved; a batch already sent stays in flight.
   const stopped = (): Settled => ({
-    delivered, acked, quarantined: 0,
+    delivered,
+    acked,
+    quarantined: 0,
     aborted: { ackedAhead: [...committed.ackedAhead, ...ackedNow], delivered, ...(sent && inFlight ? { inFlight } : {}) },
   });
   for (let attempt = 1; d.target && pending.length > 0; attempt++) {
@@ -148,7 +145,14 @@ export async function settleBatch(
 
 /** The original line with the replay's error added: a quarantined line is itself replayable. */
 function quarantineLine(f: Failed, uri: string, operationId: string, nowMs: number): string {
-  const replayError = { code: f.error.code, message: f.error.message, attempts: f.attempts, at: new Date(nowMs).toISOString(), operation_id: operationId, source: `${uri}#${f.lineNo}` };
+  const replayError = {
+    code: f.error.code,
+    message: f.error.message,
+    attempts: f.attempts,
+    at: new Date(nowMs).toISOString(),
+    operation_id: operationId,
+    source: `${uri}#${f.lineNo}`,
+  };
   try {
     const original = JSON.parse(f.text) as Record<string, unknown>;
     return JSON.stringify({ ...original, replay_error: replayError });

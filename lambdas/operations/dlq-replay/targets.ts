@@ -53,7 +53,10 @@ export function firehoseTarget(firehose: Pick<FirehoseAdapter, 'putRecordBatch'>
   return {
     name: `firehose:${deliveryStreamName}`,
     async send(records) {
-      const reply = await firehose.putRecordBatch(deliveryStreamName, records.map((r) => r.data));
+      const reply = await firehose.putRecordBatch(
+        deliveryStreamName,
+        records.map((r) => r.data),
+      );
       const missing: EntryOutcome = { ok: false, code: 'NoResultEntry', message: 'the reply has no result for this entry', retriable: true };
       if (reply.results.length === 0) return records.map(() => (reply.failedPutCount === 0 ? { ok: true } : missing));
       return records.map((_, i): EntryOutcome => {

@@ -52,7 +52,8 @@ export const rebootBrokerAction: ActionDefinition<RebootBrokerParams, BrokerHeal
     const src = pipeline.source;
     if (p.clusterArn !== src.clusterArn) v.push(`clusterArn ${p.clusterArn} is not the configured cluster ${src.clusterArn}`);
     const id = Number(p.brokerId);
-    if (!Number.isInteger(id) || id < 1 || id > src.brokers) v.push(`brokerId ${p.brokerId} is not one of the cluster's brokers 1..${src.brokers} (source.brokers)`);
+    if (!Number.isInteger(id) || id < 1 || id > src.brokers)
+      v.push(`brokerId ${p.brokerId} is not one of the cluster's brokers 1..${src.brokers} (source.brokers)`);
     if (p.downSinceMs > p.notBeforeMs) v.push(`downSinceMs ${p.downSinceMs} is after the plan (${p.notBeforeMs})`);
     return v;
   },
@@ -70,7 +71,8 @@ async function rebootOnce(p: RebootBrokerParams, ctx: ActionContext<BrokerHealth
   const before = { clusterState: cluster.state, brokerId: p.brokerId, downForSeconds: Math.round((nowMs - p.downSinceMs) / 1000) };
   const mine = rebootSincePlan(ops, p);
   if (mine) return alreadyStarted(mine, p, before);
-  if (cluster.state !== 'ACTIVE') throw new Error(`cluster ${cluster.name || p.clusterArn} is ${cluster.state}: MSK reboots a broker only while the cluster is ACTIVE`);
+  if (cluster.state !== 'ACTIVE')
+    throw new Error(`cluster ${cluster.name || p.clusterArn} is ${cluster.state}: MSK reboots a broker only while the cluster is ACTIVE`);
   const running = ops.filter(isRunning).map((o) => `${o.type} ${o.state}`);
   if (cluster.activeOperationArn && !ops.some((o) => o.arn === cluster.activeOperationArn && isRunning(o))) running.push(cluster.activeOperationArn);
   if (running.length > 0) throw new Error(`operation ${running.join(', ')} is running on the cluster: not rebooting`);

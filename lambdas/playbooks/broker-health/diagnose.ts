@@ -62,7 +62,9 @@ export async function readBrokerHealth(ctx: PlaybookContext<BrokerHealthSettings
   ]);
   const nodeIds = nodes.map((n) => n.brokerId);
   const ids = nodeIds.length > 0 ? nodeIds : configured;
-  const metrics = ids.every((id) => configured.includes(id)) ? configuredMetrics : await retry(() => readClusterMetrics(ctx.aws.cloudwatch, source, ids, nowMs, b));
+  const metrics = ids.every((id) => configured.includes(id))
+    ? configuredMetrics
+    : await retry(() => readClusterMetrics(ctx.aws.cloudwatch, source, ids, nowMs, b));
   const byId = new Map(metrics.brokers.map((m) => [m.brokerId, m]));
   const brokers = ids.map((id): BrokerReading => {
     const endpoint = nodes.find((n) => n.brokerId === id)?.endpoints[0];
@@ -86,9 +88,6 @@ export async function readBrokerHealth(ctx: PlaybookContext<BrokerHealthSettings
 export async function diagnoseBrokerHealth(ctx: PlaybookContext<BrokerHealthSettings>, _trigger: Trigger): Promise<BrokerHealthEvidence> {
   const nowMs = ctx.clock.now();
   const source = mskSourceOf(ctx.pipeline);
-  const [reading, rebootsLastHour] = await Promise.all([
-    readBrokerHealth(ctx, nowMs),
-    ctx.history.actionsInLastHour(clusterResource(source.clusterArn)),
-  ]);
+  const [reading, rebootsLastHour] = await Promise.all([readBrokerHealth(ctx, nowMs), ctx.history.actionsInLastHour(clusterResource(source.clusterArn))]);
   return { ...reading, rebootsLastHour };
 }

@@ -85,9 +85,10 @@ export function brokerFacts(e: BrokerHealthEvidence, b: Pick<BrokerHealthBounds,
   const awsDoing = !acting
     ? `nothing: the cluster is ${state} and no operation is running`
     : `the cluster is ${state}${opsText ? `; running: ${opsText}` : ''}`;
-  const rebootAfterDown = earliestDown === undefined
-    ? undefined
-    : e.operations.filter((o) => o.type === REBOOT_NODE && o.startMs !== undefined && o.startMs >= earliestDown).sort((a, c) => c.startMs! - a.startMs!)[0];
+  const rebootAfterDown =
+    earliestDown === undefined
+      ? undefined
+      : e.operations.filter((o) => o.type === REBOOT_NODE && o.startMs !== undefined && o.startMs >= earliestDown).sort((a, c) => c.startMs! - a.startMs!)[0];
   const underReplicated = sumKnown(live.map((r) => r.underReplicatedPartitions));
   const underMinIsr = sumKnown(live.map((r) => r.underMinIsrPartitions));
   const evidence: Evidence = {

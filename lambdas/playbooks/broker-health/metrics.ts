@@ -44,7 +44,12 @@ const brokerQuery = (kind: 'cpu' | 'urp' | 'isr', id: number) => `${kind}_${id}`
 export function metricQueries(source: MskSource, brokerIds: readonly number[], b: BrokerHealthBounds): MetricQuery[] {
   const name = source.clusterName;
   const q = (id: string, metricName: string, dimensions: Record<string, string>, stat: string): MetricQuery => ({
-    id, namespace: NAMESPACE, metricName, dimensions, stat, periodSeconds: PERIOD_SECONDS,
+    id,
+    namespace: NAMESPACE,
+    metricName,
+    dimensions,
+    stat,
+    periodSeconds: PERIOD_SECONDS,
   });
   return [
     q('ctrl', 'ActiveControllerCount', clusterDims(name), 'Sum'),
@@ -81,7 +86,10 @@ export function lagTrend(s: MetricSeries | undefined): LagTrend {
  * started within the last `silentMinutes + 1` minutes (a datapoint lands after its minute ends).
  */
 export function interpretMetrics(
-  series: Record<string, MetricSeries>, brokerIds: readonly number[], nowMs: number, b: Pick<BrokerHealthBounds, 'silentMinutes' | 'lagMetric'>,
+  series: Record<string, MetricSeries>,
+  brokerIds: readonly number[],
+  nowMs: number,
+  b: Pick<BrokerHealthBounds, 'silentMinutes' | 'lagMetric'>,
 ): ClusterMetrics {
   const freshSince = nowMs - (b.silentMinutes + 1) * MINUTE_MS;
   const brokers = brokerIds.map((id): BrokerMetrics => {
@@ -112,7 +120,11 @@ export function interpretMetrics(
 }
 
 export async function readClusterMetrics(
-  cw: CloudWatchAdapter, source: MskSource, brokerIds: readonly number[], nowMs: number, b: BrokerHealthBounds,
+  cw: CloudWatchAdapter,
+  source: MskSource,
+  brokerIds: readonly number[],
+  nowMs: number,
+  b: BrokerHealthBounds,
 ): Promise<ClusterMetrics> {
   const series = await cw.getMetricData(metricQueries(source, brokerIds, b), nowMs - b.lookbackMinutes * MINUTE_MS, nowMs);
   return interpretMetrics(series, brokerIds, nowMs, b);
@@ -120,7 +132,14 @@ export async function readClusterMetrics(
 
 /** Whether `brokerId` published CpuUser for a minute that started at or after `sinceMs` (act's last look). */
 export async function publishedSince(cw: CloudWatchAdapter, source: MskSource, brokerId: number, sinceMs: number, nowMs: number): Promise<boolean> {
-  const q: MetricQuery = { id: 'cpu', namespace: NAMESPACE, metricName: 'CpuUser', dimensions: brokerDims(source.clusterName, brokerId), stat: 'SampleCount', periodSeconds: PERIOD_SECONDS };
+  const q: MetricQuery = {
+    id: 'cpu',
+    namespace: NAMESPACE,
+    metricName: 'CpuUser',
+    dimensions: brokerDims(source.clusterName, brokerId),
+    stat: 'SampleCount',
+    periodSeconds: PERIOD_SECONDS,
+  };
   const s = (await cw.getMetricData([q], sinceMs, nowMs)).cpu;
   return (s?.values ?? []).some((v, i) => v > 0 && s!.timestampsMs[i]! >= sinceMs);
 }

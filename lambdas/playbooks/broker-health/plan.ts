@@ -87,9 +87,20 @@ export function planBrokerHealth(input: PlanInput<BrokerHealthSettings, BrokerHe
     const graceLeft = endedAt + b.rebootGraceMinutes * 60 * SEC - nowMs;
     if (hasFailed(reboot) || graceLeft <= 0) {
       const how = hasFailed(reboot) ? `${REBOOT_NODE} ${reboot.state}` : `${minutes(nowMs - endedAt)} after ${REBOOT_NODE} ${reboot.state}`;
-      return escalate(R.DOWN_AFTER_REBOOT, `${describeDown(f.down)}: still down ${how}; not rebooting again`, { ...ev, rebootOperationArn: reboot.arn }, 'error', afterRebootRecommendation(e, f));
+      return escalate(
+        R.DOWN_AFTER_REBOOT,
+        `${describeDown(f.down)}: still down ${how}; not rebooting again`,
+        { ...ev, rebootOperationArn: reboot.arn },
+        'error',
+        afterRebootRecommendation(e, f),
+      );
     }
-    return recheck(R.REBOOT_SETTLING, `${describeDown(f.down)}; ${REBOOT_NODE} ${reboot.state} ${minutes(nowMs - endedAt)} ago: the broker may still be starting`, ev, recheckIn(graceLeft, b.recheckSeconds));
+    return recheck(
+      R.REBOOT_SETTLING,
+      `${describeDown(f.down)}; ${REBOOT_NODE} ${reboot.state} ${minutes(nowMs - endedAt)} ago: the broker may still be starting`,
+      ev,
+      recheckIn(graceLeft, b.recheckSeconds),
+    );
   }
 
   if (f.acting) {
@@ -98,7 +109,13 @@ export function planBrokerHealth(input: PlanInput<BrokerHealthSettings, BrokerHe
     const what = `${f.down.length > 0 ? `${describeDown(f.down)}; ` : ''}AWS is acting: ${f.awsDoing}`;
     if (left <= 0) {
       const sev: Severity = f.down.length > 0 ? 'error' : 'warning';
-      return escalate(R.AWS_ACTING_TOO_LONG, `${what}, for ${minutes(nowMs - since)} (bound ${b.awsActingMaxMinutes} min)`, ev, sev, actingTooLongRecommendation(e, f));
+      return escalate(
+        R.AWS_ACTING_TOO_LONG,
+        `${what}, for ${minutes(nowMs - since)} (bound ${b.awsActingMaxMinutes} min)`,
+        ev,
+        sev,
+        actingTooLongRecommendation(e, f),
+      );
     }
     const reason = f.runningOps.some((o) => o.type === REBOOT_NODE) ? R.REBOOT_IN_PROGRESS : R.AWS_ACTING;
     return recheck(reason, `${what}; waiting (${minutes(nowMs - since)} of ${b.awsActingMaxMinutes} min)`, ev, recheckIn(left, b.recheckSeconds));
@@ -110,19 +127,36 @@ export function planBrokerHealth(input: PlanInput<BrokerHealthSettings, BrokerHe
     const since = alarmAtMs ?? nowMs;
     const left = since + b.underReplicatedMaxMinutes * 60 * SEC - nowMs;
     if (left <= 0) {
-      return escalate(R.UNDER_REPLICATED_PERSISTENT, `${name}: every broker publishes but ${f.underReplicated} partition(s) stay under-replicated after ${minutes(nowMs - since)}`, ev, 'warning', {
-        summary: 'a follower cannot keep up: check the brokers\' disk (KafkaDataLogsDiskUsed), network and CPU, and the replica fetchers in the broker logs',
-        command: describeCommand(e.clusterArn),
-      });
+      return escalate(
+        R.UNDER_REPLICATED_PERSISTENT,
+        `${name}: every broker publishes but ${f.underReplicated} partition(s) stay under-replicated after ${minutes(nowMs - since)}`,
+        ev,
+        'warning',
+        {
+          summary: "a follower cannot keep up: check the brokers' disk (KafkaDataLogsDiskUsed), network and CPU, and the replica fetchers in the broker logs",
+          command: describeCommand(e.clusterArn),
+        },
+      );
     }
-    return recheck(R.REPLICAS_CATCHING_UP, `${name}: every broker publishes; ${f.underReplicated} partition(s) under-replicated, replicas catching up`, ev, recheckIn(left, b.recheckSeconds));
+    return recheck(
+      R.REPLICAS_CATCHING_UP,
+      `${name}: every broker publishes; ${f.underReplicated} partition(s) under-replicated, replicas catching up`,
+      ev,
+      recheckIn(left, b.recheckSeconds),
+    );
   }
   const nodes = e.cluster.numberOfBrokerNodes ?? (e.brokersFromNodes ? e.brokers.length : undefined);
   if (nodes !== undefined && nodes !== e.configuredBrokers) {
-    return escalate(R.BROKER_COUNT_MISMATCH, `${name} has ${nodes} broker(s) but the config names ${e.configuredBrokers}: the per-broker alarms watch the wrong brokers`, ev, 'warning', {
-      summary: `set source.brokers to ${nodes} for this pipeline in the streamfix config and deploy`,
-      command: describeCommand(e.clusterArn),
-    });
+    return escalate(
+      R.BROKER_COUNT_MISMATCH,
+      `${name} has ${nodes} broker(s) but the config names ${e.configuredBrokers}: the per-broker alarms watch the wrong brokers`,
+      ev,
+      'warning',
+      {
+        summary: `set source.brokers to ${nodes} for this pipeline in the streamfix config and deploy`,
+        command: describeCommand(e.clusterArn),
+      },
+    );
   }
   return ignore(R.HEALTHY, `${name}: all ${f.total} broker(s) publish; ${describePartitions(e, f)}; cluster ${e.cluster.state}`, ev);
 }
@@ -131,16 +165,28 @@ export function planBrokerHealth(input: PlanInput<BrokerHealthSettings, BrokerHe
 function dataAtRisk(e: BrokerHealthEvidence, f: BrokerFacts): { reason: string; summary: string } | undefined {
   const parts = describePartitions(e, f);
   if (e.offlinePartitions !== null && e.offlinePartitions > 0) {
-    return { reason: R.OFFLINE_PARTITIONS, summary: `${e.offlinePartitions} partition(s) of ${e.clusterName} are offline (no leader): no client can use them; ${describeDown(f.down) || 'no broker silent'}; ${parts}` };
+    return {
+      reason: R.OFFLINE_PARTITIONS,
+      summary: `${e.offlinePartitions} partition(s) of ${e.clusterName} are offline (no leader): no client can use them; ${describeDown(f.down) || 'no broker silent'}; ${parts}`,
+    };
   }
   if (f.down.length >= 2 || (f.down.length > 0 && f.down.length === f.total)) {
-    return { reason: R.BROKERS_DOWN, summary: `${f.down.length} of ${f.total} brokers of ${e.clusterName} down: ${describeDown(f.down)}; ${parts}; possible data loss if another fails` };
+    return {
+      reason: R.BROKERS_DOWN,
+      summary: `${f.down.length} of ${f.total} brokers of ${e.clusterName} down: ${describeDown(f.down)}; ${parts}; possible data loss if another fails`,
+    };
   }
   if (f.underMinIsr !== null && f.underMinIsr > 0) {
-    return { reason: R.UNDER_MIN_ISR, summary: `${f.underMinIsr} partition(s) of ${e.clusterName} under min ISR: producers with acks=all are failing; ${describeDown(f.down) || 'no broker silent'}; ${parts}` };
+    return {
+      reason: R.UNDER_MIN_ISR,
+      summary: `${f.underMinIsr} partition(s) of ${e.clusterName} under min ISR: producers with acks=all are failing; ${describeDown(f.down) || 'no broker silent'}; ${parts}`,
+    };
   }
   if (e.activeControllers !== null && e.activeControllers < 1 && f.up.length > 0) {
-    return { reason: R.NO_ACTIVE_CONTROLLER, summary: `${e.clusterName} has no active controller: no leader election, no partition can move; ${describeDown(f.down) || 'no broker silent'}; ${parts}` };
+    return {
+      reason: R.NO_ACTIVE_CONTROLLER,
+      summary: `${e.clusterName} has no active controller: no leader election, no partition can move; ${describeDown(f.down) || 'no broker silent'}; ${parts}`,
+    };
   }
   return undefined;
 }
@@ -152,15 +198,30 @@ function planOneBrokerDown(input: PlanInput<BrokerHealthSettings, BrokerHealthEv
   const ev = f.evidence;
   const waitLeft = d.downSinceMs + b.waitForRecoveryMinutes * 60 * SEC - nowMs;
   if (waitLeft > 0) {
-    return recheck(R.WAITING_FOR_RECOVERY, `${describeDown(f.down)}; cluster ACTIVE, nothing running: waiting ${b.waitForRecoveryMinutes} min for AWS's own recovery`, ev, recheckIn(waitLeft, b.recheckSeconds));
+    return recheck(
+      R.WAITING_FOR_RECOVERY,
+      `${describeDown(f.down)}; cluster ACTIVE, nothing running: waiting ${b.waitForRecoveryMinutes} min for AWS's own recovery`,
+      ev,
+      recheckIn(waitLeft, b.recheckSeconds),
+    );
   }
   if (e.offlinePartitions === null) {
-    return escalate(R.PARTITIONS_UNKNOWN, `${describeDown(f.down)}; OfflinePartitionsCount is not published, so streamfix cannot tell whether data is at risk: not rebooting`, ev, 'error',
-      rebootRecommendation(e, f, 'Check the partitions (kafka-topics.sh --describe --unavailable-partitions) first.'));
+    return escalate(
+      R.PARTITIONS_UNKNOWN,
+      `${describeDown(f.down)}; OfflinePartitionsCount is not published, so streamfix cannot tell whether data is at risk: not rebooting`,
+      ev,
+      'error',
+      rebootRecommendation(e, f, 'Check the partitions (kafka-topics.sh --describe --unavailable-partitions) first.'),
+    );
   }
   if (e.rebootsLastHour >= settings.maxActionsPerHour) {
-    return escalate(R.BUDGET_EXHAUSTED, `${describeDown(f.down)}; ${e.rebootsLastHour} reboot(s) of ${e.clusterName} by streamfix in the last hour (budget ${settings.maxActionsPerHour})`, ev, 'error',
-      rebootRecommendation(e, f, 'The reboot budget is used up.'));
+    return escalate(
+      R.BUDGET_EXHAUSTED,
+      `${describeDown(f.down)}; ${e.rebootsLastHour} reboot(s) of ${e.clusterName} by streamfix in the last hour (budget ${settings.maxActionsPerHour})`,
+      ev,
+      'error',
+      rebootRecommendation(e, f, 'The reboot budget is used up.'),
+    );
   }
   const params: RebootBrokerParams = {
     clusterArn: e.clusterArn,
@@ -169,13 +230,21 @@ function planOneBrokerDown(input: PlanInput<BrokerHealthSettings, BrokerHealthEv
     notBeforeMs: nowMs,
   };
   const summary = `${describeDown(f.down)} (longer than ${b.waitForRecoveryMinutes} min); cluster ACTIVE, nothing running, ${describePartitions(e, f)}: reboot broker ${d.brokerId}`;
-  const decision = fix(R.REBOOT_BROKER, summary, { ...ev, targetBrokerId: d.brokerId }, [{
-    type: REBOOT_BROKER,
-    resource: clusterResource(e.clusterArn),
-    description: `RebootBroker ${e.clusterName} broker ${d.brokerId} (down ${minutes(d.downForMs)}): one broker, cluster ACTIVE`,
-    params: params as unknown as Record<string, unknown>,
-  }]);
-  return { ...decision, recommendation: { summary: `reboot broker ${d.brokerId} of ${e.clusterName} (one broker at a time, cluster ACTIVE)`, command: rebootCommand(e.clusterArn, d.brokerId) } };
+  const decision = fix(R.REBOOT_BROKER, summary, { ...ev, targetBrokerId: d.brokerId }, [
+    {
+      type: REBOOT_BROKER,
+      resource: clusterResource(e.clusterArn),
+      description: `RebootBroker ${e.clusterName} broker ${d.brokerId} (down ${minutes(d.downForMs)}): one broker, cluster ACTIVE`,
+      params: params as unknown as Record<string, unknown>,
+    },
+  ]);
+  return {
+    ...decision,
+    recommendation: {
+      summary: `reboot broker ${d.brokerId} of ${e.clusterName} (one broker at a time, cluster ACTIVE)`,
+      command: rebootCommand(e.clusterArn, d.brokerId),
+    },
+  };
 }
 
 export interface RebootBrokerParams {

@@ -18,12 +18,19 @@ export function rebootCommand(clusterArn: string, brokerId: number | string): st
 
 export function describeCommand(clusterArn: string): string {
   const region = regionOf(clusterArn);
-  return `aws kafka describe-cluster-v2 --cluster-arn ${clusterArn}${region ? ` --region ${region}` : ''} && ` +
-    `aws kafka list-cluster-operations-v2 --cluster-arn ${clusterArn}${region ? ` --region ${region}` : ''}`;
+  return (
+    `aws kafka describe-cluster-v2 --cluster-arn ${clusterArn}${region ? ` --region ${region}` : ''} && ` +
+    `aws kafka list-cluster-operations-v2 --cluster-arn ${clusterArn}${region ? ` --region ${region}` : ''}`
+  );
 }
 
 const detail = (e: BrokerHealthEvidence, f: BrokerFacts) => ({
-  brokersDown: f.down.map((d) => ({ brokerId: d.brokerId, downSince: new Date(d.downSinceMs).toISOString(), downSinceKnown: d.downSinceKnown, endpoint: d.endpoint ?? null })),
+  brokersDown: f.down.map((d) => ({
+    brokerId: d.brokerId,
+    downSince: new Date(d.downSinceMs).toISOString(),
+    downSinceKnown: d.downSinceKnown,
+    endpoint: d.endpoint ?? null,
+  })),
   partitions: { offline: e.offlinePartitions, underMinIsr: f.underMinIsr, underReplicated: f.underReplicated },
   clusterState: e.cluster?.state ?? null,
   awsDoing: f.awsDoing,
@@ -36,7 +43,9 @@ export function dataAtRiskRecommendation(e: BrokerHealthEvidence, f: BrokerFacts
       `${describeDown(f.down) || 'no broker silent'}; ${describePartitions(e, f)}; AWS is doing ${f.awsDoing}. ` +
       'Producers with acks=all are failing on partitions under min ISR and no client can use an offline partition. ' +
       'Open a high-severity AWS Support case for the cluster, and do not reboot another broker: each reboot takes one more replica away. ' +
-      (f.down.length === 1 && !f.acting ? `Once the cluster is ACTIVE, the one down broker can be rebooted by hand: ${rebootCommand(e.clusterArn, f.down[0]!.brokerId)}` : ''),
+      (f.down.length === 1 && !f.acting
+        ? `Once the cluster is ACTIVE, the one down broker can be rebooted by hand: ${rebootCommand(e.clusterArn, f.down[0]!.brokerId)}`
+        : ''),
     command: describeCommand(e.clusterArn),
     detail: detail(e, f),
   };
@@ -68,7 +77,8 @@ export function afterRebootRecommendation(e: BrokerHealthEvidence, f: BrokerFact
 /** AWS has been acting for longer than the bound. */
 export function actingTooLongRecommendation(e: BrokerHealthEvidence, f: BrokerFacts): Recommendation {
   return {
-    summary: `AWS is doing ${f.awsDoing} for longer than expected; ${describeDown(f.down) || 'every broker publishes'}; ${describePartitions(e, f)}. ` +
+    summary:
+      `AWS is doing ${f.awsDoing} for longer than expected; ${describeDown(f.down) || 'every broker publishes'}; ${describePartitions(e, f)}. ` +
       'MSK accepts no update (and no reboot) until the cluster is ACTIVE: check the AWS Health Dashboard and open an AWS Support case for the cluster.',
     command: describeCommand(e.clusterArn),
     detail: detail(e, f),

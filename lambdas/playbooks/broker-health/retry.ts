@@ -8,7 +8,12 @@ import type { Clock } from '../../core/clock';
  */
 export const TRANSIENT_RETRY_DELAYS_MS: readonly number[] = [2_000, 5_000];
 
-export async function retryTransient<T>(fn: () => Promise<T>, clock: Pick<Clock, 'sleep'>, signal?: AbortSignal, delaysMs = TRANSIENT_RETRY_DELAYS_MS): Promise<T> {
+export async function retryTransient<T>(
+  fn: () => Promise<T>,
+  clock: Pick<Clock, 'sleep'>,
+  signal?: AbortSignal,
+  delaysMs = TRANSIENT_RETRY_DELAYS_MS,
+): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await fn();

@@ -39,31 +39,52 @@ export async function verifyBrokerHealth(
 
   if (!reboot) {
     // The action found the broker publishing again and did not reboot it.
-    if (f.down.length === 0) return { status: 'recovered', summary: `every broker publishes (no reboot was needed): cluster ${reading.cluster?.state ?? 'UNKNOWN'}`, evidence };
+    if (f.down.length === 0)
+      return { status: 'recovered', summary: `every broker publishes (no reboot was needed): cluster ${reading.cluster?.state ?? 'UNKNOWN'}`, evidence };
     return { status: 'failed', summary: `no ${REBOOT_NODE} operation on the cluster since the fix and ${downText}; ${atRisk}`, evidence };
   }
   const op = await ctx.aws.msk.describeOperation(reboot.arn);
-  const opEvidence: Evidence = { ...evidence, rebootOperationState: op.state, rebootError: op.error ? `${op.error.code ?? ''} ${op.error.message ?? ''}`.trim() : null };
+  const opEvidence: Evidence = {
+    ...evidence,
+    rebootOperationState: op.state,
+    rebootError: op.error ? `${op.error.code ?? ''} ${op.error.message ?? ''}`.trim() : null,
+  };
   if (hasFailed(op) || op.error) {
-    return { status: 'failed', summary: `the reboot failed (${op.state}${op.error?.message ? `: ${op.error.message}` : ''})${downText ? `; ${downText}` : ''}; ${atRisk}`, evidence: opEvidence };
+    return {
+      status: 'failed',
+      summary: `the reboot failed (${op.state}${op.error?.message ? `: ${op.error.message}` : ''})${downText ? `; ${downText}` : ''}; ${atRisk}`,
+      evidence: opEvidence,
+    };
   }
-  if (isRunning(op) || op.endMs === undefined) return { status: 'pending', summary: `the reboot is ${op.state} (since ${minutes(nowMs - (op.startMs ?? fixedAtMs))})`, evidence: opEvidence };
+  if (isRunning(op) || op.endMs === undefined)
+    return { status: 'pending', summary: `the reboot is ${op.state} (since ${minutes(nowMs - (op.startMs ?? fixedAtMs))})`, evidence: opEvidence };
 
   const since = nowMs - op.endMs;
   const after = `${minutes(since)} after ${op.state}`;
   if (f.down.length > 0) {
-    if (since >= b.rebootGraceMinutes * 60_000) return { status: 'failed', summary: `${downText}: still down ${after}; ${atRisk}; a second reboot will not help: open an AWS Support case`, evidence: opEvidence };
+    if (since >= b.rebootGraceMinutes * 60_000)
+      return {
+        status: 'failed',
+        summary: `${downText}: still down ${after}; ${atRisk}; a second reboot will not help: open an AWS Support case`,
+        evidence: opEvidence,
+      };
     return { status: 'pending', summary: `${downText}, ${after}: the broker may still be starting`, evidence: opEvidence };
   }
   const state = reading.cluster?.state ?? 'UNKNOWN';
   if (state !== 'ACTIVE') return { status: 'pending', summary: `every broker publishes, but the cluster is ${state} ${after}`, evidence: opEvidence };
   if (f.underReplicated === null || f.underReplicated > 0) {
-    const what = f.underReplicated === null ? 'no broker published UnderReplicatedPartitions lately' : `${f.underReplicated} partition(s) still under-replicated`;
-    if (since >= b.replicationCatchUpMinutes * 60_000) return { status: 'failed', summary: `every broker publishes, but ${what} ${after}`, evidence: opEvidence };
+    const what =
+      f.underReplicated === null ? 'no broker published UnderReplicatedPartitions lately' : `${f.underReplicated} partition(s) still under-replicated`;
+    if (since >= b.replicationCatchUpMinutes * 60_000)
+      return { status: 'failed', summary: `every broker publishes, but ${what} ${after}`, evidence: opEvidence };
     return { status: 'pending', summary: `every broker publishes; ${what} ${after}: replicas catching up`, evidence: opEvidence };
   }
   if (reading.lag.trend === 'growing') {
-    return { status: 'pending', summary: `brokers and replicas are back ${after}, but the consumer lag (${reading.lag.newestRecords ?? 'n/a'}) is still growing`, evidence: opEvidence };
+    return {
+      status: 'pending',
+      summary: `brokers and replicas are back ${after}, but the consumer lag (${reading.lag.newestRecords ?? 'n/a'}) is still growing`,
+      evidence: opEvidence,
+    };
   }
   return {
     status: 'recovered',

@@ -74,10 +74,18 @@ export async function diagnoseAccess(ctx: PlaybookContext<unknown, EmrPipeline>)
   if (encryption?.sseAlgorithm.startsWith('aws:kms') && encryption.kmsKeyId) {
     const region = ctx.config.region ?? regionOf(ctx.pipeline.source.kind === 'msk' ? ctx.pipeline.source.clusterArn : undefined);
     kmsKeyArn = kmsKeyArnOf(encryption.kmsKeyId, job.executionRoleArn, region, partition);
-    kms = toChecks((await soft('simulate KMS actions', ctx.aws.iam.simulatePrincipalPolicy(job.executionRoleArn, [...CHECKPOINT_KMS_ACTIONS], [kmsKeyArn]))) ?? []);
+    kms = toChecks(
+      (await soft('simulate KMS actions', ctx.aws.iam.simulatePrincipalPolicy(job.executionRoleArn, [...CHECKPOINT_KMS_ACTIONS], [kmsKeyArn]))) ?? [],
+    );
   }
   return {
-    roleArn: job.executionRoleArn, prefixArn, bucketArn, s3,
-    ...(encryption ? { encryption } : {}), ...(kmsKeyArn ? { kmsKeyArn } : {}), kms, errors,
+    roleArn: job.executionRoleArn,
+    prefixArn,
+    bucketArn,
+    s3,
+    ...(encryption ? { encryption } : {}),
+    ...(kmsKeyArn ? { kmsKeyArn } : {}),
+    kms,
+    errors,
   };
 }

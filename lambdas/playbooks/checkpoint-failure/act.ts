@@ -76,11 +76,19 @@ export const backupCheckpointAction: ActionDefinition<BackupParams, CheckpointFa
     const s3 = ctx.aws.s3;
     const sealed = await readBackupManifest(s3, p.backup);
     if (sealed?.source === p.checkpoint && sealed.by === p.by && sealed.version === 2) {
-      return { summary: `${p.backup} already holds a verified copy (${sealed.objects} objects, ${sealed.bytes} bytes)`, before: {}, after: { backupObjects: sealed.objects, backupBytes: sealed.bytes, verified: true } };
+      return {
+        summary: `${p.backup} already holds a verified copy (${sealed.objects} objects, ${sealed.bytes} bytes)`,
+        before: {},
+        after: { backupObjects: sealed.objects, backupBytes: sealed.bytes, verified: true },
+      };
     }
     if (sealed) throw new Error(`${p.backup} is already sealed by ${sealed.by}: a sealed backup is never copied over`);
     const r = await backupCheckpoint(s3, p.checkpoint, p.backup, p.by, ctx.clock.now(), { maxObjects: p.maxObjects, maxBytes: p.maxBytes, signal: ctx.signal });
-    return { summary: `backed up ${r.objects} objects (${r.bytes} bytes) to ${p.backup}, verified`, before: { checkpointObjects: r.objects, checkpointBytes: r.bytes }, after: { backupObjects: r.objects, backupBytes: r.bytes, verified: true } };
+    return {
+      summary: `backed up ${r.objects} objects (${r.bytes} bytes) to ${p.backup}, verified`,
+      before: { checkpointObjects: r.objects, checkpointBytes: r.bytes },
+      after: { backupObjects: r.objects, backupBytes: r.bytes, verified: true },
+    };
   },
 };
 
@@ -96,7 +104,8 @@ export const ensureJobStoppedAction: ActionDefinition<StopParams, CheckpointFail
     const v: string[] = [];
     if (p.applicationId !== job.applicationId) v.push(`applicationId ${p.applicationId} is not the configured ${job.applicationId}`);
     if (p.jobName !== job.jobName) v.push(`jobName "${p.jobName}" is not the configured job "${job.jobName}"`);
-    if (p.gracePeriodSeconds > settings.bounds.stopGracePeriodSeconds) v.push(`gracePeriodSeconds ${p.gracePeriodSeconds} is over the bound ${settings.bounds.stopGracePeriodSeconds}`);
+    if (p.gracePeriodSeconds > settings.bounds.stopGracePeriodSeconds)
+      v.push(`gracePeriodSeconds ${p.gracePeriodSeconds} is over the bound ${settings.bounds.stopGracePeriodSeconds}`);
     if (p.waitSeconds > settings.bounds.stopWaitSeconds) v.push(`waitSeconds ${p.waitSeconds} is over the bound ${settings.bounds.stopWaitSeconds}`);
     return v;
   },
@@ -117,7 +126,11 @@ export const ensureJobStoppedAction: ActionDefinition<StopParams, CheckpointFail
     for (;;) {
       const left = await activeRuns();
       if (left.length === 0) {
-        return { summary: `cancelled ${first.map((r) => r.jobRunId).join(', ')}; no run of ${p.jobName} is active`, before: { activeRuns: first.length }, after: { activeRuns: 0, waitedSeconds: Math.round((ctx.clock.now() - start) / 1000) } };
+        return {
+          summary: `cancelled ${first.map((r) => r.jobRunId).join(', ')}; no run of ${p.jobName} is active`,
+          before: { activeRuns: first.length },
+          after: { activeRuns: 0, waitedSeconds: Math.round((ctx.clock.now() - start) / 1000) },
+        };
       }
       if (ctx.clock.now() - start >= p.waitSeconds * 1000) {
         throw new Error(`run(s) ${left.map((r) => `${r.jobRunId} ${r.state}`).join(', ')} still active after ${p.waitSeconds} s`);
@@ -138,7 +151,8 @@ export const rollbackCheckpointAction: ActionDefinition<RollbackParams, Checkpoi
     const v = checkpointBounds(p, pipeline.job.checkpoint);
     const removed = p.expectLatestBatch - p.batchId + (p.rerun ? 1 : 0);
     if (removed < 1) v.push(`batchId ${p.batchId}${p.rerun ? ' (re-run)' : ''} removes no batch of the latest ${p.expectLatestBatch}`);
-    if (removed > settings.bounds.maxRollbackBatches) v.push(`rolling back to ${p.batchId} removes ${removed} batches, over the bound ${settings.bounds.maxRollbackBatches}`);
+    if (removed > settings.bounds.maxRollbackBatches)
+      v.push(`rolling back to ${p.batchId} removes ${removed} batches, over the bound ${settings.bounds.maxRollbackBatches}`);
     return v;
   },
   async execute(p, ctx): Promise<ActionOutcome> {
@@ -146,7 +160,12 @@ export const rollbackCheckpointAction: ActionDefinition<RollbackParams, Checkpoi
     return {
       summary: `deleted ${r.deleted} object(s) (offsets ${r.offsetsRemoved.join(',') || '-'}, commits ${r.commitsRemoved.join(',') || '-'}, ${r.stateFilesRemoved} state files); Spark resumes at batch ${r.resumeBatch}`,
       before: { latestPlannedBatch: p.expectLatestBatch },
-      after: { latestPlannedBatch: r.latestPlannedAfter ?? null, latestCommittedBatch: r.latestCommittedAfter ?? null, resumeBatch: r.resumeBatch, deletedObjects: r.deleted },
+      after: {
+        latestPlannedBatch: r.latestPlannedAfter ?? null,
+        latestCommittedBatch: r.latestCommittedAfter ?? null,
+        resumeBatch: r.resumeBatch,
+        deletedObjects: r.deleted,
+      },
     };
   },
 };

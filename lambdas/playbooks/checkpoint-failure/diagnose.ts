@@ -43,7 +43,10 @@ function alarmFailures(t: Trigger): number | undefined {
   return Array.isArray(points) && points.every((p) => typeof p === 'number') ? Math.max(0, ...(points as number[])) : undefined;
 }
 
-async function findRun(ctx: PlaybookContext<CheckpointFailureSettings, EmrPipeline>, t: Trigger): Promise<{ run?: JobRunView; source: CheckpointFailureEvidence['runSource'] }> {
+async function findRun(
+  ctx: PlaybookContext<CheckpointFailureSettings, EmrPipeline>,
+  t: Trigger,
+): Promise<{ run?: JobRunView; source: CheckpointFailureEvidence['runSource'] }> {
   const job = ctx.pipeline.job;
   if (t.kind === 'job-run') return { run: await ctx.aws.emr.getJobRun(job.applicationId, t.jobRunId), source: 'event' };
   const newest = (await ctx.aws.emr.listJobRuns(job.applicationId, { maxItems: 50 }))
@@ -75,7 +78,10 @@ async function logText(ctx: PlaybookContext<CheckpointFailureSettings, EmrPipeli
   return events.sort((a, b) => b.timestampMs - a.timestampMs)[0]?.message;
 }
 
-async function readCheckpoint(ctx: PlaybookContext<CheckpointFailureSettings, EmrPipeline>, failureText: string | undefined): Promise<{ checkpoint?: SparkCheckpointReport; checkpointError?: string }> {
+async function readCheckpoint(
+  ctx: PlaybookContext<CheckpointFailureSettings, EmrPipeline>,
+  failureText: string | undefined,
+): Promise<{ checkpoint?: SparkCheckpointReport; checkpointError?: string }> {
   const version = unsupportedVersionOf(failureText);
   try {
     return { checkpoint: await readSparkCheckpoint(ctx.aws.s3, ctx.pipeline.job.checkpoint, version ? { maxOffsetsVersion: version.maxSupported } : {}) };
@@ -92,7 +98,10 @@ async function readCheckpoint(ctx: PlaybookContext<CheckpointFailureSettings, Em
  * (an UnsupportedLogVersion message): for a job-run event the event's stateDetails say it, so
  * it is read in the same round; for an alarm, once the run or the log has given the text.
  */
-export async function diagnoseCheckpointFailure(ctx: PlaybookContext<CheckpointFailureSettings, EmrPipeline>, trigger: Trigger): Promise<CheckpointFailureEvidence> {
+export async function diagnoseCheckpointFailure(
+  ctx: PlaybookContext<CheckpointFailureSettings, EmrPipeline>,
+  trigger: Trigger,
+): Promise<CheckpointFailureEvidence> {
   const job = ctx.pipeline.job;
   const b = ctx.settings.bounds;
   const early = trigger.kind === 'job-run' ? readCheckpoint(ctx, trigger.stateDetails) : undefined;
@@ -108,7 +117,10 @@ export async function diagnoseCheckpointFailure(ctx: PlaybookContext<CheckpointF
   const run = found.run;
   // The newest failed attempt of the run (the run itself when it never retried; EMR 7.1.0+ may be
   // retrying it now): its driver log has the whole failure, stateDetails only 256 characters.
-  const history = run && run.name === job.jobName && (run.state === 'FAILED' || (run.attempt ?? 1) > 1) ? await readAttemptHistory(ctx.aws, job, run, ctx.clock.now()) : undefined;
+  const history =
+    run && run.name === job.jobName && (run.state === 'FAILED' || (run.attempt ?? 1) > 1)
+      ? await readAttemptHistory(ctx.aws, job, run, ctx.clock.now())
+      : undefined;
   const latest = history?.failures[0];
   const recentFailure = latest !== undefined && latest.text !== undefined && ctx.clock.now() - latest.endedAtMs <= b.maxFailureAgeMinutes * 60_000;
   const failureText = recentFailure ? latest.text : fromLogs;

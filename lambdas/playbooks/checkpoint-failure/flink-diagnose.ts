@@ -38,7 +38,10 @@ export interface FlinkCheckpointFailureEvidence {
   log?: FlinkLogLine[];
 }
 
-export async function diagnoseFlinkCheckpointFailure(ctx: PlaybookContext<CheckpointFailureSettings, FlinkPipeline>, _trigger: Trigger): Promise<FlinkCheckpointFailureEvidence> {
+export async function diagnoseFlinkCheckpointFailure(
+  ctx: PlaybookContext<CheckpointFailureSettings, FlinkPipeline>,
+  _trigger: Trigger,
+): Promise<FlinkCheckpointFailureEvidence> {
   const job = ctx.pipeline.job;
   const nowMs = ctx.clock.now();
   const startMs = nowMs - CHECKPOINT_WINDOW_MINUTES * 60_000;
@@ -47,7 +50,11 @@ export async function diagnoseFlinkCheckpointFailure(ctx: PlaybookContext<Checkp
     readFlinkMetrics(
       ctx.aws.cloudwatch,
       job,
-      [{ name: 'numberOfFailedCheckpoints', stat: 'Maximum' }, { name: 'lastCheckpointDuration', stat: 'Maximum' }, { name: 'lastCheckpointSize', stat: 'Maximum' }],
+      [
+        { name: 'numberOfFailedCheckpoints', stat: 'Maximum' },
+        { name: 'lastCheckpointDuration', stat: 'Maximum' },
+        { name: 'lastCheckpointSize', stat: 'Maximum' },
+      ],
       startMs,
       nowMs,
     ),
@@ -57,7 +64,13 @@ export async function diagnoseFlinkCheckpointFailure(ctx: PlaybookContext<Checkp
   const size = m.lastCheckpointSize ?? [];
   return {
     runtime: 'managed-flink',
-    app: { status: app.status, versionId: app.versionId, checkpointing: app.checkpoint, snapshotsEnabled: app.snapshotsEnabled, ...(app.encryption ? { encryption: app.encryption } : {}) },
+    app: {
+      status: app.status,
+      versionId: app.versionId,
+      checkpointing: app.checkpoint,
+      snapshotsEnabled: app.snapshotsEnabled,
+      ...(app.encryption ? { encryption: app.encryption } : {}),
+    },
     metrics: {
       windowMinutes: CHECKPOINT_WINDOW_MINUTES,
       failedCheckpoints: counterIncrease(m.numberOfFailedCheckpoints ?? []),

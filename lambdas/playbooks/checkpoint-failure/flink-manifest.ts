@@ -13,7 +13,7 @@ import type { PermissionSpec, PipelineContext } from '../../core/playbook';
  */
 export function flinkCheckpointPermissions(p: PipelineContext<unknown, FlinkPipeline>): PermissionSpec[] {
   return [
-    ...flinkPermissions(p, ['read'], 'diagnose', 'read the application\'s checkpoint configuration and encryption, its snapshots and its operations'),
+    ...flinkPermissions(p, ['read'], 'diagnose', "read the application's checkpoint configuration and encryption, its snapshots and its operations"),
     { step: 'verify', actions: ['cloudwatch:GetMetricData'], resources: ['*'], why: 'check checkpoints complete again' },
   ];
 }

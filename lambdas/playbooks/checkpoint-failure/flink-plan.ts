@@ -54,7 +54,12 @@ export function flinkFailureKind(e: FlinkCheckpointFailureEvidence, s: Checkpoin
   const tooLarge = text !== undefined && b.stateTooLargePatterns.some((p) => new RegExp(p, 'i').test(text));
   const m = e.metrics;
   const nearTimeout = m.maxDurationMs !== null && m.maxDurationMs >= b.nearTimeoutRatio * b.checkpointTimeoutMs;
-  const growing = m.sizeSlopeBytesPerMinute !== null && m.sizeSlopeBytesPerMinute > 0 && m.firstSizeBytes !== null && m.lastSizeBytes !== null && m.lastSizeBytes > m.firstSizeBytes * 1.2;
+  const growing =
+    m.sizeSlopeBytesPerMinute !== null &&
+    m.sizeSlopeBytesPerMinute > 0 &&
+    m.firstSizeBytes !== null &&
+    m.lastSizeBytes !== null &&
+    m.lastSizeBytes > m.firstSizeBytes * 1.2;
   if (tooLarge || (nearTimeout && growing)) return 'state-too-large';
   if (named.includes('timeout') || nearTimeout) return 'timeout';
   return 'unknown';
@@ -106,7 +111,11 @@ function configRecommendation(input: Input, kind: 'timeout' | 'state-too-large' 
     kind === 'state-too-large'
       ? `the state grows until a checkpoint cannot finish: turn on ${incremental}, bound the state (state TTL, smaller windows), and give checkpoints room (interval ${a.intervalMs} ms, pause ${a.minPauseMs} ms)`
       : `give checkpoints room: checkpoint interval ${a.intervalMs} ms and pause ${a.minPauseMs} ms (the command), raise ${timeout}, or turn on ${incremental}`;
-  return { summary, command: flinkCommands.checkpointing(job, input.evidence.app.versionId, a.intervalMs, a.minPauseMs), detail: { checkpointIntervalMs: a.intervalMs, minPauseBetweenCheckpointsMs: a.minPauseMs } };
+  return {
+    summary,
+    command: flinkCommands.checkpointing(job, input.evidence.app.versionId, a.intervalMs, a.minPauseMs),
+    detail: { checkpointIntervalMs: a.intervalMs, minPauseBetweenCheckpointsMs: a.minPauseMs },
+  };
 }
 
 export function planFlinkCheckpointFailure(input: Input): Decision {
@@ -118,7 +127,11 @@ export function planFlinkCheckpointFailure(input: Input): Decision {
   const ev = evidenceOf(input, kind, text);
   const m = e.metrics;
   if (e.app.status !== 'RUNNING') {
-    return ignore(F.NOT_RUNNING, `${job.applicationName} is ${e.app.status}: it takes no checkpoints now (job-failed judges an application that is not running)`, ev);
+    return ignore(
+      F.NOT_RUNNING,
+      `${job.applicationName} is ${e.app.status}: it takes no checkpoints now (job-failed judges an application that is not running)`,
+      ev,
+    );
   }
   if (e.app.checkpointing.enabled === false) {
     return escalate(F.DISABLED, `${job.applicationName} has checkpointing disabled: a failure loses everything since its last snapshot`, ev, 'error', {
@@ -131,7 +144,11 @@ export function planFlinkCheckpointFailure(input: Input): Decision {
   const failing = m.failedCheckpoints >= b.failedCheckpointsToEscalate || (named && m.failedCheckpoints >= 1);
   const slow = m.maxDurationMs !== null && m.maxDurationMs > b.slowCheckpointMs;
   if (!failing && !slow && kind === 'unknown') {
-    return ignore(F.HEALTHY, `${job.applicationName}: ${m.failedCheckpoints} failed checkpoint(s) in ${m.windowMinutes} min (escalated from ${b.failedCheckpointsToEscalate}), slowest ${m.maxDurationMs ?? '?'} ms`, ev);
+    return ignore(
+      F.HEALTHY,
+      `${job.applicationName}: ${m.failedCheckpoints} failed checkpoint(s) in ${m.windowMinutes} min (escalated from ${b.failedCheckpointsToEscalate}), slowest ${m.maxDurationMs ?? '?'} ms`,
+      ev,
+    );
   }
   const what = `${m.failedCheckpoints} failed checkpoint(s) of ${job.applicationName} in ${m.windowMinutes} min`;
   switch (kind) {
@@ -140,28 +157,63 @@ export function planFlinkCheckpointFailure(input: Input): Decision {
       const denied = deniedAction(text);
       const cmk = e.app.encryption?.keyType === 'CUSTOMER_MANAGED_KEY' ? e.app.encryption.keyId : undefined;
       const key = denied?.resource ?? cmk;
-      const statement = denied ? { Sid: 'AllowManagedFlinkCheckpoints', Effect: 'Allow', Principal: { Service: MSF_PRINCIPALS }, Action: [denied.action], Resource: '*' } : undefined;
-      return escalate(kind === 'kms' ? R.KMS_DENIED : R.ACCESS_DENIED, `${what}: ${denied ? `${denied.action} is denied${denied.resource ? ` on ${denied.resource}` : ''}` : 'access is denied'} (${oneLine(text, 200)})`, ev, 'critical', {
-        summary: kind === 'kms' && key
-          ? `the application's state is encrypted with ${key}: its key policy must let the Managed Flink service principals use it (${denied?.action ?? 'kms:GenerateDataKey, kms:Decrypt'}); never changed automatically`
-          : `grant ${denied?.action ?? 'the denied action'} where the checkpoint needs it; never changed automatically`,
-        command: key ? `aws kms get-key-policy --key-id ${key} --policy-name default --query Policy --output text` : flinkCommands.errors(job, input.nowMs - m.windowMinutes * 60_000),
-        ...(statement ? { detail: { missingAction: denied!.action, resource: denied!.resource ?? null, keyPolicyStatement: statement } } : {}),
-      });
+      const statement = denied
+        ? { Sid: 'AllowManagedFlinkCheckpoints', Effect: 'Allow', Principal: { Service: MSF_PRINCIPALS }, Action: [denied.action], Resource: '*' }
+        : undefined;
+      return escalate(
+        kind === 'kms' ? R.KMS_DENIED : R.ACCESS_DENIED,
+        `${what}: ${denied ? `${denied.action} is denied${denied.resource ? ` on ${denied.resource}` : ''}` : 'access is denied'} (${oneLine(text, 200)})`,
+        ev,
+        'critical',
+        {
+          summary:
+            kind === 'kms' && key
+              ? `the application's state is encrypted with ${key}: its key policy must let the Managed Flink service principals use it (${denied?.action ?? 'kms:GenerateDataKey, kms:Decrypt'}); never changed automatically`
+              : `grant ${denied?.action ?? 'the denied action'} where the checkpoint needs it; never changed automatically`,
+          command: key
+            ? `aws kms get-key-policy --key-id ${key} --policy-name default --query Policy --output text`
+            : flinkCommands.errors(job, input.nowMs - m.windowMinutes * 60_000),
+          ...(statement ? { detail: { missingAction: denied!.action, resource: denied!.resource ?? null, keyPolicyStatement: statement } } : {}),
+        },
+      );
     }
     case 'disk-full':
       return escalate(R.DISK_FULL, `${what}: the task managers ran out of local disk`, ev, 'error', { ...configRecommendation(input, 'state-too-large') });
     case 'state-too-large':
-      return escalate(F.STATE_TOO_LARGE, `${what}: the state is too large to checkpoint in time (size ${m.lastSizeBytes ?? '?'} bytes, growing ${Math.round(m.sizeSlopeBytesPerMinute ?? 0)} bytes/min; slowest ${m.maxDurationMs ?? '?'} ms of a ${b.checkpointTimeoutMs} ms timeout)`, ev, 'error', configRecommendation(input, 'state-too-large'));
+      return escalate(
+        F.STATE_TOO_LARGE,
+        `${what}: the state is too large to checkpoint in time (size ${m.lastSizeBytes ?? '?'} bytes, growing ${Math.round(m.sizeSlopeBytesPerMinute ?? 0)} bytes/min; slowest ${m.maxDurationMs ?? '?'} ms of a ${b.checkpointTimeoutMs} ms timeout)`,
+        ev,
+        'error',
+        configRecommendation(input, 'state-too-large'),
+      );
     case 'timeout':
-      return escalate(R.TIMEOUT, `${what}: checkpoints time out or come close (slowest ${m.maxDurationMs ?? '?'} ms of a ${b.checkpointTimeoutMs} ms timeout)`, ev, 'error', configRecommendation(input, 'timeout'));
+      return escalate(
+        R.TIMEOUT,
+        `${what}: checkpoints time out or come close (slowest ${m.maxDurationMs ?? '?'} ms of a ${b.checkpointTimeoutMs} ms timeout)`,
+        ev,
+        'error',
+        configRecommendation(input, 'timeout'),
+      );
     case 'unknown':
       if (!failing) {
-        return escalate(F.SLOW, `checkpoints of ${job.applicationName} are slow (slowest ${m.maxDurationMs} ms, above ${b.slowCheckpointMs} ms) but none failed`, ev, 'warning', configRecommendation(input, 'slow'));
+        return escalate(
+          F.SLOW,
+          `checkpoints of ${job.applicationName} are slow (slowest ${m.maxDurationMs} ms, above ${b.slowCheckpointMs} ms) but none failed`,
+          ev,
+          'warning',
+          configRecommendation(input, 'slow'),
+        );
       }
-      return escalate(R.UNCLASSIFIED, `${what}, cause not classified${text ? `: ${oneLine(text, 200)}` : e.log ? ' (no error line in the log)' : ' (no log group configured)'}`, ev, 'error', {
-        summary: 'read the application\'s log around the failed checkpoints (the Flink dashboard\'s checkpoint tab has each failure\'s message)',
-        command: flinkCommands.errors(job, input.nowMs - m.windowMinutes * 60_000),
-      });
+      return escalate(
+        R.UNCLASSIFIED,
+        `${what}, cause not classified${text ? `: ${oneLine(text, 200)}` : e.log ? ' (no error line in the log)' : ' (no log group configured)'}`,
+        ev,
+        'error',
+        {
+          summary: "read the application's log around the failed checkpoints (the Flink dashboard's checkpoint tab has each failure's message)",
+          command: flinkCommands.errors(job, input.nowMs - m.windowMinutes * 60_000),
+        },
+      );
   }
 }

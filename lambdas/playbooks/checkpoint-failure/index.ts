@@ -26,16 +26,22 @@ export const checkpointFailurePlaybook: Playbook<CheckpointFailureSettings, AnyC
   adapters: { emr: EmrServerlessAdapter, s3: S3Adapter, iam: IamAdapter, cloudwatch: CloudWatchAdapter, logs: LogsAdapter, flink: ManagedFlinkAdapter },
   routeJobRun: (t, config) =>
     Object.entries(config.pipelines)
-      .filter(([, p]) => p.job.kind === 'emr-serverless' && p.job.applicationId === t.applicationId && (t.jobRunName === undefined || t.jobRunName === p.job.jobName))
+      .filter(
+        ([, p]) => p.job.kind === 'emr-serverless' && p.job.applicationId === t.applicationId && (t.jobRunName === undefined || t.jobRunName === p.job.jobName),
+      )
       .map(([name]) => name),
   diagnose: (ctx, t) =>
-    byJobKind<typeof ctx, Promise<AnyCheckpointFailureEvidence>>(ctx, { 'emr-serverless': (c) => diagnoseCheckpointFailure(c, t), 'managed-flink': (c) => diagnoseFlinkCheckpointFailure(c, t) }),
+    byJobKind<typeof ctx, Promise<AnyCheckpointFailureEvidence>>(ctx, {
+      'emr-serverless': (c) => diagnoseCheckpointFailure(c, t),
+      'managed-flink': (c) => diagnoseFlinkCheckpointFailure(c, t),
+    }),
   plan: (input) =>
     byJobKind(input, {
       'emr-serverless': (i) => planCheckpointFailure({ ...i, evidence: emrEvidence<CheckpointFailureEvidence>(i.evidence) }),
       'managed-flink': (i) => planFlinkCheckpointFailure({ ...i, evidence: flinkEvidence<FlinkCheckpointFailureEvidence>(i.evidence) }),
     }),
-  verify: (ctx, incident) => byJobKind(ctx, { 'emr-serverless': (c) => verifyCheckpointFailure(c, incident), 'managed-flink': (c) => verifyFlinkCheckpointFailure(c) }),
+  verify: (ctx, incident) =>
+    byJobKind(ctx, { 'emr-serverless': (c) => verifyCheckpointFailure(c, incident), 'managed-flink': (c) => verifyFlinkCheckpointFailure(c) }),
   // The restart is job-failed's own action: one definition, one lock key per job. Nothing on Flink.
   actions: [backupCheckpointAction, ensureJobStoppedAction, rollbackCheckpointAction, startJobRunAction],
 };

@@ -43,15 +43,24 @@ export const checkpointFailureBounds = z
      * The pipeline's checkpoint-failure count: a custom metric the job publishes, or Flink's
      * `numberOfFailedCheckpoints`. Absent = no alarm; job-run failures still trigger.
      */
-    failureMetric: metric('Sum', 300).extend({ threshold: z.number().min(0).default(1) }).strict().optional(),
+    failureMetric: metric('Sum', 300)
+      .extend({ threshold: z.number().min(0).default(1) })
+      .strict()
+      .optional(),
     /** Checkpoint (or micro-batch) duration, read to tell slow storage from other failures. */
-    durationMetric: metric('Maximum', 60).extend({ unit: z.enum(['Milliseconds', 'Seconds']).default('Milliseconds') }).strict().optional(),
+    durationMetric: metric('Maximum', 60)
+      .extend({ unit: z.enum(['Milliseconds', 'Seconds']).default('Milliseconds') })
+      .strict()
+      .optional(),
     /** A checkpoint slower than this counts as slow storage (seed 004: 30 s). */
     slowCheckpointMs: z.number().int().min(1_000).max(3_600_000).default(30_000),
     /** Log group where the job writes its driver log: searched for the failure text when no run says it. */
     logGroupName: z.string().min(1).max(512).optional(),
     /** The checkpoint bucket's customer-managed KMS key: backup and rollback need it to copy and read. */
-    bucketKmsKeyArn: z.string().regex(/^arn:aws[a-zA-Z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/, 'must be a KMS key ARN').optional(),
+    bucketKmsKeyArn: z
+      .string()
+      .regex(/^arn:aws[a-zA-Z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/, 'must be a KMS key ARN')
+      .optional(),
     corruptionPatterns: patterns(DEFAULT_CORRUPTION_PATTERNS),
     stateStorePatterns: patterns(DEFAULT_STATE_STORE_PATTERNS),
     accessDeniedPatterns: patterns(DEFAULT_ACCESS_PATTERNS),
@@ -68,13 +77,23 @@ export const checkpointFailureBounds = z
     /** How long the stop waits for CANCELLED before it fails (within the function's time). */
     stopWaitSeconds: z.number().int().min(10).max(240).default(180),
     /** A failed run older than this is history: its stateDetails are not this failure's text. */
-    maxFailureAgeMinutes: z.number().int().positive().max(24 * 60).default(120),
+    maxFailureAgeMinutes: z
+      .number()
+      .int()
+      .positive()
+      .max(24 * 60)
+      .default(120),
     /**
      * Managed Flink: the job's checkpoint timeout (`execution.checkpointing.timeout`, set in the
      * application; Flink's default is 10 minutes). A checkpoint taking `nearTimeoutRatio` of it is
      * about to time out.
      */
-    checkpointTimeoutMs: z.number().int().min(1_000).max(24 * 3_600_000).default(600_000),
+    checkpointTimeoutMs: z
+      .number()
+      .int()
+      .min(1_000)
+      .max(24 * 3_600_000)
+      .default(600_000),
     nearTimeoutRatio: z.number().gt(0).max(1).default(0.8),
     /** Managed Flink: alarm when lastCheckpointSize stays above this many bytes (absent: no size alarm). */
     maxCheckpointSizeBytes: z.number().int().positive().optional(),
@@ -157,29 +176,90 @@ function emrPermissions(p: PipelineContext<CheckpointFailureSettings, EmrPipelin
   const cp = checkpointArns(p.partition, p.pipeline.job.checkpoint);
   const b = p.settings.bounds;
   const out: PermissionSpec[] = [
-    { step: 'diagnose', actions: ['emr-serverless:GetJobRun', 'emr-serverless:ListJobRuns', 'emr-serverless:ListJobRunAttempts'], resources: [appArn(p), `${appArn(p)}/jobruns/*`], why: 'read the failed run (its attempts, stateDetails and configuration) and the job\'s active runs' },
+    {
+      step: 'diagnose',
+      actions: ['emr-serverless:GetJobRun', 'emr-serverless:ListJobRuns', 'emr-serverless:ListJobRunAttempts'],
+      resources: [appArn(p), `${appArn(p)}/jobruns/*`],
+      why: "read the failed run (its attempts, stateDetails and configuration) and the job's active runs",
+    },
     ...driverLogPermissions(p),
-    listBucketUnder(p.partition, cp.bucketName, [cp.prefix, cp.backupPrefix], 'diagnose', 'list the checkpoint\'s batches and its backups (listing limited to their prefixes)'),
-    { step: 'diagnose', actions: ['s3:GetEncryptionConfiguration'], resources: [cp.bucket], why: 'read the bucket\'s default encryption key' },
+    listBucketUnder(
+      p.partition,
+      cp.bucketName,
+      [cp.prefix, cp.backupPrefix],
+      'diagnose',
+      "list the checkpoint's batches and its backups (listing limited to their prefixes)",
+    ),
+    { step: 'diagnose', actions: ['s3:GetEncryptionConfiguration'], resources: [cp.bucket], why: "read the bucket's default encryption key" },
     { step: 'diagnose', actions: ['s3:GetObject'], resources: [cp.objects], why: 'read the checkpoint metadata and the newest offsets and commit files' },
-    { step: 'diagnose', actions: ['iam:SimulatePrincipalPolicy'], resources: [p.pipeline.job.executionRoleArn], why: 'simulate the job role for the S3 actions on the checkpoint prefix and the KMS actions on its key' },
-    { step: 'act', actions: ['s3:GetObject', 's3:PutObject'], resources: [cp.objects, cp.backups], why: 'copy the checkpoint to its backup prefix (CopyObject reads the source, writes the copy) and write the backup manifest' },
-    { step: 'act', actions: ['s3:DeleteObject'], resources: [cp.objects], why: 'roll back: delete the offsets, commit and state files of the corrupt batch, after the backup is verified' },
-    { step: 'act', actions: ['emr-serverless:CancelJobRun'], resources: [`${appArn(p)}/jobruns/*`], why: 'stop a run still active before the rollback: never two runs on one checkpoint' },
-    { step: 'act', actions: ['emr-serverless:StartJobRun', 'emr-serverless:TagResource'], resources: [appArn(p), `${appArn(p)}/jobruns/*`], why: 'restart the job from the rolled-back checkpoint (tags are set at creation)' },
+    {
+      step: 'diagnose',
+      actions: ['iam:SimulatePrincipalPolicy'],
+      resources: [p.pipeline.job.executionRoleArn],
+      why: 'simulate the job role for the S3 actions on the checkpoint prefix and the KMS actions on its key',
+    },
+    {
+      step: 'act',
+      actions: ['s3:GetObject', 's3:PutObject'],
+      resources: [cp.objects, cp.backups],
+      why: 'copy the checkpoint to its backup prefix (CopyObject reads the source, writes the copy) and write the backup manifest',
+    },
+    {
+      step: 'act',
+      actions: ['s3:DeleteObject'],
+      resources: [cp.objects],
+      why: 'roll back: delete the offsets, commit and state files of the corrupt batch, after the backup is verified',
+    },
+    {
+      step: 'act',
+      actions: ['emr-serverless:CancelJobRun'],
+      resources: [`${appArn(p)}/jobruns/*`],
+      why: 'stop a run still active before the rollback: never two runs on one checkpoint',
+    },
+    {
+      step: 'act',
+      actions: ['emr-serverless:StartJobRun', 'emr-serverless:TagResource'],
+      resources: [appArn(p), `${appArn(p)}/jobruns/*`],
+      why: 'restart the job from the rolled-back checkpoint (tags are set at creation)',
+    },
     passJobRole(p.pipeline.job.executionRoleArn),
-    { step: 'verify', actions: ['emr-serverless:GetJobRun', 'emr-serverless:ListJobRuns'], resources: [appArn(p), `${appArn(p)}/jobruns/*`], why: 'check the restarted run is RUNNING' },
-    { step: 'verify', actions: ['s3:GetObject'], resources: [cp.objects], why: 'check the restarted run committed the batch it resumed at (HeadObject of commits/N)' },
+    {
+      step: 'verify',
+      actions: ['emr-serverless:GetJobRun', 'emr-serverless:ListJobRuns'],
+      resources: [appArn(p), `${appArn(p)}/jobruns/*`],
+      why: 'check the restarted run is RUNNING',
+    },
+    {
+      step: 'verify',
+      actions: ['s3:GetObject'],
+      resources: [cp.objects],
+      why: 'check the restarted run committed the batch it resumed at (HeadObject of commits/N)',
+    },
   ];
   if (b.bucketKmsKeyArn) {
-    out.push({ step: 'act', actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [b.bucketKmsKeyArn], why: 'read and copy objects of a bucket encrypted with this customer-managed key' });
+    out.push({
+      step: 'act',
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      resources: [b.bucketKmsKeyArn],
+      why: 'read and copy objects of a bucket encrypted with this customer-managed key',
+    });
   }
   if (b.durationMetric) {
     // GetMetricData has no resource-level permissions: IAM only accepts "*" for it.
-    out.push({ step: 'diagnose', actions: ['cloudwatch:GetMetricData'], resources: ['*'], why: 'read the checkpoint duration metric to tell slow storage from other failures' });
+    out.push({
+      step: 'diagnose',
+      actions: ['cloudwatch:GetMetricData'],
+      resources: ['*'],
+      why: 'read the checkpoint duration metric to tell slow storage from other failures',
+    });
   }
   if (b.logGroupName) {
-    out.push({ step: 'diagnose', actions: ['logs:FilterLogEvents'], resources: [`arn:${p.partition}:logs:${p.region}:${p.account}:log-group:${b.logGroupName}:*`], why: 'find the checkpoint error in the job\'s driver log when no failed run states it' });
+    out.push({
+      step: 'diagnose',
+      actions: ['logs:FilterLogEvents'],
+      resources: [`arn:${p.partition}:logs:${p.region}:${p.account}:log-group:${b.logGroupName}:*`],
+      why: "find the checkpoint error in the job's driver log when no failed run states it",
+    });
   }
   return out;
 }

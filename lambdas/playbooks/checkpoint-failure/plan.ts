@@ -62,7 +62,11 @@ export function incidentStartMs(incidentId: string, fallbackMs: number): number 
   return m ? Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) : fallbackMs;
 }
 
-function evidenceOf(input: PlanInput<CheckpointFailureSettings, CheckpointFailureEvidence, EmrPipeline>, kind: FailureKind, verdict: CorruptionVerdict): Evidence {
+function evidenceOf(
+  input: PlanInput<CheckpointFailureSettings, CheckpointFailureEvidence, EmrPipeline>,
+  kind: FailureKind,
+  verdict: CorruptionVerdict,
+): Evidence {
   const { evidence: e, nowMs, pipeline } = input;
   const cp = e.checkpoint;
   const ageS = cp?.lastGoodBatchCommittedAtMs !== undefined ? Math.round((nowMs - cp.lastGoodBatchCommittedAtMs) / 1000) : null;
@@ -116,50 +120,105 @@ export function planCheckpointFailure(input: PlanInput<CheckpointFailureSettings
   // denial and the simulation finds the job role lacking a permission on the checkpoint or its key.
   const deniedOnCheckpoint = (kind === 'kms' || kind === 'access-denied') && (missing(e.access.s3).length > 0 || missing(e.access.kms).length > 0);
   if (trigger.kind === 'job-run' && !isCheckpointFailure(e.failureText, job.checkpoint, b) && !deniedOnCheckpoint) {
-    return ignore(CheckpointReason.NOT_A_CHECKPOINT_FAILURE, `run ${e.run?.jobRunId ?? trigger.jobRunId} did not fail on its checkpoint${e.failureText ? ` (${e.failureText.slice(0, 120)})` : ''}: left to job-failed`, ev);
+    return ignore(
+      CheckpointReason.NOT_A_CHECKPOINT_FAILURE,
+      `run ${e.run?.jobRunId ?? trigger.jobRunId} did not fail on its checkpoint${e.failureText ? ` (${e.failureText.slice(0, 120)})` : ''}: left to job-failed`,
+      ev,
+    );
   }
   switch (kind) {
     case 'kms': {
       const r = kmsRecommendation(e.access);
-      return escalate(CheckpointReason.KMS_DENIED, `the job cannot use the checkpoint bucket's KMS key ${e.access.kmsKeyArn ?? e.access.encryption?.kmsKeyId ?? '(unknown)'}: ${r.summary}`, ev, 'critical', r);
+      return escalate(
+        CheckpointReason.KMS_DENIED,
+        `the job cannot use the checkpoint bucket's KMS key ${e.access.kmsKeyArn ?? e.access.encryption?.kmsKeyId ?? '(unknown)'}: ${r.summary}`,
+        ev,
+        'critical',
+        r,
+      );
     }
     case 'access-denied': {
       const r = accessRecommendation(e.access, job.checkpoint);
       const gone = describeMissing(e.access.s3);
-      return escalate(CheckpointReason.ACCESS_DENIED, gone ? `the job role lacks ${gone}` : `access to ${job.checkpoint} is denied, though the role's IAM policies allow it`, ev, 'critical', r);
+      return escalate(
+        CheckpointReason.ACCESS_DENIED,
+        gone ? `the job role lacks ${gone}` : `access to ${job.checkpoint} is denied, though the role's IAM policies allow it`,
+        ev,
+        'critical',
+        r,
+      );
     }
     case 'timeout':
-      return escalate(CheckpointReason.TIMEOUT, `checkpoint writes time out or are slow${e.durationMaxMs !== undefined ? ` (slowest ${e.durationMaxMs} ms)` : ''}`, ev, 'error', configRecommendation('timeout', e.durationMaxMs, b.slowCheckpointMs));
+      return escalate(
+        CheckpointReason.TIMEOUT,
+        `checkpoint writes time out or are slow${e.durationMaxMs !== undefined ? ` (slowest ${e.durationMaxMs} ms)` : ''}`,
+        ev,
+        'error',
+        configRecommendation('timeout', e.durationMaxMs, b.slowCheckpointMs),
+      );
     case 'disk-full':
-      return escalate(CheckpointReason.DISK_FULL, 'the job ran out of local disk while checkpointing', ev, 'error', configRecommendation('disk-full', undefined, b.slowCheckpointMs));
+      return escalate(
+        CheckpointReason.DISK_FULL,
+        'the job ran out of local disk while checkpointing',
+        ev,
+        'error',
+        configRecommendation('disk-full', undefined, b.slowCheckpointMs),
+      );
     case 'state-store':
-      return escalate(CheckpointReason.STATE_STORE_CORRUPT, `the state store cannot be loaded${e.failureText ? `: ${e.failureText.slice(0, 200)}` : ''}`, ev, 'critical', {
-        summary: 'state store files are missing or unreadable: roll back to an earlier batch whose state exists, or reset (the state is lost); see the options',
-        command: inspect,
-        detail: { options },
-      });
+      return escalate(
+        CheckpointReason.STATE_STORE_CORRUPT,
+        `the state store cannot be loaded${e.failureText ? `: ${e.failureText.slice(0, 200)}` : ''}`,
+        ev,
+        'critical',
+        {
+          summary:
+            'state store files are missing or unreadable: roll back to an earlier batch whose state exists, or reset (the state is lost); see the options',
+          command: inspect,
+          detail: { options },
+        },
+      );
     case 'unknown':
-      return escalate(CheckpointReason.UNCLASSIFIED, `checkpoint failure not classified${e.failureText ? `: ${e.failureText.slice(0, 200)}` : ' (no failure text found)'}`, ev, 'error', {
-        summary: 'read the job driver log around the failure; the checkpoint reads clean and the role may use it',
-        command: inspect,
-      });
+      return escalate(
+        CheckpointReason.UNCLASSIFIED,
+        `checkpoint failure not classified${e.failureText ? `: ${e.failureText.slice(0, 200)}` : ' (no failure text found)'}`,
+        ev,
+        'error',
+        {
+          summary: 'read the job driver log around the failure; the checkpoint reads clean and the role may use it',
+          command: inspect,
+        },
+      );
     case 'corruption':
       break;
   }
 
   // Corruption.
   const deep = (reason: string, summary: string) =>
-    escalate(reason, summary, ev, 'critical', { summary: `choose one of the options (each says what it loses or re-reads); every one backs up first`, command: options[0]!.command, detail: { options } });
+    escalate(reason, summary, ev, 'critical', {
+      summary: `choose one of the options (each says what it loses or re-reads); every one backs up first`,
+      command: options[0]!.command,
+      detail: { options },
+    });
   switch (verdict.kind) {
     case 'unassessable':
-      return escalate(CheckpointReason.UNASSESSABLE, `${verdict.why}${e.checkpointError ? `: ${e.checkpointError}` : ''}`, ev, 'critical', { summary: 'inspect the checkpoint by hand', command: inspect, detail: { options } });
+      return escalate(CheckpointReason.UNASSESSABLE, `${verdict.why}${e.checkpointError ? `: ${e.checkpointError}` : ''}`, ev, 'critical', {
+        summary: 'inspect the checkpoint by hand',
+        command: inspect,
+        detail: { options },
+      });
     case 'missing':
       return deep(CheckpointReason.MISSING, `no checkpoint at ${job.checkpoint}: a start reads from startingOffsets`);
     case 'clean':
-      return escalate(CheckpointReason.CORRUPTION_NOT_FOUND, `the failure names a corrupt checkpoint but ${job.checkpoint} reads clean (someone may have repaired it)`, ev, 'error', {
-        summary: 'confirm the checkpoint, then restart the job from it',
-        command: inspect,
-      });
+      return escalate(
+        CheckpointReason.CORRUPTION_NOT_FOUND,
+        `the failure names a corrupt checkpoint but ${job.checkpoint} reads clean (someone may have repaired it)`,
+        ev,
+        'error',
+        {
+          summary: 'confirm the checkpoint, then restart the job from it',
+          command: inspect,
+        },
+      );
     case 'deep':
       return deep(CheckpointReason.CORRUPTION_DEEP, `the checkpoint is damaged beyond its latest batch: ${verdict.why}`);
     case 'latest-batch':
@@ -168,14 +227,23 @@ export function planCheckpointFailure(input: PlanInput<CheckpointFailureSettings
 
   const cp = e.checkpoint!;
   if (ev.sourceRetainsDataAfterLastGood === false) {
-    return deep(CheckpointReason.BEYOND_RETENTION, `the last good batch ${cp.lastGoodBatch} is ${ev.lastGoodBatchAgeSeconds} s old, beyond the source's ${pipeline.source.retentionHours} h retention: data after it is gone`);
+    return deep(
+      CheckpointReason.BEYOND_RETENTION,
+      `the last good batch ${cp.lastGoodBatch} is ${ev.lastGoodBatchAgeSeconds} s old, beyond the source's ${pipeline.source.retentionHours} h retention: data after it is gone`,
+    );
   }
   const r = e.run;
   if (!r || r.name !== job.jobName || r.mode !== 'STREAMING') {
-    return deep(CheckpointReason.NO_RUN, `only batch ${verdict.badBatch} is corrupt, but no streaming run of ${job.jobName} was found to restart with its configuration`);
+    return deep(
+      CheckpointReason.NO_RUN,
+      `only batch ${verdict.badBatch} is corrupt, but no streaming run of ${job.jobName} was found to restart with its configuration`,
+    );
   }
   if (e.jobActionsLastHour + 2 > settings.maxActionsPerHour || e.checkpointActionsLastHour + 2 > settings.maxActionsPerHour) {
-    return deep(CheckpointReason.BUDGET_EXHAUSTED, `a fix needs 2 actions on the job and 2 on the checkpoint; ${e.jobActionsLastHour} and ${e.checkpointActionsLastHour} were used in the last hour (budget ${settings.maxActionsPerHour})`);
+    return deep(
+      CheckpointReason.BUDGET_EXHAUSTED,
+      `a fix needs 2 actions on the job and 2 on the checkpoint; ${e.jobActionsLastHour} and ${e.checkpointActionsLastHour} were used in the last hour (budget ${settings.maxActionsPerHour})`,
+    );
   }
   const backup = backupUriFor(job.checkpoint, incidentStartMs(incidentId, nowMs), incidentId);
   const t = verdict.target;

@@ -12,7 +12,9 @@ const roleName = (roleArn: string) => roleArn.split('/').pop() ?? roleArn;
 const quote = (json: unknown) => `'${JSON.stringify(json)}'`;
 
 export function describeMissing(checks: readonly PermissionCheck[]): string {
-  return missing(checks).map((c) => `${c.action} on ${c.resource} (${c.decision})`).join('; ');
+  return missing(checks)
+    .map((c) => `${c.action} on ${c.resource} (${c.decision})`)
+    .join('; ');
 }
 
 /** The role policy that grants exactly what the simulation found missing on the checkpoint. */
@@ -90,8 +92,7 @@ export function configRecommendation(kind: 'timeout' | 'disk-full', durationMaxM
       `checkpoint writes are slow or time out${durationMaxMs !== undefined ? ` (slowest ${durationMaxMs} ms, bound ${slowMs} ms)` : ''}: ` +
       'upload less per batch (RocksDB changelog checkpointing), trigger less often, and give S3 calls more time and retries; ' +
       'for Flink raise execution.checkpointing.timeout (e.g. 10 min) and set a minimum pause between checkpoints',
-    command:
-      '--conf spark.sql.streaming.stateStore.rocksdb.changelogCheckpointing.enabled=true --conf spark.hadoop.fs.s3.maxRetries=20',
+    command: '--conf spark.sql.streaming.stateStore.rocksdb.changelogCheckpointing.enabled=true --conf spark.hadoop.fs.s3.maxRetries=20',
     detail: {
       sparkConf: { 'spark.sql.streaming.stateStore.rocksdb.changelogCheckpointing.enabled': 'true', 'spark.hadoop.fs.s3.maxRetries': '20' },
       flinkConf: { 'execution.checkpointing.timeout': '10 min', 'execution.checkpointing.min-pause': '1 min' },

@@ -28,7 +28,8 @@ export async function verifyCheckpointFailure(
   const committed = commit !== undefined && commit.lastModifiedMs >= fixedAt;
   const evidence: Evidence = { jobRunId: r.jobRunId, jobRunState: r.state, resumeBatch: resume ?? null, resumeBatchCommitted: committed };
   if (r.state === 'RUNNING') {
-    if (committed || resume === undefined) return { status: 'recovered', summary: `run ${r.jobRunId} is RUNNING${committed ? ` and committed batch ${resume}` : ''}`, evidence };
+    if (committed || resume === undefined)
+      return { status: 'recovered', summary: `run ${r.jobRunId} is RUNNING${committed ? ` and committed batch ${resume}` : ''}`, evidence };
     return { status: 'pending', summary: `run ${r.jobRunId} is RUNNING; batch ${resume} not committed yet`, evidence };
   }
   if (WAITING.includes(r.state)) return { status: 'pending', summary: `run ${r.jobRunId} is ${r.state}`, evidence };

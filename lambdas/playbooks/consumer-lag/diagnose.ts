@@ -70,18 +70,25 @@ function incomingPerMinute(series: Record<string, MetricSeries>, found: MskSerie
 
 /** The lag window, the rates and the sink, judged: one GetMetricData round trip after discovery. */
 export function interpretSeries(
-  ctx: Pick<PlaybookContext<ConsumerLagSettings>, 'pipeline' | 'settings'>, series: Record<string, MetricSeries>, found: MskSeriesFound | undefined, grid: Grid, nowMs: number,
+  ctx: Pick<PlaybookContext<ConsumerLagSettings>, 'pipeline' | 'settings'>,
+  series: Record<string, MetricSeries>,
+  found: MskSeriesFound | undefined,
+  grid: Grid,
+  nowMs: number,
 ): Omit<ConsumerLagEvidence, 'job' | 'actionsLastHour' | 'kinesis'> {
   const { pipeline } = ctx;
   const b = ctx.settings.bounds;
   const kinesis = pipeline.source.kind === 'kinesis';
   const processed = series[Q.processed] ? placeOnGrid(series[Q.processed], grid) : undefined;
   const incoming = kinesis ? placeOnGrid(series[Q.streamIn], grid) : incomingPerMinute(series, found, grid);
-  const partitions = found && found.partitions.ids.length > 0
-    ? { ids: found.partitions.ids, series: found.partitions.ids.map((_, i) => series[`p${i}`]), truncated: found.partitions.truncated }
-    : undefined;
+  const partitions =
+    found && found.partitions.ids.length > 0
+      ? { ids: found.partitions.ids, series: found.partitions.ids.map((_, i) => series[`p${i}`]), truncated: found.partitions.truncated }
+      : undefined;
   const lag = readLagWindow({
-    grid, nowMs, unit: kinesis ? 'milliseconds' : 'records',
+    grid,
+    nowMs,
+    unit: kinesis ? 'milliseconds' : 'records',
     ...(kinesis ? { aggregate: series[Q.age] } : { aggregate: series[Q.lagSum], maxLag: series[Q.lagMax] }),
     ...(partitions ? { partitions } : {}),
     ...(processed ? { processedPerMinute: processed } : {}),

@@ -65,7 +65,9 @@ export interface FlinkConsumerLagEvidence extends Omit<ConsumerLagEvidence, 'job
 export function jobAge(uptime: Point[], operations: FlinkOperationView[], nowMs: number): number | null {
   const u = latest(uptime);
   if (u && u.value > 0) return u.value + Math.max(0, nowMs - u.atMs - 60_000);
-  const started = operations.find((o) => o.status === 'SUCCESSFUL' && ['StartApplication', 'UpdateApplication', 'RollbackApplication'].includes(o.operation) && o.endMs !== undefined);
+  const started = operations.find(
+    (o) => o.status === 'SUCCESSFUL' && ['StartApplication', 'UpdateApplication', 'RollbackApplication'].includes(o.operation) && o.endMs !== undefined,
+  );
   return started?.endMs !== undefined ? nowMs - started.endMs : null;
 }
 
@@ -82,13 +84,21 @@ async function readOperators(ctx: PlaybookContext<ConsumerLagSettings, FlinkPipe
   const ops = [...new Set([...busy, ...pressured].map((m) => m.dimensions.Operator).filter((o): o is string => o !== undefined))];
   if (ops.length === 0) return [];
   const refs = [...busy, ...pressured].filter((m) => m.dimensions.Operator !== undefined);
-  const data = await cw.getMetricData(refs.map((m, i) => ({ id: `o${i}`, namespace: FLINK_NAMESPACE, metricName: m.metricName, dimensions: m.dimensions, stat: 'Maximum', periodSeconds: 60 })), startMs, endMs);
+  const data = await cw.getMetricData(
+    refs.map((m, i) => ({ id: `o${i}`, namespace: FLINK_NAMESPACE, metricName: m.metricName, dimensions: m.dimensions, stat: 'Maximum', periodSeconds: 60 })),
+    startMs,
+    endMs,
+  );
   const peak = (op: string, name: string) => {
-    const values = refs.flatMap((m, i) => (m.dimensions.Operator === op && m.metricName === name ? data[`o${i}`]?.values ?? [] : []));
+    const values = refs.flatMap((m, i) => (m.dimensions.Operator === op && m.metricName === name ? (data[`o${i}`]?.values ?? []) : []));
     return values.length ? Math.max(...values) : null;
   };
   return ops
-    .map((operator) => ({ operator, busyTimeMsPerSecond: peak(operator, 'busyTimeMsPerSecond'), backPressuredTimeMsPerSecond: peak(operator, 'backPressuredTimeMsPerSecond') }))
+    .map((operator) => ({
+      operator,
+      busyTimeMsPerSecond: peak(operator, 'busyTimeMsPerSecond'),
+      backPressuredTimeMsPerSecond: peak(operator, 'backPressuredTimeMsPerSecond'),
+    }))
     .sort((a, b) => (b.busyTimeMsPerSecond ?? -1) - (a.busyTimeMsPerSecond ?? -1));
 }
 
@@ -106,7 +116,19 @@ export async function diagnoseFlinkConsumerLag(ctx: PlaybookContext<ConsumerLagS
     src.kind === 'msk' ? discoverMskSeries(ctx.aws.cloudwatch, src, b) : Promise.resolve(undefined),
     ctx.history.actionsInLastHour(flinkResource(job)),
     readKinesisSource(ctx, b.windowMinutes),
-    readFlinkMetrics(ctx.aws.cloudwatch, job, [{ name: appLag, stat: 'Maximum' }, { name: 'cpuUtilization', stat: 'Maximum' }, { name: 'heapMemoryUtilization', stat: 'Maximum' }, { name: 'downtime', stat: 'Maximum' }, { name: 'uptime', stat: 'Maximum' }], grid.startMs, end),
+    readFlinkMetrics(
+      ctx.aws.cloudwatch,
+      job,
+      [
+        { name: appLag, stat: 'Maximum' },
+        { name: 'cpuUtilization', stat: 'Maximum' },
+        { name: 'heapMemoryUtilization', stat: 'Maximum' },
+        { name: 'downtime', stat: 'Maximum' },
+        { name: 'uptime', stat: 'Maximum' },
+      ],
+      grid.startMs,
+      end,
+    ),
     ctx.aws.flink.listOperations(job.applicationName, { maxItems: 10 }),
   ]);
   const [source, operators] = await Promise.all([
@@ -118,13 +140,20 @@ export async function diagnoseFlinkConsumerLag(ctx: PlaybookContext<ConsumerLagS
   if (read.lag.level === 'none' && (own[appLag]?.length ?? 0) > 0) {
     // The source publishes no lag (an MSK group without committed offsets): the application's own metric.
     const lag: LagReading = readLagWindow({
-      grid, nowMs, unit: src.kind === 'kinesis' ? 'milliseconds' : 'records', aggregate: series(own[appLag]!),
-      rules: lagRules(pipeline, b), skew: { lagShare: b.skewLagShare, maxHotPartitions: b.maxHotPartitions },
+      grid,
+      nowMs,
+      unit: src.kind === 'kinesis' ? 'milliseconds' : 'records',
+      aggregate: series(own[appLag]!),
+      rules: lagRules(pipeline, b),
+      skew: { lagShare: b.skewLagShare, maxHotPartitions: b.maxHotPartitions },
     });
     read = { ...read, lag };
     lagSource = 'application';
   }
-  const notRunning = app.status === 'RUNNING' ? undefined : await diagnoseFlinkJobFailed({ ...ctx, settings: pipeline.playbooks['job-failed'] as unknown as JobRestartSettings }, trigger);
+  const notRunning =
+    app.status === 'RUNNING'
+      ? undefined
+      : await diagnoseFlinkJobFailed({ ...ctx, settings: pipeline.playbooks['job-failed'] as unknown as JobRestartSettings }, trigger);
   const p = app.parallelism;
   return {
     runtime: 'managed-flink',
@@ -142,7 +171,11 @@ export async function diagnoseFlinkConsumerLag(ctx: PlaybookContext<ConsumerLagS
     job: flinkJobState(app),
     lagSource,
     jobAgeMs: jobAge(own.uptime ?? [], operations, nowMs),
-    resources: { cpuPercent: maxValue((own.cpuUtilization ?? []).slice(-b.alarmMinutes)), heapPercent: maxValue((own.heapMemoryUtilization ?? []).slice(-b.alarmMinutes)), downtimeMs: latest(own.downtime ?? [])?.value ?? null },
+    resources: {
+      cpuPercent: maxValue((own.cpuUtilization ?? []).slice(-b.alarmMinutes)),
+      heapPercent: maxValue((own.heapMemoryUtilization ?? []).slice(-b.alarmMinutes)),
+      downtimeMs: latest(own.downtime ?? [])?.value ?? null,
+    },
     operators,
     ...(kinesis ? { kinesis } : {}),
     ...(notRunning ? { notRunning } : {}),

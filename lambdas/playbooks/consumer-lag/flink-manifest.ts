@@ -11,6 +11,11 @@ export function flinkLagPermissions(p: PipelineContext<unknown, FlinkPipeline>):
   return [
     ...flinkPermissions(p, ['read'], 'diagnose', 'read the application (status, parallelism, autoscaling, version), its snapshots and operations'),
     ...flinkPermissions(p, ['restart', 'scale']),
-    { step: 'verify', actions: ['kinesisanalytics:DescribeApplication'], resources: [flinkApplicationArn(p)], why: 'check the application runs at the new parallelism' },
+    {
+      step: 'verify',
+      actions: ['kinesisanalytics:DescribeApplication'],
+      resources: [flinkApplicationArn(p)],
+      why: 'check the application runs at the new parallelism',
+    },
   ];
 }

@@ -68,7 +68,8 @@ function evidenceOf(input: Input): Evidence {
     jobAgeSeconds: e.jobAgeMs === null ? null : Math.round(e.jobAgeMs / 1000),
     busiestOperator: bottleneck?.operator ?? null,
     busiestOperatorBusyMsPerSecond: bottleneck?.busyTimeMsPerSecond ?? null,
-    mostBackPressuredOperator: [...e.operators].sort((a, b) => (b.backPressuredTimeMsPerSecond ?? -1) - (a.backPressuredTimeMsPerSecond ?? -1))[0]?.operator ?? null,
+    mostBackPressuredOperator:
+      [...e.operators].sort((a, b) => (b.backPressuredTimeMsPerSecond ?? -1) - (a.backPressuredTimeMsPerSecond ?? -1))[0]?.operator ?? null,
     sink: e.sink?.deliveryStreamName ?? null,
     sinkFreshnessSeconds: e.sink?.freshnessSeconds ?? null,
     actionsLastHour: e.actionsLastHour,
@@ -92,40 +93,68 @@ export function planFlinkConsumerLag(input: Input): Decision {
   const source = planKinesisSource(e.kinesis, b, ev, `application ${job.applicationName}`);
   if (source) return source;
   if ((e.resources.downtimeMs ?? 0) > 0) {
-    return recheck(F.JOB_RESTARTING, `${job.applicationName} is RUNNING with downtime ${e.resources.downtimeMs} ms: its job is restarting (job-failed watches it); no scaling meanwhile`, ev, 120);
+    return recheck(
+      F.JOB_RESTARTING,
+      `${job.applicationName} is RUNNING with downtime ${e.resources.downtimeMs} ms: its job is restarting (job-failed watches it); no scaling meanwhile`,
+      ev,
+      120,
+    );
   }
   const l = e.lag;
   const lagText = l.unit === 'records' ? `${l.totalLag ?? l.maxLag ?? '?'} records behind` : `${l.maxLag ?? '?'} ms behind`;
   if (e.jobAgeMs !== null && e.jobAgeMs < b.minRunAgeMinutes * 60_000) {
-    return recheck(R.RUN_TOO_YOUNG, `${job.applicationName}'s job started ${Math.round(e.jobAgeMs / 1000)} s ago: too young to judge (${l.trend}; a restarted job reads its backlog first)`, ev, Math.max(60, Math.ceil((b.minRunAgeMinutes * 60_000 - e.jobAgeMs) / 1000)));
+    return recheck(
+      R.RUN_TOO_YOUNG,
+      `${job.applicationName}'s job started ${Math.round(e.jobAgeMs / 1000)} s ago: too young to judge (${l.trend}; a restarted job reads its backlog first)`,
+      ev,
+      Math.max(60, Math.ceil((b.minRunAgeMinutes * 60_000 - e.jobAgeMs) / 1000)),
+    );
   }
   if (l.level === 'none') {
     return escalate(R.NO_DATA, `no lag metric for ${job.applicationName} in the last ${l.windowMinutes} min while it is RUNNING`, ev, 'warning', {
-      summary: 'neither the source nor the application publishes lag: check the source metrics and the application\'s metrics level',
+      summary: "neither the source nor the application publishes lag: check the source metrics and the application's metrics level",
       command: describeGroupCommand(pipeline),
     });
   }
   if (l.trend === LagTrend.Rewound) {
-    return escalate(R.REWOUND, `the consumer's position moved backwards in the window (${lagText}): it was restored from an older snapshot or its offsets were reset`, ev, 'error', {
-      summary: 'find out who restored or reset the application before anything acts; records are re-read',
-      command: flinkCommands.operations(job),
-    });
+    return escalate(
+      R.REWOUND,
+      `the consumer's position moved backwards in the window (${lagText}): it was restored from an older snapshot or its offsets were reset`,
+      ev,
+      'error',
+      {
+        summary: 'find out who restored or reset the application before anything acts; records are re-read',
+        command: flinkCommands.operations(job),
+      },
+    );
   }
   const sink = e.sink;
   const throttled = sinkThrottledPercent(e);
   if (sink && ((sink.freshnessSeconds ?? 0) > b.sinkMaxFreshnessSeconds || throttled > b.sinkMaxThrottledPercent)) {
-    return escalate(R.SINK_BACKPRESSURE, `the sink ${sink.deliveryStreamName} is the bottleneck (DataFreshness ${sink.freshnessSeconds ?? '?'} s, ${throttled.toFixed(2)}% throttled): more parallelism would only push harder`, ev, 'error', {
-      summary: `fix delivery of Firehose stream ${sink.deliveryStreamName} first (the firehose-delivery playbook covers it)`,
-      command: `aws firehose describe-delivery-stream --delivery-stream-name ${sink.deliveryStreamName}`,
-    });
+    return escalate(
+      R.SINK_BACKPRESSURE,
+      `the sink ${sink.deliveryStreamName} is the bottleneck (DataFreshness ${sink.freshnessSeconds ?? '?'} s, ${throttled.toFixed(2)}% throttled): more parallelism would only push harder`,
+      ev,
+      'error',
+      {
+        summary: `fix delivery of Firehose stream ${sink.deliveryStreamName} first (the firehose-delivery playbook covers it)`,
+        command: `aws firehose describe-delivery-stream --delivery-stream-name ${sink.deliveryStreamName}`,
+      },
+    );
   }
   const saturated = (e.resources.cpuPercent ?? 0) > b.cpuAlarmPercent || (e.resources.heapPercent ?? 0) > b.heapAlarmPercent;
   if (l.trend === LagTrend.CaughtUp) {
     if (saturated) {
-      return escalate(F.SATURATED, `${job.applicationName} keeps up (${lagText}) but runs at CPU ${e.resources.cpuPercent ?? '?'}% / heap ${e.resources.heapPercent ?? '?'}%`, ev, 'warning', {
-        summary: 'nothing is behind yet: give the application more parallelism (or turn autoscaling on) before it falls behind; not changed automatically',
-        command: flinkCommands.parallelism(job, e.app.versionId, Math.min(b.maxParallelism, (e.app.parallelism ?? 1) * 2)),
-      });
+      return escalate(
+        F.SATURATED,
+        `${job.applicationName} keeps up (${lagText}) but runs at CPU ${e.resources.cpuPercent ?? '?'}% / heap ${e.resources.heapPercent ?? '?'}%`,
+        ev,
+        'warning',
+        {
+          summary: 'nothing is behind yet: give the application more parallelism (or turn autoscaling on) before it falls behind; not changed automatically',
+          command: flinkCommands.parallelism(job, e.app.versionId, Math.min(b.maxParallelism, (e.app.parallelism ?? 1) * 2)),
+        },
+      );
     }
     return ignore(R.CAUGHT_UP, `${job.applicationName} is caught up (${lagText})`, ev);
   }
@@ -133,21 +162,40 @@ export function planFlinkConsumerLag(input: Input): Decision {
     const eta = l.drainSeconds !== null ? `, drained in ~${Math.ceil(l.drainSeconds / 60)} min at this pace` : '';
     return recheck(R.CATCHING_UP, `lag is shrinking (${lagText}${eta}); no action`, ev, l.windowMinutes * 60);
   }
-  if (l.trend === LagTrend.Unknown) return recheck(R.WINDOW_INCOMPLETE, `only ${Math.round(l.complete * 100)}% of the ${l.windowMinutes}-minute window has samples: not enough to judge`, ev, 300);
+  if (l.trend === LagTrend.Unknown)
+    return recheck(
+      R.WINDOW_INCOMPLETE,
+      `only ${Math.round(l.complete * 100)}% of the ${l.windowMinutes}-minute window has samples: not enough to judge`,
+      ev,
+      300,
+    );
   const still = l.noProgressMinutes !== null && l.noProgressMinutes >= b.stallMinutes;
   if (l.trend === LagTrend.Stalled || l.trend === LagTrend.Stopped || still) {
     const op = e.operators[0];
-    return escalate(R.STALLED, `${job.applicationName} is RUNNING but its position does not move (${lagText}${op ? `; busiest operator ${op.operator} at ${op.busyTimeMsPerSecond} ms/s` : ''})`, ev, 'error', {
-      summary: 'a running job that reads nothing: look for a stuck operator (backpressure, busy time) and its exceptions; a stop (with a snapshot) and start is a person\'s call',
-      command: flinkCommands.errors(job, input.nowMs - l.windowMinutes * 60_000),
-    });
+    return escalate(
+      R.STALLED,
+      `${job.applicationName} is RUNNING but its position does not move (${lagText}${op ? `; busiest operator ${op.operator} at ${op.busyTimeMsPerSecond} ms/s` : ''})`,
+      ev,
+      'error',
+      {
+        summary:
+          "a running job that reads nothing: look for a stuck operator (backpressure, busy time) and its exceptions; a stop (with a snapshot) and start is a person's call",
+        command: flinkCommands.errors(job, input.nowMs - l.windowMinutes * 60_000),
+      },
+    );
   }
   if (l.skew.skewed) {
     const hot = l.skew.hotPartitions.length > 0 ? `partition(s) ${l.skew.hotPartitions.join(', ')}` : 'one partition';
-    return escalate(R.SKEW, `${hot} hold ${Math.round(l.skew.hotLagShare * 100)}% of the lag while the others keep up: a hot key; more parallelism will not help`, ev, 'warning', {
-      summary: 'find the hot key and spread it; scaling the application does not speed up one partition',
-      command: describeGroupCommand(pipeline),
-    });
+    return escalate(
+      R.SKEW,
+      `${hot} hold ${Math.round(l.skew.hotLagShare * 100)}% of the lag while the others keep up: a hot key; more parallelism will not help`,
+      ev,
+      'warning',
+      {
+        summary: 'find the hot key and spread it; scaling the application does not speed up one partition',
+        command: describeGroupCommand(pipeline),
+      },
+    );
   }
   return planScale(input, ev, lagText, pipelineName);
 }
@@ -162,27 +210,53 @@ function planScale(input: Input, ev: Evidence, lagText: string, pipelineName: st
   if (e.app.autoScalingEnabled) {
     const ceiling = (e.app.parallelismPerKPU ?? 1) * b.maxKPUs;
     if ((e.app.currentParallelism ?? 0) < ceiling) {
-      return recheck(F.AUTOSCALING, `${behind} with autoscaling on at parallelism ${e.app.currentParallelism ?? '?'} of ${ceiling}: MSF scales it; watched`, ev, 600);
+      return recheck(
+        F.AUTOSCALING,
+        `${behind} with autoscaling on at parallelism ${e.app.currentParallelism ?? '?'} of ${ceiling}: MSF scales it; watched`,
+        ev,
+        600,
+      );
     }
-    return escalate(R.AT_SCALE_BOUND, `${behind} with autoscaling at its ceiling (${e.app.currentParallelism} = ParallelismPerKPU ${e.app.parallelismPerKPU ?? 1} × ${b.maxKPUs} KPUs)`, ev, 'error', {
-      summary: 'the application\'s KPU limit is reached: request a limit increase (never automatic), or add shards/partitions if the source bounds it',
+    return escalate(
+      R.AT_SCALE_BOUND,
+      `${behind} with autoscaling at its ceiling (${e.app.currentParallelism} = ParallelismPerKPU ${e.app.parallelismPerKPU ?? 1} × ${b.maxKPUs} KPUs)`,
+      ev,
+      'error',
+      {
+        summary: "the application's KPU limit is reached: request a limit increase (never automatic), or add shards/partitions if the source bounds it",
+        command: flinkCommands.describe(job),
+      },
+    );
+  }
+  if (current === null) {
+    return escalate(R.NOT_CAPPED, `${behind} but its parallelism is not readable`, ev, 'warning', {
+      summary: "read the application's parallelism configuration",
       command: flinkCommands.describe(job),
     });
   }
-  if (current === null) {
-    return escalate(R.NOT_CAPPED, `${behind} but its parallelism is not readable`, ev, 'warning', { summary: 'read the application\'s parallelism configuration', command: flinkCommands.describe(job) });
-  }
   if (partitions === null) {
-    return escalate(F.PARTITIONS_UNKNOWN, `${behind} at parallelism ${current}, but the source's partitions are unknown: parallelism is never raised blind`, ev, 'warning', {
-      summary: 'turn on per-partition lag metrics (MSK PER_TOPIC_PER_PARTITION monitoring) so the partition bound can be checked, or scale by hand',
-      command: flinkCommands.parallelism(job, e.app.versionId, Math.min(b.maxParallelism, current * 2)),
-    });
+    return escalate(
+      F.PARTITIONS_UNKNOWN,
+      `${behind} at parallelism ${current}, but the source's partitions are unknown: parallelism is never raised blind`,
+      ev,
+      'warning',
+      {
+        summary: 'turn on per-partition lag metrics (MSK PER_TOPIC_PER_PARTITION monitoring) so the partition bound can be checked, or scale by hand',
+        command: flinkCommands.parallelism(job, e.app.versionId, Math.min(b.maxParallelism, current * 2)),
+      },
+    );
   }
   if (current >= partitions) {
-    return escalate(R.PARTITION_BOUND, `${behind} at parallelism ${current}, already at the source's ${partitions} ${e.kinesis ? 'shards' : 'partitions'}: more parallelism would idle`, ev, 'error', {
-      summary: `add ${e.kinesis ? 'shards to the stream' : 'partitions to the topic'} (never automatic), then raise the parallelism`,
-      command: addPartitionsCommand(pipeline, partitions),
-    });
+    return escalate(
+      R.PARTITION_BOUND,
+      `${behind} at parallelism ${current}, already at the source's ${partitions} ${e.kinesis ? 'shards' : 'partitions'}: more parallelism would idle`,
+      ev,
+      'error',
+      {
+        summary: `add ${e.kinesis ? 'shards to the stream' : 'partitions to the topic'} (never automatic), then raise the parallelism`,
+        command: addPartitionsCommand(pipeline, partitions),
+      },
+    );
   }
   const cap = Math.min(b.maxParallelism, Math.floor(current * b.maxScaleFactor), partitions);
   const { incomingRecordsPerSecond: inRate, processedRecordsPerSecond: outRate } = e.throughput;
@@ -201,20 +275,32 @@ function planScale(input: Input, ev: Evidence, lagText: string, pipelineName: st
     });
   }
   if (e.actionsLastHour >= settings.maxActionsPerHour) {
-    return escalate(R.BUDGET_EXHAUSTED, `${behind}, but ${e.actionsLastHour} action(s) on it in the last hour use the budget of ${settings.maxActionsPerHour}`, ev, 'error', {
-      summary: 'the application was restarted or rescaled already this hour and the lag is back: find the bottleneck (operators\' busy and back-pressured time) before acting again',
-      command: flinkCommands.operations(job),
-    });
+    return escalate(
+      R.BUDGET_EXHAUSTED,
+      `${behind}, but ${e.actionsLastHour} action(s) on it in the last hour use the budget of ${settings.maxActionsPerHour}`,
+      ev,
+      'error',
+      {
+        summary:
+          "the application was restarted or rescaled already this hour and the lag is back: find the bottleneck (operators' busy and back-pressured time) before acting again",
+        command: flinkCommands.operations(job),
+      },
+    );
   }
   const params: ScaleFlinkParams = { applicationName: job.applicationName, fromParallelism: current, toParallelism: target, sourcePartitions: partitions };
-  return fix(R.SCALE_OUT, `${behind} with a healthy sink and no skew: parallelism ${current} → ${target} (source ${partitions} ${e.kinesis ? 'shards' : 'partitions'}, bound ${cap})`, { ...ev, targetParallelism: target, wantedScaleFactor: Number(wanted.toFixed(2)) }, [
-    {
-      type: SCALE_FLINK_APPLICATION,
-      resource: flinkResource(job),
-      description: `UpdateApplication ${job.applicationName} on its current version: parallelism ${current} → ${target}`,
-      params: params as unknown as Record<string, unknown>,
-    },
-  ]);
+  return fix(
+    R.SCALE_OUT,
+    `${behind} with a healthy sink and no skew: parallelism ${current} → ${target} (source ${partitions} ${e.kinesis ? 'shards' : 'partitions'}, bound ${cap})`,
+    { ...ev, targetParallelism: target, wantedScaleFactor: Number(wanted.toFixed(2)) },
+    [
+      {
+        type: SCALE_FLINK_APPLICATION,
+        resource: flinkResource(job),
+        description: `UpdateApplication ${job.applicationName} on its current version: parallelism ${current} → ${target}`,
+        params: params as unknown as Record<string, unknown>,
+      },
+    ],
+  );
 }
 
 /** Not RUNNING: job-failed's Flink judgment decides, with this playbook's budget (as on EMR). */

@@ -12,7 +12,10 @@ const ON_ITS_WAY = new Set(['STARTING', 'UPDATING', 'AUTOSCALING']);
  * caught up, draining, or below the alarm threshold; pending while it starts or updates (the new
  * parallelism restarts it) or the lag has not turned yet; failed when it stopped (READY).
  */
-export async function verifyFlinkConsumerLag(ctx: PlaybookContext<ConsumerLagSettings, FlinkPipeline>, incident: { startedAtMs: number; fixedAtMs?: number }): Promise<VerifyOutcome> {
+export async function verifyFlinkConsumerLag(
+  ctx: PlaybookContext<ConsumerLagSettings, FlinkPipeline>,
+  incident: { startedAtMs: number; fixedAtMs?: number },
+): Promise<VerifyOutcome> {
   const { pipeline, settings } = ctx;
   const job = pipeline.job;
   const w = sinceFix(ctx, incident);
@@ -25,7 +28,13 @@ export async function verifyFlinkConsumerLag(ctx: PlaybookContext<ConsumerLagSet
   if (ON_ITS_WAY.has(app.status)) return { status: 'pending', summary: `${job.applicationName} is ${app.status}`, evidence: appEvidence };
   if (app.status !== 'RUNNING') return { status: 'failed', summary: `${job.applicationName} is ${app.status}`, evidence: appEvidence };
   const { lag, ms, watched, threshold, recovered } = await lagSinceFix(ctx, found, w);
-  const evidence: Evidence = { ...appEvidence, lagTrend: lag.trend, minutesSinceFix: w.minutes, [ms ? 'iteratorAgeMs' : 'lagRecords']: watched, [ms ? 'alarmThresholdMs' : 'alarmThresholdRecords']: threshold };
+  const evidence: Evidence = {
+    ...appEvidence,
+    lagTrend: lag.trend,
+    minutesSinceFix: w.minutes,
+    [ms ? 'iteratorAgeMs' : 'lagRecords']: watched,
+    [ms ? 'alarmThresholdMs' : 'alarmThresholdRecords']: threshold,
+  };
   if (recovered) return { status: 'recovered', summary: `${job.applicationName} is RUNNING and ${recovered}`, evidence };
   return { status: 'pending', summary: `${job.applicationName} is RUNNING but the lag is ${lag.trend} since the fix`, evidence };
 }

@@ -26,13 +26,18 @@ export const consumerLagPlaybook: Playbook<ConsumerLagSettings, AnyConsumerLagEv
   // Lag metrics and a Kinesis source's shards; EMR: the job's runs (a failed run's driver logs) and
   // its checkpoint; Managed Flink: the application, its snapshots, operations and log.
   adapters: { cloudwatch: CloudWatchAdapter, emr: EmrServerlessAdapter, s3: S3Adapter, logs: LogsAdapter, kinesis: KinesisAdapter, flink: ManagedFlinkAdapter },
-  diagnose: (ctx, t) => byJobKind<typeof ctx, Promise<AnyConsumerLagEvidence>>(ctx, { 'emr-serverless': (c) => diagnoseConsumerLag(c, t), 'managed-flink': (c) => diagnoseFlinkConsumerLag(c, t) }),
+  diagnose: (ctx, t) =>
+    byJobKind<typeof ctx, Promise<AnyConsumerLagEvidence>>(ctx, {
+      'emr-serverless': (c) => diagnoseConsumerLag(c, t),
+      'managed-flink': (c) => diagnoseFlinkConsumerLag(c, t),
+    }),
   plan: (input) =>
     byJobKind(input, {
       'emr-serverless': (i) => planConsumerLag({ ...i, evidence: emrEvidence<ConsumerLagEvidence>(i.evidence) }),
       'managed-flink': (i) => planFlinkConsumerLag({ ...i, evidence: flinkEvidence<FlinkConsumerLagEvidence>(i.evidence) }),
     }),
-  verify: (ctx, incident) => byJobKind(ctx, { 'emr-serverless': (c) => verifyConsumerLag(c, incident), 'managed-flink': (c) => verifyFlinkConsumerLag(c, incident) }),
+  verify: (ctx, incident) =>
+    byJobKind(ctx, { 'emr-serverless': (c) => verifyConsumerLag(c, incident), 'managed-flink': (c) => verifyFlinkConsumerLag(c, incident) }),
   // EMR: job-failed's restart for a job that is not running, and the rescaled replacement run.
   // Managed Flink: job-failed's start from the latest snapshot, and the parallelism update.
   actions: [startJobRunAction, restartWithParametersAction, startFlinkApplicationAction, scaleFlinkApplicationAction],

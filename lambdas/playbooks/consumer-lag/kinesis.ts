@@ -45,8 +45,24 @@ export async function readKinesisSource(ctx: PlaybookContext<ConsumerLagSettings
   const startMs = nowMs - windowMinutes * MINUTE;
   const series = await ctx.aws.cloudwatch.getMetricData(
     [
-      { id: 'throttled', namespace: 'AWS/Kinesis', metricName: 'ReadProvisionedThroughputExceeded', dimensions: { StreamName: src.streamName }, stat: 'Sum', periodSeconds: 60 },
-      ...(perShard ? ids.map((id, i) => ({ id: `s${i}`, namespace: 'AWS/Kinesis', metricName: 'IteratorAgeMilliseconds', dimensions: { StreamName: src.streamName, ShardId: id }, stat: 'Maximum', periodSeconds: 60 })) : []),
+      {
+        id: 'throttled',
+        namespace: 'AWS/Kinesis',
+        metricName: 'ReadProvisionedThroughputExceeded',
+        dimensions: { StreamName: src.streamName },
+        stat: 'Sum',
+        periodSeconds: 60,
+      },
+      ...(perShard
+        ? ids.map((id, i) => ({
+            id: `s${i}`,
+            namespace: 'AWS/Kinesis',
+            metricName: 'IteratorAgeMilliseconds',
+            dimensions: { StreamName: src.streamName, ShardId: id },
+            stat: 'Maximum',
+            periodSeconds: 60,
+          }))
+        : []),
     ],
     startMs,
     nowMs,
@@ -113,13 +129,30 @@ export function planKinesisSource(k: KinesisSourceReading | undefined, b: Consum
     return escalate(
       ConsumerLagSourceReason.SHARD_NOT_READ,
       `shard ${s.shardId} of ${k.streamName} ${how} for ${s.minutes} min (iterator age ${Math.round(s.ageMs / 1000)} s) while the other shards are read: ` +
-        (lost ? `its oldest records are already past the ${k.retentionHours} h retention (${hours(s.retentionLeftHours)})` : `${hours(s.retentionLeftHours)} of retention left before its records are lost`),
+        (lost
+          ? `its oldest records are already past the ${k.retentionHours} h retention (${hours(s.retentionLeftHours)})`
+          : `${hours(s.retentionLeftHours)} of retention left before its records are lost`),
       ev,
       severity,
       {
-        summary: `find why ${what} does not read shard ${s.shardId} (its task's log: a poison record, a stuck subtask, a lost lease); restart the reader of that shard before the retention runs out${k.shards.stuck.length > 1 ? `; also ${k.shards.stuck.slice(1).map((x) => x.shardId).join(', ')}` : ''}`,
+        summary: `find why ${what} does not read shard ${s.shardId} (its task's log: a poison record, a stuck subtask, a lost lease); restart the reader of that shard before the retention runs out${
+          k.shards.stuck.length > 1
+            ? `; also ${k.shards.stuck
+                .slice(1)
+                .map((x) => x.shardId)
+                .join(', ')}`
+            : ''
+        }`,
         command: `aws cloudwatch get-metric-statistics --namespace AWS/Kinesis --metric-name IteratorAgeMilliseconds --dimensions Name=StreamName,Value=${k.streamName} Name=ShardId,Value=${s.shardId} --statistics Maximum --period 60 --start-time <one hour ago> --end-time <now>`,
-        detail: { shards: k.shards.stuck.map((x) => ({ shardId: x.shardId, how: x.how, ageMs: x.ageMs, minutes: x.minutes, retentionLeftHours: Number(x.retentionLeftHours.toFixed(2)) })) },
+        detail: {
+          shards: k.shards.stuck.map((x) => ({
+            shardId: x.shardId,
+            how: x.how,
+            ageMs: x.ageMs,
+            minutes: x.minutes,
+            retentionLeftHours: Number(x.retentionLeftHours.toFixed(2)),
+          })),
+        },
       },
     );
   }
@@ -133,10 +166,16 @@ export function planKinesisSource(k: KinesisSourceReading | undefined, b: Consum
     );
   }
   if (k.throttledMinutes >= b.alarmMinutes) {
-    return escalate(ConsumerLagSourceReason.READS_THROTTLED, `reads of ${k.streamName} were throttled in ${k.throttledMinutes} minute(s) of the window (${k.throttledReads} throttled GetRecords calls): more parallelism would read harder`, ev, 'error', {
-      summary: `the stream's read throughput is the limit (2 MB/s or 5 GetRecords calls a second per shard): add shards, or use enhanced fan-out for ${what}; never scaled automatically`,
-      command: `aws kinesis update-shard-count --stream-name ${k.streamName} --scaling-type UNIFORM_SCALING --target-shard-count ${k.openShards * 2}`,
-    });
+    return escalate(
+      ConsumerLagSourceReason.READS_THROTTLED,
+      `reads of ${k.streamName} were throttled in ${k.throttledMinutes} minute(s) of the window (${k.throttledReads} throttled GetRecords calls): more parallelism would read harder`,
+      ev,
+      'error',
+      {
+        summary: `the stream's read throughput is the limit (2 MB/s or 5 GetRecords calls a second per shard): add shards, or use enhanced fan-out for ${what}; never scaled automatically`,
+        command: `aws kinesis update-shard-count --stream-name ${k.streamName} --scaling-type UNIFORM_SCALING --target-shard-count ${k.openShards * 2}`,
+      },
+    );
   }
   return undefined;
 }

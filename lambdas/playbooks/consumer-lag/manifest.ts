@@ -78,7 +78,11 @@ export const consumerLagBounds = z
     cpuAlarmPercent: z.number().min(1).max(100).default(80),
     heapAlarmPercent: z.number().min(1).max(100).default(90),
     /** Kinesis: a shard not read whose oldest records will be gone within this many hours is paged as critical. */
-    criticalRetentionHours: z.number().positive().max(24 * 365).default(6),
+    criticalRetentionHours: z
+      .number()
+      .positive()
+      .max(24 * 365)
+      .default(6),
   })
   .strict()
   .refine((b) => b.cancelWaitSeconds >= b.cancelGracePeriodSeconds, {
@@ -102,7 +106,10 @@ export type ConsumerLagSettings = z.output<typeof consumerLagSettings>;
 export type ConsumerLagBounds = ConsumerLagSettings['bounds'];
 
 /** The dimensions of MSK's topic-level lag metrics for a pipeline. */
-export function mskLagDimensions(source: { clusterName: string; consumerGroup: string; topic: string }, b: Pick<ConsumerLagBounds, 'clusterNameDimension'>): Record<string, string> {
+export function mskLagDimensions(
+  source: { clusterName: string; consumerGroup: string; topic: string },
+  b: Pick<ConsumerLagBounds, 'clusterNameDimension'>,
+): Record<string, string> {
   return {
     ...(b.clusterNameDimension ? { 'Cluster Name': source.clusterName } : {}),
     'Consumer Group': source.consumerGroup,
@@ -122,20 +129,37 @@ type Ctx = PipelineContext<ConsumerLagSettings>;
 function sourceAlarms(p: Ctx): AlarmSpec[] {
   const b = p.settings.bounds;
   const src = p.pipeline.source;
-  const every = { comparison: 'GreaterThanThreshold', evaluationPeriods: b.alarmMinutes, datapointsToAlarm: b.alarmMinutes, treatMissingData: 'missing' } as const;
+  const every = {
+    comparison: 'GreaterThanThreshold',
+    evaluationPeriods: b.alarmMinutes,
+    datapointsToAlarm: b.alarmMinutes,
+    treatMissingData: 'missing',
+  } as const;
   if (src.kind === 'kinesis') {
     return [
       {
         signal: 'iterator-age',
         description: `${src.streamName}: the consumer reads records more than ${b.iteratorAgeAlarmSeconds} s old`,
-        metric: { namespace: 'AWS/Kinesis', metricName: 'GetRecords.IteratorAgeMilliseconds', dimensions: { StreamName: src.streamName }, statistic: 'Maximum', periodSeconds: 60 },
+        metric: {
+          namespace: 'AWS/Kinesis',
+          metricName: 'GetRecords.IteratorAgeMilliseconds',
+          dimensions: { StreamName: src.streamName },
+          statistic: 'Maximum',
+          periodSeconds: 60,
+        },
         threshold: b.iteratorAgeAlarmSeconds * 1000,
         ...every,
       },
       {
         signal: 'read-throttled',
         description: `${src.streamName}: GetRecords calls throttled every minute for ${b.alarmMinutes} minutes (ReadProvisionedThroughputExceeded)`,
-        metric: { namespace: 'AWS/Kinesis', metricName: 'ReadProvisionedThroughputExceeded', dimensions: { StreamName: src.streamName }, statistic: 'Sum', periodSeconds: 60 },
+        metric: {
+          namespace: 'AWS/Kinesis',
+          metricName: 'ReadProvisionedThroughputExceeded',
+          dimensions: { StreamName: src.streamName },
+          statistic: 'Sum',
+          periodSeconds: 60,
+        },
         threshold: 0,
         ...every,
         treatMissingData: 'notBreaching',
@@ -178,7 +202,7 @@ function kinesisPermissions(p: Ctx): PermissionSpec[] {
       step: 'diagnose',
       actions: ['kinesis:DescribeStreamSummary', 'kinesis:ListShards'],
       resources: [`arn:${p.partition}:kinesis:${p.region}:${p.account}:stream/${src.streamName}`],
-      why: 'the stream\'s open shards, retention and shard-level monitoring: name a shard that is not read and the retention left',
+      why: "the stream's open shards, retention and shard-level monitoring: name a shard that is not read and the retention left",
     },
   ];
 }
@@ -189,7 +213,7 @@ const metricsRead: PermissionSpec[] = [
     // ListMetrics and GetMetricData have no resource-level permissions: IAM only accepts "*".
     actions: ['cloudwatch:ListMetrics', 'cloudwatch:GetMetricData'],
     resources: ['*'],
-    why: 'read the lag window (AWS/Kafka, AWS/Kinesis or AWS/KinesisAnalytics), the incoming and processed rates and the sink\'s Firehose metrics',
+    why: "read the lag window (AWS/Kafka, AWS/Kinesis or AWS/KinesisAnalytics), the incoming and processed rates and the sink's Firehose metrics",
   },
   {
     step: 'verify',
@@ -207,10 +231,16 @@ function emrPermissions(p: PipelineContext<ConsumerLagSettings, EmrPipeline>): P
       step: 'diagnose',
       actions: ['emr-serverless:ListJobRuns', 'emr-serverless:GetJobRun', 'emr-serverless:ListJobRunAttempts'],
       resources: runs,
-      why: 'find the job\'s active run and its executor settings, or its last ended run (and its attempts) to restart from',
+      why: "find the job's active run and its executor settings, or its last ended run (and its attempts) to restart from",
     },
     ...driverLogPermissions(p),
-    listBucketUnder(p.partition, cp.bucket, [cp.prefix], 'diagnose', 'when the job is not running: find when the checkpoint was last committed (listing of the checkpoint prefix)'),
+    listBucketUnder(
+      p.partition,
+      cp.bucket,
+      [cp.prefix],
+      'diagnose',
+      'when the job is not running: find when the checkpoint was last committed (listing of the checkpoint prefix)',
+    ),
     {
       step: 'diagnose',
       actions: ['s3:GetObject'],
@@ -237,16 +267,12 @@ export const consumerLagManifest: PlaybookManifest<ConsumerLagSettings> = {
   id: 'consumer-lag',
   title: 'Consumer lag → restart or scale within bounds, or say where the bottleneck is',
   summary:
-    'Classifies the lag window with Burrow\'s rules; restarts a job that is not running or a run that is hung, scales executors ' +
+    "Classifies the lag window with Burrow's rules; restarts a job that is not running or a run that is hung, scales executors " +
     '(EMR) or parallelism (Managed Flink) within bounds when the job falls behind on its own, and escalates hot partitions, a ' +
     'Kinesis shard that is not read, throttled reads, sink backpressure, rewound offsets and the scale and partition bounds.',
   settings: consumerLagSettings,
   appliesTo: () => true,
   alarms,
   eventRules: () => [],
-  permissions: (p) => [
-    ...metricsRead,
-    ...kinesisPermissions(p),
-    ...byJobKind(p, { 'emr-serverless': emrPermissions, 'managed-flink': flinkLagPermissions }),
-  ],
+  permissions: (p) => [...metricsRead, ...kinesisPermissions(p), ...byJobKind(p, { 'emr-serverless': emrPermissions, 'managed-flink': flinkLagPermissions })],
 };

@@ -53,7 +53,12 @@ export async function discoverTopicSeries(cw: CloudWatchAdapter, src: MskSource,
 }
 
 const q = (id: string, namespace: string, metricName: string, dimensions: Record<string, string>, stat: string): MetricQuery => ({
-  id, namespace, metricName, dimensions, stat, periodSeconds: 60,
+  id,
+  namespace,
+  metricName,
+  dimensions,
+  stat,
+  periodSeconds: 60,
 });
 
 /** Query ids: `p<i>` partition i, `in<j>` broker j, and the named ones below. */

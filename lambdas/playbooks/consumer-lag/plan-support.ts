@@ -98,7 +98,11 @@ export function scaleTarget(current: number, e: ConsumerLagEvidence, b: Consumer
  * same checkpoint: the same parameters (a hung run) or with `executors.setting` raised to `to`.
  */
 export function replaceRunAction(
-  run: JobRunView, pipeline: EmrPipeline, incidentId: string, b: ConsumerLagBounds, executors?: { settings: ExecutorSettings; to: number },
+  run: JobRunView,
+  pipeline: EmrPipeline,
+  incidentId: string,
+  b: ConsumerLagBounds,
+  executors?: { settings: ExecutorSettings; to: number },
 ): PlannedAction {
   const job = pipeline.job;
   const spark = run.jobDriver.sparkSubmit!;
@@ -115,7 +119,10 @@ export function replaceRunAction(
     ...(executors ? { executors: { setting: executors.settings.setting, from: executors.settings.executors!, to: executors.to } } : {}),
     // Every StartJobRun field of the old run (runtimes/emr-serverless/restart.ts), with the new Spark parameters.
     // As GetJobRun returned them (zod checks the shape when the engine parses the params).
-    start: { ...restartParams(job, run, incidentId, sparkSubmit.sparkSubmitParameters), name: run.name ?? job.jobName } as unknown as RestartWithParametersParams['start'],
+    start: {
+      ...restartParams(job, run, incidentId, sparkSubmit.sparkSubmitParameters),
+      name: run.name ?? job.jobName,
+    } as unknown as RestartWithParametersParams['start'],
   };
   const what = executors ? `${executors.settings.setting} ${executors.settings.executors} → ${executors.to}` : 'the same parameters';
   return {

@@ -8,7 +8,14 @@ import type { ConsumerLagEvidence } from './diagnose';
 import { planKinesisSource } from './kinesis';
 import type { ConsumerLagSettings } from './manifest';
 import {
-  addPartitionsCommand, describeGroupCommand, getRunCommand, lagEvidence, replaceRunAction, restartCommand, scaleTarget, sinkThrottledPercent,
+  addPartitionsCommand,
+  describeGroupCommand,
+  getRunCommand,
+  lagEvidence,
+  replaceRunAction,
+  restartCommand,
+  scaleTarget,
+  sinkThrottledPercent,
 } from './plan-support';
 
 export const ConsumerLagReason = {
@@ -57,10 +64,16 @@ export function planConsumerLag(input: PlanInput<ConsumerLagSettings, ConsumerLa
 
   if (active.length === 0) return planNotRunning(input, ev);
   if (active.length > 1) {
-    return escalate(R.TWO_RUNS, `${active.length} runs of ${job.jobName} are active (${active.map((r) => `${r.jobRunId} ${r.state}`).join(', ')}): two runs on one checkpoint`, ev, 'critical', {
-      summary: 'cancel every run but one by hand; streamfix never acts while two runs share a checkpoint',
-      command: `aws emr-serverless list-job-runs --application-id ${job.applicationId} --states RUNNING SUBMITTED PENDING SCHEDULED QUEUED`,
-    });
+    return escalate(
+      R.TWO_RUNS,
+      `${active.length} runs of ${job.jobName} are active (${active.map((r) => `${r.jobRunId} ${r.state}`).join(', ')}): two runs on one checkpoint`,
+      ev,
+      'critical',
+      {
+        summary: 'cancel every run but one by hand; streamfix never acts while two runs share a checkpoint',
+        command: `aws emr-serverless list-job-runs --application-id ${job.applicationId} --states RUNNING SUBMITTED PENDING SCHEDULED QUEUED`,
+      },
+    );
   }
   const a = active[0]!;
   if (a.state === 'CANCELLING') return recheck(R.JOB_CANCELLING, `run ${a.jobRunId} is CANCELLING`, ev, 60);
@@ -78,7 +91,7 @@ export function planConsumerLag(input: PlanInput<ConsumerLagSettings, ConsumerLa
   }
   if (l.trend === LagTrend.Rewound) {
     return escalate(R.REWOUND, `the consumer's position moved backwards in the window (${lagText}): offsets were reset`, ev, 'error', {
-      summary: 'someone reset the group\'s offsets or the checkpoint: find out who and why before anything restarts; records may be re-read',
+      summary: "someone reset the group's offsets or the checkpoint: find out who and why before anything restarts; records may be re-read",
       command: describeGroupCommand(pipeline),
     });
   }
@@ -86,10 +99,16 @@ export function planConsumerLag(input: PlanInput<ConsumerLagSettings, ConsumerLa
   const throttled = sinkThrottledPercent(e);
   const slowSink = sink && ((sink.freshnessSeconds ?? 0) > b.sinkMaxFreshnessSeconds || throttled > b.sinkMaxThrottledPercent);
   if (sink && slowSink) {
-    return escalate(R.SINK_BACKPRESSURE, `the sink ${sink.deliveryStreamName} is the bottleneck (DataFreshness ${sink.freshnessSeconds ?? '?'} s, ${throttled.toFixed(2)}% throttled): more executors would only push harder`, ev, 'error', {
-      summary: `fix delivery of Firehose stream ${sink.deliveryStreamName} first (the firehose-delivery playbook covers it); no scaling while the sink pushes back`,
-      command: `aws firehose describe-delivery-stream --delivery-stream-name ${sink.deliveryStreamName}`,
-    });
+    return escalate(
+      R.SINK_BACKPRESSURE,
+      `the sink ${sink.deliveryStreamName} is the bottleneck (DataFreshness ${sink.freshnessSeconds ?? '?'} s, ${throttled.toFixed(2)}% throttled): more executors would only push harder`,
+      ev,
+      'error',
+      {
+        summary: `fix delivery of Firehose stream ${sink.deliveryStreamName} first (the firehose-delivery playbook covers it); no scaling while the sink pushes back`,
+        command: `aws firehose describe-delivery-stream --delivery-stream-name ${sink.deliveryStreamName}`,
+      },
+    );
   }
   if (l.trend === LagTrend.CaughtUp) return ignore(R.CAUGHT_UP, `${sourceName(input)} is caught up (${lagText})`, ev);
   if (l.trend === LagTrend.CatchingUp) {
@@ -99,10 +118,20 @@ export function planConsumerLag(input: PlanInput<ConsumerLagSettings, ConsumerLa
   const run = e.job.run;
   const ageMs = nowMs - (run?.createdAtMs ?? a.createdAtMs);
   if (ageMs < b.minRunAgeMinutes * MIN) {
-    return recheck(R.RUN_TOO_YOUNG, `run ${a.jobRunId} started ${Math.round(ageMs / 1000)} s ago: too young to judge (${l.trend})`, ev, Math.max(60, Math.ceil((b.minRunAgeMinutes * MIN - ageMs) / 1000)));
+    return recheck(
+      R.RUN_TOO_YOUNG,
+      `run ${a.jobRunId} started ${Math.round(ageMs / 1000)} s ago: too young to judge (${l.trend})`,
+      ev,
+      Math.max(60, Math.ceil((b.minRunAgeMinutes * MIN - ageMs) / 1000)),
+    );
   }
   if (l.trend === LagTrend.Unknown) {
-    return recheck(R.WINDOW_INCOMPLETE, `only ${Math.round(l.complete * 100)}% of the ${l.windowMinutes}-minute window has samples: not enough to judge`, ev, 300);
+    return recheck(
+      R.WINDOW_INCOMPLETE,
+      `only ${Math.round(l.complete * 100)}% of the ${l.windowMinutes}-minute window has samples: not enough to judge`,
+      ev,
+      300,
+    );
   }
   if (!run?.jobDriver.sparkSubmit || run.mode !== 'STREAMING') {
     return escalate(R.NOT_STREAMING_SPARK, `run ${a.jobRunId} is not a STREAMING Spark run (${run?.mode ?? 'unknown mode'}); lag is ${l.trend}`, ev, 'error', {
@@ -121,42 +150,74 @@ export function planConsumerLag(input: PlanInput<ConsumerLagSettings, ConsumerLa
     ]);
   }
   if (l.noProgressMinutes !== null && l.noProgressMinutes >= NOT_MOVING_MINUTES) {
-    return recheck(R.NOT_MOVING, `the consumer has not moved for ${l.noProgressMinutes} min (${lagText}): hung or in a long batch; look again before restarting or scaling`, ev, (b.stallMinutes - l.noProgressMinutes) * 60);
+    return recheck(
+      R.NOT_MOVING,
+      `the consumer has not moved for ${l.noProgressMinutes} min (${lagText}): hung or in a long batch; look again before restarting or scaling`,
+      ev,
+      (b.stallMinutes - l.noProgressMinutes) * 60,
+    );
   }
   // Falling behind with a healthy sink: where is the bottleneck?
   if (l.skew.skewed) {
     const hot = l.skew.hotPartitions.length > 0 ? `partition(s) ${l.skew.hotPartitions.join(', ')}` : 'one partition';
-    return escalate(R.SKEW, `${hot} hold ${Math.round(l.skew.hotLagShare * 100)}% of the lag while the others keep up: a hot key or a skewed producer; more executors will not help`, ev, 'warning', {
-      summary: 'find the hot key (per-partition lag, producer keys) and spread it; scaling the job does not speed up one partition',
-      command: describeGroupCommand(pipeline),
-    });
+    return escalate(
+      R.SKEW,
+      `${hot} hold ${Math.round(l.skew.hotLagShare * 100)}% of the lag while the others keep up: a hot key or a skewed producer; more executors will not help`,
+      ev,
+      'warning',
+      {
+        summary: 'find the hot key (per-partition lag, producer keys) and spread it; scaling the job does not speed up one partition',
+        command: describeGroupCommand(pipeline),
+      },
+    );
   }
   const x = e.job.executors;
   if (!x || x.executors === undefined) {
-    return escalate(R.NOT_CAPPED, `the job falls behind (${lagText}) but ${x?.setting ?? 'its executor setting'} is not set: executors are not what limits it`, ev, 'warning', {
-      summary: 'the job is not capped by an executor count: look for the bottleneck in the job (Spark UI: batch duration, skew, GC) or add partitions',
-      command: getRunCommand(job.applicationId, run.jobRunId),
-    });
+    return escalate(
+      R.NOT_CAPPED,
+      `the job falls behind (${lagText}) but ${x?.setting ?? 'its executor setting'} is not set: executors are not what limits it`,
+      ev,
+      'warning',
+      {
+        summary: 'the job is not capped by an executor count: look for the bottleneck in the job (Spark UI: batch duration, skew, GC) or add partitions',
+        command: getRunCommand(job.applicationId, run.jobRunId),
+      },
+    );
   }
   const partitions = l.level === 'partition' && !l.partitionsTruncated ? l.partitions : null;
   if (partitions !== null && partitions > 0 && x.executors * x.coresPerExecutor >= partitions) {
-    return escalate(R.PARTITION_BOUND, `${x.executors} executors × ${x.coresPerExecutor} cores already read all ${partitions} partitions in parallel: more executors would idle`, ev, 'error', {
-      summary: 'add partitions to the topic (never automatic: it remaps keys and breaks per-key ordering), then scale',
-      command: addPartitionsCommand(pipeline, partitions),
-    });
+    return escalate(
+      R.PARTITION_BOUND,
+      `${x.executors} executors × ${x.coresPerExecutor} cores already read all ${partitions} partitions in parallel: more executors would idle`,
+      ev,
+      'error',
+      {
+        summary: 'add partitions to the topic (never automatic: it remaps keys and breaks per-key ordering), then scale',
+        command: addPartitionsCommand(pipeline, partitions),
+      },
+    );
   }
   const { target, cap, wantedFactor } = scaleTarget(x.executors, e, b);
   if (target <= x.executors) {
-    return escalate(R.AT_SCALE_BOUND, `the job falls behind (${lagText}) at ${x.setting}=${x.executors}, already at the scale bound ${cap} (maxExecutors ${b.maxExecutors})`, ev, 'error', {
-      summary: `add partitions to the topic (never automatic), or raise pipelines.${pipelineName}.playbooks.consumer-lag.bounds.maxExecutors`,
-      command: addPartitionsCommand(pipeline, partitions),
-    });
+    return escalate(
+      R.AT_SCALE_BOUND,
+      `the job falls behind (${lagText}) at ${x.setting}=${x.executors}, already at the scale bound ${cap} (maxExecutors ${b.maxExecutors})`,
+      ev,
+      'error',
+      {
+        summary: `add partitions to the topic (never automatic), or raise pipelines.${pipelineName}.playbooks.consumer-lag.bounds.maxExecutors`,
+        command: addPartitionsCommand(pipeline, partitions),
+      },
+    );
   }
   if (!budgetLeft) return overBudget(input, ev, `the job falls behind at ${x.setting}=${x.executors}`);
   const scaled: Evidence = { ...ev, targetExecutors: target, wantedScaleFactor: Number(wantedFactor.toFixed(2)) };
-  return fix(R.SCALE_OUT, `the job falls behind (${lagText}) with a healthy sink and no skew: restart it from its checkpoint with ${x.setting} ${x.executors} → ${target}`, scaled, [
-    replaceRunAction(run, pipeline, incidentId, b, { settings: x, to: target }),
-  ]);
+  return fix(
+    R.SCALE_OUT,
+    `the job falls behind (${lagText}) with a healthy sink and no skew: restart it from its checkpoint with ${x.setting} ${x.executors} → ${target}`,
+    scaled,
+    [replaceRunAction(run, pipeline, incidentId, b, { settings: x, to: target })],
+  );
 }
 
 const sourceName = (input: PlanInput<ConsumerLagSettings, ConsumerLagEvidence, EmrPipeline>): string => {
@@ -166,10 +227,16 @@ const sourceName = (input: PlanInput<ConsumerLagSettings, ConsumerLagEvidence, E
 
 function overBudget(input: PlanInput<ConsumerLagSettings, ConsumerLagEvidence, EmrPipeline>, ev: Evidence, what: string): Decision {
   const e = input.evidence;
-  return escalate(R.BUDGET_EXHAUSTED, `${what}, but ${e.actionsLastHour} action(s) on the job in the last hour use the budget of ${input.settings.maxActionsPerHour}`, ev, 'error', {
-    summary: 'the job was restarted or rescaled already this hour and the lag is back: find the cause before acting again',
-    command: describeGroupCommand(input.pipeline),
-  });
+  return escalate(
+    R.BUDGET_EXHAUSTED,
+    `${what}, but ${e.actionsLastHour} action(s) on the job in the last hour use the budget of ${input.settings.maxActionsPerHour}`,
+    ev,
+    'error',
+    {
+      summary: 'the job was restarted or rescaled already this hour and the lag is back: find the cause before acting again',
+      command: describeGroupCommand(input.pipeline),
+    },
+  );
 }
 
 /**

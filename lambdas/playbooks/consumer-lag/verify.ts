@@ -27,7 +27,11 @@ export function sinceFix(ctx: PlaybookContext<ConsumerLagSettings>, incident: { 
  * The lag since the fix, the value the alarm watches and its threshold, and why it counts as
  * recovered (caught up, draining, or at or below the threshold), or undefined.
  */
-export async function lagSinceFix(ctx: PlaybookContext<ConsumerLagSettings>, found: Awaited<ReturnType<typeof discoverTopicSeries>> | undefined, w: ReturnType<typeof sinceFix>) {
+export async function lagSinceFix(
+  ctx: PlaybookContext<ConsumerLagSettings>,
+  found: Awaited<ReturnType<typeof discoverTopicSeries>> | undefined,
+  w: ReturnType<typeof sinceFix>,
+) {
   const b = ctx.settings.bounds;
   const series = await readSeries(ctx.aws.cloudwatch, lagQueries(ctx.pipeline, found), w.grid.startMs, w.grid.startMs + w.grid.width * PERIOD_MS);
   const { lag } = interpretSeries(ctx, series, found, w.grid, w.nowMs);
@@ -43,7 +47,10 @@ export async function lagSinceFix(ctx: PlaybookContext<ConsumerLagSettings>, fou
   return { lag, ms, watched, threshold, recovered };
 }
 
-export async function verifyConsumerLag(ctx: PlaybookContext<ConsumerLagSettings, EmrPipeline>, incident: { startedAtMs: number; fixedAtMs?: number }): Promise<VerifyOutcome> {
+export async function verifyConsumerLag(
+  ctx: PlaybookContext<ConsumerLagSettings, EmrPipeline>,
+  incident: { startedAtMs: number; fixedAtMs?: number },
+): Promise<VerifyOutcome> {
   const { pipeline, settings } = ctx;
   const job = pipeline.job;
   const b = settings.bounds;

@@ -1,6 +1,14 @@
 import type { MetricSeries } from '../../adapters/cloudwatch';
 import {
-  evaluateMatrix, evaluateWindow, groupStatusOf, STATUS_NAMES, Status, type GroupStatusName, type LagRules, type StatusCode, type StatusName,
+  evaluateMatrix,
+  evaluateWindow,
+  groupStatusOf,
+  STATUS_NAMES,
+  Status,
+  type GroupStatusName,
+  type LagRules,
+  type StatusCode,
+  type StatusName,
 } from '../../analysis/lag';
 import { noProgressMs, readTrend, type LagTrendName } from '../../analysis/lag-trend';
 import { findSkew, skewFromTopic, type SkewReading, type SkewRules } from '../../analysis/skew';
@@ -45,8 +53,11 @@ export type OffsetsFrom = 'processed-metric' | 'incoming-minus-lag' | 'iterator-
 
 const hasData = (a: Float64Array) => a.some((v) => v === v);
 
-export function positions(lags: Float64Array, ts: Float64Array, perMinute: { processed?: Float64Array; incoming?: Float64Array; iteratorAge?: boolean }):
-  { offsets?: Float64Array; from: OffsetsFrom; tolerance: number } {
+export function positions(
+  lags: Float64Array,
+  ts: Float64Array,
+  perMinute: { processed?: Float64Array; incoming?: Float64Array; iteratorAge?: boolean },
+): { offsets?: Float64Array; from: OffsetsFrom; tolerance: number } {
   const n = lags.length;
   const out = new Float64Array(n).fill(NaN);
   if (perMinute.iteratorAge) {
@@ -149,7 +160,11 @@ export function readLagWindow(w: WindowInput): LagReading {
     matrix = evaluateMatrix({ timestampsMs: ts, partitions: parts.ids, lags }, w.nowMs, w.rules);
     if (!hasData(aggregate)) aggregate = sumColumns(lags, parts.ids.length, w.grid.width);
   }
-  const pos = positions(aggregate, ts, { ...(w.processedPerMinute ? { processed: w.processedPerMinute } : {}), ...(w.incomingPerMinute ? { incoming: w.incomingPerMinute } : {}), iteratorAge: w.unit === 'milliseconds' });
+  const pos = positions(aggregate, ts, {
+    ...(w.processedPerMinute ? { processed: w.processedPerMinute } : {}),
+    ...(w.incomingPerMinute ? { incoming: w.incomingPerMinute } : {}),
+    iteratorAge: w.unit === 'milliseconds',
+  });
   const aggRules = { ...w.rules, offsetTolerance: Math.max(w.rules.offsetTolerance, pos.tolerance) };
   const aggWindow = { timestampsMs: ts, lags: aggregate, ...(pos.offsets ? { offsets: pos.offsets } : {}) };
   const agg = evaluateWindow(aggWindow, w.nowMs, aggRules);
@@ -161,9 +176,7 @@ export function readLagWindow(w: WindowInput): LagReading {
   for (let i = ts.length - 1; i >= 0 && newest !== newest; i--) if (aggregate[i] === aggregate[i]) newest = ts[i]!;
   const maxSeries = placeOnGrid(w.maxLag, w.grid);
   const lastMax = lastPresent(maxSeries);
-  const skew = matrix
-    ? findSkew(parts!.ids, matrix.currentLags, matrix.statuses, w.skew)
-    : skewFromTopic(lastMax, agg.currentLag, w.skew);
+  const skew = matrix ? findSkew(parts!.ids, matrix.currentLags, matrix.statuses, w.skew) : skewFromTopic(lastMax, agg.currentLag, w.skew);
   const counts = matrix ? [...matrix.counts] : [0, 0, 0, 0, 0];
   if (!matrix && agg.currentLag === agg.currentLag) counts[agg.status] = (counts[agg.status] ?? 0) + 1;
   return {

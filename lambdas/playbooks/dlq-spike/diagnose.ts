@@ -44,7 +44,10 @@ const VALUE_CHARS = 300;
 export function stableJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
   if (v !== null && typeof v === 'object') {
-    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(v) ?? 'null';
 }
@@ -97,7 +100,9 @@ async function findChange(ctx: PlaybookContext<DlqSpikeSettings>): Promise<{ rec
     return {
       recentRuns: recent.length,
       change: {
-        jobRunId: after.jobRunId, createdAtMs: after.createdAtMs, state: after.state,
+        jobRunId: after.jobRunId,
+        createdAtMs: after.createdAtMs,
+        state: after.state,
         ...(before ? { previousJobRunId: before.jobRunId, previousCreatedAtMs: before.createdAtMs } : {}),
         differences,
       },
@@ -121,12 +126,19 @@ export async function diagnoseDlqSpike(ctx: PlaybookContext<DlqSpikeSettings>, t
   const limits = { maxObjects: b.maxObjects, maxRecords: b.maxRecords, maxBytes: b.maxBytesMiB * 1024 * 1024, lookbackHours: b.lookbackHours };
   const partial: DlqSpikeEvidence['partial'] = [];
   const [sample, reference, runs] = await Promise.all([
-    sampleDlq(ctx.aws.s3, parseS3Uri(dlqUri), now, limits, { samplesPerType: b.samplesPerType, sampleChars: b.sampleChars, masker: new Masker(ctx.pipeline.masking), signal: ctx.signal }),
+    sampleDlq(ctx.aws.s3, parseS3Uri(dlqUri), now, limits, {
+      samplesPerType: b.samplesPerType,
+      sampleChars: b.sampleChars,
+      masker: new Masker(ctx.pipeline.masking),
+      signal: ctx.signal,
+    }),
     ref
-      ? sampleReference(ctx.aws.s3, parseS3Uri(ref.uri), now, { ...limits, maxObjects: Math.min(5, b.maxObjects), maxRecords: b.referenceMaxRecords }).catch((e: unknown) => {
-          partial.push({ part: `reference ${ref.uri}`, error: message(e) });
-          return undefined;
-        })
+      ? sampleReference(ctx.aws.s3, parseS3Uri(ref.uri), now, { ...limits, maxObjects: Math.min(5, b.maxObjects), maxRecords: b.referenceMaxRecords }).catch(
+          (e: unknown) => {
+            partial.push({ part: `reference ${ref.uri}`, error: message(e) });
+            return undefined;
+          },
+        )
       : Promise.resolve(undefined),
     findChange(ctx).catch((e: unknown): { recentRuns: number; change?: JobRunChange } => {
       partial.push({ part: `job runs of ${jobLabel(ctx.pipeline)}`, error: message(e) });

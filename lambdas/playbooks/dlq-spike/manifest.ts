@@ -14,9 +14,7 @@ import { appArn } from '../../util/arn';
  */
 
 /** The config's S3 URI rule, restated: importing config/schema here would be an import cycle. */
-const s3Uri = z
-  .string()
-  .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/(.+\/)?$/, 'must be s3://bucket/prefix/ ending with a slash');
+const s3Uri = z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/(.+\/)?$/, 'must be s3://bucket/prefix/ ending with a slash');
 
 export const DEFAULT_DLQ_NAMESPACE = 'ecommerce-streaming';
 export const DEFAULT_DLQ_METRIC = 'DLQRecordCount';
@@ -58,7 +56,12 @@ export const dlqSpikeBounds = z
     samplesPerType: z.number().int().min(0).max(10).default(2),
     sampleChars: z.number().int().min(40).max(2_000).default(200),
     /** A job run of the configured job started this recently, with a changed driver, is a suspect. */
-    changeWindowMinutes: z.number().int().min(1).max(24 * 60).default(30),
+    changeWindowMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 60)
+      .default(30),
     /** A type (or the enrichment pair timeout + external_api_error) with this share dominates. */
     dominantShare: z.number().min(0.3).max(1).default(0.5),
     /** A new field must be in at least this share of the failing payloads. */
@@ -111,7 +114,9 @@ function readS3(p: PipelineContext, uri: string, step: PermissionSpec['step'], w
 /** The DLQ metric of a pipeline: the configured one, else the default with `Pipeline` = its name. */
 export function dlqMetric(pipelineName: string, s: DlqSpikeSettings): DlqMetric {
   const m = s.bounds.metric;
-  return m ? { namespace: m.namespace, metricName: m.metricName, dimensions: { ...m.dimensions } } : { namespace: DEFAULT_DLQ_NAMESPACE, metricName: DEFAULT_DLQ_METRIC, dimensions: { Pipeline: pipelineName } };
+  return m
+    ? { namespace: m.namespace, metricName: m.metricName, dimensions: { ...m.dimensions } }
+    : { namespace: DEFAULT_DLQ_NAMESPACE, metricName: DEFAULT_DLQ_METRIC, dimensions: { Pipeline: pipelineName } };
 }
 
 /**
@@ -138,7 +143,10 @@ export function sharedDlqMetricError(config: { pipelines: Record<string, Pipelin
   if (shared.length === 0) return undefined;
   return shared
     .map(({ metric, pipelines }) => {
-      const dims = Object.entries(metric.dimensions).map(([k, v]) => `${k}=${v}`).join(', ') || 'no dimensions';
+      const dims =
+        Object.entries(metric.dimensions)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(', ') || 'no dimensions';
       return `pipelines ${pipelines.join(', ')} share the DLQ metric ${metric.namespace}/${metric.metricName} (${dims}): set pipelines.<name>.playbooks.dlq-spike.bounds.metric so each pipeline's DLQ alarm counts its own records`;
     })
     .join('; ');

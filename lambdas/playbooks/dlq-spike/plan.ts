@@ -70,7 +70,9 @@ function driftSentence(e: DlqSpikeEvidence): string {
 }
 
 function changeSentence(c: JobRunChange): string {
-  const what = c.differences.map((d) => (d.field === 'firstRun' ? 'first run of the job' : `${d.field} ${d.before ?? '(none)'} → ${d.after ?? '(none)'}`)).join('; ');
+  const what = c.differences
+    .map((d) => (d.field === 'firstRun' ? 'first run of the job' : `${d.field} ${d.before ?? '(none)'} → ${d.after ?? '(none)'}`))
+    .join('; ');
   return `job run ${c.jobRunId} started ${new Date(c.createdAtMs).toISOString()}${c.previousJobRunId ? ` (previous run ${c.previousJobRunId})` : ''}: ${what}`;
 }
 
@@ -107,58 +109,84 @@ export function planDlqSpike(input: PlanInput<DlqSpikeSettings, DlqSpikeEvidence
   const go = (reason: string, summary: string, recommendation: Recommendation) => escalate(reason, summary, ev, severity, recommendation);
 
   if (n === 0) {
-    return go(DlqSpikeReason.SAMPLE_EMPTY, `${rate} into the DLQ, but no readable DLQ record under ${e.dlqUri} in the last ${b.lookbackHours} h (${e.sample.objectsRead} object(s), ${e.sample.badLines} bad line(s))`, {
-      summary: 'the DLQ writer may still be buffering, write elsewhere, or write lines that are not the envelope (docs/dlq-format.md): records counted but not stored are lost; check the job\'s DLQ sink',
-      command: `aws s3 ls ${e.dlqUri} --recursive`,
-      detail: detail([]),
-    });
+    return go(
+      DlqSpikeReason.SAMPLE_EMPTY,
+      `${rate} into the DLQ, but no readable DLQ record under ${e.dlqUri} in the last ${b.lookbackHours} h (${e.sample.objectsRead} object(s), ${e.sample.badLines} bad line(s))`,
+      {
+        summary:
+          "the DLQ writer may still be buffering, write elsewhere, or write lines that are not the envelope (docs/dlq-format.md): records counted but not stored are lost; check the job's DLQ sink",
+        command: `aws s3 ls ${e.dlqUri} --recursive`,
+        detail: detail([]),
+      },
+    );
   }
   const enrichment = shareOf(e.breakdown, ENRICHMENT);
   if (enrichment >= b.dominantShare) {
     const types = typesPresent(e, ENRICHMENT);
-    return go(DlqSpikeReason.ENRICHMENT_FAILING, `${rate} into the DLQ: ${pct(enrichment)} of ${n} sampled records are ${types.join('/')}: this points at the enrichment service, not at the data`, rec(
-      'check the enrichment service (health, latency, error rate, credentials, quotas) and the job\'s timeout to it; the records themselves are fine: once the service answers again, replay them',
-      types,
-    ));
+    return go(
+      DlqSpikeReason.ENRICHMENT_FAILING,
+      `${rate} into the DLQ: ${pct(enrichment)} of ${n} sampled records are ${types.join('/')}: this points at the enrichment service, not at the data`,
+      rec(
+        "check the enrichment service (health, latency, error rate, credentials, quotas) and the job's timeout to it; the records themselves are fine: once the service answers again, replay them",
+        types,
+      ),
+    );
   }
   const hasDrift = e.drift.newFields.length > 0 || e.drift.missingFields.length > 0;
   const dataTypes = typesPresent(e, DATA);
   const replayTypes = ERROR_ORDER.filter((t) => t !== 'duplicate' && e.breakdown.byType[t] > 0);
   if (suspect && hasDrift) {
-    return go(DlqSpikeReason.SCHEMA_CHANGE_AFTER_DEPLOYMENT, `${rate} into the DLQ since ${changeSentence(suspect)}; failing payloads show ${driftSentence(e)}`, rec(
-      `the schema changed with job run ${suspect.jobRunId}: make the parser accept the new shape (or roll the job back to the driver of ${suspect.previousJobRunId ?? 'the previous run'}; never two runs on one checkpoint: cancel, wait for CANCELLED, then start), then replay`,
-      replayTypes,
-    ));
+    return go(
+      DlqSpikeReason.SCHEMA_CHANGE_AFTER_DEPLOYMENT,
+      `${rate} into the DLQ since ${changeSentence(suspect)}; failing payloads show ${driftSentence(e)}`,
+      rec(
+        `the schema changed with job run ${suspect.jobRunId}: make the parser accept the new shape (or roll the job back to the driver of ${suspect.previousJobRunId ?? 'the previous run'}; never two runs on one checkpoint: cancel, wait for CANCELLED, then start), then replay`,
+        replayTypes,
+      ),
+    );
   }
   if (suspect) {
-    return go(DlqSpikeReason.AFTER_DEPLOYMENT, `${rate} into the DLQ since ${changeSentence(suspect)}; ${pct(e.breakdown.dominant!.share)} of ${n} sampled records are ${e.breakdown.dominant!.type}`, rec(
-      `the spike follows a change of the job: roll back to the driver of ${suspect.previousJobRunId ?? 'the previous run'} (cancel, wait for CANCELLED, then start; never two runs on one checkpoint) or fix forward, then replay`,
-      replayTypes,
-    ));
+    return go(
+      DlqSpikeReason.AFTER_DEPLOYMENT,
+      `${rate} into the DLQ since ${changeSentence(suspect)}; ${pct(e.breakdown.dominant!.share)} of ${n} sampled records are ${e.breakdown.dominant!.type}`,
+      rec(
+        `the spike follows a change of the job: roll back to the driver of ${suspect.previousJobRunId ?? 'the previous run'} (cancel, wait for CANCELLED, then start; never two runs on one checkpoint) or fix forward, then replay`,
+        replayTypes,
+      ),
+    );
   }
   if (hasDrift) {
-    return go(DlqSpikeReason.SCHEMA_DRIFT, `${rate} into the DLQ; failing payloads show ${driftSentence(e)}; no job change in the last ${b.changeWindowMinutes} min: the source changed its schema`, rec(
-      'the producers changed the record shape: update the parser/validation to accept it (e.g. both field names), deploy, then replay',
-      replayTypes,
-    ));
+    return go(
+      DlqSpikeReason.SCHEMA_DRIFT,
+      `${rate} into the DLQ; failing payloads show ${driftSentence(e)}; no job change in the last ${b.changeWindowMinutes} min: the source changed its schema`,
+      rec('the producers changed the record shape: update the parser/validation to accept it (e.g. both field names), deploy, then replay', replayTypes),
+    );
   }
   const duplicates = shareOf(e.breakdown, ['duplicate']);
   if (duplicates >= b.dominantShare) {
     return go(DlqSpikeReason.DUPLICATES, `${rate} into the DLQ: ${pct(duplicates)} of ${n} sampled records are duplicates`, {
-      summary: 'records the job has already seen: look for a producer retrying or re-sending, an offset reset upstream, or a dedup window too short; do not replay duplicates (the dry run below only counts them)',
+      summary:
+        'records the job has already seen: look for a producer retrying or re-sending, an offset reset upstream, or a dedup window too short; do not replay duplicates (the dry run below only counts them)',
       command: replayCommand(pipelineName, { fromMs, types: ['duplicate'], target, execute: false }),
       detail: detail([]),
     });
   }
   const data = shareOf(e.breakdown, DATA);
   if (data >= b.dominantShare) {
-    return go(DlqSpikeReason.BAD_DATA, `${rate} into the DLQ: ${pct(data)} of ${n} sampled records are ${dataTypes.join('/')}, with no schema drift and no job change: new or broken traffic`, rec(
-      'find which producer sends these records (see the samples and messages), fix it or add validation; replay only what the fixed pipeline can accept',
-      replayTypes,
-    ));
+    return go(
+      DlqSpikeReason.BAD_DATA,
+      `${rate} into the DLQ: ${pct(data)} of ${n} sampled records are ${dataTypes.join('/')}, with no schema drift and no job change: new or broken traffic`,
+      rec(
+        'find which producer sends these records (see the samples and messages), fix it or add validation; replay only what the fixed pipeline can accept',
+        replayTypes,
+      ),
+    );
   }
-  return go(DlqSpikeReason.MIXED, `${rate} into the DLQ: no single cause dominates ${n} sampled records (${ERROR_ORDER.filter((t) => e.breakdown.byType[t] > 0).map((t) => `${t} ${e.breakdown.byType[t]}`).join(', ')})`, rec(
-    'look at the samples and messages per type; fix each cause, then replay',
-    replayTypes,
-  ));
+  return go(
+    DlqSpikeReason.MIXED,
+    `${rate} into the DLQ: no single cause dominates ${n} sampled records (${ERROR_ORDER.filter((t) => e.breakdown.byType[t] > 0)
+      .map((t) => `${t} ${e.breakdown.byType[t]}`)
+      .join(', ')})`,
+    rec('look at the samples and messages per type; fix each cause, then replay', replayTypes),
+  );
 }

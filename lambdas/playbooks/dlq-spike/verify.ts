@@ -12,7 +12,8 @@ export async function verifyDlqSpike(ctx: PlaybookContext<DlqSpikeSettings>): Pr
   const now = ctx.clock.now();
   const quietMs = ctx.settings.bounds.quietMinutesToRecover * 60_000;
   const { bucket, prefix } = parseS3Uri(ctx.pipeline.dlq!.s3);
-  const newest = (await newestObjects(ctx.aws.s3, bucket, prefix, now, { maxObjects: 1, lookbackHours: 1, exclude: (k) => k.startsWith(QUARANTINE_DIR) })).objects[0];
+  const newest = (await newestObjects(ctx.aws.s3, bucket, prefix, now, { maxObjects: 1, lookbackHours: 1, exclude: (k) => k.startsWith(QUARANTINE_DIR) }))
+    .objects[0];
   const ageSeconds = newest ? Math.round((now - newest.lastModifiedMs) / 1000) : null;
   const evidence = { newestDlqObjectAgeSeconds: ageSeconds, quietSecondsNeeded: quietMs / 1000 };
   if (!newest || now - newest.lastModifiedMs >= quietMs) {

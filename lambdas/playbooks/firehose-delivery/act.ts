@@ -59,7 +59,8 @@ export function replanHints(p: BufferingHintsParams, current: Hints | undefined,
     if (current.sizeInMBs >= p.sizeInMBs) return { kind: 'done', why: `SizeInMBs is already ${current.sizeInMBs} (wanted ${p.sizeInMBs})` };
     hints = { sizeInMBs: p.sizeInMBs, intervalInSeconds: current.intervalInSeconds };
   } else {
-    if (current.intervalInSeconds <= p.intervalInSeconds) return { kind: 'done', why: `IntervalInSeconds is already ${current.intervalInSeconds} (wanted ${p.intervalInSeconds})` };
+    if (current.intervalInSeconds <= p.intervalInSeconds)
+      return { kind: 'done', why: `IntervalInSeconds is already ${current.intervalInSeconds} (wanted ${p.intervalInSeconds})` };
     hints = { sizeInMBs: current.sizeInMBs, intervalInSeconds: p.intervalInSeconds };
   }
   if (!inBounds(hints)) hints = target;
@@ -103,7 +104,16 @@ export const updateBufferingHintsAction: ActionDefinition<BufferingHintsParams, 
       replanned = true;
       versionId = state.versionId;
       if (r.kind === 'done') {
-        return { summary: `${stream} was changed by someone else (version ${state.versionId}, ${text(state.hints)}): ${r.why}; nothing to do`, before, after: { versionId: state.versionId, sizeInMBs: state.hints?.sizeInMBs ?? null, intervalInSeconds: state.hints?.intervalInSeconds ?? null, replanned } };
+        return {
+          summary: `${stream} was changed by someone else (version ${state.versionId}, ${text(state.hints)}): ${r.why}; nothing to do`,
+          before,
+          after: {
+            versionId: state.versionId,
+            sizeInMBs: state.hints?.sizeInMBs ?? null,
+            intervalInSeconds: state.hints?.intervalInSeconds ?? null,
+            replanned,
+          },
+        };
       }
       hints = r.hints;
       return undefined;

@@ -68,7 +68,12 @@ export interface FirehoseDeliveryEvidence {
 export const streamResource = (stream: string) => `firehose:${stream}`;
 
 const query = (id: string, stream: string, metricName: string, stat: string, periodSeconds: number): MetricQuery => ({
-  id, namespace: 'AWS/Firehose', metricName, dimensions: { DeliveryStreamName: stream }, stat, periodSeconds,
+  id,
+  namespace: 'AWS/Firehose',
+  metricName,
+  dimensions: { DeliveryStreamName: stream },
+  stat,
+  periodSeconds,
 });
 
 /** Both windows' metrics of one stream, read in parallel. */
@@ -132,7 +137,13 @@ async function readErrorLog(ctx: PlaybookContext<FirehoseDeliverySettings>, stre
   };
   if (!log.enabled) return { log, events: [] };
   if (log.logGroupName !== permitted) {
-    return { log: { ...log, error: `the stream logs to ${log.logGroupName}; streamfix may read ${permitted} only: set bounds.errorLogGroupName to ${log.logGroupName}` }, events: [] };
+    return {
+      log: {
+        ...log,
+        error: `the stream logs to ${log.logGroupName}; streamfix may read ${permitted} only: set bounds.errorLogGroupName to ${log.logGroupName}`,
+      },
+      events: [],
+    };
   }
   try {
     const events = await ctx.aws.logs.filterLogEvents(log.logGroupName, {
@@ -193,7 +204,10 @@ export async function diagnoseFirehoseDelivery(ctx: PlaybookContext<FirehoseDeli
   const destination = stream?.destinations.find((d) => d.bucketArn !== undefined);
   const [errorLog, permissions] = stream
     ? await Promise.all([readErrorLog(ctx, streamName, destination, nowMs), checkPermissions(ctx, destination)])
-    : [{ log: { logGroupName: defaultErrorLogGroup(streamName), logStreamName: DEFAULT_ERROR_LOG_STREAM, enabled: false, read: false }, events: [] }, { checked: false, results: [] }];
+    : [
+        { log: { logGroupName: defaultErrorLogGroup(streamName), logStreamName: DEFAULT_ERROR_LOG_STREAM, enabled: false, read: false }, events: [] },
+        { checked: false, results: [] },
+      ];
   return {
     streamName,
     ...(stream ? { stream } : {}),

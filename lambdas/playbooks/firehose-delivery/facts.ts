@@ -55,9 +55,14 @@ export function deliveryFacts(e: FirehoseDeliveryEvidence, s: FirehoseDeliverySe
   const retentionSeconds = Math.round(b.retentionHours * 3_600);
   const { recent, history } = e;
   const freshnessSeconds = latest(recent.freshness) ?? latest(history.freshness);
-  const clock = freshnessSeconds === undefined
-    ? undefined
-    : dataLossClock(freshnessSeconds, nowMs, { retentionSeconds, criticalBelowSeconds: b.criticalWhenHoursLeft * 3_600, errorBelowSeconds: b.errorWhenHoursLeft * 3_600 });
+  const clock =
+    freshnessSeconds === undefined
+      ? undefined
+      : dataLossClock(freshnessSeconds, nowMs, {
+          retentionSeconds,
+          criticalBelowSeconds: b.criticalWhenHoursLeft * 3_600,
+          errorBelowSeconds: b.errorWhenHoursLeft * 3_600,
+        });
   const points = freshnessPoints(history.freshness, history.periodSeconds, recent.freshness, recent.periodSeconds);
   const loss = assessRecordLoss(points, history.incomingRecords, history.periodSeconds, retentionSeconds);
   // Rates of the last 10 minutes too: buffers are sized for the volume now.
@@ -100,7 +105,9 @@ export function deliveryFacts(e: FirehoseDeliveryEvidence, s: FirehoseDeliverySe
     deliveryErrors: errorCountsText(e.errors),
     deliveryErrorCount: e.errors.total,
     lastDeliveryError: newestError ? `${newestError.code}: ${newestError.lastMessage}` : null,
-    errorLog: e.errorLog.read ? `${e.errorLog.logGroupName}/${e.errorLog.logStreamName}` : `not read: ${e.errorLog.enabled ? (e.errorLog.error ?? 'unknown') : 'error logging is disabled'}`,
+    errorLog: e.errorLog.read
+      ? `${e.errorLog.logGroupName}/${e.errorLog.logStreamName}`
+      : `not read: ${e.errorLog.enabled ? (e.errorLog.error ?? 'unknown') : 'error logging is disabled'}`,
     missingPermissions: e.permissions.checked ? missingText(missing) : `not checked: ${e.permissions.error ?? 'unknown'}`,
     retentionSeconds,
     timeLeftBeforeLossSeconds: clock ? clock.timeLeftSeconds : null,

@@ -40,8 +40,14 @@ export const firehoseDeliveryBounds = z
   })
   .strict()
   .refine((b) => b.minSizeInMBs <= b.maxSizeInMBs, { message: 'minSizeInMBs must not exceed maxSizeInMBs', path: ['minSizeInMBs'] })
-  .refine((b) => b.minIntervalInSeconds <= b.maxIntervalInSeconds, { message: 'minIntervalInSeconds must not exceed maxIntervalInSeconds', path: ['minIntervalInSeconds'] })
-  .refine((b) => b.criticalWhenHoursLeft <= b.errorWhenHoursLeft, { message: 'criticalWhenHoursLeft must not exceed errorWhenHoursLeft', path: ['criticalWhenHoursLeft'] });
+  .refine((b) => b.minIntervalInSeconds <= b.maxIntervalInSeconds, {
+    message: 'minIntervalInSeconds must not exceed maxIntervalInSeconds',
+    path: ['minIntervalInSeconds'],
+  })
+  .refine((b) => b.criticalWhenHoursLeft <= b.errorWhenHoursLeft, {
+    message: 'criticalWhenHoursLeft must not exceed errorWhenHoursLeft',
+    path: ['criticalWhenHoursLeft'],
+  });
 
 export const firehoseDeliverySettings = playbookSettings(firehoseDeliveryBounds, {
   mode: 'auto',
@@ -126,12 +132,14 @@ export const firehoseDeliveryManifest: PlaybookManifest<FirehoseDeliverySettings
     const logGroup = b.errorLogGroupName ?? defaultErrorLogGroup(stream);
     const logGroupArn = `arn:${p.partition}:logs:${p.region}:${p.account}:log-group:${logGroup}`;
     const simulate: PermissionSpec[] = b.deliveryRoleArn
-      ? [{
-          step: 'diagnose',
-          actions: ['iam:SimulatePrincipalPolicy'],
-          resources: [b.deliveryRoleArn],
-          why: 'ask IAM whether the delivery role may write to the bucket and use its KMS key, without changing anything',
-        }]
+      ? [
+          {
+            step: 'diagnose',
+            actions: ['iam:SimulatePrincipalPolicy'],
+            resources: [b.deliveryRoleArn],
+            why: 'ask IAM whether the delivery role may write to the bucket and use its KMS key, without changing anything',
+          },
+        ]
       : [];
     return [
       {

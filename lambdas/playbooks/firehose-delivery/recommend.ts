@@ -21,7 +21,11 @@ import {
 const bucketName = (bucketArn: string | undefined) => bucketArn?.replace(/^arn:[^:]+:s3:::/, '') ?? '(unknown bucket)';
 
 const timeLeftNote = (f: DeliveryFacts) =>
-  f.clock ? (f.clock.losingNow ? 'Firehose is dropping records now' : `${f.evidence.timeLeftBeforeLoss} left before Firehose drops the oldest record`) : 'freshness unknown';
+  f.clock
+    ? f.clock.losingNow
+      ? 'Firehose is dropping records now'
+      : `${f.evidence.timeLeftBeforeLoss} left before Firehose drops the oldest record`
+    : 'freshness unknown';
 
 /** Every required S3 action, as if all were missing: for a denial IAM's own view does not explain. */
 function allRequired(d: S3DestinationView): MissingPermission[] {
@@ -38,7 +42,8 @@ export function accessRecommendation(e: FirehoseDeliveryEvidence, f: DeliveryFac
   if (f.missingS3.length > 0 && d.roleArn) {
     const statements = minimalStatements(f.missingS3, { ...(d.bucketArn ? { bucketArn: d.bucketArn } : {}), ...(d.prefix ? { prefix: d.prefix } : {}) });
     return {
-      summary: `grant the delivery role ${role} ${f.missingS3.map((m) => m.action).join(', ')} on ${[...new Set(f.missingS3.map((m) => m.resource))].join(' and ')} ` +
+      summary:
+        `grant the delivery role ${role} ${f.missingS3.map((m) => m.action).join(', ')} on ${[...new Set(f.missingS3.map((m) => m.resource))].join(' and ')} ` +
         `(statement below; an IAM change, never automatic); Firehose retries and resumes by itself. ${timeLeftNote(f)}.`,
       command: putRolePolicyCommand(d.roleArn, statements),
       detail: { roleArn: role, statements, missing: f.missingS3 },
@@ -46,7 +51,8 @@ export function accessRecommendation(e: FirehoseDeliveryEvidence, f: DeliveryFac
   }
   const statements = d.bucketArn ? minimalStatements(allRequired(d), { bucketArn: d.bucketArn }) : [];
   return {
-    summary: `S3 refuses the deliveries although the role's own policies ${e.permissions.checked ? 'allow every required action' : 'could not be simulated'}: ` +
+    summary:
+      `S3 refuses the deliveries although the role's own policies ${e.permissions.checked ? 'allow every required action' : 'could not be simulated'}: ` +
       `check the bucket policy of ${bucketName(d.bucketArn)}, the account's SCPs, and the role's trust policy (firehose.amazonaws.com must be able to assume ${role}). ${timeLeftNote(f)}.`,
     command: `aws s3api get-bucket-policy --bucket ${bucketName(d.bucketArn)}`,
     detail: { roleArn: role, requiredStatements: statements, ...(e.permissions.error ? { simulationError: e.permissions.error } : {}) },
@@ -55,7 +61,7 @@ export function accessRecommendation(e: FirehoseDeliveryEvidence, f: DeliveryFac
 
 export function kmsRecommendation(e: FirehoseDeliveryEvidence, f: DeliveryFacts): Recommendation {
   const d = e.destination!;
-  const key = d.kmsKeyArn ?? '(the bucket\'s default key)';
+  const key = d.kmsKeyArn ?? "(the bucket's default key)";
   const codes = f.errorsOf('kms').map((c) => c.code);
   if (codes.some((c) => /Disabled/i.test(c))) {
     return {
@@ -74,15 +80,22 @@ export function kmsRecommendation(e: FirehoseDeliveryEvidence, f: DeliveryFacts)
   if (codes.some((c) => /NotFound|KeyNotConfigured|AsymmetricCMKNotSupported/i.test(c))) {
     return {
       summary: `the destination's KMS key ${key} cannot be used (${codes.join(', ')}): point the destination at an existing symmetric key. ${timeLeftNote(f)}.`,
-      command: `aws firehose update-destination --delivery-stream-name ${e.streamName} --current-delivery-stream-version-id ${e.stream?.versionId ?? '<VersionId>'} ` +
+      command:
+        `aws firehose update-destination --delivery-stream-name ${e.streamName} --current-delivery-stream-version-id ${e.stream?.versionId ?? '<VersionId>'} ` +
         `--destination-id ${d.destinationId} --extended-s3-destination-update '{"EncryptionConfiguration":{"KMSEncryptionConfig":{"AWSKMSKeyARN":"<an enabled symmetric key ARN>"}}}'`,
       detail: { kmsKeyArn: key, errorCodes: codes },
     };
   }
-  const missing = f.missingKms.length > 0 ? f.missingKms : d.kmsKeyArn ? KMS_ACTIONS.map((action) => ({ action, resource: d.kmsKeyArn!, decision: 'required' })) : [];
-  const statements = minimalStatements(missing, { ...(d.bucketArn ? { bucketArn: d.bucketArn } : {}), ...(d.prefix ? { prefix: d.prefix } : {}), ...(d.kmsKeyArn ? { kmsKeyArn: d.kmsKeyArn } : {}) });
+  const missing =
+    f.missingKms.length > 0 ? f.missingKms : d.kmsKeyArn ? KMS_ACTIONS.map((action) => ({ action, resource: d.kmsKeyArn!, decision: 'required' })) : [];
+  const statements = minimalStatements(missing, {
+    ...(d.bucketArn ? { bucketArn: d.bucketArn } : {}),
+    ...(d.prefix ? { prefix: d.prefix } : {}),
+    ...(d.kmsKeyArn ? { kmsKeyArn: d.kmsKeyArn } : {}),
+  });
   return {
-    summary: `the delivery role ${d.roleArn ?? ''} may not use the KMS key ${key} through S3: grant ${missing.map((m) => m.action).join(', ') || 'kms:GenerateDataKey, kms:Decrypt'} ` +
+    summary:
+      `the delivery role ${d.roleArn ?? ''} may not use the KMS key ${key} through S3: grant ${missing.map((m) => m.action).join(', ') || 'kms:GenerateDataKey, kms:Decrypt'} ` +
       `(statement below) and check the key policy allows the role (a KMS/IAM change, never automatic). ${timeLeftNote(f)}.`,
     ...(d.roleArn && statements.length > 0 ? { command: putRolePolicyCommand(d.roleArn, statements) } : {}),
     detail: { kmsKeyArn: key, statements, errorCodes: codes, missing },
@@ -114,7 +127,11 @@ export function streamFailureRecommendation(e: FirehoseDeliveryEvidence, f: Deli
   const name = e.streamName;
   const base = { detail: { failureType: type, failureDetails: details, streamStatus: e.stream?.status ?? null, ...(key ? { keyArn: key } : {}) } };
   if (type === 'DISABLED_KMS_KEY' && key) {
-    return { ...base, summary: `the stream's KMS key ${key} is disabled: enable it (a KMS change, never automatic). ${timeLeftNote(f)}.`, command: `aws kms enable-key --key-id ${key}` };
+    return {
+      ...base,
+      summary: `the stream's KMS key ${key} is disabled: enable it (a KMS change, never automatic). ${timeLeftNote(f)}.`,
+      command: `aws kms enable-key --key-id ${key}`,
+    };
   }
   if (/KMS/.test(type)) {
     return {

@@ -47,8 +47,14 @@ export async function verifyFirehoseDelivery(
   const delivering = success !== undefined && success >= 1;
   const falling = freshness !== undefined && (freshness <= b.freshnessThresholdSeconds || ((atFix === undefined || freshness < atFix) && trend !== 'rising'));
   if (delivering && falling) {
-    return { status: 'recovered', summary: `${stream} delivers again: success ${success}, freshness ${freshness} s (was ${atFix ?? 'n/a'} s at the fix); ${statement}`, evidence };
+    return {
+      status: 'recovered',
+      summary: `${stream} delivers again: success ${success}, freshness ${freshness} s (was ${atFix ?? 'n/a'} s at the fix); ${statement}`,
+      evidence,
+    };
   }
-  const why = !delivering ? `success ${success ?? 'n/a'} since the fix` : `freshness ${freshness ?? 'n/a'} s is not falling (was ${atFix ?? 'n/a'} s at the fix)`;
+  const why = !delivering
+    ? `success ${success ?? 'n/a'} since the fix`
+    : `freshness ${freshness ?? 'n/a'} s is not falling (was ${atFix ?? 'n/a'} s at the fix)`;
   return { status: 'pending', summary: `${stream} has not recovered yet: ${why}; ${statement}`, evidence };
 }

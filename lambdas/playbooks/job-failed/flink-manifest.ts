@@ -15,9 +15,19 @@ export const flinkJobFailedAlarms = (p: Ctx): AlarmSpec[] => flinkFailureAlarms(
 
 export function flinkJobFailedPermissions(p: Ctx): PermissionSpec[] {
   return [
-    ...flinkPermissions(p, ['read'], 'diagnose', 'read the application (status, version), its snapshots and its operations (a failed update or scaling, a system rollback)'),
+    ...flinkPermissions(
+      p,
+      ['read'],
+      'diagnose',
+      'read the application (status, version), its snapshots and its operations (a failed update or scaling, a system rollback)',
+    ),
     ...flinkPermissions(p, ['restart']),
-    { step: 'verify', actions: ['kinesisanalytics:DescribeApplication'], resources: flinkPermissions(p, ['restart'])[0]!.resources, why: 'check the application is RUNNING again' },
+    {
+      step: 'verify',
+      actions: ['kinesisanalytics:DescribeApplication'],
+      resources: flinkPermissions(p, ['restart'])[0]!.resources,
+      why: 'check the application is RUNNING again',
+    },
     { step: 'verify', actions: ['cloudwatch:GetMetricData'], resources: ['*'], why: 'check its downtime is back to 0' },
   ];
 }

@@ -22,7 +22,11 @@ export async function verifyFlinkJobFailed(ctx: PlaybookContext<JobFailedSetting
   const evidence = { applicationStatus: app.status, applicationVersionId: app.versionId, downtimeMs: downtime ?? null };
   if (app.status === 'RUNNING' && downtime === 0) return { status: 'recovered', summary: `${job.applicationName} is RUNNING with downtime 0`, evidence };
   if (app.status === 'RUNNING' || STARTING.has(app.status)) {
-    return { status: 'pending', summary: `${job.applicationName} is ${app.status}${downtime !== undefined ? ` (downtime ${downtime} ms)` : ', no downtime datapoint yet'}`, evidence };
+    return {
+      status: 'pending',
+      summary: `${job.applicationName} is ${app.status}${downtime !== undefined ? ` (downtime ${downtime} ms)` : ', no downtime datapoint yet'}`,
+      evidence,
+    };
   }
   return { status: 'failed', summary: `${job.applicationName} is ${app.status}`, evidence };
 }

@@ -26,9 +26,15 @@ export const jobFailedPlaybook: Playbook<JobFailedSettings, AnyJobFailedEvidence
   adapters: { emr: EmrServerlessAdapter, s3: S3Adapter, logs: LogsAdapter, flink: ManagedFlinkAdapter, cloudwatch: CloudWatchAdapter },
   routeJobRun: (t, config) =>
     Object.entries(config.pipelines)
-      .filter(([, p]) => p.job.kind === 'emr-serverless' && p.job.applicationId === t.applicationId && (t.jobRunName === undefined || t.jobRunName === p.job.jobName))
+      .filter(
+        ([, p]) => p.job.kind === 'emr-serverless' && p.job.applicationId === t.applicationId && (t.jobRunName === undefined || t.jobRunName === p.job.jobName),
+      )
       .map(([name]) => name),
-  diagnose: (ctx, t) => byJobKind<typeof ctx, Promise<AnyJobFailedEvidence>>(ctx, { 'emr-serverless': (c) => diagnoseJobFailed(c, t), 'managed-flink': (c) => diagnoseFlinkJobFailed(c, t) }),
+  diagnose: (ctx, t) =>
+    byJobKind<typeof ctx, Promise<AnyJobFailedEvidence>>(ctx, {
+      'emr-serverless': (c) => diagnoseJobFailed(c, t),
+      'managed-flink': (c) => diagnoseFlinkJobFailed(c, t),
+    }),
   plan: (input) =>
     byJobKind(input, {
       'emr-serverless': (i) => planJobFailed({ ...i, evidence: emrEvidence<JobFailedEvidence>(i.evidence) }),

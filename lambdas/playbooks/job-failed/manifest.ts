@@ -49,9 +49,18 @@ export const jobFailedBounds = z
     /** Regular expressions on a CANCELLED run's stateDetails that mark a system cancel (restartable). */
     systemCancelPatterns: z.array(z.string().min(1)).default(DEFAULT_SYSTEM_CANCEL),
     /** Refuse to restart from a checkpoint older than this: the source may no longer hold the data. */
-    maxCheckpointAgeHours: z.number().positive().max(24 * 30).default(24),
+    maxCheckpointAgeHours: z
+      .number()
+      .positive()
+      .max(24 * 30)
+      .default(24),
     /** Only runs younger than this are considered for restart (older failures are history). */
-    maxFailureAgeMinutes: z.number().int().positive().max(24 * 60).default(120),
+    maxFailureAgeMinutes: z
+      .number()
+      .int()
+      .positive()
+      .max(24 * 60)
+      .default(120),
     /**
      * While EMR retries a run: this many attempts failing the same non-transient way within the
      * hour are escalated at once, before EMR's own limit (maxFailedAttemptsPerHour) gives up.
@@ -84,7 +93,12 @@ export const jobFailedBounds = z
      * MAINTENANCE, STOPPING…) by an operation in progress this long is stuck: escalated with the
      * commands a person may use (a forced stop or a rollback; never automatic).
      */
-    stuckOperationMinutes: z.number().int().min(5).max(24 * 60).default(30),
+    stuckOperationMinutes: z
+      .number()
+      .int()
+      .min(5)
+      .max(24 * 60)
+      .default(30),
   })
   .strict();
 
@@ -101,7 +115,6 @@ export const jobFailedSettings = playbookSettings(jobFailedBounds, {
 });
 
 export type JobFailedSettings = z.output<typeof jobFailedSettings>;
-
 
 /**
  * The job alarms on the dimensions the job's release publishes ("Monitoring EMR Serverless

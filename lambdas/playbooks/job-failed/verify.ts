@@ -3,7 +3,10 @@ import type { PlaybookContext, VerifyOutcome } from '../../core/playbook';
 import type { JobFailedSettings } from './manifest';
 
 /** Recovered when the newest run of the job, started at or after the fix, is RUNNING. */
-export async function verifyJobFailed(ctx: PlaybookContext<JobFailedSettings, EmrPipeline>, incident: { fixedAtMs?: number; startedAtMs: number }): Promise<VerifyOutcome> {
+export async function verifyJobFailed(
+  ctx: PlaybookContext<JobFailedSettings, EmrPipeline>,
+  incident: { fixedAtMs?: number; startedAtMs: number },
+): Promise<VerifyOutcome> {
   const job = ctx.pipeline.job;
   const since = (incident.fixedAtMs ?? incident.startedAtMs) - 60_000;
   const runs = (await ctx.aws.emr.listJobRuns(job.applicationId, { createdAfterMs: since, maxItems: 50 }))

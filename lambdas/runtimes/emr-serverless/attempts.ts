@@ -35,14 +35,26 @@ export async function readAttemptHistory(aws: Aws, job: EmrServerlessJob, run: J
   const attempts: JobRunAttemptView[] =
     (run.attempt ?? 1) > 1
       ? await aws.emr.listJobRunAttempts(run.applicationId, run.jobRunId)
-      : [{ attempt: run.attempt ?? 1, state: run.state, ...(run.stateDetails ? { stateDetails: run.stateDetails } : {}), createdAtMs: run.attemptCreatedAtMs ?? run.createdAtMs, updatedAtMs: run.attemptUpdatedAtMs ?? run.updatedAtMs }];
+      : [
+          {
+            attempt: run.attempt ?? 1,
+            state: run.state,
+            ...(run.stateDetails ? { stateDetails: run.stateDetails } : {}),
+            createdAtMs: run.attemptCreatedAtMs ?? run.createdAtMs,
+            updatedAtMs: run.attemptUpdatedAtMs ?? run.updatedAtMs,
+          },
+        ];
   const failed = attempts
     .filter((a) => a.state === 'FAILED' && nowMs - a.updatedAtMs < ATTEMPT_WINDOW_MS)
     .sort((a, b) => b.attempt - a.attempt)
     .slice(0, MAX_TEXTS);
   const failures = await Promise.all(
     failed.map(async (a): Promise<AttemptFailure> => {
-      const t = await readFailureText(aws, job, run, { attempt: a.attempt, ...(a.stateDetails ? { stateDetails: a.stateDetails } : {}), endedAtMs: a.updatedAtMs });
+      const t = await readFailureText(aws, job, run, {
+        attempt: a.attempt,
+        ...(a.stateDetails ? { stateDetails: a.stateDetails } : {}),
+        endedAtMs: a.updatedAtMs,
+      });
       return { attempt: a.attempt, endedAtMs: a.updatedAtMs, ...t };
     }),
   );

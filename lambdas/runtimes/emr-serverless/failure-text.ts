@@ -68,7 +68,11 @@ export function driverLogLocations(run: JobRunView, attempt: number, allowed: Em
   if (cw?.enabled) {
     const group = cw.logGroupName ?? DEFAULT_EMR_LOG_GROUP;
     if (allowed?.cloudWatchLogGroup !== group) out.notes.push(`the run logs to log group ${group}, which job.driverLogs.cloudWatchLogGroup does not name`);
-    else out.cloudWatch = { group, streamPrefix: `${cw.logStreamNamePrefix ? cw.logStreamNamePrefix.replace(/\/+$/, '') : ''}/${jobLogPath(run, attempt)}/SPARK_DRIVER` };
+    else
+      out.cloudWatch = {
+        group,
+        streamPrefix: `${cw.logStreamNamePrefix ? cw.logStreamNamePrefix.replace(/\/+$/, '') : ''}/${jobLogPath(run, attempt)}/SPARK_DRIVER`,
+      };
   }
   if (!logUri && !cw?.enabled) out.notes.push('the run keeps its logs in managed storage only');
   return out;
@@ -141,7 +145,12 @@ export async function readFailureText(
         endMs: attempt.endedAtMs + 60_000,
         limit: 5_000,
       });
-      const text = failureFromLog(events.sort((a, b) => a.timestampMs - b.timestampMs).map((e) => e.message).join('\n'));
+      const text = failureFromLog(
+        events
+          .sort((a, b) => a.timestampMs - b.timestampMs)
+          .map((e) => e.message)
+          .join('\n'),
+      );
       if (text) return { text, source: 'driver-log:cloudwatch' };
       notes.push(`log group ${where.cloudWatch.group} has no failure under ${where.cloudWatch.streamPrefix}`);
     } catch (e) {

@@ -36,7 +36,10 @@ export interface ReplaceRunOutcome {
   alreadyStarted: boolean;
 }
 
-export async function replaceRun(ctx: { clock: Clock; signal?: AbortSignal; aws: { emr: EmrServerlessAdapter } }, p: ReplaceRunParams): Promise<ReplaceRunOutcome> {
+export async function replaceRun(
+  ctx: { clock: Clock; signal?: AbortSignal; aws: { emr: EmrServerlessAdapter } },
+  p: ReplaceRunParams,
+): Promise<ReplaceRunOutcome> {
   const emr = ctx.aws.emr;
   const incident = p.start.tags?.['streamfix:incident'];
   const old = await emr.getJobRun(p.applicationId, p.jobRunId);
@@ -48,14 +51,16 @@ export async function replaceRun(ctx: { clock: Clock; signal?: AbortSignal; aws:
   const deadline = ctx.clock.now() + p.cancelWaitSeconds * 1000;
   let ended = old;
   while (!ENDED.has(ended.state)) {
-    if (ctx.clock.now() >= deadline) throw new Error(`run ${p.jobRunId} is still ${ended.state} ${p.cancelWaitSeconds} s after CancelJobRun: not starting a second run on its checkpoint`);
+    if (ctx.clock.now() >= deadline)
+      throw new Error(`run ${p.jobRunId} is still ${ended.state} ${p.cancelWaitSeconds} s after CancelJobRun: not starting a second run on its checkpoint`);
     await ctx.clock.sleep(POLL_MS, ctx.signal);
     ended = await emr.getJobRun(p.applicationId, p.jobRunId);
   }
   const active = await listActiveRuns(emr, p.applicationId, p.start.name);
   for (const a of active) {
     const r = await emr.getJobRun(p.applicationId, a.jobRunId);
-    if (incident !== undefined && r.tags?.['streamfix:incident'] === incident) return { old, ended, jobRunId: a.jobRunId, jobRunState: a.state, alreadyStarted: true };
+    if (incident !== undefined && r.tags?.['streamfix:incident'] === incident)
+      return { old, ended, jobRunId: a.jobRunId, jobRunState: a.state, alreadyStarted: true };
     throw new Error(`run ${a.jobRunId} of ${p.start.name} is ${a.state}: refusing to start a second run on the same checkpoint`);
   }
   const { jobRunId } = await emr.startJobRun(p.start);

@@ -13,7 +13,9 @@ const replaceWithMemoryParams = z
     jobRunId: z.string().min(1),
     /** Its sparkSubmitParameters as diagnosed: the new run differs from them only in `memory.setting`. */
     previousSparkSubmitParameters: z.string(),
-    memory: z.object({ setting: z.enum(['spark.executor.memory', 'spark.driver.memory']), fromGiB: z.number().positive(), toGiB: z.number().int().positive() }).strict(),
+    memory: z
+      .object({ setting: z.enum(['spark.executor.memory', 'spark.driver.memory']), fromGiB: z.number().positive(), toGiB: z.number().int().positive() })
+      .strict(),
     shutdownGracePeriodSeconds: z.number().int().min(0).max(1_800),
     cancelWaitSeconds: z.number().int().min(10).max(240),
     /** Exactly what StartJobRun is called with: the old run's fields, the new memory. */
@@ -37,7 +39,14 @@ export interface EmrMemorySettings {
 export const replaceWithMemoryAction: ActionDefinition<ReplaceWithMemoryParams, EmrMemorySettings> = {
   type: REPLACE_WITH_MEMORY,
   runtime: 'emr-serverless',
-  iamActions: ['emr-serverless:GetJobRun', 'emr-serverless:CancelJobRun', 'emr-serverless:ListJobRuns', 'emr-serverless:StartJobRun', 'emr-serverless:TagResource', 'iam:PassRole'],
+  iamActions: [
+    'emr-serverless:GetJobRun',
+    'emr-serverless:CancelJobRun',
+    'emr-serverless:ListJobRuns',
+    'emr-serverless:StartJobRun',
+    'emr-serverless:TagResource',
+    'iam:PassRole',
+  ],
   params: replaceWithMemoryParams,
   checkBounds(p, ctx) {
     const v = startJobRunAction.checkBounds(p.start, ctx);
@@ -50,16 +59,22 @@ export const replaceWithMemoryAction: ActionDefinition<ReplaceWithMemoryParams, 
     }
     if (toGiB <= fromGiB) v.push(`${setting} ${toGiB} GiB is not more than the current ${fromGiB} GiB`);
     if (p.start.tags?.['streamfix:restart-of'] !== p.jobRunId) v.push(`start.tags["streamfix:restart-of"] must name the replaced run ${p.jobRunId}`);
-    if (p.cancelWaitSeconds < p.shutdownGracePeriodSeconds) v.push(`cancelWaitSeconds ${p.cancelWaitSeconds} is shorter than the grace period ${p.shutdownGracePeriodSeconds}`);
+    if (p.cancelWaitSeconds < p.shutdownGracePeriodSeconds)
+      v.push(`cancelWaitSeconds ${p.cancelWaitSeconds} is shorter than the grace period ${p.shutdownGracePeriodSeconds}`);
     const next = p.start.jobDriver.sparkSubmit.sparkSubmitParameters ?? '';
-    if (next !== withSubmitConf(p.previousSparkSubmitParameters, setting, `${toGiB}g`)) v.push(`sparkSubmitParameters must be the replaced run's with only ${setting}=${toGiB}g changed`);
+    if (next !== withSubmitConf(p.previousSparkSubmitParameters, setting, `${toGiB}g`))
+      v.push(`sparkSubmitParameters must be the replaced run's with only ${setting}=${toGiB}g changed`);
     return v;
   },
   async execute(p, ctx): Promise<ActionOutcome> {
     const out = await replaceRun(ctx, { ...p, start: p.start as StartJobRunActionParams });
     const before = { jobRunId: p.jobRunId, jobRunState: out.old.state, [p.memory.setting]: `${p.memory.fromGiB}g` };
     if (out.alreadyStarted) {
-      return { summary: `run ${out.jobRunId} already started by this incident (${out.jobRunState}); ${p.jobRunId} is ${out.ended.state}`, before, after: { jobRunId: out.jobRunId, jobRunState: out.jobRunState } };
+      return {
+        summary: `run ${out.jobRunId} already started by this incident (${out.jobRunState}); ${p.jobRunId} is ${out.ended.state}`,
+        before,
+        after: { jobRunId: out.jobRunId, jobRunState: out.jobRunState },
+      };
     }
     return {
       summary: `replaced run ${p.jobRunId} (${out.ended.state}) by run ${out.jobRunId} with ${p.memory.setting}=${p.memory.toGiB}g (was ${p.memory.fromGiB}g)`,

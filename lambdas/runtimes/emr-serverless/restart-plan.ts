@@ -71,7 +71,11 @@ export function planJobFailed(input: Input): Decision {
     // An alarm on the application's job metrics (they carry no job dimension): a failure of
     // another job on a shared application, while this job's own run is fine.
     const a = e.activeRuns[0]!;
-    return ignore(JobFailedReason.RUNNING, `no ended run of job ${job.jobName}; its run ${a.jobRunId} is ${a.state} (the alarm's metric counts every job of application ${job.applicationId})`, ev);
+    return ignore(
+      JobFailedReason.RUNNING,
+      `no ended run of job ${job.jobName}; its run ${a.jobRunId} is ${a.state} (the alarm's metric counts every job of application ${job.applicationId})`,
+      ev,
+    );
   }
   if (!r) {
     return escalate(JobFailedReason.NO_RUN_FOUND, `no ended run of job ${job.jobName} found on application ${job.applicationId}`, ev, 'warning', {
@@ -80,7 +84,8 @@ export function planJobFailed(input: Input): Decision {
     });
   }
   if (r.name !== job.jobName) return ignore(JobFailedReason.NOT_THIS_JOB, `run ${r.jobRunId} is "${r.name ?? '(no name)'}", not job ${job.jobName}`, ev);
-  if (r.mode !== 'STREAMING') return ignore(JobFailedReason.NOT_STREAMING, `run ${r.jobRunId} is a ${r.mode ?? 'BATCH'} run; only streaming runs are restarted`, ev);
+  if (r.mode !== 'STREAMING')
+    return ignore(JobFailedReason.NOT_STREAMING, `run ${r.jobRunId} is a ${r.mode ?? 'BATCH'} run; only streaming runs are restarted`, ev);
   const resilient = emrRetries(r);
   if (resilient && ACTIVE_STATES.includes(r.state) && r.state !== 'CANCELLING' && (e.retry !== undefined || j.failures.length > 0)) {
     return planRetrying(input, r, j, ev);
@@ -98,15 +103,28 @@ export function planJobFailed(input: Input): Decision {
     });
   }
   if (r.state === 'CANCELLED' && !matches(b.systemCancelPatterns, r.stateDetails)) {
-    return ignore(JobFailedReason.CANCELLED_BY_PERSON, `run ${r.jobRunId} was cancelled by a person${r.stateDetails ? ` (${r.stateDetails})` : ''}: not restarted`, ev);
+    return ignore(
+      JobFailedReason.CANCELLED_BY_PERSON,
+      `run ${r.jobRunId} was cancelled by a person${r.stateDetails ? ` (${r.stateDetails})` : ''}: not restarted`,
+      ev,
+    );
   }
   // The failure as a whole: the latest attempt's driver log when readable, else stateDetails.
   const failureText = r.state === 'FAILED' ? (j.latest?.text ?? r.stateDetails) : r.stateDetails;
   // A checkpoint failure (corrupt log, state store, or a failure naming the checkpoint) is the
   // checkpoint-failure playbook's while it is not off: it backs up and repairs before restarting.
   const checkpointPlaybook = pipeline.playbooks['checkpoint-failure'] as (PlaybookBlock & { bounds: PatternSet }) | undefined;
-  if (r.state === 'FAILED' && checkpointPlaybook !== undefined && checkpointPlaybook.mode !== 'off' && isCheckpointFailure(failureText, job.checkpoint, checkpointPlaybook.bounds)) {
-    return ignore(JobFailedReason.HANDLED_BY_CHECKPOINT_FAILURE, `run ${r.jobRunId} failed on its checkpoint: left to the checkpoint-failure playbook (${oneLine(failureText)})`, ev);
+  if (
+    r.state === 'FAILED' &&
+    checkpointPlaybook !== undefined &&
+    checkpointPlaybook.mode !== 'off' &&
+    isCheckpointFailure(failureText, job.checkpoint, checkpointPlaybook.bounds)
+  ) {
+    return ignore(
+      JobFailedReason.HANDLED_BY_CHECKPOINT_FAILURE,
+      `run ${r.jobRunId} failed on its checkpoint: left to the checkpoint-failure playbook (${oneLine(failureText)})`,
+      ev,
+    );
   }
   const afterRetries = r.state === 'FAILED' && resilient && (r.attempt ?? 1) > 1;
   if (afterRetries && !j.allTransient) {
@@ -117,21 +135,32 @@ export function planJobFailed(input: Input): Decision {
       ev,
       'error',
       advice
-        ? { summary: `give the job more memory (${describeMemory(advice.rec)}), then start it from its checkpoint`, command: startCommand(r, job.applicationId, advice.rec.sparkSubmitParameters) }
+        ? {
+            summary: `give the job more memory (${describeMemory(advice.rec)}), then start it from its checkpoint`,
+            command: startCommand(r, job.applicationId, advice.rec.sparkSubmitParameters),
+          }
         : { summary: 'fix the cause the attempts name, then start the job from its checkpoint', command },
     );
   }
   const fatal = r.state === 'FAILED' && !afterRetries ? matches(b.nonRestartablePatterns, failureText) : undefined;
   if (fatal) {
-    return escalate(JobFailedReason.NOT_RESTARTABLE, `run ${r.jobRunId} failed in a way a restart cannot fix (matches /${fatal}/i): ${oneLine(failureText, 300)}`, ev, 'error', {
-      summary: 'fix the cause named in the failure (entry point, permissions or configuration), then restart from the checkpoint',
-      command,
-    });
+    return escalate(
+      JobFailedReason.NOT_RESTARTABLE,
+      `run ${r.jobRunId} failed in a way a restart cannot fix (matches /${fatal}/i): ${oneLine(failureText, 300)}`,
+      ev,
+      'error',
+      {
+        summary: 'fix the cause named in the failure (entry point, permissions or configuration), then restart from the checkpoint',
+        command,
+      },
+    );
   }
   const refused = restartRefused(input, r, ev, command);
   if (refused) return refused;
   const reason = afterRetries ? JobFailedReason.RETRIES_EXHAUSTED_TRANSIENT : JobFailedReason.RESTARTABLE;
-  const why = afterRetries ? `EMR gave up after ${r.attempt} attempts, each failing for a transient reason (${[...new Set(j.failures.map((f) => f.class.label))].join(', ')})` : `run ${r.jobRunId} ${r.state}${r.stateDetails ? `: ${r.stateDetails}` : ''}`;
+  const why = afterRetries
+    ? `EMR gave up after ${r.attempt} attempts, each failing for a transient reason (${[...new Set(j.failures.map((f) => f.class.label))].join(', ')})`
+    : `run ${r.jobRunId} ${r.state}${r.stateDetails ? `: ${r.stateDetails}` : ''}`;
   return fix(reason, `restart ${job.jobName} from its checkpoint (${why})`, ev, [
     restartAction(job, r, incidentId, `StartJobRun ${job.jobName} on ${job.applicationId} with the driver and configuration of ${r.jobRunId}`),
   ]);
@@ -149,41 +178,73 @@ function restartRefused(input: Input, r: JobRunView, ev: Evidence, command: stri
   const b = settings.bounds;
   const failedAgeMs = nowMs - r.updatedAtMs;
   if (failedAgeMs > b.maxFailureAgeMinutes * 60_000) {
-    return escalate(JobFailedReason.STALE_FAILURE, `run ${r.jobRunId} ended ${Math.round(failedAgeMs / 60_000)} min ago, beyond the ${b.maxFailureAgeMinutes} min window for automatic restarts`, ev, 'warning', {
-      summary: 'check whether the job should still run, then restart it by hand',
-      command,
-    });
+    return escalate(
+      JobFailedReason.STALE_FAILURE,
+      `run ${r.jobRunId} ended ${Math.round(failedAgeMs / 60_000)} min ago, beyond the ${b.maxFailureAgeMinutes} min window for automatic restarts`,
+      ev,
+      'warning',
+      {
+        summary: 'check whether the job should still run, then restart it by hand',
+        command,
+      },
+    );
   }
   if (!e.checkpoint.exists) {
-    return escalate(JobFailedReason.CHECKPOINT_MISSING, `no checkpoint at ${job.checkpoint}: a restart would start from startingOffsets and skip or re-read data`, ev, 'error', {
-      summary: 'restore the checkpoint from its backup, or choose startingOffsets deliberately, then restart',
-      command: `aws s3 ls ${job.checkpoint}`,
-    });
+    return escalate(
+      JobFailedReason.CHECKPOINT_MISSING,
+      `no checkpoint at ${job.checkpoint}: a restart would start from startingOffsets and skip or re-read data`,
+      ev,
+      'error',
+      {
+        summary: 'restore the checkpoint from its backup, or choose startingOffsets deliberately, then restart',
+        command: `aws s3 ls ${job.checkpoint}`,
+      },
+    );
   }
   const ageH = e.checkpoint.lastWriteMs !== undefined ? (nowMs - e.checkpoint.lastWriteMs) / 3_600_000 : Infinity;
   if (ageH > pipeline.source.retentionHours) {
-    return escalate(JobFailedReason.BEYOND_RETENTION, `the checkpoint is ${ageH.toFixed(1)} h old, beyond the source's ${pipeline.source.retentionHours} h retention: data after it is gone`, ev, 'critical', {
-      summary: 'data was lost; decide on a checkpoint reset (see docs/operations.md) and the replay of what can be recovered',
-      command: `streamfix checkpoint inspect --pipeline ${input.pipelineName}`,
-    });
+    return escalate(
+      JobFailedReason.BEYOND_RETENTION,
+      `the checkpoint is ${ageH.toFixed(1)} h old, beyond the source's ${pipeline.source.retentionHours} h retention: data after it is gone`,
+      ev,
+      'critical',
+      {
+        summary: 'data was lost; decide on a checkpoint reset (see docs/operations.md) and the replay of what can be recovered',
+        command: `streamfix checkpoint inspect --pipeline ${input.pipelineName}`,
+      },
+    );
   }
   if (ageH > b.maxCheckpointAgeHours) {
-    return escalate(JobFailedReason.CHECKPOINT_TOO_OLD, `the checkpoint was last written ${ageH.toFixed(1)} h ago (bound ${b.maxCheckpointAgeHours} h)`, ev, 'error', {
-      summary: 'a restart would re-read a long backlog; confirm the checkpoint is the one to resume from, then restart',
-      command,
-    });
+    return escalate(
+      JobFailedReason.CHECKPOINT_TOO_OLD,
+      `the checkpoint was last written ${ageH.toFixed(1)} h ago (bound ${b.maxCheckpointAgeHours} h)`,
+      ev,
+      'error',
+      {
+        summary: 'a restart would re-read a long backlog; confirm the checkpoint is the one to resume from, then restart',
+        command,
+      },
+    );
   }
   if (e.restartsLastHour >= settings.maxActionsPerHour) {
-    return escalate(JobFailedReason.BUDGET_EXHAUSTED, `${e.restartsLastHour} restart(s) in the last hour, budget ${settings.maxActionsPerHour}: the job keeps failing`, ev, 'error', {
-      summary: 'the job fails again after each restart; find the cause in its logs before restarting',
-      command,
-    });
+    return escalate(
+      JobFailedReason.BUDGET_EXHAUSTED,
+      `${e.restartsLastHour} restart(s) in the last hour, budget ${settings.maxActionsPerHour}: the job keeps failing`,
+      ev,
+      'error',
+      {
+        summary: 'the job fails again after each restart; find the cause in its logs before restarting',
+        command,
+      },
+    );
   }
   return undefined;
 }
 
 const describeMemory = (rec: { setting: string; currentGiB?: number; recommendedGiB?: number; blocked?: string }) =>
-  rec.recommendedGiB !== undefined && rec.currentGiB !== undefined ? `${rec.setting} ${rec.currentGiB} → ${rec.recommendedGiB} GiB` : (rec.blocked ?? rec.setting);
+  rec.recommendedGiB !== undefined && rec.currentGiB !== undefined
+    ? `${rec.setting} ${rec.currentGiB} → ${rec.recommendedGiB} GiB`
+    : (rec.blocked ?? rec.setting);
 
 /**
  * EMR is retrying the run: watch, unless the attempts of the last hour keep failing the same
@@ -200,8 +261,17 @@ function planRetrying(input: Input, r: JobRunView, j: AttemptJudgment, ev: Evide
   // Attempts failing on the checkpoint: checkpoint-failure backs it up and repairs it once EMR
   // gives up (its FAILED event); a crash-loop page now would be a second, wrong answer.
   const checkpointPlaybook = pipeline.playbooks['checkpoint-failure'] as (PlaybookBlock & { bounds: PatternSet }) | undefined;
-  if (latest && checkpointPlaybook !== undefined && checkpointPlaybook.mode !== 'off' && isCheckpointFailure(latest.text, job.checkpoint, checkpointPlaybook.bounds)) {
-    return ignore(JobFailedReason.HANDLED_BY_CHECKPOINT_FAILURE, `attempt ${latest.attempt} of run ${r.jobRunId} failed on its checkpoint; EMR retries it, and checkpoint-failure repairs the checkpoint if EMR gives up (${oneLine(latest.text)})`, ev);
+  if (
+    latest &&
+    checkpointPlaybook !== undefined &&
+    checkpointPlaybook.mode !== 'off' &&
+    isCheckpointFailure(latest.text, job.checkpoint, checkpointPlaybook.bounds)
+  ) {
+    return ignore(
+      JobFailedReason.HANDLED_BY_CHECKPOINT_FAILURE,
+      `attempt ${latest.attempt} of run ${r.jobRunId} failed on its checkpoint; EMR retries it, and checkpoint-failure repairs the checkpoint if EMR gives up (${oneLine(latest.text)})`,
+      ev,
+    );
   }
   const watching = `EMR retries run ${r.jobRunId} itself (attempt ${r.attempt ?? 1}; ${j.failures.length} of ${limit} failed attempts allowed per hour${latest ? `, latest: ${latest.class.label}` : ''})`;
   if (!latest || latest.class.category === 'transient' || j.sameAsLatest < b.crashLoopAttempts) {
@@ -227,13 +297,27 @@ function planRetrying(input: Input, r: JobRunView, j: AttemptJudgment, ev: Evide
         description: `CancelJobRun ${r.jobRunId}, wait until it ended, then StartJobRun ${job.jobName} from its checkpoint with ${rec.setting}=${rec.recommendedGiB}g (was ${rec.currentGiB}g)`,
         params: params as unknown as Record<string, unknown>,
       };
-      return { ...fix(JobFailedReason.CRASH_LOOP_MEMORY, `${loop}: replace it by a run with more memory (${describeMemory(rec)})`, { ...ev, memorySetting: rec.setting, memoryFromGiB: rec.currentGiB, memoryToGiB: rec.recommendedGiB }, [action]), recommendation: { summary: `give the job more memory: ${describeMemory(rec)}`, command: advice.command } };
+      return {
+        ...fix(
+          JobFailedReason.CRASH_LOOP_MEMORY,
+          `${loop}: replace it by a run with more memory (${describeMemory(rec)})`,
+          { ...ev, memorySetting: rec.setting, memoryFromGiB: rec.currentGiB, memoryToGiB: rec.recommendedGiB },
+          [action],
+        ),
+        recommendation: { summary: `give the job more memory: ${describeMemory(rec)}`, command: advice.command },
+      };
     }
-    return escalate(JobFailedReason.CRASH_LOOP, `${loop}: out of memory`, { ...ev, memorySetting: rec.setting, memoryFromGiB: rec.currentGiB ?? null, memoryToGiB: rec.recommendedGiB ?? null }, 'error', {
-      summary: `give the job more memory (${describeMemory(rec)}): stop the run EMR keeps retrying and start it again with it${b.memory ? '' : '; set bounds.memory to let streamfix do it'}`,
-      command: advice.command,
-      detail: { attempts: j.failures.map((f) => ({ attempt: f.attempt, class: f.class.label, source: f.source, text: f.text?.slice(0, 1000) ?? null })) },
-    });
+    return escalate(
+      JobFailedReason.CRASH_LOOP,
+      `${loop}: out of memory`,
+      { ...ev, memorySetting: rec.setting, memoryFromGiB: rec.currentGiB ?? null, memoryToGiB: rec.recommendedGiB ?? null },
+      'error',
+      {
+        summary: `give the job more memory (${describeMemory(rec)}): stop the run EMR keeps retrying and start it again with it${b.memory ? '' : '; set bounds.memory to let streamfix do it'}`,
+        command: advice.command,
+        detail: { attempts: j.failures.map((f) => ({ attempt: f.attempt, class: f.class.label, source: f.source, text: f.text?.slice(0, 1000) ?? null })) },
+      },
+    );
   }
   return escalate(JobFailedReason.CRASH_LOOP, `${loop}: ${oneLine(latest.text, 300)}`, ev, 'error', {
     summary: 'the attempts fail the same way and a retry will not fix it: fix the cause they name; stop the run if it should not keep retrying',

@@ -28,14 +28,15 @@ export const START_JOB_RUN_FIELDS_NOT_COPIED: Readonly<Record<string, string>> =
 };
 
 /** Idempotency token: the same incident restarting the same failed run always sends the same token. */
-export const restartToken = (incidentId: string, failedRunId: string) =>
-  createHash('sha256').update(`${incidentId}:${failedRunId}`).digest('hex').slice(0, 40);
+export const restartToken = (incidentId: string, failedRunId: string) => createHash('sha256').update(`${incidentId}:${failedRunId}`).digest('hex').slice(0, 40);
 
 /** The StartJobRun parameters that start `r` again (the old run's fields, a new token and tags). */
 export function restartParams(job: EmrServerlessJob, r: JobRunView, incidentId: string, sparkSubmitParameters?: string) {
   const tags = { ...(r.tags ?? {}), 'streamfix:incident': incidentId.slice(0, 256), 'streamfix:restart-of': r.jobRunId };
   const jobDriver =
-    sparkSubmitParameters !== undefined && r.jobDriver.sparkSubmit ? { ...r.jobDriver, sparkSubmit: { ...r.jobDriver.sparkSubmit, sparkSubmitParameters } } : r.jobDriver;
+    sparkSubmitParameters !== undefined && r.jobDriver.sparkSubmit
+      ? { ...r.jobDriver, sparkSubmit: { ...r.jobDriver.sparkSubmit, sparkSubmitParameters } }
+      : r.jobDriver;
   return {
     applicationId: job.applicationId,
     clientToken: restartToken(incidentId, r.jobRunId),

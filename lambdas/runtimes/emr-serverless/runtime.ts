@@ -33,11 +33,17 @@ const PHASE: Readonly<Record<string, JobPhase>> = {
 };
 
 async function readJob(aws: AwsAdapters, job: EmrServerlessJob): Promise<JobState> {
-  const named = <T extends { name?: string; createdAtMs: number }>(runs: T[]) => runs.filter((r) => r.name === job.jobName).sort((a, b) => b.createdAtMs - a.createdAtMs);
+  const named = <T extends { name?: string; createdAtMs: number }>(runs: T[]) =>
+    runs.filter((r) => r.name === job.jobName).sort((a, b) => b.createdAtMs - a.createdAtMs);
   const active = named(await listActiveRuns(aws.emr, job.applicationId, job.jobName));
   const newest = active[0] ?? named(await aws.emr.listJobRuns(job.applicationId, { states: ENDED_STATES, maxItems: 50 }))[0];
   if (!newest) return { phase: 'gone', status: 'NONE', detail: `no run of ${job.jobName} on ${job.applicationId}` };
-  const state: JobState = { phase: PHASE[newest.state] ?? 'gone', status: newest.state, id: newest.jobRunId, ...(newest.stateDetails ? { detail: newest.stateDetails } : {}) };
+  const state: JobState = {
+    phase: PHASE[newest.state] ?? 'gone',
+    status: newest.state,
+    id: newest.jobRunId,
+    ...(newest.stateDetails ? { detail: newest.stateDetails } : {}),
+  };
   if (newest.state !== 'RUNNING') return state;
   const run = await aws.emr.getJobRun(job.applicationId, newest.jobRunId);
   const x = readExecutorSettings(run.jobDriver, run.configurationOverrides);
@@ -55,18 +61,34 @@ function permissions(p: PipelineContext<unknown, EmrPipeline>, needs: readonly R
   const out: PermissionSpec[] = [];
   if (needs.includes('read')) {
     out.push(
-      { step: 'diagnose', actions: ['emr-serverless:ListJobRuns', 'emr-serverless:GetJobRun'], resources: runs, why: 'find the job\'s newest run and its executor settings' },
+      {
+        step: 'diagnose',
+        actions: ['emr-serverless:ListJobRuns', 'emr-serverless:GetJobRun'],
+        resources: runs,
+        why: "find the job's newest run and its executor settings",
+      },
       listBucketUnder(p.partition, cp.bucket, [cp.prefix], 'diagnose', 'find when the checkpoint was last written (listing of the checkpoint prefix)'),
-      { step: 'diagnose', actions: ['s3:GetObject'], resources: [`arn:${p.partition}:s3:::${cp.bucket}/${cp.prefix}metadata`], why: 'check the checkpoint exists (HeadObject of its metadata file)' },
+      {
+        step: 'diagnose',
+        actions: ['s3:GetObject'],
+        resources: [`arn:${p.partition}:s3:::${cp.bucket}/${cp.prefix}metadata`],
+        why: 'check the checkpoint exists (HeadObject of its metadata file)',
+      },
     );
   }
   if (needs.includes('restart') || needs.includes('scale')) {
     out.push(
-      { step: 'act', actions: ['emr-serverless:StartJobRun', 'emr-serverless:TagResource', 'emr-serverless:ListJobRuns', 'emr-serverless:GetJobRun'], resources: runs, why: 'start exactly one run of the job from its checkpoint (tags set at creation)' },
+      {
+        step: 'act',
+        actions: ['emr-serverless:StartJobRun', 'emr-serverless:TagResource', 'emr-serverless:ListJobRuns', 'emr-serverless:GetJobRun'],
+        resources: runs,
+        why: 'start exactly one run of the job from its checkpoint (tags set at creation)',
+      },
       passJobRole(p.pipeline.job.executionRoleArn),
     );
   }
-  if (needs.includes('scale')) out.push({ step: 'act', actions: ['emr-serverless:CancelJobRun'], resources: runs, why: 'cancel the run a rescaled one replaces' });
+  if (needs.includes('scale'))
+    out.push({ step: 'act', actions: ['emr-serverless:CancelJobRun'], resources: runs, why: 'cancel the run a rescaled one replaces' });
   return out;
 }
 

@@ -40,7 +40,11 @@ export function readExecutorSettings(driver: JobDriver, overrides?: Configuratio
   const submit = parseSubmitConf(driver.sparkSubmit?.sparkSubmitParameters);
   const defaults = sparkDefaults(overrides);
   const get = (k: string): { value?: string; from: ExecutorSettings['from'] } =>
-    submit.has(k) ? { value: submit.get(k)!, from: 'sparkSubmitParameters' } : k in defaults ? { value: defaults[k]!, from: 'spark-defaults' } : { from: 'unset' };
+    submit.has(k)
+      ? { value: submit.get(k)!, from: 'sparkSubmitParameters' }
+      : k in defaults
+        ? { value: defaults[k]!, from: 'spark-defaults' }
+        : { from: 'unset' };
   const dynamicAllocation = (get(DYNAMIC_ALLOCATION).value ?? 'true').trim().toLowerCase() !== 'false';
   const setting: ExecutorSetting = dynamicAllocation ? MAX_EXECUTORS : EXECUTOR_INSTANCES;
   const v = get(setting);

@@ -10,10 +10,21 @@ const startJobRunParams = z
     clientToken: z.string().min(1).max(64),
     executionRoleArn: z.string().min(20),
     /** The old run's session policy: carried, or the new run gets the role's full permissions. */
-    executionIamPolicy: z.object({ policy: z.string().min(1).optional(), policyArns: z.array(z.string().min(1)).optional() }).strict().optional(),
+    executionIamPolicy: z
+      .object({ policy: z.string().min(1).optional(), policyArns: z.array(z.string().min(1)).optional() })
+      .strict()
+      .optional(),
     name: z.string().min(1),
     mode: z.literal('STREAMING'),
-    jobDriver: z.object({ sparkSubmit: z.object({ entryPoint: z.string().min(1), entryPointArguments: z.array(z.string()).optional(), sparkSubmitParameters: z.string().optional() }) }).loose(),
+    jobDriver: z
+      .object({
+        sparkSubmit: z.object({
+          entryPoint: z.string().min(1),
+          entryPointArguments: z.array(z.string()).optional(),
+          sparkSubmitParameters: z.string().optional(),
+        }),
+      })
+      .loose(),
     configurationOverrides: z.record(z.string(), z.unknown()).optional(),
     retryPolicy: z.object({ maxAttempts: z.number().optional(), maxFailedAttemptsPerHour: z.number().optional() }).optional(),
     executionTimeoutMinutes: z.number().int().min(0).optional(),
@@ -54,7 +65,11 @@ export const startJobRunAction: ActionDefinition<StartJobRunActionParams, unknow
       const run = await emr.getJobRun(p.applicationId, a.jobRunId);
       if (run.tags?.['streamfix:incident'] === p.tags?.['streamfix:incident']) {
         // Started by this incident before a crash: the restart already happened.
-        return { summary: `run ${a.jobRunId} already started by this incident (${a.state})`, before: { activeRuns: active.length }, after: { jobRunId: a.jobRunId, state: a.state } };
+        return {
+          summary: `run ${a.jobRunId} already started by this incident (${a.state})`,
+          before: { activeRuns: active.length },
+          after: { jobRunId: a.jobRunId, state: a.state },
+        };
       }
       throw new Error(`run ${a.jobRunId} of ${p.name} is ${a.state}: refusing to start a second run on the same checkpoint`);
     }

@@ -118,15 +118,46 @@ export function flinkLagAlarms(
   source: 'msk' | 'kinesis',
   b: { lagAlarmRecords: number; iteratorAgeAlarmSeconds: number; alarmMinutes: number; cpuAlarmPercent: number; heapAlarmPercent: number },
 ): AlarmSpec[] {
-  const every = { comparison: 'GreaterThanThreshold', evaluationPeriods: b.alarmMinutes, datapointsToAlarm: b.alarmMinutes, treatMissingData: 'missing' } as const;
+  const every = {
+    comparison: 'GreaterThanThreshold',
+    evaluationPeriods: b.alarmMinutes,
+    datapointsToAlarm: b.alarmMinutes,
+    treatMissingData: 'missing',
+  } as const;
   const lag: AlarmSpec =
     source === 'kinesis'
-      ? { signal: 'millis-behind-latest', description: `${job.applicationName}: millisBehindLatest above ${b.iteratorAgeAlarmSeconds} s`, metric: metric(job, 'millisBehindLatest', 'Maximum'), threshold: b.iteratorAgeAlarmSeconds * 1000, ...every }
-      : { signal: 'records-lag-max', description: `${job.applicationName}: records_lag_max above ${b.lagAlarmRecords}`, metric: metric(job, 'records_lag_max', 'Maximum'), threshold: b.lagAlarmRecords, ...every };
+      ? {
+          signal: 'millis-behind-latest',
+          description: `${job.applicationName}: millisBehindLatest above ${b.iteratorAgeAlarmSeconds} s`,
+          metric: metric(job, 'millisBehindLatest', 'Maximum'),
+          threshold: b.iteratorAgeAlarmSeconds * 1000,
+          ...every,
+        }
+      : {
+          signal: 'records-lag-max',
+          description: `${job.applicationName}: records_lag_max above ${b.lagAlarmRecords}`,
+          metric: metric(job, 'records_lag_max', 'Maximum'),
+          threshold: b.lagAlarmRecords,
+          ...every,
+        };
   // CPU or heap back below the threshold says nothing about the lag: their OK does not resolve an incident.
   return [
     lag,
-    { signal: 'cpu', description: `${job.applicationName}: cpuUtilization above ${b.cpuAlarmPercent}%`, metric: metric(job, 'cpuUtilization', 'Maximum'), threshold: b.cpuAlarmPercent, ...every, okMeansRecovered: false },
-    { signal: 'heap', description: `${job.applicationName}: heapMemoryUtilization above ${b.heapAlarmPercent}%`, metric: metric(job, 'heapMemoryUtilization', 'Maximum'), threshold: b.heapAlarmPercent, ...every, okMeansRecovered: false },
+    {
+      signal: 'cpu',
+      description: `${job.applicationName}: cpuUtilization above ${b.cpuAlarmPercent}%`,
+      metric: metric(job, 'cpuUtilization', 'Maximum'),
+      threshold: b.cpuAlarmPercent,
+      ...every,
+      okMeansRecovered: false,
+    },
+    {
+      signal: 'heap',
+      description: `${job.applicationName}: heapMemoryUtilization above ${b.heapAlarmPercent}%`,
+      metric: metric(job, 'heapMemoryUtilization', 'Maximum'),
+      threshold: b.heapAlarmPercent,
+      ...every,
+      okMeansRecovered: false,
+    },
   ];
 }

@@ -19,14 +19,26 @@ export const flinkCommands = {
   /** A graceful stop takes a snapshot first (API_StopApplication: Force skips it). */
   stop: (job: ManagedFlinkJob) => `aws kinesisanalyticsv2 stop-application ${app(job)}`,
   snapshot: (job: ManagedFlinkJob, name: string) => `aws kinesisanalyticsv2 create-application-snapshot ${app(job)} --snapshot-name ${name}`,
-  rollback: (job: ManagedFlinkJob, versionId: number) => `aws kinesisanalyticsv2 rollback-application ${app(job)} --current-application-version-id ${versionId}`,
+  rollback: (job: ManagedFlinkJob, versionId: number) =>
+    `aws kinesisanalyticsv2 rollback-application ${app(job)} --current-application-version-id ${versionId}`,
   parallelism: (job: ManagedFlinkJob, versionId: number, parallelism: number) =>
     `aws kinesisanalyticsv2 update-application ${app(job)} --current-application-version-id ${versionId} --application-configuration-update ` +
     q({ FlinkApplicationConfigurationUpdate: { ParallelismConfigurationUpdate: { ConfigurationTypeUpdate: 'CUSTOM', ParallelismUpdate: parallelism } } }),
   /** Checkpoint interval and pause between checkpoints: the checkpoint settings the API changes. */
   checkpointing: (job: ManagedFlinkJob, versionId: number, intervalMs: number, minPauseMs: number) =>
     `aws kinesisanalyticsv2 update-application ${app(job)} --current-application-version-id ${versionId} --application-configuration-update ` +
-    q({ FlinkApplicationConfigurationUpdate: { CheckpointConfigurationUpdate: { ConfigurationTypeUpdate: 'CUSTOM', CheckpointingEnabledUpdate: true, CheckpointIntervalUpdate: intervalMs, MinPauseBetweenCheckpointsUpdate: minPauseMs } } }),
+    q({
+      FlinkApplicationConfigurationUpdate: {
+        CheckpointConfigurationUpdate: {
+          ConfigurationTypeUpdate: 'CUSTOM',
+          CheckpointingEnabledUpdate: true,
+          CheckpointIntervalUpdate: intervalMs,
+          MinPauseBetweenCheckpointsUpdate: minPauseMs,
+        },
+      },
+    }),
   errors: (job: ManagedFlinkJob, sinceMs: number) =>
-    job.logGroupName ? `aws logs filter-log-events --log-group-name ${job.logGroupName} --filter-pattern ERROR --start-time ${sinceMs}` : `aws kinesisanalyticsv2 describe-application ${app(job)} --query ApplicationDetail.CloudWatchLoggingOptionDescriptions`,
+    job.logGroupName
+      ? `aws logs filter-log-events --log-group-name ${job.logGroupName} --filter-pattern ERROR --start-time ${sinceMs}`
+      : `aws kinesisanalyticsv2 describe-application ${app(job)} --query ApplicationDetail.CloudWatchLoggingOptionDescriptions`,
 };

@@ -53,7 +53,16 @@ export async function diagnoseFlinkJobFailed(ctx: PlaybookContext<JobRestartSett
   const restarts = restartsMetric(job.runtimeEnvironment);
   const [reading, series, log, restartsLastHour] = await Promise.all([
     readFlinkApplication(ctx.aws.flink, job, { nowMs, lookbackMinutes: b.maxFailureAgeMinutes }),
-    readFlinkMetrics(ctx.aws.cloudwatch, job, [{ name: 'downtime', stat: 'Maximum' }, { name: restarts, stat: 'Maximum' }], windowStart, nowMs),
+    readFlinkMetrics(
+      ctx.aws.cloudwatch,
+      job,
+      [
+        { name: 'downtime', stat: 'Maximum' },
+        { name: restarts, stat: 'Maximum' },
+      ],
+      windowStart,
+      nowMs,
+    ),
     readFlinkLog(ctx.aws.logs, job, windowStart, nowMs),
     ctx.history.actionsInLastHour(flinkResource(job)),
   ]);
@@ -62,7 +71,13 @@ export async function diagnoseFlinkJobFailed(ctx: PlaybookContext<JobRestartSett
   const current = a.parallelism.currentParallelism ?? a.parallelism.parallelism;
   return {
     runtime: 'managed-flink',
-    app: { status: a.status, versionId: a.versionId, runtimeEnvironment: a.runtimeEnvironment, snapshotsEnabled: a.snapshotsEnabled, ...(current !== undefined ? { parallelism: current } : {}) },
+    app: {
+      status: a.status,
+      versionId: a.versionId,
+      runtimeEnvironment: a.runtimeEnvironment,
+      snapshotsEnabled: a.snapshotsEnabled,
+      ...(current !== undefined ? { parallelism: current } : {}),
+    },
     ...(reading.newestSnapshot ? { newestSnapshot: reading.newestSnapshot } : {}),
     operations: reading.operations.slice(0, 5),
     ...(reading.failedOperation ? { failedOperation: reading.failedOperation } : {}),
@@ -80,7 +95,13 @@ export async function diagnoseFlinkJobFailed(ctx: PlaybookContext<JobRestartSett
 }
 
 /** The failure lines as pages show them: the first and the newest error, and the exceptions seen. */
-export function flinkFailureText(e: Pick<FlinkJobFailedEvidence, 'log' | 'failedOperation'>): { text?: string; first?: string; last?: string; errors: number; exceptions: string[] } {
+export function flinkFailureText(e: Pick<FlinkJobFailedEvidence, 'log' | 'failedOperation'>): {
+  text?: string;
+  first?: string;
+  last?: string;
+  errors: number;
+  exceptions: string[];
+} {
   const f = failureLines(e.log ?? []);
   const op = e.failedOperation?.error;
   const first = f.first?.text;

@@ -39,17 +39,37 @@ export function flinkPermissions(p: Ctx, needs: readonly FlinkCapability[], step
   const app = flinkApplicationArn(p);
   const out: PermissionSpec[] = [];
   if (needs.includes('read')) {
-    out.push({ step, actions: READ_ACTIONS, resources: [app], why: why ?? 'read the application (status, version, parallelism, checkpointing), its snapshots and its recent operations' });
+    out.push({
+      step,
+      actions: READ_ACTIONS,
+      resources: [app],
+      why: why ?? 'read the application (status, version, parallelism, checkpointing), its snapshots and its recent operations',
+    });
     // GetMetricData has no resource-level permissions: IAM only accepts "*" for it.
-    out.push({ step, actions: ['cloudwatch:GetMetricData'], resources: ['*'], why: 'read the application\'s AWS/KinesisAnalytics metrics (downtime, restarts, checkpoints, lag)' });
+    out.push({
+      step,
+      actions: ['cloudwatch:GetMetricData'],
+      resources: ['*'],
+      why: "read the application's AWS/KinesisAnalytics metrics (downtime, restarts, checkpoints, lag)",
+    });
     const logs = flinkLogGroupArn(p);
-    if (logs) out.push({ step, actions: ['logs:FilterLogEvents'], resources: [logs], why: 'read the job\'s exceptions in the application\'s log group' });
+    if (logs) out.push({ step, actions: ['logs:FilterLogEvents'], resources: [logs], why: "read the job's exceptions in the application's log group" });
   }
   if (needs.includes('restart')) {
-    out.push({ step: 'act', actions: ['kinesisanalytics:StartApplication', 'kinesisanalytics:DescribeApplication'], resources: [app], why: 'start the application from its latest snapshot (never skipping the restore)' });
+    out.push({
+      step: 'act',
+      actions: ['kinesisanalytics:StartApplication', 'kinesisanalytics:DescribeApplication'],
+      resources: [app],
+      why: 'start the application from its latest snapshot (never skipping the restore)',
+    });
   }
   if (needs.includes('scale')) {
-    out.push({ step: 'act', actions: ['kinesisanalytics:UpdateApplication', 'kinesisanalytics:DescribeApplication'], resources: [app], why: 'raise the application\'s parallelism within bounds, on the version it was read at' });
+    out.push({
+      step: 'act',
+      actions: ['kinesisanalytics:UpdateApplication', 'kinesisanalytics:DescribeApplication'],
+      resources: [app],
+      why: "raise the application's parallelism within bounds, on the version it was read at",
+    });
   }
   return out;
 }

@@ -28,7 +28,11 @@ export interface FlinkApplicationReading {
 /** Snapshots and operations listed at most: what a diagnosis needs, in one page each. */
 const LISTED = 20;
 
-export async function readFlinkApplication(flink: ManagedFlinkAdapter, job: ManagedFlinkJob, opts: { nowMs: number; lookbackMinutes: number }): Promise<FlinkApplicationReading> {
+export async function readFlinkApplication(
+  flink: ManagedFlinkAdapter,
+  job: ManagedFlinkJob,
+  opts: { nowMs: number; lookbackMinutes: number },
+): Promise<FlinkApplicationReading> {
   const name = job.applicationName;
   const [app, snapshots, operations] = await Promise.all([
     flink.describeApplication(name),
@@ -58,7 +62,14 @@ export async function readFlinkMetrics(
   startMs: number,
   endMs: number,
 ): Promise<Record<string, Point[]>> {
-  const queries: MetricQuery[] = metrics.map((m, i) => ({ id: `f${i}`, namespace: FLINK_NAMESPACE, metricName: m.name, dimensions: flinkDimensions(job), stat: m.stat, periodSeconds: 60 }));
+  const queries: MetricQuery[] = metrics.map((m, i) => ({
+    id: `f${i}`,
+    namespace: FLINK_NAMESPACE,
+    metricName: m.name,
+    dimensions: flinkDimensions(job),
+    stat: m.stat,
+    periodSeconds: 60,
+  }));
   const series = await cw.getMetricData(queries, startMs, endMs);
   return Object.fromEntries(metrics.map((m, i) => [m.name, toPoints(series[`f${i}`])]));
 }

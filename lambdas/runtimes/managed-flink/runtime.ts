@@ -49,7 +49,11 @@ export const managedFlinkRuntime: JobRuntime<'managed-flink'> = {
   readJob: async (aws, job) => flinkJobState(await aws.flink.describeApplication(job.applicationName)),
   async readRestorePoint(aws, job) {
     const newest = (await aws.flink.listSnapshots(job.applicationName, { maxItems: 20 })).find((s) => s.status === 'READY');
-    return { kind: 'snapshot', exists: newest !== undefined, ...(newest ? { name: newest.name, ...(newest.createdMs !== undefined ? { atMs: newest.createdMs } : {}) } : {}) };
+    return {
+      kind: 'snapshot',
+      exists: newest !== undefined,
+      ...(newest ? { name: newest.name, ...(newest.createdMs !== undefined ? { atMs: newest.createdMs } : {}) } : {}),
+    };
   },
   actions: { restart: startFlinkApplicationAction, scale: scaleFlinkApplicationAction },
   permissions: (p, needs) => flinkPermissions(p, needs),

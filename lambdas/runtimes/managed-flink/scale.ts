@@ -57,12 +57,13 @@ export const scaleFlinkApplicationAction: ActionDefinition<ScaleFlinkParams, Fli
     if (pipeline.job.kind !== 'managed-flink') return [wrongRuntime(pipeline, 'managed-flink')];
     const b = settings.bounds;
     const v: string[] = [];
-    if (p.applicationName !== pipeline.job.applicationName) v.push(`applicationName ${p.applicationName} is not the configured ${pipeline.job.applicationName}`);
+    if (p.applicationName !== pipeline.job.applicationName)
+      v.push(`applicationName ${p.applicationName} is not the configured ${pipeline.job.applicationName}`);
     if (p.toParallelism <= p.fromParallelism) v.push(`toParallelism ${p.toParallelism} is not above fromParallelism ${p.fromParallelism}`);
     if (p.toParallelism > b.maxParallelism) v.push(`toParallelism ${p.toParallelism} is over the bound maxParallelism ${b.maxParallelism}`);
     const cap = Math.floor(p.fromParallelism * b.maxScaleFactor);
     if (p.toParallelism > cap) v.push(`toParallelism ${p.toParallelism} is over ${p.fromParallelism} × maxScaleFactor ${b.maxScaleFactor} = ${cap}`);
-    if (p.sourcePartitions === null) v.push('sourcePartitions is unknown: parallelism is never raised without knowing the source\'s partitions or shards');
+    if (p.sourcePartitions === null) v.push("sourcePartitions is unknown: parallelism is never raised without knowing the source's partitions or shards");
     else if (p.toParallelism > p.sourcePartitions) v.push(`toParallelism ${p.toParallelism} is above the source's ${p.sourcePartitions} partitions/shards`);
     return v;
   },
@@ -70,9 +71,16 @@ export const scaleFlinkApplicationAction: ActionDefinition<ScaleFlinkParams, Fli
     const flink = ctx.aws.flink;
     const app = await flink.describeApplication(p.applicationName);
     const before = { parallelism: app.parallelism.parallelism ?? null, versionId: app.versionId, status: app.status };
-    const done = (a: FlinkApplicationView, how: string): ActionOutcome => ({ summary: `${p.applicationName} parallelism is already ${a.parallelism.parallelism} (${how})`, before, after: { parallelism: a.parallelism.parallelism ?? null, versionId: a.versionId } });
+    const done = (a: FlinkApplicationView, how: string): ActionOutcome => ({
+      summary: `${p.applicationName} parallelism is already ${a.parallelism.parallelism} (${how})`,
+      before,
+      after: { parallelism: a.parallelism.parallelism ?? null, versionId: a.versionId },
+    });
     if ((app.parallelism.parallelism ?? 0) >= p.toParallelism) return done(app, 'nothing to update');
-    if (app.parallelism.parallelism !== p.fromParallelism) throw new Error(`${p.applicationName} parallelism is ${app.parallelism.parallelism ?? 'unset'}, not the ${p.fromParallelism} the plan judged: changed since`);
+    if (app.parallelism.parallelism !== p.fromParallelism)
+      throw new Error(
+        `${p.applicationName} parallelism is ${app.parallelism.parallelism ?? 'unset'}, not the ${p.fromParallelism} the plan judged: changed since`,
+      );
     let r;
     try {
       r = await updateOnce(flink, app, p.toParallelism);
@@ -80,7 +88,10 @@ export const scaleFlinkApplicationAction: ActionDefinition<ScaleFlinkParams, Fli
       if (!(e instanceof ConflictError)) throw e;
       const again = await flink.describeApplication(p.applicationName);
       if ((again.parallelism.parallelism ?? 0) >= p.toParallelism) return done(again, 'an update whose answer was lost took effect');
-      if (again.parallelism.parallelism !== p.fromParallelism) throw new Error(`${p.applicationName} changed under the update: parallelism ${again.parallelism.parallelism ?? 'unset'}, version ${again.versionId}`, { cause: e });
+      if (again.parallelism.parallelism !== p.fromParallelism)
+        throw new Error(`${p.applicationName} changed under the update: parallelism ${again.parallelism.parallelism ?? 'unset'}, version ${again.versionId}`, {
+          cause: e,
+        });
       r = await updateOnce(flink, again, p.toParallelism);
     }
     return {

@@ -41,7 +41,9 @@ export const startFlinkApplicationAction: ActionDefinition<StartFlinkParams> = {
   params,
   checkBounds(p, { pipeline }) {
     if (pipeline.job.kind !== 'managed-flink') return [wrongRuntime(pipeline, 'managed-flink')];
-    return p.applicationName === pipeline.job.applicationName ? [] : [`applicationName ${p.applicationName} is not the configured ${pipeline.job.applicationName}`];
+    return p.applicationName === pipeline.job.applicationName
+      ? []
+      : [`applicationName ${p.applicationName} is not the configured ${pipeline.job.applicationName}`];
   },
   async execute(p, ctx): Promise<ActionOutcome> {
     const flink = ctx.aws.flink;
@@ -51,15 +53,24 @@ export const startFlinkApplicationAction: ActionDefinition<StartFlinkParams> = {
       return { summary: `${p.applicationName} is already ${before.status} (version ${before.versionId})`, before: was, after: was };
     }
     if (before.status !== 'READY') throw new Error(`${p.applicationName} is ${before.status}: StartApplication needs READY`);
-    if (before.versionId !== p.versionId) throw new Error(`${p.applicationName} is at version ${before.versionId}, not the version ${p.versionId} the plan judged: someone changed it`);
+    if (before.versionId !== p.versionId)
+      throw new Error(`${p.applicationName} is at version ${before.versionId}, not the version ${p.versionId} the plan judged: someone changed it`);
     try {
       const { operationId } = await flink.startFromLatestSnapshot(p.applicationName);
-      return { summary: `started ${p.applicationName} from its latest snapshot (${p.snapshotName} when planned)`, before: was, after: { status: 'STARTING', ...(operationId ? { operationId } : {}) } };
+      return {
+        summary: `started ${p.applicationName} from its latest snapshot (${p.snapshotName} when planned)`,
+        before: was,
+        after: { status: 'STARTING', ...(operationId ? { operationId } : {}) },
+      };
     } catch (e) {
       if (!(e instanceof AwsRequestError && e.code === 'ResourceInUseException')) throw e;
       const now = await flink.describeApplication(p.applicationName);
       if (!STARTED.has(now.status)) throw e;
-      return { summary: `${p.applicationName} was already ${now.status} when started (a start whose answer was lost)`, before: was, after: { status: now.status, versionId: now.versionId } };
+      return {
+        summary: `${p.applicationName} was already ${now.status} when started (a start whose answer was lost)`,
+        before: was,
+        after: { status: now.status, versionId: now.versionId },
+      };
     }
   },
 };

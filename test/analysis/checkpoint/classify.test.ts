@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
-  classifyText, DEFAULT_ACCESS_PATTERNS, DEFAULT_CORRUPTION_PATTERNS, DEFAULT_DISK_FULL_PATTERNS, DEFAULT_KMS_PATTERNS, DEFAULT_STATE_STORE_PATTERNS,
-  DEFAULT_TIMEOUT_PATTERNS, isCheckpointFailure, unsupportedVersionOf, type PatternSet,
+  classifyText,
+  DEFAULT_ACCESS_PATTERNS,
+  DEFAULT_CORRUPTION_PATTERNS,
+  DEFAULT_DISK_FULL_PATTERNS,
+  DEFAULT_KMS_PATTERNS,
+  DEFAULT_STATE_STORE_PATTERNS,
+  DEFAULT_TIMEOUT_PATTERNS,
+  isCheckpointFailure,
+  unsupportedVersionOf,
+  type PatternSet,
 } from '../../../lambdas/analysis/checkpoint/classify';
 
 const P: PatternSet = {
@@ -16,7 +24,11 @@ const CP = 's3://cp-bucket/orders/';
 
 describe('checkpoint failure text', () => {
   it('names every kind the text shows, most specific first', () => {
-    expect(classifyText('AWSKMSException: Access Denied (Status Code: 403) while checkpoint write timed out', P).map((k) => k.kind)).toEqual(['kms', 'access-denied', 'timeout']);
+    expect(classifyText('AWSKMSException: Access Denied (Status Code: 403) while checkpoint write timed out', P).map((k) => k.kind)).toEqual([
+      'kms',
+      'access-denied',
+      'timeout',
+    ]);
     expect(classifyText(undefined, P)).toEqual([]);
     expect(classifyText('NullPointerException', P)).toEqual([]);
   });

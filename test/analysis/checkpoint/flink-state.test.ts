@@ -13,20 +13,37 @@ const SAVEPOINTS = 'flink/savepoints/';
 
 function flink(layout: Partial<Parameters<typeof flinkCheckpoints>[0]> = {}): MemoryS3 {
   const s3 = new MemoryS3();
-  for (const o of flinkCheckpoints({ prefix: JOB, completed: [41, 42, 43], startMs: T0, savepointsPrefix: SAVEPOINTS, ...layout })) s3.seed(BUCKET, o.key, o.body, o.atMs);
+  for (const o of flinkCheckpoints({ prefix: JOB, completed: [41, 42, 43], startMs: T0, savepointsPrefix: SAVEPOINTS, ...layout }))
+    s3.seed(BUCKET, o.key, o.body, o.atMs);
   return s3;
 }
 
 describe('Function: readFlinkCheckpoints', () => {
   it('finds the latest chk-N with _metadata, the incomplete ones after it, and the savepoints', async () => {
     // Prepare
-    const s3 = flink({ incomplete: [40, 44, 45], savepoints: [{ name: 'savepoint-a1b2c3-5f0e1d2c3b4a', complete: true }, { name: 'savepoint-a1b2c3-000000000000', complete: false }] });
+    const s3 = flink({
+      incomplete: [40, 44, 45],
+      savepoints: [
+        { name: 'savepoint-a1b2c3-5f0e1d2c3b4a', complete: true },
+        { name: 'savepoint-a1b2c3-000000000000', complete: false },
+      ],
+    });
     // Act
     const r = await readFlinkCheckpoints(s3, `s3://${BUCKET}/${JOB}`, { savepointsUri: `s3://${BUCKET}/${SAVEPOINTS}` });
     // Assess
     expect(r.latestCompleted).toMatchObject({ id: 43, complete: true, files: 2, uri: `s3://${BUCKET}/${JOB}chk-43/`, writtenAtMs: T0 + 43 * 60_000 + 500 });
-    expect(r).toMatchObject({ completedCount: 3, incompleteAfterLatest: [44, 45], incompleteBefore: [40], sharedPresent: true, taskOwnedPresent: true, exists: true });
-    expect(r.savepoints.map((s) => [s.name, s.complete])).toEqual([['savepoint-a1b2c3-000000000000', false], ['savepoint-a1b2c3-5f0e1d2c3b4a', true]]);
+    expect(r).toMatchObject({
+      completedCount: 3,
+      incompleteAfterLatest: [44, 45],
+      incompleteBefore: [40],
+      sharedPresent: true,
+      taskOwnedPresent: true,
+      exists: true,
+    });
+    expect(r.savepoints.map((s) => [s.name, s.complete])).toEqual([
+      ['savepoint-a1b2c3-000000000000', false],
+      ['savepoint-a1b2c3-5f0e1d2c3b4a', true],
+    ]);
     expect(r.problems.map((p) => p.kind)).toEqual(['failed-since-latest', 'savepoint-incomplete']);
   });
 
@@ -69,7 +86,11 @@ describe('Function: planRollback', () => {
 
   it('re-running batch K removes offsets > K, commits ≥ K and state versions > K', async () => {
     // Prepare
-    const [offsets, commits, state] = await Promise.all([listBatchFiles(s3, BUCKET, 'cp/offsets/'), listBatchFiles(s3, BUCKET, 'cp/commits/'), listStateFiles(s3, BUCKET, 'cp/')]);
+    const [offsets, commits, state] = await Promise.all([
+      listBatchFiles(s3, BUCKET, 'cp/offsets/'),
+      listBatchFiles(s3, BUCKET, 'cp/commits/'),
+      listStateFiles(s3, BUCKET, 'cp/'),
+    ]);
     // Act
     const plan = planRollback(offsets, commits, state.files, { batchId: 27, rerun: true });
     // Assess
@@ -77,14 +98,25 @@ describe('Function: planRollback', () => {
     expect(plan.commitsRemoved).toEqual([27, 28, 29]);
     expect(plan.resumeBatch).toBe(27);
     // versions 28, 29, 30 (and snapshot 30) of each of the two partitions
-    expect(plan.deletions.filter((d) => d.key.includes('/state/')).map((d) => d.key).sort()).toEqual(
-      ['0/28.delta', '0/29.delta', '0/30.delta', '0/30.snapshot', '1/28.delta', '1/29.delta', '1/30.delta', '1/30.snapshot'].map((k) => `cp/state/0/${k}`).sort(),
+    expect(
+      plan.deletions
+        .filter((d) => d.key.includes('/state/'))
+        .map((d) => d.key)
+        .sort(),
+    ).toEqual(
+      ['0/28.delta', '0/29.delta', '0/30.delta', '0/30.snapshot', '1/28.delta', '1/29.delta', '1/30.delta', '1/30.snapshot']
+        .map((k) => `cp/state/0/${k}`)
+        .sort(),
     );
     expect(latestStateVersion(state.files)).toBe(30);
   });
 
   it('resuming after batch K keeps commits/K and state version K+1', async () => {
-    const [offsets, commits, state] = await Promise.all([listBatchFiles(s3, BUCKET, 'cp/offsets/'), listBatchFiles(s3, BUCKET, 'cp/commits/'), listStateFiles(s3, BUCKET, 'cp/')]);
+    const [offsets, commits, state] = await Promise.all([
+      listBatchFiles(s3, BUCKET, 'cp/offsets/'),
+      listBatchFiles(s3, BUCKET, 'cp/commits/'),
+      listStateFiles(s3, BUCKET, 'cp/'),
+    ]);
     const plan = planRollback(offsets, commits, state.files, { batchId: 28, rerun: false });
     expect(plan).toMatchObject({ offsetsRemoved: [29], commitsRemoved: [29], stateFilesRemoved: 4, resumeBatch: 29 });
   });

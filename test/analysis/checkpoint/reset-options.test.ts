@@ -7,7 +7,12 @@ const report = (r: Partial<SparkCheckpointReport>) => ({ uri: 's3://cp/job/', ex
 
 describe('resetOptions', () => {
   it('offers the rollback to the last good batch and the reset to its offsets when the checkpoint names them', () => {
-    const cp = report({ lastGoodBatch: 41, latestPlannedBatch: 42, lastGoodBatchCommittedAtMs: NOW - 90_000, lastGoodOffsets: [{ sourceId: '0', topic: 't', partition: 0, offset: 7 }] });
+    const cp = report({
+      lastGoodBatch: 41,
+      latestPlannedBatch: 42,
+      lastGoodBatchCommittedAtMs: NOW - 90_000,
+      lastGoodOffsets: [{ sourceId: '0', topic: 't', partition: 0, offset: 7 }],
+    });
     const options = resetOptions('orders', cp, NOW, 168);
     expect(options.map((o) => o.command)).toEqual([
       'streamfix checkpoint --pipeline orders rollback --to-batch 41 --keep-commit --confirm',

@@ -18,7 +18,10 @@ describe('Function: parseOffsetsFile', () => {
     expect(r).toEqual({
       ok: true,
       value: {
-        version: 1, batchWatermarkMs: 0, batchTimestampMs: 1763805600000, conf: { 'spark.sql.shuffle.partitions': '200' },
+        version: 1,
+        batchWatermarkMs: 0,
+        batchTimestampMs: 1763805600000,
+        conf: { 'spark.sql.shuffle.partitions': '200' },
         sources: [
           { sourceId: '0', void: false, json: '{"orders.raw":{"0":1200,"1":2300}}', kafka: { 'orders.raw': { '0': 1200, '1': 2300 } } },
           { sourceId: '1', void: true },
@@ -60,7 +63,7 @@ describe('Function: parseOffsetsFile', () => {
     }
   });
 
-  it('refuses v2 when the job\'s Spark reads only v1', () => {
+  it("refuses v2 when the job's Spark reads only v1", () => {
     expect(parseOffsetsFile(`v2\n${MD}\n0:{"t":{"0":1}}`, 1)).toMatchObject({ ok: false, fault: 'unsupported-version', version: 2 });
   });
 
@@ -76,7 +79,10 @@ describe('Function: parseOffsetsFile', () => {
 describe('Function: parseCommitFile', () => {
   it('reads v1 and v2 (with state unique ids) commits', () => {
     expect(parseCommitFile('v1\n{"nextBatchWatermarkMs":0}')).toEqual({ ok: true, value: { version: 1, nextBatchWatermarkMs: 0 } });
-    expect(parseCommitFile('v2\n{"nextBatchWatermarkMs":5,"stateUniqueIds":{"0":[["a"]]}}')).toEqual({ ok: true, value: { version: 2, nextBatchWatermarkMs: 5 } });
+    expect(parseCommitFile('v2\n{"nextBatchWatermarkMs":5,"stateUniqueIds":{"0":[["a"]]}}')).toEqual({
+      ok: true,
+      value: { version: 2, nextBatchWatermarkMs: 5 },
+    });
     expect(parseCommitFile('v1')).toEqual({ ok: true, value: { version: 1 } });
   });
 

@@ -27,11 +27,26 @@ describe('Function: readSparkCheckpoint', () => {
       const r = await readSparkCheckpoint(s3, URI);
       // Assess
       expect(r).toMatchObject({
-        exists: true, queryId: QUERY_ID, oldestBatch: 150, latestPlannedBatch: 249, latestCommittedBatch: 249, lastGoodBatch: 249,
-        lastGoodBatchCommittedAtMs: T0 + 249 * 10_000 + 2_000, offsetFiles: 100, commitFiles: 100, listingComplete: true, problems: [],
+        exists: true,
+        queryId: QUERY_ID,
+        oldestBatch: 150,
+        latestPlannedBatch: 249,
+        latestCommittedBatch: 249,
+        lastGoodBatch: 249,
+        lastGoodBatchCommittedAtMs: T0 + 249 * 10_000 + 2_000,
+        offsetFiles: 100,
+        commitFiles: 100,
+        listingComplete: true,
+        problems: [],
       });
-      expect(r.lastGoodOffsets).toEqual([0, 1, 2].map((p) => ({ sourceId: '0', topic: 'orders.raw', partition: p, offset: endOffsets(249, 3)['orders.raw']![String(p)] })));
-      expect(r.batches[0]).toMatchObject({ batchId: 249, offsets: { status: 'ok', version: 1, writtenAtMs: T0 + 2_490_000, batchTimestampMs: T0 + 2_490_000 }, commit: { status: 'ok' } });
+      expect(r.lastGoodOffsets).toEqual(
+        [0, 1, 2].map((p) => ({ sourceId: '0', topic: 'orders.raw', partition: p, offset: endOffsets(249, 3)['orders.raw']![String(p)] })),
+      );
+      expect(r.batches[0]).toMatchObject({
+        batchId: 249,
+        offsets: { status: 'ok', version: 1, writtenAtMs: T0 + 2_490_000, batchTimestampMs: T0 + 2_490_000 },
+        commit: { status: 'ok' },
+      });
       expect(r.filesRead).toBe(3);
       expect(s3.requests.get).toBe(4); // metadata + offsets/249 + offsets/248 + commits/249
     });
@@ -73,13 +88,18 @@ describe('Function: readSparkCheckpoint', () => {
     });
 
     it('finds an empty commits/N and judges a re-run of batch N with its logged offsets', async () => {
-      const r = await readSparkCheckpoint(world({}, (w) => put(w, 'commits/249', '')), URI);
+      const r = await readSparkCheckpoint(
+        world({}, (w) => put(w, 'commits/249', '')),
+        URI,
+      );
       expect(r.problems).toEqual([expect.objectContaining({ kind: 'commit-empty', severity: 'fatal', batchId: 249 })]);
       expect(judgeCorruption(r)).toMatchObject({ kind: 'latest-batch', target: { batchId: 249, rerun: true } });
     });
 
-    it('judges v2 offsets unreadable when the job\'s Spark reads only v1', async () => {
-      const s3 = world({ lastCommitted: false }, (w) => put(w, 'offsets/249', 'v2\n{"batchWatermarkMs":0,"batchTimestampMs":1,"conf":{}}\n0:{"orders.raw":{"0":1}}'));
+    it("judges v2 offsets unreadable when the job's Spark reads only v1", async () => {
+      const s3 = world({ lastCommitted: false }, (w) =>
+        put(w, 'offsets/249', 'v2\n{"batchWatermarkMs":0,"batchTimestampMs":1,"conf":{}}\n0:{"orders.raw":{"0":1}}'),
+      );
       expect((await readSparkCheckpoint(s3, URI)).problems).toEqual([]);
       const r = await readSparkCheckpoint(s3, URI, { maxOffsetsVersion: 1 });
       expect(r.problems).toEqual([expect.objectContaining({ kind: 'offsets-unsupported-version', batchId: 249 })]);
@@ -113,19 +133,35 @@ describe('Function: readSparkCheckpoint', () => {
       const r = await readSparkCheckpoint(s3, URI);
       // Assess
       const kinds = r.problems.map((p) => `${p.kind}@${p.batchId}:${p.severity}`);
-      expect(kinds).toEqual(expect.arrayContaining([
-        'previous-offsets-missing@248:fatal',
-        'batch-gap@200:warning',
-        'commit-without-offsets@200:warning',
-        'commit-without-offsets@248:fatal',
-        'commit-ahead-of-offsets@260:fatal',
-      ]));
+      expect(kinds).toEqual(
+        expect.arrayContaining([
+          'previous-offsets-missing@248:fatal',
+          'batch-gap@200:warning',
+          'commit-without-offsets@200:warning',
+          'commit-without-offsets@248:fatal',
+          'commit-ahead-of-offsets@260:fatal',
+        ]),
+      );
       expect(judgeCorruption(r).kind).toBe('deep');
     });
 
     it('reports missing metadata as a warning and malformed metadata as fatal', async () => {
-      expect((await readSparkCheckpoint(world({}, (w) => drop(w, 'metadata')), URI)).problems).toEqual([expect.objectContaining({ kind: 'metadata-missing', severity: 'warning' })]);
-      expect((await readSparkCheckpoint(world({}, (w) => put(w, 'metadata', '{"id"')), URI)).problems).toEqual([expect.objectContaining({ kind: 'metadata-malformed', severity: 'fatal' })]);
+      expect(
+        (
+          await readSparkCheckpoint(
+            world({}, (w) => drop(w, 'metadata')),
+            URI,
+          )
+        ).problems,
+      ).toEqual([expect.objectContaining({ kind: 'metadata-missing', severity: 'warning' })]);
+      expect(
+        (
+          await readSparkCheckpoint(
+            world({}, (w) => put(w, 'metadata', '{"id"')),
+            URI,
+          )
+        ).problems,
+      ).toEqual([expect.objectContaining({ kind: 'metadata-malformed', severity: 'fatal' })]);
     });
 
     it('stops reading at maxFileReads and says the search was incomplete', async () => {
@@ -147,7 +183,15 @@ describe('Function: readSparkCheckpoint', () => {
       // Act
       const r = await readSparkCheckpoint(s3, URI);
       // Assess
-      expect(r).toMatchObject({ oldestBatch: 0, latestPlannedBatch: 9_999, lastGoodBatch: 9_999, offsetFiles: 10_000, commitFiles: 10_000, filesRead: 3, problems: [] });
+      expect(r).toMatchObject({
+        oldestBatch: 0,
+        latestPlannedBatch: 9_999,
+        lastGoodBatch: 9_999,
+        offsetFiles: 10_000,
+        commitFiles: 10_000,
+        filesRead: 3,
+        problems: [],
+      });
       // Shard "1…" holds 1111 keys: two pages; the other nine one or two each, per directory.
       expect(s3.requests.list).toBeGreaterThanOrEqual(20);
       expect(s3.requests.list).toBeLessThanOrEqual(40);

@@ -2,8 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { BreakdownBuilder, severityFromRate, shareOf, type DlqRecord } from '../../../lambdas/analysis/dlq';
 
 const rec = (errorType: DlqRecord['errorType'], i: number, extra: Partial<DlqRecord> = {}): DlqRecord => ({
-  format: 'pipeline', errorType, errorCode: errorType, errorMessage: `failed at offset ${i}`, atMs: 1_000 + i,
-  position: { topic: 't', partition: 0, offset: String(i) }, payload: Buffer.from(JSON.stringify({ id: i, token: 'secret-token' })), ...extra,
+  format: 'pipeline',
+  errorType,
+  errorCode: errorType,
+  errorMessage: `failed at offset ${i}`,
+  atMs: 1_000 + i,
+  position: { topic: 't', partition: 0, offset: String(i) },
+  payload: Buffer.from(JSON.stringify({ id: i, token: 'secret-token' })),
+  ...extra,
 });
 
 describe('Class: BreakdownBuilder', () => {

@@ -52,7 +52,15 @@ describe('Function: alikeNames', () => {
 
 describe('Function: fieldPaths / splitConcatenatedJson', () => {
   it('walks nested objects and arrays to depth 3', () => {
-    expect([...fieldPaths({ a: 1, b: { c: { d: { e: 1 } } }, items: [{ sku: 1 }, { qty: 2 }] })].sort()).toEqual(['a', 'b', 'b.c', 'b.c.d', 'items', 'items[].qty', 'items[].sku']);
+    expect([...fieldPaths({ a: 1, b: { c: { d: { e: 1 } } }, items: [{ sku: 1 }, { qty: 2 }] })].sort()).toEqual([
+      'a',
+      'b',
+      'b.c',
+      'b.c.d',
+      'items',
+      'items[].qty',
+      'items[].sku',
+    ]);
   });
 
   it('splits JSON objects written back to back, braces inside strings included', () => {

@@ -26,8 +26,13 @@ describe('Function: parseDlqLine', () => {
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.record).toMatchObject({
-      format: 'pipeline', errorType: 'validation_error', errorCode: 'validation_error', atMs: Date.parse(envelope.failed_at),
-      position: { topic: 'orders.raw', partition: 3, offset: '1842211' }, key: 'ord-1001', jobRunId: '00fq2bd6v7g0a00b',
+      format: 'pipeline',
+      errorType: 'validation_error',
+      errorCode: 'validation_error',
+      atMs: Date.parse(envelope.failed_at),
+      position: { topic: 'orders.raw', partition: 3, offset: '1842211' },
+      key: 'ord-1001',
+      jobRunId: '00fq2bd6v7g0a00b',
     });
     expect(r.record.payload.toString()).toBe(envelope.payload);
     expect(recordId(r.record, 's3://b/k', 9)).toBe('orders.raw/3/1842211');
@@ -73,7 +78,13 @@ describe('Function: parseDlqLine', () => {
     const r = parseDlqLine(JSON.stringify(firehose));
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    expect(r.record).toMatchObject({ format: 'firehose', errorType: 'external_api_error', errorCode: 'Lambda.FunctionError', atMs: firehose.arrivalTimestamp, attemptsMade: 4 });
+    expect(r.record).toMatchObject({
+      format: 'firehose',
+      errorType: 'external_api_error',
+      errorCode: 'Lambda.FunctionError',
+      atMs: firehose.arrivalTimestamp,
+      attemptsMade: 4,
+    });
     expect(r.record.payload.toString()).toBe('{"order_id":"ord-1001"}');
     expect(recordId(r.record, 's3://b/errors/x', 12)).toBe('s3://b/errors/x#12');
   });
@@ -104,37 +115,74 @@ describe('Function: parseDlqLine', () => {
 
     it('never accepts what the zod schema refuses, and reads what it accepts the same way', () => {
       const values = fc.oneof(
-        fc.jsonValue(), fc.constantFrom(undefined, null, -1, 0, 1, 2 ** 53, 1.5, '', '1', 'x'.repeat(201), '2026-02-29T00:00:00.000Z', '2028-02-29T00:00:00.000Z', '2026-11-22T24:00:00.000Z', '+012026-11-22T10:00:00.000Z', '0050-01-01T00:00:00.000Z', '2026-04-31T00:00:00.000Z', '2026-12-31T23:59:59.999Z'),
+        fc.jsonValue(),
+        fc.constantFrom(
+          undefined,
+          null,
+          -1,
+          0,
+          1,
+          2 ** 53,
+          1.5,
+          '',
+          '1',
+          'x'.repeat(201),
+          '2026-02-29T00:00:00.000Z',
+          '2028-02-29T00:00:00.000Z',
+          '2026-11-22T24:00:00.000Z',
+          '+012026-11-22T10:00:00.000Z',
+          '0050-01-01T00:00:00.000Z',
+          '2026-04-31T00:00:00.000Z',
+          '2026-12-31T23:59:59.999Z',
+        ),
         fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
-        fc.record({ topic: fc.constantFrom('t', ''), partition: fc.constantFrom(0, -1, 1.5, '1'), offset: fc.constantFrom(0, '12', '1e3', -2, 2 ** 60) }, { requiredKeys: [] }),
+        fc.record(
+          { topic: fc.constantFrom('t', ''), partition: fc.constantFrom(0, -1, 1.5, '1'), offset: fc.constantFrom(0, '12', '1e3', -2, 2 ** 60) },
+          { requiredKeys: [] },
+        ),
       );
       const keys = ['v', 'error_type', 'error_message', 'failed_at', 'source', 'key', 'job_run_id', 'payload', 'payload_base64'];
-      fc.assert(fc.property(fc.dictionary(fc.constantFrom(...keys), values), (patch) => {
-        const o = JSON.parse(JSON.stringify({ ...envelope, ...patch })) as Record<string, unknown>;
-        const fast = readEnvelopeFast(o);
-        if (fast === undefined) return;
-        const slow = readEnvelope(o);
-        expect(slow.ok).toBe(true);
-        if (slow.ok) expect(fast).toEqual(slow.record);
-      }), { numRuns: 3_000 });
+      fc.assert(
+        fc.property(fc.dictionary(fc.constantFrom(...keys), values), (patch) => {
+          const o = JSON.parse(JSON.stringify({ ...envelope, ...patch })) as Record<string, unknown>;
+          const fast = readEnvelopeFast(o);
+          if (fast === undefined) return;
+          const slow = readEnvelope(o);
+          expect(slow.ok).toBe(true);
+          if (slow.ok) expect(fast).toEqual(slow.record);
+        }),
+        { numRuns: 3_000 },
+      );
     });
   });
 
   describe('fuzz', () => {
     it('never throws on arbitrary text', () => {
-      fc.assert(fc.property(fc.string({ maxLength: 300 }), (s) => {
-        const r = parseDlqLine(s);
-        expect(typeof r.ok).toBe('boolean');
-      }), { numRuns: 2_000 });
+      fc.assert(
+        fc.property(fc.string({ maxLength: 300 }), (s) => {
+          const r = parseDlqLine(s);
+          expect(typeof r.ok).toBe('boolean');
+        }),
+        { numRuns: 2_000 },
+      );
     });
 
     it('never throws on arbitrary JSON, nor on envelopes with any field replaced', () => {
       const keys = [...Object.keys(envelope), 'payload_base64', 'rawData', 'errorCode', 'arrivalTimestamp'];
-      fc.assert(fc.property(fc.jsonValue(), fc.constantFrom(...keys), fc.jsonValue(), fc.constantFrom('auto', 'pipeline', 'firehose') as fc.Arbitrary<'auto' | 'pipeline' | 'firehose'>, (any, key, value, format) => {
-        expect(() => parseDlqLine(JSON.stringify(any), format)).not.toThrow();
-        const r = parseDlqLine(JSON.stringify({ ...envelope, ...firehose, [key]: value }), format);
-        if (r.ok) expect(Buffer.isBuffer(r.record.payload)).toBe(true);
-      }), { numRuns: 2_000 });
+      fc.assert(
+        fc.property(
+          fc.jsonValue(),
+          fc.constantFrom(...keys),
+          fc.jsonValue(),
+          fc.constantFrom('auto', 'pipeline', 'firehose') as fc.Arbitrary<'auto' | 'pipeline' | 'firehose'>,
+          (any, key, value, format) => {
+            expect(() => parseDlqLine(JSON.stringify(any), format)).not.toThrow();
+            const r = parseDlqLine(JSON.stringify({ ...envelope, ...firehose, [key]: value }), format);
+            if (r.ok) expect(Buffer.isBuffer(r.record.payload)).toBe(true);
+          },
+        ),
+        { numRuns: 2_000 },
+      );
     });
   });
 });

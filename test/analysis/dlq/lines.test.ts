@@ -23,7 +23,10 @@ describe('Function: readLines', () => {
   it('yields the same lines however the bytes are chunked', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.string({ unit: 'grapheme', maxLength: 40 }).filter((s) => !s.includes('\n') && !s.includes('\r')), { maxLength: 30 }),
+        fc.array(
+          fc.string({ unit: 'grapheme', maxLength: 40 }).filter((s) => !s.includes('\n') && !s.includes('\r')),
+          { maxLength: 30 },
+        ),
         fc.array(fc.integer({ min: 1, max: 17 }), { minLength: 1, maxLength: 8 }),
         fc.boolean(),
         async (lines, sizes, trailingNewline) => {
@@ -55,12 +58,20 @@ describe('Function: readLines', () => {
     const big = 'x'.repeat(5_000);
     const text = `a\n${big}\nb\n${big}`;
     const got = await collect(readLines(chunks(Buffer.from(text), [100]), { maxLineBytes: 1_000 }));
-    expect(got.map((l) => [l.lineNo, l.text ?? 'OVERSIZED'])).toEqual([[1, 'a'], [2, 'OVERSIZED'], [3, 'b'], [4, 'OVERSIZED']]);
+    expect(got.map((l) => [l.lineNo, l.text ?? 'OVERSIZED'])).toEqual([
+      [1, 'a'],
+      [2, 'OVERSIZED'],
+      [3, 'b'],
+      [4, 'OVERSIZED'],
+    ]);
   });
 
   it('numbers lines from where a ranged read starts', async () => {
     const got = await collect(readLines(chunks(Buffer.from('c\nd\n'), [3]), { firstLineNo: 7, firstOffset: 100 }));
-    expect(got.map((l) => [l.lineNo, l.offset, l.nextOffset])).toEqual([[7, 100, 102], [8, 102, 104]]);
+    expect(got.map((l) => [l.lineNo, l.offset, l.nextOffset])).toEqual([
+      [7, 100, 102],
+      [8, 102, 104],
+    ]);
   });
 
   it('decompresses gzip as a stream, including several members', async () => {

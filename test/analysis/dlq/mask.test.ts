@@ -23,9 +23,26 @@ describe('Class: Masker (default rules)', () => {
   });
 
   it.each([
-    ['firstName', 'Jane'], ['last_name', 'Doe'], ['customerEmail', 'x'], ['phone_number', '030 1'], ['mobile', '0170'], ['billing-address', 'Main St 1'],
-    ['dob', '1984-02-29'], ['birthDate', '1984'], ['dateOfBirth', '1984'], ['PIN', '1234'], ['password', 'p'], ['client_secret', 's'], ['access_token', 't'],
-    ['api_key', 'k'], ['ssn', '078-05-1120'], ['tax_id', 'DE123'], ['taxId', 'DE123'], ['iban', 'x'], ['card_number', '4111'], ['cvv', '123'],
+    ['firstName', 'Jane'],
+    ['last_name', 'Doe'],
+    ['customerEmail', 'x'],
+    ['phone_number', '030 1'],
+    ['mobile', '0170'],
+    ['billing-address', 'Main St 1'],
+    ['dob', '1984-02-29'],
+    ['birthDate', '1984'],
+    ['dateOfBirth', '1984'],
+    ['PIN', '1234'],
+    ['password', 'p'],
+    ['client_secret', 's'],
+    ['access_token', 't'],
+    ['api_key', 'k'],
+    ['ssn', '078-05-1120'],
+    ['tax_id', 'DE123'],
+    ['taxId', 'DE123'],
+    ['iban', 'x'],
+    ['card_number', '4111'],
+    ['cvv', '123'],
   ])('masks the field %s', (field, value) => {
     expect(JSON.parse(maskSecrets(JSON.stringify({ [field]: value, keep: 'ok' })))).toEqual({ [field]: '***', keep: 'ok' });
   });
@@ -82,12 +99,21 @@ describe('Class: Masker (per pipeline configuration)', () => {
 
   it('adds field names (extraFields) and spares others (keepFields)', () => {
     const m = masker({ extraFields: ['loyalty_no'], keepFields: ['topic_name'] });
-    expect(JSON.parse(m.mask(JSON.stringify({ loyalty_no: 'L-1', topic_name: 'orders', name: 'Jane' })))).toEqual({ loyalty_no: '***', topic_name: 'orders', name: '***' });
+    expect(JSON.parse(m.mask(JSON.stringify({ loyalty_no: 'L-1', topic_name: 'orders', name: 'Jane' })))).toEqual({
+      loyalty_no: '***',
+      topic_name: 'orders',
+      name: '***',
+    });
   });
 
   it('replaces the field list (fields) and chooses the value rules (values)', () => {
     const m = masker({ fields: ['pin'], values: ['card'] });
-    expect(JSON.parse(m.mask(JSON.stringify({ pin: '1', name: 'Jane', email: 'jane@example.com', note: '4111 1111 1111 1111' })))).toEqual({ pin: '***', name: 'Jane', email: 'jane@example.com', note: '****1111' });
+    expect(JSON.parse(m.mask(JSON.stringify({ pin: '1', name: 'Jane', email: 'jane@example.com', note: '4111 1111 1111 1111' })))).toEqual({
+      pin: '***',
+      name: 'Jane',
+      email: 'jane@example.com',
+      note: '****1111',
+    });
   });
 
   it('shows samples as they are when turned off', () => {

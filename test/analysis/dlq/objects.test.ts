@@ -11,7 +11,13 @@ const NOW = Date.parse('2026-11-22T10:30:00Z');
 const HOUR = 3_600_000;
 
 const env = (i: number, type: string, payload: Record<string, unknown>) =>
-  JSON.stringify({ error_type: type, error_message: `bad ${i}`, failed_at: new Date(NOW - 60_000 + i).toISOString(), source: { topic: 'orders.raw', partition: 0, offset: i }, payload: JSON.stringify(payload) });
+  JSON.stringify({
+    error_type: type,
+    error_message: `bad ${i}`,
+    failed_at: new Date(NOW - 60_000 + i).toISOString(),
+    source: { topic: 'orders.raw', partition: 0, offset: i },
+    payload: JSON.stringify(payload),
+  });
 
 describe('DLQ objects on s3rver', () => {
   let server: Awaited<ReturnType<typeof startS3rver>>;
@@ -26,12 +32,18 @@ describe('DLQ objects on s3rver', () => {
     // Hourly layout: 3 h ago, 1 h ago, this hour; one quarantined object; one flat prefix.
     await put(`${hourPrefix('dlq/orders/', NOW - 3 * HOUR)}old.jsonl`, `${env(1, 'timeout', { a: 1 })}\n`);
     await put(`${hourPrefix('dlq/orders/', NOW - HOUR)}a.jsonl`, `${env(2, 'parse_error', { a: 1 })}\n`);
-    await put(`${hourPrefix('dlq/orders/', NOW)}b.jsonl.gz`, gzipSync(Array.from({ length: 30 }, (_, i) => env(10 + i, 'validation_error', { order_id: `o${i}`, cust_id: `c${i}` })).join('\n')));
+    await put(
+      `${hourPrefix('dlq/orders/', NOW)}b.jsonl.gz`,
+      gzipSync(Array.from({ length: 30 }, (_, i) => env(10 + i, 'validation_error', { order_id: `o${i}`, cust_id: `c${i}` })).join('\n')),
+    );
     await put(`${hourPrefix('dlq/orders/', NOW)}c.jsonl`, ['not json', env(50, 'timeout', { order_id: 'o' }), '', '{"error_type":"x"}'].join('\n'));
     await put('dlq/orders/_quarantine/op/1.jsonl', `${env(99, 'other', {})}\n`);
     await put('flat/part-0001.jsonl', `${env(3, 'duplicate', { a: 1 })}\n`);
     await put('flat/part-0002.jsonl', `${env(4, 'duplicate', { a: 1 })}\n`);
-    await put('sink/2026/11/22/10/out-1', '{"order_id":"o1","customer_id":"c1"}{"order_id":"o2","customer_id":"c2"}\n{"order_id":"o3","customer_id":"c3","coupon":"X"}');
+    await put(
+      'sink/2026/11/22/10/out-1',
+      '{"order_id":"o1","customer_id":"c1"}{"order_id":"o2","customer_id":"c2"}\n{"order_id":"o3","customer_id":"c3","coupon":"X"}',
+    );
   });
   afterAll(async () => {
     raw?.destroy();
@@ -43,7 +55,9 @@ describe('DLQ objects on s3rver', () => {
       const r = await newestObjects(s3, BUCKET, 'dlq/orders/', NOW, { maxObjects: 3, lookbackHours: 6, exclude: (k) => k.startsWith('_quarantine/') });
       expect(r.layout).toBe('hourly');
       expect(r.objects.map((o) => o.key).sort()).toEqual([
-        `${hourPrefix('dlq/orders/', NOW - HOUR)}a.jsonl`, `${hourPrefix('dlq/orders/', NOW)}b.jsonl.gz`, `${hourPrefix('dlq/orders/', NOW)}c.jsonl`,
+        `${hourPrefix('dlq/orders/', NOW - HOUR)}a.jsonl`,
+        `${hourPrefix('dlq/orders/', NOW)}b.jsonl.gz`,
+        `${hourPrefix('dlq/orders/', NOW)}c.jsonl`,
       ]);
     });
 

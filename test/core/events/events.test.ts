@@ -23,9 +23,7 @@ import {
 const RUNS = 2_000;
 
 const fixture = (name: string): Record<string, unknown> =>
-  JSON.parse(
-    readFileSync(fileURLToPath(new URL(`../../fixtures/events/${name}`, import.meta.url)), 'utf8'),
-  ) as Record<string, unknown>;
+  JSON.parse(readFileSync(fileURLToPath(new URL(`../../fixtures/events/${name}`, import.meta.url)), 'utf8')) as Record<string, unknown>;
 
 /** Runs parseTrigger and returns the InvalidInputError it throws; fails if it returns or throws anything else. */
 function rejection(raw: unknown): InvalidInputError {
@@ -135,10 +133,7 @@ describe('parseTrigger: CloudWatch alarm state changes', () => {
       composite: true,
       metrics: [],
     });
-    expect(t.triggeringAlarms).toStrictEqual([
-      'streamfix-orders-job-failed-failed-runs',
-      'streamfix-orders-job-failed-not-running',
-    ]);
+    expect(t.triggeringAlarms).toStrictEqual(['streamfix-orders-job-failed-failed-runs', 'streamfix-orders-job-failed-not-running']);
     expect(t.reasonData).toStrictEqual({
       triggeringAlarms: [
         {
@@ -240,11 +235,7 @@ describe('parseTrigger: CloudWatch alarm state changes', () => {
     const t = parseTrigger(
       edited('alarm-composite.json', (e) => {
         e.detail.state.reasonData = JSON.stringify({
-          triggeringAlarms: [
-            { arn: arn('team:orders:lag'), state: { value: 'ALARM' } },
-            { arn: arn('a:alarm:b'), state: { value: 'ALARM' } },
-            { arn: 42 },
-          ],
+          triggeringAlarms: [{ arn: arn('team:orders:lag'), state: { value: 'ALARM' } }, { arn: arn('a:alarm:b'), state: { value: 'ALARM' } }, { arn: 42 }],
         });
       }),
     ) as AlarmTrigger;
@@ -452,7 +443,12 @@ describe('parseTrigger: rejections name the field', () => {
     ['a 1 MB stateDetails', 'emr-job-run-failed.json', (e: any) => (e.detail.stateDetails = 'x'.repeat(1_000_000)), 'detail.stateDetails'],
     ['a 256-character alarm name', 'alarm-ok.json', (e: any) => (e.detail.alarmName = 'a'.repeat(256)), 'detail.alarmName'],
     ['a 1,024-character alarm reason', 'alarm-ok.json', (e: any) => (e.detail.state.reason = 'r'.repeat(1_024)), 'detail.state.reason'],
-    ['reason data over 4,000 characters', 'alarm-ok.json', (e: any) => (e.detail.state.reasonData = JSON.stringify({ x: 'd'.repeat(4_000) })), 'detail.state.reasonData'],
+    [
+      'reason data over 4,000 characters',
+      'alarm-ok.json',
+      (e: any) => (e.detail.state.reasonData = JSON.stringify({ x: 'd'.repeat(4_000) })),
+      'detail.state.reasonData',
+    ],
     ['a 129-character event id', 'alarm-ok.json', (e: any) => (e.id = 'i'.repeat(129)), 'id'],
   ])('rejects %s, naming the field and the bound', (_what, name, edit, field) => {
     const err = rejection(edited(name, edit));
@@ -461,10 +457,14 @@ describe('parseTrigger: rejections name the field', () => {
   });
 
   it('accepts the bounds themselves (64-character ids, a 255-character alarm name)', () => {
-    expect(parseTrigger(edited('emr-job-run-failed.json', (e) => {
-      e.detail.jobRunId = 'a'.repeat(64);
-      e.detail.applicationId = 'b'.repeat(64);
-    }))).toMatchObject({ kind: 'job-run', jobRunId: 'a'.repeat(64) });
+    expect(
+      parseTrigger(
+        edited('emr-job-run-failed.json', (e) => {
+          e.detail.jobRunId = 'a'.repeat(64);
+          e.detail.applicationId = 'b'.repeat(64);
+        }),
+      ),
+    ).toMatchObject({ kind: 'job-run', jobRunId: 'a'.repeat(64) });
     expect(parseTrigger(edited('alarm-ok.json', (e) => (e.detail.alarmName = 'a'.repeat(255))))).toMatchObject({ kind: 'alarm', alarmName: 'a'.repeat(255) });
   });
 
@@ -548,15 +548,24 @@ function checkTriggerOrInvalidInput(raw: unknown): void {
 
 describe('parseTrigger: properties', () => {
   it('returns a Trigger or throws InvalidInputError with a field, for anything at all', () => {
-    fc.assert(fc.property(anyInputArb, (raw) => checkTriggerOrInvalidInput(raw)), { numRuns: RUNS });
+    fc.assert(
+      fc.property(anyInputArb, (raw) => checkTriggerOrInvalidInput(raw)),
+      { numRuns: RUNS },
+    );
   });
 
   it('returns a Trigger or throws InvalidInputError with a field, for mutated valid events', () => {
-    fc.assert(fc.property(mutatedEventArb, (raw) => checkTriggerOrInvalidInput(raw)), { numRuns: RUNS });
+    fc.assert(
+      fc.property(mutatedEventArb, (raw) => checkTriggerOrInvalidInput(raw)),
+      { numRuns: RUNS },
+    );
   });
 
   it('returns a Trigger or throws InvalidInputError with a field, for known envelopes around junk', () => {
-    fc.assert(fc.property(junkDetailEventArb, (raw) => checkTriggerOrInvalidInput(raw)), { numRuns: RUNS });
+    fc.assert(
+      fc.property(junkDetailEventArb, (raw) => checkTriggerOrInvalidInput(raw)),
+      { numRuns: RUNS },
+    );
   });
 
   it('parses every valid alarm event to what it describes', () => {
@@ -598,9 +607,7 @@ describe('parseTrigger: properties', () => {
         const kb = parseTrigger(b.event).dedupeKey;
         expect(parseTrigger(bAsA).dedupeKey).toBe(ka);
         const sameTransition =
-          a.expected.alarmName === b.expected.alarmName &&
-          a.expected.state === b.expected.state &&
-          a.expected.stateTimestamp === b.expected.stateTimestamp;
+          a.expected.alarmName === b.expected.alarmName && a.expected.state === b.expected.state && a.expected.stateTimestamp === b.expected.stateTimestamp;
         expect(ka === kb).toBe(sameTransition);
       }),
       { numRuns: RUNS },

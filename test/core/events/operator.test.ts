@@ -9,8 +9,14 @@ const ID = 'orders.job-failed.20260101T000101.5cd625';
 
 /** "Amazon EventBridge event examples for Systems Manager", Parameter Store events (Update). */
 const parameterChange = (name: string, operation = 'Update') => ({
-  version: '0', id: '9547ef2d-3b7e-4057-b6cb-5fdf09ee7c8f', 'detail-type': 'Parameter Store Change', source: 'aws.ssm', account: '123456789012',
-  time: '2026-01-01T00:20:00Z', region: 'eu-west-1', resources: [`arn:aws:ssm:eu-west-1:123456789012:parameter${name}`],
+  version: '0',
+  id: '9547ef2d-3b7e-4057-b6cb-5fdf09ee7c8f',
+  'detail-type': 'Parameter Store Change',
+  source: 'aws.ssm',
+  account: '123456789012',
+  time: '2026-01-01T00:20:00Z',
+  region: 'eu-west-1',
+  resources: [`arn:aws:ssm:eu-west-1:123456789012:parameter${name}`],
   detail: { operation, name, type: 'String', description: '' },
 });
 
@@ -26,7 +32,16 @@ const rejected = (raw: unknown) => {
 describe('Function: parseTrigger (operator inputs)', () => {
   it('parses an approval: the incident, its pipeline and playbook, who, and a dedupe key per answer', () => {
     const t = parseTrigger({ streamfix: 'approve', incidentId: ID, by: JANE, approvalId: 'a1', nonce: 'n-1' });
-    expect(t).toEqual({ kind: 'approval', dedupeKey: `approval:${ID}:approve:a1:n-1`, verdict: 'approve', incidentId: ID, pipeline: 'orders', playbook: 'job-failed', by: JANE, approvalId: 'a1' });
+    expect(t).toEqual({
+      kind: 'approval',
+      dedupeKey: `approval:${ID}:approve:a1:n-1`,
+      verdict: 'approve',
+      incidentId: ID,
+      pipeline: 'orders',
+      playbook: 'job-failed',
+      by: JANE,
+      approvalId: 'a1',
+    });
     expect(describeTrigger(t)).toBe(`approval of request a1 of incident ${ID} by ${JANE.arn}`);
   });
 
@@ -39,8 +54,19 @@ describe('Function: parseTrigger (operator inputs)', () => {
   });
 
   it("parses a resume payload and a pause parameter's change event", () => {
-    expect(parseTrigger({ streamfix: 'resume', pipeline: 'orders', by: JANE, nonce: 'n' })).toEqual({ kind: 'resume', dedupeKey: 'resume:operator:orders:n', source: 'operator', pipeline: 'orders', by: JANE });
-    expect(parseTrigger(parameterChange('/streamfix/pause/orders'))).toEqual({ kind: 'resume', dedupeKey: 'resume:ssm:9547ef2d-3b7e-4057-b6cb-5fdf09ee7c8f', source: 'parameter-store', parameterName: '/streamfix/pause/orders' });
+    expect(parseTrigger({ streamfix: 'resume', pipeline: 'orders', by: JANE, nonce: 'n' })).toEqual({
+      kind: 'resume',
+      dedupeKey: 'resume:operator:orders:n',
+      source: 'operator',
+      pipeline: 'orders',
+      by: JANE,
+    });
+    expect(parseTrigger(parameterChange('/streamfix/pause/orders'))).toEqual({
+      kind: 'resume',
+      dedupeKey: 'resume:ssm:9547ef2d-3b7e-4057-b6cb-5fdf09ee7c8f',
+      source: 'parameter-store',
+      parameterName: '/streamfix/pause/orders',
+    });
     expect(rejected({ ...parameterChange('/x'), detail: { operation: 'Update' } }).field).toBe('detail.name');
     expect(rejected({ streamfix: 'resume', pipeline: 'Orders!' }).field).toBe('pipeline');
   });

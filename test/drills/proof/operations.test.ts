@@ -34,7 +34,9 @@ describe('proof figures for the manual operations', () => {
       // Act / Assess
       expect(heldByVerifiedBackup(w, { bucket: BUCKET, key, body: Buffer.from('v1\n{"nextBatchWatermarkMs":0}') })).toBe(true);
       expect(heldByVerifiedBackup(w, { bucket: BUCKET, key, body: Buffer.from('v1\n{"nextBatchWatermarkMs":1}') })).toBe(false);
-      expect(heldByVerifiedBackup(w, { bucket: BUCKET, key: '_checkpoints/streaming/orders/commits/8', body: Buffer.from('v1\n{"nextBatchWatermarkMs":0}') })).toBe(false);
+      expect(
+        heldByVerifiedBackup(w, { bucket: BUCKET, key: '_checkpoints/streaming/orders/commits/8', body: Buffer.from('v1\n{"nextBatchWatermarkMs":0}') }),
+      ).toBe(false);
       w.s3.put(BUCKET, '_checkpoints/streaming/orders_backup_20251231T230000Z/offsets/7', 'v1\n{"a":2}');
       expect(heldByVerifiedBackup(w, { bucket: BUCKET, key: '_checkpoints/streaming/orders/offsets/7', body: Buffer.from('v1\n{"a":1}') })).toBe(false);
       // A backup sealed by an older streamfix (sizes only) proves nothing.
@@ -47,7 +49,16 @@ describe('proof figures for the manual operations', () => {
 
   describe('Function: checkOperations', () => {
     const operator = (w: SimWorld, id: string, requestId: string, ended = true) =>
-      w.record.invocations.push({ invocationId: id, functionName: 'streamfix-dlq-replay', source: 'operator', attempt: 1, requestId, startedAtMs: T0, ...(ended ? { endedAtMs: T0 + 60_000, result: { outcome: 'done' } } : {}), payload: replay });
+      w.record.invocations.push({
+        invocationId: id,
+        functionName: 'streamfix-dlq-replay',
+        source: 'operator',
+        attempt: 1,
+        requestId,
+        startedAtMs: T0,
+        ...(ended ? { endedAtMs: T0 + 60_000, result: { outcome: 'done' } } : {}),
+        payload: replay,
+      });
     const sent = (w: SimWorld, invocationId: string, send: number, ids: string[], atMs = T0 + send * 1_000) =>
       w.dlq.produced.push(...ids.map((replayId) => ({ topic: 'orders.raw', replayId, replayOf: replayId, atMs, invocationId, send })));
 

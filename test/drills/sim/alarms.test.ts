@@ -1,4 +1,10 @@
-import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand, InvalidParameterValueException, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  CloudWatchClient,
+  DescribeAlarmsCommand,
+  GetMetricDataCommand,
+  InvalidParameterValueException,
+  PutMetricDataCommand,
+} from '@aws-sdk/client-cloudwatch';
 import { describe, expect, it } from 'vitest';
 import type { AlarmSpec } from '../../../lambdas/core/playbook';
 import { breaches, evaluateAlarm } from '../../../drills/sim/alarms';
@@ -9,9 +15,14 @@ const metric = { namespace: 'AWS/EMRServerless', metricName: 'RunningJobs', dime
 
 function spec(over: Partial<AlarmSpec> = {}): AlarmSpec {
   return {
-    signal: 's', description: 'd',
+    signal: 's',
+    description: 'd',
     metric: { ...metric, statistic: 'Maximum', periodSeconds: 60 },
-    comparison: 'LessThanThreshold', threshold: 1, evaluationPeriods: 3, datapointsToAlarm: 3, treatMissingData: 'breaching',
+    comparison: 'LessThanThreshold',
+    threshold: 1,
+    evaluationPeriods: 3,
+    datapointsToAlarm: 3,
+    treatMissingData: 'breaching',
     ...over,
   };
 }
@@ -69,7 +80,9 @@ describe('Function: evaluateAlarm', () => {
     ['LessThanOrEqualToThreshold', [true, true, false]],
   ] as const)('%s: below, equal to and above the threshold', (comparison, expected) => {
     expect([0.999, 1, 1.001].map((v) => breaches(v, comparison, 1))).toEqual(expected);
-    const states = [0.999, 1, 1.001].map((v) => evaluateAlarm(spec({ comparison, evaluationPeriods: 1, datapointsToAlarm: 1 }), store([0, 0, v]), NOW, 'OK').state);
+    const states = [0.999, 1, 1.001].map(
+      (v) => evaluateAlarm(spec({ comparison, evaluationPeriods: 1, datapointsToAlarm: 1 }), store([0, 0, v]), NOW, 'OK').state,
+    );
     expect(states).toEqual(expected.map((b) => (b ? 'ALARM' : 'OK')));
   });
 
@@ -84,7 +97,15 @@ describe('Function: evaluateAlarm', () => {
 
 describe('Function: evaluateAlarm with metric math', () => {
   // A counter that only grows (fullRestarts): the alarm is on its rate, not its value.
-  const rate = (math: 'RATE' | 'DIFF') => spec({ metric: { ...metric, statistic: 'Maximum', periodSeconds: 60, math }, comparison: 'GreaterThanThreshold', threshold: 0, evaluationPeriods: 1, datapointsToAlarm: 1, treatMissingData: 'notBreaching' });
+  const rate = (math: 'RATE' | 'DIFF') =>
+    spec({
+      metric: { ...metric, statistic: 'Maximum', periodSeconds: 60, math },
+      comparison: 'GreaterThanThreshold',
+      threshold: 0,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      treatMissingData: 'notBreaching',
+    });
 
   it('RATE: the change from the datapoint before, per second; a flat counter does not breach', () => {
     expect(evaluateAlarm(rate('RATE'), store([5, 5, 5]), NOW, 'OK').state).toBe('OK');
@@ -114,7 +135,18 @@ describe('Class: SimCloudWatch', () => {
     const world = newWorld();
     const events: Record<string, unknown>[] = [];
     world.cloudwatch.publish = (e) => events.push(e);
-    world.cloudwatch.addAlarm({ name: 'streamfix-orders-job-failed-failed-runs', pipeline: 'orders', playbook: 'job-failed', spec: spec({ metric: { ...metric, metricName: 'FailedJobs', statistic: 'Sum', periodSeconds: 60 }, comparison: 'GreaterThanOrEqualToThreshold', evaluationPeriods: 1, datapointsToAlarm: 1, treatMissingData: 'notBreaching' }) });
+    world.cloudwatch.addAlarm({
+      name: 'streamfix-orders-job-failed-failed-runs',
+      pipeline: 'orders',
+      playbook: 'job-failed',
+      spec: spec({
+        metric: { ...metric, metricName: 'FailedJobs', statistic: 'Sum', periodSeconds: 60 },
+        comparison: 'GreaterThanOrEqualToThreshold',
+        evaluationPeriods: 1,
+        datapointsToAlarm: 1,
+        treatMissingData: 'notBreaching',
+      }),
+    });
     world.cloudwatch.settleAlarms();
     expect(world.cloudwatch.alarmState('streamfix-orders-job-failed-failed-runs')).toBe('OK');
     world.cloudwatch.store.putValue({ ...metric, metricName: 'FailedJobs' }, T0 + 10_000, 1);
@@ -130,7 +162,14 @@ describe('Class: SimCloudWatch', () => {
         alarmName: 'streamfix-orders-job-failed-failed-runs',
         state: { value: 'ALARM', timestamp: '2026-01-01T00:01:00.000+0000' },
         previousState: { value: 'OK' },
-        configuration: { metrics: [{ metricStat: { metric: { namespace: 'AWS/EMRServerless', name: 'FailedJobs', dimensions: { ApplicationId: 'app' } }, period: 60, stat: 'Sum' }, returnData: true }] },
+        configuration: {
+          metrics: [
+            {
+              metricStat: { metric: { namespace: 'AWS/EMRServerless', name: 'FailedJobs', dimensions: { ApplicationId: 'app' } }, period: 60, stat: 'Sum' },
+              returnData: true,
+            },
+          ],
+        },
       },
     });
     expect(typeof (events[0]!.detail as { state: { reasonData: unknown } }).state.reasonData).toBe('string');
@@ -140,15 +179,33 @@ describe('Class: SimCloudWatch', () => {
     const world = newWorld();
     const cw = simClient(world, CloudWatchClient);
     world.cloudwatch.addAlarm({ name: 'a1', pipeline: 'orders', playbook: 'job-failed', spec: spec() });
-    await cw.send(new PutMetricDataCommand({ Namespace: 'streamfix', MetricData: [{ MetricName: 'Lag', Value: 3, Timestamp: new Date(T0 + 5_000) }, { MetricName: 'Lag', Values: [5, 7], Counts: [1, 1], Timestamp: new Date(T0 + 65_000) }] }));
-    const data = await cw.send(new GetMetricDataCommand({
-      StartTime: new Date(T0), EndTime: new Date(T0 + 120_000),
-      MetricDataQueries: [{ Id: 'm1', MetricStat: { Metric: { Namespace: 'streamfix', MetricName: 'Lag' }, Period: 60, Stat: 'Maximum' } }],
-    }));
+    await cw.send(
+      new PutMetricDataCommand({
+        Namespace: 'streamfix',
+        MetricData: [
+          { MetricName: 'Lag', Value: 3, Timestamp: new Date(T0 + 5_000) },
+          { MetricName: 'Lag', Values: [5, 7], Counts: [1, 1], Timestamp: new Date(T0 + 65_000) },
+        ],
+      }),
+    );
+    const data = await cw.send(
+      new GetMetricDataCommand({
+        StartTime: new Date(T0),
+        EndTime: new Date(T0 + 120_000),
+        MetricDataQueries: [{ Id: 'm1', MetricStat: { Metric: { Namespace: 'streamfix', MetricName: 'Lag' }, Period: 60, Stat: 'Maximum' } }],
+      }),
+    );
     expect(data.MetricDataResults?.[0]).toMatchObject({ Id: 'm1', Values: [7, 3], StatusCode: 'Complete' });
     expect(data.MetricDataResults?.[0]?.Timestamps?.map((t) => t.getTime())).toEqual([T0 + 60_000, T0]);
     const alarms = await cw.send(new DescribeAlarmsCommand({ AlarmNames: ['a1'] }));
-    expect(alarms.MetricAlarms?.[0]).toMatchObject({ AlarmName: 'a1', StateValue: 'INSUFFICIENT_DATA', ComparisonOperator: 'LessThanThreshold', EvaluationPeriods: 3 });
-    await expect(cw.send(new PutMetricDataCommand({ Namespace: 'AWS/Kafka', MetricData: [{ MetricName: 'x', Value: 1 }] }))).rejects.toBeInstanceOf(InvalidParameterValueException);
+    expect(alarms.MetricAlarms?.[0]).toMatchObject({
+      AlarmName: 'a1',
+      StateValue: 'INSUFFICIENT_DATA',
+      ComparisonOperator: 'LessThanThreshold',
+      EvaluationPeriods: 3,
+    });
+    await expect(cw.send(new PutMetricDataCommand({ Namespace: 'AWS/Kafka', MetricData: [{ MetricName: 'x', Value: 1 }] }))).rejects.toBeInstanceOf(
+      InvalidParameterValueException,
+    );
   });
 });

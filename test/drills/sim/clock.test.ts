@@ -33,7 +33,7 @@ describe('Class: SimClock', () => {
     expect(log).toEqual(['start@0', 'world@5000', 'woke@7000']);
   });
 
-  it('waits for an invocation\'s real I/O before moving time', async () => {
+  it("waits for an invocation's real I/O before moving time", async () => {
     const clock = new SimClock(0);
     const log: string[] = [];
     clock.at(0, 'start', () => {

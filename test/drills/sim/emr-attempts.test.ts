@@ -126,7 +126,7 @@ describe('Class: SimEmrServerless (job resiliency)', () => {
       expect((await get(emr, jobRunId!)).state).toBe(state);
     });
 
-    it('keeps 256 characters of stateDetails and writes the whole failure to the attempt\'s driver log', async () => {
+    it("keeps 256 characters of stateDetails and writes the whole failure to the attempt's driver log", async () => {
       const { world, emr } = setup();
       const failure = `Job failed. ${'x'.repeat(300)} KMS.AccessDeniedException: not authorized to perform kms:GenerateDataKey`;
       const { jobRunId } = await emr.send(new StartJobRunCommand(startInput({ ...logged, ...NO_RETRY })));
@@ -141,7 +141,11 @@ describe('Class: SimEmrServerless (job resiliency)', () => {
 
     it('logs without the attempts/ part below 7.1.0, and to CloudWatch Logs when enabled', async () => {
       const { world, emr } = setup('emr-6.15.0');
-      const cw = { configurationOverrides: { monitoringConfiguration: { ...logged.configurationOverrides.monitoringConfiguration, cloudWatchLoggingConfiguration: { enabled: true } } } };
+      const cw = {
+        configurationOverrides: {
+          monitoringConfiguration: { ...logged.configurationOverrides.monitoringConfiguration, cloudWatchLoggingConfiguration: { enabled: true } },
+        },
+      };
       const { jobRunId } = await emr.send(new StartJobRunCommand(startInput(cw)));
       await world.clock.advance(10_000);
       world.emr.failRun(jobRunId!, 'the whole story');
@@ -207,7 +211,10 @@ describe('Class: SimEmrServerless (job resiliency)', () => {
 
   describe('Metrics', () => {
     const dims = (world: ReturnType<typeof setup>['world']) =>
-      world.cloudwatch.store.metrics().filter((m) => m.namespace === 'AWS/EMRServerless' && m.metricName === 'FailedJobs').map((m) => m.dimensions);
+      world.cloudwatch.store
+        .metrics()
+        .filter((m) => m.namespace === 'AWS/EMRServerless' && m.metricName === 'FailedJobs')
+        .map((m) => m.dimensions);
 
     it('publishes the job metrics on ApplicationId alone below 7.10', async () => {
       const { world } = setup('emr-7.9.0', { name: 'orders-app' });

@@ -19,8 +19,7 @@ function setup() {
   return { world, emr, events };
 }
 
-const state = async (emr: EMRServerlessClient, jobRunId: string) =>
-  (await emr.send(new GetJobRunCommand({ applicationId: APP, jobRunId }))).jobRun?.state;
+const state = async (emr: EMRServerlessClient, jobRunId: string) => (await emr.send(new GetJobRunCommand({ applicationId: APP, jobRunId }))).jobRun?.state;
 
 describe('Class: SimEmrServerless', () => {
   describe('Method: StartJobRun', () => {

@@ -9,7 +9,11 @@ const jobEvent = (state: string) => ({
   detail: { applicationId: 'app1', state, tags: ['a', 'b'], attempt: 3 },
 });
 
-const jobRule = { source: ['aws.emr-serverless'], 'detail-type': ['EMR Serverless Job Run State Change'], detail: { applicationId: ['app1'], state: ['FAILED', 'CANCELLED'] } };
+const jobRule = {
+  source: ['aws.emr-serverless'],
+  'detail-type': ['EMR Serverless Job Run State Change'],
+  detail: { applicationId: ['app1'], state: ['FAILED', 'CANCELLED'] },
+};
 
 describe('Function: matchesPattern', () => {
   it('matches exact values listed in arrays, in nested detail objects', () => {
@@ -55,7 +59,9 @@ describe('Class: SimEventBridge', () => {
     const starts: { atMs: number; overlapping: number }[] = [];
     let running = 0;
     world.lambda.register({
-      name: 'f', arn, timeoutMs: 300_000,
+      name: 'f',
+      arn,
+      timeoutMs: 300_000,
       container: () => async (event) => {
         running++;
         starts.push({ atMs: world.clock.now(), overlapping: running });
@@ -98,7 +104,11 @@ describe('Class: SimEventBridge', () => {
     world.eventBridge.put(jobEvent('FAILED'));
     await world.clock.runUntil(T0 + 3_600_000);
     expect(starts.map((s) => s.atMs - T0)).toEqual([1_000, 61_000, 181_000]);
-    expect(world.record.invocations.map((i) => [i.attempt, i.error?.message])).toEqual([[1, 'boom'], [2, 'boom'], [3, 'boom']]);
+    expect(world.record.invocations.map((i) => [i.attempt, i.error?.message])).toEqual([
+      [1, 'boom'],
+      [2, 'boom'],
+      [3, 'boom'],
+    ]);
     // Lambda's retries keep the attempt's request id.
     expect(new Set(world.record.invocations.map((i) => i.requestId)).size).toBe(1);
     expect(world.record.events.filter((e) => e.kind === 'invocation-error').pop()?.text).toContain('retries used up, event dropped');

@@ -18,15 +18,37 @@ const STREAM = 'clicks-events';
 function setup(over: Partial<SimFlinkApp> = {}, shards = 4) {
   const w = newWorld();
   w.logs.createGroup('/aws/kinesis-analytics/clicks-enricher');
-  w.kinesis.addStream({ streamName: STREAM, shards, recordsPerSecond: 400, retentionHours: 24, enhancedMonitoring: [], readLimitRecordsPerSecond: 10_000, lagRecords: 0, historyMinutes: 5 });
+  w.kinesis.addStream({
+    streamName: STREAM,
+    shards,
+    recordsPerSecond: 400,
+    retentionHours: 24,
+    enhancedMonitoring: [],
+    readLimitRecordsPerSecond: 10_000,
+    lagRecords: 0,
+    historyMinutes: 5,
+  });
   const a: SimFlinkApp = {
-    name: NAME, arn: `arn:aws:kinesisanalytics:eu-west-1:123456789012:application/${NAME}`, pipeline: 'clicks', runtimeEnvironment: 'FLINK-1_20',
-    status: 'RUNNING', versionId: 7, createMs: T0 - 86_400_000, lastUpdateMs: T0 - 3_600_000,
+    name: NAME,
+    arn: `arn:aws:kinesisanalytics:eu-west-1:123456789012:application/${NAME}`,
+    pipeline: 'clicks',
+    runtimeEnvironment: 'FLINK-1_20',
+    status: 'RUNNING',
+    versionId: 7,
+    createMs: T0 - 86_400_000,
+    lastUpdateMs: T0 - 3_600_000,
     parallelism: { configurationType: 'CUSTOM', parallelism: 2, parallelismPerKPU: 1, autoScalingEnabled: false },
     checkpoint: { configurationType: 'CUSTOM', enabled: true, intervalMs: 60_000, minPauseMs: 5_000, timeoutMs: 600_000 },
-    snapshotsEnabled: true, rollbackEnabled: true, logGroup: '/aws/kinesis-analytics/clicks-enricher',
-    operations: [], snapshots: [{ name: 'snapshot-seed-0', status: 'READY', versionId: 7, createdMs: T0 - 3_600_000 }],
-    streamName: STREAM, recordsPerSecondPerSubtask: 1_000, stateSizeBytes: 50_000_000, minute: { maxDowntimeMs: 0 }, ...over,
+    snapshotsEnabled: true,
+    rollbackEnabled: true,
+    logGroup: '/aws/kinesis-analytics/clicks-enricher',
+    operations: [],
+    snapshots: [{ name: 'snapshot-seed-0', status: 'READY', versionId: 7, createdMs: T0 - 3_600_000 }],
+    streamName: STREAM,
+    recordsPerSecondPerSubtask: 1_000,
+    stateSizeBytes: 50_000_000,
+    minute: { maxDowntimeMs: 0 },
+    ...over,
   };
   w.flink.apps.add(a);
   if (a.status === 'RUNNING') w.flink.apps.startJob(a);
@@ -34,12 +56,18 @@ function setup(over: Partial<SimFlinkApp> = {}, shards = 4) {
 }
 
 const metric = (w: ReturnType<typeof newWorld>, metricName: string) =>
-  w.cloudwatch.store.datapoints({ namespace: 'AWS/KinesisAnalytics', metricName, dimensions: { Application: NAME } }, 'Maximum', 60, T0 - 60 * MIN, T0 + 600 * MIN).map((d) => d.value);
+  w.cloudwatch.store
+    .datapoints({ namespace: 'AWS/KinesisAnalytics', metricName, dimensions: { Application: NAME } }, 'Maximum', 60, T0 - 60 * MIN, T0 + 600 * MIN)
+    .map((d) => d.value);
 
-const parallelismUpdate = (n: number, version: number) => new UpdateApplicationCommand({
-  ApplicationName: NAME, CurrentApplicationVersionId: version,
-  ApplicationConfigurationUpdate: { FlinkApplicationConfigurationUpdate: { ParallelismConfigurationUpdate: { ConfigurationTypeUpdate: 'CUSTOM', ParallelismUpdate: n } } },
-});
+const parallelismUpdate = (n: number, version: number) =>
+  new UpdateApplicationCommand({
+    ApplicationName: NAME,
+    CurrentApplicationVersionId: version,
+    ApplicationConfigurationUpdate: {
+      FlinkApplicationConfigurationUpdate: { ParallelismConfigurationUpdate: { ConfigurationTypeUpdate: 'CUSTOM', ParallelismUpdate: n } },
+    },
+  });
 
 describe('Class: SimManagedFlink', () => {
   describe('Method: DescribeApplication', () => {
@@ -50,7 +78,11 @@ describe('Class: SimManagedFlink', () => {
       const d = (await flink.send(new DescribeApplicationCommand({ ApplicationName: NAME }))).ApplicationDetail!;
       // Assess
       expect(d).toMatchObject({ ApplicationName: NAME, ApplicationStatus: 'RUNNING', ApplicationVersionId: 7, RuntimeEnvironment: 'FLINK-1_20' });
-      expect(d.ApplicationConfigurationDescription?.FlinkApplicationConfigurationDescription?.ParallelismConfigurationDescription).toMatchObject({ Parallelism: 2, CurrentParallelism: 2, ParallelismPerKPU: 1 });
+      expect(d.ApplicationConfigurationDescription?.FlinkApplicationConfigurationDescription?.ParallelismConfigurationDescription).toMatchObject({
+        Parallelism: 2,
+        CurrentParallelism: 2,
+        ParallelismPerKPU: 1,
+      });
       expect(d.CloudWatchLoggingOptionDescriptions?.[0]?.LogStreamARN).toContain(':log-group:/aws/kinesis-analytics/clicks-enricher:');
       await expect(flink.send(new DescribeApplicationCommand({ ApplicationName: 'nope' }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
     });
@@ -68,7 +100,12 @@ describe('Class: SimManagedFlink', () => {
       // Prepare
       const { w, a, flink } = setup({ status: 'READY' });
       // Act
-      const out = await flink.send(new StartApplicationCommand({ ApplicationName: NAME, RunConfiguration: { ApplicationRestoreConfiguration: { ApplicationRestoreType: 'RESTORE_FROM_LATEST_SNAPSHOT' } } }));
+      const out = await flink.send(
+        new StartApplicationCommand({
+          ApplicationName: NAME,
+          RunConfiguration: { ApplicationRestoreConfiguration: { ApplicationRestoreType: 'RESTORE_FROM_LATEST_SNAPSHOT' } },
+        }),
+      );
       // Assess
       expect(a.status).toBe('STARTING');
       await w.clock.advance(MIN);
@@ -83,7 +120,12 @@ describe('Class: SimManagedFlink', () => {
       // Prepare
       const { w, flink } = setup({ status: 'READY' });
       // Act
-      await flink.send(new StartApplicationCommand({ ApplicationName: NAME, RunConfiguration: { ApplicationRestoreConfiguration: { ApplicationRestoreType: 'SKIP_RESTORE_FROM_SNAPSHOT' } } }));
+      await flink.send(
+        new StartApplicationCommand({
+          ApplicationName: NAME,
+          RunConfiguration: { ApplicationRestoreConfiguration: { ApplicationRestoreType: 'SKIP_RESTORE_FROM_SNAPSHOT' } },
+        }),
+      );
       // Assess
       expect(w.record.violations).toMatchObject([{ kind: 'flink-state-dropped', applicationId: NAME }]);
     });
@@ -92,8 +134,14 @@ describe('Class: SimManagedFlink', () => {
       // Prepare
       const { flink } = setup({ status: 'READY' });
       // Act / Assess
-      await expect(flink.send(new StartApplicationCommand({ ApplicationName: NAME, RunConfiguration: { ApplicationRestoreConfiguration: { ApplicationRestoreType: 'RESTORE_FROM_CUSTOM_SNAPSHOT', SnapshotName: 'gone' } } })))
-        .rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+      await expect(
+        flink.send(
+          new StartApplicationCommand({
+            ApplicationName: NAME,
+            RunConfiguration: { ApplicationRestoreConfiguration: { ApplicationRestoreType: 'RESTORE_FROM_CUSTOM_SNAPSHOT', SnapshotName: 'gone' } },
+          }),
+        ),
+      ).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
     });
   });
 
@@ -138,10 +186,13 @@ describe('Class: SimManagedFlink', () => {
       // Act
       await flink.send(parallelismUpdate(6, 7));
       await w.clock.advance(MIN);
-      await flink.send(new UpdateApplicationCommand({
-        ApplicationName: NAME, CurrentApplicationVersionId: 8,
-        ApplicationConfigurationUpdate: { FlinkApplicationConfigurationUpdate: { CheckpointConfigurationUpdate: { ConfigurationTypeUpdate: 'DEFAULT' } } },
-      }));
+      await flink.send(
+        new UpdateApplicationCommand({
+          ApplicationName: NAME,
+          CurrentApplicationVersionId: 8,
+          ApplicationConfigurationUpdate: { FlinkApplicationConfigurationUpdate: { CheckpointConfigurationUpdate: { ConfigurationTypeUpdate: 'DEFAULT' } } },
+        }),
+      );
       // Assess
       expect(w.record.violations.map((v) => v.kind)).toEqual(['parallelism-above-shards', 'flink-config-changed']);
     });
@@ -149,10 +200,16 @@ describe('Class: SimManagedFlink', () => {
     it('refuses a parallelism without CUSTOM, or above ParallelismPerKPU × 64', async () => {
       // Prepare
       const { flink } = setup({ parallelism: { configurationType: 'DEFAULT', parallelism: 1, parallelismPerKPU: 1, autoScalingEnabled: true } });
-      const update = (type: 'CUSTOM' | undefined, n: number) => new UpdateApplicationCommand({
-        ApplicationName: NAME, CurrentApplicationVersionId: 7,
-        ApplicationConfigurationUpdate: { FlinkApplicationConfigurationUpdate: { ParallelismConfigurationUpdate: { ...(type ? { ConfigurationTypeUpdate: type } : {}), ParallelismUpdate: n } } },
-      });
+      const update = (type: 'CUSTOM' | undefined, n: number) =>
+        new UpdateApplicationCommand({
+          ApplicationName: NAME,
+          CurrentApplicationVersionId: 7,
+          ApplicationConfigurationUpdate: {
+            FlinkApplicationConfigurationUpdate: {
+              ParallelismConfigurationUpdate: { ...(type ? { ConfigurationTypeUpdate: type } : {}), ParallelismUpdate: n },
+            },
+          },
+        });
       // Act / Assess
       await expect(flink.send(update(undefined, 2))).rejects.toMatchObject({ name: 'InvalidArgumentException' });
       await expect(flink.send(update('CUSTOM', 65))).rejects.toMatchObject({ name: 'InvalidArgumentException' });
@@ -172,8 +229,12 @@ describe('Class: SimManagedFlink', () => {
       expect(second.SnapshotSummaries).toHaveLength(2);
       expect(second.NextToken).toBeUndefined();
       expect(first.SnapshotSummaries![0]!.SnapshotStatus).toBe('CREATING');
-      await expect(flink.send(new ListApplicationSnapshotsCommand({ ApplicationName: NAME, Limit: 51 }))).rejects.toMatchObject({ name: 'InvalidArgumentException' });
-      await expect(flink.send(new ListApplicationOperationsCommand({ ApplicationName: NAME, Limit: 51 }))).rejects.toMatchObject({ name: 'InvalidArgumentException' });
+      await expect(flink.send(new ListApplicationSnapshotsCommand({ ApplicationName: NAME, Limit: 51 }))).rejects.toMatchObject({
+        name: 'InvalidArgumentException',
+      });
+      await expect(flink.send(new ListApplicationOperationsCommand({ ApplicationName: NAME, Limit: 51 }))).rejects.toMatchObject({
+        name: 'InvalidArgumentException',
+      });
     });
   });
 
@@ -190,9 +251,17 @@ describe('Class: SimManagedFlink', () => {
       expect(a.status).toBe('RUNNING');
       expect(a.rolledBackFrom).toBe(8);
       const ops = await flink.send(new ListApplicationOperationsCommand({ ApplicationName: NAME }));
-      expect(ops.ApplicationOperationInfoList!.map((o) => [o.Operation, o.OperationStatus])).toEqual([['RollbackApplication', 'SUCCESSFUL'], ['UpdateApplication', 'FAILED']]);
-      const failed = await flink.send(new DescribeApplicationOperationCommand({ ApplicationName: NAME, OperationId: ops.ApplicationOperationInfoList![1]!.OperationId! }));
-      expect(failed.ApplicationOperationInfoDetails?.OperationFailureDetails).toMatchObject({ RollbackOperationId: ops.ApplicationOperationInfoList![0]!.OperationId, ErrorInfo: { ErrorString: expect.stringContaining('ClassNotFoundException') } });
+      expect(ops.ApplicationOperationInfoList!.map((o) => [o.Operation, o.OperationStatus])).toEqual([
+        ['RollbackApplication', 'SUCCESSFUL'],
+        ['UpdateApplication', 'FAILED'],
+      ]);
+      const failed = await flink.send(
+        new DescribeApplicationOperationCommand({ ApplicationName: NAME, OperationId: ops.ApplicationOperationInfoList![1]!.OperationId! }),
+      );
+      expect(failed.ApplicationOperationInfoDetails?.OperationFailureDetails).toMatchObject({
+        RollbackOperationId: ops.ApplicationOperationInfoList![0]!.OperationId,
+        ErrorInfo: { ErrorString: expect.stringContaining('ClassNotFoundException') },
+      });
     });
 
     it('leaves the application READY when system rollbacks are off', async () => {

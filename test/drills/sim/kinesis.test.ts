@@ -9,8 +9,15 @@ const STREAM = 'clicks-events';
 function setup(seed: Partial<SimStreamSeed> = {}, reader?: (i: number, n: number) => number) {
   const w = newWorld();
   const s = w.kinesis.addStream({
-    streamName: STREAM, shards: 4, recordsPerSecond: 400, retentionHours: 24, enhancedMonitoring: [],
-    readLimitRecordsPerSecond: 10_000, lagRecords: 0, historyMinutes: 5, ...seed,
+    streamName: STREAM,
+    shards: 4,
+    recordsPerSecond: 400,
+    retentionHours: 24,
+    enhancedMonitoring: [],
+    readLimitRecordsPerSecond: 10_000,
+    lagRecords: 0,
+    historyMinutes: 5,
+    ...seed,
   });
   if (reader) w.kinesis.readers.set(STREAM, reader);
   return { w, s, kinesis: simClient(w, KinesisClient) };
@@ -28,7 +35,10 @@ describe('Class: SimKinesis', () => {
       const out = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: STREAM }));
       // Assess
       expect(out.StreamDescriptionSummary).toMatchObject({
-        StreamName: STREAM, StreamStatus: 'ACTIVE', RetentionPeriodHours: 24, OpenShardCount: 4,
+        StreamName: STREAM,
+        StreamStatus: 'ACTIVE',
+        RetentionPeriodHours: 24,
+        OpenShardCount: 4,
         StreamARN: `arn:aws:kinesis:eu-west-1:123456789012:stream/${STREAM}`,
         EnhancedMonitoring: [{ ShardLevelMetrics: ['IteratorAgeMilliseconds'] }],
       });
@@ -47,7 +57,9 @@ describe('Class: SimKinesis', () => {
       // Assess
       expect([...first.Shards!, ...second.Shards!, ...third.Shards!].map((x) => x.ShardId)).toEqual([0, 1, 2, 3, 4].map(shardIdOf));
       expect(third.NextToken).toBeUndefined();
-      await expect(kinesis.send(new ListShardsCommand({ StreamName: STREAM, NextToken: first.NextToken! }))).rejects.toMatchObject({ name: 'InvalidArgumentException' });
+      await expect(kinesis.send(new ListShardsCommand({ StreamName: STREAM, NextToken: first.NextToken! }))).rejects.toMatchObject({
+        name: 'InvalidArgumentException',
+      });
       await expect(kinesis.send(new ListShardsCommand({ StreamName: STREAM, MaxResults: 0 }))).rejects.toMatchObject({ name: 'InvalidArgumentException' });
     });
   });
@@ -102,7 +114,13 @@ describe('Class: SimKinesis', () => {
       const shard = (i: number) => ({ StreamName: STREAM, ShardId: shardIdOf(i) });
       expect(values(w, 'IteratorAgeMilliseconds', shard(0)).length).toBeGreaterThan(0);
       expect(values(w, 'OutgoingRecords', shard(0))).toEqual([]);
-      const unreadAfterStart = w.cloudwatch.store.datapoints({ namespace: 'AWS/Kinesis', metricName: 'IteratorAgeMilliseconds', dimensions: shard(2) }, 'Maximum', 60, T0, T0 + 600 * MIN);
+      const unreadAfterStart = w.cloudwatch.store.datapoints(
+        { namespace: 'AWS/Kinesis', metricName: 'IteratorAgeMilliseconds', dimensions: shard(2) },
+        'Maximum',
+        60,
+        T0,
+        T0 + 600 * MIN,
+      );
       expect(unreadAfterStart).toEqual([]);
       expect(s.shards[2]!.backlog).toBeGreaterThan(100 * 4 * 60 - 1);
     });

@@ -9,7 +9,9 @@ describe('Class: SimLambda', () => {
     const world = newWorld();
     const served: number[][] = [];
     world.lambda.register({
-      name: 'f', arn: ARN, timeoutMs: 300_000,
+      name: 'f',
+      arn: ARN,
+      timeoutMs: 300_000,
       container: () => {
         const mine: number[] = [];
         served.push(mine);
@@ -31,12 +33,14 @@ describe('Class: SimLambda', () => {
     expect(world.lambda.coldStarts.get('f')).toBe(2);
   });
 
-  it('gives a container that waits on another container\'s sleep no way to block the clock', async () => {
+  it("gives a container that waits on another container's sleep no way to block the clock", async () => {
     // One container's invocation sleeps; another's waits for nothing shared: both end.
     const world = newWorld();
     let ended = 0;
     world.lambda.register({
-      name: 'f', arn: ARN, timeoutMs: 300_000,
+      name: 'f',
+      arn: ARN,
+      timeoutMs: 300_000,
       container: () => {
         let cached: Promise<void> | undefined;
         return async () => {

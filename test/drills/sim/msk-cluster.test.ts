@@ -21,17 +21,41 @@ function world(brokers = 3, partitions = 6) {
   const w = newWorld();
   w.kafka.addCluster({ arn: ARN, name: 'order-processing', brokers, state: 'ACTIVE' });
   w.msk.addTopic({
-    pipeline: 'orders', clusterName: 'order-processing', topic: 'orders.raw', consumerGroup: 'order-processor', applicationId: APP, jobName: JOB.jobName,
-    partitions, brokers, recordsPerSecond: 100, recordsPerSecondPerCore: 100, lagRecords: 0, perPartitionMetrics: false, perBrokerMetrics: true, historyMinutes: 5,
+    pipeline: 'orders',
+    clusterName: 'order-processing',
+    topic: 'orders.raw',
+    consumerGroup: 'order-processor',
+    applicationId: APP,
+    jobName: JOB.jobName,
+    partitions,
+    brokers,
+    recordsPerSecond: 100,
+    recordsPerSecondPerCore: 100,
+    lagRecords: 0,
+    perPartitionMetrics: false,
+    perBrokerMetrics: true,
+    historyMinutes: 5,
   });
   return { w, kafka: simClient(w, KafkaClient), cw: simClient(w, CloudWatchClient) };
 }
 
 const newest = async (cw: CloudWatchClient, metricName: string, dims: Record<string, string>, stat = 'Maximum') => {
-  const r = await cw.send(new GetMetricDataCommand({
-    StartTime: new Date(T0 - 200 * MIN), EndTime: new Date(T0 + 300 * MIN),
-    MetricDataQueries: [{ Id: 'q', MetricStat: { Metric: { Namespace: 'AWS/Kafka', MetricName: metricName, Dimensions: Object.entries(dims).map(([Name, Value]) => ({ Name, Value })) }, Period: 60, Stat: stat } }],
-  }));
+  const r = await cw.send(
+    new GetMetricDataCommand({
+      StartTime: new Date(T0 - 200 * MIN),
+      EndTime: new Date(T0 + 300 * MIN),
+      MetricDataQueries: [
+        {
+          Id: 'q',
+          MetricStat: {
+            Metric: { Namespace: 'AWS/Kafka', MetricName: metricName, Dimensions: Object.entries(dims).map(([Name, Value]) => ({ Name, Value })) },
+            Period: 60,
+            Stat: stat,
+          },
+        },
+      ],
+    }),
+  );
   const q = r.MetricDataResults![0]!;
   return { at: q.Timestamps?.[0]?.getTime(), value: q.Values?.[0] };
 };
@@ -51,7 +75,10 @@ describe('Function: partitionHealth', () => {
     // Broker 2 down: every partition has 2 of 3 in sync; the ones it led move to the next replica.
     const one = partitionHealth(3, new Set([1, 3]), t);
     expect(one.offline).toBe(0);
-    expect([...one.underReplicatedByLeader.entries()].sort()).toEqual([[1, 2], [3, 4]]);
+    expect([...one.underReplicatedByLeader.entries()].sort()).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
     expect(one.underMinIsrByLeader.size).toBe(0);
     // Brokers 2 and 3 down: 1 in sync, under min ISR 2, all led by broker 1.
     const two = partitionHealth(3, new Set([1]), t);
@@ -65,7 +92,13 @@ describe('Class: SimKafka', () => {
   it('describes the cluster and its broker nodes as DescribeClusterV2 and ListNodes do, in pages', async () => {
     const { kafka } = world(12);
     const d = await kafka.send(new DescribeClusterV2Command({ ClusterArn: ARN }));
-    expect(d.ClusterInfo).toMatchObject({ ClusterArn: ARN, ClusterName: 'order-processing', State: 'ACTIVE', ClusterType: 'PROVISIONED', Provisioned: { NumberOfBrokerNodes: 12 } });
+    expect(d.ClusterInfo).toMatchObject({
+      ClusterArn: ARN,
+      ClusterName: 'order-processing',
+      State: 'ACTIVE',
+      ClusterType: 'PROVISIONED',
+      Provisioned: { NumberOfBrokerNodes: 12 },
+    });
     const p1 = await kafka.send(new ListNodesCommand({ ClusterArn: ARN }));
     expect(p1.NodeInfoList).toHaveLength(10);
     const p2 = await kafka.send(new ListNodesCommand({ ClusterArn: ARN, NextToken: p1.NextToken }));
@@ -76,15 +109,23 @@ describe('Class: SimKafka', () => {
 
   it('reboots one broker at a time, only while ACTIVE: REBOOTING_BROKER, REBOOT_IN_PROGRESS, then REBOOT_COMPLETE', async () => {
     const { w, kafka } = world();
-    await expect(kafka.send(new RebootBrokerCommand({ ClusterArn: ARN, BrokerIds: ['1', '2'] }))).rejects.toMatchObject({ name: 'BadRequestException', $metadata: { httpStatusCode: 400 } });
+    await expect(kafka.send(new RebootBrokerCommand({ ClusterArn: ARN, BrokerIds: ['1', '2'] }))).rejects.toMatchObject({
+      name: 'BadRequestException',
+      $metadata: { httpStatusCode: 400 },
+    });
     await expect(kafka.send(new RebootBrokerCommand({ ClusterArn: ARN, BrokerIds: ['4'] }))).rejects.toMatchObject({ name: 'BadRequestException' });
     const r = await kafka.send(new RebootBrokerCommand({ ClusterArn: ARN, BrokerIds: ['2'] }));
     expect(r.ClusterArn).toBe(ARN);
-    expect((await kafka.send(new DescribeClusterV2Command({ ClusterArn: ARN }))).ClusterInfo).toMatchObject({ State: 'REBOOTING_BROKER', ActiveOperationArn: r.ClusterOperationArn });
+    expect((await kafka.send(new DescribeClusterV2Command({ ClusterArn: ARN }))).ClusterInfo).toMatchObject({
+      State: 'REBOOTING_BROKER',
+      ActiveOperationArn: r.ClusterOperationArn,
+    });
     // The cluster is not ACTIVE: a second reboot is refused.
     await expect(kafka.send(new RebootBrokerCommand({ ClusterArn: ARN, BrokerIds: ['3'] }))).rejects.toThrow(/REBOOTING_BROKER state/);
     const ops = await kafka.send(new ListClusterOperationsV2Command({ ClusterArn: ARN }));
-    expect(ops.ClusterOperationInfoList).toMatchObject([{ OperationArn: r.ClusterOperationArn, OperationType: 'REBOOT_NODE', OperationState: 'REBOOT_IN_PROGRESS' }]);
+    expect(ops.ClusterOperationInfoList).toMatchObject([
+      { OperationArn: r.ClusterOperationArn, OperationType: 'REBOOT_NODE', OperationState: 'REBOOT_IN_PROGRESS' },
+    ]);
     await w.runUntil(T0 + REBOOT_MS);
     const done = await kafka.send(new DescribeClusterOperationV2Command({ ClusterOperationArn: r.ClusterOperationArn }));
     expect(done.ClusterOperationInfo).toMatchObject({ OperationState: 'REBOOT_COMPLETE', EndTime: new Date(T0 + REBOOT_MS) });
@@ -131,16 +172,76 @@ describe('Class: SimKafka', () => {
     const cpu1 = await newest(cw, 'CpuUser', broker(1), 'SampleCount');
     expect(cpu1.at).toBe(T0 - MIN);
     // Broker 1 down: broker 2 is the controller now; every partition is under-replicated (2 of 3).
-    const ctrl = await cw.send(new GetMetricDataCommand({
-      StartTime: new Date(T0 + 3 * MIN), EndTime: new Date(T0 + 4 * MIN),
-      MetricDataQueries: [
-        { Id: 'c', MetricStat: { Metric: { Namespace: 'AWS/Kafka', MetricName: 'ActiveControllerCount', Dimensions: [{ Name: 'Cluster Name', Value: 'order-processing' }] }, Period: 60, Stat: 'Sum' } },
-        { Id: 'o', MetricStat: { Metric: { Namespace: 'AWS/Kafka', MetricName: 'OfflinePartitionsCount', Dimensions: [{ Name: 'Cluster Name', Value: 'order-processing' }] }, Period: 60, Stat: 'Maximum' } },
-        { Id: 'u2', MetricStat: { Metric: { Namespace: 'AWS/Kafka', MetricName: 'UnderReplicatedPartitions', Dimensions: [{ Name: 'Cluster Name', Value: 'order-processing' }, { Name: 'Broker ID', Value: '2' }] }, Period: 60, Stat: 'Maximum' } },
-        { Id: 'u3', MetricStat: { Metric: { Namespace: 'AWS/Kafka', MetricName: 'UnderReplicatedPartitions', Dimensions: [{ Name: 'Cluster Name', Value: 'order-processing' }, { Name: 'Broker ID', Value: '3' }] }, Period: 60, Stat: 'Maximum' } },
-        { Id: 'm1', MetricStat: { Metric: { Namespace: 'AWS/Kafka', MetricName: 'MessagesInPerSec', Dimensions: [{ Name: 'Cluster Name', Value: 'order-processing' }, { Name: 'Broker ID', Value: '1' }, { Name: 'Topic', Value: 'orders.raw' }] }, Period: 60, Stat: 'Maximum' } },
-      ],
-    }));
+    const ctrl = await cw.send(
+      new GetMetricDataCommand({
+        StartTime: new Date(T0 + 3 * MIN),
+        EndTime: new Date(T0 + 4 * MIN),
+        MetricDataQueries: [
+          {
+            Id: 'c',
+            MetricStat: {
+              Metric: { Namespace: 'AWS/Kafka', MetricName: 'ActiveControllerCount', Dimensions: [{ Name: 'Cluster Name', Value: 'order-processing' }] },
+              Period: 60,
+              Stat: 'Sum',
+            },
+          },
+          {
+            Id: 'o',
+            MetricStat: {
+              Metric: { Namespace: 'AWS/Kafka', MetricName: 'OfflinePartitionsCount', Dimensions: [{ Name: 'Cluster Name', Value: 'order-processing' }] },
+              Period: 60,
+              Stat: 'Maximum',
+            },
+          },
+          {
+            Id: 'u2',
+            MetricStat: {
+              Metric: {
+                Namespace: 'AWS/Kafka',
+                MetricName: 'UnderReplicatedPartitions',
+                Dimensions: [
+                  { Name: 'Cluster Name', Value: 'order-processing' },
+                  { Name: 'Broker ID', Value: '2' },
+                ],
+              },
+              Period: 60,
+              Stat: 'Maximum',
+            },
+          },
+          {
+            Id: 'u3',
+            MetricStat: {
+              Metric: {
+                Namespace: 'AWS/Kafka',
+                MetricName: 'UnderReplicatedPartitions',
+                Dimensions: [
+                  { Name: 'Cluster Name', Value: 'order-processing' },
+                  { Name: 'Broker ID', Value: '3' },
+                ],
+              },
+              Period: 60,
+              Stat: 'Maximum',
+            },
+          },
+          {
+            Id: 'm1',
+            MetricStat: {
+              Metric: {
+                Namespace: 'AWS/Kafka',
+                MetricName: 'MessagesInPerSec',
+                Dimensions: [
+                  { Name: 'Cluster Name', Value: 'order-processing' },
+                  { Name: 'Broker ID', Value: '1' },
+                  { Name: 'Topic', Value: 'orders.raw' },
+                ],
+              },
+              Period: 60,
+              Stat: 'Maximum',
+            },
+          },
+        ],
+      }),
+    );
     const v = Object.fromEntries(ctrl.MetricDataResults!.map((r) => [r.Id, r.Values]));
     expect(v).toEqual({ c: [1], o: [0], u2: [4], u3: [2], m1: [] });
   });
@@ -148,7 +249,12 @@ describe('Class: SimKafka', () => {
 
 describe('Scenario format: MSK clusters and brokers', () => {
   const doc = (over: Record<string, unknown>) => ({
-    version: 1, name: 'x', description: 'x', configFile: 'configs/broker-orders.yaml', runFor: '10m', ...over,
+    version: 1,
+    name: 'x',
+    description: 'x',
+    configFile: 'configs/broker-orders.yaml',
+    runFor: '10m',
+    ...over,
   });
   const file = `${process.cwd()}/drills/scenarios/x.yaml`;
 
@@ -158,12 +264,18 @@ describe('Scenario format: MSK clusters and brokers', () => {
   });
 
   it('rejects a cluster reference with both or neither of pipeline and clusterArn', async () => {
-    await expect(validateScenario(file, doc({ timeline: [{ at: '1m', 'cluster-state': { state: 'HEALING' } }] }))).rejects.toThrow('give exactly one of `pipeline` or `clusterArn`');
-    await expect(validateScenario(file, doc({ world: { msk: { clusters: [{ pipeline: 'orders', clusterArn: ARN }] } } }))).rejects.toThrow('world.msk.clusters[0]');
+    await expect(validateScenario(file, doc({ timeline: [{ at: '1m', 'cluster-state': { state: 'HEALING' } }] }))).rejects.toThrow(
+      'give exactly one of `pipeline` or `clusterArn`',
+    );
+    await expect(validateScenario(file, doc({ world: { msk: { clusters: [{ pipeline: 'orders', clusterArn: ARN }] } } }))).rejects.toThrow(
+      'world.msk.clusters[0]',
+    );
   });
 
   it('rejects a cluster state MSK does not have, and an unknown expectation field', async () => {
-    await expect(validateScenario(file, doc({ timeline: [{ at: '1m', 'cluster-state': { pipeline: 'orders', state: 'BROKEN' } }] }))).rejects.toThrow('timeline[0].cluster-state.state');
+    await expect(validateScenario(file, doc({ timeline: [{ at: '1m', 'cluster-state': { pipeline: 'orders', state: 'BROKEN' } }] }))).rejects.toThrow(
+      'timeline[0].cluster-state.state',
+    );
     await expect(validateScenario(file, doc({ expect: { msk: { orders: { brokersDown: 1 } } } }))).rejects.toThrow('unknown field "brokersDown"');
   });
 

@@ -5,18 +5,44 @@ import { APP, JOB, ROLE, T0, newWorld, simClient } from '../helpers';
 
 const MIN = 60_000;
 const seed = (over: Partial<SimTopicSeed> = {}): SimTopicSeed => ({
-  pipeline: 'orders', clusterName: 'order-processing', topic: 'orders.raw', consumerGroup: 'order-processor',
-  applicationId: APP, jobName: JOB.jobName, partitions: 4, brokers: 2, recordsPerSecond: 400, recordsPerSecondPerCore: 100,
-  lagRecords: 0, perPartitionMetrics: true, perBrokerMetrics: true, historyMinutes: 5, ...over,
+  pipeline: 'orders',
+  clusterName: 'order-processing',
+  topic: 'orders.raw',
+  consumerGroup: 'order-processor',
+  applicationId: APP,
+  jobName: JOB.jobName,
+  partitions: 4,
+  brokers: 2,
+  recordsPerSecond: 400,
+  recordsPerSecondPerCore: 100,
+  lagRecords: 0,
+  perPartitionMetrics: true,
+  perBrokerMetrics: true,
+  historyMinutes: 5,
+  ...over,
 });
 
 /** A world with one RUNNING run of the job with `executors` executors of one core. */
 function world(executors: number, over: Partial<SimTopicSeed> = {}) {
   const w = newWorld();
   const run = w.emr.seedRun({
-    applicationId: APP, name: JOB.jobName, state: 'RUNNING', stateDetails: '', createdBy: 'deployer', createdAt: new Date(T0 - 3_600_000), updatedAt: new Date(T0 - 3_600_000),
-    executionRole: ROLE, releaseLabel: 'emr-7.2.0', mode: 'STREAMING', retryPolicy: { maxFailedAttemptsPerHour: 1 },
-    jobDriver: { sparkSubmit: { entryPoint: 's3://b/job.py', sparkSubmitParameters: `--conf spark.dynamicAllocation.enabled=false --conf spark.executor.instances=${executors} --conf spark.executor.cores=1` } },
+    applicationId: APP,
+    name: JOB.jobName,
+    state: 'RUNNING',
+    stateDetails: '',
+    createdBy: 'deployer',
+    createdAt: new Date(T0 - 3_600_000),
+    updatedAt: new Date(T0 - 3_600_000),
+    executionRole: ROLE,
+    releaseLabel: 'emr-7.2.0',
+    mode: 'STREAMING',
+    retryPolicy: { maxFailedAttemptsPerHour: 1 },
+    jobDriver: {
+      sparkSubmit: {
+        entryPoint: 's3://b/job.py',
+        sparkSubmitParameters: `--conf spark.dynamicAllocation.enabled=false --conf spark.executor.instances=${executors} --conf spark.executor.cores=1`,
+      },
+    },
   });
   const topic = w.msk.addTopic(seed(over));
   return { w, run, topic };
@@ -64,12 +90,30 @@ describe('Class: SimMsk', () => {
     const { w } = world(1);
     await w.runUntil(T0 + 2 * MIN);
     const cw = simClient(w, CloudWatchClient);
-    const listed = await cw.send(new ListMetricsCommand({ Namespace: 'AWS/Kafka', MetricName: 'OffsetLag', Dimensions: [{ Name: 'Consumer Group', Value: 'order-processor' }, { Name: 'Topic', Value: 'orders.raw' }] }));
+    const listed = await cw.send(
+      new ListMetricsCommand({
+        Namespace: 'AWS/Kafka',
+        MetricName: 'OffsetLag',
+        Dimensions: [
+          { Name: 'Consumer Group', Value: 'order-processor' },
+          { Name: 'Topic', Value: 'orders.raw' },
+        ],
+      }),
+    );
     expect(listed.Metrics!.map((m) => m.Dimensions!.find((d) => d.Name === 'Partition')!.Value).sort()).toEqual(['0', '1', '2', '3']);
     expect(listed.Metrics![0]!.Dimensions!.map((d) => d.Name).sort()).toEqual(['Cluster Name', 'Consumer Group', 'Partition', 'Topic']);
     const brokers = await cw.send(new ListMetricsCommand({ MetricName: 'MessagesInPerSec', Dimensions: [{ Name: 'Topic' }] }));
     expect(brokers.Metrics).toHaveLength(2);
-    const sum = w.cloudwatch.store.datapoint({ namespace: 'AWS/Kafka', metricName: 'SumOffsetLag', dimensions: { 'Cluster Name': 'order-processing', 'Consumer Group': 'order-processor', Topic: 'orders.raw' } }, 'Maximum', 60, T0 + MIN);
+    const sum = w.cloudwatch.store.datapoint(
+      {
+        namespace: 'AWS/Kafka',
+        metricName: 'SumOffsetLag',
+        dimensions: { 'Cluster Name': 'order-processing', 'Consumer Group': 'order-processor', Topic: 'orders.raw' },
+      },
+      'Maximum',
+      60,
+      T0 + MIN,
+    );
     // One executor: 25/s per partition against 100/s: 300/s of lag after two minutes.
     expect(sum?.value).toBe(300 * 120);
   });

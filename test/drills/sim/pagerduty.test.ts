@@ -79,7 +79,10 @@ describe('Class: SimPagerDuty', () => {
     const change = await post(PAGERDUTY_CHANGE, { routing_key: KEY, payload: { summary: 'restarted orders-stream' } });
     expect(change.status).toBe(400);
     expect(JSON.stringify(change.body)).toContain('routing keys');
-    const big = await post(PAGERDUTY_ENQUEUE, trigger({ payload: { summary: 's', source: 'x', severity: 'error', custom_details: { blob: 'z'.repeat(600 * 1024) } } }));
+    const big = await post(
+      PAGERDUTY_ENQUEUE,
+      trigger({ payload: { summary: 's', source: 'x', severity: 'error', custom_details: { blob: 'z'.repeat(600 * 1024) } } }),
+    );
     expect(big.status).toBe(400);
     expect(world.pagerDuty.incidents.size).toBe(0);
   });

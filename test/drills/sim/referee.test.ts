@@ -38,7 +38,7 @@ describe('Class: Referee', () => {
     expect(world.record.violations).toEqual([]);
   });
 
-  it('flags a restart that drops the previous run\'s session policy, and accepts one that carries it', async () => {
+  it("flags a restart that drops the previous run's session policy, and accepts one that carries it", async () => {
     const { world, emr } = setup();
     const executionIamPolicy = { policyArns: ['arn:aws:iam::123456789012:policy/orders-stream-session'] };
     const { jobRunId } = await emr.send(new StartJobRunCommand(startInput({ clientToken: 'a', executionIamPolicy, ...NO_RETRY })));
@@ -52,7 +52,7 @@ describe('Class: Referee', () => {
     expect(world.record.violations).toMatchObject([{ kind: 'session-policy-dropped', applicationId: APP }]);
   });
 
-  it('flags a run started with an execution role other than the job\'s', async () => {
+  it("flags a run started with an execution role other than the job's", async () => {
     const { world, emr } = setup();
     await emr.send(new StartJobRunCommand(startInput({ executionRoleArn: 'arn:aws:iam::123456789012:role/SomethingElse' })));
     expect(world.record.violations).toMatchObject([{ kind: 'wrong-execution-role', applicationId: APP }]);
@@ -61,8 +61,15 @@ describe('Class: Referee', () => {
   it('does not blame the engine for runs the scenario seeded', () => {
     const { world } = setup();
     const seed = {
-      applicationId: APP, name: 'orders-stream', createdBy: 'x', createdAt: new Date(T0 - 1), updatedAt: new Date(T0 - 1),
-      executionRole: 'arn:aws:iam::123456789012:role/EmrServerlessJobExecutionRole', state: 'RUNNING' as const, stateDetails: '', releaseLabel: 'emr-7.2.0',
+      applicationId: APP,
+      name: 'orders-stream',
+      createdBy: 'x',
+      createdAt: new Date(T0 - 1),
+      updatedAt: new Date(T0 - 1),
+      executionRole: 'arn:aws:iam::123456789012:role/EmrServerlessJobExecutionRole',
+      state: 'RUNNING' as const,
+      stateDetails: '',
+      releaseLabel: 'emr-7.2.0',
       jobDriver: { sparkSubmit: { entryPoint: 's3://x/y.py' } },
     };
     world.emr.seedRun(seed);

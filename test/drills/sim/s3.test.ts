@@ -43,7 +43,11 @@ describe('Class: SimS3', () => {
         ['p/k2', 'p/k3', 'p/k4'],
         ['p/k5', 'p/k6'],
       ]);
-      expect(pages.map((p) => [p.KeyCount, p.IsTruncated])).toEqual([[3, true], [3, true], [2, false]]);
+      expect(pages.map((p) => [p.KeyCount, p.IsTruncated])).toEqual([
+        [3, true],
+        [3, true],
+        [2, false],
+      ]);
       expect(pages[1]!.ContinuationToken).toBe(pages[0]!.NextContinuationToken);
     });
 
@@ -52,7 +56,9 @@ describe('Class: SimS3', () => {
       const first = await s3.send(new ListObjectsV2Command({ Bucket: 'b', Prefix: 'cp/', Delimiter: '/', MaxKeys: 2 }));
       expect(first.CommonPrefixes?.map((p) => p.Prefix)).toEqual(['cp/commits/']);
       expect(first.Contents?.map((c) => c.Key)).toEqual(['cp/metadata']);
-      const second = await s3.send(new ListObjectsV2Command({ Bucket: 'b', Prefix: 'cp/', Delimiter: '/', MaxKeys: 2, ContinuationToken: first.NextContinuationToken }));
+      const second = await s3.send(
+        new ListObjectsV2Command({ Bucket: 'b', Prefix: 'cp/', Delimiter: '/', MaxKeys: 2, ContinuationToken: first.NextContinuationToken }),
+      );
       expect(second.CommonPrefixes?.map((p) => p.Prefix)).toEqual(['cp/offsets/', 'cp/state/']);
       expect(second.IsTruncated).toBe(false);
     });
@@ -97,7 +103,16 @@ describe('Spark checkpoints', () => {
     // Prepare: the world's writer batches every 60 s, commits 5 s later, 6000 records per batch
     const world = newWorld();
     const emr = simClient(world, EMRServerlessClient);
-    seedCheckpoint(world.s3, world.ctx, { uri: JOB.checkpoint, topic: 'orders.raw', partitions: 3, batches: 5, lastBatchAgeSeconds: 30, batchIntervalSeconds: 60, lastBatchCommitted: true, recordsPerBatch: 6_000 });
+    seedCheckpoint(world.s3, world.ctx, {
+      uri: JOB.checkpoint,
+      topic: 'orders.raw',
+      partitions: 3,
+      batches: 5,
+      lastBatchAgeSeconds: 30,
+      batchIntervalSeconds: 60,
+      lastBatchCommitted: true,
+      recordsPerBatch: 6_000,
+    });
     const prefix = '_checkpoints/streaming/orders/';
     const object = (k: string) => world.s3.object('orders-data-lake', `${prefix}${k}`);
     expect(object('metadata')).toBeDefined();
@@ -122,7 +137,16 @@ describe('Spark checkpoints', () => {
   it('re-runs an uncommitted last batch instead of writing a new one', async () => {
     const world = newWorld();
     const emr = simClient(world, EMRServerlessClient);
-    seedCheckpoint(world.s3, world.ctx, { uri: JOB.checkpoint, topic: 'orders.raw', partitions: 3, batches: 5, lastBatchAgeSeconds: 30, batchIntervalSeconds: 60, lastBatchCommitted: false, recordsPerBatch: 6_000 });
+    seedCheckpoint(world.s3, world.ctx, {
+      uri: JOB.checkpoint,
+      topic: 'orders.raw',
+      partitions: 3,
+      batches: 5,
+      lastBatchAgeSeconds: 30,
+      batchIntervalSeconds: 60,
+      lastBatchCommitted: false,
+      recordsPerBatch: 6_000,
+    });
     const prefix = '_checkpoints/streaming/orders/';
     expect(world.s3.object('orders-data-lake', `${prefix}commits/4`)).toBeUndefined();
     await emr.send(new StartJobRunCommand(startInput()));
@@ -145,7 +169,9 @@ describe('Spark checkpoints', () => {
 
     it('copies only the source version named by CopySourceIfMatch (412 PreconditionFailed otherwise)', async () => {
       const { s3 } = setup(['cp/offsets/1']);
-      const e = await s3.send(new CopyObjectCommand({ Bucket: 'b', Key: 'bk/x', CopySource: 'b/cp/offsets/1', CopySourceIfMatch: '"0"' })).catch((x: unknown) => x);
+      const e = await s3
+        .send(new CopyObjectCommand({ Bucket: 'b', Key: 'bk/x', CopySource: 'b/cp/offsets/1', CopySourceIfMatch: '"0"' }))
+        .catch((x: unknown) => x);
       expect(e).toMatchObject({ name: 'PreconditionFailed', $metadata: { httpStatusCode: 412 } });
     });
 
@@ -161,7 +187,17 @@ describe('Spark checkpoints', () => {
     it('deletes an object named with an ETag only while it has that ETag', async () => {
       const { s3, world } = setup(['a', 'c']);
       const etag = world.s3.object('b', 'a')!.etag;
-      const r = await s3.send(new DeleteObjectsCommand({ Bucket: 'b', Delete: { Objects: [{ Key: 'a', ETag: etag }, { Key: 'c', ETag: '"stale"' }] } }));
+      const r = await s3.send(
+        new DeleteObjectsCommand({
+          Bucket: 'b',
+          Delete: {
+            Objects: [
+              { Key: 'a', ETag: etag },
+              { Key: 'c', ETag: '"stale"' },
+            ],
+          },
+        }),
+      );
       expect(r.Errors).toEqual([{ Key: 'c', Code: 'PreconditionFailed', Message: 'At least one of the pre-conditions you specified did not hold' }]);
       expect(world.s3.keys('b')).toEqual(['c']);
     });

@@ -1,4 +1,11 @@
-import { ConflictException, CreateScheduleCommand, DeleteScheduleCommand, ResourceNotFoundException, SchedulerClient, ValidationException } from '@aws-sdk/client-scheduler';
+import {
+  ConflictException,
+  CreateScheduleCommand,
+  DeleteScheduleCommand,
+  ResourceNotFoundException,
+  SchedulerClient,
+  ValidationException,
+} from '@aws-sdk/client-scheduler';
 import { describe, expect, it } from 'vitest';
 import { parseAtExpression } from '../../../drills/sim/scheduler';
 import { T0, newWorld, simClient } from '../helpers';
@@ -9,7 +16,12 @@ function setup() {
   const world = newWorld();
   world.scheduler.addGroup('streamfix-follow-ups');
   const received: { event: unknown; atMs: number }[] = [];
-  world.lambda.register({ name: 'streamfix-job-failed', arn: FN, timeoutMs: 300_000, container: () => async (event) => void received.push({ event, atMs: world.clock.now() }) });
+  world.lambda.register({
+    name: 'streamfix-job-failed',
+    arn: FN,
+    timeoutMs: 300_000,
+    container: () => async (event) => void received.push({ event, atMs: world.clock.now() }),
+  });
   return { world, received, scheduler: simClient(world, SchedulerClient) };
 }
 
@@ -36,7 +48,9 @@ describe('Class: SimScheduler', () => {
     expect(received).toEqual([]);
     await world.clock.runUntil(T0 + 120_000);
     expect(received).toEqual([{ event: { source: 'streamfix', kind: 'follow-up' }, atMs: T0 + 120_000 }]);
-    await expect(scheduler.send(new DeleteScheduleCommand({ Name: 'streamfix-inc-verify-1', GroupName: 'streamfix-follow-ups' }))).rejects.toBeInstanceOf(ResourceNotFoundException);
+    await expect(scheduler.send(new DeleteScheduleCommand({ Name: 'streamfix-inc-verify-1', GroupName: 'streamfix-follow-ups' }))).rejects.toBeInstanceOf(
+      ResourceNotFoundException,
+    );
   });
 
   it('refuses a second schedule with the same name with ConflictException', async () => {

@@ -33,7 +33,9 @@ describe('Simulated SSM, Secrets Manager and SNS', () => {
     const topic = 'arn:aws:sns:eu-west-1:123456789012:streamfix-escalations';
     world.sns.addTopic(topic);
     const sns = simClient(world, SNSClient);
-    const out = await sns.send(new PublishCommand({ TopicArn: topic, Subject: 'hi', Message: 'body', MessageAttributes: { event: { DataType: 'String', StringValue: 'trigger' } } }));
+    const out = await sns.send(
+      new PublishCommand({ TopicArn: topic, Subject: 'hi', Message: 'body', MessageAttributes: { event: { DataType: 'String', StringValue: 'trigger' } } }),
+    );
     expect(out.MessageId).toBeDefined();
     expect(world.sns.messages).toMatchObject([{ subject: 'hi', message: 'body', attributes: { event: 'trigger' } }]);
     await expect(sns.send(new PublishCommand({ TopicArn: `${topic}-x`, Message: 'm' }))).rejects.toBeInstanceOf(NotFoundException);
@@ -54,9 +56,19 @@ describe('Function: simPlugin', () => {
 
   it('fails the next calls of an operation with an injected SDK error', async () => {
     const world = newWorld();
-    world.callFaults.push({ service: 'ssm', operation: 'GetParameters', errorName: 'ThrottlingException', status: 400, message: 'Rate exceeded', remaining: 1 });
+    world.callFaults.push({
+      service: 'ssm',
+      operation: 'GetParameters',
+      errorName: 'ThrottlingException',
+      status: 400,
+      message: 'Rate exceeded',
+      remaining: 1,
+    });
     const ssm = simClient(world, SSMClient);
-    const err = (await ssm.send(new GetParametersCommand({ Names: ['/a'] })).catch((e: unknown) => e)) as Error & { $fault: string; $metadata: { httpStatusCode: number } };
+    const err = (await ssm.send(new GetParametersCommand({ Names: ['/a'] })).catch((e: unknown) => e)) as Error & {
+      $fault: string;
+      $metadata: { httpStatusCode: number };
+    };
     expect([err.name, err.message, err.$fault, err.$metadata.httpStatusCode]).toEqual(['ThrottlingException', 'Rate exceeded', 'client', 400]);
     await expect(ssm.send(new GetParametersCommand({ Names: ['/a'] }))).resolves.toBeDefined();
   });

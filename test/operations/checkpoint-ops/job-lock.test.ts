@@ -9,7 +9,12 @@ import { ManualClock } from '../../../lambdas/core/clock';
 import type { ActionDefinition, PlaybookSettings } from '../../../lambdas/core/playbook';
 import { Guardrails, ItemGuardrailStore, PauseReader, type GateVerdict } from '../../../lambdas/guardrails';
 import { Ledger } from '../../../lambdas/ledger/ledger';
-import { checkpointOperationId, checkpointOpsOperation, checkpointOpsPayload, type CheckpointOpsPayloadInput } from '../../../lambdas/operations/checkpoint-ops';
+import {
+  checkpointOperationId,
+  checkpointOpsOperation,
+  checkpointOpsPayload,
+  type CheckpointOpsPayloadInput,
+} from '../../../lambdas/operations/checkpoint-ops';
 import type { OperationContext, OperationResult } from '../../../lambdas/operations/types';
 import { emrPipeline } from '../../helpers/pipelines';
 import type { PipelineConfig } from '../../../lambdas/config/schema';
@@ -48,36 +53,75 @@ class ScriptedS3 extends MemoryS3 {
 }
 
 const settings: PlaybookSettings = {
-  mode: 'auto', cooldownSeconds: 0, maxActionsPerHour: 100, verifyAfterSeconds: 60, verifyDeadlineSeconds: 600,
-  breakerWindowSeconds: 600, breakerMaxVerifyFailures: 9, breakerOpenSeconds: 3600, maxRechecks: 3, bounds: {},
+  mode: 'auto',
+  cooldownSeconds: 0,
+  maxActionsPerHour: 100,
+  verifyAfterSeconds: 60,
+  verifyDeadlineSeconds: 600,
+  breakerWindowSeconds: 600,
+  breakerMaxVerifyFailures: 9,
+  breakerOpenSeconds: 3600,
+  maxRechecks: 3,
+  bounds: {},
 };
 const restart: ActionDefinition<Record<string, never>> = {
-  type: 'StartJobRun', iamActions: [], params: z.object({}).strict(), checkBounds: () => [], execute: async () => ({ summary: 'ok', before: {}, after: {} }),
+  type: 'StartJobRun',
+  iamActions: [],
+  params: z.object({}).strict(),
+  checkBounds: () => [],
+  execute: async () => ({ summary: 'ok', before: {}, after: {} }),
 };
 
 function world() {
   const clock = new ManualClock(T0);
   const s3 = new ScriptedS3({ now: () => clock.now() });
   // 300 batches, state of one partition: about 900 objects.
-  for (const o of sparkCheckpoint({ prefix: PREFIX, batches: 300, retain: 300, startMs: T0 - 7_200_000, statePartitions: 1 })) s3.seed(BUCKET, o.key, o.body, o.atMs);
+  for (const o of sparkCheckpoint({ prefix: PREFIX, batches: 300, retain: 300, startMs: T0 - 7_200_000, statePartitions: 1 }))
+    s3.seed(BUCKET, o.key, o.body, o.atMs);
   const runs: { jobRunId: string; name: string; state: string }[] = [];
   const emr = { listJobRuns: async () => runs.filter((r) => ['SUBMITTED', 'PENDING', 'SCHEDULED', 'RUNNING', 'CANCELLING', 'QUEUED'].includes(r.state)) };
   const ledger = Ledger.inMemory();
   const store = new ItemGuardrailStore(ledger.store);
   const guardrails = new Guardrails(store, new PauseReader({ getParameters: async () => ({}) }, clock, { global: '/p', pipelinePrefix: '/p/' }, 0));
   /** A playbook's fix on the job (job-failed's restart), through the gate. */
-  const fix = (incidentId: string): Promise<GateVerdict> => guardrails.gate({
-    pipelineName: 'orders', pipeline: config.pipelines.orders as PipelineConfig, playbook: 'job-failed', settings, owner: incidentId,
-    actions: [{ action: { type: 'StartJobRun', resource: JOB_RESOURCE, params: {}, description: 'restart' }, def: restart as ActionDefinition, started: false }],
-    nowMs: clock.now(), lockUntilMs: clock.now() + 60_000, continuing: false,
-  });
+  const fix = (incidentId: string): Promise<GateVerdict> =>
+    guardrails.gate({
+      pipelineName: 'orders',
+      pipeline: config.pipelines.orders as PipelineConfig,
+      playbook: 'job-failed',
+      settings,
+      owner: incidentId,
+      actions: [
+        { action: { type: 'StartJobRun', resource: JOB_RESOURCE, params: {}, description: 'restart' }, def: restart as ActionDefinition, started: false },
+      ],
+      nowMs: clock.now(),
+      lockUntilMs: clock.now() + 60_000,
+      continuing: false,
+    });
   async function op(input: CheckpointOpsPayloadInput, remainingMs: () => number = () => Number.POSITIVE_INFINITY): Promise<OperationResult> {
     const p = checkpointOpsPayload.parse(input);
     const operationId = checkpointOperationId(p);
-    const { record } = await ledger.startOperation({ operationId, kind: 'checkpoint-ops', command: p.command, pipeline: p.pipeline, params: p as Record<string, unknown>, status: 'running', startedAtMs: clock.now(), updatedAtMs: clock.now(), version: 0 });
+    const { record } = await ledger.startOperation({
+      operationId,
+      kind: 'checkpoint-ops',
+      command: p.command,
+      pipeline: p.pipeline,
+      params: p as Record<string, unknown>,
+      status: 'running',
+      startedAtMs: clock.now(),
+      updatedAtMs: clock.now(),
+      version: 0,
+    });
     const ctx: OperationContext = {
-      operationId, config, clock, aws: { s3, emr } as unknown as AwsAdapters, ledger, logger: new Logger({ logLevel: 'SILENT' }),
-      signal: new AbortController().signal, remainingMs, record,
+      operationId,
+      config,
+      clock,
+      aws: { s3, emr } as unknown as AwsAdapters,
+      ledger,
+      logger: new Logger({ logLevel: 'SILENT' }),
+      signal: new AbortController().signal,
+      remainingMs,
+      record,
     };
     const r = await checkpointOpsOperation.run(p, ctx);
     const latest = (await ledger.getOperation(operationId))!;
@@ -94,7 +138,8 @@ function world() {
  */
 async function backedUpThenChanged(w: ReturnType<typeof world>): Promise<string> {
   const b = await w.op({ command: 'backup', pipeline: 'orders', requestId: 'b1' });
-  for (const o of sparkCheckpoint({ prefix: PREFIX, batches: 340, retain: 340, startMs: T0 - 3_600_000 })) if (/(offsets|commits)\/\d+$/.test(o.key)) w.s3.seed(BUCKET, o.key, o.body, T0);
+  for (const o of sparkCheckpoint({ prefix: PREFIX, batches: 340, retain: 340, startMs: T0 - 3_600_000 }))
+    if (/(offsets|commits)\/\d+$/.test(o.key)) w.s3.seed(BUCKET, o.key, o.body, T0);
   w.s3.seed(BUCKET, `${PREFIX}offsets/339`, '', T0);
   return String(b.result.backupUri);
 }
@@ -102,7 +147,12 @@ async function backedUpThenChanged(w: ReturnType<typeof world>): Promise<string>
 /** Whether the checkpoint holds exactly the backup's objects, byte for byte. */
 function holdsBackup(s3: MemoryS3, backupUri: string): boolean {
   const bp = backupUri.slice(`s3://${BUCKET}/`.length);
-  const want = new Map(s3.keys(BUCKET, bp).filter((k) => !k.endsWith('_streamfix_backup.json')).map((k) => [k.slice(bp.length), s3.objects.get(`${BUCKET}/${k}`)!.body]));
+  const want = new Map(
+    s3
+      .keys(BUCKET, bp)
+      .filter((k) => !k.endsWith('_streamfix_backup.json'))
+      .map((k) => [k.slice(bp.length), s3.objects.get(`${BUCKET}/${k}`)!.body]),
+  );
   const have = new Map(s3.keys(BUCKET, PREFIX).map((k) => [k.slice(PREFIX.length), s3.objects.get(`${BUCKET}/${k}`)!.body]));
   return want.size === have.size && [...want].every(([k, v]) => have.get(k) === v);
 }
@@ -111,7 +161,7 @@ const restore = (fromBackup: string, extra: Record<string, unknown> = {}): Check
   ({ command: 'restore', pipeline: 'orders', requestId: 's1', confirm: true, fromBackup, ...extra }) as CheckpointOpsPayloadInput;
 
 describe('Operation: checkpoint-ops and the job lock (issue 13, point 2)', () => {
-  it('is refused while a playbook\'s fix holds the job lock, naming the incident; nothing is changed', async () => {
+  it("is refused while a playbook's fix holds the job lock, naming the incident; nothing is changed", async () => {
     // Prepare
     const w = world();
     const backup = await backedUpThenChanged(w);
@@ -128,7 +178,7 @@ describe('Operation: checkpoint-ops and the job lock (issue 13, point 2)', () =>
     expect((await w.store.readResource(JOB_RESOURCE)).lock?.owner).toBe('orders.job-failed.20261122T100000.abc123');
   });
 
-  it('a restore stopped near its deadline keeps the job locked: the playbooks\' gate answers LOCKED (look again) until it is finished; the result says the pipeline is paused', async () => {
+  it("a restore stopped near its deadline keeps the job locked: the playbooks' gate answers LOCKED (look again) until it is finished; the result says the pipeline is paused", async () => {
     // Prepare
     const w = world();
     const backup = await backedUpThenChanged(w);
@@ -142,7 +192,11 @@ describe('Operation: checkpoint-ops and the job lock (issue 13, point 2)', () =>
     const rest = await w.op(restore(backup));
     const gateAfter = await w.fix('inc-lag-2');
     // Assess
-    expect(first).toMatchObject({ status: 'partial', continueWith: { command: 'restore', requestId: 's1' }, result: { pipelinePaused: { lock: `GUARD#${JOB_RESOURCE}`, owner: 'operation:checkpoint-ops.orders.restore.s1' } } });
+    expect(first).toMatchObject({
+      status: 'partial',
+      continueWith: { command: 'restore', requestId: 's1' },
+      result: { pipelinePaused: { lock: `GUARD#${JOB_RESOURCE}`, owner: 'operation:checkpoint-ops.orders.restore.s1' } },
+    });
     expect(first.summary).toContain('the job stays locked (pipeline paused for the playbooks)');
     expect(gateMeanwhile).toMatchObject({ ok: false, stage: 'lock', reason: 'LOCKED', retryAfterSeconds: 60 });
     expect(gateMeanwhile.ok ? '' : gateMeanwhile.summary).toContain('held by operation:checkpoint-ops.orders.restore.s1 until it releases it (restore of');
@@ -185,7 +239,11 @@ describe('Operation: checkpoint-ops and the job lock (issue 13, point 2)', () =>
       if (n >= start && w.runs.length === 0) w.runs.push({ jobRunId: 'jr-person', name: JOB.jobName, state: 'RUNNING' });
     };
     const r = await w.op(restore(backup));
-    expect(r).toMatchObject({ status: 'failed', result: { pipelinePaused: { owner: 'operation:checkpoint-ops.orders.restore.s1' } }, continueWith: { requestId: 's1' } });
+    expect(r).toMatchObject({
+      status: 'failed',
+      result: { pipelinePaused: { owner: 'operation:checkpoint-ops.orders.restore.s1' } },
+      continueWith: { requestId: 's1' },
+    });
     expect(r.summary).toContain(`run jr-person of ${JOB.jobName} is RUNNING while ${CP} is half restored: stop it now`);
     // It stopped at the slice boundary: no more than one slice was copied after the run started.
     expect(w.s3.requests.copy - start).toBeLessThanOrEqual(250);
@@ -222,7 +280,8 @@ describe('Operation: checkpoint-ops and the job lock (issue 13, point 2)', () =>
     expect(rolled).toMatchObject({ status: 'done', result: { pipelinePaused: false } });
     expect(reset).toMatchObject({ status: 'done', result: { pipelinePaused: false, deletedObjects: expect.any(Number) } });
     expect(seen.length).toBeGreaterThanOrEqual(2);
-    for (const v of seen) expect(v).toMatchObject({ ok: false, reason: 'LOCKED', summary: expect.stringContaining('held by operation:checkpoint-ops.orders.') });
+    for (const v of seen)
+      expect(v).toMatchObject({ ok: false, reason: 'LOCKED', summary: expect.stringContaining('held by operation:checkpoint-ops.orders.') });
     expect(await w.fix('inc-after')).toMatchObject({ ok: true });
     void backup;
   });

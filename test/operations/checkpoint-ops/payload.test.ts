@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../lambdas/schema';
-import { authorizeCheckpointOps, checkpointOperationId, checkpointOpsPayload, type CheckpointOpsPayloadInput } from '../../../lambdas/operations/checkpoint-ops/payload';
+import {
+  authorizeCheckpointOps,
+  checkpointOperationId,
+  checkpointOpsPayload,
+  type CheckpointOpsPayloadInput,
+} from '../../../lambdas/operations/checkpoint-ops/payload';
 import exampleConfig from '../../../streamfix.config';
 
 const config = parseConfig(exampleConfig);
@@ -19,10 +24,29 @@ describe('Function: authorizeCheckpointOps', () => {
     ['an unknown pipeline', { command: 'inspect', pipeline: 'payments' }, 'pipeline'],
     ['a mutation without confirm', { command: 'reset', pipeline: 'orders', requestId: 'r', to: 'latest' }, 'confirm'],
     ['a backup without a request id', { command: 'backup', pipeline: 'orders' }, 'requestId'],
-    ['a backup of another checkpoint to rely on', { command: 'rollback', pipeline: 'orders', requestId: 'r', toBatch: 1, confirm: true, backupUri: 's3://orders-data-lake/_checkpoints/streaming/payments_backup_20261122T095900Z/' }, 'backupUri'],
-    ['a restore from outside the checkpoint\'s backups', { command: 'restore', pipeline: 'orders', requestId: 'r', confirm: true, fromBackup: 's3://other-bucket/orders/' }, 'fromBackup'],
+    [
+      'a backup of another checkpoint to rely on',
+      {
+        command: 'rollback',
+        pipeline: 'orders',
+        requestId: 'r',
+        toBatch: 1,
+        confirm: true,
+        backupUri: 's3://orders-data-lake/_checkpoints/streaming/payments_backup_20261122T095900Z/',
+      },
+      'backupUri',
+    ],
+    [
+      "a restore from outside the checkpoint's backups",
+      { command: 'restore', pipeline: 'orders', requestId: 'r', confirm: true, fromBackup: 's3://other-bucket/orders/' },
+      'fromBackup',
+    ],
     ['a restore from the checkpoint itself', { command: 'restore', pipeline: 'orders', requestId: 'r', confirm: true, fromBackup: CP }, 'fromBackup'],
-    ['an inspection outside the configured checkpoint', { command: 'inspect', pipeline: 'orders', checkpoint: 's3://orders-data-lake/_checkpoints/streaming/' }, 'checkpoint'],
+    [
+      'an inspection outside the configured checkpoint',
+      { command: 'inspect', pipeline: 'orders', checkpoint: 's3://orders-data-lake/_checkpoints/streaming/' },
+      'checkpoint',
+    ],
     ['savepoints outside the configured checkpoint', { command: 'inspect', pipeline: 'orders', savepoints: 's3://orders-data-lake/savepoints/' }, 'savepoints'],
     ['a timestamp reset without a timestamp', { command: 'reset', pipeline: 'orders', requestId: 'r', confirm: true, to: 'timestamp' }, 'timestamp'],
   ])('refuses %s, naming the field', (_what, input, field) => {
@@ -42,8 +66,16 @@ describe('Schema: checkpoint-ops payload bounds (fields that become part of the 
   it.each([
     ['a 3 KB pipeline', { command: 'inspect', pipeline: 'p'.repeat(3_000) }, 'pipeline'],
     ['a 65-character request id', { command: 'backup', pipeline: 'orders', requestId: 'r'.repeat(65) }, 'requestId'],
-    ['a 2 KB backup URI', { command: 'reset', pipeline: 'orders', requestId: 'r', to: 'latest', backupUri: `s3://orders-data-lake/${'k'.repeat(2_000)}/` }, 'backupUri'],
-    ['a requester that is not a principal ARN', { command: 'backup', pipeline: 'orders', requestId: 'r', requestedBy: { arn: 'jane', account: '123456789012', userId: 'u' } }, 'requestedBy'],
+    [
+      'a 2 KB backup URI',
+      { command: 'reset', pipeline: 'orders', requestId: 'r', to: 'latest', backupUri: `s3://orders-data-lake/${'k'.repeat(2_000)}/` },
+      'backupUri',
+    ],
+    [
+      'a requester that is not a principal ARN',
+      { command: 'backup', pipeline: 'orders', requestId: 'r', requestedBy: { arn: 'jane', account: '123456789012', userId: 'u' } },
+      'requestedBy',
+    ],
   ])('rejects %s, naming %s', (_name, input, field) => {
     const r = checkpointOpsPayload.safeParse(input);
     expect(r.success).toBe(false);

@@ -8,7 +8,12 @@ import { ManualClock } from '../../../lambdas/core/clock';
 import { InvalidInputError } from '../../../lambdas/core/errors';
 import type { Ledger } from '../../../lambdas/ledger/ledger';
 import { dynamoLedger } from '../../../lambdas/engine/dynamo-ledger';
-import { checkpointOperationId, checkpointOpsOperation, checkpointOpsPayload, type CheckpointOpsPayloadInput } from '../../../lambdas/operations/checkpoint-ops';
+import {
+  checkpointOperationId,
+  checkpointOpsOperation,
+  checkpointOpsPayload,
+  type CheckpointOpsPayloadInput,
+} from '../../../lambdas/operations/checkpoint-ops';
 import type { OperationContext } from '../../../lambdas/operations/types';
 import exampleConfig from '../../../streamfix.config';
 import { sparkCheckpoint } from '../../helpers/checkpoint-layout';
@@ -30,17 +35,35 @@ describe('Operation: checkpoint-ops (run, ledger on dynalite)', () => {
     db = await startDynalite();
     ledger = dynamoLedger(db.aws, db.tableName);
     // 600 batches and a one-partition state store: 1,863 objects, two listing pages.
-    for (const o of sparkCheckpoint({ prefix: PREFIX, batches: 600, retain: 600, startMs: T0 - 7_200_000, statePartitions: 1 })) s3.seed(BUCKET, o.key, o.body, o.atMs);
+    for (const o of sparkCheckpoint({ prefix: PREFIX, batches: 600, retain: 600, startMs: T0 - 7_200_000, statePartitions: 1 }))
+      s3.seed(BUCKET, o.key, o.body, o.atMs);
   });
   afterAll(async () => db.close());
 
   async function start(input: CheckpointOpsPayloadInput, remainingMs: () => number, clock = new ManualClock(T0)) {
     const p = checkpointOpsPayload.parse(input);
     const operationId = checkpointOperationId(p);
-    const { record } = await ledger.startOperation({ operationId, kind: 'checkpoint-ops', command: p.command, pipeline: p.pipeline, params: p as Record<string, unknown>, status: 'running', startedAtMs: clock.now(), updatedAtMs: clock.now(), version: 0 });
+    const { record } = await ledger.startOperation({
+      operationId,
+      kind: 'checkpoint-ops',
+      command: p.command,
+      pipeline: p.pipeline,
+      params: p as Record<string, unknown>,
+      status: 'running',
+      startedAtMs: clock.now(),
+      updatedAtMs: clock.now(),
+      version: 0,
+    });
     const ctx: OperationContext = {
-      operationId, config, clock, aws: { s3, emr } as unknown as AwsAdapters, ledger, logger: new Logger({ logLevel: 'SILENT' }),
-      signal: new AbortController().signal, remainingMs, record,
+      operationId,
+      config,
+      clock,
+      aws: { s3, emr } as unknown as AwsAdapters,
+      ledger,
+      logger: new Logger({ logLevel: 'SILENT' }),
+      signal: new AbortController().signal,
+      remainingMs,
+      record,
     };
     return { p, ctx, run: () => checkpointOpsOperation.run(p, ctx) };
   }
@@ -56,7 +79,11 @@ describe('Operation: checkpoint-ops (run, ledger on dynalite)', () => {
     const done = await later.run();
     // Assess
     expect(partial).toMatchObject({ status: 'partial', continueWith: { command: 'backup', requestId: 'b1' } });
-    expect(progress).toMatchObject({ objects: 1000, pages: 1, backupUri: `s3://${BUCKET}/_checkpoints/streaming/orders_backup_20261122T100000Z-${backupTag(first.ctx.operationId)}/` });
+    expect(progress).toMatchObject({
+      objects: 1000,
+      pages: 1,
+      backupUri: `s3://${BUCKET}/_checkpoints/streaming/orders_backup_20261122T100000Z-${backupTag(first.ctx.operationId)}/`,
+    });
     expect(done).toMatchObject({ status: 'done', result: { objects: total, verified: true, backupUri: progress!.backupUri } });
     expect((await compareCopy(s3, CP, String(progress!.backupUri))).ok).toBe(true);
   });
@@ -73,9 +100,28 @@ describe('Operation: checkpoint-ops (run, ledger on dynalite)', () => {
 
   it('refuses to restore a backup that was never sealed, and one relied on without a manifest', async () => {
     s3.seed(BUCKET, '_checkpoints/streaming/orders_backup_20261121T000000Z/metadata', '{"id":"x"}', T0);
-    const restore = await start({ command: 'restore', pipeline: 'orders', requestId: 's9', confirm: true, fromBackup: `s3://${BUCKET}/_checkpoints/streaming/orders_backup_20261121T000000Z/` }, () => Infinity);
+    const restore = await start(
+      {
+        command: 'restore',
+        pipeline: 'orders',
+        requestId: 's9',
+        confirm: true,
+        fromBackup: `s3://${BUCKET}/_checkpoints/streaming/orders_backup_20261121T000000Z/`,
+      },
+      () => Infinity,
+    );
     await expect(restore.run()).rejects.toMatchObject({ field: 'fromBackup' });
-    const rely = await start({ command: 'reset', pipeline: 'orders', requestId: 'x9', confirm: true, to: 'latest', backupUri: `s3://${BUCKET}/_checkpoints/streaming/orders_backup_20261121T000000Z/` }, () => Infinity);
+    const rely = await start(
+      {
+        command: 'reset',
+        pipeline: 'orders',
+        requestId: 'x9',
+        confirm: true,
+        to: 'latest',
+        backupUri: `s3://${BUCKET}/_checkpoints/streaming/orders_backup_20261121T000000Z/`,
+      },
+      () => Infinity,
+    );
     await expect(rely.run()).rejects.toMatchObject({ field: 'backupUri' });
     expect(s3.keys(BUCKET, `${PREFIX}offsets/`).length).toBe(600);
   });
@@ -91,7 +137,10 @@ describe('Operation: checkpoint-ops (run, ledger on dynalite)', () => {
     expect(rewritten.length).toBe(old.length);
     s3.seed(BUCKET, key, rewritten, T0 + 1);
     // Act
-    const r = await start({ command: 'rollback', pipeline: 'orders', requestId: 'p3r', toBatch: 598, keepCommit: true, confirm: true, backupUri: String(sealed.result.backupUri) }, () => Infinity);
+    const r = await start(
+      { command: 'rollback', pipeline: 'orders', requestId: 'p3r', toBatch: 598, keepCommit: true, confirm: true, backupUri: String(sealed.result.backupUri) },
+      () => Infinity,
+    );
     const e = await r.run().catch((x: unknown) => x);
     // Assess
     expect(e).toMatchObject({ field: 'backupUri' });

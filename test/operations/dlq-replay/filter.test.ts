@@ -3,14 +3,22 @@ import type { DlqRecord } from '../../../lambdas/analysis/dlq';
 import { parsePredicate, ReplayFilter, type Predicate } from '../../../lambdas/operations/dlq-replay/filter';
 
 const rec = (payload: unknown, extra: Partial<DlqRecord> = {}): DlqRecord => ({
-  format: 'pipeline', errorType: 'validation_error', errorCode: 'validation_error', errorMessage: 'missing customer_id', atMs: 1_000,
-  position: { topic: 'orders.raw', partition: 2, offset: '77' }, key: 'k-1', payload: Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload)), ...extra,
+  format: 'pipeline',
+  errorType: 'validation_error',
+  errorCode: 'validation_error',
+  errorMessage: 'missing customer_id',
+  atMs: 1_000,
+  position: { topic: 'orders.raw', partition: 2, offset: '77' },
+  key: 'k-1',
+  payload: Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload)),
+  ...extra,
 });
-const preds = (...s: string[]): Predicate[] => s.map((x) => {
-  const r = parsePredicate(x);
-  if (!r.ok) throw new Error(r.error);
-  return r.predicate;
-});
+const preds = (...s: string[]): Predicate[] =>
+  s.map((x) => {
+    const r = parsePredicate(x);
+    if (!r.ok) throw new Error(r.error);
+    return r.predicate;
+  });
 
 describe('Function: parsePredicate', () => {
   it('accepts any RE2 pattern up to 200 characters, refuses longer ones and what RE2 cannot run', () => {

@@ -27,8 +27,12 @@ export const TYPES = ['parse_error', 'validation_error', 'timeout', 'external_ap
 export function envelope(i: number, opts: { type?: string; atMs?: number; payloadBytes?: number } = {}): string {
   const payload = JSON.stringify({ id: i, customer_id: `c-${i % 7}`, ...(opts.payloadBytes ? { pad: 'x'.repeat(opts.payloadBytes) } : {}) });
   return JSON.stringify({
-    error_type: opts.type ?? TYPES[i % TYPES.length], error_message: `failed ${i}`, failed_at: new Date(opts.atMs ?? T0 - 3_600_000 + i).toISOString(),
-    source: { topic: 'orders.raw', partition: i % 4, offset: i }, key: `k-${i}`, payload,
+    error_type: opts.type ?? TYPES[i % TYPES.length],
+    error_message: `failed ${i}`,
+    failed_at: new Date(opts.atMs ?? T0 - 3_600_000 + i).toISOString(),
+    source: { topic: 'orders.raw', partition: i % 4, offset: i },
+    key: `k-${i}`,
+    payload,
   });
 }
 
@@ -87,8 +91,17 @@ export class FakeProducer implements KafkaProducerPort {
 export function replayHandler(env: Env, opts: DlqReplayOptions & { clock?: ManualClock } = {}) {
   const clock = opts.clock ?? new ManualClock(T0);
   return createOperationHandler(createDlqReplayOperation(opts), {
-    config, clock,
-    env: { tableName: env.tableName, topicArn: '', schedulerGroup: '', schedulerRoleArn: '', pauseParameter: '', pipelinePauseParameterPrefix: '', metricsNamespace: '' },
+    config,
+    clock,
+    env: {
+      tableName: env.tableName,
+      topicArn: '',
+      schedulerGroup: '',
+      schedulerRoleArn: '',
+      pauseParameter: '',
+      pipelinePauseParameterPrefix: '',
+      metricsNamespace: '',
+    },
     aws: env.aws,
     logger: new Logger({ logLevel: 'SILENT' }),
     metrics: new Metrics({ namespace: 'streamfix' }),

@@ -13,12 +13,23 @@ const refusals = (p: Record<string, unknown>, c = config) => {
 describe('Function: resolveReplay', () => {
   it('defaults to a dry run of the pipeline DLQ to its source topic', () => {
     const r = resolveReplay(parse({}), config);
-    expect(r).toMatchObject({ ok: true, value: { root: 's3://orders-data-lake/dlq/orders/', uri: 's3://orders-data-lake/dlq/orders/', format: 'pipeline', target: { kind: 'kafka', topic: 'orders.raw' } } });
+    expect(r).toMatchObject({
+      ok: true,
+      value: {
+        root: 's3://orders-data-lake/dlq/orders/',
+        uri: 's3://orders-data-lake/dlq/orders/',
+        format: 'pipeline',
+        target: { kind: 'kafka', topic: 'orders.raw' },
+      },
+    });
     expect(parse({}).dryRun).toBe(true);
   });
 
   it('replays Firehose error output to the stream by default, and never to the source topic', () => {
-    expect(resolveReplay(parse({ source: { kind: 'firehose-errors' } }), config)).toMatchObject({ ok: true, value: { format: 'firehose', target: { kind: 'firehose', deliveryStreamName: 'order-firehose' } } });
+    expect(resolveReplay(parse({ source: { kind: 'firehose-errors' } }), config)).toMatchObject({
+      ok: true,
+      value: { format: 'firehose', target: { kind: 'firehose', deliveryStreamName: 'order-firehose' } },
+    });
     expect(refusals({ source: { kind: 'firehose-errors' }, target: { kind: 'kafka' } })).toEqual(['target.kind']);
   });
 
@@ -76,7 +87,15 @@ describe('Schema: replay payload bounds', () => {
   });
 
   it('accepts each bounded field at its bound', () => {
-    expect(replayPayloadSchema.safeParse({ command: 'replay', pipeline: 'p'.repeat(40), ratePerSecond: 1, errorCodes: Array.from({ length: 50 }, () => 'e'.repeat(200)), target: { topic: 't'.repeat(249), deliveryStreamName: 's'.repeat(64) } }).success).toBe(true);
+    expect(
+      replayPayloadSchema.safeParse({
+        command: 'replay',
+        pipeline: 'p'.repeat(40),
+        ratePerSecond: 1,
+        errorCodes: Array.from({ length: 50 }, () => 'e'.repeat(200)),
+        target: { topic: 't'.repeat(249), deliveryStreamName: 's'.repeat(64) },
+      }).success,
+    ).toBe(true);
   });
 
   it('names the bound in the message', () => {

@@ -14,13 +14,19 @@ describe('Function: firehoseTarget', () => {
 
   it('maps each entry of a 200 reply with FailedPutCount to its outcome', async () => {
     firehose.on(PutRecordBatchCommand).resolves({
-      FailedPutCount: 1, Encrypted: false,
+      FailedPutCount: 1,
+      Encrypted: false,
       RequestResponses: [{ RecordId: 'a' }, { ErrorCode: 'ServiceUnavailableException', ErrorMessage: 'Slow down.' }, { RecordId: 'c' }],
     });
     expect(await target.send(records(3))).toEqual([
-      { ok: true }, { ok: false, code: 'ServiceUnavailableException', message: 'Slow down.', retriable: true }, { ok: true },
+      { ok: true },
+      { ok: false, code: 'ServiceUnavailableException', message: 'Slow down.', retriable: true },
+      { ok: true },
     ]);
-    expect(firehose.commandCalls(PutRecordBatchCommand)[0]!.args[0].input).toMatchObject({ DeliveryStreamName: 'order-firehose', Records: [{ Data: Buffer.from('{"i":0}') }, {}, {}] });
+    expect(firehose.commandCalls(PutRecordBatchCommand)[0]!.args[0].input).toMatchObject({
+      DeliveryStreamName: 'order-firehose',
+      Records: [{ Data: Buffer.from('{"i":0}') }, {}, {}],
+    });
   });
 
   it('treats entries the reply does not account for as failed', async () => {
@@ -37,7 +43,11 @@ describe('Function: kafkaTarget', () => {
     const t = kafkaTarget(p, 'orders.raw', 'op-1');
     await t.send([{ id: 'orders.raw/1/2', replayId: '0f1e2d3c4b5a69788796a5b4c3d2e1f0', data: Buffer.from('v'), key: 'k' }]);
     await t.close();
-    expect(p.acked[0]).toEqual({ key: 'k', value: Buffer.from('v'), headers: { 'streamfix-replay-id': '0f1e2d3c4b5a69788796a5b4c3d2e1f0', 'streamfix-replay-of': 'orders.raw/1/2', 'streamfix-operation': 'op-1' } });
+    expect(p.acked[0]).toEqual({
+      key: 'k',
+      value: Buffer.from('v'),
+      headers: { 'streamfix-replay-id': '0f1e2d3c4b5a69788796a5b4c3d2e1f0', 'streamfix-replay-of': 'orders.raw/1/2', 'streamfix-operation': 'op-1' },
+    });
     expect(p.disconnected).toBe(1);
   });
 });

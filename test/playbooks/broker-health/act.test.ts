@@ -32,7 +32,12 @@ function clusterIn(state: string): DescribeClusterV2CommandOutput {
 const operations = (...ops: { type: string; state: string; startMs: number; endMs?: number }[]) => ({
   $metadata: {},
   ClusterOperationInfoList: ops.map((o, i) => ({
-    ClusterArn: CLUSTER, OperationArn: `${OP_BASE}/op${i}`, OperationType: o.type, OperationState: o.state, StartTime: new Date(o.startMs), ...(o.endMs ? { EndTime: new Date(o.endMs) } : {}),
+    ClusterArn: CLUSTER,
+    OperationArn: `${OP_BASE}/op${i}`,
+    OperationType: o.type,
+    OperationState: o.state,
+    StartTime: new Date(o.startMs),
+    ...(o.endMs ? { EndTime: new Date(o.endMs) } : {}),
   })),
 });
 
@@ -41,7 +46,10 @@ function cpu(...atMs: number[]) {
   cw.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => ({
     $metadata: {},
     MetricDataResults: (input.MetricDataQueries ?? []).map((q) => ({
-      Id: q.Id, StatusCode: 'Complete' as const, Timestamps: atMs.map((t) => new Date(t)), Values: atMs.map(() => 1),
+      Id: q.Id,
+      StatusCode: 'Complete' as const,
+      Timestamps: atMs.map((t) => new Date(t)),
+      Values: atMs.map(() => 1),
     })),
   }));
 }
@@ -71,7 +79,12 @@ describe('Action: kafka:RebootBroker', () => {
       expect(kafka.commandCalls(ListClusterOperationsV2Command)[0]?.args[0].input.ClusterArn).toBe(CLUSTER);
       const q = cw.commandCalls(GetMetricDataCommand)[0]?.args[0].input;
       expect(q?.MetricDataQueries?.[0]?.MetricStat?.Metric).toEqual({
-        Namespace: 'AWS/Kafka', MetricName: 'CpuUser', Dimensions: [{ Name: 'Broker ID', Value: '2' }, { Name: 'Cluster Name', Value: 'order-processing' }],
+        Namespace: 'AWS/Kafka',
+        MetricName: 'CpuUser',
+        Dimensions: [
+          { Name: 'Broker ID', Value: '2' },
+          { Name: 'Cluster Name', Value: 'order-processing' },
+        ],
       });
       expect(q?.StartTime).toEqual(new Date(params.downSinceMs));
       expect(out.before).toEqual({ clusterState: 'ACTIVE', brokerId: '2', downForSeconds: 720 });
@@ -95,7 +108,10 @@ describe('Action: kafka:RebootBroker', () => {
     it('treats a refused retry as done when the lost first attempt started the reboot', async () => {
       // Prepare: RebootBroker is refused (the cluster is already REBOOTING_BROKER); the reboot shows in the list afterwards.
       kafka.on(RebootBrokerCommand).rejects(recordedError(KafkaServiceException, 'kafka', 'BadRequestException'));
-      kafka.on(ListClusterOperationsV2Command).resolvesOnce(operations()).resolves(operations({ type: 'REBOOT_NODE', state: 'REBOOT_IN_PROGRESS', startMs: NOW - 1_000 }));
+      kafka
+        .on(ListClusterOperationsV2Command)
+        .resolvesOnce(operations())
+        .resolves(operations({ type: 'REBOOT_NODE', state: 'REBOOT_IN_PROGRESS', startMs: NOW - 1_000 }));
 
       // Act
       const out = await rebootBrokerAction.execute(params, actionContext());
@@ -108,7 +124,10 @@ describe('Action: kafka:RebootBroker', () => {
     it('tries again after a transient failure and, when MSK acted on the lost call, does not reboot twice', async () => {
       // Prepare: RebootBroker fails with a 503 after MSK started the reboot.
       kafka.on(RebootBrokerCommand).rejects(recordedError(KafkaServiceException, 'kafka', 'TooManyRequestsException'));
-      kafka.on(ListClusterOperationsV2Command).resolvesOnce(operations()).resolves(operations({ type: 'REBOOT_NODE', state: 'REBOOT_IN_PROGRESS', startMs: NOW }));
+      kafka
+        .on(ListClusterOperationsV2Command)
+        .resolvesOnce(operations())
+        .resolves(operations({ type: 'REBOOT_NODE', state: 'REBOOT_IN_PROGRESS', startMs: NOW }));
       const ctx = actionContext();
 
       // Act
@@ -134,7 +153,9 @@ describe('Action: kafka:RebootBroker', () => {
     });
 
     it('does not count a reboot older than the plan (beyond 30 s of clock skew) as its own', async () => {
-      kafka.on(ListClusterOperationsV2Command).resolves(operations({ type: 'REBOOT_NODE', state: 'REBOOT_COMPLETE', startMs: params.notBeforeMs - 30_001, endMs: NOW - 1_000 }));
+      kafka
+        .on(ListClusterOperationsV2Command)
+        .resolves(operations({ type: 'REBOOT_NODE', state: 'REBOOT_COMPLETE', startMs: params.notBeforeMs - 30_001, endMs: NOW - 1_000 }));
       await rebootBrokerAction.execute(params, actionContext());
       expect(kafka.commandCalls(RebootBrokerCommand)).toHaveLength(1);
     });
@@ -146,12 +167,14 @@ describe('Action: kafka:RebootBroker', () => {
     });
 
     it('refuses while another operation runs', async () => {
-      kafka.on(ListClusterOperationsV2Command).resolves(operations({ type: 'UPDATE_BROKER_STORAGE', state: 'UPDATE_IN_PROGRESS', startMs: params.notBeforeMs - 60_000 }));
+      kafka
+        .on(ListClusterOperationsV2Command)
+        .resolves(operations({ type: 'UPDATE_BROKER_STORAGE', state: 'UPDATE_IN_PROGRESS', startMs: params.notBeforeMs - 60_000 }));
       await expect(rebootBrokerAction.execute(params, actionContext())).rejects.toThrow('UPDATE_BROKER_STORAGE UPDATE_IN_PROGRESS is running');
       expect(kafka.commandCalls(RebootBrokerCommand)).toHaveLength(0);
     });
 
-    it("refuses while DescribeClusterV2 names an active operation the list does not show", async () => {
+    it('refuses while DescribeClusterV2 names an active operation the list does not show', async () => {
       const c = clusterIn('ACTIVE');
       c.ClusterInfo!.ActiveOperationArn = `${OP_BASE}/hidden`;
       kafka.on(DescribeClusterV2Command).resolves(c);
@@ -166,7 +189,7 @@ describe('Action: kafka:RebootBroker', () => {
       expect(out.after).toEqual({ brokerId: '2', rebooted: false });
     });
 
-    it('refuses a cluster other than the pipeline\'s', async () => {
+    it("refuses a cluster other than the pipeline's", async () => {
       const other = { ...params, clusterArn: CLUSTER.replace('order-processing', 'payments') };
       await expect(rebootBrokerAction.execute(other, actionContext())).rejects.toThrow('refusing to reboot a broker of');
       expect(kafka.commandCalls(DescribeClusterV2Command)).toHaveLength(0);

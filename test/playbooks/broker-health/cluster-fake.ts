@@ -50,16 +50,26 @@ export function fakeCluster(kafka: AwsClientStub<KafkaClient>, cw: AwsClientStub
   kafka.on(ListClusterOperationsV2Command).resolves({
     $metadata: {},
     ClusterOperationInfoList: (c.operations ?? []).map((o) => ({
-      ClusterArn: CLUSTER, ClusterType: 'PROVISIONED', OperationArn: `${OP_BASE}/${o.id}`, OperationType: o.type, OperationState: o.state,
-      StartTime: new Date(o.startMs), ...(o.endMs !== undefined ? { EndTime: new Date(o.endMs) } : {}),
+      ClusterArn: CLUSTER,
+      ClusterType: 'PROVISIONED',
+      OperationArn: `${OP_BASE}/${o.id}`,
+      OperationType: o.type,
+      OperationState: o.state,
+      StartTime: new Date(o.startMs),
+      ...(o.endMs !== undefined ? { EndTime: new Date(o.endMs) } : {}),
     })),
   });
   for (const o of c.operations ?? []) {
     kafka.on(DescribeClusterOperationV2Command, { ClusterOperationArn: `${OP_BASE}/${o.id}` }).resolves({
       $metadata: {},
       ClusterOperationInfo: {
-        ClusterArn: CLUSTER, ClusterType: 'PROVISIONED', OperationArn: `${OP_BASE}/${o.id}`, OperationType: o.type, OperationState: o.state,
-        StartTime: new Date(o.startMs), ...(o.endMs !== undefined ? { EndTime: new Date(o.endMs) } : {}),
+        ClusterArn: CLUSTER,
+        ClusterType: 'PROVISIONED',
+        OperationArn: `${OP_BASE}/${o.id}`,
+        OperationType: o.type,
+        OperationState: o.state,
+        StartTime: new Date(o.startMs),
+        ...(o.endMs !== undefined ? { EndTime: new Date(o.endMs) } : {}),
         ...(o.error ? { ErrorInfo: { ErrorCode: 'InternalFailure', ErrorString: o.error } } : {}),
         Provisioned: { OperationSteps: [], SourceClusterInfo: {}, TargetClusterInfo: {} },
       },

@@ -49,15 +49,28 @@ describe('Function: diagnoseBrokerHealth', () => {
     expect(input.StartTime).toEqual(new Date(NOW - 90 * MIN));
     const q = Object.fromEntries((input.MetricDataQueries ?? []).map((x) => [x.Id, x.MetricStat]));
     expect(q.cpu_2).toEqual({
-      Metric: { Namespace: 'AWS/Kafka', MetricName: 'CpuUser', Dimensions: [{ Name: 'Broker ID', Value: '2' }, { Name: 'Cluster Name', Value: 'order-processing' }] },
-      Period: 60, Stat: 'SampleCount',
+      Metric: {
+        Namespace: 'AWS/Kafka',
+        MetricName: 'CpuUser',
+        Dimensions: [
+          { Name: 'Broker ID', Value: '2' },
+          { Name: 'Cluster Name', Value: 'order-processing' },
+        ],
+      },
+      Period: 60,
+      Stat: 'SampleCount',
     });
-    expect(q.ctrl).toMatchObject({ Metric: { MetricName: 'ActiveControllerCount', Dimensions: [{ Name: 'Cluster Name', Value: 'order-processing' }] }, Stat: 'Sum' });
+    expect(q.ctrl).toMatchObject({
+      Metric: { MetricName: 'ActiveControllerCount', Dimensions: [{ Name: 'Cluster Name', Value: 'order-processing' }] },
+      Stat: 'Sum',
+    });
     expect(q.offline).toMatchObject({ Metric: { MetricName: 'OfflinePartitionsCount' }, Stat: 'Maximum' });
     expect(q.isr_3).toMatchObject({ Metric: { MetricName: 'UnderMinIsrPartitionCount' }, Stat: 'Maximum' });
     expect(q.urp_1).toMatchObject({ Metric: { MetricName: 'UnderReplicatedPartitions' }, Stat: 'Maximum' });
     expect(q.lag?.Metric?.Dimensions).toEqual([
-      { Name: 'Cluster Name', Value: 'order-processing' }, { Name: 'Consumer Group', Value: 'order-processor' }, { Name: 'Topic', Value: 'orders.raw' },
+      { Name: 'Cluster Name', Value: 'order-processing' },
+      { Name: 'Consumer Group', Value: 'order-processor' },
+      { Name: 'Topic', Value: 'orders.raw' },
     ]);
     expect(e.cluster?.state).toBe('ACTIVE');
     expect(e.brokers.map((b) => [b.brokerId, b.lastDatapointMs, b.underReplicatedPartitions])).toEqual([
@@ -87,7 +100,11 @@ describe('Function: diagnoseBrokerHealth', () => {
 
     expect(e.cluster).toBeUndefined();
     expect(e.brokersFromNodes).toBe(false);
-    expect(e.brokers.map((b) => [b.brokerId, b.lastDatapointMs])).toEqual([[1, null], [2, null], [3, null]]);
+    expect(e.brokers.map((b) => [b.brokerId, b.lastDatapointMs])).toEqual([
+      [1, null],
+      [2, null],
+      [3, null],
+    ]);
     expect(e.operations).toEqual([]);
   });
 
@@ -107,7 +124,10 @@ describe('Function: diagnoseBrokerHealth', () => {
   it('reads again after a transient failure that outlived the SDK retries', async () => {
     fakeCluster(kafka, cw, {});
     const [n1] = pages<ListNodesCommandOutput>('kafka', 'ListNodes');
-    kafka.on(ListNodesCommand, { NextToken: undefined }).rejectsOnce(recordedError(KafkaServiceException, 'kafka', 'TooManyRequestsException')).resolves(n1!);
+    kafka
+      .on(ListNodesCommand, { NextToken: undefined })
+      .rejectsOnce(recordedError(KafkaServiceException, 'kafka', 'TooManyRequestsException'))
+      .resolves(n1!);
     const e = await diagnoseBrokerHealth(actionContext(), alarm());
     expect(e.brokers.map((b) => b.brokerId)).toEqual([1, 2, 3]);
   });

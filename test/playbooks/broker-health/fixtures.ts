@@ -36,24 +36,42 @@ export const settingsWith = (over: Record<string, unknown> = {}, bounds: Record<
 
 /** The alarm that opened the incident, `agoMs` before NOW. */
 export const alarm = (agoMs = 0): AlarmTrigger => ({
-  kind: 'alarm', eventId: 'e1', dedupeKey: 'k1', alarmName: 'sfx-orders-broker-health-broker-2-silent', state: 'ALARM',
-  stateAtMs: NOW - agoMs, reason: '', composite: false, triggeringAlarms: [], metrics: [],
+  kind: 'alarm',
+  eventId: 'e1',
+  dedupeKey: 'k1',
+  alarmName: 'sfx-orders-broker-health-broker-2-silent',
+  state: 'ALARM',
+  stateAtMs: NOW - agoMs,
+  reason: '',
+  composite: false,
+  triggeringAlarms: [],
+  metrics: [],
 });
 
 /** A broker publishing now (its newest datapoint is the minute that just ended). */
 export const up = (id: number, urp = 0, isr = 0): BrokerReading => ({
-  brokerId: id, lastDatapointMs: NOW - 10_000 - MIN, underReplicatedPartitions: urp, underMinIsrPartitions: isr,
+  brokerId: id,
+  lastDatapointMs: NOW - 10_000 - MIN,
+  underReplicatedPartitions: urp,
+  underMinIsrPartitions: isr,
   endpoint: `b-${id}.orderprocessing.k1q2w3.c3.kafka.eu-west-1.amazonaws.com`,
 });
 
 /** A broker whose first missing datapoint started `downForMs` before NOW. */
 export const down = (id: number, downForMs: number): BrokerReading => ({
-  brokerId: id, lastDatapointMs: NOW - downForMs - MIN, underReplicatedPartitions: null, underMinIsrPartitions: null,
+  brokerId: id,
+  lastDatapointMs: NOW - downForMs - MIN,
+  underReplicatedPartitions: null,
+  underMinIsrPartitions: null,
   endpoint: `b-${id}.orderprocessing.k1q2w3.c3.kafka.eu-west-1.amazonaws.com`,
 });
 
 export const op = (type: string, state: string, startAgoMs: number, endAgoMs?: number, id = 'a1'): MskOperationView => ({
-  arn: `${OP_BASE}/${id}`, type, state, startMs: NOW - startAgoMs, ...(endAgoMs !== undefined ? { endMs: NOW - endAgoMs } : {}),
+  arn: `${OP_BASE}/${id}`,
+  type,
+  state,
+  startMs: NOW - startAgoMs,
+  ...(endAgoMs !== undefined ? { endMs: NOW - endAgoMs } : {}),
 });
 
 /** One broker (2) down for 12 minutes on an ACTIVE cluster; brokers 1 and 3 lead its partitions, all in sync at 2 of 3. */
@@ -79,7 +97,13 @@ export const healthy = (over: Partial<BrokerHealthEvidence> = {}) => evidence({ 
 
 export function plan(e: BrokerHealthEvidence, settings = settingsWith(), opts: { nowMs?: number; alarmAgoMs?: number } = {}) {
   return planBrokerHealth({
-    pipelineName: 'orders', pipeline, settings, trigger: alarm(opts.alarmAgoMs ?? 0), evidence: e, nowMs: opts.nowMs ?? NOW, incidentId: 'orders.broker-health.20261122T103010.abc123',
+    pipelineName: 'orders',
+    pipeline,
+    settings,
+    trigger: alarm(opts.alarmAgoMs ?? 0),
+    evidence: e,
+    nowMs: opts.nowMs ?? NOW,
+    incidentId: 'orders.broker-health.20261122T103010.abc123',
   });
 }
 

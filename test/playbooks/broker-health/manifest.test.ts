@@ -18,27 +18,56 @@ describe('Manifest: broker-health', () => {
   it('alarms on the controller, offline partitions and, per configured broker, silence, under-replication and under-min-ISR', () => {
     const alarms = brokerHealthManifest.alarms(ctxOf());
     expect(alarms.map((a) => a.signal)).toEqual([
-      'active-controller', 'offline-partitions',
-      'broker-1-silent', 'under-replicated-broker-1', 'under-min-isr-broker-1',
-      'broker-2-silent', 'under-replicated-broker-2', 'under-min-isr-broker-2',
-      'broker-3-silent', 'under-replicated-broker-3', 'under-min-isr-broker-3',
+      'active-controller',
+      'offline-partitions',
+      'broker-1-silent',
+      'under-replicated-broker-1',
+      'under-min-isr-broker-1',
+      'broker-2-silent',
+      'under-replicated-broker-2',
+      'under-min-isr-broker-2',
+      'broker-3-silent',
+      'under-replicated-broker-3',
+      'under-min-isr-broker-3',
     ]);
     const by = Object.fromEntries(alarms.map((a) => [a.signal, a]));
     expect(by['active-controller']).toMatchObject({
-      metric: { namespace: 'AWS/Kafka', metricName: 'ActiveControllerCount', dimensions: { 'Cluster Name': 'order-processing' }, statistic: 'Sum', periodSeconds: 60 },
-      comparison: 'LessThanThreshold', threshold: 1, evaluationPeriods: 3, datapointsToAlarm: 3, treatMissingData: 'breaching', okMeansRecovered: false,
+      metric: {
+        namespace: 'AWS/Kafka',
+        metricName: 'ActiveControllerCount',
+        dimensions: { 'Cluster Name': 'order-processing' },
+        statistic: 'Sum',
+        periodSeconds: 60,
+      },
+      comparison: 'LessThanThreshold',
+      threshold: 1,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+      treatMissingData: 'breaching',
+      okMeansRecovered: false,
     });
     expect(by['offline-partitions']).toMatchObject({
       metric: { metricName: 'OfflinePartitionsCount', dimensions: { 'Cluster Name': 'order-processing' }, statistic: 'Maximum' },
-      comparison: 'GreaterThanThreshold', threshold: 0, evaluationPeriods: 1, treatMissingData: 'notBreaching',
+      comparison: 'GreaterThanThreshold',
+      threshold: 0,
+      evaluationPeriods: 1,
+      treatMissingData: 'notBreaching',
     });
     expect(by['broker-2-silent']).toMatchObject({
       metric: { metricName: 'CpuUser', dimensions: { 'Cluster Name': 'order-processing', 'Broker ID': '2' }, statistic: 'SampleCount' },
-      comparison: 'LessThanThreshold', threshold: 1, evaluationPeriods: 3, datapointsToAlarm: 3, treatMissingData: 'breaching',
+      comparison: 'LessThanThreshold',
+      threshold: 1,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+      treatMissingData: 'breaching',
     });
     expect(by['under-replicated-broker-3']).toMatchObject({
       metric: { metricName: 'UnderReplicatedPartitions', dimensions: { 'Broker ID': '3' }, statistic: 'Maximum' },
-      comparison: 'GreaterThanThreshold', threshold: 0, evaluationPeriods: 5, datapointsToAlarm: 5, treatMissingData: 'notBreaching',
+      comparison: 'GreaterThanThreshold',
+      threshold: 0,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 5,
+      treatMissingData: 'notBreaching',
     });
     expect(by['under-min-isr-broker-1']).toMatchObject({ metric: { metricName: 'UnderMinIsrPartitionCount' }, evaluationPeriods: 2, datapointsToAlarm: 2 });
     // One alarm's OK is one signal back, not the cluster: none resolves an incident.

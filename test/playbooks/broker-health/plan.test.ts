@@ -42,10 +42,12 @@ describe('Function: planBrokerHealth', () => {
     });
 
     it('pages for two brokers down, even while AWS is HEALING', () => {
-      const d = plan(evidence({
-        brokers: [up(1, 6, 6), down(2, 4 * MIN), down(3, 3 * MIN)],
-        cluster: { arn: CLUSTER, name: 'order-processing', state: 'HEALING' },
-      }));
+      const d = plan(
+        evidence({
+          brokers: [up(1, 6, 6), down(2, 4 * MIN), down(3, 3 * MIN)],
+          cluster: { arn: CLUSTER, name: 'order-processing', state: 'HEALING' },
+        }),
+      );
       expect(d).toMatchObject({ kind: 'escalate', reason: R.BROKERS_DOWN, severity: 'critical' });
       expect(d.summary).toContain('2 of 3 brokers of order-processing down: broker 2');
       expect(d.summary).toContain('broker 3 (b-3.orderprocessing.k1q2w3.c3.kafka.eu-west-1.amazonaws.com) down 3m');
@@ -58,7 +60,11 @@ describe('Function: planBrokerHealth', () => {
     });
 
     it('pages for one partition under min ISR, and not for none', () => {
-      expect(plan(evidence({ brokers: [up(1, 4, 1), down(2, 12 * MIN), up(3, 4)] }))).toMatchObject({ kind: 'escalate', reason: R.UNDER_MIN_ISR, severity: 'critical' });
+      expect(plan(evidence({ brokers: [up(1, 4, 1), down(2, 12 * MIN), up(3, 4)] }))).toMatchObject({
+        kind: 'escalate',
+        reason: R.UNDER_MIN_ISR,
+        severity: 'critical',
+      });
       expect(plan(evidence({ brokers: [up(1, 4, 0), down(2, 12 * MIN), up(3, 4)] })).reason).toBe(R.REBOOT_BROKER);
     });
 
@@ -80,7 +86,9 @@ describe('Function: planBrokerHealth', () => {
           }),
           ({ downs, offline, isr, reboots, state }) => {
             const brokers = downs.map((m, i) => (m < 3 ? up(i + 1, 1, isr) : down(i + 1, m * MIN)));
-            const d = plan(evidence({ brokers, offlinePartitions: offline, rebootsLastHour: reboots, cluster: { arn: CLUSTER, name: 'order-processing', state } }));
+            const d = plan(
+              evidence({ brokers, offlinePartitions: offline, rebootsLastHour: reboots, cluster: { arn: CLUSTER, name: 'order-processing', state } }),
+            );
             const silent = downs.filter((m) => m >= 3).length;
             const atRisk = silent >= 2 || (offline ?? 0) > 0 || (isr > 0 && silent < 3);
             if (atRisk) expect(d.kind).toBe('escalate');
@@ -102,7 +110,9 @@ describe('Function: planBrokerHealth', () => {
     });
 
     it('counts a broker with no datapoint in the whole lookback as down since before it', () => {
-      const d = plan(evidence({ brokers: [up(1), { brokerId: 2, lastDatapointMs: null, underReplicatedPartitions: null, underMinIsrPartitions: null }, up(3)] }));
+      const d = plan(
+        evidence({ brokers: [up(1), { brokerId: 2, lastDatapointMs: null, underReplicatedPartitions: null, underMinIsrPartitions: null }, up(3)] }),
+      );
       expect(d.kind).toBe('fix');
       expect(d.summary).toContain('broker 2 down more than 1h 30m');
     });
@@ -201,11 +211,19 @@ describe('Function: planBrokerHealth', () => {
     it('waits while an operation runs on an ACTIVE cluster, counting from its start', () => {
       const running = op('UPDATE_CLUSTER_CONFIGURATION', 'UPDATE_IN_PROGRESS', 20 * MIN - 1);
       expect(plan(evidence({ operations: [running] }))).toMatchObject({ kind: 'recheck', reason: R.AWS_ACTING });
-      expect(plan(evidence({ operations: [op('UPDATE_CLUSTER_CONFIGURATION', 'UPDATE_IN_PROGRESS', 20 * MIN)] }))).toMatchObject({ kind: 'escalate', reason: R.AWS_ACTING_TOO_LONG });
+      expect(plan(evidence({ operations: [op('UPDATE_CLUSTER_CONFIGURATION', 'UPDATE_IN_PROGRESS', 20 * MIN)] }))).toMatchObject({
+        kind: 'escalate',
+        reason: R.AWS_ACTING_TOO_LONG,
+      });
     });
 
     it('calls a running reboot a reboot in progress', () => {
-      const d = plan(evidence({ operations: [op('REBOOT_NODE', 'REBOOT_IN_PROGRESS', 2 * MIN)], cluster: { arn: CLUSTER, name: 'order-processing', state: 'REBOOTING_BROKER' } }));
+      const d = plan(
+        evidence({
+          operations: [op('REBOOT_NODE', 'REBOOT_IN_PROGRESS', 2 * MIN)],
+          cluster: { arn: CLUSTER, name: 'order-processing', state: 'REBOOTING_BROKER' },
+        }),
+      );
       expect(d).toMatchObject({ kind: 'recheck', reason: R.REBOOT_IN_PROGRESS });
       expect(d.summary).toContain('running: REBOOT_NODE REBOOT_IN_PROGRESS for 2m');
     });
@@ -213,7 +231,11 @@ describe('Function: planBrokerHealth', () => {
     it('counts from the alarm when no broker is down, and pages a warning after the bound', () => {
       const cluster = { arn: CLUSTER, name: 'order-processing', state: 'MAINTENANCE' };
       expect(plan(healthy({ cluster }), settingsWith(), { alarmAgoMs: 20 * MIN - 1 }).reason).toBe(R.AWS_ACTING);
-      expect(plan(healthy({ cluster }), settingsWith(), { alarmAgoMs: 20 * MIN })).toMatchObject({ kind: 'escalate', reason: R.AWS_ACTING_TOO_LONG, severity: 'warning' });
+      expect(plan(healthy({ cluster }), settingsWith(), { alarmAgoMs: 20 * MIN })).toMatchObject({
+        kind: 'escalate',
+        reason: R.AWS_ACTING_TOO_LONG,
+        severity: 'warning',
+      });
     });
   });
 

@@ -12,14 +12,25 @@ const cw = mockClient(CloudWatchClient);
 const FIX = NOW - 8 * MIN;
 const incident = { startedAtMs: NOW - 20 * MIN, fixedAtMs: FIX, evidence: { targetBrokerId: 2 } };
 const reboot = (state: string, endAgoMs?: number, error?: string) => ({
-  id: 'r1', type: 'REBOOT_NODE', state, startMs: FIX + 2_000, ...(endAgoMs !== undefined ? { endMs: NOW - endAgoMs } : {}), ...(error ? { error } : {}),
+  id: 'r1',
+  type: 'REBOOT_NODE',
+  state,
+  startMs: FIX + 2_000,
+  ...(endAgoMs !== undefined ? { endMs: NOW - endAgoMs } : {}),
+  ...(error ? { error } : {}),
 });
 /** Broker 2 silent from 25 minutes ago until `backAtMs` (never when undefined). */
 const broker2Down = (backAtMs?: number, over: Record<string, (t: number) => number | undefined> = {}) => {
   const m = clusterMetrics({}, over);
   const downFrom = minute(NOW) - 25 * MIN;
   const alive = (t: number) => t < downFrom || (backAtMs !== undefined && t >= backAtMs);
-  return { ...m, cpu_2: (t: number) => (alive(t) ? 1 : undefined), urp_2: (t: number) => (alive(t) ? 0 : undefined), isr_2: (t: number) => (alive(t) ? 0 : undefined), ...over };
+  return {
+    ...m,
+    cpu_2: (t: number) => (alive(t) ? 1 : undefined),
+    urp_2: (t: number) => (alive(t) ? 0 : undefined),
+    isr_2: (t: number) => (alive(t) ? 0 : undefined),
+    ...over,
+  };
 };
 
 beforeEach(() => {
@@ -64,18 +75,26 @@ describe('Function: verifyBrokerHealth', () => {
     const out = await verifyBrokerHealth(actionContext(), incident);
     expect(out.status).toBe('failed');
     expect(out.summary).toContain('broker 2 (b-2.orderprocessing.k1q2w3.c3.kafka.eu-west-1.amazonaws.com) down 25m');
-    expect(out.summary).toContain('still down 3m after REBOOT_COMPLETE; 0 offline, 0 under min ISR, 0 under-replicated partition(s); a second reboot will not help');
+    expect(out.summary).toContain(
+      'still down 3m after REBOOT_COMPLETE; 0 offline, 0 under min ISR, 0 under-replicated partition(s); a second reboot will not help',
+    );
   });
 
   it('stays pending while the cluster is not ACTIVE again', async () => {
     fakeCluster(kafka, cw, { state: 'HEALING', operations: [reboot('REBOOT_COMPLETE', 2 * MIN)], metrics: broker2Down(minute(NOW) - 3 * MIN) });
-    expect(await verifyBrokerHealth(actionContext(), incident)).toMatchObject({ status: 'pending', summary: expect.stringContaining('the cluster is HEALING') });
+    expect(await verifyBrokerHealth(actionContext(), incident)).toMatchObject({
+      status: 'pending',
+      summary: expect.stringContaining('the cluster is HEALING'),
+    });
   });
 
   it('waits replicationCatchUpMinutes (15) for under-replicated partitions to reach 0, then fails', async () => {
     const lagging = broker2Down(minute(NOW) - 10 * MIN, { urp_1: () => 3 });
     fakeCluster(kafka, cw, { operations: [reboot('REBOOT_COMPLETE', 15 * MIN - 1)], metrics: lagging });
-    expect(await verifyBrokerHealth(actionContext(), { ...incident, fixedAtMs: NOW - 20 * MIN })).toMatchObject({ status: 'pending', summary: expect.stringContaining('3 partition(s) still under-replicated') });
+    expect(await verifyBrokerHealth(actionContext(), { ...incident, fixedAtMs: NOW - 20 * MIN })).toMatchObject({
+      status: 'pending',
+      summary: expect.stringContaining('3 partition(s) still under-replicated'),
+    });
     kafka.reset();
     cw.reset();
     fakeCluster(kafka, cw, { operations: [{ ...reboot('REBOOT_COMPLETE', 15 * MIN), startMs: NOW - 19 * MIN }], metrics: lagging });
@@ -83,17 +102,26 @@ describe('Function: verifyBrokerHealth', () => {
   });
 
   it('stays pending while the consumer lag grows', async () => {
-    fakeCluster(kafka, cw, { operations: [reboot('REBOOT_COMPLETE', 3 * MIN)], metrics: broker2Down(minute(NOW) - 3 * MIN, { lag: (t) => (t - NOW) / 100 + 90_000 }) });
+    fakeCluster(kafka, cw, {
+      operations: [reboot('REBOOT_COMPLETE', 3 * MIN)],
+      metrics: broker2Down(minute(NOW) - 3 * MIN, { lag: (t) => (t - NOW) / 100 + 90_000 }),
+    });
     expect(await verifyBrokerHealth(actionContext(), incident)).toMatchObject({ status: 'pending', summary: expect.stringContaining('is still growing') });
   });
 
   it('recovers without a reboot when the action found the broker publishing again', async () => {
     fakeCluster(kafka, cw, { operations: [], metrics: clusterMetrics() });
-    expect(await verifyBrokerHealth(actionContext(), incident)).toMatchObject({ status: 'recovered', summary: expect.stringContaining('no reboot was needed') });
+    expect(await verifyBrokerHealth(actionContext(), incident)).toMatchObject({
+      status: 'recovered',
+      summary: expect.stringContaining('no reboot was needed'),
+    });
   });
 
   it('fails when no reboot ran and the broker is still down', async () => {
-    fakeCluster(kafka, cw, { operations: [{ id: 'old', type: 'REBOOT_NODE', state: 'REBOOT_COMPLETE', startMs: FIX - 2 * MIN, endMs: FIX - MIN }], metrics: broker2Down() });
+    fakeCluster(kafka, cw, {
+      operations: [{ id: 'old', type: 'REBOOT_NODE', state: 'REBOOT_COMPLETE', startMs: FIX - 2 * MIN, endMs: FIX - MIN }],
+      metrics: broker2Down(),
+    });
     const out = await verifyBrokerHealth(actionContext(), incident);
     expect(out).toMatchObject({ status: 'failed', summary: expect.stringContaining('no REBOOT_NODE operation on the cluster since the fix') });
   });

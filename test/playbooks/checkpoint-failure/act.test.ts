@@ -39,14 +39,34 @@ function fakeEmr(script: JobRunSummaryView[][], cancel: (id: string) => Promise<
 }
 
 function ctx(aws: Partial<Record<keyof AwsAdapters, unknown>>, clock = new ManualClock(T0)): ActionContext<CheckpointFailureSettings> {
-  return { aws: aws as AwsAdapters, clock, signal: new AbortController().signal, settings, pipeline, pipelineName: 'orders', config, incidentId: 'i', actionId: 'i#0', history: { actionsInLastHour: async () => 0 } };
+  return {
+    aws: aws as AwsAdapters,
+    clock,
+    signal: new AbortController().signal,
+    settings,
+    pipeline,
+    pipelineName: 'orders',
+    config,
+    incidentId: 'i',
+    actionId: 'i#0',
+    history: { actionsInLastHour: async () => 0 },
+  };
 }
 
-const runView = (state: string, id = 'run1'): JobRunSummaryView => ({ applicationId: pipeline.job.applicationId, jobRunId: id, name: 'orders-stream', state, createdAtMs: T0, updatedAtMs: T0, executionRoleArn: pipeline.job.executionRoleArn });
+const runView = (state: string, id = 'run1'): JobRunSummaryView => ({
+  applicationId: pipeline.job.applicationId,
+  jobRunId: id,
+  name: 'orders-stream',
+  state,
+  createdAtMs: T0,
+  updatedAtMs: T0,
+  executionRoleArn: pipeline.job.executionRoleArn,
+});
 
 function corruptWorld(): MemoryS3 {
   const s3 = new MemoryS3({ now: () => T0 });
-  for (const o of sparkCheckpoint({ prefix: PREFIX, batches: 40, startMs: T0 - 3_600_000, statePartitions: 2, lastCommitted: false })) s3.seed(BUCKET, o.key, o.body, o.atMs);
+  for (const o of sparkCheckpoint({ prefix: PREFIX, batches: 40, startMs: T0 - 3_600_000, statePartitions: 2, lastCommitted: false }))
+    s3.seed(BUCKET, o.key, o.body, o.atMs);
   s3.seed(BUCKET, `${PREFIX}offsets/39`, '', T0 - 60_000);
   return s3;
 }
@@ -59,7 +79,10 @@ describe('Action: checkpoint:Backup', () => {
   });
 
   it.each([
-    [{ checkpoint: 's3://orders-data-lake/_checkpoints/streaming/payments/' }, 'checkpoint s3://orders-data-lake/_checkpoints/streaming/payments/ is not the configured'],
+    [
+      { checkpoint: 's3://orders-data-lake/_checkpoints/streaming/payments/' },
+      'checkpoint s3://orders-data-lake/_checkpoints/streaming/payments/ is not the configured',
+    ],
     [{ backup: 's3://orders-data-lake/_checkpoints/streaming/orders/backup/' }, 'is not a <checkpoint>_backup_<UTC timestamp>[-<tag>]/ prefix'],
     [{ backup: 's3://other-bucket/_checkpoints/streaming/orders_backup_20261122T095900Z/' }, 'is not a <checkpoint>_backup_<UTC timestamp>[-<tag>]/ prefix'],
     [{ maxObjects: settings.bounds.maxBackupObjects + 1 }, 'maxObjects'],
@@ -78,7 +101,9 @@ describe('Action: checkpoint:Backup', () => {
     // Assess
     const objects = s3.keys(BUCKET, PREFIX).length;
     expect(first.after).toEqual({ backupObjects: objects, backupBytes: expect.any(Number), verified: true });
-    expect(s3.keys(BUCKET, '_checkpoints/streaming/orders_backup_20261122T095900Z/')).toContain(`_checkpoints/streaming/orders_backup_20261122T095900Z/${BACKUP_MANIFEST}`);
+    expect(s3.keys(BUCKET, '_checkpoints/streaming/orders_backup_20261122T095900Z/')).toContain(
+      `_checkpoints/streaming/orders_backup_20261122T095900Z/${BACKUP_MANIFEST}`,
+    );
     expect(second.summary).toContain('already holds a verified copy');
     expect(s3.requests.copy).toBe(copies);
   });
@@ -105,7 +130,12 @@ describe('Action: emr-serverless:EnsureJobStopped', () => {
 
   it('cancels an active run and waits for it to leave the active states', async () => {
     // Prepare
-    const { emr, calls } = fakeEmr([[runView('RUNNING'), runView('RUNNING', 'other-job-run')].map((r, i) => (i ? { ...r, name: 'nightly' } : r)), [runView('CANCELLING')], [runView('CANCELLING')], []]);
+    const { emr, calls } = fakeEmr([
+      [runView('RUNNING'), runView('RUNNING', 'other-job-run')].map((r, i) => (i ? { ...r, name: 'nightly' } : r)),
+      [runView('CANCELLING')],
+      [runView('CANCELLING')],
+      [],
+    ]);
     const clock = new ManualClock(T0);
     // Act
     const out = await ensureJobStoppedAction.execute(params, ctx({ emr }, clock));

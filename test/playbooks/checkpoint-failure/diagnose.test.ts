@@ -49,10 +49,21 @@ const settings = pipeline.playbooks['checkpoint-failure'] as CheckpointFailureSe
 const ROLE = pipeline.job.executionRoleArn;
 
 const jobRun = (over: Record<string, unknown> = {}) => ({
-  applicationId: pipeline.job.applicationId, jobRunId: 'run-failed', arn: 'arn', name: 'orders-stream', state: 'FAILED', mode: 'STREAMING',
-  stateDetails: 'UnsupportedLogVersion: maximum supported log version is v1, but encountered v2 in s3://orders-data-lake/_checkpoints/streaming/orders/offsets/29',
-  createdAt: new Date(T0 - 3_600_000), updatedAt: new Date(T0 - 60_000), createdBy: 'x', executionRole: ROLE, releaseLabel: 'emr-7.1.0',
-  jobDriver: { sparkSubmit: { entryPoint: 's3://orders-data-lake/jobs/orders_stream.py' } }, ...over,
+  applicationId: pipeline.job.applicationId,
+  jobRunId: 'run-failed',
+  arn: 'arn',
+  name: 'orders-stream',
+  state: 'FAILED',
+  mode: 'STREAMING',
+  stateDetails:
+    'UnsupportedLogVersion: maximum supported log version is v1, but encountered v2 in s3://orders-data-lake/_checkpoints/streaming/orders/offsets/29',
+  createdAt: new Date(T0 - 3_600_000),
+  updatedAt: new Date(T0 - 60_000),
+  createdBy: 'x',
+  executionRole: ROLE,
+  releaseLabel: 'emr-7.1.0',
+  jobDriver: { sparkSubmit: { entryPoint: 's3://orders-data-lake/jobs/orders_stream.py' } },
+  ...over,
 });
 
 function context(encryption?: BucketEncryptionView, edit?: (s3: MemoryS3) => void): PlaybookContext<CheckpointFailureSettings, EmrPipeline> {
@@ -61,9 +72,22 @@ function context(encryption?: BucketEncryptionView, edit?: (s3: MemoryS3) => voi
   s3.seed(BUCKET, `${PREFIX}offsets/29`, 'v2\n{"batchWatermarkMs":0,"batchTimestampMs":1,"conf":{}}\n0:{"orders.raw":{"0":9}}', T0 - 90_000);
   edit?.(s3);
   const real = createAwsAdapters({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
-  const aws = { emr: real.emr, iam: real.iam, cloudwatch: real.cloudwatch, logs: real.logs, s3: Object.assign(s3, { getBucketEncryption: async () => encryption }) } as unknown as AwsAdapters;
+  const aws = {
+    emr: real.emr,
+    iam: real.iam,
+    cloudwatch: real.cloudwatch,
+    logs: real.logs,
+    s3: Object.assign(s3, { getBucketEncryption: async () => encryption }),
+  } as unknown as AwsAdapters;
   return {
-    pipelineName: 'orders', pipeline, settings, config, clock: new ManualClock(T0), aws, incidentId: 'i', signal: new AbortController().signal,
+    pipelineName: 'orders',
+    pipeline,
+    settings,
+    config,
+    clock: new ManualClock(T0),
+    aws,
+    incidentId: 'i',
+    signal: new AbortController().signal,
     history: { actionsInLastHour: async (r: string) => (r.startsWith('s3:') ? 1 : 2) },
   };
 }
@@ -77,35 +101,62 @@ beforeEach(() => {
   emrMock.on(GetJobRunCommand).resolves({ jobRun: jobRun() as never });
   emrMock.on(ListJobRunsCommand).resolves({ jobRuns: [] });
   iamMock.on(SimulatePrincipalPolicyCommand).callsFake(simulated((a) => (a === 's3:PutObject' ? 'implicitDeny' : 'allowed')));
-  cwMock.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: 'duration', Timestamps: [new Date(T0 - 120_000), new Date(T0 - 60_000)], Values: [12, 41.5] }] });
+  cwMock
+    .on(GetMetricDataCommand)
+    .resolves({ MetricDataResults: [{ Id: 'duration', Timestamps: [new Date(T0 - 120_000), new Date(T0 - 60_000)], Values: [12, 41.5] }] });
   logsMock.on(FilterLogEventsCommand).resolves({ events: [] });
 });
 afterAll(() => {
   for (const m of [emrMock, iamMock, cwMock, logsMock]) m.restore();
 });
 
-const event: Trigger = { kind: 'job-run', eventId: 'e', dedupeKey: 'k', applicationId: pipeline.job.applicationId, jobRunId: 'run-failed', state: 'FAILED', atMs: T0,
-  stateDetails: jobRun().stateDetails };
+const event: Trigger = {
+  kind: 'job-run',
+  eventId: 'e',
+  dedupeKey: 'k',
+  applicationId: pipeline.job.applicationId,
+  jobRunId: 'run-failed',
+  state: 'FAILED',
+  atMs: T0,
+  stateDetails: jobRun().stateDetails,
+};
 
 describe('Function: diagnoseCheckpointFailure', () => {
   it('reads the run, the checkpoint (with the log version the job accepts), the role simulation, the metric and the history', async () => {
     // Act
     const e = await diagnoseCheckpointFailure(context(), event);
     // Assess
-    expect(e).toMatchObject({ runSource: 'event', failureTextSource: 'stateDetails', durationMaxMs: 41_500, jobActionsLastHour: 2, checkpointActionsLastHour: 1 });
+    expect(e).toMatchObject({
+      runSource: 'event',
+      failureTextSource: 'stateDetails',
+      durationMaxMs: 41_500,
+      jobActionsLastHour: 2,
+      checkpointActionsLastHour: 1,
+    });
     expect(e.checkpoint?.problems).toEqual([expect.objectContaining({ kind: 'offsets-unsupported-version', batchId: 29 })]);
     const sims = iamMock.commandCalls(SimulatePrincipalPolicyCommand).map((c) => c.args[0].input);
-    expect(sims).toEqual(expect.arrayContaining([
-      expect.objectContaining({ PolicySourceArn: ROLE, ActionNames: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], ResourceArns: [`arn:aws:s3:::${BUCKET}/${PREFIX}*`] }),
-      expect.objectContaining({ PolicySourceArn: ROLE, ActionNames: ['s3:ListBucket'], ResourceArns: [`arn:aws:s3:::${BUCKET}`] }),
-    ]));
-    expect(e.access.s3.filter((c) => c.decision !== 'allowed')).toEqual([{ action: 's3:PutObject', resource: `arn:aws:s3:::${BUCKET}/${PREFIX}*`, decision: 'implicitDeny' }]);
+    expect(sims).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          PolicySourceArn: ROLE,
+          ActionNames: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+          ResourceArns: [`arn:aws:s3:::${BUCKET}/${PREFIX}*`],
+        }),
+        expect.objectContaining({ PolicySourceArn: ROLE, ActionNames: ['s3:ListBucket'], ResourceArns: [`arn:aws:s3:::${BUCKET}`] }),
+      ]),
+    );
+    expect(e.access.s3.filter((c) => c.decision !== 'allowed')).toEqual([
+      { action: 's3:PutObject', resource: `arn:aws:s3:::${BUCKET}/${PREFIX}*`, decision: 'implicitDeny' },
+    ]);
     expect(e.access.kms).toEqual([]);
   });
 
   it('simulates kms:GenerateDataKey and kms:Decrypt on the bucket key, completing a bare key id into an ARN', async () => {
     await diagnoseCheckpointFailure(context({ sseAlgorithm: 'aws:kms', kmsKeyId: KEY_ID, bucketKeyEnabled: false }), event);
-    const kms = iamMock.commandCalls(SimulatePrincipalPolicyCommand).map((c) => c.args[0].input).find((i) => i.ActionNames?.[0]?.startsWith('kms:'));
+    const kms = iamMock
+      .commandCalls(SimulatePrincipalPolicyCommand)
+      .map((c) => c.args[0].input)
+      .find((i) => i.ActionNames?.[0]?.startsWith('kms:'));
     expect(kms).toMatchObject({ ActionNames: ['kms:GenerateDataKey', 'kms:Decrypt'], ResourceArns: [`arn:aws:kms:eu-west-1:123456789012:key/${KEY_ID}`] });
   });
 
@@ -113,21 +164,45 @@ describe('Function: diagnoseCheckpointFailure', () => {
     // Prepare
     emrMock.on(ListJobRunsCommand).resolves({ jobRuns: [{ ...jobRun({ jobRunId: undefined }), id: 'run-live', state: 'RUNNING' } as never] });
     emrMock.on(GetJobRunCommand).resolves({ jobRun: jobRun({ jobRunId: 'run-live', state: 'RUNNING', stateDetails: undefined }) as never });
-    logsMock.on(FilterLogEventsCommand).resolves({ events: [
-      { timestamp: T0 - 50_000, message: 'older' },
-      { timestamp: T0 - 10_000, message: 'java.nio.file.AccessDeniedException: s3://orders-data-lake/_checkpoints/streaming/orders/commits/30: PutObject' },
-    ] });
-    const alarm: Trigger = { kind: 'alarm', eventId: 'a', dedupeKey: 'a', alarmName: 'x', state: 'ALARM', stateAtMs: T0, reason: 'r', reasonData: { recentDatapoints: [3] }, composite: false, triggeringAlarms: [], metrics: [] };
+    logsMock.on(FilterLogEventsCommand).resolves({
+      events: [
+        { timestamp: T0 - 50_000, message: 'older' },
+        { timestamp: T0 - 10_000, message: 'java.nio.file.AccessDeniedException: s3://orders-data-lake/_checkpoints/streaming/orders/commits/30: PutObject' },
+      ],
+    });
+    const alarm: Trigger = {
+      kind: 'alarm',
+      eventId: 'a',
+      dedupeKey: 'a',
+      alarmName: 'x',
+      state: 'ALARM',
+      stateAtMs: T0,
+      reason: 'r',
+      reasonData: { recentDatapoints: [3] },
+      composite: false,
+      triggeringAlarms: [],
+      metrics: [],
+    };
     // Act
     const e = await diagnoseCheckpointFailure(context(), alarm);
     // Assess
     expect(e).toMatchObject({ runSource: 'newest-run', failureTextSource: 'logs', failuresInWindow: 3, activeRuns: [] });
     expect(e.failureText).toContain('AccessDeniedException');
-    expect(logsMock.commandCalls(FilterLogEventsCommand)[0]!.args[0].input).toMatchObject({ logGroupName: '/aws/emr-serverless/orders-stream', startTime: T0 - 900_000, endTime: T0 });
+    expect(logsMock.commandCalls(FilterLogEventsCommand)[0]!.args[0].input).toMatchObject({
+      logGroupName: '/aws/emr-serverless/orders-stream',
+      startTime: T0 - 900_000,
+      endTime: T0,
+    });
   });
 
   it('goes on without the simulation when it fails, and records why', async () => {
-    iamMock.on(SimulatePrincipalPolicyCommand).rejects(Object.assign(new Error('not authorized to perform iam:SimulatePrincipalPolicy'), { name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 } }));
+    iamMock.on(SimulatePrincipalPolicyCommand).rejects(
+      Object.assign(new Error('not authorized to perform iam:SimulatePrincipalPolicy'), {
+        name: 'AccessDenied',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 403 },
+      }),
+    );
     const e = await diagnoseCheckpointFailure(context(), event);
     expect(e.access.s3).toEqual([]);
     expect(e.access.errors.join()).toContain('simulate S3 object actions');

@@ -39,13 +39,37 @@ const ssm = mockClient(SSMClient);
 const sns = mockClient(SNSClient);
 const DETAILS = `java.lang.IllegalStateException: Incomplete log file in s3://${BUCKET}/${PREFIX}offsets/29`;
 const failedRun = {
-  applicationId: job.applicationId, jobRunId: 'run-failed', arn: 'arn', name: job.jobName, state: 'FAILED', stateDetails: DETAILS, mode: 'STREAMING',
-  createdAt: new Date(T0 - 3_600_000), updatedAt: new Date(T0 - 60_000), createdBy: 'c', executionRole: job.executionRoleArn, releaseLabel: 'emr-7.1.0',
+  applicationId: job.applicationId,
+  jobRunId: 'run-failed',
+  arn: 'arn',
+  name: job.jobName,
+  state: 'FAILED',
+  stateDetails: DETAILS,
+  mode: 'STREAMING',
+  createdAt: new Date(T0 - 3_600_000),
+  updatedAt: new Date(T0 - 60_000),
+  createdBy: 'c',
+  executionRole: job.executionRoleArn,
+  releaseLabel: 'emr-7.1.0',
   jobDriver: { sparkSubmit: { entryPoint: 's3://orders-data-lake/jobs/orders_stream.py' } },
 };
 const event = {
-  version: '0', id: 'evt-1', 'detail-type': 'EMR Serverless Job Run State Change', source: 'aws.emr-serverless', account: '123456789012', time: '2026-11-22T09:59:00Z',
-  region: 'eu-west-1', resources: [], detail: { jobRunId: 'run-failed', jobRunName: job.jobName, applicationId: job.applicationId, state: 'FAILED', previousState: 'RUNNING', stateDetails: DETAILS },
+  version: '0',
+  id: 'evt-1',
+  'detail-type': 'EMR Serverless Job Run State Change',
+  source: 'aws.emr-serverless',
+  account: '123456789012',
+  time: '2026-11-22T09:59:00Z',
+  region: 'eu-west-1',
+  resources: [],
+  detail: {
+    jobRunId: 'run-failed',
+    jobRunName: job.jobName,
+    applicationId: job.applicationId,
+    state: 'FAILED',
+    previousState: 'RUNNING',
+    stateDetails: DETAILS,
+  },
 };
 
 describe('Playbook checkpoint-failure through the engine (dynalite + s3rver)', () => {
@@ -59,12 +83,16 @@ describe('Playbook checkpoint-failure through the engine (dynalite + s3rver)', (
     [s3rver, db] = await Promise.all([startSerialS3rver([BUCKET]), startDynalite()]);
     aws = { ...db.aws, ...s3rver.aws, endpoints: { ...db.aws.endpoints, ...s3rver.aws.endpoints } };
     s3 = S3Adapter.fromOptions(s3rver.aws);
-    await mapLimit(sparkCheckpoint({ prefix: PREFIX, batches: 30, startMs: T0 - 600_000, statePartitions: 2, lastCommitted: false }), 16, (o) => s3.putObject(BUCKET, o.key, o.body));
+    await mapLimit(sparkCheckpoint({ prefix: PREFIX, batches: 30, startMs: T0 - 600_000, statePartitions: 2, lastCommitted: false }), 16, (o) =>
+      s3.putObject(BUCKET, o.key, o.body),
+    );
     await s3.putObject(BUCKET, `${PREFIX}offsets/29`, '');
     emr.on(GetJobRunCommand).resolves({ jobRun: failedRun as never });
     emr.on(ListJobRunsCommand).resolves({ jobRuns: [] });
     emr.on(StartJobRunCommand).resolves({ applicationId: job.applicationId, jobRunId: 'run-new', arn: 'arn' });
-    iam.on(SimulatePrincipalPolicyCommand).callsFake((i: { ActionNames: string[]; ResourceArns: string[] }) => ({ EvaluationResults: i.ActionNames.map((a) => ({ EvalActionName: a, EvalResourceName: i.ResourceArns[0], EvalDecision: 'allowed' })) }));
+    iam.on(SimulatePrincipalPolicyCommand).callsFake((i: { ActionNames: string[]; ResourceArns: string[] }) => ({
+      EvaluationResults: i.ActionNames.map((a) => ({ EvalActionName: a, EvalResourceName: i.ResourceArns[0], EvalDecision: 'allowed' })),
+    }));
     scheduler.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn' });
     ssm.on(GetParametersCommand).resolves({ Parameters: [{ Name: '/streamfix/pause', Value: 'off' }], InvalidParameters: ['/streamfix/pause/orders'] });
     sns.on(PublishCommand).resolves({ MessageId: 'm' });
@@ -76,10 +104,21 @@ describe('Playbook checkpoint-failure through the engine (dynalite + s3rver)', (
 
   const handler = () =>
     createPlaybookHandler('checkpoint-failure', {
-      config, clock, aws,
-      env: { tableName: db.tableName, topicArn: 'arn:aws:sns:eu-west-1:123456789012:streamfix', schedulerGroup: 'streamfix', schedulerRoleArn: 'arn:aws:iam::123456789012:role/sched', pauseParameter: '/streamfix/pause', pipelinePauseParameterPrefix: '/streamfix/pause/', metricsNamespace: 'streamfix' },
+      config,
+      clock,
+      aws,
+      env: {
+        tableName: db.tableName,
+        topicArn: 'arn:aws:sns:eu-west-1:123456789012:streamfix',
+        schedulerGroup: 'streamfix',
+        schedulerRoleArn: 'arn:aws:iam::123456789012:role/sched',
+        pauseParameter: '/streamfix/pause',
+        pipelinePauseParameterPrefix: '/streamfix/pause/',
+        metricsNamespace: 'streamfix',
+      },
       fetch: (async () => new Response('{"status":"success"}', { status: 202 })) as typeof fetch,
-      logger: new Logger({ logLevel: 'SILENT' }), metrics: new Metrics({ namespace: 'streamfix' }),
+      logger: new Logger({ logLevel: 'SILENT' }),
+      metrics: new Metrics({ namespace: 'streamfix' }),
     });
   const ctx = { invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:streamfix-checkpoint-failure' };
 
@@ -91,10 +130,17 @@ describe('Playbook checkpoint-failure through the engine (dynalite + s3rver)', (
     const ledger = dynamoLedger(db.aws, db.tableName);
     const actions = await ledger.listActions(r.incidentId!);
     expect(actions.map((a) => [a.action.type, a.status])).toEqual([
-      ['checkpoint:Backup', 'done'], ['emr-serverless:EnsureJobStopped', 'done'], ['checkpoint:Rollback', 'done'], ['emr-serverless:StartJobRun', 'done'],
+      ['checkpoint:Backup', 'done'],
+      ['emr-serverless:EnsureJobStopped', 'done'],
+      ['checkpoint:Rollback', 'done'],
+      ['emr-serverless:StartJobRun', 'done'],
     ]);
     expect(emr.commandCalls(CancelJobRunCommand)).toHaveLength(0);
-    expect(emr.commandCalls(StartJobRunCommand)[0]!.args[0].input).toMatchObject({ name: job.jobName, executionRoleArn: job.executionRoleArn, mode: 'STREAMING' });
+    expect(emr.commandCalls(StartJobRunCommand)[0]!.args[0].input).toMatchObject({
+      name: job.jobName,
+      executionRoleArn: job.executionRoleArn,
+      mode: 'STREAMING',
+    });
     // The backup holds the checkpoint as it was; the checkpoint reads clean.
     const backupPrefix = String(actions[0]!.action.params.backup).slice(`s3://${BUCKET}/`.length);
     expect((await listAll(s3, BUCKET, backupPrefix)).objects.map((o) => o.key)).toContain(`${backupPrefix}offsets/29`);
@@ -103,7 +149,9 @@ describe('Playbook checkpoint-failure through the engine (dynalite + s3rver)', (
     // Act: the follow-up finds the new run RUNNING and batch 29 committed
     const followUp = JSON.parse(scheduler.commandCalls(CreateScheduleCommand)[0]!.args[0].input.Target!.Input!);
     clock.advance(180_000);
-    emr.on(ListJobRunsCommand).resolves({ jobRuns: [{ ...failedRun, id: 'run-new', state: 'RUNNING', createdAt: new Date(T0 + 1_000), updatedAt: new Date(T0 + 1_000) } as never] });
+    emr
+      .on(ListJobRunsCommand)
+      .resolves({ jobRuns: [{ ...failedRun, id: 'run-new', state: 'RUNNING', createdAt: new Date(T0 + 1_000), updatedAt: new Date(T0 + 1_000) } as never] });
     await s3.putObject(BUCKET, `${PREFIX}offsets/29`, 'v1\n{"batchWatermarkMs":0,"batchTimestampMs":1,"conf":{}}\n{"orders.raw":{"0":1}}');
     await s3.putObject(BUCKET, `${PREFIX}commits/29`, 'v1\n{"nextBatchWatermarkMs":0}');
     const verified = await handler()(followUp, { ...ctx, awsRequestId: 'r2' });

@@ -41,15 +41,28 @@ async function checkpoint(edit?: (s3: MemoryS3) => void): Promise<SparkCheckpoin
 }
 
 const run = (over: Partial<JobRunView> = {}): JobRunView => ({
-  applicationId: pipeline.job.applicationId, jobRunId: '00fr1a2b3c4d5e6f', name: 'orders-stream', state: 'FAILED', stateDetails: EMPTY_OFFSETS,
-  mode: 'STREAMING', createdAtMs: NOW - 3_600_000, updatedAtMs: NOW - 60_000, executionRoleArn: pipeline.job.executionRoleArn,
-  jobDriver: { sparkSubmit: { entryPoint: 's3://orders-data-lake/jobs/orders_stream.py' } }, tags: { team: 'streaming' }, ...over,
+  applicationId: pipeline.job.applicationId,
+  jobRunId: '00fr1a2b3c4d5e6f',
+  name: 'orders-stream',
+  state: 'FAILED',
+  stateDetails: EMPTY_OFFSETS,
+  mode: 'STREAMING',
+  createdAtMs: NOW - 3_600_000,
+  updatedAtMs: NOW - 60_000,
+  executionRoleArn: pipeline.job.executionRoleArn,
+  jobDriver: { sparkSubmit: { entryPoint: 's3://orders-data-lake/jobs/orders_stream.py' } },
+  tags: { team: 'streaming' },
+  ...over,
 });
 
 const access = (over: Partial<AccessDiagnosis> = {}): AccessDiagnosis => ({
-  roleArn: pipeline.job.executionRoleArn, prefixArn: PREFIX_ARN, bucketArn: `arn:aws:s3:::${BUCKET}`,
+  roleArn: pipeline.job.executionRoleArn,
+  prefixArn: PREFIX_ARN,
+  bucketArn: `arn:aws:s3:::${BUCKET}`,
   s3: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'].map((action) => ({ action, resource: PREFIX_ARN, decision: 'allowed' as const })),
-  kms: [], errors: [], ...over,
+  kms: [],
+  errors: [],
+  ...over,
 });
 
 let corruptLast: SparkCheckpointReport;
@@ -67,18 +80,50 @@ beforeAll(async () => {
 });
 
 const evidence = (over: Partial<CheckpointFailureEvidence> = {}): CheckpointFailureEvidence => ({
-  run: run(), runSource: 'event', activeRuns: [], failureText: EMPTY_OFFSETS, failureTextSource: 'stateDetails', checkpoint: corruptLast,
-  access: access(), jobActionsLastHour: 0, checkpointActionsLastHour: 0, ...over,
+  run: run(),
+  runSource: 'event',
+  activeRuns: [],
+  failureText: EMPTY_OFFSETS,
+  failureTextSource: 'stateDetails',
+  checkpoint: corruptLast,
+  access: access(),
+  jobActionsLastHour: 0,
+  checkpointActionsLastHour: 0,
+  ...over,
 });
 
-const jobRunTrigger: Trigger = { kind: 'job-run', eventId: 'e1', dedupeKey: 'k', applicationId: pipeline.job.applicationId, jobRunId: '00fr1a2b3c4d5e6f', state: 'FAILED', atMs: NOW };
+const jobRunTrigger: Trigger = {
+  kind: 'job-run',
+  eventId: 'e1',
+  dedupeKey: 'k',
+  applicationId: pipeline.job.applicationId,
+  jobRunId: '00fr1a2b3c4d5e6f',
+  state: 'FAILED',
+  atMs: NOW,
+};
 const alarmTrigger: Trigger = {
-  kind: 'alarm', eventId: 'e2', dedupeKey: 'k2', alarmName: 'streamfix-orders-checkpoint-failure-checkpoint-failures', state: 'ALARM', stateAtMs: NOW,
-  reason: 'Threshold Crossed', composite: false, triggeringAlarms: [], metrics: [],
+  kind: 'alarm',
+  eventId: 'e2',
+  dedupeKey: 'k2',
+  alarmName: 'streamfix-orders-checkpoint-failure-checkpoint-failures',
+  state: 'ALARM',
+  stateAtMs: NOW,
+  reason: 'Threshold Crossed',
+  composite: false,
+  triggeringAlarms: [],
+  metrics: [],
 };
 
 const plan = (e: CheckpointFailureEvidence, o: { nowMs?: number; trigger?: Trigger; s?: CheckpointFailureSettings } = {}) =>
-  planCheckpointFailure({ pipelineName: 'orders', pipeline, settings: o.s ?? settings, evidence: e, nowMs: o.nowMs ?? NOW, incidentId: INCIDENT, trigger: o.trigger ?? jobRunTrigger });
+  planCheckpointFailure({
+    pipelineName: 'orders',
+    pipeline,
+    settings: o.s ?? settings,
+    evidence: e,
+    nowMs: o.nowMs ?? NOW,
+    incidentId: INCIDENT,
+    trigger: o.trigger ?? jobRunTrigger,
+  });
 
 describe('Function: planCheckpointFailure', () => {
   describe('a corrupt latest batch', () => {
@@ -91,11 +136,29 @@ describe('Function: planCheckpointFailure', () => {
       // A prefix of the incident's own: its start time and a tag of its id.
       const backup = `s3://${BUCKET}/_checkpoints/streaming/orders_backup_20261122T095900Z-${backupTag(INCIDENT)}/`;
       expect(d.actions.map((a) => a.type)).toEqual([BACKUP_CHECKPOINT, ENSURE_JOB_STOPPED, ROLLBACK_CHECKPOINT, START_JOB_RUN]);
-      expect(d.actions.map((a) => a.resource)).toEqual([`s3:${pipeline.job.checkpoint}`, 'emr-serverless:00fabcd1234efg5h:orders-stream', `s3:${pipeline.job.checkpoint}`, 'emr-serverless:00fabcd1234efg5h:orders-stream']);
+      expect(d.actions.map((a) => a.resource)).toEqual([
+        `s3:${pipeline.job.checkpoint}`,
+        'emr-serverless:00fabcd1234efg5h:orders-stream',
+        `s3:${pipeline.job.checkpoint}`,
+        'emr-serverless:00fabcd1234efg5h:orders-stream',
+      ]);
       expect(d.actions[0]!.params).toMatchObject({ checkpoint: pipeline.job.checkpoint, backup, by: INCIDENT });
       expect(d.actions[2]!.params).toEqual({ checkpoint: pipeline.job.checkpoint, backup, batchId: 248, rerun: false, expectLatestBatch: 249 });
-      expect(d.actions[3]!.params).toMatchObject({ name: 'orders-stream', mode: 'STREAMING', executionRoleArn: pipeline.job.executionRoleArn, tags: { team: 'streaming', 'streamfix:restart-of': '00fr1a2b3c4d5e6f' } });
-      expect(d.evidence).toMatchObject({ failureKind: 'corruption', corruption: 'latest-batch', latestPlannedBatch: 249, lastGoodBatch: 248, resumeBatch: 249, problems: 'offsets-empty@249', sourceRetainsDataAfterLastGood: true });
+      expect(d.actions[3]!.params).toMatchObject({
+        name: 'orders-stream',
+        mode: 'STREAMING',
+        executionRoleArn: pipeline.job.executionRoleArn,
+        tags: { team: 'streaming', 'streamfix:restart-of': '00fr1a2b3c4d5e6f' },
+      });
+      expect(d.evidence).toMatchObject({
+        failureKind: 'corruption',
+        corruption: 'latest-batch',
+        latestPlannedBatch: 249,
+        lastGoodBatch: 248,
+        resumeBatch: 249,
+        problems: 'offsets-empty@249',
+        sourceRetainsDataAfterLastGood: true,
+      });
     });
 
     it('re-runs batch N when only its commit is unreadable', () => {
@@ -133,7 +196,9 @@ describe('Function: planCheckpointFailure', () => {
     });
 
     it('still plans the stop when a run is active, and says so', () => {
-      const d = plan(evidence({ run: run({ state: 'RUNNING', stateDetails: undefined }), failureText: undefined, failureTextSource: 'none' }), { trigger: alarmTrigger });
+      const d = plan(evidence({ run: run({ state: 'RUNNING', stateDetails: undefined }), failureText: undefined, failureTextSource: 'none' }), {
+        trigger: alarmTrigger,
+      });
       expect(d.kind).toBe('fix');
       expect(d.summary).toContain('stop the job');
     });
@@ -176,14 +241,26 @@ describe('Function: planCheckpointFailure', () => {
     });
 
     it('escalates a state store that cannot be loaded', () => {
-      const d = plan(evidence({ checkpoint: clean, failureText: '[CANNOT_LOAD_STATE_STORE.UNCATEGORIZED] An error occurred during loading state. s3://orders-data-lake/_checkpoints/streaming/orders/state/0/3' }));
+      const d = plan(
+        evidence({
+          checkpoint: clean,
+          failureText:
+            '[CANNOT_LOAD_STATE_STORE.UNCATEGORIZED] An error occurred during loading state. s3://orders-data-lake/_checkpoints/streaming/orders/state/0/3',
+        }),
+      );
       expect(d).toMatchObject({ kind: 'escalate', reason: CheckpointReason.STATE_STORE_CORRUPT });
     });
   });
 
   describe('access', () => {
-    const denied = access({ s3: [{ action: 's3:GetObject', resource: PREFIX_ARN, decision: 'allowed' }, { action: 's3:PutObject', resource: PREFIX_ARN, decision: 'implicitDeny' }] });
-    const text = 'java.nio.file.AccessDeniedException: s3://orders-data-lake/_checkpoints/streaming/orders/offsets/.250.tmp: PutObject: Access Denied (Service: Amazon S3; Status Code: 403)';
+    const denied = access({
+      s3: [
+        { action: 's3:GetObject', resource: PREFIX_ARN, decision: 'allowed' },
+        { action: 's3:PutObject', resource: PREFIX_ARN, decision: 'implicitDeny' },
+      ],
+    });
+    const text =
+      'java.nio.file.AccessDeniedException: s3://orders-data-lake/_checkpoints/streaming/orders/offsets/.250.tmp: PutObject: Access Denied (Service: Amazon S3; Status Code: 403)';
 
     it('names the missing s3:PutObject on the prefix with a minimal statement, never applied', () => {
       // Act
@@ -192,12 +269,17 @@ describe('Function: planCheckpointFailure', () => {
       expect(d).toMatchObject({ kind: 'escalate', reason: CheckpointReason.ACCESS_DENIED, severity: 'critical' });
       expect(d.summary).toBe(`the job role lacks s3:PutObject on ${PREFIX_ARN} (implicitDeny)`);
       if (d.kind !== 'escalate') return;
-      expect(d.recommendation.detail!.policy).toEqual({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:PutObject'], Resource: PREFIX_ARN }] });
+      expect(d.recommendation.detail!.policy).toEqual({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: ['s3:PutObject'], Resource: PREFIX_ARN }],
+      });
       expect(d.recommendation.command).toContain('aws iam put-role-policy --role-name EmrServerlessJobExecutionRole');
     });
 
     it('finds the denial by simulation when an alarm brings no failure text', () => {
-      const d = plan(evidence({ checkpoint: clean, access: denied, failureText: undefined, failureTextSource: 'none', run: run({ state: 'RUNNING' }) }), { trigger: alarmTrigger });
+      const d = plan(evidence({ checkpoint: clean, access: denied, failureText: undefined, failureTextSource: 'none', run: run({ state: 'RUNNING' }) }), {
+        trigger: alarmTrigger,
+      });
       expect(d.reason).toBe(CheckpointReason.ACCESS_DENIED);
     });
 
@@ -207,37 +289,72 @@ describe('Function: planCheckpointFailure', () => {
       expect(plan(evidence({ checkpoint: clean, failureText: bare })).reason).toBe(CheckpointReason.NOT_A_CHECKPOINT_FAILURE);
     });
 
-    it('points at the bucket policy when the role\'s policies allow everything', () => {
+    it("points at the bucket policy when the role's policies allow everything", () => {
       const d = plan(evidence({ checkpoint: clean, failureText: text }));
-      expect(d).toMatchObject({ kind: 'escalate', reason: CheckpointReason.ACCESS_DENIED, recommendation: { command: `aws s3api get-bucket-policy --bucket ${BUCKET}` } });
+      expect(d).toMatchObject({
+        kind: 'escalate',
+        reason: CheckpointReason.ACCESS_DENIED,
+        recommendation: { command: `aws s3api get-bucket-policy --bucket ${BUCKET}` },
+      });
     });
 
     it('names the KMS key and the missing kms actions', () => {
-      const kms = access({ encryption: { sseAlgorithm: 'aws:kms', kmsKeyId: KEY, bucketKeyEnabled: true }, kmsKeyArn: KEY, kms: [{ action: 'kms:GenerateDataKey', resource: KEY, decision: 'implicitDeny' }, { action: 'kms:Decrypt', resource: KEY, decision: 'allowed' }] });
+      const kms = access({
+        encryption: { sseAlgorithm: 'aws:kms', kmsKeyId: KEY, bucketKeyEnabled: true },
+        kmsKeyArn: KEY,
+        kms: [
+          { action: 'kms:GenerateDataKey', resource: KEY, decision: 'implicitDeny' },
+          { action: 'kms:Decrypt', resource: KEY, decision: 'allowed' },
+        ],
+      });
       const d = plan(evidence({ checkpoint: clean, access: kms, failureText: `${text} (KMS.AccessDeniedException)` }));
       expect(d).toMatchObject({ kind: 'escalate', reason: CheckpointReason.KMS_DENIED });
       expect(d.summary).toContain(KEY);
-      expect(d.kind === 'escalate' && d.recommendation.detail!.policy).toEqual({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['kms:GenerateDataKey'], Resource: KEY }] });
+      expect(d.kind === 'escalate' && d.recommendation.detail!.policy).toEqual({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: ['kms:GenerateDataKey'], Resource: KEY }],
+      });
     });
 
-    it('sends a KMS denial the role\'s policies allow to the key policy, with a grant command', () => {
+    it("sends a KMS denial the role's policies allow to the key policy, with a grant command", () => {
       const kms = access({ kmsKeyArn: KEY, kms: [{ action: 'kms:GenerateDataKey', resource: KEY, decision: 'allowed' }] });
-      const d = plan(evidence({ checkpoint: clean, access: kms, failureText: `KMS.AccessDeniedException writing s3://${BUCKET}/${PREFIX}commits/250: User is not authorized to perform kms:GenerateDataKey` }));
-      expect(d).toMatchObject({ kind: 'escalate', reason: CheckpointReason.KMS_DENIED, recommendation: { command: `aws kms create-grant --key-id ${KEY} --grantee-principal ${pipeline.job.executionRoleArn} --operations GenerateDataKey Decrypt` } });
+      const d = plan(
+        evidence({
+          checkpoint: clean,
+          access: kms,
+          failureText: `KMS.AccessDeniedException writing s3://${BUCKET}/${PREFIX}commits/250: User is not authorized to perform kms:GenerateDataKey`,
+        }),
+      );
+      expect(d).toMatchObject({
+        kind: 'escalate',
+        reason: CheckpointReason.KMS_DENIED,
+        recommendation: {
+          command: `aws kms create-grant --key-id ${KEY} --grantee-principal ${pipeline.job.executionRoleArn} --operations GenerateDataKey Decrypt`,
+        },
+      });
     });
   });
 
   describe('slow storage, disk, and the rest', () => {
     it('escalates a timeout with the configuration change', () => {
-      const d = plan(evidence({ checkpoint: clean, failureText: 'java.net.SocketTimeoutException: Read timed out writing s3://orders-data-lake/_checkpoints/streaming/orders/state/0/1/250.delta' }));
+      const d = plan(
+        evidence({
+          checkpoint: clean,
+          failureText: 'java.net.SocketTimeoutException: Read timed out writing s3://orders-data-lake/_checkpoints/streaming/orders/state/0/1/250.delta',
+        }),
+      );
       expect(d).toMatchObject({ kind: 'escalate', reason: CheckpointReason.TIMEOUT, severity: 'error' });
       expect(d.kind === 'escalate' && d.recommendation.command).toContain('changelogCheckpointing.enabled=true');
     });
 
     it('counts a checkpoint slower than the bound as slow storage, and one at the bound as not', () => {
       const quiet = { checkpoint: clean, failureText: undefined, failureTextSource: 'none' as const, run: run({ state: 'RUNNING' }) };
-      expect(plan(evidence({ ...quiet, durationMaxMs: settings.bounds.slowCheckpointMs + 1 }), { trigger: alarmTrigger }).reason).toBe(CheckpointReason.TIMEOUT);
-      expect(plan(evidence({ ...quiet, durationMaxMs: settings.bounds.slowCheckpointMs }), { trigger: alarmTrigger }).reason).toBe(CheckpointReason.UNCLASSIFIED);
+      expect(plan(evidence({ ...quiet, durationMaxMs: settings.bounds.slowCheckpointMs + 1 }), { trigger: alarmTrigger }).reason).toBe(
+        CheckpointReason.TIMEOUT,
+      );
+      expect(plan(evidence({ ...quiet, durationMaxMs: settings.bounds.slowCheckpointMs }), { trigger: alarmTrigger }).reason).toBe(
+        CheckpointReason.UNCLASSIFIED,
+      );
     });
 
     it('escalates a full disk with the executor disk setting', () => {

@@ -19,7 +19,8 @@ export const pipeline = emrPipeline(config.pipelines.orders);
 export const settings = pipeline.playbooks['consumer-lag'] as ConsumerLagSettings;
 export const job = pipeline.job;
 
-export const SUBMIT = '--conf spark.dynamicAllocation.enabled=false --conf spark.executor.instances=4 --conf spark.executor.cores=4 --conf spark.executor.memory=8g';
+export const SUBMIT =
+  '--conf spark.dynamicAllocation.enabled=false --conf spark.executor.instances=4 --conf spark.executor.cores=4 --conf spark.executor.memory=8g';
 
 export const run = (over: Partial<JobRunView> = {}): JobRunView => ({
   applicationId: job.applicationId,
@@ -37,8 +38,14 @@ export const run = (over: Partial<JobRunView> = {}): JobRunView => ({
 });
 
 export const summary = (r: JobRunView): JobRunSummaryView => ({
-  applicationId: r.applicationId, jobRunId: r.jobRunId, name: r.name!, state: r.state, mode: r.mode!,
-  createdAtMs: r.createdAtMs, updatedAtMs: r.updatedAtMs, executionRoleArn: r.executionRoleArn,
+  applicationId: r.applicationId,
+  jobRunId: r.jobRunId,
+  name: r.name!,
+  state: r.state,
+  mode: r.mode!,
+  createdAtMs: r.createdAtMs,
+  updatedAtMs: r.updatedAtMs,
+  executionRoleArn: r.executionRoleArn,
 });
 
 export const lag = (over: Partial<LagReading> = {}): LagReading => ({
@@ -81,13 +88,29 @@ export function evidence(over: Partial<ConsumerLagEvidence> = {}, r: JobRunView 
   };
 }
 
-export const withBounds = (b: Partial<ConsumerLagSettings['bounds']>, s: ConsumerLagSettings = settings): ConsumerLagSettings => ({ ...s, bounds: { ...s.bounds, ...b } });
+export const withBounds = (b: Partial<ConsumerLagSettings['bounds']>, s: ConsumerLagSettings = settings): ConsumerLagSettings => ({
+  ...s,
+  bounds: { ...s.bounds, ...b },
+});
 
 export const plan = (e: ConsumerLagEvidence, nowMs = NOW, s: ConsumerLagSettings = settings, p = pipeline) =>
   planConsumerLag({
-    pipelineName: 'orders', pipeline: p, settings: s, evidence: e, nowMs, incidentId: INCIDENT,
+    pipelineName: 'orders',
+    pipeline: p,
+    settings: s,
+    evidence: e,
+    nowMs,
+    incidentId: INCIDENT,
     trigger: {
-      kind: 'alarm', eventId: 'e1', dedupeKey: 'k', alarmName: 'streamfix-orders-consumer-lag-offset-lag', state: 'ALARM', stateAtMs: nowMs,
-      reason: 'Threshold Crossed', composite: false, triggeringAlarms: [], metrics: [],
+      kind: 'alarm',
+      eventId: 'e1',
+      dedupeKey: 'k',
+      alarmName: 'streamfix-orders-consumer-lag-offset-lag',
+      state: 'ALARM',
+      stateAtMs: nowMs,
+      reason: 'Threshold Crossed',
+      composite: false,
+      triggeringAlarms: [],
+      metrics: [],
     },
   });

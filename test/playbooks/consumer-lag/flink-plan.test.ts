@@ -51,7 +51,15 @@ const evidence = (over: Partial<FlinkConsumerLagEvidence> = {}): FlinkConsumerLa
 });
 
 const plan = (e: FlinkConsumerLagEvidence, s: ConsumerLagSettings = settings, pipeline = clicks): Decision =>
-  planFlinkConsumerLag({ pipelineName: pipeline === clicks ? 'clicks' : 'ledger', pipeline, settings: s, evidence: e, nowMs: NOW, incidentId: 'clicks.consumer-lag.20261122T095500.c0ffee', trigger: { kind: 'sweep', dedupeKey: 'k' } });
+  planFlinkConsumerLag({
+    pipelineName: pipeline === clicks ? 'clicks' : 'ledger',
+    pipeline,
+    settings: s,
+    evidence: e,
+    nowMs: NOW,
+    incidentId: 'clicks.consumer-lag.20261122T095500.c0ffee',
+    trigger: { kind: 'sweep', dedupeKey: 'k' },
+  });
 
 const withBounds = (b: Partial<ConsumerLagSettings['bounds']>): ConsumerLagSettings => ({ ...settings, bounds: { ...settings.bounds, ...b } });
 
@@ -90,7 +98,9 @@ describe('Function: planFlinkConsumerLag', () => {
       const bounds = (over: Partial<typeof p>, s = settings) => scaleFlinkApplicationAction.checkBounds({ ...p, ...over }, { pipeline: clicks, settings: s });
       expect(bounds({ toParallelism: 5 })).toEqual(['toParallelism 5 is over 2 × maxScaleFactor 2 = 4']);
       expect(bounds({ toParallelism: 4, sourcePartitions: 3 })).toEqual(["toParallelism 4 is above the source's 3 partitions/shards"]);
-      expect(bounds({ sourcePartitions: null })).toEqual(["sourcePartitions is unknown: parallelism is never raised without knowing the source's partitions or shards"]);
+      expect(bounds({ sourcePartitions: null })).toEqual([
+        "sourcePartitions is unknown: parallelism is never raised without knowing the source's partitions or shards",
+      ]);
       expect(bounds({ toParallelism: 2 })).toEqual(['toParallelism 2 is not above fromParallelism 2']);
       expect(bounds({}, withBounds({ maxParallelism: 3 }))).toEqual(['toParallelism 4 is over the bound maxParallelism 3']);
       expect(bounds({ applicationName: 'x' })).toEqual(['applicationName x is not the configured clicks-enricher']);
@@ -110,7 +120,11 @@ describe('Function: planFlinkConsumerLag', () => {
 
     it('never scales blind on Kafka: unknown partitions escalate, known ones bound the target', () => {
       const kafka = (partitions: number | null, level: 'partition' | 'topic') =>
-        evidence({ kinesis: undefined as never, lag: lag({ level, partitions, partitionsTruncated: false, unit: 'records' }), app: { ...evidence().app, parallelism: 4, currentParallelism: 4 } });
+        evidence({
+          kinesis: undefined as never,
+          lag: lag({ level, partitions, partitionsTruncated: false, unit: 'records' }),
+          app: { ...evidence().app, parallelism: 4, currentParallelism: 4 },
+        });
       const { kinesis: _k, ...unknown } = kafka(null, 'topic');
       expect(plan(unknown, settings, ledger)).toMatchObject({ kind: 'escalate', reason: F.PARTITIONS_UNKNOWN });
       const { kinesis: _k2, ...known } = kafka(6, 'partition');
@@ -126,24 +140,46 @@ describe('Function: planFlinkConsumerLag', () => {
     });
 
     it('waits while the job restarts (downtime above 0)', () => {
-      expect(plan(evidence({ resources: { cpuPercent: 10, heapPercent: 40, downtimeMs: 12_000 } }))).toMatchObject({ kind: 'recheck', reason: F.JOB_RESTARTING });
+      expect(plan(evidence({ resources: { cpuPercent: 10, heapPercent: 40, downtimeMs: 12_000 } }))).toMatchObject({
+        kind: 'recheck',
+        reason: F.JOB_RESTARTING,
+      });
     });
 
     it('waits for catching up, ignores caught up, and warns of a saturated application that keeps up', () => {
       expect(plan(evidence({ lag: lag({ ...evidence().lag, trend: 'catching-up' }) }))).toMatchObject({ kind: 'recheck', reason: R.CATCHING_UP });
-      expect(plan(evidence({ lag: lag({ ...evidence().lag, trend: 'caught-up' }), resources: { cpuPercent: 40, heapPercent: 40, downtimeMs: 0 } }))).toMatchObject({ kind: 'ignore', reason: R.CAUGHT_UP });
-      expect(plan(evidence({ lag: lag({ ...evidence().lag, trend: 'caught-up' }), resources: { cpuPercent: settings.bounds.cpuAlarmPercent + 1, heapPercent: 40, downtimeMs: 0 } }))).toMatchObject({ kind: 'escalate', reason: F.SATURATED, severity: 'warning' });
+      expect(
+        plan(evidence({ lag: lag({ ...evidence().lag, trend: 'caught-up' }), resources: { cpuPercent: 40, heapPercent: 40, downtimeMs: 0 } })),
+      ).toMatchObject({ kind: 'ignore', reason: R.CAUGHT_UP });
+      expect(
+        plan(
+          evidence({
+            lag: lag({ ...evidence().lag, trend: 'caught-up' }),
+            resources: { cpuPercent: settings.bounds.cpuAlarmPercent + 1, heapPercent: 40, downtimeMs: 0 },
+          }),
+        ),
+      ).toMatchObject({ kind: 'escalate', reason: F.SATURATED, severity: 'warning' });
     });
 
     it('escalates rewound offsets, a stalled job and a hot key without scaling', () => {
       expect(plan(evidence({ lag: lag({ ...evidence().lag, trend: 'rewound' }) }))).toMatchObject({ kind: 'escalate', reason: R.REWOUND });
       expect(plan(evidence({ lag: lag({ ...evidence().lag, trend: 'stalled' }) }))).toMatchObject({ kind: 'escalate', reason: R.STALLED });
-      expect(plan(evidence({ lag: lag({ ...evidence().lag, noProgressMinutes: settings.bounds.stallMinutes }) }))).toMatchObject({ kind: 'escalate', reason: R.STALLED });
-      expect(plan(evidence({ lag: lag({ ...evidence().lag, skew: { skewed: true, hotPartitions: ['3'], hotLagShare: 0.9, othersHealthy: true } }) }))).toMatchObject({ kind: 'escalate', reason: R.SKEW });
+      expect(plan(evidence({ lag: lag({ ...evidence().lag, noProgressMinutes: settings.bounds.stallMinutes }) }))).toMatchObject({
+        kind: 'escalate',
+        reason: R.STALLED,
+      });
+      expect(
+        plan(evidence({ lag: lag({ ...evidence().lag, skew: { skewed: true, hotPartitions: ['3'], hotLagShare: 0.9, othersHealthy: true } }) })),
+      ).toMatchObject({ kind: 'escalate', reason: R.SKEW });
     });
 
     it('escalates a slow sink instead of scaling', () => {
-      const sink = { deliveryStreamName: 'clicks-delivery', freshnessSeconds: settings.bounds.sinkMaxFreshnessSeconds + 1, throttledRecords: 0, incomingRecords: 10 };
+      const sink = {
+        deliveryStreamName: 'clicks-delivery',
+        freshnessSeconds: settings.bounds.sinkMaxFreshnessSeconds + 1,
+        throttledRecords: 0,
+        incomingRecords: 10,
+      };
       expect(plan(evidence({ sink }))).toMatchObject({ kind: 'escalate', reason: R.SINK_BACKPRESSURE });
     });
   });
@@ -152,21 +188,30 @@ describe('Function: planFlinkConsumerLag', () => {
     const stuck = { shardId: 'shardId-000000000002', how: 'growing' as const, ageMs: 30 * MIN, minutes: 30, retentionLeftHours: 23.5 };
 
     it('names a shard not read, its age and the retention left, and pages critical when the records are lost soon', () => {
-      const d = plan(evidence({ kinesis: kinesis({ shards: { level: 'shard', openShards: 8, shardsWithData: 8, stuck: [stuck], suspect: [], othersMaxAgeMs: 200 } }) }));
+      const d = plan(
+        evidence({ kinesis: kinesis({ shards: { level: 'shard', openShards: 8, shardsWithData: 8, stuck: [stuck], suspect: [], othersMaxAgeMs: 200 } }) }),
+      );
       expect(d).toMatchObject({ kind: 'escalate', reason: 'LAG_SHARD_NOT_READ', severity: 'error' });
       expect(d.summary).toContain('shardId-000000000002');
       expect(d.summary).toContain('23.5 h of retention left');
       const soon = { ...stuck, retentionLeftHours: settings.bounds.criticalRetentionHours };
-      expect(plan(evidence({ kinesis: kinesis({ shards: { level: 'shard', openShards: 8, shardsWithData: 8, stuck: [soon], suspect: [], othersMaxAgeMs: 200 } }) }))).toMatchObject({ severity: 'critical' });
+      expect(
+        plan(evidence({ kinesis: kinesis({ shards: { level: 'shard', openShards: 8, shardsWithData: 8, stuck: [soon], suspect: [], othersMaxAgeMs: 200 } }) })),
+      ).toMatchObject({ severity: 'critical' });
     });
 
     it('watches a shard that has grown alone for a short while instead of scaling', () => {
       const w = { ...stuck, minutes: 3 };
-      expect(plan(evidence({ kinesis: kinesis({ shards: { level: 'shard', openShards: 8, shardsWithData: 8, stuck: [], suspect: [w], othersMaxAgeMs: 200 } }) }))).toMatchObject({ kind: 'recheck', reason: 'LAG_SHARD_AGE_GROWING' });
+      expect(
+        plan(evidence({ kinesis: kinesis({ shards: { level: 'shard', openShards: 8, shardsWithData: 8, stuck: [], suspect: [w], othersMaxAgeMs: 200 } }) })),
+      ).toMatchObject({ kind: 'recheck', reason: 'LAG_SHARD_AGE_GROWING' });
     });
 
     it('escalates reads throttled every minute of the alarm window, and only then', () => {
-      expect(plan(evidence({ kinesis: kinesis({ throttledMinutes: settings.bounds.alarmMinutes, throttledReads: 40 }) }))).toMatchObject({ kind: 'escalate', reason: 'LAG_SOURCE_READS_THROTTLED' });
+      expect(plan(evidence({ kinesis: kinesis({ throttledMinutes: settings.bounds.alarmMinutes, throttledReads: 40 }) }))).toMatchObject({
+        kind: 'escalate',
+        reason: 'LAG_SOURCE_READS_THROTTLED',
+      });
       expect(plan(evidence({ kinesis: kinesis({ throttledMinutes: settings.bounds.alarmMinutes - 1, throttledReads: 40 }) })).kind).toBe('fix');
     });
   });

@@ -18,29 +18,61 @@ describe('Manifest: consumer-lag', () => {
     const [lag, time] = manifest.alarms(ctxFor());
     const dimensions = { 'Cluster Name': 'order-processing', 'Consumer Group': 'order-processor', Topic: 'orders.raw' };
     expect(lag).toMatchObject({
-      signal: 'offset-lag', metric: { namespace: 'AWS/Kafka', metricName: 'MaxOffsetLag', dimensions, statistic: 'Maximum', periodSeconds: 60 },
-      comparison: 'GreaterThanThreshold', threshold: 100_000, evaluationPeriods: 5, datapointsToAlarm: 5, treatMissingData: 'missing',
+      signal: 'offset-lag',
+      metric: { namespace: 'AWS/Kafka', metricName: 'MaxOffsetLag', dimensions, statistic: 'Maximum', periodSeconds: 60 },
+      comparison: 'GreaterThanThreshold',
+      threshold: 100_000,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 5,
+      treatMissingData: 'missing',
     });
     expect(time).toMatchObject({ signal: 'time-lag', metric: { metricName: 'EstimatedMaxTimeLag', dimensions }, threshold: 900 });
     expect(lag!.okMeansRecovered ?? true).toBe(true);
   });
 
   it('follows the configured lag metric, thresholds and dimension style', () => {
-    const [lag, time] = manifest.alarms(ctxFor({ bounds: { lagMetric: 'SumOffsetLag', lagAlarmRecords: 5_000_000, timeLagAlarmSeconds: 300, alarmMinutes: 3, clusterNameDimension: false } }));
-    expect(lag).toMatchObject({ metric: { metricName: 'SumOffsetLag', dimensions: { 'Consumer Group': 'order-processor', Topic: 'orders.raw' } }, threshold: 5_000_000, evaluationPeriods: 3 });
+    const [lag, time] = manifest.alarms(
+      ctxFor({ bounds: { lagMetric: 'SumOffsetLag', lagAlarmRecords: 5_000_000, timeLagAlarmSeconds: 300, alarmMinutes: 3, clusterNameDimension: false } }),
+    );
+    expect(lag).toMatchObject({
+      metric: { metricName: 'SumOffsetLag', dimensions: { 'Consumer Group': 'order-processor', Topic: 'orders.raw' } },
+      threshold: 5_000_000,
+      evaluationPeriods: 3,
+    });
     expect(Object.keys(lag!.metric.dimensions)).not.toContain('Cluster Name');
     expect(time!.threshold).toBe(300);
   });
 
   it('alarms on GetRecords.IteratorAgeMilliseconds (and throttled reads) for a Kinesis source', () => {
     const alarms = manifest.alarms(ctxFor({ bounds: { iteratorAgeAlarmSeconds: 120 } }, { kind: 'kinesis', streamName: 'orders-stream-in' }));
-    expect(alarms).toEqual([expect.objectContaining({
-      signal: 'iterator-age', threshold: 120_000,
-      metric: { namespace: 'AWS/Kinesis', metricName: 'GetRecords.IteratorAgeMilliseconds', dimensions: { StreamName: 'orders-stream-in' }, statistic: 'Maximum', periodSeconds: 60 },
-    }), expect.objectContaining({
-      signal: 'read-throttled', threshold: 0, comparison: 'GreaterThanThreshold', evaluationPeriods: 5, datapointsToAlarm: 5, treatMissingData: 'notBreaching',
-      metric: { namespace: 'AWS/Kinesis', metricName: 'ReadProvisionedThroughputExceeded', dimensions: { StreamName: 'orders-stream-in' }, statistic: 'Sum', periodSeconds: 60 },
-    })]);
+    expect(alarms).toEqual([
+      expect.objectContaining({
+        signal: 'iterator-age',
+        threshold: 120_000,
+        metric: {
+          namespace: 'AWS/Kinesis',
+          metricName: 'GetRecords.IteratorAgeMilliseconds',
+          dimensions: { StreamName: 'orders-stream-in' },
+          statistic: 'Maximum',
+          periodSeconds: 60,
+        },
+      }),
+      expect.objectContaining({
+        signal: 'read-throttled',
+        threshold: 0,
+        comparison: 'GreaterThanThreshold',
+        evaluationPeriods: 5,
+        datapointsToAlarm: 5,
+        treatMissingData: 'notBreaching',
+        metric: {
+          namespace: 'AWS/Kinesis',
+          metricName: 'ReadProvisionedThroughputExceeded',
+          dimensions: { StreamName: 'orders-stream-in' },
+          statistic: 'Sum',
+          periodSeconds: 60,
+        },
+      }),
+    ]);
   });
 
   it('grants the job calls on the configured application, role and checkpoint, and CloudWatch reads on "*" only', () => {
@@ -49,8 +81,17 @@ describe('Manifest: consumer-lag', () => {
     const byAction = new Map<string, string[]>();
     for (const p of perms) for (const a of p.actions) byAction.set(a, [...(byAction.get(a) ?? []), ...p.resources]);
     expect([...byAction.keys()].sort()).toEqual([
-      'cloudwatch:GetMetricData', 'cloudwatch:ListMetrics', 'emr-serverless:CancelJobRun', 'emr-serverless:GetJobRun', 'emr-serverless:ListJobRunAttempts', 'emr-serverless:ListJobRuns',
-      'emr-serverless:StartJobRun', 'emr-serverless:TagResource', 'iam:PassRole', 's3:GetObject', 's3:ListBucket',
+      'cloudwatch:GetMetricData',
+      'cloudwatch:ListMetrics',
+      'emr-serverless:CancelJobRun',
+      'emr-serverless:GetJobRun',
+      'emr-serverless:ListJobRunAttempts',
+      'emr-serverless:ListJobRuns',
+      'emr-serverless:StartJobRun',
+      'emr-serverless:TagResource',
+      'iam:PassRole',
+      's3:GetObject',
+      's3:ListBucket',
     ]);
     expect(byAction.get('emr-serverless:CancelJobRun')).toEqual([app, `${app}/jobruns/*`]);
     expect(byAction.get('iam:PassRole')).toEqual(['arn:aws:iam::123456789012:role/EmrServerlessJobExecutionRole']);
@@ -60,7 +101,12 @@ describe('Manifest: consumer-lag', () => {
   });
 
   it('declares, under act, every write its EMR actions make (restart and replace)', () => {
-    const act = new Set(manifest.permissions(ctxFor()).filter((p) => p.step === 'act').flatMap((p) => p.actions));
+    const act = new Set(
+      manifest
+        .permissions(ctxFor())
+        .filter((p) => p.step === 'act')
+        .flatMap((p) => p.actions),
+    );
     const all = new Set(manifest.permissions(ctxFor()).flatMap((p) => p.actions));
     for (const a of consumerLagPlaybook.actions.filter((x) => x.runtime === 'emr-serverless')) {
       for (const iam of a.iamActions) {
@@ -73,6 +119,11 @@ describe('Manifest: consumer-lag', () => {
   it('rejects a cancel wait shorter than the grace period, and unknown settings', () => {
     expect(consumerLagSettings.safeParse({ bounds: { cancelGracePeriodSeconds: 120, cancelWaitSeconds: 60 } }).success).toBe(false);
     expect(consumerLagSettings.safeParse({ bounds: { maxExecutor: 5 } }).success).toBe(false);
-    expect(consumerLagSettings.parse({})).toMatchObject({ mode: 'auto', maxActionsPerHour: 2, breakerMaxVerifyFailures: 1, bounds: { maxExecutors: 20, maxScaleFactor: 2 } });
+    expect(consumerLagSettings.parse({})).toMatchObject({
+      mode: 'auto',
+      maxActionsPerHour: 2,
+      breakerMaxVerifyFailures: 1,
+      bounds: { maxExecutors: 20, maxScaleFactor: 2 },
+    });
   });
 });

@@ -34,7 +34,11 @@ describe('Function: planConsumerLag (a run is active)', () => {
 
   describe('what the window says', () => {
     it('escalates when no lag metric exists for the group', () => {
-      expect(plan(evidence({ lag: lag({ level: 'none', trend: 'unknown', totalLag: null }) }))).toMatchObject({ kind: 'escalate', reason: R.NO_DATA, severity: 'warning' });
+      expect(plan(evidence({ lag: lag({ level: 'none', trend: 'unknown', totalLag: null }) }))).toMatchObject({
+        kind: 'escalate',
+        reason: R.NO_DATA,
+        severity: 'warning',
+      });
     });
 
     it('escalates rewound offsets before anything else, even with a slow sink', () => {
@@ -73,7 +77,10 @@ describe('Function: planConsumerLag (a run is active)', () => {
     });
 
     it('escalates a stalled consumer behind a slow sink instead of restarting it', () => {
-      const e = evidence({ lag: lag({ status: 'STALL', groupStatus: 'ERR', trend: 'stalled' }), sink: { deliveryStreamName: 'order-firehose', freshnessSeconds: 3_600, throttledRecords: 0, incomingRecords: 0 } });
+      const e = evidence({
+        lag: lag({ status: 'STALL', groupStatus: 'ERR', trend: 'stalled' }),
+        sink: { deliveryStreamName: 'order-firehose', freshnessSeconds: 3_600, throttledRecords: 0, incomingRecords: 0 },
+      });
       expect(plan(e).reason).toBe(R.SINK_BACKPRESSURE);
     });
   });
@@ -87,9 +94,19 @@ describe('Function: planConsumerLag (a run is active)', () => {
       if (d.kind !== 'fix') return;
       expect(d.actions[0]).toMatchObject({ type: RESTART_WITH_PARAMETERS, resource: jobResource(job.applicationId, job.jobName) });
       const p = paramsOf(d);
-      expect(p).toMatchObject({ jobRunId: '00running0000001', previousSparkSubmitParameters: run().jobDriver.sparkSubmit!.sparkSubmitParameters, shutdownGracePeriodSeconds: 60, cancelWaitSeconds: 240 });
+      expect(p).toMatchObject({
+        jobRunId: '00running0000001',
+        previousSparkSubmitParameters: run().jobDriver.sparkSubmit!.sparkSubmitParameters,
+        shutdownGracePeriodSeconds: 60,
+        cancelWaitSeconds: 240,
+      });
       expect(p.executors).toBeUndefined();
-      expect(p.start).toMatchObject({ clientToken: restartToken(INCIDENT, '00running0000001'), executionRoleArn: job.executionRoleArn, mode: 'STREAMING', jobDriver: run().jobDriver });
+      expect(p.start).toMatchObject({
+        clientToken: restartToken(INCIDENT, '00running0000001'),
+        executionRoleArn: job.executionRoleArn,
+        mode: 'STREAMING',
+        jobDriver: run().jobDriver,
+      });
       expect(p.start.tags).toMatchObject({ team: 'streaming', 'streamfix:incident': INCIDENT, 'streamfix:restart-of': '00running0000001' });
       expect(restartWithParametersAction.checkBounds(p, { pipeline, settings })).toEqual([]);
     });
@@ -127,7 +144,9 @@ describe('Function: planConsumerLag (a run is active)', () => {
       expect(d).toMatchObject({ kind: 'fix', reason: R.SCALE_OUT, evidence: { targetExecutors: 8, wantedScaleFactor: 2 } });
       const p = paramsOf(d);
       expect(p.executors).toEqual({ setting: 'spark.executor.instances', from: 4, to: 8 });
-      expect(p.start.jobDriver.sparkSubmit.sparkSubmitParameters).toBe(run().jobDriver.sparkSubmit!.sparkSubmitParameters!.replace('instances=4', 'instances=8'));
+      expect(p.start.jobDriver.sparkSubmit.sparkSubmitParameters).toBe(
+        run().jobDriver.sparkSubmit!.sparkSubmitParameters!.replace('instances=4', 'instances=8'),
+      );
       expect(restartWithParametersAction.checkBounds(p, { pipeline, settings })).toEqual([]);
     });
 
@@ -174,7 +193,11 @@ describe('Function: planConsumerLag (a run is active)', () => {
 
     it('escalates a job whose executors are not capped', () => {
       const r = run({ jobDriver: { sparkSubmit: { entryPoint: 's3://x/y.py', sparkSubmitParameters: '--conf spark.executor.memory=8g' } } });
-      expect(plan(evidence({}, r))).toMatchObject({ kind: 'escalate', reason: R.NOT_CAPPED, evidence: { executorSetting: 'spark.dynamicAllocation.maxExecutors', executors: null } });
+      expect(plan(evidence({}, r))).toMatchObject({
+        kind: 'escalate',
+        reason: R.NOT_CAPPED,
+        evidence: { executorSetting: 'spark.dynamicAllocation.maxExecutors', executors: null },
+      });
     });
 
     it('escalates skew instead of scaling', () => {
@@ -190,9 +213,19 @@ describe('Function: planConsumerLag (a run is active)', () => {
     it('carries the numbers with their units', () => {
       const d = plan(evidence());
       expect(d.evidence).toMatchObject({
-        lagTrend: 'falling-behind', maxLagRecords: 9_000, totalLagRecords: 240_000, lagSlopeRecordsPerSecond: 155.56, timeLagSeconds: 420,
-        incomingRecordsPerSecond: 2_000, processedRecordsPerSecond: 1_250, sinkFreshnessSeconds: 120, sinkThrottledPercent: 0,
-        executors: 4, coresPerExecutor: 4, jobRunState: 'RUNNING', partitionsWithData: 48,
+        lagTrend: 'falling-behind',
+        maxLagRecords: 9_000,
+        totalLagRecords: 240_000,
+        lagSlopeRecordsPerSecond: 155.56,
+        timeLagSeconds: 420,
+        incomingRecordsPerSecond: 2_000,
+        processedRecordsPerSecond: 1_250,
+        sinkFreshnessSeconds: 120,
+        sinkThrottledPercent: 0,
+        executors: 4,
+        coresPerExecutor: 4,
+        jobRunState: 'RUNNING',
+        partitionsWithData: 48,
       });
       expect(run().createdAtMs).toBe(NOW - 2 * HOUR);
     });

@@ -17,13 +17,29 @@ afterAll(() => [cw, emr].forEach((m) => m.restore()));
 const FIXED = Date.parse('2026-11-22T10:00:00.000Z');
 const NOW = FIXED + 5 * 60_000 + 20_000;
 const ctx = (s: ConsumerLagSettings = settings): PlaybookContext<ConsumerLagSettings, EmrPipeline> => ({
-  pipelineName: 'orders', pipeline, settings: s, config, clock: new ManualClock(NOW), incidentId: 'i', signal: new AbortController().signal,
+  pipelineName: 'orders',
+  pipeline,
+  settings: s,
+  config,
+  clock: new ManualClock(NOW),
+  incidentId: 'i',
+  signal: new AbortController().signal,
   aws: createAwsAdapters({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }),
   history: { actionsInLastHour: async () => 0 },
 });
 const newRun = (state: string, stateDetails = ''): JobRunSummary => ({
-  applicationId: job.applicationId, id: '00newrun0000001', name: job.jobName, arn: 'arn', createdBy: 'x', releaseLabel: 'emr-7.5.0', mode: 'STREAMING',
-  createdAt: new Date(FIXED + 1_000), updatedAt: new Date(FIXED + 60_000), executionRole: job.executionRoleArn, state: state as never, stateDetails,
+  applicationId: job.applicationId,
+  id: '00newrun0000001',
+  name: job.jobName,
+  arn: 'arn',
+  createdBy: 'x',
+  releaseLabel: 'emr-7.5.0',
+  mode: 'STREAMING',
+  createdAt: new Date(FIXED + 1_000),
+  updatedAt: new Date(FIXED + 60_000),
+  executionRole: job.executionRoleArn,
+  state: state as never,
+  stateDetails,
 });
 /** The 5 minutes since the fix, 10:00 … 10:04. */
 const lagSince = (sum: number[], max = sum.map((v) => v / 4)): MetricDataResult[] => [
@@ -50,15 +66,31 @@ describe('Function: verifyConsumerLag', () => {
 
   it('is recovered when the watched lag is at the alarm threshold, and pending one record above it while growing', async () => {
     const t = settings.bounds.lagAlarmRecords;
-    cw.on(GetMetricDataCommand).resolves({ MetricDataResults: lagSince([1, 2, 3, 4, 5].map((k) => k * 4 * t / 5), [1, 2, 3, 4, 5].map((k) => (k * t) / 5)) });
-    expect(await verifyConsumerLag(ctx(), { startedAtMs: 0, fixedAtMs: FIXED })).toMatchObject({ status: 'recovered', evidence: { maxLagRecords: t, alarmThresholdRecords: t } });
-    cw.on(GetMetricDataCommand).resolves({ MetricDataResults: lagSince([1, 2, 3, 4, 5].map((k) => k * 4 * t / 5), [1, 2, 3, 4, 5].map((k) => (k * t) / 5 + (k === 5 ? 1 : 0))) });
+    cw.on(GetMetricDataCommand).resolves({
+      MetricDataResults: lagSince(
+        [1, 2, 3, 4, 5].map((k) => (k * 4 * t) / 5),
+        [1, 2, 3, 4, 5].map((k) => (k * t) / 5),
+      ),
+    });
+    expect(await verifyConsumerLag(ctx(), { startedAtMs: 0, fixedAtMs: FIXED })).toMatchObject({
+      status: 'recovered',
+      evidence: { maxLagRecords: t, alarmThresholdRecords: t },
+    });
+    cw.on(GetMetricDataCommand).resolves({
+      MetricDataResults: lagSince(
+        [1, 2, 3, 4, 5].map((k) => (k * 4 * t) / 5),
+        [1, 2, 3, 4, 5].map((k) => (k * t) / 5 + (k === 5 ? 1 : 0)),
+      ),
+    });
     expect(await verifyConsumerLag(ctx(), { startedAtMs: 0, fixedAtMs: FIXED })).toMatchObject({ status: 'pending', evidence: { lagTrend: 'falling-behind' } });
   });
 
   it('fails at once when the new run ended or no run was started, and waits while it starts', async () => {
     emr.on(ListJobRunsCommand).resolves({ jobRuns: [newRun('FAILED', 'OutOfMemoryError')] });
-    expect(await verifyConsumerLag(ctx(), { startedAtMs: 0, fixedAtMs: FIXED })).toMatchObject({ status: 'failed', summary: expect.stringContaining('OutOfMemoryError') });
+    expect(await verifyConsumerLag(ctx(), { startedAtMs: 0, fixedAtMs: FIXED })).toMatchObject({
+      status: 'failed',
+      summary: expect.stringContaining('OutOfMemoryError'),
+    });
     emr.on(ListJobRunsCommand).resolves({ jobRuns: [] });
     expect(await verifyConsumerLag(ctx(), { startedAtMs: 0, fixedAtMs: FIXED })).toMatchObject({ status: 'failed', evidence: { runsSinceFix: 0 } });
     emr.on(ListJobRunsCommand).resolves({ jobRuns: [newRun('SCHEDULED')] });

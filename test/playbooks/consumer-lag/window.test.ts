@@ -8,7 +8,12 @@ const at = (i: number) => grid.startMs + i * 60_000;
 const series = (values: number[]) => ({ timestampsMs: values.map((_, i) => at(i)), values });
 const f = (a: number[]) => Float64Array.from(a);
 const input = (over: Partial<WindowInput>): WindowInput => ({
-  grid, nowMs: NOW, unit: 'records', rules: { ...DEFAULT_RULES, minCompleteness: 0.6 }, skew: { lagShare: 0.8, maxHotPartitions: 1 }, ...over,
+  grid,
+  nowMs: NOW,
+  unit: 'records',
+  rules: { ...DEFAULT_RULES, minCompleteness: 0.6 },
+  skew: { lagShare: 0.8, maxHotPartitions: 1 },
+  ...over,
 });
 const growing = Array.from({ length: 10 }, (_, i) => 1_000 + 500 * i);
 
@@ -19,7 +24,7 @@ describe('Function: gridEndingAt', () => {
 });
 
 describe('Function: positions', () => {
-  it('accumulates the job\'s processed counts, leaving gaps unknown', () => {
+  it("accumulates the job's processed counts, leaving gaps unknown", () => {
     const p = positions(f([5, 6, 7]), f([0, 1, 2]), { processed: f([100, NaN, 50]) });
     expect(p.from).toBe('processed-metric');
     expect([...p.offsets!]).toEqual([100, NaN, 150]);
@@ -70,10 +75,12 @@ describe('Function: readLagWindow', () => {
   it('judges partitions one by one, the group by its worst, and finds the hot one', () => {
     const calm = [500, 400, 450, 300, 350, 200, 250, 100, 150, 100];
     const hot = Array.from({ length: 10 }, (_, i) => 1_000 + 2_000 * i);
-    const r = readLagWindow(input({
-      aggregate: series(hot.map((h, i) => h + 3 * calm[i]!)),
-      partitions: { ids: ['0', '1', '2', '3'], series: [series(calm), series(hot), series(calm), series(calm)], truncated: false },
-    }));
+    const r = readLagWindow(
+      input({
+        aggregate: series(hot.map((h, i) => h + 3 * calm[i]!)),
+        partitions: { ids: ['0', '1', '2', '3'], series: [series(calm), series(hot), series(calm), series(calm)], truncated: false },
+      }),
+    );
     expect(r).toMatchObject({ level: 'partition', partitions: 4, status: 'WARN', maxLagPartition: '1', maxLag: 19_000, trend: 'falling-behind' });
     expect(r.statusCounts).toMatchObject({ OK: 3, WARN: 1 });
     expect(r.skew).toMatchObject({ skewed: true, hotPartitions: ['1'] });

@@ -8,7 +8,9 @@ import exampleConfig from '../../../streamfix.config';
 export const T0 = Date.parse('2026-11-22T10:30:00Z');
 export const config = parseConfig({
   ...exampleConfig,
-  pipelines: { orders: { ...exampleConfig.pipelines.orders, sink: { kind: 'firehose', deliveryStreamName: 'order-firehose', s3: 's3://orders-data-lake/orders/' } } },
+  pipelines: {
+    orders: { ...exampleConfig.pipelines.orders, sink: { kind: 'firehose', deliveryStreamName: 'order-firehose', s3: 's3://orders-data-lake/orders/' } },
+  },
 });
 export const pipeline = emrPipeline(config.pipelines.orders);
 export const settings = pipeline.playbooks['dlq-spike'] as DlqSpikeSettings;
@@ -21,12 +23,36 @@ export function evidence(byType: Partial<TypeCounts>, patch: Partial<DlqSpikeEvi
   return {
     dlqUri: pipeline.dlq!.s3,
     alarm: { recordsPerMinute: 450, stateAtMs: T0 - 120_000 },
-    sample: { objectsListed: 3, objectsRead: 3, layout: 'hourly', listingComplete: true, lines: records, badLines: 0, oversizedLines: 0, bytesRead: 1_000, truncated: false },
-    breakdown: {
-      records, byType: counts, ...(records ? { dominant: { type: top[0], share: top[1] / records } } : {}),
-      samples: [], topMessages: [], byJobRun: {}, ...(records ? { oldestAtMs: T0 - 300_000, newestAtMs: T0 - 1_000 } : {}),
+    sample: {
+      objectsListed: 3,
+      objectsRead: 3,
+      layout: 'hourly',
+      listingComplete: true,
+      lines: records,
+      badLines: 0,
+      oversizedLines: 0,
+      bytesRead: 1_000,
+      truncated: false,
     },
-    drift: { failingRecords: records, referenceRecords: 200, newFields: [], missingFields: [], renames: [], referenceSource: 'sink', referenceUri: 's3://orders-data-lake/orders/', referenceObjects: 2 },
+    breakdown: {
+      records,
+      byType: counts,
+      ...(records ? { dominant: { type: top[0], share: top[1] / records } } : {}),
+      samples: [],
+      topMessages: [],
+      byJobRun: {},
+      ...(records ? { oldestAtMs: T0 - 300_000, newestAtMs: T0 - 1_000 } : {}),
+    },
+    drift: {
+      failingRecords: records,
+      referenceRecords: 200,
+      newFields: [],
+      missingFields: [],
+      renames: [],
+      referenceSource: 'sink',
+      referenceUri: 's3://orders-data-lake/orders/',
+      referenceObjects: 2,
+    },
     recentRuns: 0,
     partial: [],
     ...patch,
@@ -40,6 +66,10 @@ export const drift = {
 };
 
 export const change = (createdAtMs: number) => ({
-  jobRunId: '00fnewrun0000001', createdAtMs, state: 'RUNNING', previousJobRunId: '00foldrun0000001', previousCreatedAtMs: createdAtMs - 86_400_000,
+  jobRunId: '00fnewrun0000001',
+  createdAtMs,
+  state: 'RUNNING',
+  previousJobRunId: '00foldrun0000001',
+  previousCreatedAtMs: createdAtMs - 86_400_000,
   differences: [{ field: 'entryPoint', before: 's3://orders-data-lake/jobs/orders_stream_v41.py', after: 's3://orders-data-lake/jobs/orders_stream_v42.py' }],
 });

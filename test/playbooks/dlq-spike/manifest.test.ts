@@ -20,7 +20,12 @@ describe('Manifest: dlq-spike', () => {
     expect(alarm).toMatchObject({
       signal: 'records',
       metric: { namespace: 'ecommerce-streaming', metricName: 'DLQRecordCount', dimensions: { Pipeline: 'orders' }, statistic: 'Sum', periodSeconds: 60 },
-      comparison: 'GreaterThanThreshold', threshold: 100, evaluationPeriods: 5, datapointsToAlarm: 1, treatMissingData: 'notBreaching', okMeansRecovered: true,
+      comparison: 'GreaterThanThreshold',
+      threshold: 100,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 1,
+      treatMissingData: 'notBreaching',
+      okMeansRecovered: true,
     });
   });
 
@@ -28,9 +33,15 @@ describe('Manifest: dlq-spike', () => {
     const perms = dlqSpikeManifest.permissions(pctx());
     expect(perms.filter((p) => p.step === 'act')).toEqual([]);
     expect(perms.filter((p) => p.actions.includes('s3:GetObject')).flatMap((p) => p.resources)).toEqual([
-      'arn:aws:s3:::orders-data-lake/dlq/orders/*', 'arn:aws:s3:::orders-data-lake/orders/*',
+      'arn:aws:s3:::orders-data-lake/dlq/orders/*',
+      'arn:aws:s3:::orders-data-lake/orders/*',
     ]);
-    expect([...new Set(perms.flatMap((p) => p.actions))].sort()).toEqual(['emr-serverless:GetJobRun', 'emr-serverless:ListJobRuns', 's3:GetObject', 's3:ListBucket']);
+    expect([...new Set(perms.flatMap((p) => p.actions))].sort()).toEqual([
+      'emr-serverless:GetJobRun',
+      'emr-serverless:ListJobRuns',
+      's3:GetObject',
+      's3:ListBucket',
+    ]);
   });
 
   it('reads no reference when neither the sink nor the settings name one', () => {
@@ -64,7 +75,13 @@ describe('Manifest: dlq-spike', () => {
 
 describe('Function: verifyDlqSpike', () => {
   const ctx = (lastModifiedMs: number | undefined): PlaybookContext<DlqSpikeSettings> => ({
-    pipelineName: 'orders', pipeline, settings, config, clock: new ManualClock(T0), incidentId: 'i', signal: new AbortController().signal,
+    pipelineName: 'orders',
+    pipeline,
+    settings,
+    config,
+    clock: new ManualClock(T0),
+    incidentId: 'i',
+    signal: new AbortController().signal,
     history: { actionsInLastHour: async () => 0 },
     aws: {
       s3: {

@@ -36,14 +36,20 @@ const PII = {
   password: 'hunter2',
 };
 
-const envelope = (i: number) => JSON.stringify({
-  error_type: 'validation_error',
-  // The writer's message quotes the bad record: value rules apply to it too.
-  error_message: `rejected ${PII.email}: pass=${PII.password}, iban ${PII.iban}`,
-  failed_at: new Date(T0 - 600_000 + i * 1_000).toISOString(),
-  source: { topic: 'orders.raw', partition: 0, offset: 1_000 + i },
-  payload: JSON.stringify({ order_id: `o${i}`, customer: { name: PII.name, email: PII.email, phone: PII.phone, iban: PII.iban, dob: PII.dob }, pin: PII.pin, note: `card ${PII.card}` }),
-});
+const envelope = (i: number) =>
+  JSON.stringify({
+    error_type: 'validation_error',
+    // The writer's message quotes the bad record: value rules apply to it too.
+    error_message: `rejected ${PII.email}: pass=${PII.password}, iban ${PII.iban}`,
+    failed_at: new Date(T0 - 600_000 + i * 1_000).toISOString(),
+    source: { topic: 'orders.raw', partition: 0, offset: 1_000 + i },
+    payload: JSON.stringify({
+      order_id: `o${i}`,
+      customer: { name: PII.name, email: PII.email, phone: PII.phone, iban: PII.iban, dob: PII.dob },
+      pin: PII.pin,
+      note: `card ${PII.card}`,
+    }),
+  });
 
 describe('Masking of personal data: pages, SNS and the ledger (dlq-spike through the engine)', () => {
   const sns = mockClient(SNSClient);
@@ -57,7 +63,13 @@ describe('Masking of personal data: pages, SNS and the ledger (dlq-spike through
   beforeAll(async () => {
     [s3, db] = await Promise.all([startS3rver(['orders-data-lake']), startDynalite()]);
     const raw = new S3Client(clientConfig(s3.aws, 's3'));
-    await raw.send(new PutObjectCommand({ Bucket: 'orders-data-lake', Key: `${hourPrefix('dlq/orders/', T0)}part-0001.jsonl`, Body: Array.from({ length: 20 }, (_, i) => envelope(i)).join('\n') }));
+    await raw.send(
+      new PutObjectCommand({
+        Bucket: 'orders-data-lake',
+        Key: `${hourPrefix('dlq/orders/', T0)}part-0001.jsonl`,
+        Body: Array.from({ length: 20 }, (_, i) => envelope(i)).join('\n'),
+      }),
+    );
     raw.destroy();
   });
   afterAll(async () => {
@@ -80,18 +92,46 @@ describe('Masking of personal data: pages, SNS and the ledger (dlq-spike through
     const orders = baseConfig.pipelines.orders!;
     const config = parseConfig({ ...baseConfig, pipelines: { orders: { ...orders, ...(masking ? { masking } : {}) } } });
     const h = createPlaybookHandler('dlq-spike', {
-      config, clock: new ManualClock(T0),
-      env: { tableName: db.tableName, topicArn: 'arn:aws:sns:eu-west-1:123456789012:streamfix', pagerDutySecretId: 'streamfix/pagerduty-routing-key', schedulerGroup: 'streamfix', schedulerRoleArn: 'arn:aws:iam::123456789012:role/s', pauseParameter: '/streamfix/pause', pipelinePauseParameterPrefix: '/streamfix/pause/', metricsNamespace: 'streamfix' },
+      config,
+      clock: new ManualClock(T0),
+      env: {
+        tableName: db.tableName,
+        topicArn: 'arn:aws:sns:eu-west-1:123456789012:streamfix',
+        pagerDutySecretId: 'streamfix/pagerduty-routing-key',
+        schedulerGroup: 'streamfix',
+        schedulerRoleArn: 'arn:aws:iam::123456789012:role/s',
+        pauseParameter: '/streamfix/pause',
+        pipelinePauseParameterPrefix: '/streamfix/pause/',
+        metricsNamespace: 'streamfix',
+      },
       aws: { ...s3.aws, endpoints: { ...s3.aws.endpoints, ...db.aws.endpoints } },
-      fetch, logger: new Logger({ logLevel: 'SILENT' }), metrics: new Metrics({ namespace: 'streamfix' }),
+      fetch,
+      logger: new Logger({ logLevel: 'SILENT' }),
+      metrics: new Metrics({ namespace: 'streamfix' }),
     });
     const name = 'streamfix-orders-dlq-spike-records';
-    const event = { ...alarmEvent, id: eventId, resources: [`arn:aws:cloudwatch:eu-west-1:123456789012:alarm:${name}`], detail: { ...alarmEvent.detail, alarmName: name, state: { ...alarmEvent.detail.state, timestamp: new Date(T0 - 120_000 + alarms * 1_000).toISOString().replace('Z', '+0000'), reasonData: JSON.stringify({ recentDatapoints: [450.0] }) } } };
+    const event = {
+      ...alarmEvent,
+      id: eventId,
+      resources: [`arn:aws:cloudwatch:eu-west-1:123456789012:alarm:${name}`],
+      detail: {
+        ...alarmEvent.detail,
+        alarmName: name,
+        state: {
+          ...alarmEvent.detail.state,
+          timestamp: new Date(T0 - 120_000 + alarms * 1_000).toISOString().replace('Z', '+0000'),
+          reasonData: JSON.stringify({ recentDatapoints: [450.0] }),
+        },
+      },
+    };
     const r = await h(event, { awsRequestId: eventId, invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:streamfix-dlq-spike' });
     const ledger = dynamoLedger(db.aws, db.tableName);
     const incident = await ledger.getIncident(r.incidentId!);
     const kept = JSON.stringify([incident, await ledger.listTimeline(r.incidentId!), await ledger.listActions(r.incidentId!)]);
-    const sent = sns.commandCalls(PublishCommand).map((c) => `${c.args[0].input.Subject ?? ''}\n${c.args[0].input.Message ?? ''}`).join('\n');
+    const sent = sns
+      .commandCalls(PublishCommand)
+      .map((c) => `${c.args[0].input.Subject ?? ''}\n${c.args[0].input.Message ?? ''}`)
+      .join('\n');
     return { r, kept, sent, pages: pages.join('\n') };
   }
 

@@ -11,7 +11,12 @@ const withBounds = (b: Partial<typeof settings.bounds>) => ({ ...settings, bound
 
 describe('Function: planDlqSpike', () => {
   it('always escalates, whatever the evidence', () => {
-    for (const e of [evidence({}), evidence({ timeout: 90 }), evidence({ parse_error: 80 }, { drift: { ...evidence({}).drift, ...drift } }), evidence({ duplicate: 100 })]) {
+    for (const e of [
+      evidence({}),
+      evidence({ timeout: 90 }),
+      evidence({ parse_error: 80 }, { drift: { ...evidence({}).drift, ...drift } }),
+      evidence({ duplicate: 100 }),
+    ]) {
       expect(plan(e).kind).toBe('escalate');
     }
   });
@@ -34,23 +39,30 @@ describe('Function: planDlqSpike', () => {
       expect(plan(evidence({ timeout: 49, parse_error: 51 })).reason).toBe(DlqSpikeReason.BAD_DATA);
     });
 
-    it('is blamed even when the job changed: timeouts are not the new code\'s data', () => {
+    it("is blamed even when the job changed: timeouts are not the new code's data", () => {
       expect(plan(evidence({ timeout: 80, parse_error: 20 }, { change: change(T0 - 600_000), recentRuns: 1 })).reason).toBe(DlqSpikeReason.ENRICHMENT_FAILING);
     });
   });
 
   describe('a changed job run', () => {
     it('with schema drift: names the new field, the rename and the run that introduced it', () => {
-      const d = plan(evidence({ validation_error: 95, parse_error: 5 }, { drift: { ...evidence({}).drift, ...drift }, change: change(T0 - 600_000), recentRuns: 1 }));
+      const d = plan(
+        evidence({ validation_error: 95, parse_error: 5 }, { drift: { ...evidence({}).drift, ...drift }, change: change(T0 - 600_000), recentRuns: 1 }),
+      );
       expect(d.reason).toBe(DlqSpikeReason.SCHEMA_CHANGE_AFTER_DEPLOYMENT);
       expect(d.summary).toContain('`cust_id`');
       expect(d.summary).toContain('`customer_id` → `cust_id`');
       expect(d.summary).toContain('00fnewrun0000001');
       expect(d.summary).toContain('orders_stream_v42.py');
-      expect(d.evidence).toMatchObject({ newFields: 'cust_id', likelyRenames: 'customer_id->cust_id', changedJobRunId: '00fnewrun0000001', changeIsSuspect: true });
+      expect(d.evidence).toMatchObject({
+        newFields: 'cust_id',
+        likelyRenames: 'customer_id->cust_id',
+        changedJobRunId: '00fnewrun0000001',
+        changeIsSuspect: true,
+      });
     });
 
-    it('started at the alarm\'s very millisecond is a suspect; one millisecond later it is not', () => {
+    it("started at the alarm's very millisecond is a suspect; one millisecond later it is not", () => {
       const at = T0 - 120_000;
       expect(changeIsSuspect(evidence({ parse_error: 10 }, { change: change(at) }), T0)).toBe(true);
       expect(changeIsSuspect(evidence({ parse_error: 10 }, { change: change(at + 1) }), T0)).toBe(false);
@@ -58,7 +70,7 @@ describe('Function: planDlqSpike', () => {
       expect(later.reason).toBe(DlqSpikeReason.SCHEMA_DRIFT);
     });
 
-    it('is judged by the failing records\' job_run_id when the envelope has it (half or more)', () => {
+    it("is judged by the failing records' job_run_id when the envelope has it (half or more)", () => {
       const base = evidence({ parse_error: 10 }, { change: change(T0 + 60_000) });
       const half = { ...base, breakdown: { ...base.breakdown, byJobRun: { '00fnewrun0000001': 5, other: 5 } } };
       const less = { ...base, breakdown: { ...base.breakdown, byJobRun: { '00fnewrun0000001': 4, other: 5 } } };
@@ -105,7 +117,13 @@ describe('Function: planDlqSpike', () => {
 
   it('carries the breakdown, masked samples and the exact replay command to the person paged', () => {
     const e = evidence({ validation_error: 60, parse_error: 40 });
-    const d = plan({ ...e, breakdown: { ...e.breakdown, samples: [{ errorType: 'validation_error', errorCode: 'validation_error', errorMessage: 'm', failedAt: 'x', payload: '{"password":"***"}' }] } });
+    const d = plan({
+      ...e,
+      breakdown: {
+        ...e.breakdown,
+        samples: [{ errorType: 'validation_error', errorCode: 'validation_error', errorMessage: 'm', failedAt: 'x', payload: '{"password":"***"}' }],
+      },
+    });
     if (d.kind !== 'escalate') throw new Error('expected escalate');
     expect(d.recommendation.command).toBe(
       'streamfix replay --pipeline orders --source dlq --from 2026-11-22T10:22:00.000Z --error-types parse_error,validation_error --target kafka --execute',
@@ -120,7 +138,9 @@ describe('Function: replayFrom / replayCommand', () => {
   it('starts a whole minute before the earliest of: the alarm minus the quiet window, the oldest failure, the suspect run', () => {
     const e = evidence({ parse_error: 1 });
     expect(new Date(replayFrom(e, settings, T0)).toISOString()).toBe('2026-11-22T10:22:00.000Z');
-    expect(new Date(replayFrom({ ...e, breakdown: { ...e.breakdown, oldestAtMs: Date.parse('2026-11-22T09:59:30.500Z') } }, settings, T0)).toISOString()).toBe('2026-11-22T09:58:00.000Z');
+    expect(new Date(replayFrom({ ...e, breakdown: { ...e.breakdown, oldestAtMs: Date.parse('2026-11-22T09:59:30.500Z') } }, settings, T0)).toISOString()).toBe(
+      '2026-11-22T09:58:00.000Z',
+    );
     expect(new Date(replayFrom(e, settings, T0, change(Date.parse('2026-11-22T10:00:00Z')))).toISOString()).toBe('2026-11-22T09:59:00.000Z');
   });
 

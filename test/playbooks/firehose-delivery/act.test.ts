@@ -2,7 +2,12 @@ import { DescribeDeliveryStreamCommand, FirehoseClient, FirehoseServiceException
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { AwsRequestError } from '../../../lambdas/core/errors';
-import { replanHints, StreamChangedError, updateBufferingHintsAction as action, type BufferingHintsParams } from '../../../lambdas/playbooks/firehose-delivery/act';
+import {
+  replanHints,
+  StreamChangedError,
+  updateBufferingHintsAction as action,
+  type BufferingHintsParams,
+} from '../../../lambdas/playbooks/firehose-delivery/act';
 import { recordedError } from '../../adapters/aws-fixtures';
 import { actionContext, describedAs } from './context';
 import { STREAM, pipeline, settingsWith } from './fixtures';
@@ -13,8 +18,15 @@ const DEST = 'destinationId-000000000001';
 const bounds = settingsWith().bounds;
 
 const params = (over: Partial<BufferingHintsParams> = {}): BufferingHintsParams => ({
-  deliveryStreamName: STREAM, destinationId: DEST, versionId: '7', sizeInMBs: 37, intervalInSeconds: 300,
-  intent: 'raise', previousSizeInMBs: 5, previousIntervalInSeconds: 300, ...over,
+  deliveryStreamName: STREAM,
+  destinationId: DEST,
+  versionId: '7',
+  sizeInMBs: 37,
+  intervalInSeconds: 300,
+  intent: 'raise',
+  previousSizeInMBs: 5,
+  previousIntervalInSeconds: 300,
+  ...over,
 });
 const updates = () => firehose.commandCalls(UpdateDestinationCommand).map((c) => c.args[0].input);
 
@@ -29,18 +41,19 @@ afterAll(() => {
 
 describe('Action: firehose:UpdateDestination (buffering hints)', () => {
   describe('Method: checkBounds', () => {
-    it('accepts the plan\'s hints within bounds on the configured stream', () => {
+    it("accepts the plan's hints within bounds on the configured stream", () => {
       expect(action.checkBounds(params(), { pipeline, settings: settingsWith() })).toEqual([]);
     });
 
     it('names every broken bound on the actual parameters', () => {
       const v = action.checkBounds(params({ deliveryStreamName: 'other', sizeInMBs: 129, intervalInSeconds: 30 }), { pipeline, settings: settingsWith() });
-      expect(v).toEqual([
-        'deliveryStreamName other is not the configured order-firehose',
-        "sizeInMBs 129 is outside Firehose's limits [1, 128]",
+      expect(v).toEqual(['deliveryStreamName other is not the configured order-firehose', "sizeInMBs 129 is outside Firehose's limits [1, 128]"]);
+      expect(action.checkBounds(params({ intervalInSeconds: 30 }), { pipeline, settings: settingsWith() })).toEqual([
+        'intervalInSeconds 30 is outside the configured bounds [60, 900]',
       ]);
-      expect(action.checkBounds(params({ intervalInSeconds: 30 }), { pipeline, settings: settingsWith() })).toEqual(['intervalInSeconds 30 is outside the configured bounds [60, 900]']);
-      expect(action.checkBounds(params({ sizeInMBs: 64 }), { pipeline, settings: settingsWith({ maxSizeInMBs: 32 }) })).toEqual(['sizeInMBs 64 is outside the configured bounds [1, 32]']);
+      expect(action.checkBounds(params({ sizeInMBs: 64 }), { pipeline, settings: settingsWith({ maxSizeInMBs: 32 }) })).toEqual([
+        'sizeInMBs 64 is outside the configured bounds [1, 32]',
+      ]);
     });
   });
 
@@ -53,7 +66,14 @@ describe('Action: firehose:UpdateDestination (buffering hints)', () => {
       const out = await action.execute(params(), actionContext());
 
       // Assess
-      expect(updates()).toEqual([{ DeliveryStreamName: STREAM, CurrentDeliveryStreamVersionId: '7', DestinationId: DEST, ExtendedS3DestinationUpdate: { BufferingHints: { SizeInMBs: 37, IntervalInSeconds: 300 } } }]);
+      expect(updates()).toEqual([
+        {
+          DeliveryStreamName: STREAM,
+          CurrentDeliveryStreamVersionId: '7',
+          DestinationId: DEST,
+          ExtendedS3DestinationUpdate: { BufferingHints: { SizeInMBs: 37, IntervalInSeconds: 300 } },
+        },
+      ]);
       expect(out.before).toEqual({ versionId: '7', sizeInMBs: 5, intervalInSeconds: 300 });
       expect(out.after).toEqual({ versionId: '7', sizeInMBs: 37, intervalInSeconds: 300, replanned: false });
     });
@@ -72,7 +92,10 @@ describe('Action: firehose:UpdateDestination (buffering hints)', () => {
 
     it('re-reads and re-plans once on a concurrent modification, keeping the other change where it serves', async () => {
       // Prepare: between the read and the update someone set the interval to 120 s (version 8).
-      firehose.on(DescribeDeliveryStreamCommand).resolvesOnce(describedAs('7', 5, 300)).resolves(describedAs('8', 5, 120));
+      firehose
+        .on(DescribeDeliveryStreamCommand)
+        .resolvesOnce(describedAs('7', 5, 300))
+        .resolves(describedAs('8', 5, 120));
       firehose.on(UpdateDestinationCommand).rejectsOnce(conflict()).resolves({ $metadata: {} });
 
       // Act
@@ -100,7 +123,10 @@ describe('Action: firehose:UpdateDestination (buffering hints)', () => {
 
     it('stops when the other change already did what the plan wanted', async () => {
       // Prepare
-      firehose.on(DescribeDeliveryStreamCommand).resolvesOnce(describedAs('7', 5, 300)).resolves(describedAs('8', 64, 300));
+      firehose
+        .on(DescribeDeliveryStreamCommand)
+        .resolvesOnce(describedAs('7', 5, 300))
+        .resolves(describedAs('8', 64, 300));
       firehose.on(UpdateDestinationCommand).rejectsOnce(conflict());
 
       // Act
@@ -113,7 +139,10 @@ describe('Action: firehose:UpdateDestination (buffering hints)', () => {
 
     it('gives up after one re-plan when the stream changes again', async () => {
       // Prepare
-      firehose.on(DescribeDeliveryStreamCommand).resolvesOnce(describedAs('7', 5, 300)).resolves(describedAs('8', 5, 300));
+      firehose
+        .on(DescribeDeliveryStreamCommand)
+        .resolvesOnce(describedAs('7', 5, 300))
+        .resolves(describedAs('8', 5, 300));
       firehose.on(UpdateDestinationCommand).rejects(conflict());
 
       // Act / Assess
@@ -140,8 +169,10 @@ describe('Action: firehose:UpdateDestination (buffering hints)', () => {
       await expect(action.execute(params(), actionContext())).rejects.toBeInstanceOf(AwsRequestError);
     });
 
-    it('refuses a stream that is not the pipeline\'s', async () => {
-      await expect(action.execute(params({ deliveryStreamName: 'payments-firehose' }), actionContext())).rejects.toThrow(/refusing to change payments-firehose/);
+    it("refuses a stream that is not the pipeline's", async () => {
+      await expect(action.execute(params({ deliveryStreamName: 'payments-firehose' }), actionContext())).rejects.toThrow(
+        /refusing to change payments-firehose/,
+      );
       expect(firehose.commandCalls(DescribeDeliveryStreamCommand)).toHaveLength(0);
     });
   });
@@ -149,11 +180,17 @@ describe('Action: firehose:UpdateDestination (buffering hints)', () => {
   describe('Function: replanHints', () => {
     it('keeps a raise done by someone else, and their interval when it is within bounds', () => {
       expect(replanHints(params(), { sizeInMBs: 37, intervalInSeconds: 60 }, bounds)).toEqual({ kind: 'done', why: 'SizeInMBs is already 37 (wanted 37)' });
-      expect(replanHints(params(), { sizeInMBs: 36, intervalInSeconds: 60 }, bounds)).toEqual({ kind: 'update', hints: { sizeInMBs: 37, intervalInSeconds: 60 } });
+      expect(replanHints(params(), { sizeInMBs: 36, intervalInSeconds: 60 }, bounds)).toEqual({
+        kind: 'update',
+        hints: { sizeInMBs: 37, intervalInSeconds: 60 },
+      });
     });
 
     it('falls back to the planned hints when the other change left them out of bounds', () => {
-      expect(replanHints(params(), { sizeInMBs: 5, intervalInSeconds: 0 }, bounds)).toEqual({ kind: 'update', hints: { sizeInMBs: 37, intervalInSeconds: 300 } });
+      expect(replanHints(params(), { sizeInMBs: 5, intervalInSeconds: 0 }, bounds)).toEqual({
+        kind: 'update',
+        hints: { sizeInMBs: 37, intervalInSeconds: 300 },
+      });
     });
 
     it('lowers the interval only when nobody lowered it already', () => {
@@ -163,7 +200,9 @@ describe('Action: firehose:UpdateDestination (buffering hints)', () => {
     });
 
     it('refuses hints that break the bounds even as planned', () => {
-      expect(() => replanHints(params({ sizeInMBs: 64 }), { sizeInMBs: 5, intervalInSeconds: 300 }, { ...bounds, maxSizeInMBs: 32 })).toThrow(/break the bounds/);
+      expect(() => replanHints(params({ sizeInMBs: 64 }), { sizeInMBs: 5, intervalInSeconds: 300 }, { ...bounds, maxSizeInMBs: 32 })).toThrow(
+        /break the bounds/,
+      );
     });
   });
 });

@@ -28,7 +28,8 @@ export function describedAs(versionId: string, sizeInMBs: number, intervalInSeco
   const d = r.DeliveryStreamDescription!;
   d.VersionId = versionId;
   for (const dest of d.Destinations ?? []) {
-    if (dest.ExtendedS3DestinationDescription) dest.ExtendedS3DestinationDescription.BufferingHints = { SizeInMBs: sizeInMBs, IntervalInSeconds: intervalInSeconds };
+    if (dest.ExtendedS3DestinationDescription)
+      dest.ExtendedS3DestinationDescription.BufferingHints = { SizeInMBs: sizeInMBs, IntervalInSeconds: intervalInSeconds };
     if (dest.S3DestinationDescription) dest.S3DestinationDescription.BufferingHints = { SizeInMBs: sizeInMBs, IntervalInSeconds: intervalInSeconds };
   }
   return r;

@@ -1,5 +1,10 @@
 import { CloudWatchClient, GetMetricDataCommand, type GetMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
-import { CloudWatchLogsClient, CloudWatchLogsServiceException, FilterLogEventsCommand, type FilterLogEventsCommandOutput } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  CloudWatchLogsClient,
+  CloudWatchLogsServiceException,
+  FilterLogEventsCommand,
+  type FilterLogEventsCommandOutput,
+} from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeDeliveryStreamCommand, FirehoseClient, FirehoseServiceException } from '@aws-sdk/client-firehose';
 import { IAMClient, SimulatePrincipalPolicyCommand, type SimulatePrincipalPolicyCommandInput } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -14,7 +19,18 @@ const firehose = mockClient(FirehoseClient);
 const logs = mockClient(CloudWatchLogsClient);
 const iam = mockClient(IAMClient);
 const cw = mockClient(CloudWatchClient);
-const trigger = { kind: 'alarm' as const, eventId: 'e', dedupeKey: 'k', alarmName: 'a', state: 'ALARM' as const, stateAtMs: NOW, reason: '', composite: false, triggeringAlarms: [], metrics: [] };
+const trigger = {
+  kind: 'alarm' as const,
+  eventId: 'e',
+  dedupeKey: 'k',
+  alarmName: 'a',
+  state: 'ALARM' as const,
+  stateAtMs: NOW,
+  reason: '',
+  composite: false,
+  triggeringAlarms: [],
+  metrics: [],
+};
 
 /** Metric answers by query id: a function of each point's time (one point per period of the window). */
 function metrics(values: Record<string, (tMs: number) => number | undefined>) {
@@ -50,7 +66,11 @@ beforeEach(() => {
   logs.on(FilterLogEventsCommand).resolvesOnce(first!).resolvesOnce(second!).resolves({ $metadata: {}, events: [] });
   iam.on(SimulatePrincipalPolicyCommand).callsFake((input: SimulatePrincipalPolicyCommandInput) => ({
     $metadata: {},
-    EvaluationResults: (input.ActionNames ?? []).map((a) => ({ EvalActionName: a, EvalResourceName: input.ResourceArns![0], EvalDecision: a === 's3:PutObject' ? 'implicitDeny' : 'allowed' })),
+    EvaluationResults: (input.ActionNames ?? []).map((a) => ({
+      EvalActionName: a,
+      EvalResourceName: input.ResourceArns![0],
+      EvalDecision: a === 's3:PutObject' ? 'implicitDeny' : 'allowed',
+    })),
     IsTruncated: false,
   }));
   metrics({ freshness: stallSince(NOW - 2 * 3_600_000), success: () => 0, records: () => 6_000, bytes: () => 6_000 * 1024, throttled: () => 0 });
@@ -68,9 +88,15 @@ describe('Function: diagnoseFirehoseDelivery', () => {
     // Assess
     expect(e.stream?.versionId).toBe('7');
     expect(e.destination?.kmsKeyArn).toBe(KEY);
-    expect(e.errors.byCode.map((c) => [c.code, c.count])).toEqual([['S3.AccessDenied', 4], ['S3.KMS.KeyDisabled', 1]]);
+    expect(e.errors.byCode.map((c) => [c.code, c.count])).toEqual([
+      ['S3.AccessDenied', 4],
+      ['S3.KMS.KeyDisabled', 1],
+    ]);
     expect(logs.commandCalls(FilterLogEventsCommand)[0]?.args[0].input).toMatchObject({
-      logGroupName: '/aws/kinesisfirehose/order-firehose', logStreamNames: ['S3Delivery'], startTime: NOW - 30 * 60_000, endTime: NOW,
+      logGroupName: '/aws/kinesisfirehose/order-firehose',
+      logStreamNames: ['S3Delivery'],
+      startTime: NOW - 30 * 60_000,
+      endTime: NOW,
     });
     const sims = iam.commandCalls(SimulatePrincipalPolicyCommand).map((c) => c.args[0].input);
     expect(sims.map((s) => [s.ActionNames, s.ResourceArns])).toEqual([
@@ -118,7 +144,8 @@ describe('Function: diagnoseFirehoseDelivery', () => {
     // Prepare
     const r = describedAs('7', 5, 300);
     for (const d of r.DeliveryStreamDescription!.Destinations ?? []) {
-      if (d.ExtendedS3DestinationDescription) d.ExtendedS3DestinationDescription.CloudWatchLoggingOptions = { Enabled: true, LogGroupName: '/custom/firehose', LogStreamName: 'S3Delivery' };
+      if (d.ExtendedS3DestinationDescription)
+        d.ExtendedS3DestinationDescription.CloudWatchLoggingOptions = { Enabled: true, LogGroupName: '/custom/firehose', LogStreamName: 'S3Delivery' };
     }
     firehose.on(DescribeDeliveryStreamCommand).resolves(r);
 
@@ -127,7 +154,11 @@ describe('Function: diagnoseFirehoseDelivery', () => {
 
     // Assess
     expect(logs.commandCalls(FilterLogEventsCommand)).toHaveLength(0);
-    expect(e.errorLog).toMatchObject({ logGroupName: '/custom/firehose', read: false, error: expect.stringContaining('set bounds.errorLogGroupName to /custom/firehose') });
+    expect(e.errorLog).toMatchObject({
+      logGroupName: '/custom/firehose',
+      read: false,
+      error: expect.stringContaining('set bounds.errorLogGroupName to /custom/firehose'),
+    });
   });
 
   it('records an error log it cannot read instead of failing the diagnosis', async () => {

@@ -28,7 +28,11 @@ export const series = (values: number[], periodSeconds = 60, endMs = NOW): Serie
   timestampsMs: values.map((_, i) => endMs - (values.length - 1 - i) * periodSeconds * 1000),
   values,
 });
-export const flat = (value: number, n = 30, periodSeconds = 60) => series(Array.from({ length: n }, () => value), periodSeconds);
+export const flat = (value: number, n = 30, periodSeconds = 60) =>
+  series(
+    Array.from({ length: n }, () => value),
+    periodSeconds,
+  );
 /** A freshness that grows one second per second (a stall), ending at `end`. */
 export const stalled = (end: number, n = 30) => series(Array.from({ length: n }, (_, i) => Math.max(0, end - (n - 1 - i) * 60)));
 
@@ -70,7 +74,13 @@ export const deny = (results: SimulationResult[], action: string): SimulationRes
 export const errorLines = (code: string, n: number, message = 'message') =>
   Array.from({ length: n }, (_, i) => ({
     timestampMs: NOW - (n - i) * 30_000,
-    message: JSON.stringify({ deliveryStreamARN: `arn:aws:firehose:eu-west-1:123456789012:deliverystream/${STREAM}`, destination: BUCKET, deliveryStreamVersionId: 7, message, errorCode: code }),
+    message: JSON.stringify({
+      deliveryStreamARN: `arn:aws:firehose:eu-west-1:123456789012:deliverystream/${STREAM}`,
+      destination: BUCKET,
+      deliveryStreamVersionId: 7,
+      message,
+      errorCode: code,
+    }),
   }));
 
 /** A healthy stream: 100 records/s of 1 KiB, freshness 60 s, every delivery succeeds. */
@@ -100,8 +110,24 @@ export const withErrors = (events: { timestampMs: number; message: string }[]) =
 
 export const plan = (e: FirehoseDeliveryEvidence, s: FirehoseDeliverySettings = settingsWith(), nowMs = NOW) => {
   const input: PlanInput<FirehoseDeliverySettings, FirehoseDeliveryEvidence> = {
-    pipelineName: 'orders', pipeline, settings: s, evidence: e, nowMs, incidentId: 'orders.firehose-delivery.20261122T095500.abc123',
-    trigger: { kind: 'alarm', eventId: 'e1', dedupeKey: 'k', alarmName: 'streamfix-orders-firehose-delivery-freshness', state: 'ALARM', stateAtMs: NOW, reason: 'Threshold Crossed', composite: false, triggeringAlarms: [], metrics: [] },
+    pipelineName: 'orders',
+    pipeline,
+    settings: s,
+    evidence: e,
+    nowMs,
+    incidentId: 'orders.firehose-delivery.20261122T095500.abc123',
+    trigger: {
+      kind: 'alarm',
+      eventId: 'e1',
+      dedupeKey: 'k',
+      alarmName: 'streamfix-orders-firehose-delivery-freshness',
+      state: 'ALARM',
+      stateAtMs: NOW,
+      reason: 'Threshold Crossed',
+      composite: false,
+      triggeringAlarms: [],
+      metrics: [],
+    },
   };
   return planFirehoseDelivery(input);
 };

@@ -4,8 +4,26 @@ import { hintViolations } from '../../../lambdas/analysis/firehose';
 import { updateBufferingHintsAction } from '../../../lambdas/playbooks/firehose-delivery/act';
 import { FirehoseDeliveryReason as R, RECHECK_AFTER_SECONDS, UPDATE_BUFFERING_HINTS } from '../../../lambdas/playbooks/firehose-delivery/plan';
 import {
-  BUCKET, HOUR_S, KEY, MIB, NOW, ROLE, STREAM, allowedAll, deny, destination, errorLines, evidence, flat, pipeline, plan, series, settingsWith, stalled,
-  stream, withErrors,
+  BUCKET,
+  HOUR_S,
+  KEY,
+  MIB,
+  NOW,
+  ROLE,
+  STREAM,
+  allowedAll,
+  deny,
+  destination,
+  errorLines,
+  evidence,
+  flat,
+  pipeline,
+  plan,
+  series,
+  settingsWith,
+  stalled,
+  stream,
+  withErrors,
 } from './fixtures';
 
 const failing = { success: flat(0), freshness: stalled(2 * HOUR_S) };
@@ -19,7 +37,15 @@ describe('Function: planFirehoseDelivery', () => {
     });
 
     it('escalates a stream-level KMS failure with the command that enables the key', () => {
-      const e = evidence({ stream: stream({ encryption: { status: 'ENABLED', keyType: 'CUSTOMER_MANAGED_CMK', keyArn: KEY }, failure: { type: 'DISABLED_KMS_KEY', details: 'The key is disabled' } }) }, failing);
+      const e = evidence(
+        {
+          stream: stream({
+            encryption: { status: 'ENABLED', keyType: 'CUSTOMER_MANAGED_CMK', keyArn: KEY },
+            failure: { type: 'DISABLED_KMS_KEY', details: 'The key is disabled' },
+          }),
+        },
+        failing,
+      );
       const d = plan(e);
       expect(d).toMatchObject({ kind: 'escalate', reason: R.STREAM_FAILURE });
       if (d.kind !== 'escalate') return;
@@ -29,7 +55,11 @@ describe('Function: planFirehoseDelivery', () => {
     });
 
     it('escalates an encryption failure reported on the stream encryption only', () => {
-      const e = evidence({ stream: stream({ encryption: { status: 'ENABLING_FAILED', keyType: 'CUSTOMER_MANAGED_CMK', keyArn: KEY, failure: { type: 'KMS_ACCESS_DENIED', details: 'denied' } } }) });
+      const e = evidence({
+        stream: stream({
+          encryption: { status: 'ENABLING_FAILED', keyType: 'CUSTOMER_MANAGED_CMK', keyArn: KEY, failure: { type: 'KMS_ACCESS_DENIED', details: 'denied' } },
+        }),
+      });
       expect(plan(e)).toMatchObject({ kind: 'escalate', reason: R.STREAM_FAILURE });
     });
 
@@ -64,13 +94,25 @@ describe('Function: planFirehoseDelivery', () => {
 
   describe('errors a person must fix', () => {
     it('escalates S3 access denied with the missing action, a minimal statement and the time left', () => {
-      const e = evidence({ ...withErrors(errorLines('S3.AccessDenied', 40, 'Access was denied.')), permissions: { checked: true, roleArn: ROLE, results: deny(allowedAll(), 's3:PutObject') } }, failing);
+      const e = evidence(
+        {
+          ...withErrors(errorLines('S3.AccessDenied', 40, 'Access was denied.')),
+          permissions: { checked: true, roleArn: ROLE, results: deny(allowedAll(), 's3:PutObject') },
+        },
+        failing,
+      );
       const d = plan(e);
       expect(d).toMatchObject({ kind: 'escalate', reason: R.ACCESS_DENIED, severity: 'error' });
       if (d.kind !== 'escalate') return;
       expect(d.summary).toContain('s3:PutObject');
       expect(d.summary).toContain('22h left before loss');
-      expect(d.evidence).toMatchObject({ deliveryErrors: 'S3.AccessDenied×40', timeLeftBeforeLossSeconds: 79_200, timeLeftBeforeLoss: '22h', recordsLost: 'none', lostRecordsEstimate: 0 });
+      expect(d.evidence).toMatchObject({
+        deliveryErrors: 'S3.AccessDenied×40',
+        timeLeftBeforeLossSeconds: 79_200,
+        timeLeftBeforeLoss: '22h',
+        recordsLost: 'none',
+        lostRecordsEstimate: 0,
+      });
       expect(d.recommendation.detail?.statements).toEqual([{ Effect: 'Allow', Action: ['s3:PutObject'], Resource: [`${BUCKET}/raw/orders/*`] }]);
       expect(d.recommendation.command).toBe(
         `aws iam put-role-policy --role-name firehose-orders-delivery --policy-name firehose-s3-delivery --policy-document ` +
@@ -94,10 +136,13 @@ describe('Function: planFirehoseDelivery', () => {
     });
 
     it('escalates a role the simulation shows cannot write while deliveries fail, even with error logging off', () => {
-      const e = evidence({
-        errorLog: { logGroupName: '/aws/kinesisfirehose/order-firehose', logStreamName: 'S3Delivery', enabled: false, read: false },
-        permissions: { checked: true, roleArn: ROLE, results: deny(allowedAll(), 's3:PutObject') },
-      }, failing);
+      const e = evidence(
+        {
+          errorLog: { logGroupName: '/aws/kinesisfirehose/order-firehose', logStreamName: 'S3Delivery', enabled: false, read: false },
+          permissions: { checked: true, roleArn: ROLE, results: deny(allowedAll(), 's3:PutObject') },
+        },
+        failing,
+      );
       expect(plan(e)).toMatchObject({ kind: 'escalate', reason: R.ACCESS_DENIED });
     });
 
@@ -118,21 +163,32 @@ describe('Function: planFirehoseDelivery', () => {
     });
 
     it('escalates a key the role may not use with a statement limited to S3 for this bucket', () => {
-      const results = [...allowedAll(), { action: 'kms:GenerateDataKey', resource: KEY, decision: 'implicitDeny' as const, matchedStatements: [], missingContextValues: [] }];
+      const results = [
+        ...allowedAll(),
+        { action: 'kms:GenerateDataKey', resource: KEY, decision: 'implicitDeny' as const, matchedStatements: [], missingContextValues: [] },
+      ];
       const e = evidence({ destination: destination({ kmsKeyArn: KEY }), permissions: { checked: true, roleArn: ROLE, results } }, failing);
       const d = plan(e);
       expect(d).toMatchObject({ reason: R.KMS_ERROR });
       if (d.kind !== 'escalate') return;
-      expect(d.recommendation.detail?.statements).toEqual([{
-        Effect: 'Allow', Action: ['kms:GenerateDataKey'], Resource: [KEY],
-        Condition: { StringEquals: { 'kms:ViaService': 's3.eu-west-1.amazonaws.com' }, StringLike: { 'kms:EncryptionContext:aws:s3:arn': `${BUCKET}/raw/orders/*` } },
-      }]);
+      expect(d.recommendation.detail?.statements).toEqual([
+        {
+          Effect: 'Allow',
+          Action: ['kms:GenerateDataKey'],
+          Resource: [KEY],
+          Condition: {
+            StringEquals: { 'kms:ViaService': 's3.eu-west-1.amazonaws.com' },
+            StringLike: { 'kms:EncryptionContext:aws:s3:arn': `${BUCKET}/raw/orders/*` },
+          },
+        },
+      ]);
     });
 
     it('escalates a missing bucket with the command that recreates it in the stream region', () => {
       const d = plan(evidence(withErrors(errorLines('S3.NoSuchBucket', 9)), failing));
       expect(d).toMatchObject({ reason: R.BUCKET_ERROR });
-      if (d.kind === 'escalate') expect(d.recommendation.command).toBe('aws s3api create-bucket --bucket orders-data-lake --create-bucket-configuration LocationConstraint=eu-west-1');
+      if (d.kind === 'escalate')
+        expect(d.recommendation.command).toBe('aws s3api create-bucket --bucket orders-data-lake --create-bucket-configuration LocationConstraint=eu-west-1');
     });
 
     it('escalates throttled puts with a quota recommendation and changes nothing', () => {
@@ -146,7 +202,11 @@ describe('Function: planFirehoseDelivery', () => {
     });
 
     it('looks again later at transient errors that Firehose retries', () => {
-      expect(plan(evidence(withErrors(errorLines('InternalError', 2)), failing))).toMatchObject({ kind: 'recheck', reason: R.TRANSIENT_ERRORS, afterSeconds: RECHECK_AFTER_SECONDS });
+      expect(plan(evidence(withErrors(errorLines('InternalError', 2)), failing))).toMatchObject({
+        kind: 'recheck',
+        reason: R.TRANSIENT_ERRORS,
+        afterSeconds: RECHECK_AFTER_SECONDS,
+      });
     });
 
     it('escalates failing deliveries nothing explains', () => {
@@ -165,8 +225,14 @@ describe('Function: planFirehoseDelivery', () => {
       expect(a).toMatchObject({ type: UPDATE_BUFFERING_HINTS, resource: `firehose:${STREAM}` });
       // 100 KiB/s × 300 s × 1.25 = 36.6 MiB → 37
       expect(a.params).toEqual({
-        deliveryStreamName: STREAM, destinationId: 'destinationId-000000000001', versionId: '7', sizeInMBs: 37, intervalInSeconds: 300,
-        intent: 'raise', previousSizeInMBs: 5, previousIntervalInSeconds: 300,
+        deliveryStreamName: STREAM,
+        destinationId: 'destinationId-000000000001',
+        versionId: '7',
+        sizeInMBs: 37,
+        intervalInSeconds: 300,
+        intent: 'raise',
+        previousSizeInMBs: 5,
+        previousIntervalInSeconds: 300,
       });
       expect(d.recommendation?.command).toContain('"BufferingHints":{"SizeInMBs":37,"IntervalInSeconds":300}');
     });
@@ -187,7 +253,10 @@ describe('Function: planFirehoseDelivery', () => {
     });
 
     it('escalates when the size is already at its bound', () => {
-      const e = evidence({ destination: destination({ bufferingHints: { sizeInMBs: 128, intervalInSeconds: 300 } }) }, { ...late, incomingBytes: flat(60 * MIB * 60) });
+      const e = evidence(
+        { destination: destination({ bufferingHints: { sizeInMBs: 128, intervalInSeconds: 300 } }) },
+        { ...late, incomingBytes: flat(60 * MIB * 60) },
+      );
       expect(plan(e)).toMatchObject({ kind: 'escalate', reason: R.BUFFERING_AT_BOUND });
     });
 
@@ -201,7 +270,10 @@ describe('Function: planFirehoseDelivery', () => {
     ])('with a buffer that fills %i bytes/min past exactly-at-the-interval decides %s', (extraBytesPerMinute, reason) => {
       // 5 MiB in 300 s: the size fills just as the interval ends (interval-bound); any more is size-bound.
       const bytesPerMinute = (5 * MIB * 60) / 300 + extraBytesPerMinute;
-      const e = evidence({ destination: destination({ bufferingHints: { sizeInMBs: 5, intervalInSeconds: 300 } }) }, { ...late, incomingBytes: flat(bytesPerMinute) });
+      const e = evidence(
+        { destination: destination({ bufferingHints: { sizeInMBs: 5, intervalInSeconds: 300 } }) },
+        { ...late, incomingBytes: flat(bytesPerMinute) },
+      );
       expect(plan(e).reason).toBe(reason);
     });
 
@@ -214,7 +286,10 @@ describe('Function: planFirehoseDelivery', () => {
       if (d.kind === 'fix') expect(d.actions[0]!.params).toMatchObject({ sizeInMBs: 5, intervalInSeconds: 240, intent: 'lower-interval' });
     });
 
-    it.each([[241, R.INTERVAL_TOO_LONG], [240, R.FRESHNESS_UNEXPLAINED]])('with a %i s interval decides %s', (interval, reason) => {
+    it.each([
+      [241, R.INTERVAL_TOO_LONG],
+      [240, R.FRESHNESS_UNEXPLAINED],
+    ])('with a %i s interval decides %s', (interval, reason) => {
       const e = evidence({ destination: destination({ bufferingHints: { sizeInMBs: 5, intervalInSeconds: interval } }) }, lowVolume);
       expect(plan(e).reason).toBe(reason);
     });
@@ -226,14 +301,20 @@ describe('Function: planFirehoseDelivery', () => {
       else expect.fail(`expected a fix, got ${d.reason}`);
     });
 
-    it('only ever plans hints that pass the action\'s own bounds check', () => {
+    it("only ever plans hints that pass the action's own bounds check", () => {
       fc.assert(
         fc.property(
-          fc.integer({ min: 1, max: 128 }), fc.integer({ min: 0, max: 900 }), fc.integer({ min: 0, max: 50 * MIB }),
-          fc.integer({ min: 1, max: 128 }), fc.integer({ min: 0, max: 900 }),
+          fc.integer({ min: 1, max: 128 }),
+          fc.integer({ min: 0, max: 900 }),
+          fc.integer({ min: 0, max: 50 * MIB }),
+          fc.integer({ min: 1, max: 128 }),
+          fc.integer({ min: 0, max: 900 }),
           (size, interval, bytesPerSecond, maxSize, minInterval) => {
             const s = settingsWith({ maxSizeInMBs: maxSize, minIntervalInSeconds: Math.min(minInterval, 900) });
-            const e = evidence({ destination: destination({ bufferingHints: { sizeInMBs: size, intervalInSeconds: interval } }) }, { ...late, incomingBytes: flat(bytesPerSecond * 60) });
+            const e = evidence(
+              { destination: destination({ bufferingHints: { sizeInMBs: size, intervalInSeconds: interval } }) },
+              { ...late, incomingBytes: flat(bytesPerSecond * 60) },
+            );
             const d = plan(e, s);
             if (d.kind !== 'fix') return;
             const p = updateBufferingHintsAction.params.parse(d.actions[0]!.params);
@@ -248,8 +329,12 @@ describe('Function: planFirehoseDelivery', () => {
   describe('did we lose any records?', () => {
     /** 5-minute freshness history of a stall that began `stalledSeconds` before NOW. */
     const historyOfStall = (stalledSeconds: number) => ({
-      periodSeconds: 300, startMs: NOW - 49 * HOUR_S * 1000,
-      freshness: series(Array.from({ length: 588 }, (_, i) => Math.max(0, stalledSeconds - (587 - i) * 300)), 300),
+      periodSeconds: 300,
+      startMs: NOW - 49 * HOUR_S * 1000,
+      freshness: series(
+        Array.from({ length: 588 }, (_, i) => Math.max(0, stalledSeconds - (587 - i) * 300)),
+        300,
+      ),
       incomingRecords: flat(30_000, 588, 300),
     });
     const stall = (seconds: number) =>
@@ -268,7 +353,12 @@ describe('Function: planFirehoseDelivery', () => {
       expect(d).toMatchObject({ kind: 'escalate', reason: R.ACCESS_DENIED, severity: 'critical' });
       expect(d.summary).toContain('Firehose is dropping records now');
       // Arrivals from the stall's start to a minute past the last point at retention: 3,660 s.
-      expect(d.evidence).toMatchObject({ recordsLost: 'possible', lostRecordsEstimate: (3_660 / 300) * 30_000, timeLeftBeforeLossSeconds: 0, dataLossAt: null });
+      expect(d.evidence).toMatchObject({
+        recordsLost: 'possible',
+        lostRecordsEstimate: (3_660 / 300) * 30_000,
+        timeLeftBeforeLossSeconds: 0,
+        dataLossAt: null,
+      });
       expect(d.evidence.recordsLostStatement).toContain(new Date(NOW - 25 * HOUR_S * 1000).toISOString());
     });
   });

@@ -31,8 +31,12 @@ describe('Function: jobAlarms', () => {
   });
 
   it('adds ApplicationName from 7.10 ("[Unspecified]" for a name that is not ASCII)', () => {
-    for (const a of alarms({ releaseLabel: 'emr-7.10.0', applicationName: 'orders-app' })) expect(a.metric.dimensions).toEqual({ ApplicationId: APP, ApplicationName: 'orders-app' });
-    expect(alarms({ releaseLabel: 'emr-7.12.0', applicationName: 'commandes-été' })[0]!.metric.dimensions).toEqual({ ApplicationId: APP, ApplicationName: '[Unspecified]' });
+    for (const a of alarms({ releaseLabel: 'emr-7.10.0', applicationName: 'orders-app' }))
+      expect(a.metric.dimensions).toEqual({ ApplicationId: APP, ApplicationName: 'orders-app' });
+    expect(alarms({ releaseLabel: 'emr-7.12.0', applicationName: 'commandes-été' })[0]!.metric.dimensions).toEqual({
+      ApplicationId: APP,
+      ApplicationName: '[Unspecified]',
+    });
   });
 
   it('refuses a 7.10+ release without the application name, naming the field', () => {
@@ -49,9 +53,16 @@ describe('Function: jobAlarms', () => {
     expect(() => withJob({ releaseLabel: '7.10' })).toThrow(/releaseLabel: must be an EMR release label/);
   });
 
-  it('listens to EMR\'s retry events as well as to ended runs', () => {
+  it("listens to EMR's retry events as well as to ended runs", () => {
     const config = withJob({ releaseLabel: 'emr-7.2.0' });
-    const ctx = pipelineContext(config, 'orders', emrPipeline(config.pipelines.orders), jobFailedManifest, { account: '123456789012', region: 'eu-west-1', partition: 'aws' }) as Parameters<typeof jobFailedManifest.eventRules>[0];
-    expect(jobFailedManifest.eventRules(ctx).map((r) => r.pattern['detail-type'])).toEqual([['EMR Serverless Job Run State Change'], ['EMR Serverless Job Run Retry']]);
+    const ctx = pipelineContext(config, 'orders', emrPipeline(config.pipelines.orders), jobFailedManifest, {
+      account: '123456789012',
+      region: 'eu-west-1',
+      partition: 'aws',
+    }) as Parameters<typeof jobFailedManifest.eventRules>[0];
+    expect(jobFailedManifest.eventRules(ctx).map((r) => r.pattern['detail-type'])).toEqual([
+      ['EMR Serverless Job Run State Change'],
+      ['EMR Serverless Job Run Retry'],
+    ]);
   });
 });

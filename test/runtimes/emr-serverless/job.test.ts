@@ -11,12 +11,17 @@ describe('the EMR Serverless job', () => {
     expect(ENDED_STATES.filter((s) => ACTIVE_STATES.includes(s))).toEqual([]);
   });
 
-  it('finds its active runs by name among the application\'s, asking for the active states only', async () => {
+  it("finds its active runs by name among the application's, asking for the active states only", async () => {
     const calls: unknown[] = [];
     const emr = {
       listJobRuns: async (applicationId: string, opts: unknown) => {
         calls.push([applicationId, opts]);
-        return [summary('r1', 'orders', 'RUNNING'), summary('r2', 'payments', 'RUNNING'), summary('r3', undefined, 'PENDING'), summary('r4', 'orders', 'CANCELLING')];
+        return [
+          summary('r1', 'orders', 'RUNNING'),
+          summary('r2', 'payments', 'RUNNING'),
+          summary('r3', undefined, 'PENDING'),
+          summary('r4', 'orders', 'CANCELLING'),
+        ];
       },
     };
     expect((await listActiveRuns(emr, 'app-1', 'orders')).map((r) => r.jobRunId)).toEqual(['r1', 'r4']);

@@ -21,7 +21,11 @@ const MIN = 60_000;
 const config = parseConfig(exampleConfig);
 const pipeline = emrPipeline(config.pipelines.orders);
 const base = pipeline.playbooks['job-failed'] as JobFailedSettings;
-const withBounds = (b: Partial<JobFailedSettings['bounds']>, over: Partial<JobFailedSettings> = {}): JobFailedSettings => ({ ...base, ...over, bounds: { ...base.bounds, ...b } });
+const withBounds = (b: Partial<JobFailedSettings['bounds']>, over: Partial<JobFailedSettings> = {}): JobFailedSettings => ({
+  ...base,
+  ...over,
+  bounds: { ...base.bounds, ...b },
+});
 
 const OOM = 'Job failed. ExitCode: 1. Last few exceptions: java.lang.OutOfMemoryError: Java heap space at org.apache.spark.sql.execution.UnsafeRow';
 const LOST = 'ExecutorLostFailure (executor 3 exited caused by one of the running tasks) Reason: Container from a bad node exited with code 137';
@@ -38,14 +42,20 @@ const run = (over: Partial<JobRunView> = {}): JobRunView => ({
   updatedAtMs: NOW - MIN,
   executionRoleArn: pipeline.job.executionRoleArn,
   executionIamPolicy: { policyArns: ['arn:aws:iam::123456789012:policy/orders-session'] },
-  jobDriver: { sparkSubmit: { entryPoint: 's3://orders-data-lake/jobs/orders_stream.py', sparkSubmitParameters: '--conf spark.executor.memory=16g --conf spark.executor.cores=4' } },
+  jobDriver: {
+    sparkSubmit: {
+      entryPoint: 's3://orders-data-lake/jobs/orders_stream.py',
+      sparkSubmitParameters: '--conf spark.executor.memory=16g --conf spark.executor.cores=4',
+    },
+  },
   retryPolicy: { maxFailedAttemptsPerHour: 5 },
   attempt: 4,
   ...over,
 });
 
 /** Failed attempts, newest first, each `text`, ending one minute apart. */
-const failures = (...texts: string[]): AttemptFailure[] => texts.map((text, k) => ({ attempt: texts.length - k, endedAtMs: NOW - (k + 1) * MIN, text, source: 'driver-log:s3' }));
+const failures = (...texts: string[]): AttemptFailure[] =>
+  texts.map((text, k) => ({ attempt: texts.length - k, endedAtMs: NOW - (k + 1) * MIN, text, source: 'driver-log:s3' }));
 
 const evidence = (r: JobRunView, f: AttemptFailure[], over: Partial<JobFailedEvidence> = {}): JobFailedEvidence => ({
   run: r,
@@ -60,8 +70,21 @@ const evidence = (r: JobRunView, f: AttemptFailure[], over: Partial<JobFailedEvi
 
 const plan = (e: JobFailedEvidence, s: JobFailedSettings = base) =>
   planJobFailed({
-    pipelineName: 'orders', pipeline, settings: s, evidence: e, nowMs: NOW, incidentId: 'orders.job-failed.20261122T095900.abc123',
-    trigger: { kind: 'job-run', eventId: 'e1', dedupeKey: 'k', applicationId: pipeline.job.applicationId, jobRunId: '00frun0000000001', state: 'RETRY', atMs: NOW },
+    pipelineName: 'orders',
+    pipeline,
+    settings: s,
+    evidence: e,
+    nowMs: NOW,
+    incidentId: 'orders.job-failed.20261122T095900.abc123',
+    trigger: {
+      kind: 'job-run',
+      eventId: 'e1',
+      dedupeKey: 'k',
+      applicationId: pipeline.job.applicationId,
+      jobRunId: '00frun0000000001',
+      state: 'RETRY',
+      atMs: NOW,
+    },
   });
 
 describe('Function: planJobFailed (job resiliency)', () => {
@@ -85,18 +108,41 @@ describe('Function: planJobFailed (job resiliency)', () => {
 
     it('leaves attempts failing on the checkpoint to checkpoint-failure, unless that playbook is off', () => {
       const corrupt = `java.lang.IllegalStateException: Incomplete log file in ${pipeline.job.checkpoint}offsets/120`;
-      expect(plan(evidence(run(), failures(corrupt, corrupt, corrupt)))).toMatchObject({ kind: 'ignore', reason: JobFailedReason.HANDLED_BY_CHECKPOINT_FAILURE });
-      const off = { ...pipeline, playbooks: { ...pipeline.playbooks, 'checkpoint-failure': { ...pipeline.playbooks['checkpoint-failure'], mode: 'off' as const } } };
+      expect(plan(evidence(run(), failures(corrupt, corrupt, corrupt)))).toMatchObject({
+        kind: 'ignore',
+        reason: JobFailedReason.HANDLED_BY_CHECKPOINT_FAILURE,
+      });
+      const off = {
+        ...pipeline,
+        playbooks: { ...pipeline.playbooks, 'checkpoint-failure': { ...pipeline.playbooks['checkpoint-failure'], mode: 'off' as const } },
+      };
       const d = planJobFailed({
-        pipelineName: 'orders', pipeline: off, settings: base, evidence: evidence(run(), failures(corrupt, corrupt, corrupt)), nowMs: NOW, incidentId: 'i',
-        trigger: { kind: 'job-run', eventId: 'e1', dedupeKey: 'k', applicationId: pipeline.job.applicationId, jobRunId: '00frun0000000001', state: 'RETRY', atMs: NOW },
+        pipelineName: 'orders',
+        pipeline: off,
+        settings: base,
+        evidence: evidence(run(), failures(corrupt, corrupt, corrupt)),
+        nowMs: NOW,
+        incidentId: 'i',
+        trigger: {
+          kind: 'job-run',
+          eventId: 'e1',
+          dedupeKey: 'k',
+          applicationId: pipeline.job.applicationId,
+          jobRunId: '00frun0000000001',
+          state: 'RETRY',
+          atMs: NOW,
+        },
       });
       expect(d).toMatchObject({ kind: 'escalate', reason: JobFailedReason.CRASH_LOOP });
     });
 
     it('escalates an out-of-memory loop with the memory to give and the exact commands, without a memory bound', () => {
       const d = plan(evidence(run(), failures(OOM, OOM, OOM)));
-      expect(d).toMatchObject({ kind: 'escalate', reason: JobFailedReason.CRASH_LOOP, evidence: { memorySetting: 'spark.executor.memory', memoryFromGiB: 16, memoryToGiB: 24 } });
+      expect(d).toMatchObject({
+        kind: 'escalate',
+        reason: JobFailedReason.CRASH_LOOP,
+        evidence: { memorySetting: 'spark.executor.memory', memoryFromGiB: 16, memoryToGiB: 24 },
+      });
       if (d.kind !== 'escalate') return;
       expect(d.recommendation.command).toContain('aws emr-serverless cancel-job-run --application-id');
       expect(d.recommendation.command).toContain('spark.executor.memory=24g');
@@ -116,7 +162,9 @@ describe('Function: planJobFailed (job resiliency)', () => {
       expect(params.start.executionIamPolicy).toEqual({ policyArns: ['arn:aws:iam::123456789012:policy/orders-session'] });
       expect(params.start.jobDriver.sparkSubmit.sparkSubmitParameters).toBe('--conf spark.executor.memory=20g --conf spark.executor.cores=4');
       expect(replaceWithMemoryAction.checkBounds(params, { pipeline, settings: s } as never)).toEqual([]);
-      expect(replaceWithMemoryAction.checkBounds({ ...params, memory: { ...params.memory, toGiB: 21 } }, { pipeline, settings: s } as never).join()).toContain('over the bound of 20 GiB');
+      expect(replaceWithMemoryAction.checkBounds({ ...params, memory: { ...params.memory, toGiB: 21 } }, { pipeline, settings: s } as never).join()).toContain(
+        'over the bound of 20 GiB',
+      );
       expect(replaceWithMemoryAction.checkBounds(params, { pipeline, settings: base } as never).join()).toContain('no memory bound');
     });
 
@@ -124,7 +172,10 @@ describe('Function: planJobFailed (job resiliency)', () => {
       const s = withBounds({ memory: { maxExecutorGiB: 16, maxDriverGiB: 16, factor: 1.5 } });
       expect(plan(evidence(run(), failures(OOM, OOM, OOM)), s)).toMatchObject({ kind: 'escalate', reason: JobFailedReason.CRASH_LOOP });
       const roomy = withBounds({ memory: { maxExecutorGiB: 64, maxDriverGiB: 16, factor: 1.5 } });
-      expect(plan(evidence(run(), failures(OOM, OOM, OOM), { restartsLastHour: 3 }), roomy)).toMatchObject({ kind: 'escalate', reason: JobFailedReason.CRASH_LOOP });
+      expect(plan(evidence(run(), failures(OOM, OOM, OOM), { restartsLastHour: 3 }), roomy)).toMatchObject({
+        kind: 'escalate',
+        reason: JobFailedReason.CRASH_LOOP,
+      });
     });
   });
 
@@ -136,7 +187,10 @@ describe('Function: planJobFailed (job resiliency)', () => {
       expect(d).toMatchObject({ kind: 'fix', reason: JobFailedReason.RETRIES_EXHAUSTED_TRANSIENT });
       if (d.kind !== 'fix') return;
       expect(d.actions[0]!.type).toBe(START_JOB_RUN);
-      expect(d.actions[0]!.params).toMatchObject({ executionIamPolicy: { policyArns: ['arn:aws:iam::123456789012:policy/orders-session'] }, retryPolicy: { maxFailedAttemptsPerHour: 5 } });
+      expect(d.actions[0]!.params).toMatchObject({
+        executionIamPolicy: { policyArns: ['arn:aws:iam::123456789012:policy/orders-session'] },
+        retryPolicy: { maxFailedAttemptsPerHour: 5 },
+      });
     });
 
     it('escalates with the attempt history when one attempt failed otherwise, and names the memory for out-of-memory', () => {
@@ -149,7 +203,10 @@ describe('Function: planJobFailed (job resiliency)', () => {
     });
 
     it('keeps the budget for a transient restart', () => {
-      expect(plan(evidence(failed(), failures(LOST, LOST, LOST, LOST, LOST), { retry: undefined, restartsLastHour: 3 }))).toMatchObject({ kind: 'escalate', reason: JobFailedReason.BUDGET_EXHAUSTED });
+      expect(plan(evidence(failed(), failures(LOST, LOST, LOST, LOST, LOST), { retry: undefined, restartsLastHour: 3 }))).toMatchObject({
+        kind: 'escalate',
+        reason: JobFailedReason.BUDGET_EXHAUSTED,
+      });
     });
   });
 

@@ -42,8 +42,21 @@ const evidence = (over: Partial<JobFailedEvidence> = {}): JobFailedEvidence => (
 
 const plan = (e: JobFailedEvidence, nowMs = NOW, s: JobFailedSettings = settings) =>
   planJobFailed({
-    pipelineName: 'orders', pipeline, settings: s, evidence: e, nowMs, incidentId: 'orders.job-failed.20261122T095800.abc123',
-    trigger: { kind: 'job-run', eventId: 'e1', dedupeKey: 'k', applicationId: pipeline.job.applicationId, jobRunId: '00fr1a2b3c4d5e6f', state: 'FAILED', atMs: NOW },
+    pipelineName: 'orders',
+    pipeline,
+    settings: s,
+    evidence: e,
+    nowMs,
+    incidentId: 'orders.job-failed.20261122T095800.abc123',
+    trigger: {
+      kind: 'job-run',
+      eventId: 'e1',
+      dedupeKey: 'k',
+      applicationId: pipeline.job.applicationId,
+      jobRunId: '00fr1a2b3c4d5e6f',
+      state: 'FAILED',
+      atMs: NOW,
+    },
   });
 
 describe('Function: planJobFailed', () => {
@@ -91,16 +104,36 @@ describe('Function: planJobFailed', () => {
 
   it('leaves a corrupt checkpoint to checkpoint-failure unless that playbook is off', () => {
     // Prepare
-    const stateDetails = 'java.lang.IllegalStateException: Log file was malformed: failed to read correct log version from  in s3://orders-data-lake/_checkpoints/streaming/orders/offsets/42';
-    const off = emrPipeline(parseConfig({ ...exampleConfig, pipelines: { orders: { ...exampleConfig.pipelines.orders, playbooks: { ...emrPipeline(exampleConfig.pipelines.orders).playbooks, 'checkpoint-failure': { mode: 'off' } } } } }).pipelines.orders);
-    const input = { pipelineName: 'orders', settings, evidence: evidence({ run: run({ stateDetails }) }), nowMs: NOW, incidentId: 'i', trigger: { kind: 'job-run' as const, eventId: 'e', dedupeKey: 'k', applicationId: pipeline.job.applicationId, jobRunId: 'r', state: 'FAILED', atMs: NOW } };
+    const stateDetails =
+      'java.lang.IllegalStateException: Log file was malformed: failed to read correct log version from  in s3://orders-data-lake/_checkpoints/streaming/orders/offsets/42';
+    const off = emrPipeline(
+      parseConfig({
+        ...exampleConfig,
+        pipelines: {
+          orders: {
+            ...exampleConfig.pipelines.orders,
+            playbooks: { ...emrPipeline(exampleConfig.pipelines.orders).playbooks, 'checkpoint-failure': { mode: 'off' } },
+          },
+        },
+      }).pipelines.orders,
+    );
+    const input = {
+      pipelineName: 'orders',
+      settings,
+      evidence: evidence({ run: run({ stateDetails }) }),
+      nowMs: NOW,
+      incidentId: 'i',
+      trigger: { kind: 'job-run' as const, eventId: 'e', dedupeKey: 'k', applicationId: pipeline.job.applicationId, jobRunId: 'r', state: 'FAILED', atMs: NOW },
+    };
     // Act
     const handedOver = planJobFailed({ ...input, pipeline });
     const whenOff = planJobFailed({ ...input, pipeline: off });
     // Assess
     expect(handedOver).toMatchObject({ kind: 'ignore', reason: JobFailedReason.HANDLED_BY_CHECKPOINT_FAILURE });
     expect(whenOff).toMatchObject({ kind: 'escalate', reason: JobFailedReason.NOT_RESTARTABLE });
-    expect(plan(evidence({ run: run({ stateDetails: 'AccessDenied: s3://orders-data-lake/jobs/orders_stream.py' }) })).reason).toBe(JobFailedReason.NOT_RESTARTABLE);
+    expect(plan(evidence({ run: run({ stateDetails: 'AccessDenied: s3://orders-data-lake/jobs/orders_stream.py' }) })).reason).toBe(
+      JobFailedReason.NOT_RESTARTABLE,
+    );
   });
 
   it('does not restart a run a person cancelled, and restarts one the system cancelled', () => {
@@ -110,7 +143,13 @@ describe('Function: planJobFailed', () => {
   });
 
   it('never starts a second run while another run of the job is active', () => {
-    const d = plan(evidence({ activeRuns: [{ applicationId: 'a', jobRunId: 'other', name: 'orders-stream', state: 'SCHEDULED', createdAtMs: NOW, updatedAtMs: NOW, executionRoleArn: 'r' }] }));
+    const d = plan(
+      evidence({
+        activeRuns: [
+          { applicationId: 'a', jobRunId: 'other', name: 'orders-stream', state: 'SCHEDULED', createdAtMs: NOW, updatedAtMs: NOW, executionRoleArn: 'r' },
+        ],
+      }),
+    );
     expect(d).toMatchObject({ kind: 'ignore', reason: JobFailedReason.ANOTHER_RUN_ACTIVE });
   });
 
@@ -124,7 +163,15 @@ describe('Function: planJobFailed', () => {
   it('escalates when no run is found or the streaming run ended with SUCCESS', () => {
     expect(plan(evidence({ run: undefined, runSource: 'none' })).reason).toBe(JobFailedReason.NO_RUN_FOUND);
     // An application-level alarm fired for another job of a shared application: this job's run is fine.
-    const active = { applicationId: pipeline.job.applicationId, jobRunId: 'mine', name: 'orders-stream', state: 'RUNNING', createdAtMs: NOW - HOUR, updatedAtMs: NOW - HOUR, executionRoleArn: 'r' };
+    const active = {
+      applicationId: pipeline.job.applicationId,
+      jobRunId: 'mine',
+      name: 'orders-stream',
+      state: 'RUNNING',
+      createdAtMs: NOW - HOUR,
+      updatedAtMs: NOW - HOUR,
+      executionRoleArn: 'r',
+    };
     expect(plan(evidence({ run: undefined, runSource: 'none', activeRuns: [active] }))).toMatchObject({ kind: 'ignore', reason: JobFailedReason.RUNNING });
     expect(plan(evidence({ run: run({ state: 'SUCCESS' }) })).reason).toBe(JobFailedReason.ENDED);
   });
@@ -139,7 +186,9 @@ describe('Function: planJobFailed', () => {
     expect(plan(evidence({ checkpoint: { exists: false, commitFiles: 0, complete: true } })).reason).toBe(JobFailedReason.CHECKPOINT_MISSING);
     const maxAge = settings.bounds.maxCheckpointAgeHours * HOUR;
     expect(plan(evidence({ checkpoint: { exists: true, lastWriteMs: NOW - maxAge, commitFiles: 1, complete: true } })).kind).toBe('fix');
-    expect(plan(evidence({ checkpoint: { exists: true, lastWriteMs: NOW - maxAge - 1, commitFiles: 1, complete: true } })).reason).toBe(JobFailedReason.CHECKPOINT_TOO_OLD);
+    expect(plan(evidence({ checkpoint: { exists: true, lastWriteMs: NOW - maxAge - 1, commitFiles: 1, complete: true } })).reason).toBe(
+      JobFailedReason.CHECKPOINT_TOO_OLD,
+    );
     const retention = pipeline.source.retentionHours * HOUR;
     const d = plan(evidence({ checkpoint: { exists: true, lastWriteMs: NOW - retention - 1, commitFiles: 1, complete: true } }));
     expect(d).toMatchObject({ kind: 'escalate', reason: JobFailedReason.BEYOND_RETENTION, severity: 'critical' });

@@ -31,7 +31,13 @@ const full: JobRunView = {
   executionRoleArn: pipeline.job.executionRoleArn,
   executionIamPolicy: { policy: '{"Version":"2012-10-17","Statement":[]}', policyArns: ['arn:aws:iam::123456789012:policy/orders-session'] },
   releaseLabel: 'emr-7.2.0',
-  jobDriver: { sparkSubmit: { entryPoint: 's3://orders-data-lake/jobs/orders_stream.py', entryPointArguments: ['--topic', 'orders.raw'], sparkSubmitParameters: '--conf spark.executor.instances=4' } },
+  jobDriver: {
+    sparkSubmit: {
+      entryPoint: 's3://orders-data-lake/jobs/orders_stream.py',
+      entryPointArguments: ['--topic', 'orders.raw'],
+      sparkSubmitParameters: '--conf spark.executor.instances=4',
+    },
+  },
   configurationOverrides: { monitoringConfiguration: { s3MonitoringConfiguration: { logUri: 's3://orders-data-lake/emr-logs/' } } },
   retryPolicy: { maxFailedAttemptsPerHour: 5 },
   tags: { team: 'streaming' },
@@ -39,7 +45,7 @@ const full: JobRunView = {
 };
 
 describe('Restarts carry every StartJobRun field', () => {
-  it('reads the SDK\'s StartJobRunRequest members', () => {
+  it("reads the SDK's StartJobRunRequest members", () => {
     expect(SDK_MEMBERS).toEqual(expect.arrayContaining(['applicationId', 'executionRoleArn', 'executionIamPolicy', 'jobDriver', 'retryPolicy']));
   });
 
@@ -49,7 +55,11 @@ describe('Restarts carry every StartJobRun field', () => {
     expect(missing, `StartJobRunRequest members a restart drops without a reason: ${missing.join(', ')}`).toEqual([]);
     for (const m of Object.keys(START_JOB_RUN_FIELDS_NOT_COPIED)) expect(SDK_MEMBERS).toContain(m);
     expect(Object.keys(params).filter((k) => !SDK_MEMBERS.includes(k))).toEqual([]);
-    expect(params).toMatchObject({ executionIamPolicy: full.executionIamPolicy, executionTimeoutMinutes: 0, configurationOverrides: full.configurationOverrides });
+    expect(params).toMatchObject({
+      executionIamPolicy: full.executionIamPolicy,
+      executionTimeoutMinutes: 0,
+      configurationOverrides: full.configurationOverrides,
+    });
   });
 
   it('has the adapter send every field it is given', async () => {
@@ -62,7 +72,7 @@ describe('Restarts carry every StartJobRun field', () => {
     mock.restore();
   });
 
-  it('carries them in consumer-lag\'s replacement too', () => {
+  it("carries them in consumer-lag's replacement too", () => {
     const settings = pipeline.playbooks['consumer-lag'] as ConsumerLagSettings;
     const a = replaceRunAction(full, pipeline, 'orders.consumer-lag.20261122T095900.abc123', settings.bounds);
     const start = (a.params as { start: Record<string, unknown> }).start;

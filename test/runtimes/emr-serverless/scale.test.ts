@@ -1,7 +1,13 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
-  CancelJobRunCommand, EMRServerlessClient, GetJobRunCommand, ListJobRunsCommand, StartJobRunCommand, type JobRun, type JobRunSummary,
+  CancelJobRunCommand,
+  EMRServerlessClient,
+  GetJobRunCommand,
+  ListJobRunsCommand,
+  StartJobRunCommand,
+  type JobRun,
+  type JobRunSummary,
 } from '@aws-sdk/client-emr-serverless';
 import { createAwsAdapters } from '../../../lambdas/adapters';
 import { ManualClock } from '../../../lambdas/core/clock';
@@ -28,19 +34,45 @@ const hung = (): RestartWithParametersParams => {
 /** A GetJobRun/ListJobRuns run as the SDK returns it. */
 const sdkRun = (over: Partial<JobRun> = {}): JobRun => ({ ...base, ...over });
 const base: JobRun = {
-  applicationId: job.applicationId, jobRunId: OLD, arn: 'arn', name: job.jobName, state: 'RUNNING', stateDetails: '', mode: 'STREAMING',
-  createdAt: new Date(NOW - 7_200_000), updatedAt: new Date(NOW - 60_000), createdBy: 'arn:aws:iam::123456789012:role/deployer',
-  executionRole: job.executionRoleArn, releaseLabel: 'emr-7.5.0',
+  applicationId: job.applicationId,
+  jobRunId: OLD,
+  arn: 'arn',
+  name: job.jobName,
+  state: 'RUNNING',
+  stateDetails: '',
+  mode: 'STREAMING',
+  createdAt: new Date(NOW - 7_200_000),
+  updatedAt: new Date(NOW - 60_000),
+  createdBy: 'arn:aws:iam::123456789012:role/deployer',
+  executionRole: job.executionRoleArn,
+  releaseLabel: 'emr-7.5.0',
   jobDriver: { sparkSubmit: { entryPoint: 's3://orders-data-lake/jobs/orders_stream.py', sparkSubmitParameters: SUBMIT } },
 };
 const listed = (r: JobRun): JobRunSummary => ({
-  applicationId: r.applicationId!, id: r.jobRunId!, name: r.name!, arn: 'arn', createdBy: 'x', createdAt: r.createdAt!, updatedAt: r.updatedAt!,
-  executionRole: r.executionRole!, state: r.state!, stateDetails: '', releaseLabel: 'emr-7.5.0', mode: 'STREAMING',
+  applicationId: r.applicationId!,
+  id: r.jobRunId!,
+  name: r.name!,
+  arn: 'arn',
+  createdBy: 'x',
+  createdAt: r.createdAt!,
+  updatedAt: r.updatedAt!,
+  executionRole: r.executionRole!,
+  state: r.state!,
+  stateDetails: '',
+  releaseLabel: 'emr-7.5.0',
+  mode: 'STREAMING',
 });
 
 let clock: ManualClock;
 const ctx = (): ActionContext<ConsumerLagSettings> => ({
-  pipelineName: 'orders', pipeline, settings, config, clock, incidentId: INCIDENT, signal: new AbortController().signal, actionId: 'a0',
+  pipelineName: 'orders',
+  pipeline,
+  settings,
+  config,
+  clock,
+  incidentId: INCIDENT,
+  signal: new AbortController().signal,
+  actionId: 'a0',
   aws: createAwsAdapters({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }),
   history: { actionsInLastHour: async () => 0 },
 });
@@ -58,7 +90,8 @@ describe('Action: emr-serverless:RestartJobRunWithParameters', () => {
   describe('Method: execute', () => {
     it('cancels with the grace period, waits for CANCELLED, then starts exactly one run with the new parameters', async () => {
       // Prepare: RUNNING, then CANCELLING twice, then CANCELLED.
-      emr.on(GetJobRunCommand)
+      emr
+        .on(GetJobRunCommand)
         .resolvesOnce({ jobRun: sdkRun() })
         .resolvesOnce({ jobRun: sdkRun({ state: 'CANCELLING' }) })
         .resolvesOnce({ jobRun: sdkRun({ state: 'CANCELLING' }) })
@@ -68,13 +101,20 @@ describe('Action: emr-serverless:RestartJobRunWithParameters', () => {
       const out = await action.execute(p, ctx());
       // Assess
       expect(calls()).toEqual(['GetJobRun', 'CancelJobRun', 'GetJobRun', 'GetJobRun', 'GetJobRun', 'ListJobRuns', 'StartJobRun']);
-      expect(emr.commandCalls(CancelJobRunCommand)[0]!.args[0].input).toEqual({ applicationId: job.applicationId, jobRunId: OLD, shutdownGracePeriodInSeconds: 60 });
+      expect(emr.commandCalls(CancelJobRunCommand)[0]!.args[0].input).toEqual({
+        applicationId: job.applicationId,
+        jobRunId: OLD,
+        shutdownGracePeriodInSeconds: 60,
+      });
       const start = emr.commandCalls(StartJobRunCommand)[0]!.args[0].input;
       expect(start).toMatchObject({ clientToken: p.start.clientToken, executionRoleArn: job.executionRoleArn, mode: 'STREAMING', name: job.jobName });
       expect(start.jobDriver?.sparkSubmit?.sparkSubmitParameters).toContain('spark.executor.instances=8');
       expect(start.tags).toMatchObject({ 'streamfix:incident': INCIDENT, 'streamfix:restart-of': OLD });
       expect(clock.now()).toBe(NOW + 30_000);
-      expect(out).toMatchObject({ before: { jobRunState: 'RUNNING', 'spark.executor.instances': 4 }, after: { jobRunId: '00newrun0000001', 'spark.executor.instances': 8 } });
+      expect(out).toMatchObject({
+        before: { jobRunState: 'RUNNING', 'spark.executor.instances': 4 },
+        after: { jobRunId: '00newrun0000001', 'spark.executor.instances': 8 },
+      });
     });
 
     it('on resume, does nothing when the old run is CANCELLED and a run tagged with this incident exists', async () => {
@@ -98,13 +138,19 @@ describe('Action: emr-serverless:RestartJobRunWithParameters', () => {
     });
 
     it('does not cancel a run already CANCELLING, and waits for it', async () => {
-      emr.on(GetJobRunCommand).resolvesOnce({ jobRun: sdkRun({ state: 'CANCELLING' }) }).resolves({ jobRun: sdkRun({ state: 'CANCELLED' }) });
+      emr
+        .on(GetJobRunCommand)
+        .resolvesOnce({ jobRun: sdkRun({ state: 'CANCELLING' }) })
+        .resolves({ jobRun: sdkRun({ state: 'CANCELLED' }) });
       await action.execute(hung(), ctx());
       expect(calls()).toEqual(['GetJobRun', 'GetJobRun', 'ListJobRuns', 'StartJobRun']);
     });
 
     it('gives up without starting when the old run is not CANCELLED within cancelWaitSeconds', async () => {
-      emr.on(GetJobRunCommand).resolvesOnce({ jobRun: sdkRun() }).resolves({ jobRun: sdkRun({ state: 'CANCELLING' }) });
+      emr
+        .on(GetJobRunCommand)
+        .resolvesOnce({ jobRun: sdkRun() })
+        .resolves({ jobRun: sdkRun({ state: 'CANCELLING' }) });
       const p = { ...hung(), cancelWaitSeconds: 60 };
       await expect(action.execute(p, ctx())).rejects.toThrow(/still CANCELLING 60 s after CancelJobRun: not starting a second run/);
       expect(emr.commandCalls(StartJobRunCommand)).toHaveLength(0);
@@ -121,7 +167,9 @@ describe('Action: emr-serverless:RestartJobRunWithParameters', () => {
     });
 
     it('does not touch a run whose parameters changed since the diagnosis', async () => {
-      emr.on(GetJobRunCommand).resolves({ jobRun: sdkRun({ jobDriver: { sparkSubmit: { entryPoint: 's3://x/y.py', sparkSubmitParameters: '--conf spark.executor.instances=6' } } }) });
+      emr.on(GetJobRunCommand).resolves({
+        jobRun: sdkRun({ jobDriver: { sparkSubmit: { entryPoint: 's3://x/y.py', sparkSubmitParameters: '--conf spark.executor.instances=6' } } }),
+      });
       await expect(action.execute(scaled(), ctx())).rejects.toThrow(/changed since the diagnosis/);
       expect(emr.commandCalls(CancelJobRunCommand)).toHaveLength(0);
     });
@@ -131,10 +179,17 @@ describe('Action: emr-serverless:RestartJobRunWithParameters', () => {
     const bounds = (p: RestartWithParametersParams, s = settings) => action.checkBounds(p, { pipeline, settings: s });
     const withTo = (to: number) => {
       const p = scaled();
-      return { ...p, executors: { ...p.executors!, to }, start: { ...p.start, jobDriver: { sparkSubmit: { ...p.start.jobDriver.sparkSubmit, sparkSubmitParameters: SUBMIT.replace('instances=4', `instances=${to}`) } } } };
+      return {
+        ...p,
+        executors: { ...p.executors!, to },
+        start: {
+          ...p.start,
+          jobDriver: { sparkSubmit: { ...p.start.jobDriver.sparkSubmit, sparkSubmitParameters: SUBMIT.replace('instances=4', `instances=${to}`) } },
+        },
+      };
     };
 
-    it('accepts the plan\'s own parameters and every count in [current, min(maxExecutors, current × factor)]', () => {
+    it("accepts the plan's own parameters and every count in [current, min(maxExecutors, current × factor)]", () => {
       expect(bounds(scaled())).toEqual([]);
       expect(bounds(hung())).toEqual([]);
       for (const to of [4, 5, 8]) expect(bounds(withTo(to))).toEqual([]);
@@ -148,21 +203,47 @@ describe('Action: emr-serverless:RestartJobRunWithParameters', () => {
 
     it('refuses a "from" that is not the replaced run\'s, and a change to anything but the executor setting', () => {
       const p = scaled();
-      expect(bounds({ ...p, executors: { ...p.executors!, from: 5 } }).join()).toMatch(/executors.from 5 is not the replaced run's spark.executor.instances \(4\)/);
-      const sneaky = { ...p, start: { ...p.start, jobDriver: { sparkSubmit: { ...p.start.jobDriver.sparkSubmit, sparkSubmitParameters: `${p.start.jobDriver.sparkSubmit.sparkSubmitParameters} --conf spark.executor.memory=64g` } } } };
+      expect(bounds({ ...p, executors: { ...p.executors!, from: 5 } }).join()).toMatch(
+        /executors.from 5 is not the replaced run's spark.executor.instances \(4\)/,
+      );
+      const sneaky = {
+        ...p,
+        start: {
+          ...p.start,
+          jobDriver: {
+            sparkSubmit: {
+              ...p.start.jobDriver.sparkSubmit,
+              sparkSubmitParameters: `${p.start.jobDriver.sparkSubmit.sparkSubmitParameters} --conf spark.executor.memory=64g`,
+            },
+          },
+        },
+      };
       expect(bounds(sneaky).join()).toMatch(/only spark.executor.instances=8 changed/);
       const h = hung();
       expect(bounds({ ...h, start: sneaky.start }).join()).toMatch(/differ from the replaced run's without an executors change/);
-      expect(bounds({ ...p, executors: { ...p.executors!, setting: 'spark.dynamicAllocation.maxExecutors' } }).join()).toMatch(/not the setting that caps this job/);
+      expect(bounds({ ...p, executors: { ...p.executors!, setting: 'spark.dynamicAllocation.maxExecutors' } }).join()).toMatch(
+        /not the setting that caps this job/,
+      );
     });
 
-    it('keeps job-failed\'s bounds: application, role, checkpoint; and the replaced run named in the tags', () => {
+    it("keeps job-failed's bounds: application, role, checkpoint; and the replaced run named in the tags", () => {
       const p = scaled();
       expect(bounds({ ...p, start: { ...p.start, executionRoleArn: 'arn:aws:iam::123456789012:role/Admin' } }).join()).toMatch(/executionRoleArn/);
       expect(bounds({ ...p, applicationId: '00other' }).join()).toMatch(/applicationId 00other/);
       expect(bounds({ ...p, start: { ...p.start, tags: { ...p.start.tags, 'streamfix:restart-of': 'x' } } }).join()).toMatch(/must name the replaced run/);
       const cp = { ...p, previousSparkSubmitParameters: `${SUBMIT} --conf spark.sql.streaming.checkpointLocation=s3://elsewhere/cp/` };
-      const moved = { ...cp, start: { ...cp.start, jobDriver: { sparkSubmit: { ...cp.start.jobDriver.sparkSubmit, sparkSubmitParameters: `${SUBMIT.replace('instances=4', 'instances=8')} --conf spark.sql.streaming.checkpointLocation=s3://elsewhere/cp/` } } } };
+      const moved = {
+        ...cp,
+        start: {
+          ...cp.start,
+          jobDriver: {
+            sparkSubmit: {
+              ...cp.start.jobDriver.sparkSubmit,
+              sparkSubmitParameters: `${SUBMIT.replace('instances=4', 'instances=8')} --conf spark.sql.streaming.checkpointLocation=s3://elsewhere/cp/`,
+            },
+          },
+        },
+      };
       expect(bounds(moved).join()).toMatch(/checkpointLocation s3:\/\/elsewhere\/cp\/ is not the configured/);
       expect(bounds({ ...p, shutdownGracePeriodSeconds: 200, cancelWaitSeconds: 100 }).join()).toMatch(/shorter than the grace period/);
     });

@@ -17,7 +17,14 @@ const pipeline = flinkPipeline(config.pipelines.clicks);
 const settings = pipeline.playbooks['job-failed'] as JobFailedSettings;
 const R = FlinkJobFailedReason;
 
-const failedMaintenance = { id: 'op-maint', operation: 'Maintenance', status: 'FAILED', startMs: NOW - 8 * MIN, endMs: NOW - 5 * MIN, error: 'Maintenance failed: insufficient capacity in the Availability Zone' };
+const failedMaintenance = {
+  id: 'op-maint',
+  operation: 'Maintenance',
+  status: 'FAILED',
+  startMs: NOW - 8 * MIN,
+  endMs: NOW - 5 * MIN,
+  error: 'Maintenance failed: insufficient capacity in the Availability Zone',
+};
 
 /** READY after a failed maintenance (no system rollback), a snapshot 30 minutes old. */
 const evidence = (over: Partial<FlinkJobFailedEvidence> = {}): FlinkJobFailedEvidence => ({
@@ -33,7 +40,15 @@ const evidence = (over: Partial<FlinkJobFailedEvidence> = {}): FlinkJobFailedEvi
 });
 
 const plan = (e: FlinkJobFailedEvidence, s: JobFailedSettings = settings, nowMs = NOW): Decision =>
-  planFlinkJobFailed({ pipelineName: 'clicks', pipeline, settings: s, evidence: e, nowMs, incidentId: 'clicks.job-failed.20261122T100000.abc123', trigger: { kind: 'sweep', dedupeKey: 'k' } });
+  planFlinkJobFailed({
+    pipelineName: 'clicks',
+    pipeline,
+    settings: s,
+    evidence: e,
+    nowMs,
+    incidentId: 'clicks.job-failed.20261122T100000.abc123',
+    trigger: { kind: 'sweep', dedupeKey: 'k' },
+  });
 
 const withBounds = (b: Partial<JobFailedSettings['bounds']>): JobFailedSettings => ({ ...settings, bounds: { ...settings.bounds, ...b } });
 
@@ -55,9 +70,13 @@ describe('Function: planFlinkJobFailed', () => {
     it('cannot be made to skip the restore: the parameters refuse SKIP_RESTORE_FROM_SNAPSHOT, the bounds another application or an EMR pipeline', () => {
       const ok = { applicationName: 'clicks-enricher', restoreType: 'RESTORE_FROM_LATEST_SNAPSHOT', snapshotName: 's', versionId: 1 };
       expect(startFlinkApplicationAction.params.safeParse({ ...ok, restoreType: 'SKIP_RESTORE_FROM_SNAPSHOT' }).success).toBe(false);
-      expect(startFlinkApplicationAction.checkBounds({ ...ok, restoreType: 'RESTORE_FROM_LATEST_SNAPSHOT', applicationName: 'other' }, { pipeline, settings })).toEqual(['applicationName other is not the configured clicks-enricher']);
+      expect(
+        startFlinkApplicationAction.checkBounds({ ...ok, restoreType: 'RESTORE_FROM_LATEST_SNAPSHOT', applicationName: 'other' }, { pipeline, settings }),
+      ).toEqual(['applicationName other is not the configured clicks-enricher']);
       const orders = emrPipeline(config.pipelines.orders);
-      expect(startFlinkApplicationAction.checkBounds({ ...ok, restoreType: 'RESTORE_FROM_LATEST_SNAPSHOT' }, { pipeline: orders, settings })).toEqual(['job.kind emr-serverless: this action is for managed-flink jobs only']);
+      expect(startFlinkApplicationAction.checkBounds({ ...ok, restoreType: 'RESTORE_FROM_LATEST_SNAPSHOT' }, { pipeline: orders, settings })).toEqual([
+        'job.kind emr-serverless: this action is for managed-flink jobs only',
+      ]);
     });
 
     it('starts it when the system rollback failed too', () => {
@@ -81,7 +100,11 @@ describe('Function: planFlinkJobFailed', () => {
     it('starts from a snapshot exactly as old as the source retention, and escalates one a millisecond older as lost data', () => {
       const at = (ageMs: number) => evidence({ newestSnapshot: { name: 'snapshot-a1', status: 'READY', versionId: 7, createdMs: NOW - ageMs } });
       expect(plan(at(24 * HOUR), withBounds({ maxCheckpointAgeHours: 48 })).kind).toBe('fix');
-      expect(plan(at(24 * HOUR + 1), withBounds({ maxCheckpointAgeHours: 48 }))).toMatchObject({ kind: 'escalate', reason: JobFailedReason.BEYOND_RETENTION, severity: 'critical' });
+      expect(plan(at(24 * HOUR + 1), withBounds({ maxCheckpointAgeHours: 48 }))).toMatchObject({
+        kind: 'escalate',
+        reason: JobFailedReason.BEYOND_RETENTION,
+        severity: 'critical',
+      });
     });
 
     it('holds the snapshot age bound to the millisecond', () => {
@@ -123,7 +146,11 @@ describe('Function: planFlinkJobFailed', () => {
     };
     const npe = [
       { atMs: NOW - 9 * MIN, level: 'ERROR', text: 'Job clicks switched from RUNNING to RESTARTING.\njava.lang.NullPointerException: referrer is null' },
-      { atMs: NOW - MIN, level: 'ERROR', text: 'Job clicks switched from RUNNING to RESTARTING.\norg.apache.flink.runtime.JobException: Recovery is suppressed' },
+      {
+        atMs: NOW - MIN,
+        level: 'ERROR',
+        text: 'Job clicks switched from RUNNING to RESTARTING.\norg.apache.flink.runtime.JobException: Recovery is suppressed',
+      },
     ];
 
     it('watches Flink restart the job below the loop threshold, and escalates the loop at it with the first and newest errors', () => {
@@ -132,7 +159,10 @@ describe('Function: planFlinkJobFailed', () => {
       expect(d).toMatchObject({ kind: 'escalate', reason: R.RESTART_LOOP, severity: 'error' });
       if (d.kind !== 'escalate') return;
       expect(d.summary).toContain('NullPointerException');
-      expect(d.recommendation.detail).toMatchObject({ firstError: expect.stringContaining('NullPointerException'), newestError: expect.stringContaining('Recovery is suppressed') });
+      expect(d.recommendation.detail).toMatchObject({
+        firstError: expect.stringContaining('NullPointerException'),
+        newestError: expect.stringContaining('Recovery is suppressed'),
+      });
       expect(d.recommendation.command).toContain('aws logs filter-log-events --log-group-name /aws/kinesis-analytics/clicks-enricher');
     });
 
@@ -154,14 +184,18 @@ describe('Function: planFlinkJobFailed', () => {
 
   describe('an application AWS is changing', () => {
     const changing = (heldMs: number) =>
-      evidence({ app: { ...evidence().app, status: 'UPDATING' }, operations: [{ id: 'op-up', operation: 'UpdateApplication', status: 'IN_PROGRESS', startMs: NOW - heldMs }] });
+      evidence({
+        app: { ...evidence().app, status: 'UPDATING' },
+        operations: [{ id: 'op-up', operation: 'UpdateApplication', status: 'IN_PROGRESS', startMs: NOW - heldMs }],
+      });
 
     it('watches it, and escalates an operation that holds it past stuckOperationMinutes', () => {
       const stuck = settings.bounds.stuckOperationMinutes * MIN;
       expect(plan(changing(stuck - 1))).toMatchObject({ kind: 'recheck', reason: R.CHANGING });
       const d = plan(changing(stuck));
       expect(d).toMatchObject({ kind: 'escalate', reason: R.STUCK });
-      if (d.kind === 'escalate') expect(d.recommendation.command).toContain('rollback-application --application-name clicks-enricher --current-application-version-id 7');
+      if (d.kind === 'escalate')
+        expect(d.recommendation.command).toContain('rollback-application --application-name clicks-enricher --current-application-version-id 7');
     });
 
     it('watches a starting application and escalates one being deleted', () => {
