@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { appArn } from '../../lambdas/util/arn';
 import { isRecord } from '../../lambdas/util/is-record';
 import { pipelineRef } from '../../lambdas/util/pipeline-ref';
-import { splitS3Uri } from '../../lambdas/util/s3-uri';
+import { s3LocationOf, splitS3Uri } from '../../lambdas/util/s3-uri';
 
 describe('Function: isRecord', () => {
   it('accepts plain objects, including empty and null-prototype ones', () => {
@@ -47,5 +47,16 @@ describe('Function: splitS3Uri', () => {
 
   it.each(['', 'bucket/key', 's3://', 's3:///key', 'S3://bucket/key', 'https://bucket.s3.amazonaws.com/key'])('gives undefined for %j', (uri) => {
     expect(splitS3Uri(uri)).toBeUndefined();
+  });
+});
+
+describe('Function: s3LocationOf', () => {
+  it('gives the bucket and prefix of a URI with a slash after the bucket', () => {
+    expect(s3LocationOf('s3://orders-data-lake/_checkpoints/orders/')).toEqual({ bucket: 'orders-data-lake', prefix: '_checkpoints/orders/' });
+    expect(s3LocationOf('s3://bucket/')).toEqual({ bucket: 'bucket', prefix: '' });
+  });
+
+  it('throws naming the URI when there is no bucket, no slash after it, or no s3:// scheme', () => {
+    for (const bad of ['s3://bucket', 's3://', 'https://bucket/prefix/', 'bucket/prefix/']) expect(() => s3LocationOf(bad)).toThrow(`not an s3 uri: ${bad}`);
   });
 });

@@ -1,6 +1,7 @@
 import { listBucketUnder } from '../../core/permissions';
 import type { PermissionSpec } from '../../core/playbook';
 import type { OperationManifest, OperationPipelineContext } from '../types';
+import { s3LocationOf } from '../../util/s3-uri';
 
 /**
  * checkpoint-ops: inspect, back up, roll back, reset and restore a pipeline's Spark checkpoint
@@ -8,11 +9,7 @@ import type { OperationManifest, OperationPipelineContext } from '../types';
  * stopped, a verified backup before anything is deleted, `confirm`, and a ledger record.
  */
 
-const location = (uri: string) => {
-  const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(uri);
-  if (!m) throw new Error(`not an s3 uri: ${uri}`);
-  return { bucket: m[1]!, prefix: m[2]! };
-};
+const location = s3LocationOf;
 
 export const checkpointOpsManifest: OperationManifest = {
   id: 'checkpoint-ops',

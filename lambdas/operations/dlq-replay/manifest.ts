@@ -1,17 +1,14 @@
 import { listBucketUnder } from '../../core/permissions';
 import type { PermissionSpec } from '../../core/playbook';
 import type { OperationManifest, OperationPipelineContext } from '../types';
+import { s3LocationOf } from '../../util/s3-uri';
 
 /**
  * dlq-replay: re-sends dead-letter records (the pipeline's DLQ or Firehose's error output) to
  * the pipeline's source topic or Firehose stream, once their cause is fixed. Manual only.
  */
 
-const location = (uri: string) => {
-  const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(uri);
-  if (!m) throw new Error(`not an s3 uri: ${uri}`);
-  return { bucket: m[1]!, prefix: m[2]! };
-};
+const location = s3LocationOf;
 
 function readAndQuarantine(p: OperationPipelineContext, uri: string, what: string): PermissionSpec[] {
   const { bucket, prefix } = location(uri);

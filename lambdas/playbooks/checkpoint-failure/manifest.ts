@@ -17,6 +17,7 @@ import {
   DEFAULT_TIMEOUT_PATTERNS,
 } from '../../analysis/checkpoint/classify';
 import { appArn } from '../../util/arn';
+import { s3LocationOf } from '../../util/s3-uri';
 
 /**
  * checkpoint-failure: the streaming job cannot write or read its checkpoint. Classify why
@@ -123,9 +124,7 @@ export type CheckpointFailureBounds = CheckpointFailureSettings['bounds'];
 /** ARNs of the checkpoint: the bucket, its objects, and its backups' objects (`<prefix>_backup_*`). */
 export function checkpointArns(partition: string, checkpointUri: string) {
   // Parsed here rather than with the S3 adapter: manifests are data, read by lib/ without runtime code.
-  const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(checkpointUri);
-  if (!m) throw new Error(`not an s3 uri: ${checkpointUri}`);
-  const [, bucket, prefix] = m as unknown as [string, string, string];
+  const { bucket, prefix } = s3LocationOf(checkpointUri);
   return {
     bucketName: bucket,
     prefix,

@@ -5,6 +5,7 @@ import { playbookSettings } from '../common-settings';
 import { listBucketUnder } from '../../core/permissions';
 import type { PlaybookManifest, PipelineContext, PermissionSpec } from '../../core/playbook';
 import { appArn } from '../../util/arn';
+import { s3LocationOf } from '../../util/s3-uri';
 
 /**
  * dlq-spike: records pour into the pipeline's dead-letter store. Classify what is failing and
@@ -90,11 +91,7 @@ export const dlqSpikeSettings = playbookSettings(dlqSpikeBounds, {
 
 export type DlqSpikeSettings = z.output<typeof dlqSpikeSettings>;
 
-const s3Location = (uri: string) => {
-  const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(uri);
-  if (!m) throw new Error(`not an s3 uri: ${uri}`);
-  return { bucket: m[1]!, prefix: m[2]! };
-};
+const s3Location = s3LocationOf;
 
 /** The good records the failing payloads are compared with (docs/dlq-format.md). */
 export function referenceLocation(pipeline: PipelineConfig, settings: DlqSpikeSettings): { uri: string; source: 'configured' | 'sink' } | undefined {

@@ -1,5 +1,6 @@
 import type { S3Adapter } from '../../adapters/s3';
 import { parseS3Uri } from '../../core/object-store';
+import { type S3Location, s3LocationOf } from '../../util/s3-uri';
 
 /**
  * The Spark checkpoint an EMR Serverless streaming job resumes from: where it is, and when it was
@@ -18,11 +19,7 @@ export interface CheckpointSummary {
 const MAX_CHECKPOINT_KEYS = 10_000;
 
 /** `s3://bucket/prefix/` → its bucket and prefix (the IAM of reading and writing it is scoped to them). */
-export const checkpointLocation = (uri: string) => {
-  const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(uri);
-  if (!m) throw new Error(`not an s3 uri: ${uri}`);
-  return { bucket: m[1]!, prefix: m[2]! };
-};
+export const checkpointLocation = (uri: string): S3Location => s3LocationOf(uri);
 
 /** Whether the checkpoint exists (HeadObject of `metadata`) and when it was last written (listing of `commits/`). */
 export async function readCheckpointAt(s3: S3Adapter, uri: string): Promise<CheckpointSummary> {

@@ -1,5 +1,6 @@
 import type { EmrPipeline } from '../../config/schema';
 import type { PermissionSpec, PipelineContext } from '../../core/playbook';
+import { s3LocationOf } from '../../util/s3-uri';
 
 /**
  * The IAM a playbook needs to read a failed attempt's driver log where the config says the job
@@ -13,12 +14,11 @@ export function driverLogPermissions(p: PipelineContext<unknown, EmrPipeline>): 
   const logs = p.pipeline.job.driverLogs;
   const out: PermissionSpec[] = [];
   if (logs?.s3) {
-    const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(logs.s3);
-    if (!m) throw new Error(`not an s3 uri: ${logs.s3}`);
+    const { bucket, prefix } = s3LocationOf(logs.s3);
     out.push({
       step: 'diagnose',
       actions: ['s3:GetObject'],
-      resources: [`arn:${p.partition}:s3:::${m[1]}/${m[2]}applications/${p.pipeline.job.applicationId}/jobs/*`],
+      resources: [`arn:${p.partition}:s3:::${bucket}/${prefix}applications/${p.pipeline.job.applicationId}/jobs/*`],
       why: "read a failed attempt's driver log (SPARK_DRIVER/stderr.gz) for the failure text beyond stateDetails' 256 characters",
     });
   }
