@@ -99,10 +99,13 @@ export class SimClock implements Clock {
       };
       if (state) state.sleepers++;
       this.progress++;
+      // The listener goes when the sleep ends: one invocation's signal outlives many sleeps.
+      const onAbort = () => finish() && reject(signal?.reason);
       this.after(Math.max(0, ms), `wake ${state?.frame.functionName ?? 'sleeper'}`, () => {
+        signal?.removeEventListener('abort', onAbort);
         if (finish()) resolve();
       });
-      signal?.addEventListener('abort', () => finish() && reject(signal.reason), { once: true });
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { DrillStuckError, SimClock } from '../../../drills/sim/clock';
 
@@ -65,5 +66,14 @@ describe('Class: SimClock', () => {
     const p = clock.sleep(10_000, ac.signal);
     ac.abort(new Error('stop'));
     await expect(p).rejects.toThrow('stop');
+  });
+
+  it('leaves no abort listener behind on the signal after each sleep ends', async () => {
+    const clock = new SimClock(0);
+    const ac = new AbortController();
+    const sleeps = Array.from({ length: 15 }, (_, i) => clock.sleep(1_000 * (i + 1), ac.signal));
+    await clock.runUntil(20_000);
+    await Promise.all(sleeps);
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
   });
 });
