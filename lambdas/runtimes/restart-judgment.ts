@@ -1,3 +1,6 @@
+import type { PipelineConfig } from '../config/schema';
+import { isRecord } from '../util/is-record';
+
 /**
  * The judgment of a failed streaming job, shared by the runtimes' restart plans
  * (emr-serverless/restart-plan.ts, managed-flink/restart-plan.ts): its decision codes, and the
@@ -50,4 +53,17 @@ export interface JobRestartSettings {
     restartLoopMinutes: number;
     stuckOperationMinutes: number;
   };
+}
+
+/**
+ * The job-failed playbook's settings of a pipeline, which consumer-lag judges a job that is not
+ * running with. The full config schema validated and defaulted the block (every playbook has one);
+ * this checks its outline once, in one place, instead of a cast at each reader.
+ */
+export function jobRestartSettingsOf(pipeline: PipelineConfig): JobRestartSettings {
+  const block: unknown = pipeline.playbooks['job-failed'];
+  if (!isRecord(block) || typeof block.maxActionsPerHour !== 'number' || !isRecord(block.bounds)) {
+    throw new Error("the pipeline's playbooks.job-failed settings are missing or not validated (parse the config with lambdas/schema.ts)");
+  }
+  return block as unknown as JobRestartSettings;
 }

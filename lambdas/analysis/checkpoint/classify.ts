@@ -1,3 +1,6 @@
+import type { PipelineConfig } from '../../config/schema';
+import { isRecord } from '../../util/is-record';
+
 /**
  * Failure text → kind of checkpoint failure. Pure; the patterns are regular expressions
  * (case-insensitive) from the playbook's settings, defaulting to these.
@@ -92,3 +95,14 @@ export const DEFAULT_STATE_TOO_LARGE_PATTERNS = [
   'state (is )?too large',
   'Could not materialize checkpoint',
 ];
+
+/**
+ * The checkpoint-failure playbook's block of a pipeline when it is on (not `off`): its patterns
+ * decide which job failures are that playbook's. The full config schema validated the block; a
+ * block without patterns counts as off.
+ */
+export function checkpointPatternsOf(pipeline: PipelineConfig): PatternSet | undefined {
+  const block: unknown = pipeline.playbooks['checkpoint-failure'];
+  if (!isRecord(block) || block.mode === 'off' || !isRecord(block.bounds)) return undefined;
+  return block.bounds as unknown as PatternSet;
+}

@@ -8,7 +8,7 @@ import { readFlinkMetrics } from '../../runtimes/managed-flink/read';
 import { flinkJobState, flinkResource } from '../../runtimes/managed-flink/runtime';
 import type { JobState } from '../../runtimes/job-runtime';
 import { diagnoseFlinkJobFailed, type FlinkJobFailedEvidence } from '../../runtimes/managed-flink/failure-evidence';
-import type { JobRestartSettings } from '../../runtimes/restart-judgment';
+import { jobRestartSettingsOf } from '../../runtimes/restart-judgment';
 import type { PlaybookContext } from '../../core/playbook';
 import { interpretSeries, lagRules, LOOKBACK_WINDOWS, type ConsumerLagEvidence } from './diagnose';
 import { readKinesisSource, type KinesisSourceReading } from './kinesis';
@@ -150,10 +150,7 @@ export async function diagnoseFlinkConsumerLag(ctx: PlaybookContext<ConsumerLagS
     read = { ...read, lag };
     lagSource = 'application';
   }
-  const notRunning =
-    app.status === 'RUNNING'
-      ? undefined
-      : await diagnoseFlinkJobFailed({ ...ctx, settings: pipeline.playbooks['job-failed'] as unknown as JobRestartSettings }, trigger);
+  const notRunning = app.status === 'RUNNING' ? undefined : await diagnoseFlinkJobFailed({ ...ctx, settings: jobRestartSettingsOf(pipeline) }, trigger);
   const p = app.parallelism;
   return {
     runtime: 'managed-flink',

@@ -5,7 +5,7 @@ import { flinkCommands } from '../../runtimes/managed-flink/commands';
 import { flinkResource } from '../../runtimes/managed-flink/runtime';
 import { SCALE_FLINK_APPLICATION, type ScaleFlinkParams } from '../../runtimes/managed-flink/scale';
 import { planFlinkJobFailed } from '../../runtimes/managed-flink/restart-plan';
-import type { JobRestartSettings } from '../../runtimes/restart-judgment';
+import { jobRestartSettingsOf } from '../../runtimes/restart-judgment';
 import type { PlanInput } from '../../core/playbook';
 import type { FlinkConsumerLagEvidence } from './flink-diagnose';
 import { kinesisEvidence, planKinesisSource } from './kinesis';
@@ -308,7 +308,7 @@ function planNotRunning(input: Input, ev: Evidence): Decision {
   const { evidence: e, pipeline, settings } = input;
   const job = pipeline.job;
   if (!e.notRunning) return recheck(R.JOB_STARTING, `${job.applicationName} is ${e.app.status}`, ev, 120);
-  const jf = { ...(pipeline.playbooks['job-failed'] as unknown as JobRestartSettings), maxActionsPerHour: settings.maxActionsPerHour };
+  const jf = { ...jobRestartSettingsOf(pipeline), maxActionsPerHour: settings.maxActionsPerHour };
   const d = planFlinkJobFailed({ ...input, settings: jf, evidence: { ...e.notRunning, restartsLastHour: e.actionsLastHour } });
   const merged = { ...d.evidence, ...ev };
   const why = `${job.applicationName} is ${e.app.status} and the lag grows`;

@@ -1,6 +1,6 @@
 import { escalate, fix, ignore, recheck, type Decision, type Evidence } from '../../core/decision';
 import { LagTrend } from '../../analysis/lag-trend';
-import type { JobRestartSettings } from '../../runtimes/restart-judgment';
+import { jobRestartSettingsOf } from '../../runtimes/restart-judgment';
 import { planJobFailed } from '../../runtimes/emr-serverless/restart-plan';
 import type { EmrPipeline } from '../../config/schema';
 import type { PlanInput } from '../../core/playbook';
@@ -246,7 +246,7 @@ function overBudget(input: PlanInput<ConsumerLagSettings, ConsumerLagEvidence, E
  */
 function planNotRunning(input: PlanInput<ConsumerLagSettings, ConsumerLagEvidence, EmrPipeline>, ev: Evidence): Decision {
   const { evidence: e, pipeline, settings } = input;
-  const jfSettings = { ...(pipeline.playbooks['job-failed'] as unknown as JobRestartSettings), maxActionsPerHour: settings.maxActionsPerHour };
+  const jfSettings = { ...jobRestartSettingsOf(pipeline), maxActionsPerHour: settings.maxActionsPerHour };
   const d = planJobFailed({
     ...input,
     settings: jfSettings,

@@ -1,8 +1,8 @@
 import { escalate, fix, ignore, recheck, type Decision, type Evidence, type PlannedAction } from '../../core/decision';
 import type { JobRunSummaryView, JobRunView } from '../../adapters/emr-serverless';
 import { emrRetries } from '../../config/release';
-import { isCheckpointFailure, type PatternSet } from '../../analysis/checkpoint/classify';
-import type { EmrPipeline, PlaybookBlock } from '../../config/schema';
+import { checkpointPatternsOf, isCheckpointFailure } from '../../analysis/checkpoint/classify';
+import type { EmrPipeline } from '../../config/schema';
 import type { JobRunRetry } from '../../core/trigger';
 import type { AttemptHistory } from './attempts';
 import type { CheckpointSummary } from './checkpoint';
@@ -113,13 +113,8 @@ export function planJobFailed(input: Input): Decision {
   const failureText = r.state === 'FAILED' ? (j.latest?.text ?? r.stateDetails) : r.stateDetails;
   // A checkpoint failure (corrupt log, state store, or a failure naming the checkpoint) is the
   // checkpoint-failure playbook's while it is not off: it backs up and repairs before restarting.
-  const checkpointPlaybook = pipeline.playbooks['checkpoint-failure'] as (PlaybookBlock & { bounds: PatternSet }) | undefined;
-  if (
-    r.state === 'FAILED' &&
-    checkpointPlaybook !== undefined &&
-    checkpointPlaybook.mode !== 'off' &&
-    isCheckpointFailure(failureText, job.checkpoint, checkpointPlaybook.bounds)
-  ) {
+  const checkpointPatterns = checkpointPatternsOf(pipeline);
+  if (r.state === 'FAILED' && checkpointPatterns !== undefined && isCheckpointFailure(failureText, job.checkpoint, checkpointPatterns)) {
     return ignore(
       JobFailedReason.HANDLED_BY_CHECKPOINT_FAILURE,
       `run ${r.jobRunId} failed on its checkpoint: left to the checkpoint-failure playbook (${oneLine(failureText)})`,
@@ -260,13 +255,8 @@ function planRetrying(input: Input, r: JobRunView, j: AttemptJudgment, ev: Evide
   const latest = j.latest;
   // Attempts failing on the checkpoint: checkpoint-failure backs it up and repairs it once EMR
   // gives up (its FAILED event); a crash-loop page now would be a second, wrong answer.
-  const checkpointPlaybook = pipeline.playbooks['checkpoint-failure'] as (PlaybookBlock & { bounds: PatternSet }) | undefined;
-  if (
-    latest &&
-    checkpointPlaybook !== undefined &&
-    checkpointPlaybook.mode !== 'off' &&
-    isCheckpointFailure(latest.text, job.checkpoint, checkpointPlaybook.bounds)
-  ) {
+  const checkpointPatterns = checkpointPatternsOf(pipeline);
+  if (latest && checkpointPatterns !== undefined && isCheckpointFailure(latest.text, job.checkpoint, checkpointPatterns)) {
     return ignore(
       JobFailedReason.HANDLED_BY_CHECKPOINT_FAILURE,
       `attempt ${latest.attempt} of run ${r.jobRunId} failed on its checkpoint; EMR retries it, and checkpoint-failure repairs the checkpoint if EMR gives up (${oneLine(latest.text)})`,
