@@ -4,6 +4,7 @@ import type { StreamfixConfig } from '../lambdas/config';
 import { emrJobOf } from './jobs';
 import type { TimelineEntry, WorldSpec } from './scenario/schema';
 import type { SimWorld } from './sim/world';
+import { s3LocationOf } from '../lambdas/util/s3-uri';
 
 /**
  * The drills' checkpoint side: seeds the checkpoint storage a scenario describes (bucket
@@ -26,8 +27,7 @@ export function seedCheckpointing(world: SimWorld, w: WorldSpec): void {
  * object's key, size, SHA-256 and the copy's ETag (docs/operations/checkpoint-ops.md).
  */
 export function seedSealedBackup(world: SimWorld, checkpointUri: string, name: string): void {
-  const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(checkpointUri)!;
-  const [bucket, prefix] = [m[1]!, m[2]!];
+  const { bucket, prefix } = s3LocationOf(checkpointUri);
   const backupUri = `${checkpointUri.replace(/\/+$/, '')}_backup_${name}/`;
   const backupPrefix = backupUri.slice(`s3://${bucket}/`.length);
   const entries: NonNullable<BackupManifest['entries']> = [];
@@ -63,8 +63,7 @@ export function applyCheckpointFault(world: SimWorld, config: StreamfixConfig, e
   const f = e['corrupt-checkpoint'];
   if (!f) return;
   const job = emrJobOf(config, f.pipeline, 'corrupt-checkpoint');
-  const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(job.checkpoint)!;
-  const [bucket, prefix] = [m[1]!, m[2]!];
+  const { bucket, prefix } = s3LocationOf(job.checkpoint);
   const dir = `${prefix}${f.file}/`;
   const ids = world.s3
     .keys(bucket, dir)

@@ -5,6 +5,7 @@ import type { SimJobRun } from './emr-state';
 import type { SimIam } from './iam';
 import type { SimKms } from './kms';
 import type { SimS3 } from './s3';
+import { s3LocationOf } from '../../lambdas/util/s3-uri';
 
 /**
  * What a Spark streaming job does with its checkpoint, as far as failing goes:
@@ -28,12 +29,6 @@ export interface CheckpointFailureMetric {
 const START_CHECK_MS = 2_000;
 const WRITE_CHECK_MS = 5_000;
 const SPARK_FAILED = 'Job failed, please check complete logs in configured logging destination. ExitCode: 1. Last few exceptions: ';
-
-const parse = (uri: string) => {
-  const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(uri);
-  if (!m) throw new Error(`not an s3 uri: ${uri}`);
-  return { bucket: m[1]!, prefix: m[2]! };
-};
 
 export class CheckpointGuard {
   /** Default encryption key of a bucket (SSE-KMS), by bucket. */
@@ -111,7 +106,7 @@ export class CheckpointGuard {
 
   /** Spark's reading of the files it needs on restart, or undefined when they read. */
   unreadable(checkpointUri: string): string | undefined {
-    const { bucket, prefix } = parse(checkpointUri);
+    const { bucket, prefix } = s3LocationOf(checkpointUri);
     const offsets = this.ids(bucket, `${prefix}offsets/`);
     const commits = this.ids(bucket, `${prefix}commits/`);
     const n = offsets[offsets.length - 1];
@@ -150,7 +145,7 @@ export class CheckpointGuard {
 
   private writeDenied(run: SimJobRun, job: KnownJob): string | undefined {
     const role = run.executionRole ?? job.executionRoleArn;
-    const { bucket, prefix } = parse(job.checkpoint);
+    const { bucket, prefix } = s3LocationOf(job.checkpoint);
     const next = (this.ids(bucket, `${prefix}commits/`).pop() ?? -1) + 1;
     const key = `${prefix}commits/${next}`;
     const known = this.deps.iam.hasRole(role);

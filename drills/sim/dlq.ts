@@ -4,6 +4,7 @@ import { hang, type SimContext } from './context';
 import type { SimEmrServerless } from './emr';
 import type { MetricId, MetricStore } from './metrics';
 import type { SimS3 } from './s3';
+import { s3LocationOf } from '../../lambdas/util/s3-uri';
 
 /**
  * The pipeline's dead-letter side of the world: a job that rejects records writes them to its
@@ -91,7 +92,7 @@ export class SimDlq {
 
   private writeMinute(spec: DlqWriterSpec): void {
     const now = this.ctx.clock.now();
-    const { bucket, prefix } = splitUri(spec.dlqUri);
+    const { bucket, prefix } = s3LocationOf(spec.dlqUri);
     const run = spec.stampJobRun
       ? this.deps.emr
           .activeRuns(spec.applicationId, spec.jobName)
@@ -153,10 +154,4 @@ export class SimDlq {
       disconnect: async () => undefined,
     };
   }
-}
-
-function splitUri(uri: string): { bucket: string; prefix: string } {
-  const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(uri);
-  if (!m) throw new Error(`not an s3 uri: ${uri}`);
-  return { bucket: m[1]!, prefix: m[2]! };
 }
