@@ -7,6 +7,7 @@ import { isMutation } from '../sim/calls';
 import type { DestroyedObject } from '../sim/s3';
 import type { SimWorld } from '../sim/world';
 import type { KafkaFaultStats } from './kafka-faults';
+import { splitS3Uri } from '../../lambdas/util/s3-uri';
 
 /**
  * The proof's figures for the manual operations (issue 13), from what the simulated platform
@@ -49,9 +50,9 @@ export function heldByVerifiedBackup(world: SimWorld, d: Pick<DestroyedObject, '
     } catch {
       continue;
     }
-    const src = /^s3:\/\/([^/]+)\/(.*)$/.exec(m.source ?? '');
-    if (m.version !== 2 || !src || src[1] !== d.bucket || !d.key.startsWith(src[2]!)) continue;
-    const rel = d.key.slice(src[2]!.length);
+    const src = splitS3Uri(m.source ?? '');
+    if (m.version !== 2 || !src || src.bucket !== d.bucket || !d.key.startsWith(src.prefix)) continue;
+    const rel = d.key.slice(src.prefix.length);
     if (m.entries?.find((e) => e.key === rel)?.sha256 !== digest) continue;
     const copyKey = `${mk.slice(0, -BACKUP_MANIFEST.length)}${rel}`;
     const copy = world.s3.object(d.bucket, copyKey);

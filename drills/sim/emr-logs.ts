@@ -4,6 +4,7 @@ import type { SimContext } from './context';
 import type { SimJobRun } from './emr-state';
 import type { SimLogs } from './logs';
 import type { SimS3 } from './s3';
+import { splitS3Uri } from '../../lambdas/util/s3-uri';
 
 /**
  * Where a job run's driver writes its log, as the EMR Serverless User Guide lays it out
@@ -60,11 +61,11 @@ export class DriverLogs {
     const mc = (run.configurationOverrides?.monitoringConfiguration ?? {}) as Monitoring;
     const lines = driverLines(run, attempt, failure, now);
     const logUri = mc.s3MonitoringConfiguration?.logUri;
-    const m = logUri === undefined ? null : /^s3:\/\/([^/]+)\/?(.*)$/.exec(logUri);
-    if (m) {
-      const prefix = m[2] === '' ? '' : `${m[2]!.replace(/\/+$/, '')}/`;
-      this.s3.createBucket(m[1]!);
-      this.s3.put(m[1]!, `${prefix}${jobPart(run, attempt)}/SPARK_DRIVER/stderr.gz`, gzipSync(Buffer.from(`${lines.join('\n')}\n`, 'utf8')), {
+    const at = logUri === undefined ? undefined : splitS3Uri(logUri);
+    if (at) {
+      const prefix = at.prefix === '' ? '' : `${at.prefix.replace(/\/+$/, '')}/`;
+      this.s3.createBucket(at.bucket);
+      this.s3.put(at.bucket, `${prefix}${jobPart(run, attempt)}/SPARK_DRIVER/stderr.gz`, gzipSync(Buffer.from(`${lines.join('\n')}\n`, 'utf8')), {
         contentType: 'application/x-gzip',
       });
     }

@@ -4,6 +4,7 @@ import type { LogsAdapter } from '../../adapters/logs';
 import type { S3Adapter } from '../../adapters/s3';
 import type { EmrServerlessJob } from '../../config/schema';
 import { JOB_RESILIENCY_RELEASE, releaseAtLeast } from '../../config/release';
+import { splitS3Uri } from '../../util/s3-uri';
 
 /**
  * The full text of a failed attempt, from its driver log: `stateDetails` keeps only 256
@@ -60,9 +61,9 @@ export function driverLogLocations(run: JobRunView, attempt: number, allowed: Em
   const out: DriverLogLocations = { notes: [] };
   const logUri = mc.s3MonitoringConfiguration?.logUri;
   if (logUri) {
-    const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(logUri);
+    const at = splitS3Uri(logUri);
     if (!allowed?.s3 || !withSlash(logUri).startsWith(allowed.s3)) out.notes.push(`the run logs to ${logUri}, which job.driverLogs.s3 does not name`);
-    else if (m) out.s3 = { bucket: m[1]!, key: `${m[2] ? withSlash(m[2]) : ''}${jobLogPath(run, attempt)}/SPARK_DRIVER/stderr.gz` };
+    else if (at) out.s3 = { bucket: at.bucket, key: `${at.prefix ? withSlash(at.prefix) : ''}${jobLogPath(run, attempt)}/SPARK_DRIVER/stderr.gz` };
   }
   const cw = mc.cloudWatchLoggingConfiguration;
   if (cw?.enabled) {
