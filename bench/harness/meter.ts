@@ -1,6 +1,5 @@
 import { performance, PerformanceObserver } from 'node:perf_hooks';
 import type { Pluggable } from '@smithy/types';
-import type { SimService } from '../../drills/sim/context';
 import type { SimWorld } from '../../drills/sim/world';
 
 /**
@@ -137,19 +136,7 @@ export class Meter {
 
   /** Every simulated service's answers timed, so that time is not taken for the engine's. */
   timeServices(world: SimWorld): void {
-    const services: SimService[] = [
-      world.emr,
-      world.cloudwatch,
-      world.s3,
-      world.scheduler,
-      world.sns,
-      world.ssm,
-      world.secrets,
-      world.firehose,
-      world.logs,
-      world.iam,
-    ];
-    for (const svc of services) {
+    for (const svc of world.services) {
       const ops = svc.operations;
       for (const [name, f] of Object.entries(ops)) {
         if ((f as { benchTimed?: boolean }).benchTimed) continue;

@@ -1,7 +1,7 @@
 import { ConfiguredRetryStrategy, retryMiddleware, retryMiddlewareOptions } from '@smithy/core/retry';
 import { DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { FinalizeHandler, FinalizeHandlerArguments, HandlerExecutionContext, MiddlewareStack, Pluggable } from '@smithy/types';
-import { cwTimestamp, eventTime, hang, type SimService } from '../sim/context';
+import { cwTimestamp, eventTime, hang } from '../sim/context';
 import type { SimWorld } from '../sim/world';
 import type { AwsClientOptions } from '../../lambdas/adapters/clients';
 import { isCorrective } from '../sim/calls';
@@ -135,20 +135,7 @@ export class Chaos {
     private readonly reportsPrefix?: string,
   ) {
     this.simulator = capture(world.plugin);
-    const services: SimService[] = [
-      world.emr,
-      world.cloudwatch,
-      world.s3,
-      world.scheduler,
-      world.sns,
-      world.ssm,
-      world.secrets,
-      world.firehose,
-      world.logs,
-      world.iam,
-      world.kafka,
-    ];
-    this.exceptions = new Map(services.map((s) => [s.clientName, s.baseException]));
+    this.exceptions = new Map(world.services.map((s) => [s.clientName, s.baseException]));
     if (rnd.draw('kill') < opts.killRate) {
       const atAction = rnd.draw('kill.mode') < 0.6;
       this.killPlan = {
@@ -399,21 +386,7 @@ export class Chaos {
   }
 
   private serviceOf(clientName: string, fallback: string): string {
-    const svc = [
-      this.world.emr,
-      this.world.cloudwatch,
-      this.world.s3,
-      this.world.scheduler,
-      this.world.sns,
-      this.world.ssm,
-      this.world.secrets,
-      this.world.firehose,
-      this.world.logs,
-      this.world.iam,
-      this.world.kafka,
-      this.world.kinesis,
-      this.world.flink,
-    ].find((s) => s.clientName === clientName);
+    const svc = this.world.services.find((s) => s.clientName === clientName);
     return svc?.service ?? fallback;
   }
 

@@ -3,7 +3,7 @@ import { CheckpointWriter } from './checkpoint';
 import { CheckpointGuard } from './checkpoint-guard';
 import { SimClock } from './clock';
 import { SimCloudWatch } from './cloudwatch';
-import { hang, type KnownJob, type SimContext } from './context';
+import { hang, type KnownJob, type SimContext, type SimService } from './context';
 import { SimEmrServerless } from './emr';
 import { DEFAULT_EMR_TIMINGS, type EmrTimings } from './emr-state';
 import { EmrMetrics } from './emr-metrics';
@@ -95,6 +95,8 @@ export class SimWorld {
   /** The stack's dead-letter queue: on-failure destination of every function, and of the follow-up schedules. */
   readonly deadLetterQueue: SimQueue;
   readonly callFaults: CallFault[] = [];
+  /** Every simulated AWS service behind the SDK clients (the plugin answers their calls). */
+  readonly services: readonly SimService[];
   readonly plugin: Pluggable<object, object>;
   readonly fetch: typeof fetch;
   private started = false;
@@ -150,25 +152,22 @@ export class SimWorld {
     });
     this.checkpointGuard = new CheckpointGuard(this.ctx, this.s3, this.emr, { iam: this.iam, kms: this.kms, cloudwatch: this.cloudwatch }, opts.jobs);
     for (const id of opts.applicationIds) this.emr.addApplication({ applicationId: id });
-    this.plugin = simPlugin(
-      this.ctx,
-      [
-        this.emr,
-        this.cloudwatch,
-        this.s3,
-        this.scheduler,
-        this.sns,
-        this.ssm,
-        this.secrets,
-        this.firehose,
-        this.logs,
-        this.iam,
-        this.kafka,
-        this.kinesis,
-        this.flink,
-      ],
-      this.callFaults,
-    );
+    this.services = [
+      this.emr,
+      this.cloudwatch,
+      this.s3,
+      this.scheduler,
+      this.sns,
+      this.ssm,
+      this.secrets,
+      this.firehose,
+      this.logs,
+      this.iam,
+      this.kafka,
+      this.kinesis,
+      this.flink,
+    ];
+    this.plugin = simPlugin(this.ctx, this.services, this.callFaults);
     // PagerDuty is reached with fetch: an invocation Lambda ended gets no answer there either.
     this.fetch = (input, init) => {
       const frame = this.clock.currentFrame();

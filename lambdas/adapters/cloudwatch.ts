@@ -1,4 +1,12 @@
-import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand, ListMetricsCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import {
+  CloudWatchClient,
+  type CompositeAlarm,
+  DescribeAlarmsCommand,
+  GetMetricDataCommand,
+  ListMetricsCommand,
+  type MetricAlarm,
+  type MetricDataQuery,
+} from '@aws-sdk/client-cloudwatch';
 import { AwsRequestError, TransientAwsError } from '../core/errors';
 import { clientConfig, withPlugins, type AwsClientOptions } from './clients';
 import { mapAwsError } from './errors';
@@ -47,6 +55,21 @@ export interface AlarmDetailView extends AlarmStateView {
   composite: boolean;
   /** A metric alarm's single metric (absent for metric math and composite alarms). */
   metric?: { namespace: string; metricName: string; dimensions: Record<string, string>; stat: string; periodSeconds: number };
+}
+
+/** The fields metric and composite alarms share, with when the state last changed; undefined without a name or state. */
+function alarmDetail(a: MetricAlarm | CompositeAlarm, composite: boolean): AlarmDetailView | undefined {
+  if (!a.AlarmName || !a.StateValue) return undefined;
+  const at = a.StateTransitionedTimestamp ?? a.StateUpdatedTimestamp;
+  return {
+    name: a.AlarmName,
+    state: a.StateValue,
+    reason: a.StateReason ?? '',
+    composite,
+    ...(a.AlarmArn ? { arn: a.AlarmArn } : {}),
+    ...(a.StateReasonData ? { reasonData: a.StateReasonData } : {}),
+    ...(at ? { stateUpdatedMs: at.getTime() } : {}),
+  };
 }
 
 /** DescribeAlarms takes at most 100 alarm names, and returns at most 100 alarms a page (API_DescribeAlarms). */
@@ -104,16 +127,10 @@ export class CloudWatchAdapter {
           mapAwsError(SERVICE, 'DescribeAlarms', e);
         }
         for (const a of reply.MetricAlarms ?? []) {
-          if (!a.AlarmName || !a.StateValue) continue;
-          const at = a.StateTransitionedTimestamp ?? a.StateUpdatedTimestamp;
+          const base = alarmDetail(a, false);
+          if (!base) continue;
           out.push({
-            name: a.AlarmName,
-            state: a.StateValue,
-            reason: a.StateReason ?? '',
-            composite: false,
-            ...(a.AlarmArn ? { arn: a.AlarmArn } : {}),
-            ...(a.StateReasonData ? { reasonData: a.StateReasonData } : {}),
-            ...(at ? { stateUpdatedMs: at.getTime() } : {}),
+            ...base,
             ...(a.MetricName && a.Namespace
               ? {
                   metric: {
@@ -128,16 +145,10 @@ export class CloudWatchAdapter {
           });
         }
         for (const a of reply.CompositeAlarms ?? []) {
-          if (!a.AlarmName || !a.StateValue) continue;
-          const at = a.StateTransitionedTimestamp ?? a.StateUpdatedTimestamp;
+          const base = alarmDetail(a, true);
+          if (!base) continue;
           out.push({
-            name: a.AlarmName,
-            state: a.StateValue,
-            reason: a.StateReason ?? '',
-            composite: true,
-            ...(a.AlarmArn ? { arn: a.AlarmArn } : {}),
-            ...(a.StateReasonData ? { reasonData: a.StateReasonData } : {}),
-            ...(at ? { stateUpdatedMs: at.getTime() } : {}),
+            ...base,
             ...(a.ActionsSuppressedBy ? { actionsSuppressedBy: a.ActionsSuppressedBy } : {}),
           });
         }

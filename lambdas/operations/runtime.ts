@@ -63,23 +63,25 @@ export function createOperationHandler<P extends { command: string; pipeline?: s
     const operationId = op.operationId(p);
     const requestedBy = (p as { requestedBy?: RequestedBy }).requestedBy;
     const who = requestedBy ? { requestedBy } : {};
+    /** The ledger's record of a refused run: ended as it started, with why. */
+    const refusedRecord = (summary: string, result?: Record<string, unknown>): AttributedOperationRecord => ({
+      operationId: `${operationId}.refused.${now}`,
+      kind: op.manifest.id,
+      command: p.command,
+      ...(p.pipeline ? { pipeline: p.pipeline } : {}),
+      params: p as Record<string, unknown>,
+      status: 'refused',
+      startedAtMs: now,
+      updatedAtMs: now,
+      endedAtMs: now,
+      summary,
+      ...(result ? { result } : {}),
+      version: 0,
+      ...who,
+    });
     if (refusals.length > 0) {
       deps.logger.warn('operation refused', { operationId, refusals, ...who });
-      const refused: AttributedOperationRecord = {
-        operationId: `${operationId}.refused.${now}`,
-        kind: op.manifest.id,
-        command: p.command,
-        ...(p.pipeline ? { pipeline: p.pipeline } : {}),
-        params: p as Record<string, unknown>,
-        status: 'refused',
-        startedAtMs: now,
-        updatedAtMs: now,
-        endedAtMs: now,
-        summary: refusals.map((r) => `${r.field}: ${r.message}`).join('; '),
-        version: 0,
-        ...who,
-      };
-      await ledger.startOperation(refused);
+      await ledger.startOperation(refusedRecord(refusals.map((r) => `${r.field}: ${r.message}`).join('; ')));
       return { outcome: 'refused', operationId, ...who, summary: `refused: ${refusals.map((r) => `${r.field}: ${r.message}`).join('; ')}`, errors: refusals };
     }
     const requestId = context?.awsRequestId ?? randomUUID();
@@ -96,22 +98,7 @@ export function createOperationHandler<P extends { command: string; pipeline?: s
       });
       if (!taken.ok) {
         deps.logger.warn('operation refused: its target is held by another run', { operationId, target: target.key, holder: taken.holder, ...who });
-        const refused: AttributedOperationRecord = {
-          operationId: `${operationId}.refused.${now}`,
-          kind: op.manifest.id,
-          command: p.command,
-          ...(p.pipeline ? { pipeline: p.pipeline } : {}),
-          params: p as Record<string, unknown>,
-          status: 'refused',
-          startedAtMs: now,
-          updatedAtMs: now,
-          endedAtMs: now,
-          summary: `${target.field}: ${taken.message}`,
-          result: { holder: { ...taken.holder } },
-          version: 0,
-          ...who,
-        };
-        await ledger.startOperation(refused);
+        await ledger.startOperation(refusedRecord(`${target.field}: ${taken.message}`, { holder: { ...taken.holder } }));
         return {
           outcome: 'refused',
           operationId,
