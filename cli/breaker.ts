@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { breakerKey, ItemGuardrailStore, type BreakerState } from '../lambdas/guardrails';
 import type { OperationRecord } from '../lambdas/ledger/types';
-import { defaultCliIo, LEDGER_OPTIONS, LEDGER_USAGE, openLedger, type CliIo } from './ledger-context';
+import { COMMON_OPTIONS, COMMON_OPTIONS_USAGE, defaultIo, type CliIo } from './common';
+import { openLedger } from './ledger-context';
 
 /**
  * `streamfix breaker status|reset --pipeline P --playbook K`: an open circuit breaker stops a
@@ -14,7 +15,7 @@ export const BREAKER_USAGE = `usage: streamfix breaker <status|reset> --pipeline
   status                           print the breaker: open until when and why, failures in a row, the last fix
   reset                            close it now (recorded in the ledger with who asked and --reason)
     --reason <text>                why (required by reset)
-${LEDGER_USAGE}`;
+${COMMON_OPTIONS_USAGE}`;
 
 function describe(b: BreakerState, nowMs: number): string {
   const open = b.openUntilMs !== undefined && b.openUntilMs > nowMs;
@@ -27,14 +28,14 @@ function describe(b: BreakerState, nowMs: number): string {
   ].join('; ');
 }
 
-export async function breakerCommand(args: string[], io: CliIo = defaultCliIo, now: () => number = Date.now): Promise<number> {
+export async function breakerCommand(args: string[], io: CliIo = defaultIo, now: () => number = Date.now): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
       args,
       strict: true,
       allowPositionals: true,
-      options: { pipeline: { type: 'string' }, playbook: { type: 'string' }, reason: { type: 'string' }, ...LEDGER_OPTIONS },
+      options: { pipeline: { type: 'string' }, playbook: { type: 'string' }, reason: { type: 'string' }, ...COMMON_OPTIONS },
     });
   } catch (e) {
     io.err(`${(e as Error).message}\n${BREAKER_USAGE}`);

@@ -41,12 +41,15 @@ export class RefusedError extends StreamfixError {
   override readonly name = 'RefusedError';
 }
 
-export const COMMON_USAGE = `common:
-  --config <file>                  default streamfix.config.ts
+/** The common options' help lines. */
+export const COMMON_OPTIONS_USAGE = `  --config <file>                  default streamfix.config.ts
   --region <region>                default: the config's region, then AWS_REGION
   --table <name>                   ledger table (default <config name>-ledger)
   --dynamodb-endpoint <url>        a local stand-in for DynamoDB
   --json                           print the result as JSON`;
+
+export const COMMON_USAGE = `common:
+${COMMON_OPTIONS_USAGE}`;
 
 export const COMMON_OPTIONS = {
   config: { type: 'string' },

@@ -4,40 +4,13 @@ import type { StreamfixConfig } from '../lambdas/config/schema';
 import type { Ledger } from '../lambdas/ledger/ledger';
 import { dynamoLedger } from '../lambdas/engine/dynamo-ledger';
 import { isUserConfigError, loadConfigFile } from '../lib/config-file';
+import type { CliIo } from './common';
 import { whoIsCalling } from './identity';
 
 /**
  * What the CLI commands that read or write the stack's ledger share: the config, the region,
  * the ledger table, and who is calling. Errors are messages for the user, never stack traces.
  */
-export interface CliIo {
-  out(text: string): void;
-  err(text: string): void;
-  loadConfig?(path: string): Promise<StreamfixConfig>;
-  env?: NodeJS.ProcessEnv;
-  callerIdentity?(): Promise<CallerIdentity>;
-}
-
-export const defaultCliIo: CliIo = {
-  out: (t) => process.stdout.write(`${t}\n`),
-  err: (t) => process.stderr.write(`${t}\n`),
-};
-
-export const LEDGER_OPTIONS = {
-  config: { type: 'string' },
-  region: { type: 'string' },
-  table: { type: 'string' },
-  'dynamodb-endpoint': { type: 'string' },
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-export const LEDGER_USAGE = `  --config <file>                  default streamfix.config.ts
-  --region <region>                default: the config's region, then AWS_REGION
-  --table <name>                   ledger table (default <config name>-ledger)
-  --dynamodb-endpoint <url>        a local stand-in for DynamoDB
-  --json                           print the result as JSON`;
-
 export interface LedgerContext {
   config: StreamfixConfig;
   region: string;

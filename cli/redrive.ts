@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { LambdaAdapter } from '../lambdas/adapters/lambda';
 import type { DeadLetterRecord } from '../lambdas/ledger/types';
-import { defaultCliIo, LEDGER_OPTIONS, LEDGER_USAGE, openLedger, type CliIo, type LedgerContext } from './ledger-context';
+import { COMMON_OPTIONS, COMMON_OPTIONS_USAGE, defaultIo, type CliIo } from './common';
+import { openLedger, type LedgerContext } from './ledger-context';
 
 /**
  * `streamfix redrive`: once the cause of a dead letter is fixed, send its event to its function
@@ -15,11 +16,7 @@ export const REDRIVE_USAGE = `usage: streamfix redrive [options]
   --id <id>                        only this dead letter (repeatable); default every pending one
   --dry-run                        list what would be redriven, send nothing
   --lambda-endpoint <url>          a local stand-in for Lambda
-${LEDGER_USAGE}`;
-
-export interface RedriveIo extends CliIo {
-  invoke?(functionArn: string, event: unknown): Promise<unknown>;
-}
+${COMMON_OPTIONS_USAGE}`;
 
 interface Outcome {
   id: string;
@@ -30,7 +27,7 @@ interface Outcome {
   detail: string;
 }
 
-async function redriveOne(d: DeadLetterRecord, ctx: LedgerContext, invoke: NonNullable<RedriveIo['invoke']>, dryRun: boolean): Promise<Outcome> {
+async function redriveOne(d: DeadLetterRecord, ctx: LedgerContext, invoke: NonNullable<CliIo['invoke']>, dryRun: boolean): Promise<Outcome> {
   const base = { id: d.id, source: d.source, ...(d.functionArn ? { functionArn: d.functionArn } : {}), ...(d.incidentId ? { incidentId: d.incidentId } : {}) };
   if (!d.functionArn) return { ...base, result: 'skipped', detail: 'the dead letter does not name its function' };
   if (dryRun) return { ...base, result: 'would redrive', detail: `${d.error.type}: ${d.error.message}` };
@@ -45,14 +42,14 @@ async function redriveOne(d: DeadLetterRecord, ctx: LedgerContext, invoke: NonNu
   }
 }
 
-export async function redriveCommand(args: string[], io: RedriveIo = defaultCliIo): Promise<number> {
+export async function redriveCommand(args: string[], io: CliIo = defaultIo): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
       args,
       strict: true,
       allowPositionals: false,
-      options: { id: { type: 'string', multiple: true }, 'dry-run': { type: 'boolean' }, 'lambda-endpoint': { type: 'string' }, ...LEDGER_OPTIONS },
+      options: { id: { type: 'string', multiple: true }, 'dry-run': { type: 'boolean' }, 'lambda-endpoint': { type: 'string' }, ...COMMON_OPTIONS },
     });
   } catch (e) {
     io.err(`${(e as Error).message}\n${REDRIVE_USAGE}`);
