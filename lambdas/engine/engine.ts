@@ -404,25 +404,13 @@ export class Engine {
 
   /** An alarm event older than the newest state seen for its alarm: noted, never acted on, never paged. */
   private async staleAlarm(pipelineName: string, t: AlarmTrigger, s: { newestState: string; newestAtMs: number }, w: Worker): Promise<Outcome> {
-    const { ledger, clock, playbook, metrics } = this.deps;
+    const { ledger, clock, metrics } = this.deps;
     const now = clock.now();
     const d = ignore(
       EngineReason.STALE_EVENT,
       `alarm ${t.alarmName} → ${t.state} at ${new Date(t.stateAtMs).toISOString()} is older than its newest state (${s.newestState} at ${new Date(s.newestAtMs).toISOString()}); ignored`,
     );
-    const rec = await ledger.incidents.recordStandalone({
-      incidentId: `${pipelineName}.${playbook.manifest.id}.stale.${randomUUID().slice(0, 8)}`,
-      pipeline: pipelineName,
-      playbook: playbook.manifest.id,
-      status: 'ignored',
-      openedAtMs: now,
-      updatedAtMs: now,
-      closedAtMs: now,
-      trigger: t,
-      decision: d,
-      verifyAttempts: 0,
-      recheckCount: 0,
-    });
+    const rec = await this.recordIgnored(pipelineName, 'stale', t, d, now);
     await Promise.all([
       ledger.appendTimeline(rec.incidentId, now, 'decision', d.summary, { kind: d.kind, reason: d.reason }),
       ledger.deliveries.attach(w.deliveryKey, rec.incidentId),
@@ -461,8 +449,17 @@ export class Engine {
       await ledger.appendTimeline(open.incidentId, now, 'trigger', d.summary);
       return { incidentId: open.incidentId, decision: d };
     }
-    const rec = await ledger.incidents.recordStandalone({
-      incidentId: `${pipelineName}.${playbook.manifest.id}.${t.state.toLowerCase()}.${randomUUID().slice(0, 8)}`,
+    const rec = await this.recordIgnored(pipelineName, t.state.toLowerCase(), t, d, now);
+    await ledger.appendTimeline(rec.incidentId, now, 'decision', d.summary, { kind: d.kind, reason: d.reason });
+    this.deps.metrics.addMetric(`Decision_${d.kind}`, MetricUnit.Count, 1);
+    return { incidentId: rec.incidentId, decision: d };
+  }
+
+  /** An alarm event that opens nothing, recorded as its own closed, ignored incident (`<pipeline>.<playbook>.<kind>.<id>`). */
+  private recordIgnored(pipelineName: string, kind: string, t: AlarmTrigger, d: Decision, now: number): Promise<IncidentRecord> {
+    const { ledger, playbook } = this.deps;
+    return ledger.incidents.recordStandalone({
+      incidentId: `${pipelineName}.${playbook.manifest.id}.${kind}.${randomUUID().slice(0, 8)}`,
       pipeline: pipelineName,
       playbook: playbook.manifest.id,
       status: 'ignored',
@@ -474,9 +471,6 @@ export class Engine {
       verifyAttempts: 0,
       recheckCount: 0,
     });
-    await ledger.appendTimeline(rec.incidentId, now, 'decision', d.summary, { kind: d.kind, reason: d.reason });
-    this.deps.metrics.addMetric(`Decision_${d.kind}`, MetricUnit.Count, 1);
-    return { incidentId: rec.incidentId, decision: d };
   }
 
   private playbookContext(pipelineName: string, pipeline: PipelineConfig, settings: PlaybookSettings, incidentId: string, w: Worker): PlaybookContext {
